@@ -1,0 +1,1 @@
+"""Bill pay for Slack: the application core (settings, payables client, sandbox, workflow)."""

@@ -1,0 +1,81 @@
+"""Errors the sandbox answers with, shaped as the payables API's `ErrorMessage` body."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+SERVICE = "PublicApi"
+
+
+class ApiError(Exception):
+    """A failed request: HTTP status, a sentence for `error`, optional validation messages."""
+
+    def __init__(
+        self,
+        status_code: int,
+        error: str,
+        *,
+        validation_errors: list[str] | None = None,
+        item_id: str | None = None,
+        can_be_retried: str = "Unknown",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(error)
+        self.status_code = status_code
+        self.error = error
+        self.validation_errors = validation_errors or []
+        self.item_id = item_id
+        self.can_be_retried = can_be_retried
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return error_body(
+            self.status_code,
+            self.error,
+            validation_errors=self.validation_errors,
+            item_id=self.item_id,
+            can_be_retried=self.can_be_retried,
+        )
+
+
+def error_body(
+    status_code: int,
+    error: str,
+    *,
+    validation_errors: list[str] | None = None,
+    item_id: str | None = None,
+    can_be_retried: str = "Unknown",
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "statusCode": status_code,
+        "service": SERVICE,
+        "error": error,
+        "correlationId": uuid.uuid4().hex,
+        "canBeRetried": can_be_retried,
+        "detailedErrorCode": 0,
+    }
+    if validation_errors:
+        body["validation"] = {
+            "errors": [
+                {"itemId": item_id, "message": message, "validatorName": "SandboxValidator"}
+                for message in validation_errors
+            ],
+            "warnings": [],
+        }
+    return body
+
+
+def not_found(what: str, ident: str) -> ApiError:
+    return ApiError(404, f"{what} with id '{ident}' was not found.")
+
+
+def invalid(message: str, *more: str, item_id: str | None = None) -> ApiError:
+    """A 400 whose validation list says what to fix."""
+    messages = [message, *more]
+    return ApiError(
+        400,
+        "The request failed validation: " + " ".join(messages),
+        validation_errors=messages,
+        item_id=item_id,
+    )

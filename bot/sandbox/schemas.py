@@ -1,0 +1,163 @@
+"""Request bodies the sandbox accepts, validated the way the payables API validates them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from bot.sandbox.errors import ApiError
+
+T = TypeVar("T", bound=BaseModel)
+
+COMPANY_NAME_PATTERN = r"^[A-Za-z0-9\s\-',&@.,?!\s]+$"
+
+
+def parse_api_datetime(value: Any) -> datetime:
+    """Accept the date forms the API documents: `2026-11-22`, `2026-11-22T00:00:00[.000][Z]`."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a date such as 2026-11-22 or 2026-11-22T00:00:00Z")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a date such as 2026-11-22T00:00:00Z") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+ApiDateTime = Annotated[datetime, BeforeValidator(parse_api_datetime)]
+Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class CompanyRequest(_Body):
+    name: str = Field(min_length=1, pattern=COMPANY_NAME_PATTERN)
+    description: str | None = None
+    tags: dict[str, Annotated[str, Field(max_length=100)]] | None = Field(
+        default=None, max_length=10
+    )
+
+
+class CompanyUpdate(_Body):
+    name: str | None = Field(default=None, min_length=1, pattern=COMPANY_NAME_PATTERN)
+    description: str | None = None
+    tags: dict[str, Annotated[str, Field(max_length=100)]] | None = Field(
+        default=None, max_length=10
+    )
+
+
+class ConnectionRequest(_Body):
+    platform_key: str = Field(alias="platformKey", pattern=r"^[a-z]{4}$")
+
+
+class ConnectionUpdate(_Body):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["PendingAuth", "Linked", "Unlinked", "Deauthorized"] | None = None
+
+
+class Ref(_Body):
+    id: str = Field(min_length=1)
+
+
+class SupplierRef(Ref):
+    supplier_name: str | None = Field(default=None, alias="supplierName")
+
+
+class Address(_Body):
+    type: Literal["Unknown", "Billing", "Delivery"] = "Unknown"
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+    postal_code: str | None = Field(default=None, alias="postalCode")
+
+    def as_api(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True)
+
+
+class SupplierPrototype(_Body):
+    supplier_name: str = Field(alias="supplierName", min_length=1, max_length=255)
+    contact_name: str | None = Field(default=None, alias="contactName")
+    email_address: str | None = Field(default=None, alias="emailAddress")
+    phone: str | None = None
+    addresses: list[Address] | None = None
+    status: Literal["Unknown", "Active", "Archived"]
+    balance: Decimal | None = None
+    default_currency: Currency | None = Field(default=None, alias="defaultCurrency")
+
+
+class TrackingRef(_Body):
+    id: str
+    data_type: Literal["trackingCategories", "customers"] | None = Field(
+        default=None, alias="dataType"
+    )
+    is_billable: bool | None = Field(default=None, alias="isBillable")
+
+
+class BillLineItem(_Body):
+    unit_amount: Decimal = Field(alias="unitAmount")
+    quantity: Decimal = Decimal(1)
+    tax_amount: Decimal = Field(default=Decimal(0), alias="taxAmount")
+    account_ref: Ref | None = Field(default=None, alias="accountRef")
+    total_amount: Decimal | None = Field(default=None, alias="totalAmount")
+    tax_rate_ref: Ref | None = Field(default=None, alias="taxRateRef")
+    tracking_refs: list[TrackingRef] | None = Field(default=None, alias="trackingRefs")
+
+
+class BillPrototype(_Body):
+    reference: str | None = Field(default=None, max_length=255)
+    supplier_ref: SupplierRef = Field(alias="supplierRef")
+    issue_date: ApiDateTime = Field(alias="issueDate")
+    due_date: ApiDateTime = Field(alias="dueDate")
+    currency: Currency
+    currency_rate: Decimal | None = Field(default=None, alias="currencyRate", gt=0)
+    line_items: list[BillLineItem] | None = Field(default=None, alias="lineItems")
+    status: Literal["Unknown", "Open", "PartiallyPaid", "Paid", "Void", "Draft"]
+
+
+class BillPaymentPrototype(_Body):
+    amount: Decimal
+    date: ApiDateTime
+    reference: str | None = Field(default=None, max_length=255)
+    account_ref: Ref = Field(alias="accountRef")
+    currency_rate: Decimal | None = Field(default=None, alias="currencyRate")
+
+
+class BankAccountPrototype(_Body):
+    nominal_code: str | None = Field(default=None, alias="nominalCode")
+    name: str = Field(min_length=1, max_length=255)
+    account_type: Literal["Unknown", "Credit", "Debit"] = Field(alias="accountType")
+    account_number: str = Field(alias="accountNumber", min_length=1)
+    sort_code: str | None = Field(default=None, alias="sortCode")
+    currency: Currency
+
+
+def validate_body(model: type[T], payload: Any) -> T:
+    """Validate a decoded JSON body; a failure is a 400 listing each field and what is wrong."""
+    if not isinstance(payload, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        messages = [_describe(err) for err in exc.errors(include_url=False)]
+        raise ApiError(
+            400, "The request failed validation: " + " ".join(messages), validation_errors=messages
+        ) from None
+
+
+def _describe(err: Any) -> str:
+    location = ".".join(str(part) for part in err["loc"]) or "body"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"{location}: {message}."

@@ -1,0 +1,769 @@
+"""The sandbox's business rules: what each operation checks and changes, in one transaction.
+
+Every function takes an open session and either returns the API's JSON shape or raises
+`ApiError`. Rules that protect money live here: payments never exceed the amount due, only
+outstanding bills can be paid, a foreign-currency payment needs a rate, and bill status, amount
+due and supplier balance move together.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import jsoncodec
+from bot.money import has_valid_precision, minor_units, quantize
+from bot.sandbox import schemas, store, views
+from bot.sandbox.errors import ApiError, invalid, not_found
+from bot.sandbox.query import QuerySyntaxError, fields_referenced, parse_query
+
+OUTSTANDING = ("Open", "PartiallyPaid")
+PLATFORM_NAMES = {"mqjo": "Codat Sandbox", "gbol": "Xero", "qhyg": "QuickBooks Online"}
+LINKED_AT_ONCE = {"mqjo"}
+
+BILL_FIELDS = {
+    "id",
+    "reference",
+    "status",
+    "issueDate",
+    "dueDate",
+    "amountDue",
+    "totalAmount",
+    "currency",
+    "currencyRate",
+    "supplierRef.id",
+    "supplierRef.supplierName",
+    "supplierName",
+    "sourceModifiedDate",
+}
+SUPPLIER_FIELDS = {
+    "id",
+    "supplierName",
+    "contactName",
+    "emailAddress",
+    "phone",
+    "status",
+    "balance",
+    "defaultCurrency",
+    "sourceModifiedDate",
+}
+MAPPING_FIELDS = {"id", "name", "nominalCode", "status", "currency", "type", "accountType", "code"}
+COMPANY_FIELDS = {"id", "name", "description", "created", "lastSync"}
+CONNECTION_FIELDS = {"id", "status", "platformName", "integrationKey", "sourceType", "created"}
+
+
+# ---------------------------------------------------------------- queries and paging
+
+
+def compile_query(
+    text: str | None, allowed: set[str], *, param: str = "query"
+) -> Callable[[dict[str, Any]], bool] | None:
+    """Parse a Codat query string, rejecting syntax errors and fields the resource lacks."""
+    if text is None or not text.strip():
+        return None
+    try:
+        unknown = sorted(fields_referenced(text) - allowed)
+        predicate = parse_query(text)
+    except QuerySyntaxError as exc:
+        raise ApiError(400, f"Error parsing {param} - Malformed query. {exc}") from None
+    if unknown:
+        raise ApiError(
+            400,
+            f"Error parsing {param} - Could not resolve property {unknown[0]}. "
+            f"Filterable properties: {', '.join(sorted(allowed))}.",
+        )
+    return predicate
+
+
+def _token_scope(scope: str) -> str:
+    return hashlib.sha256(scope.encode()).hexdigest()[:16]
+
+
+def encode_token(offset: int, scope: str) -> str:
+    raw = jsoncodec.dumps({"o": offset, "s": _token_scope(scope)})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_token(token: str | None, scope: str) -> int:
+    if not token:
+        return 0
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = jsoncodec.loads(base64.urlsafe_b64decode(padded.encode()))
+        offset = int(data["o"])
+        valid = data["s"] == _token_scope(scope) and offset >= 0
+    except (ValueError, KeyError, TypeError):
+        valid = False
+    if not valid:
+        raise ApiError(
+            400,
+            "The continuation token is not valid for this request; "
+            "start again without a token, keeping the same query.",
+        )
+    return offset
+
+
+def continuation_page(
+    items: Sequence[dict[str, Any]], *, token: str | None, scope: str, page_size: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of `items` and the token for the next page (None on the last one)."""
+    offset = decode_token(token, scope)
+    page = list(items[offset : offset + page_size])
+    end = offset + len(page)
+    return page, (encode_token(end, scope) if end < len(items) else None)
+
+
+def filtered(
+    items: Sequence[dict[str, Any]],
+    predicate: Callable[[dict[str, Any]], bool] | None,
+    view: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: item,
+) -> list[dict[str, Any]]:
+    if predicate is None:
+        return list(items)
+    return [item for item in items if predicate(view(item))]
+
+
+def ordered(items: list[dict[str, Any]], order_by: str | None) -> list[dict[str, Any]]:
+    if not order_by:
+        return items
+    field = order_by.strip()
+    descending = field.startswith("-")
+    field = field.lstrip("-")
+
+    def key(item: dict[str, Any]) -> tuple[bool, str]:
+        value = item.get(field)
+        return (value is None, "" if value is None else str(value))
+
+    return sorted(items, key=key, reverse=descending)
+
+
+def paging_info(
+    results: list[dict[str, Any]], *, total: int, page: int, page_size: int, path: str
+) -> dict[str, Any]:
+    def href(number: int) -> dict[str, str]:
+        return {"href": f"{path}?page={number}&pageSize={page_size}"}
+
+    links = {"self": {"href": path}, "current": href(page)}
+    if page * page_size < total:
+        links["next"] = href(page + 1)
+    if page > 1:
+        links["previous"] = href(page - 1)
+    return {
+        "results": results,
+        "pageNumber": page,
+        "pageSize": page_size,
+        "totalResults": total,
+        "_links": links,
+    }
+
+
+def numbered_page(
+    items: list[dict[str, Any]], *, page: int, page_size: int, path: str
+) -> dict[str, Any]:
+    if page < 1 or not 1 <= page_size <= 5000:
+        raise invalid("page must be 1 or more and pageSize between 1 and 5000.")
+    start = (page - 1) * page_size
+    return paging_info(
+        items[start : start + page_size],
+        total=len(items),
+        page=page,
+        page_size=page_size,
+        path=path,
+    )
+
+
+# ---------------------------------------------------------------- companies and connections
+
+
+async def get_company_row(session: AsyncSession, company_id: str) -> store.Company:
+    row = await session.get(store.Company, company_id)
+    if row is None:
+        raise not_found("Company", company_id)
+    return row
+
+
+async def company_view(session: AsyncSession, row: store.Company) -> dict[str, Any]:
+    connections = (
+        await session.scalars(
+            select(store.Connection)
+            .where(store.Connection.company_id == row.id)
+            .order_by(store.Connection.created, store.Connection.id)
+        )
+    ).all()
+    return views.company(row, list(connections))
+
+
+async def list_companies(session: AsyncSession) -> list[dict[str, Any]]:
+    rows = (await session.scalars(select(store.Company).order_by(store.Company.created))).all()
+    return [await company_view(session, row) for row in rows]
+
+
+async def create_company(session: AsyncSession, body: schemas.CompanyRequest) -> dict[str, Any]:
+    row = store.Company(name=body.name.strip(), description=body.description, tags=body.tags or {})
+    session.add(row)
+    await session.flush()
+    return await company_view(session, row)
+
+
+async def replace_company(
+    session: AsyncSession, company_id: str, body: schemas.CompanyRequest
+) -> dict[str, Any]:
+    row = await get_company_row(session, company_id)
+    row.name = body.name.strip()
+    row.description = body.description
+    row.tags = body.tags or {}
+    await session.flush()
+    return await company_view(session, row)
+
+
+async def update_company(
+    session: AsyncSession, company_id: str, body: schemas.CompanyUpdate
+) -> dict[str, Any]:
+    row = await get_company_row(session, company_id)
+    if body.name is not None:
+        row.name = body.name.strip()
+    if body.description is not None:
+        row.description = body.description
+    if body.tags is not None:
+        row.tags = body.tags
+    await session.flush()
+    return await company_view(session, row)
+
+
+async def delete_company(session: AsyncSession, company_id: str) -> None:
+    row = await get_company_row(session, company_id)
+    await session.delete(row)
+
+
+async def get_connection_row(
+    session: AsyncSession, company_id: str, connection_id: str
+) -> store.Connection:
+    await get_company_row(session, company_id)
+    row = await session.get(store.Connection, connection_id)
+    if row is None or row.company_id != company_id:
+        raise not_found("Connection", connection_id)
+    return row
+
+
+async def linked_connection(
+    session: AsyncSession, company_id: str, connection_id: str
+) -> store.Connection:
+    """The connection, which must be linked before payables data can be read or written."""
+    row = await get_connection_row(session, company_id, connection_id)
+    if row.status != "Linked":
+        raise ApiError(
+            400,
+            f"Connection '{connection_id}' is {row.status}; "
+            "it must be Linked before payables data can be read or written.",
+        )
+    return row
+
+
+async def list_connections(session: AsyncSession, company_id: str) -> list[dict[str, Any]]:
+    await get_company_row(session, company_id)
+    rows = (
+        await session.scalars(
+            select(store.Connection)
+            .where(store.Connection.company_id == company_id)
+            .order_by(store.Connection.created, store.Connection.id)
+        )
+    ).all()
+    return [views.connection(row) for row in rows]
+
+
+async def create_connection(
+    session: AsyncSession, company_id: str, body: schemas.ConnectionRequest, *, base_currency: str
+) -> dict[str, Any]:
+    await get_company_row(session, company_id)
+    key = body.platform_key
+    linked = key in LINKED_AT_ONCE
+    now = store.utcnow()
+    row = store.Connection(
+        company_id=company_id,
+        platform_key=key,
+        platform_name=PLATFORM_NAMES.get(key, f"Integration {key}"),
+        integration_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"codat-integration:{key}")),
+        source_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"codat-source:{key}")),
+        status="Linked" if linked else "PendingAuth",
+        base_currency=base_currency,
+        created=now,
+        last_sync=now if linked else None,
+    )
+    session.add(row)
+    await session.flush()
+    return views.connection(row)
+
+
+async def delete_connection(session: AsyncSession, company_id: str, connection_id: str) -> None:
+    row = await get_connection_row(session, company_id, connection_id)
+    await session.delete(row)
+
+
+async def update_connection(
+    session: AsyncSession, company_id: str, connection_id: str, body: schemas.ConnectionUpdate
+) -> dict[str, Any]:
+    row = await get_connection_row(session, company_id, connection_id)
+    if body.status is not None:
+        row.status = body.status
+    await session.flush()
+    return views.connection(row)
+
+
+async def company_information(
+    session: AsyncSession, company_id: str, connection_id: str
+) -> dict[str, Any]:
+    connection = await linked_connection(session, company_id, connection_id)
+    company = await get_company_row(session, company_id)
+    return {"companyName": company.name, "baseCurrency": connection.base_currency}
+
+
+# ---------------------------------------------------------------- mapping options
+
+
+async def bill_mapping_options(
+    session: AsyncSession, connection: store.Connection
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    accounts = (
+        await session.scalars(
+            select(store.LedgerAccount)
+            .where(store.LedgerAccount.connection_id == connection.id)
+            .order_by(store.LedgerAccount.nominal_code, store.LedgerAccount.id)
+        )
+    ).all()
+    tax_rates = (
+        await session.scalars(
+            select(store.TaxRate)
+            .where(store.TaxRate.connection_id == connection.id)
+            .order_by(store.TaxRate.name, store.TaxRate.id)
+        )
+    ).all()
+    return (
+        [views.ledger_account_option(a) for a in accounts],
+        [views.tax_rate_option(t) for t in tax_rates],
+    )
+
+
+async def payment_mapping_options(
+    session: AsyncSession, connection: store.Connection
+) -> list[dict[str, Any]]:
+    rows = (
+        await session.scalars(
+            select(store.BankAccount)
+            .where(store.BankAccount.connection_id == connection.id)
+            .order_by(store.BankAccount.name, store.BankAccount.id)
+        )
+    ).all()
+    return [views.bank_account_option(row) for row in rows]
+
+
+# ---------------------------------------------------------------- suppliers
+
+
+async def list_suppliers(session: AsyncSession, connection: store.Connection) -> list[dict]:
+    rows = (
+        await session.scalars(
+            select(store.Supplier)
+            .where(store.Supplier.connection_id == connection.id)
+            .order_by(store.Supplier.supplier_name, store.Supplier.id)
+        )
+    ).all()
+    return [views.supplier(row) for row in rows]
+
+
+async def create_supplier(
+    session: AsyncSession, connection: store.Connection, body: schemas.SupplierPrototype
+) -> dict[str, Any]:
+    row = store.Supplier(connection_id=connection.id, balance=Decimal(0))
+    _apply_supplier(row, body)
+    if body.balance is not None:
+        row.balance = body.balance
+    session.add(row)
+    await session.flush()
+    return views.supplier(row)
+
+
+async def replace_supplier(
+    session: AsyncSession,
+    connection: store.Connection,
+    supplier_id: str,
+    body: schemas.SupplierPrototype,
+) -> dict[str, Any]:
+    row = await _supplier_for_update(session, connection, supplier_id)
+    if row is None:
+        raise not_found("Supplier", supplier_id)
+    # The balance belongs to the ledger (it moves with bills and payments), not to the request.
+    _apply_supplier(row, body)
+    await session.flush()
+    return views.supplier(row)
+
+
+def _apply_supplier(row: store.Supplier, body: schemas.SupplierPrototype) -> None:
+    row.supplier_name = body.supplier_name.strip()
+    row.contact_name = body.contact_name
+    row.email_address = body.email_address
+    row.phone = body.phone
+    row.addresses = [address.as_api() for address in body.addresses or []]
+    row.status = body.status
+    row.default_currency = body.default_currency.upper() if body.default_currency else None
+    row.source_modified_date = store.utcnow()
+
+
+async def _supplier_for_update(
+    session: AsyncSession, connection: store.Connection, supplier_id: str
+) -> store.Supplier | None:
+    return await session.scalar(
+        select(store.Supplier)
+        .where(store.Supplier.id == supplier_id, store.Supplier.connection_id == connection.id)
+        .with_for_update()
+    )
+
+
+# ---------------------------------------------------------------- bills
+
+
+async def list_bills(session: AsyncSession, connection: store.Connection) -> list[dict[str, Any]]:
+    rows = (
+        await session.scalars(
+            select(store.Bill)
+            .where(store.Bill.connection_id == connection.id)
+            .order_by(store.Bill.due_date, store.Bill.issue_date, store.Bill.id)
+        )
+    ).all()
+    return [views.bill(row) for row in rows]
+
+
+def bill_query_view(item: dict[str, Any]) -> dict[str, Any]:
+    """The bill as the query language sees it: `supplierName` is the supplier reference's name."""
+    return {**item, "supplierName": item["supplierRef"].get("supplierName")}
+
+
+def is_outstanding(item: dict[str, Any]) -> bool:
+    return item["status"] in OUTSTANDING
+
+
+async def bill_for_update(
+    session: AsyncSession, connection: store.Connection, bill_id: str
+) -> store.Bill:
+    row = await session.scalar(
+        select(store.Bill)
+        .where(store.Bill.id == bill_id, store.Bill.connection_id == connection.id)
+        .with_for_update()
+    )
+    if row is None:
+        raise not_found("Bill", bill_id)
+    return row
+
+
+async def get_bill(session: AsyncSession, connection: store.Connection, bill_id: str) -> store.Bill:
+    row = await session.get(store.Bill, bill_id)
+    if row is None or row.connection_id != connection.id:
+        raise not_found("Bill", bill_id)
+    return row
+
+
+async def _priced_lines(
+    session: AsyncSession, connection: store.Connection, body: schemas.BillPrototype
+) -> tuple[list[dict[str, Any]], Decimal]:
+    """Check each line against the chart of accounts and tax rates; return lines and total."""
+    currency = body.currency.upper()
+    if not body.line_items:
+        raise invalid("lineItems: a bill needs at least one line item.")
+    problems: list[str] = []
+    lines: list[dict[str, Any]] = []
+    total = Decimal(0)
+    for index, line in enumerate(body.line_items):
+        where = f"lineItems[{index}]"
+        if line.quantity <= 0:
+            problems.append(f"{where}.quantity must be more than 0.")
+        if line.account_ref is None:
+            problems.append(f"{where}.accountRef is required.")
+        else:
+            account = await session.get(store.LedgerAccount, line.account_ref.id)
+            if account is None or account.connection_id != connection.id:
+                problems.append(f"{where}.accountRef: account '{line.account_ref.id}' not found.")
+            elif account.status != "Active":
+                problems.append(f"{where}.accountRef: account '{account.name}' is archived.")
+        if line.tax_rate_ref is not None:
+            rate = await session.get(store.TaxRate, line.tax_rate_ref.id)
+            if rate is None or rate.connection_id != connection.id:
+                problems.append(f"{where}.taxRateRef: tax rate '{line.tax_rate_ref.id}' not found.")
+        line_total = quantize(line.quantity * line.unit_amount + line.tax_amount, currency)
+        if line.total_amount is not None and quantize(line.total_amount, currency) != line_total:
+            problems.append(
+                f"{where}.totalAmount {line.total_amount} is not quantity × unitAmount + "
+                f"taxAmount ({line_total})."
+            )
+        total += line_total
+        lines.append(
+            {
+                "unitAmount": line.unit_amount,
+                "quantity": line.quantity,
+                "taxAmount": line.tax_amount,
+                "totalAmount": line_total,
+                "accountRef": {"id": line.account_ref.id} if line.account_ref else None,
+                "taxRateRef": {"id": line.tax_rate_ref.id} if line.tax_rate_ref else None,
+                "trackingRefs": [ref.model_dump(by_alias=True) for ref in line.tracking_refs or []],
+            }
+        )
+    if not problems and total <= 0:
+        problems.append(f"The bill's total must be more than 0; the lines add up to {total}.")
+    if problems:
+        raise invalid(*problems)
+    return lines, total
+
+
+def _contribution(bill: store.Bill, supplier: store.Supplier) -> Decimal:
+    """What this bill adds to the supplier's balance (kept in the supplier's currency)."""
+    if bill.status not in OUTSTANDING:
+        return Decimal(0)
+    if supplier.default_currency and supplier.default_currency != bill.currency:
+        return Decimal(0)
+    return bill.amount_due
+
+
+async def _supplier_for_bill(
+    session: AsyncSession, connection: store.Connection, supplier_id: str
+) -> store.Supplier:
+    supplier = await _supplier_for_update(session, connection, supplier_id)
+    if supplier is None:
+        raise invalid(f"supplierRef.id: supplier '{supplier_id}' not found.")
+    return supplier
+
+
+async def create_bill(
+    session: AsyncSession, connection: store.Connection, body: schemas.BillPrototype
+) -> dict[str, Any]:
+    if body.status not in ("Open", "Draft"):
+        raise invalid(f"status: a new bill must be Open or Draft, not {body.status}.")
+    if body.due_date < body.issue_date:
+        raise invalid("dueDate must not be before issueDate.")
+    supplier = await _supplier_for_bill(session, connection, body.supplier_ref.id)
+    if supplier.status == "Archived":
+        raise invalid(f"supplierRef.id: supplier '{supplier.supplier_name}' is archived.")
+    lines, total = await _priced_lines(session, connection, body)
+    row = store.Bill(
+        connection_id=connection.id,
+        reference=body.reference,
+        supplier_id=supplier.id,
+        supplier_name=supplier.supplier_name,
+        issue_date=_naive(body.issue_date),
+        due_date=_naive(body.due_date),
+        currency=body.currency.upper(),
+        currency_rate=body.currency_rate,
+        line_items=lines,
+        status=body.status,
+        total_amount=total,
+        amount_due=total,
+        source_modified_date=store.utcnow(),
+    )
+    session.add(row)
+    supplier.balance += _contribution(row, supplier)
+    await session.flush()
+    return views.bill(row)
+
+
+async def replace_bill(
+    session: AsyncSession, connection: store.Connection, bill_id: str, body: schemas.BillPrototype
+) -> dict[str, Any]:
+    row = await bill_for_update(session, connection, bill_id)
+    if row.status in ("Paid", "Void"):
+        raise invalid(f"Bill '{bill_id}' is {row.status} and can no longer be changed.")
+    if body.status not in ("Open", "Draft", "Void", row.status):
+        raise invalid(f"status: a bill cannot be set to {body.status} directly.")
+    if body.due_date < body.issue_date:
+        raise invalid("dueDate must not be before issueDate.")
+    paid = row.total_amount - row.amount_due
+    if paid > 0 and body.supplier_ref.id != row.supplier_id:
+        raise invalid("supplierRef.id: the supplier of a bill with payments cannot change.")
+    if paid > 0 and body.currency.upper() != row.currency:
+        raise invalid("currency: the currency of a bill with payments cannot change.")
+    if paid > 0 and body.status in ("Void", "Draft"):
+        raise invalid(f"status: a bill with payments cannot become {body.status}.")
+    old_supplier = await _supplier_for_bill(session, connection, row.supplier_id)
+    new_supplier = (
+        old_supplier
+        if body.supplier_ref.id == row.supplier_id
+        else await _supplier_for_bill(session, connection, body.supplier_ref.id)
+    )
+    lines, total = await _priced_lines(session, connection, body)
+    if total < paid:
+        raise invalid(f"The new total {total} is less than the {paid} already paid.")
+    old_supplier.balance -= _contribution(row, old_supplier)
+    row.reference = body.reference
+    row.supplier_id = new_supplier.id
+    row.supplier_name = new_supplier.supplier_name
+    row.issue_date = _naive(body.issue_date)
+    row.due_date = _naive(body.due_date)
+    row.currency = body.currency.upper()
+    row.currency_rate = body.currency_rate
+    row.line_items = lines
+    row.total_amount = total
+    row.amount_due = total - paid
+    row.status = _status_after(row, requested=body.status, paid=paid)
+    row.source_modified_date = store.utcnow()
+    new_supplier.balance += _contribution(row, new_supplier)
+    await session.flush()
+    return views.bill(row)
+
+
+def _status_after(row: store.Bill, *, requested: str, paid: Decimal) -> str:
+    if requested in ("Void", "Draft"):
+        return requested
+    if row.amount_due == 0:
+        return "Paid"
+    return "PartiallyPaid" if paid > 0 else "Open"
+
+
+def _naive(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------- payments
+
+
+async def create_bill_payment(
+    session: AsyncSession,
+    connection: store.Connection,
+    bill_id: str,
+    body: schemas.BillPaymentPrototype,
+) -> dict[str, Any]:
+    bill = await bill_for_update(session, connection, bill_id)
+    if bill.status not in OUTSTANDING:
+        raise invalid(
+            f"Bill '{bill_id}' is {bill.status}; only Open or PartiallyPaid bills can be paid.",
+            item_id=bill_id,
+        )
+    problems: list[str] = []
+    amount = body.amount
+    if amount <= 0:
+        problems.append(f"amount must be more than 0 (got {amount}).")
+    elif not has_valid_precision(amount, bill.currency):
+        problems.append(
+            f"amount {amount} has more than {minor_units(bill.currency)} decimal places "
+            f"for {bill.currency}."
+        )
+    elif amount > bill.amount_due:
+        problems.append(
+            f"amount {amount} is more than the amount due on the bill "
+            f"({bill.amount_due} {bill.currency})."
+        )
+    account = await session.get(store.BankAccount, body.account_ref.id)
+    if account is None or account.connection_id != connection.id:
+        problems.append(f"accountRef.id: bank account '{body.account_ref.id}' not found.")
+    elif account.status != "Active":
+        problems.append(f"accountRef.id: bank account '{account.name}' is archived.")
+    elif account.currency != bill.currency:
+        if body.currency_rate is None:
+            problems.append(
+                f"currencyRate is required: the account's currency ({account.currency}) "
+                f"differs from the bill's ({bill.currency})."
+            )
+        elif body.currency_rate <= 0:
+            problems.append(f"currencyRate must be more than 0 (got {body.currency_rate}).")
+    elif body.currency_rate is not None and body.currency_rate != 1:
+        problems.append(
+            f"currencyRate must be 1 or omitted when the account and the bill are both in "
+            f"{bill.currency} (got {body.currency_rate})."
+        )
+    if problems:
+        raise invalid(*problems, item_id=bill_id)
+    assert account is not None
+    supplier = await _supplier_for_bill(session, connection, bill.supplier_id)
+    supplier.balance -= _contribution(bill, supplier)
+    payment = store.BillPayment(
+        connection_id=connection.id,
+        bill_id=bill.id,
+        amount=amount,
+        date=body.date,
+        reference=body.reference,
+        account_id=account.id,
+        currency_rate=body.currency_rate,
+    )
+    session.add(payment)
+    bill.amount_due -= amount
+    bill.status = "Paid" if bill.amount_due == 0 else "PartiallyPaid"
+    bill.source_modified_date = store.utcnow()
+    supplier.balance += _contribution(bill, supplier)
+    supplier.source_modified_date = bill.source_modified_date
+    await session.flush()
+    return views.bill_payment(payment)
+
+
+# ---------------------------------------------------------------- bank accounts
+
+
+async def create_bank_account(
+    session: AsyncSession, connection: store.Connection, body: schemas.BankAccountPrototype
+) -> dict[str, Any]:
+    row = store.BankAccount(
+        connection_id=connection.id,
+        nominal_code=body.nominal_code,
+        name=body.name.strip(),
+        account_type=body.account_type,
+        account_number=body.account_number,
+        sort_code=body.sort_code,
+        currency=body.currency.upper(),
+        status="Active",
+    )
+    session.add(row)
+    await session.flush()
+    return views.bank_account(row)
+
+
+# ---------------------------------------------------------------- attachments
+
+
+async def add_attachment(
+    session: AsyncSession,
+    connection: store.Connection,
+    bill_id: str,
+    *,
+    name: str | None,
+    content_type: str | None,
+    content: bytes,
+) -> dict[str, Any]:
+    await get_bill(session, connection, bill_id)
+    if not content:
+        raise invalid("file: the uploaded file is empty.")
+    row = store.Attachment(
+        bill_id=bill_id,
+        name=name,
+        content_type=content_type or "application/octet-stream",
+        file_size=len(content),
+        content=content,
+    )
+    session.add(row)
+    await session.flush()
+    return views.attachment(row)
+
+
+async def list_attachments(
+    session: AsyncSession, connection: store.Connection, bill_id: str
+) -> list[dict[str, Any]]:
+    await get_bill(session, connection, bill_id)
+    rows = (
+        await session.scalars(
+            select(store.Attachment)
+            .where(store.Attachment.bill_id == bill_id)
+            .order_by(store.Attachment.date_created, store.Attachment.id)
+        )
+    ).all()
+    return [views.attachment(row) for row in rows]
+
+
+async def get_attachment(
+    session: AsyncSession, connection: store.Connection, bill_id: str, attachment_id: str
+) -> store.Attachment:
+    await get_bill(session, connection, bill_id)
+    row = await session.get(store.Attachment, attachment_id)
+    if row is None or row.bill_id != bill_id:
+        raise not_found("Attachment", attachment_id)
+    return row

@@ -1,0 +1,1 @@
+"""Bolt listeners, one module per area, each with `register(app, services)`."""
