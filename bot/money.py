@@ -39,3 +39,10 @@ def parse_amount(text: str) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
+
+
+def format_money(amount: Decimal, currency: str, locale: str = "en_GB") -> str:
+    """`£1,250.00` in en_GB, `1 250,00 €` in fr_FR: Babel's CLDR formatting for the locale."""
+    from babel.numbers import format_currency
+
+    return format_currency(quantize(amount, currency), currency.upper(), locale=locale)

@@ -33,6 +33,12 @@ from bot.sandbox.faults import FaultConfig, Faults
 DEFAULT_API_KEY = "billpay-sandbox"
 PAYABLES = "/companies/{companyId}/connections/{connectionId}/payables"
 
+# Query parameters, at module level so that FastAPI can resolve the postponed annotations.
+Token = Annotated[str | None, Query(alias="continuationToken")]
+StatusQuery = Annotated[str | None, Query(alias="statusQuery")]
+PageSize = Annotated[int, Query(alias="pageSize")]
+OrderBy = Annotated[str | None, Query(alias="orderBy")]
+
 
 class SandboxConfig(BaseModel):
     api_key: str = Field(default=DEFAULT_API_KEY, min_length=1)
@@ -106,9 +112,7 @@ class Sandbox:
         app.add_middleware(_FaultMiddleware, sandbox=self)
         return app
 
-    async def _authorise(
-        self, authorization: Annotated[str | None, Header()] = None
-    ) -> None:
+    async def _authorise(self, authorization: Annotated[str | None, Header()] = None) -> None:
         if not authorization or not _valid_basic(authorization, self.config.api_key):
             raise ApiError(
                 401,
@@ -248,12 +252,11 @@ async def _api_error_handler(_request: Request, exc: ApiError) -> Response:
 
 
 async def _validation_handler(_request: Request, exc: RequestValidationError) -> Response:
-    messages = [
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}." for err in exc.errors()
-    ]
+    messages = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}." for err in exc.errors()]
     return ApiResponse(
-        error_body(400, "The request failed validation: " + " ".join(messages),
-                   validation_errors=messages),
+        error_body(
+            400, "The request failed validation: " + " ".join(messages), validation_errors=messages
+        ),
         status_code=400,
     )
 
@@ -278,9 +281,6 @@ def _router(sandbox: Sandbox) -> APIRouter:
     db = sandbox.db
     page_size = sandbox.config.page_size
 
-    Token = Annotated[str | None, Query(alias="continuationToken")]  # noqa: N806
-    StatusQuery = Annotated[str | None, Query(alias="statusQuery")]  # noqa: N806
-
     async def connection_for(
         session: AsyncSession, company_id: str, connection_id: str
     ) -> store.Connection:
@@ -292,9 +292,9 @@ def _router(sandbox: Sandbox) -> APIRouter:
     async def list_companies(
         request: Request,
         page: int = 1,
-        page_size_: Annotated[int, Query(alias="pageSize")] = 100,
+        page_size_: PageSize = 100,
         query: str | None = None,
-        order_by: Annotated[str | None, Query(alias="orderBy")] = None,
+        order_by: OrderBy = None,
         tags: str | None = None,
     ) -> Response:
         predicate = service.compile_query(query, service.COMPANY_FIELDS)
@@ -315,25 +315,23 @@ def _router(sandbox: Sandbox) -> APIRouter:
         return await sandbox.respond(request, lambda s: service.create_company(s, body))
 
     @router.get("/companies/{companyId}")
-    async def get_company(companyId: str) -> Response:  # noqa: N803
+    async def get_company(companyId: str) -> Response:
         async with db.read() as session:
             row = await service.get_company_row(session, companyId)
             return ApiResponse(await service.company_view(session, row))
 
     @router.put("/companies/{companyId}")
-    async def replace_company(request: Request, companyId: str) -> Response:  # noqa: N803
+    async def replace_company(request: Request, companyId: str) -> Response:
         body = schemas.validate_body(schemas.CompanyRequest, await _json(request))
-        return await sandbox.respond(
-            request, lambda s: service.replace_company(s, companyId, body)
-        )
+        return await sandbox.respond(request, lambda s: service.replace_company(s, companyId, body))
 
     @router.patch("/companies/{companyId}")
-    async def update_company(request: Request, companyId: str) -> Response:  # noqa: N803
+    async def update_company(request: Request, companyId: str) -> Response:
         body = schemas.validate_body(schemas.CompanyUpdate, await _json(request))
         return await sandbox.respond(request, lambda s: service.update_company(s, companyId, body))
 
     @router.delete("/companies/{companyId}", status_code=204)
-    async def delete_company(companyId: str) -> Response:  # noqa: N803
+    async def delete_company(companyId: str) -> Response:
         async with db.write() as session:
             await service.delete_company(session, companyId)
         return Response(status_code=204)
@@ -343,11 +341,11 @@ def _router(sandbox: Sandbox) -> APIRouter:
     @router.get("/companies/{companyId}/connections")
     async def list_connections(
         request: Request,
-        companyId: str,  # noqa: N803
+        companyId: str,
         page: int = 1,
-        page_size_: Annotated[int, Query(alias="pageSize")] = 100,
+        page_size_: PageSize = 100,
         query: str | None = None,
-        order_by: Annotated[str | None, Query(alias="orderBy")] = None,
+        order_by: OrderBy = None,
     ) -> Response:
         predicate = service.compile_query(query, service.CONNECTION_FIELDS)
         async with db.read() as session:
@@ -358,7 +356,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
         )
 
     @router.post("/companies/{companyId}/connections")
-    async def create_connection(request: Request, companyId: str) -> Response:  # noqa: N803
+    async def create_connection(request: Request, companyId: str) -> Response:
         body = schemas.validate_body(schemas.ConnectionRequest, await _json(request))
         return await sandbox.respond(
             request,
@@ -368,13 +366,13 @@ def _router(sandbox: Sandbox) -> APIRouter:
         )
 
     @router.get("/companies/{companyId}/connections/{connectionId}")
-    async def get_connection(companyId: str, connectionId: str) -> Response:  # noqa: N803
+    async def get_connection(companyId: str, connectionId: str) -> Response:
         async with db.read() as session:
             row = await service.get_connection_row(session, companyId, connectionId)
             return ApiResponse(views.connection(row))
 
     @router.delete("/companies/{companyId}/connections/{connectionId}")
-    async def delete_connection(companyId: str, connectionId: str) -> Response:  # noqa: N803
+    async def delete_connection(companyId: str, connectionId: str) -> Response:
         async with db.write() as session:
             await service.delete_connection(session, companyId, connectionId)
         return Response(status_code=200)
@@ -382,8 +380,8 @@ def _router(sandbox: Sandbox) -> APIRouter:
     @router.patch("/companies/{companyId}/connections/{connectionId}")
     async def unlink_connection(
         request: Request,
-        companyId: str,  # noqa: N803
-        connectionId: str,  # noqa: N803
+        companyId: str,
+        connectionId: str,
     ) -> Response:
         body = schemas.validate_body(schemas.ConnectionUpdate, await _json(request))
         return await sandbox.respond(
@@ -393,17 +391,15 @@ def _router(sandbox: Sandbox) -> APIRouter:
     # ------------------------------------------------------------ company info, mapping options
 
     @router.get(PAYABLES + "/info")
-    async def company_information(companyId: str, connectionId: str) -> Response:  # noqa: N803
+    async def company_information(companyId: str, connectionId: str) -> Response:
         async with db.read() as session:
-            return ApiResponse(
-                await service.company_information(session, companyId, connectionId)
-            )
+            return ApiResponse(await service.company_information(session, companyId, connectionId))
 
     @router.get(PAYABLES + "/mappingOptions/bills")
     async def bill_mapping_options(
         request: Request,
-        companyId: str,  # noqa: N803
-        connectionId: str,  # noqa: N803
+        companyId: str,
+        connectionId: str,
         continuation_token: Token = None,
         status_query: StatusQuery = None,
     ) -> Response:
@@ -424,17 +420,15 @@ def _router(sandbox: Sandbox) -> APIRouter:
         body: dict[str, Any] = {
             "accounts": accounts[offset:end],
             "taxRates": tax_rates[offset:end],
-            "pagination": {"continuationToken": service.encode_token(end, scope)}
-            if more
-            else {},
+            "pagination": {"continuationToken": service.encode_token(end, scope)} if more else {},
         }
         return ApiResponse(body)
 
     @router.get(PAYABLES + "/mappingOptions/payments")
     async def payment_mapping_options(
         request: Request,
-        companyId: str,  # noqa: N803
-        connectionId: str,  # noqa: N803
+        companyId: str,
+        connectionId: str,
         continuation_token: Token = None,
         status_query: StatusQuery = None,
     ) -> Response:
@@ -459,8 +453,8 @@ def _router(sandbox: Sandbox) -> APIRouter:
     @router.get(PAYABLES + "/bills")
     async def list_bills(
         request: Request,
-        companyId: str,  # noqa: N803
-        connectionId: str,  # noqa: N803
+        companyId: str,
+        connectionId: str,
         continuation_token: Token = None,
         query: str | None = None,
     ) -> Response:
@@ -483,7 +477,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
         )
 
     @router.post(PAYABLES + "/bills")
-    async def create_bill(request: Request, companyId: str, connectionId: str) -> Response:  # noqa: N803
+    async def create_bill(request: Request, companyId: str, connectionId: str) -> Response:
         body = schemas.validate_body(schemas.BillPrototype, await _json(request))
 
         async def work(session: AsyncSession) -> Any:
@@ -495,9 +489,9 @@ def _router(sandbox: Sandbox) -> APIRouter:
     @router.put(PAYABLES + "/bills/{billId}")
     async def update_bill(
         request: Request,
-        companyId: str,  # noqa: N803
-        connectionId: str,  # noqa: N803
-        billId: str,  # noqa: N803
+        companyId: str,
+        connectionId: str,
+        billId: str,
     ) -> Response:
         body = schemas.validate_body(schemas.BillPrototype, await _json(request))
 
@@ -510,9 +504,9 @@ def _router(sandbox: Sandbox) -> APIRouter:
     @router.post(PAYABLES + "/bills/{billId}/payment")
     async def create_bill_payment(
         request: Request,
-        companyId: str,  # noqa: N803
-        connectionId: str,  # noqa: N803
-        billId: str,  # noqa: N803
+        companyId: str,
+        connectionId: str,
+        billId: str,
     ) -> Response:
         body = schemas.validate_body(schemas.BillPaymentPrototype, await _json(request))
 
@@ -527,19 +521,21 @@ def _router(sandbox: Sandbox) -> APIRouter:
     @router.post(PAYABLES + "/bills/{billId}/attachments")
     async def upload_attachment(
         request: Request,
-        companyId: str,  # noqa: N803
-        connectionId: str,  # noqa: N803
-        billId: str,  # noqa: N803
+        companyId: str,
+        connectionId: str,
+        billId: str,
     ) -> Response:
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ApiError(400, "Send the file as multipart/form-data in a part named 'file'.")
-        content = await upload.read()
-        name = upload.filename
-        content_type = upload.content_type
+        async with request.form() as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise ApiError(400, "Send the file as multipart/form-data in a part named 'file'.")
+            content = await upload.read()
+            name = upload.filename
+            content_type = upload.content_type
         fingerprint = _fingerprint(
-            "POST", request.url.path, hashlib.sha256(content).hexdigest().encode() + (name or "").encode()
+            "POST",
+            request.url.path,
+            hashlib.sha256(content).hexdigest().encode() + (name or "").encode(),
         )
 
         async def work(session: AsyncSession) -> Any:
@@ -551,17 +547,17 @@ def _router(sandbox: Sandbox) -> APIRouter:
         return await sandbox.respond(request, work, status_code=201, fingerprint=fingerprint)
 
     @router.get(PAYABLES + "/bills/{billId}/attachments")
-    async def list_attachments(companyId: str, connectionId: str, billId: str) -> Response:  # noqa: N803
+    async def list_attachments(companyId: str, connectionId: str, billId: str) -> Response:
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
             return ApiResponse(await service.list_attachments(session, connection, billId))
 
     @router.get(PAYABLES + "/bills/{billId}/attachments/{attachmentId}/download")
     async def download_attachment(
-        companyId: str,  # noqa: N803
-        connectionId: str,  # noqa: N803
-        billId: str,  # noqa: N803
-        attachmentId: str,  # noqa: N803
+        companyId: str,
+        connectionId: str,
+        billId: str,
+        attachmentId: str,
     ) -> Response:
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
@@ -578,8 +574,8 @@ def _router(sandbox: Sandbox) -> APIRouter:
     @router.get(PAYABLES + "/suppliers")
     async def list_suppliers(
         request: Request,
-        companyId: str,  # noqa: N803
-        connectionId: str,  # noqa: N803
+        companyId: str,
+        connectionId: str,
         continuation_token: Token = None,
         query: str | None = None,
     ) -> Response:
@@ -598,7 +594,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
         )
 
     @router.post(PAYABLES + "/suppliers")
-    async def create_supplier(request: Request, companyId: str, connectionId: str) -> Response:  # noqa: N803
+    async def create_supplier(request: Request, companyId: str, connectionId: str) -> Response:
         body = schemas.validate_body(schemas.SupplierPrototype, await _json(request))
 
         async def work(session: AsyncSession) -> Any:
@@ -610,9 +606,9 @@ def _router(sandbox: Sandbox) -> APIRouter:
     @router.put(PAYABLES + "/suppliers/{supplierId}")
     async def update_supplier(
         request: Request,
-        companyId: str,  # noqa: N803
-        connectionId: str,  # noqa: N803
-        supplierId: str,  # noqa: N803
+        companyId: str,
+        connectionId: str,
+        supplierId: str,
     ) -> Response:
         body = schemas.validate_body(schemas.SupplierPrototype, await _json(request))
 
@@ -625,7 +621,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
     # ------------------------------------------------------------ bank accounts
 
     @router.post(PAYABLES + "/bankAccounts")
-    async def create_bank_account(request: Request, companyId: str, connectionId: str) -> Response:  # noqa: N803
+    async def create_bank_account(request: Request, companyId: str, connectionId: str) -> Response:
         body = schemas.validate_body(schemas.BankAccountPrototype, await _json(request))
 
         async def work(session: AsyncSession) -> Any:

@@ -8,6 +8,7 @@ computed from line items (net plus VAT), exactly as the API computes them for ne
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -249,6 +250,46 @@ BILLS: list[tuple[str, str, int, int, str, list[Line], str | None, str | None]] 
 ]
 
 
+async def provision_ledger(
+    session: AsyncSession,
+    connection_id: str,
+    *,
+    key: Callable[[str], str],
+    modified: datetime,
+    currency: str,
+) -> dict[str, Decimal]:
+    """Give a newly linked connection the chart of accounts and tax rates every accounting
+    platform starts with; return the tax rates by key."""
+    for code, name, status in LEDGER_ACCOUNTS:
+        session.add(
+            store.LedgerAccount(
+                id=key(f"account:{code}"),
+                connection_id=connection_id,
+                nominal_code=code,
+                name=name,
+                type="Expense",
+                currency=currency,
+                status=status,
+                source_modified_date=modified,
+            )
+        )
+    rates: dict[str, Decimal] = {}
+    for tax_key, name, code, rate, status in TAX_RATES:
+        rates[tax_key] = rate
+        session.add(
+            store.TaxRate(
+                id=key(f"tax:{tax_key}"),
+                connection_id=connection_id,
+                name=name,
+                code=code,
+                effective_tax_rate=rate,
+                total_tax_rate=rate,
+                status=status,
+            )
+        )
+    return rates
+
+
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time())
 
@@ -284,33 +325,9 @@ async def seed_if_empty(session: AsyncSession, *, today: date | None = None) -> 
         )
     )
     await session.flush()
-    for code, name, status in LEDGER_ACCOUNTS:
-        session.add(
-            store.LedgerAccount(
-                id=ids.expense_accounts[code],
-                connection_id=ids.connection_id,
-                nominal_code=code,
-                name=name,
-                type="Expense",
-                currency=BASE_CURRENCY,
-                status=status,
-                source_modified_date=created,
-            )
-        )
-    rates: dict[str, Decimal] = {}
-    for key, name, code, rate, status in TAX_RATES:
-        rates[key] = rate
-        session.add(
-            store.TaxRate(
-                id=ids.tax_rates[key],
-                connection_id=ids.connection_id,
-                name=name,
-                code=code,
-                effective_tax_rate=rate,
-                total_tax_rate=rate,
-                status=status,
-            )
-        )
+    rates = await provision_ledger(
+        session, ids.connection_id, key=demo_id, modified=created, currency=BASE_CURRENCY
+    )
     for key, name, kind, number, sort_code, nominal, currency, status in BANK_ACCOUNTS:
         session.add(
             store.BankAccount(
@@ -415,4 +432,3 @@ async def seed_if_empty(session: AsyncSession, *, today: date | None = None) -> 
             supplier.balance += amount_due
     await session.flush()
     return ids
-

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import jsoncodec
 from bot.money import has_valid_precision, minor_units, quantize
-from bot.sandbox import schemas, store, views
+from bot.sandbox import schemas, seed, store, views
 from bot.sandbox.errors import ApiError, invalid, not_found
 from bot.sandbox.query import QuerySyntaxError, fields_referenced, parse_query
 
@@ -299,7 +299,25 @@ async def create_connection(
     )
     session.add(row)
     await session.flush()
+    if linked:
+        await _provision(session, row)
     return views.connection(row)
+
+
+async def _provision(session: AsyncSession, connection: store.Connection) -> None:
+    """A connection that becomes linked brings its platform's chart of accounts and tax rates."""
+    existing = await session.scalar(
+        select(store.LedgerAccount.id).where(store.LedgerAccount.connection_id == connection.id)
+    )
+    if existing is None:
+        await seed.provision_ledger(
+            session,
+            connection.id,
+            key=lambda name: str(uuid.uuid5(uuid.UUID(connection.id), name)),
+            modified=store.utcnow(),
+            currency=connection.base_currency,
+        )
+        await session.flush()
 
 
 async def delete_connection(session: AsyncSession, company_id: str, connection_id: str) -> None:
@@ -313,6 +331,8 @@ async def update_connection(
     row = await get_connection_row(session, company_id, connection_id)
     if body.status is not None:
         row.status = body.status
+        if body.status == "Linked":
+            await _provision(session, row)
     await session.flush()
     return views.connection(row)
 
@@ -498,7 +518,7 @@ async def _priced_lines(
         line_total = quantize(line.quantity * line.unit_amount + line.tax_amount, currency)
         if line.total_amount is not None and quantize(line.total_amount, currency) != line_total:
             problems.append(
-                f"{where}.totalAmount {line.total_amount} is not quantity × unitAmount + "
+                f"{where}.totalAmount {line.total_amount} is not quantity * unitAmount + "
                 f"taxAmount ({line_total})."
             )
         total += line_total

@@ -1,0 +1,179 @@
+"""Every setting of the bot, read from the environment and `.env`, with secrets as `SecretStr`.
+
+Call `load_settings()` at start-up: a wrong or missing value stops the bot with one message that
+lists each problem and how to fix it, instead of failing later mid-request.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.sandbox.app import DEFAULT_API_KEY
+
+DEFAULT_DATA_DIR = Path(".billpay")
+
+
+class ConfigError(Exception):
+    """The settings are wrong; the message lists every problem and its fix."""
+
+
+class Settings(BaseSettings):
+    """The bot's knobs. Environment names are given in each field's description."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BILLPAY_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # Payables API: the embedded sandbox unless a Codat API key is set.
+    codat_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CODAT_API_KEY", "BILLPAY_CODAT_API_KEY"),
+        description="CODAT_API_KEY: use Codat's API instead of the embedded sandbox.",
+    )
+    codat_base_url: str = Field(
+        default="https://api.codat.io",
+        validation_alias=AliasChoices("CODAT_BASE_URL", "BILLPAY_CODAT_BASE_URL"),
+        description="CODAT_BASE_URL: the payables API's address when CODAT_API_KEY is set.",
+    )
+    payables_timeout_seconds: float = Field(default=30.0, gt=0)
+    payables_interactive_deadline_seconds: float = Field(
+        default=2.5, gt=0, description="How long a Slack click may wait on the payables API."
+    )
+    payables_background_deadline_seconds: float = Field(
+        default=120.0, gt=0, description="How long a background job may wait and retry."
+    )
+
+    # The embedded sandbox.
+    sandbox_api_key: SecretStr = Field(
+        default=SecretStr(DEFAULT_API_KEY),
+        description="BILLPAY_SANDBOX_API_KEY: the key the embedded sandbox accepts.",
+    )
+    sandbox_database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'sandbox.db'}",
+        description="BILLPAY_SANDBOX_DATABASE_URL: where the sandbox keeps its records.",
+    )
+    sandbox_today: date | None = Field(
+        default=None, description="BILLPAY_SANDBOX_TODAY: the demo data's 'today' (YYYY-MM-DD)."
+    )
+
+    # The bot's own state.
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'billpay.db'}",
+        description="BILLPAY_DATABASE_URL: the bot's own database (PostgreSQL for replicas).",
+    )
+
+    # Slack.
+    slack_bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN", "BILLPAY_SLACK_BOT_TOKEN"),
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "BILLPAY_SLACK_SIGNING_SECRET"),
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_APP_TOKEN", "BILLPAY_SLACK_APP_TOKEN"),
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        validation_alias=AliasChoices("SLACK_API_URL", "BILLPAY_SLACK_API_URL"),
+    )
+
+    # Serving.
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("codat_base_url", "slack_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"'{value}' must start with https:// (or http:// for local testing)")
+        return value
+
+    @field_validator("database_url", "sandbox_database_url")
+    @classmethod
+    def _async_database_url(cls, value: str) -> str:
+        return async_database_url(value)
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("a bot token starts with 'xoxb-' (OAuth & Permissions page)")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError(
+                "an app-level token starts with 'xapp-' (Basic Information > App-Level Tokens, "
+                "scope connections:write)"
+            )
+        return value
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.codat_api_key is None
+
+    @property
+    def payables_api_key(self) -> SecretStr:
+        return self.codat_api_key or self.sandbox_api_key
+
+
+def async_database_url(url: str) -> str:
+    """Pick the async driver for a plain database URL (`postgresql://` → asyncpg, `sqlite://`
+    → aiosqlite), so people can paste the URL their provider gives them."""
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        raise ValueError(
+            f"'{url.split('://')[0]}://' is not supported; use postgresql://... or sqlite:///path"
+        )
+    return url
+
+
+_ENV_NAMES = {
+    "codat_api_key": "CODAT_API_KEY",
+    "codat_base_url": "CODAT_BASE_URL",
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_api_url": "SLACK_API_URL",
+}
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets `field` (validation errors may name either)."""
+    key = field.lower().removeprefix("billpay_")
+    return _ENV_NAMES.get(key, f"BILLPAY_{key.upper()}")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, or raise `ConfigError` naming each bad variable and its fix."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = ["The bot's configuration has problems:"]
+        for err in exc.errors(include_url=False):
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            message = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"  - {env_name(field)}: {message}")
+        lines.append("Set these in the environment or in a .env file (see README.md).")
+        raise ConfigError("\n".join(lines)) from None

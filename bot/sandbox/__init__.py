@@ -1,0 +1,1 @@
+"""The sandbox: an in-process fake of Codat's Sync for Payables API."""
