@@ -1,0 +1,138 @@
+"""Shared fixtures: the database under test, a seeded payables sandbox, and a client for it.
+
+Every database test runs on SQLite (a file per test) by default, and on PostgreSQL when
+`BILLPAY_TEST_DATABASE_URL` is set; the sandbox drops and re-creates its own tables per test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.config import async_database_url
+from bot.payables.client import PayablesClient, RetryPolicy
+from bot.sandbox.app import Sandbox, SandboxConfig
+from bot.sandbox.faults import FaultConfig
+
+TODAY = date(2026, 11, 22)
+SANDBOX_KEY = "test-sandbox-key"
+SANDBOX_URL = "http://sandbox.test"
+
+
+def test_database_url(tmp_path: Path, name: str = "sandbox") -> str:
+    url = os.environ.get("BILLPAY_TEST_DATABASE_URL")
+    if url:
+        return async_database_url(url)
+    return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
+
+
+def on_postgres() -> bool:
+    return os.environ.get("BILLPAY_TEST_DATABASE_URL", "").startswith("postgres")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return test_database_url(tmp_path)
+
+
+class SleepRecorder:
+    """Stands in for `asyncio.sleep` and a monotonic clock: records each wait, sleeps none."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self.now = 0.0
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Wraps a transport, counting requests and optionally failing the first few to connect."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, connect_failures: int = 0) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+        self.connect_failures = connect_failures
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.connect_failures > 0:
+            self.connect_failures -= 1
+            raise httpx.ConnectError("connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+    def count(self, method: str, path_suffix: str = "") -> int:
+        return sum(
+            1 for r in self.requests if r.method == method and r.url.path.endswith(path_suffix)
+        )
+
+
+SandboxFactory = Callable[..., "Sandbox"]
+
+
+@pytest.fixture
+async def make_sandbox(database_url: str) -> AsyncIterator[Callable[..., Sandbox]]:
+    started: list[Sandbox] = []
+
+    def factory(**overrides: object) -> Sandbox:
+        settings: dict[str, object] = {
+            "api_key": SANDBOX_KEY,
+            "database_url": database_url,
+            "reset": True,
+            "today": TODAY,
+        }
+        config = SandboxConfig.model_validate({**settings, **overrides})
+        sandbox = Sandbox(config)
+        started.append(sandbox)
+        return sandbox
+
+    yield factory
+    for sandbox in started:
+        await sandbox.stop()
+
+
+@pytest.fixture
+async def sandbox(request: pytest.FixtureRequest, make_sandbox: Callable[..., Sandbox]) -> Sandbox:
+    """The seeded sandbox; `@pytest.mark.sandbox(page_size=4, ...)` overrides its config."""
+    marker = request.node.get_closest_marker("sandbox")
+    sandbox = make_sandbox(**(marker.kwargs if marker else {}))
+    await sandbox.start()
+    return sandbox
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+def transport(sandbox: Sandbox) -> CountingTransport:
+    return CountingTransport(httpx.ASGITransport(app=sandbox.app))
+
+
+@pytest.fixture
+async def payables(
+    transport: CountingTransport, sleeps: SleepRecorder
+) -> AsyncIterator[PayablesClient]:
+    client = PayablesClient(
+        base_url=SANDBOX_URL,
+        api_key=SANDBOX_KEY,
+        transport=transport,
+        retry=RetryPolicy(deadline=30.0, max_attempts=6),
+        sleep=sleeps,
+        clock=sleeps.clock,
+    )
+    async with client:
+        yield client
+
+
+__all__ = ["TODAY", "CountingTransport", "FaultConfig", "SleepRecorder", "on_postgres"]

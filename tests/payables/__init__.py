@@ -1,0 +1,1 @@
+"""Tests for the payables client and its helpers."""

@@ -1,0 +1,1 @@
+"""Tests for the sandbox fake of the payables API."""

@@ -1,0 +1,346 @@
+"""The sandbox as a service: concurrency safety, connections, the seed, auth, faults, and the
+spec's paths and status codes. Raw HTTP here, so that status codes and bodies are seen as sent."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from bot import jsoncodec
+from bot.payables.client import PayablesClient
+from bot.payables.errors import PayablesBadRequest, PayablesConflict
+from bot.payables.models import BillPaymentPrototype, Ref
+from bot.payables.query import Q
+from bot.sandbox.app import Sandbox
+from bot.sandbox.faults import FaultConfig
+from bot.sandbox.seed import DemoIds
+from tests.conftest import SANDBOX_KEY, TODAY
+
+SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "codat" / "sync-for-payables-v3.yaml"
+
+
+def auth(key: str = SANDBOX_KEY) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(key.encode()).decode()}
+
+
+@pytest.fixture
+async def http(sandbox: Sandbox) -> Any:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sandbox", headers=auth()
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def demo(sandbox: Sandbox) -> DemoIds:
+    assert sandbox.demo is not None
+    return sandbox.demo
+
+
+def payables_path(demo: DemoIds) -> str:
+    return f"/companies/{demo.company_id}/connections/{demo.connection_id}/payables"
+
+
+async def outstanding(payables: PayablesClient, demo: DemoIds, reference: str) -> Decimal:
+    page = await payables.list_bills(
+        demo.company_id, demo.connection_id, query=Q("reference") == reference
+    )
+    return page.results[0].outstanding_amount
+
+
+# ---------------------------------------------------------------- money under concurrency
+
+
+async def test_concurrent_requests_with_one_key_pay_once(
+    payables: PayablesClient, demo: DemoIds
+) -> None:
+    bill = (
+        await payables.list_bills(
+            demo.company_id, demo.connection_id, query=Q("reference") == "PF-2304"
+        )
+    ).results[0]
+    payment = BillPaymentPrototype(
+        amount=Decimal("100.00"), date="2026-11-22", account_ref=Ref(id=demo.bank_accounts["GBP"])
+    )
+
+    results = await asyncio.gather(
+        *(
+            payables.create_bill_payment(
+                demo.company_id, demo.connection_id, bill.id, payment, idempotency_key="double"
+            )
+            for _ in range(6)
+        )
+    )
+
+    assert len({r.id for r in results}) == 1
+    assert await outstanding(payables, demo, "PF-2304") == bill.outstanding_amount - 100
+
+
+async def test_concurrent_payments_never_exceed_the_amount_due(
+    payables: PayablesClient, demo: DemoIds
+) -> None:
+    bill = (
+        await payables.list_bills(
+            demo.company_id, demo.connection_id, query=Q("reference") == "PF-2304"
+        )
+    ).results[0]
+    share = (bill.outstanding_amount / 2).quantize(Decimal("0.01"))
+    payment = BillPaymentPrototype(
+        amount=share, date="2026-11-22", account_ref=Ref(id=demo.bank_accounts["GBP"])
+    )
+
+    results = await asyncio.gather(
+        *(
+            payables.create_bill_payment(demo.company_id, demo.connection_id, bill.id, payment)
+            for _ in range(5)
+        ),
+        return_exceptions=True,
+    )
+
+    accepted = [r for r in results if not isinstance(r, BaseException)]
+    rejected = [r for r in results if isinstance(r, BaseException)]
+    assert len(accepted) == 2
+    assert all(isinstance(r, PayablesBadRequest) for r in rejected)
+    assert await outstanding(payables, demo, "PF-2304") == bill.outstanding_amount - 2 * share
+
+
+async def test_key_reused_on_another_endpoint_is_a_conflict(
+    payables: PayablesClient, demo: DemoIds
+) -> None:
+    await payables.create_company("Keyed Ltd", idempotency_key="shared-key")
+    with pytest.raises(PayablesConflict):
+        await payables.create_connection(demo.company_id, "mqjo", idempotency_key="shared-key")
+
+
+# ---------------------------------------------------------------- companies and connections
+
+
+async def test_mqjo_links_at_once_and_other_platforms_wait_for_auth(
+    payables: PayablesClient,
+) -> None:
+    company = await payables.create_company("Link Test Ltd")
+    linked = await payables.create_connection(company.id, "mqjo")
+    pending = await payables.create_connection(company.id, "gbol")
+
+    assert linked.status == "Linked"
+    assert pending.status == "PendingAuth"
+    assert pending.platform_name == "Xero"
+    assert pending.link_url and pending.link_url.startswith("https://")
+    info = await payables.get_company_information(company.id, linked.id)
+    assert (info.company_name, info.base_currency) == ("Link Test Ltd", "GBP")
+    with pytest.raises(PayablesBadRequest) as caught:
+        await payables.list_bills(company.id, pending.id)
+    assert "PendingAuth" in (caught.value.error or "")
+
+    relinked = await payables.unlink_connection(company.id, pending.id, status="Linked")
+    assert relinked.status == "Linked"
+    options = await payables.get_bill_mapping_options(company.id, pending.id)
+    assert options.accounts, "a newly linked connection brings its chart of accounts"
+
+    listed = await payables.get_company(company.id)
+    assert sorted(c.status for c in listed.data_connections) == ["Linked", "Linked"]
+    await payables.delete_company(company.id)
+    names = [c.name async for c in payables.iter_companies()]
+    assert "Link Test Ltd" not in names
+
+
+async def test_company_names_are_validated(http: httpx.AsyncClient) -> None:
+    response = await http.post("/companies", json={"name": "Bad <script> Ltd"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["statusCode"] == 400
+    assert body["validation"]["errors"][0]["message"].startswith("name:")
+
+
+async def test_creates_answer_201_and_errors_are_error_messages(
+    http: httpx.AsyncClient, demo: DemoIds
+) -> None:
+    base = payables_path(demo)
+    created = await http.post(
+        f"{base}/suppliers", json={"supplierName": "Status Code Co", "status": "Active"}
+    )
+    assert created.status_code == 201
+    missing = await http.post(f"{base}/suppliers", json={"status": "Active"})
+    assert missing.status_code == 400
+    assert "supplierName" in missing.json()["error"]
+    not_json = await http.post(
+        f"{base}/suppliers", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
+    assert not_json.status_code == 400
+    unknown = await http.get(f"/companies/{demo.company_id}/connections/nope")
+    assert unknown.status_code == 404
+    assert set(unknown.json()) >= {"statusCode", "error", "correlationId", "canBeRetried"}
+
+
+async def test_wrong_or_missing_key_is_401(sandbox: Sandbox) -> None:
+    transport = httpx.ASGITransport(app=sandbox.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+        assert (await client.get("/companies")).status_code == 401
+        assert (await client.get("/companies", headers=auth("wrong"))).status_code == 401
+        raw = {"Authorization": f"Basic {SANDBOX_KEY}"}  # not base64: not accepted
+        assert (await client.get("/companies", headers=raw)).status_code == 401
+        assert (await client.get("/companies", headers=auth())).status_code == 200
+        assert (await client.get("/healthz")).status_code == 200
+
+
+# ---------------------------------------------------------------- the seed
+
+
+async def test_the_demo_company_is_believable(payables: PayablesClient, demo: DemoIds) -> None:
+    bills = [b async for b in payables.iter_bills(demo.company_id, demo.connection_id)]
+    suppliers = [s async for s in payables.iter_suppliers(demo.company_id, demo.connection_id)]
+    banks = await payables.get_payment_mapping_options(demo.company_id, demo.connection_id)
+    info = await payables.get_company_information(demo.company_id, demo.connection_id)
+
+    assert info.base_currency == "GBP"
+    assert len(bills) == 25
+    assert {b.currency for b in bills} == {"GBP", "EUR", "USD"}
+    assert len([s for s in suppliers if s.status == "Active"]) >= 8
+    assert sorted(b.currency for b in banks.bank_accounts) == ["EUR", "GBP", "USD"]
+    due = [b.due_on for b in bills]
+    assert any(d < TODAY for d in due)
+    assert any(d == TODAY for d in due)
+    assert any(TODAY < d <= TODAY + timedelta(days=7) for d in due)
+    assert any(d > TODAY + timedelta(days=7) for d in due)
+    assert sum(b.status == "PartiallyPaid" for b in bills) >= 3
+    for bill in bills:
+        lines = bill.line_items or []
+        assert sum((line.total_amount or 0) for line in lines) == bill.total_amount
+    # Each supplier's balance is what its bills in its currency still owe.
+    for supplier in suppliers:
+        owed = sum(
+            (
+                b.outstanding_amount
+                for b in bills
+                if b.supplier_ref.id == supplier.id and b.currency == supplier.default_currency
+            ),
+            Decimal(0),
+        )
+        assert supplier.balance == owed, supplier.supplier_name
+
+
+async def test_the_seed_is_deterministic(sandbox: Sandbox, make_sandbox: Any) -> None:
+    async def snapshot(box: Sandbox) -> bytes:
+        assert box.demo is not None
+        transport = httpx.ASGITransport(app=box.app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://s", headers=auth()
+        ) as client:
+            response = await client.get(payables_path(box.demo) + "/bills")
+            return response.content
+
+    first = await snapshot(sandbox)
+    await sandbox.stop()
+    again = make_sandbox()  # reset=True: drops everything and seeds anew
+    await again.start()
+    assert await snapshot(again) == first
+
+
+async def test_restarting_keeps_data(sandbox: Sandbox, make_sandbox: Any) -> None:
+    assert sandbox.demo is not None
+    transport = httpx.ASGITransport(app=sandbox.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://s", headers=auth()) as c:
+        await c.post("/companies", json={"name": "Survivor Ltd"})
+    await sandbox.stop()
+    again = make_sandbox(reset=False)
+    await again.start()
+    transport = httpx.ASGITransport(app=again.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://s", headers=auth()) as c:
+        names = [co["name"] for co in (await c.get("/companies")).json()["results"]]
+    assert sorted(names) == ["Larkspur Design Studio Ltd", "Survivor Ltd"]
+
+
+# ---------------------------------------------------------------- faults
+
+
+@pytest.mark.sandbox(faults=FaultConfig(rate_limit_requests=3, rate_limit_window_seconds=60))
+async def test_configured_rate_limit_answers_429_with_retry_after(
+    http: httpx.AsyncClient,
+) -> None:
+    statuses = [(await http.get("/companies")).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    limited = await http.get("/companies")
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
+    assert limited.json()["statusCode"] == 429
+
+
+@pytest.mark.sandbox(faults=FaultConfig(error_rate=0.5, random_seed=3))
+async def test_configured_error_rate_fails_some_requests(http: httpx.AsyncClient) -> None:
+    statuses = [(await http.get("/companies")).status_code for _ in range(40)]
+    failures = statuses.count(503)
+    assert 8 <= failures <= 32
+    assert set(statuses) == {200, 503}
+
+
+# ---------------------------------------------------------------- the spec
+
+
+def _spec() -> dict[str, Any]:
+    if not SPEC.exists():
+        pytest.skip(f"the payables API spec is not at {SPEC}; it is read from ../shared")
+    return yaml.safe_load(SPEC.read_text())
+
+
+def test_every_operation_of_the_spec_is_served(sandbox: Sandbox) -> None:
+    spec = _spec()
+    wanted = {
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+    served = {
+        (method.upper(), path)
+        for path, item in sandbox.app.openapi()["paths"].items()
+        for method in item
+    }
+    assert len(wanted) == 25
+    assert wanted - served == set()
+
+
+async def test_create_status_codes_match_the_spec(http: httpx.AsyncClient, demo: DemoIds) -> None:
+    spec = _spec()
+    expected = {
+        (method.upper(), path): next(code for code in op["responses"] if code.startswith("2"))
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method in ("post", "put", "patch", "delete")
+    }
+    base = payables_path(demo)
+    payables = "/companies/{companyId}/connections/{connectionId}/payables"
+    company = await http.post("/companies", json={"name": "Codes Ltd"})
+    company_id = company.json()["id"]
+    observed = {
+        ("POST", "/companies"): company,
+        ("POST", "/companies/{companyId}/connections"): await http.post(
+            f"/companies/{company_id}/connections", json={"platformKey": "mqjo"}
+        ),
+        ("POST", f"{payables}/suppliers"): await http.post(
+            f"{base}/suppliers", json={"supplierName": "X", "status": "Active"}
+        ),
+        ("POST", f"{payables}/bankAccounts"): await http.post(
+            f"{base}/bankAccounts",
+            json={"name": "A", "accountType": "Debit", "accountNumber": "1", "currency": "GBP"},
+        ),
+        ("PATCH", "/companies/{companyId}"): await http.patch(
+            f"/companies/{company_id}", json={"description": "d"}
+        ),
+        ("DELETE", "/companies/{companyId}"): await http.delete(f"/companies/{company_id}"),
+    }
+    assert expected[("POST", f"{payables}/bills")] == "201"
+    for key, response in observed.items():
+        assert str(response.status_code) == expected[key], (key, response.text)
+
+
+def test_money_goes_out_as_exact_json_numbers() -> None:
+    text = jsoncodec.dumps({"amount": Decimal("1250.10"), "rate": Decimal("0.861200")})
+    assert text == '{"amount":1250.10,"rate":0.861200}'
+    assert jsoncodec.loads(text)["amount"] == Decimal("1250.10")
