@@ -25,12 +25,11 @@ from bot.sandbox.faults import FaultConfig
 console = Console(stderr=True, soft_wrap=True)
 
 SLACK_SETUP = """\
-Slack credentials are needed to connect to Slack. Set them in the environment or in .env:
-  SLACK_BOT_TOKEN       xoxb-...  (OAuth & Permissions > Bot User OAuth Token)
-  SLACK_SIGNING_SECRET  ...       (Basic Information > App Credentials)
-  SLACK_APP_TOKEN       xapp-...  (Basic Information > App-Level Tokens; Socket Mode)
-Create the Slack app from manifest.yml at https://api.slack.com/apps (Create New App >
-From an app manifest), install it to your workspace, then copy the values above."""
+billpay connects to Slack with these settings (environment or .env):
+  SLACK_BOT_TOKEN       xoxb-...  the app's Bot User OAuth Token (OAuth & Permissions page)
+  SLACK_SIGNING_SECRET  ...       Basic Information > App Credentials > Signing Secret
+  SLACK_APP_TOKEN       xapp-...  Basic Information > App-Level Tokens (for Socket Mode)
+See "Slack" in README.md."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,7 +137,7 @@ async def _report_backend(settings: Settings) -> int:
         companies = await backend.client.list_companies(page_size=20)
         table = Table(title=f"Companies ({companies.total_results})")
         for column in ("Company", "Connection", "Outstanding bills", "Overdue", "Amount due"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=column in ("Company", "Amount due"))
         for company in companies.results:
             for connection in company.data_connections:
                 if connection.status != "Linked":
@@ -154,7 +153,7 @@ async def _report_backend(settings: Settings) -> int:
                     connection.platform_name or "",
                     str(count),
                     str(overdue),
-                    ", ".join(format_money(v, k) for k, v in sorted(totals.items())),
+                    "\n".join(format_money(v, k) for k, v in sorted(totals.items())),
                 )
         console.print(table)
         return 0

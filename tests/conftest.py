@@ -24,7 +24,7 @@ SANDBOX_KEY = "test-sandbox-key"
 SANDBOX_URL = "http://sandbox.test"
 
 
-def test_database_url(tmp_path: Path, name: str = "sandbox") -> str:
+def database_url_for(tmp_path: Path, name: str = "sandbox") -> str:
     url = os.environ.get("BILLPAY_TEST_DATABASE_URL")
     if url:
         return async_database_url(url)
@@ -37,7 +37,7 @@ def on_postgres() -> bool:
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
-    return test_database_url(tmp_path)
+    return database_url_for(tmp_path)
 
 
 class SleepRecorder:

@@ -15,12 +15,20 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 pytest.importorskip(
@@ -44,22 +52,77 @@ MAX_PAGES = 100
 OUTSTANDING = {shared.BillStatus.OPEN, shared.BillStatus.PARTIALLY_PAID}
 
 
-@pytest.fixture(scope="module")
-def sandbox_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a freshly seeded sandbox served over HTTP for this module."""
+def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     external_url = os.environ.get(DATABASE_URL_ENV)
     if external_url:
-        config = SandboxConfig(
-            api_key=API_KEY,
-            database_url=async_database_url(external_url),
-            seed=True,
-            reset=True,
-        )
-    else:
-        db_file = tmp_path_factory.mktemp("sandbox") / "sandbox.db"
-        config = SandboxConfig(
-            api_key=API_KEY, database_url=f"sqlite+aiosqlite:///{db_file}", seed=True
-        )
+        return async_database_url(external_url)
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sandbox') / 'sandbox.db'}"
+
+
+@contextmanager
+def _billpay_sandbox_command(database_url: str) -> Iterator[str]:
+    """`billpay sandbox --port N --api-key KEY` as a user runs it, in its own process."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = Path(sys.executable).with_name("billpay")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    command += [
+        "sandbox",
+        "--port",
+        str(port),
+        "--api-key",
+        API_KEY,
+        "--database-url",
+        database_url,
+        "--reset",
+    ]
+    url = f"http://127.0.0.1:{port}"
+    # The server's log goes to a file: a pipe nobody reads would fill up and stall it.
+    with (
+        tempfile.TemporaryFile() as log,
+        subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT) as process,  # noqa: S603
+    ):
+        try:
+            _wait_until_serving(url, process, log)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Any) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            output = log.read().decode(errors="replace")
+            raise RuntimeError(f"billpay sandbox exited with {process.returncode}: {output}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("billpay sandbox did not start within 30 seconds")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module", params=["uvicorn-in-thread", "billpay-sandbox-command"])
+def sandbox_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Base URL of a freshly seeded sandbox served over HTTP: once by uvicorn in a thread of
+    this process, once by the `billpay sandbox` command in a process of its own."""
+    database_url = _database_url(tmp_path_factory)
+    if request.param == "billpay-sandbox-command":
+        with _billpay_sandbox_command(database_url) as url:
+            yield url
+        return
+    config = SandboxConfig(api_key=API_KEY, database_url=database_url, seed=True, reset=True)
     with serve_asgi(create_sandbox_app(config)) as url:
         yield url
 

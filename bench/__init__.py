@@ -1,0 +1,1 @@
+"""Benchmarks that print figures and ratios; they assert nothing about speed."""
