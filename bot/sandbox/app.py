@@ -286,6 +286,37 @@ def _router(sandbox: Sandbox) -> APIRouter:
     ) -> store.Connection:
         return await service.linked_connection(session, company_id, connection_id)
 
+    async def write_on_connection(
+        request: Request,
+        company_id: str,
+        connection_id: str,
+        operation: Callable[[AsyncSession, store.Connection], Awaitable[Any]],
+        *,
+        status_code: int = 200,
+        fingerprint: str | None = None,
+    ) -> Response:
+        """One write on a linked connection, in one transaction, honouring Idempotency-Key."""
+
+        async def work(session: AsyncSession) -> Any:
+            connection = await connection_for(session, company_id, connection_id)
+            return await operation(session, connection)
+
+        return await sandbox.respond(
+            request, work, status_code=status_code, fingerprint=fingerprint
+        )
+
+    def continued(
+        request: Request, items: list[dict[str, Any]], token: str | None, key: str = "results"
+    ) -> Response:
+        """A page of `items` under `key`, with the token for the next page, if any."""
+        scope = f"{request.url.path}|{request.query_params.get('query')}"
+        scope += f"|{request.query_params.get('statusQuery')}"
+        page, next_token = service.continuation_page(
+            items, token=token, scope=scope, page_size=page_size
+        )
+        pagination = {"continuationToken": next_token} if next_token else {}
+        return ApiResponse({key: page, "pagination": pagination})
+
     # ------------------------------------------------------------ companies
 
     @router.get("/companies")
@@ -411,7 +442,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
             accounts, tax_rates = await service.bill_mapping_options(session, connection)
         accounts = service.filtered(accounts, predicate)
         tax_rates = service.filtered(tax_rates, predicate)
-        scope = f"{request.url.path}|{status_query}"
+        scope = f"{request.url.path}|{request.query_params.get('query')}|{status_query}"
         # One token pages both lists together, as the API's single pagination object implies.
         offset = service.decode_token(continuation_token, scope)
         size = page_size
@@ -438,14 +469,8 @@ def _router(sandbox: Sandbox) -> APIRouter:
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
             accounts = await service.payment_mapping_options(session, connection)
-        page, token = service.continuation_page(
-            service.filtered(accounts, predicate),
-            token=continuation_token,
-            scope=f"{request.url.path}|{status_query}",
-            page_size=page_size,
-        )
-        return ApiResponse(
-            {"bankAccounts": page, "pagination": {"continuationToken": token} if token else {}}
+        return continued(
+            request, service.filtered(accounts, predicate), continuation_token, "bankAccounts"
         )
 
     # ------------------------------------------------------------ bills
@@ -466,25 +491,18 @@ def _router(sandbox: Sandbox) -> APIRouter:
             bills = [bill for bill in bills if service.is_outstanding(bill)]
         else:
             bills = service.filtered(bills, predicate, service.bill_query_view)
-        page, token = service.continuation_page(
-            bills,
-            token=continuation_token,
-            scope=f"{request.url.path}|{query}",
-            page_size=page_size,
-        )
-        return ApiResponse(
-            {"results": page, "pagination": {"continuationToken": token} if token else {}}
-        )
+        return continued(request, bills, continuation_token)
 
     @router.post(PAYABLES + "/bills")
     async def create_bill(request: Request, companyId: str, connectionId: str) -> Response:
         body = schemas.validate_body(schemas.BillPrototype, await _json(request))
-
-        async def work(session: AsyncSession) -> Any:
-            connection = await connection_for(session, companyId, connectionId)
-            return await service.create_bill(session, connection, body)
-
-        return await sandbox.respond(request, work, status_code=201)
+        return await write_on_connection(
+            request,
+            companyId,
+            connectionId,
+            lambda session, connection: service.create_bill(session, connection, body),
+            status_code=201,
+        )
 
     @router.put(PAYABLES + "/bills/{billId}")
     async def update_bill(
@@ -494,12 +512,12 @@ def _router(sandbox: Sandbox) -> APIRouter:
         billId: str,
     ) -> Response:
         body = schemas.validate_body(schemas.BillPrototype, await _json(request))
-
-        async def work(session: AsyncSession) -> Any:
-            connection = await connection_for(session, companyId, connectionId)
-            return await service.replace_bill(session, connection, billId, body)
-
-        return await sandbox.respond(request, work)
+        return await write_on_connection(
+            request,
+            companyId,
+            connectionId,
+            lambda session, connection: service.replace_bill(session, connection, billId, body),
+        )
 
     @router.post(PAYABLES + "/bills/{billId}/payment")
     async def create_bill_payment(
@@ -509,12 +527,15 @@ def _router(sandbox: Sandbox) -> APIRouter:
         billId: str,
     ) -> Response:
         body = schemas.validate_body(schemas.BillPaymentPrototype, await _json(request))
-
-        async def work(session: AsyncSession) -> Any:
-            connection = await connection_for(session, companyId, connectionId)
-            return await service.create_bill_payment(session, connection, billId, body)
-
-        return await sandbox.respond(request, work, status_code=201)
+        return await write_on_connection(
+            request,
+            companyId,
+            connectionId,
+            lambda session, connection: service.create_bill_payment(
+                session, connection, billId, body
+            ),
+            status_code=201,
+        )
 
     # ------------------------------------------------------------ attachments
 
@@ -538,13 +559,16 @@ def _router(sandbox: Sandbox) -> APIRouter:
             hashlib.sha256(content).hexdigest().encode() + (name or "").encode(),
         )
 
-        async def work(session: AsyncSession) -> Any:
-            connection = await connection_for(session, companyId, connectionId)
-            return await service.add_attachment(
+        return await write_on_connection(
+            request,
+            companyId,
+            connectionId,
+            lambda session, connection: service.add_attachment(
                 session, connection, billId, name=name, content_type=content_type, content=content
-            )
-
-        return await sandbox.respond(request, work, status_code=201, fingerprint=fingerprint)
+            ),
+            status_code=201,
+            fingerprint=fingerprint,
+        )
 
     @router.get(PAYABLES + "/bills/{billId}/attachments")
     async def list_attachments(companyId: str, connectionId: str, billId: str) -> Response:
@@ -583,25 +607,18 @@ def _router(sandbox: Sandbox) -> APIRouter:
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
             suppliers = await service.list_suppliers(session, connection)
-        page, token = service.continuation_page(
-            service.filtered(suppliers, predicate),
-            token=continuation_token,
-            scope=f"{request.url.path}|{query}",
-            page_size=page_size,
-        )
-        return ApiResponse(
-            {"results": page, "pagination": {"continuationToken": token} if token else {}}
-        )
+        return continued(request, service.filtered(suppliers, predicate), continuation_token)
 
     @router.post(PAYABLES + "/suppliers")
     async def create_supplier(request: Request, companyId: str, connectionId: str) -> Response:
         body = schemas.validate_body(schemas.SupplierPrototype, await _json(request))
-
-        async def work(session: AsyncSession) -> Any:
-            connection = await connection_for(session, companyId, connectionId)
-            return await service.create_supplier(session, connection, body)
-
-        return await sandbox.respond(request, work, status_code=201)
+        return await write_on_connection(
+            request,
+            companyId,
+            connectionId,
+            lambda session, connection: service.create_supplier(session, connection, body),
+            status_code=201,
+        )
 
     @router.put(PAYABLES + "/suppliers/{supplierId}")
     async def update_supplier(
@@ -611,23 +628,26 @@ def _router(sandbox: Sandbox) -> APIRouter:
         supplierId: str,
     ) -> Response:
         body = schemas.validate_body(schemas.SupplierPrototype, await _json(request))
-
-        async def work(session: AsyncSession) -> Any:
-            connection = await connection_for(session, companyId, connectionId)
-            return await service.replace_supplier(session, connection, supplierId, body)
-
-        return await sandbox.respond(request, work)
+        return await write_on_connection(
+            request,
+            companyId,
+            connectionId,
+            lambda session, connection: service.replace_supplier(
+                session, connection, supplierId, body
+            ),
+        )
 
     # ------------------------------------------------------------ bank accounts
 
     @router.post(PAYABLES + "/bankAccounts")
     async def create_bank_account(request: Request, companyId: str, connectionId: str) -> Response:
         body = schemas.validate_body(schemas.BankAccountPrototype, await _json(request))
-
-        async def work(session: AsyncSession) -> Any:
-            connection = await connection_for(session, companyId, connectionId)
-            return await service.create_bank_account(session, connection, body)
-
-        return await sandbox.respond(request, work, status_code=201)
+        return await write_on_connection(
+            request,
+            companyId,
+            connectionId,
+            lambda session, connection: service.create_bank_account(session, connection, body),
+            status_code=201,
+        )
 
     return router
