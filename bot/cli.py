@@ -178,10 +178,10 @@ def _sandbox(args: argparse.Namespace) -> int:
         today=args.today or settings.sandbox_today,
         page_size=args.page_size,
         faults=FaultConfig(
-            rate_limit_requests=args.rate_limit,
+            rate_limit_requests=args.rate_limit or settings.sandbox_rate_limit_requests,
             rate_limit_window_seconds=args.rate_window,
-            error_rate=args.error_rate,
-            latency_ms=args.latency_ms,
+            error_rate=args.error_rate or settings.sandbox_error_rate,
+            latency_ms=args.latency_ms or settings.sandbox_latency_ms,
         ),
     )
     console.print(

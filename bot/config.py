@@ -65,6 +65,16 @@ class Settings(BaseSettings):
         default=None, description="BILLPAY_SANDBOX_TODAY: the demo data's 'today' (YYYY-MM-DD)."
     )
 
+    sandbox_rate_limit_requests: int | None = Field(
+        default=None, ge=1, description="BILLPAY_SANDBOX_RATE_LIMIT_REQUESTS: 429 past N a second."
+    )
+    sandbox_error_rate: float = Field(
+        default=0.0, ge=0, le=1, description="BILLPAY_SANDBOX_ERROR_RATE: share of 503 answers."
+    )
+    sandbox_latency_ms: int = Field(
+        default=0, ge=0, description="BILLPAY_SANDBOX_LATENCY_MS: added to every request."
+    )
+
     # The bot's own state.
     database_url: str = Field(
         default=f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'billpay.db'}",

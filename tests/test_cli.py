@@ -66,3 +66,13 @@ def test_bad_configuration_stops_with_the_list_of_fixes(
     code, output = run(capsys, "run")
     assert code == 2
     assert "SLACK_BOT_TOKEN: a bot token starts with 'xoxb-'" in output
+
+
+def test_sandbox_faults_come_from_settings(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BILLPAY_SANDBOX_ERROR_RATE", "1")
+    monkeypatch.setenv("BILLPAY_PAYABLES_BACKGROUND_DEADLINE_SECONDS", "0.5")
+    code, output = run(capsys, "check")
+    assert code == 1
+    assert "503" in output

@@ -13,6 +13,7 @@ import httpx
 from bot.config import Settings
 from bot.payables.client import PayablesClient, RetryPolicy
 from bot.sandbox.app import Sandbox, SandboxConfig
+from bot.sandbox.faults import FaultConfig
 
 SANDBOX_BASE_URL = "http://payables-sandbox.invalid"
 
@@ -45,6 +46,11 @@ async def open_backend(settings: Settings) -> PayablesBackend:
             api_key=settings.sandbox_api_key.get_secret_value(),
             database_url=settings.sandbox_database_url,
             today=settings.sandbox_today,
+            faults=FaultConfig(
+                rate_limit_requests=settings.sandbox_rate_limit_requests,
+                error_rate=settings.sandbox_error_rate,
+                latency_ms=settings.sandbox_latency_ms,
+            ),
         )
     )
     await sandbox.start()
