@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, async_database_url, load_settings
 from bot.money import format_money
 from bot.payables.backend import open_backend
 from bot.payables.errors import PayablesError
@@ -171,9 +172,26 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     api_key = args.api_key or settings.sandbox_api_key.get_secret_value()
-    config = SandboxConfig(
+    try:
+        config = _sandbox_config(args, settings, api_key)
+    except (ValidationError, ValueError) as exc:
+        console.print(f"[red]billpay sandbox: {_options_problem(exc)}[/red]", highlight=False)
+        return 2
+    console.print(
+        f"Payables sandbox on http://{args.host}:{args.port} "
+        f"(Basic auth with the API key {'you gave' if args.api_key else 'from the settings'})"
+    )
+    uvicorn.run(create_sandbox_app(config), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _sandbox_config(args: argparse.Namespace, settings: Settings, api_key: str) -> SandboxConfig:
+    database_url = settings.sandbox_database_url
+    if args.database_url:
+        database_url = async_database_url(args.database_url)
+    return SandboxConfig(
         api_key=api_key,
-        database_url=args.database_url or settings.sandbox_database_url,
+        database_url=database_url,
         reset=args.reset,
         today=args.today or settings.sandbox_today,
         page_size=args.page_size,
@@ -184,12 +202,26 @@ def _sandbox(args: argparse.Namespace) -> int:
             latency_ms=args.latency_ms or settings.sandbox_latency_ms,
         ),
     )
-    console.print(
-        f"Payables sandbox on http://{args.host}:{args.port} "
-        f"(Basic auth with the API key {'you gave' if args.api_key else 'from the settings'})"
-    )
-    uvicorn.run(create_sandbox_app(config), host=args.host, port=args.port, log_level="info")
-    return 0
+
+
+_OPTIONS = {
+    "page_size": "--page-size",
+    "rate_limit_requests": "--rate-limit",
+    "rate_limit_window_seconds": "--rate-window",
+    "error_rate": "--error-rate",
+    "latency_ms": "--latency-ms",
+    "api_key": "--api-key",
+}
+
+
+def _options_problem(exc: Exception) -> str:
+    if not isinstance(exc, ValidationError):
+        return f"--database-url: {exc}"
+    problems = []
+    for err in exc.errors(include_url=False):
+        option = _OPTIONS.get(str(err["loc"][-1]), str(err["loc"][-1]))
+        problems.append(f"{option}: {err['msg']}")
+    return "; ".join(problems)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def _write(value: Any, out: list[str]) -> None:
             raise ValueError(f"cannot encode {value} as a JSON number")
         out.append(_decimal_text(value))
     elif value is None or isinstance(value, bool | int | float | str):
-        out.append(json.dumps(value))
+        out.append(json.dumps(value, allow_nan=False))
     elif isinstance(value, datetime | date):
         out.append(json.dumps(value.isoformat()))
     elif isinstance(value, Mapping):

@@ -116,7 +116,7 @@ def sleeps() -> SleepRecorder:
 
 @pytest.fixture
 def transport(sandbox: Sandbox) -> CountingTransport:
-    return CountingTransport(httpx.ASGITransport(app=sandbox.app))
+    return CountingTransport(httpx.ASGITransport(app=sandbox.app, raise_app_exceptions=False))
 
 
 @pytest.fixture

@@ -7,16 +7,22 @@ from pathlib import Path
 import pytest
 
 from bot import cli
+from bot.sandbox.app import Sandbox, SandboxConfig
 from tests.conftest import database_url_for
 
 
 @pytest.fixture(autouse=True)
-def offline_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+async def offline_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("CODAT_API_KEY", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("BILLPAY_SANDBOX_DATABASE_URL", database_url_for(tmp_path, "cli"))
+    url = database_url_for(tmp_path, "cli")
+    monkeypatch.setenv("BILLPAY_SANDBOX_DATABASE_URL", url)
     monkeypatch.setenv("BILLPAY_SANDBOX_TODAY", "2026-11-22")
+    # An empty database, so the command seeds the demo afresh (PostgreSQL is shared by tests).
+    empty = Sandbox(SandboxConfig(database_url=url, reset=True, seed=False))
+    await empty.start()
+    await empty.stop()
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:

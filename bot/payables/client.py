@@ -30,7 +30,7 @@ from bot.payables.errors import (
     RETRYABLE_STATUSES,
     PayablesDeadlineExceeded,
     PayablesError,
-    PayablesRateLimited,
+    PayablesNotFound,
     PayablesUnavailable,
     error_for,
 )
@@ -161,20 +161,23 @@ class PayablesClient:
         attempt = 0
         while True:
             attempt += 1
-            remaining = policy.deadline - (self._clock() - started)
+            remaining = max(0.05, policy.deadline - (self._clock() - started))
             try:
-                response = await self._http.request(
-                    method,
-                    path,
-                    params=query,
-                    content=content,
-                    files=files,
-                    headers=headers,
-                    timeout=max(0.05, min(self._timeout, remaining)),
-                )
-            except httpx.TransportError as exc:
+                # httpx timeouts apply per phase (connect, each read); this bounds the whole
+                # attempt, so a slow answer cannot hold a Slack click past its deadline.
+                async with asyncio.timeout(min(self._timeout, remaining)):
+                    response = await self._http.request(
+                        method,
+                        path,
+                        params=query,
+                        content=content,
+                        files=files,
+                        headers=headers,
+                    )
+            except (httpx.TransportError, TimeoutError) as exc:
                 error: PayablesError = PayablesUnavailable(
-                    f"{method} {path}: no answer from the payables API ({type(exc).__name__})"
+                    f"{method} {path}: no answer from the payables API "
+                    f"({type(exc).__name__ if str(exc) == '' else exc})"
                 )
             else:
                 if response.is_success:
@@ -186,7 +189,7 @@ class PayablesClient:
             if attempt >= policy.max_attempts:
                 raise error
             delay = policy.backoff(attempt, self._rng)
-            if isinstance(error, PayablesRateLimited) and error.retry_after is not None:
+            if error.retry_after is not None:
                 delay = error.retry_after
             elapsed = self._clock() - started
             if elapsed + delay >= policy.deadline:
@@ -424,7 +427,7 @@ class PayablesClient:
         for bill in page.results:
             if bill.id == bill_id:
                 return bill
-        raise PayablesError(f"bill {bill_id} was not found", status_code=404)
+        raise PayablesNotFound(f"bill {bill_id} was not found", status_code=404)
 
     async def create_bill(
         self,

@@ -9,6 +9,7 @@ class PayablesError(Exception):
     """A request to the payables API failed.
 
     `status_code` is None when no HTTP answer came back (connection error, deadline).
+    `retry_after` is the wait the API asked for (`Retry-After`), in seconds, if it did.
     `validation_errors` holds the API's validation messages, which are meant for people.
     """
 
@@ -23,8 +24,10 @@ class PayablesError(Exception):
         validation_errors: list[str] | None = None,
         validation_warnings: list[str] | None = None,
         detailed_error_code: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
+        self.retry_after = retry_after
         self.status_code = status_code
         self.error = error
         self.correlation_id = correlation_id
@@ -70,10 +73,6 @@ class PayablesConflict(PayablesError):
 
 class PayablesRateLimited(PayablesError):
     """429: too many requests; `retry_after` is the wait the API asked for, in seconds."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object):
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.retry_after = retry_after
 
 
 class PayablesServerError(PayablesError):
@@ -137,8 +136,6 @@ def error_for(
         "validation_errors": errors,
         "validation_warnings": warnings,
         "detailed_error_code": body.detailed_error_code,
+        "retry_after": retry_after,
     }
-    message = f"{method} {path} failed with {status_code}: {text}"
-    if cls is PayablesRateLimited:
-        return PayablesRateLimited(message, retry_after=retry_after, **kwargs)
-    return cls(message, **kwargs)  # type: ignore[arg-type]
+    return cls(f"{method} {path} failed with {status_code}: {text}", **kwargs)  # type: ignore[arg-type]

@@ -7,12 +7,22 @@ Field names are Python's; the camelCase wire names are aliases.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+
+def _no_float(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError("money must be a Decimal, an int or a string, never a float")
+    return value
+
+
+# Money: exact decimals only. A float such as 0.1 + 0.2 would go out as 0.30000000000000004.
+Money = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False)]
 
 BillStatus = Literal["Unknown", "Open", "PartiallyPaid", "Paid", "Void", "Draft"]
 OUTSTANDING_STATUSES: tuple[BillStatus, ...] = ("Open", "PartiallyPaid")
@@ -25,8 +35,8 @@ def as_date(value: str | None) -> date | None:
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
-    return parsed.date() if parsed.tzinfo is None else parsed.astimezone(UTC).date()
+    # The calendar date as written, in whatever offset it was written in.
+    return datetime.fromisoformat(text).date()
 
 
 class ApiModel(BaseModel):
@@ -112,8 +122,8 @@ class TaxRateMappingOption(ApiModel):
     id: str
     name: str | None = None
     code: str | None = None
-    effective_tax_rate: Decimal | None = None
-    total_tax_rate: Decimal | None = None
+    effective_tax_rate: Money | None = None
+    total_tax_rate: Money | None = None
     status: str | None = None
 
 
@@ -164,7 +174,7 @@ class Supplier(ApiModel):
     phone: str | None = None
     addresses: list[Address] | None = None
     status: str | None = None
-    balance: Decimal | None = None
+    balance: Money | None = None
     default_currency: str | None = None
     source_modified_date: str | None = None
 
@@ -192,11 +202,11 @@ class SupplierRef(ApiModel):
 
 
 class BillLineItem(ApiModel):
-    unit_amount: Decimal
-    quantity: Decimal = Decimal(1)
-    tax_amount: Decimal = Decimal(0)
+    unit_amount: Money
+    quantity: Money = Decimal(1)
+    tax_amount: Money = Decimal(0)
     account_ref: Ref | None = None
-    total_amount: Decimal | None = None
+    total_amount: Money | None = None
     tax_rate_ref: Ref | None = None
     tracking_refs: list[dict[str, Any]] | None = None
 
@@ -208,11 +218,11 @@ class Bill(ApiModel):
     issue_date: str
     due_date: str
     currency: str
-    currency_rate: Decimal | None = None
+    currency_rate: Money | None = None
     line_items: list[BillLineItem] | None = None
     status: BillStatus
-    total_amount: Decimal = Decimal(0)
-    amount_due: Decimal | None = None
+    total_amount: Money = Decimal(0)
+    amount_due: Money | None = None
     source_modified_date: str | None = None
 
     @property
@@ -244,7 +254,7 @@ class BillPrototype(ApiModel):
     currency: str
     status: Literal["Open", "Draft", "Void"] = "Open"
     reference: str | None = None
-    currency_rate: Decimal | None = None
+    currency_rate: Money | None = None
     line_items: list[BillLineItem] | None = None
 
 
@@ -272,19 +282,19 @@ class Attachment(ApiModel):
 
 class BillPayment(ApiModel):
     id: str
-    amount: Decimal
+    amount: Money
     date: str
     reference: str | None = None
     account_ref: Ref
-    currency_rate: Decimal | None = None
+    currency_rate: Money | None = None
 
 
 class BillPaymentPrototype(ApiModel):
-    amount: Decimal
+    amount: Money
     date: str
     account_ref: Ref
     reference: str | None = None
-    currency_rate: Decimal | None = None
+    currency_rate: Money | None = None
 
 
 class BankAccount(ApiModel):

@@ -12,10 +12,12 @@ import base64
 import binascii
 import hashlib
 import hmac
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -31,6 +33,9 @@ from bot.sandbox.errors import ApiError, error_body
 from bot.sandbox.faults import FaultConfig, Faults
 
 DEFAULT_API_KEY = "billpay-sandbox"
+MAX_IDEMPOTENCY_KEY = 255
+MAX_FILENAME = 255
+log = logging.getLogger(__name__)
 PAYABLES = "/companies/{companyId}/connections/{connectionId}/payables"
 
 # Query parameters, at module level so that FastAPI can resolve the postponed annotations.
@@ -103,6 +108,7 @@ class Sandbox:
         app.add_exception_handler(ApiError, _api_error_handler)  # type: ignore[arg-type]
         app.add_exception_handler(RequestValidationError, _validation_handler)  # type: ignore[arg-type]
         app.add_exception_handler(StarletteHTTPException, _http_error_handler)  # type: ignore[arg-type]
+        app.add_exception_handler(Exception, _unexpected_error_handler)
 
         @app.get("/healthz", include_in_schema=False)
         async def healthz() -> dict[str, str]:
@@ -137,6 +143,10 @@ class Sandbox:
         and a failed request leaves nothing behind, so the caller may retry with the same key.
         """
         key = request.headers.get("idempotency-key")
+        if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+            raise ApiError(
+                400, f"The Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters long."
+            )
         if key is None:
             async with self.db.write() as session:
                 body = await work(session)
@@ -200,6 +210,12 @@ def _fault_response(status_code: int, retry_after: int | None) -> ASGIApp:
     )
 
 
+def _content_disposition(name: str) -> str:
+    """RFC 6266: an ASCII fallback, and the exact name in UTF-8 for clients that read it."""
+    fallback = name.encode("ascii", "replace").decode().replace('"', "").replace("?", "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 def _valid_basic(header: str, api_key: str) -> bool:
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic" or not encoded.strip():
@@ -261,6 +277,13 @@ async def _validation_handler(_request: Request, exc: RequestValidationError) ->
     )
 
 
+async def _unexpected_error_handler(_request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error in the sandbox", exc_info=exc)
+    return ApiResponse(
+        error_body(500, "An unexpected error occurred.", can_be_retried="True"), status_code=500
+    )
+
+
 async def _http_error_handler(_request: Request, exc: StarletteHTTPException) -> Response:
     text = {404: "Not found.", 405: "Method not allowed."}.get(exc.status_code, str(exc.detail))
     return ApiResponse(error_body(exc.status_code, text), status_code=exc.status_code)
@@ -306,16 +329,22 @@ def _router(sandbox: Sandbox) -> APIRouter:
         )
 
     def continued(
-        request: Request, items: list[dict[str, Any]], token: str | None, key: str = "results"
+        request: Request,
+        token: str | None,
+        **lists: tuple[list[dict[str, Any]], service.SortKey],
     ) -> Response:
-        """A page of `items` under `key`, with the token for the next page, if any."""
-        scope = f"{request.url.path}|{request.query_params.get('query')}"
-        scope += f"|{request.query_params.get('statusQuery')}"
-        page, next_token = service.continuation_page(
-            items, token=token, scope=scope, page_size=page_size
+        """A page of each list, with `pagination` holding the next page's token, if any."""
+        scope = "|".join(
+            [
+                request.url.path,
+                *(f"{k}={request.query_params.get(k)}" for k in ("query", "statusQuery")),
+            ]
+        )
+        pages, next_token = service.continuation_pages(
+            lists, token=token, scope=scope, page_size=page_size
         )
         pagination = {"continuationToken": next_token} if next_token else {}
-        return ApiResponse({key: page, "pagination": pagination})
+        return ApiResponse({**pages, "pagination": pagination})
 
     # ------------------------------------------------------------ companies
 
@@ -329,7 +358,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
         tags: str | None = None,
     ) -> Response:
         predicate = service.compile_query(query, service.COMPANY_FIELDS)
-        tag_predicate = service.compile_query(tags, set(), param="tags") if tags else None
+        tag_predicate = service.compile_query(tags, None, param="tags")
         async with db.read() as session:
             items = await service.list_companies(session)
         items = service.filtered(items, predicate)
@@ -440,20 +469,12 @@ def _router(sandbox: Sandbox) -> APIRouter:
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
             accounts, tax_rates = await service.bill_mapping_options(session, connection)
-        accounts = service.filtered(accounts, predicate)
-        tax_rates = service.filtered(tax_rates, predicate)
-        scope = f"{request.url.path}|{request.query_params.get('query')}|{status_query}"
-        # One token pages both lists together, as the API's single pagination object implies.
-        offset = service.decode_token(continuation_token, scope)
-        size = page_size
-        end = offset + size
-        more = end < max(len(accounts), len(tax_rates))
-        body: dict[str, Any] = {
-            "accounts": accounts[offset:end],
-            "taxRates": tax_rates[offset:end],
-            "pagination": {"continuationToken": service.encode_token(end, scope)} if more else {},
-        }
-        return ApiResponse(body)
+        return continued(
+            request,
+            continuation_token,
+            accounts=(service.filtered(accounts, predicate), service.nominal_key),
+            taxRates=(service.filtered(tax_rates, predicate), service.name_key),
+        )
 
     @router.get(PAYABLES + "/mappingOptions/payments")
     async def payment_mapping_options(
@@ -470,7 +491,9 @@ def _router(sandbox: Sandbox) -> APIRouter:
             connection = await connection_for(session, companyId, connectionId)
             accounts = await service.payment_mapping_options(session, connection)
         return continued(
-            request, service.filtered(accounts, predicate), continuation_token, "bankAccounts"
+            request,
+            continuation_token,
+            bankAccounts=(service.filtered(accounts, predicate), service.name_key),
         )
 
     # ------------------------------------------------------------ bills
@@ -491,7 +514,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
             bills = [bill for bill in bills if service.is_outstanding(bill)]
         else:
             bills = service.filtered(bills, predicate, service.bill_query_view)
-        return continued(request, bills, continuation_token)
+        return continued(request, continuation_token, results=(bills, service.bill_key))
 
     @router.post(PAYABLES + "/bills")
     async def create_bill(request: Request, companyId: str, connectionId: str) -> Response:
@@ -553,6 +576,8 @@ def _router(sandbox: Sandbox) -> APIRouter:
             content = await upload.read()
             name = upload.filename
             content_type = upload.content_type
+        if name is not None and len(name) > MAX_FILENAME:
+            raise ApiError(400, f"The file name is longer than {MAX_FILENAME} characters.")
         fingerprint = _fingerprint(
             "POST",
             request.url.path,
@@ -586,11 +611,10 @@ def _router(sandbox: Sandbox) -> APIRouter:
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
             row = await service.get_attachment(session, connection, billId, attachmentId)
-        filename = (row.name or "attachment").replace('"', "")
         return Response(
             row.content,
             media_type="application/octet-stream",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            headers={"Content-Disposition": _content_disposition(row.name or "attachment")},
         )
 
     # ------------------------------------------------------------ suppliers
@@ -607,7 +631,11 @@ def _router(sandbox: Sandbox) -> APIRouter:
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
             suppliers = await service.list_suppliers(session, connection)
-        return continued(request, service.filtered(suppliers, predicate), continuation_token)
+        return continued(
+            request,
+            continuation_token,
+            results=(service.filtered(suppliers, predicate), service.name_key),
+        )
 
     @router.post(PAYABLES + "/suppliers")
     async def create_supplier(request: Request, companyId: str, connectionId: str) -> Response:

@@ -12,6 +12,7 @@ from bot.sandbox.errors import ApiError
 
 T = TypeVar("T", bound=BaseModel)
 
+MIN_YEAR, MAX_YEAR = 1900, 2999
 COMPANY_NAME_PATTERN = r"^[A-Za-z0-9\s\-',&@.,?!\s]+$"
 
 
@@ -30,11 +31,21 @@ def parse_api_datetime(value: Any) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"'{value}' is not a date such as 2026-11-22T00:00:00Z") from None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValueError(f"'{value}' is outside the years {MIN_YEAR} to {MAX_YEAR}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 ApiDateTime = Annotated[datetime, BeforeValidator(parse_api_datetime)]
 Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
+# Bounded so that no amount can overflow a column or the arithmetic: up to 12 whole digits
+# (a trillion) and 6 decimals for amounts, 12 decimals for exchange rates.
+Amount = Annotated[Decimal, Field(max_digits=18, decimal_places=6, allow_inf_nan=False)]
+Rate = Annotated[Decimal, Field(max_digits=24, decimal_places=12, allow_inf_nan=False)]
+
+
+def _short(length: int) -> Any:
+    return Field(default=None, max_length=length)
 
 
 class _Body(BaseModel):
@@ -42,19 +53,29 @@ class _Body(BaseModel):
 
 
 class CompanyRequest(_Body):
-    name: str = Field(min_length=1, pattern=COMPANY_NAME_PATTERN)
-    description: str | None = None
-    tags: dict[str, Annotated[str, Field(max_length=100)]] | None = Field(
-        default=None, max_length=10
-    )
+    name: str = Field(min_length=1, max_length=255, pattern=COMPANY_NAME_PATTERN)
+    description: str | None = Field(default=None, max_length=4000)
+    tags: (
+        dict[
+            Annotated[str, Field(min_length=1, max_length=27)],
+            Annotated[str, Field(max_length=100)],
+        ]
+        | None
+    ) = Field(default=None, max_length=10)
 
 
 class CompanyUpdate(_Body):
-    name: str | None = Field(default=None, min_length=1, pattern=COMPANY_NAME_PATTERN)
-    description: str | None = None
-    tags: dict[str, Annotated[str, Field(max_length=100)]] | None = Field(
-        default=None, max_length=10
+    name: str | None = Field(
+        default=None, min_length=1, max_length=255, pattern=COMPANY_NAME_PATTERN
     )
+    description: str | None = Field(default=None, max_length=4000)
+    tags: (
+        dict[
+            Annotated[str, Field(min_length=1, max_length=27)],
+            Annotated[str, Field(max_length=100)],
+        ]
+        | None
+    ) = Field(default=None, max_length=10)
 
 
 class ConnectionRequest(_Body):
@@ -67,21 +88,21 @@ class ConnectionUpdate(_Body):
 
 
 class Ref(_Body):
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=64)
 
 
 class SupplierRef(Ref):
-    supplier_name: str | None = Field(default=None, alias="supplierName")
+    supplier_name: str | None = Field(default=None, alias="supplierName", max_length=255)
 
 
 class Address(_Body):
     type: Literal["Unknown", "Billing", "Delivery"] = "Unknown"
-    line1: str | None = None
-    line2: str | None = None
-    city: str | None = None
-    region: str | None = None
-    country: str | None = None
-    postal_code: str | None = Field(default=None, alias="postalCode")
+    line1: str | None = _short(255)
+    line2: str | None = _short(255)
+    city: str | None = _short(255)
+    region: str | None = _short(255)
+    country: str | None = _short(255)
+    postal_code: str | None = Field(default=None, alias="postalCode", max_length=32)
 
     def as_api(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)
@@ -89,17 +110,17 @@ class Address(_Body):
 
 class SupplierPrototype(_Body):
     supplier_name: str = Field(alias="supplierName", min_length=1, max_length=255)
-    contact_name: str | None = Field(default=None, alias="contactName")
-    email_address: str | None = Field(default=None, alias="emailAddress")
-    phone: str | None = None
-    addresses: list[Address] | None = None
+    contact_name: str | None = Field(default=None, alias="contactName", max_length=255)
+    email_address: str | None = Field(default=None, alias="emailAddress", max_length=255)
+    phone: str | None = _short(64)
+    addresses: list[Address] | None = Field(default=None, max_length=20)
     status: Literal["Unknown", "Active", "Archived"]
-    balance: Decimal | None = None
+    balance: Amount | None = None
     default_currency: Currency | None = Field(default=None, alias="defaultCurrency")
 
 
 class TrackingRef(_Body):
-    id: str
+    id: str = Field(max_length=64)
     data_type: Literal["trackingCategories", "customers"] | None = Field(
         default=None, alias="dataType"
     )
@@ -107,13 +128,15 @@ class TrackingRef(_Body):
 
 
 class BillLineItem(_Body):
-    unit_amount: Decimal = Field(alias="unitAmount")
-    quantity: Decimal = Decimal(1)
-    tax_amount: Decimal = Field(default=Decimal(0), alias="taxAmount")
+    unit_amount: Amount = Field(alias="unitAmount")
+    quantity: Amount = Decimal(1)
+    tax_amount: Amount = Field(default=Decimal(0), alias="taxAmount")
     account_ref: Ref | None = Field(default=None, alias="accountRef")
-    total_amount: Decimal | None = Field(default=None, alias="totalAmount")
+    total_amount: Amount | None = Field(default=None, alias="totalAmount")
     tax_rate_ref: Ref | None = Field(default=None, alias="taxRateRef")
-    tracking_refs: list[TrackingRef] | None = Field(default=None, alias="trackingRefs")
+    tracking_refs: list[TrackingRef] | None = Field(
+        default=None, alias="trackingRefs", max_length=20
+    )
 
 
 class BillPrototype(_Body):
@@ -122,25 +145,25 @@ class BillPrototype(_Body):
     issue_date: ApiDateTime = Field(alias="issueDate")
     due_date: ApiDateTime = Field(alias="dueDate")
     currency: Currency
-    currency_rate: Decimal | None = Field(default=None, alias="currencyRate", gt=0)
-    line_items: list[BillLineItem] | None = Field(default=None, alias="lineItems")
+    currency_rate: Rate | None = Field(default=None, alias="currencyRate", gt=0)
+    line_items: list[BillLineItem] | None = Field(default=None, alias="lineItems", max_length=500)
     status: Literal["Unknown", "Open", "PartiallyPaid", "Paid", "Void", "Draft"]
 
 
 class BillPaymentPrototype(_Body):
-    amount: Decimal
+    amount: Amount
     date: ApiDateTime
     reference: str | None = Field(default=None, max_length=255)
     account_ref: Ref = Field(alias="accountRef")
-    currency_rate: Decimal | None = Field(default=None, alias="currencyRate")
+    currency_rate: Rate | None = Field(default=None, alias="currencyRate")
 
 
 class BankAccountPrototype(_Body):
-    nominal_code: str | None = Field(default=None, alias="nominalCode")
+    nominal_code: str | None = Field(default=None, alias="nominalCode", max_length=32)
     name: str = Field(min_length=1, max_length=255)
     account_type: Literal["Unknown", "Credit", "Debit"] = Field(alias="accountType")
-    account_number: str = Field(alias="accountNumber", min_length=1)
-    sort_code: str | None = Field(default=None, alias="sortCode")
+    account_number: str = Field(alias="accountNumber", min_length=1, max_length=64)
+    sort_code: str | None = Field(default=None, alias="sortCode", max_length=16)
     currency: Currency
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from bot.sandbox.errors import ApiError, invalid, not_found
 from bot.sandbox.query import QuerySyntaxError, fields_referenced, parse_query
 
 OUTSTANDING = ("Open", "PartiallyPaid")
+MAX_TOTAL = Decimal(10) ** 15
 PLATFORM_NAMES = {"mqjo": "Codat Sandbox", "gbol": "Xero", "qhyg": "QuickBooks Online"}
 LINKED_AT_ONCE = {"mqjo"}
 
@@ -64,13 +65,14 @@ CONNECTION_FIELDS = {"id", "status", "platformName", "integrationKey", "sourceTy
 
 
 def compile_query(
-    text: str | None, allowed: set[str], *, param: str = "query"
+    text: str | None, allowed: set[str] | None, *, param: str = "query"
 ) -> Callable[[dict[str, Any]], bool] | None:
-    """Parse a Codat query string, rejecting syntax errors and fields the resource lacks."""
+    """Parse a Codat query string, rejecting syntax errors and fields the resource lacks
+    (`allowed=None`: any field, as for free-form tags)."""
     if text is None or not text.strip():
         return None
     try:
-        unknown = sorted(fields_referenced(text) - allowed)
+        unknown = [] if allowed is None else sorted(fields_referenced(text) - allowed)
         predicate = parse_query(text)
     except QuerySyntaxError as exc:
         raise ApiError(400, f"Error parsing {param} - Malformed query. {exc}") from None
@@ -78,29 +80,57 @@ def compile_query(
         raise ApiError(
             400,
             f"Error parsing {param} - Could not resolve property {unknown[0]}. "
-            f"Filterable properties: {', '.join(sorted(allowed))}.",
+            f"Filterable properties: {', '.join(sorted(allowed or ()))}.",
         )
     return predicate
+
+
+SortKey = Callable[[dict[str, Any]], tuple[str, ...]]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def bill_key(item: dict[str, Any]) -> tuple[str, ...]:
+    return (item["dueDate"], item["issueDate"], item["id"])
+
+
+def name_key(item: dict[str, Any]) -> tuple[str, ...]:
+    name = item.get("supplierName", item.get("name"))
+    return (_text(name).casefold(), item["id"])
+
+
+def nominal_key(item: dict[str, Any]) -> tuple[str, ...]:
+    return (_text(item.get("nominalCode")), item["id"])
 
 
 def _token_scope(scope: str) -> str:
     return hashlib.sha256(scope.encode()).hexdigest()[:16]
 
 
-def encode_token(offset: int, scope: str) -> str:
-    raw = jsoncodec.dumps({"o": offset, "s": _token_scope(scope)})
+def encode_token(positions: dict[str, list[str] | None], scope: str) -> str:
+    raw = jsoncodec.dumps({"s": _token_scope(scope), "after": positions})
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_token(token: str | None, scope: str) -> int:
+def decode_token(
+    token: str | None, scope: str, names: Iterable[str]
+) -> dict[str, tuple[str, ...] | None]:
+    """The sort key of the last record each list's previous page ended on (None: start)."""
+    names = list(names)
     if not token:
-        return 0
+        return dict.fromkeys(names)
     try:
         padded = token + "=" * (-len(token) % 4)
         data = jsoncodec.loads(base64.urlsafe_b64decode(padded.encode()))
-        offset = int(data["o"])
-        valid = data["s"] == _token_scope(scope) and offset >= 0
-    except (ValueError, KeyError, TypeError):
+        after = data["after"]
+        valid = data["s"] == _token_scope(scope) and set(after) == set(names)
+        positions = {name: None if after[name] is None else tuple(after[name]) for name in names}
+        valid = valid and all(
+            key is None or all(isinstance(part, str) for part in key) for key in positions.values()
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
         valid = False
     if not valid:
         raise ApiError(
@@ -108,17 +138,33 @@ def decode_token(token: str | None, scope: str) -> int:
             "The continuation token is not valid for this request; "
             "start again without a token, keeping the same query.",
         )
-    return offset
+    return positions
 
 
-def continuation_page(
-    items: Sequence[dict[str, Any]], *, token: str | None, scope: str, page_size: int
-) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of `items` and the token for the next page (None on the last one)."""
-    offset = decode_token(token, scope)
-    page = list(items[offset : offset + page_size])
-    end = offset + len(page)
-    return page, (encode_token(end, scope) if end < len(items) else None)
+def continuation_pages(
+    lists: dict[str, tuple[Sequence[dict[str, Any]], SortKey]],
+    *,
+    token: str | None,
+    scope: str,
+    page_size: int,
+) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
+    """One page of each list and the token for the next page (None after the last one).
+
+    The token remembers the sort key of the last record served, not an offset, so records
+    added, paid or removed between two pages never make a later page skip or repeat one.
+    """
+    after = decode_token(token, scope, lists)
+    pages: dict[str, list[dict[str, Any]]] = {}
+    positions: dict[str, list[str] | None] = {}
+    more = False
+    for name, (items, key) in lists.items():
+        last = after[name]
+        remaining = sorted((item for item in items if last is None or key(item) > last), key=key)
+        pages[name] = remaining[:page_size]
+        more = more or len(remaining) > page_size
+        end = key(pages[name][-1]) if pages[name] else last
+        positions[name] = None if end is None else list(end)
+    return pages, (encode_token(positions, scope) if more else None)
 
 
 def filtered(
@@ -535,6 +581,8 @@ async def _priced_lines(
         )
     if not problems and total <= 0:
         problems.append(f"The bill's total must be more than 0; the lines add up to {total}.")
+    if not problems and total >= MAX_TOTAL:
+        problems.append(f"The bill's total {total} is too large; it must be below {MAX_TOTAL:,}.")
     if problems:
         raise invalid(*problems)
     return lines, total
@@ -607,12 +655,13 @@ async def replace_bill(
         raise invalid("currency: the currency of a bill with payments cannot change.")
     if paid > 0 and body.status in ("Void", "Draft"):
         raise invalid(f"status: a bill with payments cannot become {body.status}.")
-    old_supplier = await _supplier_for_bill(session, connection, row.supplier_id)
-    new_supplier = (
-        old_supplier
-        if body.supplier_ref.id == row.supplier_id
-        else await _supplier_for_bill(session, connection, body.supplier_ref.id)
-    )
+    # Lock both suppliers in id order, so two edits swapping suppliers cannot deadlock.
+    suppliers = {
+        supplier_id: await _supplier_for_bill(session, connection, supplier_id)
+        for supplier_id in sorted({row.supplier_id, body.supplier_ref.id})
+    }
+    old_supplier = suppliers[row.supplier_id]
+    new_supplier = suppliers[body.supplier_ref.id]
     lines, total = await _priced_lines(session, connection, body)
     if total < paid:
         raise invalid(f"The new total {total} is less than the {paid} already paid.")
@@ -643,7 +692,8 @@ def _status_after(row: store.Bill, *, requested: str, paid: Decimal) -> str:
 
 
 def _naive(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(tzinfo=None)
+    """A calendar date as written: `2026-12-01T00:00:00+01:00` is 1 December, not 30 November."""
+    return value.replace(tzinfo=None)
 
 
 # ---------------------------------------------------------------- payments

@@ -45,13 +45,13 @@ from bot import jsoncodec
 class Money(TypeDecorator[Decimal]):
     """An exact decimal column: NUMERIC where the database has one, text on SQLite."""
 
-    impl = Numeric(20, 6)
+    impl = Numeric(30, 12)
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(String(48))
-        return dialect.type_descriptor(Numeric(20, 6, asdecimal=True))
+        return dialect.type_descriptor(Numeric(30, 12, asdecimal=True))
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
         if value is None:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.payables.client import PayablesClient
 from bot.payables.errors import PayablesBadRequest
-from bot.payables.models import Bill
+from bot.payables.models import Bill, BillPaymentPrototype, Ref
 from bot.payables.query import Q, outstanding_bills
 from bot.sandbox.app import Sandbox
 from tests.conftest import TODAY, CountingTransport
@@ -198,3 +198,34 @@ async def test_get_bill_rereads_one_bill(sandbox: Sandbox, payables: PayablesCli
     first = (await payables.list_bills(demo.company_id, demo.connection_id)).results[0]
     again = await payables.get_bill(demo.company_id, demo.connection_id, first.id)
     assert again == first
+
+
+@paged
+async def test_paying_a_bill_between_pages_skips_nothing(
+    sandbox: Sandbox, payables: PayablesClient
+) -> None:
+    demo = sandbox.demo
+    assert demo is not None
+    first = await payables.list_bills(demo.company_id, demo.connection_id)
+    settled = next(b for b in first.results if b.currency == "GBP")
+    await payables.create_bill_payment(
+        demo.company_id,
+        demo.connection_id,
+        settled.id,
+        BillPaymentPrototype(
+            amount=settled.outstanding_amount,
+            date="2026-11-22",
+            account_ref=Ref(id=demo.bank_accounts["GBP"]),
+        ),
+    )
+    seen = [b.id for b in first.results]
+    assert first.pagination is not None
+    token = first.pagination.continuation_token
+    while token:
+        page = await payables.list_bills(
+            demo.company_id, demo.connection_id, continuation_token=token
+        )
+        seen += [b.id for b in page.results]
+        token = page.pagination.continuation_token if page.pagination else None
+
+    assert len(seen) == len(set(seen)) == 25  # the 24 still due, and the one paid on page 1

@@ -4,6 +4,7 @@ and no retry where retrying cannot help."""
 from __future__ import annotations
 
 import logging
+import time
 
 import httpx
 import pytest
@@ -15,8 +16,10 @@ from bot.payables.errors import (
     PayablesRateLimited,
     PayablesServerError,
     PayablesUnauthorized,
+    PayablesUnavailable,
 )
 from bot.sandbox.app import Sandbox
+from bot.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_KEY, SANDBOX_URL, CountingTransport, SleepRecorder
 
 
@@ -178,3 +181,56 @@ async def test_the_api_key_never_reaches_a_log_line(
     assert SANDBOX_KEY not in caplog.text  # ...without the key, plain or encoded
     assert basic_auth(SANDBOX_KEY).split()[1] not in caplog.text
     assert SANDBOX_KEY not in repr(payables)
+
+
+async def test_retry_after_is_honoured_on_503_too(
+    sandbox: Sandbox, payables: PayablesClient, sleeps: SleepRecorder
+) -> None:
+    sandbox.faults.fail_next(1, status_code=503, retry_after=7)
+    await payables.list_companies()
+    assert sleeps.waits == [7]
+
+
+@pytest.mark.sandbox(faults=FaultConfig(latency_ms=400))
+async def test_the_deadline_bounds_a_slow_answer(sandbox: Sandbox) -> None:
+    transport = CountingTransport(httpx.ASGITransport(app=sandbox.app))
+    policy = RetryPolicy(deadline=0.15, max_attempts=3, base_delay=0.01, jitter=0)
+    async with PayablesClient(
+        base_url=SANDBOX_URL, api_key=SANDBOX_KEY, transport=transport, retry=policy
+    ) as client:
+        started = time.monotonic()
+        with pytest.raises((PayablesDeadlineExceeded, PayablesUnavailable)):
+            await client.list_companies()
+        elapsed = time.monotonic() - started
+    assert elapsed < 0.4  # gave up at the deadline, without waiting for the 400 ms answer
+
+
+async def test_sandbox_crashes_reach_the_caller_as_server_errors(
+    sandbox: Sandbox, payables: PayablesClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.sandbox import service
+
+    async def broken(*_args: object) -> object:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(service, "list_companies", broken)
+    with pytest.raises(PayablesServerError) as caught:
+        await payables.with_retry(RetryPolicy(max_attempts=1)).list_companies()
+    assert caught.value.status_code == 500
+    assert "disk on fire" not in str(caught.value)  # internals stay inside the service
+
+
+def test_money_fields_refuse_floats() -> None:
+    from decimal import Decimal
+
+    from pydantic import ValidationError
+
+    from bot import jsoncodec
+    from bot.payables.models import BillPaymentPrototype, Ref
+
+    with pytest.raises(ValidationError):
+        BillPaymentPrototype(amount=0.1 + 0.2, date="2026-11-22", account_ref=Ref(id="a"))
+    exact = BillPaymentPrototype(amount=Decimal("0.30"), date="2026-11-22", account_ref=Ref(id="a"))
+    assert jsoncodec.dumps(exact.to_api()).startswith('{"amount":0.30,')
+    with pytest.raises(ValueError):
+        jsoncodec.dumps({"amount": float("nan")})

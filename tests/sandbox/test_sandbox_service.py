@@ -344,3 +344,154 @@ def test_money_goes_out_as_exact_json_numbers() -> None:
     text = jsoncodec.dumps({"amount": Decimal("1250.10"), "rate": Decimal("0.861200")})
     assert text == '{"amount":1250.10,"rate":0.861200}'
     assert jsoncodec.loads(text)["amount"] == Decimal("1250.10")
+
+
+# ---------------------------------------------------------------- hostile and extreme input
+
+
+@pytest.mark.parametrize(
+    "payment",
+    [
+        {"amount": "1e20000000"},
+        {"amount": 1e30},
+        {"amount": 1.5, "currencyRate": 1e30},
+        {"amount": 1.5, "currencyRate": "0.0000000000001"},
+        {"amount": 1.5, "date": "9999-12-31T23:00:00-05:00"},
+        {"amount": 1.5, "date": "0001-01-01T00:00:00+05:00"},
+        {"amount": 1.5, "reference": "r" * 300},
+    ],
+)
+async def test_extreme_payments_are_400s_not_crashes(
+    http: httpx.AsyncClient, demo: DemoIds, payment: dict[str, Any]
+) -> None:
+    base = payables_path(demo)
+    bills = (await http.get(f"{base}/bills", params={"query": "currency=USD"})).json()["results"]
+    body = {"date": "2026-11-22", "accountRef": {"id": demo.bank_accounts["USD"]}, **payment}
+    response = await http.post(f"{base}/bills/{bills[0]['id']}/payment", json=body)
+    assert response.status_code == 400, response.text
+    assert len(response.content) < 5000
+    after = (await http.get(f"{base}/bills", params={"query": f"id={bills[0]['id']}"})).json()
+    assert after["results"][0]["amountDue"] == bills[0]["amountDue"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/suppliers", {"supplierName": "P", "status": "Active", "phone": "1" * 100}),
+        ("/suppliers", {"supplierName": "E", "status": "Active", "emailAddress": "e" * 300}),
+        ("/suppliers", {"supplierName": "B", "status": "Active", "balance": 1e30}),
+        (
+            "/bankAccounts",
+            {"name": "A", "accountType": "Debit", "accountNumber": "1" * 100, "currency": "GBP"},
+        ),
+    ],
+)
+async def test_overlong_or_huge_fields_are_400s(
+    http: httpx.AsyncClient, demo: DemoIds, path: str, body: dict[str, Any]
+) -> None:
+    response = await http.post(payables_path(demo) + path, json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["validation"]["errors"]
+
+
+async def test_a_bill_too_large_to_book_is_refused(http: httpx.AsyncClient, demo: DemoIds) -> None:
+    bill = {
+        "supplierRef": {"id": demo.suppliers["kestrel"]},
+        "issueDate": "2026-11-22",
+        "dueDate": "2026-12-22",
+        "currency": "GBP",
+        "status": "Open",
+        "lineItems": [
+            {
+                "unitAmount": "999999999999",
+                "quantity": "999999999999",
+                "accountRef": {"id": demo.expense_accounts["6600"]},
+            }
+        ],
+    }
+    response = await http.post(payables_path(demo) + "/bills", json=bill)
+    assert response.status_code == 400
+    assert "too large" in response.json()["error"]
+
+
+async def test_due_dates_keep_the_calendar_day_they_were_written_with(
+    http: httpx.AsyncClient, demo: DemoIds
+) -> None:
+    bill = {
+        "supplierRef": {"id": demo.suppliers["kestrel"]},
+        "issueDate": "2026-11-22T00:00:00+01:00",
+        "dueDate": "2026-12-01T00:00:00+01:00",
+        "currency": "GBP",
+        "status": "Open",
+        "lineItems": [{"unitAmount": "10", "accountRef": {"id": demo.expense_accounts["6600"]}}],
+    }
+    created = (await http.post(payables_path(demo) + "/bills", json=bill)).json()
+    assert created["dueDate"] == "2026-12-01T00:00:00"
+    assert created["issueDate"] == "2026-11-22T00:00:00"
+
+
+async def test_idempotency_keys_longer_than_255_are_refused(
+    http: httpx.AsyncClient,
+) -> None:
+    response = await http.post(
+        "/companies", json={"name": "Long Key Ltd"}, headers={"Idempotency-Key": "k" * 256}
+    )
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["error"]
+
+
+async def test_attachment_names_in_any_script_download(
+    http: httpx.AsyncClient, demo: DemoIds
+) -> None:
+    base = payables_path(demo)
+    bill_id = (await http.get(f"{base}/bills")).json()["results"][0]["id"]
+    uploaded = await http.post(
+        f"{base}/bills/{bill_id}/attachments",
+        files={"file": ("facture-€ 請求書.pdf", b"%PDF-1.4 data", "application/pdf")},
+    )
+    assert uploaded.status_code == 201
+    download = await http.get(
+        f"{base}/bills/{bill_id}/attachments/{uploaded.json()['id']}/download"
+    )
+    assert download.status_code == 200
+    assert download.content == b"%PDF-1.4 data"
+    disposition = download.headers["Content-Disposition"]
+    assert "filename*=UTF-8''facture-%E2%82%AC%20%E8%AB%8B%E6%B1%82%E6%9B%B8.pdf" in disposition
+
+
+async def test_companies_filter_by_tags(http: httpx.AsyncClient) -> None:
+    await http.post("/companies", json={"name": "Tagged UK", "tags": {"region": "uk"}})
+    await http.post("/companies", json={"name": "Tagged US", "tags": {"region": "us"}})
+    response = await http.get("/companies", params={"tags": "region=uk"})
+    assert response.status_code == 200, response.text
+    assert [c["name"] for c in response.json()["results"]] == ["Tagged UK"]
+
+
+async def test_swapping_suppliers_concurrently_never_fails(
+    http: httpx.AsyncClient, demo: DemoIds
+) -> None:
+    base = payables_path(demo)
+    account = {"id": demo.expense_accounts["6600"]}
+    one, two = demo.suppliers["kestrel"], demo.suppliers["northridge"]
+
+    def bill(supplier: str, reference: str) -> dict[str, Any]:
+        return {
+            "supplierRef": {"id": supplier},
+            "reference": reference,
+            "issueDate": "2026-11-22",
+            "dueDate": "2026-12-22",
+            "currency": "GBP",
+            "status": "Open",
+            "lineItems": [{"unitAmount": "10", "accountRef": account}],
+        }
+
+    a = (await http.post(f"{base}/bills", json=bill(one, "SWAP-A"))).json()["id"]
+    b = (await http.post(f"{base}/bills", json=bill(two, "SWAP-B"))).json()["id"]
+    responses = await asyncio.gather(
+        *(
+            http.put(f"{base}/bills/{bill_id}", json=bill(supplier, ref))
+            for _ in range(6)
+            for bill_id, supplier, ref in ((a, two, "SWAP-A"), (b, one, "SWAP-B"))
+        )
+    )
+    assert {r.status_code for r in responses} == {200}
