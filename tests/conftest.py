@@ -16,8 +16,11 @@ import pytest
 
 from bot.config import async_database_url
 from bot.payables.client import PayablesClient, RetryPolicy
+from bot.payables.models import Bill
+from bot.payables.query import Q
 from bot.sandbox.app import Sandbox, SandboxConfig
 from bot.sandbox.faults import FaultConfig
+from bot.sandbox.seed import DemoIds
 
 TODAY = date(2026, 11, 22)
 SANDBOX_KEY = "test-sandbox-key"
@@ -76,7 +79,27 @@ class CountingTransport(httpx.AsyncBaseTransport):
         )
 
 
-SandboxFactory = Callable[..., "Sandbox"]
+def client_for(
+    transport: httpx.AsyncBaseTransport, sleeps: SleepRecorder, retry: RetryPolicy | None = None
+) -> PayablesClient:
+    """A client of the sandbox whose waits are recorded by `sleeps` instead of slept."""
+    return PayablesClient(
+        base_url=SANDBOX_URL,
+        api_key=SANDBOX_KEY,
+        transport=transport,
+        retry=retry or RetryPolicy(deadline=30.0, max_attempts=6),
+        sleep=sleeps,
+        clock=sleeps.clock,
+    )
+
+
+async def bill_by_reference(payables: PayablesClient, demo: DemoIds, reference: str) -> Bill:
+    """The bill with this reference, whatever its status."""
+    page = await payables.list_bills(
+        demo.company_id, demo.connection_id, query=Q("reference") == reference
+    )
+    (bill,) = page.results
+    return bill
 
 
 @pytest.fixture
@@ -123,15 +146,7 @@ def transport(sandbox: Sandbox) -> CountingTransport:
 async def payables(
     transport: CountingTransport, sleeps: SleepRecorder
 ) -> AsyncIterator[PayablesClient]:
-    client = PayablesClient(
-        base_url=SANDBOX_URL,
-        api_key=SANDBOX_KEY,
-        transport=transport,
-        retry=RetryPolicy(deadline=30.0, max_attempts=6),
-        sleep=sleeps,
-        clock=sleeps.clock,
-    )
-    async with client:
+    async with client_for(transport, sleeps) as client:
         yield client
 
 

@@ -1,0 +1,1 @@
+"""Contract tests: the official client of the payables API against the sandbox."""

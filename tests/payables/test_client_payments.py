@@ -11,7 +11,6 @@ from bot.payables.client import PayablesClient
 from bot.payables.errors import PayablesBadRequest, PayablesConflict, PayablesNotFound
 from bot.payables.models import (
     BankAccountPrototype,
-    Bill,
     BillLineItem,
     BillPaymentPrototype,
     BillPrototype,
@@ -21,20 +20,13 @@ from bot.payables.models import (
 )
 from bot.sandbox.app import Sandbox
 from bot.sandbox.seed import DemoIds
+from tests.conftest import bill_by_reference
 
 
 @pytest.fixture
 def demo(sandbox: Sandbox) -> DemoIds:
     assert sandbox.demo is not None
     return sandbox.demo
-
-
-async def bill_by_reference(payables: PayablesClient, demo: DemoIds, reference: str) -> Bill:
-    page = await payables.list_bills(
-        demo.company_id, demo.connection_id, query=f"reference={reference}"
-    )
-    (bill,) = page.results
-    return bill
 
 
 async def supplier_balance(payables: PayablesClient, demo: DemoIds, supplier_id: str) -> Decimal:

@@ -20,7 +20,13 @@ from bot.payables.errors import (
 )
 from bot.sandbox.app import Sandbox
 from bot.sandbox.faults import FaultConfig
-from tests.conftest import SANDBOX_KEY, SANDBOX_URL, CountingTransport, SleepRecorder
+from tests.conftest import (
+    SANDBOX_KEY,
+    SANDBOX_URL,
+    CountingTransport,
+    SleepRecorder,
+    client_for,
+)
 
 
 async def test_429_is_retried_after_the_wait_the_api_asks_for(
@@ -41,14 +47,7 @@ async def test_5xx_and_lost_connections_back_off_exponentially(
     transport = CountingTransport(httpx.ASGITransport(app=sandbox.app), connect_failures=2)
     sandbox.faults.fail_next(2, status_code=503)
     policy = RetryPolicy(deadline=60, max_attempts=6, base_delay=1.0, max_delay=30, jitter=0)
-    async with PayablesClient(
-        base_url=SANDBOX_URL,
-        api_key=SANDBOX_KEY,
-        transport=transport,
-        retry=policy,
-        sleep=sleeps,
-        clock=sleeps.clock,
-    ) as client:
+    async with client_for(transport, sleeps, policy) as client:
         info = await client.list_companies()
 
     assert info.total_results == 1
@@ -74,14 +73,7 @@ async def test_gives_up_at_the_deadline_with_a_typed_error(
     transport = CountingTransport(httpx.ASGITransport(app=sandbox.app))
     sandbox.faults.fail_next(50, status_code=503)
     policy = RetryPolicy(deadline=5.0, max_attempts=50, base_delay=1.0, max_delay=30, jitter=0)
-    async with PayablesClient(
-        base_url=SANDBOX_URL,
-        api_key=SANDBOX_KEY,
-        transport=transport,
-        retry=policy,
-        sleep=sleeps,
-        clock=sleeps.clock,
-    ) as client:
+    async with client_for(transport, sleeps, policy) as client:
         with pytest.raises(PayablesDeadlineExceeded) as caught:
             await client.list_companies()
 
@@ -111,13 +103,8 @@ async def test_max_attempts_bounds_retries(
     sandbox: Sandbox, sleeps: SleepRecorder, transport: CountingTransport
 ) -> None:
     sandbox.faults.fail_next(10, status_code=500)
-    async with PayablesClient(
-        base_url=SANDBOX_URL,
-        api_key=SANDBOX_KEY,
-        transport=transport,
-        retry=RetryPolicy(deadline=1000, max_attempts=3, jitter=0),
-        sleep=sleeps,
-        clock=sleeps.clock,
+    async with client_for(
+        transport, sleeps, RetryPolicy(deadline=1000, max_attempts=3, jitter=0)
     ) as client:
         with pytest.raises(PayablesServerError) as caught:
             await client.list_companies()

@@ -18,11 +18,10 @@ from bot import jsoncodec
 from bot.payables.client import PayablesClient
 from bot.payables.errors import PayablesBadRequest, PayablesConflict
 from bot.payables.models import BillPaymentPrototype, Ref
-from bot.payables.query import Q
 from bot.sandbox.app import Sandbox
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.seed import DemoIds
-from tests.conftest import SANDBOX_KEY, TODAY
+from tests.conftest import SANDBOX_KEY, TODAY, bill_by_reference
 
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "codat" / "sync-for-payables-v3.yaml"
 
@@ -50,10 +49,7 @@ def payables_path(demo: DemoIds) -> str:
 
 
 async def outstanding(payables: PayablesClient, demo: DemoIds, reference: str) -> Decimal:
-    page = await payables.list_bills(
-        demo.company_id, demo.connection_id, query=Q("reference") == reference
-    )
-    return page.results[0].outstanding_amount
+    return (await bill_by_reference(payables, demo, reference)).outstanding_amount
 
 
 # ---------------------------------------------------------------- money under concurrency
@@ -62,11 +58,7 @@ async def outstanding(payables: PayablesClient, demo: DemoIds, reference: str) -
 async def test_concurrent_requests_with_one_key_pay_once(
     payables: PayablesClient, demo: DemoIds
 ) -> None:
-    bill = (
-        await payables.list_bills(
-            demo.company_id, demo.connection_id, query=Q("reference") == "PF-2304"
-        )
-    ).results[0]
+    bill = await bill_by_reference(payables, demo, "PF-2304")
     payment = BillPaymentPrototype(
         amount=Decimal("100.00"), date="2026-11-22", account_ref=Ref(id=demo.bank_accounts["GBP"])
     )
@@ -87,11 +79,7 @@ async def test_concurrent_requests_with_one_key_pay_once(
 async def test_concurrent_payments_never_exceed_the_amount_due(
     payables: PayablesClient, demo: DemoIds
 ) -> None:
-    bill = (
-        await payables.list_bills(
-            demo.company_id, demo.connection_id, query=Q("reference") == "PF-2304"
-        )
-    ).results[0]
+    bill = await bill_by_reference(payables, demo, "PF-2304")
     share = (bill.outstanding_amount / 2).quantize(Decimal("0.01"))
     payment = BillPaymentPrototype(
         amount=share, date="2026-11-22", account_ref=Ref(id=demo.bank_accounts["GBP"])
