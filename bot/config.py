@@ -45,9 +45,6 @@ class Settings(BaseSettings):
         description="CODAT_BASE_URL: the payables API's address when CODAT_API_KEY is set.",
     )
     payables_timeout_seconds: float = Field(default=30.0, gt=0)
-    payables_interactive_deadline_seconds: float = Field(
-        default=2.5, gt=0, description="How long a Slack click may wait on the payables API."
-    )
     payables_background_deadline_seconds: float = Field(
         default=120.0, gt=0, description="How long a background job may wait and retry."
     )

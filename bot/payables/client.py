@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import logging
 import random
 import time
@@ -64,11 +65,6 @@ class RetryPolicy:
         return delay * (1 - self.jitter * rng.random())
 
 
-# Deadlines for the two kinds of caller.
-INTERACTIVE = RetryPolicy(deadline=2.5, max_attempts=3, base_delay=0.1, max_delay=1.0)
-BACKGROUND = RetryPolicy(deadline=120.0, max_attempts=8, base_delay=0.5, max_delay=30.0)
-
-
 def basic_auth(api_key: str) -> str:
     """Codat's Authorization header value: `Basic ` and the base64 of the API key."""
     return "Basic " + base64.b64encode(api_key.encode()).decode()
@@ -113,9 +109,9 @@ class PayablesClient:
         return f"PayablesClient(base_url={str(self._http.base_url)!r})"
 
     def with_retry(self, retry: RetryPolicy) -> PayablesClient:
-        """The same connection pool with another retry policy (e.g. `INTERACTIVE`)."""
-        clone = object.__new__(PayablesClient)
-        clone.__dict__.update(self.__dict__)
+        """The same connection pool with another retry policy (e.g. a short deadline for a
+        Slack click, whose user is waiting)."""
+        clone = copy.copy(self)
         clone.retry = retry
         return clone
 
