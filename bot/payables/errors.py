@@ -36,10 +36,6 @@ class PayablesError(Exception):
         self.validation_warnings = validation_warnings or []
         self.detailed_error_code = detailed_error_code
 
-    @property
-    def retryable(self) -> bool:
-        return self.status_code is None or self.status_code in RETRYABLE_STATUSES
-
     def user_message(self) -> str:
         """The most useful sentence for a person: validation messages, else the error text."""
         if self.validation_errors:

@@ -52,9 +52,6 @@ class Faults:
         for _ in range(count):
             self._queued.append(Fault(status_code, retry_after))
 
-    def clear(self) -> None:
-        self._queued.clear()
-
     async def delay(self) -> None:
         if self.config.latency_ms:
             await asyncio.sleep(self.config.latency_ms / 1000)

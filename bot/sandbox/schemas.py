@@ -52,30 +52,27 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
+CompanyName = Annotated[str, Field(min_length=1, max_length=255, pattern=COMPANY_NAME_PATTERN)]
+Description = Annotated[str, Field(max_length=4000)]
+Tags = Annotated[
+    dict[
+        Annotated[str, Field(min_length=1, max_length=27)],
+        Annotated[str, Field(max_length=100)],
+    ],
+    Field(max_length=10),
+]
+
+
 class CompanyRequest(_Body):
-    name: str = Field(min_length=1, max_length=255, pattern=COMPANY_NAME_PATTERN)
-    description: str | None = Field(default=None, max_length=4000)
-    tags: (
-        dict[
-            Annotated[str, Field(min_length=1, max_length=27)],
-            Annotated[str, Field(max_length=100)],
-        ]
-        | None
-    ) = Field(default=None, max_length=10)
+    name: CompanyName
+    description: Description | None = None
+    tags: Tags | None = None
 
 
 class CompanyUpdate(_Body):
-    name: str | None = Field(
-        default=None, min_length=1, max_length=255, pattern=COMPANY_NAME_PATTERN
-    )
-    description: str | None = Field(default=None, max_length=4000)
-    tags: (
-        dict[
-            Annotated[str, Field(min_length=1, max_length=27)],
-            Annotated[str, Field(max_length=100)],
-        ]
-        | None
-    ) = Field(default=None, max_length=10)
+    name: CompanyName | None = None
+    description: Description | None = None
+    tags: Tags | None = None
 
 
 class ConnectionRequest(_Body):
