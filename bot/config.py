@@ -6,12 +6,14 @@ lists each problem and how to fix it, instead of failing later mid-request.
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.sandbox.app import DEFAULT_API_KEY
 
@@ -96,6 +98,32 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_API_URL", "BILLPAY_SLACK_API_URL"),
     )
 
+    # Approvals policy for every linked channel, until a channel has its own.
+    approvers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="BILLPAY_APPROVERS: Slack user ids who may approve or reject, comma-separated;"
+        " empty means anyone in the channel.",
+    )
+    payers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="BILLPAY_PAYERS: Slack user ids who may pay, comma-separated; empty means"
+        " anyone in the channel.",
+    )
+    dual_approval_threshold: Decimal | None = Field(
+        default=None,
+        ge=0,
+        description="BILLPAY_DUAL_APPROVAL_THRESHOLD: above this amount, in the company's base"
+        " currency, two different approvers are needed; unset means one approval.",
+    )
+    approver_may_pay: bool = Field(
+        default=True,
+        description="BILLPAY_APPROVER_MAY_PAY: whether the person who approved a bill may pay it.",
+    )
+    default_locale: str = Field(
+        default="en_GB",
+        description="BILLPAY_DEFAULT_LOCALE: money and dates format when a user's is unknown.",
+    )
+
     # Serving.
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
@@ -130,6 +158,25 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("approvers", "payers", mode="before")
+    @classmethod
+    def _user_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in re.split(r"[\s,]+", value) if part]
+        if isinstance(value, list):
+            for user_id in value:
+                if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
+                    raise ValueError(
+                        f"'{user_id}' is not a Slack user id (like U024BE7LH: open the person's"
+                        " profile, ⋮ > Copy member ID)"
+                    )
+        return value
+
+    @field_validator("dual_approval_threshold", mode="before")
+    @classmethod
+    def _no_float_threshold(cls, value: object) -> object:
+        return str(value) if isinstance(value, float) else value
+
     @property
     def uses_sandbox(self) -> bool:
         return self.codat_api_key is None
@@ -137,6 +184,9 @@ class Settings(BaseSettings):
     @property
     def payables_api_key(self) -> SecretStr:
         return self.codat_api_key or self.sandbox_api_key
+
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 def async_database_url(url: str) -> str:

@@ -151,3 +151,13 @@ async def payables(
 
 
 __all__ = ["TODAY", "CountingTransport", "FaultConfig", "SleepRecorder", "on_postgres"]
+
+# The bot's own fixtures live beside these; imported last, as they build on the ones above.
+from tests.bot_fixtures import (  # noqa: E402
+    bot_database_url,
+    bot_db,
+    make_workflow,
+    workflow,
+)
+
+__all__ += ["bot_database_url", "bot_db", "make_workflow", "workflow"]

@@ -82,7 +82,7 @@ class Sandbox:
         async with self._start_lock:
             if self._started:
                 return
-            await self.db.create_tables(reset=self.config.reset)
+            await self.db.create_tables(store.Base.metadata, reset=self.config.reset)
             if self.config.seed:
                 async with self.db.write() as session:
                     self.demo = await seed.seed_if_empty(session, today=self.config.today)

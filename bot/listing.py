@@ -1,0 +1,159 @@
+"""What `/bills` shows: reading the filter a person typed, ordering bills (overdue first, then
+by due date), the summary line's figures and pages of at most `PAGE_SIZE` bills. Pure functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from bot.payables.models import Bill
+
+PAGE_SIZE = 10
+MAX_FILTER_LENGTH = 100
+
+USAGE = (
+    "`/bills` lists outstanding bills. Narrow it with `/bills overdue`, `/bills due 7d` "
+    "(due within 7 days, overdue included; also `due today`, `due 2w`) or `/bills <supplier>` "
+    "(part of the supplier's name)."
+)
+
+
+class FilterError(ValueError):
+    """The text after `/bills` cannot be read; the message says how to write it."""
+
+
+@dataclass(frozen=True)
+class BillFilter:
+    kind: Literal["all", "overdue", "due", "supplier"] = "all"
+    days: int = 0
+    text: str = ""
+
+    @property
+    def source(self) -> str:
+        """The filter as a person would type it (stored with the message, for paging)."""
+        match self.kind:
+            case "all":
+                return ""
+            case "overdue":
+                return "overdue"
+            case "due":
+                return f"due {self.days}d"
+            case _:
+                return self.text
+
+    def describe(self) -> str:
+        match self.kind:
+            case "all":
+                return "outstanding"
+            case "overdue":
+                return "overdue"
+            case "due":
+                return "due today or overdue" if self.days == 0 else f"due within {self.days} days"
+            case _:
+                return f"outstanding from suppliers matching “{self.text}”"
+
+    def matches(self, bill: Bill, today: date) -> bool:
+        match self.kind:
+            case "all":
+                return True
+            case "overdue":
+                return bill.due_on < today
+            case "due":
+                return bill.due_on <= today + timedelta(days=self.days)
+            case _:
+                name = (bill.supplier_ref.supplier_name or "").casefold()
+                return self.text.casefold() in name
+
+
+_DUE = re.compile(r"due\s+(?:(today)|(\d{1,3})\s*([dw]|days?|weeks?)?)", re.IGNORECASE)
+
+
+def parse_filter(text: str) -> BillFilter:
+    """`""`, `overdue`, `due 7d` / `due 2w` / `due today`, or part of a supplier's name."""
+    text = " ".join(text.split())
+    if not text:
+        return BillFilter()
+    if len(text) > MAX_FILTER_LENGTH:
+        raise FilterError(f"That filter is too long (at most {MAX_FILTER_LENGTH} characters).")
+    lowered = text.lower()
+    if lowered in ("help", "?"):
+        raise FilterError(USAGE)
+    if lowered == "overdue":
+        return BillFilter("overdue")
+    if lowered == "due" or lowered.startswith("due "):
+        match = _DUE.fullmatch(text)
+        if match is None:
+            raise FilterError(
+                f"I can't read “{text}”. Write `due 7d` (days), `due 2w` (weeks) or `due today`."
+            )
+        if match.group(1):
+            return BillFilter("due", days=0)
+        days = int(match.group(2)) * (7 if (match.group(3) or "d")[0].lower() == "w" else 1)
+        if days > 366:
+            raise FilterError("Look at most a year ahead (`due 365d`).")
+        return BillFilter("due", days=days)
+    return BillFilter("supplier", text=text)
+
+
+def order_bills(bills: list[Bill], today: date) -> list[Bill]:
+    """Overdue first, then by due date; ties by supplier and reference, for a stable order."""
+    return sorted(
+        bills,
+        key=lambda b: (
+            b.due_on >= today,
+            b.due_on,
+            (b.supplier_ref.supplier_name or "").casefold(),
+            b.reference or "",
+            b.id,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    count: int
+    overdue: int
+    totals: dict[str, Decimal]  # amount due per currency, currencies sorted
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "count": self.count,
+            "overdue": self.overdue,
+            "totals": {currency: str(amount) for currency, amount in self.totals.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Summary:
+        totals = data.get("totals") or {}
+        assert isinstance(totals, dict)
+        return cls(
+            count=int(str(data.get("count", 0))),
+            overdue=int(str(data.get("overdue", 0))),
+            totals={currency: Decimal(str(amount)) for currency, amount in totals.items()},
+        )
+
+
+def summarise(bills: list[Bill], today: date) -> Summary:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for bill in bills:
+        totals[bill.currency] += bill.outstanding_amount
+    return Summary(
+        count=len(bills),
+        overdue=sum(1 for bill in bills if bill.due_on < today),
+        totals=dict(sorted(totals.items())),
+    )
+
+
+def page_count(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))
+
+
+def page_of(items: list[Bill], page: int) -> tuple[list[Bill], int]:
+    """The bills on `page` (0-based, clamped to the pages that exist) and that page number."""
+    page = min(max(page, 0), page_count(len(items)) - 1)
+    return items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page

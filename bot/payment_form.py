@@ -1,0 +1,119 @@
+"""Reading and checking what a payer typed in the Pay modal, before anything is recorded.
+
+Pure: the modal's raw values in, either a `PaymentRequest` or one message per field out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from bot.money import format_money, has_valid_precision, minor_units, parse_amount
+
+Field = Literal["account", "amount", "date", "reference", "rate"]
+MAX_REFERENCE_LENGTH = 100
+MAX_RATE = Decimal(1_000_000)
+
+
+@dataclass(frozen=True)
+class AccountChoice:
+    id: str
+    name: str
+    currency: str
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    account: AccountChoice
+    amount: Decimal
+    payment_date: date
+    reference: str | None
+    exchange_rate: Decimal | None
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class FormContext:
+    bill_currency: str
+    amount_due: Decimal
+    accounts: dict[str, AccountChoice]  # the accounts that may be paid from, by id
+    locale: str
+    idempotency_key: str
+
+
+def read_payment_form(
+    context: FormContext,
+    *,
+    account_id: str | None,
+    amount: str | None,
+    payment_date: str | None,
+    reference: str | None,
+    rate: str | None,
+) -> PaymentRequest | dict[Field, str]:
+    errors: dict[Field, str] = {}
+    currency = context.bill_currency
+
+    account = context.accounts.get(account_id or "")
+    if account is None:
+        errors["account"] = "Choose the bank account to pay from."
+
+    value = parse_amount(amount or "", context.locale) if (amount or "").strip() else None
+    due = format_money(context.amount_due, currency, context.locale)
+    if not (amount or "").strip():
+        errors["amount"] = f"Enter the amount to pay, up to {due}."
+    elif value is None:
+        errors["amount"] = f"“{amount}” is not an amount. Write it like {due}."
+    elif value <= 0:
+        errors["amount"] = "The amount must be more than zero."
+    elif not has_valid_precision(value, currency):
+        places = minor_units(currency)
+        errors["amount"] = (
+            f"{currency} amounts have at most {places} decimal places."
+            if places
+            else f"{currency} amounts have no decimal places."
+        )
+    elif value > context.amount_due:
+        errors["amount"] = f"That is more than the {due} still due on this bill."
+
+    paid_on: date | None = None
+    try:
+        paid_on = date.fromisoformat(payment_date or "")
+    except ValueError:
+        errors["date"] = "Choose the payment date."
+
+    reference = (reference or "").strip() or None
+    if reference is not None and len(reference) > MAX_REFERENCE_LENGTH:
+        errors["reference"] = f"Keep the reference to {MAX_REFERENCE_LENGTH} characters."
+
+    exchange_rate: Decimal | None = None
+    rate_text = (rate or "").strip()
+    if account is not None and account.currency != currency:
+        parsed = parse_amount(rate_text, context.locale) if rate_text else None
+        if not rate_text:
+            errors["rate"] = (
+                f"{account.name} is in {account.currency} and the bill in {currency}: "
+                f"enter how many {account.currency} one {currency} costs."
+            )
+        elif parsed is None or parsed <= 0 or parsed > MAX_RATE:
+            errors["rate"] = f"“{rate_text}” is not an exchange rate. Write it like 0.8612."
+        else:
+            exchange_rate = parsed
+    elif rate_text and account is not None:
+        errors["rate"] = (
+            f"Leave this empty: the account and the bill are both in {currency}, so no exchange "
+            "rate applies."
+        )
+
+    if errors:
+        return errors
+    assert account is not None and value is not None and paid_on is not None
+    return PaymentRequest(
+        account=account,
+        amount=value,
+        payment_date=paid_on,
+        reference=reference,
+        exchange_rate=exchange_rate,
+        idempotency_key=context.idempotency_key,
+    )

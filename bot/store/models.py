@@ -1,0 +1,215 @@
+"""SQLAlchemy models of the bot's state, one class per table.
+
+Every change of a bill case happens in one transaction guarded by its `version` column
+(SQLAlchemy raises `StaleDataError` when another transaction changed the row first), and payments
+carry a unique idempotency key, so two clicks, a Slack retry or two replicas cannot pay twice.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.db import Money, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class CaseState(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SCHEDULED = "scheduled"
+    PAYING = "paying"
+    PAID = "paid"
+    FAILED = "failed"
+    CLOSED = "closed"  # paid or voided elsewhere
+
+
+class PaymentStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    SCHEDULED = "scheduled"
+    RECORDED = "recorded"
+    FAILED = "failed"
+
+
+class CompanyLink(Base):
+    """A Slack channel linked to one payables company and connection."""
+
+    __tablename__ = "company_links"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_company_links_channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    company_id: Mapped[str] = mapped_column(String(64))
+    connection_id: Mapped[str] = mapped_column(String(64))
+    company_name: Mapped[str] = mapped_column(String(255))
+    base_currency: Mapped[str] = mapped_column(String(3))
+    linked_by: Mapped[str] = mapped_column(String(32))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Policy(Base):
+    """A channel's own approvals policy; channels without one follow the configured default."""
+
+    __tablename__ = "policies"
+
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("company_links.id", ondelete="CASCADE"), primary_key=True
+    )
+    approvers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    payers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    dual_approval_threshold: Mapped[Decimal | None] = mapped_column(Money)
+    approver_may_pay: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BillCase(Base):
+    """The bot's view of one bill in one linked channel: its state and last-read figures."""
+
+    __tablename__ = "bill_cases"
+    __table_args__ = (UniqueConstraint("link_id", "bill_id", name="uq_bill_cases_bill"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("company_links.id", ondelete="CASCADE"), index=True
+    )
+    bill_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default=CaseState.PENDING)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    approvals_required: Mapped[int] = mapped_column(Integer, default=1)
+    supplier_name: Mapped[str] = mapped_column(String(255))
+    reference: Mapped[str | None] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_amount: Mapped[Decimal] = mapped_column(Money)
+    amount_due: Mapped[Decimal] = mapped_column(Money)
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    bill_status: Mapped[str] = mapped_column(String(16))
+    base_amount: Mapped[Decimal | None] = mapped_column(Money)
+    rejected_by: Mapped[str | None] = mapped_column(String(32))
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Decision(Base):
+    """One approval or rejection; a person approves a bill at most once."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        UniqueConstraint("case_id", "user_id", "kind", name="uq_decisions_once_per_person"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("bill_cases.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))  # approve | reject
+    user_id: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Payment(Base):
+    """One payment attempt. Its idempotency key is stored before the payables API is called and
+    sent as `Idempotency-Key`, so retrying the same attempt can never record it twice."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("bill_cases.id", ondelete="CASCADE"), index=True
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    account_id: Mapped[str] = mapped_column(String(64))
+    account_name: Mapped[str] = mapped_column(String(255))
+    account_currency: Mapped[str] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal | None] = mapped_column(Money)
+    payment_date: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(255))
+    requested_by: Mapped[str] = mapped_column(String(32))
+    # The bill's amount due when this payment was reserved, read just before.
+    due_before: Mapped[Decimal] = mapped_column(Money)
+    payables_payment_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    # True when the API's answer was lost (timeout, 5xx): only the same key may try again.
+    outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class BillMessage(Base):
+    """A `/bills` message in a channel: which page of which listing it shows, so that any card
+    on it can be re-rendered in place."""
+
+    __tablename__ = "bill_messages"
+    __table_args__ = (UniqueConstraint("channel_id", "ts", name="uq_bill_messages_message"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("company_links.id", ondelete="CASCADE"), index=True
+    )
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    filter_text: Mapped[str] = mapped_column(String(255), default="")
+    page: Mapped[int] = mapped_column(Integer, default=0)
+    bill_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    locale: Mapped[str] = mapped_column(String(16))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    posted_by: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AuditEvent(Base):
+    """Append-only: who did what to which bill, when. Nothing updates or deletes these rows."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    company_id: Mapped[str | None] = mapped_column(String(64))
+    bill_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
