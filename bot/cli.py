@@ -4,24 +4,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+from babel import Locale, UnknownLocaleError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from blocks.preview import builder_link
+from bot.audit import audit_events, write_csv
 from bot.config import ConfigError, Settings, async_database_url, load_settings
+from bot.db import Database
 from bot.money import format_money
 from bot.payables.backend import open_backend
 from bot.payables.errors import PayablesError
+from bot.preview import SURFACES, preview_surfaces
 from bot.sandbox.app import DEFAULT_API_KEY, SandboxConfig, create_sandbox_app
 from bot.sandbox.faults import FaultConfig
+from bot.services import open_services
+from bot.store.migrate import head_revision, upgrade
+from bot.store.models import AuditEvent
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -29,7 +38,10 @@ SLACK_SETUP = """\
 billpay connects to Slack with these settings (environment or .env):
   SLACK_BOT_TOKEN       xoxb-...  the app's Bot User OAuth Token (OAuth & Permissions page)
   SLACK_SIGNING_SECRET  ...       Basic Information > App Credentials > Signing Secret
-  SLACK_APP_TOKEN       xapp-...  Basic Information > App-Level Tokens (for Socket Mode)
+  SLACK_APP_TOKEN       xapp-...  Basic Information > App-Level Tokens, scope connections:write
+                                  (Socket Mode; without it billpay serves HTTP on BILLPAY_PORT)
+No Slack app yet? Create one from manifest.yml: https://api.slack.com/apps > Create New App >
+From an app manifest, paste manifest.yml, install it to your workspace, then copy the tokens.
 See "Slack" in README.md."""
 
 
@@ -84,6 +96,36 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--error-rate", type=float, default=0.0, help="share of 503s (0 to 1)")
     sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every request")
     sandbox.set_defaults(handler=_sandbox)
+
+    preview = commands.add_parser(
+        "preview", help="print the Block Kit JSON of each Slack surface, from the payables data"
+    )
+    preview.add_argument(
+        "surfaces",
+        nargs="*",
+        metavar="SURFACE",
+        help=f"one or more of: {', '.join(SURFACES)} (default: all)",
+    )
+    preview.add_argument(
+        "--locale", default=None, help="e.g. fr_FR (default: BILLPAY_DEFAULT_LOCALE)"
+    )
+    preview.set_defaults(handler=_preview)
+
+    audit = commands.add_parser("audit", help="the audit trail of every action")
+    audit_commands = audit.add_subparsers(title="audit commands")
+    export = audit_commands.add_parser("export", help="write the audit trail as CSV")
+    export.add_argument(
+        "--csv", required=True, metavar="FILE", help="where to write it (- for stdout)"
+    )
+    export.add_argument(
+        "--since", type=date.fromisoformat, help="only events from this date (YYYY-MM-DD)"
+    )
+    export.set_defaults(handler=_audit_export)
+
+    db = commands.add_parser("db", help="the bot's database")
+    db_commands = db.add_subparsers(title="db commands")
+    db_upgrade = db_commands.add_parser("upgrade", help="create or migrate the bot's tables")
+    db_upgrade.set_defaults(handler=_db_upgrade)
     return parser
 
 
@@ -117,11 +159,114 @@ def _run(args: argparse.Namespace) -> int:
         console.print(f"[yellow]Missing: {', '.join(missing)}[/yellow]")
         console.print(SLACK_SETUP, highlight=False)
         return 2
-    console.print(
-        "[red]This version of billpay checks the payables backend only; "
-        "it does not connect to Slack yet.[/red]"
-    )
-    return 2
+    socket = not args.http and settings.slack_app_token is not None
+    return asyncio.run(_serve_socket(settings) if socket else _serve_http(settings))
+
+
+async def _serve_socket(settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.app import create_app
+
+    services = await open_services(settings)
+    try:
+        assert settings.slack_app_token is not None
+        handler = AsyncSocketModeHandler(
+            create_app(services), settings.slack_app_token.get_secret_value()
+        )
+        console.print("Connected to Slack in [bold]Socket Mode[/bold]. Ctrl+C stops the bot.")
+        await handler.start_async()
+    finally:
+        await services.aclose()
+    return 0
+
+
+async def _serve_http(settings: Settings) -> int:
+    import uvicorn
+
+    from bot.web import create_web_app
+
+    services = await open_services(settings)
+    try:
+        config = uvicorn.Config(
+            create_web_app(services),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            proxy_headers=True,
+        )
+        console.print(
+            f"Serving Slack's requests at http://{settings.host}:{settings.port}/slack/events "
+            "(point the app's request URLs there through your HTTPS proxy)."
+        )
+        await uvicorn.Server(config).serve()
+    finally:
+        await services.aclose()
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    _configure_logging(settings)
+    locale = args.locale or settings.default_locale
+    try:
+        Locale.parse(locale)
+    except (UnknownLocaleError, ValueError):
+        console.print(f"[red]'{locale}' is not a locale; use e.g. en_GB, en_US or fr_FR.[/red]")
+        return 2
+    return asyncio.run(_print_previews(settings, args.surfaces or list(SURFACES), locale))
+
+
+async def _print_previews(settings: Settings, names: list[str], locale: str) -> int:
+    backend = await open_backend(settings)
+    try:
+        today = settings.sandbox_today if backend.sandbox else None
+        surfaces = await preview_surfaces(backend.client, settings, today or date.today(), locale)
+    except PayablesError as exc:
+        console.print(f"[red]The payables API is not answering as expected: {exc}[/red]")
+        return 1
+    finally:
+        await backend.aclose()
+    out = Console(soft_wrap=True)
+    for name in names:
+        payload = surfaces[name]
+        console.print(f"[bold]{name}[/bold]: open in Block Kit Builder: {builder_link(payload)}")
+        out.print_json(json.dumps(payload, ensure_ascii=False))
+    return 0
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    events = asyncio.run(_read_audit(settings, args.since))
+    if args.csv == "-":
+        count = write_csv(events, sys.stdout)
+    else:
+        try:
+            with open(args.csv, "w", newline="", encoding="utf-8") as out:
+                count = write_csv(events, out)
+        except OSError as exc:
+            console.print(
+                f"[red]Cannot write {args.csv}: {exc.strerror}. Choose another path.[/red]"
+            )
+            return 1
+    console.print(f"Wrote {count} audit event{'s' if count != 1 else ''} to {args.csv}.")
+    return 0
+
+
+async def _read_audit(settings: Settings, since: date | None) -> list[AuditEvent]:
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        return await audit_events(db, datetime.combine(since, time(), UTC) if since else None)
+    finally:
+        await db.dispose()
+
+
+def _db_upgrade(_args: argparse.Namespace) -> int:
+    settings = load_settings()
+    upgrade(settings.database_url)
+    console.print(f"The bot's database is at revision {head_revision()}.")
+    return 0
 
 
 def _check(_args: argparse.Namespace) -> int:

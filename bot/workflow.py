@@ -834,6 +834,26 @@ async def _reserve_payment(
     return payment.id
 
 
+def preview_case(bill: Bill, base_currency: str, policy: EffectivePolicy) -> CaseView:
+    """The case a bill would open as, without touching the database (for previews)."""
+    case = BillCase(bill_id=bill.id, state=CaseState.PENDING)
+    _copy_bill(case, bill, base_currency)
+    return CaseView(
+        bill_id=bill.id,
+        state=CaseState.PENDING,
+        supplier_name=case.supplier_name,
+        reference=case.reference,
+        currency=case.currency,
+        total_amount=case.total_amount,
+        amount_due=case.amount_due,
+        issue_date=case.issue_date,
+        due_date=case.due_date,
+        bill_status=case.bill_status,
+        approvals=(),
+        approvals_required=policy.approvals_needed(case.base_amount),
+    )
+
+
 def new_payment_key() -> str:
     return f"billpay-{uuid.uuid4()}"
 

@@ -1,0 +1,282 @@
+"""The `/bills` message: a summary line, then one card per bill with its buttons, then paging.
+
+Pure functions from the workflow's `CaseView`s to Block Kit dicts. A message never has more than
+50 blocks: 2 for the summary, at most 4 per card for 10 cards, 1 for paging.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from blocks.ids import Action, Block, MoreOption, card_actions_block, card_block, card_status_block
+from blocks.text import day, due_phrase, escape, mention, money
+from bot.listing import Summary
+from bot.store.models import CaseState
+from bot.workflow import CaseView
+
+MAX_MESSAGE_BLOCKS = 50
+
+
+def bills_message(
+    *,
+    company_name: str,
+    filter_description: str,
+    summary: Summary,
+    cases: list[CaseView],
+    page: int,
+    pages: int,
+    locale: str,
+    today: date,
+) -> dict[str, Any]:
+    """`text` (the notification fallback) and `blocks` of one page of bills."""
+    headline = summary_line(summary, filter_description, locale)
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "block_id": Block.SUMMARY,
+            "text": {"type": "mrkdwn", "text": f"*{escape(company_name)}*: {headline}"},
+        }
+    ]
+    if not cases:
+        blocks.append(
+            {
+                "type": "context",
+                "block_id": Block.EMPTY,
+                "elements": [{"type": "mrkdwn", "text": "Nothing to pay here. :tada:"}],
+            }
+        )
+        return {"text": f"{company_name}: {headline}", "blocks": blocks}
+    blocks.append(
+        {
+            "type": "context",
+            "block_id": Block.PAGE,
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"Page {page + 1} of {pages} · overdue first"
+                    f" · as of {day(today, locale)}",
+                }
+            ],
+        }
+    )
+    for case in cases:
+        blocks.append({"type": "divider"})
+        blocks.extend(card_blocks(case, locale=locale, today=today))
+    if pages > 1:
+        blocks.append(navigation(page, pages))
+    if len(blocks) > MAX_MESSAGE_BLOCKS:
+        raise ValueError(f"{len(blocks)} blocks is more than a message may have")
+    return {"text": f"{company_name}: {headline}", "blocks": blocks}
+
+
+def summary_line(summary: Summary, filter_description: str, locale: str) -> str:
+    if summary.count == 0:
+        return f"no bills {filter_description}."
+    noun = "bill" if summary.count == 1 else "bills"
+    parts = [f"{summary.count} {filter_description} {noun}"]
+    if summary.overdue:
+        parts.append(f"{summary.overdue} overdue")
+    parts.extend(
+        f"{money(amount, currency, locale)} due" for currency, amount in summary.totals.items()
+    )
+    return " · ".join(parts)
+
+
+def card_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, Any]]:
+    """The card of one bill: what it is, where it stands, and what can be done now."""
+    reference = f" · {escape(case.reference)}" if case.reference else ""
+    due = money(case.amount_due, case.currency, locale)
+    total = money(case.total_amount, case.currency, locale)
+    amount = f"*{due}* due" if case.amount_due == case.total_amount else f"*{due}* due of {total}"
+    when = f"Due {day(case.due_date, locale)}"
+    if case.state in (CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED):
+        phrase = due_phrase(case.due_date, today)
+        when += f" ({':warning: ' if case.due_date < today else ''}{phrase})"
+    text = f"*{escape(case.supplier_name)}*{reference}\n{amount} · {when}"
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "block_id": card_block(case.bill_id),
+            "text": {"type": "mrkdwn", "text": text},
+        },
+        {
+            "type": "context",
+            "block_id": card_status_block(case.bill_id),
+            "elements": [{"type": "mrkdwn", "text": status_line(case, locale)}],
+        },
+    ]
+    buttons = card_buttons(case)
+    if buttons:
+        blocks.append(
+            {"type": "actions", "block_id": card_actions_block(case.bill_id), "elements": buttons}
+        )
+    return blocks
+
+
+def status_line(case: CaseView, locale: str) -> str:
+    payment = case.last_payment
+    approvals = ", ".join(mention(user) for user in case.approvals)
+    partial = ""
+    if case.amount_due < case.total_amount and case.amount_due > 0:
+        partial = (
+            f" · {money(case.paid_amount, case.currency, locale)} paid, "
+            f"{money(case.amount_due, case.currency, locale)} still due"
+        )
+    match case.state:
+        case CaseState.PENDING if case.approvals:
+            return (
+                f":hourglass_flowing_sand: Approved by {approvals}, {len(case.approvals)} of "
+                f"{case.approvals_required}; needs another approver{partial}"
+            )
+        case CaseState.PENDING:
+            need = "two approvals" if case.approvals_required > 1 else "approval"
+            return f":hourglass_flowing_sand: {escape(case.bill_status)} · needs {need}{partial}"
+        case CaseState.APPROVED:
+            of = (
+                f", {len(case.approvals)} of {case.approvals_required}"
+                if case.approvals_required > 1
+                else ""
+            )
+            return f":white_check_mark: Approved by {approvals}{of}{partial}"
+        case CaseState.REJECTED:
+            who = mention(case.rejected_by or "someone")
+            return f":no_entry: Rejected by {who}: {escape(case.reject_reason)}"
+        case CaseState.PAYING if payment:
+            return (
+                ":arrows_counterclockwise: Recording "
+                f"{money(payment.amount, payment.currency, locale)} from"
+                f" {escape(payment.account_name)} for {mention(payment.requested_by)}…"
+            )
+        case CaseState.SCHEDULED if payment:
+            return (
+                f":calendar: {money(payment.amount, payment.currency, locale)} from "
+                f"{escape(payment.account_name)} scheduled for {day(payment.payment_date, locale)}"
+                f" by {mention(payment.requested_by)}"
+            )
+        case CaseState.PAID if payment:
+            rate = (
+                f" at {payment.exchange_rate} {payment.account_currency}/{payment.currency}"
+                if payment.exchange_rate
+                else ""
+            )
+            return (
+                f":moneybag: Paid {money(payment.amount, payment.currency, locale)} from "
+                f"{escape(payment.account_name)}{rate} by {mention(payment.requested_by)}"
+            )
+        case CaseState.FAILED if payment:
+            return f":x: Payment failed: {escape(payment.error)}{partial}"
+        case CaseState.CLOSED:
+            return f":lock: Closed: {escape(case.note)}"
+        case _:
+            return f"{escape(case.bill_status)}{partial}"
+
+
+def card_buttons(case: CaseView) -> list[dict[str, Any]]:
+    bill = case.bill_id
+    approve = {
+        "type": "button",
+        "action_id": Action.APPROVE,
+        "text": {"type": "plain_text", "text": "Approve"},
+        "style": "primary",
+        "value": bill,
+    }
+    reject = {
+        "type": "button",
+        "action_id": Action.REJECT,
+        "text": {"type": "plain_text", "text": "Reject"},
+        "style": "danger",
+        "value": bill,
+        "confirm": {
+            "title": {"type": "plain_text", "text": "Reject this bill?"},
+            "text": {
+                "type": "mrkdwn",
+                "text": "You'll be asked for a reason. A rejected bill can't be paid from Slack.",
+            },
+            "confirm": {"type": "plain_text", "text": "Reject…"},
+            "deny": {"type": "plain_text", "text": "Keep it"},
+            "style": "danger",
+        },
+    }
+    pay = {
+        "type": "button",
+        "action_id": Action.PAY,
+        "text": {"type": "plain_text", "text": "Pay…"},
+        "value": bill,
+    }
+    retry = {
+        "type": "button",
+        "action_id": Action.RETRY_PAYMENT,
+        "text": {"type": "plain_text", "text": "Retry payment"},
+        "style": "primary",
+        "value": bill,
+    }
+    more = {
+        "type": "overflow",
+        "action_id": Action.MORE,
+        "options": [
+            {
+                "text": {"type": "plain_text", "text": "Details"},
+                "value": f"{MoreOption.DETAILS}:{bill}",
+            },
+            {
+                "text": {"type": "plain_text", "text": "Refresh"},
+                "value": f"{MoreOption.REFRESH}:{bill}",
+            },
+        ],
+    }
+    match case.state:
+        case CaseState.PENDING:
+            return [approve, reject, pay, more]
+        case CaseState.APPROVED:
+            return [{**pay, "style": "primary"}, reject, more]
+        case CaseState.FAILED if case.last_payment and case.last_payment.outcome_unknown:
+            return [retry, more]
+        case CaseState.FAILED:
+            return [{**pay, "style": "primary"}, more]
+        case _:
+            return []
+
+
+def navigation(page: int, pages: int) -> dict[str, Any]:
+    elements = []
+    if page > 0:
+        elements.append(
+            {
+                "type": "button",
+                "action_id": Action.PAGE_PREVIOUS,
+                "text": {"type": "plain_text", "text": "← Previous"},
+                "value": str(page - 1),
+            }
+        )
+    if page < pages - 1:
+        elements.append(
+            {
+                "type": "button",
+                "action_id": Action.PAGE_NEXT,
+                "text": {"type": "plain_text", "text": "Next →"},
+                "value": str(page + 1),
+            }
+        )
+    return {"type": "actions", "block_id": Block.NAVIGATION, "elements": elements}
+
+
+def details_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, Any]]:
+    """The overflow's Details: the card's facts in full, for the person who asked."""
+    fields = [
+        ("Supplier", escape(case.supplier_name)),
+        ("Reference", escape(case.reference) or "—"),
+        ("Issued", day(case.issue_date, locale)),
+        ("Due", f"{day(case.due_date, locale)} ({due_phrase(case.due_date, today)})"),
+        ("Total", money(case.total_amount, case.currency, locale)),
+        ("Still due", money(case.amount_due, case.currency, locale)),
+        ("Status", escape(case.bill_status)),
+        ("Approvals", f"{len(case.approvals)} of {case.approvals_required}"),
+    ]
+    return [
+        {
+            "type": "section",
+            "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields],
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": status_line(case, locale)}]},
+    ]

@@ -1,0 +1,59 @@
+"""The App Home tab: what the bot does, which channels are linked, and how to start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blocks.text import escape
+
+
+def home_view(links: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """`links`: (channel id, company name, base currency) of this workspace's linked channels."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Bill Pay"}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "See your outstanding supplier bills in a channel, approve or reject "
+                "them, and pay them from the right bank account; each payment is recorded in "
+                "your accounting platform.",
+            },
+        },
+        {"type": "divider"},
+    ]
+    if links:
+        lines = [
+            f"• <#{channel}>: {escape(company)} ({escape(currency)})"
+            for channel, company, currency in links[:40]
+        ]
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "*Linked channels*\n" + "\n".join(lines)},
+            }
+        )
+    else:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "*No channel is linked yet.* In your finance channel, run "
+                    "`/invite @billpay`, then `/billpay connect`.",
+                },
+            }
+        )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": "`/bills` lists what's due · `/bills overdue` · `/bills due 7d` · "
+                    "`/supplier <name>` · `/billpay help`",
+                }
+            ],
+        }
+    )
+    return {"type": "home", "blocks": blocks}

@@ -1,0 +1,58 @@
+"""Every action_id, block_id and callback_id the bot sends and listens for, in one place."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    APPROVE = "bill_approve"
+    REJECT = "bill_reject"
+    PAY = "bill_pay"
+    RETRY_PAYMENT = "bill_retry_payment"
+    MORE = "bill_more"
+    PAGE_PREVIOUS = "bills_page_previous"
+    PAGE_NEXT = "bills_page_next"
+
+
+class MoreOption(StrEnum):
+    """Values of the card's overflow menu, each followed by `:<bill id>`."""
+
+    DETAILS = "details"
+    REFRESH = "refresh"
+
+
+class Callback(StrEnum):
+    REJECT = "reject_bill"
+    PAY = "pay_bill"
+    RESULT = "pay_result"
+
+
+class Input(StrEnum):
+    """Input blocks of the modals; each block's element uses the same string as action_id."""
+
+    REJECT_REASON = "reject_reason"
+    PAY_ACCOUNT = "pay_account"
+    PAY_AMOUNT = "pay_amount"
+    PAY_DATE = "pay_date"
+    PAY_REFERENCE = "pay_reference"
+    PAY_RATE = "pay_rate"
+
+
+class Block(StrEnum):
+    SUMMARY = "bills_summary"
+    PAGE = "bills_page"
+    NAVIGATION = "bills_navigation"
+    EMPTY = "bills_empty"
+
+
+def card_block(bill_id: str) -> str:
+    return f"card:{bill_id}"
+
+
+def card_status_block(bill_id: str) -> str:
+    return f"card_status:{bill_id}"
+
+
+def card_actions_block(bill_id: str) -> str:
+    return f"card_actions:{bill_id}"

@@ -1,0 +1,68 @@
+"""Text for Block Kit: escaping untrusted text for mrkdwn, money and dates in the reader's
+locale, and the short phrases ("overdue by 3 days") the cards use."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+
+from bot.money import format_money
+
+DEFAULT_LOCALE = "en_GB"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def escape(text: str | None) -> str:
+    """Untrusted text (supplier names, references, reasons) made inert in mrkdwn: `&`, `<`, `>`
+    escaped so it can never become a mention, a link or a channel ping, and line breaks
+    flattened so it cannot fake lines of the card."""
+    if not text:
+        return ""
+    text = _CONTROL.sub(" ", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(text: str | None, limit: int) -> str:
+    """Text for a plain_text field, cut to `limit` characters with an ellipsis."""
+    text = _CONTROL.sub(" ", text or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def babel_locale(slack_locale: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """Slack's `fr-FR` as Babel's `fr_FR`; unknown or missing locales fall back to `default`."""
+    if not slack_locale:
+        return default
+    candidate = slack_locale.replace("-", "_")
+    try:
+        Locale.parse(candidate)
+    except (UnknownLocaleError, ValueError):
+        return default
+    return candidate
+
+
+def money(amount: Decimal, currency: str, locale: str) -> str:
+    return format_money(amount, currency, locale)
+
+
+def day(value: date, locale: str) -> str:
+    """`22 Nov 2026` (en_GB), `22 nov. 2026` (fr_FR)."""
+    return format_date(value, format="medium", locale=locale)
+
+
+def due_phrase(due: date, today: date) -> str:
+    days = (due - today).days
+    if days < 0:
+        return f"overdue by {-days} day{'s' if days != -1 else ''}"
+    if days == 0:
+        return "due today"
+    if days == 1:
+        return "due tomorrow"
+    return f"due in {days} days"
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>" if re.fullmatch(r"[UW][A-Z0-9]+", user_id) else escape(user_id)

@@ -1,0 +1,65 @@
+"""Wiring: `create_app(services)` builds the Bolt `AsyncApp` and registers every listener.
+
+This is the one module of `bot/` that imports `handlers/`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services
+from handlers import actions, commands, events, views
+from handlers.people import People
+
+log = logging.getLogger(__name__)
+
+
+def slack_client(services: Services) -> AsyncWebClient:
+    """A Web API client that waits out Slack's rate limits (`Retry-After`) and retries
+    connection and server errors, as Slack recommends."""
+    settings = services.settings
+    assert settings.slack_bot_token is not None
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(services: Services) -> AsyncApp:
+    settings = services.settings
+    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
+        raise ValueError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are needed to serve Slack")
+    app = AsyncApp(
+        client=slack_client(services),
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+    )
+    people = People(default_locale=settings.default_locale)
+    commands.register(app, services, people)
+    actions.register(app, services, people)
+    views.register(app, services, people)
+    events.register(app, services)
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        # Listeners answer every error a person can cause; anything reaching here is a fault,
+        # logged with a reference so it can be found from what the person reports.
+        reference = uuid.uuid4().hex[:8]
+        kind = body.get("type") or body.get("command") or "request"
+        log.error("unhandled error %s in a Slack listener (%s)", reference, kind, exc_info=error)
+
+    return app

@@ -1,0 +1,63 @@
+"""The bot's services, built once at start-up and handed to every listener.
+
+`open_services(settings)` migrates the bot's database, starts the payables backend (the embedded
+sandbox or Codat) and builds the workflow on top of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.config import Settings
+from bot.db import Database
+from bot.payables.backend import PayablesBackend, open_backend
+from bot.payables.client import PayablesClient
+from bot.store.migrate import upgrade
+from bot.workflow import Workflow
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    payables: PayablesClient
+    workflow: Workflow
+    clock: Callable[[], datetime] = utc_now
+    backend: PayablesBackend | None = None
+
+    async def aclose(self) -> None:
+        if self.backend is not None:
+            await self.backend.aclose()
+        await self.db.dispose()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    db: Database,
+    payables: PayablesClient,
+    clock: Callable[[], datetime] = utc_now,
+    backend: PayablesBackend | None = None,
+) -> Services:
+    return Services(
+        settings=settings,
+        db=db,
+        payables=payables,
+        workflow=Workflow(db, payables, settings),
+        clock=clock,
+        backend=backend,
+    )
+
+
+async def open_services(settings: Settings) -> Services:
+    await asyncio.to_thread(upgrade, settings.database_url)
+    backend = await open_backend(settings)
+    db = Database(settings.database_url)
+    return build_services(settings, db=db, payables=backend.client, backend=backend)

@@ -1,0 +1,103 @@
+"""Sending bill cards to Slack: posting a page of `/bills`, re-rendering a message in place after
+a click, and the audit line in a card's thread."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.bills import bills_message
+from bot.listing import BillFilter, Summary, page_count, page_of, parse_filter, summarise
+from bot.services import Services
+from bot.store.models import CompanyLink
+from handlers.people import Person
+
+log = logging.getLogger(__name__)
+
+
+async def post_listing(
+    services: Services,
+    client: AsyncWebClient,
+    person: Person,
+    link: CompanyLink,
+    bill_filter: BillFilter,
+    *,
+    page: int = 0,
+    channel_id: str,
+    ts: str | None = None,
+) -> str:
+    """Post (or, with `ts`, replace) one page of the channel's bills; returns the message ts."""
+    today = person.today(services.clock())
+    listing = await services.workflow.list_bills(link, bill_filter, today)
+    summary = summarise(listing.bills, today)
+    bills, page = page_of(listing.bills, page)
+    cases = await services.workflow.sync_cases(link, bills)
+    message = bills_message(
+        company_name=link.company_name,
+        filter_description=bill_filter.describe(),
+        summary=summary,
+        cases=[cases[bill.id] for bill in bills],
+        page=page,
+        pages=page_count(len(listing.bills)),
+        locale=person.locale,
+        today=today,
+    )
+    if ts is None:
+        response = await client.chat_postMessage(channel=channel_id, **message)
+        ts = str(response["ts"])
+    else:
+        await client.chat_update(channel=channel_id, ts=ts, **message)
+    await services.workflow.record_message(
+        link,
+        channel_id,
+        ts,
+        bill_filter=bill_filter,
+        page=page,
+        bill_ids=[bill.id for bill in bills],
+        summary=summary.to_json(),
+        locale=person.locale,
+        time_zone=person.time_zone,
+        user_id=person.user_id,
+    )
+    return ts
+
+
+async def refresh_message(
+    services: Services, client: AsyncWebClient, channel_id: str, ts: str | None
+) -> bool:
+    """Re-render a `/bills` message from the cases as they are now. False when the message is
+    not one of ours (nothing to update)."""
+    if not ts:
+        return False
+    async with services.workflow.locked_message(channel_id, ts) as found:
+        if found is None:
+            return False
+        message, link, cases = found
+        person = Person(message.posted_by, message.locale, message.time_zone)
+        rendered = bills_message(
+            company_name=link.company_name,
+            filter_description=parse_filter(message.filter_text).describe(),
+            summary=Summary.from_json(message.summary),
+            cases=cases,
+            page=message.page,
+            pages=page_count(Summary.from_json(message.summary).count),
+            locale=message.locale,
+            today=person.today(services.clock()),
+        )
+        await client.chat_update(channel=channel_id, ts=ts, **rendered)
+    return True
+
+
+async def thread_line(client: AsyncWebClient, channel_id: str, ts: str | None, text: str) -> None:
+    """The audit line under a card. A failure here is logged, never shown as a failed payment:
+    the payment itself is already recorded."""
+    if not ts:
+        return
+    try:
+        await client.chat_postMessage(channel=channel_id, thread_ts=ts, text=text)
+    except SlackApiError as exc:
+        log.warning(
+            "could not post the audit line in %s: %s", channel_id, exc.response.get("error")
+        )

@@ -1,0 +1,142 @@
+"""The `/bills` message and the modals as Slack would receive them: valid Block Kit within
+Slack's limits, untrusted text shown literally, money in the reader's locale."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from blocks.bills import bills_message, card_blocks
+from blocks.ids import Action
+from blocks.metadata import PayMetadata
+from blocks.modals import amount_text, pay_modal
+from blocks.text import due_phrase, escape
+from bot.listing import Summary
+from bot.money import parse_amount
+from bot.payment_form import AccountChoice
+from bot.store.models import CaseState
+from bot.workflow import CaseView
+from tests.fakes.blockkit import validate_message_blocks, validate_view
+
+TODAY = date(2026, 11, 22)
+EVIL = "<!channel> & <https://evil.example|click>"
+
+
+def _case(n: int = 0, **changes: object) -> CaseView:
+    case = CaseView(
+        bill_id=f"bill-{n:04d}",
+        state=CaseState.PENDING,
+        supplier_name="Northridge Office Supplies",
+        reference=f"INV-{1000 + n}",
+        currency="GBP",
+        total_amount=Decimal("1500.00"),
+        amount_due=Decimal("1250.00"),
+        issue_date=TODAY - timedelta(days=30),
+        due_date=TODAY - timedelta(days=3),
+        bill_status="PartiallyPaid",
+        approvals=(),
+        approvals_required=1,
+    )
+    return replace(case, **changes)  # type: ignore[arg-type]
+
+
+def _message(cases: list[CaseView], locale: str = "en_GB") -> dict:
+    return bills_message(
+        company_name="Larkspur Design Studio Ltd",
+        filter_description="outstanding",
+        summary=Summary(
+            count=25, overdue=7, totals={"EUR": Decimal("8875.5"), "GBP": Decimal("1250")}
+        ),
+        cases=cases,
+        page=0,
+        pages=3,
+        locale=locale,
+        today=TODAY,
+    )
+
+
+def test_a_full_page_of_cards_is_valid_and_within_fifty_blocks() -> None:
+    cases = [_case(n) for n in range(10)]
+    cases[1] = replace(cases[1], state=CaseState.APPROVED, approvals=("U0ANA",))
+    cases[2] = replace(cases[2], state=CaseState.REJECTED, rejected_by="U0BEN", reject_reason="No")
+    message = _message(cases)
+    assert len(message["blocks"]) <= 50
+    assert validate_message_blocks(message["blocks"]) == []
+    assert "25 outstanding bills · 7 overdue · €8,875.50 due · £1,250.00 due" in message["text"]
+
+
+def test_untrusted_text_is_shown_literally_and_pings_nobody() -> None:
+    case = _case(supplier_name=EVIL, reference="<@U0ALL>", reject_reason=EVIL)
+    rejected = replace(case, bill_id="bill-0001", state=CaseState.REJECTED, rejected_by="U0BEN")
+    blocks = _message([case, rejected])["blocks"]
+    texts = [str(block) for block in blocks]
+    assert validate_message_blocks(blocks) == []
+    joined = "\n".join(texts)
+    assert "<!channel>" not in joined and "<https://evil" not in joined and "<@U0ALL>" not in joined
+    assert "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;" in joined
+    assert escape("a\nb<c") == "a b&lt;c"
+
+
+def test_money_and_dates_follow_the_readers_locale() -> None:
+    card = card_blocks(_case(), locale="fr_FR", today=TODAY)
+    text = card[0]["text"]["text"]
+    assert "1\u202f250,00\xa0£" in text and "19 nov. 2026" in text
+    assert "£1,250.00" in card_blocks(_case(), locale="en_GB", today=TODAY)[0]["text"]["text"]
+
+
+def test_due_phrases() -> None:
+    assert due_phrase(TODAY - timedelta(days=3), TODAY) == "overdue by 3 days"
+    assert due_phrase(TODAY - timedelta(days=1), TODAY) == "overdue by 1 day"
+    assert due_phrase(TODAY, TODAY) == "due today"
+    assert due_phrase(TODAY + timedelta(days=1), TODAY) == "due tomorrow"
+    assert due_phrase(TODAY + timedelta(days=9), TODAY) == "due in 9 days"
+
+
+def _actions(case: CaseView) -> list[str]:
+    blocks = card_blocks(case, locale="en_GB", today=TODAY)
+    return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def test_each_state_offers_only_what_can_be_done() -> None:
+    assert _actions(_case()) == [Action.APPROVE, Action.REJECT, Action.PAY, Action.MORE]
+    assert _actions(_case(state=CaseState.APPROVED, approvals=("U0ANA",))) == [
+        Action.PAY,
+        Action.REJECT,
+        Action.MORE,
+    ]
+    for closed in (CaseState.REJECTED, CaseState.PAID, CaseState.PAYING, CaseState.CLOSED):
+        assert _actions(_case(state=closed)) == []
+
+
+def test_reject_asks_for_confirmation() -> None:
+    (actions,) = [
+        b for b in card_blocks(_case(), locale="en_GB", today=TODAY) if b["type"] == "actions"
+    ]
+    reject = next(e for e in actions["elements"] if e["action_id"] == Action.REJECT)
+    assert reject["style"] == "danger" and reject["confirm"]["confirm"]["text"] == "Reject…"
+
+
+def test_the_pay_modal_is_valid_and_defaults_to_the_amount_due() -> None:
+    accounts = [
+        AccountChoice("a1", "Business Current", "GBP"),
+        AccountChoice("a2", "Euro Account", "EUR"),
+    ]
+    metadata = PayMetadata(
+        channel_id="C0FIN",
+        message_ts="1.2",
+        bill_id="bill-0000",
+        idempotency_key="billpay-x",
+        currency="GBP",
+        amount_due=Decimal("1250.00"),
+        locale="fr_FR",
+        today=TODAY.isoformat(),
+    )
+    view = pay_modal(_case(), accounts, metadata, locale="fr_FR", today=TODAY)
+    assert validate_view(view) == []
+    amount = next(b for b in view["blocks"] if b.get("block_id") == "pay_amount")
+    initial = amount["element"]["initial_value"]
+    assert parse_amount(initial, "fr_FR") == Decimal("1250.00")
+    assert amount_text(Decimal("1250"), "JPY", "en_GB") == "1,250"
+    assert any(b.get("block_id") == "pay_rate" for b in view["blocks"])
+    assert PayMetadata.load(view["private_metadata"]) == metadata

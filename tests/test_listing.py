@@ -1,0 +1,85 @@
+"""`/bills` filters, ordering and paging."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot.listing import (
+    PAGE_SIZE,
+    BillFilter,
+    FilterError,
+    order_bills,
+    page_of,
+    parse_filter,
+    summarise,
+)
+from bot.payables.models import Bill
+
+TODAY = date(2026, 11, 22)
+
+
+def _bill(n: int, due_in: int, currency: str = "GBP", supplier: str = "Acme") -> Bill:
+    return Bill.model_validate(
+        {
+            "id": f"b{n}",
+            "supplierRef": {"id": "s", "supplierName": supplier},
+            "issueDate": "2026-10-01T00:00:00",
+            "dueDate": f"{(TODAY + timedelta(days=due_in)).isoformat()}T00:00:00",
+            "currency": currency,
+            "status": "Open",
+            "totalAmount": Decimal(10 * n + 10),
+            "amountDue": Decimal(10 * n + 10),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", BillFilter()),
+        ("  OVERDUE ", BillFilter("overdue")),
+        ("due 7d", BillFilter("due", days=7)),
+        ("due 7", BillFilter("due", days=7)),
+        ("due 2w", BillFilter("due", days=14)),
+        ("due today", BillFilter("due", days=0)),
+        ("Northridge  Office", BillFilter("supplier", text="Northridge Office")),
+    ],
+)
+def test_filters_are_read(text: str, expected: BillFilter) -> None:
+    assert parse_filter(text) == expected
+    assert parse_filter(expected.source) == expected  # stored with the message for paging
+
+
+@pytest.mark.parametrize("text", ["due soon", "due 9999d", "help", "x" * 101])
+def test_unreadable_filters_say_how_to_write_them(text: str) -> None:
+    with pytest.raises(FilterError):
+        parse_filter(text)
+
+
+def test_overdue_first_then_by_due_date() -> None:
+    bills = [_bill(1, 5), _bill(2, -1), _bill(3, 0), _bill(4, -10)]
+    assert [b.id for b in order_bills(bills, TODAY)] == ["b4", "b2", "b3", "b1"]
+
+
+def test_filters_match_what_they_say() -> None:
+    bills = [_bill(1, 5, supplier="Northridge"), _bill(2, -1), _bill(3, 9)]
+    assert [b.id for b in bills if BillFilter("overdue").matches(b, TODAY)] == ["b2"]
+    assert [b.id for b in bills if BillFilter("due", days=7).matches(b, TODAY)] == ["b1", "b2"]
+    supplier = BillFilter("supplier", text="NORTH")
+    assert [b.id for b in bills if supplier.matches(b, TODAY)] == ["b1"]
+
+
+def test_summary_and_pages() -> None:
+    bills = [_bill(n, n - 3, "EUR" if n % 2 else "GBP") for n in range(23)]
+    summary = summarise(bills, TODAY)
+    assert (summary.count, summary.overdue) == (23, 3)
+    assert summary.totals == {
+        "EUR": sum((b.total_amount for b in bills if b.currency == "EUR"), Decimal(0)),
+        "GBP": sum((b.total_amount for b in bills if b.currency == "GBP"), Decimal(0)),
+    }
+    assert list(summary.totals) == ["EUR", "GBP"]
+    last, page = page_of(bills, 99)
+    assert page == 2 and len(last) == 23 - 2 * PAGE_SIZE

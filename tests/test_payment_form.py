@@ -1,0 +1,79 @@
+"""What a payer types in the Pay modal: each mistake is named on its field, nothing else passes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bot.payment_form import AccountChoice, FormContext, PaymentRequest, read_payment_form
+
+GBP = AccountChoice("gbp", "Business Current", "GBP")
+EUR = AccountChoice("eur", "Euro Account", "EUR")
+CONTEXT = FormContext(
+    bill_currency="GBP",
+    amount_due=Decimal("1250.00"),
+    accounts={a.id: a for a in (GBP, EUR)},
+    locale="en_GB",
+    idempotency_key="billpay-key",
+)
+
+
+def _read(context: FormContext = CONTEXT, **values: str | None):
+    fields = {
+        "account_id": "gbp",
+        "amount": "1,250.00",
+        "payment_date": "2026-11-22",
+        "reference": "INV-1001",
+        "rate": None,
+    }
+    fields.update(values)
+    return read_payment_form(context, **fields)
+
+
+def test_a_correct_form_becomes_a_payment_request() -> None:
+    request = _read(amount="500.5")
+    assert isinstance(request, PaymentRequest)
+    assert request.amount == Decimal("500.5") and request.exchange_rate is None
+    assert request.idempotency_key == "billpay-key" and request.reference == "INV-1001"
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("0", "more than zero"),
+        ("-5", "more than zero"),
+        ("1250.01", "more than the £1,250.00 still due"),
+        ("10.005", "at most 2 decimal places"),
+        ("ten pounds", "is not an amount"),
+        ("1e3", "is not an amount"),
+        ("", "Enter the amount"),
+        ("NaN", "is not an amount"),
+    ],
+)
+def test_bad_amounts_are_named_on_the_amount_field(amount: str, message: str) -> None:
+    errors = _read(amount=amount)
+    assert isinstance(errors, dict) and set(errors) == {"amount"}
+    assert message in errors["amount"]
+
+
+def test_amounts_are_read_in_the_payers_locale() -> None:
+    french = FormContext(**{**CONTEXT.__dict__, "locale": "fr_FR"})
+    request = _read(french, amount="1 000,50")
+    assert isinstance(request, PaymentRequest) and request.amount == Decimal("1000.50")
+
+
+def test_the_exchange_rate_is_required_exactly_when_currencies_differ() -> None:
+    missing = _read(account_id="eur")
+    assert isinstance(missing, dict) and "enter how many EUR one GBP costs" in missing["rate"]
+    with_rate = _read(account_id="eur", rate="1.1634")
+    assert isinstance(with_rate, PaymentRequest) and with_rate.exchange_rate == Decimal("1.1634")
+    needless = _read(rate="1.2")
+    assert isinstance(needless, dict) and "Leave this empty" in needless["rate"]
+    nonsense = _read(account_id="eur", rate="-1")
+    assert isinstance(nonsense, dict) and "is not an exchange rate" in nonsense["rate"]
+
+
+def test_an_unknown_account_and_a_missing_date_are_named() -> None:
+    errors = _read(account_id="old-savings", payment_date=None)
+    assert isinstance(errors, dict) and set(errors) == {"account", "date"}
