@@ -11,9 +11,9 @@ from typing import Any
 
 from blocks.ids import Action, Block, MoreOption, card_actions_block, card_block, card_status_block
 from blocks.text import day, due_phrase, escape, mention, money
+from bot.cases import CaseView
 from bot.listing import Summary
 from bot.store.models import CaseState
-from bot.workflow import CaseView
 
 MAX_MESSAGE_BLOCKS = 50
 
@@ -22,6 +22,7 @@ def bills_message(
     *,
     company_name: str,
     filter_description: str,
+    filter_text: str = "",
     summary: Summary,
     cases: list[CaseView],
     page: int,
@@ -64,7 +65,7 @@ def bills_message(
         blocks.append({"type": "divider"})
         blocks.extend(card_blocks(case, locale=locale, today=today))
     if pages > 1:
-        blocks.append(navigation(page, pages))
+        blocks.append(navigation(page, pages, filter_text))
     if len(blocks) > MAX_MESSAGE_BLOCKS:
         raise ValueError(f"{len(blocks)} blocks is more than a message may have")
     return {"text": f"{company_name}: {headline}", "blocks": blocks}
@@ -88,7 +89,12 @@ def card_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, A
     reference = f" · {escape(case.reference)}" if case.reference else ""
     due = money(case.amount_due, case.currency, locale)
     total = money(case.total_amount, case.currency, locale)
-    amount = f"*{due}* due" if case.amount_due == case.total_amount else f"*{due}* due of {total}"
+    if case.amount_due == 0:
+        amount = f"*{total}* paid in full"
+    elif case.amount_due == case.total_amount:
+        amount = f"*{due}* due"
+    else:
+        amount = f"*{due}* due of {total}"
     when = f"Due {day(case.due_date, locale)}"
     if case.state in (CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED):
         phrase = due_phrase(case.due_date, today)
@@ -131,7 +137,9 @@ def status_line(case: CaseView, locale: str) -> str:
             )
         case CaseState.PENDING:
             need = "two approvals" if case.approvals_required > 1 else "approval"
-            return f":hourglass_flowing_sand: {escape(case.bill_status)} · needs {need}{partial}"
+            return (
+                f":hourglass_flowing_sand: {status_name(case.bill_status)} · needs {need}{partial}"
+            )
         case CaseState.APPROVED:
             of = (
                 f", {len(case.approvals)} of {case.approvals_required}"
@@ -169,7 +177,13 @@ def status_line(case: CaseView, locale: str) -> str:
         case CaseState.CLOSED:
             return f":lock: Closed: {escape(case.note)}"
         case _:
-            return f"{escape(case.bill_status)}{partial}"
+            return f"{status_name(case.bill_status)}{partial}"
+
+
+def status_name(status: str) -> str:
+    """`PartiallyPaid` as people write it: `Partially paid`."""
+    words = "".join(f" {c.lower()}" if c.isupper() else c for c in status).strip()
+    return escape(words[:1].upper() + words[1:])
 
 
 def card_buttons(case: CaseView) -> list[dict[str, Any]]:
@@ -238,7 +252,12 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
             return []
 
 
-def navigation(page: int, pages: int) -> dict[str, Any]:
+def page_value(page: int, filter_text: str) -> str:
+    """A paging button's value: the page and the listing's filter, so paging needs no lookup."""
+    return f"{page}:{filter_text}"
+
+
+def navigation(page: int, pages: int, filter_text: str = "") -> dict[str, Any]:
     elements = []
     if page > 0:
         elements.append(
@@ -246,7 +265,7 @@ def navigation(page: int, pages: int) -> dict[str, Any]:
                 "type": "button",
                 "action_id": Action.PAGE_PREVIOUS,
                 "text": {"type": "plain_text", "text": "← Previous"},
-                "value": str(page - 1),
+                "value": page_value(page - 1, filter_text),
             }
         )
     if page < pages - 1:
@@ -255,7 +274,7 @@ def navigation(page: int, pages: int) -> dict[str, Any]:
                 "type": "button",
                 "action_id": Action.PAGE_NEXT,
                 "text": {"type": "plain_text", "text": "Next →"},
-                "value": str(page + 1),
+                "value": page_value(page + 1, filter_text),
             }
         )
     return {"type": "actions", "block_id": Block.NAVIGATION, "elements": elements}
@@ -270,7 +289,7 @@ def details_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str
         ("Due", f"{day(case.due_date, locale)} ({due_phrase(case.due_date, today)})"),
         ("Total", money(case.total_amount, case.currency, locale)),
         ("Still due", money(case.amount_due, case.currency, locale)),
-        ("Status", escape(case.bill_status)),
+        ("Status", status_name(case.bill_status)),
         ("Approvals", f"{len(case.approvals)} of {case.approvals_required}"),
     ]
     return [

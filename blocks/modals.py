@@ -13,9 +13,9 @@ from blocks import fields
 from blocks.ids import Callback, Input
 from blocks.metadata import PayMetadata, RejectMetadata
 from blocks.text import day, due_phrase, escape, money, plain
+from bot.cases import CaseView
 from bot.money import minor_units, quantize
 from bot.payment_form import AccountChoice
-from bot.workflow import CaseView
 
 TITLE_LIMIT = 24
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from blocks.text import escape, money
-from bot.workflow import SupplierMatch
+from bot.cases import SupplierMatch
 
 
 def supplier_blocks(query: str, matches: list[SupplierMatch], *, locale: str) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from blocks.preview import builder_link
 from bot.audit import audit_events, write_csv
@@ -25,7 +27,7 @@ from bot.db import Database
 from bot.money import format_money
 from bot.payables.backend import open_backend
 from bot.payables.errors import PayablesError
-from bot.preview import SURFACES, preview_surfaces
+from bot.preview import SURFACES, NothingToPreview, preview_surfaces
 from bot.sandbox.app import DEFAULT_API_KEY, SandboxConfig, create_sandbox_app
 from bot.sandbox.faults import FaultConfig
 from bot.services import open_services
@@ -160,7 +162,10 @@ def _run(args: argparse.Namespace) -> int:
         console.print(SLACK_SETUP, highlight=False)
         return 2
     socket = not args.http and settings.slack_app_token is not None
-    return asyncio.run(_serve_socket(settings) if socket else _serve_http(settings))
+    try:
+        return asyncio.run(_serve_socket(settings) if socket else _serve_http(settings))
+    except (OSError, DBAPIError) as exc:
+        return _database_trouble(settings, exc)
 
 
 async def _serve_socket(settings: Settings) -> int:
@@ -214,6 +219,12 @@ def _preview(args: argparse.Namespace) -> int:
     except (UnknownLocaleError, ValueError):
         console.print(f"[red]'{locale}' is not a locale; use e.g. en_GB, en_US or fr_FR.[/red]")
         return 2
+    unknown = [name for name in args.surfaces if name not in SURFACES]
+    if unknown:
+        console.print(
+            f"[red]No surface called {', '.join(unknown)}; choose from {', '.join(SURFACES)}.[/red]"
+        )
+        return 2
     return asyncio.run(_print_previews(settings, args.surfaces or list(SURFACES), locale))
 
 
@@ -224,6 +235,9 @@ async def _print_previews(settings: Settings, names: list[str], locale: str) -> 
         surfaces = await preview_surfaces(backend.client, settings, today or date.today(), locale)
     except PayablesError as exc:
         console.print(f"[red]The payables API is not answering as expected: {exc}[/red]")
+        return 1
+    except NothingToPreview as exc:
+        console.print(f"[red]{exc}[/red]")
         return 1
     finally:
         await backend.aclose()
@@ -237,7 +251,10 @@ async def _print_previews(settings: Settings, names: list[str], locale: str) -> 
 
 def _audit_export(args: argparse.Namespace) -> int:
     settings = load_settings()
-    events = asyncio.run(_read_audit(settings, args.since))
+    try:
+        events = asyncio.run(_read_audit(settings, args.since))
+    except (OSError, DBAPIError) as exc:
+        return _database_trouble(settings, exc)
     if args.csv == "-":
         count = write_csv(events, sys.stdout)
     else:
@@ -262,9 +279,22 @@ async def _read_audit(settings: Settings, since: date | None) -> list[AuditEvent
         await db.dispose()
 
 
+def _database_trouble(settings: Settings, exc: Exception) -> int:
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    console.print(
+        f"[red]Cannot use the bot's database at {where}: {exc.__class__.__name__}: "
+        f"{str(exc).splitlines()[0] if str(exc) else 'no answer'}.[/red]\n"
+        "Check BILLPAY_DATABASE_URL, and that the database server is running and reachable."
+    )
+    return 1
+
+
 def _db_upgrade(_args: argparse.Namespace) -> int:
     settings = load_settings()
-    upgrade(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+    except (OSError, DBAPIError) as exc:
+        return _database_trouble(settings, exc)
     console.print(f"The bot's database is at revision {head_revision()}.")
     return 0
 

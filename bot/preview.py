@@ -13,15 +13,20 @@ from blocks.home import home_view
 from blocks.metadata import PayMetadata, RejectMetadata
 from blocks.modals import pay_modal, reject_modal
 from blocks.suppliers import supplier_blocks
+from bot.cases import PaymentView, SupplierMatch, preview_case
 from bot.config import Settings
 from bot.listing import BillFilter, order_bills, page_count, page_of, summarise
 from bot.payables.client import PayablesClient
 from bot.payables.query import outstanding_bills
+from bot.payments import account_choices
 from bot.policy import EffectivePolicy
 from bot.store.models import CaseState
-from bot.workflow import PaymentView, SupplierMatch, account_choices, preview_case
 
 SURFACES = ("bills", "pay-modal", "reject-modal", "supplier", "home")
+
+
+class NothingToPreview(Exception):
+    """The payables backend has no linked company or no outstanding bill to show."""
 
 
 async def preview_surfaces(
@@ -30,7 +35,13 @@ async def preview_surfaces(
     """Every surface built from the backend's data, by name, for `billpay preview`: the bills
     message, a card's states, the Pay and Reject modals, the supplier lookup and the Home tab."""
     companies = [c async for c in client.iter_companies()]
-    company = next(c for c in companies if any(x.status == "Linked" for x in c.data_connections))
+    company = next(
+        (c for c in companies if any(x.status == "Linked" for x in c.data_connections)), None
+    )
+    if company is None:
+        raise NothingToPreview(
+            "The payables backend has no company with a linked accounting platform to preview."
+        )
     connection = next(x for x in company.data_connections if x.status == "Linked")
     info = await client.get_company_information(company.id, connection.id)
     base = (info.base_currency or "GBP").upper()
@@ -38,6 +49,8 @@ async def preview_surfaces(
         b async for b in client.iter_bills(company.id, connection.id, query=outstanding_bills())
     ]
     bills = order_bills(bills, today)
+    if not bills:
+        raise NothingToPreview(f"{company.name} has no outstanding bills to preview.")
     policy = EffectivePolicy.from_settings(settings)
     cases = [preview_case(b, base, policy) for b in bills]
     page, _ = page_of(bills, 0)

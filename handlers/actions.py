@@ -18,10 +18,10 @@ from blocks.bills import details_blocks
 from blocks.ids import Action, MoreOption
 from blocks.metadata import PayMetadata, RejectMetadata
 from blocks.modals import loading_modal, message_modal, pay_modal, reject_modal
-from bot.listing import parse_filter
+from bot.cases import Denied, PaymentForm
+from bot.listing import FilterError, parse_filter
 from bot.payables.errors import PayablesError
 from bot.services import Services
-from bot.workflow import Denied, PaymentForm
 from handlers.cards import post_listing, refresh_message, thread_line
 from handlers.outcomes import payment_line
 from handlers.people import People
@@ -197,10 +197,7 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
     ) -> None:
         await ack()
         team_id, channel_id, user_id, ts, value = _click(body)
-        message = await workflow.message(channel_id, ts or "")
-        if message is None:
-            await tell(respond, "This list is too old to page through; run `/bills` again.")
-            return
+        page, _, filter_text = value.partition(":")
         try:
             link = await workflow.link_for(team_id, channel_id)
             person = await people.get(client, team_id, user_id)
@@ -209,12 +206,12 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
                 client,
                 person,
                 link,
-                parse_filter(message.filter_text),
-                page=int(value) if value.isdigit() else 0,
+                parse_filter(filter_text),
+                page=int(page) if page.isdigit() else 0,
                 channel_id=channel_id,
                 ts=ts,
             )
-        except Denied as exc:
+        except (Denied, FilterError) as exc:
             await tell(respond, str(exc))
         except PayablesError as exc:
             await tell(respond, f"I couldn't read the bills: {exc.user_message()}")

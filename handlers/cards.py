@@ -37,6 +37,7 @@ async def post_listing(
     message = bills_message(
         company_name=link.company_name,
         filter_description=bill_filter.describe(),
+        filter_text=bill_filter.source,
         summary=summary,
         cases=[cases[bill.id] for bill in bills],
         page=page,
@@ -79,6 +80,7 @@ async def refresh_message(
         rendered = bills_message(
             company_name=link.company_name,
             filter_description=parse_filter(message.filter_text).describe(),
+            filter_text=message.filter_text,
             summary=Summary.from_json(message.summary),
             cases=cases,
             page=message.page,

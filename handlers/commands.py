@@ -11,10 +11,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.suppliers import supplier_blocks
+from bot.cases import Denied
 from bot.listing import FilterError, parse_filter
 from bot.payables.errors import PayablesError
 from bot.services import Services
-from bot.workflow import Denied
 from handlers.cards import post_listing
 from handlers.people import People
 

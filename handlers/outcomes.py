@@ -4,7 +4,7 @@ shown in the Pay modal."""
 from __future__ import annotations
 
 from blocks.text import day, escape, mention, money
-from bot.workflow import PaymentOutcome
+from bot.cases import PaymentOutcome
 
 
 def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:

@@ -17,10 +17,10 @@ from blocks.ids import Callback, Input
 from blocks.metadata import PayMetadata, RejectMetadata
 from blocks.modals import message_modal, progress_view
 from blocks.text import money
+from bot.cases import Denied, PaymentOutcome
 from bot.payables.errors import PayablesError
 from bot.payment_form import FormContext, read_payment_form
 from bot.services import Services
-from bot.workflow import Denied, PaymentOutcome
 from handlers.cards import refresh_message, thread_line
 from handlers.outcomes import payment_line, result_text
 from handlers.people import People

@@ -12,11 +12,11 @@ from blocks.ids import Action
 from blocks.metadata import PayMetadata
 from blocks.modals import amount_text, pay_modal
 from blocks.text import due_phrase, escape
+from bot.cases import CaseView
 from bot.listing import Summary
 from bot.money import parse_amount
 from bot.payment_form import AccountChoice
 from bot.store.models import CaseState
-from bot.workflow import CaseView
 from tests.fakes.blockkit import validate_message_blocks, validate_view
 
 TODAY = date(2026, 11, 22)

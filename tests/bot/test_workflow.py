@@ -12,14 +12,16 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.cases import Denied
 from bot.db import Database
 from bot.payables.client import PayablesClient
 from bot.payables.models import BillPaymentPrototype, Ref
 from bot.payment_form import AccountChoice, PaymentRequest
+from bot.payments import new_payment_key
 from bot.sandbox.app import Sandbox
 from bot.sandbox.seed import DemoIds
 from bot.store.models import AuditEvent, CaseState, Payment
-from bot.workflow import Denied, Workflow, new_payment_key
+from bot.workflow import Workflow
 from tests.bot_fixtures import ANA, BEN, CHANNEL, EVE, SAM, TEAM, bot_settings, sandbox_payments
 from tests.conftest import TODAY, SleepRecorder, client_for, on_postgres
 

@@ -56,7 +56,13 @@ class Bot:
         await self.command("/bills", text, user=user)
         (call, *_) = (await self.slack.wait_for("chat.postMessage", count=before + 1))[before:]
         assert call.ok, call.response
-        return self.slack.message(CHANNEL, call.response["ts"])
+        ts = call.response["ts"]
+        # The bot records the message just after Slack answers; clicks need that record.
+        for _ in range(500):
+            if await self.services.workflow.message(CHANNEL, ts) is not None:
+                break
+            await asyncio.sleep(0.01)
+        return self.slack.message(CHANNEL, ts)
 
     def message(self, ts: str) -> dict[str, Any]:
         return self.slack.message(CHANNEL, ts)

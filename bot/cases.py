@@ -1,0 +1,331 @@
+"""The bot's record of each bill (its case) and what is shown of it: the view objects the
+blocks render, and the building blocks every transaction uses: locking a case, bringing it up
+to date from the payables API, loading its approvals and payments, and the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.payables.models import Bill, Supplier
+from bot.payment_form import AccountChoice
+from bot.policy import EffectivePolicy
+from bot.store.models import (
+    AuditEvent,
+    BillCase,
+    CaseState,
+    CompanyLink,
+    Decision,
+    Payment,
+)
+
+OPEN_STATES = {CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED}
+
+
+class Denied(Exception):
+    """The person may not do this, or it cannot be done now; the message says why, in plain
+    words, and nothing was changed."""
+
+
+class NotLinked(Denied):
+    pass
+
+
+# ---------------------------------------------------------------- what the blocks are given
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    id: int
+    status: str
+    amount: Decimal
+    currency: str
+    account_name: str
+    account_currency: str
+    exchange_rate: Decimal | None
+    payment_date: date
+    reference: str | None
+    requested_by: str
+    error: str | None
+    outcome_unknown: bool
+
+    @classmethod
+    def of(cls, row: Payment) -> PaymentView:
+        return cls(
+            id=row.id,
+            status=row.status,
+            amount=row.amount,
+            currency=row.currency,
+            account_name=row.account_name,
+            account_currency=row.account_currency,
+            exchange_rate=row.exchange_rate,
+            payment_date=row.payment_date,
+            reference=row.reference,
+            requested_by=row.requested_by,
+            error=row.error,
+            outcome_unknown=row.outcome_unknown,
+        )
+
+
+@dataclass(frozen=True)
+class CaseView:
+    bill_id: str
+    state: CaseState
+    supplier_name: str
+    reference: str | None
+    currency: str
+    total_amount: Decimal
+    amount_due: Decimal
+    issue_date: date
+    due_date: date
+    bill_status: str
+    approvals: tuple[str, ...]
+    approvals_required: int
+    rejected_by: str | None = None
+    reject_reason: str | None = None
+    note: str | None = None
+    last_payment: PaymentView | None = None
+
+    @property
+    def paid_amount(self) -> Decimal:
+        return self.total_amount - self.amount_due
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: CaseView
+    notice: str | None = None  # told only to the person who acted
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    case: CaseView
+    status: str  # recorded | scheduled | failed | refused | duplicate
+    message: str
+    payment: PaymentView | None = None
+
+
+@dataclass(frozen=True)
+class PaymentForm:
+    """What the Pay modal needs: the fresh bill and the accounts it may be paid from."""
+
+    case: CaseView
+    accounts: list[AccountChoice]
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class SupplierMatch:
+    supplier: Supplier
+    outstanding: list[Bill]
+
+
+@dataclass(frozen=True)
+class Listing:
+    link: CompanyLink
+    bills: list[Bill]
+    cases: dict[str, CaseView]
+
+
+async def case_for_update(s: AsyncSession, link_id: int, bill_id: str) -> BillCase | None:
+    return await s.scalar(
+        select(BillCase)
+        .where(BillCase.link_id == link_id, BillCase.bill_id == bill_id)
+        .with_for_update()
+    )
+
+
+async def sync_case(
+    s: AsyncSession, link: CompanyLink, bill: Bill, policy: EffectivePolicy
+) -> BillCase:
+    """Create or refresh the case of `bill` from what the API said, holding its row lock."""
+    case = await case_for_update(s, link.id, bill.id)
+    if case is None:
+        try:
+            async with s.begin_nested():
+                case = BillCase(link_id=link.id, bill_id=bill.id, state=CaseState.PENDING)
+                copy_bill(case, bill, link.base_currency)
+                case.approvals_required = policy.approvals_needed(case.base_amount)
+                s.add(case)
+                await s.flush()
+        except IntegrityError:  # created by a concurrent request: use theirs
+            case = await case_for_update(s, link.id, bill.id)
+            assert case is not None
+        else:
+            return case
+    copy_bill(case, bill, link.base_currency)
+    if case.state == CaseState.PENDING:
+        case.approvals_required = policy.approvals_needed(case.base_amount)
+    if not bill.is_outstanding and case.state in OPEN_STATES | {CaseState.SCHEDULED}:
+        last = await last_payment(s, case.id) if case.state == CaseState.FAILED else None
+        if last is not None and last.outcome_unknown:
+            return case  # perhaps our own payment: only a retry with its key can tell
+        case.state = CaseState.CLOSED
+        case.note = f"{bill.status} in the accounting platform."
+        audit(s, link, "system", "case_closed", bill.id, bill_status=bill.status)
+    return case
+
+
+def copy_bill(case: BillCase, bill: Bill, base_currency: str) -> None:
+    case.supplier_name = bill.supplier_ref.supplier_name or "Unknown supplier"
+    case.reference = bill.reference
+    case.currency = bill.currency
+    case.total_amount = bill.total_amount
+    case.amount_due = bill.outstanding_amount
+    case.issue_date = bill.issued_on
+    case.due_date = bill.due_on
+    case.bill_status = bill.status
+    if bill.currency.upper() == base_currency:
+        case.base_amount = bill.total_amount
+    elif bill.currency_rate:
+        case.base_amount = bill.total_amount * bill.currency_rate
+    else:
+        case.base_amount = None
+
+
+async def approvals_of(s: AsyncSession, case_id: int) -> list[str]:
+    rows = await s.scalars(
+        select(Decision.user_id)
+        .where(Decision.case_id == case_id, Decision.kind == "approve")
+        .order_by(Decision.id)
+    )
+    return list(rows)
+
+
+async def last_payment(s: AsyncSession, case_id: int) -> Payment | None:
+    return await s.scalar(
+        select(Payment).where(Payment.case_id == case_id).order_by(Payment.id.desc()).limit(1)
+    )
+
+
+async def payment_with_key(s: AsyncSession, key: str) -> Payment | None:
+    return await s.scalar(select(Payment).where(Payment.idempotency_key == key))
+
+
+async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]:
+    ids = [case.id for case in cases]
+    approvals: dict[int, list[str]] = {case_id: [] for case_id in ids}
+    payments: dict[int, Payment] = {}
+    if ids:
+        for case_id, user_id in await s.execute(
+            select(Decision.case_id, Decision.user_id)
+            .where(Decision.case_id.in_(ids), Decision.kind == "approve")
+            .order_by(Decision.id)
+        ):
+            approvals[case_id].append(user_id)
+        for payment in await s.scalars(
+            select(Payment).where(Payment.case_id.in_(ids)).order_by(Payment.id)
+        ):
+            payments[payment.case_id] = payment
+    return [
+        CaseView(
+            bill_id=case.bill_id,
+            state=CaseState(case.state),
+            supplier_name=case.supplier_name,
+            reference=case.reference,
+            currency=case.currency,
+            total_amount=case.total_amount,
+            amount_due=case.amount_due,
+            issue_date=case.issue_date,
+            due_date=case.due_date,
+            bill_status=case.bill_status,
+            approvals=tuple(approvals[case.id]),
+            approvals_required=case.approvals_required,
+            rejected_by=case.rejected_by,
+            reject_reason=case.reject_reason,
+            note=case.note,
+            last_payment=PaymentView.of(payments[case.id]) if case.id in payments else None,
+        )
+        for case in cases
+    ]
+
+
+def case_not_pending_text(case: BillCase, approvals: list[str]) -> str:
+    return not_pending_text(
+        CaseView(
+            bill_id=case.bill_id,
+            state=CaseState(case.state),
+            supplier_name=case.supplier_name,
+            reference=case.reference,
+            currency=case.currency,
+            total_amount=case.total_amount,
+            amount_due=case.amount_due,
+            issue_date=case.issue_date,
+            due_date=case.due_date,
+            bill_status=case.bill_status,
+            approvals=tuple(approvals),
+            approvals_required=case.approvals_required,
+            rejected_by=case.rejected_by,
+            note=case.note,
+        )
+    )
+
+
+def not_pending_text(view: CaseView) -> str:
+    match view.state:
+        case CaseState.APPROVED:
+            return "This bill is already approved."
+        case CaseState.REJECTED:
+            return f"This bill was rejected by <@{view.rejected_by}>."
+        case CaseState.PAYING:
+            return "A payment for this bill is being recorded right now."
+        case CaseState.SCHEDULED:
+            return "A payment for this bill is already scheduled."
+        case CaseState.PAID:
+            return "This bill is already paid."
+        case CaseState.CLOSED:
+            return f"This bill is closed: {view.note or 'not outstanding any more.'}"
+        case CaseState.FAILED:
+            return "The last payment failed; pay again or retry it from the card."
+        case _:
+            return "This bill is waiting for approval."
+
+
+def audit(
+    s: AsyncSession,
+    link: CompanyLink,
+    actor: str,
+    action: str,
+    bill_id: str | None,
+    **details: Any,
+) -> None:
+    s.add(
+        AuditEvent(
+            at=datetime.now(UTC),
+            team_id=link.team_id,
+            channel_id=link.channel_id,
+            actor=actor,
+            action=action,
+            company_id=link.company_id,
+            bill_id=bill_id,
+            details={k: v for k, v in details.items() if v is not None},
+        )
+    )
+
+
+def preview_case(bill: Bill, base_currency: str, policy: EffectivePolicy) -> CaseView:
+    """The case a bill would open as, without touching the database (for previews)."""
+    case = BillCase(bill_id=bill.id, state=CaseState.PENDING)
+    copy_bill(case, bill, base_currency)
+    return CaseView(
+        bill_id=bill.id,
+        state=CaseState.PENDING,
+        supplier_name=case.supplier_name,
+        reference=case.reference,
+        currency=case.currency,
+        total_amount=case.total_amount,
+        amount_due=case.amount_due,
+        issue_date=case.issue_date,
+        due_date=case.due_date,
+        bill_status=case.bill_status,
+        approvals=(),
+        approvals_required=policy.approvals_needed(case.base_amount),
+    )

@@ -1,0 +1,447 @@
+"""Paying a bill: reserving the payment and its idempotency key, sending it to the payables
+API, settling the outcome, and retrying a payment whose answer was lost, with the same key.
+`PaymentSteps` is mixed into `Workflow`, which provides the reads and policy checks it uses.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cases import (
+    CaseView,
+    Denied,
+    PaymentForm,
+    PaymentOutcome,
+    PaymentView,
+    approvals_of,
+    audit,
+    case_for_update,
+    last_payment,
+    not_pending_text,
+    payment_with_key,
+    sync_case,
+    views_of,
+)
+from bot.config import Settings
+from bot.db import Database
+from bot.money import format_money
+from bot.payables.client import PayablesClient
+from bot.payables.errors import (
+    PayablesBadRequest,
+    PayablesConflict,
+    PayablesDeadlineExceeded,
+    PayablesError,
+    PayablesServerError,
+    PayablesUnavailable,
+)
+from bot.payables.models import BankAccountMappingOption, Bill, BillPaymentPrototype
+from bot.payment_form import AccountChoice, PaymentRequest
+from bot.policy import EffectivePolicy
+from bot.store.models import (
+    BillCase,
+    CaseState,
+    CompanyLink,
+    Payment,
+    PaymentStatus,
+)
+
+OPTIONS_TTL_SECONDS = 60.0
+
+
+# ---------------------------------------------------------------- mapping options cache
+
+
+@dataclass
+class OptionsCache:
+    """Payment mapping options rarely change; one read serves a minute of Pay clicks."""
+
+    ttl: float = OPTIONS_TTL_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    _entries: dict[tuple[str, str], tuple[float, list[BankAccountMappingOption]]] = field(
+        default_factory=dict
+    )
+
+    def get(self, key: tuple[str, str]) -> list[BankAccountMappingOption] | None:
+        entry = self._entries.get(key)
+        if entry is None or self.clock() - entry[0] > self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[str, str], accounts: list[BankAccountMappingOption]) -> None:
+        self._entries[key] = (self.clock(), accounts)
+
+
+def account_choices(
+    accounts: Iterable[BankAccountMappingOption], bill_currency: str
+) -> list[AccountChoice]:
+    """Active accounts with a currency, the bill's currency first, then by name."""
+    usable = [a for a in accounts if (a.status or "Active") == "Active" and a.currency]
+    usable.sort(key=lambda a: (a.currency != bill_currency, (a.name or "").casefold(), a.id))
+    return [AccountChoice(id=a.id, name=a.name or a.id, currency=a.currency or "") for a in usable]
+
+
+class PaymentSteps:
+    """The payment half of the workflow."""
+
+    db: Database
+    settings: Settings
+    reads: PayablesClient
+    payments: PayablesClient
+    options: OptionsCache
+
+    # ------------------------------------------------------------ payments
+
+    async def prepare_payment(
+        self, team_id: str, channel_id: str, bill_id: str, user_id: str
+    ) -> PaymentForm:
+        """Check the payer may pay this bill now, re-read it and fetch the accounts."""
+        link = await self.link_for(team_id, channel_id)
+        policy = await self.policy_for(link)
+        await self._check_payer(link, policy, bill_id, user_id)
+        bill = await self._read_bill(link, bill_id)
+        async with self.db.write() as s:
+            case = await sync_case(s, link, bill, policy)
+            view = (await views_of(s, [case]))[0]
+        check_payable(view)
+        accounts = account_choices(await self._bank_accounts(link), bill.currency)
+        if not accounts:
+            raise Denied(
+                f"{link.company_name} has no active bank account to pay from. Add one in the "
+                "accounting platform, then try again."
+            )
+        return PaymentForm(view, accounts, idempotency_key=new_payment_key())
+
+    async def accounts_for(self, link: CompanyLink, bill_currency: str) -> list[AccountChoice]:
+        return account_choices(await self._bank_accounts(link), bill_currency)
+
+    async def submit_payment(
+        self,
+        team_id: str,
+        channel_id: str,
+        bill_id: str,
+        user_id: str,
+        request: PaymentRequest,
+        today: date,
+    ) -> PaymentOutcome:
+        link = await self.link_for(team_id, channel_id)
+        policy = await self.policy_for(link)
+        await self._check_payer(link, policy, bill_id, user_id)
+        duplicate = await self._payment_by_key(link, bill_id, request.idempotency_key)
+        if duplicate is not None:
+            return duplicate
+        bill = await self._read_bill(link, bill_id)
+        scheduled = request.payment_date > today
+        payment_id: int | None = None
+        try:
+            async with self.db.write() as s:
+                case = await sync_case(s, link, bill, policy)
+                if await payment_with_key(s, request.idempotency_key) is None:
+                    refusal = await payment_refusal(s, case, bill, request)
+                    if refusal is not None:
+                        await s.flush()
+                        view = (await views_of(s, [case]))[0]
+                        return PaymentOutcome(view, "refused", refusal)
+                    payment_id = await reserve_payment(
+                        s, link, case, bill, request, user_id, scheduled=scheduled
+                    )
+        except IntegrityError:
+            payment_id = None  # another request committed the same key first
+        if payment_id is None:
+            duplicate = await self._payment_by_key(link, bill_id, request.idempotency_key)
+            assert duplicate is not None
+            return duplicate
+        if scheduled:
+            view = await self._case_view(link, bill_id)
+            assert view is not None
+            return PaymentOutcome(
+                view,
+                "scheduled",
+                f"Payment of {self._money(request.amount, bill.currency)} scheduled for "
+                f"{request.payment_date.isoformat()}.",
+                view.last_payment,
+            )
+        return await self._send_payment(link, bill_id, payment_id)
+
+    async def retry_payment(
+        self, team_id: str, channel_id: str, bill_id: str, user_id: str
+    ) -> PaymentOutcome:
+        """Send the last failed payment again with the same idempotency key: if the first try
+        did reach the accounting platform, the API replays its answer instead of paying again."""
+        link = await self.link_for(team_id, channel_id)
+        policy = await self.policy_for(link)
+        await self._check_payer(link, policy, bill_id, user_id)
+        async with self.db.write() as s:
+            case = await case_for_update(s, link.id, bill_id)
+            payment = await last_payment(s, case.id) if case else None
+            if case is None or payment is None or case.state != CaseState.FAILED:
+                view = (await views_of(s, [case]))[0] if case else None
+                if view is None:
+                    raise Denied("There is no failed payment to retry on this bill.")
+                return PaymentOutcome(view, "refused", not_pending_text(view))
+            payment.status = PaymentStatus.REQUESTED
+            payment.error = None
+            case.state = CaseState.PAYING
+            case.updated_at = datetime.now(UTC)
+            audit(s, link, user_id, "payment_retried", bill_id, payment_id=payment.id)
+            payment_id = payment.id
+        return await self._send_payment(link, bill_id, payment_id)
+
+    async def _send_payment(
+        self, link: CompanyLink, bill_id: str, payment_id: int
+    ) -> PaymentOutcome:
+        async with self.db.read() as s:
+            payment = await s.get(Payment, payment_id)
+            assert payment is not None
+        prototype = BillPaymentPrototype(
+            amount=payment.amount,
+            date=payment.payment_date.isoformat() + "T00:00:00",
+            account_ref={"id": payment.account_id},  # type: ignore[arg-type]
+            reference=payment.reference,
+            currency_rate=payment.exchange_rate,
+        )
+        error: PayablesError | None = None
+        recorded_id: str | None = None
+        try:
+            result = await self.payments.create_bill_payment(
+                link.company_id,
+                link.connection_id,
+                bill_id,
+                prototype,
+                idempotency_key=payment.idempotency_key,
+            )
+            recorded_id = result.id
+        except PayablesError as exc:
+            error = exc
+        async with self.db.write() as s:
+            payment = await s.get(Payment, payment_id, with_for_update=True)
+            case = await s.get(BillCase, payment.case_id, with_for_update=True) if payment else None
+            assert payment is not None and case is not None
+            if error is None:
+                payment.status = PaymentStatus.RECORDED
+                payment.payables_payment_id = recorded_id
+                payment.outcome_unknown = False
+                # A read between reserving and now may already show this payment: take the lower.
+                case.amount_due = max(
+                    min(case.amount_due, payment.due_before - payment.amount), Decimal(0)
+                )
+                case.bill_status = "Paid" if case.amount_due == 0 else "PartiallyPaid"
+                case.state = CaseState.PAID if case.amount_due == 0 else CaseState.APPROVED
+                audit(
+                    s,
+                    link,
+                    payment.requested_by,
+                    "payment_recorded",
+                    bill_id,
+                    payment_id=payment.id,
+                    payables_payment_id=recorded_id,
+                    amount=payment.amount,
+                    currency=payment.currency,
+                    account=payment.account_name,
+                )
+                status, message = "recorded", "Payment recorded."
+            else:
+                unknown = outcome_unknown(error)
+                payment.status = PaymentStatus.FAILED
+                payment.error = error.user_message()
+                payment.outcome_unknown = unknown
+                case.state = CaseState.FAILED
+                audit(
+                    s,
+                    link,
+                    payment.requested_by,
+                    "payment_failed",
+                    bill_id,
+                    payment_id=payment.id,
+                    error=payment.error,
+                    outcome_unknown=unknown,
+                )
+                status, message = "failed", failure_message(error, unknown)
+            case.updated_at = datetime.now(UTC)
+            await s.flush()
+            view = (await views_of(s, [case]))[0]
+        return PaymentOutcome(view, status, message, view.last_payment)
+
+    async def _payment_by_key(
+        self, link: CompanyLink, bill_id: str, key: str
+    ) -> PaymentOutcome | None:
+        async with self.db.read() as s:
+            payment = await payment_with_key(s, key)
+            if payment is None:
+                return None
+            case = await s.get(BillCase, payment.case_id)
+            assert case is not None
+            view = (await views_of(s, [case]))[0]
+        words = {
+            PaymentStatus.REQUESTED: "This payment is already being recorded.",
+            PaymentStatus.RECORDED: "This payment was already recorded.",
+            PaymentStatus.SCHEDULED: "This payment is already scheduled.",
+            PaymentStatus.FAILED: "This payment already failed; use Retry payment on the card.",
+        }
+        return PaymentOutcome(
+            view, "duplicate", words[PaymentStatus(payment.status)], PaymentView.of(payment)
+        )
+
+    async def _check_payer(
+        self, link: CompanyLink, policy: EffectivePolicy, bill_id: str, user_id: str
+    ) -> None:
+        if not policy.may_pay(user_id):
+            await self._denied(link, user_id, "pay", bill_id)
+            raise Denied(
+                f"Only {policy.who_may_pay()} can pay bills in this channel. Nothing was changed."
+            )
+        if policy.approver_may_pay:
+            return
+        async with self.db.read() as s:
+            case = await s.scalar(
+                select(BillCase).where(BillCase.link_id == link.id, BillCase.bill_id == bill_id)
+            )
+            approved = case is not None and user_id in await approvals_of(s, case.id)
+        if approved:
+            await self._denied(link, user_id, "pay", bill_id, reason="approver may not pay")
+            raise Denied(
+                "You approved this bill, and this channel's policy asks someone else to pay it. "
+                "Nothing was changed."
+            )
+
+    async def _bank_accounts(self, link: CompanyLink) -> list[BankAccountMappingOption]:
+        key = (link.company_id, link.connection_id)
+        cached = self.options.get(key)
+        if cached is None:
+            options = await self.reads.get_payment_mapping_options(*key)
+            cached = options.bank_accounts
+            self.options.put(key, cached)
+        return cached
+
+    def _money(self, amount: Decimal, currency: str) -> str:
+        return format_money(amount, currency, self.settings.default_locale)
+
+
+async def reserve_payment(
+    s: AsyncSession,
+    link: CompanyLink,
+    case: BillCase,
+    bill: Bill,
+    request: PaymentRequest,
+    user_id: str,
+    *,
+    scheduled: bool,
+) -> int:
+    """Store the payment and its idempotency key, and move the case on, in the caller's
+    transaction: once this commits, no other request can start a payment of this case."""
+    payment = Payment(
+        case_id=case.id,
+        idempotency_key=request.idempotency_key,
+        status=PaymentStatus.SCHEDULED if scheduled else PaymentStatus.REQUESTED,
+        amount=request.amount,
+        currency=bill.currency,
+        account_id=request.account.id,
+        account_name=request.account.name,
+        account_currency=request.account.currency,
+        exchange_rate=request.exchange_rate,
+        payment_date=request.payment_date,
+        reference=request.reference,
+        requested_by=user_id,
+        due_before=bill.outstanding_amount,
+        outcome_unknown=False,
+    )
+    s.add(payment)
+    case.state = CaseState.SCHEDULED if scheduled else CaseState.PAYING
+    case.updated_at = datetime.now(UTC)
+    await s.flush()
+    audit(
+        s,
+        link,
+        user_id,
+        "payment_scheduled" if scheduled else "payment_requested",
+        bill.id,
+        payment_id=payment.id,
+        amount=request.amount,
+        currency=bill.currency,
+        account=request.account.name,
+        date=request.payment_date.isoformat(),
+        exchange_rate=request.exchange_rate,
+        idempotency_key=request.idempotency_key,
+    )
+    return payment.id
+
+
+def new_payment_key() -> str:
+    return f"billpay-{uuid.uuid4()}"
+
+
+async def payment_refusal(
+    s: AsyncSession, case: BillCase, bill: Bill, request: PaymentRequest
+) -> str | None:
+    """Why this payment cannot be made now, checked against the bill as just re-read."""
+    view = (await views_of(s, [case]))[0]
+    if case.state == CaseState.FAILED and view.last_payment and view.last_payment.outcome_unknown:
+        return (
+            "The last payment's outcome is unknown; use *Retry payment* on the card first, so it "
+            "cannot be paid twice."
+        )
+    if case.state not in (CaseState.APPROVED, CaseState.FAILED):
+        return (
+            not_pending_text(view)
+            if case.state != CaseState.PENDING
+            else (
+                f"This bill needs approval first ({len(view.approvals)} of "
+                f"{case.approvals_required})."
+            )
+        )
+    if not bill.is_outstanding:
+        return f"This bill is {bill.status} now; nothing was paid."
+    if request.amount > bill.outstanding_amount:
+        return (
+            f"Only {bill.outstanding_amount} {bill.currency} is still due on this bill now (it "
+            "changed since you opened the form); nothing was paid."
+        )
+    return None
+
+
+def check_payable(view: CaseView) -> None:
+    if view.state == CaseState.PENDING:
+        raise Denied(
+            f"This bill needs approval before it can be paid ({len(view.approvals)} of "
+            f"{view.approvals_required} approvals)."
+        )
+    if view.state == CaseState.FAILED and view.last_payment and view.last_payment.outcome_unknown:
+        raise Denied(
+            "The last payment's outcome is unknown. Use *Retry payment* on the card: it sends "
+            "the same payment again and cannot pay twice."
+        )
+    if view.state not in (CaseState.APPROVED, CaseState.FAILED):
+        raise Denied(not_pending_text(view))
+
+
+def outcome_unknown(error: PayablesError) -> bool:
+    """Did the request perhaps reach the platform? Then only the same key may try again."""
+    if isinstance(error, PayablesDeadlineExceeded):
+        return True
+    return isinstance(error, PayablesServerError | PayablesUnavailable) or (
+        error.status_code is None
+    )
+
+
+def failure_message(error: PayablesError, unknown: bool) -> str:
+    if unknown:
+        return (
+            "The accounting platform didn't confirm the payment in time, so it may or may not "
+            "have been recorded. Press *Retry payment* on the card: it resends the same payment "
+            "and cannot pay twice."
+        )
+    if isinstance(error, PayablesBadRequest | PayablesConflict):
+        return (
+            f"The accounting platform refused the payment: {error.user_message()} Nothing was paid."
+        )
+    return (
+        f"The payment wasn't recorded: {error.user_message()} Nothing was paid; you can try again."
+    )

@@ -1,0 +1,132 @@
+"""The bot's database migrations: an empty database upgrades to the models' schema, upgrading
+again keeps the data, the migration scripts describe exactly the tables the models map, and a
+downgrade to base removes the bot's tables without leaving it unable to upgrade again."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from pprint import pformat
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.db import Database
+from bot.store.migrate import alembic_config, current_revision, head_revision, upgrade
+from bot.store.models import AuditEvent, Base
+from tests.bot_fixtures import reset_bot_tables
+from tests.conftest import database_url_for, on_postgres
+
+BOT_TABLES = set(Base.metadata.tables)
+
+
+async def empty_database(tmp_path: Path) -> str:
+    """A database without the bot's tables (PostgreSQL is shared by tests, so drop them)."""
+    url = database_url_for(tmp_path, "bot")
+    if on_postgres():
+        await reset_bot_tables(url)
+    return url
+
+
+async def on_connection(url: str, work: Any) -> Any:
+    """Run `work(sync_connection)` on a fresh connection to `url`."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(work)
+    finally:
+        await engine.dispose()
+
+
+def table_names(conn: Connection) -> set[str]:
+    return set(inspect(conn).get_table_names())
+
+
+def _not_the_bots(name: str | None) -> bool:
+    """Tables that share the database but are not the bot's: the sandbox's and Alembic's."""
+    return name is not None and (name.startswith("sandbox_") or name == "alembic_version")
+
+
+def _include_name(name: str | None, type_: str, _parents: Any) -> bool:
+    return not (type_ == "table" and _not_the_bots(name))
+
+
+def schema_diff(conn: Connection) -> list[Any]:
+    """What autogenerate would add, drop or alter to make the database match the models."""
+    context = MigrationContext.configure(
+        conn, opts={"compare_type": True, "include_name": _include_name}
+    )
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_upgrading_an_empty_database_creates_every_table_and_records_head(
+    tmp_path: Path,
+) -> None:
+    url = await empty_database(tmp_path)
+    assert await current_revision(url) is None
+
+    await asyncio.to_thread(upgrade, url)
+
+    assert await on_connection(url, table_names) >= BOT_TABLES
+    assert await current_revision(url) == head_revision()
+
+
+async def test_upgrading_twice_is_harmless_and_keeps_the_data(tmp_path: Path) -> None:
+    url = await empty_database(tmp_path)
+    await asyncio.to_thread(upgrade, url)
+    db = Database(url)
+    try:
+        async with db.write() as s:
+            s.add(
+                AuditEvent(
+                    at=datetime(2026, 11, 22, 9, 30, tzinfo=UTC),
+                    team_id="T0001",
+                    actor="U0ANA",
+                    action="approve",
+                    details={"amount": Decimal("1250.10")},
+                )
+            )
+
+        await asyncio.to_thread(upgrade, url)
+
+        assert await current_revision(url) == head_revision()
+        async with db.read() as s:
+            (event,) = (await s.scalars(select(AuditEvent))).all()
+        assert (event.actor, event.action) == ("U0ANA", "approve")
+        assert event.details == {"amount": Decimal("1250.10")}
+    finally:
+        await db.dispose()
+
+
+async def test_the_migrations_build_exactly_the_models_schema(tmp_path: Path) -> None:
+    url = await empty_database(tmp_path)
+    await asyncio.to_thread(upgrade, url)
+
+    diff = await on_connection(url, schema_diff)
+
+    assert diff == [], "migrations and models differ:\n" + pformat(diff)
+
+
+async def test_downgrade_to_base_removes_the_tables_and_upgrade_rebuilds_them(
+    tmp_path: Path,
+) -> None:
+    url = await empty_database(tmp_path)
+    await asyncio.to_thread(upgrade, url)
+
+    await asyncio.to_thread(command.downgrade, alembic_config(url), "base")
+
+    assert await on_connection(url, table_names) & BOT_TABLES == set()
+    assert await current_revision(url) is None
+
+    await asyncio.to_thread(upgrade, url)
+
+    assert await on_connection(url, table_names) >= BOT_TABLES
+    assert await current_revision(url) == head_revision()
+    assert await on_connection(url, schema_diff) == []

@@ -1,0 +1,403 @@
+"""The `billpay` commands around Slack as a user meets them: what `run` asks for before it can
+connect, `db upgrade`, the audit trail's CSV export, and `preview` of every Slack surface."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot import cli
+from bot.db import Database
+from bot.preview import SURFACES
+from bot.sandbox.app import Sandbox, SandboxConfig
+from bot.store.migrate import current_revision, head_revision, upgrade
+from bot.store.models import AuditEvent, Base
+from tests.bot_fixtures import reset_bot_tables
+from tests.conftest import database_url_for, on_postgres
+from tests.fakes.blockkit import validate_message_blocks, validate_view
+
+BUILDER = "https://app.slack.com/block-kit-builder/#"
+CSV_HEADER = ["at", "team_id", "channel_id", "actor", "action", "company_id", "bill_id", "details"]
+FORMULA_BILL = '=HYPERLINK("http://evil.example","Click")'
+FORMULA_ACTOR = "=cmd|' /C calc'!A0"
+
+
+@pytest.fixture(autouse=True)
+async def offline_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """No Slack or Codat settings from the outside, no `.env`, and a bot database of its own
+    (emptied of the bot's tables on PostgreSQL, which tests share); returns its URL."""
+    for name in (
+        "CODAT_API_KEY",
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "BILLPAY_DEFAULT_LOCALE",
+        "BILLPAY_LOG_LEVEL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BILLPAY_SANDBOX_DATABASE_URL", database_url_for(tmp_path, "cli"))
+    monkeypatch.setenv("BILLPAY_SANDBOX_TODAY", "2026-11-22")
+    url = database_url_for(tmp_path, "bot")
+    monkeypatch.setenv("BILLPAY_DATABASE_URL", url)
+    if on_postgres():
+        await reset_bot_tables(url)
+    return url
+
+
+@pytest.fixture
+async def empty_sandbox(tmp_path: Path) -> None:
+    """An empty sandbox database, so the command seeds the demo afresh."""
+    empty = Sandbox(
+        SandboxConfig(database_url=database_url_for(tmp_path, "cli"), reset=True, seed=False)
+    )
+    await empty.start()
+    await empty.stop()
+
+
+def exit_code(argv: Sequence[str]) -> int:
+    """The command's exit status, whether it returns it or argparse exits with it."""
+    try:
+        return cli.main(list(argv))
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = exit_code(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# billpay run: what it needs from Slack
+
+
+@pytest.mark.usefixtures("empty_sandbox")
+def test_run_without_slack_credentials_checks_payables_then_explains_the_slack_setup(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "run")
+    output = out + err
+    assert code == 2
+    missing = output.index("Missing: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET")
+    assert output.index("Larkspur Design Studio Ltd") < missing  # payables proven first
+    assert "SLACK_APP_TOKEN" not in output[missing : output.index("\n", missing)]
+    assert "manifest.yml" in output[missing:]
+    assert "Create New App" in output[missing:]
+    assert "Traceback" not in output
+
+
+@pytest.mark.usefixtures("empty_sandbox")
+def test_run_in_socket_mode_without_an_app_token_names_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-2-secretbot")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-secret-value")
+    code, out, err = run(capsys, "run", "--socket")
+    output = out + err
+    assert code == 2
+    assert "Missing: SLACK_APP_TOKEN\n" in output
+    assert "connections:write" in output
+    assert "xoxb-1-2-secretbot" not in output
+    assert "signing-secret-value" not in output
+
+
+def test_a_malformed_app_token_stops_start_up_naming_the_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-2-secretbot")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-secret-value")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xoxb-not-an-app-token")
+    code, out, err = run(capsys, "run", "--socket")
+    output = out + err
+    assert code == 2
+    assert "SLACK_APP_TOKEN: an app-level token starts with 'xapp-'" in output
+    assert "Payables backend" not in output  # stopped before doing anything
+    assert "xoxb-not-an-app-token" not in output
+
+
+# billpay db upgrade
+
+
+def test_db_upgrade_creates_the_bots_tables_and_prints_the_revision(
+    capsys: pytest.CaptureFixture[str], offline_settings: str
+) -> None:
+    code, out, err = run(capsys, "db", "upgrade")
+    assert code == 0
+    assert f"revision {head_revision()}" in out + err
+    assert asyncio.run(current_revision(offline_settings)) == head_revision()
+    assert set(Base.metadata.tables) <= asyncio.run(table_names(offline_settings))
+
+
+async def table_names(url: str) -> set[str]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+# billpay audit export
+
+
+async def add_events(url: str, events: list[AuditEvent]) -> None:
+    await asyncio.to_thread(upgrade, url)
+    db = Database(url)
+    try:
+        async with db.write() as s:
+            s.add_all(events)
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+async def audit_trail(offline_settings: str) -> None:
+    """Three events, stored out of time order: approve (20 Nov), reject at midnight on 21 Nov,
+    pay (22 Nov); one bill id and one actor start with '=', as a spreadsheet formula would."""
+    await add_events(
+        offline_settings,
+        [
+            AuditEvent(
+                at=datetime(2026, 11, 22, 9, 15, 30, tzinfo=UTC),
+                team_id="T0001",
+                channel_id="C0FIN",
+                actor=FORMULA_ACTOR,
+                action="pay",
+                company_id="co-1",
+                bill_id="bill-2",
+                details={"amount": Decimal("1250.10"), "currency": "GBP"},
+            ),
+            AuditEvent(
+                at=datetime(2026, 11, 20, 16, 45, tzinfo=UTC),
+                team_id="T0001",
+                channel_id="C0FIN",
+                actor="U0ANA",
+                action="approve",
+                company_id="co-1",
+                bill_id=FORMULA_BILL,
+                details={"amount": Decimal("1250.10")},
+            ),
+            AuditEvent(
+                at=datetime(2026, 11, 21, 0, 0, tzinfo=UTC),
+                team_id="T0001",
+                channel_id=None,
+                actor="U0BEN",
+                action="reject",
+                company_id="co-1",
+                bill_id="bill-3",
+                details={"reason": "Duplicate"},
+            ),
+        ],
+    )
+
+
+def read_csv(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+@pytest.mark.usefixtures("audit_trail")
+def test_audit_export_writes_one_row_per_event_oldest_first_with_exact_amounts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "audit.csv"
+    code, out, err = run(capsys, "audit", "export", "--csv", str(target))
+    assert code == 0
+    assert "Wrote 3 audit events" in out + err
+
+    header, *rows = read_csv(target.read_text(encoding="utf-8"))
+    assert header == CSV_HEADER
+    assert [(row[0], row[4]) for row in rows] == [
+        ("2026-11-20T16:45:00+00:00", "approve"),
+        ("2026-11-21T00:00:00+00:00", "reject"),
+        ("2026-11-22T09:15:30+00:00", "pay"),
+    ]
+    approve, reject, pay = rows
+    # The amount is written with its own digits: 1250.10, not 1250.1 nor a float.
+    assert '"amount":1250.10' in approve[7]
+    assert str(json.loads(approve[7], parse_float=Decimal)["amount"]) == "1250.10"
+    assert json.loads(pay[7], parse_float=Decimal) == {
+        "amount": Decimal("1250.10"),
+        "currency": "GBP",
+    }
+    assert json.loads(reject[7]) == {"reason": "Duplicate"}
+    assert reject[2] == ""  # no channel
+    # Cells a spreadsheet would run as formulas are quoted; ordinary ones are left alone.
+    assert approve[6] == "'" + FORMULA_BILL
+    assert pay[3] == "'" + FORMULA_ACTOR
+    assert (approve[3], pay[6]) == ("U0ANA", "bill-2")
+
+
+@pytest.mark.usefixtures("audit_trail")
+def test_audit_export_since_keeps_events_from_that_date_on(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "recent.csv"
+    code, out, err = run(capsys, "audit", "export", "--csv", str(target), "--since", "2026-11-21")
+    assert code == 0
+    assert "Wrote 2 audit events" in out + err
+    header, *rows = read_csv(target.read_text(encoding="utf-8"))
+    assert header == CSV_HEADER
+    assert [row[4] for row in rows] == ["reject", "pay"]  # midnight on the 21st is included
+
+
+@pytest.mark.usefixtures("audit_trail")
+def test_audit_export_to_stdout_prints_only_the_csv(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "audit", "export", "--csv", "-")
+    assert code == 0
+    header, *rows = read_csv(out)
+    assert header == CSV_HEADER
+    assert [row[4] for row in rows] == ["approve", "reject", "pay"]
+    assert "Wrote 3 audit events" in err
+
+
+def test_audit_export_of_a_new_database_writes_just_the_header(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "empty.csv"
+    code, out, err = run(capsys, "audit", "export", "--csv", str(target))
+    assert code == 0
+    assert read_csv(target.read_text(encoding="utf-8")) == [CSV_HEADER]
+    assert "Wrote 0 audit events" in out + err
+
+
+@pytest.mark.usefixtures("audit_trail")
+def test_audit_export_to_an_unwritable_path_fails_plainly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "no-such-folder" / "audit.csv"
+    code, out, err = run(capsys, "audit", "export", "--csv", str(target))
+    output = out + err
+    assert code == 1
+    assert f"Cannot write {target}" in output
+    assert "Choose another path" in output
+    assert "Traceback" not in output
+    assert "Wrote" not in output
+    assert not target.exists()
+
+
+# billpay preview
+
+
+def json_documents(text: str) -> list[Any]:
+    """Every JSON document printed one after another."""
+    decoder = json.JSONDecoder()
+    documents, i = [], 0
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i == len(text):
+            return documents
+        document, i = decoder.raw_decode(text, i)
+        documents.append(document)
+
+
+def builder_links(err: str) -> dict[str, Any]:
+    """Each surface's Block Kit Builder link, decoded to the payload it opens."""
+    links = {}
+    for line in err.splitlines():
+        name, sep, rest = line.partition(": open in Block Kit Builder: ")
+        if sep:
+            assert rest.startswith(BUILDER)
+            links[name] = json.loads(unquote(rest.removeprefix(BUILDER)))
+    return links
+
+
+def previews(
+    capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run `billpay preview ARGV`; the surfaces printed (by name) and the links' payloads."""
+    code, out, err = run(capsys, "preview", *argv)
+    assert code == 0, err
+    links = builder_links(err)
+    documents = json_documents(out)
+    assert len(documents) == len(links)
+    return dict(zip(links, documents, strict=True)), links
+
+
+def problems(surface: dict[str, Any]) -> list[str]:
+    if surface.get("type") in ("modal", "home"):
+        return validate_view(surface)
+    return validate_message_blocks(surface["blocks"])
+
+
+@pytest.mark.usefixtures("empty_sandbox")
+def test_preview_bills_prints_a_builder_link_and_the_demo_companys_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    surfaces, links = previews(capsys, "bills")
+    assert list(surfaces) == ["bills"]
+    bills = surfaces["bills"]
+    assert "Larkspur Design Studio Ltd" in json.dumps(bills["blocks"], ensure_ascii=False)
+    assert links["bills"] == {"blocks": bills["blocks"]}  # the link opens this very message
+
+
+@pytest.mark.usefixtures("empty_sandbox")
+def test_preview_of_every_surface_is_valid_block_kit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    surfaces, links = previews(capsys)
+    assert list(surfaces) == list(SURFACES)
+    assert [surfaces[name].get("type") for name in ("pay-modal", "reject-modal", "home")] == [
+        "modal",
+        "modal",
+        "home",
+    ]
+    found = {name: problems(surface) for name, surface in surfaces.items()}
+    assert found == {name: [] for name in SURFACES}
+    assert links["home"] == surfaces["home"]
+    assert links["supplier"] == {"blocks": surfaces["supplier"]["blocks"]}
+
+
+def amount_initial_value(modal: dict[str, Any]) -> str:
+    (block,) = [b for b in modal["blocks"] if b.get("block_id") == "pay_amount"]
+    return str(block["element"]["initial_value"])
+
+
+@pytest.mark.usefixtures("empty_sandbox")
+def test_preview_pay_modal_in_french_formats_the_amount_the_french_way(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    surfaces, _ = previews(capsys, "pay-modal", "--locale", "fr_FR")
+    modal = surfaces["pay-modal"]
+    assert validate_view(modal) == []
+    french = amount_initial_value(modal)
+    assert "," in french and "." not in french  # a comma decimal separator
+    assert "".join(ch for ch in french if not ch.isspace()) == "3000,00"
+
+    british, _ = previews(capsys, "pay-modal", "--locale", "en_GB")
+    assert amount_initial_value(british["pay-modal"]) == "3,000.00"
+
+
+def test_preview_with_an_unknown_locale_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "preview", "bills", "--locale", "xx_YY")
+    assert code == 2
+    assert "'xx_YY' is not a locale" in err
+    assert out == ""
+
+
+@pytest.mark.usefixtures("empty_sandbox")
+def test_preview_of_an_unknown_surface_exits_2_listing_the_surfaces(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "preview", "bills", "invoices")
+    assert code == 2
+    assert "invoices" in err
+    for name in SURFACES:
+        assert name in err
+    assert out == ""  # nothing half-printed before the error
+    assert "Traceback" not in err
