@@ -31,6 +31,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.payables
+	$(BIN)/python -m bench.slack_flow
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

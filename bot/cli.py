@@ -30,7 +30,7 @@ from bot.payables.errors import PayablesError
 from bot.preview import SURFACES, NothingToPreview, preview_surfaces
 from bot.sandbox.app import DEFAULT_API_KEY, SandboxConfig, create_sandbox_app
 from bot.sandbox.faults import FaultConfig
-from bot.services import open_services
+from bot.services import Services, open_services
 from bot.store.migrate import head_revision, upgrade
 from bot.store.models import AuditEvent
 
@@ -164,8 +164,20 @@ def _run(args: argparse.Namespace) -> int:
     socket = not args.http and settings.slack_app_token is not None
     try:
         return asyncio.run(_serve_socket(settings) if socket else _serve_http(settings))
+    except DatabaseUnavailable as exc:
+        return _database_trouble(settings, exc.__cause__ or exc)
+
+
+class DatabaseUnavailable(Exception):
+    """The bot's database could not be reached or migrated at start-up."""
+
+
+async def _open_services(settings: Settings) -> Services:
+    try:
+        await asyncio.to_thread(upgrade, settings.database_url)
     except (OSError, DBAPIError) as exc:
-        return _database_trouble(settings, exc)
+        raise DatabaseUnavailable from exc
+    return await open_services(settings)
 
 
 async def _serve_socket(settings: Settings) -> int:
@@ -173,7 +185,7 @@ async def _serve_socket(settings: Settings) -> int:
 
     from bot.app import create_app
 
-    services = await open_services(settings)
+    services = await _open_services(settings)
     try:
         assert settings.slack_app_token is not None
         handler = AsyncSocketModeHandler(
@@ -191,7 +203,7 @@ async def _serve_http(settings: Settings) -> int:
 
     from bot.web import create_web_app
 
-    services = await open_services(settings)
+    services = await _open_services(settings)
     try:
         config = uvicorn.Config(
             create_web_app(services),

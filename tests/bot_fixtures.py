@@ -21,7 +21,7 @@ from bot.sandbox.app import Sandbox
 from bot.store.migrate import upgrade
 from bot.store.models import Base
 from bot.workflow import Workflow
-from tests.conftest import TODAY, database_url_for, on_postgres
+from tests.support import TODAY, database_url_for, on_postgres
 
 TEAM = "T0001"
 CHANNEL = "C0FIN"

@@ -6,100 +6,31 @@ Every database test runs on SQLite (a file per test) by default, and on PostgreS
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable
-from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bot.config import async_database_url
-from bot.payables.client import PayablesClient, RetryPolicy
-from bot.payables.models import Bill
-from bot.payables.query import Q
+from bot.payables.client import PayablesClient
 from bot.sandbox.app import Sandbox, SandboxConfig
 from bot.sandbox.faults import FaultConfig
-from bot.sandbox.seed import DemoIds
-
-TODAY = date(2026, 11, 22)
-SANDBOX_KEY = "test-sandbox-key"
-SANDBOX_URL = "http://sandbox.test"
-
-
-def database_url_for(tmp_path: Path, name: str = "sandbox") -> str:
-    url = os.environ.get("BILLPAY_TEST_DATABASE_URL")
-    if url:
-        return async_database_url(url)
-    return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
-
-
-def on_postgres() -> bool:
-    return os.environ.get("BILLPAY_TEST_DATABASE_URL", "").startswith("postgres")
+from tests.support import (
+    SANDBOX_KEY,
+    SANDBOX_URL,
+    TODAY,
+    CountingTransport,
+    SleepRecorder,
+    bill_by_reference,
+    client_for,
+    database_url_for,
+    on_postgres,
+)
 
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     return database_url_for(tmp_path)
-
-
-class SleepRecorder:
-    """Stands in for `asyncio.sleep` and a monotonic clock: records each wait, sleeps none."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-        self.now = 0.0
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Wraps a transport, counting requests and optionally failing the first few to connect."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, *, connect_failures: int = 0) -> None:
-        self.inner = inner
-        self.requests: list[httpx.Request] = []
-        self.connect_failures = connect_failures
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if self.connect_failures > 0:
-            self.connect_failures -= 1
-            raise httpx.ConnectError("connection refused", request=request)
-        return await self.inner.handle_async_request(request)
-
-    def count(self, method: str, path_suffix: str = "") -> int:
-        return sum(
-            1 for r in self.requests if r.method == method and r.url.path.endswith(path_suffix)
-        )
-
-
-def client_for(
-    transport: httpx.AsyncBaseTransport, sleeps: SleepRecorder, retry: RetryPolicy | None = None
-) -> PayablesClient:
-    """A client of the sandbox whose waits are recorded by `sleeps` instead of slept."""
-    return PayablesClient(
-        base_url=SANDBOX_URL,
-        api_key=SANDBOX_KEY,
-        transport=transport,
-        retry=retry or RetryPolicy(deadline=30.0, max_attempts=6),
-        sleep=sleeps,
-        clock=sleeps.clock,
-    )
-
-
-async def bill_by_reference(payables: PayablesClient, demo: DemoIds, reference: str) -> Bill:
-    """The bill with this reference, whatever its status."""
-    page = await payables.list_bills(
-        demo.company_id, demo.connection_id, query=Q("reference") == reference
-    )
-    (bill,) = page.results
-    return bill
 
 
 @pytest.fixture
@@ -150,7 +81,18 @@ async def payables(
         yield client
 
 
-__all__ = ["TODAY", "CountingTransport", "FaultConfig", "SleepRecorder", "on_postgres"]
+__all__ = [
+    "SANDBOX_KEY",
+    "SANDBOX_URL",
+    "TODAY",
+    "CountingTransport",
+    "FaultConfig",
+    "SleepRecorder",
+    "bill_by_reference",
+    "client_for",
+    "database_url_for",
+    "on_postgres",
+]
 
 # The bot's own fixtures live beside these; imported last, as they build on the ones above.
 from tests.bot_fixtures import (  # noqa: E402

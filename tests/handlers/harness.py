@@ -23,8 +23,8 @@ from bot.services import Services, build_services
 from bot.store.models import CaseState
 from bot.web import create_web_app
 from tests.bot_fixtures import CHANNEL, NOW, bot_settings
-from tests.conftest import CountingTransport, SleepRecorder, client_for
 from tests.fakes import FakeSlack, SignedRequest, SlackRequests
+from tests.support import CountingTransport, SleepRecorder, client_for
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"

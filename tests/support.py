@@ -1,0 +1,90 @@
+"""Helpers shared by the tests and the benchmarks: the frozen date, database URLs for the
+database under test, and payables clients whose waits are recorded instead of slept."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+from bot.config import async_database_url
+from bot.payables.client import PayablesClient, RetryPolicy
+from bot.payables.models import Bill
+from bot.payables.query import Q
+from bot.sandbox.seed import DemoIds
+
+TODAY = date(2026, 11, 22)
+SANDBOX_KEY = "test-sandbox-key"
+SANDBOX_URL = "http://sandbox.test"
+
+
+def database_url_for(tmp_path: Path, name: str = "sandbox") -> str:
+    url = os.environ.get("BILLPAY_TEST_DATABASE_URL")
+    if url:
+        return async_database_url(url)
+    return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
+
+
+def on_postgres() -> bool:
+    return os.environ.get("BILLPAY_TEST_DATABASE_URL", "").startswith("postgres")
+
+
+class SleepRecorder:
+    """Stands in for `asyncio.sleep` and a monotonic clock: records each wait, sleeps none."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self.now = 0.0
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Wraps a transport, counting requests and optionally failing the first few to connect."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, connect_failures: int = 0) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+        self.connect_failures = connect_failures
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.connect_failures > 0:
+            self.connect_failures -= 1
+            raise httpx.ConnectError("connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+    def count(self, method: str, path_suffix: str = "") -> int:
+        return sum(
+            1 for r in self.requests if r.method == method and r.url.path.endswith(path_suffix)
+        )
+
+
+def client_for(
+    transport: httpx.AsyncBaseTransport, sleeps: SleepRecorder, retry: RetryPolicy | None = None
+) -> PayablesClient:
+    """A client of the sandbox whose waits are recorded by `sleeps` instead of slept."""
+    return PayablesClient(
+        base_url=SANDBOX_URL,
+        api_key=SANDBOX_KEY,
+        transport=transport,
+        retry=retry or RetryPolicy(deadline=30.0, max_attempts=6),
+        sleep=sleeps,
+        clock=sleeps.clock,
+    )
+
+
+async def bill_by_reference(payables: PayablesClient, demo: DemoIds, reference: str) -> Bill:
+    """The bill with this reference, whatever its status."""
+    page = await payables.list_bills(
+        demo.company_id, demo.connection_id, query=Q("reference") == reference
+    )
+    (bill,) = page.results
+    return bill
