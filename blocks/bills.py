@@ -248,6 +248,8 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
             return [retry, more]
         case CaseState.FAILED:
             return [{**pay, "style": "primary"}, more]
+        case CaseState.PAYING:
+            return [more]  # Refresh shows Retry payment if the sender stopped before an answer
         case _:
             return []
 

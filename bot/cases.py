@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,9 +25,13 @@ from bot.store.models import (
     CompanyLink,
     Decision,
     Payment,
+    PaymentStatus,
 )
 
 OPEN_STATES = {CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED}
+# Far longer than a payment may take (its deadline, retries included), so only a payment whose
+# sender stopped is ever this old.
+ABANDONED_AFTER = timedelta(minutes=5)
 
 
 class Denied(Exception):
@@ -164,6 +168,8 @@ async def sync_case(
     copy_bill(case, bill, link.base_currency)
     if case.state == CaseState.PENDING:
         case.approvals_required = policy.approvals_needed(case.base_amount)
+    if case.state == CaseState.PAYING:
+        await _release_abandoned_payment(s, link, case)
     if not bill.is_outstanding and case.state in OPEN_STATES | {CaseState.SCHEDULED}:
         last = await last_payment(s, case.id) if case.state == CaseState.FAILED else None
         if last is not None and last.outcome_unknown:
@@ -172,6 +178,21 @@ async def sync_case(
         case.note = f"{bill.status} in the accounting platform."
         audit(s, link, "system", "case_closed", bill.id, bill_status=bill.status)
     return case
+
+
+async def _release_abandoned_payment(s: AsyncSession, link: CompanyLink, case: BillCase) -> None:
+    """A payment still `requested` long after any answer could come means the process sending
+    it stopped (a crash, a deploy). Its outcome is unknown: mark it so, and the card offers
+    Retry payment, which resends it with the same idempotency key."""
+    payment = await last_payment(s, case.id)
+    cutoff = datetime.now(UTC) - ABANDONED_AFTER
+    if payment is None or payment.status != PaymentStatus.REQUESTED or payment.updated_at > cutoff:
+        return
+    payment.status = PaymentStatus.FAILED
+    payment.outcome_unknown = True
+    payment.error = "The bot stopped before the accounting platform answered."
+    case.state = CaseState.FAILED
+    audit(s, link, "system", "payment_abandoned", case.bill_id, payment_id=payment.id)
 
 
 def copy_bill(case: BillCase, bill: Bill, base_currency: str) -> None:

@@ -105,8 +105,9 @@ def test_each_state_offers_only_what_can_be_done() -> None:
         Action.REJECT,
         Action.MORE,
     ]
-    for closed in (CaseState.REJECTED, CaseState.PAID, CaseState.PAYING, CaseState.CLOSED):
+    for closed in (CaseState.REJECTED, CaseState.PAID, CaseState.SCHEDULED, CaseState.CLOSED):
         assert _actions(_case(state=closed)) == []
+    assert _actions(_case(state=CaseState.PAYING)) == [Action.MORE]
 
 
 def test_reject_asks_for_confirmation() -> None:

@@ -421,3 +421,45 @@ async def test_two_replicas_paying_the_same_submission_record_one_payment(
     finally:
         for db in replicas:
             await db.dispose()
+
+
+class CrashingTransport(httpx.AsyncBaseTransport):
+    """The process dies while the payment request is in flight (nothing reaches the API)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.crash = True
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.crash and request.method == "POST" and request.url.path.endswith("/payment"):
+            raise SystemExit("the process stopped")
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_payment_abandoned_by_a_stopped_process_can_be_retried_once(
+    bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder
+) -> None:
+    crashing = CrashingTransport(httpx.ASGITransport(app=sandbox.app))
+    flow = Workflow(bot_db, client_for(crashing, sleeps), bot_settings())
+    await flow.connect(TEAM, CHANNEL, ANA)
+    bill = await _gbp_bill(flow.reads, sandbox.demo)
+    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    request = _request(await _gbp_account(flow), bill.outstanding_amount)
+    with pytest.raises(SystemExit):
+        await flow.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+    crashing.crash = False
+
+    # Soon after, the payment may still be in flight elsewhere: nobody may start another.
+    assert (await flow.refresh(TEAM, CHANNEL, bill.id)).state == CaseState.PAYING
+    with pytest.raises(Denied, match="being recorded"):
+        await flow.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+
+    async with bot_db.write() as s:
+        (payment,) = list(await s.scalars(select(Payment)))
+        payment.updated_at = payment.updated_at - timedelta(minutes=10)
+    view = await flow.refresh(TEAM, CHANNEL, bill.id)
+    assert view.state == CaseState.FAILED and view.last_payment is not None
+    assert view.last_payment.outcome_unknown
+    retried = await flow.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    assert retried.status == "recorded"
+    assert await sandbox_payments(sandbox, bill.id) == 1
