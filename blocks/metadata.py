@@ -38,6 +38,7 @@ class RejectMetadata(ModalMetadata):
 class PayMetadata(ModalMetadata):
     idempotency_key: str
     currency: str
+    base_currency: str
     amount_due: Decimal
     locale: str
     today: str

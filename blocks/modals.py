@@ -89,7 +89,26 @@ def amount_text(amount: Decimal, currency: str, locale: str) -> str:
 
 
 def account_label(account: AccountChoice) -> str:
-    return f"{account.name} ({account.currency})"
+    """Currency first, so that a long name cut at Slack's 75 characters keeps it."""
+    return f"{account.currency} · {account.name}"
+
+
+def account_value(account: AccountChoice) -> str:
+    """The option's value carries the currency, so a submission can be checked at once."""
+    return f"{account.currency}:{account.id}"
+
+
+def accounts_in(view: dict[str, Any]) -> dict[str, AccountChoice]:
+    """The accounts a Pay modal offered, by option value (read back from a submitted view)."""
+    accounts: dict[str, AccountChoice] = {}
+    for block in view.get("blocks", []):
+        if block.get("block_id") != Input.PAY_ACCOUNT:
+            continue
+        for option in block["element"].get("options", []):
+            currency, _, account_id = option["value"].partition(":")
+            name = option["text"]["text"].partition(" · ")[2] or account_id
+            accounts[option["value"]] = AccountChoice(account_id, name, currency)
+    return accounts
 
 
 def pay_modal(
@@ -106,8 +125,8 @@ def pay_modal(
         fields.select_input(
             Input.PAY_ACCOUNT,
             "Pay from",
-            [(account.id, account_label(account)) for account in accounts],
-            initial=accounts[0].id if accounts else None,
+            [(account_value(account), account_label(account)) for account in accounts],
+            initial=account_value(accounts[0]) if accounts else None,
             hint=f"Accounts in {case.currency} are listed first.",
         ),
         fields.text_input(
@@ -137,9 +156,10 @@ def pay_modal(
             fields.text_input(
                 Input.PAY_RATE,
                 "Exchange rate",
-                placeholder=f"e.g. how many {foreign[0]} one {case.currency} costs",
-                hint=f"Only when paying from an account not in {case.currency}: the amount of "
-                f"the account's currency that one {case.currency} costs.",
+                placeholder=f"{metadata.base_currency} per 1 "
+                f"{foreign[0] if case.currency == metadata.base_currency else case.currency}",
+                hint=f"Only when the account's currency is not {case.currency}: how many "
+                f"{metadata.base_currency} one unit of the other currency is worth.",
                 max_length=32,
                 optional=True,
             )

@@ -124,6 +124,7 @@ class PaymentForm:
     case: CaseView
     accounts: list[AccountChoice]
     idempotency_key: str
+    base_currency: str
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,10 @@ async def _release_abandoned_payment(s: AsyncSession, link: CompanyLink, case: B
 
 
 def copy_bill(case: BillCase, bill: Bill, base_currency: str) -> None:
+    modified = _modified(bill)
+    if modified is not None and case.bill_modified is not None and modified < case.bill_modified:
+        return  # read before a change we have already seen
+    case.bill_modified = modified
     case.supplier_name = bill.supplier_ref.supplier_name or "Unknown supplier"
     case.reference = bill.reference
     case.currency = bill.currency
@@ -210,6 +215,16 @@ def copy_bill(case: BillCase, bill: Bill, base_currency: str) -> None:
         case.base_amount = bill.total_amount * bill.currency_rate
     else:
         case.base_amount = None
+
+
+def _modified(bill: Bill) -> datetime | None:
+    if not bill.source_modified_date:
+        return None
+    try:
+        value = datetime.fromisoformat(bill.source_modified_date.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def approvals_of(s: AsyncSession, case_id: int) -> list[str]:

@@ -15,6 +15,7 @@ from bot.money import format_money, has_valid_precision, minor_units, parse_amou
 Field = Literal["account", "amount", "date", "reference", "rate"]
 MAX_REFERENCE_LENGTH = 100
 MAX_RATE = Decimal(1_000_000)
+RATE_PLACES = 9  # what Codat keeps of a currency rate
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class AccountChoice:
 @dataclass(frozen=True)
 class PaymentRequest:
     account: AccountChoice
+    currency: str  # the bill's, as the form was checked against
     amount: Decimal
     payment_date: date
     reference: str | None
@@ -37,10 +39,12 @@ class PaymentRequest:
 @dataclass(frozen=True)
 class FormContext:
     bill_currency: str
+    base_currency: str  # the company's: exchange rates are this currency per foreign unit
     amount_due: Decimal
     accounts: dict[str, AccountChoice]  # the accounts that may be paid from, by id
     locale: str
     idempotency_key: str
+    today: date
 
 
 def read_payment_form(
@@ -82,6 +86,9 @@ def read_payment_form(
         paid_on = date.fromisoformat(payment_date or "")
     except ValueError:
         errors["date"] = "Choose the payment date."
+    else:
+        if paid_on < context.today:
+            errors["date"] = "Choose today, or a later date to schedule the payment."
 
     reference = (reference or "").strip() or None
     if reference is not None and len(reference) > MAX_REFERENCE_LENGTH:
@@ -89,15 +96,23 @@ def read_payment_form(
 
     exchange_rate: Decimal | None = None
     rate_text = (rate or "").strip()
+    base = context.base_currency
     if account is not None and account.currency != currency:
+        foreign = account.currency if currency == base else currency
         parsed = parse_amount(rate_text, context.locale) if rate_text else None
-        if not rate_text:
+        if base not in (account.currency, currency):
+            errors["account"] = (
+                f"A {currency} bill can be paid from an account in {currency} or {base} only."
+            )
+        elif not rate_text:
             errors["rate"] = (
-                f"{account.name} is in {account.currency} and the bill in {currency}: "
-                f"enter how many {account.currency} one {currency} costs."
+                f"{account.name} is in {account.currency} and the bill in {currency}: enter how "
+                f"many {base} one {foreign} is worth."
             )
         elif parsed is None or parsed <= 0 or parsed > MAX_RATE:
             errors["rate"] = f"“{rate_text}” is not an exchange rate. Write it like 0.8612."
+        elif parsed != parsed.quantize(Decimal(1).scaleb(-RATE_PLACES)):
+            errors["rate"] = f"An exchange rate has at most {RATE_PLACES} decimal places."
         else:
             exchange_rate = parsed
     elif rate_text and account is not None:
@@ -111,6 +126,7 @@ def read_payment_form(
     assert account is not None and value is not None and paid_on is not None
     return PaymentRequest(
         account=account,
+        currency=currency,
         amount=value,
         payment_date=paid_on,
         reference=reference,

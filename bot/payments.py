@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -38,10 +38,7 @@ from bot.payables.client import PayablesClient
 from bot.payables.errors import (
     PayablesBadRequest,
     PayablesConflict,
-    PayablesDeadlineExceeded,
     PayablesError,
-    PayablesServerError,
-    PayablesUnavailable,
 )
 from bot.payables.models import BankAccountMappingOption, Bill, BillPaymentPrototype
 from bot.payment_form import AccountChoice, PaymentRequest
@@ -118,7 +115,9 @@ class PaymentSteps:
                 f"{link.company_name} has no active bank account to pay from. Add one in the "
                 "accounting platform, then try again."
             )
-        return PaymentForm(view, accounts, idempotency_key=new_payment_key())
+        return PaymentForm(
+            view, accounts, idempotency_key=new_payment_key(), base_currency=link.base_currency
+        )
 
     async def accounts_for(self, link: CompanyLink, bill_currency: str) -> list[AccountChoice]:
         return account_choices(await self._bank_accounts(link), bill_currency)
@@ -139,6 +138,17 @@ class PaymentSteps:
         if duplicate is not None:
             return duplicate
         bill = await self._read_bill(link, bill_id)
+        usable = {a.id: a for a in await self.accounts_for(link, bill.currency)}
+        account = usable.get(request.account.id)
+        if account is None or account.currency != request.account.currency:
+            view = await self._fresh_view(link, bill_id, policy)
+            return PaymentOutcome(
+                view,
+                "refused",
+                "That bank account can't be paid from any more (archived, removed or changed); "
+                "nothing was paid. Press Pay… again.",
+            )
+        request = replace(request, account=account)
         scheduled = request.payment_date > today
         payment_id: int | None = None
         try:
@@ -182,7 +192,12 @@ class PaymentSteps:
         async with self.db.write() as s:
             case = await case_for_update(s, link.id, bill_id)
             payment = await last_payment(s, case.id) if case else None
-            if case is None or payment is None or case.state != CaseState.FAILED:
+            if (
+                case is None
+                or payment is None
+                or case.state != CaseState.FAILED
+                or not payment.outcome_unknown
+            ):
                 view = (await views_of(s, [case]))[0] if case else None
                 if view is None:
                     raise Denied("There is no failed payment to retry on this bill.")
@@ -234,6 +249,8 @@ class PaymentSteps:
                     min(case.amount_due, payment.due_before - payment.amount), Decimal(0)
                 )
                 case.bill_status = "Paid" if case.amount_due == 0 else "PartiallyPaid"
+                # Reads of the bill from before this payment must not undo these figures.
+                case.bill_modified = datetime.now(UTC)
                 case.state = CaseState.PAID if case.amount_due == 0 else CaseState.APPROVED
                 audit(
                     s,
@@ -399,6 +416,11 @@ async def payment_refusal(
         )
     if not bill.is_outstanding:
         return f"This bill is {bill.status} now; nothing was paid."
+    if bill.currency != request.currency:
+        return (
+            f"The bill is now in {bill.currency}, not {request.currency} as when you opened the "
+            "form; nothing was paid. Press Pay… again."
+        )
     if request.amount > bill.outstanding_amount:
         return (
             f"Only {bill.outstanding_amount} {bill.currency} is still due on this bill now (it "
@@ -423,12 +445,9 @@ def check_payable(view: CaseView) -> None:
 
 
 def outcome_unknown(error: PayablesError) -> bool:
-    """Did the request perhaps reach the platform? Then only the same key may try again."""
-    if isinstance(error, PayablesDeadlineExceeded):
-        return True
-    return isinstance(error, PayablesServerError | PayablesUnavailable) or (
-        error.status_code is None
-    )
+    """Did the payment perhaps reach the platform? Then only the same key may try again. A 409
+    here means a request with this key is still being processed."""
+    return error.maybe_applied or isinstance(error, PayablesConflict)
 
 
 def failure_message(error: PayablesError, unknown: bool) -> str:

@@ -102,6 +102,7 @@ async def preview_surfaces(
                 bill_id=sample.bill_id,
                 idempotency_key="preview",
                 currency=sample.currency,
+                base_currency=base,
                 amount_due=sample.amount_due,
                 locale=locale,
                 today=today.isoformat(),

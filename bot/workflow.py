@@ -106,7 +106,13 @@ class Workflow(PaymentSteps):
     ) -> tuple[CompanyLink, bool]:
         """Link the channel to a company: the one named or whose id is given, or the only one
         there is. Returns the link and whether it is new. Raises `Denied` listing the
-        companies when the choice is ambiguous."""
+        companies when the choice is ambiguous.
+
+        Only approvers may link, and a company's bills are handled in one channel of a
+        workspace, so approvals given in one channel cannot be side-stepped in another."""
+        policy = EffectivePolicy.from_settings(self.settings)
+        if not policy.may_approve(user_id):
+            raise Denied(f"Only {policy.who_may_approve()} can link a channel to a company.")
         companies = [c async for c in self.reads.iter_companies()]
         choice = choice.strip()
         if choice:
@@ -135,11 +141,35 @@ class Workflow(PaymentSteps):
             )
         info = await self.reads.get_company_information(company.id, connection.id)
         async with self.db.write() as s:
+            elsewhere = await s.scalar(
+                select(CompanyLink.channel_id).where(
+                    CompanyLink.team_id == team_id,
+                    CompanyLink.company_id == company.id,
+                    CompanyLink.connection_id == connection.id,
+                    CompanyLink.channel_id != channel_id,
+                    CompanyLink.archived.is_(False),
+                )
+            )
+            if elsewhere is not None:
+                raise Denied(
+                    f"{company.name} is already linked to <#{elsewhere}>; its bills are approved "
+                    "and paid there."
+                )
             link = await s.scalar(
                 select(CompanyLink)
                 .where(CompanyLink.team_id == team_id, CompanyLink.channel_id == channel_id)
                 .with_for_update()
             )
+            if link is not None and (link.company_id, link.connection_id) != (
+                company.id,
+                connection.id,
+            ):
+                # Another company: the old link keeps its cases and history, out of the way.
+                audit(s, link, user_id, "channel_unlinked", None, company_name=link.company_name)
+                link.channel_id = f"{channel_id}~{link.id}"
+                link.archived = True
+                await s.flush()
+                link = None
             created = link is None
             if link is None:
                 link = CompanyLink(team_id=team_id, channel_id=channel_id)
@@ -158,7 +188,7 @@ class Workflow(PaymentSteps):
         async with self.db.read() as s:
             rows = await s.execute(
                 select(CompanyLink.channel_id, CompanyLink.company_name, CompanyLink.base_currency)
-                .where(CompanyLink.team_id == team_id)
+                .where(CompanyLink.team_id == team_id, CompanyLink.archived.is_(False))
                 .order_by(CompanyLink.linked_at)
             )
             return [tuple(row) for row in rows]  # type: ignore[misc]

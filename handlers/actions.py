@@ -112,6 +112,7 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
                 bill_id=bill_id,
                 idempotency_key=form.idempotency_key,
                 currency=form.case.currency,
+                base_currency=form.base_currency,
                 amount_due=form.case.amount_due,
                 locale=person.locale,
                 today=today.isoformat(),

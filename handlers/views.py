@@ -8,6 +8,7 @@ recorded, and the modal then shows the result while the card updates in place.
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -15,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import Callback, Input
 from blocks.metadata import PayMetadata, RejectMetadata
-from blocks.modals import message_modal, progress_view
+from blocks.modals import accounts_in, message_modal, progress_view
 from blocks.text import money
 from bot.cases import Denied, PaymentOutcome
 from bot.payables.errors import PayablesError
@@ -87,20 +88,17 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
         values = view["state"]["values"]
         metadata = PayMetadata.load(view["private_metadata"])
         team_id, user_id = _team(body), body["user"]["id"]
-        try:
-            link = await workflow.link_for(team_id, metadata.channel_id)
-            accounts = await workflow.accounts_for(link, metadata.currency)
-        except (Denied, PayablesError) as exc:
-            text = str(exc) if isinstance(exc, Denied) else exc.user_message()
-            await ack(response_action="update", view=message_modal("Pay bill", text, emoji=":x:"))
-            return
+        # Only what the submission carries is checked before the ack (Slack waits 3 seconds);
+        # the server checks everything again, against fresh data, before paying.
         form = read_payment_form(
             FormContext(
                 bill_currency=metadata.currency,
+                base_currency=metadata.base_currency,
                 amount_due=metadata.amount_due,
-                accounts={a.id: a for a in accounts},
+                accounts=accounts_in(view),
                 locale=metadata.locale,
                 idempotency_key=metadata.idempotency_key,
+                today=date.fromisoformat(metadata.today),
             ),
             account_id=_value(values, Input.PAY_ACCOUNT),
             amount=_value(values, Input.PAY_AMOUNT),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -10,12 +12,15 @@ from bot.payment_form import AccountChoice, FormContext, PaymentRequest, read_pa
 
 GBP = AccountChoice("gbp", "Business Current", "GBP")
 EUR = AccountChoice("eur", "Euro Account", "EUR")
+USD = AccountChoice("usd", "Dollar Account", "USD")
 CONTEXT = FormContext(
     bill_currency="GBP",
+    base_currency="GBP",
     amount_due=Decimal("1250.00"),
-    accounts={a.id: a for a in (GBP, EUR)},
+    accounts={a.id: a for a in (GBP, EUR, USD)},
     locale="en_GB",
     idempotency_key="billpay-key",
+    today=date(2026, 11, 22),
 )
 
 
@@ -58,20 +63,36 @@ def test_bad_amounts_are_named_on_the_amount_field(amount: str, message: str) ->
 
 
 def test_amounts_are_read_in_the_payers_locale() -> None:
-    french = FormContext(**{**CONTEXT.__dict__, "locale": "fr_FR"})
+    french = replace(CONTEXT, locale="fr_FR")
     request = _read(french, amount="1 000,50")
     assert isinstance(request, PaymentRequest) and request.amount == Decimal("1000.50")
 
 
 def test_the_exchange_rate_is_required_exactly_when_currencies_differ() -> None:
     missing = _read(account_id="eur")
-    assert isinstance(missing, dict) and "enter how many EUR one GBP costs" in missing["rate"]
+    assert isinstance(missing, dict) and "enter how many GBP one EUR is worth" in missing["rate"]
     with_rate = _read(account_id="eur", rate="1.1634")
     assert isinstance(with_rate, PaymentRequest) and with_rate.exchange_rate == Decimal("1.1634")
     needless = _read(rate="1.2")
     assert isinstance(needless, dict) and "Leave this empty" in needless["rate"]
     nonsense = _read(account_id="eur", rate="-1")
     assert isinstance(nonsense, dict) and "is not an exchange rate" in nonsense["rate"]
+
+
+def test_rates_are_in_the_base_currency_per_foreign_unit() -> None:
+    euro_bill = replace(CONTEXT, bill_currency="EUR")
+    missing = _read(euro_bill, account_id="gbp")
+    assert isinstance(missing, dict) and "how many GBP one EUR is worth" in missing["rate"]
+    too_precise = _read(euro_bill, account_id="gbp", rate="0.8612345678")
+    assert isinstance(too_precise, dict) and "9 decimal places" in too_precise["rate"]
+    neither_base = _read(euro_bill, account_id="usd", rate="1.08")
+    assert isinstance(neither_base, dict)
+    assert "from an account in EUR or GBP only" in neither_base["account"]
+
+
+def test_a_date_in_the_past_is_refused() -> None:
+    errors = _read(payment_date="2026-11-21")
+    assert isinstance(errors, dict) and "today, or a later date" in errors["date"]
 
 
 def test_an_unknown_account_and_a_missing_date_are_named() -> None:

@@ -155,6 +155,7 @@ class PayablesClient:
         policy = self.retry
         started = self._clock()
         attempt = 0
+        uncertain = False  # has an attempt perhaps been carried out without our knowing?
         while True:
             attempt += 1
             remaining = max(0.05, policy.deadline - (self._clock() - started))
@@ -171,6 +172,7 @@ class PayablesClient:
                         headers=headers,
                     )
             except (httpx.TransportError, TimeoutError) as exc:
+                uncertain = uncertain or not isinstance(exc, httpx.ConnectError)
                 error: PayablesError = PayablesUnavailable(
                     f"{method} {path}: no answer from the payables API "
                     f"({type(exc).__name__ if str(exc) == '' else exc})"
@@ -180,8 +182,11 @@ class PayablesClient:
                     log.debug("%s %s -> %s", method, path, response.status_code)
                     return response
                 error = _error_from(response, method, path)
+                uncertain = uncertain or response.status_code == 408 or response.status_code >= 500
                 if response.status_code not in RETRYABLE_STATUSES:
+                    error.maybe_applied = uncertain
                     raise error
+            error.maybe_applied = uncertain
             if attempt >= policy.max_attempts:
                 raise error
             delay = policy.backoff(attempt, self._rng)
@@ -189,12 +194,14 @@ class PayablesClient:
                 delay = error.retry_after
             elapsed = self._clock() - started
             if elapsed + delay >= policy.deadline:
-                raise PayablesDeadlineExceeded(
+                exceeded = PayablesDeadlineExceeded(
                     f"{method} {path}: gave up after {attempt} attempt(s) in {elapsed:.1f}s; "
                     f"the next try would pass the {policy.deadline:g}s deadline. "
                     f"Last error: {error}",
                     last_error=error,
-                ) from error
+                )
+                exceeded.maybe_applied = uncertain
+                raise exceeded from error
             log.warning(
                 "%s %s failed (%s); retry %d in %.2fs",
                 method,
@@ -579,15 +586,21 @@ def _decode(response: httpx.Response) -> Any:
     try:
         return jsoncodec.loads(response.content)
     except ValueError as exc:
-        raise PayablesError(
+        error = PayablesError(
             f"{response.request.method} {response.request.url.path}: "
             f"the payables API sent a body that is not JSON ({exc})",
             status_code=response.status_code,
-        ) from None
+        )
+        error.maybe_applied = response.is_success
+        raise error from None
 
 
 def _parse(model: type[M], response: httpx.Response) -> M:
-    return _parse_obj(model, _decode(response), response.request.url.path)
+    try:
+        return _parse_obj(model, _decode(response), response.request.url.path)
+    except PayablesError as error:
+        error.maybe_applied = error.maybe_applied or response.is_success
+        raise
 
 
 def _parse_obj(model: type[M], data: Any, path: str) -> M:

@@ -11,6 +11,9 @@ class PayablesError(Exception):
     `status_code` is None when no HTTP answer came back (connection error, deadline).
     `retry_after` is the wait the API asked for (`Retry-After`), in seconds, if it did.
     `validation_errors` holds the API's validation messages, which are meant for people.
+    `maybe_applied` is True when the request may have been carried out even so: an attempt got
+    no answer, a 408 or 5xx, or an answer that could not be read. Only a retry with the same
+    idempotency key can then tell.
     """
 
     def __init__(
@@ -27,6 +30,7 @@ class PayablesError(Exception):
         retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
+        self.maybe_applied = False
         self.retry_after = retry_after
         self.status_code = status_code
         self.error = error

@@ -66,13 +66,15 @@ class CompanyLink(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
-    channel_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(48))
     company_id: Mapped[str] = mapped_column(String(64))
     connection_id: Mapped[str] = mapped_column(String(64))
     company_name: Mapped[str] = mapped_column(String(255))
     base_currency: Mapped[str] = mapped_column(String(3))
     linked_by: Mapped[str] = mapped_column(String(32))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A channel re-linked to another company keeps its old link, archived, with its history.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Policy(Base):
@@ -113,6 +115,9 @@ class BillCase(Base):
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
     bill_status: Mapped[str] = mapped_column(String(16))
+    # The platform's last-modified time of the bill as last read: an older read never
+    # overwrites a newer one.
+    bill_modified: Mapped[datetime | None] = mapped_column(UTCDateTime)
     base_amount: Mapped[Decimal | None] = mapped_column(Money)
     rejected_by: Mapped[str | None] = mapped_column(String(32))
     reject_reason: Mapped[str | None] = mapped_column(Text)

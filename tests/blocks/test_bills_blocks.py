@@ -129,6 +129,7 @@ def test_the_pay_modal_is_valid_and_defaults_to_the_amount_due() -> None:
         bill_id="bill-0000",
         idempotency_key="billpay-x",
         currency="GBP",
+        base_currency="GBP",
         amount_due=Decimal("1250.00"),
         locale="fr_FR",
         today=TODAY.isoformat(),

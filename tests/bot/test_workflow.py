@@ -36,6 +36,7 @@ async def _gbp_bill(payables: PayablesClient, demo: DemoIds):
 def _request(account: AccountChoice, amount: Decimal, **changes) -> PaymentRequest:
     values = {
         "account": account,
+        "currency": "GBP",
         "amount": amount,
         "payment_date": TODAY,
         "reference": "Paid from Slack",
@@ -69,6 +70,33 @@ async def test_connect_links_the_demo_company_in_one_step(
     _, again = await flow.connect(TEAM, CHANNEL, BEN)
     assert not again
     assert [e.action for e in await _audit(bot_db)] == ["channel_linked", "channel_linked"]
+
+
+async def test_only_approvers_link_and_a_company_is_handled_in_one_channel(
+    make_workflow: Callable[..., Workflow],
+) -> None:
+    flow = make_workflow(approvers=[ANA])
+    with pytest.raises(Denied, match="Only <@U0ANA> can link"):
+        await flow.connect(TEAM, CHANNEL, EVE)
+    await flow.connect(TEAM, CHANNEL, ANA)
+    with pytest.raises(Denied, match="already linked to <#C0FIN>"):
+        await flow.connect(TEAM, "C0OTHER", ANA)
+
+
+async def test_relinking_to_another_company_starts_afresh_and_keeps_the_history(
+    make_workflow: Callable[..., Workflow], payables: PayablesClient, sandbox: Sandbox
+) -> None:
+    flow = make_workflow()
+    first, _ = await flow.connect(TEAM, CHANNEL, ANA)
+    bill = await _gbp_bill(payables, sandbox.demo)
+    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    other = await payables.create_company("Second Ltd")
+    await payables.create_connection(other.id, platform_key="mqjo")
+    second, created = await flow.connect(TEAM, CHANNEL, ANA, "Second Ltd")
+    assert created and second.id != first.id and second.company_name == "Second Ltd"
+    assert (await flow.link_for(TEAM, CHANNEL)).id == second.id
+    assert [v.approvals for v in await flow.case_views(first.id, [bill.id])] == [(ANA,)]
+    assert await flow.case_views(second.id, [bill.id]) == []
 
 
 async def test_connect_with_an_unknown_company_lists_the_choices(
@@ -233,7 +261,7 @@ async def test_a_foreign_currency_payment_sends_the_rate(
         CHANNEL,
         euro.id,
         SAM,
-        _request(account, euro.outstanding_amount, exchange_rate=Decimal("0.8612")),
+        _request(account, euro.outstanding_amount, exchange_rate=Decimal("0.8612"), currency="EUR"),
         TODAY,
     )
     assert done.status == "recorded", done.message
