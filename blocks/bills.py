@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from blocks.ids import Action, Block, MoreOption, card_actions_block, card_block, card_status_block
-from blocks.text import day, due_phrase, escape, mention, money
+from blocks.text import day, due_phrase, escape, mention, money, plain
 from bot.cases import CaseView
 from bot.listing import Summary
 from bot.store.models import CaseState
@@ -173,7 +173,7 @@ def status_line(case: CaseView, locale: str) -> str:
                 f"{escape(payment.account_name)}{rate} by {mention(payment.requested_by)}"
             )
         case CaseState.FAILED if payment:
-            return f":x: Payment failed: {escape(payment.error)}{partial}"
+            return f":x: Payment failed: {escape(plain(payment.error, 300))}{partial}"
         case CaseState.CLOSED:
             return f":lock: Closed: {escape(case.note)}"
         case _:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from blocks.text import escape
+from blocks.text import escape, plain
+
+# 30 lines of at most ~100 characters stay well inside a section's 3000.
+MAX_LINKS = 30
 
 
 def home_view(links: list[tuple[str, str, str]]) -> dict[str, Any]:
@@ -24,9 +27,11 @@ def home_view(links: list[tuple[str, str, str]]) -> dict[str, Any]:
     ]
     if links:
         lines = [
-            f"• <#{channel}>: {escape(company)} ({escape(currency)})"
-            for channel, company, currency in links[:40]
+            f"• <#{channel}>: {escape(plain(company, 60))} ({escape(currency)})"
+            for channel, company, currency in links[:MAX_LINKS]
         ]
+        if len(links) > MAX_LINKS:
+            lines.append(f"…and {len(links) - MAX_LINKS} more")
         blocks.append(
             {
                 "type": "section",

@@ -11,19 +11,12 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 
 from bot.money import format_money
+from bot.mrkdwn import escape
+
+__all__ = ["escape"]
 
 DEFAULT_LOCALE = "en_GB"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-
-
-def escape(text: str | None) -> str:
-    """Untrusted text (supplier names, references, reasons) made inert in mrkdwn: `&`, `<`, `>`
-    escaped so it can never become a mention, a link or a channel ping, and line breaks
-    flattened so it cannot fake lines of the card."""
-    if not text:
-        return ""
-    text = _CONTROL.sub(" ", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def plain(text: str | None, limit: int) -> str:

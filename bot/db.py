@@ -50,7 +50,11 @@ class Money(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(str(value)).normalize() if dialect.name != "sqlite" else Decimal(value)
+        if dialect.name == "sqlite":
+            return Decimal(value)
+        exact = Decimal(str(value)).normalize()
+        # normalize() writes 100 as 1E+2; keep whole numbers in plain digits.
+        return exact.quantize(Decimal(1)) if exact.as_tuple().exponent > 0 else exact
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -34,6 +34,7 @@ from bot.cases import (
 from bot.config import Settings
 from bot.db import Database
 from bot.money import format_money
+from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
 from bot.payables.errors import (
     PayablesBadRequest,
@@ -52,6 +53,7 @@ from bot.store.models import (
 )
 
 OPTIONS_TTL_SECONDS = 60.0
+MAX_ERROR_LENGTH = 500  # of the platform's message kept with a failed payment
 
 
 # ---------------------------------------------------------------- mapping options cache
@@ -112,8 +114,8 @@ class PaymentSteps:
         accounts = account_choices(await self._bank_accounts(link), bill.currency)
         if not accounts:
             raise Denied(
-                f"{link.company_name} has no active bank account to pay from. Add one in the "
-                "accounting platform, then try again."
+                f"{escape(link.company_name)} has no active bank account to pay from. Add one "
+                "in the accounting platform, then try again."
             )
         return PaymentForm(
             view, accounts, idempotency_key=new_payment_key(), base_currency=link.base_currency
@@ -268,7 +270,7 @@ class PaymentSteps:
             else:
                 unknown = outcome_unknown(error)
                 payment.status = PaymentStatus.FAILED
-                payment.error = error.user_message()
+                payment.error = error.user_message()[:MAX_ERROR_LENGTH]
                 payment.outcome_unknown = unknown
                 case.state = CaseState.FAILED
                 audit(
@@ -415,7 +417,7 @@ async def payment_refusal(
             )
         )
     if not bill.is_outstanding:
-        return f"This bill is {bill.status} now; nothing was paid."
+        return f"This bill is {escape(bill.status)} now; nothing was paid."
     if bill.currency != request.currency:
         return (
             f"The bill is now in {bill.currency}, not {request.currency} as when you opened the "
@@ -459,8 +461,10 @@ def failure_message(error: PayablesError, unknown: bool) -> str:
         )
     if isinstance(error, PayablesBadRequest | PayablesConflict):
         return (
-            f"The accounting platform refused the payment: {error.user_message()} Nothing was paid."
+            f"The accounting platform refused the payment: {escape(error.user_message())} "
+            "Nothing was paid."
         )
     return (
-        f"The payment wasn't recorded: {error.user_message()} Nothing was paid; you can try again."
+        f"The payment wasn't recorded: {escape(error.user_message())} Nothing was paid; "
+        "you can try again."
     )

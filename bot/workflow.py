@@ -37,6 +37,7 @@ from bot.cases import (
 from bot.config import Settings
 from bot.db import Database
 from bot.listing import BillFilter, order_bills
+from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
 from bot.payables.errors import (
     PayablesNotFound,
@@ -123,9 +124,9 @@ class Workflow(PaymentSteps):
                 c for c in companies if any(x.status == "Linked" for x in c.data_connections)
             ]
         if len(matches) != 1:
-            listed = "\n".join(f"• {c.name} (`{c.id}`)" for c in companies[:10]) or "none"
+            listed = "\n".join(f"• {escape(c.name)} (`{c.id}`)" for c in companies[:10]) or "none"
             what = (
-                f"No company matches “{choice}”"
+                f"No company matches “{escape(choice)}”"
                 if choice and not matches
                 else ("Several companies could be linked" if matches or not choice else "")
             )
@@ -136,8 +137,8 @@ class Workflow(PaymentSteps):
         connection = next((x for x in company.data_connections if x.status == "Linked"), None)
         if connection is None:
             raise Denied(
-                f"{company.name} has no linked accounting platform yet; finish linking it in "
-                "the payables service, then run `/billpay connect` again."
+                f"{escape(company.name)} has no linked accounting platform yet; finish "
+                "linking it in the payables service, then run `/billpay connect` again."
             )
         info = await self.reads.get_company_information(company.id, connection.id)
         async with self.db.write() as s:
@@ -152,8 +153,8 @@ class Workflow(PaymentSteps):
             )
             if elsewhere is not None:
                 raise Denied(
-                    f"{company.name} is already linked to <#{elsewhere}>; its bills are approved "
-                    "and paid there."
+                    f"{escape(company.name)} is already linked to <#{elsewhere}>; its bills "
+                    "are approved and paid there."
                 )
             link = await s.scalar(
                 select(CompanyLink)

@@ -23,8 +23,8 @@ from bot.listing import FilterError, parse_filter
 from bot.payables.errors import PayablesError
 from bot.services import Services
 from handlers.cards import post_listing, refresh_message, thread_line
-from handlers.outcomes import payment_line
-from handlers.people import People
+from handlers.outcomes import payment_line, said
+from handlers.people import DEFAULT_TIME_ZONE, People, Person
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,8 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
             return
         except PayablesError as exc:
             await tell(
-                respond, f"I couldn't re-read the bill: {exc.user_message()} Nothing was changed."
+                respond,
+                f"I couldn't re-read the bill: {said(exc)} Nothing was changed.",
             )
             return
         await refresh_message(services, client, channel_id, ts)
@@ -101,9 +102,15 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
         form_task = asyncio.ensure_future(
             workflow.prepare_payment(team_id, channel_id, bill_id, user_id)
         )
-        done, _ = await asyncio.wait({form_task}, timeout=OPEN_MODAL_BUDGET_SECONDS)
-        person = await person_task
+        await asyncio.wait({form_task, person_task}, timeout=OPEN_MODAL_BUDGET_SECONDS)
+        # The trigger expires in 3 seconds: a slow users.info must not hold the modal back.
+        person = (
+            person_task.result()
+            if person_task.done()
+            else Person(user_id, people.default_locale, DEFAULT_TIME_ZONE)
+        )
         today = person.today(services.clock())
+        done = form_task.done()
 
         def view_for(form: PaymentForm) -> dict[str, Any]:
             metadata = PayMetadata(
@@ -126,7 +133,7 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
                 await tell(respond, str(exc))
                 return
             except PayablesError as exc:
-                await tell(respond, f"I couldn't read the bill: {exc.user_message()} Try again.")
+                await tell(respond, f"I couldn't read the bill: {said(exc)} Try again.")
                 return
             await client.views_open(trigger_id=body["trigger_id"], view=view_for(form))
             return
@@ -141,7 +148,7 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
             await client.views_update(view_id=view_id, view=message_modal("Pay bill", str(exc)))
             return
         except PayablesError as exc:
-            text = f"I couldn't read the bill: {exc.user_message()} Close this and try again."
+            text = f"I couldn't read the bill: {said(exc)} Close this and try again."
             await client.views_update(view_id=view_id, view=message_modal("Pay bill", text))
             return
         await client.views_update(view_id=view_id, view=view_for(form))
@@ -177,7 +184,7 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
             await tell(respond, str(exc))
             return
         except PayablesError as exc:
-            await tell(respond, f"I couldn't re-read the bill: {exc.user_message()}")
+            await tell(respond, f"I couldn't re-read the bill: {said(exc)}")
             return
         if choice == MoreOption.REFRESH:
             await refresh_message(services, client, channel_id, ts)
@@ -215,4 +222,4 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
         except (Denied, FilterError) as exc:
             await tell(respond, str(exc))
         except PayablesError as exc:
-            await tell(respond, f"I couldn't read the bills: {exc.user_message()}")
+            await tell(respond, f"I couldn't read the bills: {said(exc)}")

@@ -15,6 +15,7 @@ from bot.store.models import CompanyLink
 from handlers.people import Person
 
 log = logging.getLogger(__name__)
+MAX_RENDERS = 5
 
 
 async def post_listing(
@@ -69,26 +70,36 @@ async def refresh_message(
     services: Services, client: AsyncWebClient, channel_id: str, ts: str | None
 ) -> bool:
     """Re-render a `/bills` message from the cases as they are now. False when the message is
-    not one of ours (nothing to update)."""
+    not one of ours (nothing to update).
+
+    Rendering takes the message's lock and bumps its version; the update is sent after the
+    lock is released (Slack may make us wait). If another render happened meanwhile, its
+    update and ours may have crossed, so render again until ours is the latest."""
     if not ts:
         return False
-    async with services.workflow.locked_message(channel_id, ts) as found:
-        if found is None:
-            return False
-        message, link, cases = found
-        person = Person(message.posted_by, message.locale, message.time_zone)
-        rendered = bills_message(
-            company_name=link.company_name,
-            filter_description=parse_filter(message.filter_text).describe(),
-            filter_text=message.filter_text,
-            summary=Summary.from_json(message.summary),
-            cases=cases,
-            page=message.page,
-            pages=page_count(Summary.from_json(message.summary).count),
-            locale=message.locale,
-            today=person.today(services.clock()),
-        )
+    for _ in range(MAX_RENDERS):
+        async with services.workflow.locked_message(channel_id, ts) as found:
+            if found is None:
+                return False
+            message, link, cases = found
+            person = Person(message.posted_by, message.locale, message.time_zone)
+            summary = Summary.from_json(message.summary)
+            rendered = bills_message(
+                company_name=link.company_name,
+                filter_description=parse_filter(message.filter_text).describe(),
+                filter_text=message.filter_text,
+                summary=summary,
+                cases=cases,
+                page=message.page,
+                pages=page_count(summary.count),
+                locale=message.locale,
+                today=person.today(services.clock()),
+            )
+        rendered_version = message.version
         await client.chat_update(channel=channel_id, ts=ts, **rendered)
+        latest = await services.workflow.message(channel_id, ts)
+        if latest is None or latest.version == rendered_version:
+            break
     return True
 
 

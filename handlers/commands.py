@@ -13,9 +13,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.suppliers import supplier_blocks
 from bot.cases import Denied
 from bot.listing import FilterError, parse_filter
+from bot.mrkdwn import escape
 from bot.payables.errors import PayablesError
 from bot.services import Services
 from handlers.cards import post_listing
+from handlers.outcomes import said
 from handlers.people import People
 
 log = logging.getLogger(__name__)
@@ -92,7 +94,7 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
         )
         await respond(
             text=f"<@{command['user_id']}> {'linked' if created else 're-linked'} this channel to "
-            f"*{link.company_name}* (base currency {link.base_currency}). "
+            f"*{escape(link.company_name)}* (base currency {link.base_currency}). "
             f"Approvers: {approvers}. Payers: {payers}.{threshold} Run `/bills` to see what's due.",
             response_type="in_channel",
         )
@@ -125,6 +127,6 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
 def _payables_trouble(exc: PayablesError) -> str:
     log.warning("payables API error: %s", exc)
     return (
-        f"I couldn't reach the accounting platform: {exc.user_message()} Nothing was changed; "
+        f"I couldn't reach the accounting platform: {said(exc)} Nothing was changed; "
         "try again in a minute."
     )

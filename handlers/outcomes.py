@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from blocks.text import day, escape, mention, money
 from bot.cases import PaymentOutcome
+from bot.payables.errors import PayablesError
+
+
+def said(error: PayablesError) -> str:
+    """What the payables API said, safe to show in mrkdwn."""
+    return escape(error.user_message())
 
 
 def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
@@ -65,5 +71,5 @@ def result_text(outcome: PaymentOutcome, locale: str) -> tuple[str, str]:
             f"{day(payment.payment_date, locale)}.",
         )
     if outcome.status == "duplicate":
-        return ":information_source:", escape(outcome.message)
-    return ":x:", outcome.message
+        return ":information_source:", outcome.message
+    return ":x:", outcome.message  # written by the workflow, platform text already escaped

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import Callback, Input
@@ -19,11 +20,12 @@ from blocks.metadata import PayMetadata, RejectMetadata
 from blocks.modals import accounts_in, message_modal, progress_view
 from blocks.text import money
 from bot.cases import Denied, PaymentOutcome
+from bot.mrkdwn import escape
 from bot.payables.errors import PayablesError
 from bot.payment_form import FormContext, read_payment_form
 from bot.services import Services
 from handlers.cards import refresh_message, thread_line
-from handlers.outcomes import payment_line, result_text
+from handlers.outcomes import payment_line, result_text, said
 from handlers.people import People
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
                 _team(body), metadata.channel_id, metadata.bill_id, user_id, reason
             )
         except (Denied, PayablesError) as exc:
-            text = str(exc) if isinstance(exc, Denied) else exc.user_message()
+            text = str(exc) if isinstance(exc, Denied) else said(exc)
             await client.chat_postEphemeral(channel=metadata.channel_id, user=user_id, text=text)
             return
         await refresh_message(services, client, metadata.channel_id, metadata.message_ts)
@@ -117,7 +119,7 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
         amount = money(form.amount, metadata.currency, metadata.locale)
         await ack(
             response_action="update",
-            view=progress_view(f"Recording {amount} from {form.account.name}…"),
+            view=progress_view(f"Recording {amount} from {escape(form.account.name)}…"),
         )
         person = await people.get(client, team_id, user_id)
         today = person.today(services.clock())
@@ -129,7 +131,7 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
             text = (
                 str(exc)
                 if isinstance(exc, Denied)
-                else (f"I couldn't re-read the bill: {exc.user_message()} Nothing was paid.")
+                else (f"I couldn't re-read the bill: {said(exc)} Nothing was paid.")
             )
             await client.views_update(
                 view_id=view["id"], view=message_modal("Pay bill", text, emoji=":x:")
@@ -146,10 +148,20 @@ async def _show_outcome(
     outcome: PaymentOutcome,
     locale: str,
 ) -> None:
-    emoji, text = result_text(outcome, locale)
-    await client.views_update(view_id=view_id, view=message_modal("Pay bill", text, emoji=emoji))
+    # The card and its thread first: they are the record everyone sees, and the payer may have
+    # closed the modal already.
     if outcome.status in ("recorded", "scheduled", "failed"):
-        await refresh_message(services, client, metadata.channel_id, metadata.message_ts)
+        try:
+            await refresh_message(services, client, metadata.channel_id, metadata.message_ts)
+        except SlackApiError as exc:
+            log.warning("could not update the card: %s", exc.response.get("error"))
         line = payment_line(outcome, locale)
         if line:
             await thread_line(client, metadata.channel_id, metadata.message_ts, line)
+    emoji, text = result_text(outcome, locale)
+    try:
+        await client.views_update(
+            view_id=view_id, view=message_modal("Pay bill", text, emoji=emoji)
+        )
+    except SlackApiError as exc:  # closed by the payer: the card says it all
+        log.info("could not show the payment's result: %s", exc.response.get("error"))

@@ -491,3 +491,75 @@ async def test_a_payment_abandoned_by_a_stopped_process_can_be_retried_once(
     retried = await flow.retry_payment(TEAM, CHANNEL, bill.id, SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
+
+
+class AnswerTransport(httpx.AsyncBaseTransport):
+    """Delivers the first payment request, then answers it with `first`; later payment
+    requests get `then` without reaching the sandbox (None: delivered normally)."""
+
+    def __init__(self, inner, first, then) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.first, self.then = inner, first, then
+        self.seen = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not (request.method == "POST" and request.url.path.endswith("/payment")):
+            return await self.inner.handle_async_request(request)
+        self.seen += 1
+        if self.seen == 1:
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+            return self.first(request)
+        if self.then is None:
+            return await self.inner.handle_async_request(request)
+        return self.then(request)
+
+
+def _timeout(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("the answer was lost", request=request)
+
+
+def _in_progress(request: httpx.Request) -> httpx.Response:
+    body = {"statusCode": 409, "error": "A request is in progress with the same idempotency key."}
+    return httpx.Response(409, json=body, request=request)
+
+
+def _html(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(201, text="<html>Created</html>", request=request)
+
+
+@pytest.mark.parametrize(
+    ("first", "then"), [(_timeout, _in_progress), (_html, None)], ids=["409-after-timeout", "html"]
+)
+async def test_an_answer_that_may_hide_a_recorded_payment_is_never_taken_for_a_refusal(
+    bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder, first, then
+) -> None:
+    transport = AnswerTransport(httpx.ASGITransport(app=sandbox.app), first, then)
+    flow = Workflow(bot_db, client_for(transport, sleeps), bot_settings())
+    await flow.connect(TEAM, CHANNEL, ANA)
+    bill = await _gbp_bill(flow.reads, sandbox.demo)
+    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    request = _request(await _gbp_account(flow), Decimal("10.00"))
+    failed = await flow.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+    assert failed.status == "failed" and failed.payment is not None
+    assert failed.payment.outcome_unknown and "cannot pay twice" in failed.message
+    with pytest.raises(Denied, match="Retry payment"):
+        await flow.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+    transport.then = None
+    retried = await flow.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    assert retried.status == "recorded"
+    assert await sandbox_payments(sandbox, bill.id) == 1
+
+
+async def test_retry_is_refused_after_a_known_refusal(
+    bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder
+) -> None:
+    refusing = RefusingTransport(httpx.ASGITransport(app=sandbox.app))
+    flow = Workflow(bot_db, client_for(refusing, sleeps), bot_settings())
+    await flow.connect(TEAM, CHANNEL, ANA)
+    bill = await _gbp_bill(flow.reads, sandbox.demo)
+    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    account = await _gbp_account(flow)
+    await flow.submit_payment(TEAM, CHANNEL, bill.id, SAM, _request(account, Decimal(5)), TODAY)
+    refused = await flow.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    assert refused.status == "refused"
+    assert await sandbox_payments(sandbox, bill.id) == 0
