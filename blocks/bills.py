@@ -225,6 +225,20 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
         "style": "primary",
         "value": bill,
     }
+    cancel = {
+        "type": "button",
+        "action_id": Action.CANCEL_PAYMENT,
+        "text": {"type": "plain_text", "text": "Cancel payment"},
+        "style": "danger",
+        "value": bill,
+        "confirm": {
+            "title": {"type": "plain_text", "text": "Cancel this payment?"},
+            "text": {"type": "mrkdwn", "text": "The bill goes back to approved, unpaid."},
+            "confirm": {"type": "plain_text", "text": "Cancel payment"},
+            "deny": {"type": "plain_text", "text": "Keep it"},
+            "style": "danger",
+        },
+    }
     more = {
         "type": "overflow",
         "action_id": Action.MORE,
@@ -248,6 +262,8 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
             return [retry, more]
         case CaseState.FAILED:
             return [{**pay, "style": "primary"}, more]
+        case CaseState.SCHEDULED:
+            return [cancel, more]
         case CaseState.PAYING:
             return [more]  # Refresh shows Retry payment if the sender stopped before an answer
         case _:

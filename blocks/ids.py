@@ -10,6 +10,7 @@ class Action(StrEnum):
     REJECT = "bill_reject"
     PAY = "bill_pay"
     RETRY_PAYMENT = "bill_retry_payment"
+    CANCEL_PAYMENT = "bill_cancel_payment"
     MORE = "bill_more"
     PAGE_PREVIOUS = "bills_page_previous"
     PAGE_NEXT = "bills_page_next"

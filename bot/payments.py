@@ -212,6 +212,34 @@ class PaymentSteps:
             payment_id = payment.id
         return await self._send_payment(link, bill_id, payment_id)
 
+    async def cancel_scheduled(
+        self, team_id: str, channel_id: str, bill_id: str, user_id: str
+    ) -> PaymentOutcome:
+        """Call off a scheduled payment before its date; the bill can then be paid again."""
+        link = await self.link_for(team_id, channel_id)
+        policy = await self.policy_for(link)
+        await self._check_payer(link, policy, bill_id, user_id)
+        async with self.db.write() as s:
+            case = await case_for_update(s, link.id, bill_id)
+            payment = await last_payment(s, case.id) if case else None
+            if case is None:
+                raise Denied("There is no scheduled payment on this bill.")
+            if (
+                payment is None
+                or case.state != CaseState.SCHEDULED
+                or payment.status != PaymentStatus.SCHEDULED
+            ):
+                view = (await views_of(s, [case]))[0]
+                return PaymentOutcome(view, "refused", not_pending_text(view))
+            payment.status = PaymentStatus.CANCELLED
+            case.state = CaseState.APPROVED
+            case.updated_at = datetime.now(UTC)
+            audit(s, link, user_id, "payment_cancelled", bill_id, payment_id=payment.id)
+            await s.flush()
+            view = (await views_of(s, [case]))[0]
+            cancelled = PaymentView.of(payment)
+        return PaymentOutcome(view, "cancelled", "The scheduled payment is cancelled.", cancelled)
+
     async def _send_payment(
         self, link: CompanyLink, bill_id: str, payment_id: int
     ) -> PaymentOutcome:

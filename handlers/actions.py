@@ -153,6 +153,26 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
             return
         await client.views_update(view_id=view_id, view=view_for(form))
 
+    @app.action(Action.CANCEL_PAYMENT)
+    async def cancel_payment(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        team_id, channel_id, user_id, ts, bill_id = _click(body)
+        try:
+            outcome = await workflow.cancel_scheduled(team_id, channel_id, bill_id, user_id)
+        except Denied as exc:
+            await tell(respond, str(exc))
+            return
+        await refresh_message(services, client, channel_id, ts)
+        if outcome.status != "cancelled":
+            await tell(respond, outcome.message)
+            return
+        person = await people.get(client, team_id, user_id)
+        line = payment_line(outcome, person.locale)
+        if line:
+            await thread_line(client, channel_id, ts, f"{line} (by <@{user_id}>)")
+
     @app.action(Action.RETRY_PAYMENT)
     async def retry_payment(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient

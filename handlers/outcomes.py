@@ -16,7 +16,7 @@ def said(error: PayablesError) -> str:
 def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
     """The thread line for a payment that was recorded, scheduled or failed; None otherwise."""
     payment = outcome.payment
-    if payment is None or outcome.status not in ("recorded", "scheduled", "failed"):
+    if payment is None or outcome.status not in ("recorded", "scheduled", "failed", "cancelled"):
         return None
     amount = money(payment.amount, payment.currency, locale)
     case = outcome.case
@@ -44,6 +44,8 @@ def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
             f":calendar: {who} scheduled {amount} to {bill} from {escape(payment.account_name)}"
             f"{rate} for {day(payment.payment_date, locale)}."
         )
+    if outcome.status == "cancelled":
+        return f":no_entry_sign: The scheduled payment of {amount} to {bill} was cancelled."
     return f":x: {who}'s payment of {amount} to {bill} failed: {escape(payment.error)}"
 
 

@@ -56,6 +56,7 @@ class PaymentStatus(enum.StrEnum):
     SCHEDULED = "scheduled"
     RECORDED = "recorded"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class CompanyLink(Base):

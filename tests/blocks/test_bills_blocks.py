@@ -105,8 +105,9 @@ def test_each_state_offers_only_what_can_be_done() -> None:
         Action.REJECT,
         Action.MORE,
     ]
-    for closed in (CaseState.REJECTED, CaseState.PAID, CaseState.SCHEDULED, CaseState.CLOSED):
+    for closed in (CaseState.REJECTED, CaseState.PAID, CaseState.CLOSED):
         assert _actions(_case(state=closed)) == []
+    assert _actions(_case(state=CaseState.SCHEDULED)) == [Action.CANCEL_PAYMENT, Action.MORE]
     assert _actions(_case(state=CaseState.PAYING)) == [Action.MORE]
 
 

@@ -66,7 +66,7 @@ async def test_a_later_date_schedules_the_payment_and_says_so(linked_bot: Bot) -
     later = (TODAY + timedelta(days=9)).isoformat()
     await bot.submit(view, {"pay_date": later}, user=SAM)
     message = await bot.wait_for_card(message["ts"], bill_id, "scheduled for 1 Dec 2026")
-    assert card_actions(message, bill_id) == []
+    assert card_actions(message, bill_id) == [Action.CANCEL_PAYMENT, Action.MORE]
     assert await bot.case_state(bill_id) == CaseState.SCHEDULED
     assert await sandbox_payments(bot.sandbox, bill_id) == 0
     await bot.slack.wait_for(
@@ -75,6 +75,18 @@ async def test_a_later_date_schedules_the_payment_and_says_so(linked_bot: Bot) -
     (line,) = bot.slack.thread(CHANNEL, message["ts"])
     assert "scheduled" in line["text"] and "1 Dec 2026" in line["text"]
     assert "Business Current" in card_text(message, bill_id)
+
+    await bot.click(message, Action.CANCEL_PAYMENT, bill_id, user=SAM)
+    await bot.slack.wait_for(  # approved once before scheduling, and again now
+        "chat.update", count=2, where=lambda c: "Approved by" in card_text(c.args, bill_id)
+    )
+    message = bot.message(message["ts"])
+    assert card_actions(message, bill_id)[0] == Action.PAY
+    assert await bot.case_state(bill_id) == CaseState.APPROVED
+    await bot.slack.wait_for(
+        "chat.postMessage", count=2, where=lambda c: c.args.get("thread_ts") == message["ts"]
+    )
+    assert "was cancelled" in bot.slack.thread(CHANNEL, message["ts"])[-1]["text"]
 
 
 async def test_uninstalling_the_app_is_recorded_in_the_audit_trail(linked_bot: Bot) -> None:
