@@ -201,16 +201,11 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
         "text": {"type": "plain_text", "text": "Reject"},
         "style": "danger",
         "value": bill,
-        "confirm": {
-            "title": {"type": "plain_text", "text": "Reject this bill?"},
-            "text": {
-                "type": "mrkdwn",
-                "text": "You'll be asked for a reason. A rejected bill can't be paid from Slack.",
-            },
-            "confirm": {"type": "plain_text", "text": "Reject…"},
-            "deny": {"type": "plain_text", "text": "Keep it"},
-            "style": "danger",
-        },
+        "confirm": _confirm(
+            "Reject this bill?",
+            "You'll be asked for a reason. A rejected bill can't be paid from Slack.",
+            "Reject…",
+        ),
     }
     pay = {
         "type": "button",
@@ -231,13 +226,9 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
         "text": {"type": "plain_text", "text": "Cancel payment"},
         "style": "danger",
         "value": bill,
-        "confirm": {
-            "title": {"type": "plain_text", "text": "Cancel this payment?"},
-            "text": {"type": "mrkdwn", "text": "The bill goes back to approved, unpaid."},
-            "confirm": {"type": "plain_text", "text": "Cancel payment"},
-            "deny": {"type": "plain_text", "text": "Keep it"},
-            "style": "danger",
-        },
+        "confirm": _confirm(
+            "Cancel this payment?", "The bill goes back to approved, unpaid.", "Cancel payment"
+        ),
     }
     more = {
         "type": "overflow",
@@ -273,6 +264,17 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
 def page_value(page: int, filter_text: str) -> str:
     """A paging button's value: the page and the listing's filter, so paging needs no lookup."""
     return f"{page}:{filter_text}"
+
+
+def _confirm(title: str, text: str, confirm: str) -> dict[str, Any]:
+    """A confirmation dialog for a button whose effect is hard to undo."""
+    return {
+        "title": {"type": "plain_text", "text": title},
+        "text": {"type": "mrkdwn", "text": text},
+        "confirm": {"type": "plain_text", "text": confirm},
+        "deny": {"type": "plain_text", "text": "Keep it"},
+        "style": "danger",
+    }
 
 
 def navigation(page: int, pages: int, filter_text: str = "") -> dict[str, Any]:

@@ -284,28 +284,8 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
     ]
 
 
-def case_not_pending_text(case: BillCase, approvals: list[str]) -> str:
-    return not_pending_text(
-        CaseView(
-            bill_id=case.bill_id,
-            state=CaseState(case.state),
-            supplier_name=case.supplier_name,
-            reference=case.reference,
-            currency=case.currency,
-            total_amount=case.total_amount,
-            amount_due=case.amount_due,
-            issue_date=case.issue_date,
-            due_date=case.due_date,
-            bill_status=case.bill_status,
-            approvals=tuple(approvals),
-            approvals_required=case.approvals_required,
-            rejected_by=case.rejected_by,
-            note=case.note,
-        )
-    )
-
-
-def not_pending_text(view: CaseView) -> str:
+def not_pending_text(view: CaseView | BillCase) -> str:
+    """Why this bill cannot be approved, rejected or paid now, from its state."""
     match view.state:
         case CaseState.APPROVED:
             return "This bill is already approved."

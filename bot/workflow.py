@@ -29,7 +29,6 @@ from bot.cases import (
     approvals_of,
     audit,
     case_for_update,
-    case_not_pending_text,
     not_pending_text,
     sync_case,
     views_of,
@@ -342,7 +341,7 @@ class Workflow(PaymentSteps):
             notice = None
             approvals = await approvals_of(s, case.id)
             if case.state != CaseState.PENDING:
-                notice = case_not_pending_text(case, approvals)
+                notice = not_pending_text(case)
             elif user_id in approvals:
                 notice = (
                     f"You have already approved this bill; it needs "
@@ -400,7 +399,7 @@ class Workflow(PaymentSteps):
             case = await sync_case(s, link, bill, policy)
             notice = None
             if case.state not in (CaseState.PENDING, CaseState.APPROVED):
-                notice = case_not_pending_text(case, await approvals_of(s, case.id))
+                notice = not_pending_text(case)
             else:
                 s.add(Decision(case_id=case.id, kind="reject", user_id=user_id, reason=reason))
                 case.state = CaseState.REJECTED

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -18,7 +19,7 @@ from blocks.bills import details_blocks
 from blocks.ids import Action, MoreOption
 from blocks.metadata import PayMetadata, RejectMetadata
 from blocks.modals import loading_modal, message_modal, pay_modal, reject_modal
-from bot.cases import Denied, PaymentForm
+from bot.cases import Denied, PaymentForm, PaymentOutcome
 from bot.listing import FilterError, parse_filter
 from bot.payables.errors import PayablesError
 from bot.services import Services
@@ -153,43 +154,40 @@ def register(app: AsyncApp, services: Services, people: People) -> None:
             return
         await client.views_update(view_id=view_id, view=view_for(form))
 
+    async def payment_step(
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        step: Callable[[str, str, str, str], Awaitable[PaymentOutcome]],
+    ) -> None:
+        """Cancel or retry a payment from its card: update the card, note it in the thread,
+        and tell the person who clicked how it went."""
+        team_id, channel_id, user_id, ts, bill_id = _click(body)
+        try:
+            outcome = await step(team_id, channel_id, bill_id, user_id)
+        except Denied as exc:
+            await tell(respond, str(exc))
+            return
+        await refresh_message(services, client, channel_id, ts)
+        person = await people.get(client, team_id, user_id)
+        line = payment_line(outcome, person.locale)
+        if line:
+            await thread_line(client, channel_id, ts, f"{line} (<@{user_id}>)")
+        await tell(respond, outcome.message)
+
     @app.action(Action.CANCEL_PAYMENT)
     async def cancel_payment(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
-        team_id, channel_id, user_id, ts, bill_id = _click(body)
-        try:
-            outcome = await workflow.cancel_scheduled(team_id, channel_id, bill_id, user_id)
-        except Denied as exc:
-            await tell(respond, str(exc))
-            return
-        await refresh_message(services, client, channel_id, ts)
-        if outcome.status != "cancelled":
-            await tell(respond, outcome.message)
-            return
-        person = await people.get(client, team_id, user_id)
-        line = payment_line(outcome, person.locale)
-        if line:
-            await thread_line(client, channel_id, ts, f"{line} (by <@{user_id}>)")
+        await payment_step(body, respond, client, workflow.cancel_scheduled)
 
     @app.action(Action.RETRY_PAYMENT)
     async def retry_payment(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
-        team_id, channel_id, user_id, ts, bill_id = _click(body)
-        try:
-            outcome = await workflow.retry_payment(team_id, channel_id, bill_id, user_id)
-        except Denied as exc:
-            await tell(respond, str(exc))
-            return
-        person = await people.get(client, team_id, user_id)
-        await refresh_message(services, client, channel_id, ts)
-        line = payment_line(outcome, person.locale)
-        if line:
-            await thread_line(client, channel_id, ts, line)
-        await tell(respond, outcome.message)
+        await payment_step(body, respond, client, workflow.retry_payment)
 
     @app.action(Action.MORE)
     async def more(
