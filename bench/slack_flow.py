@@ -100,6 +100,10 @@ async def main() -> None:
                     where=lambda c, ts=message["ts"]: c.args.get("thread_ts") == ts,
                     count=sum(1 for r in rows.get("Pay (submit to card paid)", [])) + 1,
                 )
+                paid = len(rows.get("Pay (submit to card paid)", [])) + 1
+                await slack.wait_for(
+                    "views.update", count=paid, where=lambda c: "Paid " in str(c.args)
+                )
                 rows.setdefault("Pay (submit to card paid)", []).append(step.done())
         await db.dispose()
         await sandbox.stop()
