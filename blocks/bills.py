@@ -86,20 +86,7 @@ def summary_line(summary: Summary, filter_description: str, locale: str) -> str:
 
 def card_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, Any]]:
     """The card of one bill: what it is, where it stands, and what can be done now."""
-    reference = f" · {escape(case.reference)}" if case.reference else ""
-    due = money(case.amount_due, case.currency, locale)
-    total = money(case.total_amount, case.currency, locale)
-    if case.amount_due == 0:
-        amount = f"*{total}* paid in full"
-    elif case.amount_due == case.total_amount:
-        amount = f"*{due}* due"
-    else:
-        amount = f"*{due}* due of {total}"
-    when = f"Due {day(case.due_date, locale)}"
-    if case.state in (CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED):
-        phrase = due_phrase(case.due_date, today)
-        when += f" ({':warning: ' if case.due_date < today else ''}{phrase})"
-    text = f"*{escape(case.supplier_name)}*{reference}\n{amount} · {when}"
+    text = bill_text(case, locale=locale, today=today)
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -118,6 +105,24 @@ def card_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, A
             {"type": "actions", "block_id": card_actions_block(case.bill_id), "elements": buttons}
         )
     return blocks
+
+
+def bill_text(case: CaseView, *, locale: str, today: date) -> str:
+    """Supplier and reference, then what is due and when: the first lines of a card."""
+    reference = f" · {escape(case.reference)}" if case.reference else ""
+    due = money(case.amount_due, case.currency, locale)
+    total = money(case.total_amount, case.currency, locale)
+    if case.amount_due == 0:
+        amount = f"*{total}* paid in full"
+    elif case.amount_due == case.total_amount:
+        amount = f"*{due}* due"
+    else:
+        amount = f"*{due}* due of {total}"
+    when = f"Due {day(case.due_date, locale)}"
+    if case.state in (CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED):
+        phrase = due_phrase(case.due_date, today)
+        when += f" ({':warning: ' if case.due_date < today else ''}{phrase})"
+    return f"*{escape(case.supplier_name)}*{reference}\n{amount} · {when}"
 
 
 def status_line(case: CaseView, locale: str) -> str:

@@ -10,9 +10,10 @@ from typing import Any
 from babel.numbers import format_decimal
 
 from blocks import fields
+from blocks.bills import bill_text
 from blocks.ids import Callback, Input
 from blocks.metadata import PayMetadata, RejectMetadata
-from blocks.text import day, due_phrase, escape, money, plain
+from blocks.text import money, plain
 from bot.cases import CaseView
 from bot.money import minor_units, quantize
 from bot.payment_form import AccountChoice
@@ -45,16 +46,9 @@ def _modal(
 
 
 def bill_summary(case: CaseView, *, locale: str, today: date) -> dict[str, Any]:
-    reference = f" · {escape(case.reference)}" if case.reference else ""
-    due = money(case.amount_due, case.currency, locale)
-    total = money(case.total_amount, case.currency, locale)
     return {
         "type": "section",
-        "text": {
-            "type": "mrkdwn",
-            "text": f"*{escape(case.supplier_name)}*{reference}\n*{due}* due of {total} · "
-            f"Due {day(case.due_date, locale)} ({due_phrase(case.due_date, today)})",
-        },
+        "text": {"type": "mrkdwn", "text": bill_text(case, locale=locale, today=today)},
     }
 
 

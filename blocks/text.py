@@ -11,17 +11,16 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 
 from bot.money import format_money
-from bot.mrkdwn import escape
+from bot.mrkdwn import escape, flatten
 
 __all__ = ["escape"]
 
 DEFAULT_LOCALE = "en_GB"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
 def plain(text: str | None, limit: int) -> str:
     """Text for a plain_text field, cut to `limit` characters with an ellipsis."""
-    text = _CONTROL.sub(" ", text or "").strip()
+    text = flatten(text).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

@@ -133,13 +133,6 @@ class SupplierMatch:
     outstanding: list[Bill]
 
 
-@dataclass(frozen=True)
-class Listing:
-    link: CompanyLink
-    bills: list[Bill]
-    cases: dict[str, CaseView]
-
-
 async def case_for_update(s: AsyncSession, link_id: int, bill_id: str) -> BillCase | None:
     return await s.scalar(
         select(BillCase)
@@ -261,27 +254,28 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
             select(Payment).where(Payment.case_id.in_(ids)).order_by(Payment.id)
         ):
             payments[payment.case_id] = payment
-    return [
-        CaseView(
-            bill_id=case.bill_id,
-            state=CaseState(case.state),
-            supplier_name=case.supplier_name,
-            reference=case.reference,
-            currency=case.currency,
-            total_amount=case.total_amount,
-            amount_due=case.amount_due,
-            issue_date=case.issue_date,
-            due_date=case.due_date,
-            bill_status=case.bill_status,
-            approvals=tuple(approvals[case.id]),
-            approvals_required=case.approvals_required,
-            rejected_by=case.rejected_by,
-            reject_reason=case.reject_reason,
-            note=case.note,
-            last_payment=PaymentView.of(payments[case.id]) if case.id in payments else None,
-        )
-        for case in cases
-    ]
+    return [case_view(case, approvals[case.id], payments.get(case.id)) for case in cases]
+
+
+def case_view(case: BillCase, approvals: Sequence[str], payment: Payment | None) -> CaseView:
+    return CaseView(
+        bill_id=case.bill_id,
+        state=CaseState(case.state),
+        supplier_name=case.supplier_name,
+        reference=case.reference,
+        currency=case.currency,
+        total_amount=case.total_amount,
+        amount_due=case.amount_due,
+        issue_date=case.issue_date,
+        due_date=case.due_date,
+        bill_status=case.bill_status,
+        approvals=tuple(approvals),
+        approvals_required=case.approvals_required,
+        rejected_by=case.rejected_by,
+        reject_reason=case.reject_reason,
+        note=case.note,
+        last_payment=PaymentView.of(payment) if payment is not None else None,
+    )
 
 
 def not_pending_text(view: CaseView | BillCase) -> str:
@@ -331,17 +325,5 @@ def preview_case(bill: Bill, base_currency: str, policy: EffectivePolicy) -> Cas
     """The case a bill would open as, without touching the database (for previews)."""
     case = BillCase(bill_id=bill.id, state=CaseState.PENDING)
     copy_bill(case, bill, base_currency)
-    return CaseView(
-        bill_id=bill.id,
-        state=CaseState.PENDING,
-        supplier_name=case.supplier_name,
-        reference=case.reference,
-        currency=case.currency,
-        total_amount=case.total_amount,
-        amount_due=case.amount_due,
-        issue_date=case.issue_date,
-        due_date=case.due_date,
-        bill_status=case.bill_status,
-        approvals=(),
-        approvals_required=policy.approvals_needed(case.base_amount),
-    )
+    case.approvals_required = policy.approvals_needed(case.base_amount)
+    return case_view(case, (), None)

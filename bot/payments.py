@@ -111,7 +111,7 @@ class PaymentSteps:
             case = await sync_case(s, link, bill, policy)
             view = (await views_of(s, [case]))[0]
         check_payable(view)
-        accounts = account_choices(await self._bank_accounts(link), bill.currency)
+        accounts = await self.accounts_for(link, bill.currency)
         if not accounts:
             raise Denied(
                 f"{escape(link.company_name)} has no active bank account to pay from. Add one "
@@ -143,7 +143,7 @@ class PaymentSteps:
         usable = {a.id: a for a in await self.accounts_for(link, bill.currency)}
         account = usable.get(request.account.id)
         if account is None or account.currency != request.account.currency:
-            view = await self._fresh_view(link, bill_id, policy)
+            view = await self._view_of_bill(link, bill, policy)
             return PaymentOutcome(
                 view,
                 "refused",

@@ -1,12 +1,12 @@
 """The bot's services, built once at start-up and handed to every listener.
 
-`open_services(settings)` migrates the bot's database, starts the payables backend (the embedded
-sandbox or Codat) and builds the workflow on top of them.
+`open_services(settings)` starts the payables backend (the embedded sandbox or Codat), opens the
+bot's database (migrated beforehand, `billpay db upgrade` or `billpay run`) and builds the
+workflow on top of them.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,7 +15,6 @@ from bot.config import Settings
 from bot.db import Database
 from bot.payables.backend import PayablesBackend, open_backend
 from bot.payables.client import PayablesClient
-from bot.store.migrate import upgrade
 from bot.workflow import Workflow
 
 
@@ -57,7 +56,7 @@ def build_services(
 
 
 async def open_services(settings: Settings) -> Services:
-    await asyncio.to_thread(upgrade, settings.database_url)
+    """Start the payables backend and the bot's database (already migrated by the caller)."""
     backend = await open_backend(settings)
     db = Database(settings.database_url)
     return build_services(settings, db=db, payables=backend.client, backend=backend)

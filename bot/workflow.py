@@ -22,7 +22,6 @@ from bot.cases import (
     OPEN_STATES,
     CaseView,
     Denied,
-    Listing,
     NotLinked,
     Outcome,
     SupplierMatch,
@@ -199,7 +198,10 @@ class Workflow(PaymentSteps):
 
     # ------------------------------------------------------------ listing
 
-    async def list_bills(self, link: CompanyLink, bill_filter: BillFilter, today: date) -> Listing:
+    async def list_bills(
+        self, link: CompanyLink, bill_filter: BillFilter, today: date
+    ) -> list[Bill]:
+        """The link's outstanding bills that match the filter, overdue first."""
         bills = [
             bill
             async for bill in self.reads.iter_bills(
@@ -207,7 +209,7 @@ class Workflow(PaymentSteps):
             )
             if bill.is_outstanding and bill_filter.matches(bill, today)
         ]
-        return Listing(link=link, bills=order_bills(bills, today), cases={})
+        return order_bills(bills, today)
 
     async def sync_cases(self, link: CompanyLink, bills: Sequence[Bill]) -> dict[str, CaseView]:
         """Bring the cases of `bills` up to date with what the API just said."""
@@ -433,13 +435,17 @@ class Workflow(PaymentSteps):
         views = await self.case_views(link.id, [bill_id])
         return views[0] if views else None
 
-    async def _fresh_view(
-        self, link: CompanyLink, bill_id: str, policy: EffectivePolicy
+    async def _view_of_bill(
+        self, link: CompanyLink, bill: Bill, policy: EffectivePolicy
     ) -> CaseView:
-        bill = await self._read_bill(link, bill_id)
         async with self.db.write() as s:
             case = await sync_case(s, link, bill, policy)
             return (await views_of(s, [case]))[0]
+
+    async def _fresh_view(
+        self, link: CompanyLink, bill_id: str, policy: EffectivePolicy
+    ) -> CaseView:
+        return await self._view_of_bill(link, await self._read_bill(link, bill_id), policy)
 
     async def _denied(
         self, link: CompanyLink, user_id: str, action: str, bill_id: str | None, **details: Any

@@ -31,9 +31,9 @@ async def post_listing(
 ) -> str:
     """Post (or, with `ts`, replace) one page of the channel's bills; returns the message ts."""
     today = person.today(services.clock())
-    listing = await services.workflow.list_bills(link, bill_filter, today)
-    summary = summarise(listing.bills, today)
-    bills, page = page_of(listing.bills, page)
+    listed = await services.workflow.list_bills(link, bill_filter, today)
+    summary = summarise(listed, today)
+    bills, page = page_of(listed, page)
     cases = await services.workflow.sync_cases(link, bills)
     message = bills_message(
         company_name=link.company_name,
@@ -42,7 +42,7 @@ async def post_listing(
         summary=summary,
         cases=[cases[bill.id] for bill in bills],
         page=page,
-        pages=page_count(len(listing.bills)),
+        pages=page_count(len(listed)),
         locale=person.locale,
         today=today,
     )
