@@ -10,9 +10,11 @@ from datetime import date
 from typing import Any
 
 from blocks.ids import Action, Block, MoreOption, card_actions_block, card_block, card_status_block
+from blocks.metadata import BillAction, MoreAction, PageAction
 from blocks.text import day, due_phrase, escape, mention, money, plain
 from bot.cases import CaseView
 from bot.listing import Summary
+from bot.payment_words import failure_text
 from bot.store.models import CaseState
 
 MAX_MESSAGE_BLOCKS = 50
@@ -177,8 +179,12 @@ def status_line(case: CaseView, locale: str) -> str:
                 f":moneybag: Paid {money(payment.amount, payment.currency, locale)} from "
                 f"{escape(payment.account_name)}{rate} by {mention(payment.requested_by)}"
             )
+        case CaseState.FAILED if payment and payment.outcome_unknown:
+            cause = failure_text(plain(payment.error, 300), unknown=True)
+            return f":warning: Payment not confirmed: {cause}{partial}"
         case CaseState.FAILED if payment:
-            return f":x: Payment failed: {escape(plain(payment.error, 300))}{partial}"
+            cause = failure_text(plain(payment.error, 300), unknown=False)
+            return f":x: Payment failed: {cause}{partial}"
         case CaseState.CLOSED:
             return f":lock: Closed: {escape(case.note)}"
         case _:
@@ -192,7 +198,7 @@ def status_name(status: str) -> str:
 
 
 def card_buttons(case: CaseView) -> list[dict[str, Any]]:
-    bill = case.bill_id
+    bill = BillAction(bill_id=case.bill_id).dump()
     approve = {
         "type": "button",
         "action_id": Action.APPROVE,
@@ -241,11 +247,11 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
         "options": [
             {
                 "text": {"type": "plain_text", "text": "Details"},
-                "value": f"{MoreOption.DETAILS}:{bill}",
+                "value": MoreAction(choice=MoreOption.DETAILS, bill_id=case.bill_id).dump(),
             },
             {
                 "text": {"type": "plain_text", "text": "Refresh"},
-                "value": f"{MoreOption.REFRESH}:{bill}",
+                "value": MoreAction(choice=MoreOption.REFRESH, bill_id=case.bill_id).dump(),
             },
         ],
     }
@@ -268,7 +274,7 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
 
 def page_value(page: int, filter_text: str) -> str:
     """A paging button's value: the page and the listing's filter, so paging needs no lookup."""
-    return f"{page}:{filter_text}"
+    return PageAction(page=page, filter_text=filter_text).dump()
 
 
 def _confirm(title: str, text: str, confirm: str) -> dict[str, Any]:

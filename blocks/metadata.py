@@ -1,48 +1,113 @@
-"""Typed `private_metadata` carried by the modals, so a submission knows which card it is for.
+"""Typed button values and `private_metadata`: what the bot writes into a message or modal and
+reads back when a person clicks or submits.
 
-Only identifiers and the figures the form was checked against travel here; authorisation is
-always decided again on the server from the policy.
+Everything that comes back from Slack is untrusted (a tampered, stale or malformed value must
+change nothing), so each value is a small pydantic model with bounds: lengths, characters and
+ids that look like ids. Builders in `blocks/` write them with `dump()`; the handlers' middleware
+parses them once with `load()`, and a value that doesn't parse is "out of date". Only
+identifiers and the figures a form was checked against travel here; authorisation is always
+decided again on the server from the policy.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from blocks.ids import MoreOption
 
 MAX_PRIVATE_METADATA = 3000
+MAX_BUTTON_VALUE = 2000
+MAX_OPTION_VALUE = 150
+
+# A record id of the accounting platform: GUIDs, numbers, or platform ids; printable ASCII.
+RecordId = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,100}$")]
+SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,24}$")]
+MessageTs = Annotated[str, StringConstraints(pattern=r"^[0-9]{9,12}\.[0-9]{1,8}$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})*$")]
+Guid = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    ),
+]
+# Text a person typed, e.g. a `/bills` filter carried by paging buttons: no control characters.
+FilterText = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{0,100}$")]
 
 
-class ModalMetadata(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class Payload(BaseModel):
+    """A value carried through Slack: compact JSON with short keys, parsed strictly."""
 
-    channel_id: str
-    message_ts: str | None = None
-    bill_id: str
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    LIMIT: ClassVar[int] = MAX_BUTTON_VALUE
 
     def dump(self) -> str:
-        text = self.model_dump_json(exclude_none=True)
-        if len(text) > MAX_PRIVATE_METADATA:
-            raise ValueError("modal metadata is longer than Slack allows")
+        text = self.model_dump_json(by_alias=True, exclude_none=True)
+        if len(text) > self.LIMIT:
+            raise ValueError(f"{type(self).__name__} is longer than Slack allows ({len(text)})")
         return text
 
     @classmethod
-    def load(cls, text: str) -> ModalMetadata:
-        return cls.model_validate_json(text)
+    def load(cls, text: str | None) -> Self | None:
+        """The value, or None when it is missing, too long, malformed or out of bounds."""
+        if not text or len(text) > cls.LIMIT:
+            return None
+        try:
+            return cls.model_validate_json(text)
+        except (ValidationError, ValueError):
+            return None
+
+
+class BillAction(Payload):
+    """A card's buttons: Approve, Reject, Pay…, Retry payment, Cancel payment."""
+
+    bill_id: RecordId = Field(alias="b")
+
+
+class MoreAction(Payload):
+    """An option of a card's overflow menu."""
+
+    LIMIT: ClassVar[int] = MAX_OPTION_VALUE
+    choice: MoreOption = Field(alias="c")
+    bill_id: RecordId = Field(alias="b")
+
+
+class PageAction(Payload):
+    """Paging a `/bills` message; the filter travels along, so paging needs no stored state."""
+
+    page: int = Field(alias="p", ge=0, le=1000)
+    filter_text: FilterText = Field(alias="f", default="")
+
+
+class ModalMetadata(Payload):
+    """Which card a modal is for."""
+
+    LIMIT: ClassVar[int] = MAX_PRIVATE_METADATA
+    channel_id: SlackId = Field(alias="ch")
+    message_ts: MessageTs | None = Field(alias="ts", default=None)
+    bill_id: RecordId = Field(alias="b")
 
 
 class RejectMetadata(ModalMetadata):
     pass
 
 
-class PayMetadata(ModalMetadata):
-    idempotency_key: str
-    currency: str
-    base_currency: str
-    amount_due: Decimal
-    locale: str
-    today: str
+class OfferedAccount(BaseModel):
+    """A bank account the Pay modal offered, so a submission is checked against the offer."""
 
-    @classmethod
-    def load(cls, text: str) -> PayMetadata:
-        return cls.model_validate_json(text)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    id: RecordId = Field(alias="i")
+    currency: Currency = Field(alias="c")
+    name: Annotated[str, StringConstraints(max_length=75)] = Field(alias="n")
+
+
+class PayMetadata(ModalMetadata):
+    idempotency_key: Guid = Field(alias="k")
+    currency: Currency = Field(alias="cur")
+    base_currency: Currency = Field(alias="base")
+    amount_due: Decimal = Field(alias="due", ge=0, le=Decimal("1e15"), max_digits=30)
+    locale: Locale = Field(alias="loc")
+    accounts: tuple[OfferedAccount, ...] = Field(alias="acc", max_length=100)

@@ -11,14 +11,17 @@ from babel.numbers import format_decimal
 
 from blocks import fields
 from blocks.bills import bill_text
+from blocks.fields import MAX_OPTIONS
 from blocks.ids import Callback, Input
-from blocks.metadata import PayMetadata, RejectMetadata
+from blocks.metadata import MAX_PRIVATE_METADATA, OfferedAccount, PayMetadata, RejectMetadata
 from blocks.text import money, plain
 from bot.cases import CaseView
 from bot.money import minor_units, quantize
 from bot.payment_form import AccountChoice
 
 TITLE_LIMIT = 24
+# Room kept in the Pay modal's metadata for everything but the accounts it offers.
+PAY_METADATA_RESERVE = 400
 
 
 def _modal(
@@ -87,27 +90,28 @@ def account_label(account: AccountChoice) -> str:
     return f"{account.currency} · {account.name}"
 
 
-def account_value(account: AccountChoice) -> str:
-    """The option's value carries the currency, so a submission can be checked at once."""
-    return f"{account.currency}:{account.id}"
+def offered(accounts: list[AccountChoice]) -> tuple[OfferedAccount, ...]:
+    """The accounts a Pay modal offers, as its metadata records them: as many as fit in
+    `private_metadata`, the bill's currency first (the order they come in)."""
+    chosen: list[OfferedAccount] = []
+    budget = MAX_PRIVATE_METADATA - PAY_METADATA_RESERVE
+    for account in accounts[:MAX_OPTIONS]:
+        entry = OfferedAccount(
+            id=account.id, currency=account.currency, name=plain(account.name, 75)
+        )
+        budget -= len(entry.model_dump_json(by_alias=True)) + 1
+        if budget < 0:
+            break
+        chosen.append(entry)
+    return tuple(chosen)
 
 
-def accounts_in(view: dict[str, Any]) -> dict[str, AccountChoice]:
-    """The accounts a Pay modal offered, by option value (read back from a submitted view)."""
-    accounts: dict[str, AccountChoice] = {}
-    for block in view.get("blocks", []):
-        if block.get("block_id") != Input.PAY_ACCOUNT:
-            continue
-        for option in block["element"].get("options", []):
-            currency, _, account_id = option["value"].partition(":")
-            name = option["text"]["text"].partition(" · ")[2] or account_id
-            accounts[option["value"]] = AccountChoice(account_id, name, currency)
-    return accounts
+def offered_choice(account: OfferedAccount) -> AccountChoice:
+    return AccountChoice(id=account.id, name=account.name, currency=account.currency)
 
 
 def pay_modal(
     case: CaseView,
-    accounts: list[AccountChoice],
     metadata: PayMetadata,
     *,
     locale: str,
@@ -119,8 +123,8 @@ def pay_modal(
         fields.select_input(
             Input.PAY_ACCOUNT,
             "Pay from",
-            [(account_value(account), account_label(account)) for account in accounts],
-            initial=account_value(accounts[0]) if accounts else None,
+            [(account.id, account_label(offered_choice(account))) for account in metadata.accounts],
+            initial=metadata.accounts[0].id if metadata.accounts else None,
             hint=f"Accounts in {case.currency} are listed first.",
         ),
         fields.text_input(
@@ -144,7 +148,7 @@ def pay_modal(
             optional=True,
         ),
     ]
-    foreign = sorted({a.currency for a in accounts if a.currency != case.currency})
+    foreign = sorted({a.currency for a in metadata.accounts if a.currency != case.currency})
     if foreign:
         blocks.append(
             fields.text_input(

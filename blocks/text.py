@@ -7,7 +7,6 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 
 from bot.money import format_money
@@ -15,25 +14,11 @@ from bot.mrkdwn import escape, flatten
 
 __all__ = ["escape"]
 
-DEFAULT_LOCALE = "en_GB"
-
 
 def plain(text: str | None, limit: int) -> str:
     """Text for a plain_text field, cut to `limit` characters with an ellipsis."""
     text = flatten(text).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def babel_locale(slack_locale: str | None, default: str = DEFAULT_LOCALE) -> str:
-    """Slack's `fr-FR` as Babel's `fr_FR`; unknown or missing locales fall back to `default`."""
-    if not slack_locale:
-        return default
-    candidate = slack_locale.replace("-", "_")
-    try:
-        Locale.parse(candidate)
-    except (UnknownLocaleError, ValueError):
-        return default
-    return candidate
 
 
 def money(amount: Decimal, currency: str, locale: str) -> str:

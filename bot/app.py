@@ -6,7 +6,6 @@ This is the one module of `bot/` that imports `handlers/`.
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -17,9 +16,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import new_reference
+from bot.people import People
 from bot.services import Services
-from handlers import actions, commands, events, views
-from handlers.people import People
+from handlers import actions, commands, events, stale, views
+from handlers.boundary import Listeners
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +50,19 @@ def create_app(services: Services) -> AsyncApp:
         signing_secret=settings.slack_signing_secret.get_secret_value(),
     )
     people = People(default_locale=settings.default_locale)
-    commands.register(app, services, people)
-    actions.register(app, services, people)
-    views.register(app, services, people)
-    events.register(app, services)
+    on = Listeners(app)
+    commands.register(on, services, people)
+    actions.register(on, services, people)
+    views.register(on, services, people)
+    events.register(on, services)
+    stale.register(on)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
-        # Listeners answer every error a person can cause; anything reaching here is a fault,
-        # logged with a reference so it can be found from what the person reports.
-        reference = uuid.uuid4().hex[:8]
+        # Listeners are behind the boundary (handlers/boundary.py); only a fault in Bolt's own
+        # middleware can reach here, before any listener ran.
+        reference = new_reference()
         kind = body.get("type") or body.get("command") or "request"
-        log.error("unhandled error %s in a Slack listener (%s)", reference, kind, exc_info=error)
+        log.error("unhandled error %s in Bolt (%s)", reference, kind, exc_info=error)
 
     return app

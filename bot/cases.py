@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import Denied as Denied  # re-exported for the core
+from bot.errors import NotLinked as NotLinked
 from bot.payables.models import Bill, Supplier
 from bot.payment_form import AccountChoice
 from bot.policy import EffectivePolicy
@@ -32,15 +34,6 @@ OPEN_STATES = {CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED}
 # Far longer than a payment may take (its deadline, retries included), so only a payment whose
 # sender stopped is ever this old.
 ABANDONED_AFTER = timedelta(minutes=5)
-
-
-class Denied(Exception):
-    """The person may not do this, or it cannot be done now; the message says why, in plain
-    words, and nothing was changed."""
-
-
-class NotLinked(Denied):
-    pass
 
 
 # ---------------------------------------------------------------- what the blocks are given

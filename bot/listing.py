@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from bot.errors import Denied
 from bot.payables.models import Bill
 
 PAGE_SIZE = 10
@@ -23,7 +24,7 @@ USAGE = (
 )
 
 
-class FilterError(ValueError):
+class FilterError(Denied):
     """The text after `/bills` cannot be read; the message says how to write it."""
 
 

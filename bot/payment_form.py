@@ -10,10 +10,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from bot.bounds import shown, text_problem
 from bot.money import format_money, has_valid_precision, minor_units, parse_amount
 
 Field = Literal["account", "amount", "date", "reference", "rate"]
 MAX_REFERENCE_LENGTH = 100
+MAX_NUMBER_TEXT = 64  # characters of an amount or rate worth reading
 MAX_RATE = Decimal(1_000_000)
 RATE_PLACES = 9  # what Codat keeps of a currency rate
 
@@ -63,12 +65,17 @@ def read_payment_form(
     if account is None:
         errors["account"] = "Choose the bank account to pay from."
 
-    value = parse_amount(amount or "", context.locale) if (amount or "").strip() else None
+    amount = (amount or "")[: MAX_NUMBER_TEXT + 1]  # longer is no amount; don't parse it all
+    value = (
+        parse_amount(amount, context.locale)
+        if amount.strip() and len(amount) <= MAX_NUMBER_TEXT
+        else None
+    )
     due = format_money(context.amount_due, currency, context.locale)
     if not (amount or "").strip():
         errors["amount"] = f"Enter the amount to pay, up to {due}."
     elif value is None:
-        errors["amount"] = f"“{amount}” is not an amount. Write it like {due}."
+        errors["amount"] = f"“{shown(amount or '')}” is not an amount. Write it like {due}."
     elif value <= 0:
         errors["amount"] = "The amount must be more than zero."
     elif not has_valid_precision(value, currency):
@@ -93,13 +100,19 @@ def read_payment_form(
     reference = (reference or "").strip() or None
     if reference is not None and len(reference) > MAX_REFERENCE_LENGTH:
         errors["reference"] = f"Keep the reference to {MAX_REFERENCE_LENGTH} characters."
+    elif reference is not None and (problem := text_problem(reference, limit=MAX_REFERENCE_LENGTH)):
+        errors["reference"] = problem
 
     exchange_rate: Decimal | None = None
-    rate_text = (rate or "").strip()
+    rate_text = (rate or "").strip()[: MAX_NUMBER_TEXT + 1]
     base = context.base_currency
     if account is not None and account.currency != currency:
         foreign = account.currency if currency == base else currency
-        parsed = parse_amount(rate_text, context.locale) if rate_text else None
+        parsed = (
+            parse_amount(rate_text, context.locale)
+            if rate_text and len(rate_text) <= MAX_NUMBER_TEXT
+            else None
+        )
         if base not in (account.currency, currency):
             errors["account"] = (
                 f"A {currency} bill can be paid from an account in {currency} or {base} only."
@@ -110,7 +123,7 @@ def read_payment_form(
                 f"many {base} one {foreign} is worth."
             )
         elif parsed is None or parsed <= 0 or parsed > MAX_RATE:
-            errors["rate"] = f"“{rate_text}” is not an exchange rate. Write it like 0.8612."
+            errors["rate"] = f"“{shown(rate_text)}” is not an exchange rate. Write it like 0.8612."
         elif parsed != parsed.quantize(Decimal(1).scaleb(-RATE_PLACES)):
             errors["rate"] = f"An exchange rate has at most {RATE_PLACES} decimal places."
         else:

@@ -5,6 +5,7 @@ API, settling the outcome, and retrying a payment whose answer was lost, with th
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -33,16 +34,17 @@ from bot.cases import (
 )
 from bot.config import Settings
 from bot.db import Database
+from bot.errors import FORM_OUT_OF_DATE, OutOfDate, PaymentInDoubt, payables_words
 from bot.money import format_money
 from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
 from bot.payables.errors import (
-    PayablesBadRequest,
     PayablesConflict,
     PayablesError,
 )
 from bot.payables.models import BankAccountMappingOption, Bill, BillPaymentPrototype
 from bot.payment_form import AccountChoice, PaymentRequest
+from bot.payment_words import failure_text
 from bot.policy import EffectivePolicy
 from bot.store.models import (
     BillCase,
@@ -52,6 +54,7 @@ from bot.store.models import (
     PaymentStatus,
 )
 
+log = logging.getLogger(__name__)
 OPTIONS_TTL_SECONDS = 60.0
 MAX_ERROR_LENGTH = 500  # of the platform's message kept with a failed payment
 
@@ -150,13 +153,18 @@ class PaymentSteps:
                 "That bank account can't be paid from any more (archived, removed or changed); "
                 "nothing was paid. Press Pay… again.",
             )
+        if request.payment_date < today:
+            view = await self._view_of_bill(link, bill, policy)
+            return PaymentOutcome(
+                view, "refused", "The payment date has passed; nothing was paid. Press Pay… again."
+            )
         request = replace(request, account=account)
         scheduled = request.payment_date > today
         payment_id: int | None = None
         try:
             async with self.db.write() as s:
                 case = await sync_case(s, link, bill, policy)
-                if await payment_with_key(s, request.idempotency_key) is None:
+                if await payment_with_key(s, request.idempotency_key) is None:  # anywhere
                     refusal = await payment_refusal(s, case, bill, request)
                     if refusal is not None:
                         await s.flush()
@@ -169,7 +177,8 @@ class PaymentSteps:
             payment_id = None  # another request committed the same key first
         if payment_id is None:
             duplicate = await self._payment_by_key(link, bill_id, request.idempotency_key)
-            assert duplicate is not None
+            if duplicate is None:  # the key belongs to another bill or channel: a tampered form
+                raise OutOfDate(FORM_OUT_OF_DATE)
             return duplicate
         if scheduled:
             view = await self._case_view(link, bill_id)
@@ -181,7 +190,7 @@ class PaymentSteps:
                 f"{request.payment_date.isoformat()}.",
                 view.last_payment,
             )
-        return await self._send_payment(link, bill_id, payment_id)
+        return await self._send_reserved(link, bill_id, payment_id)
 
     async def retry_payment(
         self, team_id: str, channel_id: str, bill_id: str, user_id: str
@@ -210,7 +219,7 @@ class PaymentSteps:
             case.updated_at = datetime.now(UTC)
             audit(s, link, user_id, "payment_retried", bill_id, payment_id=payment.id)
             payment_id = payment.id
-        return await self._send_payment(link, bill_id, payment_id)
+        return await self._send_reserved(link, bill_id, payment_id)
 
     async def cancel_scheduled(
         self, team_id: str, channel_id: str, bill_id: str, user_id: str
@@ -239,6 +248,16 @@ class PaymentSteps:
             view = (await views_of(s, [case]))[0]
             cancelled = PaymentView.of(payment)
         return PaymentOutcome(view, "cancelled", "The scheduled payment is cancelled.", cancelled)
+
+    async def _send_reserved(
+        self, link: CompanyLink, bill_id: str, payment_id: int
+    ) -> PaymentOutcome:
+        """Send a reserved payment. A fault from here on leaves it `requested`: it may have
+        reached the platform, and becomes retryable with its key once abandoned."""
+        try:
+            return await self._send_payment(link, bill_id, payment_id)
+        except Exception as exc:
+            raise PaymentInDoubt() from exc
 
     async def _send_payment(
         self, link: CompanyLink, bill_id: str, payment_id: int
@@ -297,8 +316,11 @@ class PaymentSteps:
                 status, message = "recorded", "Payment recorded."
             else:
                 unknown = outcome_unknown(error)
+                log.warning(
+                    "payment %s failed (outcome unknown: %s): %r", payment.id, unknown, error
+                )
                 payment.status = PaymentStatus.FAILED
-                payment.error = error.user_message()[:MAX_ERROR_LENGTH]
+                payment.error = failure_cause(error)[:MAX_ERROR_LENGTH]
                 payment.outcome_unknown = unknown
                 case.state = CaseState.FAILED
                 audit(
@@ -311,7 +333,7 @@ class PaymentSteps:
                     error=payment.error,
                     outcome_unknown=unknown,
                 )
-                status, message = "failed", failure_message(error, unknown)
+                status, message = "failed", failure_text(payment.error, unknown=unknown)
             case.updated_at = datetime.now(UTC)
             await s.flush()
             view = (await views_of(s, [case]))[0]
@@ -322,16 +344,20 @@ class PaymentSteps:
     ) -> PaymentOutcome | None:
         async with self.db.read() as s:
             payment = await payment_with_key(s, key)
-            if payment is None:
-                return None
-            case = await s.get(BillCase, payment.case_id)
-            assert case is not None
+            case = await s.get(BillCase, payment.case_id) if payment is not None else None
+            if (
+                payment is None
+                or case is None
+                or (case.link_id, case.bill_id) != (link.id, bill_id)
+            ):
+                return None  # a key is only ever looked up for its own bill and channel
             view = (await views_of(s, [case]))[0]
         words = {
             PaymentStatus.REQUESTED: "This payment is already being recorded.",
             PaymentStatus.RECORDED: "This payment was already recorded.",
             PaymentStatus.SCHEDULED: "This payment is already scheduled.",
             PaymentStatus.FAILED: "This payment already failed; use Retry payment on the card.",
+            PaymentStatus.CANCELLED: "This payment was cancelled; press Pay… again to pay.",
         }
         return PaymentOutcome(
             view, "duplicate", words[PaymentStatus(payment.status)], PaymentView.of(payment)
@@ -422,7 +448,7 @@ async def reserve_payment(
 
 
 def new_payment_key() -> str:
-    return f"billpay-{uuid.uuid4()}"
+    return str(uuid.uuid4())
 
 
 async def payment_refusal(
@@ -474,25 +500,14 @@ def check_payable(view: CaseView) -> None:
         raise Denied(not_pending_text(view))
 
 
+def failure_cause(error: PayablesError) -> str:
+    """Why a payment failed, in plain words kept with it (the raw error goes to the log)."""
+    if isinstance(error, PayablesConflict):
+        return "The accounting platform was still processing an earlier attempt of this payment."
+    return payables_words(error)
+
+
 def outcome_unknown(error: PayablesError) -> bool:
     """Did the payment perhaps reach the platform? Then only the same key may try again. A 409
     here means a request with this key is still being processed."""
     return error.maybe_applied or isinstance(error, PayablesConflict)
-
-
-def failure_message(error: PayablesError, unknown: bool) -> str:
-    if unknown:
-        return (
-            "The accounting platform didn't confirm the payment in time, so it may or may not "
-            "have been recorded. Press *Retry payment* on the card: it resends the same payment "
-            "and cannot pay twice."
-        )
-    if isinstance(error, PayablesBadRequest | PayablesConflict):
-        return (
-            f"The accounting platform refused the payment: {escape(error.user_message())} "
-            "Nothing was paid."
-        )
-    return (
-        f"The payment wasn't recorded: {escape(error.user_message())} Nothing was paid; "
-        "you can try again."
-    )

@@ -11,14 +11,14 @@ from typing import Any
 from blocks.bills import bills_message
 from blocks.home import home_view
 from blocks.metadata import PayMetadata, RejectMetadata
-from blocks.modals import pay_modal, reject_modal
+from blocks.modals import offered, pay_modal, reject_modal
 from blocks.suppliers import supplier_blocks
 from bot.cases import PaymentView, SupplierMatch, preview_case
 from bot.config import Settings
 from bot.listing import BillFilter, order_bills, page_count, page_of, summarise
 from bot.payables.client import PayablesClient
 from bot.payables.query import outstanding_bills
-from bot.payments import account_choices
+from bot.payments import account_choices, new_payment_key
 from bot.policy import EffectivePolicy
 from bot.store.models import CaseState
 
@@ -96,16 +96,15 @@ async def preview_surfaces(
         ),
         "pay-modal": pay_modal(
             sample,
-            accounts,
             PayMetadata(
                 channel_id="C0FIN",
                 bill_id=sample.bill_id,
-                idempotency_key="preview",
+                idempotency_key=new_payment_key(),
                 currency=sample.currency,
                 base_currency=base,
                 amount_due=sample.amount_due,
                 locale=locale,
-                today=today.isoformat(),
+                accounts=offered(accounts),
             ),
             locale=locale,
             today=today,

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.bills import bills_message
 from bot.listing import BillFilter, Summary, page_count, page_of, parse_filter, summarise
+from bot.people import Person
 from bot.services import Services
 from bot.store.models import CompanyLink
-from handlers.people import Person
 
 log = logging.getLogger(__name__)
 MAX_RENDERS = 5
@@ -104,13 +103,7 @@ async def refresh_message(
 
 
 async def thread_line(client: AsyncWebClient, channel_id: str, ts: str | None, text: str) -> None:
-    """The audit line under a card. A failure here is logged, never shown as a failed payment:
-    the payment itself is already recorded."""
-    if not ts:
-        return
-    try:
+    """The audit line under a card (callers send it `best_effort`: the change it reports is
+    already made)."""
+    if ts:
         await client.chat_postMessage(channel=channel_id, thread_ts=ts, text=text)
-    except SlackApiError as exc:
-        log.warning(
-            "could not post the audit line in %s: %s", channel_id, exc.response.get("error")
-        )

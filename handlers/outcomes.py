@@ -5,12 +5,7 @@ from __future__ import annotations
 
 from blocks.text import day, escape, mention, money
 from bot.cases import PaymentOutcome
-from bot.payables.errors import PayablesError
-
-
-def said(error: PayablesError) -> str:
-    """What the payables API said, safe to show in mrkdwn."""
-    return escape(error.user_message())
+from bot.payment_words import failure_text
 
 
 def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
@@ -46,7 +41,11 @@ def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
         )
     if outcome.status == "cancelled":
         return f":no_entry_sign: The scheduled payment of {amount} to {bill} was cancelled."
-    return f":x: {who}'s payment of {amount} to {bill} failed: {escape(payment.error)}"
+    if payment.outcome_unknown:
+        cause = failure_text(payment.error, unknown=True)
+        return f":warning: {who}'s payment of {amount} to {bill} is not confirmed: {cause}"
+    cause = failure_text(payment.error, unknown=False)
+    return f":x: {who}'s payment of {amount} to {bill} failed: {cause}"
 
 
 def result_text(outcome: PaymentOutcome, locale: str) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from blocks.bills import bills_message, card_blocks
 from blocks.ids import Action
 from blocks.metadata import PayMetadata
-from blocks.modals import amount_text, pay_modal
+from blocks.modals import amount_text, offered, pay_modal
 from blocks.text import due_phrase, escape
 from bot.cases import CaseView
 from bot.listing import Summary
@@ -126,16 +126,16 @@ def test_the_pay_modal_is_valid_and_defaults_to_the_amount_due() -> None:
     ]
     metadata = PayMetadata(
         channel_id="C0FIN",
-        message_ts="1.2",
+        message_ts="1700000000.000200",
         bill_id="bill-0000",
-        idempotency_key="billpay-x",
+        idempotency_key="0b6a4a9e-2d7c-4f38-9a51-3c1f1e7f2a10",
         currency="GBP",
         base_currency="GBP",
         amount_due=Decimal("1250.00"),
         locale="fr_FR",
-        today=TODAY.isoformat(),
+        accounts=offered(accounts),
     )
-    view = pay_modal(_case(), accounts, metadata, locale="fr_FR", today=TODAY)
+    view = pay_modal(_case(), metadata, locale="fr_FR", today=TODAY)
     assert validate_view(view) == []
     amount = next(b for b in view["blocks"] if b.get("block_id") == "pay_amount")
     initial = amount["element"]["initial_value"]

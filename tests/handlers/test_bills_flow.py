@@ -88,7 +88,7 @@ async def test_a_foreign_currency_payment_needs_and_sends_a_rate(linked_bot: Bot
     view = await _pay_modal(bot, message, bill_id, SAM)
     options = next(b for b in view["blocks"] if b.get("block_id") == "pay_account")
     assert options["element"]["initial_option"]["text"]["text"] == "EUR · Euro Account"
-    gbp = "GBP:" + bot.sandbox.demo.bank_accounts["GBP"]
+    gbp = bot.sandbox.demo.bank_accounts["GBP"]
 
     ack = await bot.submit(view, {"pay_account": gbp}, user=SAM)
     assert ack["response_action"] == "errors" and "pay_rate" in ack["errors"]

@@ -3,7 +3,8 @@ and the same bot driven over Socket Mode."""
 
 from __future__ import annotations
 
-from blocks.ids import Action
+from blocks.ids import Action, MoreOption
+from blocks.metadata import MoreAction
 from bot.app import create_app
 from tests.bot_fixtures import ANA, BEN
 from tests.fakes import validate_message_blocks
@@ -55,7 +56,7 @@ async def test_details_from_the_overflow_are_shown_only_to_the_asker(linked_bot:
         Action.MORE,
         user_id=BEN,
         block_id_prefix=f"card_actions:{bill_id}",
-        option_value=f"details:{bill_id}",
+        option_value=MoreAction(choice=MoreOption.DETAILS, bill_id=bill_id).dump(),
     )
     await bot.send(request)
     (answer,) = await bot.slack.wait_for_responses(where=lambda r: "Details" in str(r.get("text")))

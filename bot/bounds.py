@@ -1,0 +1,34 @@
+"""Bounds on text people type, checked before anything reaches the database or the payables
+API: length, and no control characters (a NUL byte is refused by PostgreSQL and means nothing
+to a person anyway)."""
+
+from __future__ import annotations
+
+import re
+
+MAX_REASON_LENGTH = 500
+MIN_REASON_LENGTH = 3
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # tab and newline are allowed
+_LINE_BREAK = re.compile(r"[\t\n]")
+
+
+def text_problem(text: str, *, limit: int, multiline: bool = False) -> str | None:
+    """Why `text` can't be stored, in words for the person who typed it; None if it can."""
+    if _CONTROL.search(text) or (not multiline and _LINE_BREAK.search(text)):
+        return "Remove the special characters (such as control codes) from this text."
+    if len(text) > limit:
+        return f"Keep this to {limit} characters (it has {len(text)})."
+    return None
+
+
+def reason_problem(reason: str) -> str | None:
+    """A rejection's reason: shown on the card to everyone, so short and readable."""
+    if len(reason.strip()) < MIN_REASON_LENGTH:
+        return f"Say briefly why, so the team knows ({MIN_REASON_LENGTH}+ characters)."
+    return text_problem(reason, limit=MAX_REASON_LENGTH, multiline=True)
+
+
+def shown(text: str, limit: int = 32) -> str:
+    """Untrusted input quoted back to the person in an error: short, control characters gone."""
+    text = _CONTROL.sub("", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,178 @@
+"""The one error boundary: every listener is registered through `Listeners`, which parses the
+request's typed parts before the listener runs and answers whatever the listener raises.
+
+Bolt acks an HTTP request when the listener calls `ack()` and runs the rest of it afterwards; an
+exception escaping a listener is only logged by Bolt (and, raised just after `ack()`, can even
+make Bolt drop the answer it had, so Slack shows "didn't respond"). So no exception escapes:
+each is worded by `bot.errors.explain` and answered on the surface the person is looking at:
+
+- a modal submission not yet acked: field errors, or the modal turns into the message;
+- a modal already showing progress (or a placeholder the listener opened): the message there;
+- a button on a message or a slash command: an ephemeral message (`respond`);
+- anything else (events, App Home): the log only.
+
+A fault that is ours is logged with its traceback under the reference the person is given.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_bolt.kwargs_injection.async_utils import build_async_required_kwargs
+from slack_bolt.util.utils import get_arg_names_of_callable
+
+from blocks.metadata import ModalMetadata, Payload
+from blocks.modals import message_modal
+from blocks.text import plain
+from bot.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate, explain
+from handlers.envelope import action_value, click_of, command_of, submission_of
+
+log = logging.getLogger(__name__)
+
+NOTHING_CHANGED = "Nothing was changed."
+NOTHING_PAID = "Nothing was paid."
+# The context key a listener sets to the id of a modal it opened, so errors show there.
+SHOWN_VIEW = "billpay_shown_view"
+
+Listener = Callable[..., Awaitable[None]]
+L = TypeVar("L", bound=Listener)
+
+
+class Listeners:
+    """Registers Bolt listeners behind the boundary.
+
+    A listener names what it needs, as with Bolt (`ack`, `client`, `respond`, `body`...), plus
+    the typed parts this class puts in Bolt's context: `click` (buttons), `value` (the button's
+    typed value), `submission` and `metadata` (modals), `slash` (slash commands; Bolt's
+    own `command` is the raw body)."""
+
+    def __init__(self, app: AsyncApp) -> None:
+        self.app = app
+
+    def action(
+        self,
+        action_id: str | re.Pattern[str],
+        value: type[Payload] | None,
+        *,
+        consequence: str = NOTHING_CHANGED,
+    ) -> Callable[[L], L]:
+        """A button or menu; `value` is the model of its value (None: the listener reads
+        nothing from the request)."""
+
+        def parse(body: dict[str, Any]) -> dict[str, Any]:
+            if value is None:
+                return {}
+            parsed = value.load(action_value(body))
+            if parsed is None:
+                raise OutOfDate()
+            return {"click": click_of(body), "value": parsed}
+
+        return self._register(self.app.action(action_id), parse, consequence)
+
+    def view(
+        self,
+        callback_id: str | re.Pattern[str],
+        metadata: type[ModalMetadata] | None,
+        *,
+        consequence: str = NOTHING_CHANGED,
+    ) -> Callable[[L], L]:
+        def parse(body: dict[str, Any]) -> dict[str, Any]:
+            if metadata is None:
+                return {}
+            view = body.get("view")
+            text = view.get("private_metadata") if isinstance(view, dict) else None
+            parsed = metadata.load(text if isinstance(text, str) else None)
+            if parsed is None:
+                raise OutOfDate(FORM_OUT_OF_DATE)
+            return {"submission": submission_of(body), "metadata": parsed}
+
+        return self._register(self.app.view(callback_id), parse, consequence)
+
+    def command(self, name: str, *, consequence: str = NOTHING_CHANGED) -> Callable[[L], L]:
+        return self._register(
+            self.app.command(name), lambda body: {"slash": command_of(body)}, consequence
+        )
+
+    def event(self, name: str) -> Callable[[L], L]:
+        return self._register(self.app.event(name), lambda body: {}, NOTHING_CHANGED)
+
+    def _register(
+        self,
+        bolt_decorator: Callable[[Callable[..., Any]], Any],
+        parse: Callable[[dict[str, Any]], dict[str, Any]],
+        consequence: str,
+    ) -> Callable[[L], L]:
+        def decorate(listener: L) -> L:
+            names = get_arg_names_of_callable(listener)
+
+            # Bolt passes everything as `args` to a function whose only parameter is named so.
+            async def guarded(args: AsyncArgs) -> None:
+                try:
+                    args.context.update(parse(args.body))
+                    kwargs = build_async_required_kwargs(
+                        logger=log,
+                        required_arg_names=list(names),
+                        request=args.request,
+                        response=None,
+                        next_keys_required=False,
+                    )
+                    await listener(**kwargs)
+                except Exception as error:  # the boundary: every error gets its answer here
+                    await answer(error, args, consequence)
+
+            guarded.__name__ = guarded.__qualname__ = listener.__name__
+            bolt_decorator(guarded)
+            return listener
+
+        return decorate
+
+
+async def answer(error: Exception, args: AsyncArgs, consequence: str) -> None:
+    """Tell the person what happened, on the surface they are looking at."""
+    body = args.body if isinstance(args.body, dict) else {}
+    kind = str(body.get("type") or ("slash_command" if "command" in body else "request"))
+    explanation = explain(error, consequence)
+    if explanation.ours:
+        log.error("%s failed, reference %s", kind, explanation.reference, exc_info=error)
+    else:
+        log.info("%s answered: %s (%r)", kind, explanation.text, error)
+    try:
+        await _tell(error, args, body, kind, explanation.text)
+    except Exception:
+        log.exception("could not tell the person about %s", explanation.reference)
+
+
+async def _tell(
+    error: Exception, args: AsyncArgs, body: dict[str, Any], kind: str, text: str
+) -> None:
+    ack = args.ack
+    acked = ack.response is not None
+    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    title = plain(str((view.get("title") or {}).get("text") or "Bill Pay"), 24)
+    if kind == "view_submission" and not acked:
+        if isinstance(error, FieldErrors):
+            await ack(response_action="errors", errors=error.errors)
+        else:
+            await ack(response_action="update", view=message_modal(title, text, emoji=":x:"))
+        return
+    if not acked:
+        await (ack(options=[]) if kind == "block_suggestion" else ack())
+    shown = args.context.get(SHOWN_VIEW) or (view.get("id") if kind == "view_submission" else None)
+    if shown:
+        await args.client.views_update(view_id=shown, view=message_modal(title, text, emoji=":x:"))
+    elif kind in ("block_actions", "slash_command") and body.get("response_url"):
+        await args.respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+async def best_effort(work: Awaitable[Any], what: str) -> None:
+    """Slack calls that follow a change already made (a card refresh, a thread line): a failure
+    is logged, never reported as a failure of the change itself."""
+    try:
+        await work
+    except Exception as exc:
+        log.warning("could not %s: %r", what, exc)

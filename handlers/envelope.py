@@ -1,0 +1,125 @@
+"""Who did what, where: the parts of a Slack request every listener needs (team, channel, user,
+message, view), read once from the body into small typed models.
+
+Requests are signed, but their contents are still what a client sent: each id must look like a
+Slack id, and a request missing one is answered as out of date rather than failing later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from blocks.metadata import MessageTs, SlackId
+from bot.errors import FORM_OUT_OF_DATE, Denied, OutOfDate
+
+MAX_COMMAND_TEXT = 500
+
+
+class Click(BaseModel):
+    """A button or menu used on a message."""
+
+    model_config = ConfigDict(frozen=True)
+    team_id: SlackId
+    channel_id: SlackId
+    user_id: SlackId
+    message_ts: MessageTs | None = None
+
+
+class Submission(BaseModel):
+    """A modal submitted (or closed)."""
+
+    model_config = ConfigDict(frozen=True)
+    team_id: SlackId
+    user_id: SlackId
+    view_id: SlackId
+
+
+class Command(BaseModel):
+    """A slash command, its text with white space folded."""
+
+    model_config = ConfigDict(frozen=True)
+    team_id: SlackId
+    channel_id: SlackId
+    user_id: SlackId
+    text: str
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def team_of(body: dict[str, Any]) -> Any:
+    return (
+        _dict(body.get("team")).get("id")
+        or _dict(body.get("view")).get("team_id")
+        or _dict(body.get("user")).get("team_id")
+        or body.get("team_id")
+    )
+
+
+def click_of(body: dict[str, Any]) -> Click:
+    container = _dict(body.get("container"))
+    try:
+        return Click(
+            team_id=team_of(body),
+            channel_id=_dict(body.get("channel")).get("id") or container.get("channel_id"),
+            user_id=_dict(body.get("user")).get("id"),
+            message_ts=container.get("message_ts") or _dict(body.get("message")).get("ts"),
+        )
+    except ValidationError:
+        raise OutOfDate() from None
+
+
+def submission_of(body: dict[str, Any]) -> Submission:
+    try:
+        return Submission(
+            team_id=team_of(body),
+            user_id=_dict(body.get("user")).get("id"),
+            view_id=_dict(body.get("view")).get("id"),
+        )
+    except ValidationError:
+        raise OutOfDate(FORM_OUT_OF_DATE) from None
+
+
+def command_of(body: dict[str, Any]) -> Command:
+    text = body.get("text")
+    text = " ".join(text.split()) if isinstance(text, str) else ""
+    if len(text) > MAX_COMMAND_TEXT or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise Denied(
+            f"Keep what follows the command under {MAX_COMMAND_TEXT} characters, without "
+            "special characters."
+        )
+    try:
+        return Command(
+            team_id=body.get("team_id"),
+            channel_id=body.get("channel_id"),
+            user_id=body.get("user_id"),
+            text=text,
+        )
+    except ValidationError:
+        raise OutOfDate("I couldn't read that command; try it again.") from None
+
+
+def action_value(body: dict[str, Any]) -> str | None:
+    """The used element's value: a button's `value` or a menu's selected option's."""
+    actions = body.get("actions")
+    action = _dict(actions[0]) if isinstance(actions, list) and actions else {}
+    value = action.get("value")
+    if value is None:
+        value = _dict(action.get("selected_option")).get("value")
+    return value if isinstance(value, str) else None
+
+
+def field_value(body: dict[str, Any], block_id: str) -> str | None:
+    """What a modal input (whose element's action_id equals its block_id) holds, as text."""
+    state = _dict(_dict(body.get("view")).get("state"))
+    element = _dict(_dict(_dict(state.get("values")).get(block_id)).get(block_id))
+    if "selected_option" in element:
+        value = _dict(element["selected_option"]).get("value")
+    elif "selected_date" in element:
+        value = element["selected_date"]
+    else:
+        value = element.get("value")
+    return value if isinstance(value, str) else None
