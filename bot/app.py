@@ -9,6 +9,8 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -21,6 +23,7 @@ from bot.people import People
 from bot.services import Services
 from handlers import actions, commands, events, stale, views
 from handlers.boundary import Listeners
+from handlers.envelope import slack_hosts
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +51,11 @@ def create_app(services: Services) -> AsyncApp:
     app = AsyncApp(
         client=slack_client(services),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
+        # Requests no listener matches reach `on_error`, which answers them instead of a 404.
+        raise_error_for_unhandled_request=True,
     )
     people = People(default_locale=settings.default_locale)
-    on = Listeners(app)
+    on = Listeners(app, slack_hosts=slack_hosts(settings.slack_api_url))
     commands.register(on, services, people)
     actions.register(on, services, people)
     views.register(on, services, people)
@@ -58,11 +63,20 @@ def create_app(services: Services) -> AsyncApp:
     stale.register(on)
 
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any]) -> None:
-        # Listeners are behind the boundary (handlers/boundary.py); only a fault in Bolt's own
-        # middleware can reach here, before any listener ran.
-        reference = new_reference()
+    async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         kind = body.get("type") or body.get("command") or "request"
-        log.error("unhandled error %s in Bolt (%s)", reference, kind, exc_info=error)
+        if isinstance(error, BoltUnhandledRequestError):
+            # Nothing we know how to route (unknown buttons and forms have their own listeners):
+            # acknowledged, so Slack doesn't retry or show an error for it.
+            log.info("acknowledged a request no listener handles (%s)", kind)
+            return BoltResponse(status=200, body="")
+        # Listeners are behind the boundary (handlers/boundary.py); only Bolt's own middleware
+        # can fail here, before any listener ran: on a payload whose shape it didn't expect
+        # (a malformed request, answered 400), or by a fault of ours (500, with a reference).
+        if isinstance(error, AttributeError | KeyError | TypeError | ValueError):
+            log.warning("refused a malformed Slack request (%s): %r", kind, error)
+            return BoltResponse(status=400, body="malformed request")
+        log.error("unhandled error %s in Bolt (%s)", new_reference(), kind, exc_info=error)
+        return None
 
     return app

@@ -145,6 +145,7 @@ SLACK_WORDS = {
     "then try again.",
     "is_archived": "This channel is archived, so I can't post in it.",
     "expired_trigger_id": "Slack took too long to open the form. Click again.",
+    "invalid_trigger_id": "Slack didn't let me open the form. Click again.",
     "message_not_found": "That message is gone; run `/bills` again.",
     "ratelimited": "Slack is asking me to slow down. Try again in a minute.",
 }

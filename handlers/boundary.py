@@ -16,6 +16,7 @@ A fault that is ours is logged with its traceback under the reference the person
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -30,7 +31,13 @@ from blocks.metadata import ModalMetadata, Payload
 from blocks.modals import message_modal
 from blocks.text import plain
 from bot.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate, explain
-from handlers.envelope import action_value, click_of, command_of, submission_of
+from handlers.envelope import (
+    action_value,
+    click_of,
+    command_of,
+    response_url_ok,
+    submission_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,9 @@ NOTHING_CHANGED = "Nothing was changed."
 NOTHING_PAID = "Nothing was paid."
 # The context key a listener sets to the id of a modal it opened, so errors show there.
 SHOWN_VIEW = "billpay_shown_view"
+
+# Listener runs not finished yet (Bolt runs them after the ack), for a clean shutdown.
+in_flight: set[asyncio.Task[Any]] = set()
 
 Listener = Callable[..., Awaitable[None]]
 L = TypeVar("L", bound=Listener)
@@ -51,8 +61,17 @@ class Listeners:
     typed value), `submission` and `metadata` (modals), `slash` (slash commands; Bolt's
     own `command` is the raw body)."""
 
-    def __init__(self, app: AsyncApp) -> None:
+    def __init__(self, app: AsyncApp, *, slack_hosts: frozenset[str]) -> None:
         self.app = app
+        self.slack_hosts = slack_hosts
+
+    def _answerable(self, body: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
+        """Refuse a request whose answer would go somewhere other than Slack."""
+        if (required or "response_url" in body) and not response_url_ok(
+            body.get("response_url"), self.slack_hosts
+        ):
+            raise OutOfDate()
+        return {}
 
     def action(
         self,
@@ -65,6 +84,7 @@ class Listeners:
         nothing from the request)."""
 
         def parse(body: dict[str, Any]) -> dict[str, Any]:
+            self._answerable(body)
             if value is None:
                 return {}
             parsed = value.load(action_value(body))
@@ -95,7 +115,9 @@ class Listeners:
 
     def command(self, name: str, *, consequence: str = NOTHING_CHANGED) -> Callable[[L], L]:
         return self._register(
-            self.app.command(name), lambda body: {"slash": command_of(body)}, consequence
+            self.app.command(name),
+            lambda body: self._answerable(body, required=True) | {"slash": command_of(body)},
+            consequence,
         )
 
     def event(self, name: str) -> Callable[[L], L]:
@@ -112,6 +134,10 @@ class Listeners:
 
             # Bolt passes everything as `args` to a function whose only parameter is named so.
             async def guarded(args: AsyncArgs) -> None:
+                task = asyncio.current_task()
+                if task is not None:
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
                 try:
                     args.context.update(parse(args.body))
                     kwargs = build_async_required_kwargs(
@@ -123,7 +149,7 @@ class Listeners:
                     )
                     await listener(**kwargs)
                 except Exception as error:  # the boundary: every error gets its answer here
-                    await answer(error, args, consequence)
+                    await answer(error, args, consequence, self.slack_hosts)
 
             guarded.__name__ = guarded.__qualname__ = listener.__name__
             bolt_decorator(guarded)
@@ -132,7 +158,9 @@ class Listeners:
         return decorate
 
 
-async def answer(error: Exception, args: AsyncArgs, consequence: str) -> None:
+async def answer(
+    error: Exception, args: AsyncArgs, consequence: str, slack_hosts: frozenset[str]
+) -> None:
     """Tell the person what happened, on the surface they are looking at."""
     body = args.body if isinstance(args.body, dict) else {}
     kind = str(body.get("type") or ("slash_command" if "command" in body else "request"))
@@ -142,18 +170,24 @@ async def answer(error: Exception, args: AsyncArgs, consequence: str) -> None:
     else:
         log.info("%s answered: %s (%r)", kind, explanation.text, error)
     try:
-        await _tell(error, args, body, kind, explanation.text)
-    except Exception:
-        log.exception("could not tell the person about %s", explanation.reference)
+        await _tell(error, args, body, kind, explanation.text, slack_hosts)
+    except Exception as exc:  # e.g. a tampered response_url or view id: nowhere to answer
+        log.warning("could not tell the person about %s: %r", explanation.reference, exc)
 
 
 async def _tell(
-    error: Exception, args: AsyncArgs, body: dict[str, Any], kind: str, text: str
+    error: Exception,
+    args: AsyncArgs,
+    body: dict[str, Any],
+    kind: str,
+    text: str,
+    slack_hosts: frozenset[str],
 ) -> None:
     ack = args.ack
     acked = ack.response is not None
     view = body.get("view") if isinstance(body.get("view"), dict) else {}
-    title = plain(str((view.get("title") or {}).get("text") or "Bill Pay"), 24)
+    title_text = view.get("title", {}).get("text") if isinstance(view.get("title"), dict) else None
+    title = plain(title_text if isinstance(title_text, str) else "Bill Pay", 24)
     if kind == "view_submission" and not acked:
         if isinstance(error, FieldErrors):
             await ack(response_action="errors", errors=error.errors)
@@ -162,11 +196,22 @@ async def _tell(
         return
     if not acked:
         await (ack(options=[]) if kind == "block_suggestion" else ack())
-    shown = args.context.get(SHOWN_VIEW) or (view.get("id") if kind == "view_submission" else None)
+    shown = args.context.get(SHOWN_VIEW)
+    if shown is None and kind == "view_submission":
+        shown = submission_of(body).view_id  # OutOfDate if it isn't a view id: nothing to update
     if shown:
         await args.client.views_update(view_id=shown, view=message_modal(title, text, emoji=":x:"))
-    elif kind in ("block_actions", "slash_command") and body.get("response_url"):
+    elif kind in ("block_actions", "slash_command") and response_url_ok(
+        body.get("response_url"), slack_hosts
+    ):
         await args.respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+async def settled() -> None:
+    """Wait until every listener run started so far has finished."""
+    pending = {task for task in in_flight if task is not asyncio.current_task()}
+    if pending:
+        await asyncio.wait(pending)
 
 
 async def best_effort(work: Awaitable[Any], what: str) -> None:

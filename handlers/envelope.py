@@ -8,6 +8,7 @@ Slack id, and a request missing one is answered as out of date rather than faili
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -100,6 +101,23 @@ def command_of(body: dict[str, Any]) -> Command:
         )
     except ValidationError:
         raise OutOfDate("I couldn't read that command; try it again.") from None
+
+
+SLACK_RESPONSE_HOST = "hooks.slack.com"
+
+
+def response_url_ok(url: Any, hosts: frozenset[str]) -> bool:
+    """Is `url` somewhere Slack would send us to answer? Only Slack's hosts: the bot never
+    posts to an address a request names otherwise."""
+    if not isinstance(url, str) or len(url) > 500:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("https", "http") and parts.hostname in hosts and not parts.username
+
+
+def slack_hosts(api_url: str) -> frozenset[str]:
+    """Slack's own host for response URLs, and the Web API's (a stand-in Slack's, if so)."""
+    return frozenset({SLACK_RESPONSE_HOST, urlsplit(api_url).hostname or SLACK_RESPONSE_HOST})
 
 
 def action_value(body: dict[str, Any]) -> str | None:
