@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.bounds import reason_problem
 from bot.cases import (
     OPEN_STATES,
     CaseView,
@@ -389,8 +390,8 @@ class Workflow(PaymentSteps):
         self, team_id: str, channel_id: str, bill_id: str, user_id: str, reason: str
     ) -> Outcome:
         reason = reason.strip()
-        if not reason:
-            raise ValueError("a rejection needs a reason")
+        if problem := reason_problem(reason):
+            raise Denied(problem)
         link = await self.link_for(team_id, channel_id)
         policy = await self.policy_for(link)
         if not policy.may_approve(user_id):

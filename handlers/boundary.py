@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.kwargs_injection.async_utils import build_async_required_kwargs
+from slack_bolt.response import BoltResponse
 from slack_bolt.util.utils import get_arg_names_of_callable
 
 from blocks.metadata import ModalMetadata, Payload
@@ -197,7 +198,15 @@ async def _tell(
     if not acked:
         await (ack(options=[]) if kind == "block_suggestion" else ack())
     shown = args.context.get(SHOWN_VIEW)
+    metadata = args.context.get("metadata")
     if shown is None and kind == "view_submission":
+        if _closed(ack.response) and isinstance(metadata, ModalMetadata):
+            # The listener closed the modal: the person is back in the card's channel.
+            user_id = submission_of(body).user_id
+            await args.client.chat_postEphemeral(
+                channel=metadata.channel_id, user=user_id, text=text
+            )
+            return
         shown = submission_of(body).view_id  # OutOfDate if it isn't a view id: nothing to update
     if shown:
         await args.client.views_update(view_id=shown, view=message_modal(title, text, emoji=":x:"))
@@ -205,6 +214,11 @@ async def _tell(
         body.get("response_url"), slack_hosts
     ):
         await args.respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def _closed(response: BoltResponse | None) -> bool:
+    """Did this ack of a modal submission close the modal (no `response_action`)?"""
+    return response is not None and "response_action" not in str(response.body or "")
 
 
 async def settled() -> None:
