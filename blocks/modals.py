@@ -14,7 +14,7 @@ from blocks.bills import bill_text
 from blocks.ids import Callback, Input
 from blocks.metadata import PayMetadata, RejectMetadata
 from blocks.text import money, plain
-from bot.cases import CaseView
+from bot.domain import CaseView
 from bot.money import minor_units, quantize
 from bot.payment_form import AccountChoice
 

@@ -1,32 +1,26 @@
-"""The bot's record of each bill (its case) and what is shown of it: the view objects the
-blocks render, and the building blocks every transaction uses: locking a case, bringing it up
-to date from the payables API, loading its approvals and payments, and the audit trail.
+"""The bot's record of each bill (its case) and what is shown of it: the views the blocks
+render (their types live in `bot.domain` and are re-exported here), the workflow's results, and
+the building blocks every transaction uses: locking a case, bringing it up to date from the
+payables API, loading its approvals and payments, and the audit trail.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.payables.models import Bill, Supplier
+from bot.domain import CaseState, CaseView, PaymentStatus, PaymentView
+from bot.domain import SupplierMatch as SupplierMatch
+from bot.payables.models import Bill
 from bot.payment_form import AccountChoice
 from bot.policy import EffectivePolicy
-from bot.store.models import (
-    AuditEvent,
-    BillCase,
-    CaseState,
-    CompanyLink,
-    Decision,
-    Payment,
-    PaymentStatus,
-)
+from bot.store.models import AuditEvent, BillCase, CompanyLink, Decision, Payment
 
 OPEN_STATES = {CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED}
 # Far longer than a payment may take (its deadline, retries included), so only a payment whose
@@ -43,64 +37,7 @@ class NotLinked(Denied):
     pass
 
 
-# ---------------------------------------------------------------- what the blocks are given
-
-
-@dataclass(frozen=True)
-class PaymentView:
-    id: int
-    status: str
-    amount: Decimal
-    currency: str
-    account_name: str
-    account_currency: str
-    exchange_rate: Decimal | None
-    payment_date: date
-    reference: str | None
-    requested_by: str
-    error: str | None
-    outcome_unknown: bool
-
-    @classmethod
-    def of(cls, row: Payment) -> PaymentView:
-        return cls(
-            id=row.id,
-            status=row.status,
-            amount=row.amount,
-            currency=row.currency,
-            account_name=row.account_name,
-            account_currency=row.account_currency,
-            exchange_rate=row.exchange_rate,
-            payment_date=row.payment_date,
-            reference=row.reference,
-            requested_by=row.requested_by,
-            error=row.error,
-            outcome_unknown=row.outcome_unknown,
-        )
-
-
-@dataclass(frozen=True)
-class CaseView:
-    bill_id: str
-    state: CaseState
-    supplier_name: str
-    reference: str | None
-    currency: str
-    total_amount: Decimal
-    amount_due: Decimal
-    issue_date: date
-    due_date: date
-    bill_status: str
-    approvals: tuple[str, ...]
-    approvals_required: int
-    rejected_by: str | None = None
-    reject_reason: str | None = None
-    note: str | None = None
-    last_payment: PaymentView | None = None
-
-    @property
-    def paid_amount(self) -> Decimal:
-        return self.total_amount - self.amount_due
+# ---------------------------------------------------------------- what the workflow returns
 
 
 @dataclass(frozen=True)
@@ -125,12 +62,6 @@ class PaymentForm:
     accounts: list[AccountChoice]
     idempotency_key: str
     base_currency: str
-
-
-@dataclass(frozen=True)
-class SupplierMatch:
-    supplier: Supplier
-    outstanding: list[Bill]
 
 
 async def case_for_update(s: AsyncSession, link_id: int, bill_id: str) -> BillCase | None:
@@ -257,6 +188,23 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
     return [case_view(case, approvals[case.id], payments.get(case.id)) for case in cases]
 
 
+def payment_view(row: Payment) -> PaymentView:
+    return PaymentView(
+        id=row.id,
+        status=row.status,
+        amount=row.amount,
+        currency=row.currency,
+        account_name=row.account_name,
+        account_currency=row.account_currency,
+        exchange_rate=row.exchange_rate,
+        payment_date=row.payment_date,
+        reference=row.reference,
+        requested_by=row.requested_by,
+        error=row.error,
+        outcome_unknown=row.outcome_unknown,
+    )
+
+
 def case_view(case: BillCase, approvals: Sequence[str], payment: Payment | None) -> CaseView:
     return CaseView(
         bill_id=case.bill_id,
@@ -274,7 +222,7 @@ def case_view(case: BillCase, approvals: Sequence[str], payment: Payment | None)
         rejected_by=case.rejected_by,
         reject_reason=case.reject_reason,
         note=case.note,
-        last_payment=PaymentView.of(payment) if payment is not None else None,
+        last_payment=payment_view(payment) if payment is not None else None,
     )
 
 

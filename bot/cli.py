@@ -20,14 +20,13 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from blocks.preview import builder_link
 from bot.audit import audit_events, write_csv
 from bot.config import ConfigError, Settings, async_database_url, load_settings
 from bot.db import Database
 from bot.money import format_money
 from bot.payables.backend import open_backend
 from bot.payables.errors import PayablesError
-from bot.preview import SURFACES, NothingToPreview, preview_surfaces
+from bot.preview import SURFACES, NothingToPreview, builder_link, preview_surfaces
 from bot.sandbox.app import DEFAULT_API_KEY, SandboxConfig, create_sandbox_app
 from bot.sandbox.faults import FaultConfig
 from bot.services import Services, open_services

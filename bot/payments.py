@@ -17,22 +17,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import (
-    CaseView,
     Denied,
     PaymentForm,
     PaymentOutcome,
-    PaymentView,
     approvals_of,
     audit,
     case_for_update,
     last_payment,
     not_pending_text,
+    payment_view,
     payment_with_key,
     sync_case,
     views_of,
 )
 from bot.config import Settings
 from bot.db import Database
+from bot.domain import CaseState, CaseView, PaymentStatus
 from bot.money import format_money
 from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
@@ -44,13 +44,7 @@ from bot.payables.errors import (
 from bot.payables.models import BankAccountMappingOption, Bill, BillPaymentPrototype
 from bot.payment_form import AccountChoice, PaymentRequest
 from bot.policy import EffectivePolicy
-from bot.store.models import (
-    BillCase,
-    CaseState,
-    CompanyLink,
-    Payment,
-    PaymentStatus,
-)
+from bot.store.models import BillCase, CompanyLink, Payment
 
 OPTIONS_TTL_SECONDS = 60.0
 MAX_ERROR_LENGTH = 500  # of the platform's message kept with a failed payment
@@ -237,7 +231,7 @@ class PaymentSteps:
             audit(s, link, user_id, "payment_cancelled", bill_id, payment_id=payment.id)
             await s.flush()
             view = (await views_of(s, [case]))[0]
-            cancelled = PaymentView.of(payment)
+            cancelled = payment_view(payment)
         return PaymentOutcome(view, "cancelled", "The scheduled payment is cancelled.", cancelled)
 
     async def _send_payment(
@@ -334,7 +328,7 @@ class PaymentSteps:
             PaymentStatus.FAILED: "This payment already failed; use Retry payment on the card.",
         }
         return PaymentOutcome(
-            view, "duplicate", words[PaymentStatus(payment.status)], PaymentView.of(payment)
+            view, "duplicate", words[PaymentStatus(payment.status)], payment_view(payment)
         )
 
     async def _check_payer(

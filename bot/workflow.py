@@ -20,11 +20,9 @@ from sqlalchemy import select
 
 from bot.cases import (
     OPEN_STATES,
-    CaseView,
     Denied,
     NotLinked,
     Outcome,
-    SupplierMatch,
     approvals_of,
     audit,
     case_for_update,
@@ -34,6 +32,7 @@ from bot.cases import (
 )
 from bot.config import Settings
 from bot.db import Database
+from bot.domain import CaseState, CaseView, SupplierMatch
 from bot.listing import BillFilter, order_bills
 from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
@@ -48,7 +47,6 @@ from bot.store.models import (
     AuditEvent,
     BillCase,
     BillMessage,
-    CaseState,
     CompanyLink,
     Decision,
     Policy,
