@@ -27,7 +27,8 @@ from bot.money import format_money
 from bot.payables.backend import open_backend
 from bot.payables.errors import PayablesError
 from bot.preview import SURFACES, NothingToPreview, builder_link, preview_surfaces
-from bot.sandbox.app import DEFAULT_API_KEY, SandboxConfig, create_sandbox_app
+from bot.sandbox.app import SandboxConfig, create_sandbox_app
+from bot.sandbox.defaults import DEFAULT_API_KEY
 from bot.sandbox.faults import FaultConfig
 from bot.services import Services, open_services
 from bot.store.migrate import head_revision, upgrade

@@ -2,6 +2,7 @@
 
 `blocks/` renders plain values: it never reaches the ORM, directly or through a core module.
 The core (`bot/`) never imports the Slack layers, except the two modules that wire them up.
+The settings load without the sandbox's web app.
 """
 
 from __future__ import annotations
@@ -122,3 +123,7 @@ def test_the_domain_is_free_of_storage_and_io() -> None:
 def test_the_core_does_not_import_the_slack_layers(module: str) -> None:
     slack_layers = [name for name in imports_of(module) if name.split(".")[0] in SLACK_LAYERS]
     assert slack_layers == []
+
+
+def test_settings_load_without_the_sandbox_web_app() -> None:
+    assert offending("bot.config", ("fastapi", "starlette", "bot.sandbox.app")) == []
