@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from bot.domain import CaseState, CaseView, PaymentStatus, PaymentView
 from bot.domain import SupplierMatch as SupplierMatch
 from bot.payables.models import Bill
 from bot.payment_form import AccountChoice
 from bot.policy import EffectivePolicy
-from bot.store.models import AuditEvent, BillCase, CompanyLink, Decision, Payment
+from bot.store.models import AuditEvent, BillCase, BillMessage, CompanyLink, Decision, Payment
 
 OPEN_STATES = {CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED}
 # Far longer than a payment may take (its deadline, retries included), so only a payment whose
@@ -73,14 +74,17 @@ async def case_for_update(s: AsyncSession, link_id: int, bill_id: str) -> BillCa
 
 
 async def sync_case(
-    s: AsyncSession, link: CompanyLink, bill: Bill, policy: EffectivePolicy
+    s: AsyncSession, link: CompanyLink, bill: Bill, policy: EffectivePolicy, *, now: datetime
 ) -> BillCase:
-    """Create or refresh the case of `bill` from what the API said, holding its row lock."""
+    """Create or refresh the case of `bill` from what the API said, holding its row lock;
+    a case that changes is stamped `now`."""
     case = await case_for_update(s, link.id, bill.id)
     if case is None:
         try:
             async with s.begin_nested():
-                case = BillCase(link_id=link.id, bill_id=bill.id, state=CaseState.PENDING)
+                case = BillCase(
+                    link_id=link.id, bill_id=bill.id, state=CaseState.PENDING, updated_at=now
+                )
                 copy_bill(case, bill, link.base_currency)
                 case.approvals_required = policy.approvals_needed(case.base_amount)
                 s.add(case)
@@ -94,30 +98,43 @@ async def sync_case(
     if case.state == CaseState.PENDING:
         case.approvals_required = policy.approvals_needed(case.base_amount)
     if case.state == CaseState.PAYING:
-        await _release_abandoned_payment(s, link, case)
+        await _release_abandoned_payment(s, link, case, now=now)
     if not bill.is_outstanding and case.state in OPEN_STATES | {CaseState.SCHEDULED}:
         last = await last_payment(s, case.id) if case.state == CaseState.FAILED else None
-        if last is not None and last.outcome_unknown:
-            return case  # perhaps our own payment: only a retry with its key can tell
-        case.state = CaseState.CLOSED
-        case.note = f"{bill.status} in the accounting platform."
-        audit(s, link, "system", "case_closed", bill.id, bill_status=bill.status)
+        # An unknown outcome is perhaps our own payment: only a retry with its key can tell.
+        if last is None or not last.outcome_unknown:
+            case.state = CaseState.CLOSED
+            case.note = f"{bill.status} in the accounting platform."
+            audit(s, link, "system", "case_closed", bill.id, now=now, bill_status=bill.status)
+    if s.is_modified(case):
+        stamp(case, now)
     return case
 
 
-async def _release_abandoned_payment(s: AsyncSession, link: CompanyLink, case: BillCase) -> None:
+async def _release_abandoned_payment(
+    s: AsyncSession, link: CompanyLink, case: BillCase, *, now: datetime
+) -> None:
     """A payment still `requested` long after any answer could come means the process sending
     it stopped (a crash, a deploy). Its outcome is unknown: mark it so, and the card offers
     Retry payment, which resends it with the same idempotency key."""
     payment = await last_payment(s, case.id)
-    cutoff = datetime.now(UTC) - ABANDONED_AFTER
+    cutoff = now - ABANDONED_AFTER
     if payment is None or payment.status != PaymentStatus.REQUESTED or payment.updated_at > cutoff:
         return
     payment.status = PaymentStatus.FAILED
     payment.outcome_unknown = True
     payment.error = "The bot stopped before the accounting platform answered."
+    stamp(payment, now)
     case.state = CaseState.FAILED
-    audit(s, link, "system", "payment_abandoned", case.bill_id, payment_id=payment.id)
+    audit(s, link, "system", "payment_abandoned", case.bill_id, now=now, payment_id=payment.id)
+
+
+def stamp(row: BillCase | Payment | BillMessage, now: datetime) -> None:
+    """Record that `row` changed at `now`, the workflow's clock. Flagged as changed even when
+    equal, so the write always happens (it bumps a versioned row) and the column's wall-clock
+    `onupdate`, a fallback for writes elsewhere, never replaces it."""
+    row.updated_at = now
+    flag_modified(row, "updated_at")
 
 
 def copy_bill(case: BillCase, bill: Bill, base_currency: str) -> None:
@@ -253,11 +270,13 @@ def audit(
     actor: str,
     action: str,
     bill_id: str | None,
+    *,
+    now: datetime,
     **details: Any,
 ) -> None:
     s.add(
         AuditEvent(
-            at=datetime.now(UTC),
+            at=now,
             team_id=link.team_id,
             channel_id=link.channel_id,
             actor=actor,

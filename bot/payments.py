@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from bot.cases import (
     not_pending_text,
     payment_view,
     payment_with_key,
+    stamp,
     sync_case,
     views_of,
 )
@@ -90,6 +91,7 @@ class PaymentSteps:
     reads: PayablesClient
     payments: PayablesClient
     options: OptionsCache
+    clock: Callable[[], datetime]
 
     # ------------------------------------------------------------ payments
 
@@ -102,7 +104,7 @@ class PaymentSteps:
         await self._check_payer(link, policy, bill_id, user_id)
         bill = await self._read_bill(link, bill_id)
         async with self.db.write() as s:
-            case = await sync_case(s, link, bill, policy)
+            case = await sync_case(s, link, bill, policy, now=self.clock())
             view = (await views_of(s, [case]))[0]
         check_payable(view)
         accounts = await self.accounts_for(link, bill.currency)
@@ -149,7 +151,8 @@ class PaymentSteps:
         payment_id: int | None = None
         try:
             async with self.db.write() as s:
-                case = await sync_case(s, link, bill, policy)
+                now = self.clock()
+                case = await sync_case(s, link, bill, policy, now=now)
                 if await payment_with_key(s, request.idempotency_key) is None:
                     refusal = await payment_refusal(s, case, bill, request)
                     if refusal is not None:
@@ -157,7 +160,7 @@ class PaymentSteps:
                         view = (await views_of(s, [case]))[0]
                         return PaymentOutcome(view, "refused", refusal)
                     payment_id = await reserve_payment(
-                        s, link, case, bill, request, user_id, scheduled=scheduled
+                        s, link, case, bill, request, user_id, scheduled=scheduled, now=now
                     )
         except IntegrityError:
             payment_id = None  # another request committed the same key first
@@ -186,6 +189,7 @@ class PaymentSteps:
         policy = await self.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
         async with self.db.write() as s:
+            now = self.clock()
             case = await case_for_update(s, link.id, bill_id)
             payment = await last_payment(s, case.id) if case else None
             if (
@@ -200,9 +204,10 @@ class PaymentSteps:
                 return PaymentOutcome(view, "refused", not_pending_text(view))
             payment.status = PaymentStatus.REQUESTED
             payment.error = None
+            stamp(payment, now)
             case.state = CaseState.PAYING
-            case.updated_at = datetime.now(UTC)
-            audit(s, link, user_id, "payment_retried", bill_id, payment_id=payment.id)
+            stamp(case, now)
+            audit(s, link, user_id, "payment_retried", bill_id, now=now, payment_id=payment.id)
             payment_id = payment.id
         return await self._send_payment(link, bill_id, payment_id)
 
@@ -214,6 +219,7 @@ class PaymentSteps:
         policy = await self.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
         async with self.db.write() as s:
+            now = self.clock()
             case = await case_for_update(s, link.id, bill_id)
             payment = await last_payment(s, case.id) if case else None
             if case is None:
@@ -226,9 +232,10 @@ class PaymentSteps:
                 view = (await views_of(s, [case]))[0]
                 return PaymentOutcome(view, "refused", not_pending_text(view))
             payment.status = PaymentStatus.CANCELLED
+            stamp(payment, now)
             case.state = CaseState.APPROVED
-            case.updated_at = datetime.now(UTC)
-            audit(s, link, user_id, "payment_cancelled", bill_id, payment_id=payment.id)
+            stamp(case, now)
+            audit(s, link, user_id, "payment_cancelled", bill_id, now=now, payment_id=payment.id)
             await s.flush()
             view = (await views_of(s, [case]))[0]
             cancelled = payment_view(payment)
@@ -261,6 +268,7 @@ class PaymentSteps:
         except PayablesError as exc:
             error = exc
         async with self.db.write() as s:
+            now = self.clock()
             payment = await s.get(Payment, payment_id, with_for_update=True)
             case = await s.get(BillCase, payment.case_id, with_for_update=True) if payment else None
             assert payment is not None and case is not None
@@ -274,7 +282,7 @@ class PaymentSteps:
                 )
                 case.bill_status = "Paid" if case.amount_due == 0 else "PartiallyPaid"
                 # Reads of the bill from before this payment must not undo these figures.
-                case.bill_modified = datetime.now(UTC)
+                case.bill_modified = now
                 case.state = CaseState.PAID if case.amount_due == 0 else CaseState.APPROVED
                 audit(
                     s,
@@ -282,6 +290,7 @@ class PaymentSteps:
                     payment.requested_by,
                     "payment_recorded",
                     bill_id,
+                    now=now,
                     payment_id=payment.id,
                     payables_payment_id=recorded_id,
                     amount=payment.amount,
@@ -301,12 +310,14 @@ class PaymentSteps:
                     payment.requested_by,
                     "payment_failed",
                     bill_id,
+                    now=now,
                     payment_id=payment.id,
                     error=payment.error,
                     outcome_unknown=unknown,
                 )
                 status, message = "failed", failure_message(error, unknown)
-            case.updated_at = datetime.now(UTC)
+            stamp(payment, now)
+            stamp(case, now)
             await s.flush()
             view = (await views_of(s, [case]))[0]
         return PaymentOutcome(view, status, message, view.last_payment)
@@ -375,6 +386,7 @@ async def reserve_payment(
     user_id: str,
     *,
     scheduled: bool,
+    now: datetime,
 ) -> int:
     """Store the payment and its idempotency key, and move the case on, in the caller's
     transaction: once this commits, no other request can start a payment of this case."""
@@ -393,10 +405,12 @@ async def reserve_payment(
         requested_by=user_id,
         due_before=bill.outstanding_amount,
         outcome_unknown=False,
+        created_at=now,
+        updated_at=now,
     )
     s.add(payment)
     case.state = CaseState.SCHEDULED if scheduled else CaseState.PAYING
-    case.updated_at = datetime.now(UTC)
+    stamp(case, now)
     await s.flush()
     audit(
         s,
@@ -404,6 +418,7 @@ async def reserve_payment(
         user_id,
         "payment_scheduled" if scheduled else "payment_requested",
         bill.id,
+        now=now,
         payment_id=payment.id,
         amount=request.amount,
         currency=bill.currency,
