@@ -300,7 +300,7 @@ async def _read_audit(settings: Settings, since: date | None) -> list[AuditEvent
         await db.dispose()
 
 
-def _database_trouble(settings: Settings, exc: Exception) -> int:
+def _database_trouble(settings: Settings, exc: BaseException) -> int:
     where = make_url(settings.database_url).render_as_string(hide_password=True)
     console.print(
         f"[red]Cannot use the bot's database at {where}: {exc.__class__.__name__}: "

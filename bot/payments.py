@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -83,8 +85,9 @@ def account_choices(
     return [AccountChoice(id=a.id, name=a.name or a.id, currency=a.currency or "") for a in usable]
 
 
-class PaymentSteps:
-    """The payment half of the workflow."""
+class PaymentSteps(ABC):
+    """The payment half of the workflow. `Workflow` provides the attributes and the link,
+    policy and bill reads declared here, so that their use is checked."""
 
     db: Database
     settings: Settings
@@ -92,6 +95,28 @@ class PaymentSteps:
     payments: PayablesClient
     options: OptionsCache
     clock: Callable[[], datetime]
+
+    @abstractmethod
+    async def link_for(self, team_id: str, channel_id: str) -> CompanyLink: ...
+
+    @abstractmethod
+    async def policy_for(self, link: CompanyLink) -> EffectivePolicy: ...
+
+    @abstractmethod
+    async def _read_bill(self, link: CompanyLink, bill_id: str) -> Bill: ...
+
+    @abstractmethod
+    async def _view_of_bill(
+        self, link: CompanyLink, bill: Bill, policy: EffectivePolicy
+    ) -> CaseView: ...
+
+    @abstractmethod
+    async def _case_view(self, link: CompanyLink, bill_id: str) -> CaseView | None: ...
+
+    @abstractmethod
+    async def _denied(
+        self, link: CompanyLink, user_id: str, action: str, bill_id: str | None, **details: Any
+    ) -> None: ...
 
     # ------------------------------------------------------------ payments
 
@@ -169,14 +194,14 @@ class PaymentSteps:
             assert duplicate is not None
             return duplicate
         if scheduled:
-            view = await self._case_view(link, bill_id)
-            assert view is not None
+            reserved = await self._case_view(link, bill_id)
+            assert reserved is not None
             return PaymentOutcome(
-                view,
+                reserved,
                 "scheduled",
                 f"Payment of {self._money(request.amount, bill.currency)} scheduled for "
                 f"{request.payment_date.isoformat()}.",
-                view.last_payment,
+                reserved.last_payment,
             )
         return await self._send_payment(link, bill_id, payment_id)
 
