@@ -12,10 +12,9 @@ from typing import Any
 from blocks.ids import Action, Block, MoreOption, card_actions_block, card_block, card_status_block
 from blocks.metadata import BillAction, MoreAction, PageAction
 from blocks.text import day, due_phrase, escape, mention, money, plain
-from bot.cases import CaseView
+from bot.domain import CaseState, CaseView
 from bot.listing import Summary
 from bot.payment_words import failure_text
-from bot.store.models import CaseState
 
 MAX_MESSAGE_BLOCKS = 50
 

@@ -15,7 +15,7 @@ from blocks.fields import MAX_OPTIONS
 from blocks.ids import Callback, Input
 from blocks.metadata import MAX_PRIVATE_METADATA, OfferedAccount, PayMetadata, RejectMetadata
 from blocks.text import money, plain
-from bot.cases import CaseView
+from bot.domain import CaseView
 from bot.money import minor_units, quantize
 from bot.payment_form import AccountChoice
 

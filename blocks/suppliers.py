@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from blocks.text import escape, money
-from bot.cases import SupplierMatch
+from bot.domain import SupplierMatch
 
 
 def supplier_blocks(query: str, matches: list[SupplierMatch], *, locale: str) -> dict[str, Any]:

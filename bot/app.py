@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import new_reference
+from bot.explain import new_reference
 from bot.people import People
 from bot.services import Services
 from handlers import actions, commands, events, stale, views

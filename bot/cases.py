@@ -1,34 +1,29 @@
-"""The bot's record of each bill (its case) and what is shown of it: the view objects the
-blocks render, and the building blocks every transaction uses: locking a case, bringing it up
-to date from the payables API, loading its approvals and payments, and the audit trail.
+"""The bot's record of each bill (its case) and what is shown of it: the views the blocks
+render (their types live in `bot.domain` and are re-exported here), the workflow's results, and
+the building blocks every transaction uses: locking a case, bringing it up to date from the
+payables API, loading its approvals and payments, and the audit trail.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
+from bot.domain import CaseState, CaseView, PaymentStatus, PaymentView
+from bot.domain import SupplierMatch as SupplierMatch
 from bot.errors import Denied as Denied  # re-exported for the core
 from bot.errors import NotLinked as NotLinked
-from bot.payables.models import Bill, Supplier
+from bot.payables.models import Bill
 from bot.payment_form import AccountChoice
 from bot.policy import EffectivePolicy
-from bot.store.models import (
-    AuditEvent,
-    BillCase,
-    CaseState,
-    CompanyLink,
-    Decision,
-    Payment,
-    PaymentStatus,
-)
+from bot.store.models import AuditEvent, BillCase, BillMessage, CompanyLink, Decision, Payment
 
 OPEN_STATES = {CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED}
 # Far longer than a payment may take (its deadline, retries included), so only a payment whose
@@ -36,64 +31,7 @@ OPEN_STATES = {CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED}
 ABANDONED_AFTER = timedelta(minutes=5)
 
 
-# ---------------------------------------------------------------- what the blocks are given
-
-
-@dataclass(frozen=True)
-class PaymentView:
-    id: int
-    status: str
-    amount: Decimal
-    currency: str
-    account_name: str
-    account_currency: str
-    exchange_rate: Decimal | None
-    payment_date: date
-    reference: str | None
-    requested_by: str
-    error: str | None
-    outcome_unknown: bool
-
-    @classmethod
-    def of(cls, row: Payment) -> PaymentView:
-        return cls(
-            id=row.id,
-            status=row.status,
-            amount=row.amount,
-            currency=row.currency,
-            account_name=row.account_name,
-            account_currency=row.account_currency,
-            exchange_rate=row.exchange_rate,
-            payment_date=row.payment_date,
-            reference=row.reference,
-            requested_by=row.requested_by,
-            error=row.error,
-            outcome_unknown=row.outcome_unknown,
-        )
-
-
-@dataclass(frozen=True)
-class CaseView:
-    bill_id: str
-    state: CaseState
-    supplier_name: str
-    reference: str | None
-    currency: str
-    total_amount: Decimal
-    amount_due: Decimal
-    issue_date: date
-    due_date: date
-    bill_status: str
-    approvals: tuple[str, ...]
-    approvals_required: int
-    rejected_by: str | None = None
-    reject_reason: str | None = None
-    note: str | None = None
-    last_payment: PaymentView | None = None
-
-    @property
-    def paid_amount(self) -> Decimal:
-        return self.total_amount - self.amount_due
+# ---------------------------------------------------------------- what the workflow returns
 
 
 @dataclass(frozen=True)
@@ -120,12 +58,6 @@ class PaymentForm:
     base_currency: str
 
 
-@dataclass(frozen=True)
-class SupplierMatch:
-    supplier: Supplier
-    outstanding: list[Bill]
-
-
 async def case_for_update(s: AsyncSession, link_id: int, bill_id: str) -> BillCase | None:
     return await s.scalar(
         select(BillCase)
@@ -135,14 +67,17 @@ async def case_for_update(s: AsyncSession, link_id: int, bill_id: str) -> BillCa
 
 
 async def sync_case(
-    s: AsyncSession, link: CompanyLink, bill: Bill, policy: EffectivePolicy
+    s: AsyncSession, link: CompanyLink, bill: Bill, policy: EffectivePolicy, *, now: datetime
 ) -> BillCase:
-    """Create or refresh the case of `bill` from what the API said, holding its row lock."""
+    """Create or refresh the case of `bill` from what the API said, holding its row lock;
+    a case that changes is stamped `now`."""
     case = await case_for_update(s, link.id, bill.id)
     if case is None:
         try:
             async with s.begin_nested():
-                case = BillCase(link_id=link.id, bill_id=bill.id, state=CaseState.PENDING)
+                case = BillCase(
+                    link_id=link.id, bill_id=bill.id, state=CaseState.PENDING, updated_at=now
+                )
                 copy_bill(case, bill, link.base_currency)
                 case.approvals_required = policy.approvals_needed(case.base_amount)
                 s.add(case)
@@ -156,30 +91,43 @@ async def sync_case(
     if case.state == CaseState.PENDING:
         case.approvals_required = policy.approvals_needed(case.base_amount)
     if case.state == CaseState.PAYING:
-        await _release_abandoned_payment(s, link, case)
+        await _release_abandoned_payment(s, link, case, now=now)
     if not bill.is_outstanding and case.state in OPEN_STATES | {CaseState.SCHEDULED}:
         last = await last_payment(s, case.id) if case.state == CaseState.FAILED else None
-        if last is not None and last.outcome_unknown:
-            return case  # perhaps our own payment: only a retry with its key can tell
-        case.state = CaseState.CLOSED
-        case.note = f"{bill.status} in the accounting platform."
-        audit(s, link, "system", "case_closed", bill.id, bill_status=bill.status)
+        # An unknown outcome is perhaps our own payment: only a retry with its key can tell.
+        if last is None or not last.outcome_unknown:
+            case.state = CaseState.CLOSED
+            case.note = f"{bill.status} in the accounting platform."
+            audit(s, link, "system", "case_closed", bill.id, now=now, bill_status=bill.status)
+    if s.is_modified(case):
+        stamp(case, now)
     return case
 
 
-async def _release_abandoned_payment(s: AsyncSession, link: CompanyLink, case: BillCase) -> None:
+async def _release_abandoned_payment(
+    s: AsyncSession, link: CompanyLink, case: BillCase, *, now: datetime
+) -> None:
     """A payment still `requested` long after any answer could come means the process sending
     it stopped (a crash, a deploy). Its outcome is unknown: mark it so, and the card offers
     Retry payment, which resends it with the same idempotency key."""
     payment = await last_payment(s, case.id)
-    cutoff = datetime.now(UTC) - ABANDONED_AFTER
+    cutoff = now - ABANDONED_AFTER
     if payment is None or payment.status != PaymentStatus.REQUESTED or payment.updated_at > cutoff:
         return
     payment.status = PaymentStatus.FAILED
     payment.outcome_unknown = True
     payment.error = "The bot stopped before the accounting platform answered."
+    stamp(payment, now)
     case.state = CaseState.FAILED
-    audit(s, link, "system", "payment_abandoned", case.bill_id, payment_id=payment.id)
+    audit(s, link, "system", "payment_abandoned", case.bill_id, now=now, payment_id=payment.id)
+
+
+def stamp(row: BillCase | Payment | BillMessage, now: datetime) -> None:
+    """Record that `row` changed at `now`, the workflow's clock. Flagged as changed even when
+    equal, so the write always happens (it bumps a versioned row) and the column's wall-clock
+    `onupdate`, a fallback for writes elsewhere, never replaces it."""
+    row.updated_at = now
+    flag_modified(row, "updated_at")
 
 
 def copy_bill(case: BillCase, bill: Bill, base_currency: str) -> None:
@@ -250,6 +198,23 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
     return [case_view(case, approvals[case.id], payments.get(case.id)) for case in cases]
 
 
+def payment_view(row: Payment) -> PaymentView:
+    return PaymentView(
+        id=row.id,
+        status=row.status,
+        amount=row.amount,
+        currency=row.currency,
+        account_name=row.account_name,
+        account_currency=row.account_currency,
+        exchange_rate=row.exchange_rate,
+        payment_date=row.payment_date,
+        reference=row.reference,
+        requested_by=row.requested_by,
+        error=row.error,
+        outcome_unknown=row.outcome_unknown,
+    )
+
+
 def case_view(case: BillCase, approvals: Sequence[str], payment: Payment | None) -> CaseView:
     return CaseView(
         bill_id=case.bill_id,
@@ -267,7 +232,7 @@ def case_view(case: BillCase, approvals: Sequence[str], payment: Payment | None)
         rejected_by=case.rejected_by,
         reject_reason=case.reject_reason,
         note=case.note,
-        last_payment=PaymentView.of(payment) if payment is not None else None,
+        last_payment=payment_view(payment) if payment is not None else None,
     )
 
 
@@ -298,11 +263,13 @@ def audit(
     actor: str,
     action: str,
     bill_id: str | None,
+    *,
+    now: datetime,
     **details: Any,
 ) -> None:
     s.add(
         AuditEvent(
-            at=datetime.now(UTC),
+            at=now,
             team_id=link.team_id,
             channel_id=link.channel_id,
             actor=actor,

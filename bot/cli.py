@@ -7,10 +7,8 @@ import asyncio
 import json
 import logging
 import sys
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
 
 from babel import Locale, UnknownLocaleError
 from pydantic import ValidationError
@@ -20,17 +18,18 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from blocks.preview import builder_link
 from bot.audit import audit_events, write_csv
 from bot.config import ConfigError, Settings, async_database_url, load_settings
 from bot.db import Database
+from bot.listing import summarise
 from bot.money import format_money
-from bot.payables.backend import open_backend
+from bot.payables.backend import PayablesBackend, open_backend
 from bot.payables.errors import PayablesError
-from bot.preview import SURFACES, NothingToPreview, preview_surfaces
-from bot.sandbox.app import DEFAULT_API_KEY, SandboxConfig, create_sandbox_app
+from bot.preview import SURFACES, NothingToPreview, builder_link, preview_surfaces
+from bot.sandbox.app import SandboxConfig, create_sandbox_app
+from bot.sandbox.defaults import DEFAULT_API_KEY
 from bot.sandbox.faults import FaultConfig
-from bot.services import Services, open_services
+from bot.services import Services, open_services, utc_now
 from bot.store.migrate import head_revision, upgrade
 from bot.store.models import AuditEvent
 
@@ -243,8 +242,8 @@ def _preview(args: argparse.Namespace) -> int:
 async def _print_previews(settings: Settings, names: list[str], locale: str) -> int:
     backend = await open_backend(settings)
     try:
-        today = settings.sandbox_today if backend.sandbox else None
-        surfaces = await preview_surfaces(backend.client, settings, today or date.today(), locale)
+        today = _today(settings, backend)
+        surfaces = await preview_surfaces(backend.client, settings, today, locale)
     except PayablesError as exc:
         console.print(f"[red]The payables API is not answering as expected: {exc}[/red]")
         return 1
@@ -259,6 +258,16 @@ async def _print_previews(settings: Settings, names: list[str], locale: str) -> 
         console.print(f"[bold]{name}[/bold]: open in Block Kit Builder: {builder_link(payload)}")
         out.print_json(json.dumps(payload, ensure_ascii=False))
     return 0
+
+
+def _today(
+    settings: Settings, backend: PayablesBackend, clock: Callable[[], datetime] = utc_now
+) -> date:
+    """The embedded sandbox's configured today (its demo data is dated from it), else the local
+    date now."""
+    if backend.sandbox is not None and settings.sandbox_today is not None:
+        return settings.sandbox_today
+    return clock().astimezone().date()
 
 
 def _audit_export(args: argparse.Namespace) -> int:
@@ -291,7 +300,7 @@ async def _read_audit(settings: Settings, since: date | None) -> list[AuditEvent
         await db.dispose()
 
 
-def _database_trouble(settings: Settings, exc: Exception) -> int:
+def _database_trouble(settings: Settings, exc: BaseException) -> int:
     where = make_url(settings.database_url).render_as_string(hide_password=True)
     console.print(
         f"[red]Cannot use the bot's database at {where}: {exc.__class__.__name__}: "
@@ -320,6 +329,7 @@ def _check(_args: argparse.Namespace) -> int:
 async def _report_backend(settings: Settings) -> int:
     """Prove the payables backend answers: list companies and summarise what is outstanding."""
     backend = await open_backend(settings)
+    today = _today(settings, backend)
     try:
         console.print(f"Payables backend: [bold]{backend.description}[/bold]")
         companies = await backend.client.list_companies(page_size=20)
@@ -331,17 +341,16 @@ async def _report_backend(settings: Settings) -> int:
                 if connection.status != "Linked":
                     table.add_row(company.name, f"{connection.platform_name} (not linked)")
                     continue
-                count, overdue, totals = 0, 0, defaultdict[str, Decimal](Decimal)
-                async for bill in backend.client.iter_bills(company.id, connection.id):
-                    count += 1
-                    overdue += bill.due_on < date.today()
-                    totals[bill.currency] += bill.outstanding_amount
+                bills = [
+                    bill async for bill in backend.client.iter_bills(company.id, connection.id)
+                ]
+                summary = summarise(bills, today)
                 table.add_row(
                     company.name,
                     connection.platform_name or "",
-                    str(count),
-                    str(overdue),
-                    "\n".join(format_money(v, k) for k, v in sorted(totals.items())),
+                    str(summary.count),
+                    str(summary.overdue),
+                    "\n".join(format_money(v, k) for k, v in summary.totals.items()),
                 )
         console.print(table)
         return 0

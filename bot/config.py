@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.sandbox.app import DEFAULT_API_KEY
+from bot.sandbox.defaults import DEFAULT_API_KEY
 
 DEFAULT_DATA_DIR = Path(".billpay")
 

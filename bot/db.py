@@ -54,7 +54,8 @@ class Money(TypeDecorator[Decimal]):
             return Decimal(value)
         exact = Decimal(str(value)).normalize()
         # normalize() writes 100 as 1E+2; keep whole numbers in plain digits.
-        return exact.quantize(Decimal(1)) if exact.as_tuple().exponent > 0 else exact
+        exponent = exact.as_tuple().exponent  # a letter for NaN and infinity
+        return exact.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else exact
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -8,33 +8,37 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import (
-    CaseView,
     Denied,
     PaymentForm,
     PaymentOutcome,
-    PaymentView,
     approvals_of,
     audit,
     case_for_update,
     last_payment,
     not_pending_text,
+    payment_view,
     payment_with_key,
+    stamp,
     sync_case,
     views_of,
 )
 from bot.config import Settings
 from bot.db import Database
-from bot.errors import FORM_OUT_OF_DATE, OutOfDate, PaymentInDoubt, payables_words
+from bot.domain import CaseState, CaseView, PaymentStatus
+from bot.errors import FORM_OUT_OF_DATE, OutOfDate, PaymentInDoubt
+from bot.explain import payables_words
 from bot.money import format_money
 from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
@@ -46,13 +50,7 @@ from bot.payables.models import BankAccountMappingOption, Bill, BillPaymentProto
 from bot.payment_form import AccountChoice, PaymentRequest
 from bot.payment_words import failure_text
 from bot.policy import EffectivePolicy
-from bot.store.models import (
-    BillCase,
-    CaseState,
-    CompanyLink,
-    Payment,
-    PaymentStatus,
-)
+from bot.store.models import BillCase, CompanyLink, Payment
 
 log = logging.getLogger(__name__)
 OPTIONS_TTL_SECONDS = 60.0
@@ -91,14 +89,38 @@ def account_choices(
     return [AccountChoice(id=a.id, name=a.name or a.id, currency=a.currency or "") for a in usable]
 
 
-class PaymentSteps:
-    """The payment half of the workflow."""
+class PaymentSteps(ABC):
+    """The payment half of the workflow. `Workflow` provides the attributes and the link,
+    policy and bill reads declared here, so that their use is checked."""
 
     db: Database
     settings: Settings
     reads: PayablesClient
     payments: PayablesClient
     options: OptionsCache
+    clock: Callable[[], datetime]
+
+    @abstractmethod
+    async def link_for(self, team_id: str, channel_id: str) -> CompanyLink: ...
+
+    @abstractmethod
+    async def policy_for(self, link: CompanyLink) -> EffectivePolicy: ...
+
+    @abstractmethod
+    async def _read_bill(self, link: CompanyLink, bill_id: str) -> Bill: ...
+
+    @abstractmethod
+    async def _view_of_bill(
+        self, link: CompanyLink, bill: Bill, policy: EffectivePolicy
+    ) -> CaseView: ...
+
+    @abstractmethod
+    async def _case_view(self, link: CompanyLink, bill_id: str) -> CaseView | None: ...
+
+    @abstractmethod
+    async def _denied(
+        self, link: CompanyLink, user_id: str, action: str, bill_id: str | None, **details: Any
+    ) -> None: ...
 
     # ------------------------------------------------------------ payments
 
@@ -111,7 +133,7 @@ class PaymentSteps:
         await self._check_payer(link, policy, bill_id, user_id)
         bill = await self._read_bill(link, bill_id)
         async with self.db.write() as s:
-            case = await sync_case(s, link, bill, policy)
+            case = await sync_case(s, link, bill, policy, now=self.clock())
             view = (await views_of(s, [case]))[0]
         check_payable(view)
         accounts = await self.accounts_for(link, bill.currency)
@@ -163,7 +185,8 @@ class PaymentSteps:
         payment_id: int | None = None
         try:
             async with self.db.write() as s:
-                case = await sync_case(s, link, bill, policy)
+                now = self.clock()
+                case = await sync_case(s, link, bill, policy, now=now)
                 if await payment_with_key(s, request.idempotency_key) is None:  # anywhere
                     refusal = await payment_refusal(s, case, bill, request)
                     if refusal is not None:
@@ -171,7 +194,7 @@ class PaymentSteps:
                         view = (await views_of(s, [case]))[0]
                         return PaymentOutcome(view, "refused", refusal)
                     payment_id = await reserve_payment(
-                        s, link, case, bill, request, user_id, scheduled=scheduled
+                        s, link, case, bill, request, user_id, scheduled=scheduled, now=now
                     )
         except IntegrityError:
             payment_id = None  # another request committed the same key first
@@ -181,14 +204,14 @@ class PaymentSteps:
                 raise OutOfDate(FORM_OUT_OF_DATE)
             return duplicate
         if scheduled:
-            view = await self._case_view(link, bill_id)
-            assert view is not None
+            reserved = await self._case_view(link, bill_id)
+            assert reserved is not None
             return PaymentOutcome(
-                view,
+                reserved,
                 "scheduled",
                 f"Payment of {self._money(request.amount, bill.currency)} scheduled for "
                 f"{request.payment_date.isoformat()}.",
-                view.last_payment,
+                reserved.last_payment,
             )
         return await self._send_reserved(link, bill_id, payment_id)
 
@@ -201,6 +224,7 @@ class PaymentSteps:
         policy = await self.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
         async with self.db.write() as s:
+            now = self.clock()
             case = await case_for_update(s, link.id, bill_id)
             payment = await last_payment(s, case.id) if case else None
             if (
@@ -215,9 +239,10 @@ class PaymentSteps:
                 return PaymentOutcome(view, "refused", not_pending_text(view))
             payment.status = PaymentStatus.REQUESTED
             payment.error = None
+            stamp(payment, now)
             case.state = CaseState.PAYING
-            case.updated_at = datetime.now(UTC)
-            audit(s, link, user_id, "payment_retried", bill_id, payment_id=payment.id)
+            stamp(case, now)
+            audit(s, link, user_id, "payment_retried", bill_id, now=now, payment_id=payment.id)
             payment_id = payment.id
         return await self._send_reserved(link, bill_id, payment_id)
 
@@ -229,6 +254,7 @@ class PaymentSteps:
         policy = await self.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
         async with self.db.write() as s:
+            now = self.clock()
             case = await case_for_update(s, link.id, bill_id)
             payment = await last_payment(s, case.id) if case else None
             if case is None:
@@ -241,12 +267,13 @@ class PaymentSteps:
                 view = (await views_of(s, [case]))[0]
                 return PaymentOutcome(view, "refused", not_pending_text(view))
             payment.status = PaymentStatus.CANCELLED
+            stamp(payment, now)
             case.state = CaseState.APPROVED
-            case.updated_at = datetime.now(UTC)
-            audit(s, link, user_id, "payment_cancelled", bill_id, payment_id=payment.id)
+            stamp(case, now)
+            audit(s, link, user_id, "payment_cancelled", bill_id, now=now, payment_id=payment.id)
             await s.flush()
             view = (await views_of(s, [case]))[0]
-            cancelled = PaymentView.of(payment)
+            cancelled = payment_view(payment)
         return PaymentOutcome(view, "cancelled", "The scheduled payment is cancelled.", cancelled)
 
     async def _send_reserved(
@@ -286,6 +313,7 @@ class PaymentSteps:
         except PayablesError as exc:
             error = exc
         async with self.db.write() as s:
+            now = self.clock()
             payment = await s.get(Payment, payment_id, with_for_update=True)
             case = await s.get(BillCase, payment.case_id, with_for_update=True) if payment else None
             assert payment is not None and case is not None
@@ -299,7 +327,7 @@ class PaymentSteps:
                 )
                 case.bill_status = "Paid" if case.amount_due == 0 else "PartiallyPaid"
                 # Reads of the bill from before this payment must not undo these figures.
-                case.bill_modified = datetime.now(UTC)
+                case.bill_modified = now
                 case.state = CaseState.PAID if case.amount_due == 0 else CaseState.APPROVED
                 audit(
                     s,
@@ -307,6 +335,7 @@ class PaymentSteps:
                     payment.requested_by,
                     "payment_recorded",
                     bill_id,
+                    now=now,
                     payment_id=payment.id,
                     payables_payment_id=recorded_id,
                     amount=payment.amount,
@@ -329,12 +358,14 @@ class PaymentSteps:
                     payment.requested_by,
                     "payment_failed",
                     bill_id,
+                    now=now,
                     payment_id=payment.id,
                     error=payment.error,
                     outcome_unknown=unknown,
                 )
                 status, message = "failed", failure_text(payment.error, unknown=unknown)
-            case.updated_at = datetime.now(UTC)
+            stamp(payment, now)
+            stamp(case, now)
             await s.flush()
             view = (await views_of(s, [case]))[0]
         return PaymentOutcome(view, status, message, view.last_payment)
@@ -360,7 +391,7 @@ class PaymentSteps:
             PaymentStatus.CANCELLED: "This payment was cancelled; press Pay… again to pay.",
         }
         return PaymentOutcome(
-            view, "duplicate", words[PaymentStatus(payment.status)], PaymentView.of(payment)
+            view, "duplicate", words[PaymentStatus(payment.status)], payment_view(payment)
         )
 
     async def _check_payer(
@@ -407,6 +438,7 @@ async def reserve_payment(
     user_id: str,
     *,
     scheduled: bool,
+    now: datetime,
 ) -> int:
     """Store the payment and its idempotency key, and move the case on, in the caller's
     transaction: once this commits, no other request can start a payment of this case."""
@@ -425,10 +457,12 @@ async def reserve_payment(
         requested_by=user_id,
         due_before=bill.outstanding_amount,
         outcome_unknown=False,
+        created_at=now,
+        updated_at=now,
     )
     s.add(payment)
     case.state = CaseState.SCHEDULED if scheduled else CaseState.PAYING
-    case.updated_at = datetime.now(UTC)
+    stamp(case, now)
     await s.flush()
     audit(
         s,
@@ -436,6 +470,7 @@ async def reserve_payment(
         user_id,
         "payment_scheduled" if scheduled else "payment_requested",
         bill.id,
+        now=now,
         payment_id=payment.id,
         amount=request.amount,
         currency=bill.currency,

@@ -12,15 +12,16 @@ from blocks.bills import bills_message
 from blocks.home import home_view
 from blocks.metadata import PayMetadata, RejectMetadata
 from blocks.modals import offered, pay_modal, reject_modal
+from blocks.preview import builder_link as builder_link
 from blocks.suppliers import supplier_blocks
-from bot.cases import PaymentView, SupplierMatch, preview_case
+from bot.cases import preview_case
 from bot.config import Settings
+from bot.domain import CaseState, PaymentView, SupplierMatch
 from bot.listing import BillFilter, order_bills, page_count, page_of, summarise
 from bot.payables.client import PayablesClient
 from bot.payables.query import outstanding_bills
 from bot.payments import account_choices, new_payment_key
 from bot.policy import EffectivePolicy
-from bot.store.models import CaseState
 
 SURFACES = ("bills", "pay-modal", "reject-modal", "supplier", "home")
 

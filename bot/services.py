@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.config import Settings
-from bot.db import Database
+from bot.db import Database, utcnow
 from bot.payables.backend import PayablesBackend, open_backend
 from bot.payables.client import PayablesClient
 from bot.workflow import Workflow
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+# The wall clock. Every time the workflow records comes from `Services.clock`, so tests can
+# freeze it.
+utc_now = utcnow
 
 
 @dataclass
@@ -49,7 +49,7 @@ def build_services(
         settings=settings,
         db=db,
         payables=payables,
-        workflow=Workflow(db, payables, settings),
+        workflow=Workflow(db, payables, settings, clock=clock),
         clock=clock,
         backend=backend,
     )

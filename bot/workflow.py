@@ -6,14 +6,14 @@
 Each transition is one database transaction that locks the case row (and is guarded by its
 version), and writes its audit event in the same transaction. A payment's idempotency key is
 committed before the payables API is called, so a double click, a Slack retry or a second
-replica can never record a payment twice.
+replica can never record a payment twice. Every time it records comes from its injected `clock`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -21,20 +21,20 @@ from sqlalchemy import select
 from bot.bounds import reason_problem
 from bot.cases import (
     OPEN_STATES,
-    CaseView,
     Denied,
     NotLinked,
     Outcome,
-    SupplierMatch,
     approvals_of,
     audit,
     case_for_update,
     not_pending_text,
+    stamp,
     sync_case,
     views_of,
 )
 from bot.config import Settings
-from bot.db import Database
+from bot.db import Database, utcnow
+from bot.domain import CaseState, CaseView, SupplierMatch
 from bot.listing import BillFilter, order_bills
 from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
@@ -49,7 +49,6 @@ from bot.store.models import (
     AuditEvent,
     BillCase,
     BillMessage,
-    CaseState,
     CompanyLink,
     Decision,
     Policy,
@@ -71,9 +70,11 @@ class Workflow(PaymentSteps):
         settings: Settings,
         *,
         options: OptionsCache | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.settings = settings
+        self.clock = clock
         self.reads = payables.with_deadline(READ_DEADLINE_SECONDS)
         self.payments = payables.with_deadline(PAYMENT_DEADLINE_SECONDS)
         self.options = options or OptionsCache()
@@ -141,6 +142,7 @@ class Workflow(PaymentSteps):
             )
         info = await self.reads.get_company_information(company.id, connection.id)
         async with self.db.write() as s:
+            now = self.clock()
             elsewhere = await s.scalar(
                 select(CompanyLink.channel_id).where(
                     CompanyLink.team_id == team_id,
@@ -165,7 +167,15 @@ class Workflow(PaymentSteps):
                 connection.id,
             ):
                 # Another company: the old link keeps its cases and history, out of the way.
-                audit(s, link, user_id, "channel_unlinked", None, company_name=link.company_name)
+                audit(
+                    s,
+                    link,
+                    user_id,
+                    "channel_unlinked",
+                    None,
+                    now=now,
+                    company_name=link.company_name,
+                )
                 link.channel_id = f"{channel_id}~{link.id}"
                 link.archived = True
                 await s.flush()
@@ -179,9 +189,9 @@ class Workflow(PaymentSteps):
             link.company_name = info.company_name or company.name
             link.base_currency = (info.base_currency or "GBP").upper()
             link.linked_by = user_id
-            link.linked_at = datetime.now(UTC)
+            link.linked_at = now
             await s.flush()
-            audit(s, link, user_id, "channel_linked", None, company_name=link.company_name)
+            audit(s, link, user_id, "channel_linked", None, now=now, company_name=link.company_name)
         return link, created
 
     async def links_of_team(self, team_id: str) -> list[tuple[str, str, str]]:
@@ -195,7 +205,11 @@ class Workflow(PaymentSteps):
 
     async def record_team_event(self, team_id: str, action: str) -> None:
         async with self.db.write() as s:
-            s.add(AuditEvent(team_id=team_id, actor="slack", action=action, details={}))
+            s.add(
+                AuditEvent(
+                    at=self.clock(), team_id=team_id, actor="slack", action=action, details={}
+                )
+            )
 
     # ------------------------------------------------------------ listing
 
@@ -216,7 +230,8 @@ class Workflow(PaymentSteps):
         """Bring the cases of `bills` up to date with what the API just said."""
         policy = await self.policy_for(link)
         async with self.db.write() as s:
-            cases = [await sync_case(s, link, bill, policy) for bill in bills]
+            now = self.clock()
+            cases = [await sync_case(s, link, bill, policy, now=now) for bill in bills]
             views = await views_of(s, cases)
         return {view.bill_id: view for view in views}
 
@@ -235,6 +250,7 @@ class Workflow(PaymentSteps):
         user_id: str,
     ) -> None:
         async with self.db.write() as s:
+            now = self.clock()
             message = await s.scalar(
                 select(BillMessage)
                 .where(BillMessage.channel_id == channel_id, BillMessage.ts == ts)
@@ -250,6 +266,8 @@ class Workflow(PaymentSteps):
             message.locale = locale
             message.time_zone = time_zone
             message.posted_by = user_id
+            if s.is_modified(message):
+                stamp(message, now)
 
     async def message(self, channel_id: str, ts: str) -> BillMessage | None:
         async with self.db.read() as s:
@@ -286,7 +304,7 @@ class Workflow(PaymentSteps):
             ).all()
             views = {v.bill_id: v for v in await views_of(s, list(rows))}
             yield message, link, [views[b] for b in message.bill_ids if b in views]
-            message.updated_at = datetime.now(UTC)
+            stamp(message, self.clock())
 
     async def case_views(self, link_id: int, bill_ids: Sequence[str]) -> list[CaseView]:
         """The cases shown on a message, in its order, read in one go."""
@@ -340,7 +358,8 @@ class Workflow(PaymentSteps):
             )
         bill = await self._read_bill(link, bill_id)
         async with self.db.write() as s:
-            case = await sync_case(s, link, bill, policy)
+            now = self.clock()
+            case = await sync_case(s, link, bill, policy, now=now)
             notice = None
             approvals = await approvals_of(s, case.id)
             if case.state != CaseState.PENDING:
@@ -351,17 +370,18 @@ class Workflow(PaymentSteps):
                     f"{case.approvals_required - len(approvals)} more approval from someone else."
                 )
             else:
-                s.add(Decision(case_id=case.id, kind="approve", user_id=user_id))
+                s.add(Decision(case_id=case.id, kind="approve", user_id=user_id, created_at=now))
                 approvals.append(user_id)
                 if len(approvals) >= case.approvals_required:
                     case.state = CaseState.APPROVED
-                case.updated_at = datetime.now(UTC)
+                stamp(case, now)
                 audit(
                     s,
                     link,
                     user_id,
                     "bill_approved",
                     bill_id,
+                    now=now,
                     approval=len(approvals),
                     of=case.approvals_required,
                 )
@@ -399,17 +419,26 @@ class Workflow(PaymentSteps):
             raise Denied(f"Only {policy.who_may_approve()} can reject bills in this channel.")
         bill = await self._read_bill(link, bill_id)
         async with self.db.write() as s:
-            case = await sync_case(s, link, bill, policy)
+            now = self.clock()
+            case = await sync_case(s, link, bill, policy, now=now)
             notice = None
             if case.state not in (CaseState.PENDING, CaseState.APPROVED):
                 notice = not_pending_text(case)
             else:
-                s.add(Decision(case_id=case.id, kind="reject", user_id=user_id, reason=reason))
+                s.add(
+                    Decision(
+                        case_id=case.id,
+                        kind="reject",
+                        user_id=user_id,
+                        reason=reason,
+                        created_at=now,
+                    )
+                )
                 case.state = CaseState.REJECTED
                 case.rejected_by = user_id
                 case.reject_reason = reason
-                case.updated_at = datetime.now(UTC)
-                audit(s, link, user_id, "bill_rejected", bill_id, reason=reason)
+                stamp(case, now)
+                audit(s, link, user_id, "bill_rejected", bill_id, now=now, reason=reason)
             await s.flush()
             view = (await views_of(s, [case]))[0]
         return Outcome(view, notice)
@@ -426,11 +455,13 @@ class Workflow(PaymentSteps):
 
     async def _close_missing(self, link: CompanyLink, bill_id: str) -> None:
         async with self.db.write() as s:
+            now = self.clock()
             case = await case_for_update(s, link.id, bill_id)
             if case is not None and case.state in OPEN_STATES:
                 case.state = CaseState.CLOSED
                 case.note = "No longer in the accounting platform."
-                audit(s, link, "system", "case_closed", bill_id, reason="bill not found")
+                stamp(case, now)
+                audit(s, link, "system", "case_closed", bill_id, now=now, reason="bill not found")
 
     async def _case_view(self, link: CompanyLink, bill_id: str) -> CaseView | None:
         views = await self.case_views(link.id, [bill_id])
@@ -440,7 +471,7 @@ class Workflow(PaymentSteps):
         self, link: CompanyLink, bill: Bill, policy: EffectivePolicy
     ) -> CaseView:
         async with self.db.write() as s:
-            case = await sync_case(s, link, bill, policy)
+            case = await sync_case(s, link, bill, policy, now=self.clock())
             return (await views_of(s, [case]))[0]
 
     async def _fresh_view(
@@ -452,4 +483,13 @@ class Workflow(PaymentSteps):
         self, link: CompanyLink, user_id: str, action: str, bill_id: str | None, **details: Any
     ) -> None:
         async with self.db.write() as s:
-            audit(s, link, user_id, "permission_denied", bill_id, attempted=action, **details)
+            audit(
+                s,
+                link,
+                user_id,
+                "permission_denied",
+                bill_id,
+                now=self.clock(),
+                attempted=action,
+                **details,
+            )

@@ -31,7 +31,8 @@ from slack_bolt.util.utils import get_arg_names_of_callable
 from blocks.metadata import ModalMetadata, Payload
 from blocks.modals import message_modal
 from blocks.text import plain
-from bot.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate, explain
+from bot.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate
+from bot.explain import explain
 from handlers.envelope import (
     action_value,
     click_of,
@@ -186,8 +187,9 @@ async def _tell(
 ) -> None:
     ack = args.ack
     acked = ack.response is not None
-    view = body.get("view") if isinstance(body.get("view"), dict) else {}
-    title_text = view.get("title", {}).get("text") if isinstance(view.get("title"), dict) else None
+    view = body.get("view")
+    title = view.get("title") if isinstance(view, dict) else None
+    title_text = title.get("text") if isinstance(title, dict) else None
     title = plain(title_text if isinstance(title_text, str) else "Bill Pay", 24)
     if kind == "view_submission" and not acked:
         if isinstance(error, FieldErrors):

@@ -7,7 +7,7 @@ Slack id, and a request missing one is answered as out of date rather than faili
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -60,28 +60,34 @@ def team_of(body: dict[str, Any]) -> Any:
     )
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parse(model: type[M], fields: dict[str, Any], refusal: Exception) -> M:
+    try:
+        return model.model_validate(fields)
+    except ValidationError:
+        raise refusal from None
+
+
 def click_of(body: dict[str, Any]) -> Click:
     container = _dict(body.get("container"))
-    try:
-        return Click(
-            team_id=team_of(body),
-            channel_id=_dict(body.get("channel")).get("id") or container.get("channel_id"),
-            user_id=_dict(body.get("user")).get("id"),
-            message_ts=container.get("message_ts") or _dict(body.get("message")).get("ts"),
-        )
-    except ValidationError:
-        raise OutOfDate() from None
+    fields = {
+        "team_id": team_of(body),
+        "channel_id": _dict(body.get("channel")).get("id") or container.get("channel_id"),
+        "user_id": _dict(body.get("user")).get("id"),
+        "message_ts": container.get("message_ts") or _dict(body.get("message")).get("ts"),
+    }
+    return _parse(Click, fields, OutOfDate())
 
 
 def submission_of(body: dict[str, Any]) -> Submission:
-    try:
-        return Submission(
-            team_id=team_of(body),
-            user_id=_dict(body.get("user")).get("id"),
-            view_id=_dict(body.get("view")).get("id"),
-        )
-    except ValidationError:
-        raise OutOfDate(FORM_OUT_OF_DATE) from None
+    fields = {
+        "team_id": team_of(body),
+        "user_id": _dict(body.get("user")).get("id"),
+        "view_id": _dict(body.get("view")).get("id"),
+    }
+    return _parse(Submission, fields, OutOfDate(FORM_OUT_OF_DATE))
 
 
 def command_of(body: dict[str, Any]) -> Command:
@@ -92,15 +98,13 @@ def command_of(body: dict[str, Any]) -> Command:
             f"Keep what follows the command under {MAX_COMMAND_TEXT} characters, without "
             "special characters."
         )
-    try:
-        return Command(
-            team_id=body.get("team_id"),
-            channel_id=body.get("channel_id"),
-            user_id=body.get("user_id"),
-            text=text,
-        )
-    except ValidationError:
-        raise OutOfDate("I couldn't read that command; try it again.") from None
+    fields = {
+        "team_id": body.get("team_id"),
+        "channel_id": body.get("channel_id"),
+        "user_id": body.get("user_id"),
+        "text": text,
+    }
+    return _parse(Command, fields, OutOfDate("I couldn't read that command; try it again."))
 
 
 SLACK_RESPONSE_HOST = "hooks.slack.com"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,15 @@ def test_check_shows_the_demo_company_and_what_is_due(
     assert "Larkspur Design Studio Ltd" in output
     assert "£13,020.49" in output  # the GBP still owed across the 25 outstanding bills
     assert "€8,875.50" in output
+
+
+def test_check_counts_overdue_bills_from_the_sandbox_today(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, output = run(capsys, "check")
+    assert code == 0
+    # 25 outstanding, 7 of them due before the demo's today (not the wall clock's).
+    assert re.search(r"│\s*25\s*│\s*7\s*│", output), output
 
 
 def test_run_without_slack_credentials_says_what_to_set(

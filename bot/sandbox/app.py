@@ -29,10 +29,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot import jsoncodec
 from bot.sandbox import schemas, seed, service, store, views
+from bot.sandbox.defaults import DEFAULT_API_KEY
 from bot.sandbox.errors import ApiError, error_body
 from bot.sandbox.faults import FaultConfig, Faults
 
-DEFAULT_API_KEY = "billpay-sandbox"
 MAX_IDEMPOTENCY_KEY = 255
 MAX_FILENAME = 255
 log = logging.getLogger(__name__)

@@ -47,7 +47,9 @@ class Faults:
         self._window_start = time.monotonic()
         self._window_count = 0
 
-    def fail_next(self, count: int = 1, *, status_code: int = 503, retry_after: int | None = None):
+    def fail_next(
+        self, count: int = 1, *, status_code: int = 503, retry_after: int | None = None
+    ) -> None:
         """Answer the next `count` requests with `status_code` (and `Retry-After`, if given)."""
         for _ in range(count):
             self._queued.append(Fault(status_code, retry_after))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -142,7 +142,7 @@ def decode_token(
 
 
 def continuation_pages(
-    lists: dict[str, tuple[Sequence[dict[str, Any]], SortKey]],
+    lists: Mapping[str, tuple[Sequence[dict[str, Any]], SortKey]],
     *,
     token: str | None,
     scope: str,

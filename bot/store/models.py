@@ -7,7 +7,6 @@ carry a unique idempotency key, so two clicks, a Slack retry or two replicas can
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,6 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.db import Money, UTCDateTime, utcnow
+from bot.domain import CaseState as CaseState
+from bot.domain import PaymentStatus as PaymentStatus
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -38,25 +39,6 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-
-
-class CaseState(enum.StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    SCHEDULED = "scheduled"
-    PAYING = "paying"
-    PAID = "paid"
-    FAILED = "failed"
-    CLOSED = "closed"  # paid or voided elsewhere
-
-
-class PaymentStatus(enum.StrEnum):
-    REQUESTED = "requested"
-    SCHEDULED = "scheduled"
-    RECORDED = "recorded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 class CompanyLink(Base):

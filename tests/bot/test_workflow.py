@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -14,13 +14,14 @@ from sqlalchemy import select
 
 from bot.cases import Denied
 from bot.db import Database
+from bot.listing import parse_filter
 from bot.payables.client import PayablesClient
 from bot.payables.models import BillPaymentPrototype, Ref
 from bot.payment_form import AccountChoice, PaymentRequest
 from bot.payments import new_payment_key
 from bot.sandbox.app import Sandbox
 from bot.sandbox.seed import DemoIds
-from bot.store.models import AuditEvent, CaseState, Payment
+from bot.store.models import AuditEvent, BillCase, CaseState, Decision, Payment
 from bot.workflow import Workflow
 from tests.bot_fixtures import ANA, BEN, CHANNEL, EVE, SAM, TEAM, bot_settings, sandbox_payments
 from tests.conftest import TODAY, SleepRecorder, client_for, on_postgres
@@ -104,6 +105,72 @@ async def test_connect_with_an_unknown_company_lists_the_choices(
 ) -> None:
     with pytest.raises(Denied, match="Larkspur Design Studio Ltd"):
         await make_workflow().connect(TEAM, CHANNEL, ANA, "Nonexistent Ltd")
+
+
+async def test_times_come_from_the_injected_clock(
+    bot_db: Database, payables: PayablesClient, sandbox: Sandbox
+) -> None:
+    linked, approved, paid = (datetime(2025, 3, 4, 9, minute, tzinfo=UTC) for minute in (0, 1, 2))
+    now = [linked]
+    flow = Workflow(bot_db, payables, bot_settings(), clock=lambda: now[0])
+    link, _ = await flow.connect(TEAM, CHANNEL, ANA)
+    assert link.linked_at == linked
+    bill = await _gbp_bill(payables, sandbox.demo)
+
+    now[0] = approved
+    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    async with bot_db.read() as s:
+        case = await s.scalar(select(BillCase).where(BillCase.bill_id == bill.id))
+        decision = await s.scalar(select(Decision).where(Decision.case_id == case.id))
+    assert case.updated_at == approved and decision.created_at == approved
+
+    now[0] = paid
+    account = await _gbp_account(flow)
+    outcome = await flow.submit_payment(
+        TEAM, CHANNEL, bill.id, SAM, _request(account, bill.outstanding_amount), TODAY
+    )
+    assert outcome.status == "recorded", outcome.message
+    async with bot_db.read() as s:
+        case = await s.scalar(select(BillCase).where(BillCase.bill_id == bill.id))
+        payment = await s.scalar(select(Payment).where(Payment.case_id == case.id))
+    assert case.updated_at == paid
+    assert payment.created_at == payment.updated_at == paid
+
+    assert [(e.action, e.at) for e in await _audit(bot_db)] == [
+        ("channel_linked", linked),
+        ("bill_approved", approved),
+        ("payment_requested", paid),
+        ("payment_recorded", paid),
+    ]
+
+
+async def test_a_message_rendered_twice_at_one_instant_bumps_its_version_twice(
+    bot_db: Database, payables: PayablesClient
+) -> None:
+    """Cards detect crossed renders by the message's version: a frozen clock must not hide one."""
+    frozen = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
+    flow = Workflow(bot_db, payables, bot_settings(), clock=lambda: frozen)
+    link, _ = await flow.connect(TEAM, CHANNEL, ANA)
+    await flow.record_message(
+        link,
+        CHANNEL,
+        "1700000000.000100",
+        bill_filter=parse_filter(""),
+        page=0,
+        bill_ids=[],
+        summary={},
+        locale="en_GB",
+        time_zone="Europe/London",
+        user_id=ANA,
+    )
+    versions = []
+    for _ in range(2):
+        async with flow.locked_message(CHANNEL, "1700000000.000100") as held:
+            assert held is not None
+        message = await flow.message(CHANNEL, "1700000000.000100")
+        assert message is not None and message.updated_at == frozen
+        versions.append(message.version)
+    assert versions[1] == versions[0] + 1
 
 
 async def test_approve_then_pay_in_full_marks_the_bill_paid(
