@@ -422,7 +422,8 @@ async def reserve_payment(
 
 
 def new_payment_key() -> str:
-    return f"billpay-{uuid.uuid4()}"
+    """A payment's Idempotency-Key: a GUID, the only form Codat accepts."""
+    return str(uuid.uuid4())
 
 
 async def payment_refusal(
