@@ -165,7 +165,7 @@ class PayablesClient:
         policy = self.retry
         started = self._clock()
         attempt = 0
-        writes = method.upper() not in ("GET", "HEAD")
+        writes = _writes(method)
         uncertain = False  # has an attempt perhaps been carried out without our knowing?
         while True:
             attempt += 1
@@ -586,6 +586,11 @@ def new_idempotency_key() -> str:
     return str(uuid.uuid4())
 
 
+def _writes(method: str) -> bool:
+    """Whether a request of this method can change anything (and so be "maybe applied")."""
+    return method.upper() not in ("GET", "HEAD")
+
+
 def _connection(company_id: str, connection_id: str) -> str:
     return f"/companies/{company_id}/connections/{connection_id}"
 
@@ -607,7 +612,7 @@ def _decode(response: httpx.Response) -> Any:
             f"the payables API sent a body that is not JSON ({exc})",
             status_code=response.status_code,
         )
-        error.maybe_applied = response.is_success
+        error.maybe_applied = response.is_success and _writes(response.request.method)
         raise error from None
 
 
@@ -615,7 +620,8 @@ def _parse(model: type[M], response: httpx.Response) -> M:
     try:
         return _parse_obj(model, _decode(response), response.request.url.path)
     except PayablesError as error:
-        error.maybe_applied = error.maybe_applied or response.is_success
+        applied = response.is_success and _writes(response.request.method)
+        error.maybe_applied = error.maybe_applied or applied
         raise
 
 

@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.payables.client import PayablesClient, RetryPolicy, _retry_after, basic_auth
-from bot.payables.errors import PayablesConflict, PayablesUnprocessable
+from bot.payables.errors import PayablesConflict, PayablesError, PayablesUnprocessable
 from bot.payables.models import (
     Bill,
     BillPayment,
@@ -211,3 +211,20 @@ def test_amounts_as_strings_or_ints_are_read_exactly_and_floats_refused() -> Non
             currency="GBP",
             currency_rate=1.1,
         )
+
+
+class HtmlAnswers(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="<html>maintenance</html>", request=request)
+
+
+async def test_an_unreadable_answer_to_a_read_is_never_maybe_applied(
+    sleeps: SleepRecorder,
+) -> None:
+    async with client_for(HtmlAnswers(), sleeps) as client:
+        with pytest.raises(PayablesError) as read:
+            await client.list_companies()
+        with pytest.raises(PayablesError) as write:
+            await client.create_company("Html Ltd")
+    assert read.value.maybe_applied is False
+    assert write.value.maybe_applied is True  # a 2xx to a write: it may well have been done

@@ -278,6 +278,8 @@ async def test_a_foreign_bill_needs_a_rate_even_from_an_account_in_its_currency(
     missing = await pay(http, demo, "AL-2026-124", "EUR")  # a EUR bill from the Euro Account
     assert missing.status_code == 400 and "currencyRate is required" in messages(missing)
     assert "(GBP)" in messages(missing)
+    zero = await pay(http, demo, "AL-2026-124", "EUR", currencyRate="0")
+    assert zero.status_code == 400 and "Currency Rate must be greater than 0" in messages(zero)
     paid = await pay(http, demo, "AL-2026-124", "EUR", currencyRate="0.86")
     assert paid.status_code == 201
 
