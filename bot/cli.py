@@ -96,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--rate-window", type=float, default=1.0, help="window in seconds")
     sandbox.add_argument("--error-rate", type=float, default=0.0, help="share of 503s (0 to 1)")
     sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every request")
+    sandbox.add_argument(
+        "--strict", action="store_true", help="list bills takes only the spec's query fields"
+    )
+    sandbox.add_argument(
+        "--paging", choices=["offset", "keyset"], default="offset", help="continuation tokens"
+    )
+    sandbox.add_argument("--public-url", help="the base of linkUrl, if not the address served")
     sandbox.set_defaults(handler=_sandbox)
 
     preview = commands.add_parser(
@@ -391,6 +398,9 @@ def _sandbox_config(args: argparse.Namespace, settings: Settings, api_key: str) 
         reset=args.reset,
         today=args.today or settings.sandbox_today,
         page_size=args.page_size,
+        strict=args.strict,
+        paging=args.paging,
+        public_url=args.public_url,
         faults=FaultConfig(
             rate_limit_requests=args.rate_limit or settings.sandbox_rate_limit_requests,
             rate_limit_window_seconds=args.rate_window,

@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     codat_api_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("CODAT_API_KEY", "BILLPAY_CODAT_API_KEY"),
-        description="CODAT_API_KEY: use Codat's API instead of the embedded sandbox.",
+        description="CODAT_API_KEY: use Codat's API instead of the embedded sandbox. The API key,"
+        " or the portal's ready-made authorization header ('Basic ...'), sent as it is.",
     )
     codat_base_url: str = Field(
         default="https://api.codat.io",

@@ -483,6 +483,7 @@ async def reserve_payment(
 
 
 def new_payment_key() -> str:
+    """A payment's Idempotency-Key: a GUID, the only form Codat accepts."""
     return str(uuid.uuid4())
 
 

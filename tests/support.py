@@ -3,7 +3,9 @@ database under test, and payables clients whose waits are recorded instead of sl
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from datetime import date
 from pathlib import Path
 
@@ -88,3 +90,16 @@ async def bill_by_reference(payables: PayablesClient, demo: DemoIds, reference: 
     )
     (bill,) = page.results
     return bill
+
+
+async def complete_link(transport: httpx.AsyncBaseTransport, link_url: str) -> httpx.Response:
+    """Do what the company does with a connection's linkUrl: open the page and press
+    Authorise (the form's POST). Returns the page the button leads to."""
+    async with httpx.AsyncClient(transport=transport) as browser:
+        page = await browser.get(link_url)
+        page.raise_for_status()
+        action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+        assert action is not None, f"no Authorise form on {link_url}: {page.text}"
+        done = await browser.post(page.url.join(html.unescape(action.group(1))))
+        done.raise_for_status()
+        return done

@@ -1,11 +1,15 @@
 """The async client of the payables API (Codat's synchronous Bill Pay API, or the sandbox).
 
 One `PayablesClient` wraps one `httpx.AsyncClient`. It authenticates with Basic auth built from
-the API key, retries what is safe to retry (408, 429, 5xx, connection errors) with exponential
-backoff and jitter, honours `Retry-After`, and gives up before the caller's deadline with a typed
-error. Every create or replace carries an `Idempotency-Key`, kept across retries, so a retried
-request is replayed by the API rather than applied twice; callers that retry a whole business
-operation pass their own key. The Authorization header is never logged.
+the API key (or sends the portal's ready-made `Basic ...` header value as it is), retries what is
+safe to retry (408, 429, 5xx, connection errors, and a 409 saying a write with the same key is
+still in progress) with exponential backoff and jitter, honours `Retry-After` in seconds or as an
+HTTP date, and gives up before the caller's deadline with a typed error. Every POST (but an
+attachment upload) and PATCH carries an `Idempotency-Key`, a GUID kept across retries, so a
+retried request is replayed by the API rather than applied twice; callers that retry a whole
+business operation pass their own key. PUTs and uploads carry none: Codat honours the key only on
+POST and PATCH (docs/using-the-api/write-data/idempotency.md), and the spec lists no key for
+uploads. A failed GET is never "maybe applied". The Authorization header is never logged.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -66,7 +71,12 @@ class RetryPolicy:
 
 
 def basic_auth(api_key: str) -> str:
-    """Codat's Authorization header value: `Basic ` and the base64 of the API key."""
+    """Codat's Authorization header value: `Basic ` and the base64 of the API key. The portal
+    also offers that header ready-made (docs/using-the-api/authentication.md); given one, it is
+    sent as it is rather than encoded again."""
+    scheme, _, rest = api_key.strip().partition(" ")
+    if scheme.lower() == "basic" and rest.strip():
+        return "Basic " + rest.strip()
     return "Basic " + base64.b64encode(api_key.encode()).decode()
 
 
@@ -155,6 +165,7 @@ class PayablesClient:
         policy = self.retry
         started = self._clock()
         attempt = 0
+        writes = _writes(method)
         uncertain = False  # has an attempt perhaps been carried out without our knowing?
         while True:
             attempt += 1
@@ -172,7 +183,7 @@ class PayablesClient:
                         headers=headers,
                     )
             except (httpx.TransportError, TimeoutError) as exc:
-                uncertain = uncertain or not isinstance(exc, httpx.ConnectError)
+                uncertain = writes and (uncertain or not isinstance(exc, httpx.ConnectError))
                 error: PayablesError = PayablesUnavailable(
                     f"{method} {path}: no answer from the payables API "
                     f"({type(exc).__name__ if str(exc) == '' else exc})"
@@ -182,8 +193,13 @@ class PayablesClient:
                     log.debug("%s %s -> %s", method, path, response.status_code)
                     return response
                 error = _error_from(response, method, path)
-                uncertain = uncertain or response.status_code == 408 or response.status_code >= 500
-                if response.status_code not in RETRYABLE_STATUSES:
+                status = response.status_code
+                # A 409 on a keyed write: a request with this key is still in progress, and
+                # may yet be applied; retrying gets its answer once it is done. A 409 on a
+                # read (a data set still syncing) is not retried: the caller decides.
+                in_progress = status == 409 and writes and idempotency_key is not None
+                uncertain = writes and (uncertain or status in (408, 409) or status >= 500)
+                if status not in RETRYABLE_STATUSES and not in_progress:
                     error.maybe_applied = uncertain
                     raise error
             error.maybe_applied = uncertain
@@ -221,11 +237,15 @@ class PayablesClient:
         path: str,
         model: type[M],
         body: Any,
-        idempotency_key: str | None,
+        idempotency_key: str | None = None,
     ) -> M:
-        response = await self.request(
-            method, path, json=body, idempotency_key=idempotency_key or new_idempotency_key()
-        )
+        """A write. POST and PATCH carry an Idempotency-Key (the caller's, or a new GUID kept
+        across this call's retries); PUT carries none, as Codat would ignore it."""
+        if method.upper() in IDEMPOTENT_METHODS:
+            idempotency_key = idempotency_key or new_idempotency_key()
+        elif idempotency_key is not None:
+            raise ValueError(f"Codat honours Idempotency-Key only on POST and PATCH, not {method}")
+        response = await self.request(method, path, json=body, idempotency_key=idempotency_key)
         return _parse(model, response)
 
     async def _continuation(
@@ -301,12 +321,9 @@ class PayablesClient:
         *,
         description: str | None = None,
         tags: dict[str, str] | None = None,
-        idempotency_key: str | None = None,
     ) -> models.Company:
         body = _compact({"name": name, "description": description, "tags": tags})
-        return await self._send(
-            "PUT", f"/companies/{company_id}", models.Company, body, idempotency_key
-        )
+        return await self._send("PUT", f"/companies/{company_id}", models.Company, body)
 
     async def update_company(
         self,
@@ -357,14 +374,15 @@ class PayablesClient:
         await self.request("DELETE", _connection(company_id, connection_id))
 
     async def unlink_connection(
-        self, company_id: str, connection_id: str, *, status: str = "Unlinked"
+        self, company_id: str, connection_id: str, *, idempotency_key: str | None = None
     ) -> models.Connection:
+        """Unlink a linked connection (linking is the company's to do, through its linkUrl)."""
         return await self._send(
             "PATCH",
             _connection(company_id, connection_id),
             models.Connection,
-            {"status": status},
-            None,
+            {"status": "Unlinked"},
+            idempotency_key,
         )
 
     # ------------------------------------------------------------ company information and options
@@ -449,11 +467,9 @@ class PayablesClient:
         connection_id: str,
         bill_id: str,
         bill: models.BillPrototype,
-        *,
-        idempotency_key: str | None = None,
     ) -> models.Bill:
         path = _payables(company_id, connection_id) + f"/bills/{bill_id}"
-        return await self._send("PUT", path, models.Bill, bill.to_api(), idempotency_key)
+        return await self._send("PUT", path, models.Bill, bill.to_api())
 
     async def upload_bill_attachment(
         self,
@@ -464,14 +480,12 @@ class PayablesClient:
         filename: str,
         content: bytes,
         content_type: str = "application/octet-stream",
-        idempotency_key: str | None = None,
     ) -> models.Attachment:
+        """Upload a file. The spec lists no Idempotency-Key here, so none is sent: a retry
+        after a lost answer may attach the file twice."""
         path = _payables(company_id, connection_id) + f"/bills/{bill_id}/attachments"
         response = await self.request(
-            "POST",
-            path,
-            files={"file": (filename, content, content_type)},
-            idempotency_key=idempotency_key or new_idempotency_key(),
+            "POST", path, files={"file": (filename, content, content_type)}
         )
         return _parse(models.Attachment, response)
 
@@ -546,11 +560,9 @@ class PayablesClient:
         connection_id: str,
         supplier_id: str,
         supplier: models.SupplierPrototype,
-        *,
-        idempotency_key: str | None = None,
     ) -> models.Supplier:
         path = _payables(company_id, connection_id) + f"/suppliers/{supplier_id}"
-        return await self._send("PUT", path, models.Supplier, supplier.to_api(), idempotency_key)
+        return await self._send("PUT", path, models.Supplier, supplier.to_api())
 
     # ------------------------------------------------------------ bank accounts
 
@@ -566,8 +578,17 @@ class PayablesClient:
         return await self._send("POST", path, models.BankAccount, account.to_api(), idempotency_key)
 
 
+IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
+
+
 def new_idempotency_key() -> str:
+    """A new GUID, the only form of key Codat accepts."""
     return str(uuid.uuid4())
+
+
+def _writes(method: str) -> bool:
+    """Whether a request of this method can change anything (and so be "maybe applied")."""
+    return method.upper() not in ("GET", "HEAD")
 
 
 def _connection(company_id: str, connection_id: str) -> str:
@@ -591,7 +612,7 @@ def _decode(response: httpx.Response) -> Any:
             f"the payables API sent a body that is not JSON ({exc})",
             status_code=response.status_code,
         )
-        error.maybe_applied = response.is_success
+        error.maybe_applied = response.is_success and _writes(response.request.method)
         raise error from None
 
 
@@ -599,7 +620,8 @@ def _parse(model: type[M], response: httpx.Response) -> M:
     try:
         return _parse_obj(model, _decode(response), response.request.url.path)
     except PayablesError as error:
-        error.maybe_applied = error.maybe_applied or response.is_success
+        applied = response.is_success and _writes(response.request.method)
+        error.maybe_applied = error.maybe_applied or applied
         raise
 
 
@@ -622,8 +644,10 @@ def _retry_after(response: httpx.Response) -> float | None:
         pass
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
+    if moment.tzinfo is None:  # "-0000": a time in UTC whose source zone is unknown
+        moment = moment.replace(tzinfo=UTC)
     return max(0.0, moment.timestamp() - time.time())
 
 

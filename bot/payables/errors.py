@@ -68,7 +68,13 @@ class PayablesNotFound(PayablesError):
 
 
 class PayablesConflict(PayablesError):
-    """409: a conflicting request, such as an Idempotency-Key reused for a different body."""
+    """409: the resource is not ready (a data set still syncing, on a read), or a request with
+    the same Idempotency-Key is still in progress (on a write, which may then be applied)."""
+
+
+class PayablesUnprocessable(PayablesError):
+    """422: the Idempotency-Key was already used with a different request body. The caller
+    reused a key for another request, which is a bug; nothing of this request was applied."""
 
 
 class PayablesRateLimited(PayablesError):
@@ -107,6 +113,7 @@ _BY_STATUS: dict[int, type[PayablesError]] = {
     403: PayablesForbidden,
     404: PayablesNotFound,
     409: PayablesConflict,
+    422: PayablesUnprocessable,
     429: PayablesRateLimited,
 }
 

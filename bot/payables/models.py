@@ -7,6 +7,7 @@ Field names are Python's; the camelCase wire names are aliases.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -14,15 +15,25 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+# Digits grouped by commas (`1,234.50`), or followed by a stray comma: the spec's own list bills
+# example has `currencyRate: '1,'`.
+_GROUPED = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?,?")
 
-def _no_float(value: Any) -> Any:
+
+def _exact_number(value: Any) -> Any:
+    """Read an amount as exactly as it was written: JSON numbers (decoded as Decimal), ints and
+    numeric strings, as the spec's examples give them. Floats are refused."""
     if isinstance(value, float):
         raise ValueError("money must be a Decimal, an int or a string, never a float")
+    if isinstance(value, str):
+        text = value.strip()
+        if _GROUPED.fullmatch(text):
+            return text.replace(",", "")
     return value
 
 
 # Money: exact decimals only. A float such as 0.1 + 0.2 would go out as 0.30000000000000004.
-Money = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False)]
+Money = Annotated[Decimal, BeforeValidator(_exact_number), Field(allow_inf_nan=False)]
 
 BillStatus = Literal["Unknown", "Open", "PartiallyPaid", "Paid", "Void", "Draft"]
 OUTSTANDING_STATUSES: tuple[BillStatus, ...] = ("Open", "PartiallyPaid")

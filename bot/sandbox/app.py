@@ -1,8 +1,16 @@
-"""The sandbox's HTTP surface: the payables API's 25 operations as a FastAPI app.
+"""The sandbox's HTTP surface: the payables API's 25 operations as a FastAPI app, and the Link
+pages a company authorises a connection on.
 
 `create_sandbox_app(config)` gives an ASGI app to serve with uvicorn (`billpay sandbox`);
 `Sandbox(config)` gives the same app plus a `start()` to call before using it in-process through
 `httpx.ASGITransport`, which does not run ASGI lifespan events.
+
+`SandboxConfig` knobs beyond the database and the seed: `strict` (list bills takes only the
+query fields the spec documents), `paging` (`"offset"`: Codat's page-number tokens, under which
+a bill paid between two pages shifts later pages; `"keyset"`: tokens that never skip),
+`idempotency_window` (how long an `Idempotency-Key`'s answer is replayed), `public_url` (the
+base of `linkUrl` when the sandbox is reached through another address than its own) and
+`faults` (see `faults`). RULES.md lists each Codat rule enforced and where.
 """
 
 from __future__ import annotations
@@ -10,30 +18,31 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import hashlib
 import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import date
-from typing import Annotated, Any
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.requests import Request as StarletteRequest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import jsoncodec
-from bot.sandbox import schemas, seed, service, store, views
+from bot.sandbox import link, schemas, seed, service, store, views
 from bot.sandbox.defaults import DEFAULT_API_KEY
 from bot.sandbox.errors import ApiError, error_body
 from bot.sandbox.faults import FaultConfig, Faults
+from bot.sandbox.idempotency import DEFAULT_WINDOW, IdempotencyMiddleware
 
-MAX_IDEMPOTENCY_KEY = 255
 MAX_FILENAME = 255
 log = logging.getLogger(__name__)
 PAYABLES = "/companies/{companyId}/connections/{connectionId}/payables"
@@ -51,8 +60,22 @@ class SandboxConfig(BaseModel):
     seed: bool = True
     reset: bool = False
     today: date | None = Field(default=None, description="The seed's 'today'; default: real today.")
-    page_size: int = Field(default=100, ge=1, le=5000)
+    page_size: int = Field(default=100, ge=1, le=service.MAX_SERVED_PAGE_SIZE)
     base_currency: str = "GBP"
+    strict: bool = Field(
+        default=False,
+        description="List bills accepts only the query fields the spec documents (status, "
+        "sourceModifiedDate), and a query without status keeps the outstanding-only default.",
+    )
+    paging: Literal["offset", "keyset"] = Field(
+        default="offset",
+        description="offset: Codat's page-number continuation tokens; keyset: tokens holding "
+        "the last record's sort key, which never skip a record.",
+    )
+    idempotency_window: timedelta = Field(default=DEFAULT_WINDOW, gt=timedelta(0))
+    public_url: str | None = Field(
+        default=None, description="The base of linkUrl; default: the address a request came to."
+    )
     faults: FaultConfig = Field(default_factory=FaultConfig)
 
 
@@ -83,6 +106,12 @@ class Sandbox:
             if self._started:
                 return
             await self.db.create_tables(store.Base.metadata, reset=self.config.reset)
+            if not await self._schema_is_current():
+                log.warning("the sandbox's tables are of an older shape: starting afresh")
+                await self.db.create_tables(store.Base.metadata, reset=True)
+            async with self.db.write() as session:
+                if await session.get(store.SchemaVersion, store.SCHEMA_VERSION) is None:
+                    session.add(store.SchemaVersion(version=store.SCHEMA_VERSION))
             if self.config.seed:
                 async with self.db.write() as session:
                     self.demo = await seed.seed_if_empty(session, today=self.config.today)
@@ -91,6 +120,24 @@ class Sandbox:
     async def stop(self) -> None:
         await self.db.dispose()
         self._started = False
+
+    async def payments(self, bill_id: str) -> list[dict[str, Any]]:
+        """The payments recorded on a bill, oldest first, with the base-currency amount each
+        one's rate implies (for tests: the API has no operation that lists payments)."""
+        async with self.db.read() as session:
+            rows = await session.scalars(
+                select(store.BillPayment)
+                .where(store.BillPayment.bill_id == bill_id)
+                .order_by(store.BillPayment.created, store.BillPayment.id)
+            )
+            return [views.bill_payment_record(row) for row in rows]
+
+    async def _schema_is_current(self) -> bool:
+        """True for an empty database or one written by this version of the sandbox."""
+        async with self.db.read() as session:
+            versions = set(await session.scalars(select(store.SchemaVersion.version)))
+            has_data = await session.scalar(select(store.Company.id).limit(1)) is not None
+        return versions == {store.SCHEMA_VERSION} or (not versions and not has_data)
 
     def _build_app(self) -> FastAPI:
         @asynccontextmanager
@@ -114,63 +161,46 @@ class Sandbox:
         async def healthz() -> dict[str, str]:
             return {"status": "ok"}
 
-        app.include_router(_router(self), dependencies=[Depends(self._authorise)])
+        app.include_router(
+            _router(self), dependencies=[Depends(self._authorise), Depends(self._operation_fault)]
+        )
+        app.include_router(link.router(self.db), prefix=link.PREFIX, include_in_schema=False)
+        app.add_middleware(
+            IdempotencyMiddleware,
+            database=self.db,
+            window=lambda: self.config.idempotency_window,
+            authorised=self.authorised,
+        )
         app.add_middleware(_FaultMiddleware, sandbox=self)
         return app
 
+    def authorised(self, authorization: str | None) -> bool:
+        return bool(authorization) and _valid_basic(authorization or "", self.config.api_key)
+
     async def _authorise(self, authorization: Annotated[str | None, Header()] = None) -> None:
-        if not authorization or not _valid_basic(authorization, self.config.api_key):
-            raise ApiError(
-                401,
-                "Unauthorized. Send the header 'Authorization: Basic <base64 of your API key>'.",
-                can_be_retried="False",
-            )
+        if not self.authorised(authorization):
+            # Codat's 401 body, as errors.md and the spec's Unauthorized example show it.
+            raise ApiError(401, "Unauthorized", can_be_retried="Unknown")
+
+    async def _operation_fault(self, request: Request) -> None:
+        route = request.scope.get("route")
+        operation = getattr(route, "operation_id", None)
+        status = self.faults.operation_fault(operation) if operation else None
+        if status is not None:
+            raise _operation_error(status)
 
     # ------------------------------------------------------------ transactions
 
     async def respond(
         self,
-        request: Request,
         work: Callable[[AsyncSession], Awaitable[Any]],
         *,
         status_code: int = 200,
-        fingerprint: str | None = None,
     ) -> Response:
-        """Run `work` in one write transaction; honour `Idempotency-Key` when the request has one.
-
-        The key is claimed by inserting its record first, in the same transaction as the work:
-        a concurrent request with the same key waits on that row and then replays the outcome,
-        and a failed request leaves nothing behind, so the caller may retry with the same key.
-        """
-        key = request.headers.get("idempotency-key")
-        if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
-            raise ApiError(
-                400, f"The Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters long."
-            )
-        if key is None:
-            async with self.db.write() as session:
-                body = await work(session)
-            return ApiResponse(body, status_code=status_code)
-        if fingerprint is None:
-            fingerprint = _fingerprint(request.method, request.url.path, await request.body())
-        try:
-            async with self.db.write() as session:
-                existing = await session.get(store.IdempotencyRecord, key)
-                if existing is not None:
-                    return _replay(existing, fingerprint)
-                record = store.IdempotencyRecord(
-                    key=key, fingerprint=fingerprint, status_code=status_code, body=""
-                )
-                session.add(record)
-                await session.flush()
-                body = await work(session)
-                record.body = jsoncodec.dumps(body)
-        except IntegrityError:
-            async with self.db.read() as session:
-                existing = await session.get(store.IdempotencyRecord, key)
-            if existing is None:
-                raise
-            return _replay(existing, fingerprint)
+        """Run `work` in one write transaction and answer with what it returns. Idempotency
+        keys are handled around the whole request, by `IdempotencyMiddleware`."""
+        async with self.db.write() as session:
+            body = await work(session)
         return ApiResponse(body, status_code=status_code)
 
 
@@ -180,33 +210,87 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
 
 
 class _FaultMiddleware:
-    """Answers with an injected fault before a request reaches the API."""
+    """Answers with an injected gateway fault before a request reaches the API, and adds the
+    rate-limit headers Codat sends (docs/using-the-api/rate-limits.md) while a limit is set."""
 
     def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
         self.app = app
         self.sandbox = sandbox
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] != "/healthz":
-            faults = self.sandbox.faults
-            await faults.delay()
-            fault = faults.next_fault()
-            if fault is not None:
-                await _fault_response(fault.status_code, fault.retry_after)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        views.link_base.set(self.sandbox.config.public_url or str(StarletteRequest(scope).base_url))
+        path = scope["path"]
+        if path == "/healthz" or path.startswith(link.PREFIX):
+            await self.app(scope, receive, send)
+            return
+        faults = self.sandbox.faults
+        await faults.delay()
+        fault, limit = faults.next_fault()
+        headers: dict[str, str] = {}
+        if limit is not None:
+            headers = {
+                "X-Rate-Limit-Limit": str(limit.limit),
+                "X-Rate-Limit-Remaining": str(max(0, limit.remaining)),
+                "X-Rate-Limit-Reset": limit.reset.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        if fault is not None:
+            if fault.retry_after is not None:
+                headers["Retry-After"] = faults.retry_after_header(fault.retry_after)
+            await _fault_response(fault.status_code, headers)(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start" and headers:
+                extra = MutableHeaders(scope=message)
+                for name, value in headers.items():
+                    extra[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
-def _fault_response(status_code: int, retry_after: int | None) -> ASGIApp:
+def _fault_response(status_code: int, headers: dict[str, str]) -> ASGIApp:
     if status_code == 429:
         message = "You have made too many requests in a given amount of time; please retry later."
     else:
         message = "The service is temporarily unavailable; please retry later."
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return ApiResponse(
         error_body(status_code, message, can_be_retried="True"),
         status_code=status_code,
-        headers=headers,
+        headers=headers or None,
+    )
+
+
+_OPERATION_ERRORS = {
+    # docs/using-the-api/errors.md and the spec's Payment-Required, Forbidden, Conflict examples.
+    402: "Payment Required",
+    403: "You are using an outdated API key or a key not associated with that resource.",
+    409: "The data set is still syncing; try again once the sync has completed.",
+}
+
+
+def _injected_server_error(status_code: int) -> ApiError:
+    return ApiError(
+        status_code,
+        "There is a problem with our server. Please try again later.",
+        can_be_retried="Unknown",
+    )
+
+
+def _operation_error(status_code: int) -> ApiError:
+    validation = (
+        ["Account expired. Learn more at https://docs.codat.io/docs/environments-1"]
+        if status_code == 402
+        else None
+    )
+    return ApiError(
+        status_code,
+        _OPERATION_ERRORS[status_code],
+        validation_errors=validation,
+        can_be_retried="Unknown",
     )
 
 
@@ -225,42 +309,6 @@ def _valid_basic(header: str, api_key: str) -> bool:
     except (binascii.Error, UnicodeDecodeError):
         return False
     return hmac.compare_digest(decoded.encode(), api_key.encode())
-
-
-def _fingerprint(method: str, path: str, body: bytes) -> str:
-    try:
-        canonical = jsoncodec.dumps(_sorted(jsoncodec.loads(body))).encode() if body else b""
-    except ValueError:
-        canonical = body
-    digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), canonical):
-        digest.update(part)
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _sorted(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(item) for item in value]
-    return value
-
-
-def _replay(record: store.IdempotencyRecord, fingerprint: str) -> Response:
-    if record.fingerprint != fingerprint:
-        raise ApiError(
-            409,
-            f"The Idempotency-Key '{record.key}' was already used for a different request; "
-            "use a new key for a new request.",
-            can_be_retried="False",
-        )
-    return Response(
-        record.body,
-        status_code=record.status_code,
-        media_type="application/json",
-        headers={"Idempotent-Replayed": "true"},
-    )
 
 
 async def _api_error_handler(_request: Request, exc: ApiError) -> Response:
@@ -310,23 +358,19 @@ def _router(sandbox: Sandbox) -> APIRouter:
         return await service.linked_connection(session, company_id, connection_id)
 
     async def write_on_connection(
-        request: Request,
         company_id: str,
         connection_id: str,
         operation: Callable[[AsyncSession, store.Connection], Awaitable[Any]],
         *,
         status_code: int = 200,
-        fingerprint: str | None = None,
     ) -> Response:
-        """One write on a linked connection, in one transaction, honouring Idempotency-Key."""
+        """One write on a linked connection, in one transaction."""
 
         async def work(session: AsyncSession) -> Any:
             connection = await connection_for(session, company_id, connection_id)
             return await operation(session, connection)
 
-        return await sandbox.respond(
-            request, work, status_code=status_code, fingerprint=fingerprint
-        )
+        return await sandbox.respond(work, status_code=status_code)
 
     def continued(
         request: Request,
@@ -341,14 +385,18 @@ def _router(sandbox: Sandbox) -> APIRouter:
             ]
         )
         pages, next_token = service.continuation_pages(
-            lists, token=token, scope=scope, page_size=page_size
+            lists,
+            token=token,
+            scope=scope,
+            page_size=page_size,
+            offsets=sandbox.config.paging == "offset",
         )
         pagination = {"continuationToken": next_token} if next_token else {}
         return ApiResponse({**pages, "pagination": pagination})
 
     # ------------------------------------------------------------ companies
 
-    @router.get("/companies")
+    @router.get("/companies", operation_id="list-companies")
     async def list_companies(
         request: Request,
         page: int = 1,
@@ -369,28 +417,28 @@ def _router(sandbox: Sandbox) -> APIRouter:
             service.numbered_page(items, page=page, page_size=page_size_, path=request.url.path)
         )
 
-    @router.post("/companies")
+    @router.post("/companies", operation_id="create-company")
     async def create_company(request: Request) -> Response:
         body = schemas.validate_body(schemas.CompanyRequest, await _json(request))
-        return await sandbox.respond(request, lambda s: service.create_company(s, body))
+        return await sandbox.respond(lambda s: service.create_company(s, body))
 
-    @router.get("/companies/{companyId}")
+    @router.get("/companies/{companyId}", operation_id="get-company")
     async def get_company(companyId: str) -> Response:
         async with db.read() as session:
             row = await service.get_company_row(session, companyId)
             return ApiResponse(await service.company_view(session, row))
 
-    @router.put("/companies/{companyId}")
+    @router.put("/companies/{companyId}", operation_id="replace-company")
     async def replace_company(request: Request, companyId: str) -> Response:
         body = schemas.validate_body(schemas.CompanyRequest, await _json(request))
-        return await sandbox.respond(request, lambda s: service.replace_company(s, companyId, body))
+        return await sandbox.respond(lambda s: service.replace_company(s, companyId, body))
 
-    @router.patch("/companies/{companyId}")
+    @router.patch("/companies/{companyId}", operation_id="update-company")
     async def update_company(request: Request, companyId: str) -> Response:
         body = schemas.validate_body(schemas.CompanyUpdate, await _json(request))
-        return await sandbox.respond(request, lambda s: service.update_company(s, companyId, body))
+        return await sandbox.respond(lambda s: service.update_company(s, companyId, body))
 
-    @router.delete("/companies/{companyId}", status_code=204)
+    @router.delete("/companies/{companyId}", status_code=204, operation_id="delete-company")
     async def delete_company(companyId: str) -> Response:
         async with db.write() as session:
             await service.delete_company(session, companyId)
@@ -398,7 +446,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
 
     # ------------------------------------------------------------ connections
 
-    @router.get("/companies/{companyId}/connections")
+    @router.get("/companies/{companyId}/connections", operation_id="list-connections")
     async def list_connections(
         request: Request,
         companyId: str,
@@ -415,29 +463,32 @@ def _router(sandbox: Sandbox) -> APIRouter:
             service.numbered_page(items, page=page, page_size=page_size_, path=request.url.path)
         )
 
-    @router.post("/companies/{companyId}/connections")
+    @router.post("/companies/{companyId}/connections", operation_id="create-connection")
     async def create_connection(request: Request, companyId: str) -> Response:
         body = schemas.validate_body(schemas.ConnectionRequest, await _json(request))
         return await sandbox.respond(
-            request,
             lambda s: service.create_connection(
                 s, companyId, body, base_currency=sandbox.config.base_currency
             ),
         )
 
-    @router.get("/companies/{companyId}/connections/{connectionId}")
+    @router.get("/companies/{companyId}/connections/{connectionId}", operation_id="get-connection")
     async def get_connection(companyId: str, connectionId: str) -> Response:
         async with db.read() as session:
             row = await service.get_connection_row(session, companyId, connectionId)
             return ApiResponse(views.connection(row))
 
-    @router.delete("/companies/{companyId}/connections/{connectionId}")
+    @router.delete(
+        "/companies/{companyId}/connections/{connectionId}", operation_id="delete-connection"
+    )
     async def delete_connection(companyId: str, connectionId: str) -> Response:
         async with db.write() as session:
             await service.delete_connection(session, companyId, connectionId)
         return Response(status_code=200)
 
-    @router.patch("/companies/{companyId}/connections/{connectionId}")
+    @router.patch(
+        "/companies/{companyId}/connections/{connectionId}", operation_id="unlink-connection"
+    )
     async def unlink_connection(
         request: Request,
         companyId: str,
@@ -445,17 +496,17 @@ def _router(sandbox: Sandbox) -> APIRouter:
     ) -> Response:
         body = schemas.validate_body(schemas.ConnectionUpdate, await _json(request))
         return await sandbox.respond(
-            request, lambda s: service.update_connection(s, companyId, connectionId, body)
+            lambda s: service.update_connection(s, companyId, connectionId, body)
         )
 
     # ------------------------------------------------------------ company info, mapping options
 
-    @router.get(PAYABLES + "/info")
+    @router.get(PAYABLES + "/info", operation_id="get-company-information")
     async def company_information(companyId: str, connectionId: str) -> Response:
         async with db.read() as session:
             return ApiResponse(await service.company_information(session, companyId, connectionId))
 
-    @router.get(PAYABLES + "/mappingOptions/bills")
+    @router.get(PAYABLES + "/mappingOptions/bills", operation_id="get-mapping-options-bills")
     async def bill_mapping_options(
         request: Request,
         companyId: str,
@@ -476,7 +527,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
             taxRates=(service.filtered(tax_rates, predicate), service.name_key),
         )
 
-    @router.get(PAYABLES + "/mappingOptions/payments")
+    @router.get(PAYABLES + "/mappingOptions/payments", operation_id="get-mapping-options-payments")
     async def payment_mapping_options(
         request: Request,
         companyId: str,
@@ -498,7 +549,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
 
     # ------------------------------------------------------------ bills
 
-    @router.get(PAYABLES + "/bills")
+    @router.get(PAYABLES + "/bills", operation_id="list-bills")
     async def list_bills(
         request: Request,
         companyId: str,
@@ -506,28 +557,26 @@ def _router(sandbox: Sandbox) -> APIRouter:
         continuation_token: Token = None,
         query: str | None = None,
     ) -> Response:
-        predicate = service.compile_query(query, service.BILL_FIELDS)
+        strict = sandbox.config.strict
+        allowed = service.STRICT_BILL_FIELDS if strict else service.BILL_FIELDS
+        predicate = service.compile_query(query, allowed)
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
             bills = await service.list_bills(session, connection)
-        if predicate is None:
-            bills = [bill for bill in bills if service.is_outstanding(bill)]
-        else:
-            bills = service.filtered(bills, predicate, service.bill_query_view)
+        bills = service.bills_in_scope(bills, predicate, query, strict=strict)
         return continued(request, continuation_token, results=(bills, service.bill_key))
 
-    @router.post(PAYABLES + "/bills")
+    @router.post(PAYABLES + "/bills", operation_id="create-bill")
     async def create_bill(request: Request, companyId: str, connectionId: str) -> Response:
         body = schemas.validate_body(schemas.BillPrototype, await _json(request))
         return await write_on_connection(
-            request,
             companyId,
             connectionId,
             lambda session, connection: service.create_bill(session, connection, body),
             status_code=201,
         )
 
-    @router.put(PAYABLES + "/bills/{billId}")
+    @router.put(PAYABLES + "/bills/{billId}", operation_id="update-bill")
     async def update_bill(
         request: Request,
         companyId: str,
@@ -536,22 +585,23 @@ def _router(sandbox: Sandbox) -> APIRouter:
     ) -> Response:
         body = schemas.validate_body(schemas.BillPrototype, await _json(request))
         return await write_on_connection(
-            request,
             companyId,
             connectionId,
             lambda session, connection: service.replace_bill(session, connection, billId, body),
         )
 
-    @router.post(PAYABLES + "/bills/{billId}/payment")
+    @router.post(PAYABLES + "/bills/{billId}/payment", operation_id="create-bill-payment")
     async def create_bill_payment(
         request: Request,
         companyId: str,
         connectionId: str,
         billId: str,
     ) -> Response:
+        fault = sandbox.faults.payment_fault(billId)
+        if fault is not None and not fault.after_write:
+            raise _injected_server_error(fault.status_code)
         body = schemas.validate_body(schemas.BillPaymentPrototype, await _json(request))
-        return await write_on_connection(
-            request,
+        response = await write_on_connection(
             companyId,
             connectionId,
             lambda session, connection: service.create_bill_payment(
@@ -559,10 +609,13 @@ def _router(sandbox: Sandbox) -> APIRouter:
             ),
             status_code=201,
         )
+        if fault is not None:
+            raise _injected_server_error(fault.status_code)  # the payment is committed
+        return response
 
     # ------------------------------------------------------------ attachments
 
-    @router.post(PAYABLES + "/bills/{billId}/attachments")
+    @router.post(PAYABLES + "/bills/{billId}/attachments", operation_id="upload-bill-attachment")
     async def upload_attachment(
         request: Request,
         companyId: str,
@@ -578,30 +631,25 @@ def _router(sandbox: Sandbox) -> APIRouter:
             content_type = upload.content_type
         if name is not None and len(name) > MAX_FILENAME:
             raise ApiError(400, f"The file name is longer than {MAX_FILENAME} characters.")
-        fingerprint = _fingerprint(
-            "POST",
-            request.url.path,
-            hashlib.sha256(content).hexdigest().encode() + (name or "").encode(),
-        )
-
         return await write_on_connection(
-            request,
             companyId,
             connectionId,
             lambda session, connection: service.add_attachment(
                 session, connection, billId, name=name, content_type=content_type, content=content
             ),
             status_code=201,
-            fingerprint=fingerprint,
         )
 
-    @router.get(PAYABLES + "/bills/{billId}/attachments")
+    @router.get(PAYABLES + "/bills/{billId}/attachments", operation_id="list-bill-attachments")
     async def list_attachments(companyId: str, connectionId: str, billId: str) -> Response:
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
             return ApiResponse(await service.list_attachments(session, connection, billId))
 
-    @router.get(PAYABLES + "/bills/{billId}/attachments/{attachmentId}/download")
+    @router.get(
+        PAYABLES + "/bills/{billId}/attachments/{attachmentId}/download",
+        operation_id="download-bill-attachment",
+    )
     async def download_attachment(
         companyId: str,
         connectionId: str,
@@ -619,7 +667,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
 
     # ------------------------------------------------------------ suppliers
 
-    @router.get(PAYABLES + "/suppliers")
+    @router.get(PAYABLES + "/suppliers", operation_id="list-suppliers")
     async def list_suppliers(
         request: Request,
         companyId: str,
@@ -637,18 +685,17 @@ def _router(sandbox: Sandbox) -> APIRouter:
             results=(service.filtered(suppliers, predicate), service.name_key),
         )
 
-    @router.post(PAYABLES + "/suppliers")
+    @router.post(PAYABLES + "/suppliers", operation_id="create-supplier")
     async def create_supplier(request: Request, companyId: str, connectionId: str) -> Response:
         body = schemas.validate_body(schemas.SupplierPrototype, await _json(request))
         return await write_on_connection(
-            request,
             companyId,
             connectionId,
             lambda session, connection: service.create_supplier(session, connection, body),
             status_code=201,
         )
 
-    @router.put(PAYABLES + "/suppliers/{supplierId}")
+    @router.put(PAYABLES + "/suppliers/{supplierId}", operation_id="update-supplier")
     async def update_supplier(
         request: Request,
         companyId: str,
@@ -657,7 +704,6 @@ def _router(sandbox: Sandbox) -> APIRouter:
     ) -> Response:
         body = schemas.validate_body(schemas.SupplierPrototype, await _json(request))
         return await write_on_connection(
-            request,
             companyId,
             connectionId,
             lambda session, connection: service.replace_supplier(
@@ -667,11 +713,10 @@ def _router(sandbox: Sandbox) -> APIRouter:
 
     # ------------------------------------------------------------ bank accounts
 
-    @router.post(PAYABLES + "/bankAccounts")
+    @router.post(PAYABLES + "/bankAccounts", operation_id="create-bank-account")
     async def create_bank_account(request: Request, companyId: str, connectionId: str) -> Response:
         body = schemas.validate_body(schemas.BankAccountPrototype, await _json(request))
         return await write_on_connection(
-            request,
             companyId,
             connectionId,
             lambda session, connection: service.create_bank_account(session, connection, body),

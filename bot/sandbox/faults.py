@@ -1,8 +1,31 @@
-"""Fault injection for the sandbox: rate limits, server errors and latency, for testing clients.
+"""Fault injection for the sandbox: rate limits, gateway errors, latency, errors of one
+operation, and payments that fail before or after they are written.
 
-Faults come from configuration (a steady rate limit, a random error rate, added latency) or are
-queued by a test (`fail_next`), which is deterministic. A fault is answered before the request
-reaches the API, exactly as a rate-limited or failing gateway would.
+Three kinds of fault, told apart by where they strike:
+
+- Gateway faults (`FaultConfig.rate_limit_requests`, `error_rate`, `Faults.fail_next`) are
+  answered before a request reaches the API, as a rate-limiting or failing gateway would. They are
+  never stored against an `Idempotency-Key`: the key stays free and a retry is a fresh attempt.
+  While the rate limiter is on, every answer carries `X-Rate-Limit-Limit`,
+  `X-Rate-Limit-Remaining` and `X-Rate-Limit-Reset`; a 429 carries `Retry-After` in seconds, or
+  as an HTTP date with `retry_after_format="http-date"`.
+- Operation faults (`FaultConfig.operation_faults`, `Faults.fail_operation`) answer one
+  operation, named by the spec's operationId (`list-bills`, `create-bill-payment`...), with one
+  of the statuses the spec documents for it and Codat's `ErrorMessage` body: 402 (an account
+  limit), 403 (a key not allowed the resource), 409 on `list-bills`, `list-suppliers` and
+  `list-bill-attachments` (the data set is still syncing). They happen inside the API, so a
+  keyed write stores them like any other answer.
+- Payment faults (`Faults.fail_next_payment`) answer the next payment POST (on one bill, or on
+  any) with a 5xx, either before anything is written (`after_write=False`: nothing changes) or
+  after the payment is committed (`after_write=True`: the bill is paid, the caller is told 500).
+  Both are stored against the request's `Idempotency-Key`, as Codat stores every answer but a
+  429: a retry with the same key replays the 500 until `SandboxConfig.idempotency_window` has
+  passed, after which the key is free and a retry writes again. Reconciliation tests use the
+  pair to check that a caller reads the bill before paying again.
+
+    sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=True)   # landed, then 500
+    sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=False)  # 500, nothing written
+    sandbox.faults.fail_operation("list-bills", 409)                      # still syncing
 """
 
 from __future__ import annotations
@@ -13,8 +36,15 @@ import random
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
+
+# The statuses each operation documents, besides those every operation has (402, 403).
+SYNCING_OPERATIONS = frozenset({"list-bills", "list-suppliers", "list-bill-attachments"})
+OPERATION_STATUSES = frozenset({402, 403, 409})
 
 
 class FaultConfig(BaseModel):
@@ -25,16 +55,50 @@ class FaultConfig(BaseModel):
     retry_after_seconds: int | None = Field(
         default=None, ge=0, description="Retry-After sent with a 429; default: rest of the window."
     )
+    retry_after_format: Literal["seconds", "http-date"] = "seconds"
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     error_status: int = Field(default=503, ge=500, le=599)
     latency_ms: int = Field(default=0, ge=0)
     random_seed: int = 0
+    operation_faults: dict[str, int] = Field(
+        default_factory=dict,
+        description="operationId -> status answered on every call (402, 403, or 409 while a "
+        "data set syncs).",
+    )
+
+    def model_post_init(self, _context: object) -> None:
+        for operation, status in self.operation_faults.items():
+            check_operation_fault(operation, status)
+
+
+def check_operation_fault(operation: str, status_code: int) -> None:
+    if status_code not in OPERATION_STATUSES:
+        raise ValueError(f"operation faults are 402, 403 or 409, not {status_code}")
+    if status_code == 409 and operation not in SYNCING_OPERATIONS:
+        raise ValueError(
+            f"the spec documents a syncing 409 only for {sorted(SYNCING_OPERATIONS)}, "
+            f"not {operation}"
+        )
 
 
 @dataclass(frozen=True)
 class Fault:
     status_code: int
     retry_after: int | None = None
+
+
+@dataclass(frozen=True)
+class PaymentFault:
+    bill_id: str | None
+    after_write: bool
+    status_code: int
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    limit: int
+    remaining: int
+    reset: datetime
 
 
 class Faults:
@@ -44,6 +108,8 @@ class Faults:
         self.config = config
         self._random = random.Random(config.random_seed)
         self._queued: deque[Fault] = deque()
+        self._operations: dict[str, deque[int]] = {}
+        self._payments: list[PaymentFault] = []
         self._window_start = time.monotonic()
         self._window_count = 0
 
@@ -54,25 +120,71 @@ class Faults:
         for _ in range(count):
             self._queued.append(Fault(status_code, retry_after))
 
+    def fail_operation(self, operation: str, status_code: int, count: int = 1) -> None:
+        """Answer the next `count` calls of `operation` (a spec operationId) with 402, 403 or
+        (for the three list operations that document it) a syncing 409."""
+        check_operation_fault(operation, status_code)
+        self._operations.setdefault(operation, deque()).extend([status_code] * count)
+
+    def fail_next_payment(
+        self, *, bill_id: str | None = None, after_write: bool, status_code: int = 500
+    ) -> None:
+        """Fail the next payment POST (on `bill_id`, or on any bill) with `status_code`, before
+        anything is written or after the payment is committed."""
+        if not 500 <= status_code <= 599:
+            raise ValueError("a payment fault is a 5xx")
+        self._payments.append(PaymentFault(bill_id, after_write, status_code))
+
+    def operation_fault(self, operation: str) -> int | None:
+        queued = self._operations.get(operation)
+        if queued:
+            return queued.popleft()
+        return self.config.operation_faults.get(operation)
+
+    def payment_fault(self, bill_id: str) -> PaymentFault | None:
+        for fault in self._payments:
+            if fault.bill_id in (None, bill_id):
+                self._payments.remove(fault)
+                return fault
+        return None
+
     async def delay(self) -> None:
         if self.config.latency_ms:
             await asyncio.sleep(self.config.latency_ms / 1000)
 
-    def next_fault(self) -> Fault | None:
+    def next_fault(self) -> tuple[Fault | None, RateLimitState | None]:
+        """The fault for this request, if any, and the rate limit's state after counting it."""
+        state = self._count_request()
         if self._queued:
-            return self._queued.popleft()
-        limit = self.config.rate_limit_requests
-        if limit is not None:
-            now = time.monotonic()
-            window = self.config.rate_limit_window_seconds
-            if now - self._window_start >= window:
-                self._window_start, self._window_count = now, 0
-            self._window_count += 1
-            if self._window_count > limit:
-                retry_after = self.config.retry_after_seconds
-                if retry_after is None:
-                    retry_after = max(1, math.ceil(window - (now - self._window_start)))
-                return Fault(429, retry_after)
+            return self._queued.popleft(), state
+        if state is not None and state.remaining < 0:
+            retry_after = self.config.retry_after_seconds
+            if retry_after is None:
+                retry_after = max(1, math.ceil((state.reset - _now()).total_seconds()))
+            return Fault(429, retry_after), state
         if self.config.error_rate and self._random.random() < self.config.error_rate:
-            return Fault(self.config.error_status)
-        return None
+            return Fault(self.config.error_status), state
+        return None, state
+
+    def retry_after_header(self, seconds: int) -> str:
+        if self.config.retry_after_format == "http-date":
+            # An HTTP date has whole seconds: round up, so the wait is never shorter than asked.
+            moment = _now().replace(microsecond=0) + timedelta(seconds=seconds + 1)
+            return format_datetime(moment, usegmt=True)
+        return str(seconds)
+
+    def _count_request(self) -> RateLimitState | None:
+        limit = self.config.rate_limit_requests
+        if limit is None:
+            return None
+        now = time.monotonic()
+        window = self.config.rate_limit_window_seconds
+        if now - self._window_start >= window:
+            self._window_start, self._window_count = now, 0
+        self._window_count += 1
+        reset = _now() + timedelta(seconds=window - (now - self._window_start))
+        return RateLimitState(limit, limit - self._window_count, reset)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -2,13 +2,15 @@
 
 Every function takes an open session and either returns the API's JSON shape or raises
 `ApiError`. Rules that protect money live here: payments never exceed the amount due, only
-outstanding bills can be paid, a foreign-currency payment needs a rate, and bill status, amount
-due and supplier balance move together.
+outstanding bills can be paid, a payment on a bill in a currency other than the company's base
+currency needs a rate (and never involves a third currency), and bill status, amount due and
+supplier balance move together. Each platform's own limits come from `platforms`.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,12 +25,17 @@ from bot import jsoncodec
 from bot.money import has_valid_precision, minor_units, quantize
 from bot.sandbox import schemas, seed, store, views
 from bot.sandbox.errors import ApiError, invalid, not_found
+from bot.sandbox.platforms import PLATFORMS, platform
 from bot.sandbox.query import QuerySyntaxError, fields_referenced, parse_query
 
 OUTSTANDING = ("Open", "PartiallyPaid")
 MAX_TOTAL = Decimal(10) ** 15
-PLATFORM_NAMES = {"mqjo": "Codat Sandbox", "gbol": "Xero", "qhyg": "QuickBooks Online"}
-LINKED_AT_ONCE = {"mqjo"}
+# What list bills may be queried on, per the spec's description of its `query` parameter.
+STRICT_BILL_FIELDS = {"status", "sourceModifiedDate"}
+# The most records one page holds: the spec's PagingInfo caps `pageSize` at 2000, while the
+# `pageSize` parameter (and docs/using-the-api/paging.md) accept up to 5000.
+MAX_SERVED_PAGE_SIZE = 2000
+MAX_PAGE_SIZE = 5000
 
 BILL_FIELDS = {
     "id",
@@ -147,12 +154,17 @@ def continuation_pages(
     token: str | None,
     scope: str,
     page_size: int,
+    offsets: bool = False,
 ) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
     """One page of each list and the token for the next page (None after the last one).
 
-    The token remembers the sort key of the last record served, not an offset, so records
+    Keyset tokens (the default) remember the sort key of the last record served, so records
     added, paid or removed between two pages never make a later page skip or repeat one.
+    Offset tokens (`offsets=True`) are Codat's: the next page's number, so a record that leaves
+    the list between two pages shifts every later record one place forward.
     """
+    if offsets:
+        return _offset_pages(lists, token=token, page_size=page_size)
     after = decode_token(token, scope, lists)
     pages: dict[str, list[dict[str, Any]]] = {}
     positions: dict[str, list[str] | None] = {}
@@ -165,6 +177,39 @@ def continuation_pages(
         end = key(pages[name][-1]) if pages[name] else last
         positions[name] = None if end is None else list(end)
     return pages, (encode_token(positions, scope) if more else None)
+
+
+def _offset_pages(
+    lists: Mapping[str, tuple[Sequence[dict[str, Any]], SortKey]],
+    *,
+    token: str | None,
+    page_size: int,
+) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
+    """Page N of each list. The token has the shape of Codat's own (base64 of
+    `{"page": 2, "pageSize": 100, "pageCount": 11}`), and like Codat's it is not tied to a query."""
+    page = 1
+    if token:
+        try:
+            padded = token + "=" * (-len(token) % 4)
+            data = jsoncodec.loads(base64.b64decode(padded.encode(), validate=True))
+            page, page_size = int(data["page"]), int(data["pageSize"])
+            if page < 1 or not 1 <= page_size <= MAX_SERVED_PAGE_SIZE:
+                raise ValueError(page)
+        except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+            raise ApiError(
+                400, "The continuation token is not valid; start again without a token."
+            ) from None
+    start = (page - 1) * page_size
+    pages: dict[str, list[dict[str, Any]]] = {}
+    count = 1
+    for name, (items, key) in lists.items():
+        ordered_items = sorted(items, key=key)
+        pages[name] = ordered_items[start : start + page_size]
+        count = max(count, -(-len(ordered_items) // page_size))
+    if page >= count:
+        return pages, None
+    raw = jsoncodec.dumps({"page": page + 1, "pageSize": page_size, "pageCount": count})
+    return pages, base64.b64encode(raw.encode()).decode()
 
 
 def filtered(
@@ -214,8 +259,9 @@ def paging_info(
 def numbered_page(
     items: list[dict[str, Any]], *, page: int, page_size: int, path: str
 ) -> dict[str, Any]:
-    if page < 1 or not 1 <= page_size <= 5000:
-        raise invalid("page must be 1 or more and pageSize between 1 and 5000.")
+    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise invalid(f"page must be 1 or more and pageSize between 1 and {MAX_PAGE_SIZE}.")
+    page_size = min(page_size, MAX_SERVED_PAGE_SIZE)
     start = (page - 1) * page_size
     return paging_info(
         items[start : start + page_size],
@@ -328,26 +374,41 @@ async def list_connections(session: AsyncSession, company_id: str) -> list[dict[
 async def create_connection(
     session: AsyncSession, company_id: str, body: schemas.ConnectionRequest, *, base_currency: str
 ) -> dict[str, Any]:
+    """A new connection waits for its company to authorise it through the Link flow."""
     await get_company_row(session, company_id)
     key = body.platform_key
-    linked = key in LINKED_AT_ONCE
-    now = store.utcnow()
+    if key not in PLATFORMS:
+        raise invalid(
+            f"platformKey: '{key}' is not a platform this API connects to; use one of "
+            f"{', '.join(sorted(PLATFORMS))}."
+        )
     row = store.Connection(
         company_id=company_id,
         platform_key=key,
-        platform_name=PLATFORM_NAMES.get(key, f"Integration {key}"),
+        platform_name=PLATFORMS[key].name,
         integration_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"codat-integration:{key}")),
         source_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"codat-source:{key}")),
-        status="Linked" if linked else "PendingAuth",
+        status="PendingAuth",
         base_currency=base_currency,
-        created=now,
-        last_sync=now if linked else None,
+        created=store.utcnow(),
+        last_sync=None,
     )
     session.add(row)
     await session.flush()
-    if linked:
-        await _provision(session, row)
     return views.connection(row)
+
+
+async def authorise_connection(
+    session: AsyncSession, company_id: str, connection_id: str
+) -> store.Connection:
+    """The company completed the Link flow: the connection is linked and brings its ledger."""
+    row = await get_connection_row(session, company_id, connection_id)
+    if row.status != "Linked":
+        row.status = "Linked"
+        row.last_sync = store.utcnow()
+        await _provision(session, row)
+        await session.flush()
+    return row
 
 
 async def _provision(session: AsyncSession, connection: store.Connection) -> None:
@@ -374,11 +435,17 @@ async def delete_connection(session: AsyncSession, company_id: str, connection_i
 async def update_connection(
     session: AsyncSession, company_id: str, connection_id: str, body: schemas.ConnectionUpdate
 ) -> dict[str, Any]:
+    """Unlink a linked connection: the only change this operation makes. Linking is the
+    company's to do, through the Link flow (docs/core-concepts/connections.md)."""
     row = await get_connection_row(session, company_id, connection_id)
-    if body.status is not None:
-        row.status = body.status
-        if body.status == "Linked":
-            await _provision(session, row)
+    if body.status != "Unlinked":
+        raise invalid(
+            f"status: a connection can only be set to Unlinked here, not {body.status}; "
+            "a connection becomes Linked when its company completes the Link flow at linkUrl."
+        )
+    if row.status != "Linked":
+        raise invalid(f"Only Linked connections can be unlinked; this one is {row.status}.")
+    row.status = "Unlinked"
     await session.flush()
     return views.connection(row)
 
@@ -515,6 +582,25 @@ def is_outstanding(item: dict[str, Any]) -> bool:
     return item["status"] in OUTSTANDING
 
 
+def bills_in_scope(
+    bills: list[dict[str, Any]],
+    predicate: Callable[[dict[str, Any]], bool] | None,
+    query: str | None,
+    *,
+    strict: bool,
+) -> list[dict[str, Any]]:
+    """The bills a list bills call returns. Without a query: outstanding ones only (the spec's
+    "by default ... Open & PartiallyPaid"). With one: in lenient mode, every bill the query
+    matches; in strict mode the outstanding default stays unless the query names `status`
+    (docs/payables/sync/bills.md: "use query parameters to change the scope of results")."""
+    if predicate is None:
+        return [bill for bill in bills if is_outstanding(bill)]
+    matching = filtered(bills, predicate, bill_query_view)
+    if strict and "status" not in fields_referenced(query or ""):
+        return [bill for bill in matching if is_outstanding(bill)]
+    return matching
+
+
 async def bill_for_update(
     session: AsyncSession, connection: store.Connection, bill_id: str
 ) -> store.Bill:
@@ -609,10 +695,11 @@ async def _supplier_for_bill(
 async def create_bill(
     session: AsyncSession, connection: store.Connection, body: schemas.BillPrototype
 ) -> dict[str, Any]:
-    if body.status not in ("Open", "Draft"):
-        raise invalid(f"status: a new bill must be Open or Draft, not {body.status}.")
+    if body.status != "Open":
+        raise invalid(f"Status must be equal to Open (got {body.status}).")
     if body.due_date < body.issue_date:
         raise invalid("dueDate must not be before issueDate.")
+    _platform_rules(connection, body)
     supplier = await _supplier_for_bill(session, connection, body.supplier_ref.id)
     if supplier.status == "Archived":
         raise invalid(f"supplierRef.id: supplier '{supplier.supplier_name}' is archived.")
@@ -641,11 +728,17 @@ async def create_bill(
 async def replace_bill(
     session: AsyncSession, connection: store.Connection, bill_id: str, body: schemas.BillPrototype
 ) -> dict[str, Any]:
+    rules = platform(connection.platform_key)
+    if not rules.updates_bills:
+        raise ApiError(404, f"Updating bills is not supported by platform(s) {rules.name}.")
     row = await bill_for_update(session, connection, bill_id)
-    if row.status in ("Paid", "Void"):
-        raise invalid(f"Bill '{bill_id}' is {row.status} and can no longer be changed.")
-    if body.status not in ("Open", "Draft", "Void", row.status):
-        raise invalid(f"status: a bill cannot be set to {body.status} directly.")
+    if row.status != "Open":
+        raise invalid(
+            f"Bill '{bill_id}' is {row.status}; only Open bills can be updated.", item_id=bill_id
+        )
+    if body.status != "Open":
+        raise invalid(f"Status must be equal to Open (got {body.status}).")
+    _platform_rules(connection, body)
     if body.due_date < body.issue_date:
         raise invalid("dueDate must not be before issueDate.")
     paid = row.total_amount - row.amount_due
@@ -681,6 +774,32 @@ async def replace_bill(
     new_supplier.balance += _contribution(row, new_supplier)
     await session.flush()
     return views.bill(row)
+
+
+def _platform_rules(connection: store.Connection, body: schemas.BillPrototype) -> None:
+    """The connection's platform's own limits on a bill (docs/payables/sync/update-bill.md)."""
+    rules = platform(connection.platform_key)
+    problems: list[str] = []
+    if body.reference is not None and len(body.reference) > rules.reference_max:
+        problems.append(
+            f"Reference Length must be less than or equal to {rules.reference_max} "
+            f"for {rules.name} (got {len(body.reference)})."
+        )
+    lines = body.line_items or []
+    if rules.max_line_items is not None and len(lines) > rules.max_line_items:
+        problems.append(
+            f"{rules.name} takes at most {rules.max_line_items} line items (got {len(lines)})."
+        )
+    for index, line in enumerate(lines):
+        if rules.tax_rate == "required" and line.tax_rate_ref is None:
+            problems.append(f"lineItems[{index}].taxRateRef is required for {rules.name}.")
+        elif rules.tax_rate == "refused" and line.tax_rate_ref is not None:
+            problems.append(
+                f"lineItems[{index}].taxRateRef must be null for {rules.name}; "
+                "give the tax as taxAmount."
+            )
+    if problems:
+        raise invalid(*problems)
 
 
 def _status_after(row: store.Bill, *, requested: str, paid: Decimal) -> str:
@@ -730,19 +849,8 @@ async def create_bill_payment(
         problems.append(f"accountRef.id: bank account '{body.account_ref.id}' not found.")
     elif account.status != "Active":
         problems.append(f"accountRef.id: bank account '{account.name}' is archived.")
-    elif account.currency != bill.currency:
-        if body.currency_rate is None:
-            problems.append(
-                f"currencyRate is required: the account's currency ({account.currency}) "
-                f"differs from the bill's ({bill.currency})."
-            )
-        elif body.currency_rate <= 0:
-            problems.append(f"currencyRate must be more than 0 (got {body.currency_rate}).")
-    elif body.currency_rate is not None and body.currency_rate != 1:
-        problems.append(
-            f"currencyRate must be 1 or omitted when the account and the bill are both in "
-            f"{bill.currency} (got {body.currency_rate})."
-        )
+    else:
+        problems.extend(_currency_problems(bill, account, body.currency_rate, connection))
     if problems:
         raise invalid(*problems, item_id=bill_id)
     assert account is not None
@@ -756,6 +864,7 @@ async def create_bill_payment(
         reference=body.reference,
         account_id=account.id,
         currency_rate=body.currency_rate,
+        base_amount=quantize(amount * (body.currency_rate or 1), connection.base_currency),
     )
     session.add(payment)
     bill.amount_due -= amount
@@ -765,6 +874,40 @@ async def create_bill_payment(
     supplier.source_modified_date = bill.source_modified_date
     await session.flush()
     return views.bill_payment(payment)
+
+
+def _currency_problems(
+    bill: store.Bill,
+    account: store.BankAccount,
+    rate: Decimal | None,
+    connection: store.Connection,
+) -> list[str]:
+    """The spec's `currencyRate` rules: the rate turns the payment (in the bill's currency)
+    into the company's base currency (base amount = amount * rate), and no payment may involve
+    two currencies other than the base currency."""
+    base = connection.base_currency
+    if account.currency not in (bill.currency, base):
+        return [
+            f"accountRef.id: the account is in {account.currency}, but a payment on a "
+            f"{bill.currency} bill must come from an account in {bill.currency} or in the "
+            f"company's base currency ({base}); a conversion cannot involve two currencies "
+            "other than the base currency."
+        ]
+    if bill.currency != base:
+        if rate is None:
+            return [
+                f"currencyRate is required: the bill's currency ({bill.currency}) is not the "
+                f"company's base currency ({base}); give {base} per {bill.currency}."
+            ]
+        if rate <= 0:
+            return [f"Currency Rate must be greater than 0 (got {rate})."]
+        return []
+    if rate is not None and rate != 1:
+        return [
+            f"currencyRate must be 1 or omitted: the bill is in the company's base currency "
+            f"({base}) (got {rate})."
+        ]
+    return []
 
 
 # ---------------------------------------------------------------- bank accounts
@@ -803,6 +946,9 @@ async def add_attachment(
     await get_bill(session, connection, bill_id)
     if not content:
         raise invalid("file: the uploaded file is empty.")
+    problem = platform(connection.platform_key).attachment_problem(name, len(content))
+    if problem:
+        raise invalid(problem)
     row = store.Attachment(
         bill_id=bill_id,
         name=name,

@@ -102,6 +102,8 @@ class BillPayment(Base):
     reference: Mapped[str | None] = mapped_column(String(255))
     account_id: Mapped[str] = mapped_column(String(64))
     currency_rate: Mapped[Decimal | None] = mapped_column(Money)
+    # The amount in the company's base currency that `currency_rate` implies (amount * rate).
+    base_amount: Mapped[Decimal | None] = mapped_column(Money)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -168,12 +170,27 @@ class Attachment(Base):
 
 
 class IdempotencyRecord(Base):
-    """The stored outcome of a request made with an `Idempotency-Key`, replayed on a repeat."""
+    """A POST or PATCH made with an `Idempotency-Key`: in progress (`status_code` None) or done,
+    with the answer it got, replayed to a repeat of the same request until `expires`."""
 
-    __tablename__ = "sandbox_idempotency_records"
+    __tablename__ = "sandbox_idempotency_keys"
 
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(36), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(Integer)
-    body: Mapped[str] = mapped_column(Text)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SchemaVersion(Base):
+    """The shape of the sandbox's tables; a database of another shape is dropped and re-seeded
+    (the sandbox's data is demo data, so starting afresh is the whole migration)."""
+
+    __tablename__ = "sandbox_schema_version"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+SCHEMA_VERSION = 2

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.sandbox import store
 
-LINK_BASE = "https://link.codat.io"
+# The sandbox's own address as the current request reached it: links point back at the sandbox.
+link_base: ContextVar[str] = ContextVar("link_base", default="http://127.0.0.1:8900")
+
+
+def link_url(company_id: str, connection_id: str) -> str:
+    """Where the company authorises a connection: the sandbox's Link page (see `link`)."""
+    base = link_base.get().rstrip("/")
+    return f"{base}/link/companies/{company_id}/connections/{connection_id}/start"
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -32,7 +40,7 @@ def connection(row: store.Connection) -> dict[str, Any]:
         "sourceId": row.source_id,
         "sourceType": "Accounting",
         "platformName": row.platform_name,
-        "linkUrl": f"{LINK_BASE}/companies/{row.company_id}/connections/{row.id}/start",
+        "linkUrl": link_url(row.company_id, row.id),
         "status": row.status,
         "lastSync": timestamp(row.last_sync),
         "created": timestamp(row.created),
@@ -46,7 +54,7 @@ def company(row: store.Company, connections: list[store.Connection]) -> dict[str
         "id": row.id,
         "name": row.name,
         "description": row.description,
-        "redirect": f"{LINK_BASE}/company/{row.id}",
+        "redirect": f"{link_base.get().rstrip('/')}/link/companies/{row.id}",
         "lastSync": timestamp(row.last_sync),
         "created": timestamp(row.created),
         "createdByUserName": "sandbox",
@@ -99,6 +107,12 @@ def bill_payment(row: store.BillPayment) -> dict[str, Any]:
         "accountRef": {"id": row.account_id},
         "currencyRate": row.currency_rate,
     }
+
+
+def bill_payment_record(row: store.BillPayment) -> dict[str, Any]:
+    """The payment as the sandbox recorded it, with the base-currency amount its rate implies
+    (not part of the API's answer: for tests, through `Sandbox.payments`)."""
+    return {**bill_payment(row), "billId": row.bill_id, "baseAmount": row.base_amount}
 
 
 def bank_account(row: store.BankAccount) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from bot.store.models import AuditEvent, BillCase, CaseState, Decision, Payment
 from bot.workflow import Workflow
 from tests.bot_fixtures import ANA, BEN, CHANNEL, EVE, SAM, TEAM, bot_settings, sandbox_payments
 from tests.conftest import TODAY, SleepRecorder, client_for, on_postgres
+from tests.support import complete_link
 
 
 async def _gbp_bill(payables: PayablesClient, demo: DemoIds):
@@ -92,7 +93,9 @@ async def test_relinking_to_another_company_starts_afresh_and_keeps_the_history(
     bill = await _gbp_bill(payables, sandbox.demo)
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     other = await payables.create_company("Second Ltd")
-    await payables.create_connection(other.id, platform_key="mqjo")
+    pending = await payables.create_connection(other.id, platform_key="mqjo")
+    assert pending.link_url is not None
+    await complete_link(httpx.ASGITransport(app=sandbox.app), pending.link_url)
     second, created = await flow.connect(TEAM, CHANNEL, ANA, "Second Ltd")
     assert created and second.id != first.id and second.company_name == "Second Ltd"
     assert (await flow.link_for(TEAM, CHANNEL)).id == second.id

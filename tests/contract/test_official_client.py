@@ -14,7 +14,9 @@ resets its own tables before seeding.
 from __future__ import annotations
 
 import base64
+import html
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -157,6 +159,16 @@ def collect(fetch_page: Callable[[str | None], Any]) -> list[Any]:
     raise AssertionError(f"still paging after {MAX_PAGES} pages")
 
 
+def authorise_in_browser(link_url: str) -> None:
+    """What the company does with a linkUrl: open the page, press Authorise (a form POST)."""
+    page = httpx.get(link_url, timeout=10)
+    page.raise_for_status()
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+    assert action is not None, page.text
+    done = httpx.post(str(page.url.join(html.unescape(action.group(1)))), timeout=10)
+    done.raise_for_status()
+
+
 def codat_datetime(day: date) -> str:
     return f"{day.isoformat()}T00:00:00"
 
@@ -180,6 +192,15 @@ def test_official_client_drives_a_whole_bill_pay_flow(sandbox_url: str) -> None:
             )
         )
         assert connection.id
+        assert connection.status == shared.DataConnectionStatus.PENDING_AUTH
+        # The company authorises it through the Link flow: open linkUrl, press Authorise.
+        assert connection.link_url.startswith(sandbox_url)
+        authorise_in_browser(connection.link_url)
+        connection = sdk.connections.get(
+            request=operations.GetConnectionRequest(
+                company_id=company.id, connection_id=connection.id
+            )
+        )
         assert connection.status == shared.DataConnectionStatus.LINKED
 
         pending = sdk.connections.create(

@@ -17,6 +17,7 @@ from bot.sandbox.app import Sandbox
 from tests.conftest import TODAY, CountingTransport
 
 paged = pytest.mark.sandbox(page_size=4)
+keyset_paged = pytest.mark.sandbox(page_size=4, paging="keyset")
 
 
 @pytest.fixture
@@ -45,8 +46,8 @@ async def test_bills_page_with_continuation_tokens(
     assert transport.count("GET", "/bills") == 1 + 7
 
 
-@paged
-async def test_a_token_from_another_query_is_refused(
+@keyset_paged
+async def test_a_keyset_token_from_another_query_is_refused(
     sandbox: Sandbox, payables: PayablesClient
 ) -> None:
     demo = sandbox.demo
@@ -200,8 +201,8 @@ async def test_get_bill_rereads_one_bill(sandbox: Sandbox, payables: PayablesCli
     assert again == first
 
 
-@paged
-async def test_paying_a_bill_between_pages_skips_nothing(
+@keyset_paged
+async def test_with_keyset_tokens_paying_a_bill_between_pages_skips_nothing(
     sandbox: Sandbox, payables: PayablesClient
 ) -> None:
     demo = sandbox.demo

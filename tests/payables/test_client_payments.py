@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.payables.client import PayablesClient
-from bot.payables.errors import PayablesBadRequest, PayablesConflict, PayablesNotFound
+from bot.payables.client import PayablesClient, new_idempotency_key
+from bot.payables.errors import PayablesBadRequest, PayablesNotFound, PayablesUnprocessable
 from bot.payables.models import (
     BankAccountPrototype,
     BillLineItem,
@@ -83,12 +83,13 @@ async def test_same_key_same_body_replays_the_first_payment(
 ) -> None:
     bill = await bill_by_reference(payables, demo, "KC-40019")
     payment = gbp_payment(demo, "50.00")
+    key = new_idempotency_key()
 
     first = await payables.create_bill_payment(
-        demo.company_id, demo.connection_id, bill.id, payment, idempotency_key="pay-1"
+        demo.company_id, demo.connection_id, bill.id, payment, idempotency_key=key
     )
     second = await payables.create_bill_payment(
-        demo.company_id, demo.connection_id, bill.id, payment, idempotency_key="pay-1"
+        demo.company_id, demo.connection_id, bill.id, payment, idempotency_key=key
     )
 
     assert second.id == first.id
@@ -96,44 +97,54 @@ async def test_same_key_same_body_replays_the_first_payment(
     assert after.amount_due == bill.outstanding_amount - Decimal("50.00")  # charged once
 
 
-async def test_same_key_other_body_is_a_409(payables: PayablesClient, demo: DemoIds) -> None:
+async def test_same_key_other_body_is_a_422(payables: PayablesClient, demo: DemoIds) -> None:
     bill = await bill_by_reference(payables, demo, "KC-40019")
+    key = new_idempotency_key()
     await payables.create_bill_payment(
         demo.company_id,
         demo.connection_id,
         bill.id,
         gbp_payment(demo, "50.00"),
-        idempotency_key="pay-2",
+        idempotency_key=key,
     )
-    with pytest.raises(PayablesConflict) as caught:
+    with pytest.raises(PayablesUnprocessable) as caught:
         await payables.create_bill_payment(
             demo.company_id,
             demo.connection_id,
             bill.id,
             gbp_payment(demo, "60.00"),
-            idempotency_key="pay-2",
+            idempotency_key=key,
         )
-    assert caught.value.status_code == 409
+    assert caught.value.status_code == 422 and not caught.value.maybe_applied
     assert "Idempotency-Key" in (caught.value.error or "")
     after = await bill_by_reference(payables, demo, "KC-40019")
     assert after.amount_due == bill.outstanding_amount - Decimal("50.00")
 
 
-async def test_a_rejected_request_leaves_its_key_free(
+async def test_a_rejected_request_keeps_its_key_and_its_refusal(
     payables: PayablesClient, demo: DemoIds
 ) -> None:
+    """Codat stores 4xx answers too: the key is spent on the refusal, for the same request
+    (replayed) and for another one (422)."""
     bill = await bill_by_reference(payables, demo, "KC-40019")
     too_much = gbp_payment(demo, str(bill.outstanding_amount + 1))
-    with pytest.raises(PayablesBadRequest):
+    key = new_idempotency_key()
+    for _ in range(2):
+        with pytest.raises(PayablesBadRequest) as caught:
+            await payables.create_bill_payment(
+                demo.company_id, demo.connection_id, bill.id, too_much, idempotency_key=key
+            )
+        assert "more than the amount due" in caught.value.user_message()
+    with pytest.raises(PayablesUnprocessable):
         await payables.create_bill_payment(
-            demo.company_id, demo.connection_id, bill.id, too_much, idempotency_key="pay-3"
+            demo.company_id,
+            demo.connection_id,
+            bill.id,
+            gbp_payment(demo, "1.00"),
+            idempotency_key=key,
         )
     ok = await payables.create_bill_payment(
-        demo.company_id,
-        demo.connection_id,
-        bill.id,
-        gbp_payment(demo, "1.00"),
-        idempotency_key="pay-3",
+        demo.company_id, demo.connection_id, bill.id, gbp_payment(demo, "1.00")
     )
     assert ok.amount == Decimal("1.00")
 

@@ -1,0 +1,105 @@
+"""The accounting platforms a sandbox connection can be made to, and each one's own rules.
+
+Keys and names: docs/payables/sync/configure-customer.md and docs/payables/configure-customer.md
+(FreeAgent `fbrh`, NetSuite `akxx`, QuickBooks Online `qhyg`, Sage Intacct `knfz`, Xero `gbol`);
+`mqjo` is Codat's own sandbox platform. Bill rules: docs/payables/sync/update-bill.md (reference
+length, tax rate, line count, which platforms can update a bill). Attachment limits: the
+`Attachment` schema of the spec, which docs/payables/_upload-attachment.md points to. Where the
+docs give no figure the platform has the general rule (a 255-character reference, tax rate
+optional, no line limit, any file); RULES.md lists those choices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+MB = 1024 * 1024
+GENERAL_REFERENCE_MAX = 255
+
+TaxRateRule = Literal["required", "refused", "optional"]
+
+
+@dataclass(frozen=True)
+class Platform:
+    key: str
+    name: str
+    reference_max: int = GENERAL_REFERENCE_MAX
+    tax_rate: TaxRateRule = "optional"
+    max_line_items: int | None = None
+    updates_bills: bool = True
+    attachment_max_bytes: int | None = None
+    attachment_extensions: frozenset[str] | None = None
+
+    def attachment_problem(self, name: str | None, size: int) -> str | None:
+        """Why this platform would refuse the file, or None."""
+        if self.attachment_max_bytes is not None and size > self.attachment_max_bytes:
+            limit = self.attachment_max_bytes // MB
+            return (
+                f"file: {self.name} accepts attachments of up to {limit} MB; this is {size} bytes."
+            )
+        if self.attachment_extensions is not None:
+            _, dot, extension = (name or "").rpartition(".")
+            extension = extension.upper() if dot else ""
+            if extension not in self.attachment_extensions:
+                allowed = ", ".join(sorted(self.attachment_extensions))
+                if not extension:
+                    return f"file: {self.name} needs a file name with an extension ({allowed})."
+                return (
+                    f"file: {self.name} does not accept .{extension.lower()} files; "
+                    f"it accepts {allowed}."
+                )
+        return None
+
+
+def _extensions(text: str) -> frozenset[str]:
+    return frozenset(part.strip().upper() for part in text.split(","))
+
+
+PLATFORMS: dict[str, Platform] = {
+    platform.key: platform
+    for platform in (
+        Platform("mqjo", "Codat Sandbox"),
+        Platform(
+            "gbol",
+            "Xero",
+            tax_rate="required",
+            attachment_max_bytes=4 * MB,
+            attachment_extensions=_extensions(
+                "7Z, BMP, CSV, DOC, DOCX, EML, GIF, JPEG, JPG, KEYNOTE, MSG, NUMBERS, ODF, ODS, "
+                "ODT, PAGES, PDF, PNG, PPT, PPTX, RAR, RTF, TIF, TIFF, TXT, XLS, XLSX, ZIP"
+            ),
+        ),
+        Platform(
+            "qhyg",
+            "QuickBooks Online",
+            reference_max=21,
+            tax_rate="required",
+            attachment_max_bytes=100 * MB,
+            attachment_extensions=_extensions(
+                "AI, CSV, DOC, DOCX, EPS, GIF, JPEG, JPG, ODS, PAGES, PDF, PNG, RTF, TIF, TXT, "
+                "XLS, XLSX, XML"
+            ),
+        ),
+        Platform("fbrh", "FreeAgent", tax_rate="refused", max_line_items=40),
+        Platform(
+            "akxx",
+            "Oracle NetSuite",
+            reference_max=45,
+            updates_bills=False,
+            attachment_max_bytes=100 * MB,
+            attachment_extensions=_extensions(
+                "BMP, CSV, XLS, XLSX, JSON, PDF, PJPG, PJPEG, PNG, TXT, SVG, TIF, TIFF, DOC, "
+                "DOCX, ZIP"
+            ),
+        ),
+        Platform("knfz", "Sage Intacct", reference_max=100, updates_bills=False),
+    )
+}
+
+DEMO_PLATFORM = "mqjo"
+
+
+def platform(key: str) -> Platform:
+    """The platform of an existing connection (unknown keys of old data get the general rules)."""
+    return PLATFORMS.get(key) or Platform(key, f"Integration {key}")
