@@ -169,15 +169,13 @@ def status_line(case: CaseView, locale: str) -> str:
                 f" by {mention(payment.requested_by)}"
             )
         case CaseState.PAID if payment:
-            rate = (
-                f" at {payment.exchange_rate} {payment.account_currency}/{payment.currency}"
-                if payment.exchange_rate
-                else ""
-            )
+            rate = f" at {payment.rate_text}" if payment.exchange_rate else ""
             return (
                 f":moneybag: Paid {money(payment.amount, payment.currency, locale)} from "
                 f"{escape(payment.account_name)}{rate} by {mention(payment.requested_by)}"
             )
+        case CaseState.FAILED if payment and payment.awaits_payer:
+            return f":warning: Payment not confirmed: {escape(plain(payment.error, 500))}{partial}"
         case CaseState.FAILED if payment and payment.outcome_unknown:
             cause = failure_text(plain(payment.error, 300), unknown=True)
             return f":warning: Payment not confirmed: {cause}{partial}"
@@ -240,6 +238,30 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
             "Cancel this payment?", "The bill goes back to approved, unpaid.", "Cancel payment"
         ),
     }
+    was_recorded = {
+        "type": "button",
+        "action_id": Action.PAYMENT_WAS_RECORDED,
+        "text": {"type": "plain_text", "text": "It was recorded"},
+        "style": "primary",
+        "value": bill,
+        "confirm": _confirm(
+            "Was it recorded?",
+            "Only if the accounting platform shows this payment. Bill Pay will record it as paid.",
+            "It was recorded",
+        ),
+    }
+    was_not_recorded = {
+        "type": "button",
+        "action_id": Action.PAYMENT_WAS_NOT_RECORDED,
+        "text": {"type": "plain_text", "text": "It wasn't recorded"},
+        "value": bill,
+        "confirm": _confirm(
+            "Wasn't it recorded?",
+            "Only if the accounting platform doesn't show this payment. The bill can then be "
+            "paid again.",
+            "It wasn't recorded",
+        ),
+    }
     more = {
         "type": "overflow",
         "action_id": Action.MORE,
@@ -259,8 +281,12 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
             return [approve, reject, pay, more]
         case CaseState.APPROVED:
             return [{**pay, "style": "primary"}, reject, more]
+        case CaseState.FAILED if case.last_payment and case.last_payment.awaits_payer:
+            return [was_recorded, was_not_recorded, more]
         case CaseState.FAILED if case.last_payment and case.last_payment.outcome_unknown:
             return [retry, more]
+        case CaseState.FAILED if case.last_payment and case.last_payment.may_retry:
+            return [retry, pay, more]
         case CaseState.FAILED:
             return [{**pay, "style": "primary"}, more]
         case CaseState.SCHEDULED:

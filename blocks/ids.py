@@ -11,6 +11,8 @@ class Action(StrEnum):
     PAY = "bill_pay"
     RETRY_PAYMENT = "bill_retry_payment"
     CANCEL_PAYMENT = "bill_cancel_payment"
+    PAYMENT_WAS_RECORDED = "bill_payment_was_recorded"
+    PAYMENT_WAS_NOT_RECORDED = "bill_payment_was_not_recorded"
     MORE = "bill_more"
     PAGE_PREVIOUS = "bills_page_previous"
     PAGE_NEXT = "bills_page_next"

@@ -148,18 +148,16 @@ def pay_modal(
             optional=True,
         ),
     ]
-    foreign = sorted({a.currency for a in metadata.accounts if a.currency != case.currency})
-    if foreign:
+    base = metadata.base_currency
+    if case.currency != base:
         blocks.append(
             fields.text_input(
                 Input.PAY_RATE,
-                "Exchange rate",
-                placeholder=f"{metadata.base_currency} per 1 "
-                f"{foreign[0] if case.currency == metadata.base_currency else case.currency}",
-                hint=f"Only when the account's currency is not {case.currency}: how many "
-                f"{metadata.base_currency} one unit of the other currency is worth.",
+                f"Exchange rate ({base} per 1 {case.currency})",
+                placeholder=f"{base} per 1 {case.currency}",
+                hint=f"Your books are in {base}: how many {base} one {case.currency} is worth, "
+                "whichever account pays.",
                 max_length=32,
-                optional=True,
             )
         )
     return _modal(

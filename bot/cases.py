@@ -212,6 +212,9 @@ def payment_view(row: Payment) -> PaymentView:
         requested_by=row.requested_by,
         error=row.error,
         outcome_unknown=row.outcome_unknown,
+        reconciled=row.reconciled,
+        attempt=row.attempt or 1,
+        base_currency=row.base_currency,
     )
 
 

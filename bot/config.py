@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         description="CODAT_BASE_URL: the payables API's address when CODAT_API_KEY is set.",
     )
     payables_timeout_seconds: float = Field(default=30.0, gt=0)
+    payables_idempotency_window_minutes: int = Field(
+        default=90,
+        gt=10,
+        description="BILLPAY_PAYABLES_IDEMPOTENCY_WINDOW_MINUTES: how long the payables API "
+        "replays an Idempotency-Key's answer (Codat: 90 minutes).",
+    )
     payables_background_deadline_seconds: float = Field(
         default=120.0, gt=0, description="How long a background job may wait and retry."
     )

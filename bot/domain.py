@@ -48,6 +48,27 @@ class PaymentView:
     requested_by: str
     error: str | None
     outcome_unknown: bool
+    # What a re-read of the bill said of a payment whose answer was lost: landed, not_landed,
+    # moved (the payer must say), disowned (the payer said it wasn't made).
+    reconciled: str | None = None
+    attempt: int = 1
+    base_currency: str | None = None
+
+    @property
+    def rate_text(self) -> str:
+        """The rate as nobody can invert it: `1 EUR = 0.8612 GBP`; empty without a rate."""
+        if self.exchange_rate is None or not self.base_currency:
+            return ""
+        return f"1 {self.currency} = {self.exchange_rate} {self.base_currency}"
+
+    @property
+    def awaits_payer(self) -> bool:
+        """The bill's figures couldn't settle this payment: the payer must say."""
+        return self.outcome_unknown and self.reconciled == "moved"
+
+    @property
+    def may_retry(self) -> bool:
+        return (self.outcome_unknown and not self.awaits_payer) or self.reconciled == "not_landed"
 
 
 @dataclass(frozen=True)

@@ -106,21 +106,24 @@ def read_payment_form(
     exchange_rate: Decimal | None = None
     rate_text = (rate or "").strip()[: MAX_NUMBER_TEXT + 1]
     base = context.base_currency
-    if account is not None and account.currency != currency:
-        foreign = account.currency if currency == base else currency
+    if account is not None and account.currency not in (currency, base):
+        errors["account"] = (
+            f"A {currency} bill can be paid from an account in {currency} or {base} only."
+        )
+    elif account is not None and currency == base and account.currency != base:
+        errors["account"] = f"A {base} bill is paid from an account in {base}."
+    elif currency != base:
+        # The rate converts the payment into the company's base currency, whichever account
+        # pays it: a EUR bill paid from a EUR account still needs GBP per EUR.
         parsed = (
             parse_amount(rate_text, context.locale)
             if rate_text and len(rate_text) <= MAX_NUMBER_TEXT
             else None
         )
-        if base not in (account.currency, currency):
-            errors["account"] = (
-                f"A {currency} bill can be paid from an account in {currency} or {base} only."
-            )
-        elif not rate_text:
+        if not rate_text:
             errors["rate"] = (
-                f"{account.name} is in {account.currency} and the bill in {currency}: enter how "
-                f"many {base} one {foreign} is worth."
+                f"The bill is in {currency} and the company keeps its books in {base}: enter "
+                f"how many {base} one {currency} is worth."
             )
         elif parsed is None or parsed <= 0 or parsed > MAX_RATE:
             errors["rate"] = f"“{shown(rate_text)}” is not an exchange rate. Write it like 0.8612."
@@ -128,10 +131,10 @@ def read_payment_form(
             errors["rate"] = f"An exchange rate has at most {RATE_PLACES} decimal places."
         else:
             exchange_rate = parsed
-    elif rate_text and account is not None:
+    elif rate_text:
         errors["rate"] = (
-            f"Leave this empty: the account and the bill are both in {currency}, so no exchange "
-            "rate applies."
+            f"Leave this empty: the bill is in {base}, the company's own currency, so no "
+            "exchange rate applies."
         )
 
     if errors:

@@ -11,7 +11,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,16 +44,22 @@ from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
 from bot.payables.errors import (
     PayablesConflict,
+    PayablesDeadlineExceeded,
     PayablesError,
+    PayablesNotFound,
+    PayablesUnprocessable,
 )
 from bot.payables.models import BankAccountMappingOption, Bill, BillPaymentPrototype
 from bot.payment_form import AccountChoice, PaymentRequest
 from bot.payment_words import failure_text
 from bot.policy import EffectivePolicy
+from bot.reconcile import Reading, Reserved, Verdict, verdict
 from bot.store.models import BillCase, CompanyLink, Payment
 
 log = logging.getLogger(__name__)
 OPTIONS_TTL_SECONDS = 60.0
+# Keys are sent again only well inside the API's replay window.
+REPLAY_MARGIN = timedelta(minutes=10)
 MAX_ERROR_LENGTH = 500  # of the platform's message kept with a failed payment
 
 
@@ -81,10 +87,16 @@ class OptionsCache:
 
 
 def account_choices(
-    accounts: Iterable[BankAccountMappingOption], bill_currency: str
+    accounts: Iterable[BankAccountMappingOption], bill_currency: str, base_currency: str
 ) -> list[AccountChoice]:
-    """Active accounts with a currency, the bill's currency first, then by name."""
-    usable = [a for a in accounts if (a.status or "Active") == "Active" and a.currency]
+    """The active accounts that can pay the bill: in its currency or, for a bill in another
+    currency, the company's base currency. The bill's currency first, then by name."""
+    payable = {bill_currency, base_currency} if bill_currency != base_currency else {bill_currency}
+    usable = [
+        a
+        for a in accounts
+        if (a.status or "Active") == "Active" and a.currency and a.currency in payable
+    ]
     usable.sort(key=lambda a: (a.currency != bill_currency, (a.name or "").casefold(), a.id))
     return [AccountChoice(id=a.id, name=a.name or a.id, currency=a.currency or "") for a in usable]
 
@@ -147,7 +159,7 @@ class PaymentSteps(ABC):
         )
 
     async def accounts_for(self, link: CompanyLink, bill_currency: str) -> list[AccountChoice]:
-        return account_choices(await self._bank_accounts(link), bill_currency)
+        return account_choices(await self._bank_accounts(link), bill_currency, link.base_currency)
 
     async def submit_payment(
         self,
@@ -218,8 +230,10 @@ class PaymentSteps(ABC):
     async def retry_payment(
         self, team_id: str, channel_id: str, bill_id: str, user_id: str
     ) -> PaymentOutcome:
-        """Send the last failed payment again with the same idempotency key: if the first try
-        did reach the accounting platform, the API replays its answer instead of paying again."""
+        """Retry a payment that failed without a clear answer, or that was found not to have
+        landed. Within the API's replay window, the same key is sent first: it either records
+        the payment or replays how the first request ended. Then the bill is read, and only a
+        payment that clearly did not land is sent again, as a new attempt with a new key."""
         link = await self.link_for(team_id, channel_id)
         policy = await self.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
@@ -227,24 +241,87 @@ class PaymentSteps(ABC):
             now = self.clock()
             case = await case_for_update(s, link.id, bill_id)
             payment = await last_payment(s, case.id) if case else None
-            if (
-                case is None
-                or payment is None
-                or case.state != CaseState.FAILED
-                or not payment.outcome_unknown
-            ):
+            if case is None or payment is None or not retryable(case, payment):
                 view = (await views_of(s, [case]))[0] if case else None
                 if view is None:
                     raise Denied("There is no failed payment to retry on this bill.")
                 return PaymentOutcome(view, "refused", not_pending_text(view))
-            payment.status = PaymentStatus.REQUESTED
-            payment.error = None
-            stamp(payment, now)
-            case.state = CaseState.PAYING
-            stamp(case, now)
             audit(s, link, user_id, "payment_retried", bill_id, now=now, payment_id=payment.id)
-            payment_id = payment.id
-        return await self._send_reserved(link, bill_id, payment_id)
+            payment_id, unknown = payment.id, payment.outcome_unknown
+            probe = unknown and self._may_replay(payment, now)
+        if not unknown:
+            return await self._next_attempt(link, bill_id, payment_id, user_id)
+        if probe:
+            async with self.db.read() as s:
+                sent = await s.get(Payment, payment_id)
+                assert sent is not None
+            recorded_id, error = await self._post(link, bill_id, sent)
+            if error is None:
+                return await self._record_answer(link, bill_id, payment_id, recorded_id, None)
+            if not answered(error):  # still running under that key, or still no answer
+                view = await self._case_view(link, bill_id)
+                assert view is not None
+                return PaymentOutcome(
+                    view,
+                    "failed",
+                    "The accounting platform hasn't finished with this payment yet. Nothing "
+                    "else was sent; check again in a minute.",
+                    view.last_payment,
+                )
+        return await self._settle(link, bill_id, payment_id, actor=user_id, resend=True)
+
+    async def confirm_payment(
+        self, team_id: str, channel_id: str, bill_id: str, user_id: str, *, landed: bool
+    ) -> PaymentOutcome:
+        """The payer's word on a payment the bill's figures couldn't settle: it was recorded
+        (the bot records it too) or it wasn't (the bill can be paid again). Audited."""
+        link = await self.link_for(team_id, channel_id)
+        policy = await self.policy_for(link)
+        await self._check_payer(link, policy, bill_id, user_id)
+        async with self.db.write() as s:
+            now = self.clock()
+            case = await case_for_update(s, link.id, bill_id)
+            payment = await last_payment(s, case.id) if case else None
+            if case is None or payment is None or payment.reconciled != Verdict.MOVED:
+                view = (await views_of(s, [case]))[0] if case else None
+                if view is None:
+                    raise Denied("There is no payment to confirm on this bill.")
+                return PaymentOutcome(view, "refused", not_pending_text(view))
+            if not (case.state == CaseState.FAILED and payment.outcome_unknown):
+                view = (await views_of(s, [case]))[0]
+                return PaymentOutcome(view, "refused", not_pending_text(view))
+            audit(
+                s,
+                link,
+                user_id,
+                "payment_confirmed" if landed else "payment_disowned",
+                bill_id,
+                now=now,
+                payment_id=payment.id,
+            )
+            if landed:
+                mark_recorded(s, link, case, payment, now, recorded_id=None)
+                message = "Noted: the payment is recorded."
+            else:
+                payment.outcome_unknown = False
+                payment.reconciled = "disowned"
+                case.state = CaseState.APPROVED if case.amount_due > 0 else CaseState.CLOSED
+                message = "Noted: that payment wasn't made. Nothing else was sent."
+            stamp(payment, now)
+            stamp(case, now)
+            await s.flush()
+            view = (await views_of(s, [case]))[0]
+        return PaymentOutcome(
+            view, "recorded" if landed else "disowned", message, view.last_payment
+        )
+
+    def _may_replay(self, payment: Payment, now: datetime) -> bool:
+        """Is the payment's key still inside the window in which the API replays its answer?
+        Past it, the same key would be a new write: only a read may settle the payment."""
+        if payment.sent_at is None:
+            return False
+        window = timedelta(minutes=self.settings.payables_idempotency_window_minutes)
+        return now - payment.sent_at < window - REPLAY_MARGIN
 
     async def cancel_scheduled(
         self, team_id: str, channel_id: str, bill_id: str, user_id: str
@@ -292,6 +369,18 @@ class PaymentSteps(ABC):
         async with self.db.read() as s:
             payment = await s.get(Payment, payment_id)
             assert payment is not None
+        recorded_id, error = await self._post(link, bill_id, payment)
+        outcome = await self._record_answer(link, bill_id, payment_id, recorded_id, error)
+        if error is not None and outcome_unknown(error) and answered(error):
+            # The request under this key has finished (with an error), so a re-read of the bill
+            # tells whether it landed all the same ("landed, then 500").
+            return await self._settle(link, bill_id, payment_id, actor="system", resend=False)
+        return outcome
+
+    async def _post(
+        self, link: CompanyLink, bill_id: str, payment: Payment
+    ) -> tuple[str | None, PayablesError | None]:
+        """Send the payment under its key: the payables payment id, or the error."""
         prototype = BillPaymentPrototype(
             amount=payment.amount,
             date=payment.payment_date.isoformat() + "T00:00:00",
@@ -299,8 +388,6 @@ class PaymentSteps(ABC):
             reference=payment.reference,
             currency_rate=payment.exchange_rate,
         )
-        error: PayablesError | None = None
-        recorded_id: str | None = None
         try:
             result = await self.payments.create_bill_payment(
                 link.company_id,
@@ -309,39 +396,31 @@ class PaymentSteps(ABC):
                 prototype,
                 idempotency_key=payment.idempotency_key,
             )
-            recorded_id = result.id
+        except PayablesUnprocessable as exc:
+            # The same key with another body: the bot changed a payment after sending it. A bug
+            # to look at; the payment's outcome is treated as unknown, and settled by reading.
+            log.error("payment %s: the payables API refused its key as reused: %r", payment.id, exc)
+            exc.maybe_applied = True
+            return None, exc
         except PayablesError as exc:
-            error = exc
+            return None, exc
+        return result.id, None
+
+    async def _record_answer(
+        self,
+        link: CompanyLink,
+        bill_id: str,
+        payment_id: int,
+        recorded_id: str | None,
+        error: PayablesError | None,
+    ) -> PaymentOutcome:
         async with self.db.write() as s:
             now = self.clock()
             payment = await s.get(Payment, payment_id, with_for_update=True)
             case = await s.get(BillCase, payment.case_id, with_for_update=True) if payment else None
             assert payment is not None and case is not None
             if error is None:
-                payment.status = PaymentStatus.RECORDED
-                payment.payables_payment_id = recorded_id
-                payment.outcome_unknown = False
-                # A read between reserving and now may already show this payment: take the lower.
-                case.amount_due = max(
-                    min(case.amount_due, payment.due_before - payment.amount), Decimal(0)
-                )
-                case.bill_status = "Paid" if case.amount_due == 0 else "PartiallyPaid"
-                # Reads of the bill from before this payment must not undo these figures.
-                case.bill_modified = now
-                case.state = CaseState.PAID if case.amount_due == 0 else CaseState.APPROVED
-                audit(
-                    s,
-                    link,
-                    payment.requested_by,
-                    "payment_recorded",
-                    bill_id,
-                    now=now,
-                    payment_id=payment.id,
-                    payables_payment_id=recorded_id,
-                    amount=payment.amount,
-                    currency=payment.currency,
-                    account=payment.account_name,
-                )
+                mark_recorded(s, link, case, payment, now, recorded_id=recorded_id)
                 status, message = "recorded", "Payment recorded."
             else:
                 unknown = outcome_unknown(error)
@@ -369,6 +448,112 @@ class PaymentSteps(ABC):
             await s.flush()
             view = (await views_of(s, [case]))[0]
         return PaymentOutcome(view, status, message, view.last_payment)
+
+    async def _settle(
+        self, link: CompanyLink, bill_id: str, payment_id: int, *, actor: str, resend: bool
+    ) -> PaymentOutcome:
+        """Settle a payment whose outcome is unknown by reading the bill (see `bot.reconcile`).
+        With `resend`, a payment found not to have landed is sent again as a new attempt."""
+        reading = await self._reading(link, bill_id)
+        async with self.db.write() as s:
+            now = self.clock()
+            payment = await s.get(Payment, payment_id, with_for_update=True)
+            case = await s.get(BillCase, payment.case_id, with_for_update=True) if payment else None
+            assert payment is not None and case is not None
+            if case.state != CaseState.FAILED or not payment.outcome_unknown:
+                view = (await views_of(s, [case]))[0]
+                return PaymentOutcome(view, "refused", not_pending_text(view), view.last_payment)
+            found = verdict(
+                Reserved(payment.amount, payment.due_before, payment.status_before), reading
+            )
+            payment.reconciled = found
+            audit(
+                s,
+                link,
+                actor,
+                "payment_reconciled",
+                bill_id,
+                now=now,
+                payment_id=payment.id,
+                verdict=found,
+                amount_due=reading.amount_due,
+                bill_status=reading.status,
+            )
+            if found == Verdict.LANDED:
+                mark_recorded(s, link, case, payment, now, recorded_id=None)
+                status, message = (
+                    "recorded",
+                    ("The payment had reached the accounting platform after all: it is recorded."),
+                )
+            elif found == Verdict.NOT_LANDED:
+                payment.outcome_unknown = False
+                status, message = "failed", failure_text(payment.error, unknown=False)
+            else:
+                payment.error = moved_facts(payment, reading)
+                status, message = "failed", escape(payment.error)
+            stamp(payment, now)
+            stamp(case, now)
+            await s.flush()
+            view = (await views_of(s, [case]))[0]
+        if found == Verdict.NOT_LANDED and resend:
+            return await self._next_attempt(link, bill_id, payment_id, actor)
+        return PaymentOutcome(view, status, message, view.last_payment)
+
+    async def _reading(self, link: CompanyLink, bill_id: str) -> Reading:
+        try:
+            bill = await self.reads.get_bill(link.company_id, link.connection_id, bill_id)
+        except PayablesNotFound:
+            return Reading(amount_due=None, status=None)
+        due = bill.outstanding_amount if bill.is_outstanding else bill.amount_due
+        return Reading(amount_due=due, status=bill.status)
+
+    async def _next_attempt(
+        self, link: CompanyLink, bill_id: str, payment_id: int, actor: str
+    ) -> PaymentOutcome:
+        """Send a payment that did not land again, as a new attempt with a new key, checked
+        against the bill as it is now."""
+        bill = await self._read_bill(link, bill_id)
+        policy = await self.policy_for(link)
+        async with self.db.write() as s:
+            now = self.clock()
+            previous = await s.get(Payment, payment_id, with_for_update=True)
+            assert previous is not None
+            case = await sync_case(s, link, bill, policy, now=now)
+            request = PaymentRequest(
+                account=AccountChoice(
+                    previous.account_id, previous.account_name, previous.account_currency
+                ),
+                currency=previous.currency,
+                amount=previous.amount,
+                payment_date=max(previous.payment_date, now.date()),
+                reference=previous.reference,
+                exchange_rate=previous.exchange_rate,
+                idempotency_key=new_payment_key(),
+            )
+            refusal = await payment_refusal(s, case, bill, request)
+            if refusal is not None:
+                await s.flush()
+                view = (await views_of(s, [case]))[0]
+                return PaymentOutcome(view, "refused", refusal, view.last_payment)
+            attempt_id = await reserve_payment(
+                s, link, case, bill, request, previous.requested_by, scheduled=False, now=now
+            )
+            attempt = await s.get(Payment, attempt_id)
+            assert attempt is not None
+            attempt.attempt = previous.attempt + 1
+            attempt.retry_of = previous.id
+            audit(
+                s,
+                link,
+                actor,
+                "payment_attempt",
+                bill_id,
+                now=now,
+                payment_id=attempt_id,
+                attempt=attempt.attempt,
+                retry_of=previous.id,
+            )
+        return await self._send_reserved(link, bill_id, attempt_id)
 
     async def _payment_by_key(
         self, link: CompanyLink, bill_id: str, key: str
@@ -452,10 +637,13 @@ async def reserve_payment(
         account_name=request.account.name,
         account_currency=request.account.currency,
         exchange_rate=request.exchange_rate,
+        base_currency=link.base_currency,
         payment_date=request.payment_date,
         reference=request.reference,
         requested_by=user_id,
         due_before=bill.outstanding_amount,
+        status_before=bill.status,
+        sent_at=None if scheduled else now,
         outcome_unknown=False,
         created_at=now,
         updated_at=now,
@@ -480,6 +668,69 @@ async def reserve_payment(
         idempotency_key=request.idempotency_key,
     )
     return payment.id
+
+
+def mark_recorded(
+    s: AsyncSession,
+    link: CompanyLink,
+    case: BillCase,
+    payment: Payment,
+    now: datetime,
+    *,
+    recorded_id: str | None,
+) -> None:
+    """The payment is in the accounting platform: record it and move the case on."""
+    payment.status = PaymentStatus.RECORDED
+    payment.payables_payment_id = recorded_id
+    payment.outcome_unknown = False
+    payment.error = None
+    # A read between reserving and now may already show this payment: take the lower.
+    case.amount_due = max(min(case.amount_due, payment.due_before - payment.amount), Decimal(0))
+    case.bill_status = "Paid" if case.amount_due == 0 else "PartiallyPaid"
+    # Reads of the bill from before this payment must not undo these figures.
+    case.bill_modified = now
+    case.state = CaseState.PAID if case.amount_due == 0 else CaseState.APPROVED
+    audit(
+        s,
+        link,
+        payment.requested_by,
+        "payment_recorded",
+        case.bill_id,
+        now=now,
+        payment_id=payment.id,
+        payables_payment_id=recorded_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        account=payment.account_name,
+    )
+
+
+def retryable(case: BillCase, payment: Payment) -> bool:
+    """A payment whose outcome is unknown, or that a re-read showed did not land."""
+    return case.state == CaseState.FAILED and (
+        payment.outcome_unknown or payment.reconciled == Verdict.NOT_LANDED
+    )
+
+
+def answered(error: PayablesError) -> bool:
+    """Did the request under this key finish (an answer other than "still in progress")?"""
+    if isinstance(error, PayablesDeadlineExceeded):
+        return answered(error.last_error)
+    return error.status_code is not None and not isinstance(error, PayablesConflict)
+
+
+def moved_facts(payment: Payment, reading: Reading) -> str:
+    """What the payer is told when the bill's figures can't settle a payment."""
+    sent = f"{payment.amount} {payment.currency}"
+    before = f"{payment.due_before} {payment.currency}"
+    if reading.status is None:
+        now = "is no longer outstanding (paid or voided elsewhere)"
+    else:
+        now = f"now shows {reading.amount_due} {payment.currency} due ({reading.status})"
+    return (
+        f"The bill had {before} due when {sent} was sent, and {now}. Bill Pay can't tell "
+        "whether this payment was recorded: check the accounting platform, then say which."
+    )
 
 
 def new_payment_key() -> str:

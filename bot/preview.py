@@ -82,7 +82,7 @@ async def preview_surfaces(
         )
     options = await client.get_payment_mapping_options(company.id, connection.id)
     sample = cases[0]
-    accounts = account_choices(options.bank_accounts, sample.currency)
+    accounts = account_choices(options.bank_accounts, sample.currency, base)
     suppliers = [s async for s in client.iter_suppliers(company.id, connection.id)][:3]
     return {
         "bills": bills_message(

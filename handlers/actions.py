@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
@@ -167,6 +168,32 @@ def register(on: Listeners, services: Services, people: People) -> None:
     ) -> None:
         await ack()
         await payment_step(click, value.bill_id, respond, client, workflow.retry_payment)
+
+    @on.action(Action.PAYMENT_WAS_RECORDED, BillAction)
+    async def payment_was_recorded(
+        ack: AsyncAck,
+        click: Click,
+        value: BillAction,
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        await payment_step(
+            click, value.bill_id, respond, client, partial(workflow.confirm_payment, landed=True)
+        )
+
+    @on.action(Action.PAYMENT_WAS_NOT_RECORDED, BillAction)
+    async def payment_was_not_recorded(
+        ack: AsyncAck,
+        click: Click,
+        value: BillAction,
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        await payment_step(
+            click, value.bill_id, respond, client, partial(workflow.confirm_payment, landed=False)
+        )
 
     @on.action(Action.MORE, MoreAction)
     async def more(

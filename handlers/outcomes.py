@@ -11,7 +11,13 @@ from bot.payment_words import failure_text
 def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
     """The thread line for a payment that was recorded, scheduled or failed; None otherwise."""
     payment = outcome.payment
-    if payment is None or outcome.status not in ("recorded", "scheduled", "failed", "cancelled"):
+    if payment is None or outcome.status not in (
+        "recorded",
+        "scheduled",
+        "failed",
+        "cancelled",
+        "disowned",
+    ):
         return None
     amount = money(payment.amount, payment.currency, locale)
     case = outcome.case
@@ -19,11 +25,7 @@ def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
         f" ({escape(case.reference)})" if case.reference else ""
     )
     who = mention(payment.requested_by)
-    rate = (
-        f" at {payment.exchange_rate} {payment.account_currency}/{payment.currency}"
-        if payment.exchange_rate
-        else ""
-    )
+    rate = f" at {payment.rate_text}" if payment.exchange_rate else ""
     if outcome.status == "recorded":
         rest = (
             "paid in full."
@@ -38,6 +40,11 @@ def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
         return (
             f":calendar: {who} scheduled {amount} to {bill} from {escape(payment.account_name)}"
             f"{rate} for {day(payment.payment_date, locale)}."
+        )
+    if outcome.status == "disowned":
+        return (
+            f":grey_question: The payment of {amount} to {bill} wasn't recorded in the "
+            "accounting platform, the payer says; the bill can be paid again."
         )
     if outcome.status == "cancelled":
         return f":no_entry_sign: The scheduled payment of {amount} to {bill} was cancelled."

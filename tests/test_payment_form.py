@@ -68,15 +68,20 @@ def test_amounts_are_read_in_the_payers_locale() -> None:
     assert isinstance(request, PaymentRequest) and request.amount == Decimal("1000.50")
 
 
-def test_the_exchange_rate_is_required_exactly_when_currencies_differ() -> None:
-    missing = _read(account_id="eur")
+def test_the_exchange_rate_is_required_exactly_when_the_bill_is_not_in_the_base_currency() -> None:
+    euro_bill = replace(CONTEXT, bill_currency="EUR")
+    # A EUR bill paid from the EUR account still converts into the company's pounds.
+    missing = _read(euro_bill, account_id="eur")
     assert isinstance(missing, dict) and "enter how many GBP one EUR is worth" in missing["rate"]
-    with_rate = _read(account_id="eur", rate="1.1634")
-    assert isinstance(with_rate, PaymentRequest) and with_rate.exchange_rate == Decimal("1.1634")
+    with_rate = _read(euro_bill, account_id="eur", rate="0.8612")
+    assert isinstance(with_rate, PaymentRequest) and with_rate.exchange_rate == Decimal("0.8612")
     needless = _read(rate="1.2")
     assert isinstance(needless, dict) and "Leave this empty" in needless["rate"]
-    nonsense = _read(account_id="eur", rate="-1")
+    nonsense = _read(euro_bill, account_id="eur", rate="-1")
     assert isinstance(nonsense, dict) and "is not an exchange rate" in nonsense["rate"]
+    # A bill in the base currency is paid from an account in the base currency.
+    from_euros = _read(account_id="eur", rate="1.1634")
+    assert isinstance(from_euros, dict) and "paid from an account in GBP" in from_euros["account"]
 
 
 def test_rates_are_in_the_base_currency_per_foreign_unit() -> None:

@@ -145,12 +145,24 @@ class Payment(Base):
     account_id: Mapped[str] = mapped_column(String(64))
     account_name: Mapped[str] = mapped_column(String(255))
     account_currency: Mapped[str] = mapped_column(String(3))
+    # The company's base currency per one unit of the bill's: converts the payment into it.
     exchange_rate: Mapped[Decimal | None] = mapped_column(Money)
+    base_currency: Mapped[str | None] = mapped_column(String(3))
     payment_date: Mapped[date] = mapped_column(Date)
     reference: Mapped[str | None] = mapped_column(String(255))
     requested_by: Mapped[str] = mapped_column(String(32))
-    # The bill's amount due when this payment was reserved, read just before.
+    # The bill's amount due and status when this payment was reserved, read just before: what a
+    # re-read is compared with to tell whether a payment whose answer was lost landed.
     due_before: Mapped[Decimal] = mapped_column(Money)
+    status_before: Mapped[str | None] = mapped_column(String(16))
+    # Attempt 2 of the same payment (after attempt 1 was found not to have landed) is a new row
+    # with a new key, pointing at the attempt it follows.
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    retry_of: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"))
+    # When the key was first sent: the API replays a key's answer only for a while.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What a re-read of the bill said about a payment whose answer was lost (see bot.reconcile).
+    reconciled: Mapped[str | None] = mapped_column(String(16))
     payables_payment_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     # True when the API's answer was lost (timeout, 5xx): only the same key may try again.

@@ -12,7 +12,7 @@ from blocks.ids import Action
 from blocks.metadata import PayMetadata
 from blocks.modals import amount_text, offered, pay_modal
 from blocks.text import due_phrase, escape
-from bot.cases import CaseView
+from bot.cases import CaseView, PaymentView
 from bot.listing import Summary
 from bot.money import parse_amount
 from bot.payment_form import AccountChoice
@@ -98,6 +98,39 @@ def _actions(case: CaseView) -> list[str]:
     return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
 
 
+def test_a_payment_the_bill_cannot_settle_asks_the_payer_and_offers_nothing_else() -> None:
+    payment = PaymentView(
+        id=1,
+        status="failed",
+        amount=Decimal("10.00"),
+        currency="GBP",
+        account_name="Business Current",
+        account_currency="GBP",
+        exchange_rate=None,
+        payment_date=TODAY,
+        reference=None,
+        requested_by="U0SAM",
+        error="The bill had 100.00 GBP due when 10.00 GBP was sent, and now shows 65.00 GBP due.",
+        outcome_unknown=True,
+        reconciled="moved",
+    )
+    case = _case(state=CaseState.FAILED, last_payment=payment)
+    assert _actions(case) == [
+        Action.PAYMENT_WAS_RECORDED,
+        Action.PAYMENT_WAS_NOT_RECORDED,
+        Action.MORE,
+    ]
+    assert "now shows 65.00 GBP due" in str(card_blocks(case, locale="en_GB", today=TODAY))
+    not_landed = replace(payment, outcome_unknown=False, reconciled="not_landed")
+    assert _actions(replace(case, last_payment=not_landed)) == [
+        Action.RETRY_PAYMENT,
+        Action.PAY,
+        Action.MORE,
+    ]
+    unknown = replace(payment, reconciled=None)
+    assert _actions(replace(case, last_payment=unknown)) == [Action.RETRY_PAYMENT, Action.MORE]
+
+
 def test_each_state_offers_only_what_can_be_done() -> None:
     assert _actions(_case()) == [Action.APPROVE, Action.REJECT, Action.PAY, Action.MORE]
     assert _actions(_case(state=CaseState.APPROVED, approvals=("U0ANA",))) == [
@@ -141,5 +174,15 @@ def test_the_pay_modal_is_valid_and_defaults_to_the_amount_due() -> None:
     initial = amount["element"]["initial_value"]
     assert parse_amount(initial, "fr_FR") == Decimal("1250.00")
     assert amount_text(Decimal("1250"), "JPY", "en_GB") == "1,250"
-    assert any(b.get("block_id") == "pay_rate" for b in view["blocks"])
+    # A bill in the company's own currency needs no rate, whichever account is offered.
+    assert not any(b.get("block_id") == "pay_rate" for b in view["blocks"])
+    assert PayMetadata.load(view["private_metadata"]) == metadata
+    euro = pay_modal(
+        _case(currency="EUR"),
+        metadata.model_copy(update={"currency": "EUR"}),
+        locale="fr_FR",
+        today=TODAY,
+    )
+    (rate,) = [b for b in euro["blocks"] if b.get("block_id") == "pay_rate"]
+    assert rate["label"]["text"] == "Exchange rate (GBP per 1 EUR)" and not rate["optional"]
     assert PayMetadata.load(view["private_metadata"]) == metadata

@@ -79,7 +79,10 @@ async def test_a_partial_payment_shows_what_is_still_due(linked_bot: Bot) -> Non
     assert bill.status == "PartiallyPaid"
 
 
-async def test_a_foreign_currency_payment_needs_and_sends_a_rate(linked_bot: Bot) -> None:
+@pytest.mark.parametrize("account", ["EUR", "GBP"])
+async def test_a_foreign_currency_bill_needs_its_rate_to_the_base_currency_from_any_account(
+    linked_bot: Bot, account: str
+) -> None:
     bot = linked_bot
     message = await bot.bills(user=ANA)
     bill_id = await _open_bill(bot, message, "EUR")
@@ -88,16 +91,23 @@ async def test_a_foreign_currency_payment_needs_and_sends_a_rate(linked_bot: Bot
     view = await _pay_modal(bot, message, bill_id, SAM)
     options = next(b for b in view["blocks"] if b.get("block_id") == "pay_account")
     assert options["element"]["initial_option"]["text"]["text"] == "EUR · Euro Account"
-    gbp = bot.sandbox.demo.bank_accounts["GBP"]
+    assert [o["text"]["text"][:3] for o in options["element"]["options"]] == ["EUR", "GBP"]
+    rate = next(b for b in view["blocks"] if b.get("block_id") == "pay_rate")
+    assert rate["label"]["text"] == "Exchange rate (GBP per 1 EUR)"
+    chosen = bot.sandbox.demo.bank_accounts[account]
 
-    ack = await bot.submit(view, {"pay_account": gbp}, user=SAM)
+    ack = await bot.submit(view, {"pay_account": chosen, "pay_rate": "abc"}, user=SAM)
     assert ack["response_action"] == "errors" and "pay_rate" in ack["errors"]
     assert await sandbox_payments(bot.sandbox, bill_id) == 0
 
-    ack = await bot.submit(view, {"pay_account": gbp, "pay_rate": "0.8612"}, user=SAM)
+    ack = await bot.submit(view, {"pay_account": chosen, "pay_rate": "0.8612"}, user=SAM)
     assert ack["response_action"] == "update"
-    message = await bot.wait_for_card(message["ts"], bill_id, "at 0.8612 GBP/EUR")
-    assert await sandbox_payments(bot.sandbox, bill_id) == 1
+    await bot.wait_for_card(message["ts"], bill_id, "at 1 EUR = 0.8612 GBP")
+    (payment,) = await bot.sandbox.payments(bill_id)
+    # The rate converts the payment into the company's pounds, whichever account paid it.
+    assert Decimal(str(payment["baseAmount"])) == (
+        Decimal(str(payment["amount"])) * Decimal("0.8612")
+    ).quantize(Decimal("0.01"))
 
 
 async def test_reject_needs_a_reason_and_the_card_loses_its_buttons(linked_bot: Bot) -> None:
