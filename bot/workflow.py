@@ -27,6 +27,7 @@ from bot.cases import (
     approvals_of,
     audit,
     case_for_update,
+    last_payment,
     not_pending_text,
     stamp,
     sync_case,
@@ -449,19 +450,23 @@ class Workflow(PaymentSteps):
         except PayablesNotFound:
             await self._close_missing(link, bill_id)
             raise Denied(
-                "This bill is no longer in the accounting platform (deleted or moved). "
-                "Nothing was changed."
+                "This bill is no longer outstanding in the accounting platform (paid or voided "
+                "elsewhere). Nothing was changed."
             ) from None
 
     async def _close_missing(self, link: CompanyLink, bill_id: str) -> None:
         async with self.db.write() as s:
             now = self.clock()
             case = await case_for_update(s, link.id, bill_id)
-            if case is not None and case.state in OPEN_STATES:
-                case.state = CaseState.CLOSED
-                case.note = "No longer in the accounting platform."
-                stamp(case, now)
-                audit(s, link, "system", "case_closed", bill_id, now=now, reason="bill not found")
+            if case is None or case.state not in OPEN_STATES:
+                return
+            last = await last_payment(s, case.id)
+            if last is not None and last.outcome_unknown:
+                return  # perhaps our own payment settled it: only reconciliation may tell
+            case.state = CaseState.CLOSED
+            case.note = "No longer outstanding (paid or voided elsewhere)."
+            stamp(case, now)
+            audit(s, link, "system", "case_closed", bill_id, now=now, reason="not outstanding")
 
     async def _case_view(self, link: CompanyLink, bill_id: str) -> CaseView | None:
         views = await self.case_views(link.id, [bill_id])

@@ -176,3 +176,24 @@ async def test_a_payment_that_cannot_reach_the_api_reads_the_same_everywhere(
     assert "Pay" in json.dumps(card)  # a payment that never connected can simply be paid again
     assert await sandbox_payments(bot.sandbox, bill_id) == 0
     assert not INTERNAL.search(_everything_shown(bot))
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        (409, "The accounting data is still syncing. Nothing was changed. Try again in a minute."),
+        (402, "The payables service account needs attention (plan or billing)"),
+        (403, "Bill Pay isn't allowed to do that in the accounting platform."),
+    ],
+)
+async def test_what_codat_says_of_a_listing_is_worded_for_a_person(
+    linked_bot: Bot, status: int, words: str
+) -> None:
+    bot = linked_bot
+    bot.sandbox.faults.fail_operation("list-bills", status)
+    before = len(bot.slack.responses)
+    await _timed(bot, bot.requests.command("/bills", user_id=ANA))
+    answer = await _answer(bot, before)
+    assert answer.startswith(words), answer
+    assert "payment" not in answer  # a read, never taken for a payment's outcome
+    assert not INTERNAL.search(_everything_shown(bot))

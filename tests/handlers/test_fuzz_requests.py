@@ -130,7 +130,13 @@ async def targets(linked_bot: Bot) -> tuple[Bot, list[tuple[str, dict[str, Any]]
             ),
         )
         clicks.append(("form", payload))
-    for action_id in (Action.RETRY_PAYMENT, Action.CANCEL_PAYMENT, Action.PAGE_NEXT):
+    for action_id in (
+        Action.RETRY_PAYMENT,
+        Action.CANCEL_PAYMENT,
+        Action.PAYMENT_WAS_RECORDED,
+        Action.PAYMENT_WAS_NOT_RECORDED,
+        Action.PAGE_NEXT,
+    ):
         payload = copy.deepcopy(clicks[0][1])
         payload["actions"][0]["action_id"] = action_id
         if action_id == Action.PAGE_NEXT:
