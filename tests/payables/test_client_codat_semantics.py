@@ -170,7 +170,10 @@ async def test_the_portals_basic_header_is_sent_as_it_is(sandbox: Sandbox) -> No
     assert transport.requests[0].headers["Authorization"] == ready_made
 
 
-def _spec_examples() -> list[tuple[type[Any], Any]]:
+def _spec_examples() -> list[Any]:
+    if not SPEC.exists():
+        reason = f"the payables API's OpenAPI spec is not beside the project at {SPEC}"
+        return [pytest.param(None, None, marks=pytest.mark.skip(reason=reason))]
     spec = yaml.safe_load(SPEC.read_text())
     base = "/companies/{companyId}/connections/{connectionId}/payables"
     listed = spec["paths"][base + "/bills"]["get"]["responses"]["200"]["content"][
@@ -181,7 +184,8 @@ def _spec_examples() -> list[tuple[type[Any], Any]]:
 
 
 @pytest.mark.parametrize(("model", "example"), _spec_examples())
-def test_the_specs_own_examples_are_read(model: type[Any], example: Any) -> None:
+def test_the_specs_own_examples_are_read(model: type[Any] | None, example: Any) -> None:
+    assert model is not None
     parsed = model.model_validate(example)
     assert parsed.currency_rate == Decimal(1)  # given as 1 and as the string '1,'
 
