@@ -11,12 +11,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.response import BoltResponse
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.explain import new_reference
 from bot.people import People
@@ -28,28 +22,13 @@ from handlers.envelope import slack_hosts
 log = logging.getLogger(__name__)
 
 
-def slack_client(services: Services) -> AsyncWebClient:
-    """A Web API client that waits out Slack's rate limits (`Retry-After`) and retries
-    connection and server errors, as Slack recommends."""
-    settings = services.settings
-    assert settings.slack_bot_token is not None
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
-
-
 def create_app(services: Services) -> AsyncApp:
     settings = services.settings
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
         raise ValueError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are needed to serve Slack")
+    assert services.slack is not None
     app = AsyncApp(
-        client=slack_client(services),
+        client=services.slack,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         # Requests no listener matches reach `on_error`, which answers them instead of a 404.
         raise_error_for_unhandled_request=True,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from bot.domain import CaseState, CaseView, PaymentStatus, PaymentView
+from bot.domain import PaymentOutcome as PaymentOutcome
 from bot.domain import SupplierMatch as SupplierMatch
 from bot.errors import Denied as Denied  # re-exported for the core
 from bot.errors import NotLinked as NotLinked
@@ -38,14 +39,6 @@ ABANDONED_AFTER = timedelta(minutes=5)
 class Outcome:
     case: CaseView
     notice: str | None = None  # told only to the person who acted
-
-
-@dataclass(frozen=True)
-class PaymentOutcome:
-    case: CaseView
-    status: str  # recorded | scheduled | failed | refused | duplicate
-    message: str
-    payment: PaymentView | None = None
 
 
 @dataclass(frozen=True)

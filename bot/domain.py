@@ -99,3 +99,14 @@ class CaseView:
 class SupplierMatch:
     supplier: Supplier
     outstanding: list[Bill]
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """What became of a payment step: shown in the modal, on the card and in its thread."""
+
+    case: CaseView
+    # recorded | scheduled | failed | refused | duplicate | cancelled | disowned | held
+    status: str
+    message: str
+    payment: PaymentView | None = None

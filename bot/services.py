@@ -11,10 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.config import Settings
 from bot.db import Database, utcnow
 from bot.payables.backend import PayablesBackend, open_backend
 from bot.payables.client import PayablesClient
+from bot.publish import Publisher, slack_client
 from bot.workflow import Workflow
 
 # The wall clock. Every time the workflow records comes from `Services.clock`, so tests can
@@ -30,6 +33,15 @@ class Services:
     workflow: Workflow
     clock: Callable[[], datetime] = utc_now
     backend: PayablesBackend | None = None
+    # Slack, when its settings are there (the commands that only read the payables API run
+    # without): one Web API client, and the publisher that sends everything through it.
+    slack: AsyncWebClient | None = None
+    publisher: Publisher | None = None
+
+    def must_publish(self) -> Publisher:
+        if self.publisher is None:
+            raise RuntimeError("SLACK_BOT_TOKEN is needed to send anything to Slack")
+        return self.publisher
 
     async def aclose(self) -> None:
         if self.backend is not None:
@@ -45,13 +57,18 @@ def build_services(
     clock: Callable[[], datetime] = utc_now,
     backend: PayablesBackend | None = None,
 ) -> Services:
+    workflow = Workflow(db, payables, settings, clock=clock)
+    slack = slack_client(settings) if settings.slack_bot_token is not None else None
     return Services(
         settings=settings,
         db=db,
         payables=payables,
-        workflow=Workflow(db, payables, settings, clock=clock),
+        workflow=workflow,
         clock=clock,
         backend=backend,
+        slack=slack,
+        # One workspace for now: every team's client is the app's.
+        publisher=Publisher(workflow, clock, lambda team_id: slack) if slack else None,
     )
 
 

@@ -26,9 +26,7 @@ from bot.listing import parse_filter
 from bot.people import People, Person
 from bot.services import Services
 from handlers.boundary import SHOWN_VIEW, Listeners, best_effort
-from handlers.cards import post_listing, refresh_message, thread_line
 from handlers.envelope import Click
-from handlers.outcomes import payment_line
 
 # How long Pay… waits for the bill and accounts before opening a "loading" modal instead
 # (the trigger id is only valid for 3 seconds).
@@ -37,6 +35,7 @@ OPEN_MODAL_BUDGET_SECONDS = 1.5
 
 def register(on: Listeners, services: Services, people: People) -> None:
     workflow = services.workflow
+    publisher = services.must_publish()
 
     async def tell(respond: AsyncRespond, text: str) -> None:
         await respond(text=text, response_type="ephemeral", replace_original=False)
@@ -54,7 +53,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
             click.team_id, click.channel_id, value.bill_id, click.user_id
         )
         await best_effort(
-            refresh_message(services, client, click.channel_id, click.message_ts),
+            publisher.refresh_message(click.team_id, click.channel_id, click.message_ts),
             "update the card",
         )
         if outcome.notice:
@@ -132,19 +131,15 @@ def register(on: Listeners, services: Services, people: People) -> None:
         """Cancel or retry a payment from its card: update the card, note it in the thread,
         and tell the person who clicked how it went."""
         outcome = await step(click.team_id, click.channel_id, bill_id, click.user_id)
-        await best_effort(
-            refresh_message(services, client, click.channel_id, click.message_ts),
-            "update the card",
-        )
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
-        line = payment_line(outcome, person.locale)
-        if line:
-            await best_effort(
-                thread_line(
-                    client, click.channel_id, click.message_ts, f"{line} (<@{click.user_id}>)"
-                ),
-                "post the thread line",
-            )
+        await publisher.payment_shown(
+            click.team_id,
+            click.channel_id,
+            click.message_ts,
+            outcome,
+            person.locale,
+            by=click.user_id,
+        )
         await tell(respond, outcome.message)
 
     @on.action(Action.CANCEL_PAYMENT, BillAction)
@@ -206,7 +201,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
         await ack()
         case = await workflow.refresh(click.team_id, click.channel_id, value.bill_id)
         if value.choice == MoreOption.REFRESH:
-            await refresh_message(services, client, click.channel_id, click.message_ts)
+            await publisher.refresh_message(click.team_id, click.channel_id, click.message_ts)
             return
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
         blocks = details_blocks(case, locale=person.locale, today=person.today(services.clock()))
@@ -220,9 +215,8 @@ def register(on: Listeners, services: Services, people: People) -> None:
     async def page(click: Click, value: PageAction, client: AsyncWebClient) -> None:
         link = await workflow.link_for(click.team_id, click.channel_id)
         person: Person = await people.get(client, click.team_id, click.user_id, wait=1.0)
-        await post_listing(
-            services,
-            client,
+        await publisher.post_listing(
+            click.team_id,
             person,
             link,
             parse_filter(value.filter_text),

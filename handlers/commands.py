@@ -13,7 +13,6 @@ from bot.mrkdwn import escape
 from bot.people import People
 from bot.services import Services
 from handlers.boundary import Listeners
-from handlers.cards import post_listing
 from handlers.envelope import Command
 
 BILLPAY_HELP = (
@@ -34,7 +33,9 @@ def register(on: Listeners, services: Services, people: People) -> None:
         bill_filter = parse_filter(slash.text)
         link = await services.workflow.link_for(slash.team_id, slash.channel_id)
         person = await people.get(client, slash.team_id, slash.user_id, wait=1.0)
-        await post_listing(services, client, person, link, bill_filter, channel_id=slash.channel_id)
+        await services.must_publish().post_listing(
+            slash.team_id, person, link, bill_filter, channel_id=slash.channel_id
+        )
 
     @on.command("/billpay")
     async def billpay(ack: AsyncAck, slash: Command, respond: AsyncRespond) -> None:

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.ids import Callback, Input
 from blocks.metadata import PayMetadata, RejectMetadata
 from blocks.modals import message_modal, offered_choice, progress_view
+from blocks.outcomes import result_text
 from blocks.text import money
 from bot.bounds import reason_problem
 from bot.cases import PaymentOutcome
@@ -24,9 +25,7 @@ from bot.payment_form import FormContext, read_payment_form
 from bot.people import People
 from bot.services import Services
 from handlers.boundary import NOTHING_PAID, Listeners, best_effort
-from handlers.cards import refresh_message, thread_line
 from handlers.envelope import Submission, field_value
-from handlers.outcomes import payment_line, result_text
 
 FIELD_BLOCKS = {
     "account": Input.PAY_ACCOUNT,
@@ -41,6 +40,7 @@ PERSON_WAIT_SECONDS = 1.0
 
 def register(on: Listeners, services: Services, people: People) -> None:
     workflow = services.workflow
+    publisher = services.must_publish()
 
     @on.view(Callback.REJECT, RejectMetadata)
     async def reject_submitted(
@@ -59,7 +59,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
             submission.team_id, metadata.channel_id, metadata.bill_id, submission.user_id, reason
         )
         await best_effort(
-            refresh_message(services, client, metadata.channel_id, metadata.message_ts),
+            publisher.refresh_message(submission.team_id, metadata.channel_id, metadata.message_ts),
             "update the card",
         )
         if outcome.notice:
@@ -112,30 +112,22 @@ def register(on: Listeners, services: Services, people: People) -> None:
             form,
             today,
         )
-        await _show_outcome(client, services, submission.view_id, metadata, outcome, person.locale)
-
-
-async def _show_outcome(
-    client: AsyncWebClient,
-    services: Services,
-    view_id: str,
-    metadata: PayMetadata,
-    outcome: PaymentOutcome,
-    locale: str,
-) -> None:
-    # The card and its thread first: they are the record everyone sees, and the payer may have
-    # closed the modal already.
-    if outcome.status in ("recorded", "scheduled", "failed"):
-        await best_effort(
-            refresh_message(services, client, metadata.channel_id, metadata.message_ts),
-            "update the card",
-        )
-        line = payment_line(outcome, locale)
-        if line:
-            await best_effort(
-                thread_line(client, metadata.channel_id, metadata.message_ts, line),
-                "post the thread line",
+        # The card and its thread first: they are the record everyone sees, and the payer may
+        # have closed the modal already.
+        if outcome.status in ("recorded", "scheduled", "failed"):
+            await publisher.payment_shown(
+                submission.team_id,
+                metadata.channel_id,
+                metadata.message_ts,
+                outcome,
+                person.locale,
             )
+        await _show_result(client, submission.view_id, outcome, person.locale)
+
+
+async def _show_result(
+    client: AsyncWebClient, view_id: str, outcome: PaymentOutcome, locale: str
+) -> None:
     emoji, text = result_text(outcome, locale)
     # The payer may have closed the modal: the card says it all.
     await best_effort(

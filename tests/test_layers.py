@@ -15,8 +15,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "blocks", "handlers")
-# The wiring: these build Slack surfaces from the core, so they may import the Slack layers.
-WIRING = {"bot.app", "bot.preview"}
+# The wiring: these build Slack surfaces from the core, so they may import the Slack layers:
+# the app (listeners in), the publisher (messages out, rendered with blocks/) and previews.
+WIRING = {"bot.app", "bot.preview", "bot.publish"}
 SLACK_LAYERS = ("blocks", "handlers")
 
 
@@ -123,6 +124,10 @@ def test_the_domain_is_free_of_storage_and_io() -> None:
 def test_the_core_does_not_import_the_slack_layers(module: str) -> None:
     slack_layers = [name for name in imports_of(module) if name.split(".")[0] in SLACK_LAYERS]
     assert slack_layers == []
+
+
+def test_the_publisher_renders_but_never_reaches_the_listeners() -> None:
+    assert offending("bot.publish", ("handlers",)) == []
 
 
 def test_settings_load_without_the_sandbox_web_app() -> None:

@@ -4,7 +4,7 @@ shown in the Pay modal."""
 from __future__ import annotations
 
 from blocks.text import day, escape, mention, money
-from bot.cases import PaymentOutcome
+from bot.domain import PaymentOutcome
 from bot.payment_words import failure_text
 
 
