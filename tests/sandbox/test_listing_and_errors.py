@@ -46,6 +46,11 @@ async def statuses(http: httpx.AsyncClient, demo: DemoIds, query: str) -> set[st
 # ---------------------------------------------------------------- strict mode
 
 
+def test_the_tests_run_the_sandbox_strict(sandbox: Sandbox) -> None:
+    """tests/conftest.py's default: Codat as documented, for the bot's tests too."""
+    assert sandbox.config.strict and not sandbox.config.outstanding_only
+
+
 @pytest.mark.sandbox(strict=True)
 @pytest.mark.parametrize("query", ["reference=PF-2291", "id=x", "amountDue>10", "currency=GBP"])
 async def test_strict_list_bills_takes_only_the_documented_fields(
