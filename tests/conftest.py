@@ -2,6 +2,10 @@
 
 Every database test runs on SQLite (a file per test) by default, and on PostgreSQL when
 `BILLPAY_TEST_DATABASE_URL` is set; the sandbox drops and re-creates its own tables per test.
+
+The sandbox runs strict (`SandboxConfig.strict`): list bills takes only the query fields the spec
+documents, so a test passes only if the client and the bot use nothing else. A test of the
+query language on other fields asks for `@pytest.mark.sandbox(strict=False)`.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ async def make_sandbox(database_url: str) -> AsyncIterator[Callable[..., Sandbox
             "database_url": database_url,
             "reset": True,
             "today": TODAY,
+            "strict": True,  # Codat as documented; a test's marker may turn it off
         }
         config = SandboxConfig.model_validate({**settings, **overrides})
         sandbox = Sandbox(config)

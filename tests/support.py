@@ -8,13 +8,14 @@ import os
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from bot.config import async_database_url
 from bot.payables.client import PayablesClient, RetryPolicy
 from bot.payables.models import Bill
-from bot.payables.query import Q
+from bot.payables.query import not_outstanding_bills
 from bot.sandbox.seed import DemoIds
 
 TODAY = date(2026, 11, 22)
@@ -84,11 +85,43 @@ def client_for(
 
 
 async def bill_by_reference(payables: PayablesClient, demo: DemoIds, reference: str) -> Bill:
-    """The bill with this reference, whatever its status."""
-    page = await payables.list_bills(
-        demo.company_id, demo.connection_id, query=Q("reference") == reference
-    )
-    (bill,) = page.results
+    """The bill with this reference, whatever its status. List bills is queryable on `status`
+    and `sourceModifiedDate` only, so this reads the outstanding bills and then the others,
+    and picks the reference out of them."""
+    ids = (demo.company_id, demo.connection_id)
+    matching = [
+        bill
+        for query in (None, not_outstanding_bills())
+        async for bill in payables.iter_bills(*ids, query=query)
+        if bill.reference == reference
+    ]
+    (bill,) = {bill.id: bill for bill in matching}.values()
+    return bill
+
+
+async def bills_json(http: httpx.AsyncClient, payables_path: str) -> list[dict[str, Any]]:
+    """Every bill of a connection as the API sends it, read over HTTP with documented queries
+    only: the outstanding bills, then the others, every page of each."""
+    bills: dict[str, dict[str, Any]] = {}
+    for query in (None, str(not_outstanding_bills())):
+        token: str | None = None
+        while True:
+            params = {"query": query, "continuationToken": token}
+            response = await http.get(
+                payables_path + "/bills", params={k: v for k, v in params.items() if v}
+            )
+            response.raise_for_status()
+            page = response.json()
+            bills.update((bill["id"], bill) for bill in page["results"])
+            token = (page.get("pagination") or {}).get("continuationToken")
+            if not token:
+                break
+    return list(bills.values())
+
+
+async def bill_json(http: httpx.AsyncClient, payables_path: str, reference: str) -> dict[str, Any]:
+    """The bill with this reference, whatever its status, as the API sends it."""
+    (bill,) = [b for b in await bills_json(http, payables_path) if b["reference"] == reference]
     return bill
 
 

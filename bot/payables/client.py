@@ -10,6 +10,11 @@ retried request is replayed by the API rather than applied twice; callers that r
 business operation pass their own key. PUTs and uploads carry none: Codat honours the key only on
 POST and PATCH (docs/using-the-api/write-data/idempotency.md), and the spec lists no key for
 uploads. A failed GET is never "maybe applied". The Authorization header is never logged.
+
+Reads use documented queries only: list bills is queryable on `status` and `sourceModifiedDate`
+alone, so one bill is re-read by looking for it in listings (`get_bill`), never by `id=`.
+Continuation-token listings (bills, suppliers) are read whole and checked for the shifts that
+Codat's offset tokens cause before they are handed out (`iter_bills`, `iter_suppliers`).
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -34,19 +40,47 @@ from bot import jsoncodec
 from bot.payables import models
 from bot.payables.errors import (
     RETRYABLE_STATUSES,
+    BillNotOutstanding,
     PayablesDeadlineExceeded,
     PayablesError,
-    PayablesNotFound,
+    PayablesListingUnstable,
     PayablesUnavailable,
     error_for,
 )
-from bot.payables.query import Expr, Q
+from bot.payables.query import Expr, not_outstanding_bills
 
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=_Identified)  # a record of a listing, told apart by its id
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+
+
+# How many times a continuation-token listing is read before giving up on a consistent one: the
+# first read and up to three re-reads.
+MAX_LISTING_PASSES = 4
+
+
+@dataclass
+class _Pass(Generic[R]):
+    """One read of a listing from its first page: its records, each id once, in the API's order."""
+
+    records: list[R] = field(default_factory=list)
+    pages: int = 0
+    overlapped: bool = False  # a record came twice: the list shifted under the offsets
+    found: R | None = None  # the record looked for, if the read stopped on it
+
+    @property
+    def ids(self) -> list[str]:
+        return [record.id for record in self.records]
 
 
 @dataclass(frozen=True)
@@ -250,7 +284,7 @@ class PayablesClient:
 
     async def _continuation(
         self, path: str, model: type[M], params: Mapping[str, Any]
-    ) -> AsyncIterator[M]:
+    ) -> AsyncGenerator[M, None]:
         """Each page of a continuation-token listing, following tokens until there are none."""
         token: str | None = None
         seen: set[str] = set()
@@ -267,6 +301,74 @@ class PayablesClient:
                     "stopping rather than returning a partial list"
                 )
             seen.add(token)
+
+    async def _read_listing(
+        self,
+        path: str,
+        model: type[M],
+        params: Mapping[str, Any],
+        records: Callable[[M], Sequence[R]],
+        wanted: str | None,
+    ) -> _Pass[R]:
+        """Read a listing once from its first page: each record once (a repeat is dropped and
+        marks the read as overlapped); stop early on the record whose id is `wanted`."""
+        read: _Pass[R] = _Pass()
+        seen: set[str] = set()
+        async with aclosing(self._continuation(path, model, params)) as pages:
+            async for page in pages:
+                read.pages += 1
+                for record in records(page):
+                    if record.id in seen:
+                        read.overlapped = True
+                        continue
+                    seen.add(record.id)
+                    read.records.append(record)
+                    if record.id == wanted:
+                        read.found = record
+                        return read
+        return read
+
+    async def _consistent_listing(
+        self,
+        path: str,
+        model: type[M],
+        params: Mapping[str, Any],
+        records: Callable[[M], Sequence[R]],
+        *,
+        wanted: str | None = None,
+    ) -> _Pass[R]:
+        """A listing known to be complete: no record skipped, none twice.
+
+        Codat's continuation tokens are offsets (the spec's example token is
+        `{"page":2,"pageSize":100,"pageCount":11}`), so a record that leaves the list between
+        two pages (a bill paid) moves every later record one place forward, and the next page
+        skips one; a record added repeats one. The pages of these listings carry no
+        `totalResults` to compare (only `pagination.continuationToken`), so a shift is detected
+        by reading again:
+
+        - a read of one page is one answer, hence consistent;
+        - a read in which a record came twice overlapped: the list shifted, read again;
+        - a read of several pages is accepted when the next read gives the same ids in the
+          same order. Two reads agree only if the list did not change while they were made,
+          or changed in just the same way at the same point of each, which a list that moves
+          on (bills paid, bills added) does not do.
+
+        At most `MAX_LISTING_PASSES` reads (the first and three re-reads), then
+        `PayablesListingUnstable`: an error rather than a list that may miss a bill. With
+        `wanted`, the read stops as soon as that record is seen (a record seen is real, whatever
+        shifted around it), and only a read that did not find it needs confirming.
+        """
+        previous: list[str] | None = None
+        for _ in range(MAX_LISTING_PASSES):
+            read = await self._read_listing(path, model, params, records, wanted)
+            if read.found is not None:
+                return read
+            if not read.overlapped and (read.pages == 1 or read.ids == previous):
+                return read
+            if read.overlapped or previous is not None:
+                log.info("GET %s: the listing shifted while it was read; reading it again", path)
+            previous = None if read.overlapped else read.ids
+        raise PayablesListingUnstable(_listing_name(path), passes=MAX_LISTING_PASSES)
 
     # ------------------------------------------------------------ companies
 
@@ -437,18 +539,51 @@ class PayablesClient:
     async def iter_bills(
         self, company_id: str, connection_id: str, *, query: str | Expr | None = None
     ) -> AsyncIterator[models.Bill]:
+        """Every bill of the listing (with no query, the outstanding ones), each exactly once.
+
+        The whole listing is read, and made consistent, before the first bill is yielded (see
+        `_consistent_listing`): what is yielded is never taken back, so it can only be yielded
+        once it is known to be right. A listing of one page costs one request; one of n pages
+        costs 2n when nothing changes while it is read. Raises `PayablesListingUnstable` if it
+        keeps changing."""
         path = _payables(company_id, connection_id) + "/bills"
-        async for page in self._continuation(path, models.Bills, {"query": query}):
-            for bill in page.results:
-                yield bill
+        listing = await self._consistent_listing(path, models.Bills, {"query": query}, _bills)
+        for bill in listing.records:
+            yield bill
 
     async def get_bill(self, company_id: str, connection_id: str, bill_id: str) -> models.Bill:
-        """Re-read one bill (the API has no single-bill GET; this is a query on its id)."""
-        page = await self.list_bills(company_id, connection_id, query=Q("id") == bill_id)
-        for bill in page.results:
-            if bill.id == bill_id:
-                return bill
-        raise PayablesNotFound(f"bill {bill_id} was not found", status_code=404)
+        """Re-read one bill, with documented queries only (the API has no single-bill read, and
+        list bills is queryable on `status` and `sourceModifiedDate` only).
+
+        1. The default listing (no query: the outstanding bills, `Open` and `PartiallyPaid`),
+           page by page, stopping on the page that holds the bill.
+        2. If it is not there: the listing for `status!=Open&&status!=PartiallyPaid`, likewise.
+           The spec does not say whether a query keeps the outstanding-only default. If it does
+           not, this returns paid, void (and draft) bills, and a bill found here is returned as
+           the API has it (`Paid` or `Void`, with its `amountDue`). If it does, this returns
+           nothing, and the bill is reported as no longer outstanding, which is then all anyone
+           can know through the API.
+        3. Not found in either: `BillNotOutstanding` (a `PayablesNotFound`): paid or voided
+           elsewhere, or removed. Never "deleted": the API cannot tell those apart.
+
+        Cost, in GET requests: with page size p (the API's; list bills takes no `pageSize`, and
+        Codat's pages hold 100), an outstanding bill at position k costs ceil(k/p), usually 1.
+        A bill no longer outstanding costs the whole outstanding listing, then the other listing
+        up to the bill. Each listing that spans more than one page and does not hold the bill is
+        read twice (the second read proves the first skipped nothing: Codat's continuation
+        tokens are offsets, so a bill paid during the read shifts later pages, see
+        `_consistent_listing`). So a paid bill with under p outstanding bills costs 2 requests
+        (plus ceil(position/p) - 1 more deep in the paid listing), and an unknown id with under p
+        bills in either listing costs 2. A step that keeps changing raises
+        `PayablesListingUnstable` rather than guess."""
+        path = _payables(company_id, connection_id) + "/bills"
+        for query in (None, not_outstanding_bills()):
+            listing = await self._consistent_listing(
+                path, models.Bills, {"query": query}, _bills, wanted=bill_id
+            )
+            if listing.found is not None:
+                return listing.found
+        raise BillNotOutstanding(bill_id)
 
     async def create_bill(
         self,
@@ -538,10 +673,14 @@ class PayablesClient:
     async def iter_suppliers(
         self, company_id: str, connection_id: str, *, query: str | Expr | None = None
     ) -> AsyncIterator[models.Supplier]:
+        """Every supplier of the listing, each exactly once; read whole and made consistent
+        first, as `iter_bills` does."""
         path = _payables(company_id, connection_id) + "/suppliers"
-        async for page in self._continuation(path, models.Suppliers, {"query": query}):
-            for supplier in page.results:
-                yield supplier
+        listing = await self._consistent_listing(
+            path, models.Suppliers, {"query": query}, _suppliers
+        )
+        for supplier in listing.records:
+            yield supplier
 
     async def create_supplier(
         self,
@@ -597,6 +736,19 @@ def _connection(company_id: str, connection_id: str) -> str:
 
 def _payables(company_id: str, connection_id: str) -> str:
     return _connection(company_id, connection_id) + "/payables"
+
+
+def _bills(page: models.Bills) -> list[models.Bill]:
+    return page.results
+
+
+def _suppliers(page: models.Suppliers) -> list[models.Supplier]:
+    return page.results
+
+
+def _listing_name(path: str) -> str:
+    """A listing's name for people: `bills` for `.../payables/bills`."""
+    return path.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _compact(body: dict[str, Any]) -> dict[str, Any]:

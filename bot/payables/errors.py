@@ -67,6 +67,41 @@ class PayablesNotFound(PayablesError):
     """404: no such company, connection or record."""
 
 
+class BillNotOutstanding(PayablesNotFound):
+    """The bill is no longer outstanding, as far as the API lets anyone tell: it is neither among
+    the outstanding bills nor among those the API returns for a query on other statuses. It was
+    paid or voided in the accounting platform, or removed from it; which one, the API does not
+    say (it has no single-bill read). Never read this as "deleted": a paid bill usually looks
+    exactly like this. `bill_id` is the bill looked for."""
+
+    def __init__(self, bill_id: str) -> None:
+        super().__init__(
+            f"bill {bill_id} is no longer outstanding: paid or voided elsewhere, or removed",
+            error=(
+                "This bill is no longer outstanding in the accounting platform: it was paid or "
+                "voided there, or removed."
+            ),
+        )
+        self.bill_id = bill_id
+
+
+class PayablesListingUnstable(PayablesError):
+    """A listing kept changing while it was read page by page, so no complete, consistent list
+    could be put together within the bounded number of re-reads. Nothing was skipped silently:
+    the caller gets this error instead of a list that might miss or repeat records. It usually
+    passes: bills being paid or added right now. `passes` is how many times the list was read."""
+
+    def __init__(self, what: str, *, passes: int) -> None:
+        super().__init__(
+            f"the list of {what} changed while it was being read, {passes} times in a row",
+            error=(
+                f"The list of {what} kept changing while it was being read, so it could not be "
+                "read completely. Try again in a moment."
+            ),
+        )
+        self.passes = passes
+
+
 class PayablesConflict(PayablesError):
     """409: the resource is not ready (a data set still syncing, on a read), or a request with
     the same Idempotency-Key is still in progress (on a write, which may then be applied)."""

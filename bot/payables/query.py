@@ -229,3 +229,12 @@ def _check_text(text: str) -> None:
 def outstanding_bills() -> Expr:
     """Bills still to pay: status Open or PartiallyPaid."""
     return (Q("status") == "Open") | (Q("status") == "PartiallyPaid")
+
+
+def not_outstanding_bills() -> Expr:
+    """Bills no longer to pay: any status but Open and PartiallyPaid (Paid, Void, Draft, ...).
+
+    Written as the complement rather than as a list of statuses, so that it names no status a
+    platform lacks (QuickBooks Online and FreeAgent have no Void, Xero adds Draft) and misses
+    none that a platform has."""
+    return (Q("status") != "Open") & (Q("status") != "PartiallyPaid")

@@ -67,6 +67,11 @@ class SandboxConfig(BaseModel):
         description="List bills accepts only the query fields the spec documents (status, "
         "sourceModifiedDate), and a query without status keeps the outstanding-only default.",
     )
+    outstanding_only: bool = Field(
+        default=False,
+        description="List bills never returns a bill that is not Open or PartiallyPaid, even "
+        "for a query on status: the other reading of the spec's outstanding-only default.",
+    )
     paging: Literal["offset", "keyset"] = Field(
         default="offset",
         description="offset: Codat's page-number continuation tokens; keyset: tokens holding "
@@ -563,7 +568,9 @@ def _router(sandbox: Sandbox) -> APIRouter:
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
             bills = await service.list_bills(session, connection)
-        bills = service.bills_in_scope(bills, predicate, query, strict=strict)
+        bills = service.bills_in_scope(
+            bills, predicate, query, strict=strict, outstanding_only=sandbox.config.outstanding_only
+        )
         return continued(request, continuation_token, results=(bills, service.bill_key))
 
     @router.post(PAYABLES + "/bills", operation_id="create-bill")

@@ -588,17 +588,21 @@ def bills_in_scope(
     query: str | None,
     *,
     strict: bool,
+    outstanding_only: bool = False,
 ) -> list[dict[str, Any]]:
     """The bills a list bills call returns. Without a query: outstanding ones only (the spec's
     "by default ... Open & PartiallyPaid"). With one: in lenient mode, every bill the query
     matches; in strict mode the outstanding default stays unless the query names `status`
-    (docs/payables/sync/bills.md: "use query parameters to change the scope of results")."""
-    if predicate is None:
-        return [bill for bill in bills if is_outstanding(bill)]
+    (docs/payables/sync/bills.md: "use query parameters to change the scope of results").
+    `outstanding_only`: the default always stays, and a query only filters within it (the
+    other reading of the spec)."""
     matching = filtered(bills, predicate, bill_query_view)
-    if strict and "status" not in fields_referenced(query or ""):
-        return [bill for bill in matching if is_outstanding(bill)]
-    return matching
+    keeps_default = (
+        predicate is None
+        or outstanding_only
+        or (strict and "status" not in fields_referenced(query or ""))
+    )
+    return [bill for bill in matching if is_outstanding(bill)] if keeps_default else matching
 
 
 async def bill_for_update(

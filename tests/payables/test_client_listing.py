@@ -18,6 +18,9 @@ from tests.conftest import TODAY, CountingTransport
 
 paged = pytest.mark.sandbox(page_size=4)
 keyset_paged = pytest.mark.sandbox(page_size=4, paging="keyset")
+# The query language end to end on every field of a bill: the lenient sandbox (strict mode takes
+# only the fields the spec documents for list bills, `status` and `sourceModifiedDate`).
+lenient = pytest.mark.sandbox(strict=False)
 
 
 @pytest.fixture
@@ -43,7 +46,9 @@ async def test_bills_page_with_continuation_tokens(
     assert len(bills) == 25  # 25 outstanding bills over 7 pages of 4
     assert len({b.id for b in bills}) == 25
     assert all(b.status in ("Open", "PartiallyPaid") for b in bills)
-    assert transport.count("GET", "/bills") == 1 + 7
+    # Read twice: a second read that agrees proves no page shifted (tests/payables/
+    # test_client_rereads.py).
+    assert transport.count("GET", "/bills") == 1 + 2 * 7
 
 
 @keyset_paged
@@ -122,6 +127,7 @@ def _expect(bills: list[Bill], keep: Callable[[Bill], bool]) -> list[str]:
     return sorted(b.id for b in bills if keep(b))
 
 
+@lenient
 @pytest.mark.parametrize(
     ("query", "keep"),
     [
@@ -170,6 +176,7 @@ async def test_each_operator_selects_exactly_the_matching_bills(
     assert sorted(found) == expected
 
 
+@lenient
 async def test_supplier_ref_id_filter(
     sandbox: Sandbox, payables: PayablesClient, all_bills: list[Bill]
 ) -> None:
@@ -185,6 +192,7 @@ async def test_supplier_ref_id_filter(
     assert found and set(found) == {"Harbour & Pike Solicitors"}
 
 
+@lenient
 async def test_an_unknown_field_is_a_clear_400(sandbox: Sandbox, payables: PayablesClient) -> None:
     demo = sandbox.demo
     assert demo is not None

@@ -16,6 +16,7 @@ from bot.payables.query import (
     Q,
     all_of,
     any_of,
+    not_outstanding_bills,
     outstanding_bills,
     render_value,
 )
@@ -160,6 +161,10 @@ def test_expressions_refuse_python_boolean_operators() -> None:
         bool(expr)
     with pytest.raises(TypeError):
         _ = expr and (Q("b") == 2)
+
+
+def test_not_outstanding_bills_names_only_the_outstanding_statuses() -> None:
+    assert str(not_outstanding_bills()) == "status!=Open&&status!=PartiallyPaid"
 
 
 def test_outstanding_bills() -> None:

@@ -19,6 +19,7 @@ from bot.sandbox.faults import FaultConfig
 from bot.sandbox.idempotency import IN_PROGRESS_TIMEOUT
 from bot.sandbox.seed import DemoIds
 from tests.conftest import SANDBOX_KEY
+from tests.support import bill_json
 
 
 @pytest.fixture
@@ -53,15 +54,13 @@ def payment(demo: DemoIds, amount: str = "10.00") -> dict[str, object]:
 
 
 async def bill_id(http: httpx.AsyncClient, demo: DemoIds, reference: str = "KC-40019") -> str:
-    found = await http.get(payables(demo) + "/bills", params={"query": f"reference={reference}"})
-    return found.json()["results"][0]["id"]
+    return str((await bill_json(http, payables(demo), reference))["id"])
 
 
 async def amount_due(
     http: httpx.AsyncClient, demo: DemoIds, reference: str = "KC-40019"
 ) -> Decimal:
-    found = await http.get(payables(demo) + "/bills", params={"query": f"reference={reference}"})
-    return Decimal(str(found.json()["results"][0]["amountDue"]))
+    return Decimal(str((await bill_json(http, payables(demo), reference))["amountDue"]))
 
 
 DUE = Decimal("310.80")  # KC-40019: 14 x £18.50 and 20% VAT

@@ -46,6 +46,11 @@ async def statuses(http: httpx.AsyncClient, demo: DemoIds, query: str) -> set[st
 # ---------------------------------------------------------------- strict mode
 
 
+def test_the_tests_run_the_sandbox_strict(sandbox: Sandbox) -> None:
+    """tests/conftest.py's default: Codat as documented, for the bot's tests too."""
+    assert sandbox.config.strict and not sandbox.config.outstanding_only
+
+
 @pytest.mark.sandbox(strict=True)
 @pytest.mark.parametrize("query", ["reference=PF-2291", "id=x", "amountDue>10", "currency=GBP"])
 async def test_strict_list_bills_takes_only_the_documented_fields(
@@ -69,6 +74,23 @@ async def test_strict_queries_keep_outstanding_unless_they_name_status(
     assert await statuses(http, demo, both) == {"Paid"}
 
 
+@pytest.mark.parametrize(
+    "strict",
+    [
+        pytest.param(strict, marks=pytest.mark.sandbox(outstanding_only=True, strict=strict))
+        for strict in (True, False)
+    ],
+)
+async def test_outstanding_only_keeps_the_default_whatever_the_query(
+    http: httpx.AsyncClient, demo: DemoIds, strict: bool
+) -> None:
+    """The other reading of the spec: a query filters within the outstanding bills."""
+    assert await statuses(http, demo, "status=Paid||status=Void") == set()
+    assert await statuses(http, demo, "status!=Open") == {"PartiallyPaid"}
+    assert await statuses(http, demo, "sourceModifiedDate>2000-01-01") == {"Open", "PartiallyPaid"}
+
+
+@pytest.mark.sandbox(strict=False)
 async def test_lenient_mode_keeps_todays_behaviour(http: httpx.AsyncClient, demo: DemoIds) -> None:
     assert await statuses(http, demo, "reference=PF-2275") == {"Paid"}
     assert await statuses(http, demo, "sourceModifiedDate>2000-01-01") == {

@@ -16,7 +16,7 @@ from bot.sandbox.app import Sandbox
 from bot.sandbox.platforms import MB
 from bot.sandbox.seed import DemoIds
 from tests.conftest import SANDBOX_KEY
-from tests.support import complete_link
+from tests.support import bill_json, complete_link
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(SANDBOX_KEY.encode()).decode()}
 
@@ -157,9 +157,7 @@ async def test_bills_are_created_open_and_only_open_bills_change(
     assert void.status_code == 400
 
     base = f"/companies/{demo.company_id}/connections/{demo.connection_id}/payables"
-    partly_paid = (
-        await http.get(f"{base}/bills", params={"query": "reference=AL-2026-117"})
-    ).json()["results"][0]
+    partly_paid = await bill_json(http, base, "AL-2026-117")
     refused = await http.put(
         f"{base}/bills/{partly_paid['id']}",
         json={
@@ -262,14 +260,14 @@ async def pay(
     http: httpx.AsyncClient, demo: DemoIds, reference: str, account: str, **extra: Any
 ) -> httpx.Response:
     base = f"/companies/{demo.company_id}/connections/{demo.connection_id}/payables"
-    bill = (await http.get(f"{base}/bills", params={"query": f"reference={reference}"})).json()
+    bill = await bill_json(http, base, reference)
     body = {
         "amount": "100.00",
         "date": "2026-11-22T00:00:00",
         "accountRef": {"id": demo.bank_accounts[account]},
         **extra,
     }
-    return await http.post(f"{base}/bills/{bill['results'][0]['id']}/payment", json=body)
+    return await http.post(f"{base}/bills/{bill['id']}/payment", json=body)
 
 
 async def test_a_foreign_bill_needs_a_rate_even_from_an_account_in_its_currency(
@@ -291,8 +289,8 @@ async def test_the_base_amount_the_rate_implies_is_recorded(
     wrong = await pay(http, demo, "AL-2026-124", "GBP", currencyRate="1.1628")  # EUR per GBP
     assert right.status_code == wrong.status_code == 201
     base = f"/companies/{demo.company_id}/connections/{demo.connection_id}/payables"
-    bill = (await http.get(f"{base}/bills", params={"query": "reference=AL-2026-124"})).json()
-    records = {p["id"]: p for p in await sandbox.payments(bill["results"][0]["id"])}
+    bill = await bill_json(http, base, "AL-2026-124")
+    records = {p["id"]: p for p in await sandbox.payments(bill["id"])}
     # €100 at 0.86 is £86.00; the rate written the other way round books £116.28 instead.
     assert records[right.json()["id"]]["baseAmount"] == Decimal("86.00")
     assert records[wrong.json()["id"]]["baseAmount"] == Decimal("116.28")
