@@ -19,11 +19,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.errors import Denied, FieldErrors, PaymentInDoubt
 from bot.mrkdwn import escape
 from bot.payables.errors import (
+    BillNotOutstanding,
     PayablesBadRequest,
     PayablesConflict,
     PayablesDeadlineExceeded,
     PayablesError,
     PayablesForbidden,
+    PayablesListingUnstable,
     PayablesNotFound,
     PayablesPaymentRequired,
     PayablesRateLimited,
@@ -78,6 +80,13 @@ def payables_words(error: PayablesError) -> str:
             )
         case PayablesForbidden():
             return "Bill Pay isn't allowed to do that in the accounting platform."
+        case BillNotOutstanding():
+            return (
+                "This bill is no longer outstanding in the accounting platform (paid or voided "
+                "there, or removed)."
+            )
+        case PayablesListingUnstable():
+            return "The bills were changing in the accounting platform while I read them."
         case PayablesNotFound():
             return "That record is no longer in the accounting platform."
         case PayablesConflict():
@@ -97,7 +106,7 @@ def next_step(error: PayablesError) -> str:
     """What the person can do about a payables failure."""
     if isinstance(error, PayablesDeadlineExceeded):
         return next_step(error.last_error)
-    if isinstance(error, PayablesConflict):
+    if isinstance(error, PayablesConflict | PayablesListingUnstable):
         return "Try again in a minute."
     if isinstance(error, PayablesUnauthorized | PayablesPaymentRequired | PayablesForbidden):
         return "Ask an admin of Bill Pay."

@@ -43,10 +43,10 @@ from bot.money import format_money
 from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
 from bot.payables.errors import (
+    BillNotOutstanding,
     PayablesConflict,
     PayablesDeadlineExceeded,
     PayablesError,
-    PayablesNotFound,
     PayablesUnprocessable,
 )
 from bot.payables.models import BankAccountMappingOption, Bill, BillPaymentPrototype
@@ -502,7 +502,7 @@ class PaymentSteps(ABC):
     async def _reading(self, link: CompanyLink, bill_id: str) -> Reading:
         try:
             bill = await self.reads.get_bill(link.company_id, link.connection_id, bill_id)
-        except PayablesNotFound:
+        except BillNotOutstanding:
             return Reading(amount_due=None, status=None)
         due = bill.outstanding_amount if bill.is_outstanding else bill.amount_due
         return Reading(amount_due=due, status=bill.status)

@@ -39,9 +39,7 @@ from bot.domain import CaseState, CaseView, SupplierMatch
 from bot.listing import BillFilter, order_bills
 from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
-from bot.payables.errors import (
-    PayablesNotFound,
-)
+from bot.payables.errors import BillNotOutstanding
 from bot.payables.models import Bill
 from bot.payables.query import outstanding_bills
 from bot.payments import OptionsCache, PaymentSteps
@@ -447,7 +445,8 @@ class Workflow(PaymentSteps):
     async def _read_bill(self, link: CompanyLink, bill_id: str) -> Bill:
         try:
             return await self.reads.get_bill(link.company_id, link.connection_id, bill_id)
-        except PayablesNotFound:
+        except BillNotOutstanding:
+            # Not an ordinary 404 (a removed company is one too): the bill left the list.
             await self._close_missing(link, bill_id)
             raise Denied(
                 "This bill is no longer outstanding in the accounting platform (paid or voided "

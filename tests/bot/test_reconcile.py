@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from bot.db import Database
 from bot.domain import CaseState
+from bot.errors import Denied
 from bot.payables.models import BillPaymentPrototype, Ref
 from bot.reconcile import Reading, Reserved, Verdict, verdict
 from bot.sandbox.app import Sandbox
@@ -271,3 +272,66 @@ def test_only_the_exact_drop_counts_as_landed(due: Decimal, paid: Decimal, moved
         else (Verdict.NOT_LANDED if moved == 0 else Verdict.MOVED)
     )
     assert verdict(reserved, other) == expected
+
+
+@pytest.mark.parametrize("outstanding_only", [False, True], ids=["query-widens", "query-filters"])
+async def test_a_full_payment_whose_answer_was_lost_under_either_reading_of_list_bills(
+    bot_db: Database,
+    make_sandbox: Callable[..., Sandbox],
+    sleeps: SleepRecorder,
+    clock: Clock,
+    outstanding_only: bool,
+) -> None:
+    # The spec doesn't say whether a status query keeps list bills' outstanding-only default.
+    sandbox = make_sandbox(strict=True, outstanding_only=outstanding_only)
+    await sandbox.start()
+    flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
+    bill = await _gbp_bill(flow.reads, sandbox.demo)
+    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=True)
+    request = _request(await _gbp_account(flow), bill.outstanding_amount)
+    outcome = await flow.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+    assert await sandbox_payments(sandbox, bill.id) == 1
+    if outstanding_only:
+        # A paid bill can't be read back at all: gone from the list is not proof of ours.
+        assert outcome.payment is not None and outcome.payment.awaits_payer
+        assert "no longer outstanding (paid or voided elsewhere)" in outcome.message
+    else:
+        assert outcome.status == "recorded" and outcome.case.state == CaseState.PAID
+    assert "deleted" not in outcome.message
+
+
+@pytest.mark.parametrize("outstanding_only", [False, True], ids=["query-widens", "query-filters"])
+async def test_a_bill_paid_elsewhere_is_no_longer_outstanding_never_deleted(
+    bot_db: Database,
+    make_sandbox: Callable[..., Sandbox],
+    sleeps: SleepRecorder,
+    clock: Clock,
+    outstanding_only: bool,
+) -> None:
+    sandbox = make_sandbox(strict=True, outstanding_only=outstanding_only)
+    await sandbox.start()
+    flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
+    bill = await _gbp_bill(flow.reads, sandbox.demo)
+    await flow.refresh(TEAM, CHANNEL, bill.id)
+    elsewhere = client_for(httpx.ASGITransport(app=sandbox.app), sleeps)
+    demo = sandbox.demo
+    await elsewhere.create_bill_payment(
+        demo.company_id,
+        demo.connection_id,
+        bill.id,
+        BillPaymentPrototype(
+            amount=bill.outstanding_amount,
+            date=f"{TODAY.isoformat()}T00:00:00",
+            account_ref=Ref(id=(await _gbp_account(flow)).id),
+        ),
+    )
+    if outstanding_only:
+        with pytest.raises(Denied, match="no longer outstanding") as refused:
+            await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+        assert "deleted" not in str(refused.value)
+        (view,) = await flow.case_views((await flow.link_for(TEAM, CHANNEL)).id, [bill.id])
+        assert view.state == CaseState.CLOSED and "paid or voided" in (view.note or "")
+    else:
+        view = await flow.refresh(TEAM, CHANNEL, bill.id)
+        assert view.state == CaseState.CLOSED and view.note == "Paid in the accounting platform."
