@@ -78,6 +78,7 @@ def _billpay_sandbox_command(database_url: str) -> Iterator[str]:
         "--database-url",
         database_url,
         "--reset",
+        "--strict",
     ]
     url = f"http://127.0.0.1:{port}"
     # The server's log goes to a file: a pipe nobody reads would fill up and stall it.
@@ -124,7 +125,9 @@ def sandbox_url(
         with _billpay_sandbox_command(database_url) as url:
             yield url
         return
-    config = SandboxConfig(api_key=API_KEY, database_url=database_url, seed=True, reset=True)
+    config = SandboxConfig(
+        api_key=API_KEY, database_url=database_url, seed=True, reset=True, strict=True
+    )
     with serve_asgi(create_sandbox_app(config)) as url:
         yield url
 
