@@ -162,6 +162,12 @@ def status_line(case: CaseView, locale: str) -> str:
                 f"{money(payment.amount, payment.currency, locale)} from"
                 f" {escape(payment.account_name)} for {mention(payment.requested_by)}…"
             )
+        case CaseState.SCHEDULED if payment and payment.send_after is not None:
+            return (
+                f":hourglass_flowing_sand: Paying {money(payment.amount, payment.currency, locale)}"
+                f" from {escape(payment.account_name)} for {mention(payment.requested_by)} in a "
+                "few seconds: *Undo* stops it"
+            )
         case CaseState.SCHEDULED if payment:
             return (
                 f":calendar: {money(payment.amount, payment.currency, locale)} from "
@@ -238,6 +244,13 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
             "Cancel this payment?", "The bill goes back to approved, unpaid.", "Cancel payment"
         ),
     }
+    undo = {
+        "type": "button",
+        "action_id": Action.CANCEL_PAYMENT,
+        "text": {"type": "plain_text", "text": "Undo"},
+        "style": "danger",
+        "value": bill,
+    }
     was_recorded = {
         "type": "button",
         "action_id": Action.PAYMENT_WAS_RECORDED,
@@ -289,6 +302,8 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
             return [retry, pay, more]
         case CaseState.FAILED:
             return [{**pay, "style": "primary"}, more]
+        case CaseState.SCHEDULED if case.last_payment and case.last_payment.send_after:
+            return [undo]
         case CaseState.SCHEDULED:
             return [cancel, more]
         case CaseState.PAYING:

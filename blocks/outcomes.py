@@ -78,6 +78,13 @@ def result_text(outcome: PaymentOutcome, locale: str) -> tuple[str, str]:
             f"*{escape(case.supplier_name)}* is scheduled for "
             f"{day(payment.payment_date, locale)}.",
         )
+    if outcome.status == "held" and payment is not None:
+        return (
+            ":hourglass_flowing_sand:",
+            f"Paying {money(payment.amount, payment.currency, locale)} to "
+            f"*{escape(case.supplier_name)}* from {escape(payment.account_name)} in a few "
+            "seconds. To stop it, press *Undo* on the card now.",
+        )
     if outcome.status == "duplicate":
         return ":information_source:", outcome.message
     return ":x:", outcome.message  # written by the workflow, platform text already escaped

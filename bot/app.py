@@ -16,7 +16,7 @@ from bot.explain import new_reference
 from bot.people import People
 from bot.services import Services
 from handlers import actions, commands, events, stale, views
-from handlers.boundary import Listeners
+from handlers.boundary import Listeners, settled
 from handlers.envelope import slack_hosts
 
 log = logging.getLogger(__name__)
@@ -59,3 +59,8 @@ def create_app(services: Services) -> AsyncApp:
         return None
 
     return app
+
+
+async def listeners_settled() -> None:
+    """Wait for every listener run started so far (Bolt runs them after the ack)."""
+    await settled()

@@ -208,6 +208,7 @@ def payment_view(row: Payment) -> PaymentView:
         reconciled=row.reconciled,
         attempt=row.attempt or 1,
         base_currency=row.base_currency,
+        send_after=row.send_after,
     )
 
 

@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
+from typing import Literal
 
 from babel import Locale, UnknownLocaleError
 from pydantic import ValidationError
@@ -34,6 +35,7 @@ from bot.store.migrate import head_revision, upgrade
 from bot.store.models import AuditEvent
 
 console = Console(stderr=True, soft_wrap=True)
+Mode = Literal["socket", "http"]
 
 SLACK_SETUP = """\
 billpay connects to Slack with these settings (environment or .env):
@@ -169,7 +171,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     socket = not args.http and settings.slack_app_token is not None
     try:
-        return asyncio.run(_serve_socket(settings) if socket else _serve_http(settings))
+        return asyncio.run(_serve(settings, "socket" if socket else "http"))
     except DatabaseUnavailable as exc:
         return _database_trouble(settings, exc.__cause__ or exc)
 
@@ -186,45 +188,14 @@ async def _open_services(settings: Settings) -> Services:
     return await open_services(settings)
 
 
-async def _serve_socket(settings: Settings) -> int:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-    from bot.app import create_app
+async def _serve(settings: Settings, mode: Mode) -> int:
+    from bot.host import Host
 
     services = await _open_services(settings)
-    try:
-        assert settings.slack_app_token is not None
-        handler = AsyncSocketModeHandler(
-            create_app(services), settings.slack_app_token.get_secret_value()
-        )
-        console.print("Connected to Slack in [bold]Socket Mode[/bold]. Ctrl+C stops the bot.")
-        await handler.start_async()
-    finally:
-        await services.aclose()
-    return 0
-
-
-async def _serve_http(settings: Settings) -> int:
-    import uvicorn
-
-    from bot.web import create_web_app
-
-    services = await _open_services(settings)
-    try:
-        config = uvicorn.Config(
-            create_web_app(services),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level.lower(),
-            proxy_headers=True,
-        )
-        console.print(
-            f"Serving Slack's requests at http://{settings.host}:{settings.port}/slack/events "
-            "(point the app's request URLs there through your HTTPS proxy)."
-        )
-        await uvicorn.Server(config).serve()
-    finally:
-        await services.aclose()
+    host = Host(
+        settings, services, mode=mode, announce=lambda text: console.print(text, highlight=False)
+    )
+    await host.run()
     return 0
 
 

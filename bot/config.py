@@ -7,10 +7,11 @@ lists each problem and how to fix it, instead of failing later mid-request.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -131,6 +132,28 @@ class Settings(BaseSettings):
         description="BILLPAY_DEFAULT_LOCALE: money and dates format when a user's is unknown.",
     )
 
+    # The bot acting on its own.
+    default_time_zone: str = Field(
+        default="Europe/London",
+        description="BILLPAY_DEFAULT_TIME_ZONE: a channel's time zone until its digest sets one.",
+    )
+    scheduled_payment_time: time = Field(
+        default=time(8, 0),
+        description="BILLPAY_SCHEDULED_PAYMENT_TIME: local time scheduled payments go out.",
+    )
+    payment_hold_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=300,
+        description="BILLPAY_PAYMENT_HOLD_SECONDS: how long a payment can be undone before it "
+        "is sent (0: sent at once).",
+    )
+    scheduler_tick_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="BILLPAY_SCHEDULER_TICK_SECONDS: how often due payments are looked for.",
+    )
+
     # Serving.
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
@@ -177,6 +200,15 @@ class Settings(BaseSettings):
                         f"'{user_id}' is not a Slack user id (like U024BE7LH: open the person's"
                         " profile, ⋮ > Copy member ID)"
                     )
+        return value
+
+    @field_validator("default_time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a time zone (like Europe/London)") from None
         return value
 
     @field_validator("dual_approval_threshold", mode="before")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from bot.payables.models import Bill, Supplier
@@ -53,6 +53,8 @@ class PaymentView:
     reconciled: str | None = None
     attempt: int = 1
     base_currency: str | None = None
+    # Held for the undo window until then.
+    send_after: datetime | None = None
 
     @property
     def rate_text(self) -> str:

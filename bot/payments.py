@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -169,7 +170,11 @@ class PaymentSteps(ABC):
         user_id: str,
         request: PaymentRequest,
         today: date,
+        *,
+        view_id: str | None = None,
     ) -> PaymentOutcome:
+        """Record a payment: sent now, held for the undo window (then sent by the scheduler),
+        or scheduled for a later date."""
         link = await self.link_for(team_id, channel_id)
         policy = await self.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
@@ -194,6 +199,8 @@ class PaymentSteps(ABC):
             )
         request = replace(request, account=account)
         scheduled = request.payment_date > today
+        hold = timedelta(seconds=self.settings.payment_hold_seconds)
+        held = not scheduled and hold > timedelta(0)
         payment_id: int | None = None
         try:
             async with self.db.write() as s:
@@ -206,7 +213,16 @@ class PaymentSteps(ABC):
                         view = (await views_of(s, [case]))[0]
                         return PaymentOutcome(view, "refused", refusal)
                     payment_id = await reserve_payment(
-                        s, link, case, bill, request, user_id, scheduled=scheduled, now=now
+                        s,
+                        link,
+                        case,
+                        bill,
+                        request,
+                        user_id,
+                        scheduled=scheduled or held,
+                        now=now,
+                        send_after=now + hold if held else None,
+                        view_id=view_id,
                     )
         except IntegrityError:
             payment_id = None  # another request committed the same key first
@@ -215,6 +231,16 @@ class PaymentSteps(ABC):
             if duplicate is None:  # the key belongs to another bill or channel: a tampered form
                 raise OutOfDate(FORM_OUT_OF_DATE)
             return duplicate
+        if held:
+            reserved = await self._case_view(link, bill_id)
+            assert reserved is not None
+            return PaymentOutcome(
+                reserved,
+                "held",
+                f"Paying {self._money(request.amount, bill.currency)} in "
+                f"{self.settings.payment_hold_seconds} s: *Undo* stops it.",
+                reserved.last_payment,
+            )
         if scheduled:
             reserved = await self._case_view(link, bill_id)
             assert reserved is not None
@@ -343,15 +369,151 @@ class PaymentSteps(ABC):
             ):
                 view = (await views_of(s, [case]))[0]
                 return PaymentOutcome(view, "refused", not_pending_text(view))
+            held = payment.send_after is not None
             payment.status = PaymentStatus.CANCELLED
             stamp(payment, now)
             case.state = CaseState.APPROVED
             stamp(case, now)
-            audit(s, link, user_id, "payment_cancelled", bill_id, now=now, payment_id=payment.id)
+            action = "payment_undone" if held else "payment_cancelled"
+            audit(s, link, user_id, action, bill_id, now=now, payment_id=payment.id)
             await s.flush()
             view = (await views_of(s, [case]))[0]
             cancelled = payment_view(payment)
-        return PaymentOutcome(view, "cancelled", "The scheduled payment is cancelled.", cancelled)
+        message = "Undone: nothing was sent." if held else "The scheduled payment is cancelled."
+        return PaymentOutcome(view, "cancelled", message, cancelled)
+
+    # ------------------------------------------------------------ sent by the scheduler
+
+    async def due_payments(self, now: datetime) -> list[int]:
+        """Payments whose time has come: held ones past their undo window, and scheduled ones
+        on their date, from the local time set for them (in the channel's time zone)."""
+        zone = ZoneInfo(self.settings.default_time_zone)
+        local = now.astimezone(zone)
+        send_today = local.time() >= self.settings.scheduled_payment_time
+        async with self.db.read() as s:
+            rows = await s.execute(
+                select(Payment.id, Payment.send_after, Payment.payment_date).where(
+                    Payment.status == PaymentStatus.SCHEDULED
+                )
+            )
+            return [
+                payment_id
+                for payment_id, send_after, payment_date in rows
+                if (send_after is not None and send_after <= now)
+                or (
+                    send_after is None
+                    and (
+                        payment_date < local.date() or (payment_date == local.date() and send_today)
+                    )
+                )
+            ]
+
+    async def send_scheduled(self, payment_id: int) -> SentByScheduler | None:
+        """Send one due payment, once: claimed (scheduled → requested) in one transaction, so
+        only one replica sends it. Before sending, the bill is read again and the policy checked
+        again; a payment that can no longer be made is not sent, and says why."""
+        async with self.db.write() as s:
+            now = self.clock()
+            payment = await s.get(Payment, payment_id, with_for_update=True)
+            if payment is None or payment.status != PaymentStatus.SCHEDULED:
+                return None  # sent, undone or cancelled meanwhile, or claimed by a replica
+            if payment.send_after is not None and payment.send_after > now:
+                return None
+            case = await s.get(BillCase, payment.case_id, with_for_update=True)
+            link = await s.get(CompanyLink, case.link_id) if case else None
+            assert case is not None and link is not None
+            payment.status = PaymentStatus.REQUESTED
+            payment.sent_at = now
+            stamp(payment, now)
+            case.state = CaseState.PAYING
+            stamp(case, now)
+            audit(
+                s,
+                link,
+                "scheduler",
+                "payment_claimed",
+                case.bill_id,
+                now=now,
+                payment_id=payment_id,
+            )
+            bill_id, payer, view_id = case.bill_id, payment.requested_by, payment.view_id
+        sent = SentByScheduler(link, bill_id, payer, view_id, None)  # type: ignore[arg-type]
+        try:
+            refusal = await self._scheduled_refusal(link, bill_id, payment_id, payer)
+        except PayablesError:
+            await self._unclaim(link, bill_id, payment_id)  # the next tick tries again
+            raise
+        if refusal is not None:
+            return replace(sent, outcome=await self._not_sent(link, bill_id, payment_id, refusal))
+        return replace(sent, outcome=await self._send_reserved(link, bill_id, payment_id))
+
+    async def _scheduled_refusal(
+        self, link: CompanyLink, bill_id: str, payment_id: int, payer: str
+    ) -> str | None:
+        """Why a claimed payment must not go out now; or None, after noting the bill's figures
+        as they are now (what a lost answer will be compared with)."""
+        policy = await self.policy_for(link)
+        if not policy.may_pay(payer):
+            return f"only {policy.who_may_pay()} may pay bills in this channel now."
+        try:
+            bill = await self.reads.get_bill(link.company_id, link.connection_id, bill_id)
+        except BillNotOutstanding:
+            return "the bill is no longer outstanding (paid or voided elsewhere)."
+        async with self.db.write() as s:
+            now = self.clock()
+            payment = await s.get(Payment, payment_id, with_for_update=True)
+            case = await s.get(BillCase, payment.case_id) if payment else None
+            assert payment is not None and case is not None
+            if not policy.approver_may_pay and payer in await approvals_of(s, case.id):
+                return "you approved this bill, and the policy now asks someone else to pay it."
+            if not bill.is_outstanding:
+                return f"the bill is {bill.status} now."
+            if bill.currency != payment.currency:
+                return f"the bill is now in {bill.currency}, not {payment.currency}."
+            if payment.amount > bill.outstanding_amount:
+                return (
+                    f"only {bill.outstanding_amount} {bill.currency} is still due now, less than "
+                    f"the {payment.amount} {payment.currency} scheduled."
+                )
+            payment.due_before = bill.outstanding_amount
+            payment.status_before = bill.status
+            stamp(payment, now)
+        return None
+
+    async def _not_sent(
+        self, link: CompanyLink, bill_id: str, payment_id: int, reason: str
+    ) -> PaymentOutcome:
+        async with self.db.write() as s:
+            now = self.clock()
+            payment = await s.get(Payment, payment_id, with_for_update=True)
+            case = await s.get(BillCase, payment.case_id, with_for_update=True) if payment else None
+            assert payment is not None and case is not None
+            payment.status = PaymentStatus.FAILED
+            payment.error = f"Not sent: {reason}"
+            payment.outcome_unknown = False
+            case.state = CaseState.APPROVED
+            stamp(payment, now)
+            stamp(case, now)
+            audit(s, link, "scheduler", "payment_not_sent", bill_id, now=now, reason=reason)
+            await s.flush()
+            view = (await views_of(s, [case]))[0]
+        return PaymentOutcome(view, "refused", escape(reason), view.last_payment)
+
+    async def _unclaim(self, link: CompanyLink, bill_id: str, payment_id: int) -> None:
+        async with self.db.write() as s:
+            now = self.clock()
+            payment = await s.get(Payment, payment_id, with_for_update=True)
+            case = await s.get(BillCase, payment.case_id, with_for_update=True) if payment else None
+            if payment is None or case is None or payment.status != PaymentStatus.REQUESTED:
+                return
+            payment.status = PaymentStatus.SCHEDULED
+            payment.sent_at = None
+            case.state = CaseState.SCHEDULED
+            stamp(payment, now)
+            stamp(case, now)
+            audit(
+                s, link, "scheduler", "payment_unclaimed", bill_id, now=now, payment_id=payment_id
+            )
 
     async def _send_reserved(
         self, link: CompanyLink, bill_id: str, payment_id: int
@@ -624,9 +786,12 @@ async def reserve_payment(
     *,
     scheduled: bool,
     now: datetime,
+    send_after: datetime | None = None,
+    view_id: str | None = None,
 ) -> int:
     """Store the payment and its idempotency key, and move the case on, in the caller's
-    transaction: once this commits, no other request can start a payment of this case."""
+    transaction: once this commits, no other request can start a payment of this case. A
+    scheduled payment (a later date, or held for `send_after`) is sent by the scheduler."""
     payment = Payment(
         case_id=case.id,
         idempotency_key=request.idempotency_key,
@@ -644,6 +809,8 @@ async def reserve_payment(
         due_before=bill.outstanding_amount,
         status_before=bill.status,
         sent_at=None if scheduled else now,
+        send_after=send_after,
+        view_id=view_id,
         outcome_unknown=False,
         created_at=now,
         updated_at=now,
@@ -656,7 +823,9 @@ async def reserve_payment(
         s,
         link,
         user_id,
-        "payment_scheduled" if scheduled else "payment_requested",
+        "payment_held"
+        if send_after is not None
+        else ("payment_scheduled" if scheduled else "payment_requested"),
         bill.id,
         now=now,
         payment_id=payment.id,
@@ -668,6 +837,17 @@ async def reserve_payment(
         idempotency_key=request.idempotency_key,
     )
     return payment.id
+
+
+@dataclass(frozen=True)
+class SentByScheduler:
+    """A payment the scheduler dealt with, and where to show it."""
+
+    link: CompanyLink
+    bill_id: str
+    payer: str
+    view_id: str | None
+    outcome: PaymentOutcome
 
 
 def mark_recorded(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -25,6 +26,10 @@ from bot.workflow import Workflow
 utc_now = utcnow
 
 
+class Timer(Protocol):
+    def send_soon(self, payment_id: int, at: datetime) -> None: ...
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -37,6 +42,8 @@ class Services:
     # without): one Web API client, and the publisher that sends everything through it.
     slack: AsyncWebClient | None = None
     publisher: Publisher | None = None
+    # The scheduler, while one runs in this process (the host starts it).
+    scheduler: Timer | None = None
 
     def must_publish(self) -> Publisher:
         if self.publisher is None:

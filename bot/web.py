@@ -1,5 +1,5 @@
-"""The ASGI app for HTTP mode: Slack's requests at `/slack/events` (signatures verified by Bolt)
-and `/healthz` for load balancers. `billpay run --http` serves it with uvicorn."""
+"""The ASGI app: Slack's requests at `/slack/events` in HTTP mode (signatures verified by Bolt)
+and `/healthz` for load balancers in both modes. The process host serves it with uvicorn."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 
 from fastapi import FastAPI, Request, Response
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
 
 from bot.app import create_app
 from bot.services import Services
@@ -17,10 +18,20 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
 
 
-def create_web_app(services: Services) -> FastAPI:
-    """The web app around already-open services (the caller closes them)."""
-    handler = AsyncSlackRequestHandler(create_app(services))
+def create_web_app(
+    services: Services, app: AsyncApp | None = None, *, slack_requests: bool = True
+) -> FastAPI:
+    """The web app around already-open services (the caller closes them): `/healthz` always,
+    and Slack's request URL unless Slack reaches the app over Socket Mode."""
     web = FastAPI(title="Bill Pay for Slack", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @web.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    if not slack_requests:
+        return web
+    handler = AsyncSlackRequestHandler(app or create_app(services))
 
     @web.post("/slack/events")
     async def slack_events(request: Request) -> Response:
@@ -41,9 +52,5 @@ def create_web_app(services: Services) -> FastAPI:
             # signed request of another shape is malformed, not a fault of ours.
             log.warning("refused a malformed Slack request: %r", exc)
             return Response("malformed request", status_code=400)
-
-    @web.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return web

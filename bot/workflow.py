@@ -305,6 +305,16 @@ class Workflow(PaymentSteps):
             yield message, link, [views[b] for b in message.bill_ids if b in views]
             stamp(message, self.clock())
 
+    async def messages_showing(self, link_id: int, bill_id: str) -> list[tuple[str, str]]:
+        """The `/bills` messages (channel, ts) whose cards include this bill, newest first."""
+        async with self.db.read() as s:
+            rows = await s.execute(
+                select(BillMessage.channel_id, BillMessage.ts, BillMessage.bill_ids)
+                .where(BillMessage.link_id == link_id)
+                .order_by(BillMessage.id.desc())
+            )
+            return [(channel, ts) for channel, ts, shown in rows if bill_id in (shown or [])]
+
     async def case_views(self, link_id: int, bill_ids: Sequence[str]) -> list[CaseView]:
         """The cases shown on a message, in its order, read in one go."""
         async with self.db.read() as s:

@@ -111,10 +111,14 @@ def register(on: Listeners, services: Services, people: People) -> None:
             submission.user_id,
             form,
             today,
+            view_id=submission.view_id,
         )
+        held = outcome.payment
+        if outcome.status == "held" and held and held.send_after and services.scheduler:
+            services.scheduler.send_soon(held.id, held.send_after)
         # The card and its thread first: they are the record everyone sees, and the payer may
         # have closed the modal already.
-        if outcome.status in ("recorded", "scheduled", "failed"):
+        if outcome.status in ("recorded", "scheduled", "failed", "held"):
             await publisher.payment_shown(
                 submission.team_id,
                 metadata.channel_id,

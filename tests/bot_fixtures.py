@@ -61,7 +61,8 @@ async def bot_db(bot_database_url: str) -> AsyncIterator[Database]:
 
 
 def bot_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {"_env_file": None, "sandbox_today": TODAY}
+    # Payments go out at once unless a test holds them for the undo window on purpose.
+    values: dict[str, Any] = {"_env_file": None, "sandbox_today": TODAY, "payment_hold_seconds": 0}
     values.update(overrides)
     return Settings(**values)
 

@@ -16,8 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "blocks", "handlers")
 # The wiring: these build Slack surfaces from the core, so they may import the Slack layers:
-# the app (listeners in), the publisher (messages out, rendered with blocks/) and previews.
-WIRING = {"bot.app", "bot.preview", "bot.publish"}
+# the app (listeners in), the publisher and the scheduler (messages out, rendered with
+# blocks/) and previews.
+WIRING = {"bot.app", "bot.preview", "bot.publish", "bot.scheduler"}
 SLACK_LAYERS = ("blocks", "handlers")
 
 
@@ -126,8 +127,9 @@ def test_the_core_does_not_import_the_slack_layers(module: str) -> None:
     assert slack_layers == []
 
 
-def test_the_publisher_renders_but_never_reaches_the_listeners() -> None:
-    assert offending("bot.publish", ("handlers",)) == []
+@pytest.mark.parametrize("module", ["bot.publish", "bot.scheduler"])
+def test_what_sends_on_its_own_renders_but_never_reaches_the_listeners(module: str) -> None:
+    assert offending(module, ("handlers",)) == []
 
 
 def test_settings_load_without_the_sandbox_web_app() -> None:

@@ -161,6 +161,10 @@ class Payment(Base):
     retry_of: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"))
     # When the key was first sent: the API replays a key's answer only for a while.
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A payment held so it can be undone goes out at `send_after`; the Pay modal that showed it
+    # (if still open) is updated with the result.
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    view_id: Mapped[str | None] = mapped_column(String(32))
     # What a re-read of the bill said about a payment whose answer was lost (see bot.reconcile).
     reconciled: Mapped[str | None] = mapped_column(String(16))
     payables_payment_id: Mapped[str | None] = mapped_column(String(64))
