@@ -17,6 +17,7 @@ def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
         "failed",
         "cancelled",
         "disowned",
+        "not_sent",
     ):
         return None
     amount = money(payment.amount, payment.currency, locale)
@@ -40,6 +41,11 @@ def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
         return (
             f":calendar: {who} scheduled {amount} to {bill} from {escape(payment.account_name)}"
             f"{rate} for {day(payment.payment_date, locale)}."
+        )
+    if outcome.status == "not_sent":
+        return (
+            f":no_entry_sign: The scheduled payment of {amount} to {bill} was not sent: "
+            f"{outcome.message} Nothing was paid."
         )
     if outcome.status == "disowned":
         return (

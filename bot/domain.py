@@ -108,7 +108,8 @@ class PaymentOutcome:
     """What became of a payment step: shown in the modal, on the card and in its thread."""
 
     case: CaseView
-    # recorded | scheduled | failed | refused | duplicate | cancelled | disowned | held
+    # recorded | scheduled | held | failed | refused | not_sent | duplicate | cancelled |
+    # disowned
     status: str
     message: str
     payment: PaymentView | None = None

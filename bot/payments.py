@@ -497,7 +497,7 @@ class PaymentSteps(ABC):
             audit(s, link, "scheduler", "payment_not_sent", bill_id, now=now, reason=reason)
             await s.flush()
             view = (await views_of(s, [case]))[0]
-        return PaymentOutcome(view, "refused", escape(reason), view.last_payment)
+        return PaymentOutcome(view, "not_sent", escape(reason), view.last_payment)
 
     async def _unclaim(self, link: CompanyLink, bill_id: str, payment_id: int) -> None:
         async with self.db.write() as s:

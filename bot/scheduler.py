@@ -121,7 +121,7 @@ class Scheduler:
                 "show the payment's result",
             )
         payment = sent.outcome.payment
-        if sent.outcome.status == "refused" and payment is not None:
+        if sent.outcome.status == "not_sent" and payment is not None:
             amount = money(payment.amount, payment.currency, locale)
             await self.publisher.quietly(
                 self.publisher.direct_message(
