@@ -472,8 +472,9 @@ class PaymentSteps(ABC):
                 return f"the bill is now in {bill.currency}, not {payment.currency}."
             if payment.amount > bill.outstanding_amount:
                 return (
-                    f"only {bill.outstanding_amount} {bill.currency} is still due now, less than "
-                    f"the {payment.amount} {payment.currency} scheduled."
+                    f"only {self._money(bill.outstanding_amount, bill.currency)} is still due "
+                    f"now, less than the {self._money(payment.amount, payment.currency)} "
+                    "scheduled."
                 )
             payment.due_before = bill.outstanding_amount
             payment.status_before = bill.status

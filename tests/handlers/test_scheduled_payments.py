@@ -155,12 +155,12 @@ async def test_a_scheduled_payment_whose_bill_was_paid_meanwhile_is_not_sent(
     await Scheduler(bot.services).send_due_payments()
     assert await sandbox_payments(bot.sandbox, bill_id) == 1  # only the one made elsewhere
     (dm,) = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == SAM]
-    assert "was not sent: only 1.00 GBP is still due now" in dm.args["text"]
+    assert "was not sent: only £1.00 is still due now" in dm.args["text"]
     await bot.slack.wait_for(
         "chat.postMessage", where=lambda c: "was not sent" in str(c.args.get("text"))
     )
     (line,) = [m for m in bot.slack.thread(CHANNEL, message["ts"]) if "not sent" in m["text"]]
-    assert "only 1.00 GBP is still due now" in line["text"]
+    assert "only £1.00 is still due now" in line["text"]
     assert await bot.case_state(bill_id) == CaseState.APPROVED
 
 
