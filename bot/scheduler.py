@@ -47,7 +47,6 @@ class Scheduler:
             id="due-payments",
             max_instances=1,
             coalesce=True,
-            next_run_time=self.services.clock(),
         )
         self.aps.start()
         self.services.scheduler = self
