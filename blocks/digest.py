@@ -205,7 +205,11 @@ def _buttons(digest: Digest) -> list[dict[str, Any]]:
     if digest.count:
         days = digest.look_ahead_days
         buttons.append(
-            _button(DigestAction.OPEN_DUE, f"Due within {days} days", BillFilter("due", days=days))
+            _button(
+                DigestAction.OPEN_DUE,
+                f"Due within {plural(days, 'day')}",
+                BillFilter("due", days=days),
+            )
         )
     return buttons
 

@@ -4,6 +4,7 @@
 (pure); `schedule` says when a subscription's digest is due (pure time arithmetic); `store` keeps
 subscriptions and claims each day's run exactly once; `service` reads what `compute` needs (one
 bills read per company, shared by its channels); `terminal` prints a digest for
-`billpay digest --dry-run`. Nothing here calls Slack: `blocks.digest` renders the message and the
+`billpay digest --dry-run` (`dry_run` wires it); `words` holds the phrases and text bars both
+renderings share. Nothing here calls Slack: `blocks.digest` renders the message and the
 scheduler posts it.
 """

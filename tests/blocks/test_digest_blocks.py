@@ -211,3 +211,10 @@ def test_pending_approved_and_failed_bills_say_where_they_stand() -> None:
     }
     text = _all_text(_render(_digest(bills, cases)))
     assert "awaiting approval" in text and "approved, to pay" in text and "payment failed" in text
+
+
+def test_a_one_day_look_ahead_reads_well() -> None:
+    message = _render(_digest([bill(1, due_in=1)], look_ahead_days=1))
+    (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
+    assert [e["text"]["text"] for e in actions["elements"]] == ["Due within 1 day"]
+    assert "*Due within 1 day*: 1 bill · £100.00" in _all_text(message)
