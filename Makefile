@@ -32,6 +32,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.payables
 	$(BIN)/python -m bench.slack_flow
+	$(BIN)/python -m bench.digest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

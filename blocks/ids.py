@@ -59,3 +59,31 @@ def card_status_block(bill_id: str) -> str:
 
 def card_actions_block(bill_id: str) -> str:
     return f"card_actions:{bill_id}"
+
+
+class DigestAction(StrEnum):
+    """The daily digest's buttons: each opens the matching `/bills` list."""
+
+    OPEN_OVERDUE = "digest_open_overdue"
+    OPEN_DUE = "digest_open_due"
+
+
+class DigestBlock(StrEnum):
+    HEADER = "digest_header"
+    CONTEXT = "digest_context"
+    SUMMARY = "digest_summary"
+    ACTIONS = "digest_actions"
+    APPROVALS = "digest_approvals"
+    SCHEDULED = "digest_scheduled"
+    CASH = "digest_cash"
+    BILLS = "digest_bills"
+    MORE = "digest_more"
+    EMPTY = "digest_empty"
+
+
+def digest_cash_block(currency: str) -> str:
+    return f"{DigestBlock.CASH}:{currency}"
+
+
+def digest_bill_block(bill_id: str) -> str:
+    return f"digest_bill:{bill_id}"

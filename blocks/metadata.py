@@ -111,3 +111,10 @@ class PayMetadata(ModalMetadata):
     amount_due: Decimal = Field(alias="due", ge=0, le=Decimal("1e15"), max_digits=30)
     locale: Locale = Field(alias="loc")
     accounts: tuple[OfferedAccount, ...] = Field(alias="acc", max_length=100)
+
+
+class DigestListAction(Payload):
+    """A digest's button: the `/bills` filter it opens (`overdue`, `due 7d`), as a person would
+    type it; the handler reads it with `bot.listing.parse_filter`, like typed text."""
+
+    filter_text: FilterText = Field(alias="f")

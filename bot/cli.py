@@ -132,6 +132,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(handler=_audit_export)
 
+    digest = commands.add_parser(
+        "digest", help="show the daily digest each linked channel would get (--dry-run)"
+    )
+    digest.add_argument(
+        "--dry-run", action="store_true", help="compute and print the digests; post nothing"
+    )
+    digest.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        metavar="C",
+        help="only this channel id (repeat for several; default: every linked channel)",
+    )
+    digest.add_argument(
+        "--now",
+        nargs="?",
+        const="now",
+        default=None,
+        metavar="WHEN",
+        help="as of now, or of WHEN (ISO date-time), instead of each channel's next digest",
+    )
+    digest.set_defaults(handler=_digest)
+
     db = commands.add_parser("db", help="the bot's database")
     db_commands = db.add_subparsers(title="db commands")
     db_upgrade = db_commands.add_parser("upgrade", help="create or migrate the bot's tables")
@@ -296,6 +319,25 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
         return _database_trouble(settings, exc)
     console.print(f"The bot's database is at revision {head_revision()}.")
     return 0
+
+
+def _digest(args: argparse.Namespace) -> int:
+    from bot.digest.dry_run import DIGEST_POSTING, parse_when, print_digests
+
+    if not args.dry_run:
+        console.print(DIGEST_POSTING, highlight=False)
+        return 2
+    try:
+        when = parse_when(args.now)
+    except ValueError as exc:
+        console.print(f"[red]--now: {exc}[/red]", highlight=False)
+        return 2
+    settings = load_settings()
+    _configure_logging(settings)
+    try:
+        return asyncio.run(print_digests(settings, args.channel, when))
+    except (OSError, DBAPIError) as exc:
+        return _database_trouble(settings, exc)
 
 
 def _check(_args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ carry a unique idempotency key, so two clicks, a Slack retry or two replicas can
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -217,3 +218,48 @@ class AuditEvent(Base):
     company_id: Mapped[str | None] = mapped_column(String(64))
     bill_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DigestSubscription(Base):
+    """A linked channel's daily digest: when it goes out (a local time on some weekdays, in an
+    IANA time zone), how far ahead it looks, and whether it is paused and why."""
+
+    __tablename__ = "digest_subscriptions"
+    __table_args__ = (UniqueConstraint("link_id", name="uq_digest_subscriptions_link"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("company_links.id", ondelete="CASCADE"))
+    local_time: Mapped[time] = mapped_column(Time, default=time(9, 0))
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # ISO weekday numbers, 1 (Monday) to 7 (Sunday).
+    weekdays: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1, 2, 3, 4, 5])
+    look_ahead_days: Mapped[int] = mapped_column(Integer, default=7)
+    post_when_empty: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DigestRun(Base):
+    """One day's digest of one subscription. The row is inserted before the digest is posted
+    and the pair (subscription, local date) is unique, so inserting it is the claim: when
+    several replicas run the scheduler, exactly one of them gets to post that day."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "local_date", name="uq_digest_runs_once_a_day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("digest_subscriptions.id", ondelete="CASCADE")
+    )
+    local_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    blocks: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
