@@ -74,3 +74,24 @@ def date_input(
 ) -> dict[str, Any]:
     element = {"type": "datepicker", "initial_date": initial.isoformat()}
     return _input(block_id, label, element, hint=hint, optional=False)
+
+
+def checkboxes_input(
+    block_id: str,
+    label: str,
+    options: list[tuple[str, str]],
+    *,
+    initial: list[str],
+    hint: str | None = None,
+    optional: bool = False,
+) -> dict[str, Any]:
+    """Checkboxes of `(value, text)` pairs, those in `initial` ticked."""
+    rendered = [
+        {"text": {"type": "plain_text", "text": plain(text, 75)}, "value": value}
+        for value, text in options[:10]
+    ]
+    element: dict[str, Any] = {"type": "checkboxes", "options": rendered}
+    ticked = [o for o in rendered if o["value"] in initial]
+    if ticked:
+        element["initial_options"] = ticked
+    return _input(block_id, label, element, hint=hint, optional=optional)

@@ -29,6 +29,7 @@ class Callback(StrEnum):
     REJECT = "reject_bill"
     PAY = "pay_bill"
     RESULT = "pay_result"
+    DIGEST = "digest_settings"
 
 
 class Input(StrEnum):
@@ -40,6 +41,11 @@ class Input(StrEnum):
     PAY_DATE = "pay_date"
     PAY_REFERENCE = "pay_reference"
     PAY_RATE = "pay_rate"
+    DIGEST_TIME = "digest_time"
+    DIGEST_ZONE = "digest_zone"
+    DIGEST_WEEKDAYS = "digest_weekdays"
+    DIGEST_LOOK_AHEAD = "digest_look_ahead"
+    DIGEST_WHEN_EMPTY = "digest_when_empty"
 
 
 class Block(StrEnum):

@@ -118,3 +118,11 @@ class DigestListAction(Payload):
     type it; the handler reads it with `bot.listing.parse_filter`, like typed text."""
 
     filter_text: FilterText = Field(alias="f")
+
+
+class DigestMetadata(Payload):
+    """Which channel's digest a settings modal changes."""
+
+    LIMIT: ClassVar[int] = MAX_PRIVATE_METADATA
+    channel_id: SlackId = Field(alias="ch")
+    subscription_id: int = Field(alias="s", ge=1)

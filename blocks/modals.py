@@ -13,8 +13,15 @@ from blocks import fields
 from blocks.bills import bill_text
 from blocks.fields import MAX_OPTIONS
 from blocks.ids import Callback, Input
-from blocks.metadata import MAX_PRIVATE_METADATA, OfferedAccount, PayMetadata, RejectMetadata
+from blocks.metadata import (
+    MAX_PRIVATE_METADATA,
+    DigestMetadata,
+    OfferedAccount,
+    PayMetadata,
+    RejectMetadata,
+)
 from blocks.text import money, plain
+from bot.digest.schedule import Subscription
 from bot.domain import CaseView
 from bot.money import minor_units, quantize
 from bot.payment_form import AccountChoice
@@ -203,4 +210,65 @@ def message_modal(title: str, text: str, *, emoji: str = ":information_source:")
         title,
         [{"type": "section", "text": {"type": "mrkdwn", "text": f"{emoji} {text}"}}],
         callback_id=Callback.RESULT,
+    )
+
+
+WEEKDAYS = [("1", "Mon"), ("2", "Tue"), ("3", "Wed"), ("4", "Thu"), ("5", "Fri")]
+WEEKDAYS += [("6", "Sat"), ("7", "Sun")]
+WHEN_EMPTY = "post_when_empty"
+
+
+def digest_modal(subscription: Subscription, metadata: DigestMetadata) -> dict[str, Any]:
+    """`/billpay digest`: when the channel's daily digest goes out and what it covers."""
+    return _modal(
+        "Daily digest",
+        [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"The digest of *{plain(subscription.company_name, 100)}*: what is "
+                    "overdue, due today and due soon, bills awaiting approval and scheduled "
+                    "payments.",
+                },
+            },
+            fields.text_input(
+                Input.DIGEST_TIME,
+                "Time",
+                initial=subscription.local_time.strftime("%H:%M"),
+                hint="Local time, 24-hour clock, e.g. 09:00.",
+                max_length=5,
+            ),
+            fields.text_input(
+                Input.DIGEST_ZONE,
+                "Time zone",
+                initial=subscription.time_zone,
+                hint="An IANA time zone, e.g. Europe/London or America/New_York.",
+                max_length=64,
+            ),
+            fields.checkboxes_input(
+                Input.DIGEST_WEEKDAYS,
+                "Days",
+                WEEKDAYS,
+                initial=[str(day) for day in subscription.weekdays],
+            ),
+            fields.text_input(
+                Input.DIGEST_LOOK_AHEAD,
+                "Look ahead (days)",
+                initial=str(subscription.look_ahead_days),
+                hint="Bills due within this many days count as due soon.",
+                max_length=2,
+            ),
+            fields.checkboxes_input(
+                Input.DIGEST_WHEN_EMPTY,
+                "When nothing is due",
+                [(WHEN_EMPTY, "Post anyway")],
+                initial=[WHEN_EMPTY] if subscription.post_when_empty else [],
+                optional=True,
+            ),
+        ],
+        callback_id=Callback.DIGEST,
+        submit="Save",
+        close="Cancel",
+        metadata=metadata.dump(),
     )

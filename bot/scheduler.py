@@ -4,6 +4,12 @@
   undo window and scheduled payments on their date are sent. A payment held in this process also
   gets a one-off job at the end of its window, so it goes out on time; the tick catches the rest
   (other replicas' payments, a restart).
+- Daily digests: every minute, each channel whose digest time has come in its own time zone
+  (within the grace window, `bot.digest.schedule`) gets it. One job reading the subscriptions
+  table, rather than one job per subscription, so a change needs no job kept in step, and a
+  restart inside the grace window catches up a missed digest by itself; after the window the
+  day is skipped and logged. Daylight saving needs nothing special: the local time is read
+  in the zone each minute.
 
 Exactly once however many replicas run: a job never trusts that it is alone. Sending a payment
 starts with claiming it in the database (scheduled → requested, under a row lock); a replica
@@ -15,20 +21,32 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk.errors import SlackApiError
 
+from blocks.digest import digest_empty_message, digest_message
 from blocks.modals import message_modal
 from blocks.outcomes import result_text
 from blocks.text import escape, money
+from bot.digest import store as digest_store
+from bot.digest.schedule import DEFAULT_GRACE as DIGEST_GRACE
+from bot.digest.schedule import Subscription
+from bot.digest.service import ChannelDigest, compute_digests
 from bot.payments import SentByScheduler
 from bot.services import Services
 
 log = logging.getLogger(__name__)
+DIGEST_TICK_SECONDS = 60
+# Slack's pace for chat.postMessage is about one message a second per channel; digests go to
+# different channels, but a pause keeps a burst of hundreds from meeting the workspace limit.
+DIGEST_PACE_SECONDS = 0.2
+# Answers of chat.postMessage after which a channel's digest is paused, not retried daily.
+CHANNEL_GONE = {"channel_not_found", "not_in_channel", "is_archived"}
 
 
 class Scheduler:
@@ -45,6 +63,13 @@ class Scheduler:
             self._job(self.send_due_payments),
             IntervalTrigger(seconds=self.services.settings.scheduler_tick_seconds),
             id="due-payments",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.aps.add_job(
+            self._job(self.send_due_digests),
+            IntervalTrigger(seconds=DIGEST_TICK_SECONDS),
+            id="digests",
             max_instances=1,
             coalesce=True,
         )
@@ -131,4 +156,139 @@ class Scheduler:
                     f"{sent.outcome.message} Nothing was paid; the bill can be paid again.",
                 ),
                 "tell the payer",
+            )
+
+    # ------------------------------------------------------------ digests
+
+    async def send_due_digests(self) -> None:
+        now = self.services.clock()
+        due: list[tuple[Subscription, date]] = []
+        for sub in await digest_store.active_subscriptions(self.services.db):
+            today = sub.local_date(now)
+            if sub.is_due(now):
+                if await digest_store.claim_run(self.services.db, sub.id, today, now=now):
+                    due.append((sub, today))
+            elif self._missed(sub, now):
+                log.warning(
+                    "the digest of %s for %s was missed (past grace)", sub.channel_id, today
+                )
+        if not due:
+            return
+        results = await compute_digests(
+            self.services.db,
+            self.workflow.reads,
+            due,
+            default_approvers=self.services.settings.approvers,
+        )
+        sender = DigestSender(self.services)
+        for result in results:
+            await sender.post(result)
+            await asyncio.sleep(DIGEST_PACE_SECONDS)
+
+    def _missed(self, sub: Subscription, now: datetime) -> bool:
+        day = sub.local_date(now)
+        return (
+            not sub.paused
+            and day.isoweekday() in sub.weekdays
+            and sub.run_at(day) <= now - DIGEST_GRACE
+            and sub.run_at(day) > now - DIGEST_GRACE - timedelta(seconds=DIGEST_TICK_SECONDS)
+        )
+
+
+class DigestSender:
+    """Posts a channel's digest through the publisher, and pauses the digest of a channel the
+    bot can no longer post in (with a note in the audit trail and a word to who set it up)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.workflow = services.workflow
+        self.publisher = services.must_publish()
+
+    async def now(self, subscription: Subscription) -> str | None:
+        """Post the channel's digest at once, as a preview (the day's own still goes out)."""
+        today = subscription.local_date(self.services.clock())
+        (result,) = await compute_digests(
+            self.services.db,
+            self.workflow.reads,
+            [(subscription, today)],
+            default_approvers=self.services.settings.approvers,
+        )
+        return await self.post(result, claimed=False)
+
+    async def post(self, result: ChannelDigest, *, claimed: bool = True) -> str | None:
+        """Post one channel's digest; a failure here never stops the others. A claimed run (the
+        scheduled digest) records how it ended; `/billpay digest now` posts one unclaimed."""
+        sub = result.subscription
+        locale = self.services.settings.default_locale
+        db = self.services.db
+        if result.digest is None:
+            message: dict[str, Any] = {
+                "text": f":warning: I couldn't read today's bills from the accounting platform "
+                f"for {escape(sub.company_name)}, so there is no digest today. `/bills` shows "
+                "them when it answers again."
+            }
+            status = "failed"
+        elif result.digest.is_empty and not sub.post_when_empty:
+            if claimed:
+                await digest_store.record_run(db, sub.id, result.today, "empty")
+            return None
+        elif result.digest.is_empty:
+            message = digest_empty_message(
+                company_name=sub.company_name,
+                locale=locale,
+                today=result.today,
+                look_ahead_days=sub.look_ahead_days,
+            )
+            status = "posted"
+        else:
+            message = digest_message(
+                result.digest, company_name=sub.company_name, locale=locale, today=result.today
+            )
+            status = "posted"
+        try:
+            ts = await self.publisher.post(sub.team_id, sub.channel_id, message)
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", "")) if exc.response else ""
+            if claimed:
+                await digest_store.record_run(db, sub.id, result.today, "failed", error=code)
+            if code in CHANNEL_GONE:
+                await self._pause(sub, code)
+            else:
+                log.warning("the digest for %s was not posted: %s", sub.channel_id, code)
+            return None
+        except Exception as exc:
+            log.exception("the digest for %s was not posted", sub.channel_id)
+            if claimed:
+                await digest_store.record_run(db, sub.id, result.today, "failed", error=repr(exc))
+            return None
+        if not claimed:
+            return ts
+        error = repr(result.error) if result.error else None
+        await digest_store.record_run(
+            db,
+            sub.id,
+            result.today,
+            status,  # type: ignore[arg-type]
+            message_ts=ts,
+            blocks=len(message.get("blocks", [])),
+            error=error,
+        )
+        return ts
+
+    async def _pause(self, sub: Subscription, code: str) -> None:
+        reason = {
+            "is_archived": "the channel is archived",
+            "not_in_channel": "the bot is no longer in the channel",
+        }.get(code, "the channel can't be found")
+        await digest_store.pause_subscription(self.services.db, sub.id, reason)
+        await self.workflow.record_digest_paused(sub.link_id, reason)
+        if sub.created_by:
+            await self.publisher.quietly(
+                self.publisher.direct_message(
+                    sub.team_id,
+                    sub.created_by,
+                    f"I paused the daily digest of <#{sub.channel_id}>: {reason}. Run "
+                    "`/billpay digest` there to set it up again.",
+                ),
+                "tell who set up the digest",
             )

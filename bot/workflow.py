@@ -202,6 +202,18 @@ class Workflow(PaymentSteps):
             )
             return [tuple(row) for row in rows]  # type: ignore[misc]
 
+    async def record_digest_changed(self, link_id: int, user_id: str) -> None:
+        async with self.db.write() as s:
+            link = await s.get(CompanyLink, link_id)
+            if link is not None:
+                audit(s, link, user_id, "digest_changed", None, now=self.clock())
+
+    async def record_digest_paused(self, link_id: int, reason: str) -> None:
+        async with self.db.write() as s:
+            link = await s.get(CompanyLink, link_id)
+            if link is not None:
+                audit(s, link, "scheduler", "digest_paused", None, now=self.clock(), reason=reason)
+
     async def record_team_event(self, team_id: str, action: str) -> None:
         async with self.db.write() as s:
             s.add(

@@ -17,8 +17,15 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.bills import details_blocks
-from blocks.ids import Action, MoreOption
-from blocks.metadata import BillAction, MoreAction, PageAction, PayMetadata, RejectMetadata
+from blocks.ids import Action, DigestAction, MoreOption
+from blocks.metadata import (
+    BillAction,
+    DigestListAction,
+    MoreAction,
+    PageAction,
+    PayMetadata,
+    RejectMetadata,
+)
 from blocks.modals import loading_modal, offered, pay_modal, reject_modal
 from blocks.text import escape
 from bot.cases import PaymentForm, PaymentOutcome
@@ -223,6 +230,18 @@ def register(on: Listeners, services: Services, people: People) -> None:
             page=value.page,
             channel_id=click.channel_id,
             ts=click.message_ts,
+        )
+
+    @on.action(DigestAction.OPEN_OVERDUE, DigestListAction)
+    @on.action(DigestAction.OPEN_DUE, DigestListAction)
+    async def open_from_digest(
+        ack: AsyncAck, click: Click, value: DigestListAction, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await page(
+            click.model_copy(update={"message_ts": None}),
+            PageAction(page=0, filter_text=value.filter_text),
+            client,
         )
 
     @on.action(Action.PAGE_PREVIOUS, PageAction)

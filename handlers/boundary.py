@@ -28,7 +28,7 @@ from slack_bolt.kwargs_injection.async_utils import build_async_required_kwargs
 from slack_bolt.response import BoltResponse
 from slack_bolt.util.utils import get_arg_names_of_callable
 
-from blocks.metadata import ModalMetadata, Payload
+from blocks.metadata import Payload
 from blocks.modals import message_modal
 from blocks.text import plain
 from bot.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate
@@ -99,7 +99,7 @@ class Listeners:
     def view(
         self,
         callback_id: str | re.Pattern[str],
-        metadata: type[ModalMetadata] | None,
+        metadata: type[Payload] | None,
         *,
         consequence: str = NOTHING_CHANGED,
     ) -> Callable[[L], L]:
@@ -202,12 +202,11 @@ async def _tell(
     shown = args.context.get(SHOWN_VIEW)
     metadata = args.context.get("metadata")
     if shown is None and kind == "view_submission":
-        if _closed(ack.response) and isinstance(metadata, ModalMetadata):
+        channel_id = getattr(metadata, "channel_id", None)
+        if _closed(ack.response) and isinstance(channel_id, str):
             # The listener closed the modal: the person is back in the card's channel.
             user_id = submission_of(body).user_id
-            await args.client.chat_postEphemeral(
-                channel=metadata.channel_id, user=user_id, text=text
-            )
+            await args.client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
             return
         shown = submission_of(body).view_id  # OutOfDate if it isn't a view id: nothing to update
     if shown:

@@ -1,16 +1,23 @@
-"""Slash commands: `/bills [overdue | due 7d | supplier]`, `/billpay connect | help` and
-`/supplier <name>`. Each acks at once, then does its work and answers; a refusal or a failure
-is answered by the error boundary."""
+"""Slash commands: `/bills [overdue | due 7d | supplier]`, `/billpay connect | digest [now] |
+status | help` and `/supplier <name>`. Each acks at once, then does its work and answers; a
+refusal or a failure is answered by the error boundary."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from blocks.metadata import DigestMetadata
+from blocks.modals import digest_modal
+from blocks.status import status_text
 from blocks.suppliers import supplier_blocks
+from bot.digest import store as digest_store
 from bot.listing import parse_filter
 from bot.mrkdwn import escape
 from bot.people import People
+from bot.scheduler import DigestSender
 from bot.services import Services
 from handlers.boundary import Listeners
 from handlers.envelope import Command
@@ -22,6 +29,8 @@ BILLPAY_HELP = (
     "• `/bills` lists outstanding bills here; `/bills overdue`, `/bills due 7d` or "
     "`/bills <supplier>` narrow it.\n"
     "• `/supplier <name>` looks a supplier up.\n"
+    "• `/billpay digest` sets when the daily digest comes; `/billpay digest now` posts it now.\n"
+    "• `/billpay status` shows this channel's company, policy and digest.\n"
     "On each bill: *Approve*, *Reject* (with a reason) and *Pay…*."
 )
 
@@ -38,14 +47,71 @@ def register(on: Listeners, services: Services, people: People) -> None:
         )
 
     @on.command("/billpay")
-    async def billpay(ack: AsyncAck, slash: Command, respond: AsyncRespond) -> None:
+    async def billpay(
+        ack: AsyncAck,
+        slash: Command,
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        body: dict[str, Any],
+    ) -> None:
         await ack()
         verb, _, rest = slash.text.partition(" ")
-        if verb.lower() != "connect":
-            await respond(text=BILLPAY_HELP, response_type="ephemeral")
+        match verb.lower():
+            case "connect":
+                await connect(slash, rest, respond, client)
+            case "digest":
+                await digest(slash, rest, respond, client, body)
+            case "status":
+                await status(slash, respond)
+            case _:
+                await respond(text=BILLPAY_HELP, response_type="ephemeral")
+
+    async def digest(
+        slash: Command,
+        rest: str,
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        body: dict[str, Any],
+    ) -> None:
+        link = await services.workflow.link_for(slash.team_id, slash.channel_id)
+        person = await people.get(client, slash.team_id, slash.user_id, wait=1.0)
+        subscription = await digest_store.create_subscription(
+            services.db, link.id, created_by=slash.user_id, time_zone=person.time_zone
+        )
+        if rest.strip().lower() == "now":
+            if subscription.paused:
+                subscription = await digest_store.resume_subscription(services.db, subscription.id)
+            await DigestSender(services).now(subscription)
             return
+        metadata = DigestMetadata(channel_id=slash.channel_id, subscription_id=subscription.id)
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=digest_modal(subscription, metadata)
+        )
+
+    async def status(slash: Command, respond: AsyncRespond) -> None:
+        link = await services.workflow.link_for(slash.team_id, slash.channel_id)
+        policy = await services.workflow.policy_for(link)
+        subscription = await digest_store.subscription_for_link(services.db, link.id)
+        await respond(
+            text=status_text(
+                link.company_name,
+                link.base_currency,
+                policy.who_may_approve(),
+                policy.who_may_pay(),
+                subscription,
+            ),
+            response_type="ephemeral",
+        )
+
+    async def connect(
+        slash: Command, rest: str, respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         link, created = await services.workflow.connect(
             slash.team_id, slash.channel_id, slash.user_id, rest
+        )
+        person = await people.get(client, slash.team_id, slash.user_id, wait=1.0)
+        await digest_store.create_subscription(
+            services.db, link.id, created_by=slash.user_id, time_zone=person.time_zone
         )
         policy = await services.workflow.policy_for(link)
         approvers = policy.who_may_approve() or "anyone in this channel"
@@ -59,7 +125,8 @@ def register(on: Listeners, services: Services, people: People) -> None:
         await respond(
             text=f"<@{slash.user_id}> {'linked' if created else 're-linked'} this channel to "
             f"*{escape(link.company_name)}* (base currency {link.base_currency}). "
-            f"Approvers: {approvers}. Payers: {payers}.{threshold} Run `/bills` to see what's due.",
+            f"Approvers: {approvers}. Payers: {payers}.{threshold} Run `/bills` to see what's due; "
+            "a digest of what is due comes weekdays at 09:00 (`/billpay digest` to change it).",
             response_type="in_channel",
         )
 

@@ -145,3 +145,14 @@ def field_value(body: dict[str, Any], block_id: str) -> str | None:
     else:
         value = element.get("value")
     return value if isinstance(value, str) else None
+
+
+def field_choices(body: dict[str, Any], block_id: str) -> list[str]:
+    """The values ticked in a checkboxes input."""
+    state = _dict(_dict(body.get("view")).get("state"))
+    element = _dict(_dict(_dict(state.get("values")).get(block_id)).get(block_id))
+    chosen = element.get("selected_options")
+    if not isinstance(chosen, list):
+        return []
+    values = [_dict(option).get("value") for option in chosen[:10]]
+    return [value for value in values if isinstance(value, str)]

@@ -1,4 +1,4 @@
-"""Modal submissions: the reject reason and the payment form.
+"""Modal submissions: the reject reason, the payment form and the digest settings.
 
 A submission is checked at once: mistakes come back on their fields (`response_action:
 errors`) and nothing is recorded. A valid payment turns the modal into a progress view, is
@@ -13,20 +13,29 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import Callback, Input
-from blocks.metadata import PayMetadata, RejectMetadata
-from blocks.modals import message_modal, offered_choice, progress_view
+from blocks.metadata import DigestMetadata, PayMetadata, RejectMetadata
+from blocks.modals import WHEN_EMPTY, message_modal, offered_choice, progress_view
 from blocks.outcomes import result_text
+from blocks.status import status_text
 from blocks.text import money
 from bot.bounds import reason_problem
 from bot.cases import PaymentOutcome
-from bot.errors import FieldErrors
+from bot.digest import store as digest_store
+from bot.digest.settings_form import read_digest_form
+from bot.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate
 from bot.mrkdwn import escape
 from bot.payment_form import FormContext, read_payment_form
 from bot.people import People
 from bot.services import Services
 from handlers.boundary import NOTHING_PAID, Listeners, best_effort
-from handlers.envelope import Submission, field_value
+from handlers.envelope import Submission, field_choices, field_value
 
+DIGEST_FIELDS = {
+    "time": Input.DIGEST_TIME,
+    "zone": Input.DIGEST_ZONE,
+    "weekdays": Input.DIGEST_WEEKDAYS,
+    "look_ahead": Input.DIGEST_LOOK_AHEAD,
+}
 FIELD_BLOCKS = {
     "account": Input.PAY_ACCOUNT,
     "amount": Input.PAY_AMOUNT,
@@ -66,6 +75,47 @@ def register(on: Listeners, services: Services, people: People) -> None:
             await client.chat_postEphemeral(
                 channel=metadata.channel_id, user=submission.user_id, text=outcome.notice
             )
+
+    @on.view(Callback.DIGEST, DigestMetadata)
+    async def digest_submitted(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        submission: Submission,
+        metadata: DigestMetadata,
+        client: AsyncWebClient,
+    ) -> None:
+        form = read_digest_form(
+            local_time=field_value(body, Input.DIGEST_TIME),
+            time_zone=field_value(body, Input.DIGEST_ZONE),
+            weekdays=field_choices(body, Input.DIGEST_WEEKDAYS),
+            look_ahead=field_value(body, Input.DIGEST_LOOK_AHEAD),
+            post_when_empty=WHEN_EMPTY in field_choices(body, Input.DIGEST_WHEN_EMPTY),
+        )
+        if isinstance(form, dict):
+            raise FieldErrors({DIGEST_FIELDS[name]: text for name, text in form.items()})
+        link = await workflow.link_for(submission.team_id, metadata.channel_id)
+        current = await digest_store.subscription_for_link(services.db, link.id)
+        if current is None or current.id != metadata.subscription_id:
+            raise OutOfDate(FORM_OUT_OF_DATE)
+        await ack()
+        saved = await digest_store.update_subscription(
+            services.db,
+            current.id,
+            local_time=form.local_time,
+            time_zone=form.time_zone,
+            weekdays=form.weekdays,
+            look_ahead_days=form.look_ahead_days,
+            post_when_empty=form.post_when_empty,
+        )
+        if saved.paused:
+            saved = await digest_store.resume_subscription(services.db, saved.id)
+        await workflow.record_digest_changed(link.id, submission.user_id)
+        await client.chat_postEphemeral(
+            channel=metadata.channel_id,
+            user=submission.user_id,
+            text="Saved. "
+            + status_text(link.company_name, link.base_currency, "", "", saved).split("\n")[-1],
+        )
 
     @on.view(Callback.PAY, PayMetadata, consequence=NOTHING_PAID)
     async def pay_submitted(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from blocks.ids import Action
 from bot.store.models import AuditEvent, CaseState
 from handlers import actions
-from tests.bot_fixtures import ANA, CHANNEL, SAM, sandbox_payments
+from tests.bot_fixtures import ANA, BEN, CHANNEL, SAM, sandbox_payments
 from tests.handlers.harness import Bot, card_actions, card_text
 from tests.handlers.test_bills_flow import _open_bill, _pay_modal
 from tests.support import TODAY
@@ -19,8 +19,9 @@ from tests.support import TODAY
 
 async def test_money_and_dates_follow_the_users_slack_locale(linked_bot: Bot) -> None:
     bot = linked_bot
-    bot.slack.users[ANA] = {"locale": "fr-FR", "tz": "Europe/Paris"}
-    message = await bot.bills(user=ANA)
+    # BEN's Slack profile is read the first time BEN uses the bot (ANA's, at linking).
+    bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris"}
+    message = await bot.bills(user=BEN)
     assert "8\u202f875,50\xa0€" in message["text"] and "13\u202f020,49\xa0£" in message["text"]
     assert "22 nov. 2026" in str(message["blocks"][1])
 
