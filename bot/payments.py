@@ -1,6 +1,6 @@
 """Paying a bill: reserving the payment and its idempotency key, sending it to the payables
-API, settling the outcome, and retrying a payment whose answer was lost, with the same key.
-`PaymentSteps` is mixed into `Workflow`, which provides the reads and policy checks it uses.
+API, settling the outcome, and retrying a payment whose answer was lost. `Payments` is one of
+the workflow's services; the workflow gives it the link, policy and bill reads it needs.
 """
 
 from __future__ import annotations
@@ -8,12 +8,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -102,38 +101,53 @@ def account_choices(
     return [AccountChoice(id=a.id, name=a.name or a.id, currency=a.currency or "") for a in usable]
 
 
-class PaymentSteps(ABC):
-    """The payment half of the workflow. `Workflow` provides the attributes and the link,
-    policy and bill reads declared here, so that their use is checked."""
+class BillCore(Protocol):
+    """What the payments need of the rest of the workflow: its clock, the channel's link and
+    policy, the bill read again (its case brought up to date), and refusals audited."""
 
-    db: Database
-    settings: Settings
-    reads: PayablesClient
-    payments: PayablesClient
-    options: OptionsCache
     clock: Callable[[], datetime]
 
-    @abstractmethod
     async def link_for(self, team_id: str, channel_id: str) -> CompanyLink: ...
 
-    @abstractmethod
     async def policy_for(self, link: CompanyLink) -> EffectivePolicy: ...
 
-    @abstractmethod
-    async def _read_bill(self, link: CompanyLink, bill_id: str) -> Bill: ...
+    async def read_bill(self, link: CompanyLink, bill_id: str) -> Bill: ...
 
-    @abstractmethod
-    async def _view_of_bill(
+    async def view_of_bill(
         self, link: CompanyLink, bill: Bill, policy: EffectivePolicy
     ) -> CaseView: ...
 
-    @abstractmethod
-    async def _case_view(self, link: CompanyLink, bill_id: str) -> CaseView | None: ...
+    async def case_view(self, link: CompanyLink, bill_id: str) -> CaseView | None: ...
 
-    @abstractmethod
-    async def _denied(
+    async def denied(
         self, link: CompanyLink, user_id: str, action: str, bill_id: str | None, **details: Any
     ) -> None: ...
+
+
+class Payments:
+    """Paying bills: the Pay form, payments sent now, held or scheduled, sending what is due
+    (`send_scheduled`, for the scheduler), retrying and settling payments in doubt."""
+
+    def __init__(
+        self,
+        core: BillCore,
+        db: Database,
+        settings: Settings,
+        *,
+        reads: PayablesClient,
+        api: PayablesClient,
+        options: OptionsCache,
+    ) -> None:
+        self.core = core
+        self.db = db
+        self.settings = settings
+        self.reads = reads
+        self.api = api
+        self.options = options
+
+    def clock(self) -> datetime:
+        """The workflow's clock: one time for everything a transaction records."""
+        return self.core.clock()
 
     # ------------------------------------------------------------ payments
 
@@ -141,10 +155,10 @@ class PaymentSteps(ABC):
         self, team_id: str, channel_id: str, bill_id: str, user_id: str
     ) -> PaymentForm:
         """Check the payer may pay this bill now, re-read it and fetch the accounts."""
-        link = await self.link_for(team_id, channel_id)
-        policy = await self.policy_for(link)
+        link = await self.core.link_for(team_id, channel_id)
+        policy = await self.core.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
-        bill = await self._read_bill(link, bill_id)
+        bill = await self.core.read_bill(link, bill_id)
         async with self.db.write() as s:
             case = await sync_case(s, link, bill, policy, now=self.clock())
             view = (await views_of(s, [case]))[0]
@@ -175,17 +189,17 @@ class PaymentSteps(ABC):
     ) -> PaymentOutcome:
         """Record a payment: sent now, held for the undo window (then sent by the scheduler),
         or scheduled for a later date."""
-        link = await self.link_for(team_id, channel_id)
-        policy = await self.policy_for(link)
+        link = await self.core.link_for(team_id, channel_id)
+        policy = await self.core.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
         duplicate = await self._payment_by_key(link, bill_id, request.idempotency_key)
         if duplicate is not None:
             return duplicate
-        bill = await self._read_bill(link, bill_id)
+        bill = await self.core.read_bill(link, bill_id)
         usable = {a.id: a for a in await self.accounts_for(link, bill.currency)}
         account = usable.get(request.account.id)
         if account is None or account.currency != request.account.currency:
-            view = await self._view_of_bill(link, bill, policy)
+            view = await self.core.view_of_bill(link, bill, policy)
             return PaymentOutcome(
                 view,
                 "refused",
@@ -193,7 +207,7 @@ class PaymentSteps(ABC):
                 "nothing was paid. Press Pay… again.",
             )
         if request.payment_date < today:
-            view = await self._view_of_bill(link, bill, policy)
+            view = await self.core.view_of_bill(link, bill, policy)
             return PaymentOutcome(
                 view, "refused", "The payment date has passed; nothing was paid. Press Pay… again."
             )
@@ -232,7 +246,7 @@ class PaymentSteps(ABC):
                 raise OutOfDate(FORM_OUT_OF_DATE)
             return duplicate
         if held:
-            reserved = await self._case_view(link, bill_id)
+            reserved = await self.core.case_view(link, bill_id)
             assert reserved is not None
             return PaymentOutcome(
                 reserved,
@@ -242,7 +256,7 @@ class PaymentSteps(ABC):
                 reserved.last_payment,
             )
         if scheduled:
-            reserved = await self._case_view(link, bill_id)
+            reserved = await self.core.case_view(link, bill_id)
             assert reserved is not None
             return PaymentOutcome(
                 reserved,
@@ -260,8 +274,8 @@ class PaymentSteps(ABC):
         landed. Within the API's replay window, the same key is sent first: it either records
         the payment or replays how the first request ended. Then the bill is read, and only a
         payment that clearly did not land is sent again, as a new attempt with a new key."""
-        link = await self.link_for(team_id, channel_id)
-        policy = await self.policy_for(link)
+        link = await self.core.link_for(team_id, channel_id)
+        policy = await self.core.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
         async with self.db.write() as s:
             now = self.clock()
@@ -285,7 +299,7 @@ class PaymentSteps(ABC):
             if error is None:
                 return await self._record_answer(link, bill_id, payment_id, recorded_id, None)
             if not answered(error):  # still running under that key, or still no answer
-                view = await self._case_view(link, bill_id)
+                view = await self.core.case_view(link, bill_id)
                 assert view is not None
                 return PaymentOutcome(
                     view,
@@ -301,8 +315,8 @@ class PaymentSteps(ABC):
     ) -> PaymentOutcome:
         """The payer's word on a payment the bill's figures couldn't settle: it was recorded
         (the bot records it too) or it wasn't (the bill can be paid again). Audited."""
-        link = await self.link_for(team_id, channel_id)
-        policy = await self.policy_for(link)
+        link = await self.core.link_for(team_id, channel_id)
+        policy = await self.core.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
         async with self.db.write() as s:
             now = self.clock()
@@ -353,8 +367,8 @@ class PaymentSteps(ABC):
         self, team_id: str, channel_id: str, bill_id: str, user_id: str
     ) -> PaymentOutcome:
         """Call off a scheduled payment before its date; the bill can then be paid again."""
-        link = await self.link_for(team_id, channel_id)
-        policy = await self.policy_for(link)
+        link = await self.core.link_for(team_id, channel_id)
+        policy = await self.core.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
         async with self.db.write() as s:
             now = self.clock()
@@ -452,7 +466,7 @@ class PaymentSteps(ABC):
     ) -> str | None:
         """Why a claimed payment must not go out now; or None, after noting the bill's figures
         as they are now (what a lost answer will be compared with)."""
-        policy = await self.policy_for(link)
+        policy = await self.core.policy_for(link)
         if not policy.may_pay(payer):
             return f"only {policy.who_may_pay()} may pay bills in this channel now."
         try:
@@ -552,7 +566,7 @@ class PaymentSteps(ABC):
             currency_rate=payment.exchange_rate,
         )
         try:
-            result = await self.payments.create_bill_payment(
+            result = await self.api.create_bill_payment(
                 link.company_id,
                 link.connection_id,
                 bill_id,
@@ -675,8 +689,8 @@ class PaymentSteps(ABC):
     ) -> PaymentOutcome:
         """Send a payment that did not land again, as a new attempt with a new key, checked
         against the bill as it is now."""
-        bill = await self._read_bill(link, bill_id)
-        policy = await self.policy_for(link)
+        bill = await self.core.read_bill(link, bill_id)
+        policy = await self.core.policy_for(link)
         async with self.db.write() as s:
             now = self.clock()
             previous = await s.get(Payment, payment_id, with_for_update=True)
@@ -746,7 +760,7 @@ class PaymentSteps(ABC):
         self, link: CompanyLink, policy: EffectivePolicy, bill_id: str, user_id: str
     ) -> None:
         if not policy.may_pay(user_id):
-            await self._denied(link, user_id, "pay", bill_id)
+            await self.core.denied(link, user_id, "pay", bill_id)
             raise Denied(
                 f"Only {policy.who_may_pay()} can pay bills in this channel. Nothing was changed."
             )
@@ -758,7 +772,7 @@ class PaymentSteps(ABC):
             )
             approved = case is not None and user_id in await approvals_of(s, case.id)
         if approved:
-            await self._denied(link, user_id, "pay", bill_id, reason="approver may not pay")
+            await self.core.denied(link, user_id, "pay", bill_id, reason="approver may not pay")
             raise Denied(
                 "You approved this bill, and this channel's policy asks someone else to pay it. "
                 "Nothing was changed."

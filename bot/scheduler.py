@@ -110,12 +110,12 @@ class Scheduler:
         return run
 
     async def send_due_payments(self) -> None:
-        for payment_id in await self.workflow.due_payments(self.services.clock()):
+        for payment_id in await self.workflow.payments.due_payments(self.services.clock()):
             await self.send_payment(payment_id)
 
     async def send_payment(self, payment_id: int) -> None:
         try:
-            sent = await self.workflow.send_scheduled(payment_id)
+            sent = await self.workflow.payments.send_scheduled(payment_id)
         except Exception:
             log.exception("scheduled payment %s could not be sent; it is tried again", payment_id)
             return

@@ -42,7 +42,7 @@ from bot.payables.client import PayablesClient
 from bot.payables.errors import BillNotOutstanding
 from bot.payables.models import Bill
 from bot.payables.query import outstanding_bills
-from bot.payments import OptionsCache, PaymentSteps
+from bot.payments import OptionsCache, Payments
 from bot.policy import EffectivePolicy
 from bot.store.models import (
     AuditEvent,
@@ -61,7 +61,7 @@ PAYMENT_DEADLINE_SECONDS = 25.0
 # ---------------------------------------------------------------- the workflow
 
 
-class Workflow(PaymentSteps):
+class Workflow:
     def __init__(
         self,
         db: Database,
@@ -75,8 +75,15 @@ class Workflow(PaymentSteps):
         self.settings = settings
         self.clock = clock
         self.reads = payables.with_deadline(READ_DEADLINE_SECONDS)
-        self.payments = payables.with_deadline(PAYMENT_DEADLINE_SECONDS)
         self.options = options or OptionsCache()
+        self.payments = Payments(
+            self,
+            db,
+            settings,
+            reads=self.reads,
+            api=payables.with_deadline(PAYMENT_DEADLINE_SECONDS),
+            options=self.options,
+        )
 
     # ------------------------------------------------------------ links and policies
 
@@ -343,7 +350,7 @@ class Workflow(PaymentSteps):
     async def refresh(self, team_id: str, channel_id: str, bill_id: str) -> CaseView:
         """Re-read one bill and bring its case up to date (a bill paid elsewhere closes)."""
         link = await self.link_for(team_id, channel_id)
-        return await self._fresh_view(link, bill_id, await self.policy_for(link))
+        return await self.fresh_view(link, bill_id, await self.policy_for(link))
 
     async def find_suppliers(
         self, link: CompanyLink, text: str, limit: int = 5
@@ -372,12 +379,12 @@ class Workflow(PaymentSteps):
         link = await self.link_for(team_id, channel_id)
         policy = await self.policy_for(link)
         if not policy.may_approve(user_id):
-            await self._denied(link, user_id, "approve", bill_id)
+            await self.denied(link, user_id, "approve", bill_id)
             raise Denied(
                 f"Only {policy.who_may_approve()} can approve bills in this channel. "
                 "Nothing was changed."
             )
-        bill = await self._read_bill(link, bill_id)
+        bill = await self.read_bill(link, bill_id)
         async with self.db.write() as s:
             now = self.clock()
             case = await sync_case(s, link, bill, policy, now=now)
@@ -417,15 +424,15 @@ class Workflow(PaymentSteps):
         link = await self.link_for(team_id, channel_id)
         policy = await self.policy_for(link)
         if not policy.may_approve(user_id):
-            await self._denied(link, user_id, "reject", bill_id)
+            await self.denied(link, user_id, "reject", bill_id)
             raise Denied(
                 f"Only {policy.who_may_approve()} can reject bills in this channel. "
                 "Nothing was changed."
             )
-        view = await self._case_view(link, bill_id)
+        view = await self.case_view(link, bill_id)
         if view is not None and view.state not in (CaseState.PENDING, CaseState.APPROVED):
             raise Denied(not_pending_text(view))
-        return view or await self._fresh_view(link, bill_id, policy)
+        return view or await self.fresh_view(link, bill_id, policy)
 
     async def reject(
         self, team_id: str, channel_id: str, bill_id: str, user_id: str, reason: str
@@ -436,9 +443,9 @@ class Workflow(PaymentSteps):
         link = await self.link_for(team_id, channel_id)
         policy = await self.policy_for(link)
         if not policy.may_approve(user_id):
-            await self._denied(link, user_id, "reject", bill_id)
+            await self.denied(link, user_id, "reject", bill_id)
             raise Denied(f"Only {policy.who_may_approve()} can reject bills in this channel.")
-        bill = await self._read_bill(link, bill_id)
+        bill = await self.read_bill(link, bill_id)
         async with self.db.write() as s:
             now = self.clock()
             case = await sync_case(s, link, bill, policy, now=now)
@@ -464,7 +471,7 @@ class Workflow(PaymentSteps):
             view = (await views_of(s, [case]))[0]
         return Outcome(view, notice)
 
-    async def _read_bill(self, link: CompanyLink, bill_id: str) -> Bill:
+    async def read_bill(self, link: CompanyLink, bill_id: str) -> Bill:
         try:
             return await self.reads.get_bill(link.company_id, link.connection_id, bill_id)
         except BillNotOutstanding:
@@ -489,23 +496,23 @@ class Workflow(PaymentSteps):
             stamp(case, now)
             audit(s, link, "system", "case_closed", bill_id, now=now, reason="not outstanding")
 
-    async def _case_view(self, link: CompanyLink, bill_id: str) -> CaseView | None:
+    async def case_view(self, link: CompanyLink, bill_id: str) -> CaseView | None:
         views = await self.case_views(link.id, [bill_id])
         return views[0] if views else None
 
-    async def _view_of_bill(
+    async def view_of_bill(
         self, link: CompanyLink, bill: Bill, policy: EffectivePolicy
     ) -> CaseView:
         async with self.db.write() as s:
             case = await sync_case(s, link, bill, policy, now=self.clock())
             return (await views_of(s, [case]))[0]
 
-    async def _fresh_view(
+    async def fresh_view(
         self, link: CompanyLink, bill_id: str, policy: EffectivePolicy
     ) -> CaseView:
-        return await self._view_of_bill(link, await self._read_bill(link, bill_id), policy)
+        return await self.view_of_bill(link, await self.read_bill(link, bill_id), policy)
 
-    async def _denied(
+    async def denied(
         self, link: CompanyLink, user_id: str, action: str, bill_id: str | None, **details: Any
     ) -> None:
         async with self.db.write() as s:

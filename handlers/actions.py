@@ -95,7 +95,9 @@ def register(on: Listeners, services: Services, people: People) -> None:
         await ack()
         person_task = asyncio.ensure_future(people.get(client, click.team_id, click.user_id))
         form_task = asyncio.ensure_future(
-            workflow.prepare_payment(click.team_id, click.channel_id, value.bill_id, click.user_id)
+            workflow.payments.prepare_payment(
+                click.team_id, click.channel_id, value.bill_id, click.user_id
+            )
         )
         await asyncio.wait({form_task, person_task}, timeout=OPEN_MODAL_BUDGET_SECONDS)
         # The trigger expires in 3 seconds: a slow users.info must not hold the modal back.
@@ -158,7 +160,9 @@ def register(on: Listeners, services: Services, people: People) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        await payment_step(click, value.bill_id, respond, client, workflow.cancel_scheduled)
+        await payment_step(
+            click, value.bill_id, respond, client, workflow.payments.cancel_scheduled
+        )
 
     @on.action(Action.RETRY_PAYMENT, BillAction)
     async def retry_payment(
@@ -169,7 +173,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        await payment_step(click, value.bill_id, respond, client, workflow.retry_payment)
+        await payment_step(click, value.bill_id, respond, client, workflow.payments.retry_payment)
 
     @on.action(Action.PAYMENT_WAS_RECORDED, BillAction)
     async def payment_was_recorded(
@@ -181,7 +185,11 @@ def register(on: Listeners, services: Services, people: People) -> None:
     ) -> None:
         await ack()
         await payment_step(
-            click, value.bill_id, respond, client, partial(workflow.confirm_payment, landed=True)
+            click,
+            value.bill_id,
+            respond,
+            client,
+            partial(workflow.payments.confirm_payment, landed=True),
         )
 
     @on.action(Action.PAYMENT_WAS_NOT_RECORDED, BillAction)
@@ -194,7 +202,11 @@ def register(on: Listeners, services: Services, people: People) -> None:
     ) -> None:
         await ack()
         await payment_step(
-            click, value.bill_id, respond, client, partial(workflow.confirm_payment, landed=False)
+            click,
+            value.bill_id,
+            respond,
+            client,
+            partial(workflow.payments.confirm_payment, landed=False),
         )
 
     @on.action(Action.MORE, MoreAction)

@@ -154,7 +154,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
             response_action="update",
             view=progress_view(f"Recording {amount} from {escape(form.account.name)}…"),
         )
-        outcome = await workflow.submit_payment(
+        outcome = await workflow.payments.submit_payment(
             submission.team_id,
             metadata.channel_id,
             metadata.bill_id,

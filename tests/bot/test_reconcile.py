@@ -103,7 +103,7 @@ async def test_a_5xx_after_the_payment_landed_is_settled_as_recorded(
     bill = await _gbp_bill(flow.reads, sandbox.demo)
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=True)
-    outcome = await flow.submit_payment(
+    outcome = await flow.payments.submit_payment(
         TEAM, CHANNEL, bill.id, SAM, _request(await _gbp_account(flow), Decimal("10.00")), TODAY
     )
     assert outcome.status == "recorded" and outcome.case.state == CaseState.APPROVED
@@ -119,7 +119,7 @@ async def test_a_5xx_before_anything_was_written_is_retried_as_attempt_two(
     bill = await _gbp_bill(flow.reads, sandbox.demo)
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=False)
-    failed = await flow.submit_payment(
+    failed = await flow.payments.submit_payment(
         TEAM, CHANNEL, bill.id, SAM, _request(await _gbp_account(flow), Decimal("10.00")), TODAY
     )
     assert failed.status == "failed" and failed.payment is not None
@@ -127,7 +127,7 @@ async def test_a_5xx_before_anything_was_written_is_retried_as_attempt_two(
     assert "Nothing was paid" in failed.message
     assert await sandbox_payments(sandbox, bill.id) == 0
 
-    retried = await flow.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
     first, second = await _payments(bot_db)
@@ -147,7 +147,7 @@ async def test_past_the_replay_window_only_a_read_settles_a_lost_answer(
     # arrived (and replayed), or it never arrived at all.
     transport.deliver = lambda n: landed
     transport.lose = lambda n: True
-    failed = await flow.submit_payment(
+    failed = await flow.payments.submit_payment(
         TEAM, CHANNEL, bill.id, SAM, _request(await _gbp_account(flow), Decimal("10.00")), TODAY
     )
     assert failed.status == "failed" and failed.payment is not None
@@ -156,7 +156,7 @@ async def test_past_the_replay_window_only_a_read_settles_a_lost_answer(
 
     clock.now = NOW + timedelta(minutes=91)  # the key's answer is no longer replayed
     transport.deliver, transport.lose = (lambda n: True), (lambda n: False)
-    retried = await flow.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
     sent_again = transport.posts - posts
@@ -172,13 +172,13 @@ async def test_within_the_window_the_same_key_is_sent_first_and_its_answer_repla
     bill = await _gbp_bill(flow.reads, sandbox.demo)
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     transport.lose = lambda n: True
-    failed = await flow.submit_payment(
+    failed = await flow.payments.submit_payment(
         TEAM, CHANNEL, bill.id, SAM, _request(await _gbp_account(flow), Decimal("10.00")), TODAY
     )
     assert failed.payment is not None and failed.payment.outcome_unknown
     transport.lose = lambda n: False
     clock.now = NOW + timedelta(minutes=30)
-    retried = await flow.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
     (payment,) = await _payments(bot_db)
@@ -196,7 +196,7 @@ async def test_a_key_refused_as_reused_is_alerted_and_settled_by_reading(
     bill = await _gbp_bill(flow.reads, sandbox.demo)
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     transport.lose = lambda n: True
-    await flow.submit_payment(
+    await flow.payments.submit_payment(
         TEAM, CHANNEL, bill.id, SAM, _request(await _gbp_account(flow), Decimal("10.00")), TODAY
     )
     transport.lose = lambda n: False
@@ -205,7 +205,7 @@ async def test_a_key_refused_as_reused_is_alerted_and_settled_by_reading(
         (payment,) = await s.scalars(select(Payment))
         payment.reference = "changed after sending"
     with caplog.at_level(logging.ERROR):
-        retried = await flow.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+        retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
     assert "refused its key as reused" in caplog.text
     assert retried.status == "recorded"  # the bill shows the first send landed
     assert await sandbox_payments(sandbox, bill.id) == 1
@@ -237,18 +237,18 @@ async def test_a_bill_paid_elsewhere_meanwhile_is_left_to_the_payer(
     transport.before_payment = someone_else_pays
     transport.lose = lambda n: n == 1
     transport.deliver = lambda n: n == 1
-    failed = await flow.submit_payment(
+    failed = await flow.payments.submit_payment(
         TEAM, CHANNEL, bill.id, SAM, _request(account, Decimal("10.00")), TODAY
     )
     assert failed.payment is not None and failed.payment.outcome_unknown
     transport.deliver = lambda n: True
     clock.now = NOW + timedelta(minutes=91)
-    unsure = await flow.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    unsure = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
     assert unsure.payment is not None and unsure.payment.awaits_payer
     assert "can't tell whether this payment was recorded" in unsure.message
     assert await sandbox_payments(sandbox, bill.id) == 2  # nothing more was sent
 
-    confirmed = await flow.confirm_payment(TEAM, CHANNEL, bill.id, SAM, landed=True)
+    confirmed = await flow.payments.confirm_payment(TEAM, CHANNEL, bill.id, SAM, landed=True)
     assert confirmed.status == "recorded"
     assert await _verdicts(bot_db) == [Verdict.MOVED]
     assert await sandbox_payments(sandbox, bill.id) == 2
@@ -290,7 +290,7 @@ async def test_a_full_payment_whose_answer_was_lost_under_either_reading_of_list
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=True)
     request = _request(await _gbp_account(flow), bill.outstanding_amount)
-    outcome = await flow.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+    outcome = await flow.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
     assert await sandbox_payments(sandbox, bill.id) == 1
     if outstanding_only:
         # A paid bill can't be read back at all: gone from the list is not proof of ours.

@@ -51,7 +51,7 @@ def _request(account: AccountChoice, amount: Decimal, **changes) -> PaymentReque
 
 async def _gbp_account(workflow: Workflow) -> AccountChoice:
     link = await workflow.link_for(TEAM, CHANNEL)
-    accounts = await workflow.accounts_for(link, "GBP")
+    accounts = await workflow.payments.accounts_for(link, "GBP")
     return next(a for a in accounts if a.currency == "GBP")
 
 
@@ -129,7 +129,7 @@ async def test_times_come_from_the_injected_clock(
 
     now[0] = paid
     account = await _gbp_account(flow)
-    outcome = await flow.submit_payment(
+    outcome = await flow.payments.submit_payment(
         TEAM, CHANNEL, bill.id, SAM, _request(account, bill.outstanding_amount), TODAY
     )
     assert outcome.status == "recorded", outcome.message
@@ -183,7 +183,7 @@ async def test_approve_then_pay_in_full_marks_the_bill_paid(
     outcome = await workflow.approve(TEAM, CHANNEL, bill.id, ANA)
     assert outcome.case.state == CaseState.APPROVED and outcome.case.approvals == (ANA,)
     account = await _gbp_account(workflow)
-    paid = await workflow.submit_payment(
+    paid = await workflow.payments.submit_payment(
         TEAM, CHANNEL, bill.id, SAM, _request(account, bill.outstanding_amount), TODAY
     )
     assert paid.status == "recorded", paid.message
@@ -200,7 +200,7 @@ async def test_a_partial_payment_leaves_the_rest_due_and_the_bill_payable(
     bill = await _gbp_bill(payables, sandbox.demo)
     await workflow.approve(TEAM, CHANNEL, bill.id, ANA)
     account = await _gbp_account(workflow)
-    first = await workflow.submit_payment(
+    first = await workflow.payments.submit_payment(
         TEAM, CHANNEL, bill.id, SAM, _request(account, Decimal("100.00")), TODAY
     )
     assert first.status == "recorded"
@@ -215,8 +215,8 @@ async def test_paying_needs_approval_first(
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
     with pytest.raises(Denied, match="needs approval"):
-        await workflow.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
-    refused = await workflow.submit_payment(
+        await workflow.payments.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+    refused = await workflow.payments.submit_payment(
         TEAM, CHANNEL, bill.id, SAM, _request(await _gbp_account(workflow), Decimal(1)), TODAY
     )
     assert refused.status == "refused" and "approval" in refused.message
@@ -236,7 +236,7 @@ async def test_someone_the_policy_does_not_allow_changes_nothing(
         await flow.approve(TEAM, CHANNEL, bill.id, EVE)
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     with pytest.raises(Denied, match="Only <@U0SAM> can pay"):
-        await flow.prepare_payment(TEAM, CHANNEL, bill.id, ANA)
+        await flow.payments.prepare_payment(TEAM, CHANNEL, bill.id, ANA)
     events = await _audit(bot_db)
     denied = [e for e in events if e.action == "permission_denied"]
     assert [(e.actor, e.details["attempted"]) for e in denied] == [(EVE, "approve"), (ANA, "pay")]
@@ -282,8 +282,8 @@ async def test_an_approver_may_be_kept_from_paying(
     bill = await _gbp_bill(payables, sandbox.demo)
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     with pytest.raises(Denied, match="someone else to pay"):
-        await flow.prepare_payment(TEAM, CHANNEL, bill.id, ANA)
-    form = await flow.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+        await flow.payments.prepare_payment(TEAM, CHANNEL, bill.id, ANA)
+    form = await flow.payments.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
     assert form.case.bill_id == bill.id
 
 
@@ -309,7 +309,7 @@ async def test_pay_modal_lists_the_active_accounts_that_can_pay_the_bill_its_cur
             break
     assert euro is not None
     await workflow.approve(TEAM, CHANNEL, euro.id, ANA)
-    form = await workflow.prepare_payment(TEAM, CHANNEL, euro.id, SAM)
+    form = await workflow.payments.prepare_payment(TEAM, CHANNEL, euro.id, SAM)
     assert form.accounts[0].currency == "EUR"
     assert "Old Savings" not in [a.name for a in form.accounts]  # archived
     # EUR or the company's GBP: a USD account can't pay a EUR bill (a third currency).
@@ -327,7 +327,7 @@ async def test_a_foreign_currency_payment_sends_the_rate(
     assert euro is not None
     await workflow.approve(TEAM, CHANNEL, euro.id, ANA)
     account = await _gbp_account(workflow)
-    done = await workflow.submit_payment(
+    done = await workflow.payments.submit_payment(
         TEAM,
         CHANNEL,
         euro.id,
@@ -345,7 +345,7 @@ async def test_a_later_date_schedules_the_payment_without_calling_the_api(
     bill = await _gbp_bill(payables, sandbox.demo)
     await workflow.approve(TEAM, CHANNEL, bill.id, ANA)
     later = TODAY + timedelta(days=5)
-    outcome = await workflow.submit_payment(
+    outcome = await workflow.payments.submit_payment(
         TEAM,
         CHANNEL,
         bill.id,
@@ -367,7 +367,10 @@ async def test_the_same_submission_twice_at_once_records_one_payment(
     await workflow.approve(TEAM, CHANNEL, bill.id, ANA)
     request = _request(await _gbp_account(workflow), Decimal("10.00"))
     outcomes = await asyncio.gather(
-        *(workflow.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY) for _ in range(4))
+        *(
+            workflow.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+            for _ in range(4)
+        )
     )
     assert sorted(o.status for o in outcomes).count("recorded") == 1
     assert {o.status for o in outcomes} <= {"recorded", "duplicate"}
@@ -383,10 +386,10 @@ async def test_two_payers_at_once_cannot_both_pay(
     await workflow.approve(TEAM, CHANNEL, bill.id, ANA)
     account = await _gbp_account(workflow)
     outcomes = await asyncio.gather(
-        workflow.submit_payment(
+        workflow.payments.submit_payment(
             TEAM, CHANNEL, bill.id, SAM, _request(account, bill.outstanding_amount), TODAY
         ),
-        workflow.submit_payment(
+        workflow.payments.submit_payment(
             TEAM, CHANNEL, bill.id, BEN, _request(account, bill.outstanding_amount), TODAY
         ),
     )
@@ -424,17 +427,17 @@ async def test_a_lost_answer_fails_safe_and_a_retry_with_the_same_key_pays_once(
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     request = _request(await _gbp_account(flow), bill.outstanding_amount)
 
-    failed = await flow.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+    failed = await flow.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
     assert failed.status == "failed" and failed.case.state == CaseState.FAILED
     assert failed.payment is not None and failed.payment.outcome_unknown
     assert "cannot pay twice" in failed.message
     assert losing.delivered > 1  # the client already retried, always with the same key
     assert await sandbox_payments(sandbox, bill.id) == 1
     with pytest.raises(Denied, match="Retry payment"):
-        await flow.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+        await flow.payments.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
 
     losing.losses = 0
-    retried = await flow.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
     assert retried.status == "recorded" and retried.case.state == CaseState.PAID
     assert await sandbox_payments(sandbox, bill.id) == 1
     async with bot_db.read() as s:
@@ -466,14 +469,14 @@ async def test_a_refused_payment_fails_and_a_new_payment_can_follow(
     bill = await _gbp_bill(flow.reads, sandbox.demo)
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     account = await _gbp_account(flow)
-    failed = await flow.submit_payment(
+    failed = await flow.payments.submit_payment(
         TEAM, CHANNEL, bill.id, SAM, _request(account, Decimal(5)), TODAY
     )
     assert failed.status == "failed" and failed.case.state == CaseState.FAILED
     assert "locked for this period" in failed.message and "Nothing was paid" in failed.message
     assert failed.payment is not None and not failed.payment.outcome_unknown
     assert await sandbox_payments(sandbox, bill.id) == 0
-    again = await flow.submit_payment(
+    again = await flow.payments.submit_payment(
         TEAM, CHANNEL, bill.id, SAM, _request(account, Decimal(5)), TODAY
     )
     assert again.status == "recorded"
@@ -498,7 +501,7 @@ async def test_a_bill_paid_elsewhere_closes_its_case_on_the_next_read(
     view = await workflow.refresh(TEAM, CHANNEL, bill.id)
     assert view.state == CaseState.CLOSED and view.note == "Paid in the accounting platform."
     with pytest.raises(Denied, match="closed"):
-        await workflow.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+        await workflow.payments.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
 
 
 @pytest.mark.skipif(not on_postgres(), reason="several replicas need PostgreSQL (README)")
@@ -513,7 +516,10 @@ async def test_two_replicas_paying_the_same_submission_record_one_payment(
         await flows[1].approve(TEAM, CHANNEL, bill.id, ANA)
         request = _request(await _gbp_account(flows[0]), bill.outstanding_amount)
         outcomes = await asyncio.gather(
-            *(f.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY) for f in flows * 2)
+            *(
+                f.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+                for f in flows * 2
+            )
         )
         assert [o.status for o in outcomes].count("recorded") == 1
         assert await sandbox_payments(sandbox, bill.id) == 1
@@ -545,13 +551,13 @@ async def test_a_payment_abandoned_by_a_stopped_process_can_be_retried_once(
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     request = _request(await _gbp_account(flow), bill.outstanding_amount)
     with pytest.raises(SystemExit):
-        await flow.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+        await flow.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
     crashing.crash = False
 
     # Soon after, the payment may still be in flight elsewhere: nobody may start another.
     assert (await flow.refresh(TEAM, CHANNEL, bill.id)).state == CaseState.PAYING
     with pytest.raises(Denied, match="being recorded"):
-        await flow.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+        await flow.payments.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
 
     async with bot_db.write() as s:
         (payment,) = list(await s.scalars(select(Payment)))
@@ -559,7 +565,7 @@ async def test_a_payment_abandoned_by_a_stopped_process_can_be_retried_once(
     view = await flow.refresh(TEAM, CHANNEL, bill.id)
     assert view.state == CaseState.FAILED and view.last_payment is not None
     assert view.last_payment.outcome_unknown
-    retried = await flow.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
 
@@ -607,7 +613,7 @@ async def test_an_unreadable_answer_is_settled_at_once_by_reading_the_bill(
     bill = await _gbp_bill(flow.reads, sandbox.demo)
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     request = _request(await _gbp_account(flow), Decimal("10.00"))
-    settled = await flow.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+    settled = await flow.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
     # The answer couldn't be read, but the bill's amount due dropped by exactly the payment.
     assert settled.status == "recorded" and settled.case.state == CaseState.APPROVED
     assert settled.case.amount_due == bill.outstanding_amount - Decimal("10.00")
@@ -623,13 +629,13 @@ async def test_an_answer_that_may_hide_a_recorded_payment_is_never_taken_for_a_r
     bill = await _gbp_bill(flow.reads, sandbox.demo)
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     request = _request(await _gbp_account(flow), Decimal("10.00"))
-    failed = await flow.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+    failed = await flow.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
     assert failed.status == "failed" and failed.payment is not None
     assert failed.payment.outcome_unknown and "cannot pay twice" in failed.message
     with pytest.raises(Denied, match="Retry payment"):
-        await flow.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+        await flow.payments.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
     transport.then = None
-    retried = await flow.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
 
@@ -643,7 +649,9 @@ async def test_retry_is_refused_after_a_known_refusal(
     bill = await _gbp_bill(flow.reads, sandbox.demo)
     await flow.approve(TEAM, CHANNEL, bill.id, ANA)
     account = await _gbp_account(flow)
-    await flow.submit_payment(TEAM, CHANNEL, bill.id, SAM, _request(account, Decimal(5)), TODAY)
-    refused = await flow.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    await flow.payments.submit_payment(
+        TEAM, CHANNEL, bill.id, SAM, _request(account, Decimal(5)), TODAY
+    )
+    refused = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
     assert refused.status == "refused"
     assert await sandbox_payments(sandbox, bill.id) == 0
