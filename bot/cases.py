@@ -69,7 +69,11 @@ async def sync_case(
         try:
             async with s.begin_nested():
                 case = BillCase(
-                    link_id=link.id, bill_id=bill.id, state=CaseState.PENDING, updated_at=now
+                    link_id=link.id,
+                    bill_id=bill.id,
+                    state=CaseState.PENDING,
+                    opened_at=now,
+                    updated_at=now,
                 )
                 copy_bill(case, bill, link.base_currency)
                 case.approvals_required = policy.approvals_needed(case.base_amount)

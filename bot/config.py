@@ -148,6 +148,20 @@ class Settings(BaseSettings):
         description="BILLPAY_PAYMENT_HOLD_SECONDS: how long a payment can be undone before it "
         "is sent (0: sent at once).",
     )
+    reminder_hours: int = Field(
+        default=24,
+        ge=0,
+        le=720,
+        description="BILLPAY_REMINDER_HOURS: remind approvers of a bill waiting this long, again "
+        "every as many hours, on weekdays (0: no reminders).",
+    )
+    auto_approve_below: Decimal | None = Field(
+        default=None,
+        gt=0,
+        description="BILLPAY_AUTO_APPROVE_BELOW: approve bills under this amount in the base "
+        "currency after BILLPAY_AUTO_APPROVE_AFTER_HOURS (unset: never).",
+    )
+    auto_approve_after_hours: int = Field(default=48, ge=1, le=720)
     scheduler_tick_seconds: float = Field(
         default=30.0,
         gt=0,
@@ -211,7 +225,7 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}' is not a time zone (like Europe/London)") from None
         return value
 
-    @field_validator("dual_approval_threshold", mode="before")
+    @field_validator("dual_approval_threshold", "auto_approve_below", mode="before")
     @classmethod
     def _no_float_threshold(cls, value: object) -> object:
         return str(value) if isinstance(value, float) else value

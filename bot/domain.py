@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 
 from bot.payables.models import Bill, Supplier
 
@@ -113,3 +114,18 @@ class PaymentOutcome:
     status: str
     message: str
     payment: PaymentView | None = None
+
+
+NudgeKind = Literal["remind", "escalate", "approved_by_policy"]
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A reminder, an escalation or an approval by policy the scheduler claimed, to be sent."""
+
+    kind: NudgeKind
+    team_id: str
+    link_id: int
+    case: CaseView
+    who: tuple[str, ...]  # approvers to tell; empty when anyone in the channel may approve
+    waited: timedelta

@@ -4,6 +4,8 @@
   undo window and scheduled payments on their date are sent. A payment held in this process also
   gets a one-off job at the end of its window, so it goes out on time; the tick catches the rest
   (other replicas' payments, a restart).
+- Reminders: every few minutes, approvers of bills waiting too long are reminded, bills due
+  tomorrow or overdue with no decision are escalated in their card's thread (`bot.reminders`).
 - Daily digests: every minute, each channel whose digest time has come in its own time zone
   (within the grace window, `bot.digest.schedule`) gets it. One job reading the subscriptions
   table, rather than one job per subscription, so a change needs no job kept in step, and a
@@ -32,16 +34,20 @@ from slack_sdk.errors import SlackApiError
 from blocks.digest import digest_empty_message, digest_message
 from blocks.modals import message_modal
 from blocks.outcomes import result_text
+from blocks.reminders import nudge_text
 from blocks.text import escape, money
 from bot.digest import store as digest_store
 from bot.digest.schedule import DEFAULT_GRACE as DIGEST_GRACE
 from bot.digest.schedule import Subscription
 from bot.digest.service import ChannelDigest, compute_digests
+from bot.domain import Nudge
 from bot.payments import SentByScheduler
+from bot.reminders import Reminders
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 DIGEST_TICK_SECONDS = 60
+REMINDER_TICK_SECONDS = 300
 # Slack's pace for chat.postMessage is about one message a second per channel; digests go to
 # different channels, but a pause keeps a burst of hundreds from meeting the workspace limit.
 DIGEST_PACE_SECONDS = 0.2
@@ -70,6 +76,13 @@ class Scheduler:
             self._job(self.send_due_digests),
             IntervalTrigger(seconds=DIGEST_TICK_SECONDS),
             id="digests",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.aps.add_job(
+            self._job(self.send_reminders),
+            IntervalTrigger(seconds=REMINDER_TICK_SECONDS),
+            id="reminders",
             max_instances=1,
             coalesce=True,
         )
@@ -156,6 +169,46 @@ class Scheduler:
                     f"{sent.outcome.message} Nothing was paid; the bill can be paid again.",
                 ),
                 "tell the payer",
+            )
+
+    # ------------------------------------------------------------ reminders
+
+    async def send_reminders(self) -> None:
+        for nudge in await Reminders(self.workflow).due_nudges(self.services.clock()):
+            try:
+                await self.nudge(nudge)
+            except Exception:
+                log.exception("could not send a %s about %s", nudge.kind, nudge.case.bill_id)
+
+    async def nudge(self, nudge: Nudge) -> None:
+        team_id = nudge.team_id
+        locale = self.services.settings.default_locale
+        shown = await self.workflow.messages_showing(nudge.link_id, nudge.case.bill_id)
+        if nudge.kind == "approved_by_policy":
+            for channel_id, ts in shown:
+                await self.publisher.quietly(
+                    self.publisher.refresh_message(team_id, channel_id, ts), "update a card"
+                )
+        today = self.services.clock().date()
+        text = nudge_text(nudge, locale=locale, today=today)
+        if nudge.kind == "remind" and nudge.who:
+            link = ""
+            if shown:
+                channel_id, ts = shown[0]
+                found = await self.publisher.client(team_id).chat_getPermalink(
+                    channel=channel_id, message_ts=ts
+                )
+                link = f" <{found['permalink']}|Open the card>"
+            for user_id in nudge.who:
+                await self.publisher.quietly(
+                    self.publisher.direct_message(team_id, user_id, text + link),
+                    "remind an approver",
+                )
+            return
+        if shown:
+            channel_id, ts = shown[0]
+            await self.publisher.quietly(
+                self.publisher.thread_line(team_id, channel_id, ts, text), "post in the thread"
             )
 
     # ------------------------------------------------------------ digests

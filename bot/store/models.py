@@ -106,6 +106,11 @@ class BillCase(Base):
     rejected_by: Mapped[str | None] = mapped_column(String(32))
     reject_reason: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+    # When the bot first saw the bill, and when it last reminded approvers or escalated it: the
+    # scheduler claims a reminder by moving `reminded_at` on in one conditional update.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version}
