@@ -168,11 +168,18 @@ def status_line(case: CaseView, locale: str) -> str:
                 f" from {escape(payment.account_name)} for {mention(payment.requested_by)} in a "
                 "few seconds: *Undo* stops it"
             )
-        case CaseState.SCHEDULED if payment:
+        case CaseState.SCHEDULED if case.scheduled or payment:
+            planned = case.scheduled or payment
+            assert planned is not None
+            rest = (
+                f" · {money(case.payable_amount, case.currency, locale)} more can be paid now"
+                if case.scheduled and case.payable_amount > 0
+                else ""
+            )
             return (
-                f":calendar: {money(payment.amount, payment.currency, locale)} from "
-                f"{escape(payment.account_name)} scheduled for {day(payment.payment_date, locale)}"
-                f" by {mention(payment.requested_by)}"
+                f":calendar: {money(planned.amount, planned.currency, locale)} from "
+                f"{escape(planned.account_name)} scheduled for {day(planned.payment_date, locale)}"
+                f" by {mention(planned.requested_by)}{rest}"
             )
         case CaseState.PAID if payment:
             rate = f" at {payment.rate_text}" if payment.exchange_rate else ""
@@ -304,6 +311,8 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
             return [{**pay, "style": "primary"}, more]
         case CaseState.SCHEDULED if case.last_payment and case.last_payment.send_after:
             return [undo]
+        case CaseState.SCHEDULED if case.scheduled and case.payable_amount > 0:
+            return [cancel, pay, more]
         case CaseState.SCHEDULED:
             return [cancel, more]
         case CaseState.PAYING:

@@ -124,7 +124,7 @@ def pay_modal(
     locale: str,
     today: date,
 ) -> dict[str, Any]:
-    due = money(case.amount_due, case.currency, locale)
+    due = money(case.payable_amount, case.currency, locale)
     blocks = [
         bill_summary(case, locale=locale, today=today),
         fields.select_input(
@@ -137,7 +137,7 @@ def pay_modal(
         fields.text_input(
             Input.PAY_AMOUNT,
             f"Amount ({case.currency})",
-            initial=amount_text(case.amount_due, case.currency, locale),
+            initial=amount_text(case.payable_amount, case.currency, locale),
             hint=f"Up to {due}. Pay less for a partial payment.",
             max_length=32,
         ),

@@ -168,8 +168,12 @@ async def approvals_of(s: AsyncSession, case_id: int) -> list[str]:
 
 
 async def last_payment(s: AsyncSession, case_id: int) -> Payment | None:
+    """The case's payment that moved last (a scheduled one sent after a later payment, too)."""
     return await s.scalar(
-        select(Payment).where(Payment.case_id == case_id).order_by(Payment.id.desc()).limit(1)
+        select(Payment)
+        .where(Payment.case_id == case_id)
+        .order_by(Payment.updated_at.desc(), Payment.id.desc())
+        .limit(1)
     )
 
 
@@ -181,6 +185,7 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
     ids = [case.id for case in cases]
     approvals: dict[int, list[str]] = {case_id: [] for case_id in ids}
     payments: dict[int, Payment] = {}
+    scheduled: dict[int, Payment] = {}
     if ids:
         for case_id, user_id in await s.execute(
             select(Decision.case_id, Decision.user_id)
@@ -189,10 +194,15 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
         ):
             approvals[case_id].append(user_id)
         for payment in await s.scalars(
-            select(Payment).where(Payment.case_id.in_(ids)).order_by(Payment.id)
+            select(Payment).where(Payment.case_id.in_(ids)).order_by(Payment.updated_at, Payment.id)
         ):
             payments[payment.case_id] = payment
-    return [case_view(case, approvals[case.id], payments.get(case.id)) for case in cases]
+            if payment.status == PaymentStatus.SCHEDULED and payment.send_after is None:
+                scheduled[payment.case_id] = payment
+    return [
+        case_view(case, approvals[case.id], payments.get(case.id), scheduled.get(case.id))
+        for case in cases
+    ]
 
 
 def payment_view(row: Payment) -> PaymentView:
@@ -216,7 +226,12 @@ def payment_view(row: Payment) -> PaymentView:
     )
 
 
-def case_view(case: BillCase, approvals: Sequence[str], payment: Payment | None) -> CaseView:
+def case_view(
+    case: BillCase,
+    approvals: Sequence[str],
+    payment: Payment | None,
+    scheduled: Payment | None = None,
+) -> CaseView:
     return CaseView(
         bill_id=case.bill_id,
         state=CaseState(case.state),
@@ -234,6 +249,7 @@ def case_view(case: BillCase, approvals: Sequence[str], payment: Payment | None)
         reject_reason=case.reject_reason,
         note=case.note,
         last_payment=payment_view(payment) if payment is not None else None,
+        scheduled=payment_view(scheduled) if scheduled is not None else None,
     )
 
 

@@ -92,10 +92,18 @@ class CaseView:
     reject_reason: str | None = None
     note: str | None = None
     last_payment: PaymentView | None = None
+    # A payment dated later, still to go out: it holds back its amount, not the whole bill.
+    scheduled: PaymentView | None = None
 
     @property
     def paid_amount(self) -> Decimal:
         return self.total_amount - self.amount_due
+
+    @property
+    def payable_amount(self) -> Decimal:
+        """What may still be paid now: the amount due less what is scheduled."""
+        held = self.scheduled.amount if self.scheduled is not None else Decimal(0)
+        return max(self.amount_due - held, Decimal(0))
 
 
 @dataclass(frozen=True)

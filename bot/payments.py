@@ -340,7 +340,7 @@ class Payments:
                 payment_id=payment.id,
             )
             if landed:
-                mark_recorded(s, link, case, payment, now, recorded_id=None)
+                await mark_recorded(s, link, case, payment, now, recorded_id=None)
                 message = "Noted: the payment is recorded."
             else:
                 payment.outcome_unknown = False
@@ -373,7 +373,7 @@ class Payments:
         async with self.db.write() as s:
             now = self.clock()
             case = await case_for_update(s, link.id, bill_id)
-            payment = await last_payment(s, case.id) if case else None
+            payment = await scheduled_payment(s, case.id) if case else None
             if case is None:
                 raise Denied("There is no scheduled payment on this bill.")
             if (
@@ -597,7 +597,7 @@ class Payments:
             case = await s.get(BillCase, payment.case_id, with_for_update=True) if payment else None
             assert payment is not None and case is not None
             if error is None:
-                mark_recorded(s, link, case, payment, now, recorded_id=recorded_id)
+                await mark_recorded(s, link, case, payment, now, recorded_id=recorded_id)
                 status, message = "recorded", "Payment recorded."
             else:
                 unknown = outcome_unknown(error)
@@ -657,7 +657,7 @@ class Payments:
                 bill_status=reading.status,
             )
             if found == Verdict.LANDED:
-                mark_recorded(s, link, case, payment, now, recorded_id=None)
+                await mark_recorded(s, link, case, payment, now, recorded_id=None)
                 status, message = (
                     "recorded",
                     ("The payment had reached the accounting platform after all: it is recorded."),
@@ -791,6 +791,17 @@ class Payments:
         return format_money(amount, currency, self.settings.default_locale)
 
 
+async def scheduled_payment(s: AsyncSession, case_id: int) -> Payment | None:
+    """The case's payment still to go out (dated later or held), if any; else its last."""
+    found = await s.scalar(
+        select(Payment)
+        .where(Payment.case_id == case_id, Payment.status == PaymentStatus.SCHEDULED)
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+    return found if found is not None else await last_payment(s, case_id)
+
+
 async def reserve_payment(
     s: AsyncSession,
     link: CompanyLink,
@@ -865,7 +876,7 @@ class SentByScheduler:
     outcome: PaymentOutcome
 
 
-def mark_recorded(
+async def mark_recorded(
     s: AsyncSession,
     link: CompanyLink,
     case: BillCase,
@@ -884,7 +895,17 @@ def mark_recorded(
     case.bill_status = "Paid" if case.amount_due == 0 else "PartiallyPaid"
     # Reads of the bill from before this payment must not undo these figures.
     case.bill_modified = now
-    case.state = CaseState.PAID if case.amount_due == 0 else CaseState.APPROVED
+    still_scheduled = await s.scalar(
+        select(Payment.id).where(
+            Payment.case_id == case.id,
+            Payment.status == PaymentStatus.SCHEDULED,
+            Payment.id != payment.id,
+        )
+    )
+    if case.amount_due == 0:
+        case.state = CaseState.PAID
+    else:
+        case.state = CaseState.SCHEDULED if still_scheduled else CaseState.APPROVED
     audit(
         s,
         link,
@@ -943,7 +964,8 @@ async def payment_refusal(
             "The last payment's outcome is unknown; use *Retry payment* on the card first, so it "
             "cannot be paid twice."
         )
-    if case.state not in (CaseState.APPROVED, CaseState.FAILED):
+    rest_payable = case.state == CaseState.SCHEDULED and view.scheduled and view.payable_amount > 0
+    if case.state not in (CaseState.APPROVED, CaseState.FAILED) and not rest_payable:
         return (
             not_pending_text(view)
             if case.state != CaseState.PENDING
@@ -959,10 +981,12 @@ async def payment_refusal(
             f"The bill is now in {bill.currency}, not {request.currency} as when you opened the "
             "form; nothing was paid. Press Pay… again."
         )
-    if request.amount > bill.outstanding_amount:
+    held = view.scheduled.amount if view.scheduled is not None else Decimal(0)
+    if request.amount > bill.outstanding_amount - held:
+        scheduled = f", less {held} {bill.currency} scheduled," if held else ""
         return (
-            f"Only {bill.outstanding_amount} {bill.currency} is still due on this bill now (it "
-            "changed since you opened the form); nothing was paid."
+            f"Only {bill.outstanding_amount} {bill.currency} is still due on this bill now"
+            f"{scheduled} (it changed since you opened the form); nothing was paid."
         )
     return None
 
@@ -978,6 +1002,8 @@ def check_payable(view: CaseView) -> None:
             "The last payment's outcome is unknown. Use *Retry payment* on the card: it sends "
             "the same payment again and cannot pay twice."
         )
+    if view.state == CaseState.SCHEDULED and view.scheduled and view.payable_amount > 0:
+        return  # the rest of a bill with a partial payment scheduled may be paid
     if view.state not in (CaseState.APPROVED, CaseState.FAILED):
         raise Denied(not_pending_text(view))
 

@@ -112,7 +112,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
                 idempotency_key=form.idempotency_key,
                 currency=form.case.currency,
                 base_currency=form.base_currency,
-                amount_due=form.case.amount_due,
+                amount_due=form.case.payable_amount,
                 locale=person.locale,
                 accounts=offered(form.accounts),
             )

@@ -22,7 +22,7 @@ from bot.scheduler import Scheduler
 from bot.services import Services, build_services
 from bot.store.models import AuditEvent, CaseState
 from tests.bot_fixtures import ANA, CHANNEL, NOW, SAM, sandbox_payments
-from tests.handlers.harness import Bot, card_actions
+from tests.handlers.harness import Bot, card_actions, card_text
 from tests.handlers.test_bills_flow import _open_bill, _pay_modal
 from tests.support import TODAY, on_postgres
 
@@ -195,3 +195,29 @@ async def test_two_replicas_send_a_scheduled_payment_once(
     )
     assert await sandbox_payments(bot.sandbox, bill_id) == 1
     assert await _actions(bot, "payment_claimed") == 1
+
+
+async def test_a_scheduled_partial_payment_leaves_the_rest_payable(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)  # £3,000.00 due
+    date = (TODAY + timedelta(days=2)).isoformat()
+    await bot.submit(view, {"pay_amount": "1000", "pay_date": date}, user=SAM)
+    message = await bot.wait_for_card(message["ts"], bill_id, "£2,000.00 more can be paid now")
+    assert card_actions(message, bill_id) == [Action.CANCEL_PAYMENT, Action.PAY, Action.MORE]
+
+    rest = await _pay_modal(bot, message, bill_id, SAM)
+    amount = next(b for b in rest["blocks"] if b.get("block_id") == "pay_amount")
+    assert amount["element"]["initial_value"] == "2,000.00"
+    ack = await bot.submit(rest, {"pay_amount": "2500"}, user=SAM)
+    assert "more than the £2,000.00 still due" in ack["errors"]["pay_amount"]
+    await bot.submit(rest, user=SAM)  # the £2,000.00 now
+    message = await bot.wait_for_card(message["ts"], bill_id, "£1,000.00* due of £3,000.00")
+    assert "scheduled for" in card_text(message, bill_id)
+    assert card_actions(message, bill_id) == [Action.CANCEL_PAYMENT, Action.MORE]
+    assert await sandbox_payments(bot.sandbox, bill_id) == 1
+
+    _at(bot, datetime.fromisoformat(f"{date}T08:00:00+00:00"))
+    await Scheduler(bot.services).send_due_payments()
+    await bot.wait_for_card(message["ts"], bill_id, "Paid £1,000.00")
+    assert await sandbox_payments(bot.sandbox, bill_id) == 2
+    assert await bot.case_state(bill_id) == CaseState.PAID
