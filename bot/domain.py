@@ -75,6 +75,15 @@ class PaymentView:
 
 
 @dataclass(frozen=True)
+class CaseRef:
+    """Which bill, as a click or a job names it: the workspace, the linked channel, the bill."""
+
+    team_id: str
+    channel_id: str
+    bill_id: str
+
+
+@dataclass(frozen=True)
 class CaseView:
     bill_id: str
     state: CaseState

@@ -36,7 +36,7 @@ from bot.cases import (
 )
 from bot.config import Settings
 from bot.db import Database
-from bot.domain import CaseState, CaseView, PaymentStatus
+from bot.domain import CaseRef, CaseState, CaseView, PaymentStatus
 from bot.errors import FORM_OUT_OF_DATE, OutOfDate, PaymentInDoubt
 from bot.explain import payables_words
 from bot.money import format_money
@@ -151,10 +151,9 @@ class Payments:
 
     # ------------------------------------------------------------ payments
 
-    async def prepare_payment(
-        self, team_id: str, channel_id: str, bill_id: str, user_id: str
-    ) -> PaymentForm:
+    async def prepare_payment(self, ref: CaseRef, user_id: str) -> PaymentForm:
         """Check the payer may pay this bill now, re-read it and fetch the accounts."""
+        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         link = await self.core.link_for(team_id, channel_id)
         policy = await self.core.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
@@ -178,9 +177,7 @@ class Payments:
 
     async def submit_payment(
         self,
-        team_id: str,
-        channel_id: str,
-        bill_id: str,
+        ref: CaseRef,
         user_id: str,
         request: PaymentRequest,
         today: date,
@@ -189,6 +186,7 @@ class Payments:
     ) -> PaymentOutcome:
         """Record a payment: sent now, held for the undo window (then sent by the scheduler),
         or scheduled for a later date."""
+        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         link = await self.core.link_for(team_id, channel_id)
         policy = await self.core.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
@@ -267,13 +265,12 @@ class Payments:
             )
         return await self._send_reserved(link, bill_id, payment_id)
 
-    async def retry_payment(
-        self, team_id: str, channel_id: str, bill_id: str, user_id: str
-    ) -> PaymentOutcome:
+    async def retry_payment(self, ref: CaseRef, user_id: str) -> PaymentOutcome:
         """Retry a payment that failed without a clear answer, or that was found not to have
         landed. Within the API's replay window, the same key is sent first: it either records
         the payment or replays how the first request ended. Then the bill is read, and only a
         payment that clearly did not land is sent again, as a new attempt with a new key."""
+        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         link = await self.core.link_for(team_id, channel_id)
         policy = await self.core.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
@@ -310,11 +307,10 @@ class Payments:
                 )
         return await self._settle(link, bill_id, payment_id, actor=user_id, resend=True)
 
-    async def confirm_payment(
-        self, team_id: str, channel_id: str, bill_id: str, user_id: str, *, landed: bool
-    ) -> PaymentOutcome:
+    async def confirm_payment(self, ref: CaseRef, user_id: str, *, landed: bool) -> PaymentOutcome:
         """The payer's word on a payment the bill's figures couldn't settle: it was recorded
         (the bot records it too) or it wasn't (the bill can be paid again). Audited."""
+        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         link = await self.core.link_for(team_id, channel_id)
         policy = await self.core.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)
@@ -363,10 +359,9 @@ class Payments:
         window = timedelta(minutes=self.settings.payables_idempotency_window_minutes)
         return now - payment.sent_at < window - REPLAY_MARGIN
 
-    async def cancel_scheduled(
-        self, team_id: str, channel_id: str, bill_id: str, user_id: str
-    ) -> PaymentOutcome:
+    async def cancel_scheduled(self, ref: CaseRef, user_id: str) -> PaymentOutcome:
         """Call off a scheduled payment before its date; the bill can then be paid again."""
+        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         link = await self.core.link_for(team_id, channel_id)
         policy = await self.core.policy_for(link)
         await self._check_payer(link, policy, bill_id, user_id)

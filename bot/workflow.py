@@ -35,7 +35,7 @@ from bot.cases import (
 )
 from bot.config import Settings
 from bot.db import Database, utcnow
-from bot.domain import CaseState, CaseView, SupplierMatch
+from bot.domain import CaseRef, CaseState, CaseView, SupplierMatch
 from bot.listing import BillFilter, order_bills
 from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
@@ -347,8 +347,9 @@ class Workflow:
             views = {v.bill_id: v for v in await views_of(s, list(rows))}
         return [views[bill_id] for bill_id in bill_ids if bill_id in views]
 
-    async def refresh(self, team_id: str, channel_id: str, bill_id: str) -> CaseView:
+    async def refresh(self, ref: CaseRef) -> CaseView:
         """Re-read one bill and bring its case up to date (a bill paid elsewhere closes)."""
+        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         link = await self.link_for(team_id, channel_id)
         return await self.fresh_view(link, bill_id, await self.policy_for(link))
 
@@ -375,7 +376,8 @@ class Workflow:
 
     # ------------------------------------------------------------ approvals
 
-    async def approve(self, team_id: str, channel_id: str, bill_id: str, user_id: str) -> Outcome:
+    async def approve(self, ref: CaseRef, user_id: str) -> Outcome:
+        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         link = await self.link_for(team_id, channel_id)
         policy = await self.policy_for(link)
         if not policy.may_approve(user_id):
@@ -417,10 +419,9 @@ class Workflow:
             view = (await views_of(s, [case]))[0]
         return Outcome(view, notice)
 
-    async def check_may_reject(
-        self, team_id: str, channel_id: str, bill_id: str, user_id: str
-    ) -> CaseView:
+    async def check_may_reject(self, ref: CaseRef, user_id: str) -> CaseView:
         """Before the reject modal opens: may this person reject, and is it still open?"""
+        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         link = await self.link_for(team_id, channel_id)
         policy = await self.policy_for(link)
         if not policy.may_approve(user_id):
@@ -434,9 +435,8 @@ class Workflow:
             raise Denied(not_pending_text(view))
         return view or await self.fresh_view(link, bill_id, policy)
 
-    async def reject(
-        self, team_id: str, channel_id: str, bill_id: str, user_id: str, reason: str
-    ) -> Outcome:
+    async def reject(self, ref: CaseRef, user_id: str, reason: str) -> Outcome:
+        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         reason = reason.strip()
         if problem := reason_problem(reason):
             raise Denied(problem)

@@ -29,6 +29,7 @@ from blocks.metadata import (
 from blocks.modals import loading_modal, offered, pay_modal, reject_modal
 from blocks.text import escape
 from bot.cases import PaymentForm, PaymentOutcome
+from bot.domain import CaseRef
 from bot.listing import parse_filter
 from bot.people import People, Person
 from bot.services import Services
@@ -57,7 +58,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
     ) -> None:
         await ack()
         outcome = await workflow.approve(
-            click.team_id, click.channel_id, value.bill_id, click.user_id
+            CaseRef(click.team_id, click.channel_id, value.bill_id), click.user_id
         )
         await best_effort(
             publisher.refresh_message(click.team_id, click.channel_id, click.message_ts),
@@ -72,7 +73,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
     ) -> None:
         await ack()
         case = await workflow.check_may_reject(
-            click.team_id, click.channel_id, value.bill_id, click.user_id
+            CaseRef(click.team_id, click.channel_id, value.bill_id), click.user_id
         )
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
         metadata = RejectMetadata(
@@ -96,7 +97,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
         person_task = asyncio.ensure_future(people.get(client, click.team_id, click.user_id))
         form_task = asyncio.ensure_future(
             workflow.payments.prepare_payment(
-                click.team_id, click.channel_id, value.bill_id, click.user_id
+                CaseRef(click.team_id, click.channel_id, value.bill_id), click.user_id
             )
         )
         await asyncio.wait({form_task, person_task}, timeout=OPEN_MODAL_BUDGET_SECONDS)
@@ -135,11 +136,11 @@ def register(on: Listeners, services: Services, people: People) -> None:
         bill_id: str,
         respond: AsyncRespond,
         client: AsyncWebClient,
-        step: Callable[[str, str, str, str], Awaitable[PaymentOutcome]],
+        step: Callable[[CaseRef, str], Awaitable[PaymentOutcome]],
     ) -> None:
         """Cancel or retry a payment from its card: update the card, note it in the thread,
         and tell the person who clicked how it went."""
-        outcome = await step(click.team_id, click.channel_id, bill_id, click.user_id)
+        outcome = await step(CaseRef(click.team_id, click.channel_id, bill_id), click.user_id)
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
         await publisher.payment_shown(
             click.team_id,
@@ -218,7 +219,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        case = await workflow.refresh(click.team_id, click.channel_id, value.bill_id)
+        case = await workflow.refresh(CaseRef(click.team_id, click.channel_id, value.bill_id))
         if value.choice == MoreOption.REFRESH:
             await publisher.refresh_message(click.team_id, click.channel_id, click.message_ts)
             return

@@ -22,6 +22,7 @@ from bot.bounds import reason_problem
 from bot.cases import PaymentOutcome
 from bot.digest import store as digest_store
 from bot.digest.settings_form import read_digest_form
+from bot.domain import CaseRef
 from bot.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate
 from bot.mrkdwn import escape
 from bot.payment_form import FormContext, read_payment_form
@@ -65,7 +66,9 @@ def register(on: Listeners, services: Services, people: People) -> None:
             raise FieldErrors({Input.REJECT_REASON: problem})
         await ack()
         outcome = await workflow.reject(
-            submission.team_id, metadata.channel_id, metadata.bill_id, submission.user_id, reason
+            CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id),
+            submission.user_id,
+            reason,
         )
         await best_effort(
             publisher.refresh_message(submission.team_id, metadata.channel_id, metadata.message_ts),
@@ -155,9 +158,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
             view=progress_view(f"Recording {amount} from {escape(form.account.name)}…"),
         )
         outcome = await workflow.payments.submit_payment(
-            submission.team_id,
-            metadata.channel_id,
-            metadata.bill_id,
+            CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id),
             submission.user_id,
             form,
             today,

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.db import Database
-from bot.domain import CaseState
+from bot.domain import CaseRef, CaseState
 from bot.errors import Denied
 from bot.payables.models import BillPaymentPrototype, Ref
 from bot.reconcile import Reading, Reserved, Verdict, verdict
@@ -101,10 +101,13 @@ async def test_a_5xx_after_the_payment_landed_is_settled_as_recorded(
 ) -> None:
     flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=True)
     outcome = await flow.payments.submit_payment(
-        TEAM, CHANNEL, bill.id, SAM, _request(await _gbp_account(flow), Decimal("10.00")), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id),
+        SAM,
+        _request(await _gbp_account(flow), Decimal("10.00")),
+        TODAY,
     )
     assert outcome.status == "recorded" and outcome.case.state == CaseState.APPROVED
     assert outcome.case.amount_due == bill.outstanding_amount - Decimal("10.00")
@@ -117,17 +120,20 @@ async def test_a_5xx_before_anything_was_written_is_retried_as_attempt_two(
 ) -> None:
     flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=False)
     failed = await flow.payments.submit_payment(
-        TEAM, CHANNEL, bill.id, SAM, _request(await _gbp_account(flow), Decimal("10.00")), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id),
+        SAM,
+        _request(await _gbp_account(flow), Decimal("10.00")),
+        TODAY,
     )
     assert failed.status == "failed" and failed.payment is not None
     assert not failed.payment.outcome_unknown and failed.payment.may_retry
     assert "Nothing was paid" in failed.message
     assert await sandbox_payments(sandbox, bill.id) == 0
 
-    retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
     first, second = await _payments(bot_db)
@@ -142,13 +148,16 @@ async def test_past_the_replay_window_only_a_read_settles_a_lost_answer(
 ) -> None:
     flow, transport = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     # Every try of the first payment goes unanswered: either it was written each time its key
     # arrived (and replayed), or it never arrived at all.
     transport.deliver = lambda n: landed
     transport.lose = lambda n: True
     failed = await flow.payments.submit_payment(
-        TEAM, CHANNEL, bill.id, SAM, _request(await _gbp_account(flow), Decimal("10.00")), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id),
+        SAM,
+        _request(await _gbp_account(flow), Decimal("10.00")),
+        TODAY,
     )
     assert failed.status == "failed" and failed.payment is not None
     assert failed.payment.outcome_unknown  # no answer: it may still be running
@@ -156,7 +165,7 @@ async def test_past_the_replay_window_only_a_read_settles_a_lost_answer(
 
     clock.now = NOW + timedelta(minutes=91)  # the key's answer is no longer replayed
     transport.deliver, transport.lose = (lambda n: True), (lambda n: False)
-    retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
     sent_again = transport.posts - posts
@@ -170,15 +179,18 @@ async def test_within_the_window_the_same_key_is_sent_first_and_its_answer_repla
 ) -> None:
     flow, transport = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     transport.lose = lambda n: True
     failed = await flow.payments.submit_payment(
-        TEAM, CHANNEL, bill.id, SAM, _request(await _gbp_account(flow), Decimal("10.00")), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id),
+        SAM,
+        _request(await _gbp_account(flow), Decimal("10.00")),
+        TODAY,
     )
     assert failed.payment is not None and failed.payment.outcome_unknown
     transport.lose = lambda n: False
     clock.now = NOW + timedelta(minutes=30)
-    retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
     (payment,) = await _payments(bot_db)
@@ -194,10 +206,13 @@ async def test_a_key_refused_as_reused_is_alerted_and_settled_by_reading(
 ) -> None:
     flow, transport = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     transport.lose = lambda n: True
     await flow.payments.submit_payment(
-        TEAM, CHANNEL, bill.id, SAM, _request(await _gbp_account(flow), Decimal("10.00")), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id),
+        SAM,
+        _request(await _gbp_account(flow), Decimal("10.00")),
+        TODAY,
     )
     transport.lose = lambda n: False
     # A defect changes the stored payment after it was sent: the same key, another body.
@@ -205,7 +220,7 @@ async def test_a_key_refused_as_reused_is_alerted_and_settled_by_reading(
         (payment,) = await s.scalars(select(Payment))
         payment.reference = "changed after sending"
     with caplog.at_level(logging.ERROR):
-        retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+        retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert "refused its key as reused" in caplog.text
     assert retried.status == "recorded"  # the bill shows the first send landed
     assert await sandbox_payments(sandbox, bill.id) == 1
@@ -216,7 +231,7 @@ async def test_a_bill_paid_elsewhere_meanwhile_is_left_to_the_payer(
 ) -> None:
     flow, transport = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     account = await _gbp_account(flow)
 
     elsewhere = client_for(httpx.ASGITransport(app=sandbox.app), sleeps)
@@ -238,17 +253,19 @@ async def test_a_bill_paid_elsewhere_meanwhile_is_left_to_the_payer(
     transport.lose = lambda n: n == 1
     transport.deliver = lambda n: n == 1
     failed = await flow.payments.submit_payment(
-        TEAM, CHANNEL, bill.id, SAM, _request(account, Decimal("10.00")), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, Decimal("10.00")), TODAY
     )
     assert failed.payment is not None and failed.payment.outcome_unknown
     transport.deliver = lambda n: True
     clock.now = NOW + timedelta(minutes=91)
-    unsure = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    unsure = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert unsure.payment is not None and unsure.payment.awaits_payer
     assert "can't tell whether this payment was recorded" in unsure.message
     assert await sandbox_payments(sandbox, bill.id) == 2  # nothing more was sent
 
-    confirmed = await flow.payments.confirm_payment(TEAM, CHANNEL, bill.id, SAM, landed=True)
+    confirmed = await flow.payments.confirm_payment(
+        CaseRef(TEAM, CHANNEL, bill.id), SAM, landed=True
+    )
     assert confirmed.status == "recorded"
     assert await _verdicts(bot_db) == [Verdict.MOVED]
     assert await sandbox_payments(sandbox, bill.id) == 2
@@ -287,10 +304,12 @@ async def test_a_full_payment_whose_answer_was_lost_under_either_reading_of_list
     await sandbox.start()
     flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=True)
     request = _request(await _gbp_account(flow), bill.outstanding_amount)
-    outcome = await flow.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+    outcome = await flow.payments.submit_payment(
+        CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY
+    )
     assert await sandbox_payments(sandbox, bill.id) == 1
     if outstanding_only:
         # A paid bill can't be read back at all: gone from the list is not proof of ours.
@@ -313,7 +332,7 @@ async def test_a_bill_paid_elsewhere_is_no_longer_outstanding_never_deleted(
     await sandbox.start()
     flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.refresh(TEAM, CHANNEL, bill.id)
+    await flow.refresh(CaseRef(TEAM, CHANNEL, bill.id))
     elsewhere = client_for(httpx.ASGITransport(app=sandbox.app), sleeps)
     demo = sandbox.demo
     await elsewhere.create_bill_payment(
@@ -328,10 +347,10 @@ async def test_a_bill_paid_elsewhere_is_no_longer_outstanding_never_deleted(
     )
     if outstanding_only:
         with pytest.raises(Denied, match="no longer outstanding") as refused:
-            await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+            await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
         assert "deleted" not in str(refused.value)
         (view,) = await flow.case_views((await flow.link_for(TEAM, CHANNEL)).id, [bill.id])
         assert view.state == CaseState.CLOSED and "paid or voided" in (view.note or "")
     else:
-        view = await flow.refresh(TEAM, CHANNEL, bill.id)
+        view = await flow.refresh(CaseRef(TEAM, CHANNEL, bill.id))
         assert view.state == CaseState.CLOSED and view.note == "Paid in the accounting platform."

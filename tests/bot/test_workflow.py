@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.cases import Denied
 from bot.db import Database
+from bot.domain import CaseRef
 from bot.listing import parse_filter
 from bot.payables.client import PayablesClient
 from bot.payables.models import BillPaymentPrototype, Ref
@@ -91,7 +92,7 @@ async def test_relinking_to_another_company_starts_afresh_and_keeps_the_history(
     flow = make_workflow()
     first, _ = await flow.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(payables, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     other = await payables.create_company("Second Ltd")
     pending = await payables.create_connection(other.id, platform_key="mqjo")
     assert pending.link_url is not None
@@ -121,7 +122,7 @@ async def test_times_come_from_the_injected_clock(
     bill = await _gbp_bill(payables, sandbox.demo)
 
     now[0] = approved
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     async with bot_db.read() as s:
         case = await s.scalar(select(BillCase).where(BillCase.bill_id == bill.id))
         decision = await s.scalar(select(Decision).where(Decision.case_id == case.id))
@@ -130,7 +131,7 @@ async def test_times_come_from_the_injected_clock(
     now[0] = paid
     account = await _gbp_account(flow)
     outcome = await flow.payments.submit_payment(
-        TEAM, CHANNEL, bill.id, SAM, _request(account, bill.outstanding_amount), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, bill.outstanding_amount), TODAY
     )
     assert outcome.status == "recorded", outcome.message
     async with bot_db.read() as s:
@@ -180,11 +181,11 @@ async def test_approve_then_pay_in_full_marks_the_bill_paid(
     workflow: Workflow, payables: PayablesClient, sandbox: Sandbox, bot_db: Database
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    outcome = await workflow.approve(TEAM, CHANNEL, bill.id, ANA)
+    outcome = await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     assert outcome.case.state == CaseState.APPROVED and outcome.case.approvals == (ANA,)
     account = await _gbp_account(workflow)
     paid = await workflow.payments.submit_payment(
-        TEAM, CHANNEL, bill.id, SAM, _request(account, bill.outstanding_amount), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, bill.outstanding_amount), TODAY
     )
     assert paid.status == "recorded", paid.message
     assert paid.case.state == CaseState.PAID and paid.case.amount_due == 0
@@ -198,10 +199,10 @@ async def test_a_partial_payment_leaves_the_rest_due_and_the_bill_payable(
     workflow: Workflow, payables: PayablesClient, sandbox: Sandbox
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    await workflow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     account = await _gbp_account(workflow)
     first = await workflow.payments.submit_payment(
-        TEAM, CHANNEL, bill.id, SAM, _request(account, Decimal("100.00")), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, Decimal("100.00")), TODAY
     )
     assert first.status == "recorded"
     assert first.case.state == CaseState.APPROVED
@@ -215,9 +216,12 @@ async def test_paying_needs_approval_first(
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
     with pytest.raises(Denied, match="needs approval"):
-        await workflow.payments.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+        await workflow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     refused = await workflow.payments.submit_payment(
-        TEAM, CHANNEL, bill.id, SAM, _request(await _gbp_account(workflow), Decimal(1)), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id),
+        SAM,
+        _request(await _gbp_account(workflow), Decimal(1)),
+        TODAY,
     )
     assert refused.status == "refused" and "approval" in refused.message
     assert await sandbox_payments(sandbox, bill.id) == 0
@@ -233,10 +237,10 @@ async def test_someone_the_policy_does_not_allow_changes_nothing(
     await flow.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(payables, sandbox.demo)
     with pytest.raises(Denied, match="Only <@U0ANA> can approve"):
-        await flow.approve(TEAM, CHANNEL, bill.id, EVE)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+        await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), EVE)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     with pytest.raises(Denied, match="Only <@U0SAM> can pay"):
-        await flow.payments.prepare_payment(TEAM, CHANNEL, bill.id, ANA)
+        await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     events = await _audit(bot_db)
     denied = [e for e in events if e.action == "permission_denied"]
     assert [(e.actor, e.details["attempted"]) for e in denied] == [(EVE, "approve"), (ANA, "pay")]
@@ -250,12 +254,12 @@ async def test_above_the_threshold_two_different_approvers_are_needed(
     flow = make_workflow(dual_approval_threshold=Decimal(100))
     await flow.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(payables, sandbox.demo)
-    first = await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    first = await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     assert first.case.state == CaseState.PENDING and first.case.approvals_required == 2
-    again = await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    again = await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     assert again.notice and "already approved" in again.notice
     assert again.case.approvals == (ANA,) and again.case.state == CaseState.PENDING
-    second = await flow.approve(TEAM, CHANNEL, bill.id, BEN)
+    second = await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), BEN)
     assert second.case.state == CaseState.APPROVED and second.case.approvals == (ANA, BEN)
 
 
@@ -270,7 +274,7 @@ async def test_a_foreign_bill_without_a_rate_counts_as_above_the_threshold(
             euro = bill
             break
     assert euro is not None
-    outcome = await flow.approve(TEAM, CHANNEL, euro.id, ANA)
+    outcome = await flow.approve(CaseRef(TEAM, CHANNEL, euro.id), ANA)
     assert outcome.case.approvals_required == 2 and outcome.case.state == CaseState.PENDING
 
 
@@ -280,10 +284,10 @@ async def test_an_approver_may_be_kept_from_paying(
     flow = make_workflow(approver_may_pay=False)
     await flow.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(payables, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     with pytest.raises(Denied, match="someone else to pay"):
-        await flow.payments.prepare_payment(TEAM, CHANNEL, bill.id, ANA)
-    form = await flow.payments.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+        await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    form = await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert form.case.bill_id == bill.id
 
 
@@ -291,10 +295,12 @@ async def test_reject_records_who_and_why_and_closes_the_case(
     workflow: Workflow, payables: PayablesClient, sandbox: Sandbox
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    outcome = await workflow.reject(TEAM, CHANNEL, bill.id, BEN, "  Duplicate of INV-1001 ")
+    outcome = await workflow.reject(
+        CaseRef(TEAM, CHANNEL, bill.id), BEN, "  Duplicate of INV-1001 "
+    )
     assert outcome.case.state == CaseState.REJECTED
     assert (outcome.case.rejected_by, outcome.case.reject_reason) == (BEN, "Duplicate of INV-1001")
-    late = await workflow.approve(TEAM, CHANNEL, bill.id, ANA)
+    late = await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     assert late.notice and "rejected by <@U0BEN>" in late.notice
     assert late.case.state == CaseState.REJECTED
 
@@ -308,8 +314,8 @@ async def test_pay_modal_lists_the_active_accounts_that_can_pay_the_bill_its_cur
             euro = bill
             break
     assert euro is not None
-    await workflow.approve(TEAM, CHANNEL, euro.id, ANA)
-    form = await workflow.payments.prepare_payment(TEAM, CHANNEL, euro.id, SAM)
+    await workflow.approve(CaseRef(TEAM, CHANNEL, euro.id), ANA)
+    form = await workflow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, euro.id), SAM)
     assert form.accounts[0].currency == "EUR"
     assert "Old Savings" not in [a.name for a in form.accounts]  # archived
     # EUR or the company's GBP: a USD account can't pay a EUR bill (a third currency).
@@ -325,12 +331,10 @@ async def test_a_foreign_currency_payment_sends_the_rate(
             euro = bill
             break
     assert euro is not None
-    await workflow.approve(TEAM, CHANNEL, euro.id, ANA)
+    await workflow.approve(CaseRef(TEAM, CHANNEL, euro.id), ANA)
     account = await _gbp_account(workflow)
     done = await workflow.payments.submit_payment(
-        TEAM,
-        CHANNEL,
-        euro.id,
+        CaseRef(TEAM, CHANNEL, euro.id),
         SAM,
         _request(account, euro.outstanding_amount, exchange_rate=Decimal("0.8612"), currency="EUR"),
         TODAY,
@@ -343,12 +347,10 @@ async def test_a_later_date_schedules_the_payment_without_calling_the_api(
     workflow: Workflow, payables: PayablesClient, sandbox: Sandbox, bot_db: Database
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    await workflow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     later = TODAY + timedelta(days=5)
     outcome = await workflow.payments.submit_payment(
-        TEAM,
-        CHANNEL,
-        bill.id,
+        CaseRef(TEAM, CHANNEL, bill.id),
         SAM,
         _request(await _gbp_account(workflow), Decimal(50), payment_date=later),
         TODAY,
@@ -364,11 +366,11 @@ async def test_the_same_submission_twice_at_once_records_one_payment(
     workflow: Workflow, payables: PayablesClient, sandbox: Sandbox, bot_db: Database
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    await workflow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     request = _request(await _gbp_account(workflow), Decimal("10.00"))
     outcomes = await asyncio.gather(
         *(
-            workflow.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+            workflow.payments.submit_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY)
             for _ in range(4)
         )
     )
@@ -383,14 +385,14 @@ async def test_two_payers_at_once_cannot_both_pay(
     workflow: Workflow, payables: PayablesClient, sandbox: Sandbox
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    await workflow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     account = await _gbp_account(workflow)
     outcomes = await asyncio.gather(
         workflow.payments.submit_payment(
-            TEAM, CHANNEL, bill.id, SAM, _request(account, bill.outstanding_amount), TODAY
+            CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, bill.outstanding_amount), TODAY
         ),
         workflow.payments.submit_payment(
-            TEAM, CHANNEL, bill.id, BEN, _request(account, bill.outstanding_amount), TODAY
+            CaseRef(TEAM, CHANNEL, bill.id), BEN, _request(account, bill.outstanding_amount), TODAY
         ),
     )
     assert sorted(o.status for o in outcomes) == ["recorded", "refused"]
@@ -424,20 +426,22 @@ async def test_a_lost_answer_fails_safe_and_a_retry_with_the_same_key_pays_once(
     flow = Workflow(bot_db, client_for(losing, sleeps), bot_settings())
     await flow.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     request = _request(await _gbp_account(flow), bill.outstanding_amount)
 
-    failed = await flow.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+    failed = await flow.payments.submit_payment(
+        CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY
+    )
     assert failed.status == "failed" and failed.case.state == CaseState.FAILED
     assert failed.payment is not None and failed.payment.outcome_unknown
     assert "cannot pay twice" in failed.message
     assert losing.delivered > 1  # the client already retried, always with the same key
     assert await sandbox_payments(sandbox, bill.id) == 1
     with pytest.raises(Denied, match="Retry payment"):
-        await flow.payments.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+        await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
 
     losing.losses = 0
-    retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert retried.status == "recorded" and retried.case.state == CaseState.PAID
     assert await sandbox_payments(sandbox, bill.id) == 1
     async with bot_db.read() as s:
@@ -467,17 +471,17 @@ async def test_a_refused_payment_fails_and_a_new_payment_can_follow(
     flow = Workflow(bot_db, client_for(refusing, sleeps), bot_settings())
     await flow.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     account = await _gbp_account(flow)
     failed = await flow.payments.submit_payment(
-        TEAM, CHANNEL, bill.id, SAM, _request(account, Decimal(5)), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, Decimal(5)), TODAY
     )
     assert failed.status == "failed" and failed.case.state == CaseState.FAILED
     assert "locked for this period" in failed.message and "Nothing was paid" in failed.message
     assert failed.payment is not None and not failed.payment.outcome_unknown
     assert await sandbox_payments(sandbox, bill.id) == 0
     again = await flow.payments.submit_payment(
-        TEAM, CHANNEL, bill.id, SAM, _request(account, Decimal(5)), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, Decimal(5)), TODAY
     )
     assert again.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
@@ -487,7 +491,7 @@ async def test_a_bill_paid_elsewhere_closes_its_case_on_the_next_read(
     workflow: Workflow, payables: PayablesClient, sandbox: Sandbox
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    await workflow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     await payables.create_bill_payment(
         sandbox.demo.company_id,
         sandbox.demo.connection_id,
@@ -498,10 +502,10 @@ async def test_a_bill_paid_elsewhere_closes_its_case_on_the_next_read(
             account_ref=Ref(id=sandbox.demo.bank_accounts["GBP"]),
         ),
     )
-    view = await workflow.refresh(TEAM, CHANNEL, bill.id)
+    view = await workflow.refresh(CaseRef(TEAM, CHANNEL, bill.id))
     assert view.state == CaseState.CLOSED and view.note == "Paid in the accounting platform."
     with pytest.raises(Denied, match="closed"):
-        await workflow.payments.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+        await workflow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
 
 
 @pytest.mark.skipif(not on_postgres(), reason="several replicas need PostgreSQL (README)")
@@ -513,11 +517,11 @@ async def test_two_replicas_paying_the_same_submission_record_one_payment(
         flows = [Workflow(db, payables, bot_settings()) for db in replicas]
         await flows[0].connect(TEAM, CHANNEL, ANA)
         bill = await _gbp_bill(payables, sandbox.demo)
-        await flows[1].approve(TEAM, CHANNEL, bill.id, ANA)
+        await flows[1].approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
         request = _request(await _gbp_account(flows[0]), bill.outstanding_amount)
         outcomes = await asyncio.gather(
             *(
-                f.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+                f.payments.submit_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY)
                 for f in flows * 2
             )
         )
@@ -548,24 +552,24 @@ async def test_a_payment_abandoned_by_a_stopped_process_can_be_retried_once(
     flow = Workflow(bot_db, client_for(crashing, sleeps), bot_settings())
     await flow.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     request = _request(await _gbp_account(flow), bill.outstanding_amount)
     with pytest.raises(SystemExit):
-        await flow.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+        await flow.payments.submit_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY)
     crashing.crash = False
 
     # Soon after, the payment may still be in flight elsewhere: nobody may start another.
-    assert (await flow.refresh(TEAM, CHANNEL, bill.id)).state == CaseState.PAYING
+    assert (await flow.refresh(CaseRef(TEAM, CHANNEL, bill.id))).state == CaseState.PAYING
     with pytest.raises(Denied, match="being recorded"):
-        await flow.payments.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+        await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
 
     async with bot_db.write() as s:
         (payment,) = list(await s.scalars(select(Payment)))
         payment.updated_at = payment.updated_at - timedelta(minutes=10)
-    view = await flow.refresh(TEAM, CHANNEL, bill.id)
+    view = await flow.refresh(CaseRef(TEAM, CHANNEL, bill.id))
     assert view.state == CaseState.FAILED and view.last_payment is not None
     assert view.last_payment.outcome_unknown
-    retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
 
@@ -611,9 +615,11 @@ async def test_an_unreadable_answer_is_settled_at_once_by_reading_the_bill(
     flow = Workflow(bot_db, client_for(transport, sleeps), bot_settings())
     await flow.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     request = _request(await _gbp_account(flow), Decimal("10.00"))
-    settled = await flow.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+    settled = await flow.payments.submit_payment(
+        CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY
+    )
     # The answer couldn't be read, but the bill's amount due dropped by exactly the payment.
     assert settled.status == "recorded" and settled.case.state == CaseState.APPROVED
     assert settled.case.amount_due == bill.outstanding_amount - Decimal("10.00")
@@ -627,15 +633,17 @@ async def test_an_answer_that_may_hide_a_recorded_payment_is_never_taken_for_a_r
     flow = Workflow(bot_db, client_for(transport, sleeps), bot_settings())
     await flow.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     request = _request(await _gbp_account(flow), Decimal("10.00"))
-    failed = await flow.payments.submit_payment(TEAM, CHANNEL, bill.id, SAM, request, TODAY)
+    failed = await flow.payments.submit_payment(
+        CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY
+    )
     assert failed.status == "failed" and failed.payment is not None
     assert failed.payment.outcome_unknown and "cannot pay twice" in failed.message
     with pytest.raises(Denied, match="Retry payment"):
-        await flow.payments.prepare_payment(TEAM, CHANNEL, bill.id, SAM)
+        await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     transport.then = None
-    retried = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
 
@@ -647,11 +655,11 @@ async def test_retry_is_refused_after_a_known_refusal(
     flow = Workflow(bot_db, client_for(refusing, sleeps), bot_settings())
     await flow.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(TEAM, CHANNEL, bill.id, ANA)
+    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     account = await _gbp_account(flow)
     await flow.payments.submit_payment(
-        TEAM, CHANNEL, bill.id, SAM, _request(account, Decimal(5)), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, Decimal(5)), TODAY
     )
-    refused = await flow.payments.retry_payment(TEAM, CHANNEL, bill.id, SAM)
+    refused = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert refused.status == "refused"
     assert await sandbox_payments(sandbox, bill.id) == 0
