@@ -177,38 +177,19 @@ def register(on: Listeners, services: Services, people: People) -> None:
         await payment_step(click, value.bill_id, respond, client, workflow.payments.retry_payment)
 
     @on.action(Action.PAYMENT_WAS_RECORDED, BillAction)
-    async def payment_was_recorded(
-        ack: AsyncAck,
-        click: Click,
-        value: BillAction,
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-    ) -> None:
-        await ack()
-        await payment_step(
-            click,
-            value.bill_id,
-            respond,
-            client,
-            partial(workflow.payments.confirm_payment, landed=True),
-        )
-
     @on.action(Action.PAYMENT_WAS_NOT_RECORDED, BillAction)
-    async def payment_was_not_recorded(
+    async def payment_was_or_was_not_recorded(
         ack: AsyncAck,
         click: Click,
         value: BillAction,
+        action: dict[str, Any],
         respond: AsyncRespond,
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        await payment_step(
-            click,
-            value.bill_id,
-            respond,
-            client,
-            partial(workflow.payments.confirm_payment, landed=False),
-        )
+        landed = action.get("action_id") == Action.PAYMENT_WAS_RECORDED
+        step = partial(workflow.payments.confirm_payment, landed=landed)
+        await payment_step(click, value.bill_id, respond, client, step)
 
     @on.action(Action.MORE, MoreAction)
     async def more(

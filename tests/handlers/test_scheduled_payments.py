@@ -20,7 +20,7 @@ from bot.payables.client import PayablesClient
 from bot.payables.models import BillPaymentPrototype, Ref
 from bot.scheduler import Scheduler
 from bot.services import Services, build_services
-from bot.store.models import AuditEvent, CaseState
+from bot.store.models import AuditEvent, BillCase, CaseState, Payment
 from tests.bot_fixtures import ANA, CHANNEL, NOW, SAM, sandbox_payments
 from tests.handlers.harness import Bot, card_actions, card_text
 from tests.handlers.test_bills_flow import _open_bill, _pay_modal
@@ -221,3 +221,29 @@ async def test_a_scheduled_partial_payment_leaves_the_rest_payable(linked_bot: B
     await bot.wait_for_card(message["ts"], bill_id, "Paid £1,000.00")
     assert await sandbox_payments(bot.sandbox, bill_id) == 2
     assert await bot.case_state(bill_id) == CaseState.PAID
+
+
+@pytest.mark.parametrize(("button", "state"), [("recorded", "paid"), ("not_recorded", "approved")])
+async def test_the_payer_settles_a_payment_the_bill_could_not(
+    linked_bot: Bot, button: str, state: str
+) -> None:
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    await bot.submit(view, user=SAM)  # £3,000.00, in full
+    await bot.wait_for_card(message["ts"], bill_id, "Paid £")
+    # As a lost answer settles when the bill moved meanwhile (see tests/bot/test_reconcile.py).
+    async with bot.services.db.write() as s:
+        payment = await s.scalar(select(Payment))
+        case = await s.scalar(select(BillCase))
+        assert payment is not None and case is not None
+        payment.status, payment.outcome_unknown, payment.reconciled = "failed", True, "moved"
+        payment.error = "The bill had 3000.00 GBP due when 3000.00 GBP was sent, and is no longer."
+        case.state, case.amount_due = CaseState.FAILED, payment.due_before
+    await bot.services.must_publish().refresh_message("T0001", CHANNEL, message["ts"])
+    message = await bot.wait_for_card(message["ts"], bill_id, "Payment not confirmed")
+    action = f"bill_payment_was_{button}"
+    assert action in card_actions(message, bill_id)
+    await bot.click(message, action, bill_id, user=SAM)
+    await bot.slack.wait_for_responses(where=lambda r: "Noted" in str(r.get("text")))
+    assert await bot.case_state(bill_id) == state
+    assert await sandbox_payments(bot.sandbox, bill_id) == 1  # nothing more was sent
