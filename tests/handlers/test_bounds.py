@@ -16,6 +16,7 @@ from bot.store.models import CaseState, Decision, Payment
 from tests.bot_fixtures import ANA, SAM, sandbox_payments
 from tests.handlers.harness import Bot, bill_ids
 from tests.handlers.test_bills_flow import _open_bill, _pay_modal
+from tests.handlers.test_safety import _approved_pay_modal
 
 
 async def _reject_modal(bot: Bot) -> tuple[dict, str, dict]:
@@ -25,14 +26,6 @@ async def _reject_modal(bot: Bot) -> tuple[dict, str, dict]:
     await bot.click(message, Action.REJECT, bill_id, user=ANA)
     view = (await bot.slack.wait_for("views.open", count=opened + 1))[-1].response["view"]
     return message, bill_id, view
-
-
-async def _approved_pay_modal(bot: Bot) -> tuple[dict, str, dict]:
-    message = await bot.bills(user=ANA)
-    bill_id = await _open_bill(bot, message)
-    await bot.click(message, Action.APPROVE, bill_id, user=ANA)
-    message = await bot.wait_for_card(message["ts"], bill_id, "Approved by")
-    return message, bill_id, await _pay_modal(bot, message, bill_id, SAM)
 
 
 async def _rows(bot: Bot, table: type) -> int:

@@ -8,7 +8,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -21,9 +20,10 @@ from bot.payables.models import BillPaymentPrototype, Ref
 from bot.scheduler import Scheduler
 from bot.services import Services, build_services
 from bot.store.models import AuditEvent, BillCase, CaseState, Payment
-from tests.bot_fixtures import ANA, CHANNEL, NOW, SAM, sandbox_payments
+from tests.bot_fixtures import CHANNEL, NOW, SAM, sandbox_payments
 from tests.handlers.harness import Bot, card_actions, card_text
-from tests.handlers.test_bills_flow import _open_bill, _pay_modal
+from tests.handlers.test_bills_flow import _pay_modal
+from tests.handlers.test_safety import _approved_pay_modal
 from tests.support import TODAY, on_postgres
 
 
@@ -32,14 +32,6 @@ def _at(bot: Bot, when: datetime) -> None:
     bot.services.clock = lambda: when
     bot.services.workflow.clock = lambda: when
     bot.services.must_publish().clock = lambda: when
-
-
-async def _approved_pay_modal(bot: Bot) -> tuple[dict[str, Any], str, dict[str, Any]]:
-    message = await bot.bills(user=ANA)
-    bill_id = await _open_bill(bot, message)
-    await bot.click(message, Action.APPROVE, bill_id, user=ANA)
-    message = await bot.wait_for_card(message["ts"], bill_id, "Approved by")
-    return message, bill_id, await _pay_modal(bot, message, bill_id, SAM)
 
 
 async def _actions(bot: Bot, action: str) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -20,21 +19,6 @@ from bot.sandbox.idempotency import IN_PROGRESS_TIMEOUT
 from bot.sandbox.seed import DemoIds
 from tests.conftest import SANDBOX_KEY
 from tests.support import bill_json
-
-
-@pytest.fixture
-async def http(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    headers = {"Authorization": "Basic " + base64.b64encode(SANDBOX_KEY.encode()).decode()}
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sandbox", headers=headers
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def demo(sandbox: Sandbox) -> DemoIds:
-    assert sandbox.demo is not None
-    return sandbox.demo
 
 
 def key() -> dict[str, str]:

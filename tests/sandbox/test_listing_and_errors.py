@@ -4,7 +4,6 @@ sandbox answers as Codat does: 401, 402, 403, a syncing 409, rate-limit headers.
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -14,23 +13,6 @@ import pytest
 from bot.sandbox.app import Sandbox
 from bot.sandbox.faults import FaultConfig
 from bot.sandbox.seed import DemoIds
-from tests.conftest import SANDBOX_KEY
-
-AUTH = {"Authorization": "Basic " + base64.b64encode(SANDBOX_KEY.encode()).decode()}
-
-
-@pytest.fixture
-async def http(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sandbox", headers=AUTH
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def demo(sandbox: Sandbox) -> DemoIds:
-    assert sandbox.demo is not None
-    return sandbox.demo
 
 
 def bills_url(demo: DemoIds) -> str:

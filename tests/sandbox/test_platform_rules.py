@@ -4,8 +4,7 @@ on connections linked through the sandbox's Link flow."""
 
 from __future__ import annotations
 
-import base64
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -15,24 +14,7 @@ import pytest
 from bot.sandbox.app import Sandbox
 from bot.sandbox.platforms import MB
 from bot.sandbox.seed import DemoIds
-from tests.conftest import SANDBOX_KEY
 from tests.support import bill_json, complete_link
-
-AUTH = {"Authorization": "Basic " + base64.b64encode(SANDBOX_KEY.encode()).decode()}
-
-
-@pytest.fixture
-async def http(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sandbox", headers=AUTH
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def demo(sandbox: Sandbox) -> DemoIds:
-    assert sandbox.demo is not None
-    return sandbox.demo
 
 
 class Books:

@@ -31,20 +31,6 @@ def auth(key: str = SANDBOX_KEY) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(key.encode()).decode()}
 
 
-@pytest.fixture
-async def http(sandbox: Sandbox) -> Any:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sandbox", headers=auth()
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def demo(sandbox: Sandbox) -> DemoIds:
-    assert sandbox.demo is not None
-    return sandbox.demo
-
-
 def payables_path(demo: DemoIds) -> str:
     return f"/companies/{demo.company_id}/connections/{demo.connection_id}/payables"
 
