@@ -96,7 +96,7 @@ class Host:
         finally:
             log.info("stopping: waiting for running work to finish")
             if socket_handler is not None:
-                await socket_handler.disconnect_async()
+                await socket_handler.close_async()
             await scheduler.shutdown()
             try:
                 async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):

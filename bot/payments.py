@@ -153,10 +153,8 @@ class Payments:
 
     async def prepare_payment(self, ref: CaseRef, user_id: str) -> PaymentForm:
         """Check the payer may pay this bill now, re-read it and fetch the accounts."""
-        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
-        link = await self.core.link_for(team_id, channel_id)
-        policy = await self.core.policy_for(link)
-        await self._check_payer(link, policy, bill_id, user_id)
+        bill_id = ref.bill_id
+        link, policy = await self._as_payer(ref, user_id)
         bill = await self.core.read_bill(link, bill_id)
         async with self.db.write() as s:
             case = await sync_case(s, link, bill, policy, now=self.clock())
@@ -186,10 +184,8 @@ class Payments:
     ) -> PaymentOutcome:
         """Record a payment: sent now, held for the undo window (then sent by the scheduler),
         or scheduled for a later date."""
-        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
-        link = await self.core.link_for(team_id, channel_id)
-        policy = await self.core.policy_for(link)
-        await self._check_payer(link, policy, bill_id, user_id)
+        bill_id = ref.bill_id
+        link, policy = await self._as_payer(ref, user_id)
         duplicate = await self._payment_by_key(link, bill_id, request.idempotency_key)
         if duplicate is not None:
             return duplicate
@@ -270,10 +266,8 @@ class Payments:
         landed. Within the API's replay window, the same key is sent first: it either records
         the payment or replays how the first request ended. Then the bill is read, and only a
         payment that clearly did not land is sent again, as a new attempt with a new key."""
-        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
-        link = await self.core.link_for(team_id, channel_id)
-        policy = await self.core.policy_for(link)
-        await self._check_payer(link, policy, bill_id, user_id)
+        bill_id = ref.bill_id
+        link, _policy = await self._as_payer(ref, user_id)
         async with self.db.write() as s:
             now = self.clock()
             case = await case_for_update(s, link.id, bill_id)
@@ -310,10 +304,8 @@ class Payments:
     async def confirm_payment(self, ref: CaseRef, user_id: str, *, landed: bool) -> PaymentOutcome:
         """The payer's word on a payment the bill's figures couldn't settle: it was recorded
         (the bot records it too) or it wasn't (the bill can be paid again). Audited."""
-        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
-        link = await self.core.link_for(team_id, channel_id)
-        policy = await self.core.policy_for(link)
-        await self._check_payer(link, policy, bill_id, user_id)
+        bill_id = ref.bill_id
+        link, _policy = await self._as_payer(ref, user_id)
         async with self.db.write() as s:
             now = self.clock()
             case = await case_for_update(s, link.id, bill_id)
@@ -361,10 +353,8 @@ class Payments:
 
     async def cancel_scheduled(self, ref: CaseRef, user_id: str) -> PaymentOutcome:
         """Call off a scheduled payment before its date; the bill can then be paid again."""
-        team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
-        link = await self.core.link_for(team_id, channel_id)
-        policy = await self.core.policy_for(link)
-        await self._check_payer(link, policy, bill_id, user_id)
+        bill_id = ref.bill_id
+        link, _policy = await self._as_payer(ref, user_id)
         async with self.db.write() as s:
             now = self.clock()
             case = await case_for_update(s, link.id, bill_id)
@@ -750,6 +740,13 @@ class Payments:
         return PaymentOutcome(
             view, "duplicate", words[PaymentStatus(payment.status)], payment_view(payment)
         )
+
+    async def _as_payer(self, ref: CaseRef, user_id: str) -> tuple[CompanyLink, EffectivePolicy]:
+        """The channel's link and policy, once the person is known to be allowed to pay."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        policy = await self.core.policy_for(link)
+        await self._check_payer(link, policy, ref.bill_id, user_id)
+        return link, policy
 
     async def _check_payer(
         self, link: CompanyLink, policy: EffectivePolicy, bill_id: str, user_id: str
