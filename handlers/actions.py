@@ -32,8 +32,9 @@ from bot.cases import PaymentForm, PaymentOutcome
 from bot.domain import CaseRef
 from bot.listing import parse_filter
 from bot.people import People, Person
+from bot.publish import Publisher
 from bot.services import Services
-from handlers.boundary import SHOWN_VIEW, Listeners, best_effort
+from handlers.boundary import SHOWN_VIEW, Listeners
 from handlers.envelope import Click
 
 # How long Pay… waits for the bill and accounts before opening a "loading" modal instead
@@ -60,7 +61,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
         outcome = await workflow.approve(
             CaseRef(click.team_id, click.channel_id, value.bill_id), click.user_id
         )
-        await best_effort(
+        await Publisher.quietly(
             publisher.refresh_message(click.team_id, click.channel_id, click.message_ts),
             "update the card",
         )

@@ -227,12 +227,3 @@ async def settled() -> None:
     pending = {task for task in in_flight if task is not asyncio.current_task()}
     if pending:
         await asyncio.wait(pending)
-
-
-async def best_effort(work: Awaitable[Any], what: str) -> None:
-    """Slack calls that follow a change already made (a card refresh, a thread line): a failure
-    is logged, never reported as a failure of the change itself."""
-    try:
-        await work
-    except Exception as exc:
-        log.warning("could not %s: %r", what, exc)

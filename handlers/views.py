@@ -27,8 +27,9 @@ from bot.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate
 from bot.mrkdwn import escape
 from bot.payment_form import FormContext, read_payment_form
 from bot.people import People
+from bot.publish import Publisher
 from bot.services import Services
-from handlers.boundary import NOTHING_PAID, Listeners, best_effort
+from handlers.boundary import NOTHING_PAID, Listeners
 from handlers.envelope import Submission, field_choices, field_value
 
 DIGEST_FIELDS = {
@@ -70,7 +71,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
             submission.user_id,
             reason,
         )
-        await best_effort(
+        await Publisher.quietly(
             publisher.refresh_message(submission.team_id, metadata.channel_id, metadata.message_ts),
             "update the card",
         )
@@ -185,7 +186,7 @@ async def _show_result(
 ) -> None:
     emoji, text = result_text(outcome, locale)
     # The payer may have closed the modal: the card says it all.
-    await best_effort(
+    await Publisher.quietly(
         client.views_update(view_id=view_id, view=message_modal("Pay bill", text, emoji=emoji)),
         "show the payment's result",
     )
