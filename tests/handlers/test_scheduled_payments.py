@@ -226,7 +226,7 @@ async def test_the_payer_settles_a_payment_the_bill_could_not(
     # As a lost answer settles when the bill moved meanwhile (see tests/bot/test_reconcile.py).
     async with bot.services.db.write() as s:
         payment = await s.scalar(select(Payment))
-        case = await s.scalar(select(BillCase))
+        case = await s.scalar(select(BillCase).where(BillCase.bill_id == bill_id))
         assert payment is not None and case is not None
         payment.status, payment.outcome_unknown, payment.reconciled = "failed", True, "moved"
         payment.error = "The bill had 3000.00 GBP due when 3000.00 GBP was sent, and is no longer."
