@@ -11,7 +11,14 @@ from decimal import Decimal
 from typing import Literal
 
 from bot.bounds import shown, text_problem
-from bot.money import format_money, has_valid_precision, minor_units, parse_amount
+from bot.money import (
+    Unreadable,
+    format_money,
+    has_valid_precision,
+    minor_units,
+    parse_amount,
+    read_amount,
+)
 
 Field = Literal["account", "amount", "date", "reference", "rate"]
 MAX_REFERENCE_LENGTH = 100
@@ -66,14 +73,17 @@ def read_payment_form(
         errors["account"] = "Choose the bank account to pay from."
 
     amount = (amount or "")[: MAX_NUMBER_TEXT + 1]  # longer is no amount; don't parse it all
-    value = (
-        parse_amount(amount, context.locale)
+    read = (
+        read_amount(amount, currency, context.locale)
         if amount.strip() and len(amount) <= MAX_NUMBER_TEXT
-        else None
+        else Unreadable()
     )
+    value = read if isinstance(read, Decimal) else None
     due = format_money(context.amount_due, currency, context.locale)
     if not (amount or "").strip():
         errors["amount"] = f"Enter the amount to pay, up to {due}."
+    elif isinstance(read, Unreadable) and read.problem:
+        errors["amount"] = read.problem
     elif value is None:
         errors["amount"] = f"“{shown(amount or '')}” is not an amount. Write it like {due}."
     elif value <= 0:

@@ -119,6 +119,8 @@ async def test_a_double_clicked_approve_records_one_decision(linked_bot: Bot) ->
         ("999999", "more than the"),
         ("1.005", "decimal places"),
         ("twelve", "is not an amount"),
+        ("€10", "That amount is in EUR; this bill is in GBP."),
+        ("1.000", "£1,000.00 or £1.00? Write 1000 or 1.00."),
     ],
 )
 async def test_bad_amounts_are_field_errors_and_pay_nothing(
