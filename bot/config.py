@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -215,6 +216,19 @@ class Settings(BaseSettings):
                         " profile, ⋮ > Copy member ID)"
                     )
         return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        """Babel's spelling (`fr_FR`) of a locale, given either way (Slack writes `fr-FR`)."""
+        candidate = value.strip().replace("-", "_")
+        try:
+            Locale.parse(candidate)
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(
+                f"'{value}' is not a locale (like en_GB, or fr-FR as Slack writes it)"
+            ) from None
+        return candidate
 
     @field_validator("default_time_zone")
     @classmethod

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from bot.config import ConfigError, async_database_url, load_settings
+from bot.config import ConfigError, Settings, async_database_url, load_settings
 
 SLACK_AND_CODAT = (
     "CODAT_API_KEY",
@@ -82,3 +83,9 @@ def test_every_problem_is_listed_with_its_variable_and_fix(monkeypatch: pytest.M
 )
 def test_plain_database_urls_get_the_async_driver(given: str, expected: str) -> None:
     assert async_database_url(given) == expected
+
+
+def test_the_default_locale_is_checked_at_start_up_and_taken_as_slack_writes_it() -> None:
+    assert Settings(_env_file=None, default_locale="fr-FR").default_locale == "fr_FR"
+    with pytest.raises(ValidationError, match="'zz' is not a locale"):
+        Settings(_env_file=None, default_locale="zz")
