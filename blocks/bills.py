@@ -11,7 +11,7 @@ from typing import Any
 
 from blocks.ids import Action, Block, MoreOption, card_actions_block, card_block, card_status_block
 from blocks.metadata import BillAction, MoreAction, PageAction
-from blocks.text import day, due_phrase, escape, mention, money, plain
+from blocks.text import day, due_phrase, escape, mention, money, plain, rate_words
 from bot.domain import CaseState, CaseView
 from bot.listing import Summary
 from bot.payment_words import failure_text
@@ -182,7 +182,7 @@ def status_line(case: CaseView, locale: str) -> str:
                 f" by {mention(planned.requested_by)}{rest}"
             )
         case CaseState.PAID if payment:
-            rate = f" at {payment.rate_text}" if payment.exchange_rate else ""
+            rate = rate_words(payment, locale)
             return (
                 f":moneybag: Paid {money(payment.amount, payment.currency, locale)} from "
                 f"{escape(payment.account_name)}{rate} by {mention(payment.requested_by)}"

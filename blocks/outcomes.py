@@ -3,7 +3,7 @@ shown in the Pay modal."""
 
 from __future__ import annotations
 
-from blocks.text import day, escape, mention, money
+from blocks.text import day, escape, mention, money, rate_words
 from bot.domain import PaymentOutcome
 from bot.payment_words import failure_text
 
@@ -26,7 +26,7 @@ def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
         f" ({escape(case.reference)})" if case.reference else ""
     )
     who = mention(payment.requested_by)
-    rate = f" at {payment.rate_text}" if payment.exchange_rate else ""
+    rate = rate_words(payment, locale)
     if outcome.status == "recorded":
         rest = (
             "paid in full."

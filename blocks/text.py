@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from babel.dates import format_date
 
+from bot.domain import PaymentView
 from bot.money import format_money
 from bot.mrkdwn import escape, flatten
 
@@ -43,3 +44,12 @@ def due_phrase(due: date, today: date) -> str:
 
 def mention(user_id: str) -> str:
     return f"<@{user_id}>" if re.fullmatch(r"[UW][A-Z0-9]+", user_id) else escape(user_id)
+
+
+def rate_words(payment: PaymentView, locale: str) -> str:
+    """` at 1 EUR = 0.8612 GBP (≈ £861.20)`: the rate as nobody can invert it, and what the
+    payment comes to in the company's currency; empty without a rate."""
+    base = payment.base_amount
+    if base is None or not payment.base_currency:
+        return ""
+    return f" at {payment.rate_text} (≈ {money(base, payment.base_currency, locale)})"

@@ -58,6 +58,13 @@ class PaymentView:
     send_after: datetime | None = None
 
     @property
+    def base_amount(self) -> Decimal | None:
+        """The payment in the company's base currency, as its rate converts it."""
+        if self.exchange_rate is None:
+            return None
+        return self.amount * self.exchange_rate
+
+    @property
     def rate_text(self) -> str:
         """The rate as nobody can invert it: `1 EUR = 0.8612 GBP`; empty without a rate."""
         if self.exchange_rate is None or not self.base_currency:

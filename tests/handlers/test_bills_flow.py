@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from blocks.ids import Action
+from bot.money import format_money
 from bot.store.models import CaseState
 from tests.bot_fixtures import ANA, BEN, CHANNEL, EVE, SAM, sandbox_payments
 from tests.handlers.harness import Bot, bill_ids, card_actions, card_text
@@ -102,12 +103,15 @@ async def test_a_foreign_currency_bill_needs_its_rate_to_the_base_currency_from_
 
     ack = await bot.submit(view, {"pay_account": chosen, "pay_rate": "0.8612"}, user=SAM)
     assert ack["response_action"] == "update"
-    await bot.wait_for_card(message["ts"], bill_id, "at 1 EUR = 0.8612 GBP")
+    card = await bot.wait_for_card(message["ts"], bill_id, "at 1 EUR = 0.8612 GBP (≈ £")
     (payment,) = await bot.sandbox.payments(bill_id)
     # The rate converts the payment into the company's pounds, whichever account paid it.
     assert Decimal(str(payment["baseAmount"])) == (
         Decimal(str(payment["amount"])) * Decimal("0.8612")
     ).quantize(Decimal("0.01"))
+    # The card says what the bank's books will say.
+    base = format_money(Decimal(str(payment["baseAmount"])), "GBP")
+    assert f"at 1 EUR = 0.8612 GBP (≈ {base})" in card_text(card, bill_id)
 
 
 async def test_reject_needs_a_reason_and_the_card_loses_its_buttons(linked_bot: Bot) -> None:
