@@ -22,7 +22,7 @@ MAX_MESSAGE_BLOCKS = 50
 def bills_message(
     *,
     company_name: str,
-    filter_description: str,
+    headline: str,
     filter_text: str = "",
     summary: Summary,
     cases: list[CaseView],
@@ -32,7 +32,7 @@ def bills_message(
     today: date,
 ) -> dict[str, Any]:
     """`text` (the notification fallback) and `blocks` of one page of bills."""
-    headline = summary_line(summary, filter_description, locale)
+    headline = summary_line(summary, headline, locale)
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -72,11 +72,12 @@ def bills_message(
     return {"text": f"{company_name}: {headline}", "blocks": blocks}
 
 
-def summary_line(summary: Summary, filter_description: str, locale: str) -> str:
+def summary_line(summary: Summary, headline: str, locale: str) -> str:
+    """`16 bills due within 7 days · 7 overdue · £1,250.00 due`; `headline` counts the bills
+    as the listing's filter words them (`BillFilter.headline`)."""
     if summary.count == 0:
-        return f"no bills {filter_description}."
-    noun = "bill" if summary.count == 1 else "bills"
-    parts = [f"{summary.count} {filter_description} {noun}"]
+        return f"{headline}."
+    parts = [headline]
     if summary.overdue:
         parts.append(f"{summary.overdue} overdue")
     parts.extend(

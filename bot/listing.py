@@ -5,6 +5,7 @@ by due date), the summary line's figures and pages of at most `PAGE_SIZE` bills.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,8 +20,8 @@ MAX_FILTER_LENGTH = 100
 
 USAGE = (
     "`/bills` lists outstanding bills. Narrow it with `/bills overdue`, `/bills due 7d` "
-    "(due within 7 days, overdue included; also `due today`, `due 2w`) or `/bills <supplier>` "
-    "(part of the supplier's name)."
+    "(due within 7 days, overdue included; also `due today`, `due 2w`) or `/bills <text>` "
+    "(part of the supplier's name or the bill's reference), or both: `/bills overdue acme`."
 )
 
 
@@ -30,52 +31,69 @@ class FilterError(Denied):
 
 @dataclass(frozen=True)
 class BillFilter:
-    kind: Literal["all", "overdue", "due", "supplier"] = "all"
+    """When bills are due (all outstanding, overdue, or due within some days) and, optionally,
+    text found in the supplier's name or the bill's reference, accents and case ignored."""
+
+    kind: Literal["all", "overdue", "due"] = "all"
     days: int = 0
     text: str = ""
 
     @property
     def source(self) -> str:
         """The filter as a person would type it (stored with the message, for paging)."""
-        match self.kind:
-            case "all":
-                return ""
-            case "overdue":
-                return "overdue"
-            case "due":
-                return f"due {self.days}d"
-            case _:
-                return self.text
+        when = {"all": "", "overdue": "overdue", "due": f"due {self.days}d"}[self.kind]
+        return " ".join(part for part in (when, self.text) if part)
 
     def describe(self) -> str:
+        """What the listing holds, without a count: `overdue bills matching “müller”`."""
+        return self.headline(None)
+
+    def headline(self, count: int | None) -> str:
+        """`16 bills due within 7 days`, `7 overdue bills`, `no outstanding bills`."""
+        many = count != 1
+        bills = "bills" if many else "bill"
         match self.kind:
-            case "all":
-                return "outstanding"
             case "overdue":
-                return "overdue"
+                phrase = f"overdue {bills}"
+            case "due" if self.days == 0:
+                phrase = f"{bills} due today or overdue"
             case "due":
-                return "due today or overdue" if self.days == 0 else f"due within {self.days} days"
+                phrase = f"{bills} due within {self.days} days"
             case _:
-                return f"outstanding from suppliers matching “{self.text}”"
+                phrase = f"outstanding {bills}"
+        if self.text:
+            phrase += f" matching “{self.text}”"
+        if count is None:
+            return phrase
+        return f"no {phrase}" if count == 0 else f"{count} {phrase}"
 
     def matches(self, bill: Bill, today: date) -> bool:
         match self.kind:
-            case "all":
-                return True
-            case "overdue":
-                return bill.due_on < today
-            case "due":
-                return bill.due_on <= today + timedelta(days=self.days)
-            case _:
-                name = (bill.supplier_ref.supplier_name or "").casefold()
-                return self.text.casefold() in name
+            case "overdue" if not bill.due_on < today:
+                return False
+            case "due" if not bill.due_on <= today + timedelta(days=self.days):
+                return False
+        if not self.text:
+            return True
+        wanted = folded(self.text)
+        return wanted in folded(bill.supplier_ref.supplier_name or "") or wanted in folded(
+            bill.reference or ""
+        )
 
 
-_DUE = re.compile(r"due\s+(?:(today)|(\d{1,3})\s*([dw]|days?|weeks?)?)", re.IGNORECASE)
+def folded(text: str) -> str:
+    """Text for matching as people search: case and accents ignored (`Müller` ~ `muller`)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_DUE = re.compile(r"due\s+(?:(today)|(\d{1,3})\s*([dw]|days?|weeks?)?)(?:\s+|$)", re.IGNORECASE)
+_OVERDUE = re.compile(r"overdue(?:\s+|$)", re.IGNORECASE)
 
 
 def parse_filter(text: str) -> BillFilter:
-    """`""`, `overdue`, `due 7d` / `due 2w` / `due today`, or part of a supplier's name."""
+    """`overdue`, `due 7d` / `due 2w` / `due today`, text from a supplier's name or a
+    reference, or both (`overdue brightwave`); nothing: every outstanding bill."""
     text = " ".join(text.split())
     if not text:
         return BillFilter()
@@ -84,21 +102,22 @@ def parse_filter(text: str) -> BillFilter:
     lowered = text.lower()
     if lowered in ("help", "?"):
         raise FilterError(USAGE)
-    if lowered == "overdue":
-        return BillFilter("overdue")
+    if overdue := _OVERDUE.match(text):
+        return BillFilter("overdue", text=text[overdue.end() :].strip())
     if lowered == "due" or lowered.startswith("due "):
-        match = _DUE.fullmatch(text)
+        match = _DUE.match(text)
         if match is None:
             raise FilterError(
                 f"I can't read “{text}”. Write `due 7d` (days), `due 2w` (weeks) or `due today`."
             )
+        rest = text[match.end() :].strip()
         if match.group(1):
-            return BillFilter("due", days=0)
+            return BillFilter("due", days=0, text=rest)
         days = int(match.group(2)) * (7 if (match.group(3) or "d")[0].lower() == "w" else 1)
         if days > 366:
             raise FilterError("Look at most a year ahead (`due 365d`).")
-        return BillFilter("due", days=days)
-    return BillFilter("supplier", text=text)
+        return BillFilter("due", days=days, text=rest)
+    return BillFilter(text=text)
 
 
 def order_bills(bills: list[Bill], today: date) -> list[Bill]:

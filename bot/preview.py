@@ -87,7 +87,7 @@ async def preview_surfaces(
     return {
         "bills": bills_message(
             company_name=info.company_name or company.name,
-            filter_description=BillFilter().describe(),
+            headline=BillFilter().headline(len(bills)),
             summary=summarise(bills, today),
             cases=shown,
             page=0,

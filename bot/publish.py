@@ -82,7 +82,7 @@ class Publisher:
         cases = await self.workflow.sync_cases(link, bills)
         message = bills_message(
             company_name=link.company_name,
-            filter_description=bill_filter.describe(),
+            headline=bill_filter.headline(summary.count),
             filter_text=bill_filter.source,
             summary=summary,
             cases=[cases[bill.id] for bill in bills],
@@ -129,7 +129,7 @@ class Publisher:
                 summary = Summary.from_json(message.summary)
                 rendered = bills_message(
                     company_name=link.company_name,
-                    filter_description=parse_filter(message.filter_text).describe(),
+                    headline=parse_filter(message.filter_text).headline(summary.count),
                     filter_text=message.filter_text,
                     summary=summary,
                     cases=cases,

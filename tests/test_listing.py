@@ -45,7 +45,9 @@ def _bill(n: int, due_in: int, currency: str = "GBP", supplier: str = "Acme") ->
         ("due 7", BillFilter("due", days=7)),
         ("due 2w", BillFilter("due", days=14)),
         ("due today", BillFilter("due", days=0)),
-        ("Northridge  Office", BillFilter("supplier", text="Northridge Office")),
+        ("Northridge  Office", BillFilter(text="Northridge Office")),
+        ("overdue brightwave", BillFilter("overdue", text="brightwave")),
+        ("due 2w INV-10", BillFilter("due", days=14, text="INV-10")),
     ],
 )
 def test_filters_are_read(text: str, expected: BillFilter) -> None:
@@ -83,3 +85,20 @@ def test_summary_and_pages() -> None:
     assert list(summary.totals) == ["EUR", "GBP"]
     last, page = page_of(bills, 99)
     assert page == 2 and len(last) == 23 - 2 * PAGE_SIZE
+
+
+@pytest.mark.parametrize(
+    ("bill_filter", "count", "headline"),
+    [
+        (BillFilter(), 25, "25 outstanding bills"),
+        (BillFilter("due", days=7), 16, "16 bills due within 7 days"),
+        (BillFilter("overdue"), 1, "1 overdue bill"),
+        (BillFilter("overdue", text="acme"), 0, "no overdue bills matching “acme”"),
+        (BillFilter("due", days=0), 3, "3 bills due today or overdue"),
+    ],
+)
+def test_headlines_read_well_for_every_filter(
+    bill_filter: BillFilter, count: int, headline: str
+) -> None:
+    assert bill_filter.headline(count) == headline
+    assert parse_filter(bill_filter.source) == bill_filter  # paging keeps the filter

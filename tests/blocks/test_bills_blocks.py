@@ -13,7 +13,7 @@ from blocks.metadata import PayMetadata
 from blocks.modals import amount_text, offered, pay_modal
 from blocks.text import due_phrase, escape
 from bot.cases import CaseView, PaymentView
-from bot.listing import Summary
+from bot.listing import BillFilter, Summary
 from bot.money import parse_amount
 from bot.payment_form import AccountChoice
 from bot.store.models import CaseState
@@ -44,7 +44,7 @@ def _case(n: int = 0, **changes: object) -> CaseView:
 def _message(cases: list[CaseView], locale: str = "en_GB") -> dict:
     return bills_message(
         company_name="Larkspur Design Studio Ltd",
-        filter_description="outstanding",
+        headline=BillFilter().headline(25),
         summary=Summary(
             count=25, overdue=7, totals={"EUR": Decimal("8875.5"), "GBP": Decimal("1250")}
         ),

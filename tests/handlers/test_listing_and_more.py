@@ -8,7 +8,7 @@ from blocks.metadata import MoreAction
 from bot.app import create_app
 from tests.bot_fixtures import ANA, BEN
 from tests.fakes import validate_message_blocks
-from tests.handlers.harness import Bot, bill_ids
+from tests.handlers.harness import Bot, bill_ids, card_text
 
 
 def _navigation(message: dict) -> list[str]:
@@ -42,9 +42,20 @@ async def test_overdue_and_supplier_filters(linked_bot: Bot) -> None:
     overdue = await bot.bills("overdue", user=ANA)
     assert "7 overdue bills" in overdue["text"] and len(bill_ids(overdue)) == 7
     brightwave = await bot.bills("brightwave", user=ANA)
-    assert "from suppliers matching “brightwave”" in brightwave["text"]
+    assert "3 outstanding bills matching “brightwave” · 1 overdue" in brightwave["text"]
     cards = [b for b in brightwave["blocks"] if str(b.get("block_id")).startswith("card:")]
     assert cards and all("Brightwave Energy" in b["text"]["text"] for b in cards)
+    # Filters combine; accents and case are ignored; references match too.
+    both = await bot.bills("overdue BRIGHTWAVE", user=ANA)
+    assert "1 overdue bill matching “BRIGHTWAVE”" in both["text"] and len(bill_ids(both)) == 1
+    muller = await bot.bills("muller", user=ANA)
+    assert all("Müller" in card_text(muller, b) for b in bill_ids(muller)) and bill_ids(muller)
+    soon = await bot.bills("due 7d", user=ANA)
+    assert " bills due within 7 days · 7 overdue" in soon["text"]
+    reference = next(b for b in bill_ids(brightwave))
+    ref_text = card_text(brightwave, reference).split("· ")[1].split("\\n")[0]
+    by_reference = await bot.bills(ref_text, user=ANA)
+    assert bill_ids(by_reference) == [reference]
 
 
 async def test_details_from_the_overflow_are_shown_only_to_the_asker(linked_bot: Bot) -> None:
