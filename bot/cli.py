@@ -73,6 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN)")
     mode.add_argument("--http", action="store_true", help="serve Slack's HTTP request URLs")
+    run.add_argument(
+        "--host", default=None, help="the address to serve on (default: BILLPAY_HOST, 127.0.0.1)"
+    )
+    run.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        help="the port to serve on (default: BILLPAY_PORT, 3000)",
+    )
     run.set_defaults(handler=_run)
 
     check = commands.add_parser("check", help="check the payables backend and show what is due")
@@ -162,6 +171,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port: give a number from 1 to 65535")
+    return port
+
+
 def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level,
@@ -174,6 +193,8 @@ def _configure_logging(settings: Settings) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    serving = {"host": args.host, "port": args.port}
+    settings = settings.model_copy(update={k: v for k, v in serving.items() if v is not None})
     _configure_logging(settings)
     status = asyncio.run(_report_backend(settings))
     if status:

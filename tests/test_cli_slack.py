@@ -19,6 +19,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import cli
+from bot.config import Settings
 from bot.db import Database
 from bot.preview import SURFACES
 from bot.sandbox.app import Sandbox, SandboxConfig
@@ -400,4 +401,32 @@ def test_preview_of_an_unknown_surface_exits_2_listing_the_surfaces(
     for name in SURFACES:
         assert name in err
     assert out == ""  # nothing half-printed before the error
+    assert "Traceback" not in err
+
+
+@pytest.mark.usefixtures("empty_sandbox")
+def test_run_host_and_port_options_override_the_settings_for_that_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-2-secretbot")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-secret-value")
+    monkeypatch.setenv("BILLPAY_PORT", "3100")
+    served: list[tuple[str, int, str]] = []
+
+    async def serve(settings: Settings, mode: cli.Mode) -> int:
+        served.append((settings.host, settings.port, mode))
+        return 0
+
+    monkeypatch.setattr(cli, "_serve", serve)
+    assert run(capsys, "run", "--http", "--host", "192.0.2.7", "--port", "4100")[0] == 0
+    assert run(capsys, "run", "--http")[0] == 0  # the settings again on the next run
+    assert served == [("192.0.2.7", 4100, "http"), ("127.0.0.1", 3100, "http")]
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "http"])
+def test_run_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str], port: str) -> None:
+    code, _out, err = run(capsys, "run", "--port", port)
+    assert code == 2
+    assert "--port" in err
+    assert "1 to 65535" in err
     assert "Traceback" not in err
