@@ -26,6 +26,7 @@ from bot.listing import summarise
 from bot.money import format_money
 from bot.payables.backend import PayablesBackend, open_backend
 from bot.payables.errors import PayablesError
+from bot.payables.models import Company
 from bot.preview import SURFACES, NothingToPreview, builder_link, preview_surfaces
 from bot.sandbox.app import SandboxConfig, create_sandbox_app
 from bot.sandbox.defaults import DEFAULT_API_KEY
@@ -196,7 +197,7 @@ def _run(args: argparse.Namespace) -> int:
     serving = {"host": args.host, "port": args.port}
     settings = settings.model_copy(update={k: v for k, v in serving.items() if v is not None})
     _configure_logging(settings)
-    status = asyncio.run(_report_backend(settings))
+    status = asyncio.run(_report_backend(settings, console))
     if status:
         return status
     missing = [
@@ -364,36 +365,19 @@ def _digest(args: argparse.Namespace) -> int:
 def _check(_args: argparse.Namespace) -> int:
     settings = load_settings()
     _configure_logging(settings)
-    return asyncio.run(_report_backend(settings))
+    return asyncio.run(_report_backend(settings, Console()))
 
 
-async def _report_backend(settings: Settings) -> int:
-    """Prove the payables backend answers: list companies and summarise what is outstanding."""
+async def _report_backend(settings: Settings, out: Console) -> int:
+    """Prove the payables backend answers: list companies and summarise what is outstanding,
+    printed on `out`; problems go to standard error."""
     backend = await open_backend(settings)
     today = _today(settings, backend)
     try:
-        console.print(f"Payables backend: [bold]{backend.description}[/bold]")
+        out.print(f"Payables backend: [bold]{backend.description}[/bold]")
         companies = await backend.client.list_companies(page_size=20)
-        table = Table(title=f"Companies ({companies.total_results})")
-        for column in ("Company", "Connection", "Outstanding bills", "Overdue", "Amount due"):
-            table.add_column(column, no_wrap=column in ("Company", "Amount due"))
-        for company in companies.results:
-            for connection in company.data_connections:
-                if connection.status != "Linked":
-                    table.add_row(company.name, f"{connection.platform_name} (not linked)")
-                    continue
-                bills = [
-                    bill async for bill in backend.client.iter_bills(company.id, connection.id)
-                ]
-                summary = summarise(bills, today)
-                table.add_row(
-                    company.name,
-                    connection.platform_name or "",
-                    str(summary.count),
-                    str(summary.overdue),
-                    "\n".join(format_money(v, k) for k, v in summary.totals.items()),
-                )
-        console.print(table)
+        rows = await _company_rows(backend, companies.results, today)
+        out.print(_companies_table(companies.total_results, rows))
         return 0
     except PayablesError as exc:
         console.print(f"[red]The payables API is not answering as expected: {exc}[/red]")
@@ -402,6 +386,44 @@ async def _report_backend(settings: Settings) -> int:
         return 1
     finally:
         await backend.aclose()
+
+
+async def _company_rows(
+    backend: PayablesBackend, companies: Sequence[Company], today: date
+) -> list[tuple[str, ...]]:
+    """Company, platform, outstanding, overdue, amounts due: one row per data connection."""
+    rows: list[tuple[str, ...]] = []
+    for company in companies:
+        for connection in company.data_connections:
+            platform = connection.platform_name or ""
+            if connection.status != "Linked":
+                rows.append((company.name, f"{platform} (not linked)", "", "", ""))
+                continue
+            bills = [bill async for bill in backend.client.iter_bills(company.id, connection.id)]
+            summary = summarise(bills, today)
+            rows.append(
+                (
+                    company.name,
+                    platform,
+                    str(summary.count),
+                    str(summary.overdue),
+                    "\n".join(format_money(v, k) for k, v in summary.totals.items()),
+                )
+            )
+    return rows
+
+
+def _companies_table(total: int, rows: list[tuple[str, ...]]) -> Table:
+    """Within 80 columns: short headers, the amounts never cut, long names wrapped, not cut."""
+    table = Table(title=f"Companies ({total})")
+    table.add_column("Company", overflow="fold")
+    table.add_column("Platform", overflow="fold")
+    table.add_column("Bills", justify="right", no_wrap=True)
+    table.add_column("Overdue", justify="right", no_wrap=True)
+    table.add_column("Amount due", justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def _sandbox(args: argparse.Namespace) -> int:
