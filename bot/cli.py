@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -190,6 +191,20 @@ def _configure_logging(settings: Settings) -> None:
     )
     # httpx logs every request at INFO; the client logs what matters (retries, failures).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    bolt = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _BoltTokenFromEnvironment) for f in bolt.filters):
+        bolt.addFilter(_BoltTokenFromEnvironment())
+
+
+class _BoltTokenFromEnvironment(logging.Filter):
+    """Drops Bolt's "As you gave `client` as well, `token` will be unused." warning.
+
+    The app is built with the bot's own Web API client, which carries SLACK_BOT_TOKEN; Bolt also
+    reads SLACK_BOT_TOKEN from the environment by itself (an empty `token` falls back to it) and
+    then warns that it is unused: the same token, so a false alarm at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,7 +20,8 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import cli
-from bot.config import Settings
+from bot.app import create_app
+from bot.config import Settings, load_settings
 from bot.db import Database
 from bot.preview import SURFACES
 from bot.sandbox.app import Sandbox, SandboxConfig
@@ -430,3 +432,21 @@ def test_run_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str], por
     assert "--port" in err
     assert "1 to 65535" in err
     assert "Traceback" not in err
+
+
+async def test_start_up_logs_no_warning_about_the_bot_token(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, given the bot's own Web
+    API client as well, warns that the token will be unused: a false alarm at every start."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-2-3")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-secret-value")
+    settings = load_settings()
+    cli._configure_logging(settings)
+    services = await cli._open_services(settings)
+    try:
+        with caplog.at_level(logging.INFO):
+            create_app(services)
+    finally:
+        await services.aclose()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
