@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         help="where it keeps its records (default: BILLPAY_SANDBOX_DATABASE_URL)",
     )
     sandbox.add_argument("--reset", action="store_true", help="drop all data and re-seed")
-    sandbox.add_argument("--today", type=date.fromisoformat, help="the demo data's today")
+    sandbox.add_argument("--today", type=_iso_date, help="the demo data's today (YYYY-MM-DD)")
     sandbox.add_argument("--page-size", type=int, default=100, help="records per page")
     sandbox.add_argument("--rate-limit", type=int, help="answer 429 past N requests per window")
     sandbox.add_argument("--rate-window", type=float, default=1.0, help="window in seconds")
@@ -139,7 +139,10 @@ def _parser() -> argparse.ArgumentParser:
         "--csv", required=True, metavar="FILE", help="where to write it (- for stdout)"
     )
     export.add_argument(
-        "--since", type=date.fromisoformat, help="only events from this date (YYYY-MM-DD)"
+        "--since",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="only events from this date (YYYY-MM-DD)",
     )
     export.set_defaults(handler=_audit_export)
 
@@ -171,6 +174,15 @@ def _parser() -> argparse.ArgumentParser:
     db_upgrade = db_commands.add_parser("upgrade", help="create or migrate the bot's tables")
     db_upgrade.set_defaults(handler=_db_upgrade)
     return parser
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a date: write it as YYYY-MM-DD (e.g. 2026-11-21)"
+        ) from None
 
 
 def _port(text: str) -> int:

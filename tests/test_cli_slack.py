@@ -450,3 +450,13 @@ async def test_start_up_logs_no_warning_about_the_bot_token(
     finally:
         await services.aclose()
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+@pytest.mark.parametrize("since", ["21/11/2026", "yesterday", "2026-11-31"])
+def test_audit_export_with_a_bad_since_says_the_format(
+    capsys: pytest.CaptureFixture[str], since: str
+) -> None:
+    code, out, err = run(capsys, "audit", "export", "--csv", "-", "--since", since)
+    assert code == 2
+    assert f"--since: '{since}' is not a date: write it as YYYY-MM-DD (e.g. 2026-11-21)" in err
+    assert out == ""
