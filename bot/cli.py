@@ -15,12 +15,13 @@ from babel import Locale, UnknownLocaleError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from bot.audit import audit_events, write_csv
+from bot.audit import AuditRow, audit_events, write_csv
 from bot.config import ConfigError, Settings, async_database_url, load_settings
 from bot.db import Database
 from bot.listing import summarise
@@ -34,7 +35,6 @@ from bot.sandbox.defaults import DEFAULT_API_KEY
 from bot.sandbox.faults import FaultConfig
 from bot.services import Services, open_services, utc_now
 from bot.store.migrate import head_revision, upgrade
-from bot.store.models import AuditEvent
 
 console = Console(stderr=True, soft_wrap=True)
 Mode = Literal["socket", "http"]
@@ -334,14 +334,19 @@ def _audit_export(args: argparse.Namespace) -> int:
                 count = write_csv(events, out)
         except OSError as exc:
             console.print(
-                f"[red]Cannot write {args.csv}: {exc.strerror}. Choose another path.[/red]"
+                f"[red]Cannot write {escape(args.csv)}: {exc.strerror}. Choose another path.[/red]",
+                highlight=False,
             )
             return 1
-    console.print(f"Wrote {count} audit event{'s' if count != 1 else ''} to {args.csv}.")
+    where = "standard output" if args.csv == "-" else args.csv
+    console.print(
+        f"Wrote {count} audit event{'s' if count != 1 else ''} to {escape(where)}",
+        highlight=False,
+    )
     return 0
 
 
-async def _read_audit(settings: Settings, since: date | None) -> list[AuditEvent]:
+async def _read_audit(settings: Settings, since: date | None) -> list[AuditRow]:
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
     try:
