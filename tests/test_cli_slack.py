@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import logging
+import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -549,3 +550,36 @@ def test_audit_export_with_a_bad_since_says_the_format(
     assert code == 2
     assert f"--since: '{since}' is not a date: write it as YYYY-MM-DD (e.g. 2026-11-21)" in err
     assert out == ""
+
+
+def card_texts(message: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each card's main text and status line."""
+    blocks = {b.get("block_id", ""): b for b in message["blocks"]}
+    return [
+        (b["text"]["text"], blocks["card_status:" + key]["elements"][0]["text"])
+        for key, b in ((k.removeprefix("card:"), b) for k, b in blocks.items())
+        if b.get("block_id", "").startswith("card:")
+    ]
+
+
+@pytest.mark.usefixtures("empty_sandbox")
+def test_preview_bills_summary_counts_what_the_cards_show(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    surfaces, _ = previews(capsys, "bills")
+    message = surfaces["bills"]
+    summary = message["blocks"][0]["text"]["text"]
+    cards = card_texts(message)
+    paid = [(text, status) for text, status in cards if status.startswith(":moneybag: Paid")]
+    assert len(paid) == 1  # the preview shows a card of each state, one of them paid
+    ((paid_text, paid_status),) = paid
+    paid_amount = Decimal(paid_status.split("£")[1].split(" ")[0].replace(",", ""))
+    # 25 bills are outstanding in the demo, 7 of them overdue, £13,020.49 owed: the paid card's
+    # bill is no longer among them.
+    found = re.search(r"Due (\d+ \w+ \d{4})", paid_text)
+    assert found is not None, paid_text
+    due = datetime.strptime(found[1], "%d %b %Y").date()
+    overdue = 7 - (due < date(2026, 11, 22))
+    assert f": 24 outstanding bills · {overdue} overdue · " in summary, summary
+    assert f"£{Decimal('13020.49') - paid_amount:,} due" in summary, summary
+    assert "€8,875.50 due" in summary and "US$11,715.00 due" in summary
