@@ -15,24 +15,26 @@ from babel import Locale, UnknownLocaleError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from bot.audit import audit_events, write_csv
+from bot.audit import AuditRow, audit_events, write_csv
 from bot.config import ConfigError, Settings, async_database_url, load_settings
 from bot.db import Database
 from bot.listing import summarise
 from bot.money import format_money
 from bot.payables.backend import PayablesBackend, open_backend
 from bot.payables.errors import PayablesError
+from bot.payables.models import Company
 from bot.preview import SURFACES, NothingToPreview, builder_link, preview_surfaces
 from bot.sandbox.app import SandboxConfig, create_sandbox_app
 from bot.sandbox.defaults import DEFAULT_API_KEY
 from bot.sandbox.faults import FaultConfig
 from bot.services import Services, open_services, utc_now
 from bot.store.migrate import head_revision, upgrade
-from bot.store.models import AuditEvent
 
 console = Console(stderr=True, soft_wrap=True)
 Mode = Literal["socket", "http"]
@@ -73,6 +75,15 @@ def _parser() -> argparse.ArgumentParser:
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN)")
     mode.add_argument("--http", action="store_true", help="serve Slack's HTTP request URLs")
+    run.add_argument(
+        "--host", default=None, help="the address to serve on (default: BILLPAY_HOST, 127.0.0.1)"
+    )
+    run.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        help="the port to serve on (default: BILLPAY_PORT, 3000)",
+    )
     run.set_defaults(handler=_run)
 
     check = commands.add_parser("check", help="check the payables backend and show what is due")
@@ -92,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         help="where it keeps its records (default: BILLPAY_SANDBOX_DATABASE_URL)",
     )
     sandbox.add_argument("--reset", action="store_true", help="drop all data and re-seed")
-    sandbox.add_argument("--today", type=date.fromisoformat, help="the demo data's today")
+    sandbox.add_argument("--today", type=_iso_date, help="the demo data's today (YYYY-MM-DD)")
     sandbox.add_argument("--page-size", type=int, default=100, help="records per page")
     sandbox.add_argument("--rate-limit", type=int, help="answer 429 past N requests per window")
     sandbox.add_argument("--rate-window", type=float, default=1.0, help="window in seconds")
@@ -128,7 +139,10 @@ def _parser() -> argparse.ArgumentParser:
         "--csv", required=True, metavar="FILE", help="where to write it (- for stdout)"
     )
     export.add_argument(
-        "--since", type=date.fromisoformat, help="only events from this date (YYYY-MM-DD)"
+        "--since",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="only events from this date (YYYY-MM-DD)",
     )
     export.set_defaults(handler=_audit_export)
 
@@ -162,6 +176,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a date: write it as YYYY-MM-DD (e.g. 2026-11-21)"
+        ) from None
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port: give a number from 1 to 65535")
+    return port
+
+
 def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level,
@@ -170,12 +203,28 @@ def _configure_logging(settings: Settings) -> None:
     )
     # httpx logs every request at INFO; the client logs what matters (retries, failures).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    bolt = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _BoltTokenFromEnvironment) for f in bolt.filters):
+        bolt.addFilter(_BoltTokenFromEnvironment())
+
+
+class _BoltTokenFromEnvironment(logging.Filter):
+    """Drops Bolt's "As you gave `client` as well, `token` will be unused." warning.
+
+    The app is built with the bot's own Web API client, which carries SLACK_BOT_TOKEN; Bolt also
+    reads SLACK_BOT_TOKEN from the environment by itself (an empty `token` falls back to it) and
+    then warns that it is unused: the same token, so a false alarm at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    serving = {"host": args.host, "port": args.port}
+    settings = settings.model_copy(update={k: v for k, v in serving.items() if v is not None})
     _configure_logging(settings)
-    status = asyncio.run(_report_backend(settings))
+    status = asyncio.run(_report_backend(settings, console))
     if status:
         return status
     missing = [
@@ -285,14 +334,19 @@ def _audit_export(args: argparse.Namespace) -> int:
                 count = write_csv(events, out)
         except OSError as exc:
             console.print(
-                f"[red]Cannot write {args.csv}: {exc.strerror}. Choose another path.[/red]"
+                f"[red]Cannot write {escape(args.csv)}: {exc.strerror}. Choose another path.[/red]",
+                highlight=False,
             )
             return 1
-    console.print(f"Wrote {count} audit event{'s' if count != 1 else ''} to {args.csv}.")
+    where = "standard output" if args.csv == "-" else args.csv
+    console.print(
+        f"Wrote {count} audit event{'s' if count != 1 else ''} to {escape(where)}",
+        highlight=False,
+    )
     return 0
 
 
-async def _read_audit(settings: Settings, since: date | None) -> list[AuditEvent]:
+async def _read_audit(settings: Settings, since: date | None) -> list[AuditRow]:
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
     try:
@@ -343,36 +397,19 @@ def _digest(args: argparse.Namespace) -> int:
 def _check(_args: argparse.Namespace) -> int:
     settings = load_settings()
     _configure_logging(settings)
-    return asyncio.run(_report_backend(settings))
+    return asyncio.run(_report_backend(settings, Console()))
 
 
-async def _report_backend(settings: Settings) -> int:
-    """Prove the payables backend answers: list companies and summarise what is outstanding."""
+async def _report_backend(settings: Settings, out: Console) -> int:
+    """Prove the payables backend answers: list companies and summarise what is outstanding,
+    printed on `out`; problems go to standard error."""
     backend = await open_backend(settings)
     today = _today(settings, backend)
     try:
-        console.print(f"Payables backend: [bold]{backend.description}[/bold]")
+        out.print(f"Payables backend: [bold]{backend.description}[/bold]")
         companies = await backend.client.list_companies(page_size=20)
-        table = Table(title=f"Companies ({companies.total_results})")
-        for column in ("Company", "Connection", "Outstanding bills", "Overdue", "Amount due"):
-            table.add_column(column, no_wrap=column in ("Company", "Amount due"))
-        for company in companies.results:
-            for connection in company.data_connections:
-                if connection.status != "Linked":
-                    table.add_row(company.name, f"{connection.platform_name} (not linked)")
-                    continue
-                bills = [
-                    bill async for bill in backend.client.iter_bills(company.id, connection.id)
-                ]
-                summary = summarise(bills, today)
-                table.add_row(
-                    company.name,
-                    connection.platform_name or "",
-                    str(summary.count),
-                    str(summary.overdue),
-                    "\n".join(format_money(v, k) for k, v in summary.totals.items()),
-                )
-        console.print(table)
+        rows = await _company_rows(backend, companies.results, today)
+        out.print(_companies_table(companies.total_results, rows))
         return 0
     except PayablesError as exc:
         console.print(f"[red]The payables API is not answering as expected: {exc}[/red]")
@@ -381,6 +418,44 @@ async def _report_backend(settings: Settings) -> int:
         return 1
     finally:
         await backend.aclose()
+
+
+async def _company_rows(
+    backend: PayablesBackend, companies: Sequence[Company], today: date
+) -> list[tuple[str, ...]]:
+    """Company, platform, outstanding, overdue, amounts due: one row per data connection."""
+    rows: list[tuple[str, ...]] = []
+    for company in companies:
+        for connection in company.data_connections:
+            platform = connection.platform_name or ""
+            if connection.status != "Linked":
+                rows.append((company.name, f"{platform} (not linked)", "", "", ""))
+                continue
+            bills = [bill async for bill in backend.client.iter_bills(company.id, connection.id)]
+            summary = summarise(bills, today)
+            rows.append(
+                (
+                    company.name,
+                    platform,
+                    str(summary.count),
+                    str(summary.overdue),
+                    "\n".join(format_money(v, k) for k, v in summary.totals.items()),
+                )
+            )
+    return rows
+
+
+def _companies_table(total: int, rows: list[tuple[str, ...]]) -> Table:
+    """Within 80 columns: short headers, the amounts never cut, long names wrapped, not cut."""
+    table = Table(title=f"Companies ({total})")
+    table.add_column("Company", overflow="fold")
+    table.add_column("Platform", overflow="fold")
+    table.add_column("Bills", justify="right", no_wrap=True)
+    table.add_column("Overdue", justify="right", no_wrap=True)
+    table.add_column("Amount due", justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def _sandbox(args: argparse.Namespace) -> int:

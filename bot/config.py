@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.sandbox.defaults import DEFAULT_API_KEY
 
@@ -33,6 +35,8 @@ class Settings(BaseSettings):
         env_prefix="BILLPAY_",
         env_file=".env",
         env_file_encoding="utf-8",
+        # `SLACK_APP_TOKEN=` in .env means unset (its default), not an empty token.
+        env_ignore_empty=True,
         extra="ignore",
         populate_by_name=True,
     )
@@ -258,19 +262,32 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 def async_database_url(url: str) -> str:
     """Pick the async driver for a plain database URL (`postgresql://` → asyncpg, `sqlite://`
-    → aiosqlite), so people can paste the URL their provider gives them."""
+    → aiosqlite), so people can paste the URL their provider gives them. A URL it cannot use is
+    refused, quoted as typed (its password hidden)."""
+    problem = (
+        f"'{_hide_password(url)}' is not a database URL billpay can use; write "
+        "postgresql://user:password@host:5432/name or sqlite:///path/to/file.db"
+    )
     for plain, driver in (
         ("postgres://", "postgresql+asyncpg://"),
         ("postgresql://", "postgresql+asyncpg://"),
         ("sqlite://", "sqlite+aiosqlite://"),
     ):
         if url.startswith(plain):
-            return driver + url[len(plain) :]
+            url = driver + url[len(plain) :]
+            break
     if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
-        raise ValueError(
-            f"'{url.split('://')[0]}://' is not supported; use postgresql://... or sqlite:///path"
-        )
+        raise ValueError(problem)
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError):
+        raise ValueError(problem) from None
     return url
+
+
+def _hide_password(url: str) -> str:
+    """The URL as typed, but for the password between `user:` and `@`."""
+    return re.sub(r"^([^:/]+://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 _ENV_NAMES = {

@@ -80,6 +80,9 @@ async def preview_surfaces(
                 outcome_unknown=False,
             ),
         )
+    # The summary counts what the cards show: a bill whose card is shown paid is not outstanding.
+    paid = {case.bill_id for case in shown if case.state == CaseState.PAID}
+    outstanding = [bill for bill in bills if bill.id not in paid]
     options = await client.get_payment_mapping_options(company.id, connection.id)
     sample = cases[0]
     accounts = account_choices(options.bank_accounts, sample.currency, base)
@@ -87,8 +90,8 @@ async def preview_surfaces(
     return {
         "bills": bills_message(
             company_name=info.company_name or company.name,
-            headline=BillFilter().headline(len(bills)),
-            summary=summarise(bills, today),
+            headline=BillFilter().headline(len(outstanding)),
+            summary=summarise(outstanding, today),
             cases=shown,
             page=0,
             pages=page_count(len(bills)),

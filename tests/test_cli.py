@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from bot import cli
 from bot.sandbox.app import Sandbox, SandboxConfig
@@ -30,6 +32,31 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     code = cli.main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out + captured.err
+
+
+def test_check_prints_its_report_on_standard_output(capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["check"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "embedded payables sandbox" in captured.out
+    assert "Larkspur Design Studio Ltd" in captured.out
+    assert "£13,020.49" in captured.out
+    assert "Larkspur" not in captured.err
+
+
+def test_check_fits_an_80_column_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    code = cli.main(["check"])
+    out = capsys.readouterr().out
+    assert code == 0
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80, out
+    assert "…" not in out, out  # no header or cell cut short
+    assert any("Larkspur Design Studio Ltd" in line for line in lines), out  # on one line
+    for total in ("£13,020.49", "€8,875.50", "US$11,715.00"):
+        assert total in out
 
 
 def test_check_shows_the_demo_company_and_what_is_due(
@@ -92,3 +119,18 @@ def test_sandbox_faults_come_from_settings(
     code, output = run(capsys, "check")
     assert code == 1
     assert "503" in output
+
+
+def test_the_companies_table_wraps_a_long_name_within_80_columns() -> None:
+    name = "The Extraordinarily Long-Named Architecture and Interior Design Partnership LLP"
+    table = cli._companies_table(
+        1, [(name, "QuickBooks Online Sandbox", "1234", "567", "£1,234,567.89\nUS$98,765,432.10")]
+    )
+    buffer = io.StringIO()
+    Console(file=buffer, width=80).print(table)
+    out = buffer.getvalue()
+    assert max(len(line) for line in out.splitlines()) <= 80, out
+    assert "£1,234,567.89" in out and "US$98,765,432.10" in out  # amounts are never cut
+    assert "…" not in out, out
+    cells = "".join(line.split("│")[1].strip() for line in out.splitlines() if "│" in line)
+    assert name.replace(" ", "") in cells.replace(" ", "")  # wrapped, every letter kept

@@ -7,29 +7,48 @@ import asyncio
 import csv
 import io
 import json
+import logging
+import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import cli
+from bot.app import create_app
+from bot.audit import AuditRow, write_csv
+from bot.config import Settings, load_settings
 from bot.db import Database
 from bot.preview import SURFACES
 from bot.sandbox.app import Sandbox, SandboxConfig
 from bot.store.migrate import current_revision, head_revision, upgrade
-from bot.store.models import AuditEvent, Base
+from bot.store.models import AuditEvent, Base, BillCase, CompanyLink
 from tests.bot_fixtures import reset_bot_tables
 from tests.conftest import database_url_for, on_postgres
 from tests.fakes.blockkit import validate_message_blocks, validate_view
 
 BUILDER = "https://app.slack.com/block-kit-builder/#"
-CSV_HEADER = ["at", "team_id", "channel_id", "actor", "action", "company_id", "bill_id", "details"]
+CSV_HEADER = [
+    "time",
+    "actor",
+    "actor_name",
+    "action",
+    "supplier",
+    "reference",
+    "amount",
+    "currency",
+    "details",
+    "team_id",
+    "channel_id",
+    "company_id",
+    "bill_id",
+]
 FORMULA_BILL = '=HYPERLINK("http://evil.example","Click")'
 FORMULA_ACTOR = "=cmd|' /C calc'!A0"
 
@@ -153,7 +172,7 @@ async def table_names(url: str) -> set[str]:
 # billpay audit export
 
 
-async def add_events(url: str, events: list[AuditEvent]) -> None:
+async def add_events(url: str, events: Sequence[Base]) -> None:
     await asyncio.to_thread(upgrade, url)
     db = Database(url)
     try:
@@ -163,13 +182,57 @@ async def add_events(url: str, events: list[AuditEvent]) -> None:
         await db.dispose()
 
 
+async def add_link(url: str, link: CompanyLink) -> int:
+    await add_events(url, [link])
+    db = Database(url)
+    try:
+        async with db.read() as s:
+            return int(
+                await s.scalar(
+                    select(CompanyLink.id).where(CompanyLink.channel_id == link.channel_id)
+                )
+            )
+    finally:
+        await db.dispose()
+
+
+def bill_case(link_id: int, bill_id: str, supplier: str, reference: str | None) -> BillCase:
+    return BillCase(
+        link_id=link_id,
+        bill_id=bill_id,
+        supplier_name=supplier,
+        reference=reference,
+        currency="GBP",
+        total_amount=Decimal("1250.10"),
+        amount_due=Decimal("1250.10"),
+        issue_date=date(2026, 11, 1),
+        due_date=date(2026, 11, 30),
+        bill_status="Open",
+    )
+
+
 @pytest.fixture
 async def audit_trail(offline_settings: str) -> None:
     """Three events, stored out of time order: approve (20 Nov), reject at midnight on 21 Nov,
-    pay (22 Nov); one bill id and one actor start with '=', as a spreadsheet formula would."""
+    pay (22 Nov); one bill id and one actor start with '=', as a spreadsheet formula would. The
+    bot has cases of the paid bill and of the rejected one (whose supplier starts with '@')."""
+    link_id = await add_link(
+        offline_settings,
+        CompanyLink(
+            team_id="T0001",
+            channel_id="C0FIN",
+            company_id="co-1",
+            connection_id="conn-1",
+            company_name="Larkspur Design Studio Ltd",
+            base_currency="GBP",
+            linked_by="U0ANA",
+        ),
+    )
     await add_events(
         offline_settings,
         [
+            bill_case(link_id, "bill-2", "Pinecrest Facilities", "INV-0042"),
+            bill_case(link_id, "bill-3", "@Home Cleaning", None),
             AuditEvent(
                 at=datetime(2026, 11, 22, 9, 15, 30, tzinfo=UTC),
                 team_id="T0001",
@@ -215,29 +278,59 @@ def test_audit_export_writes_one_row_per_event_oldest_first_with_exact_amounts(
     target = tmp_path / "audit.csv"
     code, out, err = run(capsys, "audit", "export", "--csv", str(target))
     assert code == 0
-    assert "Wrote 3 audit events" in out + err
+    assert err.strip() == f"Wrote 3 audit events to {target}"
+    assert out == ""
 
     header, *rows = read_csv(target.read_text(encoding="utf-8"))
     assert header == CSV_HEADER
-    assert [(row[0], row[4]) for row in rows] == [
+    assert [(row[0], row[3]) for row in rows] == [
         ("2026-11-20T16:45:00+00:00", "approve"),
         ("2026-11-21T00:00:00+00:00", "reject"),
         ("2026-11-22T09:15:30+00:00", "pay"),
     ]
-    approve, reject, pay = rows
+    approve, reject, pay = (dict(zip(header, row, strict=True)) for row in rows)
     # The amount is written with its own digits: 1250.10, not 1250.1 nor a float.
-    assert '"amount":1250.10' in approve[7]
-    assert str(json.loads(approve[7], parse_float=Decimal)["amount"]) == "1250.10"
-    assert json.loads(pay[7], parse_float=Decimal) == {
-        "amount": Decimal("1250.10"),
-        "currency": "GBP",
-    }
-    assert json.loads(reject[7]) == {"reason": "Duplicate"}
-    assert reject[2] == ""  # no channel
+    assert (approve["amount"], approve["currency"], approve["details"]) == ("1250.10", "", "")
+    assert (pay["amount"], pay["currency"], pay["details"]) == ("1250.10", "GBP", "")
+    assert json.loads(reject["details"]) == {"reason": "Duplicate"}
+    assert reject["amount"] == reject["currency"] == ""
+    assert reject["channel_id"] == ""  # no channel
+    # The bill's supplier and reference, from the bot's case of it.
+    assert (pay["supplier"], pay["reference"]) == ("Pinecrest Facilities", "INV-0042")
+    assert (reject["supplier"], reject["reference"]) == ("'@Home Cleaning", "")
+    assert approve["supplier"] == approve["reference"] == ""  # no case of that bill
+    # Names are not looked up in Slack: none for people.
+    assert (approve["actor"], approve["actor_name"]) == ("U0ANA", "")
     # Cells a spreadsheet would run as formulas are quoted; ordinary ones are left alone.
-    assert approve[6] == "'" + FORMULA_BILL
-    assert pay[3] == "'" + FORMULA_ACTOR
-    assert (approve[3], pay[6]) == ("U0ANA", "bill-2")
+    assert approve["bill_id"] == "'" + FORMULA_BILL
+    assert pay["actor"] == "'" + FORMULA_ACTOR
+    assert pay["bill_id"] == "bill-2"
+
+
+def test_audit_csv_keeps_other_details_as_json_and_names_the_bots_own_actors() -> None:
+    event = AuditEvent(
+        at=datetime(2026, 11, 23, 8, 0, tzinfo=UTC),
+        team_id="T0001",
+        channel_id="C0FIN",
+        actor="scheduler",
+        action="payment_held",
+        company_id="co-1",
+        bill_id="bill-2",
+        details={
+            "payment_id": 7,
+            "amount": Decimal("99.90"),
+            "currency": "EUR",
+            "account": "=Current",
+        },
+    )
+    buffer = io.StringIO()
+    assert write_csv([AuditRow(event, "Pinecrest Facilities", "INV-0042")], buffer) == 1
+    header, row = read_csv(buffer.getvalue())
+    cells = dict(zip(header, row, strict=True))
+    assert cells["actor_name"] == "billpay (scheduler)"
+    assert (cells["amount"], cells["currency"]) == ("99.90", "EUR")
+    assert json.loads(cells["details"]) == {"payment_id": 7, "account": "=Current"}
+    assert cells["details"] == '{"payment_id":7,"account":"=Current"}'  # compact
 
 
 @pytest.mark.usefixtures("audit_trail")
@@ -250,7 +343,7 @@ def test_audit_export_since_keeps_events_from_that_date_on(
     assert "Wrote 2 audit events" in out + err
     header, *rows = read_csv(target.read_text(encoding="utf-8"))
     assert header == CSV_HEADER
-    assert [row[4] for row in rows] == ["reject", "pay"]  # midnight on the 21st is included
+    assert [row[3] for row in rows] == ["reject", "pay"]  # midnight on the 21st is included
 
 
 @pytest.mark.usefixtures("audit_trail")
@@ -261,8 +354,8 @@ def test_audit_export_to_stdout_prints_only_the_csv(
     assert code == 0
     header, *rows = read_csv(out)
     assert header == CSV_HEADER
-    assert [row[4] for row in rows] == ["approve", "reject", "pay"]
-    assert "Wrote 3 audit events" in err
+    assert [row[3] for row in rows] == ["approve", "reject", "pay"]
+    assert err.strip() == "Wrote 3 audit events to standard output"
 
 
 def test_audit_export_of_a_new_database_writes_just_the_header(
@@ -401,3 +494,92 @@ def test_preview_of_an_unknown_surface_exits_2_listing_the_surfaces(
         assert name in err
     assert out == ""  # nothing half-printed before the error
     assert "Traceback" not in err
+
+
+@pytest.mark.usefixtures("empty_sandbox")
+def test_run_host_and_port_options_override_the_settings_for_that_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-2-secretbot")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-secret-value")
+    monkeypatch.setenv("BILLPAY_PORT", "3100")
+    served: list[tuple[str, int, str]] = []
+
+    async def serve(settings: Settings, mode: cli.Mode) -> int:
+        served.append((settings.host, settings.port, mode))
+        return 0
+
+    monkeypatch.setattr(cli, "_serve", serve)
+    assert run(capsys, "run", "--http", "--host", "192.0.2.7", "--port", "4100")[0] == 0
+    assert run(capsys, "run", "--http")[0] == 0  # the settings again on the next run
+    assert served == [("192.0.2.7", 4100, "http"), ("127.0.0.1", 3100, "http")]
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "http"])
+def test_run_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str], port: str) -> None:
+    code, _out, err = run(capsys, "run", "--port", port)
+    assert code == 2
+    assert "--port" in err
+    assert "1 to 65535" in err
+    assert "Traceback" not in err
+
+
+async def test_start_up_logs_no_warning_about_the_bot_token(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, given the bot's own Web
+    API client as well, warns that the token will be unused: a false alarm at every start."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-2-3")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-secret-value")
+    settings = load_settings()
+    cli._configure_logging(settings)
+    services = await cli._open_services(settings)
+    try:
+        with caplog.at_level(logging.INFO):
+            create_app(services)
+    finally:
+        await services.aclose()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+@pytest.mark.parametrize("since", ["21/11/2026", "yesterday", "2026-11-31"])
+def test_audit_export_with_a_bad_since_says_the_format(
+    capsys: pytest.CaptureFixture[str], since: str
+) -> None:
+    code, out, err = run(capsys, "audit", "export", "--csv", "-", "--since", since)
+    assert code == 2
+    assert f"--since: '{since}' is not a date: write it as YYYY-MM-DD (e.g. 2026-11-21)" in err
+    assert out == ""
+
+
+def card_texts(message: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each card's main text and status line."""
+    blocks = {b.get("block_id", ""): b for b in message["blocks"]}
+    return [
+        (b["text"]["text"], blocks["card_status:" + key]["elements"][0]["text"])
+        for key, b in ((k.removeprefix("card:"), b) for k, b in blocks.items())
+        if b.get("block_id", "").startswith("card:")
+    ]
+
+
+@pytest.mark.usefixtures("empty_sandbox")
+def test_preview_bills_summary_counts_what_the_cards_show(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    surfaces, _ = previews(capsys, "bills")
+    message = surfaces["bills"]
+    summary = message["blocks"][0]["text"]["text"]
+    cards = card_texts(message)
+    paid = [(text, status) for text, status in cards if status.startswith(":moneybag: Paid")]
+    assert len(paid) == 1  # the preview shows a card of each state, one of them paid
+    ((paid_text, paid_status),) = paid
+    paid_amount = Decimal(paid_status.split("£")[1].split(" ")[0].replace(",", ""))
+    # 25 bills are outstanding in the demo, 7 of them overdue, £13,020.49 owed: the paid card's
+    # bill is no longer among them.
+    found = re.search(r"Due (\d+ \w+ \d{4})", paid_text)
+    assert found is not None, paid_text
+    due = datetime.strptime(found[1], "%d %b %Y").date()
+    overdue = 7 - (due < date(2026, 11, 22))
+    assert f": 24 outstanding bills · {overdue} overdue · " in summary, summary
+    assert f"£{Decimal('13020.49') - paid_amount:,} due" in summary, summary
+    assert "€8,875.50 due" in summary and "US$11,715.00 due" in summary

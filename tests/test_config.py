@@ -67,7 +67,7 @@ def test_every_problem_is_listed_with_its_variable_and_fix(monkeypatch: pytest.M
     assert "SLACK_BOT_TOKEN: a bot token starts with 'xoxb-'" in message
     assert "SLACK_APP_TOKEN: an app-level token starts with 'xapp-'" in message
     assert "CODAT_BASE_URL: 'api.codat.io' must start with https://" in message
-    assert "BILLPAY_DATABASE_URL: 'mysql://' is not supported" in message
+    assert "BILLPAY_DATABASE_URL: 'mysql://root@localhost/billpay' is not a database URL" in message
     assert "BILLPAY_PORT:" in message
     assert "xoxp-user-token" not in message
 
@@ -89,3 +89,67 @@ def test_the_default_locale_is_checked_at_start_up_and_taken_as_slack_writes_it(
     assert Settings(_env_file=None, default_locale="fr-FR").default_locale == "fr_FR"
     with pytest.raises(ValidationError, match="'zz' is not a locale"):
         Settings(_env_file=None, default_locale="zz")
+
+
+def test_an_empty_value_in_dotenv_means_unset(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "BILLPAY_DUAL_APPROVAL_THRESHOLD=\n"
+        "BILLPAY_AUTO_APPROVE_BELOW=\n"
+        "BILLPAY_SANDBOX_TODAY=\n"
+        "BILLPAY_SANDBOX_RATE_LIMIT_REQUESTS=\n"
+        "SLACK_APP_TOKEN=\n"
+        "SLACK_BOT_TOKEN=\n"
+        "CODAT_API_KEY=\n"
+        "BILLPAY_PORT=\n"
+        "BILLPAY_DATABASE_URL=\n"
+        "BILLPAY_APPROVERS=\n"
+        "BILLPAY_LOG_LEVEL=\n"
+    )
+    settings = load_settings()
+    assert settings.dual_approval_threshold is None
+    assert settings.auto_approve_below is None
+    assert settings.sandbox_today is None
+    assert settings.sandbox_rate_limit_requests is None
+    assert settings.slack_app_token is None
+    assert settings.slack_bot_token is None
+    assert settings.uses_sandbox  # an empty Codat key is no key
+    # Settings with a default keep it.
+    assert settings.port == 3000
+    assert settings.database_url == "sqlite+aiosqlite:///.billpay/billpay.db"
+    assert settings.approvers == []
+    assert settings.log_level == "INFO"
+
+
+def test_an_empty_environment_variable_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BILLPAY_DUAL_APPROVAL_THRESHOLD", "")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "")
+    settings = load_settings()
+    assert settings.dual_approval_threshold is None
+    assert settings.slack_app_token is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://root@localhost/billpay",
+        "billpay.db",
+        "postgresql+psycopg://u@db/billpay",
+        "postgresql://u@db:port/billpay",
+    ],
+)
+def test_a_bad_database_url_is_quoted_as_typed(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("BILLPAY_DATABASE_URL", url)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert f"BILLPAY_DATABASE_URL: '{url}' is not" in message
+    assert "postgresql://" in message and "sqlite:///" in message  # what to write instead
+
+
+def test_a_bad_database_url_hides_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BILLPAY_DATABASE_URL", "mysql://root:hunter2@localhost/billpay")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "'mysql://root:***@localhost/billpay' is not" in message
+    assert "hunter2" not in message
