@@ -128,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"one or more of: {', '.join(SURFACES)} (default: all)",
     )
     preview.add_argument(
-        "--locale", default=None, help="e.g. fr_FR (default: BILLPAY_DEFAULT_LOCALE)"
+        "--locale", default=None, help="e.g. fr_FR or fr-FR (default: BILLPAY_DEFAULT_LOCALE)"
     )
     preview.set_defaults(handler=_preview)
 
@@ -274,7 +274,7 @@ async def _serve(settings: Settings, mode: Mode) -> int:
 def _preview(args: argparse.Namespace) -> int:
     settings = load_settings()
     _configure_logging(settings)
-    locale = args.locale or settings.default_locale
+    locale = (args.locale or settings.default_locale).replace("-", "_")  # Slack writes fr-FR
     try:
         Locale.parse(locale)
     except (UnknownLocaleError, ValueError):

@@ -465,7 +465,7 @@ def amount_initial_value(modal: dict[str, Any]) -> str:
 def test_preview_pay_modal_in_french_formats_the_amount_the_french_way(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    surfaces, _ = previews(capsys, "pay-modal", "--locale", "fr_FR")
+    surfaces, _ = previews(capsys, "pay-modal", "--locale", "fr-FR")  # as Slack writes it
     modal = surfaces["pay-modal"]
     assert validate_view(modal) == []
     french = amount_initial_value(modal)
