@@ -208,81 +208,75 @@ def status_name(status: str) -> str:
     return escape(words[:1].upper() + words[1:])
 
 
+def _button(
+    action: str,
+    text: str,
+    value: str,
+    *,
+    style: str | None = None,
+    confirm: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": action,
+        "text": {"type": "plain_text", "text": text},
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    if confirm:
+        button["confirm"] = confirm
+    return button
+
+
 def card_buttons(case: CaseView) -> list[dict[str, Any]]:
     bill = BillAction(bill_id=case.bill_id).dump()
-    approve = {
-        "type": "button",
-        "action_id": Action.APPROVE,
-        "text": {"type": "plain_text", "text": "Approve"},
-        "style": "primary",
-        "value": bill,
-    }
-    reject = {
-        "type": "button",
-        "action_id": Action.REJECT,
-        "text": {"type": "plain_text", "text": "Reject"},
-        "style": "danger",
-        "value": bill,
-        "confirm": _confirm(
+    approve = _button(Action.APPROVE, "Approve", bill, style="primary")
+    reject = _button(
+        Action.REJECT,
+        "Reject",
+        bill,
+        style="danger",
+        confirm=_confirm(
             "Reject this bill?",
             "You'll be asked for a reason. A rejected bill can't be paid from Slack.",
             "Reject…",
         ),
-    }
-    pay = {
-        "type": "button",
-        "action_id": Action.PAY,
-        "text": {"type": "plain_text", "text": "Pay…"},
-        "value": bill,
-    }
-    retry = {
-        "type": "button",
-        "action_id": Action.RETRY_PAYMENT,
-        "text": {"type": "plain_text", "text": "Retry payment"},
-        "style": "primary",
-        "value": bill,
-    }
-    cancel = {
-        "type": "button",
-        "action_id": Action.CANCEL_PAYMENT,
-        "text": {"type": "plain_text", "text": "Cancel payment"},
-        "style": "danger",
-        "value": bill,
-        "confirm": _confirm(
+    )
+    pay = _button(Action.PAY, "Pay…", bill)
+    retry = _button(Action.RETRY_PAYMENT, "Retry payment", bill, style="primary")
+    cancel = _button(
+        Action.CANCEL_PAYMENT,
+        "Cancel payment",
+        bill,
+        style="danger",
+        confirm=_confirm(
             "Cancel this payment?", "The bill goes back to approved, unpaid.", "Cancel payment"
         ),
-    }
-    undo = {
-        "type": "button",
-        "action_id": Action.CANCEL_PAYMENT,
-        "text": {"type": "plain_text", "text": "Undo"},
-        "style": "danger",
-        "value": bill,
-    }
-    was_recorded = {
-        "type": "button",
-        "action_id": Action.PAYMENT_WAS_RECORDED,
-        "text": {"type": "plain_text", "text": "It was recorded"},
-        "style": "primary",
-        "value": bill,
-        "confirm": _confirm(
+    )
+    undo = _button(Action.CANCEL_PAYMENT, "Undo", bill, style="danger")
+    was_recorded = _button(
+        Action.PAYMENT_WAS_RECORDED,
+        "It was recorded",
+        bill,
+        style="primary",
+        confirm=_confirm(
             "Was it recorded?",
             "Only if the accounting platform shows this payment. Bill Pay will record it as paid.",
             "It was recorded",
         ),
-    }
-    was_not_recorded = {
-        "type": "button",
-        "action_id": Action.PAYMENT_WAS_NOT_RECORDED,
-        "text": {"type": "plain_text", "text": "It wasn't recorded"},
-        "value": bill,
-        "confirm": _confirm(
+    )
+    was_not_recorded = _button(
+        Action.PAYMENT_WAS_NOT_RECORDED,
+        "It wasn't recorded",
+        bill,
+        confirm=_confirm(
             "Wasn't it recorded?",
             "Only if the accounting platform doesn't show this payment. The bill can then be "
             "paid again.",
             "It wasn't recorded",
         ),
-    }
+    )
     more = {
         "type": "overflow",
         "action_id": Action.MORE,
@@ -342,22 +336,10 @@ def navigation(page: int, pages: int, filter_text: str = "") -> dict[str, Any]:
     elements = []
     if page > 0:
         elements.append(
-            {
-                "type": "button",
-                "action_id": Action.PAGE_PREVIOUS,
-                "text": {"type": "plain_text", "text": "← Previous"},
-                "value": page_value(page - 1, filter_text),
-            }
+            _button(Action.PAGE_PREVIOUS, "← Previous", page_value(page - 1, filter_text))
         )
     if page < pages - 1:
-        elements.append(
-            {
-                "type": "button",
-                "action_id": Action.PAGE_NEXT,
-                "text": {"type": "plain_text", "text": "Next →"},
-                "value": page_value(page + 1, filter_text),
-            }
-        )
+        elements.append(_button(Action.PAGE_NEXT, "Next →", page_value(page + 1, filter_text)))
     return {"type": "actions", "block_id": Block.NAVIGATION, "elements": elements}
 
 
