@@ -58,9 +58,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        outcome = await workflow.approve(
-            CaseRef(click.team_id, click.channel_id, value.bill_id), click.user_id
-        )
+        outcome = await workflow.approve(click.case(value.bill_id), click.user_id)
         await Publisher.quietly(
             publisher.refresh_message(click.team_id, click.channel_id, click.message_ts),
             "update the card",
@@ -73,9 +71,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
         ack: AsyncAck, click: Click, value: BillAction, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        case = await workflow.check_may_reject(
-            CaseRef(click.team_id, click.channel_id, value.bill_id), click.user_id
-        )
+        case = await workflow.check_may_reject(click.case(value.bill_id), click.user_id)
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
         metadata = RejectMetadata(
             channel_id=click.channel_id, message_ts=click.message_ts, bill_id=value.bill_id
@@ -97,9 +93,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
         await ack()
         person_task = asyncio.ensure_future(people.get(client, click.team_id, click.user_id))
         form_task = asyncio.ensure_future(
-            workflow.payments.prepare_payment(
-                CaseRef(click.team_id, click.channel_id, value.bill_id), click.user_id
-            )
+            workflow.payments.prepare_payment(click.case(value.bill_id), click.user_id)
         )
         await asyncio.wait({form_task, person_task}, timeout=OPEN_MODAL_BUDGET_SECONDS)
         # The trigger expires in 3 seconds: a slow users.info must not hold the modal back.
@@ -141,7 +135,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
     ) -> None:
         """Cancel or retry a payment from its card: update the card, note it in the thread,
         and tell the person who clicked how it went."""
-        outcome = await step(CaseRef(click.team_id, click.channel_id, bill_id), click.user_id)
+        outcome = await step(click.case(bill_id), click.user_id)
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
         await publisher.payment_shown(
             click.team_id,
@@ -201,7 +195,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        case = await workflow.refresh(CaseRef(click.team_id, click.channel_id, value.bill_id))
+        case = await workflow.refresh(click.case(value.bill_id))
         if value.choice == MoreOption.REFRESH:
             await publisher.refresh_message(click.team_id, click.channel_id, click.message_ts)
             return

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from blocks.metadata import MessageTs, SlackId
+from bot.domain import CaseRef
 from bot.errors import FORM_OUT_OF_DATE, Denied, OutOfDate
 
 MAX_COMMAND_TEXT = 500
@@ -26,6 +27,10 @@ class Click(BaseModel):
     channel_id: SlackId
     user_id: SlackId
     message_ts: MessageTs | None = None
+
+    def case(self, bill_id: str) -> CaseRef:
+        """The bill this click is about, in the channel it was clicked in."""
+        return CaseRef(self.team_id, self.channel_id, bill_id)
 
 
 class Submission(BaseModel):
