@@ -239,27 +239,18 @@ class Payments:
             if duplicate is None:  # the key belongs to another bill or channel: a tampered form
                 raise OutOfDate(FORM_OUT_OF_DATE)
             return duplicate
+        if not (held or scheduled):
+            return await self._send_reserved(link, bill_id, payment_id)
+        reserved = await self.core.case_view(link, bill_id)
+        assert reserved is not None
+        amount = self._money(request.amount, bill.currency)
         if held:
-            reserved = await self.core.case_view(link, bill_id)
-            assert reserved is not None
-            return PaymentOutcome(
-                reserved,
-                "held",
-                f"Paying {self._money(request.amount, bill.currency)} in "
-                f"{self.settings.payment_hold_seconds} s: *Undo* stops it.",
-                reserved.last_payment,
-            )
-        if scheduled:
-            reserved = await self.core.case_view(link, bill_id)
-            assert reserved is not None
-            return PaymentOutcome(
-                reserved,
-                "scheduled",
-                f"Payment of {self._money(request.amount, bill.currency)} scheduled for "
-                f"{request.payment_date.isoformat()}.",
-                reserved.last_payment,
-            )
-        return await self._send_reserved(link, bill_id, payment_id)
+            status = "held"
+            message = f"Paying {amount} in {self.settings.payment_hold_seconds} s: *Undo* stops it."
+        else:
+            status = "scheduled"
+            message = f"Payment of {amount} scheduled for {request.payment_date.isoformat()}."
+        return PaymentOutcome(reserved, status, message, reserved.last_payment)
 
     async def retry_payment(self, ref: CaseRef, user_id: str) -> PaymentOutcome:
         """Retry a payment that failed without a clear answer, or that was found not to have
