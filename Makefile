@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run check sandbox test bench lint typecheck format clean
+.PHONY: install run check sandbox test bench lint typecheck format messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make with PYTHON=python3.11 (or newer)")'
@@ -44,6 +44,10 @@ typecheck: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Extracts the strings marked for translation and merges them into bot/locale/*/LC_MESSAGES.
+messages: $(STAMP)
+	$(BIN)/python -m bot.catalogs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .billpay

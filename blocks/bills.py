@@ -122,7 +122,7 @@ def bill_text(case: CaseView, *, locale: str, today: date) -> str:
         amount = f"*{due}* due of {total}"
     when = f"Due {day(case.due_date, locale)}"
     if case.state in (CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED):
-        phrase = due_phrase(case.due_date, today)
+        phrase = due_phrase(case.due_date, today, locale)
         when += f" ({':warning: ' if case.due_date < today else ''}{phrase})"
     return f"*{escape(case.supplier_name)}*{reference}\n{amount} · {when}"
 
@@ -349,7 +349,7 @@ def details_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str
         ("Supplier", escape(case.supplier_name)),
         ("Reference", escape(case.reference) or "—"),
         ("Issued", day(case.issue_date, locale)),
-        ("Due", f"{day(case.due_date, locale)} ({due_phrase(case.due_date, today)})"),
+        ("Due", f"{day(case.due_date, locale)} ({due_phrase(case.due_date, today, locale)})"),
         ("Total", money(case.total_amount, case.currency, locale)),
         ("Still due", money(case.amount_due, case.currency, locale)),
         ("Status", status_name(case.bill_status)),

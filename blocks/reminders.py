@@ -16,7 +16,7 @@ def nudge_text(nudge: Nudge, *, locale: str, today: date) -> str:
     )
     amount = money(case.amount_due, case.currency, locale)
     hours = int(nudge.waited.total_seconds() // 3600)
-    due = due_phrase(case.due_date, today)
+    due = due_phrase(case.due_date, today, locale)
     match nudge.kind:
         case "remind":
             return f":bell: {bill} ({amount}, {due}) has waited {hours} hours for your approval."

@@ -10,6 +10,7 @@ from decimal import Decimal
 from babel.dates import format_date
 
 from bot.domain import PaymentView
+from bot.i18n import words
 from bot.money import format_money
 from bot.mrkdwn import escape, flatten
 
@@ -31,15 +32,16 @@ def day(value: date, locale: str) -> str:
     return format_date(value, format="medium", locale=locale)
 
 
-def due_phrase(due: date, today: date) -> str:
+def due_phrase(due: date, today: date, locale: str) -> str:
+    _ = words(locale)
     days = (due - today).days
     if days < 0:
-        return f"overdue by {-days} day{'s' if days != -1 else ''}"
+        return _.ngettext("overdue by {n} day", "overdue by {n} days", -days)
     if days == 0:
-        return "due today"
+        return _("due today")
     if days == 1:
-        return "due tomorrow"
-    return f"due in {days} days"
+        return _("due tomorrow")
+    return _.ngettext("due in {n} day", "due in {n} days", days)
 
 
 def mention(user_id: str) -> str:

@@ -86,11 +86,11 @@ def test_money_and_dates_follow_the_readers_locale() -> None:
 
 
 def test_due_phrases() -> None:
-    assert due_phrase(TODAY - timedelta(days=3), TODAY) == "overdue by 3 days"
-    assert due_phrase(TODAY - timedelta(days=1), TODAY) == "overdue by 1 day"
-    assert due_phrase(TODAY, TODAY) == "due today"
-    assert due_phrase(TODAY + timedelta(days=1), TODAY) == "due tomorrow"
-    assert due_phrase(TODAY + timedelta(days=9), TODAY) == "due in 9 days"
+    assert due_phrase(TODAY - timedelta(days=3), TODAY, "en_GB") == "overdue by 3 days"
+    assert due_phrase(TODAY - timedelta(days=1), TODAY, "en_GB") == "overdue by 1 day"
+    assert due_phrase(TODAY, TODAY, "en_GB") == "due today"
+    assert due_phrase(TODAY + timedelta(days=1), TODAY, "en_GB") == "due tomorrow"
+    assert due_phrase(TODAY + timedelta(days=9), TODAY, "en_GB") == "due in 9 days"
 
 
 def _actions(case: CaseView) -> list[str]:
