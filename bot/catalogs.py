@@ -85,14 +85,12 @@ def update(new_languages: tuple[str, ...] = ()) -> dict[str, int]:
                 if message.id and not _translated(message.string):
                     message.string = message.id
         write(catalog, path)
-        untranslated[language] = sum(
-            1 for message in catalog if message.id and not _translated(message.string)
-        )
+        untranslated[language] = len([m for m in catalog if m.id and not _translated(m.string)])
     return untranslated
 
 
-def _translated(string: str | tuple[str, ...]) -> bool:
-    return all(string) if isinstance(string, tuple) else bool(string)
+def _translated(string: str | tuple[str, ...] | list[str] | None) -> bool:
+    return all(string) if isinstance(string, tuple | list) else bool(string)
 
 
 def main() -> int:
