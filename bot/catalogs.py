@@ -9,7 +9,7 @@ person: new entries are left empty and the catalog test fails until they are tra
 
 from __future__ import annotations
 
-import sys
+import argparse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,8 +67,14 @@ def write(catalog: Catalog, path: Path) -> None:
         write_po(po, catalog, width=100, sort_output=True, include_lineno=False)
 
 
-def update(new_languages: tuple[str, ...] = ()) -> dict[str, int]:
-    """Writes the template and every catalog; returns each language's untranslated count."""
+def update(
+    new_languages: tuple[str, ...] = (), merge_from: tuple[Path, ...] = ()
+) -> dict[str, int]:
+    """Writes the template and every catalog; returns each language's untranslated count.
+
+    `merge_from` names other copies of the catalogs (another checkout's `.po` files): their
+    translations fill entries this catalog has left empty, which is how two lines of work that
+    both added strings are brought together."""
     template = extract()
     write(template, LOCALE_DIR / f"{DOMAIN}.pot")
     untranslated: dict[str, int] = {}
@@ -80,6 +86,8 @@ def update(new_languages: tuple[str, ...] = ()) -> dict[str, int]:
             catalog = Catalog(locale=language, domain=DOMAIN, project=PROJECT, fuzzy=False)
         catalog.update(extract(), no_fuzzy_matching=True)
         catalog.obsolete.clear()
+        for other in merge_from:
+            _fill_from(catalog, other, language)
         if language == SOURCE_LANGUAGE:
             for message in catalog:
                 if message.id and not _translated(message.string):
@@ -89,12 +97,30 @@ def update(new_languages: tuple[str, ...] = ()) -> dict[str, int]:
     return untranslated
 
 
+def _fill_from(catalog: Catalog, path: Path, language: str) -> None:
+    with path.open("rb") as po:
+        other = read_po(po)
+    if other.locale is None or other.locale.language != language:
+        return
+    for message in catalog:
+        if message.id and not _translated(message.string):
+            found = other.get(message.id, message.context)
+            if found is not None and _translated(found.string) and not found.fuzzy:
+                message.string = found.string
+
+
 def _translated(string: str | tuple[str, ...] | list[str] | None) -> bool:
     return all(string) if isinstance(string, tuple | list) else bool(string)
 
 
 def main() -> int:
-    counts = update(tuple(sys.argv[1:]))
+    parser = argparse.ArgumentParser(description="Extract marked strings and update catalogs.")
+    parser.add_argument("languages", nargs="*", help="new languages to start a catalog for")
+    parser.add_argument(
+        "--merge-from", nargs="*", type=Path, default=[], help="other .po files to take from"
+    )
+    args = parser.parse_args()
+    counts = update(tuple(args.languages), tuple(args.merge_from))
     for language, missing in counts.items():
         state = "complete" if missing == 0 else f"{missing} to translate"
         print(f"{catalog_path(language).relative_to(ROOT)}: {state}")
