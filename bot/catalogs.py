@@ -62,7 +62,14 @@ def read(language: str) -> Catalog:
 
 
 def write(catalog: Catalog, path: Path) -> None:
+    """Writes `catalog`, keeping the header dates of the file it replaces so that running
+    `make messages` twice changes nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        with path.open("rb") as po:
+            before = read_po(po)
+        catalog.creation_date = before.creation_date
+        catalog.revision_date = before.revision_date
     with path.open("wb") as po:
         write_po(po, catalog, width=100, sort_output=True, include_lineno=False)
 
