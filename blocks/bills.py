@@ -13,6 +13,7 @@ from blocks.ids import Action, Block, MoreOption, card_actions_block, card_block
 from blocks.metadata import BillAction, MoreAction, PageAction
 from blocks.text import day, due_phrase, escape, mention, money, plain, rate_words
 from bot.domain import CaseState, CaseView
+from bot.i18n import N_, words
 from bot.listing import Summary
 from bot.payment_words import failure_text
 
@@ -32,6 +33,7 @@ def bills_message(
     today: date,
 ) -> dict[str, Any]:
     """`text` (the notification fallback) and `blocks` of one page of bills."""
+    _ = words(locale)
     headline = summary_line(summary, headline, locale)
     blocks: list[dict[str, Any]] = [
         {
@@ -45,7 +47,7 @@ def bills_message(
             {
                 "type": "context",
                 "block_id": Block.EMPTY,
-                "elements": [{"type": "mrkdwn", "text": "Nothing to pay here. :tada:"}],
+                "elements": [{"type": "mrkdwn", "text": _("Nothing to pay here.") + " :tada:"}],
             }
         )
         return {"text": f"{company_name}: {headline}", "blocks": blocks}
@@ -56,8 +58,12 @@ def bills_message(
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": f"Page {page + 1} of {pages} · overdue first"
-                    f" · as of {day(today, locale)}",
+                    "text": _(
+                        "Page {page} of {pages} · overdue first · as of {day}",
+                        page=page + 1,
+                        pages=pages,
+                        day=day(today, locale),
+                    ),
                 }
             ],
         }
@@ -66,7 +72,7 @@ def bills_message(
         blocks.append({"type": "divider"})
         blocks.extend(card_blocks(case, locale=locale, today=today))
     if pages > 1:
-        blocks.append(navigation(page, pages, filter_text))
+        blocks.append(navigation(page, pages, filter_text, locale=locale))
     if len(blocks) > MAX_MESSAGE_BLOCKS:
         raise ValueError(f"{len(blocks)} blocks is more than a message may have")
     return {"text": f"{company_name}: {headline}", "blocks": blocks}
@@ -75,13 +81,15 @@ def bills_message(
 def summary_line(summary: Summary, headline: str, locale: str) -> str:
     """`16 bills due within 7 days · 7 overdue · £1,250.00 due`; `headline` counts the bills
     as the listing's filter words them (`BillFilter.headline`)."""
+    _ = words(locale)
     if summary.count == 0:
         return f"{headline}."
     parts = [headline]
     if summary.overdue:
-        parts.append(f"{summary.overdue} overdue")
+        parts.append(_.ngettext("{n} overdue", "{n} overdue", summary.overdue))
     parts.extend(
-        f"{money(amount, currency, locale)} due" for currency, amount in summary.totals.items()
+        _("{amount} due", amount=money(amount, currency, locale))
+        for currency, amount in summary.totals.items()
     )
     return " · ".join(parts)
 
@@ -101,7 +109,7 @@ def card_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, A
             "elements": [{"type": "mrkdwn", "text": status_line(case, locale)}],
         },
     ]
-    buttons = card_buttons(case)
+    buttons = card_buttons(case, locale)
     if buttons:
         blocks.append(
             {"type": "actions", "block_id": card_actions_block(case.bill_id), "elements": buttons}
@@ -111,16 +119,17 @@ def card_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, A
 
 def bill_text(case: CaseView, *, locale: str, today: date) -> str:
     """Supplier and reference, then what is due and when: the first lines of a card."""
+    _ = words(locale)
     reference = f" · {escape(case.reference)}" if case.reference else ""
     due = money(case.amount_due, case.currency, locale)
     total = money(case.total_amount, case.currency, locale)
     if case.amount_due == 0:
-        amount = f"*{total}* paid in full"
+        amount = _("*{total}* paid in full", total=total)
     elif case.amount_due == case.total_amount:
-        amount = f"*{due}* due"
+        amount = _("*{amount}* due", amount=due)
     else:
-        amount = f"*{due}* due of {total}"
-    when = f"Due {day(case.due_date, locale)}"
+        amount = _("*{amount}* due of {total}", amount=due, total=total)
+    when = _("Due {day}", day=day(case.due_date, locale))
     if case.state in (CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED):
         phrase = due_phrase(case.due_date, today, locale)
         when += f" ({':warning: ' if case.due_date < today else ''}{phrase})"
@@ -128,84 +137,128 @@ def bill_text(case: CaseView, *, locale: str, today: date) -> str:
 
 
 def status_line(case: CaseView, locale: str) -> str:
+    _ = words(locale)
     payment = case.last_payment
     approvals = ", ".join(mention(user) for user in case.approvals)
     partial = ""
     if case.amount_due < case.total_amount and case.amount_due > 0:
-        partial = (
-            f" · {money(case.paid_amount, case.currency, locale)} paid, "
-            f"{money(case.amount_due, case.currency, locale)} still due"
+        partial = _(
+            " · {paid} paid, {due} still due",
+            paid=money(case.paid_amount, case.currency, locale),
+            due=money(case.amount_due, case.currency, locale),
         )
     match case.state:
         case CaseState.PENDING if case.approvals:
-            return (
-                f":hourglass_flowing_sand: Approved by {approvals}, {len(case.approvals)} of "
-                f"{case.approvals_required}; needs another approver{partial}"
+            return ":hourglass_flowing_sand: " + _(
+                "Approved by {people}, {count} of {required}; needs another approver{partial}",
+                people=approvals,
+                count=len(case.approvals),
+                required=case.approvals_required,
+                partial=partial,
             )
         case CaseState.PENDING:
-            need = "two approvals" if case.approvals_required > 1 else "approval"
-            return (
-                f":hourglass_flowing_sand: {status_name(case.bill_status)} · needs {need}{partial}"
-            )
+            status = status_name(case.bill_status, locale)
+            if case.approvals_required > 1:
+                need = _("{status} · needs two approvals{partial}", status=status, partial=partial)
+            else:
+                need = _("{status} · needs approval{partial}", status=status, partial=partial)
+            return f":hourglass_flowing_sand: {need}"
         case CaseState.APPROVED:
-            of = (
-                f", {len(case.approvals)} of {case.approvals_required}"
-                if case.approvals_required > 1
-                else ""
+            if case.approvals_required > 1:
+                return ":white_check_mark: " + _(
+                    "Approved by {people}, {count} of {required}{partial}",
+                    people=approvals,
+                    count=len(case.approvals),
+                    required=case.approvals_required,
+                    partial=partial,
+                )
+            return ":white_check_mark: " + _(
+                "Approved by {people}{partial}", people=approvals, partial=partial
             )
-            return f":white_check_mark: Approved by {approvals}{of}{partial}"
         case CaseState.REJECTED:
-            who = mention(case.rejected_by or "someone")
-            return f":no_entry: Rejected by {who}: {escape(case.reject_reason)}"
+            who = mention(case.rejected_by) if case.rejected_by else _("someone")
+            return ":no_entry: " + _(
+                "Rejected by {person}: {reason}", person=who, reason=escape(case.reject_reason)
+            )
         case CaseState.PAYING if payment:
-            return (
-                ":arrows_counterclockwise: Recording "
-                f"{money(payment.amount, payment.currency, locale)} from"
-                f" {escape(payment.account_name)} for {mention(payment.requested_by)}…"
+            return ":arrows_counterclockwise: " + _(
+                "Recording {amount} from {account} for {person}…",
+                amount=money(payment.amount, payment.currency, locale),
+                account=escape(payment.account_name),
+                person=mention(payment.requested_by),
             )
         case CaseState.SCHEDULED if payment and payment.send_after is not None:
-            return (
-                f":hourglass_flowing_sand: Paying {money(payment.amount, payment.currency, locale)}"
-                f" from {escape(payment.account_name)} for {mention(payment.requested_by)} in a "
-                "few seconds: *Undo* stops it"
+            return ":hourglass_flowing_sand: " + _(
+                "Paying {amount} from {account} for {person} in a few seconds: *Undo* stops it",
+                amount=money(payment.amount, payment.currency, locale),
+                account=escape(payment.account_name),
+                person=mention(payment.requested_by),
             )
         case CaseState.SCHEDULED if case.scheduled or payment:
             planned = case.scheduled or payment
             assert planned is not None
             rest = (
-                f" · {money(case.payable_amount, case.currency, locale)} more can be paid now"
+                _(
+                    " · {amount} more can be paid now",
+                    amount=money(case.payable_amount, case.currency, locale),
+                )
                 if case.scheduled and case.payable_amount > 0
                 else ""
             )
-            return (
-                f":calendar: {money(planned.amount, planned.currency, locale)} from "
-                f"{escape(planned.account_name)} scheduled for {day(planned.payment_date, locale)}"
-                f" by {mention(planned.requested_by)}{rest}"
+            return ":calendar: " + _(
+                "{amount} from {account} scheduled for {day} by {person}{rest}",
+                amount=money(planned.amount, planned.currency, locale),
+                account=escape(planned.account_name),
+                day=day(planned.payment_date, locale),
+                person=mention(planned.requested_by),
+                rest=rest,
             )
         case CaseState.PAID if payment:
-            rate = rate_words(payment, locale)
-            return (
-                f":moneybag: Paid {money(payment.amount, payment.currency, locale)} from "
-                f"{escape(payment.account_name)}{rate} by {mention(payment.requested_by)}"
+            return ":moneybag: " + _(
+                "Paid {amount} from {account}{rate} by {person}",
+                amount=money(payment.amount, payment.currency, locale),
+                account=escape(payment.account_name),
+                rate=rate_words(payment, locale),
+                person=mention(payment.requested_by),
             )
         case CaseState.FAILED if payment and payment.awaits_payer:
-            return f":warning: Payment not confirmed: {escape(plain(payment.error, 500))}{partial}"
+            return ":warning: " + _(
+                "Payment not confirmed: {cause}{partial}",
+                cause=escape(plain(payment.error, 500)),
+                partial=partial,
+            )
         case CaseState.FAILED if payment and payment.outcome_unknown:
-            cause = failure_text(plain(payment.error, 300), unknown=True)
-            return f":warning: Payment not confirmed: {cause}{partial}"
+            cause = failure_text(plain(payment.error, 300), unknown=True, locale=locale)
+            return ":warning: " + _(
+                "Payment not confirmed: {cause}{partial}", cause=cause, partial=partial
+            )
         case CaseState.FAILED if payment:
-            cause = failure_text(plain(payment.error, 300), unknown=False)
-            return f":x: Payment failed: {cause}{partial}"
+            cause = failure_text(plain(payment.error, 300), unknown=False, locale=locale)
+            return ":x: " + _("Payment failed: {cause}{partial}", cause=cause, partial=partial)
         case CaseState.CLOSED:
-            return f":lock: Closed: {escape(case.note)}"
+            return ":lock: " + _("Closed: {note}", note=escape(case.note))
         case _:
-            return f"{status_name(case.bill_status)}{partial}"
+            return f"{status_name(case.bill_status, locale)}{partial}"
 
 
-def status_name(status: str) -> str:
-    """`PartiallyPaid` as people write it: `Partially paid`."""
-    words = "".join(f" {c.lower()}" if c.isupper() else c for c in status).strip()
-    return escape(words[:1].upper() + words[1:])
+# The accounting platform's bill statuses, as people write them.
+STATUS_NAMES = {
+    "Draft": N_("Draft"),
+    "Open": N_("Open"),
+    "PartiallyPaid": N_("Partially paid"),
+    "Paid": N_("Paid"),
+    "Void": N_("Void"),
+    "Unknown": N_("Unknown"),
+}
+
+
+def status_name(status: str, locale: str) -> str:
+    """`PartiallyPaid` as people write it: `Partially paid` (`Partiellement payée`)."""
+    known = STATUS_NAMES.get(status)
+    if known is not None:
+        return words(locale)(known)
+    spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in status).strip()
+    return escape(spaced[:1].upper() + spaced[1:])
 
 
 def _button(
@@ -229,52 +282,64 @@ def _button(
     return button
 
 
-def card_buttons(case: CaseView) -> list[dict[str, Any]]:
+def card_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
+    _ = words(locale)
     bill = BillAction(bill_id=case.bill_id).dump()
-    approve = _button(Action.APPROVE, "Approve", bill, style="primary")
+    approve = _button(Action.APPROVE, _("Approve"), bill, style="primary")
     reject = _button(
         Action.REJECT,
-        "Reject",
+        _("Reject"),
         bill,
         style="danger",
         confirm=_confirm(
-            "Reject this bill?",
-            "You'll be asked for a reason. A rejected bill can't be paid from Slack.",
-            "Reject…",
+            _("Reject this bill?"),
+            _("You'll be asked for a reason. A rejected bill can't be paid from Slack."),
+            _("Reject…"),
+            locale,
         ),
     )
-    pay = _button(Action.PAY, "Pay…", bill)
-    retry = _button(Action.RETRY_PAYMENT, "Retry payment", bill, style="primary")
+    pay = _button(Action.PAY, _("Pay…"), bill)
+    retry = _button(Action.RETRY_PAYMENT, _("Retry payment"), bill, style="primary")
     cancel = _button(
         Action.CANCEL_PAYMENT,
-        "Cancel payment",
+        _("Cancel payment"),
         bill,
         style="danger",
         confirm=_confirm(
-            "Cancel this payment?", "The bill goes back to approved, unpaid.", "Cancel payment"
+            _("Cancel this payment?"),
+            _("The bill goes back to approved, unpaid."),
+            _("Cancel payment"),
+            locale,
         ),
     )
-    undo = _button(Action.CANCEL_PAYMENT, "Undo", bill, style="danger")
+    undo = _button(Action.CANCEL_PAYMENT, _("Undo"), bill, style="danger")
     was_recorded = _button(
         Action.PAYMENT_WAS_RECORDED,
-        "It was recorded",
+        _("It was recorded"),
         bill,
         style="primary",
         confirm=_confirm(
-            "Was it recorded?",
-            "Only if the accounting platform shows this payment. Bill Pay will record it as paid.",
-            "It was recorded",
+            _("Was it recorded?"),
+            _(
+                "Only if the accounting platform shows this payment. Bill Pay will record it "
+                "as paid."
+            ),
+            _("It was recorded"),
+            locale,
         ),
     )
     was_not_recorded = _button(
         Action.PAYMENT_WAS_NOT_RECORDED,
-        "It wasn't recorded",
+        _("It wasn't recorded"),
         bill,
         confirm=_confirm(
-            "Wasn't it recorded?",
-            "Only if the accounting platform doesn't show this payment. The bill can then be "
-            "paid again.",
-            "It wasn't recorded",
+            _("Wasn't it recorded?"),
+            _(
+                "Only if the accounting platform doesn't show this payment. The bill can then "
+                "be paid again."
+            ),
+            _("It wasn't recorded"),
+            locale,
         ),
     )
     more = {
@@ -282,11 +347,11 @@ def card_buttons(case: CaseView) -> list[dict[str, Any]]:
         "action_id": Action.MORE,
         "options": [
             {
-                "text": {"type": "plain_text", "text": "Details"},
+                "text": {"type": "plain_text", "text": _("Details")},
                 "value": MoreAction(choice=MoreOption.DETAILS, bill_id=case.bill_id).dump(),
             },
             {
-                "text": {"type": "plain_text", "text": "Refresh"},
+                "text": {"type": "plain_text", "text": _("Refresh")},
                 "value": MoreAction(choice=MoreOption.REFRESH, bill_id=case.bill_id).dump(),
             },
         ],
@@ -321,39 +386,48 @@ def page_value(page: int, filter_text: str) -> str:
     return PageAction(page=page, filter_text=filter_text).dump()
 
 
-def _confirm(title: str, text: str, confirm: str) -> dict[str, Any]:
+def _confirm(title: str, text: str, confirm: str, locale: str) -> dict[str, Any]:
     """A confirmation dialog for a button whose effect is hard to undo."""
+    _ = words(locale)
     return {
         "title": {"type": "plain_text", "text": title},
         "text": {"type": "mrkdwn", "text": text},
         "confirm": {"type": "plain_text", "text": confirm},
-        "deny": {"type": "plain_text", "text": "Keep it"},
+        "deny": {"type": "plain_text", "text": _("Keep it")},
         "style": "danger",
     }
 
 
-def navigation(page: int, pages: int, filter_text: str = "") -> dict[str, Any]:
+def navigation(page: int, pages: int, filter_text: str = "", *, locale: str) -> dict[str, Any]:
+    _ = words(locale)
     elements = []
     if page > 0:
         elements.append(
-            _button(Action.PAGE_PREVIOUS, "← Previous", page_value(page - 1, filter_text))
+            _button(Action.PAGE_PREVIOUS, _("← Previous"), page_value(page - 1, filter_text))
         )
     if page < pages - 1:
-        elements.append(_button(Action.PAGE_NEXT, "Next →", page_value(page + 1, filter_text)))
+        elements.append(_button(Action.PAGE_NEXT, _("Next →"), page_value(page + 1, filter_text)))
     return {"type": "actions", "block_id": Block.NAVIGATION, "elements": elements}
 
 
 def details_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, Any]]:
     """The overflow's Details: the card's facts in full, for the person who asked."""
+    _ = words(locale)
     fields = [
-        ("Supplier", escape(case.supplier_name)),
-        ("Reference", escape(case.reference) or "—"),
-        ("Issued", day(case.issue_date, locale)),
-        ("Due", f"{day(case.due_date, locale)} ({due_phrase(case.due_date, today, locale)})"),
-        ("Total", money(case.total_amount, case.currency, locale)),
-        ("Still due", money(case.amount_due, case.currency, locale)),
-        ("Status", status_name(case.bill_status)),
-        ("Approvals", f"{len(case.approvals)} of {case.approvals_required}"),
+        (_("Supplier"), escape(case.supplier_name)),
+        (_("Reference"), escape(case.reference) or "—"),
+        (_("Issued"), day(case.issue_date, locale)),
+        (
+            _("Due"),
+            f"{day(case.due_date, locale)} ({due_phrase(case.due_date, today, locale)})",
+        ),
+        (_("Total"), money(case.total_amount, case.currency, locale)),
+        (_("Still due"), money(case.amount_due, case.currency, locale)),
+        (_("Status"), status_name(case.bill_status, locale)),
+        (
+            _("Approvals"),
+            _("{count} of {required}", count=len(case.approvals), required=case.approvals_required),
+        ),
     ]
     return [
         {

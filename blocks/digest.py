@@ -15,17 +15,11 @@ from typing import Any
 
 from blocks.ids import DigestAction, DigestBlock, digest_bill_block, digest_cash_block
 from blocks.metadata import DigestListAction
-from blocks.text import day, escape, mention, money, plain
+from blocks.text import day, due_phrase, escape, mention, money, plain
 from bot.digest.compute import Digest, DueBill, add_totals
-from bot.digest.words import (
-    cash_chart,
-    group_title,
-    heading_day,
-    headline,
-    plural,
-    totals_text,
-)
+from bot.digest.words import cash_chart, group_title, heading_day, headline, totals_text
 from bot.domain import CaseState
+from bot.i18n import words
 from bot.listing import BillFilter
 
 MAX_MESSAGE_BLOCKS = 50
@@ -41,16 +35,19 @@ def digest_message(
     digest: Digest, *, company_name: str, locale: str, today: date
 ) -> dict[str, Any]:
     """`text` (the notification) and `blocks` of one channel's digest."""
+    _ = words(locale)
     blocks: list[dict[str, Any]] = [
         _header(today, locale),
-        _context(f"*{escape(company_name)}* · as of {day(today, locale)}"),
+        _context(
+            _("*{company}* · as of {day}", company=escape(company_name), day=day(today, locale))
+        ),
         {
             "type": "section",
             "block_id": DigestBlock.SUMMARY,
             "text": {"type": "mrkdwn", "text": summary_text(digest, locale)},
         },
     ]
-    buttons = _buttons(digest)
+    buttons = _buttons(digest, locale)
     if buttons:
         blocks.append({"type": "actions", "block_id": DigestBlock.ACTIONS, "elements": buttons})
     if digest.approvals.count:
@@ -61,7 +58,11 @@ def digest_message(
     blocks.extend(_bill_blocks(digest, locale, budget=MAX_MESSAGE_BLOCKS - len(blocks)))
     if len(blocks) > MAX_MESSAGE_BLOCKS:  # pragma: no cover - the budget above prevents it
         raise ValueError(f"{len(blocks)} blocks is more than a message may have")
-    text = f"Bills due at {escape(company_name)}: {headline(digest, locale)}"
+    text = _(
+        "Bills due at {company}: {headline}",
+        company=escape(company_name),
+        headline=headline(digest, locale),
+    )
     return {"text": text, "blocks": blocks}
 
 
@@ -69,47 +70,75 @@ def digest_empty_message(
     *, company_name: str, locale: str, today: date, look_ahead_days: int
 ) -> dict[str, Any]:
     """The digest of a day when nothing needs attention, for channels that want one anyway."""
-    words = (
-        f"Nothing needs attention at *{escape(company_name)}*: no bill is overdue or due "
-        f"within {plural(look_ahead_days, 'day')}, and no payment is scheduled. :tada:"
+    _ = words(locale)
+    company = escape(company_name)
+    text = _.ngettext(
+        "Nothing needs attention at *{company}*: no bill is overdue or due within {n} day, "
+        "and no payment is scheduled.",
+        "Nothing needs attention at *{company}*: no bill is overdue or due within {n} days, "
+        "and no payment is scheduled.",
+        look_ahead_days,
+        company=company,
     )
     return {
-        "text": f"Bills due at {escape(company_name)}: nothing needs attention",
-        "blocks": [_header(today, locale), _section(DigestBlock.EMPTY, words)],
+        "text": _(
+            "Bills due at {company}: {headline}",
+            company=company,
+            headline=_("nothing needs attention"),
+        ),
+        "blocks": [_header(today, locale), _section(DigestBlock.EMPTY, f"{text} :tada:")],
     }
 
 
 def summary_text(digest: Digest, locale: str) -> str:
     """One line per group: `*Overdue*: 7 bills · £4,200.00 · €990.00`."""
+    _ = words(locale)
     lines = []
     for group in digest.groups:
-        title = group_title(group.kind, digest.look_ahead_days)
+        title = group_title(group.kind, digest.look_ahead_days, locale)
         mark = ":warning: " if group.kind == "overdue" and group.count else ""
         if group.count:
-            figures = f"{plural(group.count, 'bill')} · {totals_text(group.totals, locale)}"
+            figures = _.ngettext(
+                "{n} bill · {totals}",
+                "{n} bills · {totals}",
+                group.count,
+                totals=totals_text(group.totals, locale),
+            )
         else:
-            figures = "none"
-        lines.append(f"{mark}*{title}*: {figures}")
+            figures = _("none")
+        lines.append(mark + _("*{title}*: {figures}", title=title, figures=figures))
     return "\n".join(lines)
 
 
 def approvals_text(digest: Digest, locale: str) -> str:
     """Bills waiting for approval and who must act, each approver mentioned once."""
+    _ = words(locale)
     approvals = digest.approvals
     lines = [
-        f"*Awaiting approval*: {plural(approvals.count, 'bill')} · "
-        f"{totals_text(approvals.totals, locale)}"
+        _.ngettext(
+            "*Awaiting approval*: {n} bill · {totals}",
+            "*Awaiting approval*: {n} bills · {totals}",
+            approvals.count,
+            totals=totals_text(approvals.totals, locale),
+        )
     ]
     if approvals.anyone:
-        lines.append("Anyone in the channel may approve them.")
+        lines.append(_("Anyone in the channel may approve them."))
     elif approvals.waiting_on:
         people = ", ".join(f"{mention(user)} ({count})" for user, count in approvals.waiting_on)
-        lines.append(f"Waiting on {people}")
+        lines.append(_("Waiting on {people}", people=people))
     return "\n".join(lines)
 
 
 def scheduled_text(digest: Digest, locale: str) -> str:
-    lines = [f"*Scheduled payments* in the next {plural(digest.look_ahead_days, 'day')}"]
+    _ = words(locale)
+    lines = [
+        _.ngettext(
+            "*Scheduled payments* in the next {n} day",
+            "*Scheduled payments* in the next {n} days",
+            digest.look_ahead_days,
+        )
+    ]
     shown = digest.scheduled[:MAX_SCHEDULED_LINES]
     for payment in shown:
         reference = _reference(payment.reference)
@@ -117,19 +146,21 @@ def scheduled_text(digest: Digest, locale: str) -> str:
             f"• {heading_day(payment.payment_date, locale)} · "
             f"*{money(payment.amount, payment.currency, locale)}* · "
             f"{escape(plain(payment.supplier_name, MAX_NAME))}{reference} · "
-            f"from {escape(plain(payment.account_name, MAX_NAME))}"
+            + _("from {account}", account=escape(plain(payment.account_name, MAX_NAME)))
         )
     rest = digest.scheduled[len(shown) :]
     if rest:
         totals = add_totals(({p.currency: p.amount} for p in rest), digest.base_currency)
-        lines.append(f"and {len(rest)} more ({totals_text(totals, locale)})")
+        lines.append(
+            _("and {count} more ({totals})", count=len(rest), totals=totals_text(totals, locale))
+        )
     return "\n".join(lines)
 
 
 def bill_text(bill: DueBill, *, locale: str, today: date) -> str:
     """`*Supplier* · REF` then `*£1,200.00* · overdue by 3 days · awaiting approval`."""
     reference = _reference(bill.reference)
-    when = _when(bill, today)
+    when = _when(bill, today, locale)
     state = _state_phrase(bill, locale)
     return (
         f"*{escape(plain(bill.supplier_name, MAX_NAME))}*{reference}\n"
@@ -143,46 +174,47 @@ def _reference(reference: str | None) -> str:
 
 
 def more_text(rest: list[DueBill], base_currency: str, locale: str) -> str:
+    _ = words(locale)
     totals = add_totals(({b.currency: b.amount_due} for b in rest), base_currency)
-    return f"and {len(rest)} more ({totals_text(totals, locale)})"
+    return _("and {count} more ({totals})", count=len(rest), totals=totals_text(totals, locale))
 
 
-def _when(bill: DueBill, today: date) -> str:
-    days = (bill.due_date - today).days
-    if days < 0:
-        return f":warning: overdue by {plural(-days, 'day')}"
-    if days == 0:
-        return "due today"
-    if days == 1:
-        return "due tomorrow"
-    return f"due in {days} days"
+def _when(bill: DueBill, today: date, locale: str) -> str:
+    phrase = due_phrase(bill.due_date, today, locale)
+    return f":warning: {phrase}" if bill.due_date < today else phrase
 
 
 def _state_phrase(bill: DueBill, locale: str) -> str:
+    _ = words(locale)
     match bill.state:
         case CaseState.PENDING:
-            return "awaiting approval"
+            return _("awaiting approval")
         case CaseState.APPROVED:
-            return "approved, to pay"
+            return _("approved, to pay")
         case CaseState.SCHEDULED:
             if bill.scheduled is not None:
-                return f"payment scheduled for {heading_day(bill.scheduled.payment_date, locale)}"
-            return "payment scheduled"
+                return _(
+                    "payment scheduled for {day}",
+                    day=heading_day(bill.scheduled.payment_date, locale),
+                )
+            return _("payment scheduled")
         case CaseState.PAYING:
-            return "payment in progress"
+            return _("payment in progress")
         case CaseState.FAILED:
-            return "payment failed"
+            return _("payment failed")
         case CaseState.REJECTED:
-            return "rejected"
+            return _("rejected")
         case _:
             return ""
 
 
 def _header(today: date, locale: str) -> dict[str, Any]:
+    _ = words(locale)
+    title = _("Bills due · {day}", day=heading_day(today, locale))
     return {
         "type": "header",
         "block_id": DigestBlock.HEADER,
-        "text": {"type": "plain_text", "text": f"Bills due · {heading_day(today, locale)}"},
+        "text": {"type": "plain_text", "text": plain(title, 150)},
     }
 
 
@@ -196,18 +228,19 @@ def _section(block_id: str, text: str) -> dict[str, Any]:
     return {"type": "section", "block_id": block_id, "text": {"type": "mrkdwn", "text": text}}
 
 
-def _buttons(digest: Digest) -> list[dict[str, Any]]:
+def _buttons(digest: Digest, locale: str) -> list[dict[str, Any]]:
+    _ = words(locale)
     buttons = []
     if digest.overdue.count:
         buttons.append(
-            _button(DigestAction.OPEN_OVERDUE, "Overdue bills", BillFilter("overdue"), "danger")
+            _button(DigestAction.OPEN_OVERDUE, _("Overdue bills"), BillFilter("overdue"), "danger")
         )
     if digest.count:
         days = digest.look_ahead_days
         buttons.append(
             _button(
                 DigestAction.OPEN_DUE,
-                f"Due within {plural(days, 'day')}",
+                group_title("soon", days, locale),
                 BillFilter("due", days=days),
             )
         )
@@ -230,12 +263,13 @@ def _button(
 
 def _cash_blocks(digest: Digest, locale: str) -> list[dict[str, Any]]:
     currencies = digest.cash.currencies
+    _ = words(locale)
     if not currencies:
         return []
     blocks: list[dict[str, Any]] = [{"type": "divider"}]
     shown = currencies[:MAX_CASH_CURRENCIES]
     for index, currency in enumerate(shown):
-        title = "*Cash going out*, per day then per week" if index == 0 else ""
+        title = _("*Cash going out*, per day then per week") if index == 0 else ""
         chart = "\n".join(cash_chart(digest.cash, currency, locale))
         text = f"{title}\n*{currency}*\n```{chart}```".lstrip("\n")
         blocks.append(_section(digest_cash_block(currency), text))
@@ -243,8 +277,11 @@ def _cash_blocks(digest: Digest, locale: str) -> list[dict[str, Any]]:
     if others:
         blocks.append(
             _context(
-                f"Also going out in {', '.join(others)}: see `/bills due "
-                f"{digest.look_ahead_days}d`.",
+                _(
+                    "Also going out in {currencies}: see `/bills due {days}d`.",
+                    currencies=", ".join(others),
+                    days=digest.look_ahead_days,
+                ),
                 f"{DigestBlock.CASH}:others",
             )
         )

@@ -5,22 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from blocks.text import escape, plain
+from bot.i18n import words
 
 # 30 lines of at most ~100 characters stay well inside a section's 3000.
 MAX_LINKS = 30
 
 
-def home_view(links: list[tuple[str, str, str]]) -> dict[str, Any]:
+def home_view(links: list[tuple[str, str, str]], *, locale: str) -> dict[str, Any]:
     """`links`: (channel id, company name, base currency) of this workspace's linked channels."""
+    _ = words(locale)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Bill Pay"}},
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": "See your outstanding supplier bills in a channel, approve or reject "
-                "them, and pay them from the right bank account; each payment is recorded in "
-                "your accounting platform.",
+                "text": _(
+                    "See your outstanding supplier bills in a channel, approve or reject "
+                    "them, and pay them from the right bank account; each payment is recorded "
+                    "in your accounting platform."
+                ),
             },
         },
         {"type": "divider"},
@@ -31,11 +35,14 @@ def home_view(links: list[tuple[str, str, str]]) -> dict[str, Any]:
             for channel, company, currency in links[:MAX_LINKS]
         ]
         if len(links) > MAX_LINKS:
-            lines.append(f"…and {len(links) - MAX_LINKS} more")
+            lines.append(_("…and {count} more", count=len(links) - MAX_LINKS))
         blocks.append(
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": "*Linked channels*\n" + "\n".join(lines)},
+                "text": {
+                    "type": "mrkdwn",
+                    "text": _("*Linked channels*") + "\n" + "\n".join(lines),
+                },
             }
         )
     else:
@@ -44,8 +51,10 @@ def home_view(links: list[tuple[str, str, str]]) -> dict[str, Any]:
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": "*No channel is linked yet.* In your finance channel, run "
-                    "`/invite @billpay`, then `/billpay connect`.",
+                    "text": _(
+                        "*No channel is linked yet.* In your finance channel, run "
+                        "`/invite @billpay`, then `/billpay connect`."
+                    ),
                 },
             }
         )
@@ -55,8 +64,10 @@ def home_view(links: list[tuple[str, str, str]]) -> dict[str, Any]:
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": "`/bills` lists what's due · `/bills overdue` · `/bills due 7d` · "
-                    "`/supplier <name>` · `/billpay help`",
+                    "text": _(
+                        "`/bills` lists what's due · `/bills overdue` · `/bills due 7d` · "
+                        "`/supplier <name>` · `/billpay help`"
+                    ),
                 }
             ],
         }

@@ -20,9 +20,10 @@ from blocks.metadata import (
     PayMetadata,
     RejectMetadata,
 )
-from blocks.text import money, plain
+from blocks.text import money, plain, weekday
 from bot.digest.schedule import Subscription
 from bot.domain import CaseView
+from bot.i18n import N_, SOURCE_LANGUAGE, words
 from bot.money import minor_units, quantize
 from bot.payment_form import AccountChoice
 
@@ -37,19 +38,23 @@ def _modal(
     *,
     callback_id: str | None = None,
     submit: str | None = None,
-    close: str = "Close",
+    close: str | None = None,
     metadata: str | None = None,
+    locale: str,
 ) -> dict[str, Any]:
+    """`title`, `submit` and `close` are already in the reader's language; `close` defaults to
+    their word for Close."""
+    _ = words(locale)
     view: dict[str, Any] = {
         "type": "modal",
         "title": {"type": "plain_text", "text": plain(title, TITLE_LIMIT)},
-        "close": {"type": "plain_text", "text": close},
+        "close": {"type": "plain_text", "text": plain(close or _("Close"), 24)},
         "blocks": blocks,
     }
     if callback_id:
         view["callback_id"] = callback_id
     if submit:
-        view["submit"] = {"type": "plain_text", "text": submit}
+        view["submit"] = {"type": "plain_text", "text": plain(submit, 24)}
     if metadata:
         view["private_metadata"] = metadata
     return view
@@ -65,23 +70,25 @@ def bill_summary(case: CaseView, *, locale: str, today: date) -> dict[str, Any]:
 def reject_modal(
     case: CaseView, metadata: RejectMetadata, *, locale: str, today: date
 ) -> dict[str, Any]:
+    _ = words(locale)
     return _modal(
-        "Reject bill",
+        _("Reject bill"),
         [
             bill_summary(case, locale=locale, today=today),
             fields.text_input(
                 Input.REJECT_REASON,
-                "Why is it rejected?",
-                placeholder="e.g. Duplicate of INV-1001; not our order",
-                hint="The reason is shown on the card to everyone in the channel.",
+                _("Why is it rejected?"),
+                placeholder=_("e.g. Duplicate of INV-1001; not our order"),
+                hint=_("The reason is shown on the card to everyone in the channel."),
                 multiline=True,
                 max_length=500,
             ),
         ],
         callback_id=Callback.REJECT,
-        submit="Reject",
-        close="Cancel",
+        submit=_("Reject"),
+        close=_("Cancel"),
         metadata=metadata.dump(),
+        locale=locale,
     )
 
 
@@ -124,32 +131,33 @@ def pay_modal(
     locale: str,
     today: date,
 ) -> dict[str, Any]:
+    _ = words(locale)
     due = money(case.payable_amount, case.currency, locale)
     blocks = [
         bill_summary(case, locale=locale, today=today),
         fields.select_input(
             Input.PAY_ACCOUNT,
-            "Pay from",
+            _("Pay from"),
             [(account.id, account_label(offered_choice(account))) for account in metadata.accounts],
             initial=metadata.accounts[0].id if metadata.accounts else None,
-            hint=f"Accounts in {case.currency} are listed first.",
+            hint=_("Accounts in {currency} are listed first.", currency=case.currency),
         ),
         fields.text_input(
             Input.PAY_AMOUNT,
-            f"Amount ({case.currency})",
+            _("Amount ({currency})", currency=case.currency),
             initial=amount_text(case.payable_amount, case.currency, locale),
-            hint=f"Up to {due}. Pay less for a partial payment.",
+            hint=_("Up to {amount}. Pay less for a partial payment.", amount=due),
             max_length=32,
         ),
         fields.date_input(
             Input.PAY_DATE,
-            "Payment date",
+            _("Payment date"),
             initial=today,
-            hint="Today records the payment now; a later date schedules it.",
+            hint=_("Today records the payment now; a later date schedules it."),
         ),
         fields.text_input(
             Input.PAY_REFERENCE,
-            "Reference",
+            _("Reference"),
             initial=case.reference,
             max_length=100,
             optional=True,
@@ -160,115 +168,147 @@ def pay_modal(
         blocks.append(
             fields.text_input(
                 Input.PAY_RATE,
-                f"Exchange rate ({base} per 1 {case.currency})",
-                placeholder=f"{base} per 1 {case.currency}",
-                hint=f"Your books are in {base}: how many {base} one {case.currency} is worth, "
-                "whichever account pays.",
+                _(
+                    "Exchange rate ({base_currency} per 1 {currency})",
+                    base_currency=base,
+                    currency=case.currency,
+                ),
+                placeholder=_(
+                    "{base_currency} per 1 {currency}", base_currency=base, currency=case.currency
+                ),
+                hint=_(
+                    "Your books are in {base_currency}: how many {base_currency} one {currency} "
+                    "is worth, whichever account pays.",
+                    base_currency=base,
+                    currency=case.currency,
+                ),
                 max_length=32,
             )
         )
     return _modal(
-        "Pay bill",
+        _("Pay bill"),
         blocks,
         callback_id=Callback.PAY,
-        submit="Pay",
-        close="Cancel",
+        submit=_("Pay"),
+        close=_("Cancel"),
         metadata=metadata.dump(),
+        locale=locale,
     )
 
 
-def loading_modal(
-    title: str, text: str = "Fetching the bill and your bank accounts…"
-) -> dict[str, Any]:
+PAY_TITLE = N_("Pay bill")
+
+
+def loading_modal(title: str, *, locale: str) -> dict[str, Any]:
+    """A placeholder while the bill and the accounts are fetched; `title` is a catalog text."""
+    _ = words(locale)
     return _modal(
-        title,
-        [
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": f":hourglass_flowing_sand: {text}"},
-            }
-        ],
-    )
-
-
-def progress_view(text: str) -> dict[str, Any]:
-    return _modal(
-        "Pay bill",
-        [
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": f":hourglass_flowing_sand: {text}"},
-            }
-        ],
-        callback_id=Callback.RESULT,
-    )
-
-
-def message_modal(title: str, text: str, *, emoji: str = ":information_source:") -> dict[str, Any]:
-    """A modal that only tells something, e.g. the result of a payment or why it can't start."""
-    return _modal(
-        title,
-        [{"type": "section", "text": {"type": "mrkdwn", "text": f"{emoji} {text}"}}],
-        callback_id=Callback.RESULT,
-    )
-
-
-WEEKDAYS = [("1", "Mon"), ("2", "Tue"), ("3", "Wed"), ("4", "Thu"), ("5", "Fri")]
-WEEKDAYS += [("6", "Sat"), ("7", "Sun")]
-WHEN_EMPTY = "post_when_empty"
-
-
-def digest_modal(subscription: Subscription, metadata: DigestMetadata) -> dict[str, Any]:
-    """`/billpay digest`: when the channel's daily digest goes out and what it covers."""
-    return _modal(
-        "Daily digest",
+        _(title),
         [
             {
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"The digest of *{plain(subscription.company_name, 100)}*: what is "
-                    "overdue, due today and due soon, bills awaiting approval and scheduled "
-                    "payments.",
+                    "text": ":hourglass_flowing_sand: "
+                    + _("Fetching the bill and your bank accounts…"),
+                },
+            }
+        ],
+        locale=locale,
+    )
+
+
+def progress_view(text: str, *, locale: str) -> dict[str, Any]:
+    return _modal(
+        words(locale)(PAY_TITLE),
+        [
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f":hourglass_flowing_sand: {text}"},
+            }
+        ],
+        callback_id=Callback.RESULT,
+        locale=locale,
+    )
+
+
+def message_modal(
+    title: str,
+    text: str,
+    *,
+    emoji: str = ":information_source:",
+    locale: str = SOURCE_LANGUAGE,
+) -> dict[str, Any]:
+    """A modal that only tells something, e.g. the result of a payment or why it can't start.
+    A `title` that is a catalog text (`PAY_TITLE`) is shown in the reader's language."""
+    return _modal(
+        words(locale)(title) if title else title,
+        [{"type": "section", "text": {"type": "mrkdwn", "text": f"{emoji} {text}"}}],
+        callback_id=Callback.RESULT,
+        locale=locale,
+    )
+
+
+WHEN_EMPTY = "post_when_empty"
+
+
+def digest_modal(
+    subscription: Subscription, metadata: DigestMetadata, *, locale: str
+) -> dict[str, Any]:
+    """`/billpay digest`: when the channel's daily digest goes out and what it covers."""
+    _ = words(locale)
+    return _modal(
+        _("Daily digest"),
+        [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": _(
+                        "The digest of *{company}*: what is overdue, due today and due soon, "
+                        "bills awaiting approval and scheduled payments.",
+                        company=plain(subscription.company_name, 100),
+                    ),
                 },
             },
             fields.text_input(
                 Input.DIGEST_TIME,
-                "Time",
+                _("Time"),
                 initial=subscription.local_time.strftime("%H:%M"),
-                hint="Local time, 24-hour clock, e.g. 09:00.",
+                hint=_("Local time, 24-hour clock, e.g. 09:00."),
                 max_length=5,
             ),
             fields.text_input(
                 Input.DIGEST_ZONE,
-                "Time zone",
+                _("Time zone"),
                 initial=subscription.time_zone,
-                hint="An IANA time zone, e.g. Europe/London or America/New_York.",
+                hint=_("An IANA time zone, e.g. Europe/London or America/New_York."),
                 max_length=64,
             ),
             fields.checkboxes_input(
                 Input.DIGEST_WEEKDAYS,
-                "Days",
-                WEEKDAYS,
+                _("Days"),
+                [(str(number), weekday(number, locale)) for number in range(1, 8)],
                 initial=[str(day) for day in subscription.weekdays],
             ),
             fields.text_input(
                 Input.DIGEST_LOOK_AHEAD,
-                "Look ahead (days)",
+                _("Look ahead (days)"),
                 initial=str(subscription.look_ahead_days),
-                hint="Bills due within this many days count as due soon.",
+                hint=_("Bills due within this many days count as due soon."),
                 max_length=2,
             ),
             fields.checkboxes_input(
                 Input.DIGEST_WHEN_EMPTY,
-                "When nothing is due",
-                [(WHEN_EMPTY, "Post anyway")],
+                _("When nothing is due"),
+                [(WHEN_EMPTY, _("Post anyway"))],
                 initial=[WHEN_EMPTY] if subscription.post_when_empty else [],
                 optional=True,
             ),
         ],
         callback_id=Callback.DIGEST,
-        submit="Save",
-        close="Cancel",
+        submit=_("Save"),
+        close=_("Cancel"),
         metadata=metadata.dump(),
+        locale=locale,
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from blocks.text import day, escape, mention, money, rate_words
 from bot.domain import PaymentOutcome
+from bot.i18n import words
 from bot.payment_words import failure_text
 
 
 def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
     """The thread line for a payment that was recorded, scheduled or failed; None otherwise."""
+    _ = words(locale)
     payment = outcome.payment
     if payment is None or outcome.status not in (
         "recorded",
@@ -27,70 +29,116 @@ def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
     )
     who = mention(payment.requested_by)
     rate = rate_words(payment, locale)
+    account = escape(payment.account_name)
     if outcome.status == "recorded":
         rest = (
-            "paid in full."
+            _("paid in full.")
             if case.amount_due == 0
-            else f"{money(case.amount_due, case.currency, locale)} still due."
+            else _("{amount} still due.", amount=money(case.amount_due, case.currency, locale))
         )
-        return (
-            f":moneybag: {who} paid {amount} to {bill} from {escape(payment.account_name)}{rate}; "
-            f"{rest}"
+        return ":moneybag: " + _(
+            "{person} paid {amount} to {bill} from {account}{rate}; {rest}",
+            person=who,
+            amount=amount,
+            bill=bill,
+            account=account,
+            rate=rate,
+            rest=rest,
         )
     if outcome.status == "scheduled":
-        return (
-            f":calendar: {who} scheduled {amount} to {bill} from {escape(payment.account_name)}"
-            f"{rate} for {day(payment.payment_date, locale)}."
+        return ":calendar: " + _(
+            "{person} scheduled {amount} to {bill} from {account}{rate} for {day}.",
+            person=who,
+            amount=amount,
+            bill=bill,
+            account=account,
+            rate=rate,
+            day=day(payment.payment_date, locale),
         )
     if outcome.status == "not_sent":
-        return (
-            f":no_entry_sign: The scheduled payment of {amount} to {bill} was not sent: "
-            f"{outcome.message} Nothing was paid."
+        return ":no_entry_sign: " + _(
+            "The scheduled payment of {amount} to {bill} was not sent: {cause} Nothing was paid.",
+            amount=amount,
+            bill=bill,
+            cause=_(outcome.message) if outcome.message else "",
         )
     if outcome.status == "disowned":
-        return (
-            f":grey_question: The payment of {amount} to {bill} wasn't recorded in the "
-            "accounting platform, the payer says; the bill can be paid again."
+        return ":grey_question: " + _(
+            "The payment of {amount} to {bill} wasn't recorded in the accounting platform, the "
+            "payer says; the bill can be paid again.",
+            amount=amount,
+            bill=bill,
         )
     if outcome.status == "cancelled":
-        return f":no_entry_sign: The scheduled payment of {amount} to {bill} was cancelled."
+        return ":no_entry_sign: " + _(
+            "The scheduled payment of {amount} to {bill} was cancelled.", amount=amount, bill=bill
+        )
     if payment.outcome_unknown:
-        cause = failure_text(payment.error, unknown=True)
-        return f":warning: {who}'s payment of {amount} to {bill} is not confirmed: {cause}"
-    cause = failure_text(payment.error, unknown=False)
-    return f":x: {who}'s payment of {amount} to {bill} failed: {cause}"
+        cause = failure_text(payment.error, unknown=True, locale=locale)
+        return ":warning: " + _(
+            "{person}'s payment of {amount} to {bill} is not confirmed: {cause}",
+            person=who,
+            amount=amount,
+            bill=bill,
+            cause=cause,
+        )
+    cause = failure_text(payment.error, unknown=False, locale=locale)
+    return ":x: " + _(
+        "{person}'s payment of {amount} to {bill} failed: {cause}",
+        person=who,
+        amount=amount,
+        bill=bill,
+        cause=cause,
+    )
 
 
 def result_text(outcome: PaymentOutcome, locale: str) -> tuple[str, str]:
     """(emoji, text) for the Pay modal once the payment has been dealt with."""
+    _ = words(locale)
     payment = outcome.payment
     case = outcome.case
+    supplier = escape(case.supplier_name)
     if outcome.status == "recorded" and payment is not None:
-        amount = money(payment.amount, payment.currency, locale)
         rest = (
-            "The bill is paid in full."
+            _("The bill is paid in full.")
             if case.amount_due == 0
-            else f"{money(case.amount_due, case.currency, locale)} is still due."
+            else _("{amount} is still due.", amount=money(case.amount_due, case.currency, locale))
         )
         return (
             ":white_check_mark:",
-            f"Paid {amount} to *{escape(case.supplier_name)}* from "
-            f"{escape(payment.account_name)}. {rest} It is recorded in the accounting platform.",
+            _(
+                "Paid {amount} to *{supplier}* from {account}. {rest} It is recorded in the "
+                "accounting platform.",
+                amount=money(payment.amount, payment.currency, locale),
+                supplier=supplier,
+                account=escape(payment.account_name),
+                rest=rest,
+            ),
         )
     if outcome.status == "scheduled" and payment is not None:
         return (
             ":calendar:",
-            f"{money(payment.amount, payment.currency, locale)} to "
-            f"*{escape(case.supplier_name)}* is scheduled for "
-            f"{day(payment.payment_date, locale)}.",
+            _(
+                "{amount} to *{supplier}* is scheduled for {day}.",
+                amount=money(payment.amount, payment.currency, locale),
+                supplier=supplier,
+                day=day(payment.payment_date, locale),
+            ),
         )
     if outcome.status == "held" and payment is not None:
         return (
             ":hourglass_flowing_sand:",
-            f"Paying {money(payment.amount, payment.currency, locale)} to "
-            f"*{escape(case.supplier_name)}* from {escape(payment.account_name)} in a few "
-            "seconds. To stop it, press *Undo* on the card now.",
+            _(
+                "Paying {amount} to *{supplier}* from {account} in a few seconds. To stop it, "
+                "press *Undo* on the card now.",
+                amount=money(payment.amount, payment.currency, locale),
+                supplier=supplier,
+                account=escape(payment.account_name),
+            ),
         )
+    # Written by the workflow, platform text already escaped; shown in the reader's language
+    # when it is one of the catalog's sentences.
+    message = _(outcome.message) if outcome.message else outcome.message
     if outcome.status == "duplicate":
-        return ":information_source:", outcome.message
-    return ":x:", outcome.message  # written by the workflow, platform text already escaped
+        return ":information_source:", message
+    return ":x:", message

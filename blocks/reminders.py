@@ -7,9 +7,11 @@ from datetime import date
 
 from blocks.text import due_phrase, escape, mention, money
 from bot.domain import Nudge
+from bot.i18n import words
 
 
 def nudge_text(nudge: Nudge, *, locale: str, today: date) -> str:
+    _ = words(locale)
     case = nudge.case
     bill = f"*{escape(case.supplier_name)}*" + (
         f" · {escape(case.reference)}" if case.reference else ""
@@ -19,12 +21,30 @@ def nudge_text(nudge: Nudge, *, locale: str, today: date) -> str:
     due = due_phrase(case.due_date, today, locale)
     match nudge.kind:
         case "remind":
-            return f":bell: {bill} ({amount}, {due}) has waited {hours} hours for your approval."
+            return ":bell: " + _.ngettext(
+                "{bill} ({amount}, {due}) has waited {n} hour for your approval.",
+                "{bill} ({amount}, {due}) has waited {n} hours for your approval.",
+                hours,
+                bill=bill,
+                amount=amount,
+                due=due,
+            )
         case "escalate":
-            who = " ".join(mention(user) for user in nudge.who) or "Approvers"
-            return f":rotating_light: {bill} ({amount}) is {due} and has no decision yet. {who}"
+            who = " ".join(mention(user) for user in nudge.who) or _("Approvers")
+            return ":rotating_light: " + _(
+                "{bill} ({amount}) is {due} and has no decision yet. {who}",
+                bill=bill,
+                amount=amount,
+                due=due,
+                who=who,
+            )
         case _:
-            return (
-                f":robot_face: {bill} ({amount}) was approved by policy: under the automatic "
-                f"approval amount and waiting {hours} hours."
+            return ":robot_face: " + _.ngettext(
+                "{bill} ({amount}) was approved by policy: under the automatic approval amount "
+                "and waiting {n} hour.",
+                "{bill} ({amount}) was approved by policy: under the automatic approval amount "
+                "and waiting {n} hours.",
+                hours,
+                bill=bill,
+                amount=amount,
             )

@@ -3,10 +3,9 @@ few lines for the person who asked."""
 
 from __future__ import annotations
 
-from blocks.text import escape
+from blocks.text import escape, weekday
 from bot.digest.schedule import Subscription
-
-DAY_NAMES = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
+from bot.i18n import words
 
 
 def status_text(
@@ -15,27 +14,56 @@ def status_text(
     approvers: str,
     payers: str,
     subscription: Subscription | None,
+    *,
+    locale: str,
 ) -> str:
     """`approvers` and `payers` as the policy words them (empty: anyone in the channel)."""
+    _ = words(locale)
+    anyone = _("anyone in this channel")
     lines = [
-        f"*{escape(company_name)}* (base currency {escape(base_currency)}) is linked to this "
-        "channel.",
-        f"Approvers: {approvers or 'anyone in this channel'}. "
-        f"Payers: {payers or 'anyone in this channel'}.",
+        _(
+            "*{company}* (base currency {currency}) is linked to this channel.",
+            company=escape(company_name),
+            currency=escape(base_currency),
+        ),
+        _(
+            "Approvers: {approvers}. Payers: {payers}.",
+            approvers=approvers or anyone,
+            payers=payers or anyone,
+        ),
     ]
-    if subscription is None:
-        lines.append("No daily digest yet: `/billpay digest` sets one up.")
-    elif subscription.paused:
-        lines.append(
-            f"The daily digest is paused: {escape(subscription.paused_reason or 'paused')}. "
-            "`/billpay digest now` posts one and resumes it."
-        )
-    else:
-        days = ", ".join(DAY_NAMES[d] for d in subscription.weekdays)
-        lines.append(
-            f"Daily digest: {subscription.local_time.strftime('%H:%M')} "
-            f"{escape(subscription.time_zone)} on {days}, bills due within "
-            f"{subscription.look_ahead_days} days"
-            + (", posted even when nothing is due." if subscription.post_when_empty else ".")
-        )
+    lines.append(digest_line(subscription, locale=locale))
     return "\n".join(lines)
+
+
+def digest_line(subscription: Subscription | None, *, locale: str) -> str:
+    """When the daily digest comes, or why it doesn't."""
+    _ = words(locale)
+    if subscription is None:
+        return _("No daily digest yet: `/billpay digest` sets one up.")
+    if subscription.paused:
+        return _(
+            "The daily digest is paused: {reason}. `/billpay digest now` posts one and resumes it.",
+            reason=escape(subscription.paused_reason or _("paused")),
+        )
+    days = ", ".join(weekday(d, locale) for d in subscription.weekdays)
+    values = {
+        "time": subscription.local_time.strftime("%H:%M"),
+        "zone": escape(subscription.time_zone),
+        "days": days,
+    }
+    if subscription.post_when_empty:
+        return _.ngettext(
+            "Daily digest: {time} {zone} on {days}, bills due within {n} day, posted even when "
+            "nothing is due.",
+            "Daily digest: {time} {zone} on {days}, bills due within {n} days, posted even when "
+            "nothing is due.",
+            subscription.look_ahead_days,
+            **values,
+        )
+    return _.ngettext(
+        "Daily digest: {time} {zone} on {days}, bills due within {n} day.",
+        "Daily digest: {time} {zone} on {days}, bills due within {n} days.",
+        subscription.look_ahead_days,
+        **values,
+    )

@@ -8,11 +8,13 @@ from typing import Any
 
 from blocks.text import escape, money
 from bot.domain import SupplierMatch
+from bot.i18n import words
 
 
 def supplier_blocks(query: str, matches: list[SupplierMatch], *, locale: str) -> dict[str, Any]:
+    _ = words(locale)
     if not matches:
-        text = f"No supplier's name contains “{escape(query)}”."
+        text = _("No supplier’s name contains “{query}”.", query=escape(query))
         return {
             "text": text,
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
@@ -35,13 +37,30 @@ def supplier_blocks(query: str, matches: list[SupplierMatch], *, locale: str) ->
         if contact:
             lines.append(contact)
         if supplier.balance is not None and supplier.default_currency:
-            lines.append(f"Balance: {money(supplier.balance, supplier.default_currency, locale)}")
+            lines.append(
+                _(
+                    "Balance: {amount}",
+                    amount=money(supplier.balance, supplier.default_currency, locale),
+                )
+            )
         count = len(match.outstanding)
         if count:
             totals = ", ".join(money(a, c, locale) for c, a in sorted(owed.items()))
-            lines.append(f"{count} outstanding bill{'s' if count != 1 else ''}: {totals}")
+            lines.append(
+                _.ngettext(
+                    "{n} outstanding bill: {totals}",
+                    "{n} outstanding bills: {totals}",
+                    count,
+                    totals=totals,
+                )
+            )
         else:
-            lines.append("No outstanding bills")
+            lines.append(_("No outstanding bills"))
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
-    noun = "supplier" if len(matches) == 1 else "suppliers"
-    return {"text": f"{len(matches)} {noun} matching “{escape(query)}”", "blocks": blocks}
+    text = _.ngettext(
+        "{n} supplier matching “{query}”",
+        "{n} suppliers matching “{query}”",
+        len(matches),
+        query=escape(query),
+    )
+    return {"text": text, "blocks": blocks}

@@ -7,7 +7,9 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from babel.dates import format_date
+from babel.dates import format_date, get_day_names
+from babel.lists import format_list
+from babel.numbers import format_decimal
 
 from bot.domain import PaymentView
 from bot.i18n import words
@@ -32,6 +34,11 @@ def day(value: date, locale: str) -> str:
     return format_date(value, format="medium", locale=locale)
 
 
+def weekday(number: int, locale: str) -> str:
+    """ISO weekday `number` (Monday 1) as the locale abbreviates it: `Mon`, `lun.`."""
+    return str(get_day_names("abbreviated", locale=locale)[number - 1])
+
+
 def due_phrase(due: date, today: date, locale: str) -> str:
     _ = words(locale)
     days = (due - today).days
@@ -48,10 +55,24 @@ def mention(user_id: str) -> str:
     return f"<@{user_id}>" if re.fullmatch(r"[UW][A-Z0-9]+", user_id) else escape(user_id)
 
 
+def one_of(user_ids: frozenset[str], locale: str) -> str:
+    """`<@U1>, <@U2> or <@U3>` (`… ou <@U3>` in French); empty for nobody in particular."""
+    mentions = [mention(user_id) for user_id in sorted(user_ids)]
+    return format_list(mentions, style="or", locale=locale) if mentions else ""
+
+
 def rate_words(payment: PaymentView, locale: str) -> str:
     """` at 1 EUR = 0.8612 GBP (≈ £861.20)`: the rate as nobody can invert it, and what the
     payment comes to in the company's currency; empty without a rate."""
     base = payment.base_amount
-    if base is None or not payment.base_currency:
+    if base is None or payment.exchange_rate is None or not payment.base_currency:
         return ""
-    return f" at {payment.rate_text} (≈ {money(base, payment.base_currency, locale)})"
+    _ = words(locale)
+    rate = format_decimal(payment.exchange_rate, format="0.##########", locale=locale)
+    return _(
+        " at 1 {currency} = {rate} {base_currency} (≈ {amount})",
+        currency=payment.currency,
+        rate=rate,
+        base_currency=payment.base_currency,
+        amount=money(base, payment.base_currency, locale),
+    )

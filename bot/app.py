@@ -38,7 +38,7 @@ def create_app(services: Services) -> AsyncApp:
     commands.register(on, services, people)
     actions.register(on, services, people)
     views.register(on, services, people)
-    events.register(on, services)
+    events.register(on, services, people)
     stale.register(on)
 
     @app.error

@@ -3,15 +3,20 @@ card and in the card's thread. Pure text; the words of the cause come from `bot.
 
 from __future__ import annotations
 
+from bot.i18n import N_, SOURCE_LANGUAGE, words
 from bot.mrkdwn import escape
 
-UNKNOWN = (
+UNKNOWN = N_(
     "It may or may not have been recorded: *Retry payment* on the card resends the same "
     "payment and cannot pay twice."
 )
+NOT_RECORDED = N_("The payment wasn't recorded.")
+NOTHING_PAID = N_("Nothing was paid.")
 
 
-def failure_text(cause: str | None, *, unknown: bool) -> str:
-    """`cause` is plain text (stored with the payment); the result is mrkdwn."""
-    words = escape(cause or "The payment wasn't recorded.")
-    return f"{words} {UNKNOWN}" if unknown else f"{words} Nothing was paid."
+def failure_text(cause: str | None, *, unknown: bool, locale: str = SOURCE_LANGUAGE) -> str:
+    """`cause` is plain text (stored with the payment); the result is mrkdwn. A cause that is
+    one of the catalog's sentences is shown in the reader's language."""
+    _ = words(locale)
+    text = escape(_(cause) if cause else _(NOT_RECORDED))
+    return f"{text} {_(UNKNOWN)}" if unknown else f"{text} {_(NOTHING_PAID)}"

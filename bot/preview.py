@@ -124,5 +124,5 @@ async def preview_surfaces(
             [SupplierMatch(s, [b for b in bills if b.supplier_ref.id == s.id]) for s in suppliers],
             locale=locale,
         ),
-        "home": home_view([("C0FIN", info.company_name or company.name, base)]),
+        "home": home_view([("C0FIN", info.company_name or company.name, base)], locale=locale),
     }

@@ -26,10 +26,11 @@ from blocks.metadata import (
     PayMetadata,
     RejectMetadata,
 )
-from blocks.modals import loading_modal, offered, pay_modal, reject_modal
+from blocks.modals import PAY_TITLE, loading_modal, offered, pay_modal, reject_modal
 from blocks.text import escape
 from bot.cases import PaymentForm, PaymentOutcome
 from bot.domain import CaseRef
+from bot.i18n import words
 from bot.listing import parse_filter
 from bot.people import People, Person
 from bot.publish import Publisher
@@ -120,7 +121,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
             return
         # Slow payables API: open a placeholder now, while the trigger is valid, then fill it.
         opened = await client.views_open(
-            trigger_id=body["trigger_id"], view=loading_modal("Pay bill")
+            trigger_id=body["trigger_id"], view=loading_modal(PAY_TITLE, locale=person.locale)
         )
         context[SHOWN_VIEW] = opened["view"]["id"]  # errors from here on show in the modal
         form = await form_task
@@ -201,8 +202,9 @@ def register(on: Listeners, services: Services, people: People) -> None:
             return
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
         blocks = details_blocks(case, locale=person.locale, today=person.today(services.clock()))
+        _ = words(person.locale)
         await respond(
-            text=f"Details of the bill from {escape(case.supplier_name)}",
+            text=_("Details of the bill from {supplier}", supplier=escape(case.supplier_name)),
             blocks=blocks,
             response_type="ephemeral",
             replace_original=False,

@@ -13,7 +13,9 @@ from blocks.metadata import DigestMetadata
 from blocks.modals import digest_modal
 from blocks.status import status_text
 from blocks.suppliers import supplier_blocks
+from blocks.text import money, one_of
 from bot.digest import store as digest_store
+from bot.i18n import N_, words
 from bot.listing import parse_filter
 from bot.mrkdwn import escape
 from bot.people import People
@@ -22,7 +24,7 @@ from bot.services import Services
 from handlers.boundary import Listeners
 from handlers.envelope import Command
 
-BILLPAY_HELP = (
+BILLPAY_HELP = N_(
     "*Bill Pay*\n"
     "• `/billpay connect` links this channel to your company's bills "
     "(`/billpay connect <company name or id>` when there are several).\n"
@@ -62,9 +64,10 @@ def register(on: Listeners, services: Services, people: People) -> None:
             case "digest":
                 await digest(slash, rest, respond, client, body)
             case "status":
-                await status(slash, respond)
+                await status(slash, respond, client)
             case _:
-                await respond(text=BILLPAY_HELP, response_type="ephemeral")
+                person = await people.get(client, slash.team_id, slash.user_id, wait=1.0)
+                await respond(text=words(person.locale)(BILLPAY_HELP), response_type="ephemeral")
 
     async def digest(
         slash: Command,
@@ -85,20 +88,23 @@ def register(on: Listeners, services: Services, people: People) -> None:
             return
         metadata = DigestMetadata(channel_id=slash.channel_id, subscription_id=subscription.id)
         await client.views_open(
-            trigger_id=body["trigger_id"], view=digest_modal(subscription, metadata)
+            trigger_id=body["trigger_id"],
+            view=digest_modal(subscription, metadata, locale=person.locale),
         )
 
-    async def status(slash: Command, respond: AsyncRespond) -> None:
+    async def status(slash: Command, respond: AsyncRespond, client: AsyncWebClient) -> None:
         link = await services.workflow.link_for(slash.team_id, slash.channel_id)
+        person = await people.get(client, slash.team_id, slash.user_id, wait=1.0)
         policy = await services.workflow.policy_for(link)
         subscription = await digest_store.subscription_for_link(services.db, link.id)
         await respond(
             text=status_text(
                 link.company_name,
                 link.base_currency,
-                policy.who_may_approve(),
-                policy.who_may_pay(),
+                one_of(policy.approvers, person.locale),
+                one_of(policy.payers, person.locale),
                 subscription,
+                locale=person.locale,
             ),
             response_type="ephemeral",
         )
@@ -114,34 +120,60 @@ def register(on: Listeners, services: Services, people: People) -> None:
             services.db, link.id, created_by=slash.user_id, time_zone=person.time_zone
         )
         policy = await services.workflow.policy_for(link)
-        approvers = policy.who_may_approve() or "anyone in this channel"
-        payers = policy.who_may_pay() or "anyone in this channel"
+        _ = words(person.locale)
+        anyone = _("anyone in this channel")
         threshold = (
-            f" Bills above {policy.dual_approval_threshold} {link.base_currency} need two "
-            "different approvers."
+            " "
+            + _(
+                "Bills above {amount} need two different approvers.",
+                amount=money(policy.dual_approval_threshold, link.base_currency, person.locale),
+            )
             if policy.dual_approval_threshold is not None
             else ""
         )
-        await respond(
-            text=f"<@{slash.user_id}> {'linked' if created else 're-linked'} this channel to "
-            f"*{escape(link.company_name)}* (base currency {link.base_currency}). "
-            f"Approvers: {approvers}. Payers: {payers}.{threshold} Run `/bills` to see what's due; "
-            "a digest of what is due comes weekdays at 09:00 (`/billpay digest` to change it).",
-            response_type="in_channel",
+        who = {
+            "person": f"<@{slash.user_id}>",
+            "company": escape(link.company_name),
+            "currency": link.base_currency,
+        }
+        linked = (
+            _("{person} linked this channel to *{company}* (base currency {currency}).", **who)
+            if created
+            else _(
+                "{person} re-linked this channel to *{company}* (base currency {currency}).", **who
+            )
         )
+        text = (
+            linked
+            + " "
+            + _(
+                "Approvers: {approvers}. Payers: {payers}.",
+                approvers=one_of(policy.approvers, person.locale) or anyone,
+                payers=one_of(policy.payers, person.locale) or anyone,
+            )
+            + threshold
+            + " "
+            + _(
+                "Run `/bills` to see what's due; a digest of what is due comes weekdays at "
+                "09:00 (`/billpay digest` to change it)."
+            )
+        )
+        await respond(text=text, response_type="in_channel")
 
     @on.command("/supplier")
     async def supplier(
         ack: AsyncAck, slash: Command, respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
+        person = await people.get(client, slash.team_id, slash.user_id, wait=1.0)
+        _ = words(person.locale)
         if not slash.text:
             await respond(
-                text="Which supplier? Try `/supplier northridge`.", response_type="ephemeral"
+                text=_("Which supplier? Try `/supplier northridge`."),
+                response_type="ephemeral",
             )
             return
         link = await services.workflow.link_for(slash.team_id, slash.channel_id)
-        person = await people.get(client, slash.team_id, slash.user_id, wait=1.0)
         found = await services.workflow.find_suppliers(link, slash.text)
         message = supplier_blocks(slash.text, found, locale=person.locale)
         await respond(response_type="ephemeral", **message)

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.home import home_view
 from blocks.metadata import SlackId
+from bot.people import People
 from bot.services import Services
 from handlers.boundary import Listeners
 
@@ -26,7 +27,7 @@ def _id(value: Any) -> str | None:
         return None
 
 
-def register(on: Listeners, services: Services) -> None:
+def register(on: Listeners, services: Services, people: People) -> None:
     workflow = services.workflow
 
     @on.event("app_home_opened")
@@ -37,7 +38,8 @@ def register(on: Listeners, services: Services) -> None:
         if event.get("tab", "home") != "home" or team_id is None or user_id is None:
             return
         links = await workflow.links_of_team(team_id)
-        await client.views_publish(user_id=user_id, view=home_view(links))
+        person = await people.get(client, team_id, user_id, wait=1.0)
+        await client.views_publish(user_id=user_id, view=home_view(links, locale=person.locale))
 
     @on.event("app_uninstalled")
     @on.event("tokens_revoked")

@@ -14,9 +14,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import Callback, Input
 from blocks.metadata import DigestMetadata, PayMetadata, RejectMetadata
-from blocks.modals import WHEN_EMPTY, message_modal, offered_choice, progress_view
+from blocks.modals import PAY_TITLE, WHEN_EMPTY, message_modal, offered_choice, progress_view
 from blocks.outcomes import result_text
-from blocks.status import status_text
+from blocks.status import digest_line
 from blocks.text import money
 from bot.bounds import reason_problem
 from bot.cases import PaymentOutcome
@@ -24,6 +24,7 @@ from bot.digest import store as digest_store
 from bot.digest.settings_form import read_digest_form
 from bot.domain import CaseRef
 from bot.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate
+from bot.i18n import words
 from bot.mrkdwn import escape
 from bot.payment_form import FormContext, read_payment_form
 from bot.people import People
@@ -114,11 +115,14 @@ def register(on: Listeners, services: Services, people: People) -> None:
         if saved.paused:
             saved = await digest_store.resume_subscription(services.db, saved.id)
         await workflow.record_digest_changed(link.id, submission.user_id)
+        person = await people.get(
+            client, submission.team_id, submission.user_id, wait=PERSON_WAIT_SECONDS
+        )
+        _ = words(person.locale)
         await client.chat_postEphemeral(
             channel=metadata.channel_id,
             user=submission.user_id,
-            text="Saved. "
-            + status_text(link.company_name, link.base_currency, "", "", saved).split("\n")[-1],
+            text=_("Saved.") + " " + digest_line(saved, locale=person.locale),
         )
 
     @on.view(Callback.PAY, PayMetadata, consequence=NOTHING_PAID)
@@ -154,10 +158,11 @@ def register(on: Listeners, services: Services, people: People) -> None:
         if isinstance(form, dict):
             raise FieldErrors({FIELD_BLOCKS[name]: text for name, text in form.items()})
         amount = money(form.amount, metadata.currency, metadata.locale)
-        await ack(
-            response_action="update",
-            view=progress_view(f"Recording {amount} from {escape(form.account.name)}…"),
+        _ = words(metadata.locale)
+        recording = _(
+            "Recording {amount} from {account}…", amount=amount, account=escape(form.account.name)
         )
+        await ack(response_action="update", view=progress_view(recording, locale=metadata.locale))
         outcome = await workflow.payments.submit_payment(
             CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id),
             submission.user_id,
@@ -187,6 +192,9 @@ async def _show_result(
     emoji, text = result_text(outcome, locale)
     # The payer may have closed the modal: the card says it all.
     await Publisher.quietly(
-        client.views_update(view_id=view_id, view=message_modal("Pay bill", text, emoji=emoji)),
+        client.views_update(
+            view_id=view_id,
+            view=message_modal(PAY_TITLE, text, emoji=emoji, locale=locale),
+        ),
         "show the payment's result",
     )

@@ -2,6 +2,9 @@
 and the terminal (`bot.digest.terminal`): group titles, totals per currency, and the cash going
 out drawn as text bars. Only dates and amounts go into these strings, never names from the
 accounting platform, so they need no escaping. Pure.
+
+The Slack message reads them in its reader's language; the terminal stays English (`plural`,
+and `group_title` without a locale).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.dates import format_date
 
 from bot.digest.compute import CashOut, Digest, GroupKind
+from bot.i18n import SOURCE_LANGUAGE, words
 from bot.money import format_money
 
 BAR_WIDTH = 10
@@ -20,17 +24,19 @@ FULL, EMPTY = "█", "░"
 
 
 def plural(count: int, noun: str) -> str:
+    """English only, for the terminal: `1 bill`, `3 bills`."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def group_title(kind: GroupKind, look_ahead_days: int) -> str:
+def group_title(kind: GroupKind, look_ahead_days: int, locale: str = SOURCE_LANGUAGE) -> str:
+    _ = words(locale)
     match kind:
         case "overdue":
-            return "Overdue"
+            return _("Overdue")
         case "today":
-            return "Due today"
+            return _("Due today")
         case _:
-            return f"Due within {plural(look_ahead_days, 'day')}"
+            return _.ngettext("Due within {n} day", "Due within {n} days", look_ahead_days)
 
 
 def totals_text(totals: Mapping[str, Decimal], locale: str, separator: str = " · ") -> str:
@@ -93,14 +99,35 @@ def _chart(rows: list[tuple[str, Decimal]], width: int, currency: str, locale: s
 
 def headline(digest: Digest, locale: str) -> str:
     """`7 overdue (£4,200.00), 4 due today, 5 due within 7 days`: the notification's line."""
+    _ = words(locale)
     parts = []
     for group in digest.groups:
         if not group.count:
             continue
-        name = {"overdue": "overdue", "today": "due today"}.get(
-            group.kind, f"due within {plural(digest.look_ahead_days, 'day')}"
-        )
-        parts.append(f"{group.count} {name} ({totals_text(group.totals, locale, ', ')})")
+        totals = totals_text(group.totals, locale, ", ")
+        match group.kind:
+            case "overdue":
+                part = _.ngettext(
+                    "{n} overdue ({totals})", "{n} overdue ({totals})", group.count, totals=totals
+                )
+            case "today":
+                part = _.ngettext(
+                    "{n} due today ({totals})",
+                    "{n} due today ({totals})",
+                    group.count,
+                    totals=totals,
+                )
+            case _:
+                part = _.ngettext(
+                    "{n} due within {days} ({totals})",
+                    "{n} due within {days} ({totals})",
+                    group.count,
+                    days=_.ngettext("{n} day", "{n} days", digest.look_ahead_days),
+                    totals=totals,
+                )
+        parts.append(part)
     if digest.scheduled:
-        parts.append(f"{plural(len(digest.scheduled), 'payment')} scheduled")
-    return "; ".join(parts) if parts else "nothing needs attention"
+        parts.append(
+            _.ngettext("{n} payment scheduled", "{n} payments scheduled", len(digest.scheduled))
+        )
+    return "; ".join(parts) if parts else _("nothing needs attention")

@@ -184,5 +184,5 @@ def test_the_pay_modal_is_valid_and_defaults_to_the_amount_due() -> None:
         today=TODAY,
     )
     (rate,) = [b for b in euro["blocks"] if b.get("block_id") == "pay_rate"]
-    assert rate["label"]["text"] == "Exchange rate (GBP per 1 EUR)" and not rate["optional"]
+    assert rate["label"]["text"] == "Taux de change (GBP pour 1 EUR)" and not rate["optional"]
     assert PayMetadata.load(view["private_metadata"]) == metadata

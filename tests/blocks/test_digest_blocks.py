@@ -190,7 +190,7 @@ def test_money_and_dates_follow_the_locale() -> None:
     assert "1\u202f250,50\xa0€" in text or "1 250,50 €" in text.replace("\u202f", " ").replace(
         "\xa0", " "
     )
-    assert re.search(r"Bills due · lun\. 23 nov\.", message["blocks"][0]["text"]["text"])
+    assert re.search(r"Factures à payer · lun\. 23 nov\.", message["blocks"][0]["text"]["text"])
 
 
 def test_the_empty_digest_says_nothing_needs_attention() -> None:
