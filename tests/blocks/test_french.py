@@ -30,9 +30,11 @@ from bot.catalogs import read
 from bot.digest.compute import compute_digest
 from bot.digest.schedule import Subscription
 from bot.domain import CaseState, CaseView, Nudge, PaymentOutcome, PaymentView
+from bot.i18n import words
 from bot.listing import BillFilter
 from bot.payables.client import PayablesClient
 from bot.preview import SURFACES, preview_surfaces
+from handlers.commands import BILLPAY_HELP
 from tests.bot_fixtures import bot_settings
 from tests.digest.factories import TODAY, bill, case_of, scheduled
 from tests.fakes.blockkit import validate_message_blocks, validate_view
@@ -213,6 +215,7 @@ def _messages(locale: str = FR) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "progress", progress_view("…", locale=locale)
     yield "home, no link", home_view([], locale=locale)
     yield "no supplier", supplier_blocks("zzz", [], locale=locale)
+    yield "help", {"text": words(locale)(BILLPAY_HELP), "blocks": []}
 
 
 def _visible(node: Any) -> Iterator[str]:
