@@ -60,7 +60,7 @@ async def test_approvers_who_have_not_decided_are_reminded_once_per_interval(
     assert len(_dms(bot, BEN, supplier)) == 2
 
     await bot.click(message, Action.APPROVE, bill_id, user=BEN)  # decided: no more reminders
-    await bot.wait_for_card(message["ts"], bill_id, "Approved by")
+    await bot.wait_for_card(message["ts"], bill_id, "2 of 2")  # Ben's approval, not Ana's
     _at(bot, NOW + timedelta(hours=75))
     await scheduler.send_reminders()
     assert len(_dms(bot, BEN, supplier)) == 2
