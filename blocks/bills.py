@@ -224,19 +224,20 @@ def status_line(case: CaseView, locale: str) -> str:
         case CaseState.FAILED if payment and payment.awaits_payer:
             return ":warning: " + _(
                 "Payment not confirmed: {cause}{partial}",
-                cause=escape(plain(payment.error, 500)),
+                cause=escape(plain(_(payment.error) if payment.error else "", 500)),
                 partial=partial,
             )
         case CaseState.FAILED if payment and payment.outcome_unknown:
-            cause = failure_text(plain(payment.error, 300), unknown=True, locale=locale)
+            cause = failure_text(payment.error, unknown=True, locale=locale, limit=300)
             return ":warning: " + _(
                 "Payment not confirmed: {cause}{partial}", cause=cause, partial=partial
             )
         case CaseState.FAILED if payment:
-            cause = failure_text(plain(payment.error, 300), unknown=False, locale=locale)
+            cause = failure_text(payment.error, unknown=False, locale=locale, limit=300)
             return ":x: " + _("Payment failed: {cause}{partial}", cause=cause, partial=partial)
         case CaseState.CLOSED:
-            return ":lock: " + _("Closed: {note}", note=escape(case.note))
+            note = escape(_(case.note) if case.note else "")
+            return ":lock: " + _("Closed: {note}", note=note)
         case _:
             return f"{status_name(case.bill_status, locale)}{partial}"
 

@@ -33,6 +33,7 @@ from bot.domain import CaseState, CaseView, Nudge, PaymentOutcome, PaymentView
 from bot.i18n import words
 from bot.listing import BillFilter
 from bot.payables.client import PayablesClient
+from bot.payment_words import NOT_RECORDED, failure_text
 from bot.preview import SURFACES, preview_surfaces
 from handlers.commands import BILLPAY_HELP
 from tests.bot_fixtures import bot_settings
@@ -354,3 +355,17 @@ def test_marked_strings_are_written_where_the_catalogs_find_them() -> None:
         if re.search(r"words\([^()]*\)\(\s*(f?[\"']|$)", line)
     ]
     assert unmarked == []
+
+
+def test_a_stored_cause_is_translated_before_it_is_cut() -> None:
+    """A payment's cause that is a catalog sentence reads in French; any other (the accounting
+    platform's own words) is shown as written, escaped and cut to the card's room."""
+    assert failure_text(None, unknown=False, locale=FR) == (
+        "Le paiement n’a pas été enregistré. Rien n’a été payé."
+    )
+    assert failure_text(NOT_RECORDED, unknown=False, locale=FR).startswith("Le paiement n’a")
+    platform = "Insufficient funds <@U0EVE> " + "x" * 400
+    text = failure_text(platform, unknown=True, locale=FR, limit=300)
+    assert text.startswith("Insufficient funds &lt;@U0EVE&gt; ") and "<@" not in text
+    assert "…" in text and text.endswith("ne peut pas payer deux fois.")
+    assert failure_text(platform, unknown=False, locale="en_GB").endswith("Nothing was paid.")
