@@ -38,11 +38,11 @@ from bot.digest.store import active_subscriptions, create_subscription
 from bot.listing import summarise
 from bot.money import quantize
 from bot.payables.client import PayablesClient
+from bot.playground.blockkit import validate_message_blocks
 from bot.sandbox import store as sandbox_store
 from bot.sandbox.app import Sandbox, SandboxConfig
 from bot.store.migrate import upgrade
 from bot.store.models import CompanyLink, Policy
-from tests.fakes.blockkit import validate_message_blocks
 from tests.support import CountingTransport
 
 TODAY = date(2026, 11, 23)

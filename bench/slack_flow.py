@@ -22,9 +22,9 @@ from rich.table import Table
 
 from blocks.ids import Action
 from bot.db import Database
+from bot.playground import FakeSlack
 from bot.sandbox.app import Sandbox, SandboxConfig
 from bot.store.migrate import upgrade
-from tests.fakes import FakeSlack
 from tests.handlers.harness import BOT_TOKEN, Bot, bill_ids, running_bot
 from tests.support import SANDBOX_KEY
 

@@ -25,13 +25,13 @@ from bot.app import create_app
 from bot.audit import AuditRow, write_csv
 from bot.config import Settings, load_settings
 from bot.db import Database
+from bot.playground.blockkit import validate_message_blocks, validate_view
 from bot.preview import SURFACES
 from bot.sandbox.app import Sandbox, SandboxConfig
 from bot.store.migrate import current_revision, head_revision, upgrade
 from bot.store.models import AuditEvent, Base, BillCase, CompanyLink
 from tests.bot_fixtures import reset_bot_tables
 from tests.conftest import database_url_for, on_postgres
-from tests.fakes.blockkit import validate_message_blocks, validate_view
 
 BUILDER = "https://app.slack.com/block-kit-builder/#"
 CSV_HEADER = [

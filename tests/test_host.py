@@ -12,10 +12,11 @@ import pytest
 
 from bot.db import Database
 from bot.host import Host
+from bot.playground import FakeSlack, SlackRequests
 from bot.sandbox.app import Sandbox
 from bot.services import build_services
 from tests.bot_fixtures import ANA, NOW, bot_settings
-from tests.fakes import FakeSlack, SlackRequests, fake_slack_session
+from tests.fakes import fake_slack_session
 from tests.handlers.harness import BOT_TOKEN, SIGNING_SECRET
 from tests.support import CountingTransport, SleepRecorder, client_for
 

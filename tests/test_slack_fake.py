@@ -39,14 +39,14 @@ from slack_sdk.models.views import View
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakes import (
+from bot.playground import (
     FakeSlack,
     SlackRequests,
-    fake_slack_session,
     validate_ack,
     validate_message_blocks,
     validate_view,
 )
+from tests.fakes import fake_slack_session
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test"

@@ -16,8 +16,8 @@ from bot.cases import CaseView, PaymentView
 from bot.listing import BillFilter, Summary
 from bot.money import parse_amount
 from bot.payment_form import AccountChoice
+from bot.playground.blockkit import validate_message_blocks, validate_view
 from bot.store.models import CaseState
-from tests.fakes.blockkit import validate_message_blocks, validate_view
 
 TODAY = date(2026, 11, 22)
 EVIL = "<!channel> & <https://evil.example|click>"

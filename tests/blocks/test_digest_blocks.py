@@ -15,8 +15,8 @@ from blocks.metadata import DigestListAction
 from bot.digest.compute import Digest, add_totals, compute_digest
 from bot.domain import CaseState
 from bot.listing import parse_filter
+from bot.playground.blockkit import validate_message_blocks
 from tests.digest.factories import TODAY, bill, case_of, many_bills, scheduled
-from tests.fakes.blockkit import validate_message_blocks
 
 EVIL = "<!channel> & <https://evil.example|click>"
 ANA, BEN = "U0ANA", "U0BEN"

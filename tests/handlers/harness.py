@@ -18,12 +18,12 @@ import httpx
 import uvicorn
 
 from bot.db import Database
+from bot.playground import FakeSlack, SignedRequest, SlackRequests
 from bot.sandbox.app import Sandbox
 from bot.services import Services, build_services
 from bot.store.models import CaseState
 from bot.web import create_web_app
 from tests.bot_fixtures import CHANNEL, NOW, bot_settings
-from tests.fakes import FakeSlack, SignedRequest, SlackRequests
 from tests.support import CountingTransport, SleepRecorder, client_for
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from blocks.ids import Action, MoreOption
 from blocks.metadata import MoreAction
 from bot.app import create_app
+from bot.playground import validate_message_blocks
 from tests.bot_fixtures import ANA, BEN
-from tests.fakes import validate_message_blocks
 from tests.handlers.harness import Bot, bill_ids, card_text
 
 

@@ -407,15 +407,17 @@ class _Checker:
             kind = "a string" if isinstance(obj, str) else type(obj).__name__
             self.add(f"must be a text object, not {kind}", pointer)
             return
-        kind = obj.get("type")
+        text_type = obj.get("type")
         allowed = {"plain_text"} if plain_only else TEXT_TYPES
-        if kind not in allowed:
-            self.add(f"type must be one of {sorted(allowed)} (got {kind!r})", f"{pointer}/type")
+        if text_type not in allowed:
+            self.add(
+                f"type must be one of {sorted(allowed)} (got {text_type!r})", f"{pointer}/type"
+            )
             return
         self.string(obj.get("text"), f"{pointer}/text", max_len, required=True, min_len=1)
-        if "emoji" in obj and kind != "plain_text":
+        if "emoji" in obj and text_type != "plain_text":
             self.add("emoji is only allowed on plain_text", f"{pointer}/emoji")
-        if "verbatim" in obj and kind != "mrkdwn":
+        if "verbatim" in obj and text_type != "mrkdwn":
             self.add("verbatim is only allowed on mrkdwn", f"{pointer}/verbatim")
         self.boolean(obj.get("emoji"), f"{pointer}/emoji")
         self.boolean(obj.get("verbatim"), f"{pointer}/verbatim")

@@ -2,9 +2,9 @@
 
 `FakeSlack` owns the HTTP side of Slack: `/api/<method>` (the Web API, as slack_sdk's
 `AsyncWebClient` calls it), `/response/<n>` (response_url posts) and `/socket` (the Socket Mode
-websocket, served by `tests.fakes.socket_mode.SocketModeFake` once enabled). It keeps the state
+websocket, served by `bot.playground.socket_mode.SocketModeFake` once enabled). It keeps the state
 Slack would keep (messages, threads, ephemerals, views, Home tabs, trigger ids), records every
-call, validates every `blocks` and `view` with `tests.fakes.blockkit`, and answers the way Slack
+call, validates every `blocks` and `view` with `bot.playground.blockkit`, and answers the way Slack
 does: HTTP 200 with `ok: false` for errors, HTTP 429 with `Retry-After` when rate limited.
 
 Payloads Slack would reject as malformed (invalid blocks or views, missing arguments, unknown
@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
-from tests.fakes.blockkit import (
+from bot.playground.blockkit import (
     INTERACTIVE_TYPES,
     VIEW_SERVER_KEYS,
     validate_message_blocks,
@@ -39,7 +39,7 @@ from tests.fakes.blockkit import (
 )
 
 if TYPE_CHECKING:
-    from tests.fakes.socket_mode import SocketModeFake
+    from bot.playground.socket_mode import SocketModeFake
 
 __all__ = [
     "Call",
@@ -240,7 +240,7 @@ class FakeSlack:
 
     def enable_socket_mode(self) -> SocketModeFake:
         """Serve Socket Mode: `apps.connections.open` then answers with the fake's ws URL."""
-        from tests.fakes.socket_mode import SocketModeFake
+        from bot.playground.socket_mode import SocketModeFake
 
         if self.socket is None:
             self.socket = SocketModeFake(self)
@@ -996,8 +996,8 @@ async def _read_args(request: web.Request) -> dict[str, Any]:
                 else:
                     args[key] = value
     for key in JSON_ARGS:
-        value = args.get(key)
-        if isinstance(value, str):
+        encoded = args.get(key)
+        if isinstance(encoded, str):
             with contextlib.suppress(ValueError):  # left as a string: reported as invalid
-                args[key] = json.loads(value)
+                args[key] = json.loads(encoded)
     return args

@@ -5,7 +5,7 @@ single-use `ws://127.0.0.1:PORT/socket?ticket=...` URLs; on connect the fake sen
 `hello`, then the test pushes envelopes (`slash_commands`, `interactive`, `events_api`) with
 `send()` and gets the app's acknowledgement back. Pings are answered by aiohttp. Payloads in
 acks (a slash command's reply, a view_submission's `response_action`) are checked with
-`tests.fakes.blockkit.validate_ack` and land in `FakeSlack.problems` when Slack would reject
+`bot.playground.blockkit.validate_ack` and land in `FakeSlack.problems` when Slack would reject
 them.
 """
 
@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from tests.fakes.blockkit import validate_ack
+from bot.playground.blockkit import validate_ack
 
 if TYPE_CHECKING:
-    from tests.fakes.slack import FakeSlack
+    from bot.playground.slack import FakeSlack
 
 ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")
 

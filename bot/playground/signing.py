@@ -23,8 +23,8 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from tests.fakes.blockkit import INTERACTIVE_TYPES
-from tests.fakes.slack import FakeSlack
+from bot.playground.blockkit import INTERACTIVE_TYPES
+from bot.playground.slack import FakeSlack
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -593,7 +593,7 @@ def _state_values(
         if kind in ("button", "overflow", "workflow_button", "feedback_buttons", "icon_button"):
             continue
         has_value = action_id in given
-        state = _state_value(element, given.pop(action_id, None), has_value)
+        state = _state_value(element, given.pop(str(action_id), None), has_value)
         if strict and in_input:
             _check_submittable(view, block_id, element, state)
         values.setdefault(block_id, {})[str(action_id)] = state
@@ -610,6 +610,7 @@ def _state_value(element: dict[str, Any], value: Any, has_value: bool) -> dict[s
         current = value if has_value else element.get("initial_value")
         return {"type": kind, "value": None if current is None else str(current)}
     if kind in ("static_select", "radio_buttons", "external_select"):
+        option: dict[str, Any] | None
         if has_value and value is not None:
             option = _pick(element, value, action_id)
         else:
@@ -659,7 +660,9 @@ def _state_value(element: dict[str, Any], value: Any, has_value: bool) -> dict[s
 def _check_submittable(
     view: dict[str, Any], block_id: str, element: dict[str, Any], state: dict[str, Any]
 ) -> None:
-    block = next((b for b in view.get("blocks", []) if b.get("block_id") == block_id), {})
+    block: dict[str, Any] = next(
+        (b for b in view.get("blocks", []) if b.get("block_id") == block_id), {}
+    )
     action_id = element.get("action_id")
     filled = [v for k, v in state.items() if k != "type" and v not in (None, "", [])]
     if not filled:
