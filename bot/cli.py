@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 from typing import Literal
 
 from babel import Locale, UnknownLocaleError
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
@@ -50,6 +50,13 @@ From an app manifest, paste manifest.yml, install it to your workspace, then cop
 See "Slack" in README.md."""
 
 
+PLAYGROUND_READY = (
+    "Open {url} to try Bill Pay (no Slack workspace needed). "
+    "Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to connect to Slack instead."
+)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -75,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN)")
     mode.add_argument("--http", action="store_true", help="serve Slack's HTTP request URLs")
+    mode.add_argument(
+        "--playground",
+        action="store_true",
+        help="a local Slack playground in the browser, even with Slack settings "
+        "(the default without them)",
+    )
     run.add_argument(
         "--host", default=None, help="the address to serve on (default: BILLPAY_HOST, 127.0.0.1)"
     )
@@ -235,6 +248,13 @@ def _run(args: argparse.Namespace) -> int:
         )
         if value is None
     ]
+    if args.playground or (len(missing) == 2 and not (args.socket or args.http)):
+        if args.host is not None and args.host not in LOOPBACK:
+            console.print(f"The playground listens on 127.0.0.1 only, not {args.host}.")
+        try:
+            return asyncio.run(_serve_playground(settings))
+        except DatabaseUnavailable as exc:
+            return _database_trouble(settings, exc.__cause__ or exc)
     if args.socket and settings.slack_app_token is None:
         missing.append("SLACK_APP_TOKEN")
     if missing:
@@ -268,6 +288,58 @@ async def _serve(settings: Settings, mode: Mode) -> int:
         settings, services, mode=mode, announce=lambda text: console.print(text, highlight=False)
     )
     await host.run()
+    return 0
+
+
+async def _serve_playground(settings: Settings) -> int:
+    from bot.host import Host
+    from bot.playground.page import APPROVERS, PAYERS, Playground, new_credentials
+
+    if settings.log_level == "INFO":
+        # A newcomer's first run: the start-up chatter of migrations, the scheduler and the
+        # bot's internal HTTP server would bury the one line that matters.
+        for name in ("alembic", "apscheduler", "uvicorn", "uvicorn.error"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    token, secret = new_credentials()
+    playground = Playground(signing_secret=secret, bot_token=token)
+    try:
+        await playground.start(settings.port)
+    except OSError as exc:
+        console.print(
+            f"[red]Port {settings.port} on 127.0.0.1 is taken ({exc.strerror}): run with "
+            "--port N or set BILLPAY_PORT.[/red]",
+            highlight=False,
+        )
+        return 2
+    try:
+        update: dict[str, object] = {
+            "slack_bot_token": SecretStr(token),
+            "slack_signing_secret": SecretStr(secret),
+            "slack_app_token": None,
+            "slack_api_url": playground.api_url,
+            # The bot's own request URL: loopback, on a port the system picks.
+            "host": "127.0.0.1",
+            "port": 0,
+        }
+        if not settings.approvers and not settings.payers:
+            update |= {"approvers": APPROVERS, "payers": PAYERS}
+        settings = settings.model_copy(update=update)
+        services = await _open_services(settings)
+
+        async def listening(base_url: str) -> None:
+            playground.request_url = f"{base_url}/slack/events"
+            console.print(PLAYGROUND_READY.format(url=playground.page_url), highlight=False)
+
+        host = Host(
+            settings,
+            services,
+            mode="playground",
+            announce=lambda text: console.print(text, highlight=False),
+            on_listening=listening,
+        )
+        await host.run()
+    finally:
+        await playground.stop()
     return 0
 
 

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Literal
 
 import uvicorn
@@ -25,7 +25,7 @@ from bot.web import create_web_app
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["socket", "http"]
+Mode = Literal["socket", "http", "playground"]
 SHUTDOWN_GRACE_SECONDS = 30.0
 
 
@@ -39,9 +39,18 @@ class _QuietServer(uvicorn.Server):
 
 class Host:
     def __init__(
-        self, settings: Settings, services: Services, *, mode: Mode, announce: Callable[[str], None]
+        self,
+        settings: Settings,
+        services: Services,
+        *,
+        mode: Mode,
+        announce: Callable[[str], None],
+        on_listening: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
+        """`on_listening(base_url)` runs once the HTTP server listens (the playground learns
+        the bot's request URL from it)."""
         self.settings = settings
+        self.on_listening = on_listening
         self.services = services
         self.mode = mode
         self.announce = announce
@@ -53,13 +62,16 @@ class Host:
     async def run(self) -> None:
         app = create_app(self.services)
         scheduler = Scheduler(self.services)
-        web = create_web_app(self.services, app, slack_requests=self.mode == "http")
+        web = create_web_app(self.services, app, slack_requests=self.mode != "socket")
         server = _QuietServer(
             uvicorn.Config(
                 web,
                 host=self.settings.host,
                 port=self.settings.port,
-                log_level=self.settings.log_level.lower(),
+                # In the playground this server is internal: the page is the address to open.
+                log_level="warning"
+                if self.mode == "playground"
+                else self.settings.log_level.lower(),
                 proxy_headers=True,
             )
         )
@@ -71,6 +83,8 @@ class Host:
         socket_handler = None
         try:
             await scheduler.start()
+            if self.on_listening is not None:
+                await self.on_listening(await _listening(server, serving))
             if self.mode == "socket":
                 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -84,7 +98,7 @@ class Host:
                     f"(health at http://{self.settings.host}:{self.settings.port}/healthz). "
                     "Ctrl+C stops the bot."
                 )
-            else:
+            elif self.mode == "http":
                 self.announce(
                     f"Serving Slack's requests at http://{self.settings.host}:"
                     f"{self.settings.port}/slack/events (point the app's request URLs there "
@@ -106,3 +120,14 @@ class Host:
             server.should_exit = True
             await serving
             await self.services.aclose()
+
+
+async def _listening(server: uvicorn.Server, serving: asyncio.Task[None]) -> str:
+    """The server's base URL, once it listens (its port may have been chosen by the system)."""
+    while not server.started:
+        if serving.done():
+            serving.result()  # it failed to start: raise why
+            raise RuntimeError("the HTTP server stopped before it listened")
+        await asyncio.sleep(0.01)
+    host, port = server.servers[0].sockets[0].getsockname()[:2]
+    return f"http://{host}:{port}"

@@ -79,10 +79,10 @@ def test_check_counts_overdue_bills_from_the_sandbox_today(
     assert re.search(r"│\s*25\s*│\s*7\s*│", output), output
 
 
-def test_run_without_slack_credentials_says_what_to_set(
+def test_run_over_http_without_slack_credentials_says_what_to_set(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, output = run(capsys, "run")
+    code, output = run(capsys, "run", "--http")
     assert code == 2
     assert "Larkspur Design Studio Ltd" in output  # the payables side was proven first
     assert "Missing: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET" in output

@@ -104,10 +104,34 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.usefixtures("empty_sandbox")
-def test_run_without_slack_credentials_checks_payables_then_explains_the_slack_setup(
+def test_run_without_slack_credentials_serves_the_playground(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[str] = []
+
+    async def playground(settings: Settings) -> int:
+        served.append("playground")
+        return 0
+
+    async def serve(settings: Settings, mode: cli.Mode) -> int:
+        served.append(mode)
+        return 0
+
+    monkeypatch.setattr(cli, "_serve_playground", playground)
+    monkeypatch.setattr(cli, "_serve", serve)
+    assert run(capsys, "run")[0] == 0
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-2-secretbot")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-secret-value")
+    assert run(capsys, "run")[0] == 0  # with Slack's settings: Slack, as before
+    assert run(capsys, "run", "--playground")[0] == 0  # unless asked for the playground
+    assert served == ["playground", "http", "playground"]
+
+
+@pytest.mark.usefixtures("empty_sandbox")
+def test_run_over_http_without_slack_credentials_checks_payables_then_explains_the_setup(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, err = run(capsys, "run")
+    code, out, err = run(capsys, "run", "--http")
     output = out + err
     assert code == 2
     missing = output.index("Missing: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET")

@@ -535,6 +535,9 @@ def _find_element(
         and (block_id_prefix is None or block_id.startswith(block_id_prefix))
         and (value_contains is None or value_contains in str(element.get("value", "")))
     ]
+    if len(found) > 1 and block_id_prefix is not None:
+        # A prefix that is also a whole block id (card:B1 beside card:B10) means that block.
+        found = [f for f in found if f.block_id == block_id_prefix] or found
     if len(found) == 1:
         return found[0]
     where = (

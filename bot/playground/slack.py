@@ -162,6 +162,10 @@ class FakeSlack:
         self.trigger_ttl: float | None = None
         self.clock: Callable[[], float] = time.monotonic
         self.socket: SocketModeFake | None = None
+        # Where message timestamps start and what ids are derived from: fixed, so tests see the
+        # same values every run (the playground starts them from the clock instead).
+        self.ts_epoch = TS_EPOCH
+        self.id_salt = ""
 
         self._replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._parent_of: dict[tuple[str, str], str] = {}
@@ -204,16 +208,21 @@ class FakeSlack:
     ) -> None:
         await self.stop()
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
+        """Serve on 127.0.0.1 only (`port` 0: any free port)."""
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._serve_api)
         app.router.add_post("/response/{n}", self._serve_response_url)
         app.router.add_get("/socket", self._serve_socket)
+        self.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self._port = self._runner.addresses[0][1]
+
+    def add_routes(self, app: web.Application) -> None:
+        """More routes on the same server (the playground's page)."""
 
     async def stop(self) -> None:
         if self.socket is not None:
@@ -366,7 +375,7 @@ class FakeSlack:
         """A message timestamp, unique and increasing: 1763800000.000100, ...000200, ..."""
         self._ts_seq += 1
         micros = self._ts_seq * 100
-        return f"{TS_EPOCH + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        return f"{self.ts_epoch + micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def new_trigger_id(self, *, view_id: str | None = None) -> str:
         """A trigger id as an interaction would carry (valid once, for `trigger_ttl`)."""
@@ -385,7 +394,8 @@ class FakeSlack:
         return f"{self.base_url}/response/{n}"
 
     def _new_id(self, prefix: str, length: int = 9) -> str:
-        digest = hashlib.sha256(f"{prefix}-{self._next()}".encode()).hexdigest().upper()
+        seed = f"{self.id_salt}{prefix}-{self._next()}"
+        digest = hashlib.sha256(seed.encode()).hexdigest().upper()
         return prefix + digest[: length - len(prefix)]
 
     def user_name(self, user_id: str) -> str:

@@ -1,0 +1,318 @@
+"""The playground page's style sheet and script, served inline with the page.
+
+The script is small on purpose: it sends what the person does (a command, a click, a submitted
+form) to the playground, and on each server-sent event fetches the new state and swaps the
+parts that changed. A modal being filled in is only replaced when the bot changed the view.
+"""
+
+from __future__ import annotations
+
+PAGE_CSS = """
+:root { --ink:#1d1c1d; --muted:#616061; --line:#e2e2e2; --side:#3f0e40; --accent:#007a5a;
+  --danger:#e01e5a; --link:#1264a3; --eph:#f8f8f8; font-family: system-ui, -apple-system,
+  "Segoe UI", Roboto, sans-serif; color: var(--ink); }
+* { box-sizing: border-box; }
+[hidden] { display:none !important; }
+body { margin:0; display:flex; height:100vh; overflow:hidden; font-size:15px; line-height:1.45; }
+.skip { position:absolute; left:-999px; } .skip:focus { left:8px; top:8px; z-index:9;
+  background:#fff; padding:4px 8px; }
+.visually-hidden { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); }
+.sidebar { width:240px; flex:none; background:var(--side); color:#fff; padding:12px;
+  display:flex; flex-direction:column; gap:12px; overflow:auto; }
+.workspace { font-weight:700; font-size:17px; }
+.nav-item { display:block; width:100%; text-align:left; background:none; border:0; color:#e8d9e8;
+  padding:6px 8px; border-radius:6px; font:inherit; cursor:pointer; }
+.nav-item.active { background:#1164a3; color:#fff; }
+.person { display:flex; flex-direction:column; gap:4px; font-size:13px; }
+.person select { font:inherit; padding:4px; }
+.note { font-size:12px; color:#cdbfcd; }
+main { flex:1; display:flex; min-width:0; position:relative; }
+.pane { flex:1; display:flex; flex-direction:column; min-width:0; }
+.channel-header { border-bottom:1px solid var(--line); padding:8px 16px; display:flex;
+  align-items:center; justify-content:space-between; }
+.channel-header h1, .channel-header h2 { font-size:18px; margin:0; }
+.messages { flex:1; overflow:auto; padding:8px 16px; }
+.message { padding:8px 0; border-bottom:1px solid #f3f3f3; max-width:820px; }
+.message.ephemeral { background:var(--eph); border-left:3px solid #bbb; padding-left:8px; }
+.author { font-weight:700; } .app { font-size:10px; background:#ddd; color:#555;
+  padding:1px 4px; border-radius:3px; vertical-align:middle; }
+.only-you, .edited { font-weight:400; color:var(--muted); font-size:12px; }
+.block { margin:4px 0; }
+.header { font-size:17px; }
+.section { display:flex; gap:12px; justify-content:space-between; align-items:flex-start; }
+.section .main { min-width:0; }
+.fields { display:grid; grid-template-columns:1fr 1fr; gap:4px 16px; margin-top:4px; }
+.context { color:var(--muted); font-size:13px; display:flex; gap:6px; flex-wrap:wrap;
+  align-items:center; }
+.context-image { width:16px; height:16px; }
+.thumb { width:72px; height:72px; object-fit:cover; border-radius:6px; }
+.image img { max-width:100%; max-height:360px; }
+.divider { border:0; border-top:1px solid var(--line); }
+.actions { display:flex; gap:8px; flex-wrap:wrap; align-items:center; }
+.btn { font:inherit; font-size:14px; font-weight:600; padding:4px 12px; border:1px solid #bbb;
+  border-radius:6px; background:#fff; color:var(--ink); cursor:pointer; text-decoration:none;
+  min-height:32px; display:inline-flex; align-items:center; list-style:none; }
+.btn-primary { background:var(--accent); color:#fff; border-color:var(--accent); }
+.btn-danger { background:#fff; color:var(--danger); border-color:var(--danger); }
+button:focus-visible, a:focus-visible, select:focus-visible, input:focus-visible,
+textarea:focus-visible, summary:focus-visible { outline:3px solid #1d9bd1; outline-offset:1px; }
+.overflow { position:relative; display:inline-block; }
+.overflow summary::-webkit-details-marker { display:none; }
+.overflow ul { position:absolute; right:0; z-index:3; background:#fff; border:1px solid #ccc;
+  border-radius:6px; list-style:none; margin:4px 0; padding:4px; min-width:180px;
+  box-shadow:0 4px 12px rgba(0,0,0,.15); }
+.overflow-item { display:block; width:100%; text-align:left; background:none; border:0;
+  padding:6px 8px; font:inherit; cursor:pointer; border-radius:4px; }
+.overflow-item:hover, .overflow-item:focus { background:#1264a3; color:#fff; }
+.mention { background:#e8f5fa; color:var(--link); border-radius:3px; padding:0 2px; }
+a { color:var(--link); }
+code { background:#f4f4f4; border:1px solid #e6e6e6; border-radius:3px; padding:0 3px;
+  color:#c01343; font-size:13px; }
+pre { background:#f8f8f8; border:1px solid #e6e6e6; padding:8px; white-space:pre-wrap; }
+blockquote { border-left:4px solid #ddd; margin:0; padding-left:8px; }
+.thread-link { background:none; border:0; color:var(--link); font:inherit; font-weight:600;
+  cursor:pointer; padding:2px 0; }
+.thread { width:380px; flex:none; border-left:1px solid var(--line); overflow:auto; background:#fff; }
+.thread #thread { padding:8px 16px; }
+.replies { margin-left:8px; border-left:2px solid var(--line); padding-left:8px; }
+.composer { border-top:1px solid var(--line); padding:8px 16px; display:flex; gap:8px;
+  flex-wrap:wrap; }
+.composer input { flex:1; font:inherit; padding:8px; border:1px solid #bbb; border-radius:6px;
+  min-width:0; }
+.composer-error { width:100%; color:var(--danger); font-size:13px; }
+.composer-error:empty { display:none; }
+.problems:empty { display:none; }
+.problems { margin:0 16px; padding:8px; border:1px solid var(--danger); border-radius:6px;
+  background:#fdf0f4; color:#8a1538; font-size:13px; max-height:30vh; overflow:auto; }
+.problems h2 { font-size:14px; margin:0 0 4px; }
+.unsupported { border:1px dashed var(--danger); color:#8a1538; padding:4px 8px; border-radius:4px;
+  font-size:13px; }
+.empty { color:var(--muted); }
+.layer { position:fixed; inset:0; background:rgba(0,0,0,.45); display:flex; align-items:center;
+  justify-content:center; z-index:10; padding:12px; }
+.layer[hidden] { display:none; }
+.modal, .confirm { background:#fff; border-radius:8px; width:520px; max-width:100%;
+  max-height:calc(100vh - 24px); display:flex; flex-direction:column;
+  box-shadow:0 10px 30px rgba(0,0,0,.3); }
+.modal header, .confirm header { padding:16px 20px 8px; display:flex;
+  justify-content:space-between; align-items:center; }
+.modal h2, .confirm h2 { margin:0; font-size:20px; }
+.close-x { background:none; border:0; font-size:24px; cursor:pointer; line-height:1; }
+.modal-body { padding:4px 20px; overflow:auto; }
+.modal footer, .confirm footer { padding:12px 20px; display:flex; justify-content:flex-end;
+  gap:8px; border-top:1px solid var(--line); }
+.confirm .confirm-text { padding:4px 20px 16px; }
+.input { display:flex; flex-direction:column; gap:4px; margin:12px 0; }
+.label { font-weight:700; } .optional { font-weight:400; color:var(--muted); }
+.input input[type=text], .input input[type=date], .input select, .input textarea,
+.input input[type=email], .input input[type=url] { font:inherit; padding:8px; border:1px solid #bbb;
+  border-radius:6px; width:100%; }
+.input textarea { min-height:80px; }
+.hint { color:var(--muted); font-size:13px; }
+.field-error { color:var(--danger); font-size:13px; }
+.input.has-error input, .input.has-error select, .input.has-error textarea {
+  border-color:var(--danger); }
+.client-error { color:var(--danger); font-size:13px; }
+.choices { border:0; padding:0; margin:0; display:flex; flex-direction:column; gap:4px; }
+.choice .description { display:block; color:var(--muted); font-size:13px; margin-left:22px; }
+@media (max-width: 700px) {
+  body { flex-direction:column; height:auto; min-height:100vh; overflow:auto; }
+  .sidebar { width:auto; flex-direction:row; flex-wrap:wrap; align-items:center; padding:8px; }
+  .sidebar nav { display:flex; gap:4px; } .nav-item { width:auto; } .note { display:none; }
+  .workspace { width:100%; font-size:15px; }
+  main { flex-direction:column; }
+  .messages { padding:8px; overflow:visible; }
+  .section { flex-direction:column; }
+  .fields { grid-template-columns:1fr; }
+  .thread { width:auto; border-left:0; border-top:2px solid var(--line); }
+  .composer { position:sticky; bottom:0; background:#fff; }
+  .modal header, .modal-body, .modal footer { padding-left:12px; padding-right:12px; }
+}
+"""
+
+PAGE_JS = r"""
+(() => {
+  const $ = (s, root = document) => root.querySelector(s);
+  const params = new URLSearchParams(location.search);
+  const person = $('#person');
+  if (params.get('as')) person.value = params.get('as');
+  let thread = null, tab = 'channel', modalKey = null, busy = 0;
+
+  const post = async (path, body) => {
+    busy++; document.body.dataset.busy = busy;
+    try {
+      const r = await fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify({user: person.value, ...body})});
+      return r.ok ? await r.json() : {error: await r.text()};
+    } finally { busy--; document.body.dataset.busy = busy; }
+  };
+
+  async function refresh() {
+    const q = new URLSearchParams({user: person.value, thread: thread || ''});
+    const s = await (await fetch('/ui/state?' + q)).json();
+    const box = $('#messages');
+    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    const open = [...document.querySelectorAll('#messages details[open]')].map(
+      d => d.closest('[data-ts]')?.dataset.ts);
+    box.innerHTML = s.channel;
+    open.forEach(ts => { const d = $(`#messages [data-ts="${ts}"] details`); if (d) d.open = true; });
+    if (atBottom) box.scrollTop = box.scrollHeight;
+    $('#home').innerHTML = s.home;
+    $('#thread').innerHTML = s.thread;
+    $('#thread-pane').hidden = !thread;
+    $('#problems').innerHTML = s.problems.length ?
+      '<h2>Slack would reject this</h2><ul>' + s.problems.map(p => `<li>${p}</li>`).join('') +
+      '</ul>' : '';
+    if (s.modal_key !== modalKey) {
+      modalKey = s.modal_key;
+      const layer = $('#modal-layer');
+      layer.innerHTML = s.modal; layer.hidden = !s.modal;
+      if (s.modal) (layer.querySelector('input, select, textarea, button[type=submit]') ||
+                    layer.querySelector('button'))?.focus();
+    }
+    document.body.dataset.version = s.version;
+  }
+
+  const events = new EventSource('/ui/events');
+  events.onmessage = () => refresh();
+
+  function confirmFirst(el) {
+    if (!el.dataset.confirm) return Promise.resolve(true);
+    const c = JSON.parse(el.dataset.confirm);
+    const layer = $('#confirm-layer');
+    layer.innerHTML = `<div class="confirm" role="alertdialog" aria-modal="true"
+      aria-labelledby="confirm-title"><header><h2 id="confirm-title">${c.title}</h2></header>
+      <div class="confirm-text">${c.text}</div><footer>
+      <button type="button" class="btn" data-answer="no">${c.deny}</button>
+      <button type="button" class="btn ${c.style === 'danger' ? 'btn-danger' : 'btn-primary'}"
+        data-answer="yes">${c.confirm}</button></footer></div>`;
+    layer.hidden = false;
+    $('[data-answer=yes]', layer).focus();
+    return new Promise(resolve => {
+      const done = answer => { layer.hidden = true; layer.innerHTML = ''; el.focus(); resolve(answer); };
+      layer.onclick = e => { const b = e.target.closest('[data-answer]'); if (b) done(b.dataset.answer === 'yes'); };
+      layer.onkeydown = e => { if (e.key === 'Escape') done(false); };
+    });
+  }
+
+  function where(el) {
+    const modal = el.closest('[data-view-id]');
+    if (modal) return {view_id: modal.dataset.viewId};
+    if (el.closest('#home')) return {view_id: $('#home [data-home-view]')?.dataset.homeView};
+    return {ts: el.closest('[data-ts]')?.dataset.ts};
+  }
+
+  async function act(el, value) {
+    if (!(await confirmFirst(el))) return;
+    const details = el.closest('details'); if (details) details.open = false;
+    await post('/ui/action', {...where(el), action_id: el.dataset.actionId,
+      block_id: el.dataset.blockId, value});
+  }
+
+  document.addEventListener('click', e => {
+    const el = e.target.closest('button[data-action-id]');
+    if (el) { e.preventDefault(); act(el, el.dataset.kind === 'overflow' ? el.dataset.value : undefined); return; }
+    const t = e.target.closest('[data-thread]');
+    if (t) { thread = t.dataset.thread; refresh(); return; }
+    if (e.target.closest('[data-close]')) { e.preventDefault(); post('/ui/close', {}); return; }
+    const nav = e.target.closest('[data-tab]');
+    if (nav) {
+      tab = nav.dataset.tab;
+      document.querySelectorAll('[data-tab]').forEach(n => n.classList.toggle('active', n === nav));
+      $('#channel-pane').hidden = tab !== 'channel'; $('#home-pane').hidden = tab !== 'home';
+      if (tab === 'home') post('/ui/home', {});
+    }
+  });
+  $('#thread-close').onclick = () => { thread = null; refresh(); };
+
+  // Elements outside input blocks send an action as soon as they change, as in Slack.
+  document.addEventListener('change', e => {
+    const el = e.target.closest('[data-action-id]');
+    if (!el || el.closest('[data-input]') || el.dataset.kind === 'external_select') return;
+    let value = el.value;
+    if (el.dataset.kind === 'checkboxes') value = [...el.closest('fieldset').querySelectorAll(
+      'input:checked')].map(i => i.value);
+    act(el, value);
+  });
+
+  // External selects ask the bot for options as the person types.
+  let suggestTimer = null;
+  document.addEventListener('input', e => {
+    const el = e.target.closest('[data-kind=external_select]');
+    if (!el) return;
+    const list = document.getElementById(el.getAttribute('list'));
+    const picked = [...list.options].find(o => o.value === el.value);
+    if (picked) { el.dataset.option = picked.dataset.option; return; }
+    delete el.dataset.option;
+    clearTimeout(suggestTimer);
+    if (el.value.length < Number(el.dataset.min || 0)) return;
+    suggestTimer = setTimeout(async () => {
+      const q = new URLSearchParams({user: person.value, ...where(el), action_id: el.dataset.actionId,
+        block_id: el.dataset.blockId, value: el.value});
+      const {options} = await (await fetch('/ui/suggest?' + q)).json();
+      list.innerHTML = '';
+      options.forEach(o => { const opt = document.createElement('option');
+        opt.value = o.text.text; opt.dataset.option = JSON.stringify(o); list.append(opt); });
+    }, 250);
+  });
+
+  function valueOf(el) {
+    switch (el.dataset.kind) {
+      case 'checkboxes': return [...el.closest('fieldset').querySelectorAll('input:checked')].map(i => i.value);
+      case 'radio_buttons': { const c = el.closest('fieldset').querySelector('input:checked'); return c ? c.value : null; }
+      case 'external_select': return el.dataset.option ? JSON.parse(el.dataset.option) : null;
+      case 'file_input': return [...el.files].map((f, i) => ({id: 'F0PLAY' + i, name: f.name,
+        mimetype: f.type, size: f.size}));
+      default: return el.value === '' ? null : el.value;
+    }
+  }
+
+  document.addEventListener('submit', async e => {
+    const form = e.target;
+    if (form.id === 'composer') {
+      e.preventDefault();
+      const input = $('#composer-input'); const text = input.value.trim();
+      if (!text) return;
+      $('#composer-error').textContent = '';
+      const r = await post('/ui/command', {text});
+      if (r.error) $('#composer-error').textContent = r.error; else input.value = '';
+      return;
+    }
+    if (!form.matches('[data-view-id]')) return;
+    e.preventDefault();
+    const values = {};
+    form.querySelectorAll('[data-input]').forEach(block => {
+      const el = block.querySelector('[data-action-id]');
+      if (el && !(el.dataset.actionId in values)) values[el.dataset.actionId] = valueOf(el);
+    });
+    form.querySelectorAll('.field-error-slot').forEach(s => s.innerHTML = '');
+    form.querySelectorAll('.has-error').forEach(s => s.classList.remove('has-error'));
+    $('.client-error', form).textContent = '';
+    const r = await post('/ui/submit', {view_id: form.dataset.viewId, values});
+    if (r.client_error) { $('.client-error', form).textContent = r.client_error; return; }
+    if (r.problems) { $('.client-error', form).textContent = 'Slack would reject the answer: ' + r.problems.join('; '); return; }
+    if (r.errors) {
+      let first = null;
+      for (const [blockId, message] of Object.entries(r.errors)) {
+        const block = form.querySelector(`[data-input="${CSS.escape(blockId)}"]`);
+        if (!block) continue;
+        block.classList.add('has-error');
+        const slot = $('.field-error-slot', block);
+        slot.innerHTML = ''; const div = document.createElement('div');
+        div.className = 'field-error'; div.setAttribute('role', 'alert'); div.textContent = message;
+        slot.append(div); first = first || block.querySelector('[data-action-id]');
+      }
+      first?.focus();
+    }
+  });
+
+  document.addEventListener('keydown', e => {
+    if (e.key === 'Escape' && !$('#modal-layer').hidden && $('#confirm-layer').hidden) post('/ui/close', {});
+  });
+  person.addEventListener('change', () => {
+    const u = new URL(location); u.searchParams.set('as', person.value); history.replaceState(null, '', u);
+    modalKey = null; refresh(); if (tab === 'home') post('/ui/home', {});
+  });
+  refresh();
+})();
+"""

@@ -1,0 +1,567 @@
+"""The playground: a local stand-in for a Slack workspace, a page a person uses in a browser.
+
+`Playground` is the Slack stand-in (`FakeSlack`: the Web API the bot calls, validating every
+payload) plus the page: a `#finance` channel, a composer for slash commands, modals, threads and
+the App Home. What the person does on the page is sent to the bot's request URL exactly as Slack
+sends it (signed slash commands, `block_actions`, `view_submission`, `view_closed`,
+`block_suggestion`, `app_home_opened`), and what the bot answers is applied as Slack would
+(acks with `response_action`, then its Web API calls). The page learns of every change through
+server-sent events and fetches what changed. Anything Slack would reject is shown with the
+validator's reason.
+
+It listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import html
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from aiohttp import web
+
+from bot.playground.assets import PAGE_CSS, PAGE_JS
+from bot.playground.blockkit import validate_ack
+from bot.playground.render import render_blocks, render_mrkdwn
+from bot.playground.signing import SlackRequests
+from bot.playground.slack import FakeSlack, SlackError
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "C0FIN"
+CHANNEL_NAME = "finance"
+SUBMIT_WAIT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    user_id: str
+    name: str
+    real_name: str
+    role: str
+    locale: str
+    tz: str
+
+
+PEOPLE = (
+    DemoPerson("U0ANA", "ana", "Ana Lopez", "approver, may also pay", "en-GB", "Europe/London"),
+    DemoPerson("U0SAM", "sam", "Sam Okafor", "payer", "en-GB", "Europe/London"),
+    DemoPerson("U0LEA", "lea", "Léa Martin", "approver and payer, French", "fr-FR", "Europe/Paris"),
+)
+APPROVERS = ["U0ANA", "U0LEA"]
+PAYERS = ["U0ANA", "U0SAM", "U0LEA"]
+
+
+class Playground(FakeSlack):
+    """The Slack stand-in with the page. `request_url` is the bot's `/slack/events`, set once the
+    bot listens."""
+
+    def __init__(self, *, signing_secret: str, bot_token: str, **kwargs: Any) -> None:
+        super().__init__(bot_token=bot_token, team_name="Larkspur Design Studio", **kwargs)
+        self.signing_secret = signing_secret
+        self.request_url: str | None = None
+        self.requests = SlackRequests(signing_secret, self)
+        self.version = 0
+        # Message timestamps from the clock and ids salted per run: a bot database kept from an
+        # earlier run never mistakes a new message or view for an old one.
+        self.ts_epoch = int(time.time())
+        self.id_salt = secrets.token_hex(4)
+        self.linked = False
+        self.stacks: dict[str, list[str]] = {}
+        self._trigger_user: dict[str, str] = {}
+        self._acting: str = PEOPLE[0].user_id
+        self._http: httpx.AsyncClient | None = None
+        for person in PEOPLE:
+            self.users[person.user_id] = {
+                "name": person.name,
+                "real_name": person.real_name,
+                "locale": person.locale,
+                "tz": person.tz,
+                "tz_label": person.tz,
+            }
+        self.channels[CHANNEL] = {"name": CHANNEL_NAME}
+
+    # -- Slack's side of what the bot calls ----------------------------------------------------
+
+    def new_trigger_id(self, *, view_id: str | None = None) -> str:
+        trigger_id = super().new_trigger_id(view_id=view_id)
+        self._trigger_user[trigger_id] = self._acting
+        return trigger_id
+
+    def _trigger_owner(self, args: dict[str, Any]) -> str:
+        trigger = str(args.get("trigger_id") or args.get("interactivity_pointer") or "")
+        return self._trigger_user.get(trigger, self._acting)
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        response = super()._views_open(args)
+        self.stacks[self._trigger_owner(args)] = [response["view"]["id"]]
+        return response
+
+    def _views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        response = super()._views_push(args)
+        self.stacks.setdefault(self._trigger_owner(args), []).append(response["view"]["id"])
+        return response
+
+    async def notify(self) -> None:
+        self.version += 1
+        await super().notify()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self, port: int = 0) -> None:
+        self._http = httpx.AsyncClient(timeout=SUBMIT_WAIT_SECONDS)
+        await super().start(port)
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self._http is not None:
+            await self._http.aclose()
+
+    @property
+    def page_url(self) -> str:
+        return f"{self.base_url}/"
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/", self._page)
+        app.router.add_get("/ui/state", self._state)
+        app.router.add_get("/ui/events", self._events)
+        app.router.add_get("/ui/suggest", self._suggest)
+        app.router.add_post("/ui/command", self._command)
+        app.router.add_post("/ui/action", self._action)
+        app.router.add_post("/ui/submit", self._submit)
+        app.router.add_post("/ui/close", self._close)
+        app.router.add_post("/ui/home", self._home_opened)
+
+    # -- sending to the bot ------------------------------------------------------------------
+
+    async def _send(self, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        if self.request_url is None or self._http is None:
+            raise web.HTTPServiceUnavailable(text="the bot is still starting")
+        try:
+            response = await self._http.post(self.request_url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            self.problems.append(f"the bot did not answer: {exc!r}")
+            await self.notify()
+            return 0, None
+        if response.status_code != 200:
+            self.problems.append(
+                f"the bot answered HTTP {response.status_code} (Slack shows an error to the user)"
+            )
+        text = response.text.strip()
+        if not text:
+            return response.status_code, None
+        try:
+            return response.status_code, json.loads(text)
+        except ValueError:
+            return response.status_code, text
+
+    async def _send_payload(self, payload: dict[str, Any]) -> tuple[int, Any]:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        signed = self.requests.sign(body, payload=payload)
+        return await self._send(signed.body, signed.headers)
+
+    def _check_ack(self, request: dict[str, Any], ack: Any) -> list[str]:
+        problems = validate_ack(request, ack if not isinstance(ack, str) else {"text": ack})
+        self.problems += [f"acknowledgement: {p}" for p in problems]
+        return problems
+
+    async def run_command(self, user: str, line: str) -> None:
+        """A slash command typed in the composer, as Slack sends it."""
+        command, _, text = line.strip().partition(" ")
+        self._acting = user
+        fields = self.requests.command_payload(command, text.strip(), user_id=user)
+        signed = self.requests.sign(urlencode(fields).encode(), payload=fields)
+        _, ack = await self._send(signed.body, signed.headers)
+        if ack and not self._check_ack(fields, ack):
+            reply = ack if isinstance(ack, dict) else {"text": ack}
+            if reply.get("response_type") == "in_channel":
+                with contextlib.suppress(SlackError):
+                    self._post(CHANNEL, reply.get("text", ""), reply.get("blocks"), None)
+            else:
+                self.ephemerals.append(
+                    {
+                        "channel": CHANNEL,
+                        "user": user,
+                        "text": reply.get("text", ""),
+                        "blocks": reply.get("blocks"),
+                        "message_ts": self.new_ts(),
+                    }
+                )
+        if command == "/billpay" and text.strip().startswith("connect"):
+            self.linked = True
+        await self.notify()
+
+    # -- the page's requests -----------------------------------------------------------------
+
+    async def _page(self, request: web.Request) -> web.StreamResponse:
+        if not self.linked and self.request_url is not None:
+            # The channel is linked to the demo company on first open.
+            self.linked = True
+            await self.run_command(PEOPLE[0].user_id, "/billpay connect")
+        return web.Response(text=page_html(), content_type="text/html")
+
+    async def _state(self, request: web.Request) -> web.StreamResponse:
+        user = _user(request.query.get("user"))
+        thread = request.query.get("thread") or None
+        return web.json_response(self.state_for(user, thread))
+
+    def state_for(self, user: str, thread: str | None) -> dict[str, Any]:
+        names = {p.user_id: p.real_name for p in PEOPLE} | {self.bot_user_id: self.bot_name}
+        people = {p.user_id: p.real_name for p in PEOPLE}
+        modal_html, modal_key = "", ""
+        stack = [v for v in self.stacks.get(user, []) if v in self.views]
+        self.stacks[user] = stack
+        if stack:
+            view = self.views[stack[-1]]
+            modal_key = f"{view['id']}:{view['hash']}"
+            modal_html = modal_markup(view, names, people, back=len(stack) > 1)
+        home = self.home_views.get(user)
+        return {
+            "version": self.version,
+            "channel": self._channel_markup(user, names, people),
+            "thread": self._thread_markup(thread, names, people) if thread else "",
+            "modal": modal_html,
+            "modal_key": modal_key,
+            "home": (
+                f'<div data-home-view="{html.escape(str(home["id"]))}">'
+                f"{render_blocks(home.get('blocks'), names, people=people)}</div>"
+                if home
+                else '<p class="empty">The App Home has not been published for you yet.</p>'
+            ),
+            "problems": [html.escape(p) for p in self.problems],
+        }
+
+    def _message_markup(
+        self, message: dict[str, Any], names: dict[str, str], people: dict[str, str], *, reply: bool
+    ) -> str:
+        blocks = message.get("blocks")
+        body = (
+            render_blocks(blocks, names, people=people)
+            if blocks
+            else f'<div class="text">{render_mrkdwn(str(message.get("text", "")), names)}</div>'
+        )
+        ts = str(message.get("ts", ""))
+        replies = self._replies.get((CHANNEL, ts), [])
+        thread = ""
+        if replies and not reply:
+            count = len(replies)
+            thread = (
+                f'<button type="button" class="thread-link" data-thread="{html.escape(ts)}">'
+                f"{count} {'reply' if count == 1 else 'replies'}</button>"
+            )
+        edited = ' <span class="edited">(edited)</span>' if message.get("edited") else ""
+        return (
+            f'<article class="message" data-ts="{html.escape(ts)}">'
+            f'<div class="author">{html.escape(self.bot_name)} <span class="app">APP</span>'
+            f"{edited}</div>{body}{thread}</article>"
+        )
+
+    def _channel_markup(self, user: str, names: dict[str, str], people: dict[str, str]) -> str:
+        items: list[tuple[float, str]] = []
+        for (channel, ts), message in self.messages.items():
+            if channel == CHANNEL:
+                items.append((float(ts), self._message_markup(message, names, people, reply=False)))
+        for ephemeral in self.ephemerals:
+            if ephemeral["user"] != user or ephemeral.get("thread_ts"):
+                continue
+            blocks = ephemeral.get("blocks")
+            body = (
+                render_blocks(blocks, names, people=people)
+                if blocks
+                else f'<div class="text">{render_mrkdwn(str(ephemeral["text"]), names)}</div>'
+            )
+            items.append(
+                (
+                    float(ephemeral["message_ts"]),
+                    f'<article class="message ephemeral" data-ts="{ephemeral["message_ts"]}"'
+                    f' data-ephemeral="1"><div class="author">{html.escape(self.bot_name)}'
+                    f' <span class="app">APP</span> <span class="only-you">Only visible to you'
+                    f"</span></div>{body}</article>",
+                )
+            )
+        items.sort(key=lambda item: item[0])
+        if not items:
+            return (
+                '<p class="empty">This is the very beginning of <b>#finance</b>. '
+                "Type <code>/bills</code> below.</p>"
+            )
+        return "".join(markup for _, markup in items)
+
+    def _thread_markup(self, ts: str, names: dict[str, str], people: dict[str, str]) -> str:
+        parent = self.messages.get((CHANNEL, ts))
+        if parent is None:
+            return ""
+        replies = "".join(
+            self._message_markup(r, names, people, reply=True)
+            for r in self._replies.get((CHANNEL, ts), [])
+        )
+        return self._message_markup(parent, names, people, reply=True) + (
+            f'<div class="replies">{replies}</div>'
+        )
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        seen = -1
+        while True:
+            if seen != self.version:
+                seen = self.version
+                await response.write(f"data: {seen}\n\n".encode())
+                continue
+
+            def changed(last: int = seen) -> bool:
+                return self.version != last
+
+            if not await self._wait(changed, 15.0):
+                await response.write(b": still here\n\n")
+
+    async def _command(self, request: web.Request) -> web.StreamResponse:
+        data = await request.json()
+        user, line = _user(data.get("user")), str(data.get("text", "")).strip()
+        if not line.startswith("/"):
+            return web.json_response(
+                {"error": "Only slash commands reach the bot here: try /bills."}
+            )
+        await self.run_command(user, line)
+        return web.json_response({"ok": True})
+
+    def _container(self, data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The message or view the person used, as Slack stores it; and whether ephemeral."""
+        if data.get("view_id"):
+            view = self.views.get(str(data["view_id"]))
+            if view is None:
+                raise web.HTTPGone(text="This view is no longer open.")
+            return view, False
+        ts = str(data.get("ts", ""))
+        message = self.messages.get((CHANNEL, ts)) or self._find_message(CHANNEL, ts)
+        if message is not None:
+            return message, False
+        for ephemeral in self.ephemerals:
+            if ephemeral["message_ts"] == ts:
+                return {**ephemeral, "ts": ts, "type": "message"}, True
+        raise web.HTTPGone(text="This message is gone.")
+
+    async def _action(self, request: web.Request) -> web.StreamResponse:
+        data = await request.json()
+        user = _user(data.get("user"))
+        container, ephemeral = self._container(data)
+        self._acting = user
+        action = self.requests.action_for(
+            container,
+            str(data.get("action_id")),
+            block_id_prefix=str(data.get("block_id")),
+            option_value=data.get("value"),
+        )
+        if data.get("view_id"):
+            payload = self.requests.block_action_payload(action, user_id=user, view=container)
+        elif ephemeral:
+            payload = self.requests.block_action_payload(
+                action,
+                user_id=user,
+                message=container,
+                channel_id=CHANNEL,
+                container={
+                    "type": "message",
+                    "message_ts": container["ts"],
+                    "channel_id": CHANNEL,
+                    "is_ephemeral": True,
+                },
+            )
+        else:
+            payload = self.requests.block_action_payload(
+                action, user_id=user, message=container, channel_id=CHANNEL
+            )
+        _, ack = await self._send_payload(payload)
+        self._check_ack(payload, ack)
+        await self.notify()
+        return web.json_response({"ok": True})
+
+    async def _submit(self, request: web.Request) -> web.StreamResponse:
+        data = await request.json()
+        user = _user(data.get("user"))
+        view = self.views.get(str(data.get("view_id")))
+        if view is None:
+            return web.json_response({"closed": True})
+        self._acting = user
+        try:
+            payload = self.requests.view_submission_payload(
+                view, data.get("values") or {}, user_id=user
+            )
+        except AssertionError as exc:  # what Slack's client refuses before sending
+            return web.json_response({"client_error": str(exc)})
+        _, ack = await self._send_payload(payload)
+        problems = self._check_ack(payload, ack)
+        result: dict[str, Any] = {"ok": True}
+        if problems:
+            result["problems"] = problems
+        elif isinstance(ack, dict) and ack.get("response_action") == "errors":
+            result["errors"] = ack.get("errors")
+        elif isinstance(ack, dict) and ack.get("response_action") == "update":
+            with contextlib.suppress(SlackError):
+                self._views_update({"view_id": view["id"], "view": ack["view"]})
+        elif isinstance(ack, dict) and ack.get("response_action") == "push":
+            with contextlib.suppress(SlackError):
+                pushed = self._store_view(ack["view"], previous=view)
+                self.stacks.setdefault(user, []).append(pushed["id"])
+        elif isinstance(ack, dict) and ack.get("response_action") == "clear":
+            self._close_views(user, everything=True)
+        else:
+            self._close_views(user)
+        await self.notify()
+        return web.json_response(result)
+
+    def _close_views(self, user: str, *, everything: bool = False) -> list[dict[str, Any]]:
+        stack = self.stacks.get(user, [])
+        closing = stack if everything else stack[-1:]
+        self.stacks[user] = [] if everything else stack[:-1]
+        return [self.views.pop(v) for v in closing if v in self.views]
+
+    async def _close(self, request: web.Request) -> web.StreamResponse:
+        data = await request.json()
+        user = _user(data.get("user"))
+        stack = self.stacks.get(user) or []
+        top = stack[-1] if stack else None
+        if top is not None and self.views.get(top, {}).get("notify_on_close"):
+            payload = self.requests.view_closed_payload(self.views[top], user)
+            await self._send_payload(payload)
+        self._close_views(user)
+        await self.notify()
+        return web.json_response({"ok": True})
+
+    async def _suggest(self, request: web.Request) -> web.StreamResponse:
+        user = _user(request.query.get("user"))
+        container, _ = self._container(dict(request.query))
+        payload = {
+            "type": "block_suggestion",
+            "user": {"id": user, "name": self.user_name(user), "team_id": self.team_id},
+            "container": (
+                {"type": "view", "view_id": container["id"]}
+                if request.query.get("view_id")
+                else {"type": "message", "message_ts": container.get("ts")}
+            ),
+            "api_app_id": self.app_id,
+            "token": self.requests.verification_token,
+            "action_id": request.query.get("action_id", ""),
+            "block_id": request.query.get("block_id", ""),
+            "value": request.query.get("value", ""),
+            "team": {"id": self.team_id, "domain": self.team_domain},
+            "view": copy.deepcopy(container) if request.query.get("view_id") else None,
+        }
+        _, ack = await self._send_payload(payload)
+        options = ack.get("options", []) if isinstance(ack, dict) else []
+        return web.json_response({"options": options})
+
+    async def _home_opened(self, request: web.Request) -> web.StreamResponse:
+        data = await request.json()
+        user = _user(data.get("user"))
+        self._acting = user
+        signed = self.requests.event(
+            {"type": "app_home_opened", "user": user, "channel": "D0" + user[2:], "tab": "home"}
+        )
+        await self._send(signed.body, signed.headers)
+        await self.notify()
+        return web.json_response({"ok": True})
+
+
+def _user(value: Any) -> str:
+    known = {p.user_id for p in PEOPLE}
+    return str(value) if value in known else PEOPLE[0].user_id
+
+
+def modal_markup(
+    view: dict[str, Any], names: dict[str, str], people: dict[str, str], *, back: bool
+) -> str:
+    """A modal as Slack's client shows it: title, blocks, Close (or Back) and Submit."""
+    title = html.escape(str((view.get("title") or {}).get("text", "")))
+    close = html.escape(str((view.get("close") or {}).get("text", "Cancel")))
+    submit = view.get("submit")
+    submit_html = (
+        f'<button type="submit" class="btn btn-primary">'
+        f"{html.escape(str(submit.get('text', 'Submit')))}</button>"
+        if submit
+        else ""
+    )
+    return (
+        f'<form class="modal" role="dialog" aria-modal="true" aria-labelledby="modal-title"'
+        f' data-view-id="{html.escape(str(view["id"]))}">'
+        f'<header><h2 id="modal-title">{title}</h2>'
+        f'<button type="button" class="close-x" data-close aria-label="Close">&times;</button>'
+        "</header>"
+        f'<div class="modal-body">{render_blocks(view.get("blocks"), names, people=people)}'
+        f'<div class="client-error" role="alert"></div></div>'
+        f'<footer><button type="button" class="btn" data-close>{"Back" if back else close}'
+        f"</button>{submit_html}</footer></form>"
+    )
+
+
+def page_html() -> str:
+    options = "".join(
+        f'<option value="{p.user_id}">{html.escape(p.real_name)} ({html.escape(p.role)})</option>'
+        for p in PEOPLE
+    )
+    digest = hashlib.sha256((PAGE_CSS + PAGE_JS).encode()).hexdigest()[:8]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>#finance · Bill Pay playground</title><style>{PAGE_CSS}</style></head>
+<body data-assets="{digest}">
+<a class="skip" href="#composer-input">Skip to the message box</a>
+<aside class="sidebar" aria-label="Workspace">
+  <div class="workspace">Larkspur Design Studio</div>
+  <nav><button type="button" class="nav-item active" data-tab="channel"># finance</button>
+  <button type="button" class="nav-item" data-tab="home">Bill Pay (App Home)</button></nav>
+  <label class="person">You are
+    <select id="person">{options}</select></label>
+  <p class="note">A local playground: no Slack workspace. Everything you do is sent to the bot
+  as Slack would send it.</p>
+</aside>
+<main>
+  <section id="channel-pane" class="pane" aria-label="#finance">
+    <header class="channel-header"><h1># finance</h1></header>
+    <div id="messages" class="messages" aria-live="polite"></div>
+    <div id="problems" class="problems" role="alert"></div>
+    <form id="composer" class="composer">
+      <label for="composer-input" class="visually-hidden">Message #finance</label>
+      <input id="composer-input" autocomplete="off" placeholder="Message #finance (try /bills)">
+      <button type="submit" class="btn btn-primary">Send</button>
+      <div id="composer-error" class="composer-error" role="alert"></div>
+    </form>
+  </section>
+  <section id="home-pane" class="pane" hidden aria-label="App Home">
+    <header class="channel-header"><h1>Bill Pay</h1></header>
+    <div id="home" class="messages"></div>
+  </section>
+  <aside id="thread-pane" class="thread" hidden aria-label="Thread">
+    <header class="channel-header"><h2>Thread</h2>
+      <button type="button" class="close-x" id="thread-close"
+        aria-label="Close thread">&times;</button>
+    </header><div id="thread"></div>
+  </aside>
+</main>
+<div id="modal-layer" class="layer" hidden></div>
+<div id="confirm-layer" class="layer" hidden></div>
+<script>{PAGE_JS}</script>
+</body></html>"""
+
+
+async def serve_playground(port: int, *, bot_token: str, signing_secret: str) -> Playground:
+    """Start the playground on 127.0.0.1:`port`."""
+    playground = Playground(signing_secret=signing_secret, bot_token=bot_token)
+    await playground.start(port)
+    return playground
+
+
+def new_credentials() -> tuple[str, str]:
+    """A bot token and signing secret for one run: the bot and the playground share them."""
+    return f"xoxb-playground-{secrets.token_hex(12)}", secrets.token_hex(16)

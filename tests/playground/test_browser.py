@@ -1,0 +1,148 @@
+"""A person tries Bill Pay in the playground with a real browser: no Slack workspace, the real
+bot, the real sandbox, every payload validated as Slack would.
+
+One browser for the session and one `billpay run --playground` process for the module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from babel.numbers import format_currency
+
+from bot.i18n import words
+from tests.playground.browser import (
+    CHROMIUM,
+    Running,
+    chromium_missing,
+    playground_env,
+    running_playground,
+)
+
+pytestmark = pytest.mark.skipif(chromium_missing() is not None, reason=str(chromium_missing()))
+
+WAIT_MS = 15_000
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    data = tmp_path_factory.mktemp("playground")
+    # Payments go out at once (no undo window), so the card turns paid while the test waits.
+    env = playground_env(data, BILLPAY_PAYMENT_HOLD_SECONDS="0")
+    with running_playground(data, "--playground", env=env) as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser: Any, playground: Running) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(playground.url)
+    yield page
+    context.close()
+
+
+def command(page: Any, text: str) -> None:
+    page.locator("#composer-input").fill(text)
+    page.keyboard.press("Enter")
+    from playwright.sync_api import expect
+
+    expect(page.locator("#composer-input")).to_have_value("")
+
+
+def card_actions(page: Any, reference: str) -> Any:
+    """The buttons of the newest card showing `reference`."""
+    card = page.locator(".block.section", has_text=reference).last
+    card.wait_for()
+    bill_id = str(card.get_attribute("data-block")).split(":", 1)[1]
+    return page.locator(f'[data-block="card_actions:{bill_id}"]').last, bill_id
+
+
+def test_a_person_approves_and_pays_a_bill_then_reads_it_in_french(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    messages = page.locator("#messages")
+    # The channel is linked to the demo company on first open; connecting again says so.
+    expect(messages).to_contain_text("linked this channel to Larkspur Design Studio Ltd")
+    command(page, "/billpay connect")
+    expect(messages).to_contain_text("re-linked this channel")
+
+    command(page, "/bills")
+    actions, bill_id = card_actions(page, "BW-88213")
+    actions.get_by_role("button", name="Approve").click()
+    card = page.locator(f'[data-block$=":{bill_id}"]')
+    expect(card.filter(has_text="Approved by")).to_have_count(1)
+
+    page.locator(f'[data-block="card_actions:{bill_id}"]').get_by_role(
+        "button", name="Pay…"
+    ).click()
+    modal = page.locator("#modal-layer .modal")
+    expect(modal).to_be_visible()
+    amount = modal.get_by_label(re.compile("^Amount"))
+    expect(amount).to_have_value("432.98")
+
+    amount.fill("500")
+    modal.get_by_role("button", name="Pay", exact=True).click()
+    error = modal.locator('[data-input="pay_amount"] .field-error')
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("£432.98")
+    expect(modal).to_be_visible()  # still open: nothing was paid
+
+    amount.fill("432.98")
+    modal.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.locator(f'[data-block="card_actions:{bill_id}"]')).to_have_count(0)
+    expect(card.first).to_contain_text(re.compile("paid", re.IGNORECASE))
+    expect(page.locator("#problems")).to_be_empty()
+
+    # Léa reads French: the words of the French catalog, the money as Babel writes it.
+    page.locator("#person").select_option("U0LEA")
+    command(page, "/bills")
+    french = words("fr_FR")
+    newest = page.locator("#messages .message").last
+    expect(newest.get_by_role("button", name=french("Approve")).first).to_be_visible()
+    expect(newest).to_contain_text(format_currency(Decimal("3000"), "GBP", locale="fr_FR"))
+    expect(page.locator("#problems")).to_be_empty()
+
+
+def test_the_page_reads_at_phone_width_and_works_from_the_keyboard(
+    browser: Any, playground: Running
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        page.goto(playground.url)
+        expect(page.locator("#messages")).to_contain_text("linked this channel")
+        page.locator("#composer-input").focus()
+        page.keyboard.type("/bills overdue")
+        page.keyboard.press("Enter")
+        actions, _ = card_actions(page, "PF-2291")
+        approve = actions.get_by_role("button", name="Approve")
+        approve.focus()
+        expect(approve).to_be_focused()
+        # Nothing is wider than the screen: no sideways scrolling on a phone.
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390
+        # The overflow menu opens from the keyboard and Escape closes a modal.
+        actions.locator("summary").focus()
+        page.keyboard.press("Enter")
+        expect(actions.locator(".overflow-item").first).to_be_visible()
+    finally:
+        context.close()
