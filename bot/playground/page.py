@@ -357,12 +357,15 @@ class Playground(FakeSlack):
         user = _user(data.get("user"))
         container, ephemeral = self._container(data)
         self._acting = user
-        action = self.requests.action_for(
-            container,
-            str(data.get("action_id")),
-            block_id_prefix=str(data.get("block_id")),
-            option_value=data.get("value"),
-        )
+        try:
+            action = self.requests.action_for(
+                container,
+                str(data.get("action_id")),
+                block_id_prefix=str(data.get("block_id")),
+                option_value=data.get("value"),
+            )
+        except AssertionError:  # the message changed under the person's click
+            return web.json_response({"error": "That button is no longer there."}, status=409)
         if data.get("view_id"):
             payload = self.requests.block_action_payload(action, user_id=user, view=container)
         elif ephemeral:

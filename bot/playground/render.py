@@ -131,7 +131,8 @@ def render_mrkdwn(text: str, names: Names | None = None) -> str:
     # ```pre``` first, then `code`: nothing inside them is formatted.
     for i, chunk in enumerate(re.split(r"```", text)):
         if i % 2:
-            parts.append(f"<pre>{html.escape(_unescape_slack(chunk.strip(chr(10))))}</pre>")
+            code = html.escape(_unescape_slack(chunk.strip("\n"))).replace("\n", "&#10;")
+            parts.append(f"<pre>{code}</pre>")
             continue
         pieces = re.split(r"`([^`\n]+)`", chunk)
         line = "".join(

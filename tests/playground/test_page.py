@@ -1,0 +1,220 @@
+"""The playground's page, through the requests its script makes, against the real bot over HTTP
+(signed as Slack signs) and the payables sandbox: what a person does reaches the bot as Slack
+would send it, and what the bot answers shows where Slack would show it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from slack_sdk.errors import SlackApiError
+
+from blocks.ids import Action, Input, card_actions_block
+from bot.db import Database
+from bot.playground.page import APPROVERS, CHANNEL, PAYERS, Playground
+from bot.sandbox.app import Sandbox
+from tests.handlers.harness import BOT_TOKEN, SIGNING_SECRET, Bot, running_bot
+
+ANA, SAM, LEA = "U0ANA", "U0SAM", "U0LEA"
+
+
+@dataclass
+class Page:
+    """The page's script, as a person's browser would run it."""
+
+    http: httpx.AsyncClient
+    playground: Playground
+    bot: Bot
+
+    async def post(self, path: str, user: str = ANA, **body: Any) -> dict[str, Any]:
+        response = await self.http.post(path, json={"user": user, **body})
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def state(self, user: str = ANA, thread: str = "") -> dict[str, Any]:
+        response = await self.http.get("/ui/state", params={"user": user, "thread": thread})
+        assert response.status_code == 200
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def open(self) -> None:
+        """Open the page for the first time: the channel gets linked."""
+        response = await self.http.get("/")
+        assert response.status_code == 200
+        await self.playground.wait_for_responses()
+
+    async def command(self, text: str, user: str = ANA) -> dict[str, Any]:
+        return await self.post("/ui/command", user, text=text)
+
+    def newest_message(self) -> dict[str, Any]:
+        channel_messages = [m for (c, _), m in self.playground.messages.items() if c == CHANNEL]
+        return max(channel_messages, key=lambda m: float(m["ts"]))
+
+    def card_block(self, message: dict[str, Any], reference: str) -> str:
+        for block in message["blocks"]:
+            if reference in str(block.get("text", "")):
+                return str(block["block_id"]).split(":", 1)[1]
+        raise AssertionError(f"no card for {reference}")
+
+    async def bills(self, user: str = ANA) -> dict[str, Any]:
+        """Run `/bills`; the message it posted, once the bot has recorded it (clicks need it)."""
+        before = len(self.playground.calls_to("chat.postMessage"))
+        await self.command("/bills", user)
+        await self.playground.wait_for("chat.postMessage", count=before + 1)
+        message = self.newest_message()
+        for _ in range(500):
+            if await self.bot.services.workflow.message(CHANNEL, message["ts"]) is not None:
+                break
+            await asyncio.sleep(0.01)
+        return message
+
+
+@pytest.fixture
+async def page(sandbox: Sandbox, bot_db: Database) -> AsyncIterator[Page]:
+    playground = Playground(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
+    await playground.start()
+    try:
+        async with (
+            running_bot(sandbox, bot_db, playground, approvers=APPROVERS, payers=PAYERS) as bot,
+            httpx.AsyncClient(base_url=playground.base_url, timeout=30) as http,
+        ):
+            playground.request_url = f"{bot.url}/slack/events"
+            yield Page(http=http, playground=playground, bot=bot)
+    finally:
+        await playground.stop()
+
+
+async def test_first_open_links_the_channel_once(page: Page) -> None:
+    first = await page.http.get("/")
+    assert first.status_code == 200
+    assert "# finance" in first.text
+    await page.playground.wait_for_responses()
+    await page.http.get("/")
+    state = await page.state()
+    assert state["channel"].count("linked this channel to") == 1
+    assert "Larkspur Design Studio Ltd" in state["channel"]
+    assert state["problems"] == []
+
+
+async def test_a_reply_only_the_person_sees_is_shown_to_them_only(page: Page) -> None:
+    await page.command("/bills", SAM)  # not linked yet: the bot answers Sam alone
+    await page.playground.wait_for_responses()
+    sam, ana = await page.state(SAM), await page.state(ANA)
+    assert "Only visible to you" in sam["channel"]
+    assert "Only visible to you" not in ana["channel"]
+
+
+async def test_text_that_is_not_a_command_is_refused_plainly(page: Page) -> None:
+    answer = await page.command("hello")
+    assert answer == {"error": "Only slash commands reach the bot here: try /bills."}
+
+
+async def pay_modal(page: Page, reference: str) -> tuple[dict[str, Any], str, str]:
+    await page.open()
+    message = await page.bills()
+    bill_id = page.card_block(message, reference)
+    await page.post(
+        "/ui/action",
+        ts=message["ts"],
+        action_id=Action.APPROVE,
+        block_id=card_actions_block(bill_id),
+    )
+    await page.bot.wait_for_card(message["ts"], bill_id, "Approved")
+    await page.post(
+        "/ui/action", ts=message["ts"], action_id=Action.PAY, block_id=card_actions_block(bill_id)
+    )
+    await page.playground.wait_for("views.open")
+    (view_id,) = page.playground.stacks[ANA]
+    return message, bill_id, view_id
+
+
+async def test_paying_from_the_page_field_errors_then_the_card_turns_paid(page: Page) -> None:
+    message, bill_id, view_id = await pay_modal(page, "BW-88213")
+    ana, sam = await page.state(ANA), await page.state(SAM)
+    assert "Pay bill" in ana["modal"] and ana["modal_key"].startswith(view_id)
+    assert sam["modal"] == ""  # the modal is Ana's
+
+    too_much = await page.post("/ui/submit", view_id=view_id, values={Input.PAY_AMOUNT: "500"})
+    assert set(too_much["errors"]) == {Input.PAY_AMOUNT}
+    assert "£432.98" in too_much["errors"][Input.PAY_AMOUNT]
+    assert (await page.state())["modal_key"] == ana["modal_key"]  # still open, unchanged
+
+    paid = await page.post("/ui/submit", view_id=view_id, values={Input.PAY_AMOUNT: "432.98"})
+    assert paid == {"ok": True}
+    card = await page.bot.wait_for_card(message["ts"], bill_id, "paid in full")
+    state = await page.state()
+    assert "paid in full" in state["channel"]
+    assert "Recording" in state["modal"] or "paid" in state["modal"]  # updated, not closed
+    # The audit line goes into the card's thread: the channel links to it, the pane shows it.
+    await page.playground.wait_for(
+        "chat.postMessage", where=lambda call: call.args.get("thread_ts") == card["ts"]
+    )
+    state = await page.state(thread=card["ts"])
+    assert f'data-thread="{card["ts"]}">1 reply</button>' in state["channel"]
+    assert "💰" in state["thread"] and "paid £432.98 to Brightwave Energy" in state["thread"]
+    assert 'class="replies"' in state["thread"]
+    assert state["problems"] == []
+
+
+async def test_closing_a_modal_removes_it_for_that_person(page: Page) -> None:
+    _, _, view_id = await pay_modal(page, "KC-40019")
+    await page.post("/ui/close")
+    state = await page.state()
+    assert state["modal"] == ""
+    assert view_id not in page.playground.views
+
+
+async def test_a_refusal_for_someone_the_policy_does_not_allow(page: Page) -> None:
+    await page.open()
+    message = await page.bills()
+    bill_id = page.card_block(message, "PF-2291")
+    await page.post(
+        "/ui/action",
+        SAM,
+        ts=message["ts"],
+        action_id=Action.APPROVE,
+        block_id=card_actions_block(bill_id),
+    )
+    await page.playground.wait_for_responses(count=2)  # the link, then the refusal
+    sam = await page.state(SAM)
+    assert "Only visible to you" in sam["channel"]
+    assert "Only visible to you" not in (await page.state(ANA))["channel"]
+
+
+async def test_the_app_home_is_published_when_opened(page: Page) -> None:
+    assert "has not been published" in (await page.state(LEA))["home"]
+    await page.post("/ui/home", LEA)
+    await page.playground.wait_for("views.publish")
+    home = (await page.state(LEA))["home"]
+    assert "data-home-view" in home
+    assert "has not been published" not in home
+
+
+async def test_what_slack_would_reject_is_shown_with_the_reason_and_not_as_a_message(
+    page: Page,
+) -> None:
+    client = page.bot.services.slack
+    assert client is not None
+    bad = [{"type": "section", "text": {"type": "mrkdwn", "text": ""}}]
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        await client.chat_postMessage(channel=CHANNEL, text="x", blocks=bad)
+    state = await page.state()
+    assert any("chat.postMessage" in p and "/blocks/0/text/text" in p for p in state["problems"])
+    assert "This is the very beginning" in state["channel"]  # nothing shown as if it were fine
+    page.playground.take_problems()
+
+
+async def test_a_button_that_is_gone_is_answered_plainly(page: Page) -> None:
+    await page.open()
+    message = await page.bills()
+    response = await page.http.post(
+        "/ui/action",
+        json={"user": ANA, "ts": message["ts"], "action_id": "nothing", "block_id": "nowhere"},
+    )
+    assert response.status_code == 409
+    assert response.json() == {"error": "That button is no longer there."}
