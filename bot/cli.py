@@ -253,6 +253,8 @@ def _run(args: argparse.Namespace) -> int:
             console.print(f"The playground listens on 127.0.0.1 only, not {args.host}.")
         try:
             return asyncio.run(_serve_playground(settings))
+        except KeyboardInterrupt:  # Ctrl-C before the bot was up: nothing to finish
+            return 0
         except DatabaseUnavailable as exc:
             return _database_trouble(settings, exc.__cause__ or exc)
     if args.socket and settings.slack_app_token is None:

@@ -53,9 +53,9 @@ class DemoPerson:
 
 
 PEOPLE = (
-    DemoPerson("U0ANA", "ana", "Ana Lopez", "approver, may also pay", "en-GB", "Europe/London"),
+    DemoPerson("U0ANA", "ana", "Ana Lopez", "approver", "en-GB", "Europe/London"),
     DemoPerson("U0SAM", "sam", "Sam Okafor", "payer", "en-GB", "Europe/London"),
-    DemoPerson("U0LEA", "lea", "Léa Martin", "approver and payer, French", "fr-FR", "Europe/Paris"),
+    DemoPerson("U0LEA", "lea", "Léa Martin", "French", "fr-FR", "Europe/Paris"),
 )
 APPROVERS = ["U0ANA", "U0LEA"]
 PAYERS = ["U0ANA", "U0SAM", "U0LEA"]
@@ -203,7 +203,14 @@ class Playground(FakeSlack):
     # -- the page's requests -----------------------------------------------------------------
 
     async def _page(self, request: web.Request) -> web.StreamResponse:
-        if not self.linked and self.request_url is not None:
+        if self.request_url is None:
+            return web.Response(
+                status=503,
+                text=STARTING_HTML,
+                content_type="text/html",
+                headers={"Retry-After": "1"},
+            )
+        if not self.linked:
             # The channel is linked to the demo company on first open.
             self.linked = True
             await self.run_command(PEOPLE[0].user_id, "/billpay connect")
@@ -215,7 +222,10 @@ class Playground(FakeSlack):
         return web.json_response(self.state_for(user, thread))
 
     def state_for(self, user: str, thread: str | None) -> dict[str, Any]:
-        names = {p.user_id: p.real_name for p in PEOPLE} | {self.bot_user_id: self.bot_name}
+        names = {p.user_id: p.real_name for p in PEOPLE} | {
+            self.bot_user_id: self.bot_name,
+            CHANNEL: CHANNEL_NAME,
+        }
         people = {p.user_id: p.real_name for p in PEOPLE}
         modal_html, modal_key = "", ""
         stack = [v for v in self.stacks.get(user, []) if v in self.views]
@@ -508,9 +518,14 @@ def modal_markup(
     )
 
 
+STARTING_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="1"><title>Bill Pay is starting</title></head>
+<body><p>Bill Pay is starting; this page reloads by itself.</p></body></html>"""
+
+
 def page_html() -> str:
     options = "".join(
-        f'<option value="{p.user_id}">{html.escape(p.real_name)} ({html.escape(p.role)})</option>'
+        f'<option value="{p.user_id}">{html.escape(p.real_name)}, {html.escape(p.role)}</option>'
         for p in PEOPLE
     )
     digest = hashlib.sha256((PAGE_CSS + PAGE_JS).encode()).hexdigest()[:8]
@@ -526,6 +541,8 @@ def page_html() -> str:
   <button type="button" class="nav-item" data-tab="home">Bill Pay (App Home)</button></nav>
   <label class="person">You are
     <select id="person">{options}</select></label>
+  <p class="note">Ana approves and may pay; Sam pays; Léa approves and pays, in French
+  (fr-FR, Europe/Paris).</p>
   <p class="note">A local playground: no Slack workspace. Everything you do is sent to the bot
   as Slack would send it.</p>
 </aside>

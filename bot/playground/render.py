@@ -94,7 +94,8 @@ def _link(inner: str, names: Names) -> str:
         user = target[1:]
         return f'<span class="mention">@{html.escape(names.get(user, label or user))}</span>'
     if target.startswith("#"):
-        return f'<span class="mention">#{html.escape(label or target[1:])}</span>'
+        channel = target[1:]
+        return f'<span class="mention">#{html.escape(names.get(channel, label or channel))}</span>'
     if target.startswith("!subteam^"):
         return f'<span class="mention">{html.escape(label or "@group")}</span>'
     if target.startswith("!date^"):

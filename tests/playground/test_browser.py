@@ -1,7 +1,7 @@
 """A person tries Bill Pay in the playground with a real browser: no Slack workspace, the real
 bot, the real sandbox, every payload validated as Slack would.
 
-One browser for the session and one `billpay run --playground` process for the module.
+One browser and one `billpay run --playground` process for the module.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ pytestmark = pytest.mark.skipif(chromium_missing() is not None, reason=str(chrom
 WAIT_MS = 15_000
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, not session-scoped: Playwright's sync API keeps an event loop running in this
+# thread while it is open, which the asyncio tests that follow could not run beside.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

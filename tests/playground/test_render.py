@@ -91,6 +91,7 @@ def test_mrkdwn_shows_mentions_as_names_and_links_as_links() -> None:
 def test_mrkdwn_special_mentions_dates_and_channels() -> None:
     html = render_mrkdwn("<!here> <#C0FIN|finance> <!date^1700000000^{date}|22 Nov 2026>")
     assert Tags(html).words == "@here #finance 22 Nov 2026"
+    assert Tags(render_mrkdwn("<#C0FIN>", {"C0FIN": "finance"})).words == "#finance"
 
 
 def test_mrkdwn_escaped_text_stays_text() -> None:
