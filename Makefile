@@ -1,4 +1,5 @@
-# The two everyday commands: `make run` (the bot on the embedded defaults) and `make test`.
+# The two everyday commands: `make run` (the bot on the embedded defaults: without Slack
+# settings, a local Slack playground at http://127.0.0.1:3000/) and `make test`.
 # Both create .venv on first use and install the project into it.
 
 PYTHON ?= python3
@@ -6,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run check sandbox test bench lint typecheck format messages clean
+.PHONY: install run check sandbox test bench lint typecheck format messages screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make with PYTHON=python3.11 (or newer)")'
@@ -33,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.payables
 	$(BIN)/python -m bench.slack_flow
 	$(BIN)/python -m bench.digest
+	$(BIN)/python -m bench.playground_start
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -48,6 +50,10 @@ format: $(STAMP)
 # Extracts the strings marked for translation and merges them into bot/locale/*/LC_MESSAGES.
 messages: $(STAMP)
 	$(BIN)/python -m bot.catalogs
+
+# The README's pictures, taken from the playground with Chromium (apt-get install chromium).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.playground.screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .billpay
