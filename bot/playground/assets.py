@@ -152,10 +152,11 @@ PAGE_JS = r"""
     const s = await (await fetch('/ui/state?' + q)).json();
     const box = $('#messages');
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
-    const open = [...document.querySelectorAll('#messages details[open]')].map(
-      d => d.closest('[data-ts]')?.dataset.ts);
+    // A menu left open stays open when the message around it is redrawn.
+    const open = [...document.querySelectorAll('#messages details[open]')].map(d =>
+      `[data-ts="${d.closest('[data-ts]')?.dataset.ts}"] [data-block="${d.closest('[data-block]')?.dataset.block}"] details`);
     box.innerHTML = s.channel;
-    open.forEach(ts => { const d = $(`#messages [data-ts="${ts}"] details`); if (d) d.open = true; });
+    open.forEach(sel => { const d = $('#messages ' + sel); if (d) d.open = true; });
     if (atBottom) box.scrollTop = box.scrollHeight;
     $('#home').innerHTML = s.home;
     $('#thread').innerHTML = s.thread;
