@@ -308,7 +308,19 @@ PAGE_JS = r"""
   });
 
   document.addEventListener('keydown', e => {
-    if (e.key === 'Escape' && !$('#modal-layer').hidden && $('#confirm-layer').hidden) post('/ui/close', {});
+    const layer = !$('#confirm-layer').hidden ? $('#confirm-layer') :
+      !$('#modal-layer').hidden ? $('#modal-layer') : null;
+    if (!layer) return;
+    if (e.key === 'Escape' && layer.id === 'modal-layer') { post('/ui/close', {}); return; }
+    if (e.key !== 'Tab') return;
+    // Tab stays inside the open dialog, as in Slack.
+    const focusable = [...layer.querySelectorAll('button, [href], input, select, textarea, summary')]
+      .filter(el => !el.disabled && el.offsetParent !== null);
+    if (!focusable.length) return;
+    const first = focusable[0], last = focusable[focusable.length - 1];
+    if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+    else if (!layer.contains(document.activeElement)) { e.preventDefault(); first.focus(); }
   });
   person.addEventListener('change', () => {
     const u = new URL(location); u.searchParams.set('as', person.value); history.replaceState(null, '', u);

@@ -142,9 +142,26 @@ def test_the_page_reads_at_phone_width_and_works_from_the_keyboard(
         # Nothing is wider than the screen: no sideways scrolling on a phone.
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390
-        # The overflow menu opens from the keyboard and Escape closes a modal.
+        # The overflow menu opens from the keyboard.
         actions.locator("summary").focus()
         page.keyboard.press("Enter")
         expect(actions.locator(".overflow-item").first).to_be_visible()
+        # Reject asks for confirmation first, then opens its modal, all from the keyboard; Tab
+        # stays in the modal; Escape closes it.
+        actions.get_by_role("button", name="Reject").focus()
+        page.keyboard.press("Enter")
+        confirm = page.locator("#confirm-layer [role=alertdialog]")
+        expect(confirm).to_be_visible()
+        expect(confirm.locator("[data-answer=yes]")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(confirm).to_have_count(0)
+        modal = page.locator("#modal-layer .modal")
+        expect(modal).to_be_visible()
+        expect(modal.locator("textarea, input").first).to_be_focused()
+        for _ in range(6):
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.closest('.modal') !== null")
+        page.keyboard.press("Escape")
+        expect(modal).to_have_count(0)
     finally:
         context.close()

@@ -218,3 +218,19 @@ async def test_a_button_that_is_gone_is_answered_plainly(page: Page) -> None:
     )
     assert response.status_code == 409
     assert response.json() == {"error": "That button is no longer there."}
+
+
+async def test_the_digest_shows_in_the_channel_and_its_settings_in_a_modal(page: Page) -> None:
+    await page.open()
+    before = len(page.playground.calls_to("chat.postMessage"))
+    await page.command("/billpay digest now")
+    await page.playground.wait_for("chat.postMessage", count=before + 1)
+    channel = (await page.state())["channel"]
+    assert "overdue" in channel.lower()
+    assert channel.count('class="message"') == 2  # the link, then the digest
+
+    await page.command("/billpay digest")
+    await page.playground.wait_for("views.open")
+    modal = (await page.state())["modal"]
+    assert 'type="checkbox"' in modal  # the weekdays
+    assert (await page.state(SAM))["modal"] == ""
