@@ -226,10 +226,12 @@ PAGE_JS = r"""
   });
   $('#thread-close').onclick = () => { thread = null; refresh(); };
 
-  // Elements outside input blocks send an action as soon as they change, as in Slack.
+  // Elements outside input blocks (or in one with dispatch_action) send an action as soon as
+  // they change, as in Slack.
   document.addEventListener('change', e => {
     const el = e.target.closest('[data-action-id]');
-    if (!el || el.closest('[data-input]') || el.dataset.kind === 'external_select') return;
+    if (!el || el.dataset.kind === 'external_select') return;
+    if (el.closest('[data-input]') && !el.closest('[data-dispatch]')) return;
     let value = el.value;
     if (el.dataset.kind === 'checkboxes') value = [...el.closest('fieldset').querySelectorAll(
       'input:checked')].map(i => i.value);

@@ -449,6 +449,8 @@ def _input(
     )
     field = render_element(element, block_id, names, label=label, people=people)
     required = "" if block.get("optional") else ' data-required="1"'
+    # dispatch_action: the element sends block_actions as it changes, as outside inputs.
+    required += ' data-dispatch="1"' if block.get("dispatch_action") else ""
     return (
         f'<div class="block input"{_attrs(data_input=block_id)}{required}>'
         f'<label class="label">{html.escape(label)}{optional}</label>{field}{hint_html}'

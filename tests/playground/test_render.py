@@ -395,3 +395,10 @@ def test_a_real_pay_modal_renders_every_input() -> None:
     assert validate_view(view) == []
     tags = Tags(render_blocks(view["blocks"]))
     assert len([t for t in tags.all("div") if "data-input" in t]) == 2
+
+
+def test_an_input_that_dispatches_its_actions_says_so() -> None:
+    block = {**input_block({"type": "static_select", "options": [option("A", "a")]})}
+    assert "data-dispatch" not in render_block(block)
+    block["dispatch_action"] = True
+    assert Tags(render_block(block)).find("div", data_input="field")["data-dispatch"] == "1"

@@ -214,3 +214,16 @@ async def test_a_slash_command_answered_in_the_ack_shows_only_to_its_author(side
     assert "Only <strong>you</strong> see this" in ana["channel"]
     assert "Only visible to you" in ana["channel"]
     assert "see this" not in sam["channel"]
+
+
+async def test_until_the_bot_listens_the_page_says_it_is_starting() -> None:
+    playground = Playground(signing_secret=SECRET, bot_token=TOKEN)
+    await playground.start()
+    try:
+        async with httpx.AsyncClient(base_url=playground.base_url) as http:
+            response = await http.get("/")
+        assert response.status_code == 503
+        assert "Bill Pay is starting" in response.text
+        assert '<meta http-equiv="refresh" content="1">' in response.text
+    finally:
+        await playground.stop()
