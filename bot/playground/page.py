@@ -131,6 +131,7 @@ class Playground(FakeSlack):
         return f"{self.base_url}/"
 
     def add_routes(self, app: web.Application) -> None:
+        app.middlewares.append(_same_origin_only)
         app.router.add_get("/", self._page)
         app.router.add_get("/ui/state", self._state)
         app.router.add_get("/ui/events", self._events)
@@ -485,6 +486,26 @@ class Playground(FakeSlack):
         await self._send(signed.body, signed.headers)
         await self.notify()
         return web.json_response({"ok": True})
+
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+@web.middleware
+async def _same_origin_only(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The page's requests come from the page itself: another site open in the same browser
+    (or a DNS name rebound to 127.0.0.1) must not approve or pay through it."""
+    if request.path == "/" or request.path.startswith("/ui/"):
+        host = (request.host or "").rsplit(":", 1)[0]
+        if host not in LOCAL_HOSTS:
+            raise web.HTTPForbidden(text="Open the playground at http://127.0.0.1.")
+        origin = request.headers.get("Origin")
+        if origin is not None and origin.rsplit(":", 1)[0].split("//")[-1] not in LOCAL_HOSTS:
+            raise web.HTTPForbidden(text="Requests from other sites are refused.")
+        if request.method == "POST" and request.content_type != "application/json":
+            raise web.HTTPUnsupportedMediaType(text="The page sends JSON.")
+    response: web.StreamResponse = await handler(request)
+    return response
 
 
 def _user(value: Any) -> str:

@@ -227,3 +227,21 @@ async def test_until_the_bot_listens_the_page_says_it_is_starting() -> None:
         assert '<meta http-equiv="refresh" content="1">' in response.text
     finally:
         await playground.stop()
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Origin": "https://evil.example"}, 403),
+        ({"Host": "rebound.example:3000"}, 403),
+        ({"Content-Type": "text/plain"}, 415),
+    ],
+)
+async def test_other_sites_cannot_act_through_the_page(
+    side: Side, headers: dict[str, str], status: int
+) -> None:
+    body = json.dumps({"user": "U0ANA", "text": "/bills"})
+    sent = {"Content-Type": "application/json", **headers}
+    response = await side.http.post("/ui/command", content=body, headers=sent)
+    assert response.status_code == status
+    assert side.app.received == []
