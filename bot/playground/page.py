@@ -596,13 +596,6 @@ def page_html() -> str:
 </body></html>"""
 
 
-async def serve_playground(port: int, *, bot_token: str, signing_secret: str) -> Playground:
-    """Start the playground on 127.0.0.1:`port`."""
-    playground = Playground(signing_secret=signing_secret, bot_token=bot_token)
-    await playground.start(port)
-    return playground
-
-
 def new_credentials() -> tuple[str, str]:
     """A bot token and signing secret for one run: the bot and the playground share them."""
     return f"xoxb-playground-{secrets.token_hex(12)}", secrets.token_hex(16)
