@@ -10,8 +10,9 @@
   commands, block actions, view submissions, events), plain or signed (`SignedRequest`).
 - `bot.playground.socket_mode`: `SocketModeFake`, the Socket Mode websocket.
 - `bot.playground.render`: Block Kit as HTML, for the page.
-- `bot.playground.page`: the page itself, a channel a person uses in a browser, which sends
-  what they do to the bot as Slack would.
+- `bot.playground.page`: `Playground`, the page's server: a channel a person uses in a
+  browser, which sends what they do to the bot as Slack would; `markup` and `assets` are the
+  page's HTML frame, style sheet and script.
 
 Both the playground and the test suite use this one stand-in, so they cannot disagree about
 what Slack accepts.

@@ -16,21 +16,19 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import html
 import json
 import logging
 import secrets
 import time
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 from aiohttp import web
 
-from bot.playground.assets import PAGE_CSS, PAGE_JS
 from bot.playground.blockkit import validate_ack
+from bot.playground.markup import STARTING_HTML, DemoPerson, modal_markup, page_html
 from bot.playground.render import render_blocks, render_mrkdwn
 from bot.playground.signing import SlackRequests
 from bot.playground.slack import FakeSlack, SlackError
@@ -40,16 +38,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "C0FIN"
 CHANNEL_NAME = "finance"
 SUBMIT_WAIT_SECONDS = 10.0
-
-
-@dataclass(frozen=True)
-class DemoPerson:
-    user_id: str
-    name: str
-    real_name: str
-    role: str
-    locale: str
-    tz: str
 
 
 PEOPLE = (
@@ -215,7 +203,7 @@ class Playground(FakeSlack):
             # The channel is linked to the demo company on first open.
             self.linked = True
             await self.run_command(PEOPLE[0].user_id, "/billpay connect")
-        return web.Response(text=page_html(), content_type="text/html")
+        return web.Response(text=page_html(PEOPLE), content_type="text/html")
 
     async def _state(self, request: web.Request) -> web.StreamResponse:
         user = _user(request.query.get("user"))
@@ -511,89 +499,6 @@ async def _same_origin_only(request: web.Request, handler: Any) -> web.StreamRes
 def _user(value: Any) -> str:
     known = {p.user_id for p in PEOPLE}
     return str(value) if value in known else PEOPLE[0].user_id
-
-
-def modal_markup(
-    view: dict[str, Any], names: dict[str, str], people: dict[str, str], *, back: bool
-) -> str:
-    """A modal as Slack's client shows it: title, blocks, Close (or Back) and Submit."""
-    title = html.escape(str((view.get("title") or {}).get("text", "")))
-    close = html.escape(str((view.get("close") or {}).get("text", "Cancel")))
-    submit = view.get("submit")
-    submit_html = (
-        f'<button type="submit" class="btn btn-primary">'
-        f"{html.escape(str(submit.get('text', 'Submit')))}</button>"
-        if submit
-        else ""
-    )
-    return (
-        f'<form class="modal" role="dialog" aria-modal="true" aria-labelledby="modal-title"'
-        f' data-view-id="{html.escape(str(view["id"]))}">'
-        f'<header><h2 id="modal-title">{title}</h2>'
-        f'<button type="button" class="close-x" data-close aria-label="Close">&times;</button>'
-        "</header>"
-        f'<div class="modal-body">{render_blocks(view.get("blocks"), names, people=people)}'
-        f'<div class="client-error" role="alert"></div></div>'
-        f'<footer><button type="button" class="btn" data-close>{"Back" if back else close}'
-        f"</button>{submit_html}</footer></form>"
-    )
-
-
-STARTING_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="refresh" content="1"><title>Bill Pay is starting</title></head>
-<body><p>Bill Pay is starting; this page reloads by itself.</p></body></html>"""
-
-
-def page_html() -> str:
-    options = "".join(
-        f'<option value="{p.user_id}">{html.escape(p.real_name)}, {html.escape(p.role)}</option>'
-        for p in PEOPLE
-    )
-    digest = hashlib.sha256((PAGE_CSS + PAGE_JS).encode()).hexdigest()[:8]
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>#finance · Bill Pay playground</title><style>{PAGE_CSS}</style></head>
-<body data-assets="{digest}">
-<a class="skip" href="#composer-input">Skip to the message box</a>
-<aside class="sidebar" aria-label="Workspace">
-  <div class="workspace">Larkspur Design Studio</div>
-  <nav><button type="button" class="nav-item active" data-tab="channel"># finance</button>
-  <button type="button" class="nav-item" data-tab="home">Bill Pay (App Home)</button></nav>
-  <label class="person">You are
-    <select id="person">{options}</select></label>
-  <p class="note">Ana approves and may pay; Sam pays; Léa approves and pays, in French
-  (fr-FR, Europe/Paris).</p>
-  <p class="note">A local playground: no Slack workspace. Everything you do is sent to the bot
-  as Slack would send it.</p>
-</aside>
-<main>
-  <section id="channel-pane" class="pane" aria-label="#finance">
-    <header class="channel-header"><h1># finance</h1></header>
-    <div id="messages" class="messages" aria-live="polite"></div>
-    <div id="problems" class="problems" role="alert"></div>
-    <form id="composer" class="composer">
-      <label for="composer-input" class="visually-hidden">Message #finance</label>
-      <input id="composer-input" autocomplete="off" placeholder="Message #finance (try /bills)">
-      <button type="submit" class="btn btn-primary">Send</button>
-      <div id="composer-error" class="composer-error" role="alert"></div>
-    </form>
-  </section>
-  <section id="home-pane" class="pane" hidden aria-label="App Home">
-    <header class="channel-header"><h1>Bill Pay</h1></header>
-    <div id="home" class="messages"></div>
-  </section>
-  <aside id="thread-pane" class="thread" hidden aria-label="Thread">
-    <header class="channel-header"><h2>Thread</h2>
-      <button type="button" class="close-x" id="thread-close"
-        aria-label="Close thread">&times;</button>
-    </header><div id="thread"></div>
-  </aside>
-</main>
-<div id="modal-layer" class="layer" hidden></div>
-<div id="confirm-layer" class="layer" hidden></div>
-<script>{PAGE_JS}</script>
-</body></html>"""
 
 
 def new_credentials() -> tuple[str, str]:

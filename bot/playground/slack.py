@@ -1,4 +1,5 @@
-"""A fake Slack Web API server, run in the test's own event loop.
+"""A stand-in for Slack's Web API server, run in the caller's own event loop (a test's, or the
+playground's).
 
 `FakeSlack` owns the HTTP side of Slack: `/api/<method>` (the Web API, as slack_sdk's
 `AsyncWebClient` calls it), `/response/<n>` (response_url posts) and `/socket` (the Socket Mode

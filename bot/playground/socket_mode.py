@@ -2,7 +2,7 @@
 
 `SocketModeFake` owns `/socket` on `FakeSlack`'s server. `apps.connections.open` hands out
 single-use `ws://127.0.0.1:PORT/socket?ticket=...` URLs; on connect the fake sends Slack's
-`hello`, then the test pushes envelopes (`slash_commands`, `interactive`, `events_api`) with
+`hello`, then the caller pushes envelopes (`slash_commands`, `interactive`, `events_api`) with
 `send()` and gets the app's acknowledgement back. Pings are answered by aiohttp. Payloads in
 acks (a slash command's reply, a view_submission's `response_action`) are checked with
 `bot.playground.blockkit.validate_ack` and land in `FakeSlack.problems` when Slack would reject
