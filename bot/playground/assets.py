@@ -159,6 +159,7 @@ PAGE_JS = r"""
     open.forEach(sel => { const d = $('#messages ' + sel); if (d) d.open = true; });
     if (atBottom) box.scrollTop = box.scrollHeight;
     $('#home').innerHTML = s.home;
+    $('#dm').innerHTML = s.dm;
     $('#thread').innerHTML = s.thread;
     $('#thread-pane').hidden = !thread;
     $('#problems').innerHTML = s.problems.length ?
@@ -221,6 +222,7 @@ PAGE_JS = r"""
       tab = nav.dataset.tab;
       document.querySelectorAll('[data-tab]').forEach(n => n.classList.toggle('active', n === nav));
       $('#channel-pane').hidden = tab !== 'channel'; $('#home-pane').hidden = tab !== 'home';
+      $('#dm-pane').hidden = tab !== 'dm';
       if (tab === 'home') post('/ui/home', {});
     }
   });

@@ -70,7 +70,8 @@ def page_html(people: Sequence[DemoPerson]) -> str:
 <aside class="sidebar" aria-label="Workspace">
   <div class="workspace">Larkspur Design Studio</div>
   <nav><button type="button" class="nav-item active" data-tab="channel"># finance</button>
-  <button type="button" class="nav-item" data-tab="home">Bill Pay (App Home)</button></nav>
+  <button type="button" class="nav-item" data-tab="home">Bill Pay (App Home)</button>
+  <button type="button" class="nav-item" data-tab="dm">Bill Pay (messages)</button></nav>
   <label class="person">You are
     <select id="person">{options}</select></label>
   <p class="note">Ana approves and may pay; Sam pays; Léa approves and pays, in French
@@ -93,6 +94,10 @@ def page_html(people: Sequence[DemoPerson]) -> str:
   <section id="home-pane" class="pane" hidden aria-label="App Home">
     <header class="channel-header"><h1>Bill Pay</h1></header>
     <div id="home" class="messages"></div>
+  </section>
+  <section id="dm-pane" class="pane" hidden aria-label="Bill Pay's direct messages">
+    <header class="channel-header"><h1>Bill Pay: messages</h1></header>
+    <div id="dm" class="messages"></div>
   </section>
   <aside id="thread-pane" class="thread" hidden aria-label="Thread">
     <header class="channel-header"><h2>Thread</h2>

@@ -227,6 +227,7 @@ class Playground(FakeSlack):
         return {
             "version": self.version,
             "channel": self._channel_markup(user, names, people),
+            "dm": self._direct_markup(user, names, people),
             "thread": self._thread_markup(thread, names, people) if thread else "",
             "modal": modal_html,
             "modal_key": modal_key,
@@ -263,6 +264,18 @@ class Playground(FakeSlack):
             f'<div class="author">{html.escape(self.bot_name)} <span class="app">APP</span>'
             f"{edited}</div>{body}{thread}</article>"
         )
+
+    def _direct_markup(self, user: str, names: dict[str, str], people: dict[str, str]) -> str:
+        """What the bot sent the person directly (reminders, escalations)."""
+        direct = sorted(
+            (m for (channel, _), m in self.messages.items() if channel == user),
+            key=lambda m: float(m["ts"]),
+        )
+        if not direct:
+            return (
+                '<p class="empty">No direct messages from Bill Pay yet (reminders come here).</p>'
+            )
+        return "".join(self._message_markup(m, names, people, reply=False) for m in direct)
 
     def _channel_markup(self, user: str, names: dict[str, str], people: dict[str, str]) -> str:
         items: list[tuple[float, str]] = []
@@ -343,9 +356,10 @@ class Playground(FakeSlack):
                 raise web.HTTPGone(text="This view is no longer open.")
             return view, False
         ts = str(data.get("ts", ""))
-        message = self.messages.get((CHANNEL, ts)) or self._find_message(CHANNEL, ts)
+        channel = self.channel_of(ts)
+        message = self._find_message(channel, ts) if channel else None
         if message is not None:
-            return message, False
+            return {**message, "channel": channel}, False
         for ephemeral in self.ephemerals:
             if ephemeral["message_ts"] == ts:
                 return {**ephemeral, "ts": ts, "type": "message"}, True
@@ -382,7 +396,7 @@ class Playground(FakeSlack):
             )
         else:
             payload = self.requests.block_action_payload(
-                action, user_id=user, message=container, channel_id=CHANNEL
+                action, user_id=user, message=container, channel_id=container["channel"]
             )
         _, ack = await self._send_payload(payload)
         self._check_ack(payload, ack)

@@ -234,3 +234,14 @@ async def test_the_digest_shows_in_the_channel_and_its_settings_in_a_modal(page:
     modal = (await page.state())["modal"]
     assert 'type="checkbox"' in modal  # the weekdays
     assert (await page.state(SAM))["modal"] == ""
+
+
+async def test_reminders_sent_directly_show_under_the_persons_messages(page: Page) -> None:
+    publisher = page.bot.services.publisher
+    assert publisher is not None
+    assert "No direct messages" in (await page.state(LEA))["dm"]
+    await publisher.direct_message("T0001", LEA, "*PF-2291* has waited 2 days for approval")
+    lea, ana = await page.state(LEA), await page.state(ANA)
+    assert "<strong>PF-2291</strong> has waited 2 days for approval" in lea["dm"]
+    assert "PF-2291" not in ana["dm"]
+    assert "PF-2291" not in lea["channel"]
