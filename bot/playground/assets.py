@@ -36,7 +36,7 @@ main { flex:1; display:flex; min-width:0; position:relative; }
 .message.ephemeral { background:var(--eph); border-left:3px solid #bbb; padding-left:8px; }
 .author { font-weight:700; } .app { font-size:10px; background:#ddd; color:#555;
   padding:1px 4px; border-radius:3px; vertical-align:middle; }
-.only-you, .edited { font-weight:400; color:var(--muted); font-size:12px; }
+.only-you, .edited, .author time { font-weight:400; color:var(--muted); font-size:12px; }
 .block { margin:4px 0; }
 .header { font-size:17px; }
 .section { display:flex; gap:12px; justify-content:space-between; align-items:flex-start; }

@@ -21,8 +21,11 @@ import json
 import logging
 import secrets
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import httpx
 from aiohttp import web
@@ -47,6 +50,17 @@ PEOPLE = (
 )
 APPROVERS = ["U0ANA", "U0LEA"]
 PAYERS = ["U0ANA", "U0SAM", "U0LEA"]
+
+
+@dataclass(frozen=True)
+class _Viewer:
+    """Who is looking at the page: whose ephemerals and modals, names for mentions, and the time
+    zone messages' times are shown in."""
+
+    user: str
+    names: dict[str, str]
+    people: dict[str, str]
+    zone: ZoneInfo
 
 
 class Playground(FakeSlack):
@@ -211,45 +225,48 @@ class Playground(FakeSlack):
         return web.json_response(self.state_for(user, thread))
 
     def state_for(self, user: str, thread: str | None) -> dict[str, Any]:
-        names = {p.user_id: p.real_name for p in PEOPLE} | {
-            self.bot_user_id: self.bot_name,
-            CHANNEL: CHANNEL_NAME,
-        }
-        people = {p.user_id: p.real_name for p in PEOPLE}
+        viewer = self._viewer(user)
         modal_html, modal_key = "", ""
         stack = [v for v in self.stacks.get(user, []) if v in self.views]
         self.stacks[user] = stack
         if stack:
             view = self.views[stack[-1]]
             modal_key = f"{view['id']}:{view['hash']}"
-            modal_html = modal_markup(view, names, people, back=len(stack) > 1)
+            modal_html = modal_markup(view, viewer.names, viewer.people, back=len(stack) > 1)
         home = self.home_views.get(user)
         return {
             "version": self.version,
-            "channel": self._channel_markup(user, names, people),
-            "dm": self._direct_markup(user, names, people),
-            "thread": self._thread_markup(thread, names, people) if thread else "",
+            "channel": self._channel_markup(viewer),
+            "dm": self._direct_markup(viewer),
+            "thread": self._thread_markup(thread, viewer) if thread else "",
             "modal": modal_html,
             "modal_key": modal_key,
             "home": (
                 f'<div data-home-view="{html.escape(str(home["id"]))}">'
-                f"{render_blocks(home.get('blocks'), names, people=people)}</div>"
+                f"{render_blocks(home.get('blocks'), viewer.names, people=viewer.people)}</div>"
                 if home
                 else '<p class="empty">The App Home has not been published for you yet.</p>'
             ),
             "problems": [html.escape(p) for p in self.problems],
         }
 
+    def _viewer(self, user: str) -> _Viewer:
+        person = next(p for p in PEOPLE if p.user_id == user)
+        people = {p.user_id: p.real_name for p in PEOPLE}
+        names = people | {self.bot_user_id: self.bot_name, CHANNEL: CHANNEL_NAME}
+        return _Viewer(user=user, names=names, people=people, zone=ZoneInfo(person.tz))
+
     def _message_markup(
-        self, message: dict[str, Any], names: dict[str, str], people: dict[str, str], *, reply: bool
+        self, message: dict[str, Any], viewer: _Viewer, *, reply: bool, ephemeral: bool = False
     ) -> str:
         blocks = message.get("blocks")
         body = (
-            render_blocks(blocks, names, people=people)
+            render_blocks(blocks, viewer.names, people=viewer.people)
             if blocks
-            else f'<div class="text">{render_mrkdwn(str(message.get("text", "")), names)}</div>'
+            else f'<div class="text">{render_mrkdwn(str(message.get("text", "")), viewer.names)}'
+            "</div>"
         )
-        ts = str(message.get("ts", ""))
+        ts = str(message.get("ts") or message.get("message_ts") or "")
         replies = self._replies.get((CHANNEL, ts), [])
         thread = ""
         if replies and not reply:
@@ -258,48 +275,43 @@ class Playground(FakeSlack):
                 f'<button type="button" class="thread-link" data-thread="{html.escape(ts)}">'
                 f"{count} {'reply' if count == 1 else 'replies'}</button>"
             )
-        edited = ' <span class="edited">(edited)</span>' if message.get("edited") else ""
+        notes = ' <span class="edited">(edited)</span>' if message.get("edited") else ""
+        if ephemeral:
+            notes += ' <span class="only-you">Only visible to you</span>'
+        sent = datetime.fromtimestamp(float(ts or 0), UTC).astimezone(viewer.zone)
         return (
-            f'<article class="message" data-ts="{html.escape(ts)}">'
-            f'<div class="author">{html.escape(self.bot_name)} <span class="app">APP</span>'
-            f"{edited}</div>{body}{thread}</article>"
+            f'<article class="message{" ephemeral" if ephemeral else ""}"'
+            f' data-ts="{html.escape(ts)}"><div class="author">{html.escape(self.bot_name)}'
+            f' <span class="app">APP</span> <time datetime="{sent.isoformat()}">'
+            f"{sent:%H:%M}</time>{notes}</div>{body}{thread}</article>"
         )
 
-    def _direct_markup(self, user: str, names: dict[str, str], people: dict[str, str]) -> str:
+    def _direct_markup(self, viewer: _Viewer) -> str:
         """What the bot sent the person directly (reminders, escalations)."""
         direct = sorted(
-            (m for (channel, _), m in self.messages.items() if channel == user),
+            (m for (channel, _), m in self.messages.items() if channel == viewer.user),
             key=lambda m: float(m["ts"]),
         )
         if not direct:
             return (
                 '<p class="empty">No direct messages from Bill Pay yet (reminders come here).</p>'
             )
-        return "".join(self._message_markup(m, names, people, reply=False) for m in direct)
+        return "".join(self._message_markup(m, viewer, reply=False) for m in direct)
 
-    def _channel_markup(self, user: str, names: dict[str, str], people: dict[str, str]) -> str:
-        items: list[tuple[float, str]] = []
-        for (channel, ts), message in self.messages.items():
-            if channel == CHANNEL:
-                items.append((float(ts), self._message_markup(message, names, people, reply=False)))
-        for ephemeral in self.ephemerals:
-            if ephemeral["user"] != user or ephemeral.get("thread_ts"):
-                continue
-            blocks = ephemeral.get("blocks")
-            body = (
-                render_blocks(blocks, names, people=people)
-                if blocks
-                else f'<div class="text">{render_mrkdwn(str(ephemeral["text"]), names)}</div>'
+    def _channel_markup(self, viewer: _Viewer) -> str:
+        items: list[tuple[float, str]] = [
+            (float(ts), self._message_markup(message, viewer, reply=False))
+            for (channel, ts), message in self.messages.items()
+            if channel == CHANNEL
+        ]
+        items += [
+            (
+                float(e["message_ts"]),
+                self._message_markup(e, viewer, reply=False, ephemeral=True),
             )
-            items.append(
-                (
-                    float(ephemeral["message_ts"]),
-                    f'<article class="message ephemeral" data-ts="{ephemeral["message_ts"]}"'
-                    f' data-ephemeral="1"><div class="author">{html.escape(self.bot_name)}'
-                    f' <span class="app">APP</span> <span class="only-you">Only visible to you'
-                    f"</span></div>{body}</article>",
-                )
-            )
+            for e in self.ephemerals
+            if e["user"] == viewer.user and e["channel"] == CHANNEL and not e.get("thread_ts")
+        ]
         items.sort(key=lambda item: item[0])
         if not items:
             return (
@@ -308,15 +320,15 @@ class Playground(FakeSlack):
             )
         return "".join(markup for _, markup in items)
 
-    def _thread_markup(self, ts: str, names: dict[str, str], people: dict[str, str]) -> str:
+    def _thread_markup(self, ts: str, viewer: _Viewer) -> str:
         parent = self.messages.get((CHANNEL, ts))
         if parent is None:
             return ""
         replies = "".join(
-            self._message_markup(r, names, people, reply=True)
+            self._message_markup(r, viewer, reply=True)
             for r in self._replies.get((CHANNEL, ts), [])
         )
-        return self._message_markup(parent, names, people, reply=True) + (
+        return self._message_markup(parent, viewer, reply=True) + (
             f'<div class="replies">{replies}</div>'
         )
 

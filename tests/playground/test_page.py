@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -245,3 +247,13 @@ async def test_reminders_sent_directly_show_under_the_persons_messages(page: Pag
     assert "<strong>PF-2291</strong> has waited 2 days for approval" in lea["dm"]
     assert "PF-2291" not in ana["dm"]
     assert "PF-2291" not in lea["channel"]
+
+
+async def test_times_read_in_the_viewers_time_zone(page: Page) -> None:
+    await page.open()
+    (message,) = page.playground.messages.values()
+    sent = datetime.fromtimestamp(float(message["ts"]), UTC)
+    london = sent.astimezone(ZoneInfo("Europe/London")).strftime("%H:%M")
+    paris = sent.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
+    assert f">{london}</time>" in (await page.state(ANA))["channel"]
+    assert f">{paris}</time>" in (await page.state(LEA))["channel"]
