@@ -147,6 +147,28 @@ PAGE_JS = r"""
     } finally { busy--; document.body.dataset.busy = busy; }
   };
 
+  // Live updates redraw messages; whatever had the keyboard focus keeps it.
+  function focusKey(el) {
+    const esc = v => CSS.escape(v || '');
+    if (el.dataset.thread) return `[data-thread="${esc(el.dataset.thread)}"]`;
+    const ts = el.closest('[data-ts]')?.dataset.ts, block = el.closest('[data-block]')?.dataset.block;
+    if (!ts) return null;
+    let key = `[data-ts="${esc(ts)}"]` + (block ? ` [data-block="${esc(block)}"]` : '');
+    if (el.dataset.actionId) {
+      key += ` [data-action-id="${esc(el.dataset.actionId)}"]`;
+      if (el.dataset.value !== undefined) key += `[data-value="${esc(el.dataset.value)}"]`;
+    } else if (el.tagName === 'SUMMARY') key += ' summary';
+    else return null;
+    return key;
+  }
+  function swap(container, markup) {
+    if (container.innerHTML === markup) return;
+    const active = document.activeElement;
+    const key = active && container.contains(active) ? focusKey(active) : null;
+    container.innerHTML = markup;
+    if (key) container.querySelector(key)?.focus();
+  }
+
   async function refresh() {
     const q = new URLSearchParams({user: person.value, thread: thread || ''});
     const s = await (await fetch('/ui/state?' + q)).json();
@@ -155,12 +177,12 @@ PAGE_JS = r"""
     // A menu left open stays open when the message around it is redrawn.
     const open = [...document.querySelectorAll('#messages details[open]')].map(d =>
       `[data-ts="${d.closest('[data-ts]')?.dataset.ts}"] [data-block="${d.closest('[data-block]')?.dataset.block}"] details`);
-    box.innerHTML = s.channel;
+    swap(box, s.channel);
     open.forEach(sel => { const d = $('#messages ' + sel); if (d) d.open = true; });
     if (atBottom) box.scrollTop = box.scrollHeight;
-    $('#home').innerHTML = s.home;
-    $('#dm').innerHTML = s.dm;
-    $('#thread').innerHTML = s.thread;
+    swap($('#home'), s.home);
+    swap($('#dm'), s.dm);
+    swap($('#thread'), s.thread);
     $('#thread-pane').hidden = !thread;
     $('#problems').innerHTML = s.problems.length ?
       '<h2>Slack would reject this</h2><ul>' + s.problems.map(p => `<li>${p}</li>`).join('') +
@@ -190,8 +212,13 @@ PAGE_JS = r"""
         data-answer="yes">${c.confirm}</button></footer></div>`;
     layer.hidden = false;
     $('[data-answer=yes]', layer).focus();
+    const key = focusKey(el);
     return new Promise(resolve => {
-      const done = answer => { layer.hidden = true; layer.innerHTML = ''; el.focus(); resolve(answer); };
+      const done = answer => {
+        layer.hidden = true; layer.innerHTML = '';
+        ((key && document.querySelector(key)) || el).focus();  // the button, even if redrawn
+        resolve(answer);
+      };
       layer.onclick = e => { const b = e.target.closest('[data-answer]'); if (b) done(b.dataset.answer === 'yes'); };
       layer.onkeydown = e => { if (e.key === 'Escape') done(false); };
     });

@@ -109,6 +109,10 @@ def test_a_person_approves_and_pays_a_bill_then_reads_it_in_french(page: Any) ->
     modal.get_by_role("button", name="Pay", exact=True).click()
     expect(page.locator(f'[data-block="card_actions:{bill_id}"]')).to_have_count(0)
     expect(card.first).to_contain_text(re.compile("paid", re.IGNORECASE))
+    # The modal now shows the outcome, until it is closed.
+    expect(modal).to_contain_text("£432.98")
+    modal.locator("footer").get_by_role("button", name="Close").click()
+    expect(modal).to_have_count(0)
     expect(page.locator("#problems")).to_be_empty()
 
     # Léa reads French: the words of the French catalog, the money as Babel writes it.
@@ -132,9 +136,11 @@ def test_the_page_reads_at_phone_width_and_works_from_the_keyboard(
     try:
         page.goto(playground.url)
         expect(page.locator("#messages")).to_contain_text("linked this channel")
+        before = page.locator("#messages .message").count()
         page.locator("#composer-input").focus()
         page.keyboard.type("/bills overdue")
         page.keyboard.press("Enter")
+        expect(page.locator("#messages .message")).to_have_count(before + 1)
         actions, _ = card_actions(page, "PF-2291")
         approve = actions.get_by_role("button", name="Approve")
         approve.focus()
@@ -149,6 +155,10 @@ def test_the_page_reads_at_phone_width_and_works_from_the_keyboard(
         # Reject asks for confirmation first, then opens its modal, all from the keyboard; Tab
         # stays in the modal; Escape closes it.
         actions.get_by_role("button", name="Reject").focus()
+        # A live update meanwhile redraws the message; the focus stays on the button.
+        page.evaluate("fetch('/ui/state').then(() => 0)")
+        page.locator("#person").dispatch_event("change")
+        expect(actions.get_by_role("button", name="Reject")).to_be_focused()
         page.keyboard.press("Enter")
         confirm = page.locator("#confirm-layer [role=alertdialog]")
         expect(confirm).to_be_visible()
