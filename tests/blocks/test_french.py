@@ -34,11 +34,11 @@ from bot.i18n import words
 from bot.listing import BillFilter
 from bot.payables.client import PayablesClient
 from bot.payment_words import NOT_RECORDED, failure_text
+from bot.playground.blockkit import validate_message_blocks, validate_view
 from bot.preview import SURFACES, preview_surfaces
 from handlers.commands import BILLPAY_HELP
 from tests.bot_fixtures import bot_settings
 from tests.digest.factories import TODAY, bill, case_of, scheduled
-from tests.fakes.blockkit import validate_message_blocks, validate_view
 
 FR = "fr_FR"
 # English words that must never reach a French reader, whatever the catalog says.

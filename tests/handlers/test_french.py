@@ -11,8 +11,8 @@ import pytest
 
 from blocks.ids import Action, MoreOption
 from blocks.metadata import MoreAction
+from bot.playground.blockkit import validate_message_blocks, validate_view
 from tests.bot_fixtures import ANA, BEN, CHANNEL
-from tests.fakes.blockkit import validate_message_blocks, validate_view
 from tests.handlers.harness import Bot, bill_ids, card_text
 from tests.handlers.test_bills_flow import _pay_modal
 
