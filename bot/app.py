@@ -34,7 +34,7 @@ def create_app(services: Services) -> AsyncApp:
         raise_error_for_unhandled_request=True,
     )
     people = People(default_locale=settings.default_locale)
-    on = Listeners(app, slack_hosts=slack_hosts(settings.slack_api_url))
+    on = Listeners(app, slack_hosts=slack_hosts(settings.slack_api_url), people=people)
     commands.register(on, services, people)
     actions.register(on, services, people)
     views.register(on, services, people)

@@ -6,25 +6,32 @@ from __future__ import annotations
 
 import re
 
+from bot.i18n import N_, Phrase
+
 MAX_REASON_LENGTH = 500
 MIN_REASON_LENGTH = 3
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # tab and newline are allowed
 _LINE_BREAK = re.compile(r"[\t\n]")
 
 
-def text_problem(text: str, *, limit: int, multiline: bool = False) -> str | None:
+def text_problem(text: str, *, limit: int, multiline: bool = False) -> Phrase | None:
     """Why `text` can't be stored, in words for the person who typed it; None if it can."""
     if _CONTROL.search(text) or (not multiline and _LINE_BREAK.search(text)):
-        return "Remove the special characters (such as control codes) from this text."
+        return Phrase(N_("Remove the special characters (such as control codes) from this text."))
     if len(text) > limit:
-        return f"Keep this to {limit} characters (it has {len(text)})."
+        return Phrase(
+            N_("Keep this to {limit} characters (it has {length})."), limit=limit, length=len(text)
+        )
     return None
 
 
-def reason_problem(reason: str) -> str | None:
+def reason_problem(reason: str) -> Phrase | None:
     """A rejection's reason: shown on the card to everyone, so short and readable."""
     if len(reason.strip()) < MIN_REASON_LENGTH:
-        return f"Say briefly why, so the team knows ({MIN_REASON_LENGTH}+ characters)."
+        return Phrase(
+            N_("Say briefly why, so the team knows ({least}+ characters)."),
+            least=MIN_REASON_LENGTH,
+        )
     return text_problem(reason, limit=MAX_REASON_LENGTH, multiline=True)
 
 

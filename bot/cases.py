@@ -21,6 +21,7 @@ from bot.domain import PaymentOutcome as PaymentOutcome
 from bot.domain import SupplierMatch as SupplierMatch
 from bot.errors import Denied as Denied  # re-exported for the core
 from bot.errors import NotLinked as NotLinked
+from bot.i18n import N_, Phrase
 from bot.payables.models import Bill
 from bot.payment_form import AccountChoice
 from bot.policy import EffectivePolicy
@@ -38,7 +39,7 @@ ABANDONED_AFTER = timedelta(minutes=5)
 @dataclass(frozen=True)
 class Outcome:
     case: CaseView
-    notice: str | None = None  # told only to the person who acted
+    notice: Phrase | None = None  # told only to the person who acted, in their language
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ async def sync_case(
         # An unknown outcome is perhaps our own payment: only a retry with its key can tell.
         if last is None or not last.outcome_unknown:
             case.state = CaseState.CLOSED
-            case.note = f"{bill.status} in the accounting platform."
+            case.note = closed_note(bill.status).dump()
             audit(s, link, "system", "case_closed", bill.id, now=now, bill_status=bill.status)
     if s.is_modified(case):
         stamp(case, now)
@@ -113,7 +114,7 @@ async def _release_abandoned_payment(
         return
     payment.status = PaymentStatus.FAILED
     payment.outcome_unknown = True
-    payment.error = "The bot stopped before the accounting platform answered."
+    payment.error = Phrase(N_("The bot stopped before the accounting platform answered.")).dump()
     stamp(payment, now)
     case.state = CaseState.FAILED
     audit(s, link, "system", "payment_abandoned", case.bill_id, now=now, payment_id=payment.id)
@@ -217,7 +218,7 @@ def payment_view(row: Payment) -> PaymentView:
         payment_date=row.payment_date,
         reference=row.reference,
         requested_by=row.requested_by,
-        error=row.error,
+        error=Phrase.load(row.error) if row.error else None,
         outcome_unknown=row.outcome_unknown,
         reconciled=row.reconciled,
         attempt=row.attempt or 1,
@@ -247,31 +248,46 @@ def case_view(
         approvals_required=case.approvals_required,
         rejected_by=case.rejected_by,
         reject_reason=case.reject_reason,
-        note=case.note,
+        note=Phrase.load(case.note) if case.note else None,
         last_payment=payment_view(payment) if payment is not None else None,
         scheduled=payment_view(scheduled) if scheduled is not None else None,
     )
 
 
-def not_pending_text(view: CaseView | BillCase) -> str:
+def closed_note(bill_status: str) -> Phrase:
+    """Why a case closed, kept with it (as a message id) and translated when shown."""
+    match bill_status:
+        case "Paid":
+            return Phrase(N_("Paid in the accounting platform."))
+        case "Void":
+            return Phrase(N_("Void in the accounting platform."))
+        case _:
+            return Phrase(N_("{status} in the accounting platform."), status=bill_status)
+
+
+def not_pending_text(view: CaseView | BillCase) -> Phrase:
     """Why this bill cannot be approved, rejected or paid now, from its state."""
     match view.state:
         case CaseState.APPROVED:
-            return "This bill is already approved."
+            return Phrase(N_("This bill is already approved."))
         case CaseState.REJECTED:
-            return f"This bill was rejected by <@{view.rejected_by}>."
+            return Phrase(N_("This bill was rejected by <@{user}>."), user=view.rejected_by or "")
         case CaseState.PAYING:
-            return "A payment for this bill is being recorded right now."
+            return Phrase(N_("A payment for this bill is being recorded right now."))
         case CaseState.SCHEDULED:
-            return "A payment for this bill is already scheduled."
+            return Phrase(N_("A payment for this bill is already scheduled."))
         case CaseState.PAID:
-            return "This bill is already paid."
+            return Phrase(N_("This bill is already paid."))
         case CaseState.CLOSED:
-            return f"This bill is closed: {view.note or 'not outstanding any more.'}"
+            note = view.note if isinstance(view.note, Phrase) else Phrase.load(view.note or "")
+            return Phrase(
+                N_("This bill is closed: {why}"),
+                why=note if view.note else Phrase(N_("not outstanding any more.")),
+            )
         case CaseState.FAILED:
-            return "The last payment failed; pay again or retry it from the card."
+            return Phrase(N_("The last payment failed; pay again or retry it from the card."))
         case _:
-            return "This bill is waiting for approval."
+            return Phrase(N_("This bill is waiting for approval."))
 
 
 def audit(

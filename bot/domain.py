@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from bot.i18n import Phrase
 from bot.payables.models import Bill, Supplier
 
 
@@ -47,7 +48,7 @@ class PaymentView:
     payment_date: date
     reference: str | None
     requested_by: str
-    error: str | None
+    error: Phrase | None  # plain text, translated when shown
     outcome_unknown: bool
     # What a re-read of the bill said of a payment whose answer was lost: landed, not_landed,
     # moved (the payer must say), disowned (the payer said it wasn't made).
@@ -106,7 +107,7 @@ class CaseView:
     approvals_required: int
     rejected_by: str | None = None
     reject_reason: str | None = None
-    note: str | None = None
+    note: Phrase | None = None  # plain text, translated when shown
     last_payment: PaymentView | None = None
     # A payment dated later, still to go out: it holds back its amount, not the whole bill.
     scheduled: PaymentView | None = None
@@ -136,7 +137,7 @@ class PaymentOutcome:
     # recorded | scheduled | held | failed | refused | not_sent | duplicate | cancelled |
     # disowned
     status: str
-    message: str
+    message: Phrase  # mrkdwn once translated for the reader
     payment: PaymentView | None = None
 
 

@@ -1,16 +1,26 @@
 """The bot's own typed errors: what a person may not do, a button or form out of date, a form
 with mistakes, a payment in doubt. They travel up to the error boundary, which words them with
-`bot.explain`. Pure: no I/O, importable from anywhere, `blocks/` included."""
+`bot.explain` in the reader's language: each carries a marked message and its values (a
+`Phrase`), never words already chosen for one language. Pure: no I/O, importable from anywhere,
+`blocks/` included."""
 
 from __future__ import annotations
 
-OUT_OF_DATE = "This button is out of date: run `/bills` again."
-FORM_OUT_OF_DATE = "This form is out of date. Close it and run `/bills` again."
+from collections.abc import Mapping
+
+from bot.i18n import N_, Phrase, Value
+
+OUT_OF_DATE = N_("This button is out of date: run `/bills` again.")
+FORM_OUT_OF_DATE = N_("This form is out of date. Close it and run `/bills` again.")
 
 
 class Denied(Exception):
     """The person may not do this, or it cannot be done now; the message says why, in plain
-    words, and nothing was changed."""
+    words, and nothing was changed. `str(error)` is the English, for the log."""
+
+    def __init__(self, message: str, /, **values: Value) -> None:
+        self.phrase = message if isinstance(message, Phrase) else Phrase(message, **values)
+        super().__init__(str(self.phrase))
 
 
 class NotLinked(Denied):
@@ -21,16 +31,17 @@ class OutOfDate(Denied):
     """A button value or modal metadata that doesn't parse, or no longer matches what it points
     at: tampered, stale or from an older version of the bot. Nothing is done."""
 
-    def __init__(self, message: str = OUT_OF_DATE) -> None:
-        super().__init__(message)
+    def __init__(self, message: str = OUT_OF_DATE, /, **values: Value) -> None:
+        super().__init__(message, **values)
 
 
 class FieldErrors(Exception):
-    """A modal submission with mistakes: one message per input block, shown under each field."""
+    """A modal submission with mistakes: one message per input block, shown under each field
+    (translated for the reader when shown)."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: Mapping[str, str]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+        self.errors = dict(errors)
 
 
 class PaymentInDoubt(Exception):

@@ -13,12 +13,13 @@ from decimal import Decimal
 from typing import Literal
 
 from bot.errors import Denied
+from bot.i18n import N_, Phrase
 from bot.payables.models import Bill
 
 PAGE_SIZE = 10
 MAX_FILTER_LENGTH = 100
 
-USAGE = (
+USAGE = N_(
     "`/bills` lists outstanding bills. Narrow it with `/bills overdue`, `/bills due 7d` "
     "(due within 7 days, overdue included; also `due today`, `due 2w`) or `/bills <text>` "
     "(part of the supplier's name or the bill's reference), or both: `/bills overdue acme`."
@@ -44,28 +45,52 @@ class BillFilter:
         when = {"all": "", "overdue": "overdue", "due": f"due {self.days}d"}[self.kind]
         return " ".join(part for part in (when, self.text) if part)
 
-    def describe(self) -> str:
+    def describe(self) -> Phrase:
         """What the listing holds, without a count: `overdue bills matching “müller”`."""
         return self.headline(None)
 
-    def headline(self, count: int | None) -> str:
-        """`16 bills due within 7 days`, `7 overdue bills`, `no outstanding bills`."""
-        many = count != 1
-        bills = "bills" if many else "bill"
+    def headline(self, count: int | None) -> Phrase:
+        """`16 bills due within 7 days`, `7 overdue bills`, `no outstanding bills`, in the
+        reader's language once translated."""
+        phrase = self._counted(count)
+        if self.text:
+            return Phrase(N_("{bills} matching “{text}”"), bills=phrase, text=self.text)
+        return phrase
+
+    def _counted(self, count: int | None) -> Phrase:
+        days = self.days
         match self.kind:
             case "overdue":
-                phrase = f"overdue {bills}"
-            case "due" if self.days == 0:
-                phrase = f"{bills} due today or overdue"
+                if count is None:
+                    return Phrase(N_("overdue bills"))
+                if count == 0:
+                    return Phrase(N_("no overdue bills"))
+                return Phrase.ngettext("{n} overdue bill", "{n} overdue bills", count)
+            case "due" if days == 0:
+                if count is None:
+                    return Phrase(N_("bills due today or overdue"))
+                if count == 0:
+                    return Phrase(N_("no bills due today or overdue"))
+                return Phrase.ngettext(
+                    "{n} bill due today or overdue", "{n} bills due today or overdue", count
+                )
             case "due":
-                phrase = f"{bills} due within {self.days} days"
+                if count is None:
+                    return Phrase(N_("bills due within {days} days"), days=days)
+                if count == 0:
+                    return Phrase(N_("no bills due within {days} days"), days=days)
+                return Phrase.ngettext(
+                    "{n} bill due within {days} days",
+                    "{n} bills due within {days} days",
+                    count,
+                    days=days,
+                )
             case _:
-                phrase = f"outstanding {bills}"
-        if self.text:
-            phrase += f" matching “{self.text}”"
-        if count is None:
-            return phrase
-        return f"no {phrase}" if count == 0 else f"{count} {phrase}"
+                if count is None:
+                    return Phrase(N_("outstanding bills"))
+                if count == 0:
+                    return Phrase(N_("no outstanding bills"))
+                return Phrase.ngettext("{n} outstanding bill", "{n} outstanding bills", count)
 
     def matches(self, bill: Bill, today: date) -> bool:
         match self.kind:
@@ -98,7 +123,9 @@ def parse_filter(text: str) -> BillFilter:
     if not text:
         return BillFilter()
     if len(text) > MAX_FILTER_LENGTH:
-        raise FilterError(f"That filter is too long (at most {MAX_FILTER_LENGTH} characters).")
+        raise FilterError(
+            N_("That filter is too long (at most {limit} characters)."), limit=MAX_FILTER_LENGTH
+        )
     lowered = text.lower()
     if lowered in ("help", "?"):
         raise FilterError(USAGE)
@@ -108,14 +135,17 @@ def parse_filter(text: str) -> BillFilter:
         match = _DUE.match(text)
         if match is None:
             raise FilterError(
-                f"I can't read “{text}”. Write `due 7d` (days), `due 2w` (weeks) or `due today`."
+                N_(
+                    "I can't read “{text}”. Write `due 7d` (days), `due 2w` (weeks) or `due today`."
+                ),
+                text=text,
             )
         rest = text[match.end() :].strip()
         if match.group(1):
             return BillFilter("due", days=0, text=rest)
         days = int(match.group(2)) * (7 if (match.group(3) or "d")[0].lower() == "w" else 1)
         if days > 366:
-            raise FilterError("Look at most a year ahead (`due 365d`).")
+            raise FilterError(N_("Look at most a year ahead (`due 365d`)."))
         return BillFilter("due", days=days, text=rest)
     return BillFilter(text=text)
 

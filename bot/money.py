@@ -18,6 +18,8 @@ from babel.numbers import (
     parse_decimal,
 )
 
+from bot.i18n import N_, Money, Phrase, Value
+
 
 def minor_units(currency: str) -> int:
     """Digits after the decimal point for `currency` (GBP 2, JPY 0, BHD 3), per CLDR."""
@@ -76,7 +78,7 @@ class Unreadable:
     """An amount that can't be read for sure, and what to tell the person (None: it is simply
     not an amount)."""
 
-    problem: str | None = None
+    problem: Phrase | None = None
 
 
 # Currencies whose symbols a person might type by mistake, to name them back.
@@ -118,7 +120,13 @@ def read_amount(text: str, currency: str, locale: str) -> Decimal | Unreadable:
         if token and token.casefold() not in _symbols(currency, locale):
             other = _currency_named(token, locale)
             if other and other != currency.upper():
-                return Unreadable(f"That amount is in {other}; this bill is in {currency.upper()}.")
+                return Unreadable(
+                    Phrase(
+                        N_("That amount is in {other}; this bill is in {currency}."),
+                        other=other,
+                        currency=currency.upper(),
+                    )
+                )
             return Unreadable()
     number = match["number"]
     decimal_sign, group = get_decimal_symbol(locale), get_group_symbol(locale)
@@ -170,6 +178,20 @@ def _two_readings(
         readings.append((point, format(point, "f").replace(".", decimal_sign)))
     if not readings:
         return Unreadable()
-    shown = " or ".join(format_money(value, currency, locale) for value, _ in readings)
-    plain = " or ".join(written for _, written in readings)
-    return Unreadable(f"“{number}”: {shown}? Write {plain}.")
+    amounts: list[Value] = [Money(value, currency) for value, _ in readings]
+    written: list[Value] = [text for _, text in readings]
+    return Unreadable(
+        Phrase(
+            N_("“{typed}”: {readings}? Write {plain}."),
+            typed=number,
+            readings=either(amounts),
+            plain=either(written),
+        )
+    )
+
+
+def either(choices: list[Value]) -> Value:
+    """`a or b` in the reader's language (one choice: itself)."""
+    if len(choices) == 1:
+        return choices[0]
+    return Phrase(N_("{some} or {last}"), some=choices[0], last=choices[1])

@@ -11,9 +11,9 @@ from decimal import Decimal
 from typing import Literal
 
 from bot.bounds import shown, text_problem
+from bot.i18n import N_, Money, Phrase
 from bot.money import (
     Unreadable,
-    format_money,
     has_valid_precision,
     minor_units,
     parse_amount,
@@ -64,13 +64,14 @@ def read_payment_form(
     payment_date: str | None,
     reference: str | None,
     rate: str | None,
-) -> PaymentRequest | dict[Field, str]:
-    errors: dict[Field, str] = {}
+) -> PaymentRequest | dict[Field, Phrase]:
+    """The request, or one message per field (translated for the payer when shown)."""
+    errors: dict[Field, Phrase] = {}
     currency = context.bill_currency
 
     account = context.accounts.get(account_id or "")
     if account is None:
-        errors["account"] = "Choose the bank account to pay from."
+        errors["account"] = Phrase(N_("Choose the bank account to pay from."))
 
     amount = (amount or "")[: MAX_NUMBER_TEXT + 1]  # longer is no amount; don't parse it all
     read = (
@@ -79,37 +80,50 @@ def read_payment_form(
         else Unreadable()
     )
     value = read if isinstance(read, Decimal) else None
-    due = format_money(context.amount_due, currency, context.locale)
+    due = Money(context.amount_due, currency)
     if not (amount or "").strip():
-        errors["amount"] = f"Enter the amount to pay, up to {due}."
+        errors["amount"] = Phrase(N_("Enter the amount to pay, up to {due}."), due=due)
     elif isinstance(read, Unreadable) and read.problem:
         errors["amount"] = read.problem
     elif value is None:
-        errors["amount"] = f"“{shown(amount or '')}” is not an amount. Write it like {due}."
+        errors["amount"] = Phrase(
+            N_("“{typed}” is not an amount. Write it like {due}."),
+            typed=shown(amount or ""),
+            due=due,
+        )
     elif value <= 0:
-        errors["amount"] = "The amount must be more than zero."
+        errors["amount"] = Phrase(N_("The amount must be more than zero."))
     elif not has_valid_precision(value, currency):
         places = minor_units(currency)
         errors["amount"] = (
-            f"{currency} amounts have at most {places} decimal places."
+            Phrase.ngettext(
+                "{currency} amounts have at most {n} decimal place.",
+                "{currency} amounts have at most {n} decimal places.",
+                places,
+                currency=currency,
+            )
             if places
-            else f"{currency} amounts have no decimal places."
+            else Phrase(N_("{currency} amounts have no decimal places."), currency=currency)
         )
     elif value > context.amount_due:
-        errors["amount"] = f"That is more than the {due} still due on this bill."
+        errors["amount"] = Phrase(
+            N_("That is more than the {due} still due on this bill."), due=due
+        )
 
     paid_on: date | None = None
     try:
         paid_on = date.fromisoformat(payment_date or "")
     except ValueError:
-        errors["date"] = "Choose the payment date."
+        errors["date"] = Phrase(N_("Choose the payment date."))
     else:
         if paid_on < context.today:
-            errors["date"] = "Choose today, or a later date to schedule the payment."
+            errors["date"] = Phrase(N_("Choose today, or a later date to schedule the payment."))
 
     reference = (reference or "").strip() or None
     if reference is not None and len(reference) > MAX_REFERENCE_LENGTH:
-        errors["reference"] = f"Keep the reference to {MAX_REFERENCE_LENGTH} characters."
+        errors["reference"] = Phrase(
+            N_("Keep the reference to {limit} characters."), limit=MAX_REFERENCE_LENGTH
+        )
     elif reference is not None and (problem := text_problem(reference, limit=MAX_REFERENCE_LENGTH)):
         errors["reference"] = problem
 
@@ -117,11 +131,15 @@ def read_payment_form(
     rate_text = (rate or "").strip()[: MAX_NUMBER_TEXT + 1]
     base = context.base_currency
     if account is not None and account.currency not in (currency, base):
-        errors["account"] = (
-            f"A {currency} bill can be paid from an account in {currency} or {base} only."
+        errors["account"] = Phrase(
+            N_("A {currency} bill can be paid from an account in {currency} or {base} only."),
+            currency=currency,
+            base=base,
         )
     elif account is not None and currency == base and account.currency != base:
-        errors["account"] = f"A {base} bill is paid from an account in {base}."
+        errors["account"] = Phrase(
+            N_("A {base} bill is paid from an account in {base}."), base=base
+        )
     elif currency != base:
         # The rate converts the payment into the company's base currency, whichever account
         # pays it: a EUR bill paid from a EUR account still needs GBP per EUR.
@@ -131,20 +149,33 @@ def read_payment_form(
             else None
         )
         if not rate_text:
-            errors["rate"] = (
-                f"The bill is in {currency} and the company keeps its books in {base}: enter "
-                f"how many {base} one {currency} is worth."
+            errors["rate"] = Phrase(
+                N_(
+                    "The bill is in {currency} and the company keeps its books in {base}: "
+                    "enter how many {base} one {currency} is worth."
+                ),
+                currency=currency,
+                base=base,
             )
         elif parsed is None or parsed <= 0 or parsed > MAX_RATE:
-            errors["rate"] = f"“{shown(rate_text)}” is not an exchange rate. Write it like 0.8612."
+            errors["rate"] = Phrase(
+                N_("“{typed}” is not an exchange rate. Write it like {example}."),
+                typed=shown(rate_text),
+                example=Decimal("0.8612"),
+            )
         elif parsed != parsed.quantize(Decimal(1).scaleb(-RATE_PLACES)):
-            errors["rate"] = f"An exchange rate has at most {RATE_PLACES} decimal places."
+            errors["rate"] = Phrase(
+                N_("An exchange rate has at most {places} decimal places."), places=RATE_PLACES
+            )
         else:
             exchange_rate = parsed
     elif rate_text:
-        errors["rate"] = (
-            f"Leave this empty: the bill is in {base}, the company's own currency, so no "
-            "exchange rate applies."
+        errors["rate"] = Phrase(
+            N_(
+                "Leave this empty: the bill is in {base}, the company's own currency, so no "
+                "exchange rate applies."
+            ),
+            base=base,
         )
 
     if errors:

@@ -39,7 +39,7 @@ from bot.db import Database
 from bot.domain import CaseRef, CaseState, CaseView, PaymentStatus
 from bot.errors import FORM_OUT_OF_DATE, OutOfDate, PaymentInDoubt
 from bot.explain import payables_words
-from bot.money import format_money
+from bot.i18n import N_, Escaped, Money, Phrase
 from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
 from bot.payables.errors import (
@@ -51,7 +51,6 @@ from bot.payables.errors import (
 )
 from bot.payables.models import BankAccountMappingOption, Bill, BillPaymentPrototype
 from bot.payment_form import AccountChoice, PaymentRequest
-from bot.payment_words import failure_text
 from bot.policy import EffectivePolicy
 from bot.reconcile import Reading, Reserved, Verdict, verdict
 from bot.store.models import BillCase, CompanyLink, Payment
@@ -60,7 +59,6 @@ log = logging.getLogger(__name__)
 OPTIONS_TTL_SECONDS = 60.0
 # Keys are sent again only well inside the API's replay window.
 REPLAY_MARGIN = timedelta(minutes=10)
-MAX_ERROR_LENGTH = 500  # of the platform's message kept with a failed payment
 
 
 # ---------------------------------------------------------------- mapping options cache
@@ -163,8 +161,11 @@ class Payments:
         accounts = await self.accounts_for(link, bill.currency)
         if not accounts:
             raise Denied(
-                f"{escape(link.company_name)} has no active bank account to pay from. Add one "
-                "in the accounting platform, then try again."
+                N_(
+                    "{company} has no active bank account to pay from. Add one in the "
+                    "accounting platform, then try again."
+                ),
+                company=escape(link.company_name),
             )
         return PaymentForm(
             view, accounts, idempotency_key=new_payment_key(), base_currency=link.base_currency
@@ -197,13 +198,19 @@ class Payments:
             return PaymentOutcome(
                 view,
                 "refused",
-                "That bank account can't be paid from any more (archived, removed or changed); "
-                "nothing was paid. Press Pay… again.",
+                Phrase(
+                    N_(
+                        "That bank account can't be paid from any more (archived, removed or "
+                        "changed); nothing was paid. Press Pay… again."
+                    )
+                ),
             )
         if request.payment_date < today:
             view = await self.core.view_of_bill(link, bill, policy)
             return PaymentOutcome(
-                view, "refused", "The payment date has passed; nothing was paid. Press Pay… again."
+                view,
+                "refused",
+                Phrase(N_("The payment date has passed; nothing was paid. Press Pay… again.")),
             )
         request = replace(request, account=account)
         scheduled = request.payment_date > today
@@ -243,13 +250,21 @@ class Payments:
             return await self._send_reserved(link, bill_id, payment_id)
         reserved = await self.core.case_view(link, bill_id)
         assert reserved is not None
-        amount = self._money(request.amount, bill.currency)
+        amount = Money(request.amount, bill.currency)
         if held:
             status = "held"
-            message = f"Paying {amount} in {self.settings.payment_hold_seconds} s: *Undo* stops it."
+            message = Phrase(
+                N_("Paying {amount} in {seconds} s: *Undo* stops it."),
+                amount=amount,
+                seconds=self.settings.payment_hold_seconds,
+            )
         else:
             status = "scheduled"
-            message = f"Payment of {amount} scheduled for {request.payment_date.isoformat()}."
+            message = Phrase(
+                N_("Payment of {amount} scheduled for {date}."),
+                amount=amount,
+                date=request.payment_date,
+            )
         return PaymentOutcome(reserved, status, message, reserved.last_payment)
 
     async def retry_payment(self, ref: CaseRef, user_id: str) -> PaymentOutcome:
@@ -266,7 +281,7 @@ class Payments:
             if case is None or payment is None or not retryable(case, payment):
                 view = (await views_of(s, [case]))[0] if case else None
                 if view is None:
-                    raise Denied("There is no failed payment to retry on this bill.")
+                    raise Denied(N_("There is no failed payment to retry on this bill."))
                 return PaymentOutcome(view, "refused", not_pending_text(view))
             audit(s, link, user_id, "payment_retried", bill_id, now=now, payment_id=payment.id)
             payment_id, unknown = payment.id, payment.outcome_unknown
@@ -286,8 +301,12 @@ class Payments:
                 return PaymentOutcome(
                     view,
                     "failed",
-                    "The accounting platform hasn't finished with this payment yet. Nothing "
-                    "else was sent; check again in a minute.",
+                    Phrase(
+                        N_(
+                            "The accounting platform hasn't finished with this payment yet. "
+                            "Nothing else was sent; check again in a minute."
+                        )
+                    ),
                     view.last_payment,
                 )
         return await self._settle(link, bill_id, payment_id, actor=user_id, resend=True)
@@ -304,7 +323,7 @@ class Payments:
             if case is None or payment is None or payment.reconciled != Verdict.MOVED:
                 view = (await views_of(s, [case]))[0] if case else None
                 if view is None:
-                    raise Denied("There is no payment to confirm on this bill.")
+                    raise Denied(N_("There is no payment to confirm on this bill."))
                 return PaymentOutcome(view, "refused", not_pending_text(view))
             if not (case.state == CaseState.FAILED and payment.outcome_unknown):
                 view = (await views_of(s, [case]))[0]
@@ -320,12 +339,12 @@ class Payments:
             )
             if landed:
                 await mark_recorded(s, link, case, payment, now, recorded_id=None)
-                message = "Noted: the payment is recorded."
+                message = Phrase(N_("Noted: the payment is recorded."))
             else:
                 payment.outcome_unknown = False
                 payment.reconciled = "disowned"
                 case.state = CaseState.APPROVED if case.amount_due > 0 else CaseState.CLOSED
-                message = "Noted: that payment wasn't made. Nothing else was sent."
+                message = Phrase(N_("Noted: that payment wasn't made. Nothing else was sent."))
             stamp(payment, now)
             stamp(case, now)
             await s.flush()
@@ -351,7 +370,7 @@ class Payments:
             case = await case_for_update(s, link.id, bill_id)
             payment = await scheduled_payment(s, case.id) if case else None
             if case is None:
-                raise Denied("There is no scheduled payment on this bill.")
+                raise Denied(N_("There is no scheduled payment on this bill."))
             if (
                 payment is None
                 or case.state != CaseState.SCHEDULED
@@ -369,7 +388,9 @@ class Payments:
             await s.flush()
             view = (await views_of(s, [case]))[0]
             cancelled = payment_view(payment)
-        message = "Undone: nothing was sent." if held else "The scheduled payment is cancelled."
+        message = Phrase(
+            N_("Undone: nothing was sent.") if held else N_("The scheduled payment is cancelled.")
+        )
         return PaymentOutcome(view, "cancelled", message, cancelled)
 
     # ------------------------------------------------------------ sent by the scheduler
@@ -439,32 +460,40 @@ class Payments:
 
     async def _scheduled_refusal(
         self, link: CompanyLink, bill_id: str, payment_id: int, payer: str
-    ) -> str | None:
-        """Why a claimed payment must not go out now; or None, after noting the bill's figures
-        as they are now (what a lost answer will be compared with)."""
+    ) -> Phrase | None:
+        """Why a claimed payment must not go out now (plain text); or None, after noting the
+        bill's figures as they are now (what a lost answer will be compared with)."""
         policy = await self.core.policy_for(link)
         if not policy.may_pay(payer):
-            return f"only {policy.who_may_pay()} may pay bills in this channel now."
+            return Phrase(
+                N_("only {who} may pay bills in this channel now."), who=policy.who_may_pay()
+            )
         try:
             bill = await self.reads.get_bill(link.company_id, link.connection_id, bill_id)
         except BillNotOutstanding:
-            return "the bill is no longer outstanding (paid or voided elsewhere)."
+            return Phrase(N_("the bill is no longer outstanding (paid or voided elsewhere)."))
         async with self.db.write() as s:
             now = self.clock()
             payment = await s.get(Payment, payment_id, with_for_update=True)
             case = await s.get(BillCase, payment.case_id) if payment else None
             assert payment is not None and case is not None
             if not policy.approver_may_pay and payer in await approvals_of(s, case.id):
-                return "you approved this bill, and the policy now asks someone else to pay it."
+                return Phrase(
+                    N_("you approved this bill, and the policy now asks someone else to pay it.")
+                )
             if not bill.is_outstanding:
-                return f"the bill is {bill.status} now."
+                return Phrase(N_("the bill is {status} now."), status=bill.status)
             if bill.currency != payment.currency:
-                return f"the bill is now in {bill.currency}, not {payment.currency}."
+                return Phrase(
+                    N_("the bill is now in {currency}, not {scheduled}."),
+                    currency=bill.currency,
+                    scheduled=payment.currency,
+                )
             if payment.amount > bill.outstanding_amount:
-                return (
-                    f"only {self._money(bill.outstanding_amount, bill.currency)} is still due "
-                    f"now, less than the {self._money(payment.amount, payment.currency)} "
-                    "scheduled."
+                return Phrase(
+                    N_("only {due} is still due now, less than the {amount} scheduled."),
+                    due=Money(bill.outstanding_amount, bill.currency),
+                    amount=Money(payment.amount, payment.currency),
                 )
             payment.due_before = bill.outstanding_amount
             payment.status_before = bill.status
@@ -472,7 +501,7 @@ class Payments:
         return None
 
     async def _not_sent(
-        self, link: CompanyLink, bill_id: str, payment_id: int, reason: str
+        self, link: CompanyLink, bill_id: str, payment_id: int, reason: Phrase
     ) -> PaymentOutcome:
         async with self.db.write() as s:
             now = self.clock()
@@ -480,15 +509,15 @@ class Payments:
             case = await s.get(BillCase, payment.case_id, with_for_update=True) if payment else None
             assert payment is not None and case is not None
             payment.status = PaymentStatus.FAILED
-            payment.error = f"Not sent: {reason}"
+            payment.error = Phrase(N_("Not sent: {reason}"), reason=reason).dump()
             payment.outcome_unknown = False
             case.state = CaseState.APPROVED
             stamp(payment, now)
             stamp(case, now)
-            audit(s, link, "scheduler", "payment_not_sent", bill_id, now=now, reason=reason)
+            audit(s, link, "scheduler", "payment_not_sent", bill_id, now=now, reason=str(reason))
             await s.flush()
             view = (await views_of(s, [case]))[0]
-        return PaymentOutcome(view, "not_sent", escape(reason), view.last_payment)
+        return PaymentOutcome(view, "not_sent", Phrase("{x}", x=Escaped(reason)), view.last_payment)
 
     async def _unclaim(self, link: CompanyLink, bill_id: str, payment_id: int) -> None:
         async with self.db.write() as s:
@@ -574,14 +603,15 @@ class Payments:
             assert payment is not None and case is not None
             if error is None:
                 await mark_recorded(s, link, case, payment, now, recorded_id=recorded_id)
-                status, message = "recorded", "Payment recorded."
+                status, message = "recorded", Phrase(N_("Payment recorded."))
             else:
                 unknown = outcome_unknown(error)
                 log.warning(
                     "payment %s failed (outcome unknown: %s): %r", payment.id, unknown, error
                 )
                 payment.status = PaymentStatus.FAILED
-                payment.error = failure_cause(error)[:MAX_ERROR_LENGTH]
+                cause = failure_cause(error)
+                payment.error = cause.dump()
                 payment.outcome_unknown = unknown
                 case.state = CaseState.FAILED
                 audit(
@@ -592,10 +622,10 @@ class Payments:
                     bill_id,
                     now=now,
                     payment_id=payment.id,
-                    error=payment.error,
+                    error=str(cause),
                     outcome_unknown=unknown,
                 )
-                status, message = "failed", failure_text(payment.error, unknown=unknown)
+                status, message = "failed", failure_message(cause, unknown=unknown)
             stamp(payment, now)
             stamp(case, now)
             await s.flush()
@@ -636,14 +666,21 @@ class Payments:
                 await mark_recorded(s, link, case, payment, now, recorded_id=None)
                 status, message = (
                     "recorded",
-                    ("The payment had reached the accounting platform after all: it is recorded."),
+                    Phrase(
+                        N_(
+                            "The payment had reached the accounting platform after all: it is "
+                            "recorded."
+                        )
+                    ),
                 )
             elif found == Verdict.NOT_LANDED:
                 payment.outcome_unknown = False
-                status, message = "failed", failure_text(payment.error, unknown=False)
+                cause = Phrase.load(payment.error or "")
+                status, message = "failed", failure_message(cause, unknown=False)
             else:
-                payment.error = moved_facts(payment, reading)
-                status, message = "failed", escape(payment.error)
+                facts = moved_facts(payment, reading)
+                payment.error = facts.dump()
+                status, message = "failed", Phrase("{x}", x=Escaped(facts))
             stamp(payment, now)
             stamp(case, now)
             await s.flush()
@@ -722,14 +759,14 @@ class Payments:
                 return None  # a key is only ever looked up for its own bill and channel
             view = (await views_of(s, [case]))[0]
         words = {
-            PaymentStatus.REQUESTED: "This payment is already being recorded.",
-            PaymentStatus.RECORDED: "This payment was already recorded.",
-            PaymentStatus.SCHEDULED: "This payment is already scheduled.",
-            PaymentStatus.FAILED: "This payment already failed; use Retry payment on the card.",
-            PaymentStatus.CANCELLED: "This payment was cancelled; press Pay… again to pay.",
+            PaymentStatus.REQUESTED: N_("This payment is already being recorded."),
+            PaymentStatus.RECORDED: N_("This payment was already recorded."),
+            PaymentStatus.SCHEDULED: N_("This payment is already scheduled."),
+            PaymentStatus.FAILED: N_("This payment already failed; use Retry payment on the card."),
+            PaymentStatus.CANCELLED: N_("This payment was cancelled; press Pay… again to pay."),
         }
         return PaymentOutcome(
-            view, "duplicate", words[PaymentStatus(payment.status)], payment_view(payment)
+            view, "duplicate", Phrase(words[PaymentStatus(payment.status)]), payment_view(payment)
         )
 
     async def _as_payer(self, ref: CaseRef, user_id: str) -> tuple[CompanyLink, EffectivePolicy]:
@@ -745,7 +782,8 @@ class Payments:
         if not policy.may_pay(user_id):
             await self.core.denied(link, user_id, "pay", bill_id)
             raise Denied(
-                f"Only {policy.who_may_pay()} can pay bills in this channel. Nothing was changed."
+                N_("Only {who} can pay bills in this channel. Nothing was changed."),
+                who=policy.who_may_pay(),
             )
         if policy.approver_may_pay:
             return
@@ -757,8 +795,10 @@ class Payments:
         if approved:
             await self.core.denied(link, user_id, "pay", bill_id, reason="approver may not pay")
             raise Denied(
-                "You approved this bill, and this channel's policy asks someone else to pay it. "
-                "Nothing was changed."
+                N_(
+                    "You approved this bill, and this channel's policy asks someone else to pay "
+                    "it. Nothing was changed."
+                )
             )
 
     async def _bank_accounts(self, link: CompanyLink) -> list[BankAccountMappingOption]:
@@ -769,9 +809,6 @@ class Payments:
             cached = options.bank_accounts
             self.options.put(key, cached)
         return cached
-
-    def _money(self, amount: Decimal, currency: str) -> str:
-        return format_money(amount, currency, self.settings.default_locale)
 
 
 async def scheduled_payment(s: AsyncSession, case_id: int) -> Payment | None:
@@ -918,18 +955,43 @@ def answered(error: PayablesError) -> bool:
     return error.status_code is not None and not isinstance(error, PayablesConflict)
 
 
-def moved_facts(payment: Payment, reading: Reading) -> str:
-    """What the payer is told when the bill's figures can't settle a payment."""
-    sent = f"{payment.amount} {payment.currency}"
-    before = f"{payment.due_before} {payment.currency}"
+def moved_facts(payment: Payment, reading: Reading) -> Phrase:
+    """What the payer is told when the bill's figures can't settle a payment (plain text)."""
+    sent = Money(payment.amount, payment.currency)
+    before = Money(payment.due_before or Decimal(0), payment.currency)
     if reading.status is None:
-        now = "is no longer outstanding (paid or voided elsewhere)"
-    else:
-        now = f"now shows {reading.amount_due} {payment.currency} due ({reading.status})"
-    return (
-        f"The bill had {before} due when {sent} was sent, and {now}. Bill Pay can't tell "
-        "whether this payment was recorded: check the accounting platform, then say which."
+        return Phrase(
+            N_(
+                "The bill had {before} due when {sent} was sent, and is no longer outstanding "
+                "(paid or voided elsewhere). Bill Pay can't tell whether this payment was "
+                "recorded: check the accounting platform, then say which."
+            ),
+            before=before,
+            sent=sent,
+        )
+    return Phrase(
+        N_(
+            "The bill had {before} due when {sent} was sent, and now shows {due} due ({status}). "
+            "Bill Pay can't tell whether this payment was recorded: check the accounting "
+            "platform, then say which."
+        ),
+        before=before,
+        sent=sent,
+        due=Money(reading.amount_due or Decimal(0), payment.currency),
+        status=reading.status,
     )
+
+
+UNKNOWN = N_(
+    "{cause} It may or may not have been recorded: *Retry payment* on the card resends the same "
+    "payment and cannot pay twice."
+)
+
+
+def failure_message(cause: Phrase, *, unknown: bool) -> Phrase:
+    """The mrkdwn sentence for a payment that didn't go through, from its plain-text cause."""
+    cause = cause or Phrase(N_("The payment wasn't recorded."))
+    return Phrase(UNKNOWN if unknown else N_("{cause} Nothing was paid."), cause=Escaped(cause))
 
 
 def new_payment_key() -> str:
@@ -939,37 +1001,58 @@ def new_payment_key() -> str:
 
 async def payment_refusal(
     s: AsyncSession, case: BillCase, bill: Bill, request: PaymentRequest
-) -> str | None:
-    """Why this payment cannot be made now, checked against the bill as just re-read."""
+) -> Phrase | None:
+    """Why this payment cannot be made now (mrkdwn), checked against the bill as just re-read."""
     view = (await views_of(s, [case]))[0]
     if case.state == CaseState.FAILED and view.last_payment and view.last_payment.outcome_unknown:
-        return (
-            "The last payment's outcome is unknown; use *Retry payment* on the card first, so it "
-            "cannot be paid twice."
+        return Phrase(
+            N_(
+                "The last payment's outcome is unknown; use *Retry payment* on the card first, "
+                "so it cannot be paid twice."
+            )
         )
     rest_payable = case.state == CaseState.SCHEDULED and view.scheduled and view.payable_amount > 0
     if case.state not in (CaseState.APPROVED, CaseState.FAILED) and not rest_payable:
         return (
             not_pending_text(view)
             if case.state != CaseState.PENDING
-            else (
-                f"This bill needs approval first ({len(view.approvals)} of "
-                f"{case.approvals_required})."
+            else Phrase(
+                N_("This bill needs approval first ({given} of {needed})."),
+                given=len(view.approvals),
+                needed=case.approvals_required,
             )
         )
     if not bill.is_outstanding:
-        return f"This bill is {escape(bill.status)} now; nothing was paid."
+        return Phrase(
+            N_("This bill is {status} now; nothing was paid."), status=escape(bill.status)
+        )
     if bill.currency != request.currency:
-        return (
-            f"The bill is now in {bill.currency}, not {request.currency} as when you opened the "
-            "form; nothing was paid. Press Pay… again."
+        return Phrase(
+            N_(
+                "The bill is now in {currency}, not {form} as when you opened the form; nothing "
+                "was paid. Press Pay… again."
+            ),
+            currency=bill.currency,
+            form=request.currency,
         )
     held = view.scheduled.amount if view.scheduled is not None else Decimal(0)
     if request.amount > bill.outstanding_amount - held:
-        scheduled = f", less {held} {bill.currency} scheduled," if held else ""
-        return (
-            f"Only {bill.outstanding_amount} {bill.currency} is still due on this bill now"
-            f"{scheduled} (it changed since you opened the form); nothing was paid."
+        due = Money(bill.outstanding_amount, bill.currency)
+        if held:
+            return Phrase(
+                N_(
+                    "Only {due} is still due on this bill now, less {scheduled} scheduled (it "
+                    "changed since you opened the form); nothing was paid."
+                ),
+                due=due,
+                scheduled=Money(held, bill.currency),
+            )
+        return Phrase(
+            N_(
+                "Only {due} is still due on this bill now (it changed since you opened the "
+                "form); nothing was paid."
+            ),
+            due=due,
         )
     return None
 
@@ -977,13 +1060,16 @@ async def payment_refusal(
 def check_payable(view: CaseView) -> None:
     if view.state == CaseState.PENDING:
         raise Denied(
-            f"This bill needs approval before it can be paid ({len(view.approvals)} of "
-            f"{view.approvals_required} approvals)."
+            N_("This bill needs approval before it can be paid ({given} of {needed} approvals)."),
+            given=len(view.approvals),
+            needed=view.approvals_required,
         )
     if view.state == CaseState.FAILED and view.last_payment and view.last_payment.outcome_unknown:
         raise Denied(
-            "The last payment's outcome is unknown. Use *Retry payment* on the card: it sends "
-            "the same payment again and cannot pay twice."
+            N_(
+                "The last payment's outcome is unknown. Use *Retry payment* on the card: it sends "
+                "the same payment again and cannot pay twice."
+            )
         )
     if view.state == CaseState.SCHEDULED and view.scheduled and view.payable_amount > 0:
         return  # the rest of a bill with a partial payment scheduled may be paid
@@ -991,10 +1077,12 @@ def check_payable(view: CaseView) -> None:
         raise Denied(not_pending_text(view))
 
 
-def failure_cause(error: PayablesError) -> str:
+def failure_cause(error: PayablesError) -> Phrase:
     """Why a payment failed, in plain words kept with it (the raw error goes to the log)."""
     if isinstance(error, PayablesConflict):
-        return "The accounting platform was still processing an earlier attempt of this payment."
+        return Phrase(
+            N_("The accounting platform was still processing an earlier attempt of this payment.")
+        )
     return payables_words(error)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.config import Settings
+from bot.i18n import N_, Phrase
 from bot.store.models import Policy
 
 
@@ -54,15 +55,16 @@ class EffectivePolicy:
             return 2
         return 1
 
-    def who_may_approve(self) -> str:
+    def who_may_approve(self) -> Phrase:
         return _people(self.approvers)
 
-    def who_may_pay(self) -> str:
+    def who_may_pay(self) -> Phrase:
         return _people(self.payers)
 
 
-def _people(user_ids: frozenset[str]) -> str:
+def _people(user_ids: frozenset[str]) -> Phrase:
+    """`<@U1>, <@U2> or <@U3>` in the reader's language; empty for anyone."""
     mentions = [f"<@{user_id}>" for user_id in sorted(user_ids)]
     if len(mentions) <= 1:
-        return "".join(mentions)
-    return ", ".join(mentions[:-1]) + " or " + mentions[-1]
+        return Phrase("".join(mentions))
+    return Phrase(N_("{some} or {last}"), some=", ".join(mentions[:-1]), last=mentions[-1])

@@ -17,6 +17,7 @@ from blocks.suppliers import supplier_blocks
 from bot.cases import preview_case
 from bot.config import Settings
 from bot.domain import CaseState, PaymentView, SupplierMatch
+from bot.i18n import words
 from bot.listing import BillFilter, order_bills, page_count, page_of, summarise
 from bot.payables.client import PayablesClient
 from bot.payables.query import outstanding_bills
@@ -90,7 +91,7 @@ async def preview_surfaces(
     return {
         "bills": bills_message(
             company_name=info.company_name or company.name,
-            headline=BillFilter().headline(len(outstanding)),
+            headline=words(locale)(BillFilter().headline(len(outstanding))),
             summary=summarise(outstanding, today),
             cases=shown,
             page=0,

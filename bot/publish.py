@@ -25,6 +25,7 @@ from blocks.bills import bills_message
 from blocks.outcomes import payment_line
 from bot.config import Settings
 from bot.domain import PaymentOutcome
+from bot.i18n import words
 from bot.listing import BillFilter, Summary, page_count, page_of, parse_filter, summarise
 from bot.people import Person
 from bot.store.models import CompanyLink
@@ -82,7 +83,7 @@ class Publisher:
         cases = await self.workflow.sync_cases(link, bills)
         message = bills_message(
             company_name=link.company_name,
-            headline=bill_filter.headline(summary.count),
+            headline=words(person.locale)(bill_filter.headline(summary.count)),
             filter_text=bill_filter.source,
             summary=summary,
             cases=[cases[bill.id] for bill in bills],
@@ -129,7 +130,9 @@ class Publisher:
                 summary = Summary.from_json(message.summary)
                 rendered = bills_message(
                     company_name=link.company_name,
-                    headline=parse_filter(message.filter_text).headline(summary.count),
+                    headline=words(message.locale)(
+                        parse_filter(message.filter_text).headline(summary.count)
+                    ),
                     filter_text=message.filter_text,
                     summary=summary,
                     cases=cases,

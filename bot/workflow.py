@@ -36,6 +36,7 @@ from bot.cases import (
 from bot.config import Settings
 from bot.db import Database, utcnow
 from bot.domain import CaseRef, CaseState, CaseView, SupplierMatch
+from bot.i18n import N_, Phrase
 from bot.listing import BillFilter, order_bills
 from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
@@ -96,8 +97,10 @@ class Workflow:
             )
         if link is None:
             raise NotLinked(
-                "This channel isn't linked to a company yet. Run `/billpay connect` here to "
-                "link it, then `/bills` again."
+                N_(
+                    "This channel isn't linked to a company yet. Run `/billpay connect` here to "
+                    "link it, then `/bills` again."
+                )
             )
         return link
 
@@ -119,7 +122,9 @@ class Workflow:
         workspace, so approvals given in one channel cannot be side-stepped in another."""
         policy = EffectivePolicy.from_settings(self.settings)
         if not policy.may_approve(user_id):
-            raise Denied(f"Only {policy.who_may_approve()} can link a channel to a company.")
+            raise Denied(
+                N_("Only {who} can link a channel to a company."), who=policy.who_may_approve()
+            )
         companies = [c async for c in self.reads.iter_companies()]
         choice = choice.strip()
         if choice:
@@ -130,21 +135,32 @@ class Workflow:
                 c for c in companies if any(x.status == "Linked" for x in c.data_connections)
             ]
         if len(matches) != 1:
-            listed = "\n".join(f"• {escape(c.name)} (`{c.id}`)" for c in companies[:10]) or "none"
-            what = (
-                f"No company matches “{escape(choice)}”"
-                if choice and not matches
-                else ("Several companies could be linked" if matches or not choice else "")
-            )
+            listed = "\n".join(f"• {escape(c.name)} (`{c.id}`)" for c in companies[:10])
+            if choice and not matches:
+                raise Denied(
+                    N_(
+                        "No company matches “{choice}”. Run `/billpay connect <company name or "
+                        "id>` with one of:\n{companies}"
+                    ),
+                    choice=escape(choice),
+                    companies=listed or Phrase(N_("none")),
+                )
             raise Denied(
-                f"{what}. Run `/billpay connect <company name or id>` with one of:\n{listed}"
+                N_(
+                    "Several companies could be linked. Run `/billpay connect <company name or "
+                    "id>` with one of:\n{companies}"
+                ),
+                companies=listed or Phrase(N_("none")),
             )
         company = matches[0]
         connection = next((x for x in company.data_connections if x.status == "Linked"), None)
         if connection is None:
             raise Denied(
-                f"{escape(company.name)} has no linked accounting platform yet; finish "
-                "linking it in the payables service, then run `/billpay connect` again."
+                N_(
+                    "{company} has no linked accounting platform yet; finish linking it in the "
+                    "payables service, then run `/billpay connect` again."
+                ),
+                company=escape(company.name),
             )
         info = await self.reads.get_company_information(company.id, connection.id)
         async with self.db.write() as s:
@@ -160,8 +176,12 @@ class Workflow:
             )
             if elsewhere is not None:
                 raise Denied(
-                    f"{escape(company.name)} is already linked to <#{elsewhere}>; its bills "
-                    "are approved and paid there."
+                    N_(
+                        "{company} is already linked to <#{channel}>; its bills are approved "
+                        "and paid there."
+                    ),
+                    company=escape(company.name),
+                    channel=elsewhere,
                 )
             link = await s.scalar(
                 select(CompanyLink)
@@ -383,8 +403,8 @@ class Workflow:
         if not policy.may_approve(user_id):
             await self.denied(link, user_id, "approve", bill_id)
             raise Denied(
-                f"Only {policy.who_may_approve()} can approve bills in this channel. "
-                "Nothing was changed."
+                N_("Only {who} can approve bills in this channel. Nothing was changed."),
+                who=policy.who_may_approve(),
             )
         bill = await self.read_bill(link, bill_id)
         async with self.db.write() as s:
@@ -395,9 +415,13 @@ class Workflow:
             if case.state != CaseState.PENDING:
                 notice = not_pending_text(case)
             elif user_id in approvals:
-                notice = (
-                    f"You have already approved this bill; it needs "
-                    f"{case.approvals_required - len(approvals)} more approval from someone else."
+                more = case.approvals_required - len(approvals)
+                notice = Phrase(
+                    N_(
+                        "You have already approved this bill; it needs {n} more approval from "
+                        "someone else."
+                    ),
+                    n=more,
                 )
             else:
                 s.add(Decision(case_id=case.id, kind="approve", user_id=user_id, created_at=now))
@@ -427,8 +451,8 @@ class Workflow:
         if not policy.may_approve(user_id):
             await self.denied(link, user_id, "reject", bill_id)
             raise Denied(
-                f"Only {policy.who_may_approve()} can reject bills in this channel. "
-                "Nothing was changed."
+                N_("Only {who} can reject bills in this channel. Nothing was changed."),
+                who=policy.who_may_approve(),
             )
         view = await self.case_view(link, bill_id)
         if view is not None and view.state not in (CaseState.PENDING, CaseState.APPROVED):
@@ -444,7 +468,9 @@ class Workflow:
         policy = await self.policy_for(link)
         if not policy.may_approve(user_id):
             await self.denied(link, user_id, "reject", bill_id)
-            raise Denied(f"Only {policy.who_may_approve()} can reject bills in this channel.")
+            raise Denied(
+                N_("Only {who} can reject bills in this channel."), who=policy.who_may_approve()
+            )
         bill = await self.read_bill(link, bill_id)
         async with self.db.write() as s:
             now = self.clock()
@@ -478,8 +504,10 @@ class Workflow:
             # Not an ordinary 404 (a removed company is one too): the bill left the list.
             await self._close_missing(link, bill_id)
             raise Denied(
-                "This bill is no longer outstanding in the accounting platform (paid or voided "
-                "elsewhere). Nothing was changed."
+                N_(
+                    "This bill is no longer outstanding in the accounting platform (paid or "
+                    "voided elsewhere). Nothing was changed."
+                )
             ) from None
 
     async def _close_missing(self, link: CompanyLink, bill_id: str) -> None:
@@ -492,7 +520,7 @@ class Workflow:
             if last is not None and last.outcome_unknown:
                 return  # perhaps our own payment settled it: only reconciliation may tell
             case.state = CaseState.CLOSED
-            case.note = "No longer outstanding (paid or voided elsewhere)."
+            case.note = Phrase(N_("No longer outstanding (paid or voided elsewhere).")).dump()
             stamp(case, now)
             audit(s, link, "system", "case_closed", bill_id, now=now, reason="not outstanding")
 

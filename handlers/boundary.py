@@ -4,7 +4,8 @@ request's typed parts before the listener runs and answers whatever the listener
 Bolt acks an HTTP request when the listener calls `ack()` and runs the rest of it afterwards; an
 exception escaping a listener is only logged by Bolt (and, raised just after `ack()`, can even
 make Bolt drop the answer it had, so Slack shows "didn't respond"). So no exception escapes:
-each is worded by `bot.errors.explain` and answered on the surface the person is looking at:
+each is worded by `bot.explain.explain` in the person's language (their Slack locale) and
+answered on the surface the person is looking at:
 
 - a modal submission not yet acked: field errors, or the modal turns into the message;
 - a modal already showing progress (or a placeholder the listener opened): the message there;
@@ -33,18 +34,23 @@ from blocks.modals import message_modal
 from blocks.text import plain
 from bot.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate
 from bot.explain import explain
+from bot.i18n import N_, words
+from bot.people import People
 from handlers.envelope import (
     action_value,
     click_of,
     command_of,
     response_url_ok,
     submission_of,
+    team_of,
 )
 
 log = logging.getLogger(__name__)
 
-NOTHING_CHANGED = "Nothing was changed."
-NOTHING_PAID = "Nothing was paid."
+NOTHING_CHANGED = N_("Nothing was changed.")
+NOTHING_PAID = N_("Nothing was paid.")
+# How long an answer may wait to learn the reader's language (usually cached by the listener).
+LOCALE_WAIT_SECONDS = 1.0
 # The context key a listener sets to the id of a modal it opened, so errors show there.
 SHOWN_VIEW = "billpay_shown_view"
 
@@ -63,9 +69,10 @@ class Listeners:
     typed value), `submission` and `metadata` (modals), `slash` (slash commands; Bolt's
     own `command` is the raw body)."""
 
-    def __init__(self, app: AsyncApp, *, slack_hosts: frozenset[str]) -> None:
+    def __init__(self, app: AsyncApp, *, slack_hosts: frozenset[str], people: People) -> None:
         self.app = app
         self.slack_hosts = slack_hosts
+        self.people = people
 
     def _answerable(self, body: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
         """Refuse a request whose answer would go somewhere other than Slack."""
@@ -151,7 +158,7 @@ class Listeners:
                     )
                     await listener(**kwargs)
                 except Exception as error:  # the boundary: every error gets its answer here
-                    await answer(error, args, consequence, self.slack_hosts)
+                    await answer(error, args, consequence, self.slack_hosts, self.people)
 
             guarded.__name__ = guarded.__qualname__ = listener.__name__
             bolt_decorator(guarded)
@@ -161,20 +168,40 @@ class Listeners:
 
 
 async def answer(
-    error: Exception, args: AsyncArgs, consequence: str, slack_hosts: frozenset[str]
+    error: Exception,
+    args: AsyncArgs,
+    consequence: str,
+    slack_hosts: frozenset[str],
+    people: People,
 ) -> None:
-    """Tell the person what happened, on the surface they are looking at."""
+    """Tell the person what happened, in their language, on the surface they are looking at."""
     body = args.body if isinstance(args.body, dict) else {}
     kind = str(body.get("type") or ("slash_command" if "command" in body else "request"))
-    explanation = explain(error, consequence)
+    locale = await _locale_of(body, args, people)
+    explanation = explain(error, consequence, locale)
     if explanation.ours:
         log.error("%s failed, reference %s", kind, explanation.reference, exc_info=error)
     else:
-        log.info("%s answered: %s (%r)", kind, explanation.text, error)
+        log.info("%s answered: %r", kind, error)
     try:
-        await _tell(error, args, body, kind, explanation.text, slack_hosts)
+        await _tell(error, args, body, kind, explanation.text, locale, slack_hosts)
     except Exception as exc:  # e.g. a tampered response_url or view id: nowhere to answer
         log.warning("could not tell the person about %s: %r", explanation.reference, exc)
+
+
+async def _locale_of(body: dict[str, Any], args: AsyncArgs, people: People) -> str:
+    """The reader's locale: from Slack (cached), else the default; never worth failing for."""
+    user = body.get("user")
+    user_id = user.get("id") if isinstance(user, dict) else body.get("user_id")
+    team_id = team_of(body)
+    if not isinstance(user_id, str) or not isinstance(team_id, str):
+        return people.default_locale
+    try:
+        person = await people.get(args.client, team_id, user_id, wait=LOCALE_WAIT_SECONDS)
+    except Exception as exc:  # a malformed id, say: the default language will do
+        log.warning("could not learn the locale of %s: %r", user_id, exc)
+        return people.default_locale
+    return person.locale
 
 
 async def _tell(
@@ -183,6 +210,7 @@ async def _tell(
     body: dict[str, Any],
     kind: str,
     text: str,
+    locale: str,
     slack_hosts: frozenset[str],
 ) -> None:
     ack = args.ack
@@ -193,7 +221,9 @@ async def _tell(
     title = plain(title_text if isinstance(title_text, str) else "Bill Pay", 24)
     if kind == "view_submission" and not acked:
         if isinstance(error, FieldErrors):
-            await ack(response_action="errors", errors=error.errors)
+            _ = words(locale)
+            errors = {block: _(message) for block, message in error.errors.items()}
+            await ack(response_action="errors", errors=errors)
         else:
             await ack(response_action="update", view=message_modal(title, text, emoji=":x:"))
         return

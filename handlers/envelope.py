@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from blocks.metadata import MessageTs, SlackId
 from bot.domain import CaseRef
 from bot.errors import FORM_OUT_OF_DATE, Denied, OutOfDate
+from bot.i18n import N_
 
 MAX_COMMAND_TEXT = 500
 
@@ -100,8 +101,11 @@ def command_of(body: dict[str, Any]) -> Command:
     text = " ".join(text.split()) if isinstance(text, str) else ""
     if len(text) > MAX_COMMAND_TEXT or any(ord(c) < 32 or ord(c) == 127 for c in text):
         raise Denied(
-            f"Keep what follows the command under {MAX_COMMAND_TEXT} characters, without "
-            "special characters."
+            N_(
+                "Keep what follows the command under {limit} characters, without special "
+                "characters."
+            ),
+            limit=MAX_COMMAND_TEXT,
         )
     fields = {
         "team_id": body.get("team_id"),
@@ -109,7 +113,7 @@ def command_of(body: dict[str, Any]) -> Command:
         "user_id": body.get("user_id"),
         "text": text,
     }
-    return _parse(Command, fields, OutOfDate("I couldn't read that command; try it again."))
+    return _parse(Command, fields, OutOfDate(N_("I couldn't read that command; try it again.")))
 
 
 SLACK_RESPONSE_HOST = "hooks.slack.com"

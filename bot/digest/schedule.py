@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.digest.compute import DEFAULT_LOOK_AHEAD_DAYS, MAX_LOOK_AHEAD_DAYS
 from bot.errors import Denied
+from bot.i18n import N_, Phrase
 
 DEFAULT_TIME = time(9, 0)
 DEFAULT_TIME_ZONE = "UTC"
@@ -113,7 +114,11 @@ def parse_local_time(text: str | time) -> time:
     match = _TIME.fullmatch(text.strip())
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
         raise InvalidSchedule(
-            f"“{text}” is not a time of day: write it as HH:MM, from 00:00 to 23:59 (e.g. 09:00)."
+            N_(
+                "“{typed}” is not a time of day: write it as HH:MM, from 00:00 to 23:59 "
+                "(e.g. 09:00)."
+            ),
+            typed=text,
         )
     return time(int(match.group(1)), int(match.group(2)))
 
@@ -129,8 +134,11 @@ def parse_time_zone(name: str) -> ZoneInfo:
         raise InvalidSchedule(_zone_error(name)) from None
 
 
-def _zone_error(name: str) -> str:
-    return f"“{name}” is not a time zone I know: use an IANA name such as Europe/London."
+def _zone_error(name: str) -> Phrase:
+    return Phrase(
+        N_("“{typed}” is not a time zone I know: use an IANA name such as Europe/London."),
+        typed=name,
+    )
 
 
 def parse_weekdays(days: Iterable[int | str]) -> tuple[int, ...]:
@@ -141,11 +149,14 @@ def parse_weekdays(days: Iterable[int | str]) -> tuple[int, ...]:
         number = _weekday_number(day)
         if number is None:
             raise InvalidSchedule(
-                f"“{day}” is not a weekday: use Mon, Tue, Wed, Thu, Fri, Sat, Sun (or 1 to 7)."
+                N_(
+                    "“{typed}” is not a weekday: use Mon, Tue, Wed, Thu, Fri, Sat, Sun (or 1 to 7)."
+                ),
+                typed=str(day),
             )
         found.add(number)
     if not found:
-        raise InvalidSchedule("Choose at least one weekday for the digest (e.g. Mon to Fri).")
+        raise InvalidSchedule(N_("Choose at least one weekday for the digest (e.g. Mon to Fri)."))
     return tuple(sorted(found))
 
 
@@ -163,11 +174,12 @@ def _weekday_number(day: int | str) -> int | None:
     return None
 
 
+LOOK_AHEAD_RANGE = N_("Look ahead 1 to {most} days (got {got}); 7 is a week.")
+
+
 def check_look_ahead(days: int) -> int:
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_LOOK_AHEAD_DAYS:
-        raise InvalidSchedule(
-            f"Look ahead 1 to {MAX_LOOK_AHEAD_DAYS} days (got {days!r}); 7 is a week."
-        )
+        raise InvalidSchedule(LOOK_AHEAD_RANGE, most=MAX_LOOK_AHEAD_DAYS, got=repr(days))
     return days
 
 

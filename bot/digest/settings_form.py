@@ -9,12 +9,14 @@ from datetime import time
 from typing import Literal
 
 from bot.digest.schedule import (
+    LOOK_AHEAD_RANGE,
     InvalidSchedule,
     check_look_ahead,
     parse_local_time,
     parse_time_zone,
     parse_weekdays,
 )
+from bot.i18n import Phrase
 
 Field = Literal["time", "zone", "weekdays", "look_ahead"]
 
@@ -35,8 +37,9 @@ def read_digest_form(
     weekdays: list[str],
     look_ahead: str | None,
     post_when_empty: bool,
-) -> DigestSettings | dict[Field, str]:
-    errors: dict[Field, str] = {}
+) -> DigestSettings | dict[Field, Phrase]:
+    """The settings, or one message per field (translated for the reader when shown)."""
+    errors: dict[Field, Phrase] = {}
     parsed_time: time | None = None
     zone = (time_zone or "").strip()
     days: tuple[int, ...] = ()
@@ -44,20 +47,22 @@ def read_digest_form(
     try:
         parsed_time = parse_local_time((local_time or "").strip()[:16])
     except InvalidSchedule as exc:
-        errors["time"] = str(exc)
+        errors["time"] = exc.phrase
     try:
         parse_time_zone(zone)
     except InvalidSchedule as exc:
-        errors["zone"] = str(exc)
+        errors["zone"] = exc.phrase
     try:
         days = parse_weekdays(weekdays[:7])
     except InvalidSchedule as exc:
-        errors["weekdays"] = str(exc)
+        errors["weekdays"] = exc.phrase
     text = (look_ahead or "").strip()
     try:
         ahead = check_look_ahead(int(text) if text.isdigit() and len(text) <= 3 else -1)
     except InvalidSchedule as exc:
-        errors["look_ahead"] = str(exc).replace("-1", repr(text[:8]))
+        errors["look_ahead"] = Phrase(
+            LOOK_AHEAD_RANGE, **{**exc.phrase.values, "got": repr(text[:8])}
+        )
     if errors:
         return errors
     assert parsed_time is not None
