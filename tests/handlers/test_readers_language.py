@@ -1,0 +1,142 @@
+"""Errors answer in the language of the person who caused them, from their Slack locale, end to
+end through the fake Slack: a click the policy refuses, a mistake on a field of the Pay form, an
+amount that could be read two ways (both readings in the reader's number format), a button of an
+older version. A French reader (`fr-FR`) reads French; an English one (`en-GB`) reads English,
+though the team's default here is French."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from blocks.ids import Action, Input
+from bot.domain import CaseState
+from bot.money import format_money
+from tests.bot_fixtures import ANA, EVE, SAM, sandbox_payments
+from tests.handlers.harness import Bot
+from tests.handlers.test_bills_flow import _open_bill, _pay_modal
+
+NNBSP, NBSP = "\u202f", "\u00a0"
+
+DENIED = {
+    "fr-FR": "Seul <@U0ANA> peut approuver les factures dans ce canal. Rien n’a été modifié.",
+    "en-GB": "Only <@U0ANA> can approve bills in this channel. Nothing was changed.",
+}
+MORE_THAN_DUE = {
+    "fr-FR": "C’est plus que les {due} restant à payer sur cette facture.",
+    "en-GB": "That is more than the {due} still due on this bill.",
+}
+BOTH_READINGS = {
+    "fr-FR": (
+        "1.000",
+        f"«{NBSP}1.000{NBSP}»{NBSP}: 1{NNBSP}000,00{NBSP}£GB ou 1,00{NBSP}£GB{NNBSP}? "
+        "Écrivez 1000 ou 1,00.",
+    ),
+    "en-GB": ("1.000", "“1.000”: £1,000.00 or £1.00? Write 1000 or 1.00."),
+}
+OUT_OF_DATE = {
+    "fr-FR": f"Ce bouton n’est plus à jour{NBSP}: relancez `/bills`.",
+    "en-GB": "This button is out of date: run `/bills` again.",
+}
+LOCALES = pytest.mark.parametrize("slack_locale", ["fr-FR", "en-GB"])
+FRENCH_TEAM = pytest.mark.bot(default_locale="fr-FR")
+
+
+def _speaks(bot: Bot, user: str, slack_locale: str) -> None:
+    bot.slack.users[user] = {"locale": slack_locale}
+
+
+async def _answer_to(bot: Bot, before: int) -> dict[str, Any]:
+    (answer,) = (await bot.slack.wait_for_responses(count=before + 1))[before:]
+    return answer
+
+
+@LOCALES
+@pytest.mark.bot(approvers=[ANA], default_locale="fr-FR")
+async def test_a_refused_click_is_answered_in_the_readers_language(
+    linked_bot: Bot, slack_locale: str
+) -> None:
+    bot = linked_bot
+    _speaks(bot, EVE, slack_locale)
+    message = await bot.bills(user=ANA)
+    bill_id = await _open_bill(bot, message)
+    before = len(bot.slack.responses)
+    await bot.click(message, Action.APPROVE, bill_id, user=EVE)
+    answer = await _answer_to(bot, before)
+    assert answer["text"] == DENIED[slack_locale]
+    assert answer["response_type"] == "ephemeral"
+    assert await bot.case_state(bill_id) == CaseState.PENDING
+
+
+async def _pay_form(bot: Bot, payer: str) -> tuple[str, dict[str, Any]]:
+    message = await bot.bills(user=ANA)
+    bill_id = await _open_bill(bot, message)
+    await bot.click(message, Action.APPROVE, bill_id, user=ANA)
+    message = await bot.wait_for_card(message["ts"], bill_id, "<@U0ANA>")
+    return bill_id, await _pay_modal(bot, message, bill_id, payer)
+
+
+@LOCALES
+@FRENCH_TEAM
+async def test_an_amount_above_what_is_due_is_refused_on_the_field_in_the_readers_language(
+    linked_bot: Bot, slack_locale: str
+) -> None:
+    bot = linked_bot
+    _speaks(bot, SAM, slack_locale)
+    bill_id, view = await _pay_form(bot, SAM)
+    demo = bot.sandbox.demo
+    bill = await bot.services.payables.get_bill(demo.company_id, demo.connection_id, bill_id)
+    locale = slack_locale.replace("-", "_")
+    due = format_money(bill.outstanding_amount, bill.currency, locale)
+
+    ack = await bot.submit(view, {Input.PAY_AMOUNT: "99999999"}, user=SAM)
+
+    assert ack["response_action"] == "errors"
+    assert ack["errors"] == {Input.PAY_AMOUNT: MORE_THAN_DUE[slack_locale].format(due=due)}
+    assert await sandbox_payments(bot.sandbox, bill_id) == 0
+
+
+@LOCALES
+@FRENCH_TEAM
+async def test_an_amount_read_two_ways_offers_both_in_the_readers_number_format(
+    linked_bot: Bot, slack_locale: str
+) -> None:
+    bot = linked_bot
+    _speaks(bot, SAM, slack_locale)
+    bill_id, view = await _pay_form(bot, SAM)
+    typed, expected = BOTH_READINGS[slack_locale]
+
+    ack = await bot.submit(view, {Input.PAY_AMOUNT: typed}, user=SAM)
+
+    assert ack["response_action"] == "errors"
+    assert ack["errors"][Input.PAY_AMOUNT] == expected
+    assert await sandbox_payments(bot.sandbox, bill_id) == 0
+
+
+@LOCALES
+@FRENCH_TEAM
+async def test_a_button_of_an_older_version_says_out_of_date_in_the_readers_language(
+    linked_bot: Bot, slack_locale: str
+) -> None:
+    bot = linked_bot
+    _speaks(bot, EVE, slack_locale)
+    message = await bot.bills(user=ANA)
+    bill_id = await _open_bill(bot, message)
+    before = len(bot.slack.responses)
+    # Buttons once carried the bare bill id.
+    click = bot.requests.block_action(
+        {"type": "button", "action_id": Action.APPROVE, "value": bill_id, "block_id": "old"},
+        message=message,
+        user_id=EVE,
+    )
+    assert (await bot.send(click)).status_code == 200
+    answer = await _answer_to(bot, before)
+    assert answer["text"] == OUT_OF_DATE[slack_locale]
+    assert await bot.case_state(bill_id) == CaseState.PENDING
+
+
+def test_the_french_answers_use_babels_money_for_pounds() -> None:
+    # The expected texts above spell money as Babel writes it, not by hand.
+    assert format_money(Decimal(1000), "GBP", "fr_FR") == f"1{NNBSP}000,00{NBSP}£GB"
