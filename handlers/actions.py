@@ -65,7 +65,8 @@ def register(on: Listeners, services: Services, people: People) -> None:
             "update the card",
         )
         if outcome.notice:
-            await tell(respond, outcome.notice)
+            person = await people.get(client, click.team_id, click.user_id, wait=1.0)
+            await tell(respond, words(person.locale)(outcome.notice))
 
     @on.action(Action.REJECT, BillAction)
     async def reject(
@@ -146,7 +147,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
             person.locale,
             by=click.user_id,
         )
-        await tell(respond, outcome.message)
+        await tell(respond, words(person.locale)(outcome.message))
 
     @on.action(Action.CANCEL_PAYMENT, BillAction)
     async def cancel_payment(

@@ -77,8 +77,11 @@ def register(on: Listeners, services: Services, people: People) -> None:
             "update the card",
         )
         if outcome.notice:
+            person = await people.get(client, submission.team_id, submission.user_id, wait=1.0)
             await client.chat_postEphemeral(
-                channel=metadata.channel_id, user=submission.user_id, text=outcome.notice
+                channel=metadata.channel_id,
+                user=submission.user_id,
+                text=words(person.locale)(outcome.notice),
             )
 
     @on.view(Callback.DIGEST, DigestMetadata)

@@ -14,7 +14,7 @@ import pytest
 from blocks.ids import Action, Input
 from bot.domain import CaseState
 from bot.money import format_money
-from tests.bot_fixtures import ANA, EVE, SAM, sandbox_payments
+from tests.bot_fixtures import ANA, BEN, EVE, SAM, sandbox_payments
 from tests.handlers.harness import Bot
 from tests.handlers.test_bills_flow import _open_bill, _pay_modal
 
@@ -140,3 +140,22 @@ async def test_a_button_of_an_older_version_says_out_of_date_in_the_readers_lang
 def test_the_french_answers_use_babels_money_for_pounds() -> None:
     # The expected texts above spell money as Babel writes it, not by hand.
     assert format_money(Decimal(1000), "GBP", "fr_FR") == f"1{NNBSP}000,00{NBSP}£GB"
+
+
+@pytest.mark.bot(dual_approval_threshold=Decimal(0))
+async def test_what_the_core_tells_the_person_who_acted_is_in_their_language(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    _speaks(bot, BEN, "fr-FR")
+    message = await bot.bills(user=ANA)
+    bill_id = await _open_bill(bot, message)
+    await bot.click(message, Action.APPROVE, bill_id, user=BEN)
+    message = await bot.wait_for_card(message["ts"], bill_id, "<@U0BEN>")
+    before = len(bot.slack.responses)
+    await bot.click(message, Action.APPROVE, bill_id, user=BEN)
+    answer = await _answer_to(bot, before)
+    assert answer["text"] == (
+        f"Vous avez déjà approuvé cette facture{NNBSP}; il lui faut encore 1 approbation de "
+        "quelqu’un d’autre."
+    )
