@@ -41,7 +41,9 @@ from bot.digest.schedule import DEFAULT_GRACE as DIGEST_GRACE
 from bot.digest.schedule import Subscription
 from bot.digest.service import ChannelDigest, compute_digests
 from bot.domain import Nudge
+from bot.i18n import N_, words
 from bot.payments import SentByScheduler
+from bot.people import People
 from bot.reminders import Reminders
 from bot.services import Services
 
@@ -60,6 +62,7 @@ class Scheduler:
         self.services = services
         self.workflow = services.workflow
         self.publisher = services.must_publish()
+        self.people = People(default_locale=services.settings.default_locale)
         self.aps = AsyncIOScheduler(timezone="UTC")
         self.running: set[asyncio.Task[Any]] = set()
         self.stopped = False
@@ -149,27 +152,36 @@ class Scheduler:
                 await self.publisher.quietly(
                     self.publisher.refresh_message(team_id, channel_id, ts), "update a card"
                 )
+        payer = await self._locale_of(team_id, sent.payer)
+        _ = words(payer)
         if sent.view_id:
-            emoji, text = result_text(sent.outcome, locale)
+            emoji, text = result_text(sent.outcome, payer)
             await self.publisher.quietly(
                 self.publisher.client(team_id).views_update(
-                    view_id=sent.view_id, view=message_modal("Pay bill", text, emoji=emoji)
+                    view_id=sent.view_id, view=message_modal(_("Pay bill"), text, emoji=emoji)
                 ),
                 "show the payment's result",
             )
         payment = sent.outcome.payment
         if sent.outcome.status == "not_sent" and payment is not None:
-            amount = money(payment.amount, payment.currency, locale)
-            await self.publisher.quietly(
-                self.publisher.direct_message(
-                    team_id,
-                    sent.payer,
-                    f":warning: Your scheduled payment of {amount} to "
-                    f"*{escape(sent.outcome.case.supplier_name)}* was not sent: "
-                    f"{sent.outcome.message} Nothing was paid; the bill can be paid again.",
+            told = _(
+                N_(
+                    "Your scheduled payment of {amount} to *{supplier}* was not sent: {reason} "
+                    "Nothing was paid; the bill can be paid again."
                 ),
+                amount=money(payment.amount, payment.currency, payer),
+                supplier=escape(sent.outcome.case.supplier_name),
+                reason=_(sent.outcome.message),
+            )
+            await self.publisher.quietly(
+                self.publisher.direct_message(team_id, sent.payer, f":warning: {told}"),
                 "tell the payer",
             )
+
+    async def _locale_of(self, team_id: str, user_id: str) -> str:
+        """A person's locale for what is sent to them alone (the team's default if unknown)."""
+        client = self.publisher.client(team_id)
+        return (await self.people.get(client, team_id, user_id, wait=5.0)).locale
 
     # ------------------------------------------------------------ reminders
 
@@ -192,16 +204,23 @@ class Scheduler:
         today = self.services.clock().date()
         text = nudge_text(nudge, locale=locale, today=today)
         if nudge.kind == "remind" and nudge.who:
-            link = ""
+            permalink = None
             if shown:
                 channel_id, ts = shown[0]
                 found = await self.publisher.client(team_id).chat_getPermalink(
                     channel=channel_id, message_ts=ts
                 )
-                link = f" <{found['permalink']}|Open the card>"
+                permalink = str(found["permalink"])
             for user_id in nudge.who:
+                # A reminder goes to each approver alone: in their own language.
+                reader = await self._locale_of(team_id, user_id)
+                _ = words(reader)
+                text = nudge_text(nudge, locale=reader, today=today)
+                if permalink:
+                    label = _("Open the card")
+                    text += f" <{permalink}|{label}>"
                 await self.publisher.quietly(
-                    self.publisher.direct_message(team_id, user_id, text + link),
+                    self.publisher.direct_message(team_id, user_id, text),
                     "remind an approver",
                 )
             return
@@ -275,11 +294,14 @@ class DigestSender:
         locale = self.services.settings.default_locale
         db = self.services.db
         if result.digest is None:
-            message: dict[str, Any] = {
-                "text": f":warning: I couldn't read today's bills from the accounting platform "
-                f"for {escape(sub.company_name)}, so there is no digest today. `/bills` shows "
-                "them when it answers again."
-            }
+            failed = words(locale)(
+                N_(
+                    "I couldn't read today's bills from the accounting platform for {company}, "
+                    "so there is no digest today. `/bills` shows them when it answers again."
+                ),
+                company=escape(sub.company_name),
+            )
+            message: dict[str, Any] = {"text": f":warning: {failed}"}
             status = "failed"
         elif result.digest.is_empty and not sub.post_when_empty:
             if claimed:
@@ -329,19 +351,28 @@ class DigestSender:
         return ts
 
     async def _pause(self, sub: Subscription, code: str) -> None:
+        # Kept as a message id, so that it is shown in the reader's language.
         reason = {
-            "is_archived": "the channel is archived",
-            "not_in_channel": "the bot is no longer in the channel",
-        }.get(code, "the channel can't be found")
+            "is_archived": N_("the channel is archived"),
+            "not_in_channel": N_("the bot is no longer in the channel"),
+        }.get(code, N_("the channel can't be found"))
         await digest_store.pause_subscription(self.services.db, sub.id, reason)
         await self.workflow.record_digest_paused(sub.link_id, reason)
         if sub.created_by:
-            await self.publisher.quietly(
-                self.publisher.direct_message(
-                    sub.team_id,
-                    sub.created_by,
-                    f"I paused the daily digest of <#{sub.channel_id}>: {reason}. Run "
-                    "`/billpay digest` there to set it up again.",
+            client = self.publisher.client(sub.team_id)
+            person = await People(self.services.settings.default_locale).get(
+                client, sub.team_id, sub.created_by, wait=5.0
+            )
+            _ = words(person.locale)
+            told = _(
+                N_(
+                    "I paused the daily digest of <#{channel}>: {reason}. Run `/billpay digest` "
+                    "there to set it up again."
                 ),
+                channel=sub.channel_id,
+                reason=_(reason),
+            )
+            await self.publisher.quietly(
+                self.publisher.direct_message(sub.team_id, sub.created_by, told),
                 "tell who set up the digest",
             )
