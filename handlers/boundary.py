@@ -51,6 +51,7 @@ NOTHING_CHANGED = N_("Nothing was changed.")
 NOTHING_PAID = N_("Nothing was paid.")
 # How long an answer may wait to learn the reader's language (usually cached by the listener).
 LOCALE_WAIT_SECONDS = 1.0
+_SLACK_ID = re.compile(r"^[A-Z0-9]{2,24}$")
 # The context key a listener sets to the id of a modal it opened, so errors show there.
 SHOWN_VIEW = "billpay_shown_view"
 
@@ -194,8 +195,9 @@ async def _locale_of(body: dict[str, Any], args: AsyncArgs, people: People) -> s
     user = body.get("user")
     user_id = user.get("id") if isinstance(user, dict) else body.get("user_id")
     team_id = team_of(body)
-    if not isinstance(user_id, str) or not isinstance(team_id, str):
-        return people.default_locale
+    if not all(isinstance(i, str) and _SLACK_ID.match(i) for i in (user_id, team_id)):
+        return people.default_locale  # a request we refuse anyway asks Slack nothing
+    assert isinstance(user_id, str) and isinstance(team_id, str)
     try:
         person = await people.get(args.client, team_id, user_id, wait=LOCALE_WAIT_SECONDS)
     except Exception as exc:  # a malformed id, say: the default language will do
