@@ -22,6 +22,7 @@ from bot.domain import SupplierMatch as SupplierMatch
 from bot.errors import Denied as Denied  # re-exported for the core
 from bot.errors import NotLinked as NotLinked
 from bot.i18n import N_, Phrase
+from bot.mrkdwn import escape
 from bot.payables.models import Bill
 from bot.payment_form import AccountChoice
 from bot.policy import EffectivePolicy
@@ -254,6 +255,22 @@ def case_view(
     )
 
 
+_STATUS_WORDS = {
+    "Paid": N_("paid"),
+    "Void": N_("void"),
+    "PartiallyPaid": N_("partially paid"),
+    "Open": N_("open"),
+    "Draft": N_("draft"),
+}
+
+
+def status_words(bill_status: str) -> Phrase:
+    """A bill's status in the accounting platform (`PartiallyPaid`) as words inside a sentence,
+    translated when shown; a status we don't know is quoted, made inert for mrkdwn."""
+    known = _STATUS_WORDS.get(bill_status)
+    return Phrase(known) if known else Phrase(escape(bill_status))
+
+
 def closed_note(bill_status: str) -> Phrase:
     """Why a case closed, kept with it (as a message id) and translated when shown."""
     match bill_status:
@@ -262,7 +279,10 @@ def closed_note(bill_status: str) -> Phrase:
         case "Void":
             return Phrase(N_("Void in the accounting platform."))
         case _:
-            return Phrase(N_("{status} in the accounting platform."), status=bill_status)
+            return Phrase(
+                N_("No longer outstanding in the accounting platform ({status})."),
+                status=status_words(bill_status),
+            )
 
 
 def not_pending_text(view: CaseView | BillCase) -> Phrase:

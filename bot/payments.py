@@ -31,6 +31,7 @@ from bot.cases import (
     payment_view,
     payment_with_key,
     stamp,
+    status_words,
     sync_case,
     views_of,
 )
@@ -482,7 +483,7 @@ class Payments:
                     N_("you approved this bill, and the policy now asks someone else to pay it.")
                 )
             if not bill.is_outstanding:
-                return Phrase(N_("the bill is {status} now."), status=bill.status)
+                return Phrase(N_("the bill is {status} now."), status=status_words(bill.status))
             if bill.currency != payment.currency:
                 return Phrase(
                     N_("the bill is now in {currency}, not {scheduled}."),
@@ -978,7 +979,7 @@ def moved_facts(payment: Payment, reading: Reading) -> Phrase:
         before=before,
         sent=sent,
         due=Money(reading.amount_due or Decimal(0), payment.currency),
-        status=reading.status,
+        status=status_words(reading.status),
     )
 
 
@@ -1024,7 +1025,7 @@ async def payment_refusal(
         )
     if not bill.is_outstanding:
         return Phrase(
-            N_("This bill is {status} now; nothing was paid."), status=escape(bill.status)
+            N_("This bill is {status} now; nothing was paid."), status=status_words(bill.status)
         )
     if bill.currency != request.currency:
         return Phrase(

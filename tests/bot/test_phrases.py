@@ -106,6 +106,9 @@ def test_a_stored_failure_reason_is_translated_when_shown() -> None:
 def test_a_closing_note_and_why_a_bill_cannot_be_acted_on_are_translated() -> None:
     note = Phrase.load(closed_note("Paid").dump())
     assert words("fr_FR")(note) == "Payée dans la plateforme comptable."
+    draft = Phrase.load(closed_note("Draft").dump())
+    assert str(draft) == "No longer outstanding in the accounting platform (draft)."
+    assert words("fr_FR")(draft) == "Plus à payer dans la plateforme comptable (en brouillon)."
 
     class Closed:
         state = CaseState.CLOSED
