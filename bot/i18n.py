@@ -214,10 +214,11 @@ class Words:
         return self.gettext(message, **values)
 
     def gettext(self, message: str, /, **values: object) -> str:
+        """The translation; a `Phrase` (as the message or a value) is translated too."""
         if isinstance(message, Phrase):
             return message.say(self)
         text = self._translations.gettext(message)
-        return text.format(**values) if values else text
+        return text.format(**self._said(values)) if values else text
 
     def plural_form(self, singular: str, plural: str, n: int) -> str:
         """The translation for `n`, placeholders not yet filled in."""
@@ -225,7 +226,10 @@ class Words:
 
     def ngettext(self, singular: str, plural: str, n: int, /, **values: object) -> str:
         """The form for `n` in the reader's language; `{n}` is filled in with `n`."""
-        return self._translations.ngettext(singular, plural, n).format(n=n, **values)
+        return self._translations.ngettext(singular, plural, n).format(n=n, **self._said(values))
+
+    def _said(self, values: dict[str, object]) -> dict[str, object]:
+        return {k: v.say(self) if isinstance(v, Phrase) else v for k, v in values.items()}
 
 
 def words(locale: str) -> Words:

@@ -153,3 +153,11 @@ def test_a_stored_phrase_reads_back_the_same_whatever_its_values(
 def test_any_stored_text_loads_without_failing(text: str) -> None:
     loaded = Phrase.load(text)
     assert isinstance(words("fr_FR")(loaded), str)
+
+
+def test_a_phrase_given_as_a_value_is_translated_with_the_sentence() -> None:
+    note = Phrase.load(closed_note("Paid").dump())
+    _ = words("fr_FR")
+    assert _("This bill is closed: {why}", why=note) == (
+        f"Cette facture est close{NBSP}: Payée dans la plateforme comptable."
+    )
