@@ -29,6 +29,7 @@ from bot.digest.schedule import (
     parse_time_zone,
     parse_weekdays,
 )
+from bot.i18n import N_
 from bot.store.models import CompanyLink, DigestRun, DigestSubscription
 
 RunStatus = Literal["claimed", "posted", "empty", "failed"]
@@ -181,8 +182,9 @@ async def update_subscription(
 async def pause_subscription(
     db: Database, subscription_id: int, reason: str, *, now: datetime | None = None
 ) -> Subscription:
-    """Stop posting, saying why (e.g. the bot was removed from the channel)."""
-    reason = " ".join(reason.split())[:MAX_REASON] or "paused"
+    """Stop posting, saying why (e.g. the bot was removed from the channel): a marked message,
+    kept as its id and translated when shown."""
+    reason = " ".join(reason.split())[:MAX_REASON] or N_("paused")
     return await _change(db, subscription_id, {"paused": True, "paused_reason": reason}, now)
 
 
