@@ -2,10 +2,12 @@
 end through the fake Slack: a click the policy refuses, a mistake on a field of the Pay form, an
 amount that could be read two ways (both readings in the reader's number format), a button of an
 older version. A French reader (`fr-FR`) reads French; an English one (`en-GB`) reads English,
-though the team's default here is French."""
+though the team's default here is French. What the core tells one person (already approved, a
+scheduled payment not sent) is in that person's language; a card's thread is the channel's."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,9 +16,14 @@ import pytest
 from blocks.ids import Action, Input
 from bot.domain import CaseState
 from bot.money import format_money
-from tests.bot_fixtures import ANA, BEN, EVE, SAM, sandbox_payments
+from bot.payables.models import BillPaymentPrototype, Ref
+from bot.scheduler import Scheduler
+from tests.bot_fixtures import ANA, BEN, CHANNEL, EVE, SAM, sandbox_payments
 from tests.handlers.harness import Bot
 from tests.handlers.test_bills_flow import _open_bill, _pay_modal
+from tests.handlers.test_safety import _approved_pay_modal
+from tests.handlers.test_scheduled_payments import _at
+from tests.support import TODAY
 
 NNBSP, NBSP = "\u202f", "\u00a0"
 
@@ -159,3 +166,42 @@ async def test_what_the_core_tells_the_person_who_acted_is_in_their_language(
         f"Vous avez déjà approuvé cette facture{NNBSP}; il lui faut encore 1 approbation de "
         "quelqu’un d’autre."
     )
+
+
+async def test_a_payer_told_on_their_own_reads_their_language_while_the_channel_reads_its_own(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    _speaks(bot, SAM, "fr-FR")
+    message, bill_id, view = await _approved_pay_modal(bot)
+    date = (TODAY + timedelta(days=1)).isoformat()
+    await bot.submit(view, {Input.PAY_DATE: date}, user=SAM)
+    await bot.wait_for_card(message["ts"], bill_id, "<@U0SAM>")
+    demo = bot.sandbox.demo
+    bill = await bot.services.payables.get_bill(demo.company_id, demo.connection_id, bill_id)
+    await bot.services.payables.create_bill_payment(
+        demo.company_id,
+        demo.connection_id,
+        bill_id,
+        BillPaymentPrototype(
+            amount=bill.outstanding_amount - Decimal("1.00"),
+            date=f"{TODAY.isoformat()}T00:00:00",
+            account_ref=Ref(id=demo.bank_accounts["GBP"]),
+        ),
+    )
+    _at(bot, datetime.fromisoformat(f"{date}T09:00:00+00:00"))
+    await Scheduler(bot.services).send_due_payments()
+
+    (dm,) = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == SAM]
+    scheduled = format_money(bill.outstanding_amount, "GBP", "fr_FR")
+    assert dm.args["text"].startswith(":warning: Votre paiement programmé de ")
+    assert (
+        f"n’a pas été envoyé{NBSP}: il ne reste plus que 1,00{NBSP}£GB à payer, moins que les "
+        f"{scheduled} programmés. Rien n’a été payé{NNBSP}; la facture peut être payée à nouveau."
+    ) in dm.args["text"]
+    # The card's thread is the channel's: in the team's default language.
+    await bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: "was not sent" in str(c.args.get("text"))
+    )
+    (line,) = [m for m in bot.slack.thread(CHANNEL, message["ts"]) if "not sent" in m["text"]]
+    assert "only £1.00 is still due now" in line["text"]
