@@ -205,3 +205,24 @@ async def test_a_payer_told_on_their_own_reads_their_language_while_the_channel_
     )
     (line,) = [m for m in bot.slack.thread(CHANNEL, message["ts"]) if "not sent" in m["text"]]
     assert "only £1.00 is still due now" in line["text"]
+
+
+async def test_digest_settings_mistakes_are_named_on_their_fields_in_the_readers_language(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    _speaks(bot, BEN, "fr-FR")
+    await bot.command("/billpay", "digest", user=BEN)
+    view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
+    ack = await bot.submit(view, {"digest_time": "25:00", "digest_zone": "Mars/Base"}, user=BEN)
+    assert ack["response_action"] == "errors"
+    assert ack["errors"] == {
+        "digest_time": (
+            f"«{NBSP}25:00{NBSP}» n’est pas une heure{NBSP}: écrivez-la au format HH:MM, de 00:00 "
+            "à 23:59 (par ex. 09:00)."
+        ),
+        "digest_zone": (
+            f"«{NBSP}Mars/Base{NBSP}» n’est pas un fuseau horaire que je connais{NBSP}: utilisez "
+            "un nom IANA comme Europe/Paris."
+        ),
+    }
