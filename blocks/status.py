@@ -44,7 +44,8 @@ def digest_line(subscription: Subscription | None, *, locale: str) -> str:
     if subscription.paused:
         return _(
             "The daily digest is paused: {reason}. `/billpay digest now` posts one and resumes it.",
-            reason=escape(subscription.paused_reason or _("paused")),
+            # The bot's own reasons are kept as message ids: translated here.
+            reason=escape(_(subscription.paused_reason or "paused")),
         )
     days = ", ".join(weekday(d, locale) for d in subscription.weekdays)
     values = {

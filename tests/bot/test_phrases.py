@@ -5,13 +5,15 @@ tomorrow to a French reader, not as the English words it was stored in."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from blocks.status import digest_line
 from bot.cases import closed_note, not_pending_text, payment_view
+from bot.digest.schedule import Subscription
 from bot.domain import CaseState, PaymentStatus
 from bot.errors import Denied, OutOfDate
 from bot.explain import explain
@@ -161,3 +163,23 @@ def test_a_phrase_given_as_a_value_is_translated_with_the_sentence() -> None:
     assert _("This bill is closed: {why}", why=note) == (
         f"Cette facture est close{NBSP}: Payée dans la plateforme comptable."
     )
+
+
+def test_why_a_digest_was_paused_reads_in_the_readers_language() -> None:
+    subscription = Subscription(
+        id=1,
+        link_id=1,
+        team_id="T0",
+        channel_id="C0FIN",
+        company_id="c",
+        connection_id="x",
+        company_name="Larkspur",
+        base_currency="GBP",
+        local_time=time(9, 0),
+        time_zone="Europe/Paris",
+        paused=True,
+        paused_reason="the channel is archived",  # as the scheduler keeps it: a message id
+    )
+    assert "en pause" in digest_line(subscription, locale="fr_FR")
+    assert f"{NBSP}: le canal est archivé." in digest_line(subscription, locale="fr_FR")
+    assert ": the channel is archived." in digest_line(subscription, locale="en_GB")
