@@ -128,11 +128,10 @@ class Publisher:
                 message, link, cases = found
                 person = Person(message.posted_by, message.locale, message.time_zone)
                 summary = Summary.from_json(message.summary)
+                headline = parse_filter(message.filter_text).headline(summary.count)
                 rendered = bills_message(
                     company_name=link.company_name,
-                    headline=words(message.locale)(
-                        parse_filter(message.filter_text).headline(summary.count)
-                    ),
+                    headline=words(message.locale)(headline),
                     filter_text=message.filter_text,
                     summary=summary,
                     cases=cases,

@@ -294,7 +294,8 @@ class DigestSender:
         locale = self.services.settings.default_locale
         db = self.services.db
         if result.digest is None:
-            failed = words(locale)(
+            _ = words(locale)
+            failed = _(
                 N_(
                     "I couldn't read today's bills from the accounting platform for {company}, "
                     "so there is no digest today. `/bills` shows them when it answers again."
