@@ -93,3 +93,62 @@ def digest_cash_block(currency: str) -> str:
 
 def digest_bill_block(bill_id: str) -> str:
     return f"digest_bill:{bill_id}"
+
+
+class SupplierAction(StrEnum):
+    """Buttons of a `/supplier` answer, of the new bill modal and of a new bill's card."""
+
+    SHOW_BILLS = "supplier_show_bills"
+    NEW_BILL = "supplier_new_bill"
+    CREATE = "supplier_create"
+    EDIT = "supplier_edit"
+    ADD_LINE = "new_bill_add_line"
+    RETRY_UPLOAD = "new_bill_retry_upload"
+
+
+class SupplierCallback(StrEnum):
+    CREATE = "supplier_create_form"
+    EDIT = "supplier_edit_form"
+    NEW_BILL = "new_bill_form"
+    NEW_ACCOUNT = "bank_account_form"
+    RESULT = "supplier_result"
+    # The message shortcut "Create bill from this invoice".
+    BILL_FROM_FILE = "new_bill_from_file"
+
+
+class SupplierInput(StrEnum):
+    """Input blocks of the supplier, new bill and bank account modals (action_id = block_id;
+    a bill line's inputs end with `:<line number>`)."""
+
+    NAME = "supplier_name"
+    CONTACT = "supplier_contact"
+    EMAIL = "supplier_email"
+    PHONE = "supplier_phone"
+    ADDRESS = "supplier_address"
+    CURRENCY = "supplier_currency"
+    BILL_SUPPLIER = "bill_supplier"
+    BILL_REFERENCE = "bill_reference"
+    BILL_ISSUED = "bill_issue_date"
+    BILL_DUE = "bill_due_date"
+    BILL_CURRENCY = "bill_currency"
+    LINE_DESCRIPTION = "line_description"
+    LINE_AMOUNT = "line_amount"
+    LINE_QUANTITY = "line_quantity"
+    LINE_ACCOUNT = "line_account"
+    LINE_TAX = "line_tax"
+    ACCOUNT_NAME = "account_name"
+    ACCOUNT_CURRENCY = "account_currency"
+    ACCOUNT_NUMBER = "account_number"
+    ACCOUNT_SORT_CODE = "account_sort_code"
+    ACCOUNT_NOMINAL = "account_nominal_code"
+
+
+class SupplierBlock(StrEnum):
+    TOTALS = "new_bill_totals"
+    LINES = "new_bill_lines"
+    FILE = "new_bill_file"
+    MORE = "suppliers_more"
+
+
+def line_block(field: str, index: int) -> str:
+    return f"{field}:{index}"

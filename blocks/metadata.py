@@ -126,3 +126,60 @@ class DigestMetadata(Payload):
     LIMIT: ClassVar[int] = MAX_PRIVATE_METADATA
     channel_id: SlackId = Field(alias="ch")
     subscription_id: int = Field(alias="s", ge=1)
+
+
+SupplierId = RecordId
+FileId = Annotated[str, StringConstraints(pattern=r"^F[A-Z0-9]{2,24}$")]
+
+
+class SupplierButton(Payload):
+    """A `/supplier` answer's buttons: Show bills, New bill, Edit supplier."""
+
+    supplier_id: RecordId = Field(alias="s")
+    name: Annotated[str, StringConstraints(max_length=100)] = Field(alias="n", default="")
+
+
+class CreateSupplierButton(Payload):
+    """Create supplier, with the name that was looked up."""
+
+    name: FilterText = Field(alias="n", default="")
+
+
+class SupplierMetadata(Payload):
+    """The create or edit supplier modal: where it was opened, the key its creation is sent
+    with, and the supplier being edited."""
+
+    LIMIT: ClassVar[int] = MAX_PRIVATE_METADATA
+    channel_id: SlackId = Field(alias="ch")
+    idempotency_key: Guid = Field(alias="k")
+    locale: Locale = Field(alias="loc")
+    supplier_id: RecordId | None = Field(alias="s", default=None)
+
+
+class NewBillMetadata(Payload):
+    """The new bill modal: its channel, the key the bill is created with, how many lines it
+    shows, and the Slack file it is made from."""
+
+    LIMIT: ClassVar[int] = MAX_PRIVATE_METADATA
+    channel_id: SlackId = Field(alias="ch")
+    idempotency_key: Guid = Field(alias="k")
+    locale: Locale = Field(alias="loc")
+    lines: int = Field(alias="l", ge=1, le=10)
+    file_id: FileId | None = Field(alias="f", default=None)
+    file_name: Annotated[str, StringConstraints(max_length=255)] | None = Field(
+        alias="fn", default=None
+    )
+
+
+class RetryUploadButton(Payload):
+    """Retry upload on a new bill whose invoice did not reach the accounting platform."""
+
+    bill_id: RecordId = Field(alias="b")
+    file_id: FileId = Field(alias="f")
+
+
+class BankAccountMetadata(Payload):
+    LIMIT: ClassVar[int] = MAX_PRIVATE_METADATA
+    channel_id: SlackId = Field(alias="ch")
+    idempotency_key: Guid = Field(alias="k")
+    locale: Locale = Field(alias="loc")

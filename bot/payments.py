@@ -84,6 +84,9 @@ class OptionsCache:
     def put(self, key: tuple[str, str], accounts: list[BankAccountMappingOption]) -> None:
         self._entries[key] = (self.clock(), accounts)
 
+    def drop(self, key: tuple[str, str]) -> None:
+        self._entries.pop(key, None)
+
 
 def account_choices(
     accounts: Iterable[BankAccountMappingOption], bill_currency: str, base_currency: str

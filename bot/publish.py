@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.domain import PaymentOutcome
 from bot.i18n import words
 from bot.listing import BillFilter, Summary, page_count, page_of, parse_filter, summarise
+from bot.payables.models import Bill
 from bot.people import Person
 from bot.store.models import CompanyLink
 from bot.workflow import Workflow
@@ -105,6 +106,40 @@ class Publisher:
             bill_filter=bill_filter,
             page=page,
             bill_ids=[bill.id for bill in bills],
+            summary=summary.to_json(),
+            locale=person.locale,
+            time_zone=person.time_zone,
+            user_id=person.user_id,
+        )
+        return ts
+
+    async def post_bill(
+        self, team_id: str, person: Person, link: CompanyLink, bill: Bill, *, channel_id: str
+    ) -> str:
+        """A new bill's card, alone in its message, ready for approval; returns its ts. The
+        message is recorded like a `/bills` page, so its buttons work the same."""
+        today = person.today(self.clock())
+        cases = await self.workflow.sync_cases(link, [bill])
+        summary = summarise([bill], today)
+        message = bills_message(
+            company_name=link.company_name,
+            headline=BillFilter().headline(1),
+            summary=summary,
+            cases=[cases[bill.id]],
+            page=0,
+            pages=1,
+            locale=person.locale,
+            today=today,
+        )
+        response = await self.client(team_id).chat_postMessage(channel=channel_id, **message)
+        ts = str(response["ts"])
+        await self.workflow.record_message(
+            link,
+            channel_id,
+            ts,
+            bill_filter=BillFilter(),
+            page=0,
+            bill_ids=[bill.id],
             summary=summary.to_json(),
             locale=person.locale,
             time_zone=person.time_zone,

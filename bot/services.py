@@ -19,6 +19,7 @@ from bot.db import Database, utcnow
 from bot.payables.backend import PayablesBackend, open_backend
 from bot.payables.client import PayablesClient
 from bot.publish import Publisher, slack_client
+from bot.suppliers.service import SupplierService
 from bot.workflow import Workflow
 
 # The wall clock. Every time the workflow records comes from `Services.clock`, so tests can
@@ -36,6 +37,7 @@ class Services:
     db: Database
     payables: PayablesClient
     workflow: Workflow
+    suppliers: SupplierService
     clock: Callable[[], datetime] = utc_now
     backend: PayablesBackend | None = None
     # Slack, when its settings are there (the commands that only read the payables API run
@@ -71,6 +73,7 @@ def build_services(
         db=db,
         payables=payables,
         workflow=workflow,
+        suppliers=SupplierService(workflow, db, payables),
         clock=clock,
         backend=backend,
         slack=slack,

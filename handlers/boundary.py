@@ -130,6 +130,16 @@ class Listeners:
             consequence,
         )
 
+    def options(self, action_id: str | re.Pattern[str]) -> Callable[[L], L]:
+        """An external select's type-ahead (`block_suggestion`); a failure answers no options."""
+        return self._register(self.app.options(action_id), lambda body: {}, NOTHING_CHANGED)
+
+    def shortcut(self, callback_id: str, *, consequence: str = NOTHING_CHANGED) -> Callable[[L], L]:
+        """A global or message shortcut; its answers go to its `response_url` when it has one."""
+        return self._register(
+            self.app.shortcut(callback_id), lambda body: self._answerable(body), consequence
+        )
+
     def event(self, name: str) -> Callable[[L], L]:
         return self._register(self.app.event(name), lambda body: {}, NOTHING_CHANGED)
 
@@ -243,7 +253,7 @@ async def _tell(
         shown = submission_of(body).view_id  # OutOfDate if it isn't a view id: nothing to update
     if shown:
         await args.client.views_update(view_id=shown, view=message_modal(title, text, emoji=":x:"))
-    elif kind in ("block_actions", "slash_command") and response_url_ok(
+    elif kind in ("block_actions", "slash_command", "message_action") and response_url_ok(
         body.get("response_url"), slack_hosts
     ):
         await args.respond(text=text, response_type="ephemeral", replace_original=False)

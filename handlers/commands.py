@@ -1,18 +1,19 @@
-"""Slash commands: `/bills [overdue | due 7d | supplier]`, `/billpay connect | digest [now] |
-status | help` and `/supplier <name>`. Each acks at once, then does its work and answers; a
+"""Slash commands: `/bills [overdue | due 7d | supplier]` and `/billpay connect | digest [now] |
+status | help` (its `bill` and `account new` verbs are served by `handlers/suppliers.py`, as is
+`/supplier`). Each acks at once, then does its work and answers; a
 refusal or a failure is answered by the error boundary."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.metadata import DigestMetadata
 from blocks.modals import digest_modal
 from blocks.status import status_text
-from blocks.suppliers import supplier_blocks
 from blocks.text import money, one_of
 from bot.digest import store as digest_store
 from bot.i18n import N_, words
@@ -23,6 +24,7 @@ from bot.scheduler import DigestSender
 from bot.services import Services
 from handlers.boundary import Listeners
 from handlers.envelope import Command
+from handlers.suppliers import BillpayVerb
 
 BILLPAY_HELP = N_(
     "*Bill Pay*\n"
@@ -30,14 +32,19 @@ BILLPAY_HELP = N_(
     "(`/billpay connect <company name or id>` when there are several).\n"
     "• `/bills` lists outstanding bills here; `/bills overdue`, `/bills due 7d` or "
     "`/bills <supplier>` narrow it.\n"
-    "• `/supplier <name>` looks a supplier up.\n"
+    "• `/supplier <name>` looks a supplier up; `/billpay bill` adds a new bill; "
+    "`/billpay account new` adds a bank account.\n"
     "• `/billpay digest` sets when the daily digest comes; `/billpay digest now` posts it now.\n"
     "• `/billpay status` shows this channel's company, policy and digest.\n"
     "On each bill: *Approve*, *Reject* (with a reason) and *Pay…*."
 )
 
 
-def register(on: Listeners, services: Services, people: People) -> None:
+def register(
+    on: Listeners, services: Services, people: People, verbs: Mapping[str, BillpayVerb]
+) -> None:
+    """`verbs`: the `/billpay` verbs other areas serve (`bill`, `account new`)."""
+
     @on.command("/bills")
     async def bills(ack: AsyncAck, slash: Command, client: AsyncWebClient) -> None:
         await ack()
@@ -55,9 +62,14 @@ def register(on: Listeners, services: Services, people: People) -> None:
         respond: AsyncRespond,
         client: AsyncWebClient,
         body: dict[str, Any],
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
         verb, _, rest = slash.text.partition(" ")
+        served = verbs.get(slash.text.lower()) or verbs.get(verb.lower())
+        if served is not None:
+            await served(slash, body, client, context)
+            return
         match verb.lower():
             case "connect":
                 await connect(slash, rest, respond, client)
@@ -159,21 +171,3 @@ def register(on: Listeners, services: Services, people: People) -> None:
             )
         )
         await respond(text=text, response_type="in_channel")
-
-    @on.command("/supplier")
-    async def supplier(
-        ack: AsyncAck, slash: Command, respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        person = await people.get(client, slash.team_id, slash.user_id, wait=1.0)
-        _ = words(person.locale)
-        if not slash.text:
-            await respond(
-                text=_("Which supplier? Try `/supplier northridge`."),
-                response_type="ephemeral",
-            )
-            return
-        link = await services.workflow.link_for(slash.team_id, slash.channel_id)
-        found = await services.workflow.find_suppliers(link, slash.text)
-        message = supplier_blocks(slash.text, found, locale=person.locale)
-        await respond(response_type="ephemeral", **message)

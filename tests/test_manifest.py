@@ -30,7 +30,14 @@ ENTRY_SCHEMA = "manifest.schema.json"
 
 COMMANDS = {"/bills", "/supplier", "/billpay"}
 BOT_EVENTS = {"app_home_opened", "app_uninstalled", "tokens_revoked"}
-BOT_SCOPES = {"commands", "chat:write", "users:read", "channels:read", "groups:read"}
+BOT_SCOPES = {
+    "commands",
+    "chat:write",
+    "users:read",
+    "channels:read",
+    "groups:read",
+    "files:read",
+}
 
 
 def _refs(node: Any) -> Iterator[str]:
@@ -179,3 +186,12 @@ def test_background_color_is_a_hex_colour(manifest: dict[str, Any]) -> None:
     # Slack's schema spells this check "regex", which JSON Schema ignores, so it is checked here.
     color = manifest["display_information"]["background_color"]
     assert re.fullmatch(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?", color), color
+
+
+def test_the_message_shortcut_is_the_one_the_bot_listens_for(manifest: dict[str, Any]) -> None:
+    from blocks.ids import SupplierCallback
+
+    (shortcut,) = manifest["features"]["shortcuts"]
+    assert shortcut["type"] == "message"
+    assert shortcut["callback_id"] == SupplierCallback.BILL_FROM_FILE
+    assert shortcut["name"] == "Create bill from invoice"

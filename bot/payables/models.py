@@ -213,6 +213,7 @@ class SupplierRef(ApiModel):
 
 
 class BillLineItem(ApiModel):
+    description: str | None = None
     unit_amount: Money
     quantity: Money = Decimal(1)
     tax_amount: Money = Decimal(0)

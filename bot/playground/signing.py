@@ -195,8 +195,10 @@ class SlackRequests:
         message: dict[str, Any] | None = None,
         container: dict[str, Any] | None = None,
         view: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A `block_actions` payload for one action on a message or in a view.
+        """A `block_actions` payload for one action on a message or in a view; in a view,
+        `inputs` (by action_id) are what the person has typed so far, as `state` carries it.
 
         `message` and `view` are refreshed from what the fake stores (Slack sends the
         current version). For a message the channel is found from its ts unless given.
@@ -238,7 +240,9 @@ class SlackRequests:
             current_view = self._current_view(view)
             payload["container"] = container or {"type": "view", "view_id": current_view["id"]}
             payload["trigger_id"] = self.slack.new_trigger_id(view_id=current_view.get("id"))
-            current_view["state"] = {"values": _state_values(current_view, {}, strict=False)}
+            current_view["state"] = {
+                "values": _state_values(current_view, inputs or {}, strict=False)
+            }
             payload["view"] = current_view
         payload["actions"] = [{**action, "action_ts": self._action_ts()}]
         return payload
@@ -324,6 +328,7 @@ class SlackRequests:
         block_id_prefix: str | None = None,
         option_value: Any = None,
         channel_id: str | None = None,
+        inputs: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The `block_actions` payload for using `action_id` on a stored message or view."""
         action = self.action_for(
@@ -334,7 +339,9 @@ class SlackRequests:
             option_value=option_value,
         )
         if _is_view(message_or_view):
-            return self.block_action_payload(action, user_id=user_id, view=message_or_view)
+            return self.block_action_payload(
+                action, user_id=user_id, view=message_or_view, inputs=inputs
+            )
         return self.block_action_payload(
             action, user_id=user_id, message=message_or_view, channel_id=channel_id
         )
@@ -350,6 +357,7 @@ class SlackRequests:
         option_value: Any = None,
         channel_id: str | None = None,
         timestamp: int | None = None,
+        inputs: dict[str, Any] | None = None,
     ) -> SignedRequest:
         payload = self.click_payload(
             message_or_view,
@@ -359,10 +367,89 @@ class SlackRequests:
             block_id_prefix=block_id_prefix,
             option_value=option_value,
             channel_id=channel_id,
+            inputs=inputs,
         )
         return self._form(payload, timestamp)
 
     # -- views -----------------------------------------------------------------------------
+
+    def block_suggestion_payload(
+        self, view: dict[str, Any], action_id: str, value: str, *, user_id: str = "U0ANA"
+    ) -> dict[str, Any]:
+        """What Slack sends while a person types in an external select of a modal."""
+        current = self._current_view(view)
+        found = _find_element(current, action_id, None, None)
+        if found.element.get("type") not in ("external_select", "multi_external_select"):
+            raise AssertionError(f"{action_id!r} is not an external select")
+        minimum = int(found.element.get("min_query_length", 3))
+        if len(value) < minimum:
+            raise AssertionError(f"Slack sends no suggestion request under {minimum} characters")
+        current["state"] = {"values": _state_values(current, {}, strict=False)}
+        return {
+            "type": "block_suggestion",
+            "user": self._user(user_id),
+            "container": {"type": "view", "view_id": current["id"]},
+            "api_app_id": self.api_app_id,
+            "token": self.verification_token,
+            "action_id": action_id,
+            "block_id": found.block_id,
+            "value": value,
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": current,
+        }
+
+    def block_suggestion(
+        self, view: dict[str, Any], action_id: str, value: str, *, user_id: str = "U0ANA"
+    ) -> SignedRequest:
+        return self._form(
+            self.block_suggestion_payload(view, action_id, value, user_id=user_id), None
+        )
+
+    def message_action_payload(
+        self,
+        message: dict[str, Any],
+        callback_id: str,
+        *,
+        user_id: str = "U0ANA",
+        channel_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A message shortcut used on a stored message (or a message dict with a `ts`)."""
+        try:
+            current, channel = self._current_message(message, channel_id)
+        except (AssertionError, KeyError, ValueError):
+            current, channel = copy.deepcopy(message), channel_id or "C0FIN"
+        return {
+            "type": "message_action",
+            "token": self.verification_token,
+            "action_ts": self._action_ts(),
+            "team": self._team(),
+            "user": self._user(user_id),
+            "channel": {"id": channel, "name": self.slack.channel_name(channel)},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": self.slack.new_trigger_id(),
+            "response_url": self.slack.new_response_url(
+                channel_id=channel, user_id=user_id, message_ts=current.get("ts")
+            ),
+            "message_ts": current.get("ts"),
+            "message": current,
+        }
+
+    def message_action(
+        self,
+        message: dict[str, Any],
+        callback_id: str,
+        *,
+        user_id: str = "U0ANA",
+        channel_id: str | None = None,
+    ) -> SignedRequest:
+        payload = self.message_action_payload(
+            message, callback_id, user_id=user_id, channel_id=channel_id
+        )
+        return self._form(payload, None)
 
     def view_submission_payload(
         self, view: dict[str, Any], inputs: dict[str, Any] | None = None, *, user_id: str = "U0ANA"

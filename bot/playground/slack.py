@@ -59,6 +59,15 @@ Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @dataclass
+class Download:
+    """A GET of a file's `url_private`; `ok` when it carried the bot token."""
+
+    file_id: str
+    token: str | None
+    ok: bool
+
+
+@dataclass
 class Call:
     """One Web API call as the fake received and answered it."""
 
@@ -167,6 +176,10 @@ class FakeSlack:
         # same values every run (the playground starts them from the clock instead).
         self.ts_epoch = TS_EPOCH
         self.id_salt = ""
+        # Files shared in the workspace (`add_file`): id -> (files.info record, content), and
+        # every download of a `url_private`, with the token it carried.
+        self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
+        self.downloads: list[Download] = []
 
         self._replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._parent_of: dict[tuple[str, str], str] = {}
@@ -193,6 +206,7 @@ class FakeSlack:
             "views.publish": self._views_publish,
             "users.info": self._users_info,
             "conversations.info": self._conversations_info,
+            "files.info": self._files_info,
         }
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -216,6 +230,7 @@ class FakeSlack:
         app.router.add_post("/response/{n}", self._serve_response_url)
         app.router.add_get("/socket", self._serve_socket)
         self.add_routes(app)
+        app.router.add_get("/files-pri/{team_file}/{name}", self._serve_file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -393,6 +408,69 @@ class FakeSlack:
         n = self._next()
         self._hooks[n] = _Hook(channel_id=channel_id, user_id=user_id, message_ts=message_ts)
         return f"{self.base_url}/response/{n}"
+
+    def add_file(
+        self,
+        name: str,
+        content: bytes,
+        *,
+        mimetype: str = "application/pdf",
+        user_id: str = "U0ANA",
+        channel_id: str = "C0FIN",
+    ) -> dict[str, Any]:
+        """A file shared in `channel_id`, as `files.info` describes it (its `url_private`
+        needs the bot token); returns the record a message's `files` carries."""
+        file_id = self._new_id("F", 11)
+        url = f"{self.base_url}/files-pri/{self.team_id}-{file_id}/{name}"
+        record = {
+            "id": file_id,
+            "created": self.ts_epoch,
+            "timestamp": self.ts_epoch,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": name.rpartition(".")[2].lower() if "." in name else "binary",
+            "user": user_id,
+            "size": len(content),
+            "mode": "hosted",
+            "is_external": False,
+            "url_private": url,
+            "url_private_download": url + "?download=1",
+            "channels": [channel_id],
+        }
+        self.files[file_id] = (record, content)
+        return copy.deepcopy(record)
+
+    def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = args.get("file")
+        if not file_id:
+            raise SlackError("invalid_arguments", problems=["files.info needs `file`"])
+        found = self.files.get(str(file_id))
+        if found is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {
+            "ok": True,
+            "file": copy.deepcopy(found[0]),
+            "comments": [],
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    async def _serve_file(self, request: web.Request) -> web.StreamResponse:
+        """A file's `url_private`: the bytes with the bot token as a bearer token; without it,
+        as Slack does, a redirect to the sign-in page, never the file."""
+        team_file = request.match_info["team_file"]
+        file_id = team_file.partition("-")[2]
+        token = _bearer(request.headers.get("Authorization"))
+        found = self.files.get(file_id)
+        ok = found is not None and token == self.bot_token
+        self.downloads.append(Download(file_id=file_id, token=token, ok=ok))
+        await self.notify()
+        if found is None:
+            return web.Response(status=404, text="file not found")
+        if not ok:
+            return web.Response(status=302, headers={"Location": f"{self.base_url}/signin"})
+        record, content = found
+        return web.Response(body=content, content_type=record["mimetype"])
 
     def _new_id(self, prefix: str, length: int = 9) -> str:
         seed = f"{self.id_salt}{prefix}-{self._next()}"

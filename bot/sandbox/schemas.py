@@ -125,6 +125,7 @@ class TrackingRef(_Body):
 
 
 class BillLineItem(_Body):
+    description: str | None = Field(default=None, max_length=4000)
     unit_amount: Amount = Field(alias="unitAmount")
     quantity: Amount = Decimal(1)
     tax_amount: Amount = Field(default=Decimal(0), alias="taxAmount")

@@ -660,6 +660,7 @@ async def _priced_lines(
         total += line_total
         lines.append(
             {
+                "description": line.description,
                 "unitAmount": line.unit_amount,
                 "quantity": line.quantity,
                 "taxAmount": line.tax_amount,

@@ -1,0 +1,392 @@
+"""Suppliers, new bills and bank accounts, as a person in a linked channel creates them.
+
+Each creation is checked against the channel's policy on the server, sent with its idempotency
+key (made when the form opened, so a resubmitted form cannot create twice) and audited. Reads
+that serve type-ahead and forms (the supplier list, the bill mapping options) are cached for a
+minute per connection: a company with thousands of suppliers is read once, not per keystroke.
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.cases import audit
+from bot.db import Database
+from bot.domain import SupplierMatch
+from bot.errors import Denied, OutOfDate
+from bot.i18n import N_
+from bot.payables import models
+from bot.payables.client import PayablesClient
+from bot.payables.query import outstanding_bills
+from bot.store.models import CompanyLink
+from bot.suppliers.rules import (
+    BankAccountForm,
+    BillForm,
+    BillOptions,
+    Choice,
+    SupplierForm,
+    reference_max,
+)
+from bot.workflow import Workflow
+
+MAX_MATCHES = 10
+MAX_SUGGESTIONS = 100
+CACHE_SECONDS = 60.0
+
+FORM_GONE = N_("This form is out of date. Close it and start again.")
+SUPPLIER_GONE = N_("That supplier is no longer in the accounting platform. Choose another.")
+SUPPLIER_ARCHIVED = N_(
+    "That supplier is archived in the accounting platform: it can’t get new bills."
+)
+MAY_NOT_CREATE = N_("Only the channel’s approvers and payers can add bills and suppliers.")
+MAY_NOT_MANAGE = N_("Only the channel’s payers can add bank accounts.")
+NO_EDIT = N_(
+    "This accounting platform doesn’t let suppliers be changed from Bill Pay; change it there."
+)
+# Codat's update-supplier "Supported Integrations": no update on these platforms.
+NO_SUPPLIER_UPDATES = frozenset({"Oracle NetSuite", "NetSuite", "Sage Intacct", "Zoho Books"})
+
+
+def folded(text: str) -> str:
+    """Case and accents ignored: `Müller` and `muller` match."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True)
+class Lookup:
+    matches: list[SupplierMatch]
+    total: int  # how many suppliers matched, of which `matches` shows the first ten
+
+
+@dataclass
+class _Cache:
+    clock: Callable[[], float] = time.monotonic
+    entries: dict[tuple[str, ...], tuple[float, Any]] = field(default_factory=dict)
+
+    def get(self, key: tuple[str, ...]) -> Any:
+        entry = self.entries.get(key)
+        if entry is None or self.clock() - entry[0] > CACHE_SECONDS:
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[str, ...], value: Any) -> None:
+        self.entries[key] = (self.clock(), value)
+
+    def drop(self, key: tuple[str, ...]) -> None:
+        self.entries.pop(key, None)
+
+
+class SupplierService:
+    def __init__(self, workflow: Workflow, db: Database, payables: PayablesClient) -> None:
+        self.workflow = workflow
+        self.db = db
+        self.reads = workflow.reads
+        self.api = payables.with_deadline(25.0)
+        self.cache = _Cache()
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.workflow.clock
+
+    # ------------------------------------------------------------ reading
+
+    async def suppliers(self, link: CompanyLink, *, fresh: bool = False) -> list[models.Supplier]:
+        key = ("suppliers", link.company_id, link.connection_id)
+        cached = None if fresh else self.cache.get(key)
+        if cached is None:
+            cached = [
+                s async for s in self.reads.iter_suppliers(link.company_id, link.connection_id)
+            ]
+            cached.sort(key=lambda s: (s.status == "Archived", folded(s.supplier_name or "")))
+            self.cache.put(key, cached)
+        return list(cached)
+
+    async def lookup(self, link: CompanyLink, text: str) -> Lookup:
+        """Suppliers whose name contains `text` (case and accents ignored), active first, the
+        first ten with what is still owed to each."""
+        wanted = folded(text.strip())
+        found = [
+            s
+            for s in await self.suppliers(link, fresh=True)
+            if wanted in folded(s.supplier_name or "")
+        ]
+        shown = found[:MAX_MATCHES]
+        owed: dict[str, list[models.Bill]] = {s.id: [] for s in shown}
+        if shown:
+            async for bill in self.reads.iter_bills(
+                link.company_id, link.connection_id, query=outstanding_bills()
+            ):
+                if bill.supplier_ref.id in owed and bill.is_outstanding:
+                    owed[bill.supplier_ref.id].append(bill)
+        return Lookup([SupplierMatch(s, owed[s.id]) for s in shown], len(found))
+
+    async def suggestions(self, link: CompanyLink, text: str) -> list[models.Supplier]:
+        """Active suppliers for a type-ahead: names containing `text`, at most 100."""
+        wanted = folded(text.strip())
+        return [
+            s
+            for s in await self.suppliers(link)
+            if s.status != "Archived" and wanted in folded(s.supplier_name or "")
+        ][:MAX_SUGGESTIONS]
+
+    async def supplier(
+        self, link: CompanyLink, supplier_id: str, *, fresh: bool = False
+    ) -> models.Supplier:
+        """The supplier, read again if the cached list doesn't have it; OutOfDate when the
+        platform doesn't know it (a stale or tampered id)."""
+        for again in (fresh, True):
+            for supplier in await self.suppliers(link, fresh=again):
+                if supplier.id == supplier_id:
+                    return supplier
+        raise OutOfDate(SUPPLIER_GONE)
+
+    async def bill_options(self, link: CompanyLink) -> BillOptions:
+        key = ("options", link.company_id, link.connection_id)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        options = await self.reads.get_bill_mapping_options(link.company_id, link.connection_id)
+        connection = await self.reads.get_connection(link.company_id, link.connection_id)
+        accounts = [
+            Choice(a.id, _account_name(a))
+            for a in options.accounts
+            if (a.status or "Active") == "Active"
+        ]
+        rates = [
+            Choice(
+                t.id,
+                t.name or t.code or t.id,
+                t.effective_tax_rate or t.total_tax_rate or Decimal(0),
+            )
+            for t in options.tax_rates
+            if (t.status or "Active") == "Active"
+        ]
+        platform = connection.platform_name or ""
+        result = BillOptions(accounts, rates, reference_max(platform), platform)
+        self.cache.put(key, result)
+        return result
+
+    async def platform(self, link: CompanyLink) -> str:
+        return (await self.bill_options(link)).platform
+
+    # ------------------------------------------------------------ policy
+
+    async def check_may_create(self, link: CompanyLink, user_id: str) -> None:
+        policy = await self.workflow.policy_for(link)
+        if not (policy.may_approve(user_id) or policy.may_pay(user_id)):
+            raise Denied(MAY_NOT_CREATE)
+
+    async def check_may_edit(self, link: CompanyLink, user_id: str) -> None:
+        await self.check_may_create(link, user_id)
+        if await self.platform(link) in NO_SUPPLIER_UPDATES:
+            raise Denied(NO_EDIT)
+
+    async def check_may_manage(self, link: CompanyLink, user_id: str) -> None:
+        policy = await self.workflow.policy_for(link)
+        if not policy.may_pay(user_id):
+            raise Denied(MAY_NOT_MANAGE)
+
+    # ------------------------------------------------------------ writing
+
+    async def create_supplier(
+        self, link: CompanyLink, user_id: str, form: SupplierForm, idempotency_key: str
+    ) -> models.Supplier:
+        await self.check_may_create(link, user_id)
+        supplier = await self.api.create_supplier(
+            link.company_id,
+            link.connection_id,
+            _prototype(form, "Active", None),
+            idempotency_key=idempotency_key,
+        )
+        self.cache.drop(("suppliers", link.company_id, link.connection_id))
+        await self._audit(
+            link,
+            user_id,
+            "supplier_created",
+            None,
+            supplier_id=supplier.id,
+            supplier_name=supplier.supplier_name,
+        )
+        return supplier
+
+    async def update_supplier(
+        self, link: CompanyLink, user_id: str, supplier_id: str, form: SupplierForm
+    ) -> models.Supplier:
+        """Codat's update replaces the whole record: every field is sent, those the form
+        doesn't show (status, addresses it didn't change) as they are now."""
+        await self.check_may_edit(link, user_id)
+        current = await self.supplier(link, supplier_id)
+        supplier = await self.api.update_supplier(
+            link.company_id,
+            link.connection_id,
+            supplier_id,
+            _prototype(form, current.status or "Active", current),
+        )
+        self.cache.drop(("suppliers", link.company_id, link.connection_id))
+        await self._audit(
+            link,
+            user_id,
+            "supplier_updated",
+            None,
+            supplier_id=supplier.id,
+            supplier_name=supplier.supplier_name,
+        )
+        return supplier
+
+    async def create_bill(self, link: CompanyLink, user_id: str, form: BillForm) -> models.Bill:
+        await self.check_may_create(link, user_id)
+        supplier = await self.supplier(link, form.supplier_id)
+        if supplier.status == "Archived":
+            raise Denied(SUPPLIER_ARCHIVED)
+        prototype = models.BillPrototype(
+            supplier_ref=models.SupplierRef(id=supplier.id, supplier_name=supplier.supplier_name),
+            issue_date=form.issue_date.isoformat() + "T00:00:00",
+            due_date=form.due_date.isoformat() + "T00:00:00",
+            currency=form.currency,
+            reference=form.reference,
+            line_items=[
+                models.BillLineItem(
+                    unit_amount=line.unit_amount,
+                    quantity=line.quantity,
+                    tax_amount=line.tax_amount,
+                    total_amount=line.total,
+                    account_ref=models.Ref(id=line.account.id),
+                    tax_rate_ref=models.Ref(id=line.tax_rate.id) if line.tax_rate else None,
+                    description=line.description,
+                )
+                for line in form.lines
+            ],
+        )
+        bill = await self.api.create_bill(
+            link.company_id, link.connection_id, prototype, idempotency_key=form.idempotency_key
+        )
+        await self._audit(
+            link,
+            user_id,
+            "bill_created",
+            bill.id,
+            supplier_id=supplier.id,
+            supplier_name=supplier.supplier_name,
+            reference=bill.reference,
+            amount=str(bill.total_amount),
+            currency=bill.currency,
+        )
+        return bill
+
+    async def attach(
+        self,
+        link: CompanyLink,
+        user_id: str,
+        bill_id: str,
+        *,
+        name: str,
+        content: bytes,
+        content_type: str,
+    ) -> models.Attachment:
+        """Upload the invoice; its failure is audited and raised for the caller to show."""
+        try:
+            attachment = await self.api.upload_bill_attachment(
+                link.company_id,
+                link.connection_id,
+                bill_id,
+                filename=name,
+                content=content,
+                content_type=content_type,
+            )
+        except Exception as error:
+            await self._audit(
+                link,
+                user_id,
+                "invoice_upload_failed",
+                bill_id,
+                file_name=name,
+                error=type(error).__name__,
+            )
+            raise
+        await self._audit(
+            link, user_id, "invoice_attached", bill_id, file_name=name, size=len(content)
+        )
+        return attachment
+
+    async def create_bank_account(
+        self, link: CompanyLink, user_id: str, form: BankAccountForm, idempotency_key: str
+    ) -> models.BankAccount:
+        await self.check_may_manage(link, user_id)
+        account = await self.api.create_bank_account(
+            link.company_id,
+            link.connection_id,
+            models.BankAccountPrototype(
+                name=form.name,
+                account_type="Debit",
+                account_number=form.account_number,
+                currency=form.currency,
+                sort_code=form.sort_code,
+                nominal_code=form.nominal_code,
+            ),
+            idempotency_key=idempotency_key,
+        )
+        # The Pay form reads the payment mapping options through a cache: drop it, so the new
+        # account is offered at once.
+        self.workflow.options.drop((link.company_id, link.connection_id))
+        await self._audit(
+            link,
+            user_id,
+            "bank_account_created",
+            None,
+            account_id=account.id,
+            account_name=account.name,
+            currency=account.currency,
+        )
+        return account
+
+    async def _audit(
+        self, link: CompanyLink, user_id: str, action: str, bill_id: str | None, **details: Any
+    ) -> None:
+        async with self.db.write() as s:
+            audit(s, link, user_id, action, bill_id, now=self.clock(), **details)
+
+
+def _account_name(account: models.AccountMappingOption) -> str:
+    name = account.name or account.id
+    return f"{account.nominal_code} · {name}" if account.nominal_code else name
+
+
+def _prototype(
+    form: SupplierForm, status: str, current: models.Supplier | None
+) -> models.SupplierPrototype:
+    addresses = list(current.addresses or []) if current else []
+    if form.address is not None and (not addresses or address_text(addresses[0]) != form.address):
+        lines = [part.strip() for part in form.address.splitlines() if part.strip()]
+        first = models.Address(type="Billing", line1=lines[0], line2=", ".join(lines[1:]) or None)
+        addresses = [first, *addresses[1:]]
+    elif form.address is None and addresses:
+        addresses = addresses[1:]
+    return models.SupplierPrototype(
+        supplier_name=form.name,
+        status=status if status in ("Unknown", "Active", "Archived") else "Active",  # type: ignore[arg-type]
+        contact_name=form.contact_name,
+        email_address=form.email,
+        phone=form.phone,
+        addresses=addresses or None,
+        default_currency=form.currency or (current.default_currency if current else None),
+    )
+
+
+def address_text(address: models.Address) -> str:
+    """An address as the form shows it: one line per part."""
+    parts = (
+        address.line1,
+        address.line2,
+        address.city,
+        address.region,
+        address.postal_code,
+        address.country,
+    )
+    return "\n".join(p for p in parts if p)

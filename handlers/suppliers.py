@@ -1,0 +1,638 @@
+"""Suppliers and new bills: `/supplier <name>` and its buttons (Show bills, New bill, Edit
+supplier, Create supplier), `/billpay bill`, the message shortcut "Create bill from this
+invoice", the new bill modal (supplier type-ahead, Add line, totals recomputed on each change),
+Retry upload, and `/billpay account new`.
+
+Each listener parses the request, makes one service call, renders with `blocks/` and answers;
+refusals and failures travel to the error boundary, worded in the person's language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.ids import SupplierAction, SupplierCallback, SupplierInput, line_block
+from blocks.metadata import (
+    BankAccountMetadata,
+    CreateSupplierButton,
+    NewBillMetadata,
+    RetryUploadButton,
+    SupplierButton,
+    SupplierMetadata,
+)
+from blocks.modals import loading_modal, message_modal
+from blocks.new_bill import (
+    attached_text,
+    bank_account_modal,
+    new_bill_modal,
+    supplier_options,
+    upload_failed_message,
+)
+from blocks.suppliers import supplier_blocks, supplier_modal, supplier_saved_text
+from blocks.text import escape, money
+from bot.errors import Denied, FieldErrors, OutOfDate
+from bot.i18n import words
+from bot.listing import parse_filter
+from bot.people import People, Person
+from bot.publish import Publisher
+from bot.services import Services
+from bot.store.models import CompanyLink
+from bot.suppliers.invoice import InvoiceProblem, SlackFiles
+from bot.suppliers.rules import (
+    MAX_LINES,
+    RawLine,
+    estimate,
+    read_bank_account_form,
+    read_bill_form,
+    read_supplier_form,
+)
+from bot.suppliers.service import FORM_GONE, SUPPLIER_ARCHIVED, address_text
+from handlers.boundary import SHOWN_VIEW, Listeners
+from handlers.envelope import (
+    Click,
+    Command,
+    Submission,
+    action_value,
+    click_of,
+    field_value,
+    team_of,
+)
+
+OPEN_MODAL_BUDGET_SECONDS = 1.5
+SUPPLIER_FIELDS = {
+    "name": SupplierInput.NAME,
+    "contact_name": SupplierInput.CONTACT,
+    "email": SupplierInput.EMAIL,
+    "phone": SupplierInput.PHONE,
+    "address": SupplierInput.ADDRESS,
+    "currency": SupplierInput.CURRENCY,
+}
+BILL_FIELDS = {
+    "supplier": SupplierInput.BILL_SUPPLIER,
+    "reference": SupplierInput.BILL_REFERENCE,
+    "issue_date": SupplierInput.BILL_ISSUED,
+    "due_date": SupplierInput.BILL_DUE,
+    "currency": SupplierInput.BILL_CURRENCY,
+}
+LINE_FIELDS = {
+    "description": SupplierInput.LINE_DESCRIPTION,
+    "amount": SupplierInput.LINE_AMOUNT,
+    "quantity": SupplierInput.LINE_QUANTITY,
+    "account": SupplierInput.LINE_ACCOUNT,
+    "tax": SupplierInput.LINE_TAX,
+}
+ACCOUNT_FIELDS = {
+    "name": SupplierInput.ACCOUNT_NAME,
+    "currency": SupplierInput.ACCOUNT_CURRENCY,
+    "account_number": SupplierInput.ACCOUNT_NUMBER,
+    "sort_code": SupplierInput.ACCOUNT_SORT_CODE,
+    "nominal_code": SupplierInput.ACCOUNT_NOMINAL,
+}
+# Changing these in the new bill modal redraws it with new totals.
+_RECOMPUTING = re.compile(
+    rf"^({SupplierInput.BILL_SUPPLIER}|{SupplierInput.BILL_CURRENCY}|"
+    rf"(?:{SupplierInput.LINE_AMOUNT}|{SupplierInput.LINE_QUANTITY}|{SupplierInput.LINE_TAX}):\d)$"
+)
+_FILE_ID = re.compile(r"^F[A-Z0-9]{2,24}$")
+
+
+@contextlib.contextmanager
+def in_words(locale: str) -> Iterator[None]:
+    """Refusals raised with English text marked for translation leave in the reader's words."""
+    try:
+        yield
+    except InvoiceProblem as problem:
+        raise Denied(words(locale)(str(problem), **problem.values)) from problem
+    except OutOfDate as problem:
+        raise OutOfDate(words(locale)(str(problem))) from problem
+    except Denied as problem:
+        raise Denied(words(locale)(str(problem))) from problem
+
+
+def _view(body: dict[str, Any]) -> dict[str, Any]:
+    view = body.get("view")
+    return view if isinstance(view, dict) else {}
+
+
+def _bill_metadata(body: dict[str, Any]) -> NewBillMetadata:
+    metadata = NewBillMetadata.load(_view(body).get("private_metadata"))
+    if metadata is None:
+        raise OutOfDate(FORM_GONE)
+    return metadata
+
+
+def _form_values(body: dict[str, Any]) -> dict[str, str]:
+    """Every input's value as the form holds it now, by block id."""
+    state = _view(body).get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    found: dict[str, str] = {}
+    for block_id in values if isinstance(values, dict) else {}:
+        value = field_value(body, block_id)
+        if value is not None:
+            found[block_id] = value
+    return found
+
+
+def _raw_lines(values: dict[str, str], count: int) -> list[RawLine]:
+    def get(field: str, index: int) -> str | None:
+        return values.get(line_block(field, index))
+
+    return [
+        RawLine(
+            description=get(SupplierInput.LINE_DESCRIPTION, i),
+            amount=get(SupplierInput.LINE_AMOUNT, i),
+            quantity=get(SupplierInput.LINE_QUANTITY, i),
+            account_id=get(SupplierInput.LINE_ACCOUNT, i),
+            tax_rate_id=get(SupplierInput.LINE_TAX, i),
+        )
+        for i in range(count)
+    ]
+
+
+def _bill_field_errors(errors: dict[str, str]) -> FieldErrors:
+    blocks: dict[str, str] = {}
+    for name, text in errors.items():
+        field, _, index = name.partition(":")
+        block = line_block(LINE_FIELDS[field], int(index)) if index else BILL_FIELDS[field]
+        blocks[block] = text
+    return FieldErrors(blocks)
+
+
+BillpayVerb = Callable[[Command, dict[str, Any], AsyncWebClient, AsyncBoltContext], Awaitable[None]]
+
+
+def register(on: Listeners, services: Services, people: People) -> dict[str, BillpayVerb]:
+    """Registers the listeners; returns the `/billpay` verbs this area serves (`bill`,
+    `account new`), for the `/billpay` command to dispatch to."""
+    suppliers = services.suppliers
+    workflow = services.workflow
+    publisher = services.must_publish()
+    settings = services.settings
+    assert services.slack is not None and settings.slack_bot_token is not None
+    files = SlackFiles(
+        services.slack, settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+    )
+
+    async def person_of(client: AsyncWebClient, team_id: str, user_id: str) -> Person:
+        return await people.get(client, team_id, user_id, wait=1.0)
+
+    async def open_modal(
+        client: AsyncWebClient,
+        trigger_id: str,
+        context: AsyncBoltContext,
+        title: str,
+        work: Awaitable[dict[str, Any]],
+    ) -> None:
+        """Open the modal `work` builds, or a placeholder while the trigger (3 seconds) is
+        still valid, filled in once `work` is done; errors then show in the modal."""
+        task = asyncio.ensure_future(work)
+        await asyncio.wait({task}, timeout=OPEN_MODAL_BUDGET_SECONDS)
+        if task.done():
+            await client.views_open(trigger_id=trigger_id, view=task.result())
+            return
+        opened = await client.views_open(trigger_id=trigger_id, view=loading_modal(title, "…"))
+        context[SHOWN_VIEW] = opened["view"]["id"]
+        await client.views_update(view_id=opened["view"]["id"], view=await task)
+
+    async def bill_modal(
+        link: CompanyLink,
+        metadata: NewBillMetadata,
+        person: Person,
+        *,
+        supplier_id: str | None = None,
+        values: dict[str, str] | None = None,
+        currency: str | None = None,
+    ) -> dict[str, Any]:
+        options = await suppliers.bill_options(link)
+        supplier = None
+        if supplier_id:
+            found = await suppliers.supplier(link, supplier_id)
+            if found.status == "Archived":
+                raise Denied(words(person.locale)(SUPPLIER_ARCHIVED))
+            supplier = (found.id, found.supplier_name)
+            currency = currency or found.default_currency
+        currency = currency or link.base_currency
+        context = options.context(metadata.locale, metadata.idempotency_key)
+        totals = estimate(_raw_lines(values or {}, metadata.lines), currency, context)
+        return new_bill_modal(
+            metadata,
+            options,
+            today=person.today(services.clock()),
+            supplier=supplier,
+            currency=currency,
+            totals=totals,
+            values=values,
+        )
+
+    async def start_bill(
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+        trigger_id: str,
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        *,
+        supplier_id: str | None = None,
+        file_id: str | None = None,
+    ) -> None:
+        link = await workflow.link_for(team_id, channel_id)
+        person = await person_of(client, team_id, user_id)
+        with in_words(person.locale):
+            await suppliers.check_may_create(link, user_id)
+
+        async def build() -> dict[str, Any]:
+            with in_words(person.locale):
+                file_name = None
+                if file_id:
+                    described = await files.describe(file_id, await suppliers.platform(link))
+                    file_name = described.name
+                metadata = NewBillMetadata(
+                    channel_id=channel_id,
+                    idempotency_key=str(uuid.uuid4()),
+                    locale=person.locale,
+                    lines=1,
+                    file_id=file_id,
+                    file_name=file_name,
+                )
+                return await bill_modal(link, metadata, person, supplier_id=supplier_id)
+
+        await open_modal(client, trigger_id, context, words(person.locale)("New bill"), build())
+
+    # ------------------------------------------------------------ /supplier and its buttons
+
+    @on.command("/supplier")
+    async def supplier_command(
+        ack: AsyncAck, slash: Command, respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        person = await person_of(client, slash.team_id, slash.user_id)
+        _ = words(person.locale)
+        if not slash.text:
+            await respond(
+                text=_(
+                    "Which supplier? Try `/supplier northridge`: up to ten suppliers whose name "
+                    "contains the text."
+                ),
+                response_type="ephemeral",
+            )
+            return
+        link = await workflow.link_for(slash.team_id, slash.channel_id)
+        found = await suppliers.lookup(link, slash.text)
+        message = supplier_blocks(
+            slash.text, found.matches, locale=person.locale, total=found.total
+        )
+        await respond(response_type="ephemeral", **message)
+
+    @on.action(SupplierAction.SHOW_BILLS, SupplierButton)
+    async def show_bills(
+        ack: AsyncAck, click: Click, value: SupplierButton, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        link = await workflow.link_for(click.team_id, click.channel_id)
+        person = await person_of(client, click.team_id, click.user_id)
+        supplier = await suppliers.supplier(link, value.supplier_id)
+        await publisher.post_listing(
+            click.team_id,
+            person,
+            link,
+            parse_filter(supplier.supplier_name[:100]),
+            channel_id=click.channel_id,
+        )
+
+    @on.action(SupplierAction.NEW_BILL, SupplierButton)
+    async def new_bill_for_supplier(
+        ack: AsyncAck, click: Click, value: SupplierButton, body: dict[str, Any],
+        client: AsyncWebClient, context: AsyncBoltContext,
+    ) -> None:  # fmt: skip
+        await ack()
+        await start_bill(
+            client, context, body["trigger_id"], click.team_id, click.channel_id, click.user_id,
+            supplier_id=value.supplier_id,
+        )  # fmt: skip
+
+    @on.action(SupplierAction.CREATE, CreateSupplierButton)
+    async def create_supplier_clicked(
+        ack: AsyncAck, click: Click, value: CreateSupplierButton, body: dict[str, Any],
+        client: AsyncWebClient,
+    ) -> None:  # fmt: skip
+        await ack()
+        link = await workflow.link_for(click.team_id, click.channel_id)
+        person = await person_of(client, click.team_id, click.user_id)
+        with in_words(person.locale):
+            await suppliers.check_may_create(link, click.user_id)
+        metadata = SupplierMetadata(
+            channel_id=click.channel_id, idempotency_key=str(uuid.uuid4()), locale=person.locale
+        )
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=supplier_modal(metadata, name=value.name)
+        )
+
+    @on.action(SupplierAction.EDIT, SupplierButton)
+    async def edit_supplier_clicked(
+        ack: AsyncAck, click: Click, value: SupplierButton, body: dict[str, Any],
+        client: AsyncWebClient, context: AsyncBoltContext,
+    ) -> None:  # fmt: skip
+        await ack()
+        link = await workflow.link_for(click.team_id, click.channel_id)
+        person = await person_of(client, click.team_id, click.user_id)
+
+        async def build() -> dict[str, Any]:
+            with in_words(person.locale):
+                await suppliers.check_may_edit(link, click.user_id)
+                supplier = await suppliers.supplier(link, value.supplier_id, fresh=True)
+            metadata = SupplierMetadata(
+                channel_id=click.channel_id,
+                idempotency_key=str(uuid.uuid4()),
+                locale=person.locale,
+                supplier_id=supplier.id,
+            )
+            address = address_text(supplier.addresses[0]) if supplier.addresses else None
+            return supplier_modal(metadata, supplier=supplier, address=address)
+
+        await open_modal(
+            client, body["trigger_id"], context, words(person.locale)("Edit supplier"), build()
+        )
+
+    @on.view(SupplierCallback.CREATE, SupplierMetadata)
+    @on.view(SupplierCallback.EDIT, SupplierMetadata)
+    async def supplier_submitted(
+        ack: AsyncAck, body: dict[str, Any], submission: Submission, metadata: SupplierMetadata,
+        client: AsyncWebClient,
+    ) -> None:  # fmt: skip
+        form = read_supplier_form(
+            name=field_value(body, SupplierInput.NAME),
+            contact_name=field_value(body, SupplierInput.CONTACT),
+            email=field_value(body, SupplierInput.EMAIL),
+            phone=field_value(body, SupplierInput.PHONE),
+            address=field_value(body, SupplierInput.ADDRESS),
+            currency=field_value(body, SupplierInput.CURRENCY),
+            locale=metadata.locale,
+        )
+        if isinstance(form, dict):
+            raise FieldErrors({SUPPLIER_FIELDS[k]: v for k, v in form.items()})
+        _ = words(metadata.locale)
+        await ack(response_action="update", view=loading_modal(_("Supplier"), _("Saving…")))
+        link = await workflow.link_for(submission.team_id, metadata.channel_id)
+        with in_words(metadata.locale):
+            if metadata.supplier_id is None:
+                saved = await suppliers.create_supplier(
+                    link, submission.user_id, form, metadata.idempotency_key
+                )
+            else:
+                saved = await suppliers.update_supplier(
+                    link, submission.user_id, metadata.supplier_id, form
+                )
+        text = supplier_saved_text(
+            saved, created=metadata.supplier_id is None, user_id=submission.user_id,
+            locale=metadata.locale,
+        )  # fmt: skip
+        await client.views_update(
+            view_id=submission.view_id,
+            view=message_modal(_("Supplier"), text, emoji=":white_check_mark:"),
+        )
+
+    # ------------------------------------------------------------ new bills
+
+    @on.shortcut(SupplierCallback.BILL_FROM_FILE)
+    async def bill_from_file(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        click = click_of(body)
+        message = body.get("message") if isinstance(body.get("message"), dict) else {}
+        found = message.get("files") if isinstance(message, dict) else None
+        file_ids = [
+            f.get("id")
+            for f in found or []
+            if isinstance(f, dict) and _FILE_ID.match(str(f.get("id")))
+        ]
+        if not file_ids:
+            person = await person_of(client, click.team_id, click.user_id)
+            raise Denied(
+                words(person.locale)(
+                    "That message has no file. Use this on a message with the invoice attached."
+                )
+            )
+        await start_bill(
+            client, context, body["trigger_id"], click.team_id, click.channel_id, click.user_id,
+            file_id=file_ids[0],
+        )  # fmt: skip
+
+    @on.options(SupplierInput.BILL_SUPPLIER)
+    async def supplier_suggestions(ack: AsyncAck, body: dict[str, Any]) -> None:
+        metadata = _bill_metadata(body)
+        typed = body.get("value") if isinstance(body.get("value"), str) else ""
+        link = await workflow.link_for(str(team_of(body)), metadata.channel_id)
+        found = await suppliers.suggestions(link, str(typed)[:100])
+        await ack(options=supplier_options([(s.id, s.supplier_name) for s in found]))
+
+    async def redraw(body: dict[str, Any], client: AsyncWebClient, *, add_line: bool) -> None:
+        metadata = _bill_metadata(body)
+        view = _view(body)
+        click_team = str(team_of(body))
+        user = body.get("user")
+        user_id = str(user.get("id")) if isinstance(user, dict) else ""
+        link = await workflow.link_for(click_team, metadata.channel_id)
+        person = await person_of(client, click_team, user_id)
+        values = _form_values(body)
+        if add_line and metadata.lines < MAX_LINES:
+            metadata = metadata.model_copy(update={"lines": metadata.lines + 1})
+        actions = body.get("actions")
+        action = actions[0] if isinstance(actions, list) and actions else {}
+        action = action if isinstance(action, dict) else {}
+        used = action_value(body) or action.get("value")
+        if isinstance(used, str) and _RECOMPUTING.match(str(action.get("action_id"))):
+            values[str(action["action_id"])] = used  # the change itself, whatever state says
+        chose_supplier = action.get("action_id") == SupplierInput.BILL_SUPPLIER
+        supplier_id = values.get(SupplierInput.BILL_SUPPLIER)
+        currency = None if chose_supplier else values.get(SupplierInput.BILL_CURRENCY)
+        with in_words(metadata.locale):
+            rebuilt = await bill_modal(
+                link, metadata, person, supplier_id=supplier_id, values=values, currency=currency
+            )
+        await client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=rebuilt)
+
+    @on.action(SupplierAction.ADD_LINE, None)
+    async def add_line(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await redraw(body, client, add_line=True)
+
+    @on.action(_RECOMPUTING, None)
+    async def recompute(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await redraw(body, client, add_line=False)
+
+    @on.view(SupplierCallback.NEW_BILL, NewBillMetadata)
+    async def bill_submitted(
+        ack: AsyncAck, body: dict[str, Any], submission: Submission, metadata: NewBillMetadata,
+        client: AsyncWebClient,
+    ) -> None:  # fmt: skip
+        _ = words(metadata.locale)
+        link = await workflow.link_for(submission.team_id, metadata.channel_id)
+        options = await suppliers.bill_options(link)
+        values = _form_values(body)
+        form = read_bill_form(
+            options.context(metadata.locale, metadata.idempotency_key),
+            supplier_id=values.get(SupplierInput.BILL_SUPPLIER),
+            reference=values.get(SupplierInput.BILL_REFERENCE),
+            issue_date=values.get(SupplierInput.BILL_ISSUED),
+            due_date=values.get(SupplierInput.BILL_DUE),
+            currency=values.get(SupplierInput.BILL_CURRENCY),
+            lines=_raw_lines(values, metadata.lines),
+        )
+        if isinstance(form, dict):
+            raise _bill_field_errors(form)
+        try:
+            with in_words(metadata.locale):
+                supplier = await suppliers.supplier(link, form.supplier_id)
+        except Denied as refused:
+            raise FieldErrors({SupplierInput.BILL_SUPPLIER: str(refused)}) from refused
+        if supplier.status == "Archived":
+            raise FieldErrors({SupplierInput.BILL_SUPPLIER: _(SUPPLIER_ARCHIVED)})
+        total = money(form.totals.total, form.currency, metadata.locale)
+        await ack(
+            response_action="update",
+            view=loading_modal(
+                _("New bill"),
+                _(
+                    "Creating the bill from {supplier} for {total}…",
+                    supplier=escape(supplier.supplier_name),
+                    total=total,
+                ),
+            ),
+        )
+        person = await person_of(client, submission.team_id, submission.user_id)
+        invoice = None
+        with in_words(metadata.locale):
+            if metadata.file_id:
+                platform = options.platform
+                described = await files.describe(metadata.file_id, platform)
+                invoice = await files.download(described, platform)
+            bill = await suppliers.create_bill(link, submission.user_id, form)
+        ts = await publisher.post_bill(
+            submission.team_id, person, link, bill, channel_id=metadata.channel_id
+        )
+        done = _(
+            "Bill created: {supplier}, {total}. Its card is in <#{channel}>, ready for approval.",
+            supplier=escape(supplier.supplier_name),
+            total=total,
+            channel=metadata.channel_id,
+        )
+        emoji = ":white_check_mark:"
+        if invoice is not None and metadata.file_id:
+            try:
+                await suppliers.attach(
+                    link, submission.user_id, bill.id, name=invoice.name,
+                    content=invoice.content, content_type=invoice.content_type,
+                )  # fmt: skip
+            except Exception:
+                await Publisher.quietly(
+                    client.chat_postMessage(
+                        channel=metadata.channel_id,
+                        thread_ts=ts,
+                        **upload_failed_message(
+                            bill.id, metadata.file_id, invoice.name, locale=metadata.locale
+                        ),
+                    ),
+                    "say the invoice upload failed",
+                )
+                done += " " + _(
+                    "The invoice could not be attached: see the card’s thread to retry."
+                )
+                emoji = ":warning:"
+            else:
+                done += " " + _("The invoice is attached.")
+        await Publisher.quietly(
+            client.views_update(
+                view_id=submission.view_id, view=message_modal(_("New bill"), done, emoji=emoji)
+            ),
+            "show the new bill's result",
+        )
+
+    @on.action(SupplierAction.RETRY_UPLOAD, RetryUploadButton)
+    async def retry_upload(
+        ack: AsyncAck, click: Click, value: RetryUploadButton, respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:  # fmt: skip
+        await ack()
+        link = await workflow.link_for(click.team_id, click.channel_id)
+        person = await person_of(client, click.team_id, click.user_id)
+        with in_words(person.locale):
+            await suppliers.check_may_create(link, click.user_id)
+            platform = await suppliers.platform(link)
+            described = await files.describe(value.file_id, platform)
+            invoice = await files.download(described, platform)
+        await suppliers.attach(
+            link, click.user_id, value.bill_id, name=invoice.name, content=invoice.content,
+            content_type=invoice.content_type,
+        )  # fmt: skip
+        await respond(text=attached_text(invoice.name, locale=person.locale), replace_original=True)
+
+    # ------------------------------------------------------------ bank accounts
+
+    async def new_account(slash: Command, body: dict[str, Any], client: AsyncWebClient) -> None:
+        link = await workflow.link_for(slash.team_id, slash.channel_id)
+        person = await person_of(client, slash.team_id, slash.user_id)
+        with in_words(person.locale):
+            await suppliers.check_may_manage(link, slash.user_id)
+        metadata = BankAccountMetadata(
+            channel_id=slash.channel_id, idempotency_key=str(uuid.uuid4()), locale=person.locale
+        )
+        await client.views_open(
+            trigger_id=body["trigger_id"],
+            view=bank_account_modal(metadata, base_currency=link.base_currency),
+        )
+
+    async def new_bill_command(
+        slash: Command, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await start_bill(
+            client, context, body["trigger_id"], slash.team_id, slash.channel_id, slash.user_id
+        )
+
+    async def account_command(
+        slash: Command, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await new_account(slash, body, client)
+
+    @on.view(SupplierCallback.NEW_ACCOUNT, BankAccountMetadata)
+    async def account_submitted(
+        ack: AsyncAck, body: dict[str, Any], submission: Submission,
+        metadata: BankAccountMetadata, client: AsyncWebClient,
+    ) -> None:  # fmt: skip
+        form = read_bank_account_form(
+            name=field_value(body, SupplierInput.ACCOUNT_NAME),
+            currency=field_value(body, SupplierInput.ACCOUNT_CURRENCY),
+            account_number=field_value(body, SupplierInput.ACCOUNT_NUMBER),
+            sort_code=field_value(body, SupplierInput.ACCOUNT_SORT_CODE),
+            nominal_code=field_value(body, SupplierInput.ACCOUNT_NOMINAL),
+            locale=metadata.locale,
+        )
+        if isinstance(form, dict):
+            raise FieldErrors({ACCOUNT_FIELDS[k]: v for k, v in form.items()})
+        _ = words(metadata.locale)
+        await ack(response_action="update", view=loading_modal(_("New bank account"), _("Saving…")))
+        link = await workflow.link_for(submission.team_id, metadata.channel_id)
+        with in_words(metadata.locale):
+            account = await suppliers.create_bank_account(
+                link, submission.user_id, form, metadata.idempotency_key
+            )
+        text = _(
+            "Bank account *{name}* ({currency}) created. It is offered in the Pay form from "
+            "now on.",
+            name=escape(account.name or form.name), currency=account.currency or form.currency,
+        )  # fmt: skip
+        await client.views_update(
+            view_id=submission.view_id,
+            view=message_modal(_("New bank account"), text, emoji=":white_check_mark:"),
+        )
+
+    return {"bill": new_bill_command, "account new": account_command}
