@@ -28,6 +28,7 @@ class Platform:
     tax_rate: TaxRateRule = "optional"
     max_line_items: int | None = None
     updates_bills: bool = True
+    updates_suppliers: bool = True
     attachment_max_bytes: int | None = None
     attachment_extensions: frozenset[str] | None = None
 
@@ -87,13 +88,20 @@ PLATFORMS: dict[str, Platform] = {
             "Oracle NetSuite",
             reference_max=45,
             updates_bills=False,
+            updates_suppliers=False,
             attachment_max_bytes=100 * MB,
             attachment_extensions=_extensions(
                 "BMP, CSV, XLS, XLSX, JSON, PDF, PJPG, PJPEG, PNG, TXT, SVG, TIF, TIFF, DOC, "
                 "DOCX, ZIP"
             ),
         ),
-        Platform("knfz", "Sage Intacct", reference_max=100, updates_bills=False),
+        Platform(
+            "knfz",
+            "Sage Intacct",
+            reference_max=100,
+            updates_bills=False,
+            updates_suppliers=False,
+        ),
     )
 }
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import jsoncodec
@@ -529,13 +529,57 @@ async def replace_supplier(
     supplier_id: str,
     body: schemas.SupplierPrototype,
 ) -> dict[str, Any]:
+    rules = platform(connection.platform_key)
+    if not rules.updates_suppliers:
+        raise ApiError(404, f"Updating suppliers is not supported by platform(s) {rules.name}.")
     row = await _supplier_for_update(session, connection, supplier_id)
     if row is None:
         raise not_found("Supplier", supplier_id)
+    applied = await _supplier_update_rules(session, connection, row, body)
+    if applied is None:  # QuickBooks Online ignores changes to an archived supplier
+        return views.supplier(row)
     # The balance belongs to the ledger (it moves with bills and payments), not to the request.
-    _apply_supplier(row, body)
+    _apply_supplier(row, applied)
     await session.flush()
     return views.supplier(row)
+
+
+async def _supplier_update_rules(
+    session: AsyncSession,
+    connection: store.Connection,
+    row: store.Supplier,
+    body: schemas.SupplierPrototype,
+) -> schemas.SupplierPrototype | None:
+    """Each platform's limits on updating a supplier (docs/payables/sync/suppliers.md): the
+    body to apply, or None when the platform ignores the update."""
+    match connection.platform_key:
+        case "gbol":  # Xero
+            if row.status == "Archived":
+                raise invalid(
+                    "Archived suppliers cannot be updated in Xero; unarchive it in Xero first."
+                )
+            wanted = body.supplier_name.strip().casefold()
+            clash = await session.scalar(
+                select(store.Supplier.id).where(
+                    store.Supplier.connection_id == connection.id,
+                    store.Supplier.id != row.id,
+                    func.lower(store.Supplier.supplier_name) == wanted,
+                )
+            )
+            if clash is not None:
+                raise invalid(f"supplierName: a supplier named '{body.supplier_name}' exists.")
+        case "qhyg":  # QuickBooks Online
+            if row.status == "Archived" and body.status != "Active":
+                return None
+            if body.default_currency is None:
+                body = body.model_copy(update={"default_currency": row.default_currency})
+            elif body.default_currency.upper() != (row.default_currency or "").upper():
+                raise invalid(
+                    "defaultCurrency: QuickBooks Online cannot change a supplier's currency."
+                )
+        case "fbrh":  # FreeAgent: no currency at supplier level
+            body = body.model_copy(update={"default_currency": connection.base_currency})
+    return body
 
 
 def _apply_supplier(row: store.Supplier, body: schemas.SupplierPrototype) -> None:
