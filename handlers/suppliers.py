@@ -45,7 +45,7 @@ from bot.people import People, Person
 from bot.publish import Publisher
 from bot.services import Services
 from bot.store.models import CompanyLink
-from bot.suppliers.invoice import InvoiceProblem, SlackFiles
+from bot.suppliers.invoice import NO_FILE, InvoiceProblem, SlackFiles
 from bot.suppliers.rules import (
     MAX_LINES,
     RawLine,
@@ -416,11 +416,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         ]
         if not file_ids:
             person = await person_of(client, click.team_id, click.user_id)
-            raise Denied(
-                words(person.locale)(
-                    "That message has no file. Use this on a message with the invoice attached."
-                )
-            )
+            raise Denied(words(person.locale)(NO_FILE))
         await start_bill(
             client, context, body["trigger_id"], click.team_id, click.channel_id, click.user_id,
             file_id=file_ids[0],

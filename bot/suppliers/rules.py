@@ -74,8 +74,9 @@ def _optional_text(
     text = (value or "").strip()
     if not text:
         return None
+    _ = words(locale)
     if text_problem(text, limit=limit, multiline=field == "address"):
-        errors[field] = words(locale)(
+        errors[field] = _(
             "Keep this to {limit} characters, without special characters.", limit=limit
         )
     return text
