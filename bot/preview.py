@@ -6,14 +6,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from blocks.bills import bills_message
 from blocks.home import home_view
-from blocks.metadata import PayMetadata, RejectMetadata
+from blocks.metadata import (
+    BankAccountMetadata,
+    NewBillMetadata,
+    PayMetadata,
+    RejectMetadata,
+    SupplierMetadata,
+)
 from blocks.modals import offered, pay_modal, reject_modal
 from blocks.preview import builder_link as builder_link
-from blocks.suppliers import supplier_blocks
+from blocks.new_bill import bank_account_modal, new_bill_modal
+from blocks.suppliers import supplier_blocks, supplier_modal
 from bot.cases import preview_case
 from bot.config import Settings
 from bot.domain import CaseState, PaymentView, SupplierMatch
@@ -23,8 +31,18 @@ from bot.payables.client import PayablesClient
 from bot.payables.query import outstanding_bills
 from bot.payments import account_choices, new_payment_key
 from bot.policy import EffectivePolicy
+from bot.suppliers.rules import BillOptions, Choice, RawLine, estimate, reference_max
 
-SURFACES = ("bills", "pay-modal", "reject-modal", "supplier", "home")
+SURFACES = (
+    "bills",
+    "pay-modal",
+    "reject-modal",
+    "supplier",
+    "supplier-modal",
+    "new-bill-modal",
+    "bank-account-modal",
+    "home",
+)
 
 
 class NothingToPreview(Exception):
@@ -35,7 +53,8 @@ async def preview_surfaces(
     client: PayablesClient, settings: Settings, today: date, locale: str
 ) -> dict[str, dict[str, Any]]:
     """Every surface built from the backend's data, by name, for `billpay preview`: the bills
-    message, a card's states, the Pay and Reject modals, the supplier lookup and the Home tab."""
+    message, a card's states, the Pay and Reject modals, the supplier lookup, the supplier, new
+    bill and bank account modals, and the Home tab."""
     companies = [c async for c in client.iter_companies()]
     company = next(
         (c for c in companies if any(x.status == "Linked" for x in c.data_connections)), None
@@ -88,6 +107,36 @@ async def preview_surfaces(
     sample = cases[0]
     accounts = account_choices(options.bank_accounts, sample.currency, base)
     suppliers = [s async for s in client.iter_suppliers(company.id, connection.id)][:3]
+    mapping = await client.get_bill_mapping_options(company.id, connection.id)
+    bill_options = BillOptions(
+        [Choice(a.id, f"{a.nominal_code} · {a.name}" if a.nominal_code else a.name or a.id)
+         for a in mapping.accounts],
+        [Choice(t.id, t.name or t.id, t.effective_tax_rate or Decimal(0)) for t in mapping.tax_rates],
+        reference_max(connection.platform_name),
+        connection.platform_name or "",
+    )  # fmt: skip
+    new_bill = NewBillMetadata(
+        channel_id="C0FIN",
+        idempotency_key=new_payment_key(),
+        locale=locale,
+        lines=2,
+        file_id="F0PREVIEW1",
+        file_name="INV-1042.pdf",
+    )
+    line_values = {"line_amount:0": "100", "line_amount:1": "25", "line_quantity:1": "2"}
+    if bill_options.accounts:
+        line_values["line_account:0"] = bill_options.accounts[0].id
+    taxed = [t for t in bill_options.tax_rates if t.rate]
+    if taxed:
+        line_values["line_tax:0"] = taxed[0].id
+    context = bill_options.context(locale, new_bill.idempotency_key)
+    first = suppliers[0] if suppliers else None
+    currency = (first.default_currency if first else None) or base
+    raw_lines = [
+        RawLine(None, line_values.get(f"line_amount:{i}"), line_values.get(f"line_quantity:{i}"),
+                line_values.get(f"line_account:{i}"), line_values.get(f"line_tax:{i}"))
+        for i in range(new_bill.lines)
+    ]  # fmt: skip
     return {
         "bills": bills_message(
             company_name=info.company_name or company.name,
@@ -124,6 +173,30 @@ async def preview_surfaces(
             "preview",
             [SupplierMatch(s, [b for b in bills if b.supplier_ref.id == s.id]) for s in suppliers],
             locale=locale,
+        ),
+        "supplier-modal": supplier_modal(
+            SupplierMetadata(
+                channel_id="C0FIN",
+                idempotency_key=new_payment_key(),
+                locale=locale,
+                supplier_id=first.id if first else None,
+            ),
+            supplier=first,
+        ),  # fmt: skip
+        "new-bill-modal": new_bill_modal(
+            new_bill,
+            bill_options,
+            today=today,
+            supplier=(first.id, first.supplier_name) if first else None,
+            currency=currency,
+            totals=estimate(raw_lines, currency, context),
+            values=line_values,
+        ),
+        "bank-account-modal": bank_account_modal(
+            BankAccountMetadata(
+                channel_id="C0FIN", idempotency_key=new_payment_key(), locale=locale
+            ),
+            base_currency=base,
         ),
         "home": home_view([("C0FIN", info.company_name or company.name, base)], locale=locale),
     }
