@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from blocks.bills import bills_message
@@ -19,8 +18,8 @@ from blocks.metadata import (
     SupplierMetadata,
 )
 from blocks.modals import offered, pay_modal, reject_modal
-from blocks.preview import builder_link as builder_link
 from blocks.new_bill import bank_account_modal, new_bill_modal
+from blocks.preview import builder_link as builder_link
 from blocks.suppliers import supplier_blocks, supplier_modal
 from bot.cases import preview_case
 from bot.config import Settings
@@ -31,7 +30,7 @@ from bot.payables.client import PayablesClient
 from bot.payables.query import outstanding_bills
 from bot.payments import account_choices, new_payment_key
 from bot.policy import EffectivePolicy
-from bot.suppliers.rules import BillOptions, Choice, RawLine, estimate, reference_max
+from bot.suppliers.rules import RawLine, bill_options_from, estimate
 
 SURFACES = (
     "bills",
@@ -108,13 +107,7 @@ async def preview_surfaces(
     accounts = account_choices(options.bank_accounts, sample.currency, base)
     suppliers = [s async for s in client.iter_suppliers(company.id, connection.id)][:3]
     mapping = await client.get_bill_mapping_options(company.id, connection.id)
-    bill_options = BillOptions(
-        [Choice(a.id, f"{a.nominal_code} · {a.name}" if a.nominal_code else a.name or a.id)
-         for a in mapping.accounts],
-        [Choice(t.id, t.name or t.id, t.effective_tax_rate or Decimal(0)) for t in mapping.tax_rates],
-        reference_max(connection.platform_name),
-        connection.platform_name or "",
-    )  # fmt: skip
+    bill_options = bill_options_from(mapping, connection.platform_name)
     new_bill = NewBillMetadata(
         channel_id="C0FIN",
         idempotency_key=new_payment_key(),
@@ -182,7 +175,7 @@ async def preview_surfaces(
                 supplier_id=first.id if first else None,
             ),
             supplier=first,
-        ),  # fmt: skip
+        ),
         "new-bill-modal": new_bill_modal(
             new_bill,
             bill_options,

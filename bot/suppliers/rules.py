@@ -24,6 +24,7 @@ from bot.money import (
     quantize,
     read_amount,
 )
+from bot.payables.models import BillMappingOptions
 
 MAX_LINES = 10
 MAX_NAME = 100
@@ -144,6 +145,24 @@ class BillOptions:
             locale,
             idempotency_key,
         )
+
+
+def bill_options_from(mapping: BillMappingOptions, platform_name: str | None) -> BillOptions:
+    """The active expense accounts and tax rates of the bill mapping options."""
+    accounts = [
+        Choice(a.id, f"{a.nominal_code} · {a.name or a.id}" if a.nominal_code else a.name or a.id)
+        for a in mapping.accounts
+        if (a.status or "Active") == "Active"
+    ]
+    rates = [
+        Choice(
+            t.id, t.name or t.code or t.id, t.effective_tax_rate or t.total_tax_rate or Decimal(0)
+        )
+        for t in mapping.tax_rates
+        if (t.status or "Active") == "Active"
+    ]
+    platform = platform_name or ""
+    return BillOptions(accounts, rates, reference_max(platform), platform)
 
 
 @dataclass(frozen=True)

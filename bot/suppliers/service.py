@@ -13,7 +13,6 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from bot.cases import audit
@@ -29,9 +28,8 @@ from bot.suppliers.rules import (
     BankAccountForm,
     BillForm,
     BillOptions,
-    Choice,
     SupplierForm,
-    reference_max,
+    bill_options_from,
 )
 from bot.workflow import Workflow
 
@@ -154,22 +152,7 @@ class SupplierService:
             return cached
         options = await self.reads.get_bill_mapping_options(link.company_id, link.connection_id)
         connection = await self.reads.get_connection(link.company_id, link.connection_id)
-        accounts = [
-            Choice(a.id, _account_name(a))
-            for a in options.accounts
-            if (a.status or "Active") == "Active"
-        ]
-        rates = [
-            Choice(
-                t.id,
-                t.name or t.code or t.id,
-                t.effective_tax_rate or t.total_tax_rate or Decimal(0),
-            )
-            for t in options.tax_rates
-            if (t.status or "Active") == "Active"
-        ]
-        platform = connection.platform_name or ""
-        result = BillOptions(accounts, rates, reference_max(platform), platform)
+        result = bill_options_from(options, connection.platform_name)
         self.cache.put(key, result)
         return result
 
@@ -351,11 +334,6 @@ class SupplierService:
     ) -> None:
         async with self.db.write() as s:
             audit(s, link, user_id, action, bill_id, now=self.clock(), **details)
-
-
-def _account_name(account: models.AccountMappingOption) -> str:
-    name = account.name or account.id
-    return f"{account.nominal_code} · {name}" if account.nominal_code else name
 
 
 def _prototype(
