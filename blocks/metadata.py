@@ -136,7 +136,6 @@ class SupplierButton(Payload):
     """A `/supplier` answer's buttons: Show bills, New bill, Edit supplier."""
 
     supplier_id: RecordId = Field(alias="s")
-    name: Annotated[str, StringConstraints(max_length=100)] = Field(alias="n", default="")
 
 
 class CreateSupplierButton(Payload):

@@ -120,7 +120,7 @@ def _supplier_section(match: SupplierMatch, locale: str) -> list[dict[str, Any]]
         )  # fmt: skip
     else:
         lines.append(_("No outstanding bills"))
-    value = SupplierButton(supplier_id=supplier.id, name=plain(supplier.supplier_name, 100)).dump()
+    value = SupplierButton(supplier_id=supplier.id).dump()
     buttons = [_button(_("Show bills"), SupplierAction.SHOW_BILLS, value)]
     if not archived:
         buttons.append(_button(_("New bill"), SupplierAction.NEW_BILL, value))

@@ -189,10 +189,7 @@ class BillLine:
     account: Choice
     tax_rate: Choice | None
     tax_amount: Decimal
-
-    @property
-    def net(self) -> Decimal:
-        return self.unit_amount * self.quantity
+    net: Decimal  # quantity times unit amount, to the currency's minor unit
 
     @property
     def total(self) -> Decimal:
@@ -375,7 +372,7 @@ def _read_line(
     assert isinstance(amount, Decimal) and isinstance(quantity, Decimal) and account
     net = quantize(amount * quantity, currency)
     return BillLine(
-        description, amount, quantity, account, tax_rate, tax_on(net, tax_rate, currency)
+        description, amount, quantity, account, tax_rate, tax_on(net, tax_rate, currency), net
     )
 
 

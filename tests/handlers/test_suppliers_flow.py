@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from blocks.ids import SupplierAction, SupplierCallback, SupplierInput
 from bot.store.models import AuditEvent
-from tests.bot_fixtures import ANA, CHANNEL, SAM
+from tests.bot_fixtures import ANA, BEN, CHANNEL, EVE, SAM
 from tests.handlers.harness import Bot, bill_ids, card_actions
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
@@ -448,3 +449,52 @@ async def test_a_new_bank_account_is_offered_in_the_pay_form(linked_bot: Bot) ->
     assert created.sort_code == "50-50-50" and created.currency == "GBP"
     (event,) = await _audit(bot, "bank_account_created")
     assert event.actor == SAM
+
+
+# ---------------------------------------------------------------- policy, words, and the card
+
+
+@pytest.mark.bot(approvers=[ANA], payers=[SAM])
+async def test_the_policy_decides_who_may_create(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await bot.command("/billpay", "bill", user=EVE)
+    await bot.slack.wait_for_responses(
+        where=lambda r: "Only the channel’s approvers and payers can add bills" in str(r)
+    )
+    await bot.command("/billpay", "account new", user=ANA)
+    await bot.slack.wait_for_responses(
+        where=lambda r: "Only the channel’s payers can add bank accounts" in str(r)
+    )
+    assert bot.slack.calls_to("views.open") == []
+    await bot.command("/billpay", "bill", user=SAM)  # a payer may
+    await _opened_view(bot, 0)
+
+
+async def test_the_forms_speak_the_persons_language(linked_bot: Bot) -> None:
+    bot = linked_bot
+    bot.slack.users[BEN] = {"locale": "fr-FR"}
+    await bot.command("/billpay", "bill", user=BEN)
+    view = await _opened_view(bot, 0)
+    assert view["title"]["text"] == "Nouvelle facture"
+    assert "Ajouter une ligne" in _text(view)
+    account, _vat = await _bill_options(bot)
+    forged = {"text": {"type": "plain_text", "text": "Personne"}, "value": "no-such-supplier"}
+    inputs = {"bill_supplier": forged, "line_amount:0": "abc", "line_account:0": account}
+    ack = await bot.submit(view, inputs, user=BEN)
+    assert "n’est pas un montant" in ack["errors"]["line_amount:0"]
+    ack = await bot.submit(view, {**inputs, "line_amount:0": "12,50"}, user=BEN)
+    assert "n’existe plus dans le logiciel comptable" in ack["errors"]["bill_supplier"]
+
+
+async def test_a_new_bills_card_takes_approvals_like_any_other(linked_bot: Bot) -> None:
+    bot = linked_bot
+    account, _vat = await _bill_options(bot)
+    view = await _new_bill_form(bot)
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    await _submit_bill_from(bot, view, account)
+    (call,) = (await bot.slack.wait_for("chat.postMessage", count=posted + 1))[posted:]
+    card = bot.slack.message(CHANNEL, call.response["ts"])
+    (bill_id,) = bill_ids(card)
+    await bot.click(card, "bill_approve", bill_id, user=ANA)
+    card = await bot.wait_for_card(card["ts"], bill_id, "Approved by <@U0ANA>")
+    assert card_actions(card, bill_id)[0] == "bill_pay"
