@@ -40,7 +40,7 @@ from blocks.suppliers import supplier_blocks, supplier_modal, supplier_saved_tex
 from blocks.text import escape, money
 from bot.errors import Denied, FieldErrors, OutOfDate
 from bot.i18n import words
-from bot.listing import parse_filter
+from bot.listing import MAX_FILTER_LENGTH, BillFilter
 from bot.people import People, Person
 from bot.publish import Publisher
 from bot.services import Services
@@ -48,6 +48,7 @@ from bot.store.models import CompanyLink
 from bot.suppliers.invoice import NO_FILE, InvoiceProblem, SlackFiles
 from bot.suppliers.rules import (
     MAX_LINES,
+    BillForm,
     RawLine,
     estimate,
     read_bank_account_form,
@@ -299,13 +300,9 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         link = await workflow.link_for(click.team_id, click.channel_id)
         person = await person_of(client, click.team_id, click.user_id)
         supplier = await suppliers.supplier(link, value.supplier_id)
-        await publisher.post_listing(
-            click.team_id,
-            person,
-            link,
-            parse_filter(supplier.supplier_name[:100]),
-            channel_id=click.channel_id,
-        )
+        # The name as a filter's text, never read as `overdue` or `due …` words.
+        only = BillFilter(text=" ".join(supplier.supplier_name.split())[:MAX_FILTER_LENGTH])
+        await publisher.post_listing(click.team_id, person, link, only, channel_id=click.channel_id)
 
     @on.action(SupplierAction.NEW_BILL, SupplierButton)
     async def new_bill_for_supplier(
@@ -466,6 +463,58 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         await ack()
         await redraw(body, client, add_line=False)
 
+    async def create_and_post(
+        link: CompanyLink,
+        submission: Submission,
+        metadata: NewBillMetadata,
+        form: BillForm,
+        person: Person,
+        platform: str,
+    ) -> tuple[str, str]:
+        """Download the invoice, create the bill (once: a resubmitted form finds its card
+        already posted), post its card, attach the invoice; the words for the modal."""
+        _ = words(metadata.locale)
+        client = publisher.client(submission.team_id)
+        invoice = None
+        with in_words(metadata.locale):
+            if metadata.file_id:
+                described = await files.describe(metadata.file_id, platform)
+                invoice = await files.download(described, platform)
+            bill = await suppliers.create_bill(link, submission.user_id, form)
+        total = money(form.totals.total, form.currency, metadata.locale)
+        name = escape(bill.supplier_ref.supplier_name or "")
+        done = _(
+            "Bill created: {supplier}, {total}. Its card is in <#{channel}>, ready for approval.",
+            supplier=name, total=total, channel=metadata.channel_id,
+        )  # fmt: skip
+        if await suppliers.already_shown(link, bill.id):
+            return done, ":white_check_mark:"
+        ts = await publisher.post_bill(
+            submission.team_id, person, link, bill, channel_id=metadata.channel_id
+        )
+        if invoice is None or not metadata.file_id:
+            return done, ":white_check_mark:"
+        try:
+            await suppliers.attach(
+                link, submission.user_id, bill.id, name=invoice.name,
+                content=invoice.content, content_type=invoice.content_type,
+            )  # fmt: skip
+        except Exception:  # whatever failed, the bill exists without its invoice: say so
+            notice = upload_failed_message(
+                bill.id, metadata.file_id, invoice.name, locale=metadata.locale
+            )
+            await Publisher.quietly(
+                client.chat_postMessage(channel=metadata.channel_id, thread_ts=ts, **notice),
+                "say the invoice upload failed",
+            )
+            return (
+                done
+                + " "
+                + _("The invoice could not be attached: see the card’s thread to retry."),
+                ":warning:",
+            )
+        return done + " " + _("The invoice is attached."), ":white_check_mark:"
+
     @on.view(SupplierCallback.NEW_BILL, NewBillMetadata)
     async def bill_submitted(
         ack: AsyncAck, body: dict[str, Any], submission: Submission, metadata: NewBillMetadata,
@@ -506,46 +555,10 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             ),
         )
         person = await person_of(client, submission.team_id, submission.user_id)
-        invoice = None
-        with in_words(metadata.locale):
-            if metadata.file_id:
-                platform = options.platform
-                described = await files.describe(metadata.file_id, platform)
-                invoice = await files.download(described, platform)
-            bill = await suppliers.create_bill(link, submission.user_id, form)
-        ts = await publisher.post_bill(
-            submission.team_id, person, link, bill, channel_id=metadata.channel_id
-        )
-        done = _(
-            "Bill created: {supplier}, {total}. Its card is in <#{channel}>, ready for approval.",
-            supplier=escape(supplier.supplier_name),
-            total=total,
-            channel=metadata.channel_id,
-        )
-        emoji = ":white_check_mark:"
-        if invoice is not None and metadata.file_id:
-            try:
-                await suppliers.attach(
-                    link, submission.user_id, bill.id, name=invoice.name,
-                    content=invoice.content, content_type=invoice.content_type,
-                )  # fmt: skip
-            except Exception:
-                await Publisher.quietly(
-                    client.chat_postMessage(
-                        channel=metadata.channel_id,
-                        thread_ts=ts,
-                        **upload_failed_message(
-                            bill.id, metadata.file_id, invoice.name, locale=metadata.locale
-                        ),
-                    ),
-                    "say the invoice upload failed",
-                )
-                done += " " + _(
-                    "The invoice could not be attached: see the card’s thread to retry."
-                )
-                emoji = ":warning:"
-            else:
-                done += " " + _("The invoice is attached.")
+        async with suppliers.one_at_a_time(form.idempotency_key):
+            done, emoji = await create_and_post(
+                link, submission, metadata, form, person, options.platform
+            )
         await Publisher.quietly(
             client.views_update(
                 view_id=submission.view_id, view=message_modal(_("New bill"), done, emoji=emoji)

@@ -8,12 +8,16 @@ minute per connection: a company with thousands of suppliers is read once, not p
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy import select
 
 from bot.cases import audit
 from bot.db import Database
@@ -23,7 +27,7 @@ from bot.i18n import N_
 from bot.payables import models
 from bot.payables.client import PayablesClient
 from bot.payables.query import outstanding_bills
-from bot.store.models import CompanyLink
+from bot.store.models import AuditEvent, CompanyLink
 from bot.suppliers.rules import (
     BankAccountForm,
     BillForm,
@@ -88,6 +92,7 @@ class SupplierService:
         self.reads = workflow.reads
         self.api = payables.with_deadline(25.0)
         self.cache = _Cache()
+        self._creating: dict[str, asyncio.Lock] = {}
 
     @property
     def clock(self) -> Callable[[], datetime]:
@@ -178,6 +183,22 @@ class SupplierService:
 
     # ------------------------------------------------------------ writing
 
+    @contextlib.asynccontextmanager
+    async def one_at_a_time(self, idempotency_key: str) -> AsyncIterator[None]:
+        """A form submitted twice (Slack retries a slow answer) is handled once after the
+        other here, so the second finds what the first made instead of racing it."""
+        lock = self._creating.setdefault(idempotency_key, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked():
+                self._creating.pop(idempotency_key, None)
+
+    async def already_shown(self, link: CompanyLink, bill_id: str) -> bool:
+        """Has this bill's card been posted already (a resubmitted form)?"""
+        return bool(await self.workflow.messages_showing(link.id, bill_id))
+
     async def create_supplier(
         self, link: CompanyLink, user_id: str, form: SupplierForm, idempotency_key: str
     ) -> models.Supplier:
@@ -255,6 +276,7 @@ class SupplierService:
             user_id,
             "bill_created",
             bill.id,
+            once=True,  # a resubmitted form gets the same bill back: one event
             supplier_id=supplier.id,
             supplier_name=supplier.supplier_name,
             reference=bill.reference,
@@ -330,9 +352,24 @@ class SupplierService:
         return account
 
     async def _audit(
-        self, link: CompanyLink, user_id: str, action: str, bill_id: str | None, **details: Any
+        self,
+        link: CompanyLink,
+        user_id: str,
+        action: str,
+        bill_id: str | None,
+        *,
+        once: bool = False,
+        **details: Any,
     ) -> None:
         async with self.db.write() as s:
+            if once and bill_id is not None:
+                seen = await s.scalar(
+                    select(AuditEvent.id).where(
+                        AuditEvent.action == action, AuditEvent.bill_id == bill_id
+                    )
+                )
+                if seen is not None:
+                    return
             audit(s, link, user_id, action, bill_id, now=self.clock(), **details)
 
 

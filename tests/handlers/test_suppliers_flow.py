@@ -5,7 +5,9 @@ accounts; with the bad inputs a person can send."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -498,3 +500,49 @@ async def test_a_new_bills_card_takes_approvals_like_any_other(linked_bot: Bot) 
     await bot.click(card, "bill_approve", bill_id, user=ANA)
     card = await bot.wait_for_card(card["ts"], bill_id, "Approved by <@U0ANA>")
     assert card_actions(card, bill_id)[0] == "bill_pay"
+
+
+async def test_show_bills_lists_that_suppliers_bills(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await bot.command("/supplier", "northridge", user=ANA)
+    (answer,) = await bot.slack.wait_for_responses(where=lambda r: "Northridge" in str(r))
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    click = bot.requests.click(_ephemeral(answer, 3), SupplierAction.SHOW_BILLS, user_id=ANA)
+    assert (await bot.send(click)).status_code == 200
+    (call,) = (await bot.slack.wait_for("chat.postMessage", count=posted + 1))[posted:]
+    assert "matching “Northridge Office Supplies”" in call.args["text"]
+
+
+async def test_a_form_submitted_twice_makes_one_bill_and_one_card(linked_bot: Bot) -> None:
+    bot = linked_bot
+    account, _vat = await _bill_options(bot)
+    view = await _new_bill_form(bot)
+    view = await _choose_supplier(bot, view, "north", "Northridge Office Supplies")
+    inputs = {"line_amount:0": "75.00", "line_account:0": account}
+    request = bot.requests.view_submission(view, inputs, user_id=ANA)  # Slack retries it as is
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    first, second = await asyncio.gather(bot.send(request), bot.send(request))
+    assert first.status_code == second.status_code == 200
+    await bot.slack.wait_for(
+        "views.update", where=lambda c: "ready for approval" in json.dumps(c.args), count=2
+    )
+    cards = bot.slack.calls_to("chat.postMessage")[posted:]
+    assert len(cards) == 1
+    assert len(await _audit(bot, "bill_created")) == 1
+    demo = bot.sandbox.demo
+    found = bot.services.payables.iter_bills(demo.company_id, demo.connection_id)
+    assert len([b async for b in found if b.total_amount == Decimal("75.00")]) == 1
+
+
+async def test_the_bot_token_goes_to_slack_only(linked_bot: Bot) -> None:
+    bot = linked_bot
+    record = bot.slack.add_file("invoice.pdf", PDF)
+    stored, content = bot.slack.files[record["id"]]
+    stored["url_private"] = stored["url_private_download"] = "https://collector.example/i.pdf"
+    message = {"ts": "1763800100.000300", "channel": CHANNEL, "text": "", "files": [record]}
+    request = bot.requests.message_action(
+        message, SupplierCallback.BILL_FROM_FILE, user_id=ANA, channel_id=CHANNEL
+    )
+    assert (await bot.send(request)).status_code == 200
+    await bot.slack.wait_for_responses(where=lambda r: "couldn’t read the file" in str(r))
+    assert bot.slack.downloads == [] and content == PDF
