@@ -922,3 +922,58 @@ async def test_bolt_over_http_with_a_signed_click(
     forged = signed.tampered()
     response = await app.async_dispatch(AsyncBoltRequest(body=forged.text, headers=forged.headers))
     assert response.status == 401
+
+
+async def test_files_info_and_downloads_need_the_bot_token(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    record = slack.add_file("INV-1.pdf", b"%PDF-1.4 body", channel_id=CHANNEL)
+    info = await client.files_info(file=record["id"])
+    assert info["file"]["size"] == 13 and info["file"]["url_private"] == record["url_private"]
+    with pytest.raises(SlackApiError) as missing:
+        await client.files_info(file="F0NOPE")
+    assert missing.value.response["error"] == "file_not_found"
+
+    async with aiohttp.ClientSession() as http:
+        headers = {"Authorization": f"Bearer {BOT_TOKEN}"}
+        async with http.get(record["url_private"], headers=headers) as good:
+            assert good.status == 200 and await good.read() == b"%PDF-1.4 body"
+        for bad in ({}, {"Authorization": "Bearer xoxb-someone-else"}):
+            async with http.get(record["url_private"], headers=bad, allow_redirects=False) as no:
+                assert no.status == 302 and b"PDF" not in await no.read()
+    assert [d.ok for d in slack.downloads] == [True, False, False]
+
+
+async def test_block_suggestions_and_message_shortcuts_are_signed_like_slacks(
+    slack: FakeSlack, client: AsyncWebClient, inbound: SlackRequests
+) -> None:
+    view = {
+        "type": "modal",
+        "title": pt("Pick"),
+        "submit": pt("Go"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "who",
+                "label": pt("Who"),
+                "element": {"type": "external_select", "action_id": "who", "min_query_length": 2},
+            }
+        ],
+    }
+    opened = await client.views_open(trigger_id=slack.new_trigger_id(), view=view)
+    verifier = SignatureVerifier(SECRET)
+    suggestion = inbound.block_suggestion(opened["view"], "who", "no")
+    assert verifier.is_valid_request(suggestion.body, suggestion.headers)
+    payload = inbound.block_suggestion_payload(opened["view"], "who", "nor")
+    assert payload["type"] == "block_suggestion" and payload["value"] == "nor"
+    assert payload["view"]["id"] == opened["view"]["id"]
+    with pytest.raises(AssertionError, match="under 2 characters"):
+        inbound.block_suggestion(opened["view"], "who", "n")
+
+    posted = await client.chat_postMessage(channel=CHANNEL, text="invoice attached")
+    shortcut = inbound.message_action(
+        {"ts": posted["ts"]}, "new_bill_from_file", channel_id=CHANNEL
+    )
+    assert verifier.is_valid_request(shortcut.body, shortcut.headers)
+    action = inbound.message_action_payload({"ts": posted["ts"]}, "x", channel_id=CHANNEL)
+    assert action["message"]["text"] == "invoice attached" and action["response_url"]
