@@ -31,9 +31,10 @@ def supplier_blocks(
     *,
     locale: str,
     total: int | None = None,
-    archived_can_edit: bool = True,
+    can_edit: bool = True,
 ) -> dict[str, Any]:
-    """The answer to `/supplier <query>`: up to ten suppliers; more, and how to narrow."""
+    """The answer to `/supplier <query>`: up to ten suppliers; more, and how to narrow.
+    `can_edit`: whether the platform lets suppliers be updated (no Edit button otherwise)."""
     _ = words(locale)
     total = len(matches) if total is None else total
     if not matches:
@@ -57,7 +58,7 @@ def supplier_blocks(
         }
     blocks: list[dict[str, Any]] = []
     for match in matches[:MAX_SHOWN]:
-        blocks.extend(_supplier_section(match, locale))
+        blocks.extend(_supplier_section(match, locale, can_edit=can_edit))
     if total > MAX_SHOWN:
         blocks.append(
             {
@@ -83,7 +84,7 @@ def supplier_blocks(
     return {"text": text, "blocks": blocks}
 
 
-def _supplier_section(match: SupplierMatch, locale: str) -> list[dict[str, Any]]:
+def _supplier_section(match: SupplierMatch, locale: str, *, can_edit: bool) -> list[dict[str, Any]]:
     _ = words(locale)
     supplier = match.supplier
     owed: dict[str, Decimal] = defaultdict(Decimal)
@@ -124,7 +125,8 @@ def _supplier_section(match: SupplierMatch, locale: str) -> list[dict[str, Any]]
     buttons = [_button(_("Show bills"), SupplierAction.SHOW_BILLS, value)]
     if not archived:
         buttons.append(_button(_("New bill"), SupplierAction.NEW_BILL, value))
-    buttons.append(_button(_("Edit supplier"), SupplierAction.EDIT, value))
+    if can_edit:
+        buttons.append(_button(_("Edit supplier"), SupplierAction.EDIT, value))
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},
         {"type": "actions", "elements": buttons},

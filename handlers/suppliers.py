@@ -288,7 +288,11 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         link = await workflow.link_for(slash.team_id, slash.channel_id)
         found = await suppliers.lookup(link, slash.text)
         message = supplier_blocks(
-            slash.text, found.matches, locale=person.locale, total=found.total
+            slash.text,
+            found.matches,
+            locale=person.locale,
+            total=found.total,
+            can_edit=await suppliers.can_edit_suppliers(link),
         )
         await respond(response_type="ephemeral", **message)
 

@@ -156,13 +156,22 @@ class SupplierService:
         if cached is not None:
             return cached
         options = await self.reads.get_bill_mapping_options(link.company_id, link.connection_id)
-        connection = await self.reads.get_connection(link.company_id, link.connection_id)
-        result = bill_options_from(options, connection.platform_name)
+        result = bill_options_from(options, await self.platform(link))
         self.cache.put(key, result)
         return result
 
     async def platform(self, link: CompanyLink) -> str:
-        return (await self.bill_options(link)).platform
+        """The accounting platform's name (`Xero`), read once a minute."""
+        key = ("platform", link.company_id, link.connection_id)
+        cached = self.cache.get(key)
+        if cached is None:
+            connection = await self.reads.get_connection(link.company_id, link.connection_id)
+            cached = connection.platform_name or ""
+            self.cache.put(key, cached)
+        return str(cached)
+
+    async def can_edit_suppliers(self, link: CompanyLink) -> bool:
+        return await self.platform(link) not in NO_SUPPLIER_UPDATES
 
     # ------------------------------------------------------------ policy
 
@@ -173,7 +182,7 @@ class SupplierService:
 
     async def check_may_edit(self, link: CompanyLink, user_id: str) -> None:
         await self.check_may_create(link, user_id)
-        if await self.platform(link) in NO_SUPPLIER_UPDATES:
+        if not await self.can_edit_suppliers(link):
             raise Denied(NO_EDIT)
 
     async def check_may_manage(self, link: CompanyLink, user_id: str) -> None:

@@ -81,3 +81,9 @@ def test_the_other_modals_and_the_upload_notice_are_valid() -> None:
     assert validate_view(bank_account_modal(account, base_currency="GBP")) == []
     notice = upload_failed_message("bill-1", "F0ABC", "scan.png", locale="en_GB")
     assert validate_message_blocks(notice["blocks"]) == []
+
+
+def test_no_edit_button_where_the_platform_cannot_update_suppliers() -> None:
+    match = [SupplierMatch(supplier(1), [])]
+    assert "supplier_edit" in str(supplier_blocks("s", match, locale="en_GB"))
+    assert "supplier_edit" not in str(supplier_blocks("s", match, locale="en_GB", can_edit=False))

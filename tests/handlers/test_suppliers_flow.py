@@ -92,6 +92,9 @@ async def test_supplier_lookup_has_buttons_and_a_miss_offers_create_supplier(
     assert "&lt;!channel&gt; &amp;" in miss["text"] and "<!channel>" not in miss["text"]
     assert SupplierAction.CREATE in str(miss["blocks"])
 
+    await bot.command("/supplier", "%", user=ANA)  # no wildcard: nobody's name has a %
+    await bot.slack.wait_for_responses(where=lambda r: "contains “%”" in str(r))
+
     await bot.command("/supplier", "", user=ANA)
     await bot.slack.wait_for_responses(where=lambda r: "Which supplier?" in str(r))
 
