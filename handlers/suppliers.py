@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import SupplierAction, SupplierCallback, SupplierInput, line_block
@@ -64,6 +65,7 @@ from handlers.envelope import (
     action_value,
     click_of,
     field_value,
+    submission_of,
     team_of,
 )
 
@@ -254,7 +256,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
                 file_name = None
                 if file_id:
                     described = await files.describe(file_id, await suppliers.platform(link))
-                    file_name = described.name
+                    file_name = described.name[:255]
                 metadata = NewBillMetadata(
                     channel_id=channel_id,
                     idempotency_key=str(uuid.uuid4()),
@@ -434,11 +436,9 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
     async def redraw(body: dict[str, Any], client: AsyncWebClient, *, add_line: bool) -> None:
         metadata = _bill_metadata(body)
         view = _view(body)
-        click_team = str(team_of(body))
-        user = body.get("user")
-        user_id = str(user.get("id")) if isinstance(user, dict) else ""
-        link = await workflow.link_for(click_team, metadata.channel_id)
-        person = await person_of(client, click_team, user_id)
+        who = submission_of(body)  # the form's team, user and view, checked like a submission
+        link = await workflow.link_for(who.team_id, metadata.channel_id)
+        person = await person_of(client, who.team_id, who.user_id)
         values = _form_values(body)
         if add_line and metadata.lines < MAX_LINES:
             metadata = metadata.model_copy(update={"lines": metadata.lines + 1})
@@ -455,7 +455,12 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             rebuilt = await bill_modal(
                 link, metadata, person, supplier_id=supplier_id, values=values, currency=currency
             )
-        await client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=rebuilt)
+        try:
+            await client.views_update(view_id=who.view_id, hash=view.get("hash"), view=rebuilt)
+        except SlackApiError as error:
+            # Another change redrew the form first; it has the newer values, so it wins.
+            if error.response.get("error") != "hash_conflict":
+                raise
 
     @on.action(SupplierAction.ADD_LINE, None)
     async def add_line(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -2,8 +2,8 @@
 
 Each creation is checked against the channel's policy on the server, sent with its idempotency
 key (made when the form opened, so a resubmitted form cannot create twice) and audited. Reads
-that serve type-ahead and forms (the supplier list, the bill mapping options) are cached for a
-minute per connection: a company with thousands of suppliers is read once, not per keystroke.
+that serve type-ahead and forms (the supplier list, the bill mapping options) are cached per
+connection for minutes: a company with thousands of suppliers is read once, not per keystroke.
 """
 
 from __future__ import annotations
@@ -39,7 +39,11 @@ from bot.workflow import Workflow
 
 MAX_MATCHES = 10
 MAX_SUGGESTIONS = 100
-CACHE_SECONDS = 60.0
+# How long a read serves forms and type-ahead. Long enough that a form submitted minutes after
+# it opened is checked without waiting on the platform (Slack gives 3 seconds); a supplier
+# created from Slack drops the list at once, and a miss is always read again.
+SUPPLIERS_SECONDS = 300.0
+OPTIONS_SECONDS = 900.0
 
 FORM_GONE = N_("This form is out of date. Close it and start again.")
 SUPPLIER_GONE = N_("That supplier is no longer in the accounting platform. Choose another.")
@@ -72,9 +76,9 @@ class _Cache:
     clock: Callable[[], float] = time.monotonic
     entries: dict[tuple[str, ...], tuple[float, Any]] = field(default_factory=dict)
 
-    def get(self, key: tuple[str, ...]) -> Any:
+    def get(self, key: tuple[str, ...], seconds: float) -> Any:
         entry = self.entries.get(key)
-        if entry is None or self.clock() - entry[0] > CACHE_SECONDS:
+        if entry is None or self.clock() - entry[0] > seconds:
             return None
         return entry[1]
 
@@ -102,7 +106,7 @@ class SupplierService:
 
     async def suppliers(self, link: CompanyLink, *, fresh: bool = False) -> list[models.Supplier]:
         key = ("suppliers", link.company_id, link.connection_id)
-        cached = None if fresh else self.cache.get(key)
+        cached = None if fresh else self.cache.get(key, SUPPLIERS_SECONDS)
         if cached is None:
             cached = [
                 s async for s in self.reads.iter_suppliers(link.company_id, link.connection_id)
@@ -152,7 +156,7 @@ class SupplierService:
 
     async def bill_options(self, link: CompanyLink) -> BillOptions:
         key = ("options", link.company_id, link.connection_id)
-        cached = self.cache.get(key)
+        cached = self.cache.get(key, OPTIONS_SECONDS)
         if cached is not None:
             return cached
         options = await self.reads.get_bill_mapping_options(link.company_id, link.connection_id)
@@ -163,7 +167,7 @@ class SupplierService:
     async def platform(self, link: CompanyLink) -> str:
         """The accounting platform's name (`Xero`), read once a minute."""
         key = ("platform", link.company_id, link.connection_id)
-        cached = self.cache.get(key)
+        cached = self.cache.get(key, OPTIONS_SECONDS)
         if cached is None:
             connection = await self.reads.get_connection(link.company_id, link.connection_id)
             cached = connection.platform_name or ""
