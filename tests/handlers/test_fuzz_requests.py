@@ -21,8 +21,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from blocks.ids import Action, Callback, Input, MoreOption
-from blocks.metadata import MoreAction, PayMetadata, RejectMetadata
+from blocks.ids import (
+    Action,
+    Callback,
+    Input,
+    MoreOption,
+    SupplierAction,
+    SupplierCallback,
+    SupplierInput,
+)
+from blocks.metadata import (
+    BankAccountMetadata,
+    MoreAction,
+    NewBillMetadata,
+    PayMetadata,
+    RejectMetadata,
+    SupplierMetadata,
+)
 from bot.listing import BillFilter
 from bot.sandbox import store as sandbox_store
 from bot.store.models import AuditEvent, BillCase, CompanyLink, Decision, Payment
@@ -84,7 +99,16 @@ async def _state(bot: Bot) -> tuple[Any, ...]:
         )
     async with bot.sandbox.db.read() as s:
         paid = await s.scalar(select(func.count()).select_from(sandbox_store.BillPayment))
-    return (sorted(links), sorted(cases), decisions, payments, audited, paid)
+        made = [
+            await s.scalar(select(func.count()).select_from(table))
+            for table in (
+                sandbox_store.Bill,
+                sandbox_store.Supplier,
+                sandbox_store.BankAccount,
+                sandbox_store.Attachment,
+            )
+        ]
+    return (sorted(links), sorted(cases), decisions, payments, audited, paid, made)
 
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -195,15 +219,113 @@ async def targets(linked_bot: Bot) -> tuple[Bot, list[tuple[str, dict[str, Any]]
                 },
             )
         )
+    views += _supplier_forms(bot)
+    clicks += _supplier_clicks(clicks[0][1])
     commands = [
         ("command", requests.command_payload(name, text, user_id=EVE))
-        for name, text in (("/bills", "overdue"), ("/supplier", "north"), ("/billpay", "help"))
+        for name, text in (
+            ("/bills", "overdue"),
+            ("/supplier", "north"),
+            ("/billpay", "help"),
+            ("/billpay", "bill"),
+            ("/billpay", "account new"),
+        )
     ]
     events = [
         ("json", requests.event_payload({"type": "app_home_opened", "user": EVE, "tab": "home"})),
         ("json", requests.event_payload({"type": "app_uninstalled"})),
     ]
     return bot, [*clicks, *views, *commands, *events]
+
+
+def _supplier_clicks(card_click: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The `/supplier` answer's buttons and Retry upload, as clicked on a message."""
+    clicks = []
+    for action_id, value in (
+        (SupplierAction.SHOW_BILLS, '{"s":"does-not-exist"}'),
+        (SupplierAction.NEW_BILL, '{"s":"does-not-exist"}'),
+        (SupplierAction.EDIT, '{"s":"does-not-exist"}'),
+        (SupplierAction.CREATE, '{"n":"Zephyr"}'),
+        (SupplierAction.RETRY_UPLOAD, '{"b":"does-not-exist","f":"F0FUZZ0001"}'),
+    ):
+        payload = copy.deepcopy(card_click)
+        payload["actions"][0].update(action_id=action_id, value=value)
+        clicks.append(("form", payload))
+    return clicks
+
+
+def _supplier_forms(bot: Bot) -> list[tuple[str, dict[str, Any]]]:
+    """The supplier, new bill and bank account forms submitted, the supplier type-ahead, and
+    the message shortcut on a message with a file."""
+    key = "0b6a4a9e-2d7c-4f38-9a51-3c1f1e7f2a10"
+    new_bill = NewBillMetadata(channel_id=CHANNEL, idempotency_key=key, locale="en_GB", lines=1)
+
+    def text(block_id: str, value: str) -> dict[str, Any]:
+        return {block_id: {block_id: {"type": "plain_text_input", "value": value}}}
+
+    def form(callback: str, metadata: str, values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "view_submission",
+            "team": {"id": "T0001", "domain": "acme"},
+            "user": {"id": EVE, "team_id": "T0001"},
+            "api_app_id": bot.slack.app_id,
+            "trigger_id": bot.slack.new_trigger_id(),
+            "view": {
+                "id": "V0FUZZ0002",
+                "hash": "1700000000.abcdef",
+                "type": "modal",
+                "callback_id": callback,
+                "private_metadata": metadata,
+                "title": {"type": "plain_text", "text": "New bill"},
+                "state": {"values": values},
+                "blocks": [],
+            },
+        }
+
+    supplier = {
+        SupplierInput.BILL_SUPPLIER: {
+            SupplierInput.BILL_SUPPLIER: {
+                "type": "external_select",
+                "selected_option": {"text": {"type": "plain_text", "text": "N"}, "value": "x"},
+            }
+        }
+    }
+    bill = {**supplier, **text("line_amount:0", "10.00"), **text("line_account:0", "x")}
+    suggestion = form(SupplierCallback.NEW_BILL, new_bill.dump(), {})
+    suggestion.update(type="block_suggestion", action_id=SupplierInput.BILL_SUPPLIER, value="no")
+    del suggestion["trigger_id"]
+    shortcut = {
+        "type": "message_action",
+        "callback_id": SupplierCallback.BILL_FROM_FILE,
+        "team": {"id": "T0001", "domain": "acme"},
+        "user": {"id": EVE, "team_id": "T0001"},
+        "channel": {"id": CHANNEL, "name": "finance"},
+        "trigger_id": bot.slack.new_trigger_id(),
+        "response_url": bot.slack.new_response_url(channel_id=CHANNEL, user_id=EVE),
+        "message_ts": "1700000000.000100",
+        "message": {"ts": "1700000000.000100", "text": "", "files": [{"id": "F0FUZZ0001"}]},
+    }
+    return [
+        ("form", form(SupplierCallback.NEW_BILL, new_bill.dump(), bill)),
+        (
+            "form",
+            form(
+                SupplierCallback.CREATE,
+                SupplierMetadata(channel_id=CHANNEL, idempotency_key=key, locale="en_GB").dump(),
+                text(SupplierInput.NAME, "Zephyr"),
+            ),
+        ),
+        (
+            "form",
+            form(
+                SupplierCallback.NEW_ACCOUNT,
+                BankAccountMetadata(channel_id=CHANNEL, idempotency_key=key, locale="en_GB").dump(),
+                {**text(SupplierInput.ACCOUNT_NAME, "Float"), **text("account_number", "01200440")},
+            ),
+        ),
+        ("form", suggestion),
+        ("form", shortcut),
+    ]
 
 
 def _signed(bot: Bot, kind: str, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
@@ -287,3 +409,25 @@ async def test_a_megabyte_body_is_refused_quickly_and_changes_nothing(linked_bot
     response = await bot.http.post(f"{bot.url}/slack/events", content=body, headers=headers)
     assert response.status_code == 413
     assert await _state(bot) == before
+
+
+@pytest.mark.bot(approvers=[ANA], payers=[SAM])
+async def test_the_requests_as_sent_change_nothing_for_someone_the_policy_does_not_allow(
+    targets: tuple[Bot, list[tuple[str, dict[str, Any]]]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The untouched requests the fuzz starts from: EVE may look, not create or decide."""
+    bot, requests = targets
+    before = await _state(bot)
+    with caplog.at_level(logging.WARNING):
+        for kind, original in requests:
+            payload = dict(original)
+            if "response_url" in payload:  # each request has its own, as from Slack
+                payload["response_url"] = bot.slack.new_response_url(
+                    channel_id=CHANNEL, user_id=EVE
+                )
+            body, headers = _signed(bot, kind, payload)
+            response = await bot.http.post(f"{bot.url}/slack/events", content=body, headers=headers)
+            assert response.status_code == 200, (kind, payload.get("type"), response.text)
+        await settled()
+    assert await _state(bot) == before
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
