@@ -251,6 +251,8 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         with in_words(person.locale):
             await suppliers.check_may_create(link, user_id)
 
+        suppliers.warm(link)  # the type-ahead's list, read while the form opens
+
         async def build() -> dict[str, Any]:
             with in_words(person.locale):
                 file_name = None

@@ -26,7 +26,7 @@ from bot.errors import Denied, OutOfDate
 from bot.i18n import N_
 from bot.payables import models
 from bot.payables.client import PayablesClient
-from bot.payables.query import outstanding_bills
+from bot.payables.query import Q, outstanding_bills
 from bot.store.models import AuditEvent, CompanyLink
 from bot.suppliers.rules import (
     BankAccountForm,
@@ -39,6 +39,7 @@ from bot.workflow import Workflow
 
 MAX_MATCHES = 10
 MAX_SUGGESTIONS = 100
+SUGGESTION_WAIT_SECONDS = 0.25
 # How long a read serves forms and type-ahead. Long enough that a form submitted minutes after
 # it opened is checked without waiting on the platform (Slack gives 3 seconds); a supplier
 # created from Slack drops the list at once, and a miss is always read again.
@@ -97,6 +98,7 @@ class SupplierService:
         self.api = payables.with_deadline(25.0)
         self.cache = _Cache()
         self._creating: dict[str, asyncio.Lock] = {}
+        self._loading: dict[tuple[str, ...], asyncio.Future[list[models.Supplier]]] = {}
 
     @property
     def clock(self) -> Callable[[], datetime]:
@@ -105,15 +107,39 @@ class SupplierService:
     # ------------------------------------------------------------ reading
 
     async def suppliers(self, link: CompanyLink, *, fresh: bool = False) -> list[models.Supplier]:
+        """Every supplier of the connection, archived last; one read serves everyone asking
+        at the same time, and later askers for minutes."""
         key = ("suppliers", link.company_id, link.connection_id)
         cached = None if fresh else self.cache.get(key, SUPPLIERS_SECONDS)
-        if cached is None:
-            cached = [
-                s async for s in self.reads.iter_suppliers(link.company_id, link.connection_id)
-            ]
-            cached.sort(key=lambda s: (s.status == "Archived", folded(s.supplier_name or "")))
-            self.cache.put(key, cached)
-        return list(cached)
+        if cached is not None:
+            return list(cached)
+        loading = self._loading.get(key)
+        if loading is None or (fresh and loading.done()):
+            loading = asyncio.ensure_future(self._read_suppliers(link, key))
+            self._loading[key] = loading
+            loading.add_done_callback(lambda done: self._loaded(key, done))
+        # Shielded: a caller that stops waiting leaves the read to finish for the next one.
+        return list(await asyncio.shield(loading))
+
+    def warm(self, link: CompanyLink) -> None:
+        """Start reading the suppliers now (a form is opening), so its type-ahead has them."""
+        key = ("suppliers", link.company_id, link.connection_id)
+        if self.cache.get(key, SUPPLIERS_SECONDS) is None and key not in self._loading:
+            warming = asyncio.ensure_future(self.suppliers(link))
+            warming.add_done_callback(_quietly)
+
+    async def _read_suppliers(
+        self, link: CompanyLink, key: tuple[str, ...]
+    ) -> list[models.Supplier]:
+        found = [s async for s in self.reads.iter_suppliers(link.company_id, link.connection_id)]
+        found.sort(key=lambda s: (s.status == "Archived", folded(s.supplier_name or "")))
+        self.cache.put(key, found)
+        return found
+
+    def _loaded(self, key: tuple[str, ...], done: asyncio.Future[list[models.Supplier]]) -> None:
+        if self._loading.get(key) is done:
+            del self._loading[key]
+        _quietly(done)
 
     async def lookup(self, link: CompanyLink, text: str) -> Lookup:
         """Suppliers whose name contains `text` (case and accents ignored), active first, the
@@ -135,13 +161,28 @@ class SupplierService:
         return Lookup([SupplierMatch(s, owed[s.id]) for s in shown], len(found))
 
     async def suggestions(self, link: CompanyLink, text: str) -> list[models.Supplier]:
-        """Active suppliers for a type-ahead: names containing `text`, at most 100."""
+        """Active suppliers for a type-ahead: names containing `text`, at most 100. Slack
+        waits 3 seconds for them: while the whole list is still being read (a company with
+        thousands of suppliers, the first keystroke), the platform is asked for the names
+        containing the text instead, one page."""
         wanted = folded(text.strip())
+        try:
+            everyone = await asyncio.wait_for(self.suppliers(link), SUGGESTION_WAIT_SECONDS)
+        except TimeoutError:
+            everyone = await self._containing(link, text.strip())
         return [
             s
-            for s in await self.suppliers(link)
+            for s in everyone
             if s.status != "Archived" and wanted in folded(s.supplier_name or "")
         ][:MAX_SUGGESTIONS]
+
+    async def _containing(self, link: CompanyLink, text: str) -> list[models.Supplier]:
+        try:
+            query = Q("supplierName").contains(text)
+        except ValueError:  # empty, or characters Codat's query language can't carry
+            return []
+        page = await self.reads.list_suppliers(link.company_id, link.connection_id, query=query)
+        return page.results
 
     async def supplier(
         self, link: CompanyLink, supplier_id: str, *, fresh: bool = False
@@ -405,6 +446,12 @@ def _prototype(
         addresses=addresses or None,
         default_currency=form.currency or (current.default_currency if current else None),
     )
+
+
+def _quietly(done: asyncio.Future[Any]) -> None:
+    """A background read's failure is the next caller's to see, not the event loop's log."""
+    if not done.cancelled():
+        done.exception()
 
 
 def address_text(address: models.Address) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from blocks.ids import SupplierAction, SupplierCallback, SupplierInput
+from bot.sandbox import store as sandbox_store
 from bot.store.models import AuditEvent
 from tests.bot_fixtures import ANA, BEN, CHANNEL, EVE, SAM
 from tests.handlers.harness import Bot, bill_ids, card_actions
@@ -549,3 +551,43 @@ async def test_the_bot_token_goes_to_slack_only(linked_bot: Bot) -> None:
     assert (await bot.send(request)).status_code == 200
     await bot.slack.wait_for_responses(where=lambda r: "couldn’t read the file" in str(r))
     assert bot.slack.downloads == [] and content == PDF
+
+
+async def test_the_type_ahead_serves_five_thousand_suppliers_from_one_read(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    demo = bot.sandbox.demo
+    async with bot.sandbox.db.write() as s:
+        s.add_all(
+            sandbox_store.Supplier(
+                connection_id=demo.connection_id,
+                supplier_name=f"Vendor {n:04d} Ltd",
+                status="Active",
+                default_currency="GBP",
+            )
+            for n in range(5000)
+        )
+    requests = bot.payables_transport.requests
+    before = len(requests)
+    view = await _new_bill_form(bot)  # starts reading the suppliers for the type-ahead
+    answers = []
+    for typed in ("ven", "vendor 4", "vendor 42", "vendor 4242"):
+        request = bot.requests.block_suggestion(
+            view, SupplierInput.BILL_SUPPLIER, typed, user_id=ANA
+        )
+        started = time.monotonic()
+        response = await bot.send(request)
+        answers.append((time.monotonic() - started, response.json()["options"]))
+    await asyncio.sleep(0)  # nothing to wait for: every answer above is in
+    reads = [r for r in requests[before:] if "/suppliers" in r.url.path]
+    print(
+        f"\n5,000 suppliers: {len(reads)} supplier pages read; answers in "
+        + ", ".join(f"{seconds:.2f}s" for seconds, _ in answers)
+    )
+    assert all(seconds < 3.0 for seconds, _ in answers)  # Slack waits 3 seconds
+    assert [len(options) for _, options in answers] == [100, 100, 100, 1]
+    assert answers[-1][1][0]["text"]["text"] == "Vendor 4242 Ltd"
+    # The whole list is read once (pages twice over, to be sure of it), then serves every
+    # keystroke; a keystroke before it is in asks the platform for one page.
+    assert len(reads) <= 2 * 50 + 4
