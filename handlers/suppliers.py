@@ -56,7 +56,12 @@ from bot.suppliers.rules import (
     read_bill_form,
     read_supplier_form,
 )
-from bot.suppliers.service import FORM_GONE, SUPPLIER_ARCHIVED, address_text
+from bot.suppliers.service import (
+    CURRENCY_FIXED,
+    FORM_GONE,
+    SUPPLIER_ARCHIVED,
+    address_text,
+)
 from handlers.boundary import SHOWN_VIEW, Listeners
 from handlers.envelope import (
     Click,
@@ -384,8 +389,12 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         if isinstance(form, dict):
             raise FieldErrors({SUPPLIER_FIELDS[k]: v for k, v in form.items()})
         _ = words(metadata.locale)
-        await ack(response_action="update", view=loading_modal(_("Supplier"), _("Saving…")))
         link = await workflow.link_for(submission.team_id, metadata.channel_id)
+        if metadata.supplier_id is not None:
+            kept = await suppliers.fixed_currency(link, metadata.supplier_id, form)
+            if kept is not None:
+                raise FieldErrors({SupplierInput.CURRENCY: _(CURRENCY_FIXED, currency=kept)})
+        await ack(response_action="update", view=loading_modal(_("Supplier"), _("Saving…")))
         with in_words(metadata.locale):
             if metadata.supplier_id is None:
                 saved = await suppliers.create_supplier(

@@ -56,6 +56,9 @@ MAY_NOT_MANAGE = N_("Only the channel’s payers can add bank accounts.")
 NO_EDIT = N_(
     "This accounting platform doesn’t let suppliers be changed from Bill Pay; change it there."
 )
+CURRENCY_FIXED = N_(
+    "QuickBooks Online can’t change a supplier’s currency once it is set; keep {currency}."
+)
 # Codat's update-supplier "Supported Integrations": no update on these platforms.
 NO_SUPPLIER_UPDATES = frozenset({"Oracle NetSuite", "NetSuite", "Sage Intacct", "Zoho Books"})
 
@@ -229,6 +232,19 @@ class SupplierService:
         await self.check_may_create(link, user_id)
         if not await self.can_edit_suppliers(link):
             raise Denied(NO_EDIT)
+
+    async def fixed_currency(
+        self, link: CompanyLink, supplier_id: str, form: SupplierForm
+    ) -> str | None:
+        """The currency an edit must keep, when it tries to change one the platform can't
+        (QuickBooks Online, docs/payables/sync/suppliers.md); None when the edit is fine.
+        Read from the cache, so the form is answered at once."""
+        if await self.platform(link) != "QuickBooks Online" or form.currency is None:
+            return None
+        current = await self.supplier(link, supplier_id)
+        if current.default_currency and current.default_currency != form.currency:
+            return current.default_currency
+        return None
 
     async def check_may_manage(self, link: CompanyLink, user_id: str) -> None:
         policy = await self.workflow.policy_for(link)
