@@ -10,6 +10,7 @@ from typing import Any
 from blocks import fields
 from blocks.ids import SupplierAction, SupplierBlock, SupplierCallback, SupplierInput, line_block
 from blocks.metadata import BankAccountMetadata, NewBillMetadata, RetryUploadButton
+from blocks.modals import message_modal
 from blocks.suppliers import currency_options
 from blocks.text import escape, money, plain
 from bot.i18n import words
@@ -249,6 +250,11 @@ def _date(value: str | None, default: date) -> date:
         return date.fromisoformat(value or "")
     except ValueError:
         return default
+
+
+def waiting_modal(title: str, text: str, *, locale: str) -> dict[str, Any]:
+    """What a modal shows while its work is under way (`title` and `text` already in words)."""
+    return message_modal(title, text, emoji=":hourglass_flowing_sand:", locale=locale)
 
 
 def upload_failed_message(

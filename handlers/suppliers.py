@@ -29,18 +29,19 @@ from blocks.metadata import (
     SupplierButton,
     SupplierMetadata,
 )
-from blocks.modals import loading_modal, message_modal
+from blocks.modals import message_modal
 from blocks.new_bill import (
     attached_text,
     bank_account_modal,
     new_bill_modal,
     supplier_options,
     upload_failed_message,
+    waiting_modal,
 )
 from blocks.suppliers import supplier_blocks, supplier_modal, supplier_saved_text
 from blocks.text import escape, money
 from bot.errors import Denied, FieldErrors, OutOfDate
-from bot.i18n import words
+from bot.i18n import N_, words
 from bot.listing import MAX_FILTER_LENGTH, BillFilter
 from bot.people import People, Person
 from bot.publish import Publisher
@@ -75,6 +76,8 @@ from handlers.envelope import (
 )
 
 OPEN_MODAL_BUDGET_SECONDS = 1.5
+NEW_BILL_TITLE = N_("New bill")
+EDIT_SUPPLIER_TITLE = N_("Edit supplier")
 SUPPLIER_FIELDS = {
     "name": SupplierInput.NAME,
     "contact_name": SupplierInput.CONTACT,
@@ -198,6 +201,8 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         context: AsyncBoltContext,
         title: str,
         work: Awaitable[dict[str, Any]],
+        *,
+        locale: str,
     ) -> None:
         """Open the modal `work` builds, or a placeholder while the trigger (3 seconds) is
         still valid, filled in once `work` is done; errors then show in the modal."""
@@ -206,7 +211,9 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         if task.done():
             await client.views_open(trigger_id=trigger_id, view=task.result())
             return
-        opened = await client.views_open(trigger_id=trigger_id, view=loading_modal(title, "…"))
+        opened = await client.views_open(
+            trigger_id=trigger_id, view=waiting_modal(title, "…", locale=locale)
+        )
         context[SHOWN_VIEW] = opened["view"]["id"]
         await client.views_update(view_id=opened["view"]["id"], view=await task)
 
@@ -274,7 +281,8 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
                 )
                 return await bill_modal(link, metadata, person, supplier_id=supplier_id)
 
-        await open_modal(client, trigger_id, context, words(person.locale)("New bill"), build())
+        title = words(person.locale)(NEW_BILL_TITLE)
+        await open_modal(client, trigger_id, context, title, build(), locale=person.locale)
 
     # ------------------------------------------------------------ /supplier and its buttons
 
@@ -367,9 +375,8 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             address = address_text(supplier.addresses[0]) if supplier.addresses else None
             return supplier_modal(metadata, supplier=supplier, address=address)
 
-        await open_modal(
-            client, body["trigger_id"], context, words(person.locale)("Edit supplier"), build()
-        )
+        title = words(person.locale)(EDIT_SUPPLIER_TITLE)
+        await open_modal(client, body["trigger_id"], context, title, build(), locale=person.locale)
 
     @on.view(SupplierCallback.CREATE, SupplierMetadata)
     @on.view(SupplierCallback.EDIT, SupplierMetadata)
@@ -394,7 +401,10 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             kept = await suppliers.fixed_currency(link, metadata.supplier_id, form)
             if kept is not None:
                 raise FieldErrors({SupplierInput.CURRENCY: _(CURRENCY_FIXED, currency=kept)})
-        await ack(response_action="update", view=loading_modal(_("Supplier"), _("Saving…")))
+        await ack(
+            response_action="update",
+            view=waiting_modal(_("Supplier"), _("Saving…"), locale=metadata.locale),
+        )
         with in_words(metadata.locale):
             if metadata.supplier_id is None:
                 saved = await suppliers.create_supplier(
@@ -410,7 +420,9 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         )  # fmt: skip
         await client.views_update(
             view_id=submission.view_id,
-            view=message_modal(_("Supplier"), text, emoji=":white_check_mark:"),
+            view=message_modal(
+                _("Supplier"), text, emoji=":white_check_mark:", locale=metadata.locale
+            ),
         )
 
     # ------------------------------------------------------------ new bills
@@ -565,13 +577,14 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         total = money(form.totals.total, form.currency, metadata.locale)
         await ack(
             response_action="update",
-            view=loading_modal(
+            view=waiting_modal(
                 _("New bill"),
                 _(
                     "Creating the bill from {supplier} for {total}…",
                     supplier=escape(supplier.supplier_name),
                     total=total,
                 ),
+                locale=metadata.locale,
             ),
         )
         person = await person_of(client, submission.team_id, submission.user_id)
@@ -581,7 +594,8 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             )
         await Publisher.quietly(
             client.views_update(
-                view_id=submission.view_id, view=message_modal(_("New bill"), done, emoji=emoji)
+                view_id=submission.view_id,
+                view=message_modal(_("New bill"), done, emoji=emoji, locale=metadata.locale),
             ),
             "show the new bill's result",
         )
@@ -648,7 +662,10 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         if isinstance(form, dict):
             raise FieldErrors({ACCOUNT_FIELDS[k]: v for k, v in form.items()})
         _ = words(metadata.locale)
-        await ack(response_action="update", view=loading_modal(_("New bank account"), _("Saving…")))
+        await ack(
+            response_action="update",
+            view=waiting_modal(_("New bank account"), _("Saving…"), locale=metadata.locale),
+        )
         link = await workflow.link_for(submission.team_id, metadata.channel_id)
         with in_words(metadata.locale):
             account = await suppliers.create_bank_account(
@@ -661,7 +678,9 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         )  # fmt: skip
         await client.views_update(
             view_id=submission.view_id,
-            view=message_modal(_("New bank account"), text, emoji=":white_check_mark:"),
+            view=message_modal(
+                _("New bank account"), text, emoji=":white_check_mark:", locale=metadata.locale
+            ),
         )
 
     return {"bill": new_bill_command, "account new": account_command}

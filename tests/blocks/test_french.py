@@ -307,6 +307,10 @@ async def _platform_data(payables: PayablesClient) -> list[str]:
                 data += [supplier.email_address or "", supplier.phone or "", supplier.status or ""]
             options = await payables.get_payment_mapping_options(company.id, connection.id)
             data += [account.name or "" for account in options.bank_accounts]
+            # The new bill form offers the platform's expense accounts and tax rates by name.
+            mapping = await payables.get_bill_mapping_options(company.id, connection.id)
+            data += [account.name or "" for account in mapping.accounts]
+            data += [rate.name or "" for rate in mapping.tax_rates]
     return [item for item in data if item]
 
 
