@@ -133,6 +133,14 @@ def _view(body: dict[str, Any]) -> dict[str, Any]:
     return view if isinstance(view, dict) else {}
 
 
+def _trigger(body: dict[str, Any]) -> str:
+    """The request's trigger id, to open a modal with; a request without one is out of date."""
+    trigger = body.get("trigger_id")
+    if not isinstance(trigger, str) or not 0 < len(trigger) <= 200:
+        raise OutOfDate()
+    return trigger
+
+
 def _bill_metadata(body: dict[str, Any]) -> NewBillMetadata:
     metadata = NewBillMetadata.load(_view(body).get("private_metadata"))
     if metadata is None:
@@ -332,7 +340,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
     ) -> None:  # fmt: skip
         await ack()
         await start_bill(
-            client, context, body["trigger_id"], click.team_id, click.channel_id, click.user_id,
+            client, context, _trigger(body), click.team_id, click.channel_id, click.user_id,
             supplier_id=value.supplier_id,
         )  # fmt: skip
 
@@ -350,7 +358,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             channel_id=click.channel_id, idempotency_key=str(uuid.uuid4()), locale=person.locale
         )
         await client.views_open(
-            trigger_id=body["trigger_id"], view=supplier_modal(metadata, name=value.name)
+            trigger_id=_trigger(body), view=supplier_modal(metadata, name=value.name)
         )
 
     @on.action(SupplierAction.EDIT, SupplierButton)
@@ -376,7 +384,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             return supplier_modal(metadata, supplier=supplier, address=address)
 
         title = words(person.locale)(EDIT_SUPPLIER_TITLE)
-        await open_modal(client, body["trigger_id"], context, title, build(), locale=person.locale)
+        await open_modal(client, _trigger(body), context, title, build(), locale=person.locale)
 
     @on.view(SupplierCallback.CREATE, SupplierMetadata)
     @on.view(SupplierCallback.EDIT, SupplierMetadata)
@@ -444,7 +452,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             person = await person_of(client, click.team_id, click.user_id)
             raise Denied(words(person.locale)(NO_FILE))
         await start_bill(
-            client, context, body["trigger_id"], click.team_id, click.channel_id, click.user_id,
+            client, context, _trigger(body), click.team_id, click.channel_id, click.user_id,
             file_id=file_ids[0],
         )  # fmt: skip
 
@@ -630,7 +638,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             channel_id=slash.channel_id, idempotency_key=str(uuid.uuid4()), locale=person.locale
         )
         await client.views_open(
-            trigger_id=body["trigger_id"],
+            trigger_id=_trigger(body),
             view=bank_account_modal(metadata, base_currency=link.base_currency),
         )
 
@@ -638,7 +646,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         slash: Command, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         await start_bill(
-            client, context, body["trigger_id"], slash.team_id, slash.channel_id, slash.user_id
+            client, context, _trigger(body), slash.team_id, slash.channel_id, slash.user_id
         )
 
     async def account_command(
