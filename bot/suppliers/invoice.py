@@ -32,13 +32,20 @@ ALLOWED_TYPES = {
     "csv": "text/csv",
     "txt": "text/plain",
 }
+# What each platform leaves out of those (the spec's Attachment table): QuickBooks Online lists
+# TIF but not TIFF; NetSuite lists PJPG and PJPEG but not JPG or JPEG.
+REFUSED_BY = {
+    "QuickBooks Online": frozenset({"tiff"}),
+    "Oracle NetSuite": frozenset({"jpg", "jpeg"}),
+    "NetSuite": frozenset({"jpg", "jpeg"}),
+}
 # Xero takes 4 MB; QuickBooks Online and NetSuite 100 MB; Bill Pay holds at most 20 MB.
 MAX_BYTES = {"Xero": 4 * MB}
 DEFAULT_MAX_BYTES = 20 * MB
 
 NO_FILE = N_("That message has no file. Use this on a message with the invoice attached.")
 FILE_EMPTY = N_("The file “{name}” is empty.")
-FILE_TYPE = N_("“{name}” can’t be attached to a bill: use a PDF, PNG or JPEG file.")
+FILE_TYPE = N_("“{name}” can’t be attached to a bill: the accounting platform takes {types} files.")
 FILE_TOO_LARGE = N_(
     "“{name}” is {size} MB; the accounting platform takes files of up to {limit} MB."
 )
@@ -72,9 +79,11 @@ class Invoice:
 def check(name: str, size: int, platform: str) -> str:
     """The content type to upload `name` with; InvoiceProblem if no platform would take it."""
     extension = name.rpartition(".")[2].lower() if "." in name else ""
-    content_type = ALLOWED_TYPES.get(extension)
+    refused = REFUSED_BY.get(platform, frozenset())
+    content_type = ALLOWED_TYPES.get(extension) if extension not in refused else None
     if content_type is None:
-        raise InvoiceProblem(FILE_TYPE, name=name)
+        types = ", ".join(sorted({e.upper() for e in ALLOWED_TYPES} - {e.upper() for e in refused}))
+        raise InvoiceProblem(FILE_TYPE, name=name, types=types)
     if size <= 0:
         raise InvoiceProblem(FILE_EMPTY, name=name)
     limit = MAX_BYTES.get(platform, DEFAULT_MAX_BYTES)

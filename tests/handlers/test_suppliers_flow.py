@@ -388,7 +388,9 @@ async def test_files_that_cannot_be_an_invoice_create_nothing(linked_bot: Bot) -
     await _shortcut_on_file(
         bot, "setup.exe", b"MZ" + b"\x00" * 100, mimetype="application/x-msdownload"
     )
-    await bot.slack.wait_for_responses(where=lambda r: "use a PDF, PNG or JPEG file" in str(r))
+    await bot.slack.wait_for_responses(
+        where=lambda r: "the accounting platform takes CSV, JPEG, JPG, PDF, PNG" in str(r)
+    )
     await _shortcut_on_file(bot, "empty.pdf", b"")
     await bot.slack.wait_for_responses(where=lambda r: "“empty.pdf” is empty" in str(r))
     big = b"%PDF" + b"0" * (20 * 1024 * 1024)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.suppliers.invoice import InvoiceProblem, check
 from bot.suppliers.rules import (
     BillContext,
     BillForm,
@@ -185,3 +186,22 @@ def test_bank_account_form() -> None:
     assert "check digits" in read("GB29NWBK60161331926818")["account_number"]  # type: ignore[index]
     assert "GBP accounts only" in read("01200440", "50-50-50", "EUR")["sort_code"]  # type: ignore[index]
     assert "6 to 20 digits" in read("12ab")["account_number"]  # type: ignore[index]
+
+
+def test_invoice_files_each_platform_takes() -> None:
+    assert check("INV-1.PDF", 10, "Xero") == "application/pdf"
+    assert check("scan.jpeg", 10, "Codat Sandbox") == "image/jpeg"
+    for name, size, platform in (
+        ("scan.jpg", 10, "Oracle NetSuite"),  # NetSuite lists PJPG, not JPG
+        ("scan.tiff", 10, "QuickBooks Online"),  # QuickBooks lists TIF, not TIFF
+        ("setup.exe", 10, "Xero"),
+        ("no-extension", 10, "Xero"),
+        ("empty.pdf", 0, "Xero"),
+        ("big.pdf", 4 * 1024 * 1024 + 1, "Xero"),
+        ("huge.pdf", 20 * 1024 * 1024 + 1, "QuickBooks Online"),
+    ):
+        try:
+            check(name, size, platform)
+        except InvoiceProblem:
+            continue
+        raise AssertionError(f"{name} ({size} bytes) should be refused on {platform}")
