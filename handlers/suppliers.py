@@ -10,10 +10,9 @@ refusals and failures travel to the error boundary, worded in the person's langu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
@@ -47,7 +46,7 @@ from bot.people import People, Person
 from bot.publish import Publisher
 from bot.services import Services
 from bot.store.models import CompanyLink
-from bot.suppliers.invoice import NO_FILE, InvoiceProblem, SlackFiles
+from bot.suppliers.invoice import NO_FILE, SlackFiles
 from bot.suppliers.rules import (
     MAX_LINES,
     BillForm,
@@ -113,19 +112,6 @@ _RECOMPUTING = re.compile(
     rf"(?:{SupplierInput.LINE_AMOUNT}|{SupplierInput.LINE_QUANTITY}|{SupplierInput.LINE_TAX}):\d)$"
 )
 _FILE_ID = re.compile(r"^F[A-Z0-9]{2,24}$")
-
-
-@contextlib.contextmanager
-def in_words(locale: str) -> Iterator[None]:
-    """Refusals raised with English text marked for translation leave in the reader's words."""
-    try:
-        yield
-    except InvoiceProblem as problem:
-        raise Denied(words(locale)(str(problem), **problem.values)) from problem
-    except OutOfDate as problem:
-        raise OutOfDate(words(locale)(str(problem))) from problem
-    except Denied as problem:
-        raise Denied(words(locale)(str(problem))) from problem
 
 
 def _view(body: dict[str, Any]) -> dict[str, Any]:
@@ -239,7 +225,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         if supplier_id:
             found = await suppliers.supplier(link, supplier_id)
             if found.status == "Archived":
-                raise Denied(words(person.locale)(SUPPLIER_ARCHIVED))
+                raise Denied(SUPPLIER_ARCHIVED)
             supplier = (found.id, found.supplier_name)
             currency = currency or found.default_currency
         currency = currency or link.base_currency
@@ -268,26 +254,24 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
     ) -> None:
         link = await workflow.link_for(team_id, channel_id)
         person = await person_of(client, team_id, user_id)
-        with in_words(person.locale):
-            await suppliers.check_may_create(link, user_id)
+        await suppliers.check_may_create(link, user_id)
 
         suppliers.warm(link)  # the type-ahead's list, read while the form opens
 
         async def build() -> dict[str, Any]:
-            with in_words(person.locale):
-                file_name = None
-                if file_id:
-                    described = await files.describe(file_id, await suppliers.platform(link))
-                    file_name = described.name[:255]
-                metadata = NewBillMetadata(
-                    channel_id=channel_id,
-                    idempotency_key=str(uuid.uuid4()),
-                    locale=person.locale,
-                    lines=1,
-                    file_id=file_id,
-                    file_name=file_name,
-                )
-                return await bill_modal(link, metadata, person, supplier_id=supplier_id)
+            file_name = None
+            if file_id:
+                described = await files.describe(file_id, await suppliers.platform(link))
+                file_name = described.name[:255]
+            metadata = NewBillMetadata(
+                channel_id=channel_id,
+                idempotency_key=str(uuid.uuid4()),
+                locale=person.locale,
+                lines=1,
+                file_id=file_id,
+                file_name=file_name,
+            )
+            return await bill_modal(link, metadata, person, supplier_id=supplier_id)
 
         title = words(person.locale)(NEW_BILL_TITLE)
         await open_modal(client, trigger_id, context, title, build(), locale=person.locale)
@@ -352,8 +336,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         await ack()
         link = await workflow.link_for(click.team_id, click.channel_id)
         person = await person_of(client, click.team_id, click.user_id)
-        with in_words(person.locale):
-            await suppliers.check_may_create(link, click.user_id)
+        await suppliers.check_may_create(link, click.user_id)
         metadata = SupplierMetadata(
             channel_id=click.channel_id, idempotency_key=str(uuid.uuid4()), locale=person.locale
         )
@@ -371,9 +354,8 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         person = await person_of(client, click.team_id, click.user_id)
 
         async def build() -> dict[str, Any]:
-            with in_words(person.locale):
-                await suppliers.check_may_edit(link, click.user_id)
-                supplier = await suppliers.supplier(link, value.supplier_id, fresh=True)
+            await suppliers.check_may_edit(link, click.user_id)
+            supplier = await suppliers.supplier(link, value.supplier_id, fresh=True)
             metadata = SupplierMetadata(
                 channel_id=click.channel_id,
                 idempotency_key=str(uuid.uuid4()),
@@ -413,15 +395,14 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             response_action="update",
             view=waiting_modal(_("Supplier"), _("Saving…"), locale=metadata.locale),
         )
-        with in_words(metadata.locale):
-            if metadata.supplier_id is None:
-                saved = await suppliers.create_supplier(
-                    link, submission.user_id, form, metadata.idempotency_key
-                )
-            else:
-                saved = await suppliers.update_supplier(
-                    link, submission.user_id, metadata.supplier_id, form
-                )
+        if metadata.supplier_id is None:
+            saved = await suppliers.create_supplier(
+                link, submission.user_id, form, metadata.idempotency_key
+            )
+        else:
+            saved = await suppliers.update_supplier(
+                link, submission.user_id, metadata.supplier_id, form
+            )
         text = supplier_saved_text(
             saved, created=metadata.supplier_id is None, user_id=submission.user_id,
             locale=metadata.locale,
@@ -449,8 +430,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             if isinstance(f, dict) and _FILE_ID.match(str(f.get("id")))
         ]
         if not file_ids:
-            person = await person_of(client, click.team_id, click.user_id)
-            raise Denied(words(person.locale)(NO_FILE))
+            raise Denied(NO_FILE)
         await start_bill(
             client, context, _trigger(body), click.team_id, click.channel_id, click.user_id,
             file_id=file_ids[0],
@@ -482,10 +462,9 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         chose_supplier = action.get("action_id") == SupplierInput.BILL_SUPPLIER
         supplier_id = values.get(SupplierInput.BILL_SUPPLIER)
         currency = None if chose_supplier else values.get(SupplierInput.BILL_CURRENCY)
-        with in_words(metadata.locale):
-            rebuilt = await bill_modal(
-                link, metadata, person, supplier_id=supplier_id, values=values, currency=currency
-            )
+        rebuilt = await bill_modal(
+            link, metadata, person, supplier_id=supplier_id, values=values, currency=currency
+        )
         try:
             await client.views_update(view_id=who.view_id, hash=view.get("hash"), view=rebuilt)
         except SlackApiError as error:
@@ -516,11 +495,10 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         _ = words(metadata.locale)
         client = publisher.client(submission.team_id)
         invoice = None
-        with in_words(metadata.locale):
-            if metadata.file_id:
-                described = await files.describe(metadata.file_id, platform)
-                invoice = await files.download(described, platform)
-            bill = await suppliers.create_bill(link, submission.user_id, form)
+        if metadata.file_id:
+            described = await files.describe(metadata.file_id, platform)
+            invoice = await files.download(described, platform)
+        bill = await suppliers.create_bill(link, submission.user_id, form)
         total = money(form.totals.total, form.currency, metadata.locale)
         name = escape(bill.supplier_ref.supplier_name or "")
         done = _(
@@ -576,10 +554,9 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         if isinstance(form, dict):
             raise _bill_field_errors(form)
         try:
-            with in_words(metadata.locale):
-                supplier = await suppliers.supplier(link, form.supplier_id)
+            supplier = await suppliers.supplier(link, form.supplier_id)
         except Denied as refused:
-            raise FieldErrors({SupplierInput.BILL_SUPPLIER: str(refused)}) from refused
+            raise FieldErrors({SupplierInput.BILL_SUPPLIER: _(refused.phrase)}) from refused
         if supplier.status == "Archived":
             raise FieldErrors({SupplierInput.BILL_SUPPLIER: _(SUPPLIER_ARCHIVED)})
         total = money(form.totals.total, form.currency, metadata.locale)
@@ -616,11 +593,10 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         await ack()
         link = await workflow.link_for(click.team_id, click.channel_id)
         person = await person_of(client, click.team_id, click.user_id)
-        with in_words(person.locale):
-            await suppliers.check_may_create(link, click.user_id)
-            platform = await suppliers.platform(link)
-            described = await files.describe(value.file_id, platform)
-            invoice = await files.download(described, platform)
+        await suppliers.check_may_create(link, click.user_id)
+        platform = await suppliers.platform(link)
+        described = await files.describe(value.file_id, platform)
+        invoice = await files.download(described, platform)
         await suppliers.attach(
             link, click.user_id, value.bill_id, name=invoice.name, content=invoice.content,
             content_type=invoice.content_type,
@@ -632,8 +608,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
     async def new_account(slash: Command, body: dict[str, Any], client: AsyncWebClient) -> None:
         link = await workflow.link_for(slash.team_id, slash.channel_id)
         person = await person_of(client, slash.team_id, slash.user_id)
-        with in_words(person.locale):
-            await suppliers.check_may_manage(link, slash.user_id)
+        await suppliers.check_may_manage(link, slash.user_id)
         metadata = BankAccountMetadata(
             channel_id=slash.channel_id, idempotency_key=str(uuid.uuid4()), locale=person.locale
         )
@@ -675,10 +650,9 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             view=waiting_modal(_("New bank account"), _("Saving…"), locale=metadata.locale),
         )
         link = await workflow.link_for(submission.team_id, metadata.channel_id)
-        with in_words(metadata.locale):
-            account = await suppliers.create_bank_account(
-                link, submission.user_id, form, metadata.idempotency_key
-            )
+        account = await suppliers.create_bank_account(
+            link, submission.user_id, form, metadata.idempotency_key
+        )
         text = _(
             "Bank account *{name}* ({currency}) created. It is offered in the Pay form from "
             "now on.",

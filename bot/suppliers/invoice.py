@@ -53,11 +53,7 @@ FILE_UNREADABLE = N_("I couldn’t read the file from Slack. Share it again and 
 
 
 class InvoiceProblem(Denied):
-    """A file that can't be a bill's invoice; `values` fill the message's placeholders."""
-
-    def __init__(self, message: str, **values: object) -> None:
-        super().__init__(message)
-        self.values = values
+    """A file that can't be a bill's invoice."""
 
 
 @dataclass(frozen=True)
