@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from blocks.card_extras import card_flags, more_options
 from blocks.ids import Action, Block, MoreOption, card_actions_block, card_block, card_status_block
 from blocks.metadata import BillAction, MoreAction, PageAction
 from blocks.text import day, due_phrase, escape, mention, money, plain, rate_words
@@ -106,7 +107,10 @@ def card_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, A
         {
             "type": "context",
             "block_id": card_status_block(case.bill_id),
-            "elements": [{"type": "mrkdwn", "text": status_line(case, locale)}],
+            "elements": [
+                {"type": "mrkdwn", "text": status_line(case, locale)},
+                *card_flags(case, locale=locale, today=today),
+            ],
         },
     ]
     buttons = card_buttons(case, locale)
@@ -355,6 +359,7 @@ def card_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
                 "text": {"type": "plain_text", "text": _("Refresh")},
                 "value": MoreAction(choice=MoreOption.REFRESH, bill_id=case.bill_id).dump(),
             },
+            *more_options(case, locale),
         ],
     }
     match case.state:

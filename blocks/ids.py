@@ -16,6 +16,9 @@ class Action(StrEnum):
     MORE = "bill_more"
     PAGE_PREVIOUS = "bills_page_previous"
     PAGE_NEXT = "bills_page_next"
+    RESOLVE_QUESTION = "bill_resolve_question"
+    REPLY_APPROVE = "bill_reply_approve"
+    REPLY_DISMISS = "bill_reply_dismiss"
 
 
 class MoreOption(StrEnum):
@@ -23,6 +26,9 @@ class MoreOption(StrEnum):
 
     DETAILS = "details"
     REFRESH = "refresh"
+    VIEW_INVOICE = "invoice"
+    ATTACH_INVOICE = "attach"
+    ASK = "ask"
 
 
 class Callback(StrEnum):
@@ -30,6 +36,8 @@ class Callback(StrEnum):
     PAY = "pay_bill"
     RESULT = "pay_result"
     DIGEST = "digest_settings"
+    ATTACH = "attach_invoice"
+    ASK = "ask_question"
 
 
 class Input(StrEnum):
@@ -46,6 +54,10 @@ class Input(StrEnum):
     DIGEST_WEEKDAYS = "digest_weekdays"
     DIGEST_LOOK_AHEAD = "digest_look_ahead"
     DIGEST_WHEN_EMPTY = "digest_when_empty"
+    ATTACH_FILE = "attach_file"
+    ASK_TEXT = "ask_text"
+    ASK_WHO = "ask_who"
+    PAY_CONFIRM = "pay_confirm"
 
 
 class Block(StrEnum):

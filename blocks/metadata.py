@@ -12,7 +12,7 @@ decided again on the server from the policy.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -104,6 +104,9 @@ class OfferedAccount(BaseModel):
     name: Annotated[str, StringConstraints(max_length=75)] = Field(alias="n")
 
 
+Confirmation = Literal["duplicate", "question"]
+
+
 class PayMetadata(ModalMetadata):
     idempotency_key: Guid = Field(alias="k")
     currency: Currency = Field(alias="cur")
@@ -111,6 +114,31 @@ class PayMetadata(ModalMetadata):
     amount_due: Decimal = Field(alias="due", ge=0, le=Decimal("1e15"), max_digits=30)
     locale: Locale = Field(alias="loc")
     accounts: tuple[OfferedAccount, ...] = Field(alias="acc", max_length=100)
+    # What the payer must confirm explicitly: a possible duplicate, an open question.
+    confirm: tuple[Confirmation, ...] = Field(alias="cf", default=(), max_length=2)
+
+
+class AttachMetadata(ModalMetadata):
+    """Which card an Attach invoice modal is for."""
+
+
+class AskMetadata(ModalMetadata):
+    """Which card an Ask a question modal is for."""
+
+
+class QuestionAction(Payload):
+    """A question's Mark resolved button, in the card's thread."""
+
+    bill_id: RecordId = Field(alias="b")
+    question_id: int = Field(alias="q", ge=1)
+
+
+class ReplyApproval(Payload):
+    """The Approve button offered after a reply that reads as an approval: the bill, and the
+    `/bills` message whose card it updates."""
+
+    bill_id: RecordId = Field(alias="b")
+    message_ts: MessageTs = Field(alias="ts")
 
 
 class DigestListAction(Payload):

@@ -39,3 +39,12 @@ def shown(text: str, limit: int = 32) -> str:
     """Untrusted input quoted back to the person in an error: short, control characters gone."""
     text = _CONTROL.sub("", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# A question about a bill, posted in the card's thread.
+MAX_QUESTION_LENGTH = 1000
+# The types and size a file picked in Slack may have before it is sent on. The accounting
+# platform has the last word (Xero takes 4 MB, QuickBooks Online and NetSuite 100 MB, each its
+# own list of types): its refusal is shown on the form. These are what any of them accepts.
+ATTACH_FILE_TYPES = ("pdf", "png", "jpg", "jpeg", "gif", "tif", "tiff", "bmp")
+ATTACH_MAX_BYTES = 100 * 1024 * 1024

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
-from bot.domain import CaseState, CaseView, PaymentStatus, PaymentView
+from bot.domain import CaseState, CaseView, Duplicate, OpenQuestion, PaymentStatus, PaymentView
 from bot.domain import PaymentOutcome as PaymentOutcome
 from bot.domain import SupplierMatch as SupplierMatch
 from bot.errors import Denied as Denied  # re-exported for the core
@@ -26,7 +26,15 @@ from bot.mrkdwn import escape
 from bot.payables.models import Bill
 from bot.payment_form import AccountChoice
 from bot.policy import EffectivePolicy
-from bot.store.models import AuditEvent, BillCase, BillMessage, CompanyLink, Decision, Payment
+from bot.store.models import (
+    AuditEvent,
+    BillCase,
+    BillMessage,
+    CompanyLink,
+    Decision,
+    Payment,
+    Question,
+)
 
 OPEN_STATES = {CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED}
 # Far longer than a payment may take (its deadline, retries included), so only a payment whose
@@ -188,7 +196,14 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
     approvals: dict[int, list[str]] = {case_id: [] for case_id in ids}
     payments: dict[int, Payment] = {}
     scheduled: dict[int, Payment] = {}
+    questions: dict[int, OpenQuestion] = {}
     if ids:
+        for row in await s.scalars(
+            select(Question)
+            .where(Question.case_id.in_(ids), Question.resolved_at.is_(None))
+            .order_by(Question.id.desc())
+        ):
+            questions.setdefault(row.case_id, open_question(row))
         for case_id, user_id in await s.execute(
             select(Decision.case_id, Decision.user_id)
             .where(Decision.case_id.in_(ids), Decision.kind == "approve")
@@ -202,9 +217,19 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
             if payment.status == PaymentStatus.SCHEDULED and payment.send_after is None:
                 scheduled[payment.case_id] = payment
     return [
-        case_view(case, approvals[case.id], payments.get(case.id), scheduled.get(case.id))
+        case_view(
+            case,
+            approvals[case.id],
+            payments.get(case.id),
+            scheduled.get(case.id),
+            questions.get(case.id),
+        )
         for case in cases
     ]
+
+
+def open_question(row: Question) -> OpenQuestion:
+    return OpenQuestion(id=row.id, asked_by=row.asked_by, asked_of=row.asked_of, text=row.text)
 
 
 def payment_view(row: Payment) -> PaymentView:
@@ -233,6 +258,7 @@ def case_view(
     approvals: Sequence[str],
     payment: Payment | None,
     scheduled: Payment | None = None,
+    question: OpenQuestion | None = None,
 ) -> CaseView:
     return CaseView(
         bill_id=case.bill_id,
@@ -252,6 +278,9 @@ def case_view(
         note=Phrase.load(case.note) if case.note else None,
         last_payment=payment_view(payment) if payment is not None else None,
         scheduled=payment_view(scheduled) if scheduled is not None else None,
+        attachments=case.attachment_count,
+        duplicate=Duplicate.from_json(case.duplicate_of) if case.duplicate_of else None,
+        question=question,
     )
 
 

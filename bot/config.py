@@ -153,6 +153,13 @@ class Settings(BaseSettings):
         description="BILLPAY_PAYMENT_HOLD_SECONDS: how long a payment can be undone before it "
         "is sent (0: sent at once).",
     )
+    duplicate_look_back_days: int = Field(
+        default=90,
+        ge=1,
+        le=3660,
+        description="BILLPAY_DUPLICATE_LOOK_BACK_DAYS: a bill like one paid this many days ago "
+        "or less is flagged as a possible duplicate.",
+    )
     reminder_hours: int = Field(
         default=24,
         ge=0,

@@ -83,6 +83,45 @@ class PaymentView:
 
 
 @dataclass(frozen=True)
+class Duplicate:
+    """Another bill this one may duplicate: same supplier and amount, and the same reference or
+    an issue date close by. `paid_on` is set when that bill is paid (when it was last changed)."""
+
+    bill_id: str
+    reference: str | None
+    status: str
+    paid_on: date | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "bill_id": self.bill_id,
+            "reference": self.reference,
+            "status": self.status,
+            "paid_on": self.paid_on.isoformat() if self.paid_on else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, str | None]) -> Duplicate:
+        paid_on = data.get("paid_on")
+        return cls(
+            bill_id=str(data.get("bill_id") or ""),
+            reference=data.get("reference"),
+            status=str(data.get("status") or ""),
+            paid_on=date.fromisoformat(paid_on) if paid_on else None,
+        )
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    """A question about a bill nobody has resolved yet."""
+
+    id: int
+    asked_by: str
+    asked_of: str
+    text: str
+
+
+@dataclass(frozen=True)
 class CaseRef:
     """Which bill, as a click or a job names it: the workspace, the linked channel, the bill."""
 
@@ -111,6 +150,10 @@ class CaseView:
     last_payment: PaymentView | None = None
     # A payment dated later, still to go out: it holds back its amount, not the whole bill.
     scheduled: PaymentView | None = None
+    # Files attached to the bill in the accounting platform (None: not read yet).
+    attachments: int | None = None
+    duplicate: Duplicate | None = None
+    question: OpenQuestion | None = None
 
     @property
     def paid_amount(self) -> Decimal:

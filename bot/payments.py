@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -54,7 +54,7 @@ from bot.payables.models import BankAccountMappingOption, Bill, BillPaymentProto
 from bot.payment_form import AccountChoice, PaymentRequest
 from bot.policy import EffectivePolicy
 from bot.reconcile import Reading, Reserved, Verdict, verdict
-from bot.store.models import BillCase, CompanyLink, Payment
+from bot.store.models import BillCase, CompanyLink, Payment, Question
 
 log = logging.getLogger(__name__)
 OPTIONS_TTL_SECONDS = 60.0
@@ -186,9 +186,11 @@ class Payments:
         today: date,
         *,
         view_id: str | None = None,
+        confirmed: frozenset[str] = frozenset(),
     ) -> PaymentOutcome:
         """Record a payment: sent now, held for the undo window (then sent by the scheduler),
-        or scheduled for a later date."""
+        or scheduled for a later date. A bill flagged as a possible duplicate, or with a
+        question open, is paid only when the payer `confirmed` it (`duplicate`, `question`)."""
         bill_id = ref.bill_id
         link, policy = await self._as_payer(ref, user_id)
         duplicate = await self._payment_by_key(link, bill_id, request.idempotency_key)
@@ -227,6 +229,7 @@ class Payments:
                 case = await sync_case(s, link, bill, policy, now=now)
                 if await payment_with_key(s, request.idempotency_key) is None:  # anywhere
                     refusal = await payment_refusal(s, case, bill, request)
+                    refusal = refusal or await unconfirmed(s, case, confirmed)
                     if refusal is not None:
                         await s.flush()
                         view = (await views_of(s, [case]))[0]
@@ -242,6 +245,7 @@ class Payments:
                         now=now,
                         send_after=now + hold if held else None,
                         view_id=view_id,
+                        confirmed=sorted(confirmed),
                     )
         except IntegrityError:
             payment_id = None  # another request committed the same key first
@@ -838,6 +842,7 @@ async def reserve_payment(
     now: datetime,
     send_after: datetime | None = None,
     view_id: str | None = None,
+    confirmed: Sequence[str] = (),
 ) -> int:
     """Store the payment and its idempotency key, and move the case on, in the caller's
     transaction: once this commits, no other request can start a payment of this case. A
@@ -885,8 +890,30 @@ async def reserve_payment(
         date=request.payment_date.isoformat(),
         exchange_rate=request.exchange_rate,
         idempotency_key=request.idempotency_key,
+        confirmed=list(confirmed) or None,
     )
     return payment.id
+
+
+async def unconfirmed(s: AsyncSession, case: BillCase, confirmed: frozenset[str]) -> Phrase | None:
+    """Why a flagged bill can't be paid without the payer's explicit word, or None."""
+    if case.duplicate_of and "duplicate" not in confirmed:
+        return Phrase(
+            N_(
+                "This bill may be a duplicate: tick the confirmation in the Pay form to pay it "
+                "anyway. Nothing was paid."
+            )
+        )
+    if "question" not in confirmed and await s.scalar(
+        select(Question.id).where(Question.case_id == case.id, Question.resolved_at.is_(None))
+    ):
+        return Phrase(
+            N_(
+                "A question is open on this bill: tick the override in the Pay form to pay it "
+                "anyway. Nothing was paid."
+            )
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import httpx
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -81,7 +82,8 @@ class Publisher:
         listed = await self.workflow.list_bills(link, bill_filter, today)
         summary = summarise(listed, today)
         bills, page = page_of(listed, page)
-        cases = await self.workflow.sync_cases(link, bills)
+        facts = await self.workflow.invoices.facts(link, bills, today)
+        cases = await self.workflow.sync_cases(link, bills, facts)
         message = bills_message(
             company_name=link.company_name,
             headline=words(person.locale)(bill_filter.headline(summary.count)),
@@ -187,6 +189,15 @@ class Publisher:
         if ts:
             await self.client(team_id).chat_postMessage(channel=channel_id, thread_ts=ts, text=text)
 
+    async def thread_message(
+        self, team_id: str, channel_id: str, ts: str, message: dict[str, Any]
+    ) -> str:
+        """A message with blocks under a card (a question, say); returns its ts."""
+        response = await self.client(team_id).chat_postMessage(
+            channel=channel_id, thread_ts=ts, **message
+        )
+        return str(response["ts"])
+
     async def payment_shown(
         self,
         team_id: str,
@@ -204,6 +215,60 @@ class Publisher:
         if line:
             text = f"{line} (<@{by}>)" if by else line
             await self.quietly(self.thread_line(team_id, channel_id, ts, text), "post the line")
+
+    async def share_files(
+        self,
+        team_id: str,
+        channel_id: str,
+        thread_ts: str,
+        files: list[tuple[str, bytes]],
+        comment: str,
+    ) -> tuple[list[str], str]:
+        """Upload files into a card's thread (`files_upload_v2`: one upload URL per file, the
+        bytes, then one completion that shares them); returns the files' ids and the thread's
+        link, for later clicks."""
+        client = self.client(team_id)
+        response = await client.files_upload_v2(
+            file_uploads=[
+                {"filename": name, "content": content, "title": name} for name, content in files
+            ],
+            channel=channel_id,
+            thread_ts=thread_ts,
+            initial_comment=comment,
+        )
+        shared = response.get("files") or []
+        ids = [str(f.get("id")) for f in shared if isinstance(f, dict) and f.get("id")]
+        link = await client.chat_getPermalink(channel=channel_id, message_ts=thread_ts)
+        return ids, str(link.get("permalink") or "")
+
+    async def download_file(self, team_id: str, url: str, *, max_bytes: int) -> bytes:
+        """A file a person picked in Slack (`url_private_download`), read with the bot token.
+        The caller checks that `url` is Slack's; more than `max_bytes` is refused."""
+        client = self.client(team_id)
+        async with (
+            httpx.AsyncClient(timeout=30, follow_redirects=False) as http,
+            http.stream("GET", url, headers={"Authorization": f"Bearer {client.token}"}) as answer,
+        ):
+            answer.raise_for_status()
+            content = bytearray()
+            async for chunk in answer.aiter_bytes():
+                content += chunk
+                if len(content) > max_bytes:
+                    raise ValueError("the file is larger than allowed")
+        return bytes(content)
+
+    async def ephemeral(
+        self,
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        message: dict[str, Any],
+        *,
+        thread_ts: str | None = None,
+    ) -> None:
+        await self.client(team_id).chat_postEphemeral(
+            channel=channel_id, user=user_id, thread_ts=thread_ts, **message
+        )
 
     async def direct_message(self, team_id: str, user_id: str, text: str) -> None:
         await self.client(team_id).chat_postMessage(channel=user_id, text=text)

@@ -37,6 +37,7 @@ from bot.config import Settings
 from bot.db import Database, utcnow
 from bot.domain import CaseRef, CaseState, CaseView, SupplierMatch
 from bot.i18n import N_, Phrase
+from bot.invoices import BillFacts, Invoices
 from bot.listing import BillFilter, order_bills
 from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
@@ -45,6 +46,7 @@ from bot.payables.models import Bill
 from bot.payables.query import outstanding_bills
 from bot.payments import OptionsCache, Payments
 from bot.policy import EffectivePolicy
+from bot.questions import Questions
 from bot.store.models import (
     AuditEvent,
     BillCase,
@@ -77,6 +79,8 @@ class Workflow:
         self.clock = clock
         self.reads = payables.with_deadline(READ_DEADLINE_SECONDS)
         self.options = options or OptionsCache()
+        self.invoices = Invoices(self, self.reads, payables.with_deadline(PAYMENT_DEADLINE_SECONDS))
+        self.questions = Questions(self)
         self.payments = Payments(
             self,
             db,
@@ -264,12 +268,22 @@ class Workflow:
         ]
         return order_bills(bills, today)
 
-    async def sync_cases(self, link: CompanyLink, bills: Sequence[Bill]) -> dict[str, CaseView]:
-        """Bring the cases of `bills` up to date with what the API just said."""
+    async def sync_cases(
+        self,
+        link: CompanyLink,
+        bills: Sequence[Bill],
+        facts: dict[str, BillFacts] | None = None,
+    ) -> dict[str, CaseView]:
+        """Bring the cases of `bills` up to date with what the API just said (and, for a
+        page of cards, with their files and possible duplicates)."""
         policy = await self.policy_for(link)
         async with self.db.write() as s:
             now = self.clock()
             cases = [await sync_case(s, link, bill, policy, now=now) for bill in bills]
+            for case in cases:
+                Invoices.apply(case, (facts or {}).get(case.bill_id))
+                if s.is_modified(case):
+                    stamp(case, now)
             views = await views_of(s, cases)
         return {view.bill_id: view for view in views}
 

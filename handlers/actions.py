@@ -9,7 +9,7 @@ nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -17,7 +17,9 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.bills import details_blocks
+from blocks.card_extras import confirmations_needed, pay_confirmations
 from blocks.ids import Action, DigestAction, MoreOption
+from blocks.invoices import details_extra
 from blocks.metadata import (
     BillAction,
     DigestListAction,
@@ -36,6 +38,7 @@ from bot.people import People, Person
 from bot.publish import Publisher
 from bot.services import Services
 from handlers.boundary import SHOWN_VIEW, Listeners
+from handlers.conversations import MoreChoice
 from handlers.envelope import Click
 
 # How long Pay… waits for the bill and accounts before opening a "loading" modal instead
@@ -43,7 +46,12 @@ from handlers.envelope import Click
 OPEN_MODAL_BUDGET_SECONDS = 1.5
 
 
-def register(on: Listeners, services: Services, people: People) -> None:
+def register(
+    on: Listeners,
+    services: Services,
+    people: People,
+    more_choices: Mapping[MoreOption, MoreChoice] | None = None,
+) -> None:
     workflow = services.workflow
     publisher = services.must_publish()
 
@@ -113,8 +121,11 @@ def register(on: Listeners, services: Services, people: People) -> None:
                 amount_due=form.case.payable_amount,
                 locale=person.locale,
                 accounts=offered(form.accounts),
+                confirm=confirmations_needed(form.case),
             )
-            return pay_modal(form.case, metadata, locale=person.locale, today=today)
+            view = pay_modal(form.case, metadata, locale=person.locale, today=today)
+            view["blocks"] += pay_confirmations(form.case, locale=person.locale, today=today)
+            return view
 
         if form_task.done():
             form = form_task.result()  # a refusal is raised here, before any modal opens
@@ -193,16 +204,23 @@ def register(on: Listeners, services: Services, people: People) -> None:
         ack: AsyncAck,
         click: Click,
         value: MoreAction,
+        body: dict[str, Any],
         respond: AsyncRespond,
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        case = await workflow.refresh(click.case(value.bill_id))
+        if more_choices and value.choice in more_choices:
+            await more_choices[value.choice](click, value, body, respond, client)
+            return
         if value.choice == MoreOption.REFRESH:
+            await workflow.refresh(click.case(value.bill_id))
             await publisher.refresh_message(click.team_id, click.channel_id, click.message_ts)
             return
+        details = await workflow.invoices.details(click.case(value.bill_id))
+        case = details.case
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
         blocks = details_blocks(case, locale=person.locale, today=person.today(services.clock()))
+        blocks += details_extra(case, details.attachments, details.lines, locale=person.locale)
         _ = words(person.locale)
         await respond(
             text=_("Details of the bill from {supplier}", supplier=escape(case.supplier_name)),

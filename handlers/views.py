@@ -160,6 +160,10 @@ def register(on: Listeners, services: Services, people: People) -> None:
         )
         if isinstance(form, dict):
             raise FieldErrors({FIELD_BLOCKS[name]: text for name, text in form.items()})
+        confirmed = frozenset(field_choices(body, Input.PAY_CONFIRM)) & set(metadata.confirm)
+        if len(confirmed) < len(set(metadata.confirm)):
+            _ = words(person.locale)
+            raise FieldErrors({Input.PAY_CONFIRM: _("Tick each box to pay this bill.")})
         amount = money(form.amount, metadata.currency, metadata.locale)
         _ = words(metadata.locale)
         recording = _(
@@ -172,6 +176,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
             form,
             today,
             view_id=submission.view_id,
+            confirmed=confirmed,
         )
         held = outcome.payment
         if outcome.status == "held" and held and held.send_after and services.scheduler:

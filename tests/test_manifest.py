@@ -29,15 +29,26 @@ SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "slack" / "manifes
 ENTRY_SCHEMA = "manifest.schema.json"
 
 COMMANDS = {"/bills", "/supplier", "/billpay"}
-BOT_EVENTS = {"app_home_opened", "app_uninstalled", "tokens_revoked"}
+BOT_EVENTS = {
+    "app_home_opened",
+    "app_uninstalled",
+    "tokens_revoked",
+    "message.channels",
+    "message.groups",
+}
 BOT_SCOPES = {
     "commands",
     "chat:write",
     "users:read",
     "channels:read",
     "groups:read",
+    "channels:history",
+    "groups:history",
     "files:read",
+    "files:write",
 }
+# Each message event is delivered only with its history scope.
+EVENT_SCOPES = {"message.channels": "channels:history", "message.groups": "groups:history"}
 
 
 def _refs(node: Any) -> Iterator[str]:
@@ -195,3 +206,11 @@ def test_the_message_shortcut_is_the_one_the_bot_listens_for(manifest: dict[str,
     assert shortcut["type"] == "message"
     assert shortcut["callback_id"] == SupplierCallback.BILL_FROM_FILE
     assert shortcut["name"] == "Create bill from invoice"
+
+
+def test_message_events_come_with_their_history_scopes(manifest: dict[str, Any]) -> None:
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    scopes = manifest["oauth_config"]["scopes"]["bot"]
+    for event in events:
+        if event in EVENT_SCOPES:
+            assert EVENT_SCOPES[event] in scopes, event

@@ -38,6 +38,7 @@ from bot.playground.blockkit import (
     validate_message_blocks,
     validate_view,
 )
+from bot.playground.files import SlackFiles
 
 if TYPE_CHECKING:
     from bot.playground.socket_mode import SocketModeFake
@@ -208,6 +209,8 @@ class FakeSlack:
             "conversations.info": self._conversations_info,
             "files.info": self._files_info,
         }
+        self.uploads = SlackFiles(self)
+        self._handlers.update(self.uploads.handlers())
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -231,6 +234,7 @@ class FakeSlack:
         app.router.add_get("/socket", self._serve_socket)
         self.add_routes(app)
         app.router.add_get("/files-pri/{team_file}/{name}", self._serve_file)
+        self.uploads.install(app)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)

@@ -111,9 +111,36 @@ class BillCase(Base):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many files the bill has in the accounting platform, as last read (None: not read).
+    attachment_count: Mapped[int | None] = mapped_column(Integer)
+    # The bill this one may duplicate, as last checked (`bot.duplicates.Duplicate.to_json`).
+    duplicate_of: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The invoice shared in the card's thread: {"state": "sharing" | "shared", "file_id",
+    # "permalink"}. Set to "sharing" before the upload, so two clicks share it once.
+    invoice_share: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class Question(Base):
+    """A question asked about a bill in its card's thread; open until the asker or an approver
+    resolves it. While one is open, paying needs an explicit override."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("bill_cases.id", ondelete="CASCADE"), index=True
+    )
+    asked_by: Mapped[str] = mapped_column(String(32))
+    asked_of: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Decision(Base):

@@ -292,3 +292,54 @@ async def test_a_base_currency_bill_takes_no_rate_but_1(
     assert wrong.status_code == 400 and "must be 1 or omitted" in messages(wrong)
     from_euros = await pay(http, demo, "KC-40019", "EUR", currencyRate="1.16")
     assert from_euros.status_code == 400  # EUR is neither the bill's nor the base currency
+
+
+@pytest.mark.parametrize(
+    ("key", "name", "size", "accepted"),
+    [
+        ("qhyg", "invoice.pdf", 10, True),
+        ("qhyg", "invoice.xml", 10, True),
+        ("qhyg", "invoice.zip", 10, False),  # Xero and NetSuite take zips; QuickBooks doesn't
+        ("akxx", "invoice.json", 10, True),
+        ("akxx", "invoice.gif", 10, False),  # QuickBooks and Xero take gifs; NetSuite doesn't
+        ("akxx", "invoice.pjpeg", 10, True),
+    ],
+)
+async def test_quickbooks_and_netsuite_attachment_types(
+    http: httpx.AsyncClient,
+    books: Callable[[str], Awaitable[Books]],
+    key: str,
+    name: str,
+    size: int,
+    accepted: bool,
+) -> None:
+    platform = await books(key)
+    bill = (await platform.create()).json()
+    response = await http.post(
+        f"{platform.base}/bills/{bill['id']}/attachments", files={"file": (name, b"x" * size)}
+    )
+    assert response.status_code == (201 if accepted else 400), response.text
+
+
+async def test_an_empty_file_is_refused_and_a_file_comes_back_byte_for_byte(
+    http: httpx.AsyncClient, demo: DemoIds
+) -> None:
+    base = f"/companies/{demo.company_id}/connections/{demo.connection_id}/payables"
+    bill = (await http.get(f"{base}/bills")).json()["results"][0]
+    empty = await http.post(
+        f"{base}/bills/{bill['id']}/attachments", files={"file": ("empty.pdf", b"")}
+    )
+    assert empty.status_code == 400 and "empty" in messages(empty)
+    content = bytes(range(256)) * 3
+    created = await http.post(
+        f"{base}/bills/{bill['id']}/attachments",
+        files={"file": ("facture n°1.pdf", content, "application/pdf")},
+    )
+    assert created.status_code == 201
+    attachment = created.json()
+    assert attachment["fileSize"] == len(content) and attachment["contentType"] == "application/pdf"
+    listed = (await http.get(f"{base}/bills/{bill['id']}/attachments")).json()
+    assert [a["id"] for a in listed] == [attachment["id"]]
+    download = await http.get(f"{base}/bills/{bill['id']}/attachments/{attachment['id']}/download")
+    assert download.content == content
+    assert "facture%20n%C2%B01.pdf" in download.headers["content-disposition"]

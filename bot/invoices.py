@@ -1,0 +1,295 @@
+"""A bill's invoice files: what the cards know of them, sharing them in a card's thread, and
+attaching one to a bill that has none. No Slack calls: the handlers move the bytes between
+Slack and here.
+
+The payables API keeps the files (list, download, upload attachment). A card's overflow offers
+**View invoice** when the bill has files and **Attach invoice** when it has none, so the count is
+read with each `/bills` page. A file is shared in the thread once per bill: the first click
+claims the share in the case's row before uploading, later clicks get the thread's link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from bot.bounds import ATTACH_FILE_TYPES, ATTACH_MAX_BYTES
+from bot.cases import audit, case_for_update, stamp, sync_case, views_of
+from bot.domain import CaseRef, CaseView, Duplicate
+from bot.duplicates import find_duplicates, paid_since
+from bot.errors import Denied
+from bot.i18n import N_
+from bot.payables.client import PayablesClient
+from bot.payables.errors import PayablesError
+from bot.payables.models import Attachment, Bill, BillLineItem
+from bot.payables.query import Q, outstanding_bills
+from bot.store.models import BillCase, CompanyLink
+
+if TYPE_CHECKING:
+    from bot.workflow import Workflow
+
+log = logging.getLogger(__name__)
+
+# Files shared in one click (a bill rarely has more than its invoice and a delivery note).
+MAX_SHARED_FILES = 5
+ATTACHMENT_READS_AT_ONCE = 4
+
+
+@dataclass(frozen=True)
+class BillFacts:
+    """What a `/bills` page reads besides the bills: their files and possible duplicates."""
+
+    attachments: int | None  # None: not read
+    duplicate: Duplicate | None
+    duplicates_checked: bool = True
+
+
+@dataclass(frozen=True)
+class InvoiceDetails:
+    case: CaseView
+    attachments: list[Attachment]
+    lines: list[BillLineItem]
+
+
+@dataclass(frozen=True)
+class InvoiceFile:
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class ShareClaim:
+    """Either the thread where the invoice already is (`permalink`), or the files to share."""
+
+    case: CaseView
+    permalink: str | None = None
+    files: tuple[InvoiceFile, ...] = ()
+
+
+def file_problem(name: str, size: int) -> str | None:
+    """Why a picked file can't be attached, in words for the form; None when it can."""
+    _, dot, extension = name.rpartition(".")
+    if size <= 0:
+        return N_("This file is empty. Choose the invoice file.")
+    if size > ATTACH_MAX_BYTES:
+        return N_("This file is larger than 100 MB. Choose a smaller copy of the invoice.")
+    if not dot or extension.lower() not in ATTACH_FILE_TYPES:
+        return N_("Choose a PDF or an image (PNG, JPEG, GIF, TIFF or BMP).")
+    return None
+
+
+class Invoices:
+    def __init__(self, core: Workflow, reads: PayablesClient, writes: PayablesClient) -> None:
+        self.core = core
+        self.db = core.db
+        self.reads = reads
+        self.writes = writes
+
+    # ------------------------------------------------------------ what a page shows
+
+    async def facts(
+        self, link: CompanyLink, bills: Sequence[Bill], today: date
+    ) -> dict[str, BillFacts]:
+        """Files and possible duplicates of the bills on a page. Best effort: a read that
+        fails leaves what the cards knew (a card is still worth showing without them)."""
+        counts = await self._attachment_counts(link, bills)
+        duplicates: dict[str, Duplicate] | None = None
+        since = paid_since(today, self.core.settings.duplicate_look_back_days)
+        try:
+            others = [
+                bill
+                async for bill in self.reads.iter_bills(
+                    link.company_id,
+                    link.connection_id,
+                    query=outstanding_bills()
+                    | ((Q("status") == "Paid") & (Q("sourceModifiedDate") >= since)),
+                )
+            ]
+            duplicates = find_duplicates(bills, others, paid_since=since)
+        except PayablesError as exc:
+            log.warning("could not check bills for duplicates: %r", exc)
+        return {
+            bill.id: BillFacts(
+                attachments=counts.get(bill.id),
+                duplicate=None if duplicates is None else duplicates.get(bill.id),
+                duplicates_checked=duplicates is not None,
+            )
+            for bill in bills
+            if bill.id in counts or duplicates is not None
+        }
+
+    async def _attachment_counts(self, link: CompanyLink, bills: Sequence[Bill]) -> dict[str, int]:
+        gate = asyncio.Semaphore(ATTACHMENT_READS_AT_ONCE)
+
+        async def count(bill: Bill) -> tuple[str, int | None]:
+            async with gate:
+                try:
+                    files = await self.reads.list_bill_attachments(
+                        link.company_id, link.connection_id, bill.id
+                    )
+                except PayablesError as exc:
+                    log.info("could not list the files of bill %s: %r", bill.id, exc)
+                    return bill.id, None
+            return bill.id, len(files)
+
+        counted = await asyncio.gather(*(count(bill) for bill in bills))
+        return {bill_id: n for bill_id, n in counted if n is not None}
+
+    # ------------------------------------------------------------ details
+
+    async def details(self, ref: CaseRef) -> InvoiceDetails:
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        bill = await self.core.read_bill(link, ref.bill_id)
+        files = await self.reads.list_bill_attachments(
+            link.company_id, link.connection_id, ref.bill_id
+        )
+        view = await self._note_count(link, bill, len(files))
+        return InvoiceDetails(view, files, list(bill.line_items or []))
+
+    async def _note_count(self, link: CompanyLink, bill: Bill, count: int) -> CaseView:
+        policy = await self.core.policy_for(link)
+        async with self.db.write() as s:
+            case = await sync_case(s, link, bill, policy, now=self.core.clock())
+            if case.attachment_count != count:
+                case.attachment_count = count
+                stamp(case, self.core.clock())
+            await s.flush()
+            return (await views_of(s, [case]))[0]
+
+    # ------------------------------------------------------------ sharing in the thread
+
+    async def claim_share(self, ref: CaseRef, user_id: str) -> ShareClaim:
+        """The invoice's thread link if it was shared already; else claim the share and return
+        the files to upload. Raises `Denied` when the bill has no file, or while another click
+        is sharing it."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        bill = await self.core.read_bill(link, ref.bill_id)
+        async with self.db.read() as s:
+            case = await case_for_update(s, link.id, ref.bill_id)
+            share = dict(case.invoice_share or {}) if case is not None else {}
+        if share.get("state") == "shared":
+            view = await self.core.view_of_bill(link, bill, await self.core.policy_for(link))
+            return ShareClaim(view, permalink=str(share.get("permalink") or ""))
+        files = await self.reads.list_bill_attachments(
+            link.company_id, link.connection_id, ref.bill_id
+        )
+        await self._note_count(link, bill, len(files))
+        if not files:
+            raise Denied(N_("This bill has no invoice file in the accounting platform."))
+        policy = await self.core.policy_for(link)
+        async with self.db.write() as s:
+            now = self.core.clock()
+            case = await sync_case(s, link, bill, policy, now=now)
+            share = dict(case.invoice_share or {})
+            if share.get("state") == "shared":
+                await s.flush()
+                view = (await views_of(s, [case]))[0]
+                return ShareClaim(view, permalink=str(share.get("permalink") or ""))
+            if share.get("state") == "sharing":
+                raise Denied(N_("The invoice is being shared in the card's thread right now."))
+            case.invoice_share = {"state": "sharing", "by": user_id}
+            stamp(case, now)
+            await s.flush()
+            view = (await views_of(s, [case]))[0]
+        try:
+            contents = [
+                InvoiceFile(
+                    name=file.name or "invoice",
+                    content=await self.reads.download_bill_attachment(
+                        link.company_id, link.connection_id, ref.bill_id, file.id
+                    ),
+                )
+                for file in files[:MAX_SHARED_FILES]
+            ]
+        except BaseException:
+            await self.share_failed(ref)
+            raise
+        return ShareClaim(view, files=tuple(contents))
+
+    async def shared(self, ref: CaseRef, user_id: str, file_ids: list[str], permalink: str) -> None:
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        async with self.db.write() as s:
+            now = self.core.clock()
+            case = await case_for_update(s, link.id, ref.bill_id)
+            if case is None:
+                return
+            case.invoice_share = {"state": "shared", "files": file_ids, "permalink": permalink}
+            stamp(case, now)
+            audit(s, link, user_id, "invoice_shared", ref.bill_id, now=now, files=file_ids)
+
+    async def share_failed(self, ref: CaseRef) -> None:
+        """Release the claim, so the next click tries again."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        async with self.db.write() as s:
+            case = await case_for_update(s, link.id, ref.bill_id)
+            if case is not None and (case.invoice_share or {}).get("state") == "sharing":
+                case.invoice_share = None
+                stamp(case, self.core.clock())
+
+    # ------------------------------------------------------------ attaching
+
+    async def check_may_attach(self, ref: CaseRef) -> CaseView:
+        """Before the Attach invoice modal opens: the bill is there and has no file yet."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        bill = await self.core.read_bill(link, ref.bill_id)
+        files = await self.reads.list_bill_attachments(
+            link.company_id, link.connection_id, ref.bill_id
+        )
+        view = await self._note_count(link, bill, len(files))
+        if files:
+            raise Denied(N_("This bill already has its invoice: use View invoice on the card."))
+        return view
+
+    async def attach(
+        self, ref: CaseRef, user_id: str, *, name: str, content: bytes, content_type: str
+    ) -> CaseView:
+        """Upload the file to the bill, note it on the case and in the audit trail."""
+        problem = file_problem(name, len(content))
+        if problem:
+            raise Denied(problem)
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        bill = await self.core.read_bill(link, ref.bill_id)
+        before = await self.reads.list_bill_attachments(
+            link.company_id, link.connection_id, ref.bill_id
+        )
+        if before:
+            await self._note_count(link, bill, len(before))
+            raise Denied(N_("This bill already has its invoice: use View invoice on the card."))
+        added = await self.writes.upload_bill_attachment(
+            link.company_id,
+            link.connection_id,
+            ref.bill_id,
+            filename=name,
+            content=content,
+            content_type=content_type,
+        )
+        view = await self._note_count(link, bill, 1)
+        async with self.db.write() as s:
+            audit(
+                s,
+                link,
+                user_id,
+                "invoice_attached",
+                ref.bill_id,
+                now=self.core.clock(),
+                attachment_id=added.id,
+                name=name,
+                size=len(content),
+            )
+        return view
+
+    # ------------------------------------------------------------ facts onto cases
+
+    @staticmethod
+    def apply(case: BillCase, facts: BillFacts | None) -> None:
+        """Copy a page's facts onto a case row (in the caller's transaction)."""
+        if facts is None:
+            return
+        if facts.attachments is not None:
+            case.attachment_count = facts.attachments
+        if facts.duplicates_checked:
+            case.duplicate_of = facts.duplicate.to_json() if facts.duplicate else None

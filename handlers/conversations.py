@@ -1,0 +1,346 @@
+"""Invoices and conversations on a card: the overflow's View invoice, Attach invoice and Ask a
+question, their modals, a question's Mark resolved, and replies in a card's thread that read
+as an approval (the `message` event), which only ever offer an Approve button.
+
+`register` returns the overflow choices it serves, so the card's overflow listener
+(`handlers/actions.py`) hands them over.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import TypeAdapter, ValidationError
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.ids import Action, Callback, Input, MoreOption
+from blocks.invoices import already_shared, attach_modal, attached_line, shared_comment
+from blocks.metadata import (
+    AskMetadata,
+    AttachMetadata,
+    MessageTs,
+    MoreAction,
+    QuestionAction,
+    ReplyApproval,
+    SlackId,
+)
+from blocks.modals import progress_view
+from blocks.questions import approve_prompt, ask_modal, question_message, resolved_line
+from bot.bounds import ATTACH_MAX_BYTES
+from bot.domain import CaseRef
+from bot.errors import FieldErrors
+from bot.i18n import words
+from bot.invoices import file_problem
+from bot.people import People
+from bot.publish import Publisher
+from bot.questions import question_problem, reads_as_approval
+from bot.services import Services
+from handlers.boundary import Listeners
+from handlers.envelope import Click, Submission, field_value
+
+log = logging.getLogger(__name__)
+_SLACK_ID: TypeAdapter[str] = TypeAdapter(SlackId)
+_TS: TypeAdapter[str] = TypeAdapter(MessageTs)
+SLACK_FILE_HOSTS = frozenset({"files.slack.com"})
+
+MoreChoice = Callable[
+    [Click, MoreAction, dict[str, Any], AsyncRespond, AsyncWebClient], Awaitable[None]
+]
+
+
+def _valid(adapter: TypeAdapter[str], value: Any) -> str | None:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def picked_file(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The one file of the Attach invoice modal's file input, as Slack describes it."""
+    values = (body.get("view") or {}).get("state", {}).get("values", {})
+    element = (values.get(Input.ATTACH_FILE) or {}).get(Input.ATTACH_FILE) or {}
+    files = element.get("files")
+    if not isinstance(files, list) or len(files) != 1 or not isinstance(files[0], dict):
+        return None
+    return files[0]
+
+
+def register(on: Listeners, services: Services, people: People) -> dict[MoreOption, MoreChoice]:
+    workflow = services.workflow
+    publisher = services.must_publish()
+    api_host = urlsplit(services.settings.slack_api_url).hostname
+    file_hosts = SLACK_FILE_HOSTS | ({api_host} if api_host else set())
+
+    async def tell(respond: AsyncRespond, text: str) -> None:
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+
+    # ------------------------------------------------------------ the overflow's choices
+
+    async def view_invoice(
+        click: Click,
+        value: MoreAction,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        ref = click.case(value.bill_id)
+        person = await people.get(client, click.team_id, click.user_id, wait=1.0)
+        claim = await workflow.invoices.claim_share(ref, click.user_id)
+        if claim.permalink is not None or not click.message_ts:
+            await tell(respond, already_shared(claim.permalink or "", person.locale))
+            return
+        try:
+            ids, link = await publisher.share_files(
+                click.team_id,
+                click.channel_id,
+                click.message_ts,
+                [(f.name, f.content) for f in claim.files],
+                shared_comment(claim.case, click.user_id, person.locale),
+            )
+        except BaseException:
+            await workflow.invoices.share_failed(ref)
+            raise
+        await workflow.invoices.shared(ref, click.user_id, ids, link)
+
+    async def attach_invoice(
+        click: Click,
+        value: MoreAction,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        case = await workflow.invoices.check_may_attach(click.case(value.bill_id))
+        person = await people.get(client, click.team_id, click.user_id, wait=1.0)
+        metadata = AttachMetadata(
+            channel_id=click.channel_id, message_ts=click.message_ts, bill_id=value.bill_id
+        )
+        view = attach_modal(
+            case, metadata, locale=person.locale, today=person.today(services.clock())
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def ask(
+        click: Click,
+        value: MoreAction,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        case, default = await workflow.questions.check_may_ask(click.case(value.bill_id))
+        person = await people.get(client, click.team_id, click.user_id, wait=1.0)
+        metadata = AskMetadata(
+            channel_id=click.channel_id, message_ts=click.message_ts, bill_id=value.bill_id
+        )
+        view = ask_modal(
+            case,
+            metadata,
+            default_person=default,
+            locale=person.locale,
+            today=person.today(services.clock()),
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    # ------------------------------------------------------------ the modals
+
+    @on.view(Callback.ATTACH, AttachMetadata)
+    async def attach_submitted(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        submission: Submission,
+        metadata: AttachMetadata,
+        client: AsyncWebClient,
+    ) -> None:
+        person = await people.get(client, submission.team_id, submission.user_id, wait=1.0)
+        _ = words(person.locale)
+        file = picked_file(body)
+        if file is None:
+            raise FieldErrors({Input.ATTACH_FILE: _("Choose one file: the bill's invoice.")})
+        name = str(file.get("name") or file.get("title") or "")
+        size = file.get("size")
+        problem = file_problem(name, size if isinstance(size, int) else 0)
+        url = file.get("url_private_download") or file.get("url_private")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if problem is None and (
+            parts is None
+            or parts.scheme not in ("https", "http")
+            or parts.hostname not in file_hosts
+        ):
+            problem = _("Slack didn't give that file to Bill Pay; choose it again.")
+        if problem:
+            raise FieldErrors({Input.ATTACH_FILE: _(problem)})
+        await ack(response_action="update", view=progress_view(_("Attaching {name}…", name=name)))
+        assert isinstance(url, str)
+        content = await publisher.download_file(submission.team_id, url, max_bytes=ATTACH_MAX_BYTES)
+        ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
+        mimetype = file.get("mimetype")
+        await workflow.invoices.attach(
+            ref,
+            submission.user_id,
+            name=name,
+            content=content,
+            content_type=mimetype if isinstance(mimetype, str) else "application/octet-stream",
+        )
+        await Publisher.quietly(
+            publisher.refresh_message(submission.team_id, metadata.channel_id, metadata.message_ts),
+            "update the card",
+        )
+        await Publisher.quietly(
+            publisher.thread_line(
+                submission.team_id,
+                metadata.channel_id,
+                metadata.message_ts,
+                attached_line(submission.user_id, name, len(content), person.locale),
+            ),
+            "post the line",
+        )
+        await Publisher.quietly(
+            client.views_update(
+                view_id=submission.view_id,
+                view=progress_view(_("Attached {name} to the bill.", name=name)),
+            ),
+            "show the result",
+        )
+
+    @on.view(Callback.ASK, AskMetadata)
+    async def ask_submitted(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        submission: Submission,
+        metadata: AskMetadata,
+        client: AsyncWebClient,
+    ) -> None:
+        person = await people.get(client, submission.team_id, submission.user_id, wait=1.0)
+        _ = words(person.locale)
+        text = (field_value(body, Input.ASK_TEXT) or "").strip()
+        values = (body.get("view") or {}).get("state", {}).get("values", {})
+        picked = ((values.get(Input.ASK_WHO) or {}).get(Input.ASK_WHO) or {}).get("selected_user")
+        asked_of = _valid(_SLACK_ID, picked)
+        errors: dict[str, str] = {}
+        if problem := question_problem(text):
+            errors[Input.ASK_TEXT] = _(problem)
+        if asked_of is None:
+            errors[Input.ASK_WHO] = _("Choose whom to ask.")
+        if errors:
+            raise FieldErrors(errors)
+        assert asked_of is not None
+        await ack()
+        ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
+        case, question = await workflow.questions.ask(
+            ref, submission.user_id, asked_of, text, metadata.message_ts
+        )
+        if metadata.message_ts:
+            await Publisher.quietly(
+                publisher.thread_message(
+                    submission.team_id,
+                    metadata.channel_id,
+                    metadata.message_ts,
+                    question_message(case, question, locale=person.locale),
+                ),
+                "post the question",
+            )
+        await Publisher.quietly(
+            publisher.refresh_message(submission.team_id, metadata.channel_id, metadata.message_ts),
+            "update the card",
+        )
+
+    # ------------------------------------------------------------ buttons in the thread
+
+    @on.action(Action.RESOLVE_QUESTION, QuestionAction)
+    async def resolve(
+        ack: AsyncAck,
+        click: Click,
+        value: QuestionAction,
+        respond: AsyncRespond,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        await workflow.questions.resolve(
+            click.case(value.bill_id), click.user_id, value.question_id
+        )
+        person = await people.get(client, click.team_id, click.user_id, wait=1.0)
+        thread_ts = _valid(_TS, (body.get("message") or {}).get("thread_ts"))
+        await Publisher.quietly(
+            publisher.thread_line(
+                click.team_id,
+                click.channel_id,
+                thread_ts,
+                resolved_line(click.user_id, person.locale),
+            ),
+            "post the line",
+        )
+        await Publisher.quietly(
+            publisher.refresh_message(click.team_id, click.channel_id, thread_ts),
+            "update the card",
+        )
+
+    @on.action(Action.REPLY_APPROVE, ReplyApproval)
+    async def approve_from_reply(
+        ack: AsyncAck,
+        click: Click,
+        value: ReplyApproval,
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        outcome = await workflow.approve(click.case(value.bill_id), click.user_id)
+        await Publisher.quietly(
+            publisher.refresh_message(click.team_id, click.channel_id, value.message_ts),
+            "update the card",
+        )
+        person = await people.get(client, click.team_id, click.user_id, wait=1.0)
+        _ = words(person.locale)
+        await respond(
+            text=outcome.notice or _("Approved."),
+            response_type="ephemeral",
+            replace_original=True,
+        )
+
+    @on.action(Action.REPLY_DISMISS, None)
+    async def dismiss(ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(delete_original=True)
+
+    # ------------------------------------------------------------ replies in a card's thread
+
+    @on.event("message")
+    async def replied(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+        # Only people's plain replies in a thread: not the bot's own posts, not edits.
+        if event.get("subtype") or event.get("bot_id") or event.get("app_id"):
+            return
+        team_id = _valid(_SLACK_ID, body.get("team_id"))
+        channel_id = _valid(_SLACK_ID, event.get("channel"))
+        user_id = _valid(_SLACK_ID, event.get("user"))
+        thread_ts = _valid(_TS, event.get("thread_ts"))
+        text = event.get("text")
+        if None in (team_id, channel_id, user_id, thread_ts) or not isinstance(text, str):
+            return
+        assert team_id and channel_id and user_id and thread_ts
+        if not reads_as_approval(text):
+            return
+        # Only threads of the bot's own `/bills` messages are read (an unknown thread: nothing).
+        if await workflow.message(channel_id, thread_ts) is None:
+            return
+        cases = await workflow.questions.reply_candidates(team_id, channel_id, thread_ts, user_id)
+        if not cases:
+            return
+        person = await people.get(client, team_id, user_id, wait=1.0)
+        await publisher.ephemeral(
+            team_id,
+            channel_id,
+            user_id,
+            approve_prompt(
+                cases, thread_ts, locale=person.locale, today=person.today(services.clock())
+            ),
+            thread_ts=thread_ts,
+        )
+
+    return {
+        MoreOption.VIEW_INVOICE: view_invoice,
+        MoreOption.ATTACH_INVOICE: attach_invoice,
+        MoreOption.ASK: ask,
+    }
