@@ -15,7 +15,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.bounds import ATTACH_FILE_TYPES, ATTACH_MAX_BYTES
 from bot.cases import audit, case_for_update, stamp, sync_case, views_of
@@ -154,10 +158,8 @@ class Invoices:
         policy = await self.core.policy_for(link)
         async with self.db.write() as s:
             case = await sync_case(s, link, bill, policy, now=self.core.clock())
-            if case.attachment_count != count:
-                case.attachment_count = count
-                stamp(case, self.core.clock())
             await s.flush()
+            await note_facts(s, case, attachments=count)
             return (await views_of(s, [case]))[0]
 
     # ------------------------------------------------------------ sharing in the thread
@@ -169,8 +171,14 @@ class Invoices:
         link = await self.core.link_for(ref.team_id, ref.channel_id)
         bill = await self.core.read_bill(link, ref.bill_id)
         async with self.db.read() as s:
-            case = await case_for_update(s, link.id, ref.bill_id)
-            share = dict(case.invoice_share or {}) if case is not None else {}
+            share = dict(
+                await s.scalar(
+                    select(BillCase.invoice_share).where(
+                        BillCase.link_id == link.id, BillCase.bill_id == ref.bill_id
+                    )
+                )
+                or {}
+            )
         if share.get("state") == "shared":
             view = await self.core.view_of_bill(link, bill, await self.core.policy_for(link))
             return ShareClaim(view, permalink=str(share.get("permalink") or ""))
@@ -285,11 +293,38 @@ class Invoices:
     # ------------------------------------------------------------ facts onto cases
 
     @staticmethod
-    def apply(case: BillCase, facts: BillFacts | None) -> None:
+    async def apply(s: AsyncSession, case: BillCase, facts: BillFacts | None) -> None:
         """Copy a page's facts onto a case row (in the caller's transaction)."""
         if facts is None:
             return
-        if facts.attachments is not None:
-            case.attachment_count = facts.attachments
-        if facts.duplicates_checked:
-            case.duplicate_of = facts.duplicate.to_json() if facts.duplicate else None
+        await note_facts(
+            s,
+            case,
+            attachments=facts.attachments,
+            duplicate=facts.duplicate.to_json() if facts.duplicate else None,
+            duplicate_checked=facts.duplicates_checked,
+        )
+
+
+async def note_facts(
+    s: AsyncSession,
+    case: BillCase,
+    *,
+    attachments: int | None,
+    duplicate: dict[str, Any] | None = None,
+    duplicate_checked: bool = False,
+) -> None:
+    """Store what was read about a bill's files and likenesses. These are readings, not
+    changes of the case: written beside the versioned row (its version stays), so reading a
+    page never makes a concurrent approval or payment of the same case fail or retry."""
+    values: dict[str, Any] = {}
+    if attachments is not None and attachments != case.attachment_count:
+        values["attachment_count"] = attachments
+    if duplicate_checked and duplicate != case.duplicate_of:
+        values["duplicate_of"] = duplicate
+    if not values:
+        return
+    table = cast(Table, BillCase.__table__)
+    await s.execute(update(table).where(table.c.id == case.id).values(**values))
+    for name, value in values.items():
+        set_committed_value(case, name, value)

@@ -5,12 +5,15 @@ workspace. Like `app.py`, this is wiring, so it may import `blocks/`.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from blocks.bills import bills_message
 from blocks.home import home_view
+from blocks.invoices import attach_modal
 from blocks.metadata import (
+    AskMetadata,
+    AttachMetadata,
     BankAccountMetadata,
     NewBillMetadata,
     PayMetadata,
@@ -20,10 +23,11 @@ from blocks.metadata import (
 from blocks.modals import offered, pay_modal, reject_modal
 from blocks.new_bill import bank_account_modal, new_bill_modal
 from blocks.preview import builder_link as builder_link
+from blocks.questions import ask_modal
 from blocks.suppliers import supplier_blocks, supplier_modal
 from bot.cases import preview_case
 from bot.config import Settings
-from bot.domain import CaseState, PaymentView, SupplierMatch
+from bot.domain import CaseState, Duplicate, OpenQuestion, PaymentView, SupplierMatch
 from bot.i18n import words
 from bot.listing import BillFilter, order_bills, page_count, page_of, summarise
 from bot.payables.client import PayablesClient
@@ -36,6 +40,8 @@ SURFACES = (
     "bills",
     "pay-modal",
     "reject-modal",
+    "attach-modal",
+    "ask-modal",
     "supplier",
     "supplier-modal",
     "new-bill-modal",
@@ -99,6 +105,23 @@ async def preview_surfaces(
                 outcome_unknown=False,
             ),
         )
+    if (
+        len(shown) >= 6
+    ):  # a bill with its invoice, and one that looks like another and is asked about
+        shown[4] = replace(shown[4], attachments=1)
+        shown[5] = replace(
+            shown[5],
+            attachments=0,
+            duplicate=Duplicate(
+                bill_id=shown[0].bill_id,
+                reference=shown[0].reference,
+                status="Paid",
+                paid_on=today - timedelta(days=3),
+            ),
+            question=OpenQuestion(
+                id=1, asked_by="U0SAM", asked_of="U0ANA", text="Did we get these goods?"
+            ),
+        )
     # The summary counts what the cards show: a bill whose card is shown paid is not outstanding.
     paid = {case.bill_id for case in shown if case.state == CaseState.PAID}
     outstanding = [bill for bill in bills if bill.id not in paid]
@@ -159,6 +182,19 @@ async def preview_surfaces(
         "reject-modal": reject_modal(
             sample,
             RejectMetadata(channel_id="C0FIN", bill_id=sample.bill_id),
+            locale=locale,
+            today=today,
+        ),
+        "attach-modal": attach_modal(
+            sample,
+            AttachMetadata(channel_id="C0FIN", bill_id=sample.bill_id),
+            locale=locale,
+            today=today,
+        ),
+        "ask-modal": ask_modal(
+            sample,
+            AskMetadata(channel_id="C0FIN", bill_id=sample.bill_id),
+            default_person="U0ANA",
             locale=locale,
             today=today,
         ),

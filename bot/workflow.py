@@ -280,10 +280,9 @@ class Workflow:
         async with self.db.write() as s:
             now = self.clock()
             cases = [await sync_case(s, link, bill, policy, now=now) for bill in bills]
+            await s.flush()
             for case in cases:
-                Invoices.apply(case, (facts or {}).get(case.bill_id))
-                if s.is_modified(case):
-                    stamp(case, now)
+                await Invoices.apply(s, case, (facts or {}).get(case.bill_id))
             views = await views_of(s, cases)
         return {view.bill_id: view for view in views}
 

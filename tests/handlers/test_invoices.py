@@ -172,3 +172,19 @@ async def test_a_file_of_the_wrong_kind_gets_a_field_error_and_nothing_is_attach
         )
         == []
     )
+
+
+async def test_a_share_that_slack_refuses_can_be_tried_again(linked_bot: Bot) -> None:
+    bot = linked_bot
+    bill_id = bill_ids(await bot.bills(user=ANA))[0]
+    await attach_in_sandbox(bot, bill_id)
+    message = await bot.bills(user=ANA)
+    bot.slack.fail_next("files.completeUploadExternal", "internal_error")
+    await use_more(bot, message, bill_id, MoreOption.VIEW_INVOICE, ANA)
+    await bot.slack.wait_for_responses(where=lambda r: "Nothing was changed" in r.get("text", ""))
+    assert bot.slack.files.shared_in(CHANNEL, message["ts"]) == []
+
+    await use_more(bot, message, bill_id, MoreOption.VIEW_INVOICE, ANA)
+    await bot.slack.wait_for("files.completeUploadExternal", where=lambda c: c.ok)
+    assert len(bot.slack.files.shared_in(CHANNEL, message["ts"])) == 1
+    bot.slack.take_problems()  # the upload URL of the refused completion was never completed

@@ -20,8 +20,9 @@ from tests.handlers.test_invoices import use_more
 
 
 async def ask(bot: Bot, message: dict[str, Any], bill_id: str, *, by: str, of: str) -> None:
+    before = len(bot.slack.calls_to("views.open"))
     await use_more(bot, message, bill_id, MoreOption.ASK, by)
-    (opened,) = await bot.slack.wait_for("views.open")
+    opened = (await bot.slack.wait_for("views.open", count=before + 1))[-1]
     assert opened.ok, opened.response
     view = opened.response["view"]
     assert view["callback_id"] == Callback.ASK
@@ -162,3 +163,32 @@ def test_any_reply_is_read_without_failing_and_long_ones_never_count(text: str) 
     assert isinstance(answer, bool)
     assert not reads_as_approval("not " + text)
     assert not reads_as_approval("approved " + "x" * 60 + text)
+
+
+async def test_a_blank_question_gets_a_field_error_and_a_tampered_resolve_changes_nothing(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    message = await bot.bills(user=ANA)
+    first, second = bill_ids(message)[:2]
+    await use_more(bot, message, first, MoreOption.ASK, ANA)
+    (opened,) = await bot.slack.wait_for("views.open")
+    ack = await bot.submit(
+        opened.response["view"], {Input.ASK_TEXT: "   ", Input.ASK_WHO: BEN}, user=ANA
+    )
+    assert (
+        ack["response_action"] == "errors" and "Write the question" in ack["errors"][Input.ASK_TEXT]
+    )
+
+    await ask(bot, message, second, by=ANA, of=BEN)
+    await bot.wait_for_card(message["ts"], second, "Question open")
+    (posted,) = thread_buttons(bot, message["ts"])
+    tampered = json.loads(posted["blocks"][1]["elements"][0]["value"])
+    tampered["b"] = first  # the question belongs to another bill
+    posted["blocks"][1]["elements"][0]["value"] = json.dumps(tampered)
+    stored = bot.slack.thread(CHANNEL, message["ts"])[0]
+    stored["blocks"] = posted["blocks"]
+    await bot.send(bot.requests.click(posted, Action.RESOLVE_QUESTION, user_id=ANA))
+    await bot.slack.wait_for_responses(where=lambda r: "out of date" in r["text"])
+    card = card_text(bot.message(message["ts"]), second)
+    assert "Question open" in card
