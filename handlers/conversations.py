@@ -30,6 +30,7 @@ from blocks.metadata import (
 )
 from blocks.modals import progress_view
 from blocks.questions import approve_prompt, ask_modal, question_message, resolved_line
+from blocks.text import plain
 from bot.bounds import ATTACH_MAX_BYTES
 from bot.domain import CaseRef
 from bot.errors import FieldErrors
@@ -59,11 +60,19 @@ def _valid(adapter: TypeAdapter[str], value: Any) -> str | None:
         return None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _element(body: dict[str, Any], block_id: str) -> dict[str, Any]:
+    """A modal input's state (its element's action_id is its block_id), whatever was sent."""
+    values = _dict(_dict(_dict(body.get("view")).get("state")).get("values"))
+    return _dict(_dict(values.get(block_id)).get(block_id))
+
+
 def picked_file(body: dict[str, Any]) -> dict[str, Any] | None:
     """The one file of the Attach invoice modal's file input, as Slack describes it."""
-    values = (body.get("view") or {}).get("state", {}).get("values", {})
-    element = (values.get(Input.ATTACH_FILE) or {}).get(Input.ATTACH_FILE) or {}
-    files = element.get("files")
+    files = _element(body, Input.ATTACH_FILE).get("files")
     if not isinstance(files, list) or len(files) != 1 or not isinstance(files[0], dict):
         return None
     return files[0]
@@ -159,7 +168,8 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         file = picked_file(body)
         if file is None:
             raise FieldErrors({Input.ATTACH_FILE: _("Choose one file: the bill's invoice.")})
-        name = str(file.get("name") or file.get("title") or "")
+        name = file.get("name") or file.get("title")
+        name = name if isinstance(name, str) else ""
         size = file.get("size")
         problem = file_problem(name, size if isinstance(size, int) else 0)
         url = file.get("url_private_download") or file.get("url_private")
@@ -172,7 +182,10 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
             problem = _("Slack didn't give that file to Bill Pay; choose it again.")
         if problem:
             raise FieldErrors({Input.ATTACH_FILE: _(problem)})
-        await ack(response_action="update", view=progress_view(_("Attaching {name}…", name=name)))
+        await ack(
+            response_action="update",
+            view=progress_view(_("Attaching {name}…", name=plain(name, 100))),
+        )
         assert isinstance(url, str)
         content = await publisher.download_file(submission.team_id, url, max_bytes=ATTACH_MAX_BYTES)
         ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
@@ -200,7 +213,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         await Publisher.quietly(
             client.views_update(
                 view_id=submission.view_id,
-                view=progress_view(_("Attached {name} to the bill.", name=name)),
+                view=progress_view(_("Attached {name} to the bill.", name=plain(name, 100))),
             ),
             "show the result",
         )
@@ -216,9 +229,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         person = await people.get(client, submission.team_id, submission.user_id, wait=1.0)
         _ = words(person.locale)
         text = (field_value(body, Input.ASK_TEXT) or "").strip()
-        values = (body.get("view") or {}).get("state", {}).get("values", {})
-        picked = ((values.get(Input.ASK_WHO) or {}).get(Input.ASK_WHO) or {}).get("selected_user")
-        asked_of = _valid(_SLACK_ID, picked)
+        asked_of = _valid(_SLACK_ID, _element(body, Input.ASK_WHO).get("selected_user"))
         errors: dict[str, str] = {}
         if problem := question_problem(text):
             errors[Input.ASK_TEXT] = _(problem)
@@ -263,7 +274,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
             click.case(value.bill_id), click.user_id, value.question_id
         )
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
-        thread_ts = _valid(_TS, (body.get("message") or {}).get("thread_ts"))
+        thread_ts = _valid(_TS, _dict(body.get("message")).get("thread_ts"))
         await Publisher.quietly(
             publisher.thread_line(
                 click.team_id,

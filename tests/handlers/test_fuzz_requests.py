@@ -31,11 +31,14 @@ from blocks.ids import (
     SupplierInput,
 )
 from blocks.metadata import (
+    AttachMetadata,
     BankAccountMetadata,
     MoreAction,
     NewBillMetadata,
     PayMetadata,
+    QuestionAction,
     RejectMetadata,
+    ReplyApproval,
     SupplierMetadata,
 )
 from bot.listing import BillFilter
@@ -166,6 +169,19 @@ async def targets(linked_bot: Bot) -> tuple[Bot, list[tuple[str, dict[str, Any]]
         if action_id == Action.PAGE_NEXT:
             payload["actions"][0]["value"] = '{"p":1,"f":""}'
         clicks.append(("form", payload))
+    for action_id, value in (
+        (Action.REPLY_APPROVE, ReplyApproval(bill_id=bill_id, message_ts=message["ts"]).dump()),
+        (Action.RESOLVE_QUESTION, QuestionAction(bill_id=bill_id, question_id=1).dump()),
+    ):
+        payload = copy.deepcopy(clicks[0][1])
+        payload["actions"][0].update(action_id=action_id, value=value)
+        clicks.append(("form", payload))
+    for choice in (MoreOption.VIEW_INVOICE, MoreOption.ATTACH_INVOICE):
+        payload = copy.deepcopy(clicks[3][1])
+        payload["actions"][0]["selected_option"]["value"] = MoreAction(
+            choice=choice, bill_id=bill_id
+        ).dump()
+        clicks.append(("form", payload))
     link = await bot.services.workflow.link_for("T0001", CHANNEL)
     # Every bill gets its case now: a listing the fuzz runs may show any of them.
     everything = await bot.services.workflow.list_bills(link, BillFilter(), TODAY)
@@ -182,8 +198,20 @@ async def targets(linked_bot: Bot) -> tuple[Bot, list[tuple[str, dict[str, Any]]
         locale="en_GB",
         accounts=(),
     )
+    attach = AttachMetadata(channel_id=CHANNEL, message_ts=message["ts"], bill_id=bill_id)
+    picked = {
+        "id": "F0FUZZ",
+        "name": "invoice.pdf",
+        "size": 10,
+        "url_private_download": "https://evil.example/invoice.pdf",
+    }
     views = []
     for callback, metadata, values in (
+        (
+            Callback.ATTACH,
+            attach.dump(),
+            {Input.ATTACH_FILE: {Input.ATTACH_FILE: {"type": "file_input", "files": [picked]}}},
+        ),
         (
             Callback.REJECT,
             reject.dump(),
@@ -234,6 +262,19 @@ async def targets(linked_bot: Bot) -> tuple[Bot, list[tuple[str, dict[str, Any]]
     events = [
         ("json", requests.event_payload({"type": "app_home_opened", "user": EVE, "tab": "home"})),
         ("json", requests.event_payload({"type": "app_uninstalled"})),
+        (
+            "json",
+            requests.event_payload(
+                {
+                    "type": "message",
+                    "channel": CHANNEL,
+                    "user": EVE,
+                    "text": "approved",
+                    "ts": "1763800999.000100",
+                    "thread_ts": message["ts"],
+                }
+            ),
+        ),
     ]
     return bot, [*clicks, *views, *commands, *events]
 

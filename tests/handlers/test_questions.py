@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from blocks.ids import Action, Callback, Input, MoreOption
 from bot.questions import reads_as_approval
-from bot.store.models import CaseState
+from bot.store.models import AuditEvent, CaseState
 from tests.bot_fixtures import ANA, BEN, CHANNEL, EVE, SAM
 from tests.handlers.harness import Bot, bill_ids, card_text
 from tests.handlers.test_invoices import use_more
@@ -55,6 +56,17 @@ async def test_a_question_is_asked_in_the_thread_and_holds_back_payment(linked_b
     await bot.click(message, Action.PAY, bill_id, user=SAM)
     opened = (await bot.slack.wait_for("views.open", count=2))[-1]
     assert "Pay although a question is open" in json.dumps(opened.response["view"])
+    assert (await bot.submit(opened.response["view"], {Input.PAY_CONFIRM: ["question"]}, user=SAM))[
+        "response_action"
+    ] == "update"
+    message = await bot.wait_for_card(message["ts"], bill_id, "Paid £")
+    async with bot.services.db.read() as s:
+        details = await s.scalar(
+            select(AuditEvent.details).where(
+                AuditEvent.bill_id == bill_id, AuditEvent.action == "payment_requested"
+            )
+        )
+    assert details is not None and details["confirmed"] == ["question"]
 
     # Someone who neither asked nor approves can't resolve it; the asker can.
     resolve = bot.requests.click(posted, Action.RESOLVE_QUESTION, user_id=EVE)
