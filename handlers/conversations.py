@@ -33,7 +33,7 @@ from blocks.questions import approve_prompt, ask_modal, question_message, resolv
 from blocks.text import plain
 from bot.bounds import ATTACH_MAX_BYTES
 from bot.domain import CaseRef
-from bot.errors import FieldErrors
+from bot.errors import FieldErrors, OutOfDate
 from bot.i18n import words
 from bot.invoices import file_problem
 from bot.people import People
@@ -97,10 +97,12 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         client: AsyncWebClient,
     ) -> None:
         ref = click.case(value.bill_id)
+        if not click.message_ts:
+            raise OutOfDate()
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
         claim = await workflow.invoices.claim_share(ref, click.user_id)
-        if claim.permalink is not None or not click.message_ts:
-            await tell(respond, already_shared(claim.permalink or "", person.locale))
+        if claim.permalink is not None:
+            await tell(respond, already_shared(claim.permalink, person.locale))
             return
         try:
             ids, link = await publisher.share_files(
@@ -187,7 +189,10 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
             view=progress_view(_("Attaching {name}…", name=plain(name, 100))),
         )
         assert isinstance(url, str)
-        content = await publisher.download_file(submission.team_id, url, max_bytes=ATTACH_MAX_BYTES)
+        assert isinstance(size, int)
+        content = await publisher.download_file(
+            submission.team_id, url, size=size, max_bytes=ATTACH_MAX_BYTES
+        )
         ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
         mimetype = file.get("mimetype")
         await workflow.invoices.attach(

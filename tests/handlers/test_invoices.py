@@ -188,3 +188,26 @@ async def test_a_share_that_slack_refuses_can_be_tried_again(linked_bot: Bot) ->
     await bot.slack.wait_for("files.completeUploadExternal", where=lambda c: c.ok)
     assert len(bot.slack.files.shared_in(CHANNEL, message["ts"])) == 1
     bot.slack.take_problems()  # the upload URL of the refused completion was never completed
+
+
+async def test_a_file_slack_does_not_hand_over_as_described_is_not_attached(
+    linked_bot: Bot,
+) -> None:
+    """Without files:read Slack answers a download with its sign-in page: never an invoice."""
+    bot = linked_bot
+    message = await bot.bills(user=ANA)
+    bill_id = bill_ids(message)[0]
+    view = await _open_attach(bot, message, bill_id)
+    picked = bot.slack.files.add("invoice.pdf", PDF, size=len(PDF) + 1)
+    ack = await bot.submit(view, {Input.ATTACH_FILE: [picked]}, user=ANA)
+    assert ack["response_action"] == "update"
+    await bot.slack.wait_for(
+        "views.update", where=lambda c: "didn't hand that file over" in json.dumps(c.args)
+    )
+    demo = bot.sandbox.demo
+    assert (
+        await bot.services.payables.list_bill_attachments(
+            demo.company_id, demo.connection_id, bill_id
+        )
+        == []
+    )
