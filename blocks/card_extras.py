@@ -20,11 +20,13 @@ from bot.i18n import words
 ASKABLE_STATES = {CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED, CaseState.SCHEDULED}
 
 
-def duplicate_text(duplicate: Duplicate, today: date, locale: str) -> str:
-    """`Possible duplicate of INV-1042, paid 3 days ago`."""
+def duplicate_text(duplicate: Duplicate, today: date, locale: str, *, mrkdwn: bool = True) -> str:
+    """`Possible duplicate of INV-1042, paid 3 days ago` (the reference escaped for mrkdwn, or
+    left as it is for plain text)."""
     _ = words(locale)
     if duplicate.reference:
-        what = _("Possible duplicate of {reference}", reference=escape(duplicate.reference))
+        reference = escape(duplicate.reference) if mrkdwn else duplicate.reference
+        what = _("Possible duplicate of {reference}", reference=reference)
     else:
         what = _("Possible duplicate of another bill from this supplier")
     if duplicate.paid_on is None:
@@ -95,7 +97,7 @@ def pay_confirmations(case: CaseView, *, locale: str, today: date) -> list[dict[
         return []
     hints = []
     if case.duplicate is not None:
-        hints.append(duplicate_text(case.duplicate, today, locale).replace("&amp;", "&"))
+        hints.append(duplicate_text(case.duplicate, today, locale, mrkdwn=False))
     if case.question is not None:
         hints.append(_("A question about this bill has not been resolved."))
     return [

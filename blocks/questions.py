@@ -77,7 +77,8 @@ def question_message(case: CaseView, question: OpenQuestion, *, locale: str) -> 
     quoted = "\n".join(f"> {line}" for line in escape(question.text).splitlines() or [""])
     text = f":question: {head}\n{quoted}"
     return {
-        "text": plain(f"{head} {question.text}", 3000),
+        # The fallback text notifies too: the question is escaped there as well.
+        "text": f"{head} {escape(plain(question.text, 2000))}",
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}},
             {

@@ -49,6 +49,7 @@ async def test_a_question_is_asked_in_the_thread_and_holds_back_payment(linked_b
     (posted,) = thread_buttons(bot, message["ts"])
     text = json.dumps(posted["blocks"])
     assert "<@U0BEN>" in text and "&lt;!channel&gt;" in text and "<!channel>" not in text
+    assert "<!channel>" not in posted["text"] and "&lt;!channel&gt;" in posted["text"]
 
     # Paying needs the override while the question is open.
     await bot.click(message, Action.APPROVE, bill_id, user=ANA)
