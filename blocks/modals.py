@@ -11,6 +11,7 @@ from babel.numbers import format_decimal
 
 from blocks import fields
 from blocks.bills import bill_text
+from blocks.card_extras import pay_confirmations
 from blocks.fields import MAX_OPTIONS
 from blocks.ids import Callback, Input
 from blocks.metadata import (
@@ -185,6 +186,8 @@ def pay_modal(
                 max_length=32,
             )
         )
+    # A possible duplicate or an open question: boxes the payer must tick (see card_extras).
+    blocks += pay_confirmations(case, locale=locale, today=today)
     return _modal(
         _("Pay bill"),
         blocks,

@@ -17,7 +17,7 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.bills import details_blocks
-from blocks.card_extras import confirmations_needed, pay_confirmations
+from blocks.card_extras import confirmations_needed
 from blocks.ids import Action, DigestAction, MoreOption
 from blocks.invoices import details_extra
 from blocks.metadata import (
@@ -123,9 +123,7 @@ def register(
                 accounts=offered(form.accounts),
                 confirm=confirmations_needed(form.case),
             )
-            view = pay_modal(form.case, metadata, locale=person.locale, today=today)
-            view["blocks"] += pay_confirmations(form.case, locale=person.locale, today=today)
-            return view
+            return pay_modal(form.case, metadata, locale=person.locale, today=today)
 
         if form_task.done():
             form = form_task.result()  # a refusal is raised here, before any modal opens
