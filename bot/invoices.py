@@ -15,6 +15,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, select, update
@@ -29,8 +30,8 @@ from bot.errors import Denied
 from bot.i18n import N_
 from bot.payables.client import PayablesClient
 from bot.payables.errors import PayablesError
-from bot.payables.models import Attachment, Bill, BillLineItem
-from bot.payables.query import Q, outstanding_bills
+from bot.payables.models import Attachment, Bill, BillLineItem, SupplierRef
+from bot.payables.query import Expr, Q, outstanding_bills
 from bot.store.models import BillCase, CompanyLink
 
 if TYPE_CHECKING:
@@ -86,6 +87,11 @@ def file_problem(name: str, size: int) -> str | None:
     return None
 
 
+def _recent_and_outstanding(since: date) -> Expr:
+    """Outstanding bills, and those paid (last changed) since `since`."""
+    return outstanding_bills() | ((Q("status") == "Paid") & (Q("sourceModifiedDate") >= since))
+
+
 class Invoices:
     def __init__(self, core: Workflow, reads: PayablesClient, writes: PayablesClient) -> None:
         self.core = core
@@ -109,8 +115,7 @@ class Invoices:
                 async for bill in self.reads.iter_bills(
                     link.company_id,
                     link.connection_id,
-                    query=outstanding_bills()
-                    | ((Q("status") == "Paid") & (Q("sourceModifiedDate") >= since)),
+                    query=_recent_and_outstanding(since),
                 )
             ]
             duplicates = find_duplicates(bills, others, paid_since=since)
@@ -125,6 +130,37 @@ class Invoices:
             for bill in bills
             if bill.id in counts or duplicates is not None
         }
+
+    async def duplicate_of_new(
+        self,
+        link: CompanyLink,
+        *,
+        supplier_id: str,
+        currency: str,
+        total: Decimal,
+        reference: str | None,
+        issue_date: date,
+        today: date,
+    ) -> Duplicate | None:
+        """The bill a new bill would duplicate, checked before it is created."""
+        since = paid_since(today, self.core.settings.duplicate_look_back_days)
+        new = Bill(
+            id="",
+            reference=reference,
+            supplier_ref=SupplierRef(id=supplier_id),
+            issue_date=issue_date.isoformat(),
+            due_date=issue_date.isoformat(),
+            currency=currency,
+            status="Open",
+            total_amount=total,
+        )
+        others = [
+            bill
+            async for bill in self.reads.iter_bills(
+                link.company_id, link.connection_id, query=_recent_and_outstanding(since)
+            )
+        ]
+        return find_duplicates([new], others, paid_since=since).get("")
 
     async def _attachment_counts(self, link: CompanyLink, bills: Sequence[Bill]) -> dict[str, int]:
         gate = asyncio.Semaphore(ATTACHMENT_READS_AT_ONCE)

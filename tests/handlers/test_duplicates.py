@@ -137,3 +137,32 @@ async def test_a_form_tampered_to_drop_the_confirmation_pays_nothing(linked_bot:
     )
     assert result
     assert await sandbox_payments(bot.sandbox, bill_id) == 0
+
+
+async def test_a_new_bill_is_checked_before_it_is_created(linked_bot: Bot) -> None:
+    bot = linked_bot
+    bill_id = await first_open_gbp(bot, await bot.bills(user=ANA))
+    demo = bot.sandbox.demo
+    bill = await bot.services.payables.get_bill(demo.company_id, demo.connection_id, bill_id)
+    link = await bot.services.workflow.link_for("T0001", "C0FIN")
+    check = bot.services.workflow.invoices.duplicate_of_new
+    same = await check(
+        link,
+        supplier_id=bill.supplier_ref.id,
+        currency=bill.currency,
+        total=bill.total_amount,
+        reference=bill.reference,
+        issue_date=bill.issued_on + timedelta(days=30),  # the same reference is enough
+        today=NOW.date(),
+    )
+    assert same is not None and same.bill_id == bill_id and same.paid_on is None
+    other = await check(
+        link,
+        supplier_id=bill.supplier_ref.id,
+        currency=bill.currency,
+        total=bill.total_amount + 1,
+        reference=bill.reference,
+        issue_date=bill.issued_on,
+        today=NOW.date(),
+    )
+    assert other is None
