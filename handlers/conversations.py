@@ -28,13 +28,13 @@ from blocks.metadata import (
     ReplyApproval,
     SlackId,
 )
-from blocks.modals import progress_view
+from blocks.modals import message_modal
 from blocks.questions import approve_prompt, ask_modal, question_message, resolved_line
 from blocks.text import plain
 from bot.bounds import ATTACH_MAX_BYTES
 from bot.domain import CaseRef
 from bot.errors import FieldErrors, OutOfDate
-from bot.i18n import words
+from bot.i18n import N_, words
 from bot.invoices import file_problem
 from bot.people import People
 from bot.publish import Publisher
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 _SLACK_ID: TypeAdapter[str] = TypeAdapter(SlackId)
 _TS: TypeAdapter[str] = TypeAdapter(MessageTs)
 SLACK_FILE_HOSTS = frozenset({"files.slack.com"})
+ATTACH_TITLE = N_("Attach invoice")
 
 MoreChoice = Callable[
     [Click, MoreAction, dict[str, Any], AsyncRespond, AsyncWebClient], Awaitable[None]
@@ -186,7 +187,12 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
             raise FieldErrors({Input.ATTACH_FILE: _(problem)})
         await ack(
             response_action="update",
-            view=progress_view(_("Attaching {name}…", name=plain(name, 100))),
+            view=message_modal(
+                ATTACH_TITLE,
+                _("Attaching {name}…", name=plain(name, 100)),
+                emoji=":hourglass_flowing_sand:",
+                locale=person.locale,
+            ),
         )
         assert isinstance(url, str)
         assert isinstance(size, int)
@@ -218,7 +224,12 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         await Publisher.quietly(
             client.views_update(
                 view_id=submission.view_id,
-                view=progress_view(_("Attached {name} to the bill.", name=plain(name, 100))),
+                view=message_modal(
+                    ATTACH_TITLE,
+                    _("Attached {name} to the bill.", name=plain(name, 100)),
+                    emoji=":white_check_mark:",
+                    locale=person.locale,
+                ),
             ),
             "show the result",
         )
