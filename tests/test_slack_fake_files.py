@@ -10,7 +10,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakes import FakeSlack, fake_slack_session
+from bot.playground import FakeSlack
+from tests.fakes import fake_slack_session
 
 BOT_TOKEN = "xoxb-files-test"
 

@@ -1,4 +1,4 @@
-"""Files in the fake Slack: what `files_upload_v2` calls (`files.getUploadURLExternal`, the
+"""Files in the Slack stand-in: what `files_upload_v2` calls (`files.getUploadURLExternal`, the
 upload itself, `files.completeUploadExternal`), `files.info`, downloads of `url_private` with
 the bot token, and people's replies in threads as the `message` events Slack would send.
 
@@ -141,7 +141,7 @@ class SlackFiles:
         by_id = {p.file_id: (key, p) for key, p in self._pending.items()}
         done = []
         for item in listed:
-            found = by_id.get(item.get("id")) if isinstance(item, dict) else None
+            found = by_id.get(str(item.get("id"))) if isinstance(item, dict) else None
             if found is None:
                 raise SlackError("file_not_found", problems=[f"no upload for {item!r}"])
             key, pending = found

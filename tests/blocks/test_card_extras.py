@@ -15,8 +15,8 @@ from bot.domain import Duplicate, OpenQuestion
 from bot.duplicates import find_duplicates
 from bot.listing import Summary
 from bot.payables.models import Attachment, Bill, BillLineItem, SupplierRef
+from bot.playground.blockkit import validate_message_blocks
 from tests.blocks.test_bills_blocks import TODAY, _case
-from tests.fakes.blockkit import validate_message_blocks
 
 DUPLICATE = Duplicate(bill_id="b9", reference="INV-1042", status="Paid", paid_on=date(2026, 11, 19))
 QUESTION = OpenQuestion(id=1, asked_by="U0SAM", asked_of="U0BEN", text="Goods received?")
