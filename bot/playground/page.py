@@ -266,6 +266,14 @@ class Playground(FakeSlack):
             else f'<div class="text">{render_mrkdwn(str(message.get("text", "")), viewer.names)}'
             "</div>"
         )
+        files = [f for f in message.get("files") or [] if isinstance(f, dict)]
+        if files:  # a file shared by the bot (View invoice): its name and size
+            listed = "".join(
+                f"<li>📎 {html.escape(str(f.get('name', '')))} "
+                f"({int(f.get('size') or 0):,} bytes)</li>"
+                for f in files
+            )
+            body += f'<ul class="files">{listed}</ul>'
         ts = str(message.get("ts") or message.get("message_ts") or "")
         replies = self._replies.get((CHANNEL, ts), [])
         thread = ""

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from blocks.ids import Action, Input, card_actions_block
+from blocks.ids import Action, Input, MoreOption, card_actions_block
+from blocks.metadata import MoreAction
 from bot.db import Database
 from bot.playground.page import APPROVERS, CHANNEL, PAYERS, Playground
 from bot.sandbox.app import Sandbox
@@ -257,3 +258,25 @@ async def test_times_read_in_the_viewers_time_zone(page: Page) -> None:
     paris = sent.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
     assert f">{london}</time>" in (await page.state(ANA))["channel"]
     assert f">{paris}</time>" in (await page.state(LEA))["channel"]
+
+
+async def test_view_invoice_from_the_page_shows_the_file_in_the_thread(page: Page) -> None:
+    await page.open()
+    message = await page.bills()
+    bill_id = page.card_block(message, "BW-88213")
+    demo = page.bot.sandbox.demo
+    await page.bot.services.payables.upload_bill_attachment(
+        demo.company_id, demo.connection_id, bill_id, filename="BW-88213.pdf", content=b"%PDF-1"
+    )
+    message = await page.bills()
+    await page.post(
+        "/ui/action",
+        ts=message["ts"],
+        action_id=Action.MORE,
+        block_id=card_actions_block(bill_id),
+        value=MoreAction(choice=MoreOption.VIEW_INVOICE, bill_id=bill_id).dump(),
+    )
+    await page.playground.wait_for("files.completeUploadExternal")
+    state = await page.state(thread=message["ts"])
+    assert "📎 BW-88213.pdf (6 bytes)" in state["thread"]
+    assert state["problems"] == []
