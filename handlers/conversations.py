@@ -322,7 +322,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
         _ = words(person.locale)
         await respond(
-            text=outcome.notice or _("Approved."),
+            text=_(outcome.notice) if outcome.notice else _("Approved."),
             response_type="ephemeral",
             replace_original=True,
         )
