@@ -1,5 +1,5 @@
-"""The fake Slack's files: `files_upload_v2` through slack_sdk's real client (its three steps),
-what Slack refuses there, downloads with and without the bot token, and thread replies."""
+"""The stand-in's shares: `files_upload_v2` through slack_sdk's real client (its three steps),
+what Slack refuses there, and thread replies as message events."""
 
 from __future__ import annotations
 
@@ -48,8 +48,9 @@ async def test_files_upload_v2_shares_the_bytes_in_the_thread(
     ]
     (post,) = slack.thread("C0FIN", parent["ts"])
     assert post["text"] == "the invoice"
-    shared = slack.files.shared_in("C0FIN", parent["ts"])
-    assert [slack.files.contents[f["id"]] for f in shared] == [b"%PDF-a", b"\x89PNG-b"]
+    shared = slack.uploads.shared_in("C0FIN", parent["ts"])
+    assert [slack.uploads.content(f["id"]) for f in shared] == [b"%PDF-a", b"\x89PNG-b"]
+    assert [f["id"] for f in shared] == [f["id"] for f in response["files"]]
     info = await client.files_info(file=shared[0]["id"])
     assert info["file"]["name"] == "a.pdf"
 
@@ -77,22 +78,11 @@ async def test_what_slack_refuses_in_an_upload(slack: FakeSlack, client: AsyncWe
     assert len(slack.take_problems()) == 5
 
 
-async def test_downloads_need_the_bot_token(slack: FakeSlack) -> None:
-    picked = slack.files.add("invoice.pdf", b"%PDF-1")
-    async with aiohttp.ClientSession() as http:
-        async with http.get(picked["url_private_download"]) as answer:
-            assert answer.content_type == "text/html"  # Slack's sign-in page
-        headers = {"Authorization": f"Bearer {BOT_TOKEN}"}
-        async with http.get(picked["url_private_download"], headers=headers) as answer:
-            assert await answer.read() == b"%PDF-1"
-    assert slack.files.downloads == [picked["id"]]
-
-
 async def test_a_reply_is_stored_in_the_thread_and_comes_as_a_message_event(
     slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     parent = await client.chat_postMessage(channel="C0FIN", text="cards")
-    event = slack.files.reply("C0FIN", "U0ANA", "approved", parent["ts"])
+    event = slack.uploads.reply("C0FIN", "U0ANA", "approved", parent["ts"])
     assert event["type"] == "message" and event["thread_ts"] == parent["ts"]
     assert "bot_id" not in event
     (reply,) = slack.thread("C0FIN", parent["ts"])

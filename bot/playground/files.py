@@ -1,10 +1,11 @@
-"""Files in the Slack stand-in: what `files_upload_v2` calls (`files.getUploadURLExternal`, the
-upload itself, `files.completeUploadExternal`), `files.info`, downloads of `url_private` with
-the bot token, and people's replies in threads as the `message` events Slack would send.
+"""Files the bot shares, in the Slack stand-in: what `files_upload_v2` calls
+(`files.getUploadURLExternal`, the upload itself, `files.completeUploadExternal`), and people's
+replies in threads as the `message` events Slack would send. Files people share, `files.info`
+and downloads live in `bot.playground.slack` (`FakeSlack.add_file`).
 
 Checked as Slack checks them: an upload URL is used once and must receive the declared length,
-completion names files that were uploaded, a share goes to a channel the bot is in and a thread
-that exists, and downloads need the bot token.
+completion names files that were uploaded, and a share goes to a channel the bot is in and a
+thread that exists.
 """
 
 from __future__ import annotations
@@ -30,54 +31,20 @@ class _Pending:
 
 
 @dataclass
-class SlackFiles:
+class SlackUploads:
     slack: FakeSlack
-    files: dict[str, dict[str, Any]] = field(default_factory=dict)
-    contents: dict[str, bytes] = field(default_factory=dict)
-    downloads: list[str] = field(default_factory=list)
     _pending: dict[str, _Pending] = field(default_factory=dict)
 
     def install(self, app: web.Application) -> None:
         app.router.add_post("/upload/v1/{key}", self._serve_upload)
-        app.router.add_get("/files-pri/{key}/{name}", self._serve_download)
 
     def handlers(self) -> dict[str, Any]:
         return {
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
-            "files.info": self._info,
         }
 
     # -- what tests use ------------------------------------------------------------------
-
-    def add(
-        self,
-        name: str,
-        content: bytes,
-        *,
-        mimetype: str = "application/pdf",
-        user: str = "U0ANA",
-        size: int | None = None,
-    ) -> dict[str, Any]:
-        """A file a person uploaded (e.g. picked in a file input); its Slack description."""
-        file_id = self.slack._new_id("F")
-        key = f"{self.slack.team_id}-{file_id}"
-        url = f"{self.slack.base_url}/files-pri/{key}/{name}"
-        described = {
-            "id": file_id,
-            "name": name,
-            "title": name,
-            "mimetype": mimetype,
-            "filetype": name.rpartition(".")[2].lower(),
-            "size": len(content) if size is None else size,
-            "user": user,
-            "url_private": url,
-            "url_private_download": url + "?download=1",
-            "is_external": False,
-        }
-        self.files[file_id] = described
-        self.contents[file_id] = content
-        return dict(described)
 
     def reply(self, channel: str, user: str, text: str, thread_ts: str) -> dict[str, Any]:
         """A person's reply in a thread: stored like Slack, returned as the `message` event."""
@@ -103,6 +70,9 @@ class SlackFiles:
             for file in message.get("files", [])
         ]
 
+    def content(self, file_id: str) -> bytes:
+        return self.slack.files[file_id][1]
+
     # -- Web API -------------------------------------------------------------------------
 
     def _get_upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -110,20 +80,19 @@ class SlackFiles:
 
         filename = args.get("filename")
         try:
-            length = int(args.get("length"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+            length = int(str(args.get("length")))
+        except ValueError:
             length = -1
         if not isinstance(filename, str) or not filename:
             raise SlackError("invalid_arguments", problems=["missing required argument: filename"])
         if length <= 0:
             raise SlackError("invalid_arguments", problems=["length must be a positive integer"])
-        file_id = self.slack._new_id("F")
         key = self.slack._new_id("u", 16)
-        self._pending[key] = _Pending(file_id, filename, length)
+        self._pending[key] = _Pending(self.slack._new_id("F", 11), filename, length)
         return {
             "ok": True,
             "upload_url": f"{self.slack.base_url}/upload/v1/{key}",
-            "file_id": file_id,
+            "file_id": self._pending[key].file_id,
         }
 
     def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +118,7 @@ class SlackFiles:
                 raise SlackError(
                     "file_not_found", problems=[f"{pending.file_id} was never uploaded"]
                 )
-            title = item.get("title") or pending.filename
+            title = str(item.get("title") or pending.filename)
             if len(title) > MAX_TITLE:
                 raise SlackError("invalid_arguments", problems=["title longer than 255"])
             done.append((key, pending, title))
@@ -157,31 +126,28 @@ class SlackFiles:
         thread_ts = args.get("thread_ts") or None
         if thread_ts and not channel:
             raise SlackError("invalid_arguments", problems=["thread_ts needs channel_id"])
+        if channel:
+            self.slack._member(channel)
         files = []
         for key, pending, title in done:
             del self._pending[key]
-            described = self.add(
-                pending.filename, pending.content or b"", user=self.slack.bot_user_id
+            record = self.slack.add_file(
+                pending.filename,
+                pending.content or b"",
+                user_id=self.slack.bot_user_id,
+                channel_id=channel or "",
             )
-            del self.files[described["id"]], self.contents[described["id"]]
-            described.update(id=pending.file_id, title=title)
-            self.files[pending.file_id] = described
-            self.contents[pending.file_id] = pending.content or b""
-            files.append(described)
+            # Slack keeps the id it gave at step 1: the file is stored under that one.
+            stored, content = self.slack.files.pop(record["id"])
+            for url in ("url_private", "url_private_download"):
+                stored[url] = stored[url].replace(record["id"], pending.file_id)
+            stored.update(id=pending.file_id, title=title)
+            self.slack.files[pending.file_id] = (stored, content)
+            files.append(dict(stored))
         if channel:
-            self.slack._member(channel)
-            self.slack._post(
-                channel, args.get("initial_comment") or "", None, thread_ts, {"files": files}
-            )
+            comment = args.get("initial_comment") or ""
+            self.slack._post(channel, comment, None, thread_ts, {"files": files})
         return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in files]}
-
-    def _info(self, args: dict[str, Any]) -> dict[str, Any]:
-        from bot.playground.slack import SlackError
-
-        found = self.files.get(str(args.get("file") or ""))
-        if found is None:
-            raise SlackError("file_not_found")
-        return {"ok": True, "file": dict(found)}
 
     # -- HTTP ----------------------------------------------------------------------------
 
@@ -199,16 +165,3 @@ class SlackFiles:
         pending.content = content
         await self.slack.notify()
         return web.Response(text=f"OK - {len(content)}")
-
-    async def _serve_download(self, request: web.Request) -> web.StreamResponse:
-        key = request.match_info["key"]
-        file_id = key.rpartition("-")[2]
-        header = request.headers.get("Authorization", "")
-        if header != f"Bearer {self.slack.bot_token}":
-            # Slack answers a download without the token with its sign-in page.
-            return web.Response(status=200, text="<html>sign in</html>", content_type="text/html")
-        content = self.contents.get(file_id)
-        if content is None:
-            return web.Response(status=404, text="not found")
-        self.downloads.append(file_id)
-        return web.Response(body=content, content_type=self.files[file_id]["mimetype"])

@@ -38,7 +38,7 @@ from bot.playground.blockkit import (
     validate_message_blocks,
     validate_view,
 )
-from bot.playground.files import SlackFiles
+from bot.playground.files import SlackUploads
 
 if TYPE_CHECKING:
     from bot.playground.socket_mode import SocketModeFake
@@ -209,7 +209,7 @@ class FakeSlack:
             "conversations.info": self._conversations_info,
             "files.info": self._files_info,
         }
-        self.uploads = SlackFiles(self)
+        self.uploads = SlackUploads(self)
         self._handlers.update(self.uploads.handlers())
 
     # -- lifecycle --------------------------------------------------------------------------

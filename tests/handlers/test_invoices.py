@@ -80,9 +80,9 @@ async def test_view_invoice_shares_the_file_in_the_thread_once(linked_bot: Bot) 
         "files.getUploadURLExternal",
         "files.completeUploadExternal",
     ]
-    (shared,) = bot.slack.files.shared_in(CHANNEL, message["ts"])
+    (shared,) = bot.slack.uploads.shared_in(CHANNEL, message["ts"])
     assert shared["name"] == "INV-1042.pdf"
-    assert bot.slack.files.contents[shared["id"]] == PDF  # byte for byte
+    assert bot.slack.uploads.content(shared["id"]) == PDF  # byte for byte
     (post,) = [m for m in bot.slack.thread(CHANNEL, message["ts"]) if m.get("files")]
     assert "Invoice of" in post["text"] and "<@U0ANA>" in post["text"]
 
@@ -127,7 +127,7 @@ async def test_attach_invoice_uploads_the_picked_file_to_the_bill(linked_bot: Bo
     message = await bot.bills(user=ANA)
     bill_id = bill_ids(message)[0]
     view = await _open_attach(bot, message, bill_id)
-    picked = bot.slack.files.add("invoice.pdf", PDF)
+    picked = bot.slack.add_file("invoice.pdf", PDF)
 
     ack = await bot.submit(view, {Input.ATTACH_FILE: [picked]}, user=ANA)
     assert ack["response_action"] == "update"
@@ -141,7 +141,7 @@ async def test_attach_invoice_uploads_the_picked_file_to_the_bill(linked_bot: Bo
         demo.company_id, demo.connection_id, bill_id, stored.id
     )
     assert content == PDF
-    assert bot.slack.files.downloads == [picked["id"]]
+    assert [d.file_id for d in bot.slack.downloads if d.ok] == [picked["id"]]
     await bot.slack.wait_for(
         "chat.postMessage", where=lambda c: "attached the invoice" in c.args.get("text", "")
     )
@@ -158,14 +158,14 @@ async def test_a_file_of_the_wrong_kind_gets_a_field_error_and_nothing_is_attach
     view = await _open_attach(bot, message, bill_id)
     demo = bot.sandbox.demo
     for picked, words in (
-        (bot.slack.files.add("setup.exe", b"MZ\x90\x00"), "PDF or an image"),
-        (bot.slack.files.add("empty.pdf", b""), "empty"),
-        (bot.slack.files.add("huge.pdf", b"x", size=101 * 1024 * 1024), "100 MB"),
+        (bot.slack.add_file("setup.exe", b"MZ\x90\x00"), "PDF or an image"),
+        (bot.slack.add_file("empty.pdf", b""), "empty"),
+        ({**bot.slack.add_file("huge.pdf", b"x"), "size": 101 * 1024 * 1024}, "100 MB"),
     ):
         ack = await bot.submit(view, {Input.ATTACH_FILE: [picked]}, user=ANA)
         assert ack["response_action"] == "errors"
         assert words in ack["errors"][Input.ATTACH_FILE]
-    assert bot.slack.files.downloads == []
+    assert bot.slack.downloads == []
     assert (
         await bot.services.payables.list_bill_attachments(
             demo.company_id, demo.connection_id, bill_id
@@ -182,11 +182,11 @@ async def test_a_share_that_slack_refuses_can_be_tried_again(linked_bot: Bot) ->
     bot.slack.fail_next("files.completeUploadExternal", "internal_error")
     await use_more(bot, message, bill_id, MoreOption.VIEW_INVOICE, ANA)
     await bot.slack.wait_for_responses(where=lambda r: "Nothing was changed" in r.get("text", ""))
-    assert bot.slack.files.shared_in(CHANNEL, message["ts"]) == []
+    assert bot.slack.uploads.shared_in(CHANNEL, message["ts"]) == []
 
     await use_more(bot, message, bill_id, MoreOption.VIEW_INVOICE, ANA)
     await bot.slack.wait_for("files.completeUploadExternal", where=lambda c: c.ok)
-    assert len(bot.slack.files.shared_in(CHANNEL, message["ts"])) == 1
+    assert len(bot.slack.uploads.shared_in(CHANNEL, message["ts"])) == 1
     bot.slack.take_problems()  # the upload URL of the refused completion was never completed
 
 
@@ -198,7 +198,8 @@ async def test_a_file_slack_does_not_hand_over_as_described_is_not_attached(
     message = await bot.bills(user=ANA)
     bill_id = bill_ids(message)[0]
     view = await _open_attach(bot, message, bill_id)
-    picked = bot.slack.files.add("invoice.pdf", PDF, size=len(PDF) + 1)
+    picked = bot.slack.add_file("invoice.pdf", PDF)
+    picked["size"] += 1  # Slack describes one file and hands over another
     ack = await bot.submit(view, {Input.ATTACH_FILE: [picked]}, user=ANA)
     assert ack["response_action"] == "update"
     await bot.slack.wait_for(

@@ -100,9 +100,9 @@ async def test_a_reply_that_reads_as_approval_offers_a_button_and_decides_nothin
 
     # Not an approver, or not an approval: nothing.
     for user, text in ((EVE, "approved"), (BEN, "not approved yet"), (BEN, "why?")):
-        event = bot.slack.files.reply(CHANNEL, user, text, message["ts"])
+        event = bot.slack.uploads.reply(CHANNEL, user, text, message["ts"])
         assert (await bot.send(bot.requests.event(event))).status_code == 200
-    event = bot.slack.files.reply(CHANNEL, BEN, "Looks good!", message["ts"])
+    event = bot.slack.uploads.reply(CHANNEL, BEN, "Looks good!", message["ts"])
     assert (await bot.send(bot.requests.event(event))).status_code == 200
     await bot.slack.wait_for("chat.postEphemeral")
     (prompt,) = [e for e in bot.slack.ephemerals if e.get("blocks")]
@@ -127,7 +127,7 @@ async def test_replies_elsewhere_are_not_read(linked_bot: Bot) -> None:
     bot = linked_bot
     await bot.bills(user=ANA)
     other = bot.slack._post(CHANNEL, "lunch?", None, None, {"user": SAM})
-    event = bot.slack.files.reply(CHANNEL, ANA, "approved", other["ts"])
+    event = bot.slack.uploads.reply(CHANNEL, ANA, "approved", other["ts"])
     assert (await bot.send(bot.requests.event(event))).status_code == 200
     bot_edit = {**event, "subtype": "message_changed"}
     assert (await bot.send(bot.requests.event(bot_edit))).status_code == 200
