@@ -12,7 +12,7 @@ from blocks.bills import bill_text
 from blocks.ids import Callback, Input
 from blocks.metadata import AttachMetadata
 from blocks.text import escape, mention, money, plain
-from bot.bounds import ATTACH_FILE_TYPES
+from bot.bounds import INVOICE_TYPES
 from bot.domain import CaseView
 from bot.i18n import words
 from bot.payables.models import Attachment, BillLineItem
@@ -106,7 +106,7 @@ def attach_modal(
                 "element": {
                     "type": "file_input",
                     "action_id": Input.ATTACH_FILE,
-                    "filetypes": list(ATTACH_FILE_TYPES),
+                    "filetypes": list(INVOICE_TYPES),
                     "max_files": 1,
                 },
                 "hint": {

@@ -43,8 +43,27 @@ def shown(text: str, limit: int = 32) -> str:
 
 # A question about a bill, posted in the card's thread.
 MAX_QUESTION_LENGTH = 1000
-# The types and size a file picked in Slack may have before it is sent on. The accounting
-# platform has the last word (Xero takes 4 MB, QuickBooks Online and NetSuite 100 MB, each its
-# own list of types): its refusal is shown on the form. These are what any of them accepts.
-ATTACH_FILE_TYPES = ("pdf", "png", "jpg", "jpeg", "gif", "tif", "tiff", "bmp")
-ATTACH_MAX_BYTES = 100 * 1024 * 1024
+# An invoice file, whether a new bill is made from it or it is attached to a card: the types
+# every platform Bill Pay supports takes as a bill's attachment (the spec's table), by file
+# extension, with the content type sent on upload.
+MB = 1024 * 1024
+INVOICE_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "tif": "image/tiff",
+    "tiff": "image/tiff",
+    "csv": "text/csv",
+    "txt": "text/plain",
+}
+# What each platform leaves out of those (the spec's Attachment table): QuickBooks Online lists
+# TIF but not TIFF; NetSuite lists PJPG and PJPEG but not JPG or JPEG.
+INVOICE_TYPES_REFUSED_BY = {
+    "QuickBooks Online": frozenset({"tiff"}),
+    "Oracle NetSuite": frozenset({"jpg", "jpeg"}),
+    "NetSuite": frozenset({"jpg", "jpeg"}),
+}
+# Xero takes 4 MB; QuickBooks Online and NetSuite 100 MB; Bill Pay holds at most 20 MB.
+INVOICE_MAX_BYTES_ON = {"Xero": 4 * MB}
+INVOICE_MAX_BYTES = 20 * MB

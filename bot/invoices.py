@@ -22,7 +22,6 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.bounds import ATTACH_FILE_TYPES, ATTACH_MAX_BYTES
 from bot.cases import audit, case_for_update, stamp, sync_case, views_of
 from bot.domain import CaseRef, CaseView, Duplicate
 from bot.duplicates import find_duplicates, paid_since
@@ -33,6 +32,7 @@ from bot.payables.errors import PayablesError
 from bot.payables.models import Attachment, Bill, BillLineItem, SupplierRef
 from bot.payables.query import Expr, Q, outstanding_bills
 from bot.store.models import BillCase, CompanyLink
+from bot.suppliers.invoice import check
 
 if TYPE_CHECKING:
     from bot.workflow import Workflow
@@ -73,18 +73,6 @@ class ShareClaim:
     case: CaseView
     permalink: str | None = None
     files: tuple[InvoiceFile, ...] = ()
-
-
-def file_problem(name: str, size: int) -> str | None:
-    """Why a picked file can't be attached, in words for the form; None when it can."""
-    _, dot, extension = name.rpartition(".")
-    if size <= 0:
-        return N_("This file is empty. Choose the invoice file.")
-    if size > ATTACH_MAX_BYTES:
-        return N_("This file is larger than 100 MB. Choose a smaller copy of the invoice.")
-    if not dot or extension.lower() not in ATTACH_FILE_TYPES:
-        return N_("Choose a PDF or an image (PNG, JPEG, GIF, TIFF or BMP).")
-    return None
 
 
 def _recent_and_outstanding(since: date) -> Expr:
@@ -288,14 +276,12 @@ class Invoices:
             raise Denied(N_("This bill already has its invoice: use View invoice on the card."))
         return view
 
-    async def attach(
-        self, ref: CaseRef, user_id: str, *, name: str, content: bytes, content_type: str
-    ) -> CaseView:
-        """Upload the file to the bill, note it on the case and in the audit trail."""
-        problem = file_problem(name, len(content))
-        if problem:
-            raise Denied(problem)
+    async def attach(self, ref: CaseRef, user_id: str, *, name: str, content: bytes) -> CaseView:
+        """Upload the file to the bill, note it on the case and in the audit trail. The file
+        is checked again as it came, against the rules of the company's own platform."""
         link = await self.core.link_for(ref.team_id, ref.channel_id)
+        connection = await self.reads.get_connection(link.company_id, link.connection_id)
+        content_type = check(name, len(content), connection.platform_name or "")
         bill = await self.core.read_bill(link, ref.bill_id)
         before = await self.reads.list_bill_attachments(
             link.company_id, link.connection_id, ref.bill_id

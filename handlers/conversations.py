@@ -31,15 +31,15 @@ from blocks.metadata import (
 from blocks.modals import message_modal
 from blocks.questions import approve_prompt, ask_modal, question_message, resolved_line
 from blocks.text import plain
-from bot.bounds import ATTACH_MAX_BYTES
+from bot.bounds import INVOICE_MAX_BYTES
 from bot.domain import CaseRef
 from bot.errors import FieldErrors, OutOfDate
 from bot.i18n import N_, words
-from bot.invoices import file_problem
 from bot.people import People
 from bot.publish import Publisher
 from bot.questions import question_problem, reads_as_approval
 from bot.services import Services
+from bot.suppliers.invoice import InvoiceProblem, check
 from handlers.boundary import Listeners
 from handlers.envelope import Click, Submission, field_value
 
@@ -174,17 +174,19 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         name = file.get("name") or file.get("title")
         name = name if isinstance(name, str) else ""
         size = file.get("size")
-        problem = file_problem(name, size if isinstance(size, int) else 0)
+        try:
+            check(name, size if isinstance(size, int) else 0)  # again on upload, per platform
+        except InvoiceProblem as problem:
+            raise FieldErrors({Input.ATTACH_FILE: _(problem.phrase)}) from None
         url = file.get("url_private_download") or file.get("url_private")
         parts = urlsplit(url) if isinstance(url, str) else None
-        if problem is None and (
+        if (
             parts is None
             or parts.scheme not in ("https", "http")
             or parts.hostname not in file_hosts
         ):
-            problem = _("Slack didn't give that file to Bill Pay; choose it again.")
-        if problem:
-            raise FieldErrors({Input.ATTACH_FILE: _(problem)})
+            problem_text = _("Slack didn't give that file to Bill Pay; choose it again.")
+            raise FieldErrors({Input.ATTACH_FILE: problem_text})
         await ack(
             response_action="update",
             view=message_modal(
@@ -197,17 +199,10 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         assert isinstance(url, str)
         assert isinstance(size, int)
         content = await publisher.download_file(
-            submission.team_id, url, size=size, max_bytes=ATTACH_MAX_BYTES
+            submission.team_id, url, size=size, max_bytes=INVOICE_MAX_BYTES
         )
         ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
-        mimetype = file.get("mimetype")
-        await workflow.invoices.attach(
-            ref,
-            submission.user_id,
-            name=name,
-            content=content,
-            content_type=mimetype if isinstance(mimetype, str) else "application/octet-stream",
-        )
+        await workflow.invoices.attach(ref, submission.user_id, name=name, content=content)
         await Publisher.quietly(
             publisher.refresh_message(submission.team_id, metadata.channel_id, metadata.message_ts),
             "update the card",

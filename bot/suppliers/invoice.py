@@ -14,34 +14,18 @@ from urllib.parse import urlsplit
 import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.bounds import (
+    INVOICE_MAX_BYTES,
+    INVOICE_MAX_BYTES_ON,
+    INVOICE_TYPES,
+    INVOICE_TYPES_REFUSED_BY,
+    MB,
+)
 from bot.errors import Denied
 from bot.i18n import N_
 
-MB = 1024 * 1024
 SLACK_FILES_HOST = "files.slack.com"
 DOWNLOAD_TIMEOUT_SECONDS = 20.0
-# Types every platform Bill Pay supports takes as a bill's attachment (the spec's table), by
-# file extension, with the content type sent on upload.
-ALLOWED_TYPES = {
-    "pdf": "application/pdf",
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "tif": "image/tiff",
-    "tiff": "image/tiff",
-    "csv": "text/csv",
-    "txt": "text/plain",
-}
-# What each platform leaves out of those (the spec's Attachment table): QuickBooks Online lists
-# TIF but not TIFF; NetSuite lists PJPG and PJPEG but not JPG or JPEG.
-REFUSED_BY = {
-    "QuickBooks Online": frozenset({"tiff"}),
-    "Oracle NetSuite": frozenset({"jpg", "jpeg"}),
-    "NetSuite": frozenset({"jpg", "jpeg"}),
-}
-# Xero takes 4 MB; QuickBooks Online and NetSuite 100 MB; Bill Pay holds at most 20 MB.
-MAX_BYTES = {"Xero": 4 * MB}
-DEFAULT_MAX_BYTES = 20 * MB
 
 NO_FILE = N_("That message has no file. Use this on a message with the invoice attached.")
 FILE_EMPTY = N_("The file “{name}” is empty.")
@@ -72,17 +56,18 @@ class Invoice:
     content: bytes
 
 
-def check(name: str, size: int, platform: str) -> str:
-    """The content type to upload `name` with; InvoiceProblem if no platform would take it."""
+def check(name: str, size: int, platform: str = "") -> str:
+    """The content type to upload `name` with; InvoiceProblem if `platform` (or, unnamed, any
+    platform Bill Pay supports) would not take it."""
     extension = name.rpartition(".")[2].lower() if "." in name else ""
-    refused = REFUSED_BY.get(platform, frozenset())
-    content_type = ALLOWED_TYPES.get(extension) if extension not in refused else None
+    refused = INVOICE_TYPES_REFUSED_BY.get(platform, frozenset())
+    content_type = INVOICE_TYPES.get(extension) if extension not in refused else None
     if content_type is None:
-        types = ", ".join(sorted({e.upper() for e in ALLOWED_TYPES} - {e.upper() for e in refused}))
+        types = ", ".join(sorted({e.upper() for e in INVOICE_TYPES} - {e.upper() for e in refused}))
         raise InvoiceProblem(FILE_TYPE, name=name, types=types)
     if size <= 0:
         raise InvoiceProblem(FILE_EMPTY, name=name)
-    limit = MAX_BYTES.get(platform, DEFAULT_MAX_BYTES)
+    limit = INVOICE_MAX_BYTES_ON.get(platform, INVOICE_MAX_BYTES)
     if size > limit:
         raise InvoiceProblem(FILE_TOO_LARGE, name=name, size=f"{size / MB:.1f}", limit=limit // MB)
     return content_type

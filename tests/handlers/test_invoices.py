@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import update
+
 from blocks.ids import Action, Callback, Input, MoreOption
 from blocks.metadata import MoreAction
+from bot.sandbox import store as sandbox_store
 from bot.store.models import AuditEvent
 from tests.bot_fixtures import ANA, BEN, CHANNEL
 from tests.handlers.harness import Bot, bill_ids
@@ -158,9 +161,9 @@ async def test_a_file_of_the_wrong_kind_gets_a_field_error_and_nothing_is_attach
     view = await _open_attach(bot, message, bill_id)
     demo = bot.sandbox.demo
     for picked, words in (
-        (bot.slack.add_file("setup.exe", b"MZ\x90\x00"), "PDF or an image"),
+        (bot.slack.add_file("setup.exe", b"MZ\x90\x00"), "takes CSV, JPEG, JPG, PDF, PNG"),
         (bot.slack.add_file("empty.pdf", b""), "empty"),
-        ({**bot.slack.add_file("huge.pdf", b"x"), "size": 101 * 1024 * 1024}, "100 MB"),
+        ({**bot.slack.add_file("huge.pdf", b"x"), "size": 21 * 1024 * 1024}, "up to 20 MB"),
     ):
         ack = await bot.submit(view, {Input.ATTACH_FILE: [picked]}, user=ANA)
         assert ack["response_action"] == "errors"
@@ -212,3 +215,33 @@ async def test_a_file_slack_does_not_hand_over_as_described_is_not_attached(
         )
         == []
     )
+
+
+async def test_attach_invoice_keeps_the_companys_platform_rules(linked_bot: Bot) -> None:
+    """The same rules as a new bill's invoice: Xero takes files of up to 4 MB, so a 5 MB PDF
+    that any platform's form would let through is refused once the company's platform is
+    known, and nothing is attached."""
+    bot = linked_bot
+    demo = bot.sandbox.demo
+    async with bot.sandbox.db.write() as s:
+        await s.execute(
+            update(sandbox_store.Connection)
+            .where(sandbox_store.Connection.id == demo.connection_id)
+            .values(platform_key="gbol", platform_name="Xero")
+        )
+    message = await bot.bills(user=ANA)
+    bill_id = bill_ids(message)[0]
+    view = await _open_attach(bot, message, bill_id)
+    big = b"%PDF-1.7\n" + b"0" * (5 * 1024 * 1024)
+    ack = await bot.submit(
+        view, {Input.ATTACH_FILE: [bot.slack.add_file("big.pdf", big)]}, user=ANA
+    )
+    assert ack["response_action"] == "update"  # any platform could take it: checked on upload
+    await bot.slack.wait_for(
+        "views.update", where=lambda c: "up to 4 MB" in json.dumps(c.args.get("view"))
+    )
+    attached = await bot.services.payables.list_bill_attachments(
+        demo.company_id, demo.connection_id, bill_id
+    )
+    assert attached == []
+    assert "invoice_attached" not in await audit_actions(bot, bill_id)
