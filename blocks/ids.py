@@ -148,6 +148,7 @@ class SupplierInput(StrEnum):
     LINE_QUANTITY = "line_quantity"
     LINE_ACCOUNT = "line_account"
     LINE_TAX = "line_tax"
+    BILL_NOT_DUPLICATE = "bill_not_duplicate"
     ACCOUNT_NAME = "account_name"
     ACCOUNT_CURRENCY = "account_currency"
     ACCOUNT_NUMBER = "account_number"
@@ -159,6 +160,7 @@ class SupplierBlock(StrEnum):
     TOTALS = "new_bill_totals"
     LINES = "new_bill_lines"
     FILE = "new_bill_file"
+    DUPLICATE = "new_bill_duplicate"
     MORE = "suppliers_more"
 
 

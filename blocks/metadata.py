@@ -196,6 +196,9 @@ class NewBillMetadata(Payload):
     file_name: Annotated[str, StringConstraints(max_length=255)] | None = Field(
         alias="fn", default=None
     )
+    # The bill this one may duplicate, once the form has said so: creating it then needs the
+    # form's confirmation.
+    duplicate_of: RecordId | None = Field(alias="dup", default=None)
 
 
 class RetryUploadButton(Payload):

@@ -8,11 +8,13 @@ from datetime import date
 from typing import Any
 
 from blocks import fields
+from blocks.card_extras import duplicate_text
 from blocks.ids import SupplierAction, SupplierBlock, SupplierCallback, SupplierInput, line_block
 from blocks.metadata import BankAccountMetadata, NewBillMetadata, RetryUploadButton
 from blocks.modals import message_modal
 from blocks.suppliers import currency_options
 from blocks.text import escape, money, plain
+from bot.domain import Duplicate
 from bot.i18n import words
 from bot.suppliers.rules import MAX_LINES, BillOptions, Choice, Totals
 
@@ -89,9 +91,11 @@ def new_bill_modal(
     currency: str,
     totals: Totals,
     values: dict[str, str] | None = None,
+    duplicate: Duplicate | None = None,
 ) -> dict[str, Any]:
     """`supplier` is (id, name) when known; `values` are what the form held (block id to
-    value), kept when the view is rebuilt for Add line or a new total."""
+    value), kept when the view is rebuilt for Add line or a new total. With `duplicate`, the
+    bill it may duplicate is named above the totals and creating it needs a tick."""
     _ = words(metadata.locale)
     values = values or {}
     supplier_element: dict[str, Any] = {
@@ -205,6 +209,24 @@ def new_bill_modal(
                 optional=True,
                 placeholder=_("No tax"),
                 dispatch=True,
+            ),
+        ]
+    if duplicate is not None:
+        blocks += [
+            {
+                "type": "section",
+                "block_id": SupplierBlock.DUPLICATE,
+                "text": {
+                    "type": "mrkdwn",
+                    "text": ":warning: " + duplicate_text(duplicate, today, metadata.locale),
+                },
+            },
+            fields.checkboxes_input(
+                SupplierInput.BILL_NOT_DUPLICATE,
+                _("Is it another bill?"),
+                [("yes", _("Yes: create it anyway"))],
+                initial=[],
+                hint=_("Same supplier and amount, and the same reference or a close issue date."),
             ),
         ]
     blocks.append(

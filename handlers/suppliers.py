@@ -39,6 +39,7 @@ from blocks.new_bill import (
 )
 from blocks.suppliers import supplier_blocks, supplier_modal, supplier_saved_text
 from blocks.text import escape, money
+from bot.domain import Duplicate
 from bot.errors import Denied, FieldErrors, OutOfDate
 from bot.i18n import N_, words
 from bot.listing import MAX_FILTER_LENGTH, BillFilter
@@ -69,6 +70,7 @@ from handlers.envelope import (
     Submission,
     action_value,
     click_of,
+    field_choices,
     field_value,
     submission_of,
     team_of,
@@ -219,6 +221,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         supplier_id: str | None = None,
         values: dict[str, str] | None = None,
         currency: str | None = None,
+        duplicate: Duplicate | None = None,
     ) -> dict[str, Any]:
         options = await suppliers.bill_options(link)
         supplier = None
@@ -239,6 +242,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             currency=currency,
             totals=totals,
             values=values,
+            duplicate=duplicate,
         )
 
     async def start_bill(
@@ -489,6 +493,8 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         form: BillForm,
         person: Person,
         platform: str,
+        *,
+        duplicate_of: str | None,
     ) -> tuple[str, str]:
         """Download the invoice, create the bill (once: a resubmitted form finds its card
         already posted), post its card, attach the invoice; the words for the modal."""
@@ -498,7 +504,9 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         if metadata.file_id:
             described = await files.describe(metadata.file_id, platform)
             invoice = await files.download(described, platform)
-        bill = await suppliers.create_bill(link, submission.user_id, form)
+        bill = await suppliers.create_bill(
+            link, submission.user_id, form, duplicate_of=duplicate_of
+        )
         total = money(form.totals.total, form.currency, metadata.locale)
         name = escape(bill.supplier_ref.supplier_name or "")
         done = _(
@@ -559,6 +567,26 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             raise FieldErrors({SupplierInput.BILL_SUPPLIER: _(refused.phrase)}) from refused
         if supplier.status == "Archived":
             raise FieldErrors({SupplierInput.BILL_SUPPLIER: _(SUPPLIER_ARCHIVED)})
+        confirmed = "yes" in field_choices(body, SupplierInput.BILL_NOT_DUPLICATE)
+        if not (confirmed and metadata.duplicate_of):
+            duplicate = await workflow.invoices.duplicate_of_new(
+                link,
+                supplier_id=supplier.id,
+                currency=form.currency,
+                total=form.totals.total,
+                reference=form.reference,
+                issue_date=form.issue_date,
+                today=services.clock().date(),
+            )
+            if duplicate is not None:  # say so on the form; creating it needs the tick
+                flagged = metadata.model_copy(update={"duplicate_of": duplicate.bill_id})
+                person = await person_of(client, submission.team_id, submission.user_id)
+                view = await bill_modal(
+                    link, flagged, person, supplier_id=supplier.id, values=values,
+                    currency=form.currency, duplicate=duplicate,
+                )  # fmt: skip
+                await ack(response_action="update", view=view)
+                return
         total = money(form.totals.total, form.currency, metadata.locale)
         await ack(
             response_action="update",
@@ -575,8 +603,9 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         person = await person_of(client, submission.team_id, submission.user_id)
         async with suppliers.one_at_a_time(form.idempotency_key):
             done, emoji = await create_and_post(
-                link, submission, metadata, form, person, options.platform
-            )
+                link, submission, metadata, form, person, options.platform,
+                duplicate_of=metadata.duplicate_of if confirmed else None,
+            )  # fmt: skip
         await Publisher.quietly(
             client.views_update(
                 view_id=submission.view_id,

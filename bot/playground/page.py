@@ -445,7 +445,7 @@ class Playground(FakeSlack):
             result["errors"] = ack.get("errors")
         elif isinstance(ack, dict) and ack.get("response_action") == "update":
             with contextlib.suppress(SlackError):
-                self._views_update({"view_id": view["id"], "view": ack["view"]})
+                self.answer_submission(view["id"], ack)
         elif isinstance(ack, dict) and ack.get("response_action") == "push":
             with contextlib.suppress(SlackError):
                 pushed = self._store_view(ack["view"], previous=view)

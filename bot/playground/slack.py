@@ -901,6 +901,16 @@ class FakeSlack:
         previous = self.views.get(trigger.view_id) if trigger.view_id else None
         return {"ok": True, "view": _copy(self._store_view(view, previous=previous))}
 
+    def answer_submission(self, view_id: str, ack: dict[str, Any]) -> dict[str, Any] | None:
+        """Apply a `view_submission`'s `response_action: update` as Slack does: the open view
+        becomes the one in the answer (validated like `views.update`). Returns it, or None when
+        the answer was anything else."""
+        if ack.get("response_action") != "update":
+            return None
+        updated = self._views_update({"view_id": view_id, "view": ack["view"]})
+        view = updated.get("view")
+        return view if isinstance(view, dict) else None
+
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id, external_id = args.get("view_id"), args.get("external_id")
         if not view_id and not external_id:

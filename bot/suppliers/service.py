@@ -314,7 +314,11 @@ class SupplierService:
         )
         return supplier
 
-    async def create_bill(self, link: CompanyLink, user_id: str, form: BillForm) -> models.Bill:
+    async def create_bill(
+        self, link: CompanyLink, user_id: str, form: BillForm, *, duplicate_of: str | None = None
+    ) -> models.Bill:
+        """Create the bill once (its form's key); `duplicate_of` is the bill the person was
+        told it may duplicate and confirmed it does not, kept in the audit trail."""
         await self.check_may_create(link, user_id)
         supplier = await self.supplier(link, form.supplier_id)
         if supplier.status == "Archived":
@@ -352,6 +356,7 @@ class SupplierService:
             reference=bill.reference,
             amount=str(bill.total_amount),
             currency=bill.currency,
+            **({"confirmed": ["duplicate"], "duplicate_of": duplicate_of} if duplicate_of else {}),
         )
         return bill
 

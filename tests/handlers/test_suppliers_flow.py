@@ -329,8 +329,9 @@ async def test_a_bill_from_an_invoice_file_carries_it_byte_for_byte(linked_bot: 
         ]
     )
     # Mapping options and the connection's platform (for the form), suppliers (type-ahead),
-    # the bill, its attachment.
-    assert [method for method, _ in payables] == ["GET", "GET", "GET", "POST", "POST"]
+    # the outstanding and recently paid bills (is it a duplicate?), the bill, its attachment.
+    assert [method for method, _ in payables] == ["GET", "GET", "GET", "GET", "POST", "POST"]
+    assert payables[3][1] == "bills"
 
 
 async def test_a_failed_upload_says_so_in_the_cards_thread_and_retry_attaches_it(
@@ -600,3 +601,44 @@ async def test_the_type_ahead_serves_five_thousand_suppliers_from_one_read(
     # keystroke without another call to the platform.
     assert 0 < read_once <= 2 * -(-everyone // 100)  # pages of 100, read twice over at most
     assert len(reads) == read_once
+
+
+async def test_a_new_bill_that_may_duplicate_another_needs_a_tick_first(linked_bot: Bot) -> None:
+    """The same supplier, amount and reference as a bill already outstanding: the form says
+    so and creates nothing until the person ticks that it is another bill; the tick is
+    audited."""
+    bot = linked_bot
+    account, _vat = await _bill_options(bot)
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    await _submit_bill_from(bot, await _new_bill_form(bot), account)
+    await bot.slack.wait_for("chat.postMessage", count=posted + 1)
+    (first,) = await _audit(bot, "bill_created")
+    posted += 1
+
+    view = await _new_bill_form(bot)
+    ack = await _submit_bill_from(bot, view, account)
+    assert ack["response_action"] == "update"
+    flagged = ack["view"]
+    assert "Possible duplicate of NR-9001, also outstanding" in _text(flagged)
+    assert any(b.get("block_id") == SupplierInput.BILL_NOT_DUPLICATE for b in flagged["blocks"])
+    assert len(await _audit(bot, "bill_created")) == 1  # nothing created yet
+    assert len(bot.slack.calls_to("chat.postMessage")) == posted
+
+    flagged = bot.slack.answer_submission(view["id"], ack)
+    assert flagged is not None
+    ack = await bot.submit(
+        flagged,
+        {
+            SupplierInput.BILL_REFERENCE: "NR-9001",
+            "line_amount:0": "480.00",
+            "line_account:0": account,
+            SupplierInput.BILL_NOT_DUPLICATE: ["yes"],
+        },
+        user=ANA,
+    )
+    assert ack["response_action"] == "update"
+    await bot.slack.wait_for("chat.postMessage", count=posted + 1)
+    events = await _audit(bot, "bill_created")
+    (second,) = [e for e in events if e.id != first.id]
+    assert second.details["confirmed"] == ["duplicate"]
+    assert second.details["duplicate_of"] == first.bill_id
