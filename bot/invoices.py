@@ -33,6 +33,7 @@ from bot.payables.models import Attachment, Bill, BillLineItem, SupplierRef
 from bot.payables.query import Expr, Q, outstanding_bills
 from bot.store.models import BillCase, CompanyLink
 from bot.suppliers.invoice import check
+from bot.ttl_cache import TtlCache
 
 if TYPE_CHECKING:
     from bot.workflow import Workflow
@@ -42,6 +43,11 @@ log = logging.getLogger(__name__)
 # Files shared in one click (a bill rarely has more than its invoice and a delivery note).
 MAX_SHARED_FILES = 5
 ATTACHMENT_READS_AT_ONCE = 4
+# How long a bill's files, once seen, are taken as still there by the next `/bills` pages:
+# without it each page costs one read per card. Only bills with files are remembered (a file
+# is rarely taken off a bill), so a file added elsewhere shows on the next page; a click on
+# the card always reads the files again.
+FILE_COUNT_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class Invoices:
         self.db = core.db
         self.reads = reads
         self.writes = writes
+        self.file_counts: TtlCache[tuple[str, str, str], int] = TtlCache(ttl=FILE_COUNT_SECONDS)
 
     # ------------------------------------------------------------ what a page shows
 
@@ -154,6 +161,9 @@ class Invoices:
         gate = asyncio.Semaphore(ATTACHMENT_READS_AT_ONCE)
 
         async def count(bill: Bill) -> tuple[str, int | None]:
+            known = self.file_counts.get((link.company_id, link.connection_id, bill.id))
+            if known is not None:
+                return bill.id, known
             async with gate:
                 try:
                     files = await self.reads.list_bill_attachments(
@@ -162,6 +172,8 @@ class Invoices:
                 except PayablesError as exc:
                     log.info("could not list the files of bill %s: %r", bill.id, exc)
                     return bill.id, None
+            if files:
+                self.file_counts.put((link.company_id, link.connection_id, bill.id), len(files))
             return bill.id, len(files)
 
         counted = await asyncio.gather(*(count(bill) for bill in bills))
@@ -179,6 +191,11 @@ class Invoices:
         return InvoiceDetails(view, files, list(bill.line_items or []))
 
     async def _note_count(self, link: CompanyLink, bill: Bill, count: int) -> CaseView:
+        key = (link.company_id, link.connection_id, bill.id)
+        if count:
+            self.file_counts.put(key, count)
+        else:
+            self.file_counts.drop(key)
         policy = await self.core.policy_for(link)
         async with self.db.write() as s:
             case = await sync_case(s, link, bill, policy, now=self.core.clock())

@@ -6,10 +6,9 @@ the workflow's services; the workflow gives it the link, policy and bill reads i
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -55,6 +54,7 @@ from bot.payment_form import AccountChoice, PaymentRequest
 from bot.policy import EffectivePolicy
 from bot.reconcile import Reading, Reserved, Verdict, verdict
 from bot.store.models import BillCase, CompanyLink, Payment, Question
+from bot.ttl_cache import TtlCache
 
 log = logging.getLogger(__name__)
 OPTIONS_TTL_SECONDS = 60.0
@@ -62,30 +62,8 @@ OPTIONS_TTL_SECONDS = 60.0
 REPLAY_MARGIN = timedelta(minutes=10)
 
 
-# ---------------------------------------------------------------- mapping options cache
-
-
-@dataclass
-class OptionsCache:
-    """Payment mapping options rarely change; one read serves a minute of Pay clicks."""
-
-    ttl: float = OPTIONS_TTL_SECONDS
-    clock: Callable[[], float] = time.monotonic
-    _entries: dict[tuple[str, str], tuple[float, list[BankAccountMappingOption]]] = field(
-        default_factory=dict
-    )
-
-    def get(self, key: tuple[str, str]) -> list[BankAccountMappingOption] | None:
-        entry = self._entries.get(key)
-        if entry is None or self.clock() - entry[0] > self.ttl:
-            return None
-        return entry[1]
-
-    def put(self, key: tuple[str, str], accounts: list[BankAccountMappingOption]) -> None:
-        self._entries[key] = (self.clock(), accounts)
-
-    def drop(self, key: tuple[str, str]) -> None:
-        self._entries.pop(key, None)
+# Payment mapping options rarely change; one read serves a minute of Pay clicks.
+OptionsCache = TtlCache[tuple[str, str], list[BankAccountMappingOption]]
 
 
 def account_choices(

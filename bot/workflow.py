@@ -44,7 +44,7 @@ from bot.payables.client import PayablesClient
 from bot.payables.errors import BillNotOutstanding
 from bot.payables.models import Bill
 from bot.payables.query import outstanding_bills
-from bot.payments import OptionsCache, Payments
+from bot.payments import OPTIONS_TTL_SECONDS, OptionsCache, Payments
 from bot.policy import EffectivePolicy
 from bot.questions import Questions
 from bot.store.models import (
@@ -78,7 +78,7 @@ class Workflow:
         self.settings = settings
         self.clock = clock
         self.reads = payables.with_deadline(READ_DEADLINE_SECONDS)
-        self.options = options or OptionsCache()
+        self.options = options or OptionsCache(ttl=OPTIONS_TTL_SECONDS)
         self.invoices = Invoices(self, self.reads, payables.with_deadline(PAYMENT_DEADLINE_SECONDS))
         self.questions = Questions(self)
         self.payments = Payments(

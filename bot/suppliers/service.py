@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +34,7 @@ from bot.suppliers.rules import (
     SupplierForm,
     bill_options_from,
 )
+from bot.ttl_cache import TtlCache
 from bot.workflow import Workflow
 
 MAX_MATCHES = 10
@@ -75,31 +75,13 @@ class Lookup:
     total: int  # how many suppliers matched, of which `matches` shows the first ten
 
 
-@dataclass
-class _Cache:
-    clock: Callable[[], float] = time.monotonic
-    entries: dict[tuple[str, ...], tuple[float, Any]] = field(default_factory=dict)
-
-    def get(self, key: tuple[str, ...], seconds: float) -> Any:
-        entry = self.entries.get(key)
-        if entry is None or self.clock() - entry[0] > seconds:
-            return None
-        return entry[1]
-
-    def put(self, key: tuple[str, ...], value: Any) -> None:
-        self.entries[key] = (self.clock(), value)
-
-    def drop(self, key: tuple[str, ...]) -> None:
-        self.entries.pop(key, None)
-
-
 class SupplierService:
     def __init__(self, workflow: Workflow, db: Database, payables: PayablesClient) -> None:
         self.workflow = workflow
         self.db = db
         self.reads = workflow.reads
         self.api = payables.with_deadline(25.0)
-        self.cache = _Cache()
+        self.cache: TtlCache[tuple[str, ...], Any] = TtlCache()
         self._creating: dict[str, asyncio.Lock] = {}
         self._loading: dict[tuple[str, ...], asyncio.Future[list[models.Supplier]]] = {}
 
@@ -371,6 +353,7 @@ class SupplierService:
         content_type: str,
     ) -> models.Attachment:
         """Upload the invoice; its failure is audited and raised for the caller to show."""
+        self.workflow.invoices.file_counts.drop((link.company_id, link.connection_id, bill_id))
         try:
             attachment = await self.api.upload_bill_attachment(
                 link.company_id,

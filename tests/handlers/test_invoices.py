@@ -245,3 +245,29 @@ async def test_attach_invoice_keeps_the_companys_platform_rules(linked_bot: Bot)
     )
     assert attached == []
     assert "invoice_attached" not in await audit_actions(bot, bill_id)
+
+
+async def test_a_second_bills_post_reuses_what_it_knows_of_the_files(linked_bot: Bot) -> None:
+    """Each card's files cost one read the first time; another `/bills` within minutes takes a
+    bill seen with files as still having them, and asks again only about bills without (a file
+    added in the accounting platform shows at once)."""
+    bot = linked_bot
+    requests = bot.payables_transport.requests
+
+    def file_reads(since: int) -> list[str]:
+        return [r.url.path for r in requests[since:] if r.url.path.endswith("/attachments")]
+
+    shown = bill_ids(await bot.bills(user=ANA))
+    with_files = shown[:3]
+    for bill_id in with_files:
+        await attach_in_sandbox(bot, bill_id)
+    before = len(requests)
+    message = await bot.bills(user=ANA)
+    assert len(file_reads(before)) == len(shown)
+    assert MoreOption.VIEW_INVOICE in overflow_values(message, with_files[0])
+    before = len(requests)
+    message = await bot.bills(user=ANA)
+    reads = file_reads(before)
+    assert len(reads) == len(shown) - len(with_files)
+    assert not any(bill_id in path for path in reads for bill_id in with_files)
+    assert MoreOption.VIEW_INVOICE in overflow_values(message, with_files[0])
