@@ -11,8 +11,19 @@ from blocks.text import plain
 MAX_OPTIONS = 100
 
 
+# When a text input tells the bot it changed: at each character, so a preview follows what is
+# typed (Slack sends them as the person pauses).
+ON_TYPING = ("on_character_entered",)
+
+
 def _input(
-    block_id: str, label: str, element: dict[str, Any], *, hint: str | None, optional: bool
+    block_id: str,
+    label: str,
+    element: dict[str, Any],
+    *,
+    hint: str | None,
+    optional: bool,
+    dispatch: bool = False,
 ) -> dict[str, Any]:
     block: dict[str, Any] = {
         "type": "input",
@@ -21,6 +32,8 @@ def _input(
         "element": {**element, "action_id": block_id},
         "optional": optional,
     }
+    if dispatch:  # a change is sent to the bot at once (block_actions), not only on submit
+        block["dispatch_action"] = True
     if hint:
         block["hint"] = {"type": "plain_text", "text": plain(hint, 2000)}
     return block
@@ -36,6 +49,7 @@ def text_input(
     multiline: bool = False,
     max_length: int = 3000,
     optional: bool = False,
+    dispatch: bool = False,
 ) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "plain_text_input",
@@ -46,7 +60,9 @@ def text_input(
         element["initial_value"] = initial[:max_length]
     if placeholder:
         element["placeholder"] = {"type": "plain_text", "text": plain(placeholder, 150)}
-    return _input(block_id, label, element, hint=hint, optional=optional)
+    if dispatch:
+        element["dispatch_action_config"] = {"trigger_actions_on": list(ON_TYPING)}
+    return _input(block_id, label, element, hint=hint, optional=optional, dispatch=dispatch)
 
 
 def select_input(
@@ -56,6 +72,7 @@ def select_input(
     *,
     initial: str | None = None,
     hint: str | None = None,
+    dispatch: bool = False,
 ) -> dict[str, Any]:
     """A static select of `(value, text)` pairs, at most 100 as Slack allows."""
     rendered = [
@@ -66,7 +83,7 @@ def select_input(
     chosen = next((o for o in rendered if o["value"] == initial), None)
     if chosen is not None:
         element["initial_option"] = chosen
-    return _input(block_id, label, element, hint=hint, optional=False)
+    return _input(block_id, label, element, hint=hint, optional=False, dispatch=dispatch)
 
 
 def date_input(

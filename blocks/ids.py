@@ -65,6 +65,7 @@ class Block(StrEnum):
     PAGE = "bills_page"
     NAVIGATION = "bills_navigation"
     EMPTY = "bills_empty"
+    PAY_PREVIEW = "pay_preview"
 
 
 def card_block(bill_id: str) -> str:

@@ -3,6 +3,7 @@ payment is being recorded. Pure functions; each returns a `view` dict."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -13,7 +14,7 @@ from blocks import fields
 from blocks.bills import bill_text
 from blocks.card_extras import pay_confirmations
 from blocks.fields import MAX_OPTIONS
-from blocks.ids import Callback, Input
+from blocks.ids import Block, Callback, Input
 from blocks.metadata import (
     MAX_PRIVATE_METADATA,
     DigestMetadata,
@@ -26,7 +27,7 @@ from bot.digest.schedule import Subscription
 from bot.domain import CaseView
 from bot.i18n import N_, SOURCE_LANGUAGE, words
 from bot.money import minor_units, quantize
-from bot.payment_form import AccountChoice
+from bot.payment_form import AccountChoice, FormContext, PayPreview, preview_payment
 
 TITLE_LIMIT = 24
 # Room kept in the Pay modal's metadata for everything but the accounts it offers.
@@ -125,43 +126,64 @@ def offered_choice(account: OfferedAccount) -> AccountChoice:
     return AccountChoice(id=account.id, name=account.name, currency=account.currency)
 
 
+@dataclass(frozen=True)
+class PayEntry:
+    """What the payer has entered in the Pay modal so far: kept when the modal is redrawn."""
+
+    account_id: str | None = None
+    amount: str | None = None
+    rate: str | None = None
+    payment_date: str | None = None
+    reference: str | None = None
+
+    def chosen_date(self, default: date) -> date:
+        try:
+            return date.fromisoformat(self.payment_date or "")
+        except ValueError:
+            return default
+
+
 def pay_modal(
     case: CaseView,
     metadata: PayMetadata,
     *,
     locale: str,
     today: date,
+    entry: PayEntry | None = None,
 ) -> dict[str, Any]:
+    """The Pay modal, as it opens or (`entry`) as the payer has filled it so far. The account,
+    amount and rate tell the bot when they change, so that the preview under them (the rate,
+    what the payment comes to in the company's currency, or what is wrong with what was
+    typed) is redrawn before anything is submitted."""
     _ = words(locale)
-    due = money(case.payable_amount, case.currency, locale)
+    due = money(metadata.amount_due, case.currency, locale)
+    offered_ids = [account.id for account in metadata.accounts]
+    account_id = entry.account_id if entry and entry.account_id in offered_ids else None
+    account_id = account_id or (offered_ids[0] if offered_ids else None)
+    amount = entry.amount if entry else amount_text(metadata.amount_due, case.currency, locale)
+    preview = preview_payment(
+        form_context(metadata, today),
+        account_id=account_id,
+        amount=amount,
+        rate=entry.rate if entry else None,
+    )
     blocks = [
         bill_summary(case, locale=locale, today=today),
         fields.select_input(
             Input.PAY_ACCOUNT,
             _("Pay from"),
             [(account.id, account_label(offered_choice(account))) for account in metadata.accounts],
-            initial=metadata.accounts[0].id if metadata.accounts else None,
+            initial=account_id,
             hint=_("Accounts in {currency} are listed first.", currency=case.currency),
+            dispatch=True,
         ),
         fields.text_input(
             Input.PAY_AMOUNT,
             _("Amount ({currency})", currency=case.currency),
-            initial=amount_text(case.payable_amount, case.currency, locale),
+            initial=amount,
             hint=_("Up to {amount}. Pay less for a partial payment.", amount=due),
             max_length=32,
-        ),
-        fields.date_input(
-            Input.PAY_DATE,
-            _("Payment date"),
-            initial=today,
-            hint=_("Today records the payment now; a later date schedules it."),
-        ),
-        fields.text_input(
-            Input.PAY_REFERENCE,
-            _("Reference"),
-            initial=case.reference,
-            max_length=100,
-            optional=True,
+            dispatch=True,
         ),
     ]
     base = metadata.base_currency
@@ -174,6 +196,7 @@ def pay_modal(
                     base_currency=base,
                     currency=case.currency,
                 ),
+                initial=entry.rate if entry else None,
                 placeholder=_(
                     "{base_currency} per 1 {currency}", base_currency=base, currency=case.currency
                 ),
@@ -184,8 +207,31 @@ def pay_modal(
                     currency=case.currency,
                 ),
                 max_length=32,
+                dispatch=True,
             )
         )
+    blocks += [
+        {
+            "type": "context",
+            "block_id": Block.PAY_PREVIEW,
+            "elements": [
+                {"type": "plain_text", "text": plain(preview_text(preview, locale), 2000)}
+            ],
+        },
+        fields.date_input(
+            Input.PAY_DATE,
+            _("Payment date"),
+            initial=entry.chosen_date(today) if entry else today,
+            hint=_("Today records the payment now; a later date schedules it."),
+        ),
+        fields.text_input(
+            Input.PAY_REFERENCE,
+            _("Reference"),
+            initial=entry.reference if entry else case.reference,
+            max_length=100,
+            optional=True,
+        ),
+    ]
     # A possible duplicate or an open question: boxes the payer must tick (see card_extras).
     blocks += pay_confirmations(case, locale=locale, today=today)
     return _modal(
@@ -197,6 +243,59 @@ def pay_modal(
         metadata=metadata.dump(),
         locale=locale,
     )
+
+
+def form_context(metadata: PayMetadata, today: date) -> FormContext:
+    """What a Pay modal's entries are read against: only what its metadata carries."""
+    return FormContext(
+        bill_currency=metadata.currency,
+        base_currency=metadata.base_currency,
+        amount_due=metadata.amount_due,
+        accounts={a.id: offered_choice(a) for a in metadata.accounts},
+        locale=metadata.locale,
+        idempotency_key=metadata.idempotency_key,
+        today=today,
+    )
+
+
+def rate_text(currency: str, rate: Decimal, base: str, locale: str) -> str:
+    """`1 EUR = 0.8612 GBP` (`0,8612` in French): which way the rate goes can't be misread."""
+    return f"1 {currency} = {format_decimal(rate, format='0.#########', locale=locale)} {base}"
+
+
+def preview_text(preview: PayPreview, locale: str) -> str:
+    """The line under the amount and rate: what will be paid, as the modal reads it now."""
+    _ = words(locale)
+    if preview.amount_problem:
+        return f"⚠️ {_(preview.amount_problem)}"
+    amount = money(preview.amount, preview.bill_currency, locale) if preview.amount else ""
+    account = preview.account
+    if not preview.rate_needed:
+        if account is None:
+            return _("Pays {amount}.", amount=amount)
+        return _("Pays {amount} from {account}.", amount=amount, account=plain(account.name, 75))
+    base, currency = preview.base_currency, preview.bill_currency
+    if preview.rate_missing:
+        return _(
+            "Enter the exchange rate (how many {base} one {currency} is worth) to see what "
+            "{amount} comes to in {base}.",
+            base=base,
+            currency=currency,
+            amount=amount,
+        )
+    if preview.rate_problem or preview.rate is None or preview.base_amount is None:
+        return f"⚠️ {_(preview.rate_problem) if preview.rate_problem else ''}".strip()
+    values = {
+        "rate": rate_text(currency, preview.rate, base, locale),
+        "amount": amount,
+        "converted": "≈ " + money(preview.base_amount, base, locale),
+        "account": plain(account.name, 75) if account else "",
+    }
+    if account is not None and account.currency == base:
+        return _("{rate}: {converted} leaves {account} to pay {amount}.", **values)
+    if account is not None:
+        return _("{rate}: {amount} leaves {account}, {converted} in your books.", **values)
+    return _("{rate}: {amount} is {converted}.", **values)
 
 
 PAY_TITLE = N_("Pay bill")

@@ -15,7 +15,7 @@ from slack_bolt.response import BoltResponse
 from bot.explain import new_reference
 from bot.people import People
 from bot.services import Services
-from handlers import actions, commands, conversations, events, stale, suppliers, views
+from handlers import actions, commands, conversations, events, pay_form, stale, suppliers, views
 from handlers.boundary import Listeners, settled
 from handlers.envelope import slack_hosts
 
@@ -40,6 +40,7 @@ def create_app(services: Services) -> AsyncApp:
     more_choices = conversations.register(on, services, people)
     actions.register(on, services, people, more_choices)
     views.register(on, services, people)
+    pay_form.register(on, services, people)
     events.register(on, services, people)
     stale.register(on)
 

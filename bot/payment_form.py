@@ -17,6 +17,7 @@ from bot.money import (
     has_valid_precision,
     minor_units,
     parse_amount,
+    quantize,
     read_amount,
 )
 
@@ -73,42 +74,10 @@ def read_payment_form(
     if account is None:
         errors["account"] = Phrase(N_("Choose the bank account to pay from."))
 
-    amount = (amount or "")[: MAX_NUMBER_TEXT + 1]  # longer is no amount; don't parse it all
-    read = (
-        read_amount(amount, currency, context.locale)
-        if amount.strip() and len(amount) <= MAX_NUMBER_TEXT
-        else Unreadable()
-    )
+    read = read_amount_field(context, amount)
     value = read if isinstance(read, Decimal) else None
-    due = Money(context.amount_due, currency)
-    if not (amount or "").strip():
-        errors["amount"] = Phrase(N_("Enter the amount to pay, up to {due}."), due=due)
-    elif isinstance(read, Unreadable) and read.problem:
-        errors["amount"] = read.problem
-    elif value is None:
-        errors["amount"] = Phrase(
-            N_("“{typed}” is not an amount. Write it like {due}."),
-            typed=shown(amount or ""),
-            due=due,
-        )
-    elif value <= 0:
-        errors["amount"] = Phrase(N_("The amount must be more than zero."))
-    elif not has_valid_precision(value, currency):
-        places = minor_units(currency)
-        errors["amount"] = (
-            Phrase.ngettext(
-                "{currency} amounts have at most {n} decimal place.",
-                "{currency} amounts have at most {n} decimal places.",
-                places,
-                currency=currency,
-            )
-            if places
-            else Phrase(N_("{currency} amounts have no decimal places."), currency=currency)
-        )
-    elif value > context.amount_due:
-        errors["amount"] = Phrase(
-            N_("That is more than the {due} still due on this bill."), due=due
-        )
+    if isinstance(read, Phrase):
+        errors["amount"] = read
 
     paid_on: date | None = None
     try:
@@ -128,7 +97,6 @@ def read_payment_form(
         errors["reference"] = problem
 
     exchange_rate: Decimal | None = None
-    rate_text = (rate or "").strip()[: MAX_NUMBER_TEXT + 1]
     base = context.base_currency
     if account is not None and account.currency not in (currency, base):
         errors["account"] = Phrase(
@@ -140,43 +108,12 @@ def read_payment_form(
         errors["account"] = Phrase(
             N_("A {base} bill is paid from an account in {base}."), base=base
         )
-    elif currency != base:
-        # The rate converts the payment into the company's base currency, whichever account
-        # pays it: a EUR bill paid from a EUR account still needs GBP per EUR.
-        parsed = (
-            parse_amount(rate_text, context.locale)
-            if rate_text and len(rate_text) <= MAX_NUMBER_TEXT
-            else None
-        )
-        if not rate_text:
-            errors["rate"] = Phrase(
-                N_(
-                    "The bill is in {currency} and the company keeps its books in {base}: "
-                    "enter how many {base} one {currency} is worth."
-                ),
-                currency=currency,
-                base=base,
-            )
-        elif parsed is None or parsed <= 0 or parsed > MAX_RATE:
-            errors["rate"] = Phrase(
-                N_("“{typed}” is not an exchange rate. Write it like {example}."),
-                typed=shown(rate_text),
-                example=Decimal("0.8612"),
-            )
-        elif parsed != parsed.quantize(Decimal(1).scaleb(-RATE_PLACES)):
-            errors["rate"] = Phrase(
-                N_("An exchange rate has at most {places} decimal places."), places=RATE_PLACES
-            )
+    else:
+        rate_read = read_rate_field(context, rate)
+        if isinstance(rate_read, Phrase):
+            errors["rate"] = rate_read
         else:
-            exchange_rate = parsed
-    elif rate_text:
-        errors["rate"] = Phrase(
-            N_(
-                "Leave this empty: the bill is in {base}, the company's own currency, so no "
-                "exchange rate applies."
-            ),
-            base=base,
-        )
+            exchange_rate = rate_read
 
     if errors:
         return errors
@@ -189,4 +126,131 @@ def read_payment_form(
         reference=reference,
         exchange_rate=exchange_rate,
         idempotency_key=context.idempotency_key,
+    )
+
+
+def read_amount_field(context: FormContext, text: str | None) -> Decimal | Phrase:
+    """The amount typed, or what is wrong with it, in words for its field."""
+    currency = context.bill_currency
+    amount = (text or "")[: MAX_NUMBER_TEXT + 1]  # longer is no amount; don't parse it all
+    read = (
+        read_amount(amount, currency, context.locale)
+        if amount.strip() and len(amount) <= MAX_NUMBER_TEXT
+        else Unreadable()
+    )
+    value = read if isinstance(read, Decimal) else None
+    due = Money(context.amount_due, currency)
+    if not amount.strip():
+        return Phrase(N_("Enter the amount to pay, up to {due}."), due=due)
+    if isinstance(read, Unreadable) and read.problem:
+        return read.problem
+    if value is None:
+        return Phrase(
+            N_("“{typed}” is not an amount. Write it like {due}."), typed=shown(amount), due=due
+        )
+    if value <= 0:
+        return Phrase(N_("The amount must be more than zero."))
+    if not has_valid_precision(value, currency):
+        places = minor_units(currency)
+        return (
+            Phrase.ngettext(
+                "{currency} amounts have at most {n} decimal place.",
+                "{currency} amounts have at most {n} decimal places.",
+                places,
+                currency=currency,
+            )
+            if places
+            else Phrase(N_("{currency} amounts have no decimal places."), currency=currency)
+        )
+    if value > context.amount_due:
+        return Phrase(N_("That is more than the {due} still due on this bill."), due=due)
+    return value
+
+
+def read_rate_field(context: FormContext, text: str | None) -> Decimal | Phrase | None:
+    """The exchange rate typed (None where the bill needs none), or what is wrong with it."""
+    currency, base = context.bill_currency, context.base_currency
+    rate_text = (text or "").strip()[: MAX_NUMBER_TEXT + 1]
+    if currency == base:
+        if rate_text:
+            return Phrase(
+                N_(
+                    "Leave this empty: the bill is in {base}, the company's own currency, so no "
+                    "exchange rate applies."
+                ),
+                base=base,
+            )
+        return None
+    # The rate converts the payment into the company's base currency, whichever account
+    # pays it: a EUR bill paid from a EUR account still needs GBP per EUR.
+    parsed = (
+        parse_amount(rate_text, context.locale)
+        if rate_text and len(rate_text) <= MAX_NUMBER_TEXT
+        else None
+    )
+    if not rate_text:
+        return Phrase(
+            N_(
+                "The bill is in {currency} and the company keeps its books in {base}: "
+                "enter how many {base} one {currency} is worth."
+            ),
+            currency=currency,
+            base=base,
+        )
+    if parsed is None or parsed <= 0 or parsed > MAX_RATE:
+        return Phrase(
+            N_("“{typed}” is not an exchange rate. Write it like {example}."),
+            typed=shown(rate_text),
+            example=Decimal("0.8612"),
+        )
+    if parsed != parsed.quantize(Decimal(1).scaleb(-RATE_PLACES)):
+        return Phrase(
+            N_("An exchange rate has at most {places} decimal places."), places=RATE_PLACES
+        )
+    return parsed
+
+
+@dataclass(frozen=True)
+class PayPreview:
+    """What the Pay modal shows before it is submitted: the amount and rate as read, what the
+    payment comes to in the company's base currency, or what is wrong with what was typed.
+    The submission is checked again in full."""
+
+    bill_currency: str
+    base_currency: str
+    account: AccountChoice | None
+    amount: Decimal | None
+    rate: Decimal | None
+    amount_problem: Phrase | None = None
+    rate_problem: Phrase | None = None
+    rate_missing: bool = False
+
+    @property
+    def rate_needed(self) -> bool:
+        return self.bill_currency != self.base_currency
+
+    @property
+    def base_amount(self) -> Decimal | None:
+        """base amount = amount (bill's currency) times the rate, in base currency units."""
+        if self.amount is None or self.rate is None:
+            return None
+        return quantize(self.amount * self.rate, self.base_currency)
+
+
+def preview_payment(
+    context: FormContext, *, account_id: str | None, amount: str | None, rate: str | None
+) -> PayPreview:
+    """Read the account, amount and rate as the modal holds them now, for its preview."""
+    account = context.accounts.get(account_id or "")
+    amount_read = read_amount_field(context, amount)
+    rate_read = read_rate_field(context, rate)
+    return PayPreview(
+        bill_currency=context.bill_currency,
+        base_currency=context.base_currency,
+        account=account,
+        amount=amount_read if isinstance(amount_read, Decimal) else None,
+        rate=rate_read if isinstance(rate_read, Decimal) else None,
+        amount_problem=amount_read if isinstance(amount_read, Phrase) else None,
+        rate_problem=rate_read if isinstance(rate_read, Phrase) and (rate or "").strip() else None,
+        rate_missing=context.bill_currency != context.base_currency and not (rate or "").strip(),
     )

@@ -104,6 +104,22 @@ class Listeners:
 
         return self._register(self.app.action(action_id), parse, consequence)
 
+    def view_action(
+        self, action_id: str, metadata: type[Payload], *, consequence: str = NOTHING_CHANGED
+    ) -> Callable[[L], L]:
+        """An input of an open modal that tells the bot when it changes (`dispatch_action`);
+        `metadata` is the model of the modal's `private_metadata`."""
+
+        def parse(body: dict[str, Any]) -> dict[str, Any]:
+            view = body.get("view")
+            text = view.get("private_metadata") if isinstance(view, dict) else None
+            parsed = metadata.load(text if isinstance(text, str) else None)
+            if parsed is None:
+                raise OutOfDate(FORM_OUT_OF_DATE)
+            return {"submission": submission_of(body), "metadata": parsed}
+
+        return self._register(self.app.action(action_id), parse, consequence)
+
     def view(
         self,
         callback_id: str | re.Pattern[str],

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import Callback, Input
 from blocks.metadata import DigestMetadata, PayMetadata, RejectMetadata
-from blocks.modals import PAY_TITLE, WHEN_EMPTY, message_modal, offered_choice, progress_view
+from blocks.modals import PAY_TITLE, WHEN_EMPTY, form_context, message_modal, progress_view
 from blocks.outcomes import result_text
 from blocks.status import digest_line
 from blocks.text import money
@@ -26,7 +26,7 @@ from bot.domain import CaseRef
 from bot.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate
 from bot.i18n import words
 from bot.mrkdwn import escape
-from bot.payment_form import FormContext, read_payment_form
+from bot.payment_form import read_payment_form
 from bot.people import People
 from bot.publish import Publisher
 from bot.services import Services
@@ -143,15 +143,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
         # Only what the submission carries is checked before the ack (Slack waits 3 seconds);
         # the server checks everything again, against fresh data, before paying.
         form = read_payment_form(
-            FormContext(
-                bill_currency=metadata.currency,
-                base_currency=metadata.base_currency,
-                amount_due=metadata.amount_due,
-                accounts={a.id: offered_choice(a) for a in metadata.accounts},
-                locale=metadata.locale,
-                idempotency_key=metadata.idempotency_key,
-                today=today,
-            ),
+            form_context(metadata, today),
             account_id=field_value(body, Input.PAY_ACCOUNT),
             amount=field_value(body, Input.PAY_AMOUNT),
             payment_date=field_value(body, Input.PAY_DATE),

@@ -8,7 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from bot.payment_form import AccountChoice, FormContext, PaymentRequest, read_payment_form
+from blocks.modals import preview_text
+from bot.payment_form import (
+    AccountChoice,
+    FormContext,
+    PaymentRequest,
+    preview_payment,
+    read_payment_form,
+)
 
 GBP = AccountChoice("gbp", "Business Current", "GBP")
 EUR = AccountChoice("eur", "Euro Account", "EUR")
@@ -103,3 +110,37 @@ def test_a_date_in_the_past_is_refused() -> None:
 def test_an_unknown_account_and_a_missing_date_are_named() -> None:
     errors = _read(account_id="old-savings", payment_date=None)
     assert isinstance(errors, dict) and set(errors) == {"account", "date"}
+
+
+EURO_BILL = replace(CONTEXT, bill_currency="EUR", amount_due=Decimal("3150.00"), locale="fr_FR")
+
+
+def test_the_preview_converts_with_base_amount_equal_to_amount_times_rate() -> None:
+    preview = preview_payment(EURO_BILL, account_id="gbp", amount="1 000,00", rate="0,8612")
+    assert preview.amount == Decimal("1000.00") and preview.rate == Decimal("0.8612")
+    assert preview.base_amount == Decimal("861.20")
+    text = preview_text(preview, "fr_FR")
+    assert text.startswith(
+        "1 EUR = 0,8612 GBP\u00a0: ≈ 861,20\u00a0£GB sortent de Business Current"
+    )
+    english = preview_payment(
+        replace(EURO_BILL, locale="en_GB"), account_id="eur", amount="1000", rate="0.8612"
+    )
+    assert preview_text(english, "en_GB") == (
+        "1 EUR = 0.8612 GBP: €1,000.00 leaves Euro Account, ≈ £861.20 in your books."
+    )
+
+
+@pytest.mark.parametrize(
+    ("amount", "rate", "hint"),
+    [
+        ("deux", "0,86", "⚠️ «\xa0deux\xa0» n’est pas un montant"),
+        ("2.100", "0,86", "2\u202f100,00\xa0€ ou 2,10\xa0€"),  # both readings, never a guess
+        ("100", "", "Saisissez le taux de change"),
+        ("100", "0.86.1", "⚠️ «\xa00.86.1\xa0» n’est pas un taux de change"),
+    ],
+)
+def test_bad_text_in_the_preview_is_a_hint_not_a_failure(amount: str, rate: str, hint: str) -> None:
+    preview = preview_payment(EURO_BILL, account_id="eur", amount=amount, rate=rate)
+    assert preview.base_amount is None
+    assert hint in preview_text(preview, "fr_FR")

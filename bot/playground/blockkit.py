@@ -84,6 +84,8 @@ TEXT_INPUT_TYPES = frozenset(
     {"plain_text_input", "email_text_input", "url_text_input", "number_input", "rich_text_input"}
 )
 
+DISPATCH_TRIGGERS = frozenset({"on_enter_pressed", "on_character_entered"})
+
 ACTIONS_ELEMENT_TYPES = (
     frozenset({"button", "overflow", "workflow_button", "rich_text_input"})
     | SELECT_TYPES
@@ -674,6 +676,22 @@ class _Checker:
             limits.get("max_length", 3000),
         )
         self.boolean(element.get("multiline"), f"{pointer}/multiline")
+        if "dispatch_action_config" in element:
+            self.dispatch_action_config(
+                element["dispatch_action_config"], f"{pointer}/dispatch_action_config"
+            )
+
+    def dispatch_action_config(self, config: Any, pointer: str) -> None:
+        triggers = config.get("trigger_actions_on") if isinstance(config, dict) else None
+        if (
+            not isinstance(triggers, list)
+            or not triggers
+            or any(t not in DISPATCH_TRIGGERS for t in triggers)
+        ):
+            self.add(
+                f"trigger_actions_on must list one or both of {sorted(DISPATCH_TRIGGERS)}",
+                f"{pointer}/trigger_actions_on",
+            )
 
     def element_number_input(self, element: dict[str, Any], pointer: str) -> None:
         decimal = element.get("is_decimal_allowed")

@@ -198,7 +198,8 @@ class SlackRequests:
         inputs: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A `block_actions` payload for one action on a message or in a view; in a view,
-        `inputs` (by action_id) are what the person has typed so far, as `state` carries it.
+        `inputs` (by action_id) are what the person has typed so far, as `state` carries it,
+        and the action's own value counts as entered.
 
         `message` and `view` are refreshed from what the fake stores (Slack sends the
         current version). For a message the channel is found from its ts unless given.
@@ -240,9 +241,10 @@ class SlackRequests:
             current_view = self._current_view(view)
             payload["container"] = container or {"type": "view", "view_id": current_view["id"]}
             payload["trigger_id"] = self.slack.new_trigger_id(view_id=current_view.get("id"))
-            current_view["state"] = {
-                "values": _state_values(current_view, inputs or {}, strict=False)
-            }
+            entered = dict(inputs or {})
+            if action.get("action_id") is not None:
+                entered.setdefault(str(action["action_id"]), _entered(action))
+            current_view["state"] = {"values": _state_values(current_view, entered, strict=False)}
             payload["view"] = current_view
         payload["actions"] = [{**action, "action_ts": self._action_ts()}]
         return payload
@@ -330,7 +332,8 @@ class SlackRequests:
         channel_id: str | None = None,
         inputs: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The `block_actions` payload for using `action_id` on a stored message or view."""
+        """The `block_actions` payload for using `action_id` on a stored message or view
+        (in a view, `inputs` is what else the person has entered there)."""
         action = self.action_for(
             message_or_view,
             action_id,
@@ -663,6 +666,16 @@ def _pick(element: dict[str, Any], value: Any, action_id: str) -> dict[str, Any]
             return copy.deepcopy(option)
     values = [o.get("value") for o in _all_options(element)]
     raise AssertionError(f"{action_id!r} has no option with value {value!r}; options: {values}")
+
+
+def _entered(action: dict[str, Any]) -> Any:
+    """The value an action's element now holds, as `inputs` names it (an option's value)."""
+    if "selected_option" in action:
+        return action["selected_option"].get("value")
+    for key in ("value", "selected_date", "selected_time"):
+        if key in action:
+            return action[key]
+    return None
 
 
 def _need(value: Any, action_id: str) -> Any:

@@ -1,0 +1,113 @@
+"""The Pay modal while it is open: when the payer changes the account, the amount or the
+exchange rate, the modal is redrawn with its preview (the rate as nobody can invert it, what
+the payment comes to in the company's currency, or what is wrong with what was typed). Nothing
+is decided here: the submission is checked in full (`handlers/views.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.ids import Input
+from blocks.metadata import PayMetadata
+from blocks.modals import PayEntry, pay_modal
+from bot.errors import FORM_OUT_OF_DATE, OutOfDate
+from bot.people import People
+from bot.services import Services
+from handlers.boundary import Listeners
+from handlers.envelope import Submission, field_value
+
+log = logging.getLogger(__name__)
+
+PERSON_WAIT_SECONDS = 1.0
+
+
+class Redraws:
+    """The newest change wins. Each redraw names the hash of the view it was computed from, so
+    Slack refuses it if the view changed since (`hash_conflict`): another redraw, or the
+    submission's progress view. When the change was our own redraw of an older entry, this
+    newer entry is drawn over it with the hash that redraw left; otherwise it is dropped."""
+
+    LIMIT = 1000
+
+    def __init__(self) -> None:
+        # view id -> (the hash our last redraw left, the time of the change it showed)
+        self._drawn: OrderedDict[str, tuple[str, float]] = OrderedDict()
+
+    async def draw(
+        self,
+        client: AsyncWebClient,
+        view_id: str,
+        seen_hash: str | None,
+        changed_at: float,
+        view: dict[str, Any],
+    ) -> None:
+        try:
+            response = await client.views_update(view_id=view_id, hash=seen_hash, view=view)
+        except SlackApiError as error:
+            if error.response.get("error") != "hash_conflict":
+                raise
+            ours = self._drawn.get(view_id)
+            if ours is None or ours[1] > changed_at:
+                log.debug("pay modal %s changed since; a newer redraw shows", view_id)
+                return
+            try:
+                response = await client.views_update(view_id=view_id, hash=ours[0], view=view)
+            except SlackApiError as again:
+                if again.response.get("error") != "hash_conflict":
+                    raise
+                return  # submitted or redrawn elsewhere meanwhile: that view stays
+        self._drawn[view_id] = (str(response["view"]["hash"]), changed_at)
+        self._drawn.move_to_end(view_id)
+        while len(self._drawn) > self.LIMIT:
+            self._drawn.popitem(last=False)
+
+
+def _changed_at(body: dict[str, Any]) -> float:
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions else {}
+    try:
+        return float(action.get("action_ts") or 0) if isinstance(action, dict) else 0.0
+    except ValueError:
+        return 0.0
+
+
+def register(on: Listeners, services: Services, people: People) -> None:
+    workflow = services.workflow
+    redraws = Redraws()
+
+    async def changed(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        submission: Submission,
+        metadata: PayMetadata,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        person = await people.get(
+            client, submission.team_id, submission.user_id, wait=PERSON_WAIT_SECONDS
+        )
+        link = await workflow.link_for(submission.team_id, metadata.channel_id)
+        case = await workflow.case_view(link, metadata.bill_id)
+        if case is None:
+            raise OutOfDate(FORM_OUT_OF_DATE)
+        entry = PayEntry(
+            account_id=field_value(body, Input.PAY_ACCOUNT),
+            amount=field_value(body, Input.PAY_AMOUNT) or "",
+            rate=field_value(body, Input.PAY_RATE) or "",
+            payment_date=field_value(body, Input.PAY_DATE),
+            reference=field_value(body, Input.PAY_REFERENCE),
+        )
+        today = person.today(services.clock())
+        view = pay_modal(case, metadata, locale=metadata.locale, today=today, entry=entry)
+        seen = body["view"].get("hash") if isinstance(body.get("view"), dict) else None
+        await redraws.draw(client, submission.view_id, seen, _changed_at(body), view)
+
+    for action_id in (Input.PAY_ACCOUNT, Input.PAY_AMOUNT, Input.PAY_RATE):
+        on.view_action(action_id, PayMetadata)(changed)
