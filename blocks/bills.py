@@ -364,7 +364,9 @@ def card_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
     }
     match case.state:
         case CaseState.PENDING:
-            return [approve, reject, pay, more]
+            # Everyone in the channel sees the same card: Pay… shows only once a payment can be
+            # made, and a click by someone who may not pay is answered on its own.
+            return [approve, reject, more]
         case CaseState.APPROVED:
             return [{**pay, "style": "primary"}, reject, more]
         case CaseState.FAILED if case.last_payment and case.last_payment.awaits_payer:

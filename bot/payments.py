@@ -131,6 +131,17 @@ class Payments:
 
     # ------------------------------------------------------------ payments
 
+    async def check_may_pay(self, ref: CaseRef, user_id: str) -> None:
+        """Refuse a Pay… click at once, from the bot's own records, when this person can't pay
+        this bill now: not a payer, the approver the policy keeps from paying, or approvals
+        still missing. Nothing is read from the payables API, so the answer comes before any
+        modal opens; `prepare_payment` checks again against the bill as it is."""
+        link, _policy = await self._as_payer(ref, user_id)
+        view = await self.core.case_view(link, ref.bill_id)
+        if view is not None and view.state == CaseState.PENDING:
+            await self.core.denied(link, user_id, "pay", ref.bill_id, reason="not approved")
+            check_payable(view)
+
     async def prepare_payment(self, ref: CaseRef, user_id: str) -> PaymentForm:
         """Check the payer may pay this bill now, re-read it and fetch the accounts."""
         bill_id = ref.bill_id

@@ -101,6 +101,8 @@ def register(
         context: AsyncBoltContext,
     ) -> None:
         await ack()
+        # Who may not pay is told now, in words only they see, not in a modal that fails later.
+        await workflow.payments.check_may_pay(click.case(value.bill_id), click.user_id)
         person_task = asyncio.ensure_future(people.get(client, click.team_id, click.user_id))
         form_task = asyncio.ensure_future(
             workflow.payments.prepare_payment(click.case(value.bill_id), click.user_id)

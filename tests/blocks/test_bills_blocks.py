@@ -132,7 +132,7 @@ def test_a_payment_the_bill_cannot_settle_asks_the_payer_and_offers_nothing_else
 
 
 def test_each_state_offers_only_what_can_be_done() -> None:
-    assert _actions(_case()) == [Action.APPROVE, Action.REJECT, Action.PAY, Action.MORE]
+    assert _actions(_case()) == [Action.APPROVE, Action.REJECT, Action.MORE]
     assert _actions(_case(state=CaseState.APPROVED, approvals=("U0ANA",))) == [
         Action.PAY,
         Action.REJECT,

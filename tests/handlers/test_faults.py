@@ -122,6 +122,9 @@ async def test_with_the_payables_api_unreachable_approve_reject_and_pay_say_so(
     bot = linked_bot
     message = await bot.bills(user=ANA)
     bill_id = await _open_bill(bot, message)
+    approved = next(b for b in bill_ids(message) if b != bill_id)
+    await bot.click(message, Action.APPROVE, approved, user=ANA)
+    message = await bot.wait_for_card(message["ts"], approved, "Approved by")
     other = next(b for b in (await bot.bills(user=ANA))["blocks"] if "block_id" in b)
     _break_payables(bot)
     requests = bot.requests
@@ -134,7 +137,8 @@ async def test_with_the_payables_api_unreachable_approve_reject_and_pay_say_so(
     assert approve.startswith("The accounting platform didn't answer in time. Nothing was changed.")
 
     before = len(bot.slack.responses)
-    await _timed(bot, requests.click(message, Action.PAY, user_id=SAM, block_id_prefix=card))
+    paying = f"card_actions:{approved}"
+    await _timed(bot, requests.click(message, Action.PAY, user_id=SAM, block_id_prefix=paying))
     pay = await _answer(bot, before)
     assert "didn't answer in time" in pay and "Nothing was changed" in pay
 

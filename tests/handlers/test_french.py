@@ -49,12 +49,13 @@ async def test_a_french_reader_sees_french_words_and_french_money(linked_bot: Bo
     card = card_text(message, bill_id)
     assert f"*{THREE_THOUSAND_POUNDS}* à payer" in card
     assert "Échéance le 23 oct. 2026" in card and "en retard de 30 jours" in card
-    assert _buttons(message, bill_id) == ["Approuver", "Rejeter", "Payer…"]
+    assert _buttons(message, bill_id) == ["Approuver", "Rejeter"]  # Payer… once approved
     page = str(message["blocks"][1])
     assert "Page 1 sur 3" in page and "en retard d’abord" in page
 
     await bot.click(message, Action.APPROVE, bill_id, user=BEN)
     message = await bot.wait_for_card(message["ts"], bill_id, "Approuvée par <@U0BEN>")
+    assert _buttons(message, bill_id) == ["Payer…", "Rejeter"]
 
     # Details are shown to whoever asks, in their own language.
     for user, words in ((BEN, ("*Fournisseur*", "*Reste à payer*")), (ANA, ("*Supplier*",))):
@@ -108,6 +109,6 @@ async def test_an_english_reader_in_the_same_channel_keeps_english(linked_bot: B
     french = await bot.bills(user=BEN)
     english = await bot.bills(user=ANA)
     bill_id = await _pinecrest(bot, english)
-    assert _buttons(english, bill_id) == ["Approve", "Reject", "Pay…"]
+    assert _buttons(english, bill_id) == ["Approve", "Reject"]
     assert "*£3,000.00* due" in card_text(english, bill_id)
-    assert _buttons(french, bill_id) == ["Approuver", "Rejeter", "Payer…"]
+    assert _buttons(french, bill_id) == ["Approuver", "Rejeter"]

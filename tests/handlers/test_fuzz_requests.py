@@ -144,7 +144,7 @@ async def targets(linked_bot: Bot) -> tuple[Bot, list[tuple[str, dict[str, Any]]
     bill_id = bill_ids(message)[0]
     requests = bot.requests
     clicks = []
-    for action_id in (Action.APPROVE, Action.REJECT, Action.PAY, Action.MORE):
+    for action_id in (Action.APPROVE, Action.REJECT, Action.MORE):
         payload = requests.click_payload(
             message,
             action_id,
@@ -158,6 +158,7 @@ async def targets(linked_bot: Bot) -> tuple[Bot, list[tuple[str, dict[str, Any]]
         )
         clicks.append(("form", payload))
     for action_id in (
+        Action.PAY,  # not on a card waiting for approval, but an older copy may still show it
         Action.RETRY_PAYMENT,
         Action.CANCEL_PAYMENT,
         Action.PAYMENT_WAS_RECORDED,
