@@ -7,6 +7,7 @@ Pure functions from the workflow's `CaseView`s to Block Kit dicts. A message nev
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from blocks.card_extras import card_flags, more_options
@@ -108,7 +109,11 @@ def card_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, A
             "type": "context",
             "block_id": card_status_block(case.bill_id),
             "elements": [
-                {"type": "mrkdwn", "text": status_line(case, locale)},
+                *(
+                    {"type": "mrkdwn", "text": line}
+                    for line in (status_line(case, locale), payments_line(case, locale))
+                    if line
+                ),
                 *card_flags(case, locale=locale, today=today),
             ],
         },
@@ -244,6 +249,44 @@ def status_line(case: CaseView, locale: str) -> str:
             return ":lock: " + _("Closed: {note}", note=note)
         case _:
             return f"{status_name(case.bill_status, locale)}{partial}"
+
+
+# Beyond this many payments a card gives their total and count instead of each one.
+PAYMENTS_LISTED = 3
+
+
+def payments_line(case: CaseView, locale: str) -> str | None:
+    """The payments recorded on this bill and who made each; None when the status line says it
+    all already (no payment, or the one payment that paid the bill in full)."""
+    payments = case.payments
+    if not payments or (len(payments) == 1 and case.state == CaseState.PAID):
+        return None
+    _ = words(locale)
+    if len(payments) > PAYMENTS_LISTED:
+        total = sum((p.amount for p in payments), Decimal(0))
+        payers = list(dict.fromkeys(mention(p.requested_by) for p in payments))
+        return _.ngettext(
+            "{total} paid in {n} payment by {who}",
+            "{total} paid in {n} payments by {who}",
+            len(payments),
+            total=money(total, payments[0].currency, locale),
+            who=", ".join(payers),
+        )
+    listed = " · ".join(
+        _(
+            "{amount} by {who} on {day}",
+            amount=money(p.amount, p.currency, locale),
+            who=mention(p.requested_by),
+            day=day(p.payment_date, locale),
+        )
+        for p in payments
+    )
+    return _.ngettext(
+        "Paid in {n} payment: {payments}",
+        "Paid in {n} payments: {payments}",
+        len(payments),
+        payments=listed,
+    )
 
 
 # The accounting platform's bill statuses, as people write them.

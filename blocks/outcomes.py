@@ -1,7 +1,12 @@
-"""Words for what happened to a payment: the audit line in the card's thread and the result
-shown in the Pay modal."""
+"""Words for what happened to a payment: the audit line in the card's thread, the result
+shown in the Pay modal, and the answer to the person who pressed a payment's button."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_time
 
 from blocks.text import day, escape, mention, money, rate_words
 from bot.domain import PaymentOutcome
@@ -142,3 +147,24 @@ def result_text(outcome: PaymentOutcome, locale: str) -> tuple[str, str]:
     if outcome.status == "duplicate":
         return ":information_source:", message
     return ":x:", message
+
+
+def step_answer(outcome: PaymentOutcome, locale: str, time_zone: str, now: datetime) -> str:
+    """The answer, only for the person who pressed Cancel payment, Undo or Retry payment."""
+    _ = words(locale)
+    if outcome.status != "already_cancelled":
+        # Written by the workflow; in the reader's language when it is a catalog sentence.
+        return _(outcome.message) if outcome.message else outcome.message
+    zone = ZoneInfo(time_zone)
+    when = outcome.cancelled_at
+    if outcome.cancelled_by is None or when is None:
+        return _("This payment was already cancelled. Nothing was changed.")
+    local = when.astimezone(zone)
+    values = {
+        "who": mention(outcome.cancelled_by),
+        "time": format_time(local, format="short", locale=locale),
+        "day": day(local.date(), locale),
+    }
+    if local.date() == now.astimezone(zone).date():
+        return _("Already cancelled by {who} at {time}. Nothing was changed.", **values)
+    return _("Already cancelled by {who} on {day} at {time}. Nothing was changed.", **values)

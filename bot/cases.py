@@ -197,6 +197,7 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
     payments: dict[int, Payment] = {}
     scheduled: dict[int, Payment] = {}
     questions: dict[int, OpenQuestion] = {}
+    recorded: dict[int, list[Payment]] = {case_id: [] for case_id in ids}
     if ids:
         for row in await s.scalars(
             select(Question)
@@ -216,6 +217,8 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
             payments[payment.case_id] = payment
             if payment.status == PaymentStatus.SCHEDULED and payment.send_after is None:
                 scheduled[payment.case_id] = payment
+            if payment.status == PaymentStatus.RECORDED:
+                recorded[payment.case_id].append(payment)
     return [
         case_view(
             case,
@@ -223,6 +226,7 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
             payments.get(case.id),
             scheduled.get(case.id),
             questions.get(case.id),
+            sorted(recorded[case.id], key=lambda p: (p.payment_date, p.id)),
         )
         for case in cases
     ]
@@ -259,6 +263,7 @@ def case_view(
     payment: Payment | None,
     scheduled: Payment | None = None,
     question: OpenQuestion | None = None,
+    recorded: Sequence[Payment] = (),
 ) -> CaseView:
     return CaseView(
         bill_id=case.bill_id,
@@ -281,6 +286,7 @@ def case_view(
         attachments=case.attachment_count,
         duplicate=Duplicate.from_json(case.duplicate_of) if case.duplicate_of else None,
         question=question,
+        payments=tuple(payment_view(row) for row in recorded),
     )
 
 

@@ -154,6 +154,8 @@ class CaseView:
     attachments: int | None = None
     duplicate: Duplicate | None = None
     question: OpenQuestion | None = None
+    # The payments recorded from Slack, oldest first: a bill may be paid in several.
+    payments: tuple[PaymentView, ...] = ()
 
     @property
     def paid_amount(self) -> Decimal:
@@ -178,10 +180,13 @@ class PaymentOutcome:
 
     case: CaseView
     # recorded | scheduled | held | failed | refused | not_sent | duplicate | cancelled |
-    # disowned
+    # already_cancelled | disowned
     status: str
     message: Phrase  # mrkdwn once translated for the reader
     payment: PaymentView | None = None
+    # Who called the payment off and when, for `already_cancelled`: someone else got there first.
+    cancelled_by: str | None = None
+    cancelled_at: datetime | None = None
 
 
 NudgeKind = Literal["remind", "escalate", "approved_by_policy"]

@@ -53,7 +53,7 @@ from bot.payables.models import BankAccountMappingOption, Bill, BillPaymentProto
 from bot.payment_form import AccountChoice, PaymentRequest
 from bot.policy import EffectivePolicy
 from bot.reconcile import Reading, Reserved, Verdict, verdict
-from bot.store.models import BillCase, CompanyLink, Payment, Question
+from bot.store.models import AuditEvent, BillCase, CompanyLink, Payment, Question
 from bot.ttl_cache import TtlCache
 
 log = logging.getLogger(__name__)
@@ -368,6 +368,17 @@ class Payments:
             payment = await scheduled_payment(s, case.id) if case else None
             if case is None:
                 raise Denied(N_("There is no scheduled payment on this bill."))
+            if payment is not None and payment.status == PaymentStatus.CANCELLED:
+                by, at = await _cancellation(s, link, bill_id, payment.id)
+                view = (await views_of(s, [case]))[0]
+                return PaymentOutcome(
+                    view,
+                    "already_cancelled",
+                    Phrase(N_("This payment was already cancelled.")),
+                    payment_view(payment),
+                    cancelled_by=by,
+                    cancelled_at=at,
+                )
             if (
                 payment is None
                 or case.state != CaseState.SCHEDULED
@@ -806,6 +817,26 @@ class Payments:
             cached = options.bank_accounts
             self.options.put(key, cached)
         return cached
+
+
+async def _cancellation(
+    s: AsyncSession, link: CompanyLink, bill_id: str, payment_id: int
+) -> tuple[str | None, datetime | None]:
+    """Who cancelled (or undid) this payment and when, from the audit trail."""
+    events = await s.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.team_id == link.team_id,
+            AuditEvent.channel_id == link.channel_id,
+            AuditEvent.bill_id == bill_id,
+            AuditEvent.action.in_(("payment_cancelled", "payment_undone")),
+        )
+        .order_by(AuditEvent.id.desc())
+    )
+    for event in events:
+        if (event.details or {}).get("payment_id") == payment_id:
+            return event.actor, event.at
+    return None, None
 
 
 async def scheduled_payment(s: AsyncSession, case_id: int) -> Payment | None:

@@ -29,6 +29,7 @@ from blocks.metadata import (
     RejectMetadata,
 )
 from blocks.modals import PAY_TITLE, loading_modal, offered, pay_modal, reject_modal
+from blocks.outcomes import step_answer
 from blocks.text import escape
 from bot.cases import PaymentForm, PaymentOutcome
 from bot.domain import CaseRef
@@ -158,7 +159,8 @@ def register(
             person.locale,
             by=click.user_id,
         )
-        await tell(respond, words(person.locale)(outcome.message))
+        now = services.clock()
+        await tell(respond, step_answer(outcome, person.locale, person.time_zone, now))
 
     @on.action(Action.CANCEL_PAYMENT, BillAction)
     async def cancel_payment(
