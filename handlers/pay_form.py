@@ -31,8 +31,9 @@ PERSON_WAIT_SECONDS = 1.0
 class Redraws:
     """The newest change wins. Each redraw names the hash of the view it was computed from, so
     Slack refuses it if the view changed since (`hash_conflict`): another redraw, or the
-    submission's progress view. When the change was our own redraw of an older entry, this
-    newer entry is drawn over it with the hash that redraw left; otherwise it is dropped."""
+    submission's progress view. When the change was this process's own redraw of an older
+    entry, this newer entry is drawn over it with the hash that redraw left; otherwise it is
+    dropped (with several replicas, a later keystroke redraws it)."""
 
     LIMIT = 1000
 
@@ -51,6 +52,8 @@ class Redraws:
         try:
             response = await client.views_update(view_id=view_id, hash=seen_hash, view=view)
         except SlackApiError as error:
+            if error.response.get("error") == "not_found":
+                return  # the payer closed the modal meanwhile
             if error.response.get("error") != "hash_conflict":
                 raise
             ours = self._drawn.get(view_id)

@@ -4,7 +4,10 @@ keeps what the person typed, and answers bad text with a hint instead of failing
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import pytest
 
 from blocks.ids import Action, Input
 from bot.store.models import CaseState
@@ -134,3 +137,17 @@ async def test_the_newest_change_shows_whatever_order_the_redraws_land_in(
     shown = await typed_in_order("3", "34", sent=(1, 0))  # the older one lands last: dropped
     assert "£68.00" in _preview(shown), _preview(shown)
     assert _block(shown, Input.PAY_AMOUNT)["element"]["initial_value"] == "34"
+
+
+async def test_a_change_that_arrives_after_the_modal_closed_is_let_go(
+    linked_bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = linked_bot
+    _message, _bill_id, view = await _approved_foreign_modal(bot)
+    request = bot.requests.click(view, Input.PAY_AMOUNT, user_id=SAM, option_value="5")
+    del bot.slack.views[view["id"]]  # closed before the change reached the bot
+    assert (await bot.send(request)).status_code == 200
+    await settled()
+    (call,) = bot.slack.calls_to("views.update")
+    assert call.error == "not_found"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
