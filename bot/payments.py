@@ -133,14 +133,19 @@ class Payments:
 
     async def check_may_pay(self, ref: CaseRef, user_id: str) -> None:
         """Refuse a Pay… click at once, from the bot's own records, when this person can't pay
-        this bill now: not a payer, the approver the policy keeps from paying, or approvals
-        still missing. Nothing is read from the payables API, so the answer comes before any
-        modal opens; `prepare_payment` checks again against the bill as it is."""
+        this bill now: not a payer, the approver the policy keeps from paying, approvals still
+        missing, or a bill already paid, rejected or being paid (a click on an older copy of
+        its card). Nothing is read from the payables API, so the answer comes before any modal
+        opens; `prepare_payment` checks again against the bill as it is."""
         link, _policy = await self._as_payer(ref, user_id)
         view = await self.core.case_view(link, ref.bill_id)
-        if view is not None and view.state == CaseState.PENDING:
-            await self.core.denied(link, user_id, "pay", ref.bill_id, reason="not approved")
+        if view is None:
+            return  # not seen yet: `prepare_payment` reads it
+        try:
             check_payable(view)
+        except Denied:
+            await self.core.denied(link, user_id, "pay", ref.bill_id, reason=str(view.state))
+            raise
 
     async def prepare_payment(self, ref: CaseRef, user_id: str) -> PaymentForm:
         """Check the payer may pay this bill now, re-read it and fetch the accounts."""

@@ -15,7 +15,7 @@ from blocks.ids import Action
 from blocks.metadata import BillAction
 from tests.bot_fixtures import ANA, BEN, EVE, SAM
 from tests.handlers.harness import Bot, card_actions
-from tests.handlers.test_bills_flow import _open_bill
+from tests.handlers.test_bills_flow import _open_bill, _pay_modal
 
 
 class _Held(httpx.AsyncBaseTransport):
@@ -100,3 +100,21 @@ async def test_the_approver_who_may_not_pay_is_told_at_once_and_sees_no_modal(
     await bot.click(message, Action.PAY, bill_id, user=SAM)  # a payer who didn't approve
     (call,) = (await bot.slack.wait_for("views.open", count=opened + 1))[opened:]
     assert call.ok and call.args["view"]["callback_id"] == "pay_bill"
+
+
+async def test_pay_on_an_older_copy_of_a_paid_card_says_so_at_once(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message = await bot.bills(user=ANA)
+    bill_id = await _open_bill(bot, message)
+    await bot.click(message, Action.APPROVE, bill_id, user=ANA)
+    older = await bot.wait_for_card(message["ts"], bill_id, "Approved by")
+    view = await _pay_modal(bot, older, bill_id, SAM)
+    await bot.submit(view, user=SAM)
+    await bot.wait_for_card(message["ts"], bill_id, "Paid £")
+
+    held = _hold_payables(bot)
+    opened = len(bot.slack.calls_to("views.open"))
+    answer = await _click_pay(bot, older, bill_id, BEN)
+    assert "already paid" in answer, answer
+    assert len(bot.slack.calls_to("views.open")) == opened and held.waiting == 0
+    held.open.set()
