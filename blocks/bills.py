@@ -485,5 +485,12 @@ def details_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str
             "type": "section",
             "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields],
         },
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": status_line(case, locale)}]},
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": line}
+                for line in (status_line(case, locale), payments_line(case, locale))
+                if line
+            ],
+        },
     ]

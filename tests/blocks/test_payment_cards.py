@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from blocks.bills import card_blocks
+from blocks.bills import card_blocks, details_blocks
 from blocks.outcomes import step_answer
 from bot.domain import CaseState, CaseView, PaymentOutcome, PaymentView
 from bot.playground.blockkit import validate_message_blocks
@@ -60,6 +60,10 @@ def test_each_payment_and_who_made_it_in_the_readers_language() -> None:
     )
     french = _status(CASE, "fr_FR")
     assert "Payée en 2 paiements\u00a0: 100,00\u00a0£GB par <@U0SAM> le 22 nov. 2026" in french
+    # The overflow's Details, shown to one person, in their own language.
+    details = details_blocks(CASE, locale="fr_FR", today=TODAY)
+    assert validate_message_blocks(details) == []
+    assert "Payée en 2 paiements" in str(details[-1])
 
 
 def test_beyond_three_payments_the_total_and_the_count() -> None:
