@@ -6,15 +6,17 @@ is decided here: the submission is checked in full (`handlers/views.py`).
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ids import Input
+from blocks.ids import Callback, Input
 from blocks.metadata import PayMetadata
 from blocks.modals import PayEntry, pay_modal
 from bot.errors import FORM_OUT_OF_DATE, OutOfDate
@@ -33,13 +35,29 @@ class Redraws:
     Slack refuses it if the view changed since (`hash_conflict`): another redraw, or the
     submission's progress view. When the change was this process's own redraw of an older
     entry, this newer entry is drawn over it with the hash that redraw left; otherwise it is
-    dropped (with several replicas, a later keystroke redraws it)."""
+    dropped (with several replicas, a later keystroke redraws it).
+
+    A change that reached the bot before the modal was submitted is not drawn afterwards: the
+    submission's answer (its field errors, say) must not be wiped by an older preview."""
 
     LIMIT = 1000
 
     def __init__(self) -> None:
         # view id -> (the hash our last redraw left, the time of the change it showed)
         self._drawn: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        # Arrivals in this process, in order: changes and submissions of the Pay modal.
+        self._arrivals = itertools.count()
+        self._submitted: OrderedDict[str, int] = OrderedDict()
+
+    def arrived(self) -> int:
+        """Note a change as it reaches the bot; pass the number to `draw`."""
+        return next(self._arrivals)
+
+    def submitted(self, view_id: str) -> None:
+        self._submitted[view_id] = next(self._arrivals)
+        self._submitted.move_to_end(view_id)
+        while len(self._submitted) > self.LIMIT:
+            self._submitted.popitem(last=False)
 
     async def draw(
         self,
@@ -48,7 +66,11 @@ class Redraws:
         seen_hash: str | None,
         changed_at: float,
         view: dict[str, Any],
+        *,
+        arrival: int,
     ) -> None:
+        if self._submitted.get(view_id, -1) > arrival:
+            return  # submitted since this change came in: the submission's answer stands
         try:
             response = await client.views_update(view_id=view_id, hash=seen_hash, view=view)
         except SlackApiError as error:
@@ -93,6 +115,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
+        arrival = redraws.arrived()
         person = await people.get(
             client, submission.team_id, submission.user_id, wait=PERSON_WAIT_SECONDS
         )
@@ -110,7 +133,22 @@ def register(on: Listeners, services: Services, people: People) -> None:
         today = person.today(services.clock())
         view = pay_modal(case, metadata, locale=metadata.locale, today=today, entry=entry)
         seen = body["view"].get("hash") if isinstance(body.get("view"), dict) else None
-        await redraws.draw(client, submission.view_id, seen, _changed_at(body), view)
+        await redraws.draw(
+            client, submission.view_id, seen, _changed_at(body), view, arrival=arrival
+        )
 
     for action_id in (Input.PAY_ACCOUNT, Input.PAY_AMOUNT, Input.PAY_RATE):
         on.view_action(action_id, PayMetadata)(changed)
+
+    @on.app.middleware
+    async def note_pay_submissions(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
+        """Bolt middleware: a Pay modal's submission is noted before its listener runs."""
+        view = body.get("view")
+        if (
+            body.get("type") == "view_submission"
+            and isinstance(view, dict)
+            and view.get("callback_id") == Callback.PAY
+            and isinstance(view.get("id"), str)
+        ):
+            redraws.submitted(view["id"])
+        return await next()

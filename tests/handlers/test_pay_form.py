@@ -12,6 +12,7 @@ import pytest
 from blocks.ids import Action, Input
 from bot.store.models import CaseState
 from handlers.boundary import settled
+from handlers.pay_form import Redraws
 from tests.bot_fixtures import ANA, SAM, sandbox_payments
 from tests.handlers.harness import Bot
 from tests.handlers.test_bills_flow import _open_bill, _pay_modal
@@ -151,3 +152,20 @@ async def test_a_change_that_arrives_after_the_modal_closed_is_let_go(
     (call,) = bot.slack.calls_to("views.update")
     assert call.error == "not_found"
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+async def test_a_change_older_than_the_submission_does_not_wipe_its_answer() -> None:
+    class Client:
+        updates: list[str] = []
+
+        async def views_update(self, **args: Any) -> dict[str, Any]:
+            self.updates.append(args["view_id"])
+            return {"view": {"hash": "h2"}}
+
+    client, redraws = Client(), Redraws()
+    typed = redraws.arrived()  # "500" typed: its preview is being drawn...
+    redraws.submitted("V1")  # ...when Pay is pressed, and answered with a field error
+    await redraws.draw(client, "V1", "h1", 1.0, {}, arrival=typed)  # type: ignore[arg-type]
+    assert client.updates == []  # the error stays on screen
+    await redraws.draw(client, "V1", "h1", 2.0, {}, arrival=redraws.arrived())  # type: ignore[arg-type]
+    assert client.updates == ["V1"]  # a change made after it is drawn
