@@ -30,6 +30,18 @@ log = logging.getLogger(__name__)
 PERSON_WAIT_SECONDS = 1.0
 
 
+# What a Pay modal holds of the fields its preview reads: account, amount, rate.
+Entered = tuple[str | None, str | None, str | None]
+
+
+def entered_in(body: dict[str, Any]) -> Entered:
+    return (
+        field_value(body, Input.PAY_ACCOUNT),
+        field_value(body, Input.PAY_AMOUNT),
+        field_value(body, Input.PAY_RATE),
+    )
+
+
 class Redraws:
     """The newest change wins. Each redraw names the hash of the view it was computed from, so
     Slack refuses it if the view changed since (`hash_conflict`): another redraw, or the
@@ -37,8 +49,9 @@ class Redraws:
     entry, this newer entry is drawn over it with the hash that redraw left; otherwise it is
     dropped (with several replicas, a later keystroke redraws it).
 
-    A change that reached the bot before the modal was submitted is not drawn afterwards: the
-    submission's answer (its field errors, say) must not be wiped by an older preview."""
+    A change that reached the bot before the modal was submitted, or that holds what was
+    submitted (its block action may arrive after the submission), is not drawn afterwards: the
+    submission's answer (its field errors, say) must not be wiped by a preview."""
 
     LIMIT = 1000
 
@@ -47,14 +60,14 @@ class Redraws:
         self._drawn: OrderedDict[str, tuple[str, float]] = OrderedDict()
         # Arrivals in this process, in order: changes and submissions of the Pay modal.
         self._arrivals = itertools.count()
-        self._submitted: OrderedDict[str, int] = OrderedDict()
+        self._submitted: OrderedDict[str, tuple[int, Entered]] = OrderedDict()
 
     def arrived(self) -> int:
         """Note a change as it reaches the bot; pass the number to `draw`."""
         return next(self._arrivals)
 
-    def submitted(self, view_id: str) -> None:
-        self._submitted[view_id] = next(self._arrivals)
+    def submitted(self, view_id: str, entered: Entered) -> None:
+        self._submitted[view_id] = (next(self._arrivals), entered)
         self._submitted.move_to_end(view_id)
         while len(self._submitted) > self.LIMIT:
             self._submitted.popitem(last=False)
@@ -68,9 +81,11 @@ class Redraws:
         view: dict[str, Any],
         *,
         arrival: int,
+        entered: Entered,
     ) -> None:
-        if self._submitted.get(view_id, -1) > arrival:
-            return  # submitted since this change came in: the submission's answer stands
+        submitted = self._submitted.get(view_id)
+        if submitted is not None and (submitted[0] > arrival or submitted[1] == entered):
+            return  # the submission's answer stands
         try:
             response = await client.views_update(view_id=view_id, hash=seen_hash, view=view)
         except SlackApiError as error:
@@ -134,7 +149,13 @@ def register(on: Listeners, services: Services, people: People) -> None:
         view = pay_modal(case, metadata, locale=metadata.locale, today=today, entry=entry)
         seen = body["view"].get("hash") if isinstance(body.get("view"), dict) else None
         await redraws.draw(
-            client, submission.view_id, seen, _changed_at(body), view, arrival=arrival
+            client,
+            submission.view_id,
+            seen,
+            _changed_at(body),
+            view,
+            arrival=arrival,
+            entered=entered_in(body),
         )
 
     for action_id in (Input.PAY_ACCOUNT, Input.PAY_AMOUNT, Input.PAY_RATE):
@@ -150,5 +171,5 @@ def register(on: Listeners, services: Services, people: People) -> None:
             and view.get("callback_id") == Callback.PAY
             and isinstance(view.get("id"), str)
         ):
-            redraws.submitted(view["id"])
+            redraws.submitted(view["id"], entered_in(body))
         return await next()

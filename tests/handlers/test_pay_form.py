@@ -163,9 +163,17 @@ async def test_a_change_older_than_the_submission_does_not_wipe_its_answer() -> 
             return {"view": {"hash": "h2"}}
 
     client, redraws = Client(), Redraws()
+    five_hundred = ("acc", "500", None)
     typed = redraws.arrived()  # "500" typed: its preview is being drawn...
-    redraws.submitted("V1")  # ...when Pay is pressed, and answered with a field error
-    await redraws.draw(client, "V1", "h1", 1.0, {}, arrival=typed)  # type: ignore[arg-type]
+    redraws.submitted("V1", five_hundred)  # ...when Pay is pressed, answered with a field error
+    await redraws.draw(client, "V1", "h1", 1.0, {}, arrival=typed, entered=five_hundred)  # type: ignore[arg-type]
     assert client.updates == []  # the error stays on screen
-    await redraws.draw(client, "V1", "h1", 2.0, {}, arrival=redraws.arrived())  # type: ignore[arg-type]
-    assert client.updates == ["V1"]  # a change made after it is drawn
+    # The same change reaching the bot only after the submission: the same.
+    later = redraws.arrived()
+    await redraws.draw(client, "V1", "h1", 1.0, {}, arrival=later, entered=five_hundred)  # type: ignore[arg-type]
+    assert client.updates == []
+    # A change made after it is drawn.
+    await redraws.draw(
+        client, "V1", "h1", 2.0, {}, arrival=redraws.arrived(), entered=("acc", "50", None)
+    )  # type: ignore[arg-type]
+    assert client.updates == ["V1"]
