@@ -242,7 +242,11 @@ class SlackRequests:
             payload["container"] = container or {"type": "view", "view_id": current_view["id"]}
             payload["trigger_id"] = self.slack.new_trigger_id(view_id=current_view.get("id"))
             entered = dict(inputs or {})
-            if action.get("action_id") is not None:
+            if action.get("action_id") is not None and action.get("type") not in (
+                "button",
+                "overflow",
+                "workflow_button",
+            ):
                 entered.setdefault(str(action["action_id"]), _entered(action))
             current_view["state"] = {"values": _state_values(current_view, entered, strict=False)}
             payload["view"] = current_view
@@ -669,9 +673,9 @@ def _pick(element: dict[str, Any], value: Any, action_id: str) -> dict[str, Any]
 
 
 def _entered(action: dict[str, Any]) -> Any:
-    """The value an action's element now holds, as `inputs` names it (an option's value)."""
+    """The value an action's element now holds, as `inputs` takes it."""
     if "selected_option" in action:
-        return action["selected_option"].get("value")
+        return action["selected_option"]  # the option itself: external selects list none
     for key in ("value", "selected_date", "selected_time"):
         if key in action:
             return action[key]
