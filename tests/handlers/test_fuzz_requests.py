@@ -178,7 +178,8 @@ async def targets(linked_bot: Bot) -> tuple[Bot, list[tuple[str, dict[str, Any]]
         payload["actions"][0].update(action_id=action_id, value=value)
         clicks.append(("form", payload))
     for choice in (MoreOption.VIEW_INVOICE, MoreOption.ATTACH_INVOICE):
-        payload = copy.deepcopy(clicks[3][1])
+        more = next(c for _, c in clicks if c["actions"][0]["action_id"] == Action.MORE)
+        payload = copy.deepcopy(more)
         payload["actions"][0]["selected_option"]["value"] = MoreAction(
             choice=choice, bill_id=bill_id
         ).dump()
