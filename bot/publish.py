@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import httpx
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -26,8 +25,7 @@ from blocks.bills import bills_message
 from blocks.outcomes import payment_line
 from bot.config import Settings
 from bot.domain import PaymentOutcome
-from bot.errors import Denied
-from bot.i18n import N_, words
+from bot.i18n import words
 from bot.listing import BillFilter, Summary, page_count, page_of, parse_filter, summarise
 from bot.payables.models import Bill
 from bot.people import Person
@@ -36,10 +34,6 @@ from bot.workflow import Workflow
 
 log = logging.getLogger(__name__)
 MAX_RENDERS = 5
-UNREADABLE_FILE = N_(
-    "Slack didn't hand that file over to Bill Pay (the app may need the files:read permission). "
-    "Nothing was attached."
-)
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -245,33 +239,6 @@ class Publisher:
         ids = [str(f.get("id")) for f in shared if isinstance(f, dict) and f.get("id")]
         link = await client.chat_getPermalink(channel=channel_id, message_ts=thread_ts)
         return ids, str(link.get("permalink") or "")
-
-    async def download_file(self, team_id: str, url: str, *, size: int, max_bytes: int) -> bytes:
-        """A file a person picked in Slack (`url_private_download`), read with the bot token.
-        The caller checks that `url` is Slack's. Raises `Denied` when Slack doesn't hand over
-        the file Slack described (`size` bytes, at most `max_bytes`): without `files:read`
-        Slack answers with its sign-in page instead, which must never become an invoice."""
-        client = self.client(team_id)
-        content = bytearray()
-        try:
-            async with (
-                httpx.AsyncClient(timeout=30, follow_redirects=False) as http,
-                http.stream(
-                    "GET", url, headers={"Authorization": f"Bearer {client.token}"}
-                ) as answer,
-            ):
-                if answer.status_code != 200:
-                    raise Denied(UNREADABLE_FILE)
-                async for chunk in answer.aiter_bytes():
-                    content += chunk
-                    if len(content) > min(size, max_bytes):
-                        raise Denied(UNREADABLE_FILE)
-        except httpx.HTTPError as exc:
-            log.warning("could not download a file from Slack: %r", exc)
-            raise Denied(UNREADABLE_FILE) from None
-        if len(content) != size:
-            raise Denied(UNREADABLE_FILE)
-        return bytes(content)
 
     async def ephemeral(
         self,

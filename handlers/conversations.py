@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncRespond
@@ -39,14 +38,13 @@ from bot.people import People
 from bot.publish import Publisher
 from bot.questions import question_problem, reads_as_approval
 from bot.services import Services
-from bot.suppliers.invoice import InvoiceProblem, check
+from bot.suppliers.invoice import InvoiceProblem, SlackFiles, check
 from handlers.boundary import Listeners
 from handlers.envelope import Click, Submission, field_value
 
 log = logging.getLogger(__name__)
 _SLACK_ID: TypeAdapter[str] = TypeAdapter(SlackId)
 _TS: TypeAdapter[str] = TypeAdapter(MessageTs)
-SLACK_FILE_HOSTS = frozenset({"files.slack.com"})
 ATTACH_TITLE = N_("Attach invoice")
 
 MoreChoice = Callable[
@@ -82,8 +80,7 @@ def picked_file(body: dict[str, Any]) -> dict[str, Any] | None:
 def register(on: Listeners, services: Services, people: People) -> dict[MoreOption, MoreChoice]:
     workflow = services.workflow
     publisher = services.must_publish()
-    api_host = urlsplit(services.settings.slack_api_url).hostname
-    file_hosts = SLACK_FILE_HOSTS | ({api_host} if api_host else set())
+    files = SlackFiles(publisher.client, services.settings.slack_api_url)
 
     async def tell(respond: AsyncRespond, text: str) -> None:
         await respond(text=text, response_type="ephemeral", replace_original=False)
@@ -179,12 +176,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         except InvoiceProblem as problem:
             raise FieldErrors({Input.ATTACH_FILE: _(problem.phrase)}) from None
         url = file.get("url_private_download") or file.get("url_private")
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if (
-            parts is None
-            or parts.scheme not in ("https", "http")
-            or parts.hostname not in file_hosts
-        ):
+        if not files.readable(url):
             problem_text = _("Slack didn't give that file to Bill Pay; choose it again.")
             raise FieldErrors({Input.ATTACH_FILE: problem_text})
         await ack(
@@ -198,9 +190,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         )
         assert isinstance(url, str)
         assert isinstance(size, int)
-        content = await publisher.download_file(
-            submission.team_id, url, size=size, max_bytes=INVOICE_MAX_BYTES
-        )
+        content = await files.read(submission.team_id, url, size=size, max_bytes=INVOICE_MAX_BYTES)
         ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
         await workflow.invoices.attach(ref, submission.user_id, name=name, content=content)
         await Publisher.quietly(

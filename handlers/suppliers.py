@@ -183,10 +183,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
     workflow = services.workflow
     publisher = services.must_publish()
     settings = services.settings
-    assert services.slack is not None and settings.slack_bot_token is not None
-    files = SlackFiles(
-        services.slack, settings.slack_bot_token.get_secret_value(), settings.slack_api_url
-    )
+    files = SlackFiles(publisher.client, settings.slack_api_url)
 
     async def person_of(client: AsyncWebClient, team_id: str, user_id: str) -> Person:
         return await people.get(client, team_id, user_id, wait=1.0)
@@ -265,7 +262,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         async def build() -> dict[str, Any]:
             file_name = None
             if file_id:
-                described = await files.describe(file_id, await suppliers.platform(link))
+                described = await files.describe(team_id, file_id, await suppliers.platform(link))
                 file_name = described.name[:255]
             metadata = NewBillMetadata(
                 channel_id=channel_id,
@@ -502,8 +499,8 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         client = publisher.client(submission.team_id)
         invoice = None
         if metadata.file_id:
-            described = await files.describe(metadata.file_id, platform)
-            invoice = await files.download(described, platform)
+            described = await files.describe(submission.team_id, metadata.file_id, platform)
+            invoice = await files.download(submission.team_id, described, platform)
         bill = await suppliers.create_bill(
             link, submission.user_id, form, duplicate_of=duplicate_of
         )
@@ -624,8 +621,8 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         person = await person_of(client, click.team_id, click.user_id)
         await suppliers.check_may_create(link, click.user_id)
         platform = await suppliers.platform(link)
-        described = await files.describe(value.file_id, platform)
-        invoice = await files.download(described, platform)
+        described = await files.describe(click.team_id, value.file_id, platform)
+        invoice = await files.download(click.team_id, described, platform)
         await suppliers.attach(
             link, click.user_id, value.bill_id, name=invoice.name, content=invoice.content,
             content_type=invoice.content_type,

@@ -8,6 +8,8 @@ Slack): a `url_private` pointing anywhere else is refused, never fetched.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -24,6 +26,8 @@ from bot.bounds import (
 from bot.errors import Denied
 from bot.i18n import N_
 
+log = logging.getLogger(__name__)
+
 SLACK_FILES_HOST = "files.slack.com"
 DOWNLOAD_TIMEOUT_SECONDS = 20.0
 
@@ -33,7 +37,10 @@ FILE_TYPE = N_("“{name}” can’t be attached to a bill: the accounting platf
 FILE_TOO_LARGE = N_(
     "“{name}” is {size} MB; the accounting platform takes files of up to {limit} MB."
 )
-FILE_UNREADABLE = N_("I couldn’t read the file from Slack. Share it again and retry.")
+FILE_UNREADABLE = N_(
+    "Slack didn't hand that file over to Bill Pay (the app may need the files:read permission). "
+    "Share it again and retry."
+)
 
 
 class InvoiceProblem(Denied):
@@ -74,30 +81,59 @@ def check(name: str, size: int, platform: str = "") -> str:
 
 
 class SlackFiles:
-    def __init__(self, client: AsyncWebClient, token: str, api_url: str) -> None:
-        self.client = client
-        self.token = token
+    """Files people pick or share in Slack, read with the workspace's bot token: described by
+    `files.info`, downloaded from `url_private` only when it is Slack's own file host, and
+    only as many bytes as Slack said the file has."""
+
+    def __init__(self, clients: Callable[[str], AsyncWebClient], api_url: str) -> None:
+        self.clients = clients
         self.hosts = frozenset({SLACK_FILES_HOST, urlsplit(api_url).hostname or SLACK_FILES_HOST})
 
-    async def describe(self, file_id: str, platform: str) -> InvoiceFile:
-        response = await self.client.files_info(file=file_id)
+    def readable(self, url: object) -> bool:
+        """Whether `url` is one the bot token may be sent to."""
+        if not isinstance(url, str):
+            return False
+        parts = urlsplit(url)
+        return parts.scheme in ("https", "http") and parts.hostname in self.hosts
+
+    async def describe(self, team_id: str, file_id: str, platform: str) -> InvoiceFile:
+        response = await self.clients(team_id).files_info(file=file_id)
         record = response.get("file") or {}
         name = str(record.get("name") or record.get("title") or file_id)
         size = int(record.get("size") or 0)
         content_type = check(name, size, platform)
         url = str(record.get("url_private_download") or record.get("url_private") or "")
-        parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or parts.hostname not in self.hosts:
+        if not self.readable(url):
             raise InvoiceProblem(FILE_UNREADABLE)
         return InvoiceFile(file_id, name, content_type, size, url)
 
-    async def download(self, file: InvoiceFile, platform: str) -> Invoice:
-        async with httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT_SECONDS) as http:
-            response = await http.get(
-                file.url, headers={"Authorization": f"Bearer {self.token}"}, follow_redirects=False
-            )
-        if response.status_code != 200:
-            raise InvoiceProblem(FILE_UNREADABLE)
-        content = response.content
+    async def download(self, team_id: str, file: InvoiceFile, platform: str) -> Invoice:
+        content = await self.read(team_id, file.url, size=file.size, max_bytes=INVOICE_MAX_BYTES)
         check(file.name, len(content), platform)  # what came, not what files.info said
         return Invoice(file.name, file.content_type, content)
+
+    async def read(self, team_id: str, url: str, *, size: int, max_bytes: int) -> bytes:
+        """The file's bytes; InvoiceProblem when Slack doesn't hand over the file it described
+        (`size` bytes, at most `max_bytes`): without `files:read` Slack answers with its
+        sign-in page instead, which must never become an invoice."""
+        if not self.readable(url):
+            raise InvoiceProblem(FILE_UNREADABLE)
+        token = self.clients(team_id).token
+        content = bytearray()
+        try:
+            async with (
+                httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT_SECONDS, follow_redirects=False) as http,
+                http.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as answer,
+            ):
+                if answer.status_code != 200:
+                    raise InvoiceProblem(FILE_UNREADABLE)
+                async for chunk in answer.aiter_bytes():
+                    content += chunk
+                    if len(content) > min(size, max_bytes):
+                        raise InvoiceProblem(FILE_UNREADABLE)
+        except httpx.HTTPError as exc:
+            log.warning("could not download a file from Slack: %r", exc)
+            raise InvoiceProblem(FILE_UNREADABLE) from None
+        if len(content) != size:
+            raise InvoiceProblem(FILE_UNREADABLE)
+        return bytes(content)

@@ -557,7 +557,7 @@ async def test_the_bot_token_goes_to_slack_only(linked_bot: Bot) -> None:
         message, SupplierCallback.BILL_FROM_FILE, user_id=ANA, channel_id=CHANNEL
     )
     assert (await bot.send(request)).status_code == 200
-    await bot.slack.wait_for_responses(where=lambda r: "couldn’t read the file" in str(r))
+    await bot.slack.wait_for_responses(where=lambda r: "didn't hand that file over" in str(r))
     assert bot.slack.downloads == [] and content == PDF
 
 
