@@ -6,14 +6,14 @@ Pure functions from the workflow's `CaseView`s to Block Kit dicts. A message nev
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from blocks.card_extras import card_flags, more_options
 from blocks.ids import Action, Block, MoreOption, card_actions_block, card_block, card_status_block
 from blocks.metadata import BillAction, MoreAction, PageAction
-from blocks.text import day, due_phrase, escape, mention, money, plain, rate_words
+from blocks.text import day, due_phrase, escape, mention, moment, money, plain, rate_words
 from bot.domain import CaseState, CaseView
 from bot.i18n import N_, words
 from bot.listing import Summary
@@ -33,9 +33,13 @@ def bills_message(
     pages: int,
     locale: str,
     today: date,
+    as_of: datetime,
+    time_zone: str,
 ) -> dict[str, Any]:
-    """`text` (the notification fallback) and `blocks` of one page of bills."""
+    """`text` (the notification fallback) and `blocks` of one page of bills; `as_of` is when
+    its figures were read, shown in `time_zone` (the reader's)."""
     _ = words(locale)
+    when = moment(as_of, time_zone, locale)
     headline = summary_line(summary, headline, locale)
     blocks: list[dict[str, Any]] = [
         {
@@ -49,7 +53,12 @@ def bills_message(
             {
                 "type": "context",
                 "block_id": Block.EMPTY,
-                "elements": [{"type": "mrkdwn", "text": _("Nothing to pay here.") + " :tada:"}],
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": _("Nothing to pay here. :tada: · as of {moment}", moment=when),
+                    }
+                ],
             }
         )
         return {"text": f"{company_name}: {headline}", "blocks": blocks}
@@ -61,10 +70,10 @@ def bills_message(
                 {
                     "type": "mrkdwn",
                     "text": _(
-                        "Page {page} of {pages} · overdue first · as of {day}",
+                        "Page {page} of {pages} · overdue first · as of {moment}",
                         page=page + 1,
                         pages=pages,
-                        day=day(today, locale),
+                        moment=when,
                     ),
                 }
             ],
@@ -82,10 +91,20 @@ def bills_message(
 
 def summary_line(summary: Summary, headline: str, locale: str) -> str:
     """`16 bills due within 7 days · 7 overdue · £1,250.00 due`; `headline` counts the bills
-    as the listing's filter words them (`BillFilter.headline`)."""
+    as the listing's filter words them (`BillFilter.headline`). Rejected bills the listing
+    leaves out are counted last, with the command that lists them."""
     _ = words(locale)
+    hidden = (
+        _.ngettext(
+            "{n} rejected bill not shown: `/bills rejected`",
+            "{n} rejected bills not shown: `/bills rejected`",
+            summary.rejected_hidden,
+        )
+        if summary.rejected_hidden
+        else ""
+    )
     if summary.count == 0:
-        return f"{headline}."
+        return f"{headline}. {hidden}".strip()
     parts = [headline]
     if summary.overdue:
         parts.append(_.ngettext("{n} overdue", "{n} overdue", summary.overdue))
@@ -93,7 +112,37 @@ def summary_line(summary: Summary, headline: str, locale: str) -> str:
         _("{amount} due", amount=money(amount, currency, locale))
         for currency, amount in summary.totals.items()
     )
+    if hidden:
+        parts.append(hidden)
     return " · ".join(parts)
+
+
+def out_of_date_message(*, company_name: str, locale: str) -> dict[str, Any]:
+    """A `/bills` message retired because newer messages show its bills: no buttons left."""
+    _ = words(locale)
+    text = _("Out of date: run `/bills`.")
+    return {
+        "text": f"{company_name}: {text}",
+        "blocks": [
+            {
+                "type": "section",
+                "block_id": Block.OUT_OF_DATE,
+                "text": {"type": "mrkdwn", "text": f"*{escape(company_name)}*: {text}"},
+            },
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": _(
+                            "Newer messages show these bills; this one is no longer updated "
+                            "and its buttons do nothing."
+                        ),
+                    }
+                ],
+            },
+        ],
+    }
 
 
 def card_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, Any]]:
@@ -332,7 +381,8 @@ def _button(
 
 def card_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
     _ = words(locale)
-    bill = BillAction(bill_id=case.bill_id).dump()
+    bill = BillAction(bill_id=case.bill_id, version=case.version).dump()
+    reopen = _button(Action.REOPEN, _("Reopen…"), bill)
     approve = _button(Action.APPROVE, _("Approve"), bill, style="primary")
     reject = _button(
         Action.REJECT,
@@ -428,6 +478,8 @@ def card_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
             return [cancel, more]
         case CaseState.PAYING:
             return [more]  # Refresh shows Retry payment if the sender stopped before an answer
+        case CaseState.REJECTED:
+            return [reopen]
         case _:
             return []
 

@@ -13,6 +13,7 @@ class Action(StrEnum):
     CANCEL_PAYMENT = "bill_cancel_payment"
     PAYMENT_WAS_RECORDED = "bill_payment_was_recorded"
     PAYMENT_WAS_NOT_RECORDED = "bill_payment_was_not_recorded"
+    REOPEN = "bill_reopen"
     MORE = "bill_more"
     PAGE_PREVIOUS = "bills_page_previous"
     PAGE_NEXT = "bills_page_next"
@@ -33,6 +34,7 @@ class MoreOption(StrEnum):
 
 class Callback(StrEnum):
     REJECT = "reject_bill"
+    REOPEN = "reopen_bill"
     PAY = "pay_bill"
     RESULT = "pay_result"
     DIGEST = "digest_settings"
@@ -44,6 +46,7 @@ class Input(StrEnum):
     """Input blocks of the modals; each block's element uses the same string as action_id."""
 
     REJECT_REASON = "reject_reason"
+    REOPEN_REASON = "reopen_reason"
     PAY_ACCOUNT = "pay_account"
     PAY_AMOUNT = "pay_amount"
     PAY_DATE = "pay_date"
@@ -66,6 +69,8 @@ class Block(StrEnum):
     NAVIGATION = "bills_navigation"
     EMPTY = "bills_empty"
     PAY_PREVIEW = "pay_preview"
+    HIDDEN = "bills_hidden"
+    OUT_OF_DATE = "bills_out_of_date"
 
 
 def card_block(bill_id: str) -> str:

@@ -62,9 +62,12 @@ class Payload(BaseModel):
 
 
 class BillAction(Payload):
-    """A card's buttons: Approve, Reject, Pay…, Retry payment, Cancel payment."""
+    """A card's buttons: Approve, Reject, Pay…, Reopen, Retry payment, Cancel payment. The
+    case version the card was drawn from travels along, so a click on a card showing older
+    figures is refused (the server compares it with the case as it is)."""
 
     bill_id: RecordId = Field(alias="b")
+    version: int | None = Field(alias="v", default=None, ge=0, le=10**9)
 
 
 class MoreAction(Payload):
@@ -92,7 +95,11 @@ class ModalMetadata(Payload):
 
 
 class RejectMetadata(ModalMetadata):
-    pass
+    version: int | None = Field(alias="v", default=None, ge=0, le=10**9)
+
+
+class ReopenMetadata(ModalMetadata):
+    version: int = Field(alias="v", ge=0, le=10**9)
 
 
 class OfferedAccount(BaseModel):

@@ -21,6 +21,7 @@ from blocks.metadata import (
     OfferedAccount,
     PayMetadata,
     RejectMetadata,
+    ReopenMetadata,
 )
 from blocks.text import money, plain, weekday
 from bot.digest.schedule import Subscription
@@ -77,6 +78,7 @@ def reject_modal(
         _("Reject bill"),
         [
             bill_summary(case, locale=locale, today=today),
+            *already_paid_warning(case, locale),
             fields.text_input(
                 Input.REJECT_REASON,
                 _("Why is it rejected?"),
@@ -88,6 +90,49 @@ def reject_modal(
         ],
         callback_id=Callback.REJECT,
         submit=_("Reject"),
+        close=_("Cancel"),
+        metadata=metadata.dump(),
+        locale=locale,
+    )
+
+
+def already_paid_warning(case: CaseView, locale: str) -> list[dict[str, Any]]:
+    """Said before a partly paid bill is rejected: what has gone out already stays paid."""
+    if case.paid_amount <= 0:
+        return []
+    _ = words(locale)
+    text = _(
+        ":warning: *{paid} has already been paid* on this bill. Rejecting it does not get "
+        "that money back; only the {due} still due will not be paid from Slack.",
+        paid=money(case.paid_amount, case.currency, locale),
+        due=money(case.amount_due, case.currency, locale),
+    )
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
+def reopen_modal(
+    case: CaseView, metadata: ReopenMetadata, *, locale: str, today: date
+) -> dict[str, Any]:
+    """Asks why a rejected bill is reopened; it then waits for approval again."""
+    _ = words(locale)
+    return _modal(
+        _("Reopen bill"),
+        [
+            bill_summary(case, locale=locale, today=today),
+            fields.text_input(
+                Input.REOPEN_REASON,
+                _("Why is it reopened?"),
+                placeholder=_("e.g. The supplier sent a corrected invoice"),
+                hint=_(
+                    "It goes back to waiting for approval; earlier approvals no longer count. "
+                    "The reason is kept in the audit trail and posted under the card."
+                ),
+                multiline=True,
+                max_length=500,
+            ),
+        ],
+        callback_id=Callback.REOPEN,
+        submit=_("Reopen"),
         close=_("Cancel"),
         metadata=metadata.dump(),
         locale=locale,

@@ -4,10 +4,11 @@ locale, and the short phrases ("overdue by 3 days") the cards use."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, get_day_names
+from babel.dates import format_date, format_time, get_datetime_format, get_day_names
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
@@ -37,6 +38,16 @@ def day(value: date, locale: str) -> str:
 def weekday(number: int, locale: str) -> str:
     """ISO weekday `number` (Monday 1) as the locale abbreviates it: `Mon`, `lun.`."""
     return str(get_day_names("abbreviated", locale=locale)[number - 1])
+
+
+def moment(value: datetime, time_zone: str, locale: str) -> str:
+    """`1 Dec 2026, 10:00` (en_GB), `1 déc. 2026 10:00` (fr_FR): a date and time in the
+    reader's time zone, joined as the locale joins them."""
+    local = value.astimezone(ZoneInfo(time_zone))
+    pattern = str(get_datetime_format("medium", locale=locale))
+    return pattern.replace("{1}", day(local.date(), locale)).replace(
+        "{0}", format_time(local, format="short", locale=locale)
+    )
 
 
 def due_phrase(due: date, today: date, locale: str) -> str:

@@ -287,6 +287,7 @@ def case_view(
         duplicate=Duplicate.from_json(case.duplicate_of) if case.duplicate_of else None,
         question=question,
         payments=tuple(payment_view(row) for row in recorded),
+        version=case.version or 0,
     )
 
 

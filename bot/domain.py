@@ -156,6 +156,9 @@ class CaseView:
     question: OpenQuestion | None = None
     # The payments recorded from Slack, oldest first: a bill may be paid in several.
     payments: tuple[PaymentView, ...] = ()
+    # The case's row version when this view was read: a card's buttons carry it, so a click
+    # on a card showing older figures is refused instead of acting on them.
+    version: int = 0
 
     @property
     def paid_amount(self) -> Decimal:

@@ -47,3 +47,25 @@ class FieldErrors(Exception):
 class PaymentInDoubt(Exception):
     """A fault after a payment was reserved: it may have reached the accounting platform. The
     payment stays on the card, where it becomes retryable with its own idempotency key."""
+
+
+CARD_OUT_OF_DATE = N_(
+    "This card was out of date, so nothing was changed. It now shows the bill as it is: "
+    "look again, then click."
+)
+MESSAGE_OUT_OF_DATE = N_("Out of date: run `/bills`. Nothing was changed.")
+
+
+class CardOutOfDate(OutOfDate):
+    """A click on a card that showed older figures than the bill's case now has: refused, so
+    nobody acts on what they did not see; the card is brought up to date."""
+
+    def __init__(self, message: str = CARD_OUT_OF_DATE, /, **values: Value) -> None:
+        super().__init__(message, **values)
+
+
+class MessageOutOfDate(OutOfDate):
+    """A click on a `/bills` message retired as out of date (newer messages show its bills)."""
+
+    def __init__(self, message: str = MESSAGE_OUT_OF_DATE, /, **values: Value) -> None:
+        super().__init__(message, **values)

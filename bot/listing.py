@@ -7,16 +7,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TypeVar
 
+from bot.domain import CaseState, CaseView
 from bot.errors import Denied
 from bot.i18n import N_, Phrase
 from bot.payables.models import Bill
 
 PAGE_SIZE = 10
+T = TypeVar("T")
 MAX_FILTER_LENGTH = 100
 
 USAGE = N_(
@@ -24,6 +27,9 @@ USAGE = N_(
     "(due within 7 days, overdue included; also `due today`, `due 2w`) or `/bills <text>` "
     "(part of the supplier's name or the bill's reference), or both: `/bills overdue acme`."
 )
+# States whose bills a listing no longer counts: settled, closed, or (outside `/bills rejected`)
+# rejected.
+GONE = frozenset({CaseState.PAID, CaseState.CLOSED})
 
 
 class FilterError(Denied):
@@ -35,14 +41,19 @@ class BillFilter:
     """When bills are due (all outstanding, overdue, or due within some days) and, optionally,
     text found in the supplier's name or the bill's reference, accents and case ignored."""
 
-    kind: Literal["all", "overdue", "due"] = "all"
+    kind: Literal["all", "overdue", "due", "rejected"] = "all"
     days: int = 0
     text: str = ""
 
     @property
     def source(self) -> str:
         """The filter as a person would type it (stored with the message, for paging)."""
-        when = {"all": "", "overdue": "overdue", "due": f"due {self.days}d"}[self.kind]
+        when = {
+            "all": "",
+            "overdue": "overdue",
+            "due": f"due {self.days}d",
+            "rejected": "rejected",
+        }[self.kind]
         return " ".join(part for part in (when, self.text) if part)
 
     def describe(self) -> Phrase:
@@ -85,12 +96,25 @@ class BillFilter:
                     count,
                     days=days,
                 )
+            case "rejected":
+                if count is None:
+                    return Phrase(N_("rejected bills"))
+                if count == 0:
+                    return Phrase(N_("no rejected bills"))
+                return Phrase.ngettext("{n} rejected bill", "{n} rejected bills", count)
             case _:
                 if count is None:
                     return Phrase(N_("outstanding bills"))
                 if count == 0:
                     return Phrase(N_("no outstanding bills"))
                 return Phrase.ngettext("{n} outstanding bill", "{n} outstanding bills", count)
+
+    def shows(self, case: Listed) -> bool:
+        """Whether a listed bill still counts in this listing, from its case: `/bills
+        rejected` holds the rejected ones, every other listing the rest still to pay."""
+        if self.kind == "rejected":
+            return case.state == CaseState.REJECTED
+        return case.state not in GONE and case.state != CaseState.REJECTED and case.amount_due > 0
 
     def matches(self, bill: Bill, today: date) -> bool:
         match self.kind:
@@ -114,6 +138,7 @@ def folded(text: str) -> str:
 
 _DUE = re.compile(r"due\s+(?:(today)|(\d{1,3})\s*([dw]|days?|weeks?)?)(?:\s+|$)", re.IGNORECASE)
 _OVERDUE = re.compile(r"overdue(?:\s+|$)", re.IGNORECASE)
+_REJECTED = re.compile(r"rejected(?:\s+|$)", re.IGNORECASE)
 
 
 def parse_filter(text: str) -> BillFilter:
@@ -129,6 +154,8 @@ def parse_filter(text: str) -> BillFilter:
     lowered = text.lower()
     if lowered in ("help", "?"):
         raise FilterError(USAGE)
+    if rejected := _REJECTED.match(text):
+        return BillFilter("rejected", text=text[rejected.end() :].strip())
     if overdue := _OVERDUE.match(text):
         return BillFilter("overdue", text=text[overdue.end() :].strip())
     if lowered == "due" or lowered.startswith("due "):
@@ -168,34 +195,90 @@ def order_bills(bills: list[Bill], today: date) -> list[Bill]:
 class Summary:
     count: int
     overdue: int
-    totals: dict[str, Decimal]  # amount due per currency, currencies sorted
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "count": self.count,
-            "overdue": self.overdue,
-            "totals": {currency: str(amount) for currency, amount in self.totals.items()},
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> Summary:
-        totals = data.get("totals") or {}
-        assert isinstance(totals, dict)
-        return cls(
-            count=int(str(data.get("count", 0))),
-            overdue=int(str(data.get("overdue", 0))),
-            totals={currency: Decimal(str(amount)) for currency, amount in totals.items()},
-        )
+    totals: dict[str, Decimal]  # amount due per currency: the base currency first, then A to Z
+    rejected_hidden: int = 0  # rejected bills the listing leaves out
 
 
-def summarise(bills: list[Bill], today: date) -> Summary:
+def _ordered(totals: dict[str, Decimal], base_currency: str | None) -> dict[str, Decimal]:
+    return dict(sorted(totals.items(), key=lambda item: (item[0] != base_currency, item[0])))
+
+
+def summarise(bills: list[Bill], today: date, base_currency: str | None = None) -> Summary:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for bill in bills:
         totals[bill.currency] += bill.outstanding_amount
     return Summary(
         count=len(bills),
         overdue=sum(1 for bill in bills if bill.due_on < today),
-        totals=dict(sorted(totals.items())),
+        totals=_ordered(totals, base_currency),
+    )
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A bill a listing holds, with what its summary line needs: from the bill's case when
+    the bot has one (its state, its figures as last read), else from the bill as listed."""
+
+    bill_id: str
+    state: CaseState
+    currency: str
+    amount_due: Decimal
+    due_date: date
+
+    @classmethod
+    def of_case(cls, case: CaseView) -> Listed:
+        return cls(case.bill_id, case.state, case.currency, case.amount_due, case.due_date)
+
+    @classmethod
+    def of_bill(cls, bill: Bill) -> Listed:
+        return cls(bill.id, CaseState.PENDING, bill.currency, bill.outstanding_amount, bill.due_on)
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "b": self.bill_id,
+            "c": self.currency,
+            "a": str(self.amount_due),
+            "d": self.due_date.isoformat(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> Listed:
+        return cls(
+            data["b"],
+            CaseState.PENDING,
+            data["c"],
+            Decimal(data["a"]),
+            date.fromisoformat(data["d"]),
+        )
+
+
+def summarise_cases(
+    listed: Sequence[Listed],
+    bill_filter: BillFilter,
+    today: date,
+    base_currency: str,
+    on_cards: Collection[str] = (),
+) -> Summary:
+    """The summary line's figures from the cases of every bill a listing holds, as they are
+    now: a bill paid, closed or rejected since it was listed no longer counts. Rejected
+    bills are named as not shown unless their card is on the message (`on_cards`), as after
+    a rejection in place: that card says it."""
+    shown = [case for case in listed if bill_filter.shows(case)]
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for case in shown:
+        totals[case.currency] += case.amount_due
+    hidden = 0
+    if bill_filter.kind != "rejected":
+        hidden = sum(
+            1
+            for case in listed
+            if case.state == CaseState.REJECTED and case.bill_id not in on_cards
+        )
+    return Summary(
+        count=len(shown),
+        overdue=sum(1 for case in shown if case.due_date < today),
+        totals=_ordered(totals, base_currency),
+        rejected_hidden=hidden,
     )
 
 
@@ -203,7 +286,7 @@ def page_count(total: int) -> int:
     return max(1, -(-total // PAGE_SIZE))
 
 
-def page_of(items: list[Bill], page: int) -> tuple[list[Bill], int]:
+def page_of(items: list[T], page: int) -> tuple[list[T], int]:
     """The bills on `page` (0-based, clamped to the pages that exist) and that page number."""
     page = min(max(page, 0), page_count(len(items)) - 1)
     return items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page

@@ -5,7 +5,7 @@ workspace. Like `app.py`, this is wiring, so it may import `blocks/`.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from blocks.bills import bills_message
@@ -29,7 +29,14 @@ from bot.cases import preview_case
 from bot.config import Settings
 from bot.domain import CaseState, Duplicate, OpenQuestion, PaymentView, SupplierMatch
 from bot.i18n import words
-from bot.listing import BillFilter, order_bills, page_count, page_of, summarise
+from bot.listing import (
+    BillFilter,
+    Listed,
+    order_bills,
+    page_count,
+    page_of,
+    summarise_cases,
+)
 from bot.payables.client import PayablesClient
 from bot.payables.query import outstanding_bills
 from bot.payments import account_choices, new_payment_key
@@ -122,9 +129,11 @@ async def preview_surfaces(
                 id=1, asked_by="U0SAM", asked_of="U0ANA", text="Did we get these goods?"
             ),
         )
-    # The summary counts what the cards show: a bill whose card is shown paid is not outstanding.
-    paid = {case.bill_id for case in shown if case.state == CaseState.PAID}
-    outstanding = [bill for bill in bills if bill.id not in paid]
+    # The summary counts what the cards show: a bill whose card is shown paid is not
+    # outstanding, one shown rejected is left out of the totals.
+    changed = {case.bill_id: case for case in shown}
+    listed = [Listed.of_case(changed.get(case.bill_id, case)) for case in cases]
+    summary = summarise_cases(listed, BillFilter(), today, base, on_cards=changed)
     options = await client.get_payment_mapping_options(company.id, connection.id)
     sample = cases[0]
     accounts = account_choices(options.bank_accounts, sample.currency, base)
@@ -156,13 +165,15 @@ async def preview_surfaces(
     return {
         "bills": bills_message(
             company_name=info.company_name or company.name,
-            headline=words(locale)(BillFilter().headline(len(outstanding))),
-            summary=summarise(outstanding, today),
+            headline=words(locale)(BillFilter().headline(summary.count)),
+            summary=summary,
             cases=shown,
             page=0,
             pages=page_count(len(bills)),
             locale=locale,
             today=today,
+            as_of=datetime.combine(today, time(9, 0), tzinfo=UTC),
+            time_zone="UTC",
         ),
         "pay-modal": pay_modal(
             sample,

@@ -144,14 +144,12 @@ class Scheduler:
         payer when the payment was not sent."""
         team_id = sent.link.team_id
         locale = self.services.settings.default_locale
-        shown = await self.workflow.messages_showing(sent.link.id, sent.bill_id)
-        for index, (channel_id, ts) in enumerate(shown):
-            if index == 0:
-                await self.publisher.payment_shown(team_id, channel_id, ts, sent.outcome, locale)
-            else:
-                await self.publisher.quietly(
-                    self.publisher.refresh_message(team_id, channel_id, ts), "update a card"
-                )
+        shown = await self.publisher.bill_changed(team_id, sent.link.id, sent.bill_id)
+        if shown:
+            newest = shown[0]
+            await self.publisher.payment_note(
+                team_id, newest.channel_id, newest.ts, sent.outcome, locale
+            )
         payer = await self._locale_of(team_id, sent.payer)
         _ = words(payer)
         if sent.view_id:
@@ -195,18 +193,15 @@ class Scheduler:
     async def nudge(self, nudge: Nudge) -> None:
         team_id = nudge.team_id
         locale = self.services.settings.default_locale
-        shown = await self.workflow.messages_showing(nudge.link_id, nudge.case.bill_id)
+        shown = await self.workflow.messages.showing(nudge.link_id, nudge.case.bill_id)
         if nudge.kind == "approved_by_policy":
-            for channel_id, ts in shown:
-                await self.publisher.quietly(
-                    self.publisher.refresh_message(team_id, channel_id, ts), "update a card"
-                )
+            shown = await self.publisher.bill_changed(team_id, nudge.link_id, nudge.case.bill_id)
         today = self.services.clock().date()
         text = nudge_text(nudge, locale=locale, today=today)
         if nudge.kind == "remind" and nudge.who:
             permalink = None
             if shown:
-                channel_id, ts = shown[0]
+                channel_id, ts = shown[0].channel_id, shown[0].ts
                 found = await self.publisher.client(team_id).chat_getPermalink(
                     channel=channel_id, message_ts=ts
                 )
@@ -225,7 +220,7 @@ class Scheduler:
                 )
             return
         if shown:
-            channel_id, ts = shown[0]
+            channel_id, ts = shown[0].channel_id, shown[0].ts
             await self.publisher.quietly(
                 self.publisher.thread_line(team_id, channel_id, ts, text), "post in the thread"
             )

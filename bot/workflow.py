@@ -11,12 +11,13 @@ replica can never record a payment twice. Every time it records comes from its i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bounds import reason_problem
 from bot.cases import (
@@ -36,9 +37,11 @@ from bot.cases import (
 from bot.config import Settings
 from bot.db import Database, utcnow
 from bot.domain import CaseRef, CaseState, CaseView, SupplierMatch
+from bot.errors import CardOutOfDate, MessageOutOfDate
 from bot.i18n import N_, Phrase
 from bot.invoices import BillFacts, Invoices
-from bot.listing import BillFilter, order_bills
+from bot.listing import BillFilter, Listed, order_bills
+from bot.messages import MessageStore
 from bot.mrkdwn import escape
 from bot.payables.client import PayablesClient
 from bot.payables.errors import BillNotOutstanding
@@ -64,6 +67,19 @@ PAYMENT_DEADLINE_SECONDS = 25.0
 # ---------------------------------------------------------------- the workflow
 
 
+@dataclass(frozen=True)
+class Listing:
+    listed: list[Listed]
+    bills: dict[str, Bill]  # as just read, by id
+    changed: list[str]  # bills whose case the listing brought up to date
+
+
+def changed_since(s: AsyncSession, case: BillCase, seen: int | None) -> bool:
+    """Whether the case is not as a card that showed version `seen` drew it: changed since,
+    or changing now because the bill was just read with other figures."""
+    return seen is not None and (case.version != seen or s.is_modified(case))
+
+
 class Workflow:
     def __init__(
         self,
@@ -81,6 +97,7 @@ class Workflow:
         self.options = options or OptionsCache(ttl=OPTIONS_TTL_SECONDS)
         self.invoices = Invoices(self, self.reads, payables.with_deadline(PAYMENT_DEADLINE_SECONDS))
         self.questions = Questions(self)
+        self.messages = MessageStore(db, clock)
         self.payments = Payments(
             self,
             db,
@@ -268,6 +285,37 @@ class Workflow:
         ]
         return order_bills(bills, today)
 
+    async def listing(self, link: CompanyLink, bill_filter: BillFilter, today: date) -> Listing:
+        """Every outstanding bill that matches the filter's dates and text, overdue first, as
+        the listing holds it (`bill_filter.shows` tells which it shows: rejected bills only in
+        `/bills rejected`), and the bills as just read. Cases the bot already has are brought
+        up to date (`Listing.changed` names those whose figures moved, so the messages showing
+        them can be updated); none is opened for a bill nobody has been shown yet."""
+        bills = await self.list_bills(link, bill_filter, today)
+        policy = await self.policy_for(link)
+        async with self.db.write() as s:
+            now = self.clock()
+            known = set(
+                await s.scalars(
+                    select(BillCase.bill_id).where(
+                        BillCase.link_id == link.id, BillCase.bill_id.in_([b.id for b in bills])
+                    )
+                )
+            )
+            cases, changed = [], []
+            for bill in bills:
+                if bill.id in known:
+                    cases.append(case := await sync_case(s, link, bill, policy, now=now))
+                    if s.is_modified(case):  # before the next query flushes it
+                        changed.append(case.bill_id)
+            await s.flush()
+            views = {view.bill_id: view for view in await views_of(s, cases)}
+        listed = [
+            Listed.of_case(views[bill.id]) if bill.id in views else Listed.of_bill(bill)
+            for bill in bills
+        ]
+        return Listing(listed, {bill.id: bill for bill in bills}, changed)
+
     async def sync_cases(
         self,
         link: CompanyLink,
@@ -286,86 +334,8 @@ class Workflow:
             views = await views_of(s, cases)
         return {view.bill_id: view for view in views}
 
-    async def record_message(
-        self,
-        link: CompanyLink,
-        channel_id: str,
-        ts: str,
-        *,
-        bill_filter: BillFilter,
-        page: int,
-        bill_ids: list[str],
-        summary: dict[str, Any],
-        locale: str,
-        time_zone: str,
-        user_id: str,
-    ) -> None:
-        async with self.db.write() as s:
-            now = self.clock()
-            message = await s.scalar(
-                select(BillMessage)
-                .where(BillMessage.channel_id == channel_id, BillMessage.ts == ts)
-                .with_for_update()
-            )
-            if message is None:
-                message = BillMessage(link_id=link.id, channel_id=channel_id, ts=ts)
-                s.add(message)
-            message.filter_text = bill_filter.source
-            message.page = page
-            message.bill_ids = bill_ids
-            message.summary = summary
-            message.locale = locale
-            message.time_zone = time_zone
-            message.posted_by = user_id
-            if s.is_modified(message):
-                stamp(message, now)
-
     async def message(self, channel_id: str, ts: str) -> BillMessage | None:
-        async with self.db.read() as s:
-            return await s.scalar(
-                select(BillMessage).where(
-                    BillMessage.channel_id == channel_id, BillMessage.ts == ts
-                )
-            )
-
-    @asynccontextmanager
-    async def locked_message(
-        self, channel_id: str, ts: str
-    ) -> AsyncIterator[tuple[BillMessage, CompanyLink, list[CaseView]] | None]:
-        """Hold a `/bills` message while it is re-rendered and sent, so two updates of cards on
-        the same message (two replicas, two clicks) go out one after the other, each showing
-        everything committed before it."""
-        async with self.db.write() as s:
-            message = await s.scalar(
-                select(BillMessage)
-                .where(BillMessage.channel_id == channel_id, BillMessage.ts == ts)
-                .with_for_update()
-            )
-            if message is None:
-                yield None
-                return
-            link = await s.get(CompanyLink, message.link_id)
-            assert link is not None
-            rows = (
-                await s.scalars(
-                    select(BillCase).where(
-                        BillCase.link_id == link.id, BillCase.bill_id.in_(message.bill_ids)
-                    )
-                )
-            ).all()
-            views = {v.bill_id: v for v in await views_of(s, list(rows))}
-            yield message, link, [views[b] for b in message.bill_ids if b in views]
-            stamp(message, self.clock())
-
-    async def messages_showing(self, link_id: int, bill_id: str) -> list[tuple[str, str]]:
-        """The `/bills` messages (channel, ts) whose cards include this bill, newest first."""
-        async with self.db.read() as s:
-            rows = await s.execute(
-                select(BillMessage.channel_id, BillMessage.ts, BillMessage.bill_ids)
-                .where(BillMessage.link_id == link_id)
-                .order_by(BillMessage.id.desc())
-            )
-            return [(channel, ts) for channel, ts, shown in rows if bill_id in (shown or [])]
+        return await self.messages.get(channel_id, ts)
 
     async def case_views(self, link_id: int, bill_ids: Sequence[str]) -> list[CaseView]:
         """The cases shown on a message, in its order, read in one go."""
@@ -409,7 +379,15 @@ class Workflow:
 
     # ------------------------------------------------------------ approvals
 
-    async def approve(self, ref: CaseRef, user_id: str) -> Outcome:
+    async def ensure_current(self, channel_id: str, message_ts: str | None) -> None:
+        """Refuse a click from a `/bills` message retired as out of date."""
+        if await self.messages.is_out_of_date(channel_id, message_ts):
+            raise MessageOutOfDate()
+
+    async def approve(self, ref: CaseRef, user_id: str, seen: int | None = None) -> Outcome:
+        """Approve the bill; with `seen` (the case version its card showed), only if the bill
+        is still as the card showed it, else `CardOutOfDate` once its case is brought up to
+        date."""
         team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         link = await self.link_for(team_id, channel_id)
         policy = await self.policy_for(link)
@@ -425,6 +403,7 @@ class Workflow:
             case = await sync_case(s, link, bill, policy, now=now)
             notice = None
             approvals = await approvals_of(s, case.id)
+            stale = False
             if case.state != CaseState.PENDING:
                 notice = not_pending_text(case)
             elif user_id in approvals:
@@ -436,6 +415,8 @@ class Workflow:
                     ),
                     n=more,
                 )
+            elif stale := changed_since(s, case, seen):
+                pass  # the card showed other figures: refused once the case is up to date
             else:
                 s.add(Decision(case_id=case.id, kind="approve", user_id=user_id, created_at=now))
                 approvals.append(user_id)
@@ -454,9 +435,13 @@ class Workflow:
                 )
             await s.flush()
             view = (await views_of(s, [case]))[0]
+        if stale:
+            raise CardOutOfDate()
         return Outcome(view, notice)
 
-    async def check_may_reject(self, ref: CaseRef, user_id: str) -> CaseView:
+    async def check_may_reject(
+        self, ref: CaseRef, user_id: str, seen: int | None = None
+    ) -> CaseView:
         """Before the reject modal opens: may this person reject, and is it still open?"""
         team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         link = await self.link_for(team_id, channel_id)
@@ -470,9 +455,13 @@ class Workflow:
         view = await self.case_view(link, bill_id)
         if view is not None and view.state not in (CaseState.PENDING, CaseState.APPROVED):
             raise Denied(not_pending_text(view))
+        if seen is not None and view is not None and view.version != seen:
+            raise CardOutOfDate()
         return view or await self.fresh_view(link, bill_id, policy)
 
-    async def reject(self, ref: CaseRef, user_id: str, reason: str) -> Outcome:
+    async def reject(
+        self, ref: CaseRef, user_id: str, reason: str, seen: int | None = None
+    ) -> Outcome:
         team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         reason = reason.strip()
         if problem := reason_problem(reason):
@@ -489,8 +478,11 @@ class Workflow:
             now = self.clock()
             case = await sync_case(s, link, bill, policy, now=now)
             notice = None
+            stale = False
             if case.state not in (CaseState.PENDING, CaseState.APPROVED):
                 notice = not_pending_text(case)
+            elif stale := changed_since(s, case, seen):
+                pass
             else:
                 s.add(
                     Decision(
@@ -505,9 +497,88 @@ class Workflow:
                 case.rejected_by = user_id
                 case.reject_reason = reason
                 stamp(case, now)
-                audit(s, link, user_id, "bill_rejected", bill_id, now=now, reason=reason)
+                audit(
+                    s,
+                    link,
+                    user_id,
+                    "bill_rejected",
+                    bill_id,
+                    now=now,
+                    reason=reason,
+                    already_paid=str(case.total_amount - case.amount_due)
+                    if case.amount_due < case.total_amount
+                    else None,
+                )
             await s.flush()
             view = (await views_of(s, [case]))[0]
+        if stale:
+            raise CardOutOfDate()
+        return Outcome(view, notice)
+
+    async def check_may_reopen(self, ref: CaseRef, user_id: str, seen: int | None) -> CaseView:
+        """Before the reopen modal opens: may this person reopen, and is it still rejected?"""
+        link = await self.link_for(ref.team_id, ref.channel_id)
+        policy = await self.policy_for(link)
+        if not policy.may_approve(user_id):
+            await self.denied(link, user_id, "reopen", ref.bill_id)
+            raise Denied(
+                N_(
+                    "Only approvers can reopen a rejected bill in this channel. "
+                    "Nothing was changed."
+                )
+            )
+        view = await self.case_view(link, ref.bill_id)
+        if view is None or view.state != CaseState.REJECTED:
+            raise Denied(N_("This bill is not rejected any more. Nothing was changed."))
+        if seen is not None and view.version != seen:
+            raise CardOutOfDate()
+        return view
+
+    async def reopen(
+        self, ref: CaseRef, user_id: str, reason: str, seen: int | None = None
+    ) -> Outcome:
+        """A rejected bill goes back to waiting for approval, with the reason audited; the
+        approvals of its earlier round are dropped (the audit trail keeps them)."""
+        reason = reason.strip()
+        if problem := reason_problem(reason):
+            raise Denied(problem)
+        link = await self.link_for(ref.team_id, ref.channel_id)
+        policy = await self.policy_for(link)
+        if not policy.may_approve(user_id):
+            await self.denied(link, user_id, "reopen", ref.bill_id)
+            raise Denied(N_("Only approvers can reopen a rejected bill in this channel."))
+        bill = await self.read_bill(link, ref.bill_id)
+        async with self.db.write() as s:
+            now = self.clock()
+            case = await sync_case(s, link, bill, policy, now=now)
+            notice = None
+            stale = False
+            if case.state != CaseState.REJECTED:
+                notice = Phrase(N_("This bill is not rejected any more. Nothing was changed."))
+            elif stale := changed_since(s, case, seen):
+                pass
+            else:
+                await s.execute(delete(Decision).where(Decision.case_id == case.id))
+                audit(
+                    s,
+                    link,
+                    user_id,
+                    "bill_reopened",
+                    ref.bill_id,
+                    now=now,
+                    reason=reason,
+                    rejected_by=case.rejected_by,
+                    reject_reason=case.reject_reason,
+                )
+                case.state = CaseState.PENDING
+                case.rejected_by = None
+                case.reject_reason = None
+                case.approvals_required = policy.approvals_needed(case.base_amount)
+                stamp(case, now)
+            await s.flush()
+            view = (await views_of(s, [case]))[0]
+        if stale:
+            raise CardOutOfDate()
         return Outcome(view, notice)
 
     async def read_bill(self, link: CompanyLink, bill_id: str) -> Bill:

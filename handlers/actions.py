@@ -1,15 +1,19 @@
-"""Buttons on the bill cards: Approve, Reject (opens the reason modal), Pay… (opens the payment
-modal), Retry payment, Cancel payment, the overflow's Details and Refresh, and paging.
+"""Buttons on the bill cards: Approve, Reject (opens the reason modal), Reopen… (opens its
+reason modal), Pay… (opens the payment modal), Retry payment, Cancel payment, the overflow's
+Details and Refresh, and paging.
 
 Every click is acked first. Authorisation is decided by the workflow from the channel's policy
 at click time; a refused click raises `Denied`, which the error boundary answers, and changes
-nothing.
+nothing. A click from a message retired as out of date, or (Approve, Reject, Reopen) from a
+card drawn before the bill's last change, is refused the same way, and the message is brought
+up to date first.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
@@ -27,12 +31,21 @@ from blocks.metadata import (
     PageAction,
     PayMetadata,
     RejectMetadata,
+    ReopenMetadata,
 )
-from blocks.modals import PAY_TITLE, loading_modal, offered, pay_modal, reject_modal
+from blocks.modals import (
+    PAY_TITLE,
+    loading_modal,
+    offered,
+    pay_modal,
+    reject_modal,
+    reopen_modal,
+)
 from blocks.outcomes import step_answer
 from blocks.text import escape
 from bot.cases import PaymentForm, PaymentOutcome
 from bot.domain import CaseRef
+from bot.errors import CardOutOfDate, MessageOutOfDate, OutOfDate
 from bot.i18n import words
 from bot.listing import parse_filter
 from bot.people import People, Person
@@ -59,6 +72,42 @@ def register(
     async def tell(respond: AsyncRespond, text: str) -> None:
         await respond(text=text, response_type="ephemeral", replace_original=False)
 
+    @asynccontextmanager
+    async def up_to_date(click: Click, bill_id: str) -> AsyncIterator[None]:
+        """Refusals because the click came from an older message or card: before the refusal
+        is answered, the message is brought up to date (or shown out of date)."""
+        try:
+            yield
+        except MessageOutOfDate:
+            await Publisher.quietly(
+                publisher.refresh_message(click.team_id, click.channel_id, click.message_ts),
+                "show the message out of date",
+            )
+            raise
+        except CardOutOfDate:
+            await Publisher.quietly(
+                publisher.bill_changed_here(
+                    click.team_id, click.channel_id, bill_id, click.message_ts
+                ),
+                "update the cards",
+            )
+            raise
+
+    async def current(click: Click, value: BillAction, *, figures: bool = False) -> None:
+        """A click acts only from a message that is not out of date. With `figures` (Approve,
+        Reject, Reopen) its button must carry the case version the card was drawn from:
+        the workflow acts only if the case is still at that version."""
+        if figures and value.version is None:
+            raise OutOfDate()
+        async with up_to_date(click, value.bill_id):
+            await workflow.ensure_current(click.channel_id, click.message_ts)
+
+    async def changed(click: Click, bill_id: str) -> None:
+        await Publisher.quietly(
+            publisher.bill_changed_here(click.team_id, click.channel_id, bill_id, click.message_ts),
+            "update the cards",
+        )
+
     @on.action(Action.APPROVE, BillAction)
     async def approve(
         ack: AsyncAck,
@@ -68,11 +117,12 @@ def register(
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        outcome = await workflow.approve(click.case(value.bill_id), click.user_id)
-        await Publisher.quietly(
-            publisher.refresh_message(click.team_id, click.channel_id, click.message_ts),
-            "update the card",
-        )
+        await current(click, value, figures=True)
+        async with up_to_date(click, value.bill_id):
+            outcome = await workflow.approve(
+                click.case(value.bill_id), click.user_id, seen=value.version
+            )
+        await changed(click, value.bill_id)
         if outcome.notice:
             person = await people.get(client, click.team_id, click.user_id, wait=1.0)
             await tell(respond, words(person.locale)(outcome.notice))
@@ -82,12 +132,41 @@ def register(
         ack: AsyncAck, click: Click, value: BillAction, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        case = await workflow.check_may_reject(click.case(value.bill_id), click.user_id)
+        await current(click, value, figures=True)
+        async with up_to_date(click, value.bill_id):
+            case = await workflow.check_may_reject(
+                click.case(value.bill_id), click.user_id, seen=value.version
+            )
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
         metadata = RejectMetadata(
-            channel_id=click.channel_id, message_ts=click.message_ts, bill_id=value.bill_id
+            channel_id=click.channel_id,
+            message_ts=click.message_ts,
+            bill_id=value.bill_id,
+            version=case.version,
         )
         view = reject_modal(
+            case, metadata, locale=person.locale, today=person.today(services.clock())
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @on.action(Action.REOPEN, BillAction)
+    async def reopen(
+        ack: AsyncAck, click: Click, value: BillAction, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await current(click, value, figures=True)
+        async with up_to_date(click, value.bill_id):
+            case = await workflow.check_may_reopen(
+                click.case(value.bill_id), click.user_id, seen=value.version
+            )
+        person = await people.get(client, click.team_id, click.user_id, wait=1.0)
+        metadata = ReopenMetadata(
+            channel_id=click.channel_id,
+            message_ts=click.message_ts,
+            bill_id=value.bill_id,
+            version=case.version,
+        )
+        view = reopen_modal(
             case, metadata, locale=person.locale, today=person.today(services.clock())
         )
         await client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -102,6 +181,7 @@ def register(
         context: AsyncBoltContext,
     ) -> None:
         await ack()
+        await current(click, value)
         # Who may not pay is told now, in words only they see, not in a modal that fails later.
         await workflow.payments.check_may_pay(click.case(value.bill_id), click.user_id)
         person_task = asyncio.ensure_future(people.get(client, click.team_id, click.user_id))
@@ -149,6 +229,7 @@ def register(
     ) -> None:
         """Cancel or retry a payment from its card: update the card, note it in the thread,
         and tell the person who clicked how it went."""
+        await current(click, BillAction(bill_id=bill_id))
         outcome = await step(click.case(bill_id), click.user_id)
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
         await publisher.payment_shown(
@@ -211,12 +292,15 @@ def register(
         client: AsyncWebClient,
     ) -> None:
         await ack()
+        await current(click, BillAction(bill_id=value.bill_id))
         if more_choices and value.choice in more_choices:
             await more_choices[value.choice](click, value, body, respond, client)
             return
         if value.choice == MoreOption.REFRESH:
             await workflow.refresh(click.case(value.bill_id))
-            await publisher.refresh_message(click.team_id, click.channel_id, click.message_ts)
+            await publisher.bill_changed_here(
+                click.team_id, click.channel_id, value.bill_id, click.message_ts
+            )
             return
         details = await workflow.invoices.details(click.case(value.bill_id))
         case = details.case

@@ -1,4 +1,4 @@
-"""Modal submissions: the reject reason, the payment form and the digest settings.
+"""Modal submissions: the reject and reopen reasons, the payment form and the digest settings.
 
 A submission is checked at once: mistakes come back on their fields (`response_action:
 errors`) and nothing is recorded. A valid payment turns the modal into a progress view, is
@@ -13,8 +13,20 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import Callback, Input
-from blocks.metadata import DigestMetadata, PayMetadata, RejectMetadata
-from blocks.modals import PAY_TITLE, WHEN_EMPTY, form_context, message_modal, progress_view
+from blocks.metadata import (
+    DigestMetadata,
+    ModalMetadata,
+    PayMetadata,
+    RejectMetadata,
+    ReopenMetadata,
+)
+from blocks.modals import (
+    PAY_TITLE,
+    WHEN_EMPTY,
+    form_context,
+    message_modal,
+    progress_view,
+)
 from blocks.outcomes import result_text
 from blocks.status import digest_line
 from blocks.text import money
@@ -23,7 +35,7 @@ from bot.cases import PaymentOutcome
 from bot.digest import store as digest_store
 from bot.digest.settings_form import read_digest_form
 from bot.domain import CaseRef
-from bot.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate
+from bot.errors import FORM_OUT_OF_DATE, CardOutOfDate, FieldErrors, OutOfDate
 from bot.i18n import words
 from bot.mrkdwn import escape
 from bot.payment_form import read_payment_form
@@ -67,15 +79,13 @@ def register(on: Listeners, services: Services, people: People) -> None:
         if problem:
             raise FieldErrors({Input.REJECT_REASON: problem})
         await ack()
-        outcome = await workflow.reject(
-            CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id),
-            submission.user_id,
-            reason,
-        )
-        await Publisher.quietly(
-            publisher.refresh_message(submission.team_id, metadata.channel_id, metadata.message_ts),
-            "update the card",
-        )
+        ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
+        try:
+            outcome = await workflow.reject(ref, submission.user_id, reason, seen=metadata.version)
+        except CardOutOfDate:
+            await cards_changed(submission, metadata)
+            raise
+        await cards_changed(submission, metadata)
         if outcome.notice:
             person = await people.get(client, submission.team_id, submission.user_id, wait=1.0)
             await client.chat_postEphemeral(
@@ -83,6 +93,59 @@ def register(on: Listeners, services: Services, people: People) -> None:
                 user=submission.user_id,
                 text=words(person.locale)(outcome.notice),
             )
+
+    @on.view(Callback.REOPEN, ReopenMetadata)
+    async def reopen_submitted(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        submission: Submission,
+        metadata: ReopenMetadata,
+        client: AsyncWebClient,
+    ) -> None:
+        reason = (field_value(body, Input.REOPEN_REASON) or "").strip()
+        problem = reason_problem(reason)
+        if problem:
+            raise FieldErrors({Input.REOPEN_REASON: problem})
+        await ack()
+        ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
+        try:
+            outcome = await workflow.reopen(ref, submission.user_id, reason, seen=metadata.version)
+        except CardOutOfDate:
+            await cards_changed(submission, metadata)
+            raise
+        await cards_changed(submission, metadata)
+        person = await people.get(
+            client, submission.team_id, submission.user_id, wait=PERSON_WAIT_SECONDS
+        )
+        _ = words(person.locale)
+        if outcome.notice:
+            await client.chat_postEphemeral(
+                channel=metadata.channel_id, user=submission.user_id, text=_(outcome.notice)
+            )
+            return
+        await Publisher.quietly(
+            publisher.thread_line(
+                submission.team_id,
+                metadata.channel_id,
+                metadata.message_ts,
+                _(
+                    "<@{user}> reopened this bill: {reason}",
+                    user=submission.user_id,
+                    reason=escape(reason),
+                ),
+            ),
+            "post the line",
+        )
+
+    async def cards_changed(submission: Submission, metadata: ModalMetadata) -> None:
+        """Every message showing the bill, after a change (or a refusal because its card was
+        out of date: the cards then show the bill as it is)."""
+        await Publisher.quietly(
+            publisher.bill_changed_here(
+                submission.team_id, metadata.channel_id, metadata.bill_id, metadata.message_ts
+            ),
+            "update the cards",
+        )
 
     @on.view(Callback.DIGEST, DigestMetadata)
     async def digest_submitted(

@@ -598,12 +598,21 @@ def test_preview_bills_summary_counts_what_the_cards_show(
     assert len(paid) == 1  # the preview shows a card of each state, one of them paid
     ((paid_text, paid_status),) = paid
     paid_amount = Decimal(paid_status.split("£")[1].split(" ")[0].replace(",", ""))
-    # 25 bills are outstanding in the demo, 7 of them overdue, £13,020.49 owed: the paid card's
-    # bill is no longer among them.
-    found = re.search(r"Due (\d+ \w+ \d{4})", paid_text)
-    assert found is not None, paid_text
-    due = datetime.strptime(found[1], "%d %b %Y").date()
-    overdue = 7 - (due < date(2026, 11, 22))
-    assert f": 24 outstanding bills · {overdue} overdue · " in summary, summary
-    assert f"£{Decimal('13020.49') - paid_amount:,} due" in summary, summary
-    assert "€8,875.50 due" in summary and "US$11,715.00 due" in summary
+    # 25 bills are outstanding in the demo, 7 of them overdue, £13,020.49, €8,875.50 and
+    # US$11,715.00 owed: the paid card's bill is no longer among them, nor the rejected card's
+    # (which is on the page, so not counted as a rejected bill "not shown").
+    ((rejected_text, _),) = [c for c in cards if c[1].startswith(":no_entry: Rejected")]
+    owed = {"£": Decimal("13020.49"), "€": Decimal("8875.50"), "US$": Decimal("11715.00")}
+    owed["£"] -= paid_amount
+    rejected_amount = rejected_text.split("\n")[1].split("*")[1]
+    symbol = next(s for s in ("US$", "£", "€") if rejected_amount.startswith(s))
+    owed[symbol] -= Decimal(rejected_amount.removeprefix(symbol).replace(",", ""))
+    overdue = 7
+    for text in (paid_text, rejected_text):
+        found = re.search(r"Due (\d+ \w+ \d{4})", text)
+        assert found is not None, text
+        overdue -= datetime.strptime(found[1], "%d %b %Y").date() < date(2026, 11, 22)
+    assert f": 23 outstanding bills · {overdue} overdue · " in summary, summary
+    for symbol, amount in owed.items():
+        assert f"{symbol}{amount:,} due" in summary, summary
+    assert "rejected bill" not in summary

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from bot.domain import CaseState
+from bot.i18n import words
 from bot.listing import (
     PAGE_SIZE,
     BillFilter,
     FilterError,
+    Listed,
     order_bills,
     page_of,
     parse_filter,
     summarise,
+    summarise_cases,
 )
 from bot.payables.models import Bill
 
@@ -48,6 +55,8 @@ def _bill(n: int, due_in: int, currency: str = "GBP", supplier: str = "Acme") ->
         ("Northridge  Office", BillFilter(text="Northridge Office")),
         ("overdue brightwave", BillFilter("overdue", text="brightwave")),
         ("due 2w INV-10", BillFilter("due", days=14, text="INV-10")),
+        ("Rejected", BillFilter("rejected")),
+        ("rejected acme", BillFilter("rejected", text="acme")),
     ],
 )
 def test_filters_are_read(text: str, expected: BillFilter) -> None:
@@ -95,6 +104,7 @@ def test_summary_and_pages() -> None:
         (BillFilter("overdue"), 1, "1 overdue bill"),
         (BillFilter("overdue", text="acme"), 0, "no overdue bills matching “acme”"),
         (BillFilter("due", days=0), 3, "3 bills due today or overdue"),
+        (BillFilter("rejected"), 1, "1 rejected bill"),
     ],
 )
 def test_headlines_read_well_for_every_filter(
@@ -102,3 +112,54 @@ def test_headlines_read_well_for_every_filter(
 ) -> None:
     assert bill_filter.headline(count) == headline
     assert parse_filter(bill_filter.source) == bill_filter  # paging keeps the filter
+
+
+def test_the_base_currency_comes_first_then_the_others_a_to_z() -> None:
+    bills = [_bill(1, 1, "USD"), _bill(2, 1, "GBP"), _bill(3, 1, "EUR")]
+    assert list(summarise(bills, TODAY, "GBP").totals) == ["GBP", "EUR", "USD"]
+
+
+def test_a_listing_counts_its_bills_as_their_cases_now_stand() -> None:
+    listed = [Listed.of_bill(_bill(n, n - 2)) for n in range(5)]
+    listed[0] = replace(listed[0], state=CaseState.PAID, amount_due=Decimal(0))
+    listed[1] = replace(listed[1], state=CaseState.REJECTED)
+    listed[2] = replace(listed[2], state=CaseState.APPROVED, amount_due=Decimal("5.00"))
+    listed[3] = replace(listed[3], state=CaseState.CLOSED)
+
+    everything = summarise_cases(listed, BillFilter(), TODAY, "GBP")
+    assert (everything.count, everything.overdue, everything.rejected_hidden) == (2, 0, 1)
+    assert everything.totals == {"GBP": Decimal("5.00") + listed[4].amount_due}
+
+    # A rejected card still on the message says so itself: not counted as "not shown".
+    on_card = summarise_cases(listed, BillFilter(), TODAY, "GBP", on_cards={listed[1].bill_id})
+    assert on_card.rejected_hidden == 0 and on_card.count == 2
+
+    rejected = summarise_cases(listed, BillFilter("rejected"), TODAY, "GBP")
+    assert (rejected.count, rejected.overdue, rejected.rejected_hidden) == (1, 1, 0)
+    assert rejected.totals == {"GBP": listed[1].amount_due}
+
+
+@given(st.text(max_size=120))
+def test_any_typed_filter_is_read_or_refused_in_words(text: str) -> None:
+    try:
+        bill_filter = parse_filter(text)
+    except FilterError as refusal:
+        assert str(refusal)
+        return
+    assert bill_filter.kind in ("all", "overdue", "due", "rejected")
+    assert parse_filter(bill_filter.source) == bill_filter
+
+
+@pytest.mark.parametrize(
+    ("count", "french"),
+    [
+        (None, "factures rejetées"),
+        (0, "aucune facture rejetée"),
+        (1, "1 facture rejetée"),
+        (3, "3 factures rejetées"),
+    ],
+)
+def test_the_rejected_headline_is_in_the_readers_words(count: int | None, french: str) -> None:
+    headline = BillFilter("rejected").headline(count)
+    assert words("fr_FR")(headline) == french
+    assert words("fr_FR")(BillFilter("rejected", text="acme").headline(count)).startswith(french)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -209,8 +210,9 @@ class Payment(Base):
 
 
 class BillMessage(Base):
-    """A `/bills` message in a channel: which page of which listing it shows, so that any card
-    on it can be re-rendered in place."""
+    """A `/bills` message in a channel: which page of which listing it shows (and every bill
+    that listing held, for its summary line), so that it can be re-rendered in place. A
+    message retired as out of date is never updated again and its buttons do nothing."""
 
     __tablename__ = "bill_messages"
     __table_args__ = (UniqueConstraint("channel_id", "ts", name="uq_bill_messages_message"),)
@@ -224,7 +226,9 @@ class BillMessage(Base):
     filter_text: Mapped[str] = mapped_column(String(255), default="")
     page: Mapped[int] = mapped_column(Integer, default=0)
     bill_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Every bill the listing held: id, currency, amount due, due date (`bot.listing.Listed`).
+    listed: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    out_of_date: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str] = mapped_column(String(16))
     time_zone: Mapped[str] = mapped_column(String(64))
     posted_by: Mapped[str] = mapped_column(String(32))
@@ -232,6 +236,22 @@ class BillMessage(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class BillMessageCard(Base):
+    """A bill shown as a card on a `/bills` message: how a change of one bill finds every
+    message to update, without reading them all."""
+
+    __tablename__ = "bill_message_cards"
+    __table_args__ = (
+        UniqueConstraint("message_id", "bill_id", name="uq_bill_message_cards_card"),
+        Index("ix_bill_message_cards_bill", "link_id", "bill_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("bill_messages.id", ondelete="CASCADE"))
+    link_id: Mapped[int] = mapped_column(Integer)
+    bill_id: Mapped[str] = mapped_column(String(64))
 
 
 class AuditEvent(Base):

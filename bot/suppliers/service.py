@@ -249,7 +249,7 @@ class SupplierService:
 
     async def already_shown(self, link: CompanyLink, bill_id: str) -> bool:
         """Has this bill's card been posted already (a resubmitted form)?"""
-        return bool(await self.workflow.messages_showing(link.id, bill_id))
+        return bool(await self.workflow.messages.showing(link.id, bill_id))
 
     async def create_supplier(
         self, link: CompanyLink, user_id: str, form: SupplierForm, idempotency_key: str

@@ -3,14 +3,15 @@ Slack's limits, untrusted text shown literally, money in the reader's locale."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from blocks.bills import bills_message, card_blocks
+from blocks.bills import bills_message, card_blocks, out_of_date_message
 from blocks.ids import Action
-from blocks.metadata import PayMetadata
-from blocks.modals import amount_text, offered, pay_modal
+from blocks.metadata import PayMetadata, RejectMetadata, ReopenMetadata
+from blocks.modals import amount_text, offered, pay_modal, reject_modal, reopen_modal
 from blocks.text import due_phrase, escape
 from bot.cases import CaseView, PaymentView
 from bot.listing import BillFilter, Summary
@@ -41,18 +42,23 @@ def _case(n: int = 0, **changes: object) -> CaseView:
     return replace(case, **changes)  # type: ignore[arg-type]
 
 
-def _message(cases: list[CaseView], locale: str = "en_GB") -> dict:
+def _message(cases: list[CaseView], locale: str = "en_GB", rejected_hidden: int = 0) -> dict:
     return bills_message(
         company_name="Larkspur Design Studio Ltd",
         headline=BillFilter().headline(25),
         summary=Summary(
-            count=25, overdue=7, totals={"EUR": Decimal("8875.5"), "GBP": Decimal("1250")}
+            count=25,
+            overdue=7,
+            totals={"GBP": Decimal("1250"), "EUR": Decimal("8875.5")},
+            rejected_hidden=rejected_hidden,
         ),
         cases=cases,
         page=0,
         pages=3,
         locale=locale,
         today=TODAY,
+        as_of=datetime(TODAY.year, TODAY.month, TODAY.day, 16, 5, tzinfo=UTC),
+        time_zone="Europe/Paris",
     )
 
 
@@ -63,7 +69,15 @@ def test_a_full_page_of_cards_is_valid_and_within_fifty_blocks() -> None:
     message = _message(cases)
     assert len(message["blocks"]) <= 50
     assert validate_message_blocks(message["blocks"]) == []
-    assert "25 outstanding bills · 7 overdue · €8,875.50 due · £1,250.00 due" in message["text"]
+    assert "25 outstanding bills · 7 overdue · £1,250.00 due · €8,875.50 due" in message["text"]
+    assert f"as of {TODAY.day} Nov {TODAY.year}, 17:05" in str(message["blocks"][1])
+
+
+def test_rejected_bills_left_out_are_counted_with_the_command_that_lists_them() -> None:
+    message = _message([_case()], rejected_hidden=2)
+    assert message["text"].endswith("· 2 rejected bills not shown: `/bills rejected`")
+    french = _message([_case()], locale="fr_FR", rejected_hidden=1)
+    assert "1 facture rejetée non affichée\u00a0: `/bills rejected`" in french["text"]
 
 
 def test_untrusted_text_is_shown_literally_and_pings_nobody() -> None:
@@ -138,8 +152,9 @@ def test_each_state_offers_only_what_can_be_done() -> None:
         Action.REJECT,
         Action.MORE,
     ]
-    for closed in (CaseState.REJECTED, CaseState.PAID, CaseState.CLOSED):
+    for closed in (CaseState.PAID, CaseState.CLOSED):
         assert _actions(_case(state=closed)) == []
+    assert _actions(_case(state=CaseState.REJECTED)) == [Action.REOPEN]
     assert _actions(_case(state=CaseState.SCHEDULED)) == [Action.CANCEL_PAYMENT, Action.MORE]
     assert _actions(_case(state=CaseState.PAYING)) == [Action.MORE]
 
@@ -186,3 +201,24 @@ def test_the_pay_modal_is_valid_and_defaults_to_the_amount_due() -> None:
     (rate,) = [b for b in euro["blocks"] if b.get("block_id") == "pay_rate"]
     assert rate["label"]["text"] == "Taux de change (GBP pour 1 EUR)" and not rate["optional"]
     assert PayMetadata.load(view["private_metadata"]) == metadata
+
+
+def test_the_reject_modal_of_a_partly_paid_bill_says_what_has_gone_out_in_french() -> None:
+    metadata = RejectMetadata(channel_id="C0FIN", bill_id="bill-0000", version=3)
+    view = reject_modal(_case(), metadata, locale="fr_FR", today=TODAY)
+    assert validate_view(view) == []
+    assert "*250,00\u00a0£GB ont déjà été payés*" in json.dumps(view, ensure_ascii=False)
+    unpaid = _case(amount_due=Decimal("1500.00"))
+    assert "payés" not in str(reject_modal(unpaid, metadata, locale="fr_FR", today=TODAY))
+
+
+def test_the_reopen_modal_and_a_retired_message_in_french() -> None:
+    metadata = ReopenMetadata(channel_id="C0FIN", bill_id="bill-0000", version=3)
+    view = reopen_modal(_case(state=CaseState.REJECTED), metadata, locale="fr_FR", today=TODAY)
+    assert validate_view(view) == []
+    assert view["title"]["text"] == "Rouvrir la facture" and view["submit"]["text"] == "Rouvrir"
+    assert ReopenMetadata.load(view["private_metadata"]) == metadata
+    retired = out_of_date_message(company_name="Larkspur & Co", locale="fr_FR")
+    assert validate_message_blocks(retired["blocks"]) == []
+    assert "Plus à jour\u00a0: lancez `/bills`." in retired["text"]
+    assert not [b for b in retired["blocks"] if b["type"] == "actions"]

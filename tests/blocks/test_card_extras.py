@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from blocks.bills import bills_message, card_blocks
@@ -54,6 +54,8 @@ def test_a_page_of_flagged_cards_is_still_valid_block_kit() -> None:
         pages=2,
         locale="fr_FR",
         today=TODAY,
+        as_of=datetime.combine(TODAY, time(9, 0), tzinfo=UTC),
+        time_zone="Europe/Paris",
     )
     assert validate_message_blocks(message["blocks"]) == []
     assert len(message["blocks"]) <= 50

@@ -155,21 +155,21 @@ async def test_a_message_rendered_twice_at_one_instant_bumps_its_version_twice(
     frozen = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
     flow = Workflow(bot_db, payables, bot_settings(), clock=lambda: frozen)
     link, _ = await flow.connect(TEAM, CHANNEL, ANA)
-    await flow.record_message(
+    await flow.messages.record(
         link,
         CHANNEL,
         "1700000000.000100",
         bill_filter=parse_filter(""),
         page=0,
         bill_ids=[],
-        summary={},
+        listed=[],
         locale="en_GB",
         time_zone="Europe/London",
         user_id=ANA,
     )
     versions = []
     for _ in range(2):
-        async with flow.locked_message(CHANNEL, "1700000000.000100") as held:
+        async with flow.messages.locked(CHANNEL, "1700000000.000100") as held:
             assert held is not None
         message = await flow.message(CHANNEL, "1700000000.000100")
         assert message is not None and message.updated_at == frozen

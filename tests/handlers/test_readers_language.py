@@ -21,6 +21,7 @@ from bot.scheduler import Scheduler
 from tests.bot_fixtures import ANA, BEN, CHANNEL, EVE, SAM, sandbox_payments
 from tests.handlers.harness import Bot
 from tests.handlers.test_bills_flow import _open_bill, _pay_modal
+from tests.handlers.test_cards_stay_true import _bill, _paid_elsewhere, _reject
 from tests.handlers.test_safety import _approved_pay_modal
 from tests.handlers.test_scheduled_payments import _at
 from tests.support import TODAY
@@ -226,3 +227,47 @@ async def test_digest_settings_mistakes_are_named_on_their_fields_in_the_readers
             "un nom IANA comme Europe/Paris."
         ),
     }
+
+
+CARD_OUT_OF_DATE = {
+    "fr-FR": "Cette fiche n’était plus à jour, donc rien n’a été modifié.",
+    "en-GB": "This card was out of date, so nothing was changed.",
+}
+REOPEN_DENIED = {
+    "fr-FR": "Seuls les approbateurs peuvent rouvrir une facture rejetée dans ce canal.",
+    "en-GB": "Only approvers can reopen a rejected bill in this channel.",
+}
+
+
+@LOCALES
+@FRENCH_TEAM
+async def test_a_click_on_a_card_drawn_before_the_bill_changed_is_refused_in_the_readers_language(
+    linked_bot: Bot, slack_locale: str
+) -> None:
+    bot = linked_bot
+    _speaks(bot, BEN, slack_locale)
+    message = await bot.bills(user=ANA)
+    bill_id, _ = await _bill(bot, message)
+    await _paid_elsewhere(bot, bill_id, Decimal("50.00"))
+    before = len(bot.slack.responses)
+    await bot.click(message, Action.APPROVE, bill_id, user=BEN)
+    answer = await _answer_to(bot, before)
+    assert answer["text"].startswith(CARD_OUT_OF_DATE[slack_locale])
+    assert await bot.case_state(bill_id) == CaseState.PENDING
+
+
+@LOCALES
+@pytest.mark.bot(approvers=[ANA, BEN], default_locale="fr-FR")
+async def test_reopen_refused_to_a_non_approver_in_their_language(
+    linked_bot: Bot, slack_locale: str
+) -> None:
+    bot = linked_bot
+    _speaks(bot, EVE, slack_locale)
+    message = await bot.bills(user=ANA)
+    bill_id, _ = await _bill(bot, message)
+    message = await _reject(bot, message, bill_id)
+    before = len(bot.slack.responses)
+    await bot.click(message, Action.REOPEN, bill_id, user=EVE)
+    answer = await _answer_to(bot, before)
+    assert answer["text"].startswith(REOPEN_DENIED[slack_locale])
+    assert await bot.case_state(bill_id) == CaseState.REJECTED

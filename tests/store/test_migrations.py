@@ -14,11 +14,12 @@ from typing import Any
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.db import Database
+from bot.messages import MessageRef, MessageStore
 from bot.store.migrate import alembic_config, current_revision, head_revision, upgrade
 from bot.store.models import AuditEvent, Base
 from tests.bot_fixtures import reset_bot_tables
@@ -130,3 +131,52 @@ async def test_downgrade_to_base_removes_the_tables_and_upgrade_rebuilds_them(
     assert await on_connection(url, table_names) >= BOT_TABLES
     assert await current_revision(url) == head_revision()
     assert await on_connection(url, schema_diff) == []
+
+
+async def test_messages_posted_before_0007_keep_their_cards_and_can_be_found_by_bill(
+    tmp_path: Path,
+) -> None:
+    """A `/bills` message recorded before each message kept its cards in their own table is
+    still found by its bills (so a change updates it) after the upgrade."""
+    url = await empty_database(tmp_path)
+    await asyncio.to_thread(upgrade, url, "0006")
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO company_links (id, team_id, channel_id, company_id,"
+                    " connection_id, company_name, base_currency, linked_by, linked_at, archived)"
+                    " VALUES (1, 'T0001', 'C0FIN', 'co', 'cn', 'Larkspur', 'GBP', 'U0ANA',"
+                    " :now, false)"
+                ),
+                {"now": datetime(2026, 11, 22, 9, 0)},  # stored as naive UTC
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO bill_messages (id, link_id, channel_id, ts, filter_text, page,"
+                    " bill_ids, summary, locale, time_zone, posted_by, version, updated_at)"
+                    " VALUES (1, 1, 'C0FIN', '1700000000.000100', '', 0, :bills, '{}',"
+                    " 'en_GB', 'Europe/London', 'U0ANA', 1, :now)"
+                ),
+                {
+                    "bills": '["bill-1", "bill-2", "bill-1"]',
+                    "now": datetime(2026, 11, 22, 9, 0),
+                },
+            )
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(upgrade, url)
+
+    db = Database(url)
+    try:
+        store = MessageStore(db, lambda: datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
+        assert await store.showing(1, "bill-2") == [MessageRef("C0FIN", "1700000000.000100")]
+        message = await store.get("C0FIN", "1700000000.000100")
+        assert message is not None and message.listed == [] and not message.out_of_date
+        await store.retire([MessageRef("C0FIN", "1700000000.000100")])
+        assert await store.showing(1, "bill-1") == []
+        assert await store.is_out_of_date("C0FIN", "1700000000.000100")
+    finally:
+        await db.dispose()
