@@ -288,13 +288,22 @@ PAGE_JS = r"""
     }, 250);
   });
 
-  function valueOf(el) {
+  async function base64(file) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(text);
+  }
+
+  async function valueOf(el) {
     switch (el.dataset.kind) {
       case 'checkboxes': return [...el.closest('fieldset').querySelectorAll('input:checked')].map(i => i.value);
       case 'radio_buttons': { const c = el.closest('fieldset').querySelector('input:checked'); return c ? c.value : null; }
       case 'external_select': return el.dataset.option ? JSON.parse(el.dataset.option) : null;
-      case 'file_input': return [...el.files].map((f, i) => ({id: 'F0PLAY' + i, name: f.name,
-        mimetype: f.type, size: f.size}));
+      // The file itself goes up with the form: the playground keeps it as Slack would and hands
+      // the bot a file record whose url_private serves it.
+      case 'file_input': return Promise.all([...el.files].map(async f => ({name: f.name,
+        mimetype: f.type || 'application/octet-stream', content_b64: await base64(f)})));
       default: return el.value === '' ? null : el.value;
     }
   }
@@ -313,10 +322,10 @@ PAGE_JS = r"""
     if (!form.matches('[data-view-id]')) return;
     e.preventDefault();
     const values = {};
-    form.querySelectorAll('[data-input]').forEach(block => {
+    for (const block of form.querySelectorAll('[data-input]')) {
       const el = block.querySelector('[data-action-id]');
-      if (el && !(el.dataset.actionId in values)) values[el.dataset.actionId] = valueOf(el);
-    });
+      if (el && !(el.dataset.actionId in values)) values[el.dataset.actionId] = await valueOf(el);
+    }
     form.querySelectorAll('.field-error-slot').forEach(s => s.innerHTML = '');
     form.querySelectorAll('.has-error').forEach(s => s.classList.remove('has-error'));
     $('.client-error', form).textContent = '';

@@ -14,6 +14,8 @@ It listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import copy
 import html
@@ -423,6 +425,29 @@ class Playground(FakeSlack):
         await self.notify()
         return web.json_response({"ok": True})
 
+    def _uploaded(self, values: dict[str, Any], user: str) -> dict[str, Any]:
+        """A file input's files arrive with their bytes: keep each as Slack keeps an upload
+        and put its file record (whose `url_private` serves it to the bot token) in the form."""
+        kept = dict(values)
+        for action_id, value in values.items():
+            if not isinstance(value, list) or not all(
+                isinstance(f, dict) and "content_b64" in f for f in value
+            ):
+                continue
+            try:
+                kept[action_id] = [
+                    self.add_file(
+                        str(f.get("name") or "file"),
+                        base64.b64decode(str(f["content_b64"]), validate=True),
+                        mimetype=str(f.get("mimetype") or "application/octet-stream"),
+                        user_id=user,
+                    )
+                    for f in value
+                ]
+            except binascii.Error as exc:
+                raise AssertionError("the file could not be read") from exc
+        return kept
+
     async def _submit(self, request: web.Request) -> web.StreamResponse:
         data = await request.json()
         user = _user(data.get("user"))
@@ -431,9 +456,8 @@ class Playground(FakeSlack):
             return web.json_response({"closed": True})
         self._acting = user
         try:
-            payload = self.requests.view_submission_payload(
-                view, data.get("values") or {}, user_id=user
-            )
+            values = self._uploaded(data.get("values") or {}, user)
+            payload = self.requests.view_submission_payload(view, values, user_id=user)
         except AssertionError as exc:  # what Slack's client refuses before sending
             return web.json_response({"client_error": str(exc)})
         _, ack = await self._send_payload(payload)

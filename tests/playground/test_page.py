@@ -5,6 +5,7 @@ would send it, and what the bot answers shows where Slack would show it."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -280,3 +281,43 @@ async def test_view_invoice_from_the_page_shows_the_file_in_the_thread(page: Pag
     state = await page.state(thread=message["ts"])
     assert "📎 BW-88213.pdf (6 bytes)" in state["thread"]
     assert state["problems"] == []
+
+
+async def test_attach_invoice_from_the_page_uploads_the_picked_file(page: Page) -> None:
+    """A file picked in a modal goes up with the form, as in Slack: the bot reads it from its
+    `url_private` with its token and the bill gets it byte for byte."""
+    await page.open()
+    message = await page.bills()
+    bill_id = page.card_block(message, "BW-88213")
+    await page.post(
+        "/ui/action",
+        ts=message["ts"],
+        action_id=Action.MORE,
+        block_id=card_actions_block(bill_id),
+        value=MoreAction(choice=MoreOption.ATTACH_INVOICE, bill_id=bill_id).dump(),
+    )
+    (opened,) = await page.playground.wait_for("views.open")
+    view_id = opened.response["view"]["id"]
+    content = b"%PDF-1.7\n% an invoice\n"
+    picked = [
+        {
+            "name": "BW-88213.pdf",
+            "mimetype": "application/pdf",
+            "content_b64": base64.b64encode(content).decode(),
+        }
+    ]
+    answer = await page.post("/ui/submit", view_id=view_id, values={Input.ATTACH_FILE: picked})
+    assert answer == {"ok": True}
+    await page.playground.wait_for(
+        "chat.postMessage", where=lambda call: "attached the invoice" in call.args.get("text", "")
+    )
+    demo = page.bot.sandbox.demo
+    (stored,) = await page.bot.services.payables.list_bill_attachments(
+        demo.company_id, demo.connection_id, bill_id
+    )
+    assert stored.name == "BW-88213.pdf"
+    downloaded = await page.bot.services.payables.download_bill_attachment(
+        demo.company_id, demo.connection_id, bill_id, stored.id
+    )
+    assert downloaded == content
+    assert (await page.state())["problems"] == []
