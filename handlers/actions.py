@@ -44,7 +44,7 @@ from blocks.modals import (
 from blocks.outcomes import step_answer
 from blocks.text import escape
 from bot.cases import PaymentForm, PaymentOutcome
-from bot.domain import CaseRef
+from bot.domain import CaseRef, CaseView
 from bot.errors import CardOutOfDate, MessageOutOfDate, OutOfDate
 from bot.i18n import words
 from bot.listing import parse_filter
@@ -132,43 +132,41 @@ def register(
         ack: AsyncAck, click: Click, value: BillAction, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        await current(click, value, figures=True)
-        async with up_to_date(click, value.bill_id):
-            case = await workflow.check_may_reject(
-                click.case(value.bill_id), click.user_id, seen=value.version
-            )
-        person = await people.get(client, click.team_id, click.user_id, wait=1.0)
-        metadata = RejectMetadata(
-            channel_id=click.channel_id,
-            message_ts=click.message_ts,
-            bill_id=value.bill_id,
-            version=case.version,
+        await ask_reason(
+            click, value, body, client, workflow.check_may_reject, RejectMetadata, reject_modal
         )
-        view = reject_modal(
-            case, metadata, locale=person.locale, today=person.today(services.clock())
-        )
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @on.action(Action.REOPEN, BillAction)
     async def reopen(
         ack: AsyncAck, click: Click, value: BillAction, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
+        await ask_reason(
+            click, value, body, client, workflow.check_may_reopen, ReopenMetadata, reopen_modal
+        )
+
+    async def ask_reason(
+        click: Click,
+        value: BillAction,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        check: Callable[..., Awaitable[CaseView]],
+        metadata_type: type[RejectMetadata] | type[ReopenMetadata],
+        modal: Callable[..., dict[str, Any]],
+    ) -> None:
+        """Reject… and Reopen…: may this person decide, on the figures the card showed? Then
+        the form asking for the reason, carrying the version the decision is taken against."""
         await current(click, value, figures=True)
         async with up_to_date(click, value.bill_id):
-            case = await workflow.check_may_reopen(
-                click.case(value.bill_id), click.user_id, seen=value.version
-            )
+            case = await check(click.case(value.bill_id), click.user_id, seen=value.version)
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
-        metadata = ReopenMetadata(
+        metadata = metadata_type(
             channel_id=click.channel_id,
             message_ts=click.message_ts,
             bill_id=value.bill_id,
             version=case.version,
         )
-        view = reopen_modal(
-            case, metadata, locale=person.locale, today=person.today(services.clock())
-        )
+        view = modal(case, metadata, locale=person.locale, today=person.today(services.clock()))
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @on.action(Action.PAY, BillAction)

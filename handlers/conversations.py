@@ -40,7 +40,7 @@ from bot.questions import question_problem, reads_as_approval
 from bot.services import Services
 from bot.suppliers.invoice import InvoiceProblem, SlackFiles, check
 from handlers.boundary import Listeners
-from handlers.envelope import Click, Submission, field_value
+from handlers.envelope import Click, Submission, field_element, field_value
 
 log = logging.getLogger(__name__)
 _SLACK_ID: TypeAdapter[str] = TypeAdapter(SlackId)
@@ -63,15 +63,9 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _element(body: dict[str, Any], block_id: str) -> dict[str, Any]:
-    """A modal input's state (its element's action_id is its block_id), whatever was sent."""
-    values = _dict(_dict(_dict(body.get("view")).get("state")).get("values"))
-    return _dict(_dict(values.get(block_id)).get(block_id))
-
-
 def picked_file(body: dict[str, Any]) -> dict[str, Any] | None:
     """The one file of the Attach invoice modal's file input, as Slack describes it."""
-    files = _element(body, Input.ATTACH_FILE).get("files")
+    files = field_element(body, Input.ATTACH_FILE).get("files")
     if not isinstance(files, list) or len(files) != 1 or not isinstance(files[0], dict):
         return None
     return files[0]
@@ -230,7 +224,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         person = await people.get(client, submission.team_id, submission.user_id, wait=1.0)
         _ = words(person.locale)
         text = (field_value(body, Input.ASK_TEXT) or "").strip()
-        asked_of = _valid(_SLACK_ID, _element(body, Input.ASK_WHO).get("selected_user"))
+        asked_of = _valid(_SLACK_ID, field_element(body, Input.ASK_WHO).get("selected_user"))
         errors: dict[str, str] = {}
         if problem := question_problem(text):
             errors[Input.ASK_TEXT] = _(problem)

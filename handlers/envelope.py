@@ -143,10 +143,16 @@ def action_value(body: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def field_element(body: dict[str, Any], block_id: str) -> dict[str, Any]:
+    """A modal input's state (its element's action_id is its block_id), whatever was sent:
+    empty when the form has no such input or it isn't an object."""
+    state = _dict(_dict(body.get("view")).get("state"))
+    return _dict(_dict(_dict(state.get("values")).get(block_id)).get(block_id))
+
+
 def field_value(body: dict[str, Any], block_id: str) -> str | None:
     """What a modal input (whose element's action_id equals its block_id) holds, as text."""
-    state = _dict(_dict(body.get("view")).get("state"))
-    element = _dict(_dict(_dict(state.get("values")).get(block_id)).get(block_id))
+    element = field_element(body, block_id)
     if "selected_option" in element:
         value = _dict(element["selected_option"]).get("value")
     elif "selected_date" in element:
@@ -158,9 +164,7 @@ def field_value(body: dict[str, Any], block_id: str) -> str | None:
 
 def field_choices(body: dict[str, Any], block_id: str) -> list[str]:
     """The values ticked in a checkboxes input."""
-    state = _dict(_dict(body.get("view")).get("state"))
-    element = _dict(_dict(_dict(state.get("values")).get(block_id)).get(block_id))
-    chosen = element.get("selected_options")
+    chosen = field_element(body, block_id).get("selected_options")
     if not isinstance(chosen, list):
         return []
     values = [_dict(option).get("value") for option in chosen[:10]]

@@ -7,6 +7,7 @@ recorded, and the modal then shows the result while the card updates in place.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck
@@ -31,7 +32,7 @@ from blocks.outcomes import result_text
 from blocks.status import digest_line
 from blocks.text import money
 from bot.bounds import reason_problem
-from bot.cases import PaymentOutcome
+from bot.cases import Outcome, PaymentOutcome
 from bot.digest import store as digest_store
 from bot.digest.settings_form import read_digest_form
 from bot.domain import CaseRef
@@ -74,18 +75,9 @@ def register(on: Listeners, services: Services, people: People) -> None:
         metadata: RejectMetadata,
         client: AsyncWebClient,
     ) -> None:
-        reason = (field_value(body, Input.REJECT_REASON) or "").strip()
-        problem = reason_problem(reason)
-        if problem:
-            raise FieldErrors({Input.REJECT_REASON: problem})
-        await ack()
-        ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
-        try:
-            outcome = await workflow.reject(ref, submission.user_id, reason, seen=metadata.version)
-        except CardOutOfDate:
-            await cards_changed(submission, metadata)
-            raise
-        await cards_changed(submission, metadata)
+        _reason, outcome = await decide_with_reason(
+            ack, body, submission, metadata, Input.REJECT_REASON, workflow.reject
+        )
         if outcome.notice:
             person = await people.get(client, submission.team_id, submission.user_id, wait=1.0)
             await client.chat_postEphemeral(
@@ -102,18 +94,9 @@ def register(on: Listeners, services: Services, people: People) -> None:
         metadata: ReopenMetadata,
         client: AsyncWebClient,
     ) -> None:
-        reason = (field_value(body, Input.REOPEN_REASON) or "").strip()
-        problem = reason_problem(reason)
-        if problem:
-            raise FieldErrors({Input.REOPEN_REASON: problem})
-        await ack()
-        ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
-        try:
-            outcome = await workflow.reopen(ref, submission.user_id, reason, seen=metadata.version)
-        except CardOutOfDate:
-            await cards_changed(submission, metadata)
-            raise
-        await cards_changed(submission, metadata)
+        reason, outcome = await decide_with_reason(
+            ack, body, submission, metadata, Input.REOPEN_REASON, workflow.reopen
+        )
         person = await people.get(
             client, submission.team_id, submission.user_id, wait=PERSON_WAIT_SECONDS
         )
@@ -136,6 +119,31 @@ def register(on: Listeners, services: Services, people: People) -> None:
             ),
             "post the line",
         )
+
+    async def decide_with_reason(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        submission: Submission,
+        metadata: RejectMetadata | ReopenMetadata,
+        reason_input: str,
+        decide: Callable[..., Awaitable[Outcome]],
+    ) -> tuple[str, Outcome]:
+        """The Reject and Reopen forms: the reason checked on the field, then the decision
+        taken against the card's version; the messages showing the bill are brought up to date
+        whether it was taken or refused as out of date."""
+        reason = (field_value(body, reason_input) or "").strip()
+        problem = reason_problem(reason)
+        if problem:
+            raise FieldErrors({reason_input: problem})
+        await ack()
+        ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
+        try:
+            outcome = await decide(ref, submission.user_id, reason, seen=metadata.version)
+        except CardOutOfDate:
+            await cards_changed(submission, metadata)
+            raise
+        await cards_changed(submission, metadata)
+        return reason, outcome
 
     async def cards_changed(submission: Submission, metadata: ModalMetadata) -> None:
         """Every message showing the bill, after a change (or a refusal because its card was
