@@ -169,6 +169,49 @@ PAGE_JS = r"""
     if (key) container.querySelector(key)?.focus();
   }
 
+  // As in Slack, what a person entered in a modal's inputs stays when the bot updates the view
+  // (same block_id and action_id); untouched inputs show the view's new initial values.
+  const fieldKey = el => `[data-input="${CSS.escape(el.closest('[data-input]').dataset.input)}"]` +
+    ` [data-action-id="${CSS.escape(el.dataset.actionId)}"]` +
+    (el.type === 'checkbox' || el.type === 'radio' ? `[value="${CSS.escape(el.value)}"]` : '');
+  function entered(layer) {
+    const form = layer.querySelector('[data-view-id]');
+    if (!form) return null;
+    const fields = [...form.querySelectorAll('[data-input] [data-action-id][data-touched]')]
+      .map(el => ({key: fieldKey(el), value: el.value, checked: el.checked, option: el.dataset.option,
+                   files: el.type === 'file' ? [...el.files] : null}));
+    const active = form.contains(document.activeElement) &&
+      document.activeElement.closest('[data-input]') && document.activeElement.dataset.actionId ?
+      {key: fieldKey(document.activeElement), at: document.activeElement.selectionStart} : null;
+    return {view: form.dataset.viewId, fields, active};
+  }
+  function restore(layer, kept) {
+    const form = layer.querySelector('[data-view-id]');
+    if (!kept || !form || form.dataset.viewId !== kept.view) return false;
+    for (const f of kept.fields) {
+      const el = form.querySelector(f.key);
+      if (!el) continue;
+      el.dataset.touched = '1';
+      if (el.type === 'checkbox' || el.type === 'radio') el.checked = f.checked;
+      else if (el.type === 'file') { const dt = new DataTransfer(); f.files.forEach(x => dt.items.add(x)); el.files = dt.files; }
+      else el.value = f.value;
+      if (f.option === undefined) delete el.dataset.option; else el.dataset.option = f.option;
+    }
+    const el = kept.active && form.querySelector(kept.active.key);
+    if (!el) return false;
+    el.focus();
+    if (typeof kept.active.at === 'number' && el.setSelectionRange) el.setSelectionRange(kept.active.at, kept.active.at);
+    return true;
+  }
+  const touched = e => {
+    const el = e.target.closest('#modal-layer [data-input] [data-action-id]');
+    if (!el) return;
+    if (el.type === 'radio') el.closest('fieldset').querySelectorAll('input').forEach(i => i.dataset.touched = '1');
+    el.dataset.touched = '1';
+  };
+  document.addEventListener('input', touched, true);
+  document.addEventListener('change', touched, true);
+
   async function refresh() {
     const q = new URLSearchParams({user: person.value, thread: thread || ''});
     const s = await (await fetch('/ui/state?' + q)).json();
@@ -190,9 +233,11 @@ PAGE_JS = r"""
     if (s.modal_key !== modalKey) {
       modalKey = s.modal_key;
       const layer = $('#modal-layer');
+      const kept = entered(layer);
       layer.innerHTML = s.modal; layer.hidden = !s.modal;
-      if (s.modal) (layer.querySelector('input, select, textarea, button[type=submit]') ||
-                    layer.querySelector('button'))?.focus();
+      if (s.modal && !restore(layer, kept))
+        (layer.querySelector('input, select, textarea, button[type=submit]') ||
+         layer.querySelector('button'))?.focus();
     }
     document.body.dataset.version = s.version;
   }
@@ -234,8 +279,10 @@ PAGE_JS = r"""
   async function act(el, value) {
     if (!(await confirmFirst(el))) return;
     const details = el.closest('details'); if (details) details.open = false;
+    const form = el.closest('form[data-view-id]');
+    const values = form ? await formValues(form, false) : undefined;
     await post('/ui/action', {...where(el), action_id: el.dataset.actionId,
-      block_id: el.dataset.blockId, value});
+      block_id: el.dataset.blockId, value, values});
   }
 
   document.addEventListener('click', e => {
@@ -260,11 +307,36 @@ PAGE_JS = r"""
   document.addEventListener('change', e => {
     const el = e.target.closest('[data-action-id]');
     if (!el || el.dataset.kind === 'external_select') return;
-    if (el.closest('[data-input]') && !el.closest('[data-dispatch]')) return;
+    const input = el.closest('[data-input]');
+    // In an input block only with dispatch_action, and a text field as its triggers say below.
+    if (input && input.dataset.dispatch !== 'on_change') return;
     let value = el.value;
     if (el.dataset.kind === 'checkboxes') value = [...el.closest('fieldset').querySelectorAll(
       'input:checked')].map(i => i.value);
     act(el, value);
+  });
+
+  // A text field with dispatch_action tells the bot as the person types (a pause after the
+  // last key) or when Enter is pressed, as its trigger_actions_on says; never on blur.
+  const typing = new Map();
+  const dispatching = trigger => `[data-input][data-dispatch~="${trigger}"] [data-action-id]`;
+  const liveField = el => {
+    const view = el.closest('[data-view-id]')?.dataset.viewId;
+    return (view && document.querySelector(`[data-view-id="${CSS.escape(view)}"] ${fieldKey(el)}`)) || el;
+  };
+  document.addEventListener('input', e => {
+    const el = e.target.closest(dispatching('on_character_entered'));
+    if (!el) return;
+    const key = fieldKey(el);
+    clearTimeout(typing.get(key));
+    typing.set(key, setTimeout(() => { typing.delete(key); const live = liveField(el); act(live, live.value); }, 300));
+  });
+  document.addEventListener('keydown', e => {
+    if (e.key !== 'Enter' || e.target.tagName === 'TEXTAREA') return;
+    const el = e.target.closest(dispatching('on_enter_pressed'));
+    if (!el) return;
+    e.preventDefault();
+    act(el, el.value);
   });
 
   // External selects ask the bot for options as the person types.
@@ -308,8 +380,20 @@ PAGE_JS = r"""
     }
   }
 
+  // What the person has entered in a modal's inputs, as a view's state carries it. A block
+  // action sends it too (without files, which go up with the submission only).
+  async function formValues(form, files) {
+    const values = {};
+    for (const block of form.querySelectorAll('[data-input]')) {
+      const el = block.querySelector('[data-action-id]');
+      if (!el || el.dataset.actionId in values || (!files && el.dataset.kind === 'file_input')) continue;
+      values[el.dataset.actionId] = await valueOf(el);
+    }
+    return values;
+  }
+
   document.addEventListener('submit', async e => {
-    const form = e.target;
+    let form = e.target;
     if (form.id === 'composer') {
       e.preventDefault();
       const input = $('#composer-input'); const text = input.value.trim();
@@ -321,15 +405,17 @@ PAGE_JS = r"""
     }
     if (!form.matches('[data-view-id]')) return;
     e.preventDefault();
-    const values = {};
-    for (const block of form.querySelectorAll('[data-input]')) {
-      const el = block.querySelector('[data-action-id]');
-      if (el && !(el.dataset.actionId in values)) values[el.dataset.actionId] = await valueOf(el);
-    }
+    // What was typed goes with the submission: no separate action for it afterwards.
+    typing.forEach(timer => clearTimeout(timer)); typing.clear();
+    const values = await formValues(form, true);
     form.querySelectorAll('.field-error-slot').forEach(s => s.innerHTML = '');
     form.querySelectorAll('.has-error').forEach(s => s.classList.remove('has-error'));
     $('.client-error', form).textContent = '';
     const r = await post('/ui/submit', {view_id: form.dataset.viewId, values});
+    // The bot may have updated the view meanwhile: the answer goes on the form shown now.
+    const shown = document.querySelector(`#modal-layer [data-view-id="${CSS.escape(form.dataset.viewId)}"]`);
+    if (!shown) return;
+    form = shown;
     if (r.client_error) { $('.client-error', form).textContent = r.client_error; return; }
     if (r.problems) { $('.client-error', form).textContent = 'Slack would reject the answer: ' + r.problems.join('; '); return; }
     if (r.errors) {

@@ -402,7 +402,15 @@ class Playground(FakeSlack):
         except AssertionError:  # the message changed under the person's click
             return web.json_response({"error": "That button is no longer there."}, status=409)
         if data.get("view_id"):
-            payload = self.requests.block_action_payload(action, user_id=user, view=container)
+            # The view's state holds what the person has entered so far, as Slack sends it.
+            entered = data.get("values") if isinstance(data.get("values"), dict) else {}
+            entered.pop(str(data.get("action_id")), None)  # the action's own value counts
+            try:
+                payload = self.requests.block_action_payload(
+                    action, user_id=user, view=container, inputs=entered
+                )
+            except AssertionError:  # the form changed under the person's typing
+                return web.json_response({"error": "That form has changed."}, status=409)
         elif ephemeral:
             payload = self.requests.block_action_payload(
                 action,

@@ -319,6 +319,19 @@ def _text_input(element: dict[str, Any], block_id: str, label: str) -> str:
     return f'<input type="{input_type.get(kind, "text")}"{mode}{common}{_attrs(value=initial)}>'
 
 
+TEXT_INPUTS = ("plain_text_input", "number_input", "email_text_input", "url_text_input")
+
+
+def _triggers(element: dict[str, Any]) -> str:
+    """When an element of a `dispatch_action` block tells the bot: a text field as typed or on
+    Enter (Slack's default), never when it merely loses the focus; anything else on change."""
+    if element.get("type") not in TEXT_INPUTS:
+        return "on_change"
+    config = element.get("dispatch_action_config")
+    triggers = config.get("trigger_actions_on") if isinstance(config, dict) else None
+    return " ".join(triggers) if isinstance(triggers, list) and triggers else "on_enter_pressed"
+
+
 def _file_input(element: dict[str, Any], block_id: str, label: str) -> str:
     types = ",".join(f".{t}" for t in element.get("filetypes") or [])
     return (
@@ -449,8 +462,10 @@ def _input(
     )
     field = render_element(element, block_id, names, label=label, people=people)
     required = "" if block.get("optional") else ' data-required="1"'
-    # dispatch_action: the element sends block_actions as it changes, as outside inputs.
-    required += ' data-dispatch="1"' if block.get("dispatch_action") else ""
+    # dispatch_action: the element sends block_actions as it changes, as outside inputs; a
+    # text field when its triggers say (as typed, or on Enter).
+    if block.get("dispatch_action"):
+        required += _attrs(data_dispatch=_triggers(element))
     return (
         f'<div class="block input"{_attrs(data_input=block_id)}{required}>'
         f'<label class="label">{html.escape(label)}{optional}</label>{field}{hint_html}'

@@ -98,7 +98,14 @@ def test_a_person_approves_and_pays_a_bill_then_reads_it_in_french(page: Any) ->
     amount = modal.get_by_label(re.compile("^Amount"))
     expect(amount).to_have_value("432.98")
 
+    # As the payer types, the form redraws with what is wrong; what was typed stays.
+    reference = modal.get_by_label(re.compile("^Reference"))
+    reference.fill("Paid from the playground")
     amount.fill("500")
+    expect(modal).to_contain_text("That is more than the £432.98 still due on this bill.")
+    expect(amount).to_have_value("500")
+    expect(reference).to_have_value("Paid from the playground")
+    expect(amount).to_be_focused()
     modal.get_by_role("button", name="Pay", exact=True).click()
     error = modal.locator('[data-input="pay_amount"] .field-error')
     expect(error).to_be_visible()
@@ -175,3 +182,48 @@ def test_the_page_reads_at_phone_width_and_works_from_the_keyboard(
         expect(modal).to_have_count(0)
     finally:
         context.close()
+
+
+def test_a_field_error_shows_even_when_the_bot_redraws_the_form_during_the_submission(
+    page: Any,
+) -> None:
+    """The Pay form redraws itself as the payer types. A redraw that lands while the
+    submission is on its way replaces the form on the page: the submission's field error
+    must still appear, on the form shown, and what the payer typed must stay."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#messages")).to_contain_text("linked this channel")
+    command(page, "/bills overdue")
+    actions, _ = card_actions(page, "PF-2291")
+    actions.get_by_role("button", name="Approve").click()
+    pay = actions.get_by_role("button", name="Pay…")
+    pay.click()
+    modal = page.locator("#modal-layer .modal")
+    amount = modal.get_by_label(re.compile("^Amount"))
+    expect(amount).to_be_visible()
+    view_id = modal.get_attribute("data-view-id")
+
+    held: list[Any] = []
+    page.route("**/ui/submit", lambda route: held.append(route))
+    amount.fill("999999")
+    modal.get_by_role("button", name="Pay", exact=True).click()
+    for _ in range(WAIT_MS // 50):  # the submission reaches the page's network layer
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1, "the submission was not sent"
+    page.evaluate("document.querySelector('#modal-layer form').dataset.before = '1'")
+    # A change sent meanwhile (as from another keystroke) makes the bot redraw the form.
+    page.evaluate(
+        """([view, user]) => fetch('/ui/action', {method: 'POST',
+            headers: {'Content-Type': 'application/json'},
+            body: JSON.stringify({user, view_id: view, action_id: 'pay_amount',
+                                  block_id: 'pay_amount', value: '999998'})})""",
+        [view_id, "U0ANA"],
+    )
+    page.wait_for_function("() => !document.querySelector('#modal-layer form')?.dataset.before")
+    held[0].continue_()
+
+    error = modal.locator('[data-input="pay_amount"] .field-error')
+    expect(error).to_be_visible()
+    expect(amount).to_have_value("999999")

@@ -165,6 +165,25 @@ async def test_paying_from_the_page_field_errors_then_the_card_turns_paid(page: 
     assert state["problems"] == []
 
 
+async def test_a_change_in_a_modal_carries_what_was_typed_elsewhere_in_it(page: Page) -> None:
+    """Slack sends a block action in a modal with the view's state as the person left it: the
+    Pay form's redraw keeps the reference the payer had typed before changing the amount."""
+    _, _, view_id = await pay_modal(page, "BW-88213")
+    await page.post(
+        "/ui/action",
+        view_id=view_id,
+        action_id=Input.PAY_AMOUNT,
+        block_id=Input.PAY_AMOUNT,
+        value="100",
+        values={Input.PAY_AMOUNT: "100", Input.PAY_REFERENCE: "Typed by Ana"},
+    )
+    (update,) = await page.playground.wait_for("views.update")
+    blocks = {b["block_id"]: b for b in update.args["view"]["blocks"] if "block_id" in b}
+    assert blocks[Input.PAY_REFERENCE]["element"]["initial_value"] == "Typed by Ana"
+    assert blocks[Input.PAY_AMOUNT]["element"]["initial_value"] == "100"
+    assert (await page.state())["problems"] == []
+
+
 async def test_closing_a_modal_removes_it_for_that_person(page: Page) -> None:
     _, _, view_id = await pay_modal(page, "KC-40019")
     await page.post("/ui/close")

@@ -401,4 +401,16 @@ def test_an_input_that_dispatches_its_actions_says_so() -> None:
     block = {**input_block({"type": "static_select", "options": [option("A", "a")]})}
     assert "data-dispatch" not in render_block(block)
     block["dispatch_action"] = True
-    assert Tags(render_block(block)).find("div", data_input="field")["data-dispatch"] == "1"
+    assert Tags(render_block(block)).find("div", data_input="field")["data-dispatch"] == "on_change"
+
+
+def test_a_text_field_that_dispatches_says_when_as_slack_would() -> None:
+    block = {**input_block({"type": "plain_text_input"}), "dispatch_action": True}
+    # Slack's default for a text field: the action is sent when Enter is pressed.
+    assert Tags(render_block(block)).find("div", data_input="field")["data-dispatch"] == (
+        "on_enter_pressed"
+    )
+    block["element"]["dispatch_action_config"] = {"trigger_actions_on": ["on_character_entered"]}
+    assert Tags(render_block(block)).find("div", data_input="field")["data-dispatch"] == (
+        "on_character_entered"
+    )
