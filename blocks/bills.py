@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from blocks.card_extras import card_flags, more_options
+from blocks.card_extras import card_flags, more_options, retry_upload_button
 from blocks.ids import Action, Block, MoreOption, card_actions_block, card_block, card_status_block
 from blocks.metadata import BillAction, MoreAction, PageAction
 from blocks.text import day, due_phrase, escape, mention, moment, money, plain, rate_words
@@ -380,6 +380,17 @@ def _button(
 
 
 def card_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
+    """What can be done now, by the bill's state; Retry upload too while its invoice is not
+    attached (before the overflow menu)."""
+    buttons = _state_buttons(case, locale)
+    upload = retry_upload_button(case, locale)
+    if upload is not None:
+        menu = next((i for i, b in enumerate(buttons) if b["type"] == "overflow"), len(buttons))
+        buttons.insert(menu, upload)
+    return buttons
+
+
+def _state_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
     _ = words(locale)
     bill = BillAction(bill_id=case.bill_id, version=case.version).dump()
     reopen = _button(Action.REOPEN, _("Reopen…"), bill)

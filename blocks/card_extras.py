@@ -1,5 +1,6 @@
-"""What a card shows beyond its bill and state: a possible duplicate, an open question, the
-overflow's invoice and question entries, and the confirmations the Pay form then asks for.
+"""What a card shows beyond its bill and state: a possible duplicate, an open question, an
+invoice whose upload failed (with Retry upload), the overflow's invoice and question entries,
+and the confirmations the Pay form then asks for.
 
 Kept apart from `blocks/bills.py`, which takes these in at three places (the status context,
 the overflow menu, the Pay modal), so each can change without the other.
@@ -11,8 +12,8 @@ from datetime import date
 from typing import Any
 
 from blocks import fields
-from blocks.ids import Input, MoreOption
-from blocks.metadata import Confirmation, MoreAction
+from blocks.ids import Input, MoreOption, SupplierAction
+from blocks.metadata import Confirmation, MoreAction, RetryUploadButton
 from blocks.text import escape, mention
 from bot.domain import CaseState, CaseView, Duplicate
 from bot.i18n import words
@@ -52,7 +53,37 @@ def card_flags(case: CaseView, *, locale: str, today: date) -> list[dict[str, An
                 asked=mention(case.question.asked_of),
             )
         )
+    pending = case.pending_invoice
+    if pending is not None and pending.uploading:
+        flags.append(
+            ":hourglass_flowing_sand: "
+            + _("Uploading the invoice “{name}”…", name=escape(pending.name))
+        )
+    elif pending is not None:
+        flags.append(
+            ":warning: "
+            + _(
+                "The invoice “{name}” is not attached: its upload to the accounting platform "
+                "failed.",
+                name=escape(pending.name),
+            )
+        )
     return [{"type": "mrkdwn", "text": text} for text in flags]
+
+
+def retry_upload_button(case: CaseView, locale: str) -> dict[str, Any] | None:
+    """Retry upload, on a card whose invoice did not reach the accounting platform."""
+    pending = case.pending_invoice
+    if pending is None or pending.uploading:
+        return None
+    _ = words(locale)
+    value = RetryUploadButton(bill_id=case.bill_id, file_id=pending.file_id, on_card=True)
+    return {
+        "type": "button",
+        "action_id": SupplierAction.RETRY_UPLOAD,
+        "text": {"type": "plain_text", "text": _("Retry upload")},
+        "value": value.dump(),
+    }
 
 
 def more_options(case: CaseView, locale: str) -> list[dict[str, Any]]:

@@ -213,6 +213,8 @@ class RetryUploadButton(Payload):
 
     bill_id: RecordId = Field(alias="b")
     file_id: FileId = Field(alias="f")
+    # On the card itself (the card is redrawn), not on the notice in its thread (replaced).
+    on_card: bool | None = Field(alias="c", default=None)
 
 
 class BankAccountMetadata(Payload):

@@ -16,7 +16,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
-from bot.domain import CaseState, CaseView, Duplicate, OpenQuestion, PaymentStatus, PaymentView
+from bot.domain import (
+    CaseState,
+    CaseView,
+    Duplicate,
+    OpenQuestion,
+    PaymentStatus,
+    PaymentView,
+    PendingInvoice,
+)
 from bot.domain import PaymentOutcome as PaymentOutcome
 from bot.domain import SupplierMatch as SupplierMatch
 from bot.errors import Denied as Denied  # re-exported for the core
@@ -286,6 +294,9 @@ def case_view(
         attachments=case.attachment_count,
         duplicate=Duplicate.from_json(case.duplicate_of) if case.duplicate_of else None,
         question=question,
+        pending_invoice=(
+            PendingInvoice.from_json(case.invoice_pending) if case.invoice_pending else None
+        ),
         payments=tuple(payment_view(row) for row in recorded),
         version=case.version or 0,
     )

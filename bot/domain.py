@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from bot.i18n import Phrase
 from bot.payables.models import Bill, Supplier
@@ -112,6 +112,23 @@ class Duplicate:
 
 
 @dataclass(frozen=True)
+class PendingInvoice:
+    """A new bill's invoice (a Slack file) that did not reach the accounting platform."""
+
+    file_id: str
+    name: str
+    uploading: bool = False  # a retry is uploading it now
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PendingInvoice:
+        return cls(
+            file_id=str(data.get("file_id", "")),
+            name=str(data.get("name", "")),
+            uploading=data.get("state") == "uploading",
+        )
+
+
+@dataclass(frozen=True)
 class OpenQuestion:
     """A question about a bill nobody has resolved yet."""
 
@@ -154,6 +171,7 @@ class CaseView:
     attachments: int | None = None
     duplicate: Duplicate | None = None
     question: OpenQuestion | None = None
+    pending_invoice: PendingInvoice | None = None
     # The payments recorded from Slack, oldest first: a bill may be paid in several.
     payments: tuple[PaymentView, ...] = ()
     # The case's row version when this view was read: a card's buttons carry it, so a click

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.cases import audit, case_for_update, stamp, sync_case, views_of
-from bot.domain import CaseRef, CaseView, Duplicate
+from bot.domain import CaseRef, CaseView, Duplicate, PendingInvoice
 from bot.duplicates import find_duplicates, paid_since
 from bot.errors import Denied
 from bot.i18n import N_
@@ -329,6 +329,108 @@ class Invoices:
             )
         return view
 
+    # ------------------------------------------------------------ a failed upload
+
+    async def upload_failed(
+        self, link: CompanyLink, bill_id: str, user_id: str, *, file_id: str, name: str
+    ) -> None:
+        """Note on the case that its invoice (a Slack file) did not reach the accounting
+        platform: the card says so and offers Retry upload."""
+        async with self.db.write() as s:
+            case = await case_for_update(s, link.id, bill_id)
+            if case is None:
+                return
+            case.invoice_pending = {
+                "state": "failed",
+                "file_id": file_id,
+                "name": name,
+                "by": user_id,
+            }
+            stamp(case, self.core.clock())
+
+    async def claim_retry(self, ref: CaseRef, user_id: str) -> PendingInvoice:
+        """Claim the retry of a failed upload, so two clicks (or two replicas) upload it once.
+        Raises `Denied` when there is nothing to retry or another click is uploading it."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        async with self.db.write() as s:
+            case = await case_for_update(s, link.id, ref.bill_id)
+            pending = dict((case.invoice_pending if case is not None else None) or {})
+            if case is None or not pending:
+                raise Denied(N_("This bill's invoice is already attached."))
+            if pending.get("state") == "uploading":
+                raise Denied(N_("The invoice is being uploaded right now."))
+            case.invoice_pending = {**pending, "state": "uploading", "by": user_id}
+            stamp(case, self.core.clock())
+            return PendingInvoice.from_json(pending)
+
+    async def retry(
+        self, ref: CaseRef, user_id: str, *, name: str, content: bytes, content_type: str
+    ) -> bool:
+        """Upload a claimed invoice, unless the bill has a file by now (the first upload
+        landed after all, or one was attached since): True when this call uploaded it. On any
+        failure of the retry the caller releases the claim (`retry_failed`)."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        before = await self.reads.list_bill_attachments(
+            link.company_id, link.connection_id, ref.bill_id
+        )
+        added = None
+        if not before:
+            added = await self.writes.upload_bill_attachment(
+                link.company_id,
+                link.connection_id,
+                ref.bill_id,
+                filename=name,
+                content=content,
+                content_type=content_type,
+            )
+        count = max(len(before), 1)
+        self.file_counts.put((link.company_id, link.connection_id, ref.bill_id), count)
+        async with self.db.write() as s:
+            now = self.core.clock()
+            case = await case_for_update(s, link.id, ref.bill_id)
+            if case is not None:
+                case.invoice_pending = None
+                stamp(case, now)
+                await s.flush()
+                await note_facts(s, case, attachments=count)
+            if added is not None:
+                audit(
+                    s,
+                    link,
+                    user_id,
+                    "invoice_attached",
+                    ref.bill_id,
+                    now=now,
+                    attachment_id=added.id,
+                    name=name,
+                    size=len(content),
+                )
+        return added is not None
+
+    async def retry_failed(
+        self, ref: CaseRef, user_id: str, name: str, error: BaseException
+    ) -> None:
+        """Release a retry's claim: the card offers Retry upload again. Audited."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        bill_id = ref.bill_id
+        async with self.db.write() as s:
+            now = self.core.clock()
+            case = await case_for_update(s, link.id, bill_id)
+            pending = dict((case.invoice_pending if case is not None else None) or {})
+            if case is not None and pending.get("state") == "uploading":
+                case.invoice_pending = {**pending, "state": "failed"}
+                stamp(case, now)
+            audit(
+                s,
+                link,
+                user_id,
+                "invoice_upload_failed",
+                bill_id,
+                now=now,
+                file_name=name,
+                error=type(error).__name__,
+            )
+
     # ------------------------------------------------------------ facts onto cases
 
     @staticmethod
@@ -359,6 +461,8 @@ async def note_facts(
     values: dict[str, Any] = {}
     if attachments is not None and attachments != case.attachment_count:
         values["attachment_count"] = attachments
+    if attachments and (case.invoice_pending or {}).get("state") == "failed":
+        values["invoice_pending"] = None  # the bill has its file now: nothing to retry
     if duplicate_checked and duplicate != case.duplicate_of:
         values["duplicate_of"] = duplicate
     if not values:

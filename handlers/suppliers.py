@@ -523,6 +523,14 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
                 content=invoice.content, content_type=invoice.content_type,
             )  # fmt: skip
         except Exception:  # whatever failed, the bill exists without its invoice: say so
+            # on its card (Retry upload there) and in its thread, where people are notified.
+            await workflow.invoices.upload_failed(
+                link, bill.id, submission.user_id, file_id=metadata.file_id, name=invoice.name
+            )
+            await Publisher.quietly(
+                publisher.bill_changed(submission.team_id, link.id, bill.id),
+                "show the failed upload on the card",
+            )
             notice = upload_failed_message(
                 bill.id, metadata.file_id, invoice.name, locale=metadata.locale
             )
@@ -616,18 +624,38 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         ack: AsyncAck, click: Click, value: RetryUploadButton, respond: AsyncRespond,
         client: AsyncWebClient,
     ) -> None:  # fmt: skip
+        """From the card or from the notice in its thread: the first click claims the retry,
+        so the invoice is uploaded once; the card is redrawn either way."""
         await ack()
         link = await workflow.link_for(click.team_id, click.channel_id)
         person = await person_of(client, click.team_id, click.user_id)
         await suppliers.check_may_create(link, click.user_id)
-        platform = await suppliers.platform(link)
-        described = await files.describe(click.team_id, value.file_id, platform)
-        invoice = await files.download(click.team_id, described, platform)
-        await suppliers.attach(
-            link, click.user_id, value.bill_id, name=invoice.name, content=invoice.content,
-            content_type=invoice.content_type,
-        )  # fmt: skip
-        await respond(text=attached_text(invoice.name, locale=person.locale), replace_original=True)
+        ref = click.case(value.bill_id)
+        pending = await workflow.invoices.claim_retry(ref, click.user_id)
+        changed = publisher.bill_changed(click.team_id, link.id, value.bill_id)
+        await Publisher.quietly(changed, "show the upload under way")
+        try:
+            platform = await suppliers.platform(link)
+            described = await files.describe(click.team_id, value.file_id, platform)
+            invoice = await files.download(click.team_id, described, platform)
+            uploaded = await workflow.invoices.retry(
+                ref, click.user_id, name=invoice.name, content=invoice.content,
+                content_type=invoice.content_type,
+            )  # fmt: skip
+        except BaseException as error:
+            await workflow.invoices.retry_failed(ref, click.user_id, pending.name, error)
+            raise
+        finally:
+            changed = publisher.bill_changed(click.team_id, link.id, value.bill_id)
+            await Publisher.quietly(changed, "show the upload's result on the card")
+        _ = words(person.locale)
+        text = attached_text(invoice.name, locale=person.locale)
+        if not uploaded:
+            text = _("This bill's invoice is already attached.")
+        if value.on_card:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+        else:
+            await respond(text=text, replace_original=True)
 
     # ------------------------------------------------------------ bank accounts
 

@@ -17,7 +17,7 @@ from blocks.ids import SupplierAction, SupplierCallback, SupplierInput
 from bot.sandbox import store as sandbox_store
 from bot.store.models import AuditEvent
 from tests.bot_fixtures import ANA, BEN, CHANNEL, EVE, SAM
-from tests.handlers.harness import Bot, bill_ids, card_actions
+from tests.handlers.harness import Bot, bill_ids, card_actions, card_text
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
 
@@ -340,7 +340,7 @@ async def test_a_bill_from_an_invoice_file_carries_it_byte_for_byte(linked_bot: 
     assert payables[3][1] == "bills"
 
 
-async def test_a_failed_upload_says_so_in_the_cards_thread_and_retry_attaches_it(
+async def test_a_failed_upload_shows_on_the_card_and_retry_attaches_it_once(
     linked_bot: Bot,
 ) -> None:
     bot = linked_bot
@@ -364,15 +364,79 @@ async def test_a_failed_upload_says_so_in_the_cards_thread_and_retry_attaches_it
     assert listed == []
     assert len(await _audit(bot, "invoice_upload_failed")) == 1
 
-    (reply,) = bot.slack.thread(CHANNEL, card_ts)
-    click = bot.requests.click(reply, SupplierAction.RETRY_UPLOAD, user_id=SAM)
-    assert (await bot.send(click)).status_code == 200
-    (answer,) = await bot.slack.wait_for_responses(where=lambda r: "attached" in str(r))
-    assert answer.get("replace_original") in (True, "true")
+    # The card itself says so, with Retry upload beside its buttons.
+    card = await bot.wait_for_card(card_ts, bill_id, "“scan.png” is not attached")
+    assert SupplierAction.RETRY_UPLOAD in card_actions(card, bill_id)
+
+    # Two clicks at once (a double click, two people): the invoice is uploaded once.
+    clicks = [
+        bot.requests.click(card, SupplierAction.RETRY_UPLOAD, user_id=user) for user in (SAM, ANA)
+    ]
+    answers = await asyncio.gather(*(bot.send(click) for click in clicks))
+    assert [a.status_code for a in answers] == [200, 200]
+    done = await bot.wait_for_card(card_ts, bill_id, "View invoice")
+    assert "not attached" not in card_text(done, bill_id)
+    assert SupplierAction.RETRY_UPLOAD not in card_actions(done, bill_id)
     (attachment,) = await bot.services.payables.list_bill_attachments(
         demo.company_id, demo.connection_id, bill_id
     )
     assert attachment.name == "scan.png"
+    assert len(await _audit(bot, "invoice_attached")) == 1
+    # The click that came second is told why nothing more happened; neither replaced the card.
+    (attached,) = await bot.slack.wait_for_responses(
+        where=lambda r: "“scan.png” attached" in str(r)
+    )
+    (refused,) = await bot.slack.wait_for_responses(
+        where=lambda r: "already attached" in str(r) or "being uploaded" in str(r)
+    )
+    for response in (attached, refused):
+        assert response.get("replace_original") in (None, False, "false")
+        assert response.get("response_type") == "ephemeral"
+
+    # The notice in the thread still has its button: it says the invoice is there.
+    (reply,) = bot.slack.thread(CHANNEL, card_ts)
+    click = bot.requests.click(reply, SupplierAction.RETRY_UPLOAD, user_id=SAM)
+    said = len([r for r in bot.slack.responses if "already attached" in str(r)])
+    assert (await bot.send(click)).status_code == 200
+    await bot.slack.wait_for_responses(count=said + 1, where=lambda r: "already attached" in str(r))
+    assert len(await bot.services.payables.list_bill_attachments(
+        demo.company_id, demo.connection_id, bill_id
+    )) == 1  # fmt: skip
+
+
+async def test_a_retry_that_fails_again_leaves_retry_upload_on_the_card(linked_bot: Bot) -> None:
+    bot = linked_bot
+    account, _vat = await _bill_options(bot)
+    before = len(bot.slack.calls_to("views.open"))
+    await _shortcut_on_file(bot, "bill.pdf", PDF)
+    view = await _opened_view(bot, before)
+    bot.sandbox.faults.fail_operation("upload-bill-attachment", 403, count=2)
+    await _submit_bill_from(bot, view, account)
+    (notice,) = await bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: "could not be attached" in json.dumps(c.args)
+    )
+    card_ts = notice.args["thread_ts"]
+    (bill_id,) = bill_ids(bot.slack.message(CHANNEL, card_ts))
+    card = await bot.wait_for_card(card_ts, bill_id, "“bill.pdf” is not attached")
+
+    click = bot.requests.click(card, SupplierAction.RETRY_UPLOAD, user_id=SAM)
+    assert (await bot.send(click)).status_code == 200
+    (answer,) = await bot.slack.wait_for_responses(
+        where=lambda r: r.get("response_type") == "ephemeral"
+    )
+    assert "isn't allowed to do that in the accounting platform. Nothing was changed" in str(answer)
+    assert len(await _audit(bot, "invoice_upload_failed")) == 2
+    # Released: the card offers the retry again, and the next one attaches it.
+    again = await bot.wait_for_card(card_ts, bill_id, "“bill.pdf” is not attached")
+    assert SupplierAction.RETRY_UPLOAD in card_actions(again, bill_id)
+    click = bot.requests.click(again, SupplierAction.RETRY_UPLOAD, user_id=SAM)
+    assert (await bot.send(click)).status_code == 200
+    await bot.wait_for_card(card_ts, bill_id, "View invoice")
+    demo = bot.sandbox.demo
+    (attachment,) = await bot.services.payables.list_bill_attachments(
+        demo.company_id, demo.connection_id, bill_id
+    )
+    assert attachment.name == "bill.pdf"
 
 
 async def test_files_that_cannot_be_an_invoice_create_nothing(linked_bot: Bot) -> None:
