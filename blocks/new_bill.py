@@ -173,6 +173,7 @@ def new_bill_modal(
                 initial=values.get(line_block(SupplierInput.LINE_DESCRIPTION, index)),
                 max_length=500,
                 optional=True,
+                hint=_("A line left blank is left out.") if index else None,
             ),
             _dispatching(
                 fields.text_input(

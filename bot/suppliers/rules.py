@@ -175,10 +175,11 @@ class RawLine:
 
     @property
     def empty(self) -> bool:
+        """A line left as Add line drew it (quantity 1, perhaps a tax rate, nothing else) is
+        left out, not refused: a line is what has a description, an amount or an account."""
         return not any(
-            (v or "").strip()
-            for v in (self.description, self.amount, self.quantity, self.account_id)
-        )
+            (v or "").strip() for v in (self.description, self.amount, self.account_id)
+        ) and (self.quantity or "").strip() in ("", "1")
 
 
 @dataclass(frozen=True)

@@ -340,6 +340,38 @@ async def test_a_bill_from_an_invoice_file_carries_it_byte_for_byte(linked_bot: 
     assert payables[3][1] == "bills"
 
 
+async def test_a_line_added_by_mistake_and_left_blank_is_left_out(linked_bot: Bot) -> None:
+    bot = linked_bot
+    account, vat = await _bill_options(bot)
+    view = await _new_bill_form(bot)
+    view = await _choose_supplier(bot, view, "north", "Northridge Office Supplies")
+    updates = _updates(bot, view["id"])
+    assert (
+        await bot.send(bot.requests.click(view, SupplierAction.ADD_LINE, user_id=ANA))
+    ).status_code == 200
+    view = await _updated_view(bot, view["id"], updates)
+    assert "left blank is left out" in _text(view)
+
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    ack = await bot.submit(
+        view,
+        {
+            SupplierInput.BILL_REFERENCE: "NR-7790",
+            SupplierInput.BILL_DUE: "2099-01-31",
+            "line_amount:0": "40.00",
+            "line_account:0": account,
+            "line_tax:1": vat,  # the second line: only a tax rate picked, nothing else
+        },
+        user=ANA,
+    )
+    assert ack["response_action"] == "update", ack
+    (call,) = (await bot.slack.wait_for("chat.postMessage", count=posted + 1))[posted:]
+    (bill_id,) = bill_ids(bot.slack.message(CHANNEL, call.response["ts"]))
+    demo = bot.sandbox.demo
+    bill = await bot.services.payables.get_bill(demo.company_id, demo.connection_id, bill_id)
+    assert len(bill.line_items or []) == 1 and bill.total_amount == Decimal("40.00")
+
+
 async def test_a_failed_upload_shows_on_the_card_and_retry_attaches_it_once(
     linked_bot: Bot,
 ) -> None:

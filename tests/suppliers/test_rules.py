@@ -95,6 +95,23 @@ def test_a_bill_needs_a_line() -> None:
     assert isinstance(errors, dict) and "at least one line" in errors["amount:0"]
 
 
+def test_a_line_added_and_left_as_drawn_is_left_out() -> None:
+    # Add line draws quantity 1 (and the tax rate may be picked): nothing more is a line.
+    for unused in (
+        RawLine(None, None, "1", None, None),
+        RawLine(None, "", " 1 ", None, "vat-20"),
+        RawLine("", None, None, None, "zero"),
+    ):
+        form = bill(line("100.00"), unused)
+        assert isinstance(form, BillForm), form
+        assert len(form.lines) == 1 and form.totals.total == Decimal("120.00")
+    # A line with anything more is read, and its gaps are refused on its own fields.
+    errors = bill(line("100.00"), RawLine(None, None, "3", None, None))
+    assert isinstance(errors, dict) and set(errors) == {"amount:1", "account:1"}
+    errors = bill(line("100.00"), RawLine("Paper", None, "1", None, None))
+    assert isinstance(errors, dict) and set(errors) == {"amount:1", "account:1"}
+
+
 def test_amounts_are_read_the_way_the_reader_writes_them() -> None:
     french = read_bill_form(
         context("fr_FR"),
