@@ -573,26 +573,9 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         if supplier.status == "Archived":
             raise FieldErrors({SupplierInput.BILL_SUPPLIER: _(SUPPLIER_ARCHIVED)})
         confirmed = "yes" in field_choices(body, SupplierInput.BILL_NOT_DUPLICATE)
-        if not (confirmed and metadata.duplicate_of):
-            duplicate = await workflow.invoices.duplicate_of_new(
-                link,
-                supplier_id=supplier.id,
-                currency=form.currency,
-                total=form.totals.total,
-                reference=form.reference,
-                issue_date=form.issue_date,
-                today=services.clock().date(),
-            )
-            if duplicate is not None:  # say so on the form; creating it needs the tick
-                flagged = metadata.model_copy(update={"duplicate_of": duplicate.bill_id})
-                person = await person_of(client, submission.team_id, submission.user_id)
-                view = await bill_modal(
-                    link, flagged, person, supplier_id=supplier.id, values=values,
-                    currency=form.currency, duplicate=duplicate,
-                )  # fmt: skip
-                await ack(response_action="update", view=view)
-                return
         total = money(form.totals.total, form.currency, metadata.locale)
+        # Acknowledged before the duplicate check: it reads every outstanding and recently
+        # paid bill, which can take longer than Slack waits for an answer.
         await ack(
             response_action="update",
             view=waiting_modal(
@@ -605,6 +588,25 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
                 locale=metadata.locale,
             ),
         )
+        if not (confirmed and metadata.duplicate_of):
+            duplicate = await workflow.invoices.duplicate_of_new(
+                link,
+                supplier_id=supplier.id,
+                currency=form.currency,
+                total=form.totals.total,
+                reference=form.reference,
+                issue_date=form.issue_date,
+                today=services.clock().date(),
+            )
+            if duplicate is not None:  # back to the form, which says so: creating needs the tick
+                flagged = metadata.model_copy(update={"duplicate_of": duplicate.bill_id})
+                person = await person_of(client, submission.team_id, submission.user_id)
+                view = await bill_modal(
+                    link, flagged, person, supplier_id=supplier.id, values=values,
+                    currency=form.currency, duplicate=duplicate,
+                )  # fmt: skip
+                await client.views_update(view_id=submission.view_id, view=view)
+                return
         person = await person_of(client, submission.team_id, submission.user_id)
         async with suppliers.one_at_a_time(form.idempotency_key):
             done, emoji = await create_and_post(
