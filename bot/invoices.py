@@ -300,20 +300,12 @@ class Invoices:
         connection = await self.reads.get_connection(link.company_id, link.connection_id)
         content_type = check(name, len(content), connection.platform_name or "")
         bill = await self.core.read_bill(link, ref.bill_id)
-        before = await self.reads.list_bill_attachments(
-            link.company_id, link.connection_id, ref.bill_id
+        before, added = await self._upload_unless_filed(
+            link, ref.bill_id, name=name, content=content, content_type=content_type
         )
-        if before:
-            await self._note_count(link, bill, len(before))
+        if added is None:
+            await self._note_count(link, bill, before)
             raise Denied(N_("This bill already has its invoice: use View invoice on the card."))
-        added = await self.writes.upload_bill_attachment(
-            link.company_id,
-            link.connection_id,
-            ref.bill_id,
-            filename=name,
-            content=content,
-            content_type=content_type,
-        )
         view = await self._note_count(link, bill, 1)
         async with self.db.write() as s:
             audit(
@@ -328,6 +320,25 @@ class Invoices:
                 size=len(content),
             )
         return view
+
+    async def _upload_unless_filed(
+        self, link: CompanyLink, bill_id: str, *, name: str, content: bytes, content_type: str
+    ) -> tuple[int, Attachment | None]:
+        """How many files the bill had, and the file uploaded to it if it had none."""
+        before = await self.reads.list_bill_attachments(
+            link.company_id, link.connection_id, bill_id
+        )
+        if before:
+            return len(before), None
+        added = await self.writes.upload_bill_attachment(
+            link.company_id,
+            link.connection_id,
+            bill_id,
+            filename=name,
+            content=content,
+            content_type=content_type,
+        )
+        return 0, added
 
     # ------------------------------------------------------------ a failed upload
 
@@ -370,20 +381,10 @@ class Invoices:
         landed after all, or one was attached since): True when this call uploaded it. On any
         failure of the retry the caller releases the claim (`retry_failed`)."""
         link = await self.core.link_for(ref.team_id, ref.channel_id)
-        before = await self.reads.list_bill_attachments(
-            link.company_id, link.connection_id, ref.bill_id
+        before, added = await self._upload_unless_filed(
+            link, ref.bill_id, name=name, content=content, content_type=content_type
         )
-        added = None
-        if not before:
-            added = await self.writes.upload_bill_attachment(
-                link.company_id,
-                link.connection_id,
-                ref.bill_id,
-                filename=name,
-                content=content,
-                content_type=content_type,
-            )
-        count = max(len(before), 1)
+        count = max(before, 1)
         self.file_counts.put((link.company_id, link.connection_id, ref.bill_id), count)
         async with self.db.write() as s:
             now = self.core.clock()
