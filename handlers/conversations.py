@@ -188,8 +188,10 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
         await workflow.invoices.attach(ref, submission.user_id, name=name, content=content)
         await Publisher.quietly(
-            publisher.refresh_message(submission.team_id, metadata.channel_id, metadata.message_ts),
-            "update the card",
+            publisher.bill_changed_here(
+                submission.team_id, metadata.channel_id, metadata.bill_id, metadata.message_ts
+            ),
+            "update the cards",
         )
         await Publisher.quietly(
             publisher.thread_line(
@@ -249,8 +251,10 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
                 "post the question",
             )
         await Publisher.quietly(
-            publisher.refresh_message(submission.team_id, metadata.channel_id, metadata.message_ts),
-            "update the card",
+            publisher.bill_changed_here(
+                submission.team_id, metadata.channel_id, metadata.bill_id, metadata.message_ts
+            ),
+            "update the cards",
         )
 
     # ------------------------------------------------------------ buttons in the thread
@@ -280,8 +284,8 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
             "post the line",
         )
         await Publisher.quietly(
-            publisher.refresh_message(click.team_id, click.channel_id, thread_ts),
-            "update the card",
+            publisher.bill_changed_here(click.team_id, click.channel_id, value.bill_id, thread_ts),
+            "update the cards",
         )
 
     @on.action(Action.REPLY_APPROVE, ReplyApproval)
@@ -295,8 +299,10 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         await ack()
         outcome = await workflow.approve(click.case(value.bill_id), click.user_id)
         await Publisher.quietly(
-            publisher.refresh_message(click.team_id, click.channel_id, value.message_ts),
-            "update the card",
+            publisher.bill_changed_here(
+                click.team_id, click.channel_id, value.bill_id, value.message_ts
+            ),
+            "update the cards",
         )
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
         _ = words(person.locale)

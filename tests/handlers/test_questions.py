@@ -110,6 +110,9 @@ async def test_a_reply_that_reads_as_approval_offers_a_button_and_decides_nothin
     assert "Approve this bill?" in json.dumps(prompt["blocks"])
     assert await bot.case_state(bill_id) == CaseState.PENDING  # nothing decided yet
 
+    # The bill is listed again meanwhile: the approval shows on every message listing it.
+    again = await bot.bills(user=ANA)
+    assert bill_id in bill_ids(again)
     shown = {"ts": prompt["message_ts"], "channel": CHANNEL, "blocks": prompt["blocks"]}
     click = bot.requests.click(
         shown,
@@ -119,6 +122,7 @@ async def test_a_reply_that_reads_as_approval_offers_a_button_and_decides_nothin
     )
     assert (await bot.send(click)).status_code == 200
     await bot.wait_for_card(message["ts"], bill_id, "Approved by <@U0BEN>")
+    await bot.wait_for_card(again["ts"], bill_id, "Approved by <@U0BEN>")
     assert await bot.case_state(bill_id) == CaseState.APPROVED
     bot.slack.assert_no_problems()
 
