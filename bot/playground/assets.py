@@ -183,8 +183,10 @@ PAGE_JS = r"""
     const active = form.contains(document.activeElement) &&
       document.activeElement.closest('[data-input]') && document.activeElement.dataset.actionId ?
       {key: fieldKey(document.activeElement), at: document.activeElement.selectionStart} : null;
-    return {view: form.dataset.viewId, fields, active};
+    const index = focusables(form).indexOf(document.activeElement);  // a button, say
+    return {view: form.dataset.viewId, fields, active, index};
   }
+  function focusables(form) { return [...form.querySelectorAll('button, input, select, textarea, summary')]; }
   function restore(layer, kept) {
     const form = layer.querySelector('[data-view-id]');
     if (!kept || !form || form.dataset.viewId !== kept.view) return false;
@@ -197,10 +199,12 @@ PAGE_JS = r"""
       else el.value = f.value;
       if (f.option === undefined) delete el.dataset.option; else el.dataset.option = f.option;
     }
+    // The same view redrawn: the focus stays where the person had it (a new view takes it).
     const el = kept.active && form.querySelector(kept.active.key);
-    if (!el) return false;
-    el.focus();
-    if (typeof kept.active.at === 'number' && el.setSelectionRange) el.setSelectionRange(kept.active.at, kept.active.at);
+    if (el) {
+      el.focus();
+      if (typeof kept.active.at === 'number' && el.setSelectionRange) el.setSelectionRange(kept.active.at, kept.active.at);
+    } else if (kept.index >= 0) focusables(form)[kept.index]?.focus();
     return true;
   }
   const touched = e => {

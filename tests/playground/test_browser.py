@@ -222,8 +222,11 @@ def test_a_field_error_shows_even_when_the_bot_redraws_the_form_during_the_submi
         [view_id, "U0ANA"],
     )
     page.wait_for_function("() => !document.querySelector('#modal-layer form')?.dataset.before")
+    # Redrawn under the person: the focus stays on the button they pressed.
+    expect(modal.get_by_role("button", name="Pay", exact=True)).to_be_focused()
     held[0].continue_()
 
     error = modal.locator('[data-input="pay_amount"] .field-error')
     expect(error).to_be_visible()
     expect(amount).to_have_value("999999")
+    expect(amount).to_be_focused()  # the field the error is about
