@@ -161,12 +161,32 @@ PAGE_JS = r"""
     else return null;
     return key;
   }
+  // Messages are redrawn one by one: only those that changed are replaced, so a click on
+  // another message is never lost to an update that has nothing to do with it.
+  const keyOf = el => el.dataset.ts;
+  function keyed(elements) {
+    const keys = elements.map(keyOf);
+    return keys.every(Boolean) && new Set(keys).size === keys.length;
+  }
   function swap(container, markup) {
     if (container.innerHTML === markup) return;
     const active = document.activeElement;
     const key = active && container.contains(active) ? focusKey(active) : null;
-    container.innerHTML = markup;
-    if (key) container.querySelector(key)?.focus();
+    const next = document.createElement('div');
+    next.innerHTML = markup;
+    const wanted = [...next.children], shown = [...container.children];
+    if (shown.length && keyed(wanted) && keyed(shown)) {
+      const old = new Map(shown.map(el => [keyOf(el), el]));
+      wanted.forEach((fresh, i) => {
+        const was = old.get(keyOf(fresh));
+        const el = was && was.outerHTML === fresh.outerHTML ? was : fresh;
+        const at = container.children[i];
+        if (at !== el) container.insertBefore(el, at || null);
+        if (was && was !== el) was.remove();
+      });
+      while (container.children.length > wanted.length) container.lastElementChild.remove();
+    } else container.innerHTML = markup;
+    if (key && !container.contains(document.activeElement)) container.querySelector(key)?.focus();
   }
 
   // As in Slack, what a person entered in a modal's inputs stays when the bot updates the view

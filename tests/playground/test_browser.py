@@ -15,6 +15,7 @@ import pytest
 from babel.numbers import format_currency
 
 from bot.i18n import words
+from bot.playground.page import PEOPLE
 from tests.playground.browser import (
     CHROMIUM,
     Running,
@@ -56,6 +57,13 @@ def page(browser: Any, playground: Running) -> Iterator[Any]:
     page.set_default_timeout(WAIT_MS)
     page.goto(playground.url)
     yield page
+    # Each test starts with no modal open: close what this one left open, for everyone.
+    page.evaluate(
+        """async users => { for (const user of users) for (let i = 0; i < 3; i++)
+          await fetch('/ui/close', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                    body: JSON.stringify({user})}); }""",
+        [person.user_id for person in PEOPLE],
+    )
     context.close()
 
 
@@ -193,11 +201,14 @@ def test_a_field_error_shows_even_when_the_bot_redraws_the_form_during_the_submi
     from playwright.sync_api import expect
 
     expect(page.locator("#messages")).to_contain_text("linked this channel")
+    before = page.locator("#messages .message").count()
     command(page, "/bills overdue")
-    actions, _ = card_actions(page, "PF-2291")
+    expect(page.locator("#messages .message")).to_have_count(before + 1)
+    actions, bill_id = card_actions(page, "PF-2291")
     actions.get_by_role("button", name="Approve").click()
-    pay = actions.get_by_role("button", name="Pay…")
-    pay.click()
+    card = page.locator(f'#messages .message:last-child [data-block$=":{bill_id}"]')
+    expect(card.filter(has_text="Approved by")).to_have_count(1)
+    actions.get_by_role("button", name="Pay…").click()
     modal = page.locator("#modal-layer .modal")
     amount = modal.get_by_label(re.compile("^Amount"))
     expect(amount).to_be_visible()
@@ -230,3 +241,22 @@ def test_a_field_error_shows_even_when_the_bot_redraws_the_form_during_the_submi
     expect(error).to_be_visible()
     expect(amount).to_have_value("999999")
     expect(amount).to_be_focused()  # the field the error is about
+
+
+def test_an_update_redraws_only_the_messages_that_changed(page: Any) -> None:
+    """A message nobody changed keeps its place on the page while others arrive or change,
+    so a click on it is never lost to an unrelated update."""
+    from playwright.sync_api import expect
+
+    messages = page.locator("#messages .message")
+    expect(page.locator("#messages")).to_contain_text("linked this channel")
+    first = messages.first.element_handle()
+    before = messages.count()
+    command(page, "/bills")
+    expect(messages).to_have_count(before + 1)
+    actions, bill_id = card_actions(page, "NOS-55821")
+    actions.get_by_role("button", name="Approve").click()
+    expect(
+        page.locator(f'[data-block$=":{bill_id}"]').filter(has_text="Approved by").first
+    ).to_be_visible()
+    assert first.evaluate("element => element.isConnected")
