@@ -603,6 +603,29 @@ async def test_the_forms_speak_the_persons_language(linked_bot: Bot) -> None:
     await bot.slack.wait_for_responses(where=lambda r: "Ce message n’a pas de fichier" in str(r))
 
 
+async def test_an_unknown_supplier_is_answered_after_one_read_of_it_alone(
+    linked_bot: Bot,
+) -> None:
+    """A stale or tampered supplier id is looked up by itself, not by reading every supplier
+    again: the form must be answered within Slack's 3 seconds however many there are."""
+    bot = linked_bot
+    account, _vat = await _bill_options(bot)
+    view = await _new_bill_form(bot)
+    forged = {"text": {"type": "plain_text", "text": "Nobody"}, "value": "no-such-supplier"}
+    before = len(bot.payables_transport.requests)
+    ack = await bot.submit(
+        view,
+        {"bill_supplier": forged, "line_amount:0": "12.50", "line_account:0": account},
+        user=ANA,
+    )
+    assert "no longer in the accounting platform" in ack["errors"]["bill_supplier"]
+    reads = [
+        r for r in bot.payables_transport.requests[before:] if r.url.path.endswith("/suppliers")
+    ]
+    assert len(reads) == 1
+    assert reads[0].url.params.get("query") == "id=no-such-supplier"
+
+
 async def test_a_new_bills_card_takes_approvals_like_any_other(linked_bot: Bot) -> None:
     bot = linked_bot
     account, _vat = await _bill_options(bot)
