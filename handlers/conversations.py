@@ -40,7 +40,7 @@ from bot.questions import question_problem, reads_as_approval
 from bot.services import Services
 from bot.suppliers.invoice import InvoiceProblem, SlackFiles, check
 from handlers.boundary import Listeners
-from handlers.envelope import Click, Submission, field_element, field_value
+from handlers.envelope import Click, Submission, as_dict, field_element, field_value
 
 log = logging.getLogger(__name__)
 _SLACK_ID: TypeAdapter[str] = TypeAdapter(SlackId)
@@ -57,10 +57,6 @@ def _valid(adapter: TypeAdapter[str], value: Any) -> str | None:
         return adapter.validate_python(value)
     except ValidationError:
         return None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def picked_file(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -273,7 +269,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
             click.case(value.bill_id), click.user_id, value.question_id
         )
         person = await people.get(client, click.team_id, click.user_id, wait=1.0)
-        thread_ts = _valid(_TS, _dict(body.get("message")).get("thread_ts"))
+        thread_ts = _valid(_TS, as_dict(body.get("message")).get("thread_ts"))
         await Publisher.quietly(
             publisher.thread_line(
                 click.team_id,

@@ -53,15 +53,16 @@ class Command(BaseModel):
     text: str
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def as_dict(value: Any) -> dict[str, Any]:
+    """`value` when it is an object, else an empty one: for parts of a payload read leniently."""
     return value if isinstance(value, dict) else {}
 
 
 def team_of(body: dict[str, Any]) -> Any:
     return (
-        _dict(body.get("team")).get("id")
-        or _dict(body.get("view")).get("team_id")
-        or _dict(body.get("user")).get("team_id")
+        as_dict(body.get("team")).get("id")
+        or as_dict(body.get("view")).get("team_id")
+        or as_dict(body.get("user")).get("team_id")
         or body.get("team_id")
     )
 
@@ -77,12 +78,12 @@ def _parse(model: type[M], fields: dict[str, Any], refusal: Exception) -> M:
 
 
 def click_of(body: dict[str, Any]) -> Click:
-    container = _dict(body.get("container"))
+    container = as_dict(body.get("container"))
     fields = {
         "team_id": team_of(body),
-        "channel_id": _dict(body.get("channel")).get("id") or container.get("channel_id"),
-        "user_id": _dict(body.get("user")).get("id"),
-        "message_ts": container.get("message_ts") or _dict(body.get("message")).get("ts"),
+        "channel_id": as_dict(body.get("channel")).get("id") or container.get("channel_id"),
+        "user_id": as_dict(body.get("user")).get("id"),
+        "message_ts": container.get("message_ts") or as_dict(body.get("message")).get("ts"),
     }
     return _parse(Click, fields, OutOfDate())
 
@@ -90,8 +91,8 @@ def click_of(body: dict[str, Any]) -> Click:
 def submission_of(body: dict[str, Any]) -> Submission:
     fields = {
         "team_id": team_of(body),
-        "user_id": _dict(body.get("user")).get("id"),
-        "view_id": _dict(body.get("view")).get("id"),
+        "user_id": as_dict(body.get("user")).get("id"),
+        "view_id": as_dict(body.get("view")).get("id"),
     }
     return _parse(Submission, fields, OutOfDate(FORM_OUT_OF_DATE))
 
@@ -133,28 +134,33 @@ def slack_hosts(api_url: str) -> frozenset[str]:
     return frozenset({SLACK_RESPONSE_HOST, urlsplit(api_url).hostname or SLACK_RESPONSE_HOST})
 
 
+def used_action(body: dict[str, Any]) -> dict[str, Any]:
+    """The element a `block_actions` payload reports as used (empty when there is none)."""
+    actions = body.get("actions")
+    return as_dict(actions[0]) if isinstance(actions, list) and actions else {}
+
+
 def action_value(body: dict[str, Any]) -> str | None:
     """The used element's value: a button's `value` or a menu's selected option's."""
-    actions = body.get("actions")
-    action = _dict(actions[0]) if isinstance(actions, list) and actions else {}
+    action = used_action(body)
     value = action.get("value")
     if value is None:
-        value = _dict(action.get("selected_option")).get("value")
+        value = as_dict(action.get("selected_option")).get("value")
     return value if isinstance(value, str) else None
 
 
 def field_element(body: dict[str, Any], block_id: str) -> dict[str, Any]:
     """A modal input's state (its element's action_id is its block_id), whatever was sent:
     empty when the form has no such input or it isn't an object."""
-    state = _dict(_dict(body.get("view")).get("state"))
-    return _dict(_dict(_dict(state.get("values")).get(block_id)).get(block_id))
+    state = as_dict(as_dict(body.get("view")).get("state"))
+    return as_dict(as_dict(as_dict(state.get("values")).get(block_id)).get(block_id))
 
 
 def field_value(body: dict[str, Any], block_id: str) -> str | None:
     """What a modal input (whose element's action_id equals its block_id) holds, as text."""
     element = field_element(body, block_id)
     if "selected_option" in element:
-        value = _dict(element["selected_option"]).get("value")
+        value = as_dict(element["selected_option"]).get("value")
     elif "selected_date" in element:
         value = element["selected_date"]
     else:
@@ -167,5 +173,5 @@ def field_choices(body: dict[str, Any], block_id: str) -> list[str]:
     chosen = field_element(body, block_id).get("selected_options")
     if not isinstance(chosen, list):
         return []
-    values = [_dict(option).get("value") for option in chosen[:10]]
+    values = [as_dict(option).get("value") for option in chosen[:10]]
     return [value for value in values if isinstance(value, str)]

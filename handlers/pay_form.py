@@ -23,7 +23,7 @@ from bot.errors import FORM_OUT_OF_DATE, OutOfDate
 from bot.people import People
 from bot.services import Services
 from handlers.boundary import Listeners
-from handlers.envelope import Submission, field_value
+from handlers.envelope import Submission, field_value, used_action
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +110,8 @@ class Redraws:
 
 
 def _changed_at(body: dict[str, Any]) -> float:
-    actions = body.get("actions")
-    action = actions[0] if isinstance(actions, list) and actions else {}
     try:
-        return float(action.get("action_ts") or 0) if isinstance(action, dict) else 0.0
+        return float(used_action(body).get("action_ts") or 0)
     except ValueError:
         return 0.0
 

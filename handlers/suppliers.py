@@ -69,11 +69,13 @@ from handlers.envelope import (
     Command,
     Submission,
     action_value,
+    as_dict,
     click_of,
     field_choices,
     field_value,
     submission_of,
     team_of,
+    used_action,
 )
 
 OPEN_MODAL_BUDGET_SECONDS = 1.5
@@ -116,11 +118,6 @@ _RECOMPUTING = re.compile(
 _FILE_ID = re.compile(r"^F[A-Z0-9]{2,24}$")
 
 
-def _view(body: dict[str, Any]) -> dict[str, Any]:
-    view = body.get("view")
-    return view if isinstance(view, dict) else {}
-
-
 def _trigger(body: dict[str, Any]) -> str:
     """The request's trigger id, to open a modal with; a request without one is out of date."""
     trigger = body.get("trigger_id")
@@ -130,7 +127,7 @@ def _trigger(body: dict[str, Any]) -> str:
 
 
 def _bill_metadata(body: dict[str, Any]) -> NewBillMetadata:
-    metadata = NewBillMetadata.load(_view(body).get("private_metadata"))
+    metadata = NewBillMetadata.load(as_dict(body.get("view")).get("private_metadata"))
     if metadata is None:
         raise OutOfDate(FORM_GONE)
     return metadata
@@ -138,7 +135,7 @@ def _bill_metadata(body: dict[str, Any]) -> NewBillMetadata:
 
 def _form_values(body: dict[str, Any]) -> dict[str, str]:
     """Every input's value as the form holds it now, by block id."""
-    state = _view(body).get("state")
+    state = as_dict(body.get("view")).get("state")
     values = state.get("values") if isinstance(state, dict) else None
     found: dict[str, str] = {}
     for block_id in values if isinstance(values, dict) else {}:
@@ -423,8 +420,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
     ) -> None:
         await ack()
         click = click_of(body)
-        message = body.get("message") if isinstance(body.get("message"), dict) else {}
-        found = message.get("files") if isinstance(message, dict) else None
+        found = as_dict(body.get("message")).get("files")
         file_ids = [
             f.get("id")
             for f in found or []
@@ -447,16 +443,14 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
 
     async def redraw(body: dict[str, Any], client: AsyncWebClient, *, add_line: bool) -> None:
         metadata = _bill_metadata(body)
-        view = _view(body)
+        view = as_dict(body.get("view"))
         who = submission_of(body)  # the form's team, user and view, checked like a submission
         link = await workflow.link_for(who.team_id, metadata.channel_id)
         person = await person_of(client, who.team_id, who.user_id)
         values = _form_values(body)
         if add_line and metadata.lines < MAX_LINES:
             metadata = metadata.model_copy(update={"lines": metadata.lines + 1})
-        actions = body.get("actions")
-        action = actions[0] if isinstance(actions, list) and actions else {}
-        action = action if isinstance(action, dict) else {}
+        action = used_action(body)
         used = action_value(body) or action.get("value")
         if isinstance(used, str) and _RECOMPUTING.match(str(action.get("action_id"))):
             values[str(action["action_id"])] = used  # the change itself, whatever state says
