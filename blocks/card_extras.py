@@ -76,14 +76,24 @@ def retry_upload_button(case: CaseView, locale: str) -> dict[str, Any] | None:
     pending = case.pending_invoice
     if pending is None or pending.uploading:
         return None
-    _ = words(locale)
     value = RetryUploadButton(bill_id=case.bill_id, file_id=pending.file_id, on_card=True)
-    return {
+    return retry_upload_element(value, locale)
+
+
+def retry_upload_element(
+    value: RetryUploadButton, locale: str, *, style: str | None = None
+) -> dict[str, Any]:
+    """The Retry upload button, on the card or on the notice in its thread."""
+    _ = words(locale)
+    button = {
         "type": "button",
         "action_id": SupplierAction.RETRY_UPLOAD,
         "text": {"type": "plain_text", "text": _("Retry upload")},
         "value": value.dump(),
     }
+    if style:
+        button["style"] = style
+    return button
 
 
 def more_options(case: CaseView, locale: str) -> list[dict[str, Any]]:

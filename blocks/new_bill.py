@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from blocks import fields
-from blocks.card_extras import duplicate_text
+from blocks.card_extras import duplicate_text, retry_upload_element
 from blocks.ids import SupplierAction, SupplierBlock, SupplierCallback, SupplierInput, line_block
 from blocks.metadata import BankAccountMetadata, NewBillMetadata, RetryUploadButton
 from blocks.modals import message_modal
@@ -297,13 +297,9 @@ def upload_failed_message(
             {
                 "type": "actions",
                 "elements": [
-                    {
-                        "type": "button",
-                        "action_id": SupplierAction.RETRY_UPLOAD,
-                        "text": {"type": "plain_text", "text": _("Retry upload")},
-                        "style": "primary",
-                        "value": RetryUploadButton(bill_id=bill_id, file_id=file_id).dump(),
-                    }
+                    retry_upload_element(
+                        RetryUploadButton(bill_id=bill_id, file_id=file_id), locale, style="primary"
+                    )
                 ],
             },
         ],

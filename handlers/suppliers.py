@@ -10,6 +10,7 @@ refusals and failures travel to the error boundary, worded in the person's langu
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -77,6 +78,8 @@ from handlers.envelope import (
     team_of,
     used_action,
 )
+
+log = logging.getLogger(__name__)
 
 OPEN_MODAL_BUDGET_SECONDS = 1.5
 NEW_BILL_TITLE = N_("New bill")
@@ -518,6 +521,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             )  # fmt: skip
         except Exception:  # whatever failed, the bill exists without its invoice: say so
             # on its card (Retry upload there) and in its thread, where people are notified.
+            log.warning("the invoice of new bill %s was not attached", bill.id, exc_info=True)
             await workflow.invoices.upload_failed(
                 link, bill.id, submission.user_id, file_id=metadata.file_id, name=invoice.name
             )
