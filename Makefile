@@ -47,13 +47,13 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Extracts the strings marked for translation and merges them into bot/locale/*/LC_MESSAGES.
+# Extracts the strings marked for translation and merges them into billpay/locale/*/LC_MESSAGES.
 messages: $(STAMP)
-	$(BIN)/python -m bot.catalogs
+	$(BIN)/python -m billpay.core.catalogs
 
 # The README's pictures, taken from the playground with Chromium (apt-get install chromium).
 screenshots: $(STAMP)
-	$(BIN)/python -m tests.playground.screenshots
+	$(BIN)/python -m testkit.screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .billpay

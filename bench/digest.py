@@ -30,20 +30,20 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from blocks.digest import digest_empty_message, digest_message
-from bot.db import Database
-from bot.digest.compute import compute_digest
-from bot.digest.service import compute_digests, read_outstanding
-from bot.digest.store import active_subscriptions, create_subscription
-from bot.listing import summarise
-from bot.money import quantize
-from bot.payables.client import PayablesClient
-from bot.playground.blockkit import validate_message_blocks
-from bot.sandbox import store as sandbox_store
-from bot.sandbox.app import Sandbox, SandboxConfig
-from bot.store.migrate import upgrade
-from bot.store.models import CompanyLink, Policy
-from tests.support import CountingTransport
+from billpay.bills.listing import summarise
+from billpay.core.money import quantize
+from billpay.digest.compute import compute_digest
+from billpay.digest.service import compute_digests, read_outstanding
+from billpay.digest.store import active_subscriptions, create_subscription
+from billpay.payables.client import PayablesClient
+from billpay.slack.blocks.digest import digest_empty_message, digest_message
+from billpay.store.db import Database
+from billpay.store.migrate import upgrade
+from billpay.store.models import CompanyLink, Policy
+from payables_sandbox import store as sandbox_store
+from payables_sandbox.app import Sandbox, SandboxConfig
+from slack_playground.blockkit import validate_message_blocks
+from testkit.payables import CountingTransport
 
 TODAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -20,11 +20,11 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from bot.payables.client import PayablesClient
-from bot.payables.models import BillPaymentPrototype, Ref
-from bot.payables.query import Q, outstanding_bills
-from bot.sandbox.app import Sandbox, SandboxConfig
-from bot.sandbox.query import parse_query
+from billpay.payables.client import PayablesClient
+from billpay.payables.models import BillPaymentPrototype, Ref
+from billpay.payables.query import Q, outstanding_bills
+from payables_sandbox.app import Sandbox, SandboxConfig
+from payables_sandbox.query import parse_query
 
 ROUNDS = 60
 KEY = "bench-key"

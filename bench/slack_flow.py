@@ -20,13 +20,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from blocks.ids import Action
-from bot.db import Database
-from bot.playground import FakeSlack
-from bot.sandbox.app import Sandbox, SandboxConfig
-from bot.store.migrate import upgrade
-from tests.handlers.harness import BOT_TOKEN, Bot, bill_ids, running_bot
-from tests.support import SANDBOX_KEY
+from billpay.slack.blocks.ids import Action
+from billpay.store.db import Database
+from billpay.store.migrate import upgrade
+from payables_sandbox.app import Sandbox, SandboxConfig
+from slack_playground import FakeSlack
+from testkit.bot import BOT_TOKEN, Bot, bill_ids, running_bot
+from testkit.payables import SANDBOX_KEY
 
 TODAY = date(2026, 11, 22)
 

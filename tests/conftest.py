@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.payables.client import PayablesClient
-from bot.sandbox.app import Sandbox, SandboxConfig
-from bot.sandbox.faults import FaultConfig
-from tests.support import (
+from billpay.payables.client import PayablesClient
+from payables_sandbox.app import Sandbox, SandboxConfig
+from payables_sandbox.faults import FaultConfig
+from testkit.payables import (
     SANDBOX_KEY,
     SANDBOX_URL,
     TODAY,

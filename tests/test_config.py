@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.config import ConfigError, Settings, async_database_url, load_settings
+from billpay.config import ConfigError, Settings, async_database_url, load_settings
 
 SLACK_AND_CODAT = (
     "CODAT_API_KEY",

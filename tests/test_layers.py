@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "blocks", "handlers")
+PACKAGES = ("billpay",)
 # The wiring: these build Slack surfaces from the core, so they may import the Slack layers:
 # the app (listeners in), the publisher and the scheduler (messages out, rendered with
 # blocks/) and previews.
-WIRING = {"bot.app", "bot.preview", "bot.publish", "bot.scheduler"}
-SLACK_LAYERS = ("blocks", "handlers")
+WIRING = {"billpay.slack", "billpay.runtime", "billpay.services"}
+SLACK_LAYERS = ("billpay.slack.blocks", "billpay.slack.handlers")
 
 
 def source_of(module: str) -> Path | None:
@@ -107,30 +107,39 @@ def offending(start: str, forbidden: tuple[str, ...]) -> list[str]:
 
 def test_the_resolver_sees_real_imports() -> None:
     """Guards the tests below against passing because nothing was found."""
-    seen = reachable("bot.cases")
-    assert "sqlalchemy" in seen and "bot.store.models" in seen
-    assert "blocks.text" in reachable("blocks.bills")
+    seen = reachable("billpay.bills.cases")
+    assert "sqlalchemy" in seen and "billpay.store.models" in seen
+    assert "billpay.slack.blocks.text" in reachable("billpay.slack.blocks.bills")
 
 
-@pytest.mark.parametrize("module", modules_in("blocks"))
+@pytest.mark.parametrize("module", modules_in("billpay/slack/blocks"))
 def test_blocks_never_reach_the_orm(module: str) -> None:
-    assert offending(module, ("sqlalchemy", "bot.store")) == []
+    assert offending(module, ("sqlalchemy", "billpay.store")) == []
 
 
 def test_the_domain_is_free_of_storage_and_io() -> None:
-    assert offending("bot.domain", ("sqlalchemy", "bot.store", "httpx", "aiohttp")) == []
+    assert (
+        offending("billpay.core.domain", ("sqlalchemy", "billpay.store", "httpx", "aiohttp")) == []
+    )
 
 
-@pytest.mark.parametrize("module", [m for m in modules_in("bot") if m not in WIRING])
+@pytest.mark.parametrize(
+    "module",
+    [m for m in modules_in("billpay") if not any(m == w or m.startswith(w + ".") for w in WIRING)],
+)
 def test_the_core_does_not_import_the_slack_layers(module: str) -> None:
-    slack_layers = [name for name in imports_of(module) if name.split(".")[0] in SLACK_LAYERS]
+    slack_layers = [
+        name
+        for name in imports_of(module)
+        if any(name == s or name.startswith(s + ".") for s in SLACK_LAYERS)
+    ]
     assert slack_layers == []
 
 
-@pytest.mark.parametrize("module", ["bot.publish", "bot.scheduler"])
+@pytest.mark.parametrize("module", ["billpay.slack.publisher", "billpay.runtime.scheduler"])
 def test_what_sends_on_its_own_renders_but_never_reaches_the_listeners(module: str) -> None:
-    assert offending(module, ("handlers",)) == []
+    assert offending(module, ("billpay.slack.handlers",)) == []
 
 
 def test_settings_load_without_the_sandbox_web_app() -> None:
-    assert offending("bot.config", ("fastapi", "starlette", "bot.sandbox.app")) == []
+    assert offending("billpay.config", ("fastapi", "starlette", "payables_sandbox.app")) == []

@@ -200,7 +200,7 @@ def test_background_color_is_a_hex_colour(manifest: dict[str, Any]) -> None:
 
 
 def test_the_message_shortcut_is_the_one_the_bot_listens_for(manifest: dict[str, Any]) -> None:
-    from blocks.ids import SupplierCallback
+    from billpay.slack.blocks.ids import SupplierCallback
 
     (shortcut,) = manifest["features"]["shortcuts"]
     assert shortcut["type"] == "message"

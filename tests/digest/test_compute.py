@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.digest.compute import compute_digest, currency_order
-from bot.domain import CaseState
-from tests.digest.factories import TODAY, bill, case_of, scheduled
+from billpay.core.domain import CaseState
+from billpay.digest.compute import compute_digest, currency_order
+from testkit.digests import TODAY, bill, case_of, scheduled
 
 ANA, BEN, EVE = "U0ANA", "U0BEN", "U0EVE"
 

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
-from bot.db import Database
-from bot.digest.store import create_subscription, update_subscription
-from bot.sandbox.app import Sandbox, SandboxConfig
-from bot.sandbox.seed import demo_id
-from bot.store.migrate import upgrade
-from bot.store.models import CompanyLink, Policy
-from tests.bot_fixtures import reset_bot_tables
-from tests.conftest import database_url_for, on_postgres
+from billpay.digest.store import create_subscription, update_subscription
+from billpay.runtime import cli
+from billpay.store.db import Database
+from billpay.store.migrate import upgrade
+from billpay.store.models import CompanyLink, Policy
+from payables_sandbox.app import Sandbox, SandboxConfig
+from payables_sandbox.seed import demo_id
+from testkit.payables import database_url_for, on_postgres
+from testkit.world import reset_bot_tables
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from bot.digest.schedule import (
+from billpay.digest.schedule import (
     InvalidSchedule,
     Subscription,
     check_look_ahead,

@@ -16,9 +16,9 @@ import time_machine
 import yaml
 from pydantic import ValidationError
 
-from bot.payables.client import PayablesClient, RetryPolicy, _retry_after, basic_auth
-from bot.payables.errors import PayablesConflict, PayablesError, PayablesUnprocessable
-from bot.payables.models import (
+from billpay.payables.client import PayablesClient, RetryPolicy, _retry_after, basic_auth
+from billpay.payables.errors import PayablesConflict, PayablesError, PayablesUnprocessable
+from billpay.payables.models import (
     Bill,
     BillPayment,
     BillPaymentPrototype,
@@ -27,9 +27,9 @@ from bot.payables.models import (
     SupplierPrototype,
     SupplierRef,
 )
-from bot.payments import new_payment_key
-from bot.sandbox.app import Sandbox
-from tests.conftest import SANDBOX_KEY, SANDBOX_URL, CountingTransport, SleepRecorder, client_for
+from billpay.payments.service import new_payment_key
+from payables_sandbox.app import Sandbox
+from testkit.payables import SANDBOX_KEY, SANDBOX_URL, CountingTransport, SleepRecorder, client_for
 
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "codat" / "sync-for-payables-v3.yaml"
 

@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from bot.payables.client import PayablesClient
-from bot.payables.errors import PayablesBadRequest
-from bot.payables.models import Bill, BillPaymentPrototype, Ref
-from bot.payables.query import Q, outstanding_bills
-from bot.sandbox.app import Sandbox
-from tests.conftest import TODAY, CountingTransport
+from billpay.payables.client import PayablesClient
+from billpay.payables.errors import PayablesBadRequest
+from billpay.payables.models import Bill, BillPaymentPrototype, Ref
+from billpay.payables.query import Q, outstanding_bills
+from payables_sandbox.app import Sandbox
+from testkit.payables import TODAY, CountingTransport
 
 paged = pytest.mark.sandbox(page_size=4)
 keyset_paged = pytest.mark.sandbox(page_size=4, paging="keyset")

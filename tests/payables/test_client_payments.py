@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot.payables.client import PayablesClient, new_idempotency_key
-from bot.payables.errors import PayablesBadRequest, PayablesNotFound, PayablesUnprocessable
-from bot.payables.models import (
+from billpay.payables.client import PayablesClient, new_idempotency_key
+from billpay.payables.errors import PayablesBadRequest, PayablesNotFound, PayablesUnprocessable
+from billpay.payables.models import (
     BankAccountPrototype,
     BillLineItem,
     BillPaymentPrototype,
@@ -18,9 +18,9 @@ from bot.payables.models import (
     SupplierPrototype,
     SupplierRef,
 )
-from bot.sandbox.app import Sandbox
-from bot.sandbox.seed import DemoIds
-from tests.conftest import bill_by_reference
+from payables_sandbox.app import Sandbox
+from payables_sandbox.seed import DemoIds
+from testkit.payables import bill_by_reference
 
 
 @pytest.fixture

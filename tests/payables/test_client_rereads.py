@@ -9,9 +9,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from bot.payables.client import MAX_LISTING_PASSES, PayablesClient
-from bot.payables.errors import BillNotOutstanding, PayablesListingUnstable, PayablesNotFound
-from bot.payables.models import (
+from billpay.payables.client import MAX_LISTING_PASSES, PayablesClient
+from billpay.payables.errors import BillNotOutstanding, PayablesListingUnstable, PayablesNotFound
+from billpay.payables.models import (
     Bill,
     BillLineItem,
     BillPaymentPrototype,
@@ -19,9 +19,9 @@ from bot.payables.models import (
     Ref,
     SupplierRef,
 )
-from bot.sandbox.app import Sandbox
-from bot.sandbox.seed import DemoIds
-from tests.conftest import CountingTransport, SleepRecorder, bill_by_reference, client_for
+from payables_sandbox.app import Sandbox
+from payables_sandbox.seed import DemoIds
+from testkit.payables import CountingTransport, SleepRecorder, bill_by_reference, client_for
 
 paged = pytest.mark.sandbox(page_size=4)  # 25 outstanding bills: 7 pages
 RATES = {"EUR": Decimal("0.86"), "USD": Decimal("0.79")}  # GBP per unit

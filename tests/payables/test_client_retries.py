@@ -9,8 +9,8 @@ import time
 import httpx
 import pytest
 
-from bot.payables.client import PayablesClient, RetryPolicy, basic_auth
-from bot.payables.errors import (
+from billpay.payables.client import PayablesClient, RetryPolicy, basic_auth
+from billpay.payables.errors import (
     PayablesBadRequest,
     PayablesDeadlineExceeded,
     PayablesRateLimited,
@@ -18,9 +18,9 @@ from bot.payables.errors import (
     PayablesUnauthorized,
     PayablesUnavailable,
 )
-from bot.sandbox.app import Sandbox
-from bot.sandbox.faults import FaultConfig
-from tests.conftest import (
+from payables_sandbox.app import Sandbox
+from payables_sandbox.faults import FaultConfig
+from testkit.payables import (
     SANDBOX_KEY,
     SANDBOX_URL,
     CountingTransport,
@@ -195,7 +195,7 @@ async def test_the_deadline_bounds_a_slow_answer(sandbox: Sandbox) -> None:
 async def test_sandbox_crashes_reach_the_caller_as_server_errors(
     sandbox: Sandbox, payables: PayablesClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.sandbox import service
+    from payables_sandbox import service
 
     async def broken(*_args: object) -> object:
         raise RuntimeError("disk on fire")
@@ -212,8 +212,8 @@ def test_money_fields_refuse_floats() -> None:
 
     from pydantic import ValidationError
 
-    from bot import jsoncodec
-    from bot.payables.models import BillPaymentPrototype, Ref
+    from billpay.core import jsoncodec
+    from billpay.payables.models import BillPaymentPrototype, Ref
 
     with pytest.raises(ValidationError):
         BillPaymentPrototype(amount=0.1 + 0.2, date="2026-11-22", account_ref=Ref(id="a"))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.payables.query import (
+from billpay.payables.query import (
     AllOf,
     AnyOf,
     Condition,

@@ -9,9 +9,8 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from bot.db import Database
-from bot.digest.schedule import InvalidSchedule
-from bot.digest.store import (
+from billpay.digest.schedule import InvalidSchedule
+from billpay.digest.store import (
     SubscriptionNotFound,
     active_subscriptions,
     claim_run,
@@ -23,8 +22,9 @@ from bot.digest.store import (
     resume_subscription,
     update_subscription,
 )
-from bot.store.models import CompanyLink
-from tests.conftest import on_postgres
+from billpay.store.db import Database
+from billpay.store.models import CompanyLink
+from testkit.payables import on_postgres
 
 DAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -18,12 +18,12 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.db import Database
-from bot.messages import MessageRef, MessageStore
-from bot.store.migrate import alembic_config, current_revision, head_revision, upgrade
-from bot.store.models import AuditEvent, Base
-from tests.bot_fixtures import reset_bot_tables
-from tests.conftest import database_url_for, on_postgres
+from billpay.bills.messages import MessageRef, MessageStore
+from billpay.store.db import Database
+from billpay.store.migrate import alembic_config, current_revision, head_revision, upgrade
+from billpay.store.models import AuditEvent, Base
+from testkit.payables import database_url_for, on_postgres
+from testkit.world import reset_bot_tables
 
 BOT_TABLES = set(Base.metadata.tables)
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.db import Money
+from billpay.store.db import Money
 
 
 def test_whole_numbers_read_back_without_an_exponent() -> None:

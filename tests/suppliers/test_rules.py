@@ -8,8 +8,8 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.suppliers.invoice import InvoiceProblem, check
-from bot.suppliers.rules import (
+from billpay.invoices.files import InvoiceProblem, check
+from billpay.suppliers.rules import (
     BillContext,
     BillForm,
     BillOptions,

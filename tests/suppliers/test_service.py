@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import httpx
 
-from bot.payables import models
-from bot.payables.client import PayablesClient
-from bot.sandbox.app import Sandbox
-from bot.store.models import CompanyLink
-from bot.suppliers.rules import SupplierForm
-from bot.suppliers.service import SupplierService, folded
-from bot.workflow import Workflow
-from tests.support import complete_link
+from billpay.bills.workflow import Workflow
+from billpay.payables import models
+from billpay.payables.client import PayablesClient
+from billpay.store.models import CompanyLink
+from billpay.suppliers.rules import SupplierForm
+from billpay.suppliers.service import SupplierService, folded
+from payables_sandbox.app import Sandbox
+from testkit.payables import complete_link
 
 
 async def _quickbooks_link(payables: PayablesClient, sandbox: Sandbox) -> CompanyLink:

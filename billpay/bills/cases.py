@@ -1,0 +1,389 @@
+"""The bot's record of each bill (its case) and what is shown of it: the views the blocks
+render (their types live in `billpay.core.domain` and are re-exported here), the workflow's results,
+and the building blocks every transaction uses: locking a case, bringing it up to date from the
+payables API, loading its approvals and payments, and the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
+
+from billpay.bills.policy import EffectivePolicy
+from billpay.core.domain import (
+    CaseState,
+    CaseView,
+    Duplicate,
+    OpenQuestion,
+    PaymentStatus,
+    PaymentView,
+    PendingInvoice,
+)
+from billpay.core.domain import PaymentOutcome as PaymentOutcome
+from billpay.core.domain import SupplierMatch as SupplierMatch
+from billpay.core.errors import Denied as Denied  # re-exported for the core
+from billpay.core.errors import NotLinked as NotLinked
+from billpay.core.i18n import N_, Phrase
+from billpay.core.mrkdwn import escape
+from billpay.payables.models import Bill
+from billpay.payments.form import AccountChoice
+from billpay.store.models import (
+    AuditEvent,
+    BillCase,
+    BillMessage,
+    CompanyLink,
+    Decision,
+    Payment,
+    Question,
+)
+
+OPEN_STATES = {CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED}
+# Far longer than a payment may take (its deadline, retries included), so only a payment whose
+# sender stopped is ever this old.
+ABANDONED_AFTER = timedelta(minutes=5)
+
+
+# ---------------------------------------------------------------- what the workflow returns
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: CaseView
+    notice: Phrase | None = None  # told only to the person who acted, in their language
+
+
+@dataclass(frozen=True)
+class PaymentForm:
+    """What the Pay modal needs: the fresh bill and the accounts it may be paid from."""
+
+    case: CaseView
+    accounts: list[AccountChoice]
+    idempotency_key: str
+    base_currency: str
+
+
+async def case_for_update(s: AsyncSession, link_id: int, bill_id: str) -> BillCase | None:
+    return await s.scalar(
+        select(BillCase)
+        .where(BillCase.link_id == link_id, BillCase.bill_id == bill_id)
+        .with_for_update()
+    )
+
+
+async def sync_case(
+    s: AsyncSession, link: CompanyLink, bill: Bill, policy: EffectivePolicy, *, now: datetime
+) -> BillCase:
+    """Create or refresh the case of `bill` from what the API said, holding its row lock;
+    a case that changes is stamped `now`."""
+    case = await case_for_update(s, link.id, bill.id)
+    if case is None:
+        try:
+            async with s.begin_nested():
+                case = BillCase(
+                    link_id=link.id,
+                    bill_id=bill.id,
+                    state=CaseState.PENDING,
+                    opened_at=now,
+                    updated_at=now,
+                )
+                copy_bill(case, bill, link.base_currency)
+                case.approvals_required = policy.approvals_needed(case.base_amount)
+                s.add(case)
+                await s.flush()
+        except IntegrityError:  # created by a concurrent request: use theirs
+            case = await case_for_update(s, link.id, bill.id)
+            assert case is not None
+        else:
+            return case
+    copy_bill(case, bill, link.base_currency)
+    if case.state == CaseState.PENDING:
+        case.approvals_required = policy.approvals_needed(case.base_amount)
+    if case.state == CaseState.PAYING:
+        await _release_abandoned_payment(s, link, case, now=now)
+    if not bill.is_outstanding and case.state in OPEN_STATES | {CaseState.SCHEDULED}:
+        last = await last_payment(s, case.id) if case.state == CaseState.FAILED else None
+        # An unknown outcome is perhaps our own payment: only a retry with its key can tell.
+        if last is None or not last.outcome_unknown:
+            case.state = CaseState.CLOSED
+            case.note = closed_note(bill.status).dump()
+            audit(s, link, "system", "case_closed", bill.id, now=now, bill_status=bill.status)
+    if s.is_modified(case):
+        stamp(case, now)
+    return case
+
+
+async def _release_abandoned_payment(
+    s: AsyncSession, link: CompanyLink, case: BillCase, *, now: datetime
+) -> None:
+    """A payment still `requested` long after any answer could come means the process sending
+    it stopped (a crash, a deploy). Its outcome is unknown: mark it so, and the card offers
+    Retry payment, which resends it with the same idempotency key."""
+    payment = await last_payment(s, case.id)
+    cutoff = now - ABANDONED_AFTER
+    if payment is None or payment.status != PaymentStatus.REQUESTED or payment.updated_at > cutoff:
+        return
+    payment.status = PaymentStatus.FAILED
+    payment.outcome_unknown = True
+    payment.error = Phrase(N_("The bot stopped before the accounting platform answered.")).dump()
+    stamp(payment, now)
+    case.state = CaseState.FAILED
+    audit(s, link, "system", "payment_abandoned", case.bill_id, now=now, payment_id=payment.id)
+
+
+def stamp(row: BillCase | Payment | BillMessage, now: datetime) -> None:
+    """Record that `row` changed at `now`, the workflow's clock. Flagged as changed even when
+    equal, so the write always happens (it bumps a versioned row) and the column's wall-clock
+    `onupdate`, a fallback for writes elsewhere, never replaces it."""
+    row.updated_at = now
+    flag_modified(row, "updated_at")
+
+
+def copy_bill(case: BillCase, bill: Bill, base_currency: str) -> None:
+    modified = _modified(bill)
+    if modified is not None and case.bill_modified is not None and modified < case.bill_modified:
+        return  # read before a change we have already seen
+    case.bill_modified = modified
+    case.supplier_name = bill.supplier_ref.supplier_name or "Unknown supplier"
+    case.reference = bill.reference
+    case.currency = bill.currency
+    case.total_amount = bill.total_amount
+    case.amount_due = bill.outstanding_amount
+    case.issue_date = bill.issued_on
+    case.due_date = bill.due_on
+    case.bill_status = bill.status
+    if bill.currency.upper() == base_currency:
+        case.base_amount = bill.total_amount
+    elif bill.currency_rate:
+        case.base_amount = bill.total_amount * bill.currency_rate
+    else:
+        case.base_amount = None
+
+
+def _modified(bill: Bill) -> datetime | None:
+    if not bill.source_modified_date:
+        return None
+    try:
+        value = datetime.fromisoformat(bill.source_modified_date.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def approvals_of(s: AsyncSession, case_id: int) -> list[str]:
+    rows = await s.scalars(
+        select(Decision.user_id)
+        .where(Decision.case_id == case_id, Decision.kind == "approve")
+        .order_by(Decision.id)
+    )
+    return list(rows)
+
+
+async def last_payment(s: AsyncSession, case_id: int) -> Payment | None:
+    """The case's payment that moved last (a scheduled one sent after a later payment, too)."""
+    return await s.scalar(
+        select(Payment)
+        .where(Payment.case_id == case_id)
+        .order_by(Payment.updated_at.desc(), Payment.id.desc())
+        .limit(1)
+    )
+
+
+async def payment_with_key(s: AsyncSession, key: str) -> Payment | None:
+    return await s.scalar(select(Payment).where(Payment.idempotency_key == key))
+
+
+async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]:
+    ids = [case.id for case in cases]
+    approvals: dict[int, list[str]] = {case_id: [] for case_id in ids}
+    payments: dict[int, Payment] = {}
+    scheduled: dict[int, Payment] = {}
+    questions: dict[int, OpenQuestion] = {}
+    recorded: dict[int, list[Payment]] = {case_id: [] for case_id in ids}
+    if ids:
+        for row in await s.scalars(
+            select(Question)
+            .where(Question.case_id.in_(ids), Question.resolved_at.is_(None))
+            .order_by(Question.id.desc())
+        ):
+            questions.setdefault(row.case_id, open_question(row))
+        for case_id, user_id in await s.execute(
+            select(Decision.case_id, Decision.user_id)
+            .where(Decision.case_id.in_(ids), Decision.kind == "approve")
+            .order_by(Decision.id)
+        ):
+            approvals[case_id].append(user_id)
+        for payment in await s.scalars(
+            select(Payment).where(Payment.case_id.in_(ids)).order_by(Payment.updated_at, Payment.id)
+        ):
+            payments[payment.case_id] = payment
+            if payment.status == PaymentStatus.SCHEDULED and payment.send_after is None:
+                scheduled[payment.case_id] = payment
+            if payment.status == PaymentStatus.RECORDED:
+                recorded[payment.case_id].append(payment)
+    return [
+        case_view(
+            case,
+            approvals[case.id],
+            payments.get(case.id),
+            scheduled.get(case.id),
+            questions.get(case.id),
+            sorted(recorded[case.id], key=lambda p: (p.payment_date, p.id)),
+        )
+        for case in cases
+    ]
+
+
+def open_question(row: Question) -> OpenQuestion:
+    return OpenQuestion(id=row.id, asked_by=row.asked_by, asked_of=row.asked_of, text=row.text)
+
+
+def payment_view(row: Payment) -> PaymentView:
+    return PaymentView(
+        id=row.id,
+        status=row.status,
+        amount=row.amount,
+        currency=row.currency,
+        account_name=row.account_name,
+        account_currency=row.account_currency,
+        exchange_rate=row.exchange_rate,
+        payment_date=row.payment_date,
+        reference=row.reference,
+        requested_by=row.requested_by,
+        error=Phrase.load(row.error) if row.error else None,
+        outcome_unknown=row.outcome_unknown,
+        reconciled=row.reconciled,
+        attempt=row.attempt or 1,
+        base_currency=row.base_currency,
+        send_after=row.send_after,
+    )
+
+
+def case_view(
+    case: BillCase,
+    approvals: Sequence[str],
+    payment: Payment | None,
+    scheduled: Payment | None = None,
+    question: OpenQuestion | None = None,
+    recorded: Sequence[Payment] = (),
+) -> CaseView:
+    return CaseView(
+        bill_id=case.bill_id,
+        state=CaseState(case.state),
+        supplier_name=case.supplier_name,
+        reference=case.reference,
+        currency=case.currency,
+        total_amount=case.total_amount,
+        amount_due=case.amount_due,
+        issue_date=case.issue_date,
+        due_date=case.due_date,
+        bill_status=case.bill_status,
+        approvals=tuple(approvals),
+        approvals_required=case.approvals_required,
+        rejected_by=case.rejected_by,
+        reject_reason=case.reject_reason,
+        note=Phrase.load(case.note) if case.note else None,
+        last_payment=payment_view(payment) if payment is not None else None,
+        scheduled=payment_view(scheduled) if scheduled is not None else None,
+        attachments=case.attachment_count,
+        duplicate=Duplicate.from_json(case.duplicate_of) if case.duplicate_of else None,
+        question=question,
+        pending_invoice=(
+            PendingInvoice.from_json(case.invoice_pending) if case.invoice_pending else None
+        ),
+        payments=tuple(payment_view(row) for row in recorded),
+        version=case.version or 0,
+    )
+
+
+_STATUS_WORDS = {
+    "Paid": N_("paid"),
+    "Void": N_("void"),
+    "PartiallyPaid": N_("partially paid"),
+    "Open": N_("open"),
+    "Draft": N_("draft"),
+}
+
+
+def status_words(bill_status: str) -> Phrase:
+    """A bill's status in the accounting platform (`PartiallyPaid`) as words inside a sentence,
+    translated when shown; a status we don't know is quoted, made inert for mrkdwn."""
+    known = _STATUS_WORDS.get(bill_status)
+    return Phrase(known) if known else Phrase(escape(bill_status))
+
+
+def closed_note(bill_status: str) -> Phrase:
+    """Why a case closed, kept with it (as a message id) and translated when shown."""
+    match bill_status:
+        case "Paid":
+            return Phrase(N_("Paid in the accounting platform."))
+        case "Void":
+            return Phrase(N_("Void in the accounting platform."))
+        case _:
+            return Phrase(
+                N_("No longer outstanding in the accounting platform ({status})."),
+                status=status_words(bill_status),
+            )
+
+
+def not_pending_text(view: CaseView | BillCase) -> Phrase:
+    """Why this bill cannot be approved, rejected or paid now, from its state."""
+    match view.state:
+        case CaseState.APPROVED:
+            return Phrase(N_("This bill is already approved."))
+        case CaseState.REJECTED:
+            return Phrase(N_("This bill was rejected by <@{user}>."), user=view.rejected_by or "")
+        case CaseState.PAYING:
+            return Phrase(N_("A payment for this bill is being recorded right now."))
+        case CaseState.SCHEDULED:
+            return Phrase(N_("A payment for this bill is already scheduled."))
+        case CaseState.PAID:
+            return Phrase(N_("This bill is already paid."))
+        case CaseState.CLOSED:
+            note = view.note if isinstance(view.note, Phrase) else Phrase.load(view.note or "")
+            return Phrase(
+                N_("This bill is closed: {why}"),
+                why=note if view.note else Phrase(N_("not outstanding any more.")),
+            )
+        case CaseState.FAILED:
+            return Phrase(N_("The last payment failed; pay again or retry it from the card."))
+        case _:
+            return Phrase(N_("This bill is waiting for approval."))
+
+
+def audit(
+    s: AsyncSession,
+    link: CompanyLink,
+    actor: str,
+    action: str,
+    bill_id: str | None,
+    *,
+    now: datetime,
+    **details: Any,
+) -> None:
+    s.add(
+        AuditEvent(
+            at=now,
+            team_id=link.team_id,
+            channel_id=link.channel_id,
+            actor=actor,
+            action=action,
+            company_id=link.company_id,
+            bill_id=bill_id,
+            details={k: v for k, v in details.items() if v is not None},
+        )
+    )
+
+
+def preview_case(bill: Bill, base_currency: str, policy: EffectivePolicy) -> CaseView:
+    """The case a bill would open as, without touching the database (for previews)."""
+    case = BillCase(bill_id=bill.id, state=CaseState.PENDING)
+    copy_bill(case, bill, base_currency)
+    case.approvals_required = policy.approvals_needed(case.base_amount)
+    return case_view(case, (), None)

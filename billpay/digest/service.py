@@ -1,0 +1,111 @@
+"""Reading what the digests need: each company's outstanding bills once per run, however many
+channels it is linked to, then per channel its cases and approvers, and `compute_digest`.
+
+The scheduler calls `compute_digests(...)` with the subscriptions that are due and renders each
+result with `billpay.slack.blocks.digest`; `billpay digest --dry-run` does the same and prints it. A
+company whose bills cannot be read fails its own channels only (`ChannelDigest.error`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from billpay.bills.cases import views_of
+from billpay.core.domain import CaseView
+from billpay.digest.compute import Digest, compute_digest
+from billpay.digest.schedule import Subscription
+from billpay.payables.client import PayablesClient
+from billpay.payables.errors import PayablesError
+from billpay.payables.models import Bill
+from billpay.payables.query import outstanding_bills
+from billpay.store.db import Database
+from billpay.store.models import BillCase, Policy
+
+
+@dataclass(frozen=True)
+class ChannelDigest:
+    """One channel's digest, or why it could not be computed."""
+
+    subscription: Subscription
+    today: date
+    digest: Digest | None
+    error: PayablesError | None = None
+
+
+async def read_outstanding(
+    client: PayablesClient, company_id: str, connection_id: str
+) -> list[Bill]:
+    """The company's outstanding bills: one paged read of the payables API."""
+    return [
+        bill
+        async for bill in client.iter_bills(company_id, connection_id, query=outstanding_bills())
+        if bill.is_outstanding
+    ]
+
+
+async def channel_cases(db: Database, link_id: int, bill_ids: Iterable[str]) -> dict[str, CaseView]:
+    """The channel's cases of these bills, by bill id, with approvals and last payments."""
+    ids = list(bill_ids)
+    if not ids:
+        return {}
+    async with db.read() as s:
+        rows = list(
+            await s.scalars(
+                select(BillCase).where(BillCase.link_id == link_id, BillCase.bill_id.in_(ids))
+            )
+        )
+        views = await views_of(s, rows)
+    return {view.bill_id: view for view in views}
+
+
+async def channel_approvers(
+    db: Database, link_id: int, default_approvers: Sequence[str]
+) -> list[str]:
+    """The channel's approvers: its own policy's, else the configured ones (empty: anyone)."""
+    async with db.read() as s:
+        row = await s.get(Policy, link_id)
+    return list(row.approvers) if row is not None else list(default_approvers)
+
+
+async def compute_digests(
+    db: Database,
+    client: PayablesClient,
+    runs: Sequence[tuple[Subscription, date]],
+    *,
+    default_approvers: Sequence[str] = (),
+) -> list[ChannelDigest]:
+    """The digest of each (subscription, the channel's local date), in the order given; the
+    scheduler passes `sub.local_date(now)`. Bills are read once per company and connection,
+    and shared by every channel linked to it."""
+    bills_of: dict[tuple[str, str], list[Bill] | PayablesError] = {}
+    results = []
+    for sub, local_today in runs:
+        key = (sub.company_id, sub.connection_id)
+        if key not in bills_of:
+            try:
+                bills_of[key] = await read_outstanding(client, *key)
+            except PayablesError as exc:
+                bills_of[key] = exc
+        bills = bills_of[key]
+        if isinstance(bills, PayablesError):
+            results.append(ChannelDigest(sub, local_today, None, bills))
+            continue
+        results.append(
+            ChannelDigest(
+                sub,
+                local_today,
+                compute_digest(
+                    bills,
+                    await channel_cases(db, sub.link_id, (b.id for b in bills)),
+                    approvers=await channel_approvers(db, sub.link_id, default_approvers),
+                    base_currency=sub.base_currency,
+                    today=local_today,
+                    look_ahead_days=sub.look_ahead_days,
+                ),
+            )
+        )
+    return results

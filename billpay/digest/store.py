@@ -1,0 +1,284 @@
+"""Digest subscriptions and runs in the bot's database.
+
+A linked channel has at most one subscription (`create_subscription` is idempotent, also when
+two requests race). Each day's digest of a subscription is one `digest_runs` row, unique on
+(subscription, local date): `claim_run` inserts it and answers whether this caller won, so when
+several replicas run the scheduler exactly one posts; `record_run` writes how it ended.
+
+Settings are checked here before they are stored (`billpay.digest.schedule` words the mistakes), and
+every function returns plain `Subscription` values, never ORM rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Literal
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billpay.core.i18n import N_
+from billpay.digest.schedule import (
+    DEFAULT_TIME_ZONE,
+    Subscription,
+    check_look_ahead,
+    parse_local_time,
+    parse_time_zone,
+    parse_weekdays,
+)
+from billpay.store.db import Database, utcnow
+from billpay.store.models import CompanyLink, DigestRun, DigestSubscription
+
+RunStatus = Literal["claimed", "posted", "empty", "failed"]
+MAX_REASON = 500
+
+
+class SubscriptionNotFound(LookupError):
+    """No digest subscription (or no linked channel) with that id."""
+
+
+@dataclass(frozen=True)
+class Run:
+    subscription_id: int
+    local_date: date
+    status: str
+    message_ts: str | None
+    blocks: int | None
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def _view(row: DigestSubscription, link: CompanyLink) -> Subscription:
+    return Subscription(
+        id=row.id,
+        link_id=link.id,
+        team_id=link.team_id,
+        channel_id=link.channel_id,
+        company_id=link.company_id,
+        connection_id=link.connection_id,
+        company_name=link.company_name,
+        base_currency=link.base_currency,
+        local_time=row.local_time,
+        time_zone=row.time_zone,
+        weekdays=tuple(row.weekdays),
+        look_ahead_days=row.look_ahead_days,
+        post_when_empty=row.post_when_empty,
+        paused=row.paused,
+        paused_reason=row.paused_reason,
+        created_by=row.created_by,
+    )
+
+
+def _with_link() -> Select[DigestSubscription, CompanyLink]:
+    return select(DigestSubscription, CompanyLink).join(
+        CompanyLink, CompanyLink.id == DigestSubscription.link_id
+    )
+
+
+async def _one(s: AsyncSession, *where: ColumnElement[bool]) -> Subscription | None:
+    found = (await s.execute(_with_link().where(*where))).first()
+    return _view(found[0], found[1]) if found is not None else None
+
+
+async def create_subscription(
+    db: Database,
+    link_id: int,
+    *,
+    created_by: str,
+    time_zone: str = DEFAULT_TIME_ZONE,
+    now: datetime | None = None,
+) -> Subscription:
+    """The link's subscription, created with the defaults (09:00, Monday to Friday, 7 days
+    ahead, quiet when nothing is due) in `time_zone` if it has none yet."""
+    parse_time_zone(time_zone)
+    existing = await subscription_for_link(db, link_id)
+    if existing is not None:
+        return existing
+    moment = now or utcnow()
+    try:
+        async with db.write() as s:
+            if await s.get(CompanyLink, link_id) is None:
+                raise SubscriptionNotFound(f"no linked channel with id {link_id}")
+            s.add(
+                DigestSubscription(
+                    link_id=link_id,
+                    time_zone=time_zone.strip(),
+                    created_by=created_by,
+                    created_at=moment,
+                    updated_at=moment,
+                )
+            )
+    except IntegrityError:
+        pass  # created meanwhile by another request: that one stands
+    created = await subscription_for_link(db, link_id)
+    assert created is not None
+    return created
+
+
+async def subscription_for_link(db: Database, link_id: int) -> Subscription | None:
+    async with db.read() as s:
+        return await _one(s, DigestSubscription.link_id == link_id)
+
+
+async def get_subscription(db: Database, subscription_id: int) -> Subscription | None:
+    async with db.read() as s:
+        return await _one(s, DigestSubscription.id == subscription_id)
+
+
+async def active_subscriptions(db: Database) -> list[Subscription]:
+    """Subscriptions that are not paused, of channels still linked, oldest first."""
+    async with db.read() as s:
+        rows = await s.execute(
+            _with_link()
+            .where(DigestSubscription.paused.is_(False), CompanyLink.archived.is_(False))
+            .order_by(DigestSubscription.id)
+        )
+        return [_view(row[0], row[1]) for row in rows]
+
+
+async def subscriptions_of_links(db: Database, link_ids: Iterable[int]) -> dict[int, Subscription]:
+    """The subscriptions of these links, by link id (links without one are left out)."""
+    ids = list(link_ids)
+    if not ids:
+        return {}
+    async with db.read() as s:
+        rows = await s.execute(_with_link().where(DigestSubscription.link_id.in_(ids)))
+        return {sub.link_id: sub for sub in (_view(row[0], row[1]) for row in rows)}
+
+
+async def update_subscription(
+    db: Database,
+    subscription_id: int,
+    *,
+    local_time: str | time | None = None,
+    time_zone: str | None = None,
+    weekdays: Iterable[int | str] | None = None,
+    look_ahead_days: int | None = None,
+    post_when_empty: bool | None = None,
+    now: datetime | None = None,
+) -> Subscription:
+    """Change the settings given (the others stay). Raises `InvalidSchedule` with the words
+    for a person when one cannot be used (`25:00`, an unknown zone, no weekday, a look-ahead
+    outside 1 to 31 days); nothing is changed then."""
+    changes: dict[str, object] = {}
+    if local_time is not None:
+        changes["local_time"] = parse_local_time(local_time)
+    if time_zone is not None:
+        parse_time_zone(time_zone)
+        changes["time_zone"] = time_zone.strip()
+    if weekdays is not None:
+        changes["weekdays"] = list(parse_weekdays(weekdays))
+    if look_ahead_days is not None:
+        changes["look_ahead_days"] = check_look_ahead(look_ahead_days)
+    if post_when_empty is not None:
+        changes["post_when_empty"] = bool(post_when_empty)
+    return await _change(db, subscription_id, changes, now)
+
+
+async def pause_subscription(
+    db: Database, subscription_id: int, reason: str, *, now: datetime | None = None
+) -> Subscription:
+    """Stop posting, saying why (e.g. the bot was removed from the channel): a marked message,
+    kept as its id and translated when shown."""
+    reason = " ".join(reason.split())[:MAX_REASON] or N_("paused")
+    return await _change(db, subscription_id, {"paused": True, "paused_reason": reason}, now)
+
+
+async def resume_subscription(
+    db: Database, subscription_id: int, *, now: datetime | None = None
+) -> Subscription:
+    return await _change(db, subscription_id, {"paused": False, "paused_reason": None}, now)
+
+
+async def _change(
+    db: Database, subscription_id: int, changes: dict[str, object], now: datetime | None
+) -> Subscription:
+    async with db.write() as s:
+        row = await s.get(DigestSubscription, subscription_id, with_for_update=True)
+        if row is None:
+            raise SubscriptionNotFound(f"no digest subscription with id {subscription_id}")
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.updated_at = now or utcnow()
+    found = await get_subscription(db, subscription_id)
+    if found is None:  # pragma: no cover - deleted with its link meanwhile
+        raise SubscriptionNotFound(f"no digest subscription with id {subscription_id}")
+    return found
+
+
+async def claim_run(
+    db: Database, subscription_id: int, local_date: date, *, now: datetime | None = None
+) -> bool:
+    """Claim the digest of `local_date`: True for the one caller that inserted the run, False
+    for every other (another replica, a second tick, a retry). Raises `SubscriptionNotFound`
+    when the subscription does not exist."""
+    try:
+        async with db.write() as s:
+            s.add(
+                DigestRun(
+                    subscription_id=subscription_id,
+                    local_date=local_date,
+                    status="claimed",
+                    created_at=now or utcnow(),
+                )
+            )
+    except IntegrityError:
+        if await get_run(db, subscription_id, local_date) is None:
+            raise SubscriptionNotFound(
+                f"no digest subscription with id {subscription_id}"
+            ) from None
+        return False
+    return True
+
+
+async def record_run(
+    db: Database,
+    subscription_id: int,
+    local_date: date,
+    status: RunStatus,
+    *,
+    message_ts: str | None = None,
+    blocks: int | None = None,
+    error: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """How a claimed run ended: `posted` (with the message's ts and block count), `empty`
+    (nothing was due and the channel doesn't want empty digests) or `failed` (with why)."""
+    async with db.write() as s:
+        run = await s.scalar(
+            select(DigestRun)
+            .where(DigestRun.subscription_id == subscription_id, DigestRun.local_date == local_date)
+            .with_for_update()
+        )
+        if run is None:
+            raise LookupError(f"the run of {local_date} was never claimed")
+        run.status = status
+        run.message_ts = message_ts
+        run.blocks = blocks
+        run.error = error[:2000] if error else None
+        run.finished_at = now or utcnow()
+
+
+async def get_run(db: Database, subscription_id: int, local_date: date) -> Run | None:
+    async with db.read() as s:
+        run = await s.scalar(
+            select(DigestRun).where(
+                DigestRun.subscription_id == subscription_id, DigestRun.local_date == local_date
+            )
+        )
+    if run is None:
+        return None
+    return Run(
+        subscription_id=run.subscription_id,
+        local_date=run.local_date,
+        status=run.status,
+        message_ts=run.message_ts,
+        blocks=run.blocks,
+        error=run.error,
+        created_at=run.created_at,
+        finished_at=run.finished_at,
+    )

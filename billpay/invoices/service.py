@@ -1,0 +1,474 @@
+"""A bill's invoice files: what the cards know of them, sharing them in a card's thread, and
+attaching one to a bill that has none. No Slack calls: the handlers move the bytes between
+Slack and here.
+
+The payables API keeps the files (list, download, upload attachment). A card's overflow offers
+**View invoice** when the bill has files and **Attach invoice** when it has none, so the count is
+read with each `/bills` page. A file is shared in the thread once per bill: the first click
+claims the share in the case's row before uploading, later clicks get the thread's link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from billpay.bills.cases import audit, case_for_update, stamp, sync_case, views_of
+from billpay.bills.duplicates import find_duplicates, paid_since
+from billpay.core.domain import CaseRef, CaseView, Duplicate, PendingInvoice
+from billpay.core.errors import Denied
+from billpay.core.i18n import N_
+from billpay.core.ttl_cache import TtlCache
+from billpay.invoices.files import check
+from billpay.payables.client import PayablesClient
+from billpay.payables.errors import PayablesError
+from billpay.payables.models import Attachment, Bill, BillLineItem, SupplierRef
+from billpay.payables.query import Expr, Q, outstanding_bills
+from billpay.store.models import BillCase, CompanyLink
+
+if TYPE_CHECKING:
+    from billpay.bills.workflow import Workflow
+
+log = logging.getLogger(__name__)
+
+# Files shared in one click (a bill rarely has more than its invoice and a delivery note).
+MAX_SHARED_FILES = 5
+ATTACHMENT_READS_AT_ONCE = 4
+# How long a bill's files, once seen, are taken as still there by the next `/bills` pages:
+# without it each page costs one read per card. Only bills with files are remembered (a file
+# is rarely taken off a bill), so a file added elsewhere shows on the next page; a click on
+# the card always reads the files again.
+FILE_COUNT_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class BillFacts:
+    """What a `/bills` page reads besides the bills: their files and possible duplicates."""
+
+    attachments: int | None  # None: not read
+    duplicate: Duplicate | None
+    duplicates_checked: bool = True
+
+
+@dataclass(frozen=True)
+class InvoiceDetails:
+    case: CaseView
+    attachments: list[Attachment]
+    lines: list[BillLineItem]
+
+
+@dataclass(frozen=True)
+class InvoiceFile:
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class ShareClaim:
+    """Either the thread where the invoice already is (`permalink`), or the files to share."""
+
+    case: CaseView
+    permalink: str | None = None
+    files: tuple[InvoiceFile, ...] = ()
+
+
+def _recent_and_outstanding(since: date) -> Expr:
+    """Outstanding bills, and those paid (last changed) since `since`."""
+    return outstanding_bills() | ((Q("status") == "Paid") & (Q("sourceModifiedDate") >= since))
+
+
+class Invoices:
+    def __init__(self, core: Workflow, reads: PayablesClient, writes: PayablesClient) -> None:
+        self.core = core
+        self.db = core.db
+        self.reads = reads
+        self.writes = writes
+        self.file_counts: TtlCache[tuple[str, str, str], int] = TtlCache(ttl=FILE_COUNT_SECONDS)
+
+    # ------------------------------------------------------------ what a page shows
+
+    async def facts(
+        self, link: CompanyLink, bills: Sequence[Bill], today: date
+    ) -> dict[str, BillFacts]:
+        """Files and possible duplicates of the bills on a page. Best effort: a read that
+        fails leaves what the cards knew (a card is still worth showing without them)."""
+        counts = await self._attachment_counts(link, bills)
+        duplicates: dict[str, Duplicate] | None = None
+        since = paid_since(today, self.core.settings.duplicate_look_back_days)
+        try:
+            others = [
+                bill
+                async for bill in self.reads.iter_bills(
+                    link.company_id,
+                    link.connection_id,
+                    query=_recent_and_outstanding(since),
+                )
+            ]
+            duplicates = find_duplicates(bills, others, paid_since=since)
+        except PayablesError as exc:
+            log.warning("could not check bills for duplicates: %r", exc)
+        return {
+            bill.id: BillFacts(
+                attachments=counts.get(bill.id),
+                duplicate=None if duplicates is None else duplicates.get(bill.id),
+                duplicates_checked=duplicates is not None,
+            )
+            for bill in bills
+            if bill.id in counts or duplicates is not None
+        }
+
+    async def duplicate_of_new(
+        self,
+        link: CompanyLink,
+        *,
+        supplier_id: str,
+        currency: str,
+        total: Decimal,
+        reference: str | None,
+        issue_date: date,
+        today: date,
+    ) -> Duplicate | None:
+        """The bill a new bill would duplicate, checked before it is created."""
+        since = paid_since(today, self.core.settings.duplicate_look_back_days)
+        new = Bill(
+            id="",
+            reference=reference,
+            supplier_ref=SupplierRef(id=supplier_id),
+            issue_date=issue_date.isoformat(),
+            due_date=issue_date.isoformat(),
+            currency=currency,
+            status="Open",
+            total_amount=total,
+        )
+        others = [
+            bill
+            async for bill in self.reads.iter_bills(
+                link.company_id, link.connection_id, query=_recent_and_outstanding(since)
+            )
+        ]
+        return find_duplicates([new], others, paid_since=since).get("")
+
+    async def _attachment_counts(self, link: CompanyLink, bills: Sequence[Bill]) -> dict[str, int]:
+        gate = asyncio.Semaphore(ATTACHMENT_READS_AT_ONCE)
+
+        async def count(bill: Bill) -> tuple[str, int | None]:
+            known = self.file_counts.get((link.company_id, link.connection_id, bill.id))
+            if known is not None:
+                return bill.id, known
+            async with gate:
+                try:
+                    files = await self.reads.list_bill_attachments(
+                        link.company_id, link.connection_id, bill.id
+                    )
+                except PayablesError as exc:
+                    log.info("could not list the files of bill %s: %r", bill.id, exc)
+                    return bill.id, None
+            if files:
+                self.file_counts.put((link.company_id, link.connection_id, bill.id), len(files))
+            return bill.id, len(files)
+
+        counted = await asyncio.gather(*(count(bill) for bill in bills))
+        return {bill_id: n for bill_id, n in counted if n is not None}
+
+    # ------------------------------------------------------------ details
+
+    async def details(self, ref: CaseRef) -> InvoiceDetails:
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        bill = await self.core.read_bill(link, ref.bill_id)
+        files = await self.reads.list_bill_attachments(
+            link.company_id, link.connection_id, ref.bill_id
+        )
+        view = await self._note_count(link, bill, len(files))
+        return InvoiceDetails(view, files, list(bill.line_items or []))
+
+    async def _note_count(self, link: CompanyLink, bill: Bill, count: int) -> CaseView:
+        key = (link.company_id, link.connection_id, bill.id)
+        if count:
+            self.file_counts.put(key, count)
+        else:
+            self.file_counts.drop(key)
+        policy = await self.core.policy_for(link)
+        async with self.db.write() as s:
+            case = await sync_case(s, link, bill, policy, now=self.core.clock())
+            await s.flush()
+            await note_facts(s, case, attachments=count)
+            return (await views_of(s, [case]))[0]
+
+    # ------------------------------------------------------------ sharing in the thread
+
+    async def claim_share(self, ref: CaseRef, user_id: str) -> ShareClaim:
+        """The invoice's thread link if it was shared already; else claim the share and return
+        the files to upload. Raises `Denied` when the bill has no file, or while another click
+        is sharing it."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        bill = await self.core.read_bill(link, ref.bill_id)
+        async with self.db.read() as s:
+            share = dict(
+                await s.scalar(
+                    select(BillCase.invoice_share).where(
+                        BillCase.link_id == link.id, BillCase.bill_id == ref.bill_id
+                    )
+                )
+                or {}
+            )
+        if share.get("state") == "shared":
+            view = await self.core.view_of_bill(link, bill, await self.core.policy_for(link))
+            return ShareClaim(view, permalink=str(share.get("permalink") or ""))
+        files = await self.reads.list_bill_attachments(
+            link.company_id, link.connection_id, ref.bill_id
+        )
+        await self._note_count(link, bill, len(files))
+        if not files:
+            raise Denied(N_("This bill has no invoice file in the accounting platform."))
+        policy = await self.core.policy_for(link)
+        async with self.db.write() as s:
+            now = self.core.clock()
+            case = await sync_case(s, link, bill, policy, now=now)
+            share = dict(case.invoice_share or {})
+            if share.get("state") == "shared":
+                await s.flush()
+                view = (await views_of(s, [case]))[0]
+                return ShareClaim(view, permalink=str(share.get("permalink") or ""))
+            if share.get("state") == "sharing":
+                raise Denied(N_("The invoice is being shared in the card's thread right now."))
+            case.invoice_share = {"state": "sharing", "by": user_id}
+            stamp(case, now)
+            await s.flush()
+            view = (await views_of(s, [case]))[0]
+        try:
+            contents = [
+                InvoiceFile(
+                    name=file.name or "invoice",
+                    content=await self.reads.download_bill_attachment(
+                        link.company_id, link.connection_id, ref.bill_id, file.id
+                    ),
+                )
+                for file in files[:MAX_SHARED_FILES]
+            ]
+        except BaseException:
+            await self.share_failed(ref)
+            raise
+        return ShareClaim(view, files=tuple(contents))
+
+    async def shared(self, ref: CaseRef, user_id: str, file_ids: list[str], permalink: str) -> None:
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        async with self.db.write() as s:
+            now = self.core.clock()
+            case = await case_for_update(s, link.id, ref.bill_id)
+            if case is None:
+                return
+            case.invoice_share = {"state": "shared", "files": file_ids, "permalink": permalink}
+            stamp(case, now)
+            audit(s, link, user_id, "invoice_shared", ref.bill_id, now=now, files=file_ids)
+
+    async def share_failed(self, ref: CaseRef) -> None:
+        """Release the claim, so the next click tries again."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        async with self.db.write() as s:
+            case = await case_for_update(s, link.id, ref.bill_id)
+            if case is not None and (case.invoice_share or {}).get("state") == "sharing":
+                case.invoice_share = None
+                stamp(case, self.core.clock())
+
+    # ------------------------------------------------------------ attaching
+
+    async def check_may_attach(self, ref: CaseRef) -> CaseView:
+        """Before the Attach invoice modal opens: the bill is there and has no file yet."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        bill = await self.core.read_bill(link, ref.bill_id)
+        files = await self.reads.list_bill_attachments(
+            link.company_id, link.connection_id, ref.bill_id
+        )
+        view = await self._note_count(link, bill, len(files))
+        if files:
+            raise Denied(N_("This bill already has its invoice: use View invoice on the card."))
+        return view
+
+    async def attach(self, ref: CaseRef, user_id: str, *, name: str, content: bytes) -> CaseView:
+        """Upload the file to the bill, note it on the case and in the audit trail. The file
+        is checked again as it came, against the rules of the company's own platform."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        connection = await self.reads.get_connection(link.company_id, link.connection_id)
+        content_type = check(name, len(content), connection.platform_name or "")
+        bill = await self.core.read_bill(link, ref.bill_id)
+        before, added = await self._upload_unless_filed(
+            link, ref.bill_id, name=name, content=content, content_type=content_type
+        )
+        if added is None:
+            await self._note_count(link, bill, before)
+            raise Denied(N_("This bill already has its invoice: use View invoice on the card."))
+        view = await self._note_count(link, bill, 1)
+        async with self.db.write() as s:
+            audit(
+                s,
+                link,
+                user_id,
+                "invoice_attached",
+                ref.bill_id,
+                now=self.core.clock(),
+                attachment_id=added.id,
+                name=name,
+                size=len(content),
+            )
+        return view
+
+    async def _upload_unless_filed(
+        self, link: CompanyLink, bill_id: str, *, name: str, content: bytes, content_type: str
+    ) -> tuple[int, Attachment | None]:
+        """How many files the bill had, and the file uploaded to it if it had none."""
+        before = await self.reads.list_bill_attachments(
+            link.company_id, link.connection_id, bill_id
+        )
+        if before:
+            return len(before), None
+        added = await self.writes.upload_bill_attachment(
+            link.company_id,
+            link.connection_id,
+            bill_id,
+            filename=name,
+            content=content,
+            content_type=content_type,
+        )
+        return 0, added
+
+    # ------------------------------------------------------------ a failed upload
+
+    async def upload_failed(
+        self, link: CompanyLink, bill_id: str, user_id: str, *, file_id: str, name: str
+    ) -> None:
+        """Note on the case that its invoice (a Slack file) did not reach the accounting
+        platform: the card says so and offers Retry upload."""
+        async with self.db.write() as s:
+            case = await case_for_update(s, link.id, bill_id)
+            if case is None:
+                return
+            case.invoice_pending = {
+                "state": "failed",
+                "file_id": file_id,
+                "name": name,
+                "by": user_id,
+            }
+            stamp(case, self.core.clock())
+
+    async def claim_retry(self, ref: CaseRef, user_id: str) -> PendingInvoice:
+        """Claim the retry of a failed upload, so two clicks (or two replicas) upload it once.
+        Raises `Denied` when there is nothing to retry or another click is uploading it."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        async with self.db.write() as s:
+            case = await case_for_update(s, link.id, ref.bill_id)
+            pending = dict((case.invoice_pending if case is not None else None) or {})
+            if case is None or not pending:
+                raise Denied(N_("This bill's invoice is already attached."))
+            if pending.get("state") == "uploading":
+                raise Denied(N_("The invoice is being uploaded right now."))
+            case.invoice_pending = {**pending, "state": "uploading", "by": user_id}
+            stamp(case, self.core.clock())
+            return PendingInvoice.from_json(pending)
+
+    async def retry(
+        self, ref: CaseRef, user_id: str, *, name: str, content: bytes, content_type: str
+    ) -> bool:
+        """Upload a claimed invoice, unless the bill has a file by now (the first upload
+        landed after all, or one was attached since): True when this call uploaded it. On any
+        failure of the retry the caller releases the claim (`retry_failed`)."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        before, added = await self._upload_unless_filed(
+            link, ref.bill_id, name=name, content=content, content_type=content_type
+        )
+        count = max(before, 1)
+        self.file_counts.put((link.company_id, link.connection_id, ref.bill_id), count)
+        async with self.db.write() as s:
+            now = self.core.clock()
+            case = await case_for_update(s, link.id, ref.bill_id)
+            if case is not None:
+                case.invoice_pending = None
+                stamp(case, now)
+                await s.flush()
+                await note_facts(s, case, attachments=count)
+            if added is not None:
+                audit(
+                    s,
+                    link,
+                    user_id,
+                    "invoice_attached",
+                    ref.bill_id,
+                    now=now,
+                    attachment_id=added.id,
+                    name=name,
+                    size=len(content),
+                )
+        return added is not None
+
+    async def retry_failed(
+        self, ref: CaseRef, user_id: str, name: str, error: BaseException
+    ) -> None:
+        """Release a retry's claim: the card offers Retry upload again. Audited."""
+        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        bill_id = ref.bill_id
+        async with self.db.write() as s:
+            now = self.core.clock()
+            case = await case_for_update(s, link.id, bill_id)
+            pending = dict((case.invoice_pending if case is not None else None) or {})
+            if case is not None and pending.get("state") == "uploading":
+                case.invoice_pending = {**pending, "state": "failed"}
+                stamp(case, now)
+            audit(
+                s,
+                link,
+                user_id,
+                "invoice_upload_failed",
+                bill_id,
+                now=now,
+                file_name=name,
+                error=type(error).__name__,
+            )
+
+    # ------------------------------------------------------------ facts onto cases
+
+    @staticmethod
+    async def apply(s: AsyncSession, case: BillCase, facts: BillFacts | None) -> None:
+        """Copy a page's facts onto a case row (in the caller's transaction)."""
+        if facts is None:
+            return
+        await note_facts(
+            s,
+            case,
+            attachments=facts.attachments,
+            duplicate=facts.duplicate.to_json() if facts.duplicate else None,
+            duplicate_checked=facts.duplicates_checked,
+        )
+
+
+async def note_facts(
+    s: AsyncSession,
+    case: BillCase,
+    *,
+    attachments: int | None,
+    duplicate: dict[str, Any] | None = None,
+    duplicate_checked: bool = False,
+) -> None:
+    """Store what was read about a bill's files and likenesses. These are readings, not
+    changes of the case: written beside the versioned row (its version stays), so reading a
+    page never makes a concurrent approval or payment of the same case fail or retry."""
+    values: dict[str, Any] = {}
+    if attachments is not None and attachments != case.attachment_count:
+        values["attachment_count"] = attachments
+    if attachments and (case.invoice_pending or {}).get("state") == "failed":
+        values["invoice_pending"] = None  # the bill has its file now: nothing to retry
+    if duplicate_checked and duplicate != case.duplicate_of:
+        values["duplicate_of"] = duplicate
+    if not values:
+        return
+    table = cast(Table, BillCase.__table__)
+    await s.execute(update(table).where(table.c.id == case.id).values(**values))
+    for name, value in values.items():
+        set_committed_value(case, name, value)

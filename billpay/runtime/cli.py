@@ -1,0 +1,596 @@
+"""The `billpay` command: run the bot, serve the payables sandbox, check the payables backend."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time
+from typing import Literal
+
+from babel import Locale, UnknownLocaleError
+from pydantic import SecretStr, ValidationError
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+from rich.table import Table
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from billpay.bills.audit import AuditRow, audit_events, write_csv
+from billpay.bills.listing import summarise
+from billpay.config import ConfigError, Settings, async_database_url, load_settings
+from billpay.core.money import format_money
+from billpay.payables.backend import PayablesBackend, open_backend
+from billpay.payables.errors import PayablesError
+from billpay.payables.models import Company
+from billpay.runtime.preview import SURFACES, NothingToPreview, builder_link, preview_surfaces
+from billpay.services import Services, open_services, utc_now
+from billpay.store.db import Database
+from billpay.store.migrate import head_revision, upgrade
+from payables_sandbox.app import SandboxConfig, create_sandbox_app
+from payables_sandbox.defaults import DEFAULT_API_KEY
+from payables_sandbox.faults import FaultConfig
+
+console = Console(stderr=True, soft_wrap=True)
+Mode = Literal["socket", "http"]
+
+SLACK_SETUP = """\
+billpay connects to Slack with these settings (environment or .env):
+  SLACK_BOT_TOKEN       xoxb-...  the app's Bot User OAuth Token (OAuth & Permissions page)
+  SLACK_SIGNING_SECRET  ...       Basic Information > App Credentials > Signing Secret
+  SLACK_APP_TOKEN       xapp-...  Basic Information > App-Level Tokens, scope connections:write
+                                  (Socket Mode; without it billpay serves HTTP on BILLPAY_PORT)
+No Slack app yet? Create one from manifest.yml: https://api.slack.com/apps > Create New App >
+From an app manifest, paste manifest.yml, install it to your workspace, then copy the tokens.
+See "Slack" in README.md."""
+
+
+PLAYGROUND_READY = (
+    "Open {url} to try Bill Pay (no Slack workspace needed). "
+    "Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to connect to Slack instead."
+)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="billpay", description="Bill pay for Slack: approve and pay supplier bills in Slack."
+    )
+    commands = parser.add_subparsers(title="commands")
+
+    run = commands.add_parser("run", help="run the bot (checks the payables backend first)")
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    mode.add_argument("--http", action="store_true", help="serve Slack's HTTP request URLs")
+    mode.add_argument(
+        "--playground",
+        action="store_true",
+        help="a local Slack playground in the browser, even with Slack settings "
+        "(the default without them)",
+    )
+    run.add_argument(
+        "--host", default=None, help="the address to serve on (default: BILLPAY_HOST, 127.0.0.1)"
+    )
+    run.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        help="the port to serve on (default: BILLPAY_PORT, 3000)",
+    )
+    run.set_defaults(handler=_run)
+
+    check = commands.add_parser("check", help="check the payables backend and show what is due")
+    check.set_defaults(handler=_check)
+
+    sandbox = commands.add_parser("sandbox", help="serve the payables sandbox over HTTP")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8900)
+    sandbox.add_argument(
+        "--api-key",
+        default=None,
+        help=f"the API key it accepts (default: BILLPAY_SANDBOX_API_KEY or '{DEFAULT_API_KEY}')",
+    )
+    sandbox.add_argument(
+        "--database-url",
+        default=None,
+        help="where it keeps its records (default: BILLPAY_SANDBOX_DATABASE_URL)",
+    )
+    sandbox.add_argument("--reset", action="store_true", help="drop all data and re-seed")
+    sandbox.add_argument("--today", type=_iso_date, help="the demo data's today (YYYY-MM-DD)")
+    sandbox.add_argument("--page-size", type=int, default=100, help="records per page")
+    sandbox.add_argument("--rate-limit", type=int, help="answer 429 past N requests per window")
+    sandbox.add_argument("--rate-window", type=float, default=1.0, help="window in seconds")
+    sandbox.add_argument("--error-rate", type=float, default=0.0, help="share of 503s (0 to 1)")
+    sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every request")
+    sandbox.add_argument(
+        "--strict", action="store_true", help="list bills takes only the spec's query fields"
+    )
+    sandbox.add_argument(
+        "--paging", choices=["offset", "keyset"], default="offset", help="continuation tokens"
+    )
+    sandbox.add_argument("--public-url", help="the base of linkUrl, if not the address served")
+    sandbox.set_defaults(handler=_sandbox)
+
+    preview = commands.add_parser(
+        "preview", help="print the Block Kit JSON of each Slack surface, from the payables data"
+    )
+    preview.add_argument(
+        "surfaces",
+        nargs="*",
+        metavar="SURFACE",
+        help=f"one or more of: {', '.join(SURFACES)} (default: all)",
+    )
+    preview.add_argument(
+        "--locale", default=None, help="e.g. fr_FR or fr-FR (default: BILLPAY_DEFAULT_LOCALE)"
+    )
+    preview.set_defaults(handler=_preview)
+
+    audit = commands.add_parser("audit", help="the audit trail of every action")
+    audit_commands = audit.add_subparsers(title="audit commands")
+    export = audit_commands.add_parser("export", help="write the audit trail as CSV")
+    export.add_argument(
+        "--csv", required=True, metavar="FILE", help="where to write it (- for stdout)"
+    )
+    export.add_argument(
+        "--since",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="only events from this date (YYYY-MM-DD)",
+    )
+    export.set_defaults(handler=_audit_export)
+
+    digest = commands.add_parser(
+        "digest", help="show the daily digest each linked channel would get (--dry-run)"
+    )
+    digest.add_argument(
+        "--dry-run", action="store_true", help="compute and print the digests; post nothing"
+    )
+    digest.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        metavar="C",
+        help="only this channel id (repeat for several; default: every linked channel)",
+    )
+    digest.add_argument(
+        "--now",
+        nargs="?",
+        const="now",
+        default=None,
+        metavar="WHEN",
+        help="as of now, or of WHEN (ISO date-time), instead of each channel's next digest",
+    )
+    digest.set_defaults(handler=_digest)
+
+    db = commands.add_parser("db", help="the bot's database")
+    db_commands = db.add_subparsers(title="db commands")
+    db_upgrade = db_commands.add_parser("upgrade", help="create or migrate the bot's tables")
+    db_upgrade.set_defaults(handler=_db_upgrade)
+    return parser
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a date: write it as YYYY-MM-DD (e.g. 2026-11-21)"
+        ) from None
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port: give a number from 1 to 65535")
+    return port
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+    )
+    # httpx logs every request at INFO; the client logs what matters (retries, failures).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    bolt = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _BoltTokenFromEnvironment) for f in bolt.filters):
+        bolt.addFilter(_BoltTokenFromEnvironment())
+
+
+class _BoltTokenFromEnvironment(logging.Filter):
+    """Drops Bolt's "As you gave `client` as well, `token` will be unused." warning.
+
+    The app is built with the bot's own Web API client, which carries SLACK_BOT_TOKEN; Bolt also
+    reads SLACK_BOT_TOKEN from the environment by itself (an empty `token` falls back to it) and
+    then warns that it is unused: the same token, so a false alarm at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    serving = {"host": args.host, "port": args.port}
+    settings = settings.model_copy(update={k: v for k, v in serving.items() if v is not None})
+    _configure_logging(settings)
+    status = asyncio.run(_report_backend(settings, console))
+    if status:
+        return status
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+        )
+        if value is None
+    ]
+    if args.playground or (len(missing) == 2 and not (args.socket or args.http)):
+        if args.host is not None and args.host not in LOOPBACK:
+            console.print(f"The playground listens on 127.0.0.1 only, not {args.host}.")
+        try:
+            return asyncio.run(_serve_playground(settings))
+        except KeyboardInterrupt:  # Ctrl-C before the bot was up: nothing to finish
+            return 0
+        except DatabaseUnavailable as exc:
+            return _database_trouble(settings, exc.__cause__ or exc)
+    if args.socket and settings.slack_app_token is None:
+        missing.append("SLACK_APP_TOKEN")
+    if missing:
+        console.print(f"[yellow]Missing: {', '.join(missing)}[/yellow]")
+        console.print(SLACK_SETUP, highlight=False)
+        return 2
+    socket = not args.http and settings.slack_app_token is not None
+    try:
+        return asyncio.run(_serve(settings, "socket" if socket else "http"))
+    except DatabaseUnavailable as exc:
+        return _database_trouble(settings, exc.__cause__ or exc)
+
+
+class DatabaseUnavailable(Exception):
+    """The bot's database could not be reached or migrated at start-up."""
+
+
+async def _open_services(settings: Settings) -> Services:
+    try:
+        await asyncio.to_thread(upgrade, settings.database_url)
+    except (OSError, DBAPIError) as exc:
+        raise DatabaseUnavailable from exc
+    return await open_services(settings)
+
+
+async def _serve(settings: Settings, mode: Mode) -> int:
+    from billpay.runtime.host import Host
+
+    services = await _open_services(settings)
+    host = Host(
+        settings, services, mode=mode, announce=lambda text: console.print(text, highlight=False)
+    )
+    await host.run()
+    return 0
+
+
+async def _serve_playground(settings: Settings) -> int:
+    from billpay.runtime.host import Host
+    from slack_playground.page import APPROVERS, PAYERS, Playground, new_credentials
+
+    if settings.log_level == "INFO":
+        # A newcomer's first run: the start-up chatter of migrations, the scheduler and the
+        # bot's internal HTTP server would bury the one line that matters.
+        for name in ("alembic", "apscheduler", "uvicorn", "uvicorn.error"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    token, secret = new_credentials()
+    playground = Playground(signing_secret=secret, bot_token=token)
+    try:
+        await playground.start(settings.port)
+    except OSError as exc:
+        console.print(
+            f"[red]Port {settings.port} on 127.0.0.1 is taken ({exc.strerror}): run with "
+            "--port N or set BILLPAY_PORT.[/red]",
+            highlight=False,
+        )
+        return 2
+    try:
+        update: dict[str, object] = {
+            "slack_bot_token": SecretStr(token),
+            "slack_signing_secret": SecretStr(secret),
+            "slack_app_token": None,
+            "slack_api_url": playground.api_url,
+            # The bot's own request URL: loopback, on a port the system picks.
+            "host": "127.0.0.1",
+            "port": 0,
+        }
+        if not settings.approvers and not settings.payers:
+            update |= {"approvers": APPROVERS, "payers": PAYERS}
+        settings = settings.model_copy(update=update)
+        services = await _open_services(settings)
+
+        async def listening(base_url: str) -> None:
+            playground.request_url = f"{base_url}/slack/events"
+            console.print(PLAYGROUND_READY.format(url=playground.page_url), highlight=False)
+
+        host = Host(
+            settings,
+            services,
+            mode="playground",
+            announce=lambda text: console.print(text, highlight=False),
+            on_listening=listening,
+        )
+        await host.run()
+    finally:
+        await playground.stop()
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    _configure_logging(settings)
+    locale = (args.locale or settings.default_locale).replace("-", "_")  # Slack writes fr-FR
+    try:
+        Locale.parse(locale)
+    except (UnknownLocaleError, ValueError):
+        console.print(f"[red]'{locale}' is not a locale; use e.g. en_GB, en_US or fr_FR.[/red]")
+        return 2
+    unknown = [name for name in args.surfaces if name not in SURFACES]
+    if unknown:
+        console.print(
+            f"[red]No surface called {', '.join(unknown)}; choose from {', '.join(SURFACES)}.[/red]"
+        )
+        return 2
+    return asyncio.run(_print_previews(settings, args.surfaces or list(SURFACES), locale))
+
+
+async def _print_previews(settings: Settings, names: list[str], locale: str) -> int:
+    backend = await open_backend(settings)
+    try:
+        today = _today(settings, backend)
+        surfaces = await preview_surfaces(backend.client, settings, today, locale)
+    except PayablesError as exc:
+        console.print(f"[red]The payables API is not answering as expected: {exc}[/red]")
+        return 1
+    except NothingToPreview as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 1
+    finally:
+        await backend.aclose()
+    out = Console(soft_wrap=True)
+    for name in names:
+        payload = surfaces[name]
+        console.print(f"[bold]{name}[/bold]: open in Block Kit Builder: {builder_link(payload)}")
+        out.print_json(json.dumps(payload, ensure_ascii=False))
+    return 0
+
+
+def _today(
+    settings: Settings, backend: PayablesBackend, clock: Callable[[], datetime] = utc_now
+) -> date:
+    """The embedded sandbox's configured today (its demo data is dated from it), else the local
+    date now."""
+    if backend.sandbox is not None and settings.sandbox_today is not None:
+        return settings.sandbox_today
+    return clock().astimezone().date()
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    try:
+        events = asyncio.run(_read_audit(settings, args.since))
+    except (OSError, DBAPIError) as exc:
+        return _database_trouble(settings, exc)
+    if args.csv == "-":
+        count = write_csv(events, sys.stdout)
+    else:
+        try:
+            with open(args.csv, "w", newline="", encoding="utf-8") as out:
+                count = write_csv(events, out)
+        except OSError as exc:
+            console.print(
+                f"[red]Cannot write {escape(args.csv)}: {exc.strerror}. Choose another path.[/red]",
+                highlight=False,
+            )
+            return 1
+    where = "standard output" if args.csv == "-" else args.csv
+    console.print(
+        f"Wrote {count} audit event{'s' if count != 1 else ''} to {escape(where)}",
+        highlight=False,
+    )
+    return 0
+
+
+async def _read_audit(settings: Settings, since: date | None) -> list[AuditRow]:
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        return await audit_events(db, datetime.combine(since, time(), UTC) if since else None)
+    finally:
+        await db.dispose()
+
+
+def _database_trouble(settings: Settings, exc: BaseException) -> int:
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    console.print(
+        f"[red]Cannot use the bot's database at {where}: {exc.__class__.__name__}: "
+        f"{str(exc).splitlines()[0] if str(exc) else 'no answer'}.[/red]\n"
+        "Check BILLPAY_DATABASE_URL, and that the database server is running and reachable."
+    )
+    return 1
+
+
+def _db_upgrade(_args: argparse.Namespace) -> int:
+    settings = load_settings()
+    try:
+        upgrade(settings.database_url)
+    except (OSError, DBAPIError) as exc:
+        return _database_trouble(settings, exc)
+    console.print(f"The bot's database is at revision {head_revision()}.")
+    return 0
+
+
+def _digest(args: argparse.Namespace) -> int:
+    from billpay.digest.dry_run import DIGEST_POSTING, parse_when, print_digests
+
+    if not args.dry_run:
+        console.print(DIGEST_POSTING, highlight=False)
+        return 2
+    try:
+        when = parse_when(args.now)
+    except ValueError as exc:
+        console.print(f"[red]--now: {exc}[/red]", highlight=False)
+        return 2
+    settings = load_settings()
+    _configure_logging(settings)
+    try:
+        return asyncio.run(print_digests(settings, args.channel, when))
+    except (OSError, DBAPIError) as exc:
+        return _database_trouble(settings, exc)
+
+
+def _check(_args: argparse.Namespace) -> int:
+    settings = load_settings()
+    _configure_logging(settings)
+    return asyncio.run(_report_backend(settings, Console()))
+
+
+async def _report_backend(settings: Settings, out: Console) -> int:
+    """Prove the payables backend answers: list companies and summarise what is outstanding,
+    printed on `out`; problems go to standard error."""
+    backend = await open_backend(settings)
+    today = _today(settings, backend)
+    try:
+        out.print(f"Payables backend: [bold]{backend.description}[/bold]")
+        companies = await backend.client.list_companies(page_size=20)
+        rows = await _company_rows(backend, companies.results, today)
+        out.print(_companies_table(companies.total_results, rows))
+        return 0
+    except PayablesError as exc:
+        console.print(f"[red]The payables API is not answering as expected: {exc}[/red]")
+        if exc.status_code == 401:
+            console.print("Check CODAT_API_KEY (or BILLPAY_SANDBOX_API_KEY for the sandbox).")
+        return 1
+    finally:
+        await backend.aclose()
+
+
+async def _company_rows(
+    backend: PayablesBackend, companies: Sequence[Company], today: date
+) -> list[tuple[str, ...]]:
+    """Company, platform, outstanding, overdue, amounts due: one row per data connection."""
+    rows: list[tuple[str, ...]] = []
+    for company in companies:
+        for connection in company.data_connections:
+            platform = connection.platform_name or ""
+            if connection.status != "Linked":
+                rows.append((company.name, f"{platform} (not linked)", "", "", ""))
+                continue
+            bills = [bill async for bill in backend.client.iter_bills(company.id, connection.id)]
+            summary = summarise(bills, today)
+            rows.append(
+                (
+                    company.name,
+                    platform,
+                    str(summary.count),
+                    str(summary.overdue),
+                    "\n".join(format_money(v, k) for k, v in summary.totals.items()),
+                )
+            )
+    return rows
+
+
+def _companies_table(total: int, rows: list[tuple[str, ...]]) -> Table:
+    """Within 80 columns: short headers, the amounts never cut, long names wrapped, not cut."""
+    table = Table(title=f"Companies ({total})")
+    table.add_column("Company", overflow="fold")
+    table.add_column("Platform", overflow="fold")
+    table.add_column("Bills", justify="right", no_wrap=True)
+    table.add_column("Overdue", justify="right", no_wrap=True)
+    table.add_column("Amount due", justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = load_settings()
+    api_key = args.api_key or settings.sandbox_api_key.get_secret_value()
+    try:
+        config = _sandbox_config(args, settings, api_key)
+    except (ValidationError, ValueError) as exc:
+        console.print(f"[red]billpay sandbox: {_options_problem(exc)}[/red]", highlight=False)
+        return 2
+    console.print(
+        f"Payables sandbox on http://{args.host}:{args.port} "
+        f"(Basic auth with the API key {'you gave' if args.api_key else 'from the settings'})"
+    )
+    uvicorn.run(create_sandbox_app(config), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _sandbox_config(args: argparse.Namespace, settings: Settings, api_key: str) -> SandboxConfig:
+    database_url = settings.sandbox_database_url
+    if args.database_url:
+        database_url = async_database_url(args.database_url)
+    return SandboxConfig(
+        api_key=api_key,
+        database_url=database_url,
+        reset=args.reset,
+        today=args.today or settings.sandbox_today,
+        page_size=args.page_size,
+        strict=args.strict,
+        paging=args.paging,
+        public_url=args.public_url,
+        faults=FaultConfig(
+            rate_limit_requests=args.rate_limit or settings.sandbox_rate_limit_requests,
+            rate_limit_window_seconds=args.rate_window,
+            error_rate=args.error_rate or settings.sandbox_error_rate,
+            latency_ms=args.latency_ms or settings.sandbox_latency_ms,
+        ),
+    )
+
+
+_OPTIONS = {
+    "page_size": "--page-size",
+    "rate_limit_requests": "--rate-limit",
+    "rate_limit_window_seconds": "--rate-window",
+    "error_rate": "--error-rate",
+    "latency_ms": "--latency-ms",
+    "api_key": "--api-key",
+}
+
+
+def _options_problem(exc: Exception) -> str:
+    if not isinstance(exc, ValidationError):
+        return f"--database-url: {exc}"
+    problems = []
+    for err in exc.errors(include_url=False):
+        option = _OPTIONS.get(str(err["loc"][-1]), str(err["loc"][-1]))
+        problems.append(f"{option}: {err['msg']}")
+    return "; ".join(problems)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

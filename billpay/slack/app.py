@@ -1,0 +1,78 @@
+"""Wiring: `create_app(services)` builds the Bolt `AsyncApp` and registers every listener.
+
+This is the one module of `bot/` that imports `handlers/`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.response import BoltResponse
+
+from billpay.services import Services
+from billpay.slack.boundary import Listeners, settled
+from billpay.slack.envelope import slack_hosts
+from billpay.slack.explain import new_reference
+from billpay.slack.handlers import (
+    actions,
+    commands,
+    conversations,
+    events,
+    pay_form,
+    stale,
+    suppliers,
+    views,
+)
+from billpay.slack.people import People
+
+log = logging.getLogger(__name__)
+
+
+def create_app(services: Services) -> AsyncApp:
+    settings = services.settings
+    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
+        raise ValueError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are needed to serve Slack")
+    assert services.slack is not None
+    app = AsyncApp(
+        client=services.slack,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        # Requests no listener matches reach `on_error`, which answers them instead of a 404.
+        raise_error_for_unhandled_request=True,
+    )
+    people = People(default_locale=settings.default_locale)
+    on = Listeners(app, slack_hosts=slack_hosts(settings.slack_api_url), people=people)
+    verbs = suppliers.register(on, services, people)
+    commands.register(on, services, people, verbs)
+    more_choices = conversations.register(on, services, people)
+    actions.register(on, services, people, more_choices)
+    views.register(on, services, people)
+    pay_form.register(on, services, people)
+    events.register(on, services, people)
+    stale.register(on)
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        kind = body.get("type") or body.get("command") or "request"
+        if isinstance(error, BoltUnhandledRequestError):
+            # Nothing we know how to route (unknown buttons and forms have their own listeners):
+            # acknowledged, so Slack doesn't retry or show an error for it.
+            log.info("acknowledged a request no listener handles (%s)", kind)
+            return BoltResponse(status=200, body="")
+        # Listeners are behind the boundary (handlers/boundary.py); only Bolt's own middleware
+        # can fail here, before any listener ran: on a payload whose shape it didn't expect
+        # (a malformed request, answered 400), or by a fault of ours (500, with a reference).
+        if isinstance(error, AttributeError | KeyError | TypeError | ValueError):
+            log.warning("refused a malformed Slack request (%s): %r", kind, error)
+            return BoltResponse(status=400, body="malformed request")
+        log.error("unhandled error %s in Bolt (%s)", new_reference(), kind, exc_info=error)
+        return None
+
+    return app
+
+
+async def listeners_settled() -> None:
+    """Wait for every listener run started so far (Bolt runs them after the ack)."""
+    await settled()

@@ -1,0 +1,50 @@
+"""The words of a reminder, an escalation and an approval by policy: one line each, about one
+bill, with the approvers to act mentioned."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from billpay.core.domain import Nudge
+from billpay.core.i18n import words
+from billpay.slack.blocks.text import due_phrase, escape, mention, money
+
+
+def nudge_text(nudge: Nudge, *, locale: str, today: date) -> str:
+    _ = words(locale)
+    case = nudge.case
+    bill = f"*{escape(case.supplier_name)}*" + (
+        f" · {escape(case.reference)}" if case.reference else ""
+    )
+    amount = money(case.amount_due, case.currency, locale)
+    hours = int(nudge.waited.total_seconds() // 3600)
+    due = due_phrase(case.due_date, today, locale)
+    match nudge.kind:
+        case "remind":
+            return ":bell: " + _.ngettext(
+                "{bill} ({amount}, {due}) has waited {n} hour for your approval.",
+                "{bill} ({amount}, {due}) has waited {n} hours for your approval.",
+                hours,
+                bill=bill,
+                amount=amount,
+                due=due,
+            )
+        case "escalate":
+            who = " ".join(mention(user) for user in nudge.who) or _("Approvers")
+            return ":rotating_light: " + _(
+                "{bill} ({amount}) is {due} and has no decision yet. {who}",
+                bill=bill,
+                amount=amount,
+                due=due,
+                who=who,
+            )
+        case _:
+            return ":robot_face: " + _.ngettext(
+                "{bill} ({amount}) was approved by policy: under the automatic approval amount "
+                "and waiting {n} hour.",
+                "{bill} ({amount}) was approved by policy: under the automatic approval amount "
+                "and waiting {n} hours.",
+                hours,
+                bill=bill,
+                amount=amount,
+            )

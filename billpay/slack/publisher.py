@@ -1,0 +1,377 @@
+"""The Slack publisher: everything the bot posts or updates in Slack, whether a person clicked or
+the bot acts on its own (a scheduled payment sent, a digest): `/bills` messages, cards updated in
+place, the audit line in a card's thread, direct messages.
+
+Listeners, the scheduler and (later) webhooks all send through it. It renders with `blocks/` (it
+is the output side of the wiring, as `app.py` is the input side) and reaches Slack through a
+client per workspace, so several workspaces can come later without touching its callers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from billpay.bills.listing import (
+    BillFilter,
+    Listed,
+    page_count,
+    page_of,
+    parse_filter,
+    summarise_cases,
+)
+from billpay.bills.messages import MessageRef, Shown
+from billpay.bills.workflow import Workflow
+from billpay.config import Settings
+from billpay.core.domain import PaymentOutcome
+from billpay.core.errors import NotLinked
+from billpay.core.i18n import words
+from billpay.payables.models import Bill
+from billpay.slack.blocks.bills import bills_message, out_of_date_message
+from billpay.slack.blocks.outcomes import payment_line
+from billpay.slack.people import Person
+from billpay.store.models import CompanyLink
+
+log = logging.getLogger(__name__)
+MAX_RENDERS = 5
+# A change of one bill updates at most this many messages showing it (the clicked one and the
+# newest); older ones are retired as out of date, and at most `MAX_RETIRED_UPDATES` of them
+# lose their buttons at once. chat.update is rate limited per workspace (about 50 a minute).
+MAX_LIVE_MESSAGES = 3
+MAX_RETIRED_UPDATES = 5
+# A new `/bills` that finds bills changed since other messages drew them updates those messages
+# for this many bills at most (a click on any other stale card is refused and redraws it).
+MAX_CHANGED_BILLS = 5
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """A Web API client that waits out Slack's rate limits (`Retry-After`) and retries
+    connection and server errors, as Slack recommends."""
+    assert settings.slack_bot_token is not None
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+class Publisher:
+    def __init__(
+        self,
+        workflow: Workflow,
+        clock: Callable[[], datetime],
+        clients: Callable[[str], AsyncWebClient],
+    ) -> None:
+        self.workflow = workflow
+        self.clock = clock
+        self.clients = clients
+
+    def client(self, team_id: str) -> AsyncWebClient:
+        return self.clients(team_id)
+
+    async def post_listing(
+        self,
+        team_id: str,
+        person: Person,
+        link: CompanyLink,
+        bill_filter: BillFilter,
+        *,
+        page: int = 0,
+        channel_id: str,
+        ts: str | None = None,
+    ) -> str:
+        """Post (or, with `ts`, replace) one page of the channel's bills; returns its ts."""
+        now = self.clock()
+        today = person.today(now)
+        listing = await self.workflow.listing(link, bill_filter, today)
+        listed = listing.listed
+        shown = [item for item in listed if bill_filter.shows(item)]
+        summary = summarise_cases(listed, bill_filter, today, link.base_currency)
+        on_page, page = page_of(shown, page)
+        bills = [listing.bills[item.bill_id] for item in on_page]
+        facts = await self.workflow.invoices.facts(link, bills, today)
+        synced = await self.workflow.sync_cases(link, bills, facts)
+        cases = [synced[item.bill_id] for item in on_page]
+        message = bills_message(
+            company_name=link.company_name,
+            headline=words(person.locale)(bill_filter.headline(summary.count)),
+            filter_text=bill_filter.source,
+            summary=summary,
+            cases=cases,
+            page=page,
+            pages=page_count(len(shown)),
+            locale=person.locale,
+            today=today,
+            as_of=now,
+            time_zone=person.time_zone,
+        )
+        client = self.client(team_id)
+        if ts is None:
+            response = await client.chat_postMessage(channel=channel_id, **message)
+            ts = str(response["ts"])
+        else:
+            await client.chat_update(channel=channel_id, ts=ts, **message)
+        await self.workflow.messages.record(
+            link,
+            channel_id,
+            ts,
+            bill_filter=bill_filter,
+            page=page,
+            bill_ids=[case.bill_id for case in cases],
+            listed=listed,
+            locale=person.locale,
+            time_zone=person.time_zone,
+            user_id=person.user_id,
+        )
+        # Bills that moved since other messages drew them (paid in part elsewhere, say).
+        for bill_id in listing.changed[:MAX_CHANGED_BILLS]:
+            await self.quietly(
+                self.bill_changed(
+                    team_id, link.id, bill_id, clicked=MessageRef(channel_id, ts), drawn=True
+                ),
+                "update other messages",
+            )
+        return ts
+
+    async def post_bill(
+        self, team_id: str, person: Person, link: CompanyLink, bill: Bill, *, channel_id: str
+    ) -> str:
+        """A new bill's card, alone in its message, ready for approval; returns its ts. The
+        message is recorded like a `/bills` page, so its buttons work the same and it is kept
+        true like one."""
+        now = self.clock()
+        today = person.today(now)
+        case = (await self.workflow.sync_cases(link, [bill]))[bill.id]
+        listed = [Listed.of_case(case)]
+        bill_filter = BillFilter()
+        summary = summarise_cases(listed, bill_filter, today, link.base_currency, {bill.id})
+        message = bills_message(
+            company_name=link.company_name,
+            headline=words(person.locale)(bill_filter.headline(summary.count)),
+            summary=summary,
+            cases=[case],
+            page=0,
+            pages=1,
+            locale=person.locale,
+            today=today,
+            as_of=now,
+            time_zone=person.time_zone,
+        )
+        response = await self.client(team_id).chat_postMessage(channel=channel_id, **message)
+        ts = str(response["ts"])
+        await self.workflow.messages.record(
+            link,
+            channel_id,
+            ts,
+            bill_filter=bill_filter,
+            page=0,
+            bill_ids=[bill.id],
+            listed=listed,
+            locale=person.locale,
+            time_zone=person.time_zone,
+            user_id=person.user_id,
+        )
+        return ts
+
+    async def refresh_message(self, team_id: str, channel_id: str, ts: str | None) -> bool:
+        """Re-render a `/bills` message from the cases as they are now: its cards, and its
+        summary line recomputed from every bill its listing held, as of now. A message retired
+        as out of date is rendered as such, without buttons. False when the message is not
+        one of ours (nothing to update).
+
+        Rendering takes the message's lock and bumps its version; the update is sent after the
+        lock is released (Slack may make us wait). If another render happened meanwhile, its
+        update and ours may have crossed, so render again until ours is the latest."""
+        if not ts:
+            return False
+        for _ in range(MAX_RENDERS):
+            async with self.workflow.messages.locked(channel_id, ts) as shown:
+                if shown is None:
+                    return False
+                rendered = self._render(shown)
+            rendered_version = shown.message.version  # as the lock's commit left it
+            await self.client(team_id).chat_update(channel=channel_id, ts=ts, **rendered)
+            latest = await self.workflow.messages.get(channel_id, ts)
+            if latest is None or latest.version == rendered_version:
+                break
+        return True
+
+    def _render(self, shown: Shown) -> dict[str, Any]:
+        message, link = shown.message, shown.link
+        if message.out_of_date:
+            return out_of_date_message(company_name=link.company_name, locale=message.locale)
+        now = self.clock()
+        today = Person(message.posted_by, message.locale, message.time_zone).today(now)
+        bill_filter = parse_filter(message.filter_text)
+        # Messages recorded before listings were kept count what their cards show.
+        listed = shown.listed or [Listed.of_case(case) for case in shown.cases]
+        on_cards = {case.bill_id for case in shown.cases}
+        summary = summarise_cases(listed, bill_filter, today, link.base_currency, on_cards)
+        return bills_message(
+            company_name=link.company_name,
+            headline=words(message.locale)(bill_filter.headline(summary.count)),
+            filter_text=message.filter_text,
+            summary=summary,
+            cases=shown.cases,
+            page=message.page,
+            pages=max(page_count(summary.count), message.page + 1),
+            locale=message.locale,
+            today=today,
+            as_of=now,
+            time_zone=message.time_zone,
+        )
+
+    async def bill_changed(
+        self,
+        team_id: str,
+        link_id: int,
+        bill_id: str,
+        *,
+        clicked: MessageRef | None = None,
+        drawn: bool = False,
+    ) -> list[MessageRef]:
+        """After a bill's case changed: update the messages that show it, the one clicked
+        first, then the newest, at most `MAX_LIVE_MESSAGES` in all. Older ones are retired
+        as out of date (their clicks are refused from now on) and, `MAX_RETIRED_UPDATES` at
+        most, lose their buttons at once; the rest do when someone clicks them. This keeps
+        one click to a few `chat.update` calls however many times the bill was listed.
+        With `drawn`, the `clicked` message already shows the change (it was just posted).
+        Returns the messages showing the change, clicked (or newest) first."""
+        showing = await self.workflow.messages.showing(link_id, bill_id)
+        if clicked is not None and clicked in showing:
+            showing = [clicked, *(ref for ref in showing if ref != clicked)]
+        live, old = showing[:MAX_LIVE_MESSAGES], showing[MAX_LIVE_MESSAGES:]
+        await self.workflow.messages.retire(old)
+        for ref in [*live, *old[:MAX_RETIRED_UPDATES]]:
+            if drawn and ref == clicked:
+                continue
+            await self.quietly(
+                self.refresh_message(team_id, ref.channel_id, ref.ts), "update a message"
+            )
+        return live
+
+    async def bill_changed_here(
+        self, team_id: str, channel_id: str, bill_id: str, ts: str | None
+    ) -> None:
+        """`bill_changed` for a click in a linked channel: the bill's link is the channel's."""
+        try:
+            link = await self.workflow.link_for(team_id, channel_id)
+        except NotLinked:
+            return
+        clicked = MessageRef(channel_id, ts) if ts else None
+        await self.bill_changed(team_id, link.id, bill_id, clicked=clicked)
+
+    async def thread_line(self, team_id: str, channel_id: str, ts: str | None, text: str) -> None:
+        """The audit line under a card."""
+        if ts:
+            await self.client(team_id).chat_postMessage(channel=channel_id, thread_ts=ts, text=text)
+
+    async def thread_message(
+        self, team_id: str, channel_id: str, ts: str, message: dict[str, Any]
+    ) -> str:
+        """A message with blocks under a card (a question, say); returns its ts."""
+        response = await self.client(team_id).chat_postMessage(
+            channel=channel_id, thread_ts=ts, **message
+        )
+        return str(response["ts"])
+
+    async def payment_shown(
+        self,
+        team_id: str,
+        channel_id: str,
+        ts: str | None,
+        outcome: PaymentOutcome,
+        locale: str,
+        *,
+        by: str | None = None,
+    ) -> None:
+        """A payment step on its cards (every message showing the bill) and in the clicked
+        card's thread. Both are sent after the change is committed, so a failure here is
+        logged, never reported as the step failing."""
+        await self.quietly(
+            self.bill_changed_here(team_id, channel_id, outcome.case.bill_id, ts),
+            "update the cards",
+        )
+        await self.payment_note(team_id, channel_id, ts, outcome, locale, by=by)
+
+    async def payment_note(
+        self,
+        team_id: str,
+        channel_id: str,
+        ts: str | None,
+        outcome: PaymentOutcome,
+        locale: str,
+        *,
+        by: str | None = None,
+    ) -> None:
+        """The audit line of a payment step in a card's thread."""
+        line = payment_line(outcome, locale)
+        if line:
+            text = f"{line} (<@{by}>)" if by else line
+            await self.quietly(self.thread_line(team_id, channel_id, ts, text), "post the line")
+
+    async def share_files(
+        self,
+        team_id: str,
+        channel_id: str,
+        thread_ts: str,
+        files: list[tuple[str, bytes]],
+        comment: str,
+    ) -> tuple[list[str], str]:
+        """Upload files into a card's thread (`files_upload_v2`: one upload URL per file, the
+        bytes, then one completion that shares them); returns the files' ids and the thread's
+        link, for later clicks."""
+        client = self.client(team_id)
+        response = await client.files_upload_v2(
+            file_uploads=[
+                {"filename": name, "content": content, "title": name} for name, content in files
+            ],
+            channel=channel_id,
+            thread_ts=thread_ts,
+            initial_comment=comment,
+        )
+        shared = response.get("files") or []
+        ids = [str(f.get("id")) for f in shared if isinstance(f, dict) and f.get("id")]
+        link = await client.chat_getPermalink(channel=channel_id, message_ts=thread_ts)
+        return ids, str(link.get("permalink") or "")
+
+    async def ephemeral(
+        self,
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        message: dict[str, Any],
+        *,
+        thread_ts: str | None = None,
+    ) -> None:
+        await self.client(team_id).chat_postEphemeral(
+            channel=channel_id, user=user_id, thread_ts=thread_ts, **message
+        )
+
+    async def direct_message(self, team_id: str, user_id: str, text: str) -> None:
+        await self.client(team_id).chat_postMessage(channel=user_id, text=text)
+
+    async def post(self, team_id: str, channel_id: str, message: dict[str, Any]) -> str:
+        response = await self.client(team_id).chat_postMessage(channel=channel_id, **message)
+        return str(response["ts"])
+
+    @staticmethod
+    async def quietly(work: Any, what: str) -> None:
+        """Run a Slack call that follows a change already made: a failure is logged only."""
+        try:
+            await work
+        except Exception as exc:
+            log.warning("could not %s: %r", what, exc)

@@ -1,0 +1,323 @@
+"""SQLAlchemy models of the bot's state, one class per table.
+
+Every change of a bill case happens in one transaction guarded by its `version` column
+(SQLAlchemy raises `StaleDataError` when another transaction changed the row first), and payments
+carry a unique idempotency key, so two clicks, a Slack retry or two replicas cannot pay twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from billpay.core.domain import CaseState as CaseState
+from billpay.core.domain import PaymentStatus as PaymentStatus
+from billpay.store.db import Money, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class CompanyLink(Base):
+    """A Slack channel linked to one payables company and connection."""
+
+    __tablename__ = "company_links"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_company_links_channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(48))
+    company_id: Mapped[str] = mapped_column(String(64))
+    connection_id: Mapped[str] = mapped_column(String(64))
+    company_name: Mapped[str] = mapped_column(String(255))
+    base_currency: Mapped[str] = mapped_column(String(3))
+    linked_by: Mapped[str] = mapped_column(String(32))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A channel re-linked to another company keeps its old link, archived, with its history.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Policy(Base):
+    """A channel's own approvals policy; channels without one follow the configured default."""
+
+    __tablename__ = "policies"
+
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("company_links.id", ondelete="CASCADE"), primary_key=True
+    )
+    approvers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    payers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    dual_approval_threshold: Mapped[Decimal | None] = mapped_column(Money)
+    approver_may_pay: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BillCase(Base):
+    """The bot's view of one bill in one linked channel: its state and last-read figures."""
+
+    __tablename__ = "bill_cases"
+    __table_args__ = (UniqueConstraint("link_id", "bill_id", name="uq_bill_cases_bill"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("company_links.id", ondelete="CASCADE"), index=True
+    )
+    bill_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default=CaseState.PENDING)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    approvals_required: Mapped[int] = mapped_column(Integer, default=1)
+    supplier_name: Mapped[str] = mapped_column(String(255))
+    reference: Mapped[str | None] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_amount: Mapped[Decimal] = mapped_column(Money)
+    amount_due: Mapped[Decimal] = mapped_column(Money)
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    bill_status: Mapped[str] = mapped_column(String(16))
+    # The platform's last-modified time of the bill as last read: an older read never
+    # overwrites a newer one.
+    bill_modified: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    base_amount: Mapped[Decimal | None] = mapped_column(Money)
+    rejected_by: Mapped[str | None] = mapped_column(String(32))
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    # When the bot first saw the bill, and when it last reminded approvers or escalated it: the
+    # scheduler claims a reminder by moving `reminded_at` on in one conditional update.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many files the bill has in the accounting platform, as last read (None: not read).
+    attachment_count: Mapped[int | None] = mapped_column(Integer)
+    # The bill this one may duplicate, as last checked
+    # (`billpay.bills.duplicates.Duplicate.to_json`).
+    duplicate_of: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The invoice shared in the card's thread: {"state": "sharing" | "shared", "file_id",
+    # "permalink"}. Set to "sharing" before the upload, so two clicks share it once.
+    invoice_share: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A new bill's invoice whose upload failed: {"state": "failed" | "uploading", "file_id"
+    # (the Slack file), "name"}. The card says so with Retry upload; a retry claims it by
+    # moving it to "uploading", so two clicks upload it once. Cleared once the bill has a file.
+    invoice_pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Question(Base):
+    """A question asked about a bill in its card's thread; open until the asker or an approver
+    resolves it. While one is open, paying needs an explicit override."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("bill_cases.id", ondelete="CASCADE"), index=True
+    )
+    asked_by: Mapped[str] = mapped_column(String(32))
+    asked_of: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Decision(Base):
+    """One approval or rejection; a person approves a bill at most once."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        UniqueConstraint("case_id", "user_id", "kind", name="uq_decisions_once_per_person"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("bill_cases.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))  # approve | reject
+    user_id: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Payment(Base):
+    """One payment attempt. Its idempotency key is stored before the payables API is called and
+    sent as `Idempotency-Key`, so retrying the same attempt can never record it twice."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("bill_cases.id", ondelete="CASCADE"), index=True
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    account_id: Mapped[str] = mapped_column(String(64))
+    account_name: Mapped[str] = mapped_column(String(255))
+    account_currency: Mapped[str] = mapped_column(String(3))
+    # The company's base currency per one unit of the bill's: converts the payment into it.
+    exchange_rate: Mapped[Decimal | None] = mapped_column(Money)
+    base_currency: Mapped[str | None] = mapped_column(String(3))
+    payment_date: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(255))
+    requested_by: Mapped[str] = mapped_column(String(32))
+    # The bill's amount due and status when this payment was reserved, read just before: what a
+    # re-read is compared with to tell whether a payment whose answer was lost landed.
+    due_before: Mapped[Decimal] = mapped_column(Money)
+    status_before: Mapped[str | None] = mapped_column(String(16))
+    # Attempt 2 of the same payment (after attempt 1 was found not to have landed) is a new row
+    # with a new key, pointing at the attempt it follows.
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    retry_of: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"))
+    # When the key was first sent: the API replays a key's answer only for a while.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A payment held so it can be undone goes out at `send_after`; the Pay modal that showed it
+    # (if still open) is updated with the result.
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    view_id: Mapped[str | None] = mapped_column(String(32))
+    # What a re-read of the bill said about a payment whose answer was lost (see bot.reconcile).
+    reconciled: Mapped[str | None] = mapped_column(String(16))
+    payables_payment_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    # True when the API's answer was lost (timeout, 5xx): only the same key may try again.
+    outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class BillMessage(Base):
+    """A `/bills` message in a channel: which page of which listing it shows (and every bill
+    that listing held, for its summary line), so that it can be re-rendered in place. A
+    message retired as out of date is never updated again and its buttons do nothing."""
+
+    __tablename__ = "bill_messages"
+    __table_args__ = (UniqueConstraint("channel_id", "ts", name="uq_bill_messages_message"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("company_links.id", ondelete="CASCADE"), index=True
+    )
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    filter_text: Mapped[str] = mapped_column(String(255), default="")
+    page: Mapped[int] = mapped_column(Integer, default=0)
+    bill_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Every bill the listing held: id, currency, amount due, due date
+    # (`billpay.bills.listing.Listed`).
+    listed: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    out_of_date: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str] = mapped_column(String(16))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    posted_by: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class BillMessageCard(Base):
+    """A bill shown as a card on a `/bills` message: how a change of one bill finds every
+    message to update, without reading them all."""
+
+    __tablename__ = "bill_message_cards"
+    __table_args__ = (
+        UniqueConstraint("message_id", "bill_id", name="uq_bill_message_cards_card"),
+        Index("ix_bill_message_cards_bill", "link_id", "bill_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("bill_messages.id", ondelete="CASCADE"))
+    link_id: Mapped[int] = mapped_column(Integer)
+    bill_id: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEvent(Base):
+    """Append-only: who did what to which bill, when. Nothing updates or deletes these rows."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    company_id: Mapped[str | None] = mapped_column(String(64))
+    bill_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DigestSubscription(Base):
+    """A linked channel's daily digest: when it goes out (a local time on some weekdays, in an
+    IANA time zone), how far ahead it looks, and whether it is paused and why."""
+
+    __tablename__ = "digest_subscriptions"
+    __table_args__ = (UniqueConstraint("link_id", name="uq_digest_subscriptions_link"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("company_links.id", ondelete="CASCADE"))
+    local_time: Mapped[time] = mapped_column(Time, default=time(9, 0))
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # ISO weekday numbers, 1 (Monday) to 7 (Sunday).
+    weekdays: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1, 2, 3, 4, 5])
+    look_ahead_days: Mapped[int] = mapped_column(Integer, default=7)
+    post_when_empty: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DigestRun(Base):
+    """One day's digest of one subscription. The row is inserted before the digest is posted
+    and the pair (subscription, local date) is unique, so inserting it is the claim: when
+    several replicas run the scheduler, exactly one of them gets to post that day."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "local_date", name="uq_digest_runs_once_a_day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("digest_subscriptions.id", ondelete="CASCADE")
+    )
+    local_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    blocks: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,1 +1,0 @@
-"""Bill pay for Slack: the application core (settings, payables client, sandbox, workflow)."""

@@ -1,1 +1,0 @@
-"""The sandbox: an in-process fake of Codat's Sync for Payables API."""

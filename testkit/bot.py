@@ -1,0 +1,172 @@
+"""The whole bot under test: the real ASGI app served by uvicorn on a free port, Slack faked by
+`FakeSlack`, the payables sandbox in-process and the bot's database migrated per test.
+
+Requests reach the bot as Slack sends them (signed, over HTTP); what the bot sends to Slack is
+recorded and validated by the fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+
+from billpay.runtime.web import create_web_app
+from billpay.services import Services, build_services
+from billpay.store.db import Database
+from billpay.store.models import CaseState
+from payables_sandbox.app import Sandbox
+from slack_playground import FakeSlack, SignedRequest, SlackRequests
+from testkit.payables import CountingTransport, SleepRecorder, client_for
+from testkit.world import CHANNEL, NOW, bot_settings
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+
+
+@dataclass
+class Bot:
+    url: str
+    http: httpx.AsyncClient
+    slack: FakeSlack
+    requests: SlackRequests
+    sandbox: Sandbox
+    services: Services
+    payables_transport: CountingTransport
+
+    async def send(self, request: SignedRequest) -> httpx.Response:
+        return await self.http.post(
+            f"{self.url}/slack/events", content=request.body, headers=request.headers
+        )
+
+    async def command(self, command: str, text: str = "", *, user: str) -> httpx.Response:
+        response = await self.send(self.requests.command(command, text, user_id=user))
+        assert response.status_code == 200, response.text
+        return response
+
+    async def bills(self, text: str = "", *, user: str) -> dict[str, Any]:
+        """Run `/bills` and return the message it posted (as the fake stores it)."""
+        before = len(self.slack.calls_to("chat.postMessage"))
+        await self.command("/bills", text, user=user)
+        (call, *_) = (await self.slack.wait_for("chat.postMessage", count=before + 1))[before:]
+        assert call.ok, call.response
+        ts = call.response["ts"]
+        # The bot records the message just after Slack answers; clicks need that record.
+        for _ in range(500):
+            if await self.services.workflow.message(CHANNEL, ts) is not None:
+                break
+            await asyncio.sleep(0.01)
+        return self.slack.message(CHANNEL, ts)
+
+    def message(self, ts: str) -> dict[str, Any]:
+        return self.slack.message(CHANNEL, ts)
+
+    async def click(
+        self, message: dict[str, Any], action_id: str, bill_id: str, *, user: str
+    ) -> httpx.Response:
+        request = self.requests.click(
+            message, action_id, user_id=user, block_id_prefix=f"card_actions:{bill_id}"
+        )
+        response = await self.send(request)
+        assert response.status_code == 200, response.text
+        return response
+
+    async def submit(
+        self, view: dict[str, Any], inputs: dict[str, Any] | None = None, *, user: str
+    ) -> dict[str, Any]:
+        """Submit a modal; returns the bot's ack body (`response_action`...), or {}."""
+        response = await self.send(self.requests.view_submission(view, inputs, user_id=user))
+        assert response.status_code == 200, response.text
+        return json.loads(response.text) if response.text.strip() else {}
+
+    async def wait_for_card(self, ts: str, bill_id: str, text: str) -> dict[str, Any]:
+        """Wait until an update of message `ts` shows `text` on the card of `bill_id`; returns
+        the message as Slack now stores it."""
+        await self.slack.wait_for(
+            "chat.update",
+            where=lambda call: (
+                call.ok and call.args.get("ts") == ts and text in card_text(call.args, bill_id)
+            ),
+        )
+        return self.message(ts)
+
+    async def case_state(self, bill_id: str) -> CaseState:
+        link = await self.services.workflow.link_for("T0001", CHANNEL)
+        (view,) = await self.services.workflow.case_views(link.id, [bill_id])
+        return view.state
+
+
+def card_text(message: dict[str, Any], bill_id: str) -> str:
+    """Everything the card of `bill_id` shows, as one string."""
+    parts = []
+    for block in message["blocks"]:
+        if str(block.get("block_id", "")).endswith(f":{bill_id}"):
+            parts.append(json.dumps(block, ensure_ascii=False))
+    return "\n".join(parts)
+
+
+def card_actions(message: dict[str, Any], bill_id: str) -> list[str]:
+    return [
+        element["action_id"]
+        for block in message["blocks"]
+        if block.get("block_id") == f"card_actions:{bill_id}"
+        for element in block["elements"]
+    ]
+
+
+def bill_ids(message: dict[str, Any]) -> list[str]:
+    return [
+        block["block_id"].split(":", 1)[1]
+        for block in message["blocks"]
+        if str(block.get("block_id", "")).startswith("card:")
+    ]
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    sandbox: Sandbox, bot_db: Database, slack: FakeSlack, **settings: Any
+) -> AsyncIterator[Bot]:
+    config = bot_settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        **settings,
+    )
+    transport = CountingTransport(httpx.ASGITransport(app=sandbox.app, raise_app_exceptions=False))
+    payables = client_for(transport, SleepRecorder())
+    slack.bot_token = BOT_TOKEN
+    services = build_services(config, db=bot_db, payables=payables, clock=lambda: NOW)
+    async with serve(create_web_app(services)) as url, httpx.AsyncClient(timeout=30) as http:
+        yield Bot(
+            url=url,
+            http=http,
+            slack=slack,
+            requests=SlackRequests(SIGNING_SECRET, slack),
+            sandbox=sandbox,
+            services=services,
+            payables_transport=transport,
+        )
+    await payables.aclose()

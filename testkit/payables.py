@@ -1,0 +1,138 @@
+"""Helpers shared by the tests and the benchmarks: the frozen date, database URLs for the
+database under test, and payables clients whose waits are recorded instead of slept."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from billpay.config import async_database_url
+from billpay.payables.client import PayablesClient, RetryPolicy
+from billpay.payables.models import Bill
+from billpay.payables.query import not_outstanding_bills
+from payables_sandbox.seed import DemoIds
+
+TODAY = date(2026, 11, 22)
+SANDBOX_KEY = "test-sandbox-key"
+SANDBOX_URL = "http://sandbox.test"
+
+
+def database_url_for(tmp_path: Path, name: str = "sandbox") -> str:
+    url = os.environ.get("BILLPAY_TEST_DATABASE_URL")
+    if url:
+        return async_database_url(url)
+    return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
+
+
+def on_postgres() -> bool:
+    return os.environ.get("BILLPAY_TEST_DATABASE_URL", "").startswith("postgres")
+
+
+class SleepRecorder:
+    """Stands in for `asyncio.sleep` and a monotonic clock: records each wait, sleeps none."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self.now = 0.0
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Wraps a transport, counting requests and optionally failing the first few to connect."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, connect_failures: int = 0) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+        self.connect_failures = connect_failures
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.connect_failures > 0:
+            self.connect_failures -= 1
+            raise httpx.ConnectError("connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+    def count(self, method: str, path_suffix: str = "") -> int:
+        return sum(
+            1 for r in self.requests if r.method == method and r.url.path.endswith(path_suffix)
+        )
+
+
+def client_for(
+    transport: httpx.AsyncBaseTransport, sleeps: SleepRecorder, retry: RetryPolicy | None = None
+) -> PayablesClient:
+    """A client of the sandbox whose waits are recorded by `sleeps` instead of slept."""
+    return PayablesClient(
+        base_url=SANDBOX_URL,
+        api_key=SANDBOX_KEY,
+        transport=transport,
+        retry=retry or RetryPolicy(deadline=30.0, max_attempts=6),
+        sleep=sleeps,
+        clock=sleeps.clock,
+    )
+
+
+async def bill_by_reference(payables: PayablesClient, demo: DemoIds, reference: str) -> Bill:
+    """The bill with this reference, whatever its status. List bills is queryable on `status`
+    and `sourceModifiedDate` only, so this reads the outstanding bills and then the others,
+    and picks the reference out of them."""
+    ids = (demo.company_id, demo.connection_id)
+    matching = [
+        bill
+        for query in (None, not_outstanding_bills())
+        async for bill in payables.iter_bills(*ids, query=query)
+        if bill.reference == reference
+    ]
+    (bill,) = {bill.id: bill for bill in matching}.values()
+    return bill
+
+
+async def bills_json(http: httpx.AsyncClient, payables_path: str) -> list[dict[str, Any]]:
+    """Every bill of a connection as the API sends it, read over HTTP with documented queries
+    only: the outstanding bills, then the others, every page of each."""
+    bills: dict[str, dict[str, Any]] = {}
+    for query in (None, str(not_outstanding_bills())):
+        token: str | None = None
+        while True:
+            params = {"query": query, "continuationToken": token}
+            response = await http.get(
+                payables_path + "/bills", params={k: v for k, v in params.items() if v}
+            )
+            response.raise_for_status()
+            page = response.json()
+            bills.update((bill["id"], bill) for bill in page["results"])
+            token = (page.get("pagination") or {}).get("continuationToken")
+            if not token:
+                break
+    return list(bills.values())
+
+
+async def bill_json(http: httpx.AsyncClient, payables_path: str, reference: str) -> dict[str, Any]:
+    """The bill with this reference, whatever its status, as the API sends it."""
+    (bill,) = [b for b in await bills_json(http, payables_path) if b["reference"] == reference]
+    return bill
+
+
+async def complete_link(transport: httpx.AsyncBaseTransport, link_url: str) -> httpx.Response:
+    """Do what the company does with a connection's linkUrl: open the page and press
+    Authorise (the form's POST). Returns the page the button leads to."""
+    async with httpx.AsyncClient(transport=transport) as browser:
+        page = await browser.get(link_url)
+        page.raise_for_status()
+        action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+        assert action is not None, f"no Authorise form on {link_url}: {page.text}"
+        done = await browser.post(page.url.join(html.unescape(action.group(1))))
+        done.raise_for_status()
+        return done

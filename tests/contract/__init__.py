@@ -1,1 +1,0 @@
-"""Contract tests: the official client of the payables API against the sandbox."""

@@ -1,0 +1,187 @@
+"""Daily digests end to end through the fake Slack: set up when a channel is linked, posted at
+the channel's local time once a day however many schedulers tick (daylight-saving days
+included), caught up within the grace window, worded when the bills can't be read, paused when
+the channel is gone, and set from `/billpay digest`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from billpay.digest import store as digest_store
+from billpay.runtime.scheduler import Scheduler
+from billpay.store.models import AuditEvent
+from testkit.bot import Bot
+from testkit.world import ANA, CHANNEL
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _at(bot: Bot, when: datetime) -> None:
+    bot.services.clock = lambda: when
+    bot.services.workflow.clock = lambda: when
+    bot.services.must_publish().clock = lambda: when
+
+
+def _local(day: str, hh_mm: str, zone: ZoneInfo = LONDON) -> datetime:
+    return datetime.fromisoformat(f"{day}T{hh_mm}:00").replace(tzinfo=zone)
+
+
+def _digests(bot: Bot) -> list[dict]:
+    return [
+        call.args
+        for call in bot.slack.calls_to("chat.postMessage")
+        if call.args.get("channel") == CHANNEL
+        and ("Bills due" in json.dumps(call.args) or "Nothing needs attention" in str(call.args))
+    ]
+
+
+async def _subscription(bot: Bot):  # type: ignore[no-untyped-def]
+    link = await bot.services.workflow.link_for("T0001", CHANNEL)
+    found = await digest_store.subscription_for_link(bot.services.db, link.id)
+    assert found is not None
+    return found
+
+
+async def test_linking_sets_up_a_digest_in_the_linkers_time_zone(linked_bot: Bot) -> None:
+    sub = await _subscription(linked_bot)
+    assert sub.local_time.strftime("%H:%M") == "09:00" and sub.weekdays == (1, 2, 3, 4, 5)
+    assert sub.time_zone == linked_bot.slack.users.get(ANA, {}).get("tz", "Europe/London")
+
+
+async def test_the_digest_goes_out_at_nine_local_once(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await digest_store.update_subscription(
+        bot.services.db, (await _subscription(bot)).id, time_zone="Europe/London"
+    )
+    _at(bot, _local("2026-11-23", "08:59"))  # a Monday
+    await Scheduler(bot.services).send_due_digests()
+    assert _digests(bot) == []
+    _at(bot, _local("2026-11-23", "09:00"))
+    await asyncio.gather(
+        Scheduler(bot.services).send_due_digests(), Scheduler(bot.services).send_due_digests()
+    )
+    _at(bot, _local("2026-11-23", "09:01"))
+    await Scheduler(bot.services).send_due_digests()
+    (digest,) = _digests(bot)
+    text = json.dumps(digest, ensure_ascii=False)
+    assert "overdue" in text and "Larkspur Design Studio Ltd" in text
+    assert len(digest["blocks"]) <= 50
+    bot.slack.assert_no_problems()
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [
+        ("Europe/London", "2026-03-30"),  # the Monday after the clocks went forward
+        ("Europe/London", "2026-10-26"),  # ... went back
+        ("America/New_York", "2026-03-09"),
+        ("America/New_York", "2026-11-02"),
+    ],
+)
+async def test_nine_local_on_the_days_the_clocks_change(
+    linked_bot: Bot, zone: str, day: str
+) -> None:
+    bot = linked_bot
+    # Posted even when nothing is due: in March, the demo's bills are far ahead.
+    await digest_store.update_subscription(
+        bot.services.db, (await _subscription(bot)).id, time_zone=zone, post_when_empty=True
+    )
+    before = _local(day, "08:59", ZoneInfo(zone))
+    _at(bot, before)
+    await Scheduler(bot.services).send_due_digests()
+    assert _digests(bot) == []
+    for minutes in range(1, 5):
+        _at(bot, before + timedelta(minutes=minutes))
+        await Scheduler(bot.services).send_due_digests()
+    assert len(_digests(bot)) == 1
+
+
+@pytest.mark.parametrize(("restart", "posted"), [("11:30", 1), ("12:30", 0)])
+async def test_a_restart_catches_up_within_the_grace_window_only(
+    linked_bot: Bot, restart: str, posted: int
+) -> None:
+    bot = linked_bot
+    await digest_store.update_subscription(
+        bot.services.db, (await _subscription(bot)).id, time_zone="Europe/London"
+    )
+    _at(bot, _local("2026-11-23", restart))  # the bot was down at 09:00
+    await Scheduler(bot.services).send_due_digests()
+    assert len(_digests(bot)) == posted
+
+
+async def test_unreadable_bills_are_said_once(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await digest_store.update_subscription(
+        bot.services.db, (await _subscription(bot)).id, time_zone="Europe/London"
+    )
+    bot.sandbox.faults.fail_operation("list-bills", 403, count=10)
+    for minute in ("09:00", "09:01"):
+        _at(bot, _local("2026-11-23", minute))
+        await Scheduler(bot.services).send_due_digests()
+    said = [c for c in bot.slack.calls_to("chat.postMessage") if "couldn't read" in str(c.args)]
+    assert len(said) == 1 and said[0].args["channel"] == CHANNEL
+
+
+async def test_a_channel_the_bot_left_pauses_its_digest(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await digest_store.update_subscription(
+        bot.services.db, (await _subscription(bot)).id, time_zone="Europe/London"
+    )
+    bot.slack.not_in_channel.add(CHANNEL)
+    _at(bot, _local("2026-11-23", "09:00"))
+    await Scheduler(bot.services).send_due_digests()
+    sub = await _subscription(bot)
+    assert sub.paused and "no longer in the channel" in (sub.paused_reason or "")
+    (dm,) = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == ANA]
+    assert "paused the daily digest" in dm.args["text"]
+    async with bot.services.db.read() as s:
+        events = list(await s.scalars(select(AuditEvent.action)))
+    assert "digest_paused" in events
+    bot.slack.take_problems()
+
+
+async def test_digest_settings_from_slack(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await bot.command("/billpay", "digest", user=ANA)
+    view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
+    ack = await bot.submit(view, {"digest_time": "25:00", "digest_zone": "Mars/Base"}, user=ANA)
+    assert ack["response_action"] == "errors"
+    assert set(ack["errors"]) == {"digest_time", "digest_zone"}
+    ack = await bot.submit(
+        view,
+        {"digest_time": "07:30", "digest_zone": "America/New_York", "digest_look_ahead": "14"},
+        user=ANA,
+    )
+    assert ack == {}
+    sub = await _subscription(bot)
+    assert (sub.local_time.strftime("%H:%M"), sub.time_zone, sub.look_ahead_days) == (
+        "07:30",
+        "America/New_York",
+        14,
+    )
+    before = len(bot.slack.responses)
+    await bot.command("/billpay", "status", user=ANA)
+    (status,) = (await bot.slack.wait_for_responses(count=before + 1))[before:]
+    assert "07:30 America/New_York on Mon, Tue, Wed, Thu, Fri" in status["text"]
+
+    await bot.command("/billpay", "digest now", user=ANA)
+    await bot.slack.wait_for("chat.postMessage", where=lambda c: "Bills due" in json.dumps(c.args))
+
+
+async def test_a_digest_button_opens_the_matching_list(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await bot.command("/billpay", "digest now", user=ANA)
+    (posted,) = await bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: "Bills due" in json.dumps(c.args)
+    )
+    message = bot.slack.message(CHANNEL, posted.response["ts"])
+    before = len(bot.slack.calls_to("chat.postMessage"))
+    await bot.send(bot.requests.click(message, "digest_open_overdue", user_id=ANA))
+    (listing,) = (await bot.slack.wait_for("chat.postMessage", count=before + 1))[before:]
+    assert "7 overdue bills" in listing.args["text"]

@@ -1,0 +1,114 @@
+"""A French reader end to end, over HTTP through the Slack fake: whoever's Slack profile says
+`fr-FR` reads the bot in French (cards, buttons, the Pay modal, its result, the details, the
+card's thread and `/billpay status`), money and dates as Babel writes them for France, while an
+English reader in the same channel keeps reading English."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from billpay.slack.blocks.ids import Action, MoreOption
+from billpay.slack.blocks.metadata import MoreAction
+from slack_playground.blockkit import validate_message_blocks, validate_view
+from testkit.bot import Bot, bill_ids, card_text
+from testkit.world import ANA, BEN, CHANNEL
+from tests.slack.handlers.test_bills_flow import _pay_modal
+
+# £3,000.00 as Babel (CLDR) writes it for fr_FR: narrow no-break space, comma, "£GB".
+THREE_THOUSAND_POUNDS = "3\u202f000,00\xa0£GB"
+# What the bot sends of a modal (Slack's copy adds ids and state).
+SENT = ("type", "title", "submit", "close", "blocks", "callback_id", "private_metadata")
+
+
+async def _pinecrest(bot: Bot, message: dict) -> str:
+    """The demo's £3,000.00 bill from Pinecrest Facilities, on the first page."""
+    demo = bot.sandbox.demo
+    for bill_id in bill_ids(message):
+        bill = await bot.services.payables.get_bill(demo.company_id, demo.connection_id, bill_id)
+        if bill.supplier_ref.supplier_name == "Pinecrest Facilities":
+            assert bill.total_amount == 3000 and bill.currency == "GBP"
+            return bill_id
+    raise AssertionError("the £3,000.00 Pinecrest bill is not on the first page")
+
+
+def _buttons(message: dict, bill_id: str) -> list[str]:
+    (actions,) = [b for b in message["blocks"] if b.get("block_id") == f"card_actions:{bill_id}"]
+    return [e["text"]["text"] for e in actions["elements"] if e["type"] == "button"]
+
+
+@pytest.mark.bot(approvers=[ANA, BEN])
+async def test_a_french_reader_sees_french_words_and_french_money(linked_bot: Bot) -> None:
+    bot = linked_bot
+    bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris"}
+
+    message = await bot.bills(user=BEN)
+    assert validate_message_blocks(message["blocks"]) == []
+    bill_id = await _pinecrest(bot, message)
+    card = card_text(message, bill_id)
+    assert f"*{THREE_THOUSAND_POUNDS}* à payer" in card
+    assert "Échéance le 23 oct. 2026" in card and "en retard de 30 jours" in card
+    assert _buttons(message, bill_id) == ["Approuver", "Rejeter"]  # Payer… once approved
+    page = str(message["blocks"][1])
+    assert "Page 1 sur 3" in page and "en retard d’abord" in page
+
+    await bot.click(message, Action.APPROVE, bill_id, user=BEN)
+    message = await bot.wait_for_card(message["ts"], bill_id, "Approuvée par <@U0BEN>")
+    assert _buttons(message, bill_id) == ["Payer…", "Rejeter"]
+
+    # Details are shown to whoever asks, in their own language.
+    for user, words in ((BEN, ("*Fournisseur*", "*Reste à payer*")), (ANA, ("*Supplier*",))):
+        before = len(bot.slack.responses)
+        value = MoreAction(choice=MoreOption.DETAILS, bill_id=bill_id).dump()
+        request = bot.requests.click(
+            message,
+            Action.MORE,
+            user_id=user,
+            block_id_prefix=f"card_actions:{bill_id}",
+            option_value=value,
+        )
+        assert (await bot.send(request)).status_code == 200
+        (details, *_) = (await bot.slack.wait_for_responses(count=before + 1))[before:]
+        shown = json.dumps(details, ensure_ascii=False)
+        assert all(word in shown for word in words), shown
+
+    view = await _pay_modal(bot, message, bill_id, BEN)
+    sent = {key: view[key] for key in SENT if key in view}
+    assert validate_view(sent) == []
+    assert view["title"]["text"] == "Payer la facture"
+    assert (view["submit"]["text"], view["close"]["text"]) == ("Payer", "Annuler")
+    labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
+    assert labels[:3] == ["Payer depuis", "Montant (GBP)", "Date du paiement"]
+    assert f"Jusqu’à {THREE_THOUSAND_POUNDS}." in json.dumps(view, ensure_ascii=False)
+
+    ack = await bot.submit(view, user=BEN)
+    assert ack["response_action"] == "update"
+    assert f"Enregistrement de {THREE_THOUSAND_POUNDS}" in json.dumps(ack, ensure_ascii=False)
+    message = await bot.wait_for_card(message["ts"], bill_id, f"{THREE_THOUSAND_POUNDS} payés")
+    assert "payée intégralement" in card_text(message, bill_id)
+    result = (await bot.slack.wait_for("views.update"))[-1].args["view"]
+    assert validate_view(result) == []
+    assert "La facture est payée intégralement." in json.dumps(result, ensure_ascii=False)
+    await bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == message["ts"]
+    )
+    (line,) = bot.slack.thread(CHANNEL, message["ts"])
+    assert f"<@U0BEN> a payé {THREE_THOUSAND_POUNDS} à Pinecrest Facilities" in line["text"]
+
+    before = len(bot.slack.responses)
+    await bot.command("/billpay", "status", user=BEN)
+    (status, *_) = (await bot.slack.wait_for_responses(count=before + 1))[before:]
+    assert "est relié à ce canal" in status["text"] and "lun., mar., mer." in status["text"]
+    assert "Approbateurs\xa0: <@U0ANA> ou <@U0BEN>. Payeurs\xa0: tout membre" in status["text"]
+
+
+async def test_an_english_reader_in_the_same_channel_keeps_english(linked_bot: Bot) -> None:
+    bot = linked_bot
+    bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris"}
+    french = await bot.bills(user=BEN)
+    english = await bot.bills(user=ANA)
+    bill_id = await _pinecrest(bot, english)
+    assert _buttons(english, bill_id) == ["Approve", "Reject"]
+    assert "*£3,000.00* due" in card_text(english, bill_id)
+    assert _buttons(french, bill_id) == ["Approuver", "Rejeter"]

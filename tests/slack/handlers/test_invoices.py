@@ -1,0 +1,273 @@
+"""End to end over HTTP: a card's invoice. View invoice shares the bill's file in the card's
+thread once (through `files_upload_v2`'s three steps), Details lists the files and line items,
+and Attach invoice uploads a file picked in Slack to a bill that has none."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import update
+
+from billpay.slack.blocks.ids import Action, Callback, Input, MoreOption
+from billpay.slack.blocks.metadata import MoreAction
+from billpay.store.models import AuditEvent
+from payables_sandbox import store as sandbox_store
+from testkit.bot import Bot, bill_ids
+from testkit.world import ANA, BEN, CHANNEL
+
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
+
+
+def overflow_values(message: dict[str, Any], bill_id: str) -> list[str]:
+    for block in message["blocks"]:
+        if block.get("block_id") == f"card_actions:{bill_id}":
+            for element in block["elements"]:
+                if element["type"] == "overflow":
+                    return [json.loads(o["value"])["c"] for o in element["options"]]
+    return []
+
+
+async def use_more(bot: Bot, message: dict[str, Any], bill_id: str, choice: MoreOption, user: str):
+    value = MoreAction(choice=choice, bill_id=bill_id).dump()
+    request = bot.requests.click(
+        message,
+        Action.MORE,
+        user_id=user,
+        block_id_prefix=f"card_actions:{bill_id}",
+        option_value=value,
+    )
+    response = await bot.send(request)
+    assert response.status_code == 200, response.text
+
+
+async def attach_in_sandbox(bot: Bot, bill_id: str, name: str = "INV-1042.pdf") -> None:
+    demo = bot.sandbox.demo
+    await bot.services.payables.upload_bill_attachment(
+        demo.company_id,
+        demo.connection_id,
+        bill_id,
+        filename=name,
+        content=PDF,
+        content_type="application/pdf",
+    )
+
+
+async def audit_actions(bot: Bot, bill_id: str) -> list[str]:
+    from sqlalchemy import select
+
+    async with bot.services.db.read() as s:
+        rows = await s.scalars(
+            select(AuditEvent.action).where(AuditEvent.bill_id == bill_id).order_by(AuditEvent.id)
+        )
+        return list(rows)
+
+
+async def test_view_invoice_shares_the_file_in_the_thread_once(linked_bot: Bot) -> None:
+    bot = linked_bot
+    first = await bot.bills(user=ANA)
+    with_file, without = bill_ids(first)[:2]
+    await attach_in_sandbox(bot, with_file)
+    message = await bot.bills(user=ANA)
+
+    assert MoreOption.VIEW_INVOICE in overflow_values(message, with_file)
+    assert MoreOption.ATTACH_INVOICE not in overflow_values(message, with_file)
+    assert MoreOption.ATTACH_INVOICE in overflow_values(message, without)
+    assert MoreOption.VIEW_INVOICE not in overflow_values(message, without)
+
+    await use_more(bot, message, with_file, MoreOption.VIEW_INVOICE, ANA)
+    (complete,) = await bot.slack.wait_for("files.completeUploadExternal")
+    assert complete.ok, complete.response
+    assert complete.args["thread_ts"] == message["ts"]
+    assert [c.method for c in bot.slack.calls if c.method.startswith("files.")] == [
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    ]
+    (shared,) = bot.slack.uploads.shared_in(CHANNEL, message["ts"])
+    assert shared["name"] == "INV-1042.pdf"
+    assert bot.slack.uploads.content(shared["id"]) == PDF  # byte for byte
+    (post,) = [m for m in bot.slack.thread(CHANNEL, message["ts"]) if m.get("files")]
+    assert "Invoice of" in post["text"] and "<@U0ANA>" in post["text"]
+
+    # A second click, by someone else: no second upload, a link to the thread instead.
+    for _ in range(100):
+        if "invoice_shared" in await audit_actions(bot, with_file):
+            break
+        await bot.slack.notify()
+    await use_more(bot, message, with_file, MoreOption.VIEW_INVOICE, BEN)
+    (answer,) = await bot.slack.wait_for_responses(
+        where=lambda r: "already in this card" in r.get("text", "")
+    )
+    assert "slack.com/archives/C0FIN/p" in answer["text"]
+    assert len(bot.slack.calls_to("files.getUploadURLExternal")) == 1
+    assert await audit_actions(bot, with_file) == ["invoice_shared"]
+    bot.slack.assert_no_problems()
+
+
+async def test_details_list_the_files_and_line_items(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message = await bot.bills(user=ANA)
+    bill_id = bill_ids(message)[0]
+    await attach_in_sandbox(bot, bill_id, "facture été.pdf")
+    await use_more(bot, message, bill_id, MoreOption.DETAILS, ANA)
+    (answer,) = await bot.slack.wait_for_responses(where=lambda r: bool(r.get("blocks")))
+    text = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "Invoice files" in text and "facture été.pdf · 10 KB" in text
+    assert "*Line items*\\n1. 1 × £2,500.00 + £500.00 tax = £3,000.00" in text  # noqa: RUF001
+
+
+async def _open_attach(bot: Bot, message: dict[str, Any], bill_id: str) -> dict[str, Any]:
+    await use_more(bot, message, bill_id, MoreOption.ATTACH_INVOICE, ANA)
+    (call,) = await bot.slack.wait_for("views.open")
+    assert call.ok, call.response
+    view = call.response["view"]
+    assert view["callback_id"] == Callback.ATTACH
+    return view
+
+
+async def test_attach_invoice_uploads_the_picked_file_to_the_bill(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message = await bot.bills(user=ANA)
+    bill_id = bill_ids(message)[0]
+    view = await _open_attach(bot, message, bill_id)
+    picked = bot.slack.add_file("invoice.pdf", PDF)
+
+    ack = await bot.submit(view, {Input.ATTACH_FILE: [picked]}, user=ANA)
+    assert ack["response_action"] == "update"
+    message = await bot.wait_for_card(message["ts"], bill_id, "View invoice")
+    demo = bot.sandbox.demo
+    (stored,) = await bot.services.payables.list_bill_attachments(
+        demo.company_id, demo.connection_id, bill_id
+    )
+    assert stored.name == "invoice.pdf" and stored.file_size == len(PDF)
+    content = await bot.services.payables.download_bill_attachment(
+        demo.company_id, demo.connection_id, bill_id, stored.id
+    )
+    assert content == PDF
+    assert [d.file_id for d in bot.slack.downloads if d.ok] == [picked["id"]]
+    await bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: "attached the invoice" in c.args.get("text", "")
+    )
+    assert "invoice_attached" in await audit_actions(bot, bill_id)
+    bot.slack.assert_no_problems()
+
+
+async def test_a_file_of_the_wrong_kind_gets_a_field_error_and_nothing_is_attached(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    message = await bot.bills(user=ANA)
+    bill_id = bill_ids(message)[0]
+    view = await _open_attach(bot, message, bill_id)
+    demo = bot.sandbox.demo
+    for picked, words in (
+        (bot.slack.add_file("setup.exe", b"MZ\x90\x00"), "takes CSV, JPEG, JPG, PDF, PNG"),
+        (bot.slack.add_file("empty.pdf", b""), "empty"),
+        ({**bot.slack.add_file("huge.pdf", b"x"), "size": 21 * 1024 * 1024}, "up to 20 MB"),
+    ):
+        ack = await bot.submit(view, {Input.ATTACH_FILE: [picked]}, user=ANA)
+        assert ack["response_action"] == "errors"
+        assert words in ack["errors"][Input.ATTACH_FILE]
+    assert bot.slack.downloads == []
+    assert (
+        await bot.services.payables.list_bill_attachments(
+            demo.company_id, demo.connection_id, bill_id
+        )
+        == []
+    )
+
+
+async def test_a_share_that_slack_refuses_can_be_tried_again(linked_bot: Bot) -> None:
+    bot = linked_bot
+    bill_id = bill_ids(await bot.bills(user=ANA))[0]
+    await attach_in_sandbox(bot, bill_id)
+    message = await bot.bills(user=ANA)
+    bot.slack.fail_next("files.completeUploadExternal", "internal_error")
+    await use_more(bot, message, bill_id, MoreOption.VIEW_INVOICE, ANA)
+    await bot.slack.wait_for_responses(where=lambda r: "Nothing was changed" in r.get("text", ""))
+    assert bot.slack.uploads.shared_in(CHANNEL, message["ts"]) == []
+
+    await use_more(bot, message, bill_id, MoreOption.VIEW_INVOICE, ANA)
+    await bot.slack.wait_for("files.completeUploadExternal", where=lambda c: c.ok)
+    assert len(bot.slack.uploads.shared_in(CHANNEL, message["ts"])) == 1
+    bot.slack.take_problems()  # the upload URL of the refused completion was never completed
+
+
+async def test_a_file_slack_does_not_hand_over_as_described_is_not_attached(
+    linked_bot: Bot,
+) -> None:
+    """Without files:read Slack answers a download with its sign-in page: never an invoice."""
+    bot = linked_bot
+    message = await bot.bills(user=ANA)
+    bill_id = bill_ids(message)[0]
+    view = await _open_attach(bot, message, bill_id)
+    picked = bot.slack.add_file("invoice.pdf", PDF)
+    picked["size"] += 1  # Slack describes one file and hands over another
+    ack = await bot.submit(view, {Input.ATTACH_FILE: [picked]}, user=ANA)
+    assert ack["response_action"] == "update"
+    await bot.slack.wait_for(
+        "views.update", where=lambda c: "didn't hand that file over" in json.dumps(c.args)
+    )
+    demo = bot.sandbox.demo
+    assert (
+        await bot.services.payables.list_bill_attachments(
+            demo.company_id, demo.connection_id, bill_id
+        )
+        == []
+    )
+
+
+async def test_attach_invoice_keeps_the_companys_platform_rules(linked_bot: Bot) -> None:
+    """The same rules as a new bill's invoice: Xero takes files of up to 4 MB, so a 5 MB PDF
+    that any platform's form would let through is refused once the company's platform is
+    known, and nothing is attached."""
+    bot = linked_bot
+    demo = bot.sandbox.demo
+    async with bot.sandbox.db.write() as s:
+        await s.execute(
+            update(sandbox_store.Connection)
+            .where(sandbox_store.Connection.id == demo.connection_id)
+            .values(platform_key="gbol", platform_name="Xero")
+        )
+    message = await bot.bills(user=ANA)
+    bill_id = bill_ids(message)[0]
+    view = await _open_attach(bot, message, bill_id)
+    big = b"%PDF-1.7\n" + b"0" * (5 * 1024 * 1024)
+    ack = await bot.submit(
+        view, {Input.ATTACH_FILE: [bot.slack.add_file("big.pdf", big)]}, user=ANA
+    )
+    assert ack["response_action"] == "update"  # any platform could take it: checked on upload
+    await bot.slack.wait_for(
+        "views.update", where=lambda c: "up to 4 MB" in json.dumps(c.args.get("view"))
+    )
+    attached = await bot.services.payables.list_bill_attachments(
+        demo.company_id, demo.connection_id, bill_id
+    )
+    assert attached == []
+    assert "invoice_attached" not in await audit_actions(bot, bill_id)
+
+
+async def test_a_second_bills_post_reuses_what_it_knows_of_the_files(linked_bot: Bot) -> None:
+    """Each card's files cost one read the first time; another `/bills` within minutes takes a
+    bill seen with files as still having them, and asks again only about bills without (a file
+    added in the accounting platform shows at once)."""
+    bot = linked_bot
+    requests = bot.payables_transport.requests
+
+    def file_reads(since: int) -> list[str]:
+        return [r.url.path for r in requests[since:] if r.url.path.endswith("/attachments")]
+
+    shown = bill_ids(await bot.bills(user=ANA))
+    with_files = shown[:3]
+    for bill_id in with_files:
+        await attach_in_sandbox(bot, bill_id)
+    before = len(requests)
+    message = await bot.bills(user=ANA)
+    assert len(file_reads(before)) == len(shown)
+    assert MoreOption.VIEW_INVOICE in overflow_values(message, with_files[0])
+    before = len(requests)
+    message = await bot.bills(user=ANA)
+    reads = file_reads(before)
+    assert len(reads) == len(shown) - len(with_files)
+    assert not any(bill_id in path for path in reads for bill_id in with_files)
+    assert MoreOption.VIEW_INVOICE in overflow_values(message, with_files[0])

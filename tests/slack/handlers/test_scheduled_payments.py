@@ -1,0 +1,241 @@
+"""Payments the bot sends on its own, end to end through the fake Slack: held for the undo
+window then sent (or undone), scheduled payments sent on their date at the channel's local time,
+exactly once with two schedulers racing, and not sent when the bill moved meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from billpay.payables.client import PayablesClient
+from billpay.payables.models import BillPaymentPrototype, Ref
+from billpay.runtime.scheduler import Scheduler
+from billpay.services import Services, build_services
+from billpay.slack.blocks.ids import Action
+from billpay.slack.blocks.metadata import BillAction
+from billpay.store.db import Database
+from billpay.store.models import AuditEvent, BillCase, CaseState, Payment
+from testkit.bot import Bot, card_actions, card_text
+from testkit.payables import TODAY, on_postgres
+from testkit.world import CHANNEL, NOW, SAM, sandbox_payments
+from tests.slack.handlers.test_bills_flow import _pay_modal
+from tests.slack.handlers.test_safety import _approved_pay_modal
+
+
+def _at(bot: Bot, when: datetime) -> None:
+    """Move the bot's clock (every part of it reads the same one)."""
+    bot.services.clock = lambda: when
+    bot.services.workflow.clock = lambda: when
+    bot.services.must_publish().clock = lambda: when
+
+
+async def _actions(bot: Bot, action: str) -> int:
+    async with bot.services.db.read() as s:
+        return len(list(await s.scalars(select(AuditEvent).where(AuditEvent.action == action))))
+
+
+@pytest.mark.bot(payment_hold_seconds=10)
+async def test_a_payment_is_held_for_the_undo_window_then_sent(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    ack = await bot.submit(view, user=SAM)
+    assert ack["response_action"] == "update"
+    message = await bot.wait_for_card(message["ts"], bill_id, "in a few seconds")
+    assert card_actions(message, bill_id) == [Action.CANCEL_PAYMENT]  # Undo
+    result = (await bot.slack.wait_for("views.update"))[-1].args["view"]
+    assert "press *Undo* on the card" in str(result)
+    scheduler = Scheduler(bot.services)
+    await scheduler.send_due_payments()  # still inside the window: nothing goes out
+    assert await sandbox_payments(bot.sandbox, bill_id) == 0
+
+    _at(bot, NOW + timedelta(seconds=11))
+    updates = len(bot.slack.calls_to("views.update"))
+    await scheduler.send_due_payments()
+    assert await sandbox_payments(bot.sandbox, bill_id) == 1
+    message = await bot.wait_for_card(message["ts"], bill_id, "Paid £")
+    assert card_actions(message, bill_id) == []
+    (line,) = bot.slack.thread(CHANNEL, message["ts"])
+    assert "<@U0SAM> paid £" in line["text"]
+    result = (await bot.slack.wait_for("views.update", count=updates + 1))[-1].args["view"]
+    assert "recorded in the accounting platform" in str(result)  # the payer's modal, updated
+    await scheduler.send_due_payments()
+    assert await sandbox_payments(bot.sandbox, bill_id) == 1
+
+
+@pytest.mark.bot(payment_hold_seconds=10)
+async def test_undo_within_the_window_sends_nothing(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    await bot.submit(view, user=SAM)
+    message = await bot.wait_for_card(message["ts"], bill_id, "in a few seconds")
+    await bot.click(message, Action.CANCEL_PAYMENT, bill_id, user=SAM)
+    message = await bot.wait_for_card(message["ts"], bill_id, "Approved by")
+    await bot.slack.wait_for_responses(where=lambda r: "Undone: nothing was sent" in str(r))
+    _at(bot, NOW + timedelta(seconds=30))
+    await Scheduler(bot.services).send_due_payments()
+    assert await sandbox_payments(bot.sandbox, bill_id) == 0
+    assert await _actions(bot, "payment_undone") == 1
+    assert Action.PAY in card_actions(message, bill_id)
+
+
+@pytest.mark.bot(payment_hold_seconds=10)
+async def test_undo_after_the_payment_went_out_says_it_is_too_late(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    await bot.submit(view, user=SAM)
+    message = await bot.wait_for_card(message["ts"], bill_id, "in a few seconds")
+    _at(bot, NOW + timedelta(seconds=11))
+    await Scheduler(bot.services).send_due_payments()
+    # The Undo button of the card as the payer still sees it, a moment too late.
+    undo = {
+        "type": "button",
+        "action_id": Action.CANCEL_PAYMENT,
+        "value": BillAction(bill_id=bill_id).dump(),
+        "block_id": f"card_actions:{bill_id}",
+    }
+    await bot.send(bot.requests.block_action(undo, message=message, user_id=SAM))
+    await bot.slack.wait_for_responses(where=lambda r: "already paid" in str(r))
+    assert await sandbox_payments(bot.sandbox, bill_id) == 1
+
+
+async def test_a_scheduled_payment_goes_out_on_its_date_at_the_local_time(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    date = (TODAY + timedelta(days=2)).isoformat()
+    await bot.submit(view, {"pay_date": date}, user=SAM)
+    message = await bot.wait_for_card(message["ts"], bill_id, "scheduled for")
+    scheduler = Scheduler(bot.services)
+    # 07:59 in London on the day (GMT in November): not yet.
+    _at(bot, datetime.fromisoformat(f"{date}T07:59:00+00:00"))
+    await scheduler.send_due_payments()
+    assert await sandbox_payments(bot.sandbox, bill_id) == 0
+    _at(bot, datetime.fromisoformat(f"{date}T08:00:00+00:00"))
+    await asyncio.gather(scheduler.send_due_payments(), Scheduler(bot.services).send_due_payments())
+    assert await sandbox_payments(bot.sandbox, bill_id) == 1
+    await bot.wait_for_card(message["ts"], bill_id, "Paid £")
+    assert await _actions(bot, "payment_claimed") == 1
+
+
+async def test_a_scheduled_payment_whose_bill_was_paid_meanwhile_is_not_sent(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    date = (TODAY + timedelta(days=1)).isoformat()
+    await bot.submit(view, {"pay_date": date}, user=SAM)
+    await bot.wait_for_card(message["ts"], bill_id, "scheduled for")
+    demo = bot.sandbox.demo
+    bill = await bot.services.payables.get_bill(demo.company_id, demo.connection_id, bill_id)
+    await bot.services.payables.create_bill_payment(
+        demo.company_id,
+        demo.connection_id,
+        bill_id,
+        BillPaymentPrototype(
+            amount=bill.outstanding_amount - Decimal("1.00"),
+            date=f"{TODAY.isoformat()}T00:00:00",
+            account_ref=Ref(id=demo.bank_accounts["GBP"]),
+        ),
+    )
+    _at(bot, datetime.fromisoformat(f"{date}T09:00:00+00:00"))
+    await Scheduler(bot.services).send_due_payments()
+    assert await sandbox_payments(bot.sandbox, bill_id) == 1  # only the one made elsewhere
+    (dm,) = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == SAM]
+    assert "was not sent: only £1.00 is still due now" in dm.args["text"]
+    await bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: "was not sent" in str(c.args.get("text"))
+    )
+    (line,) = [m for m in bot.slack.thread(CHANNEL, message["ts"]) if "not sent" in m["text"]]
+    assert "only £1.00 is still due now" in line["text"]
+    assert await bot.case_state(bill_id) == CaseState.APPROVED
+
+
+@pytest.fixture
+async def second_replica(linked_bot: Bot) -> AsyncIterator[Services]:
+    """Another replica of the bot: its own engine on the same database, its own client."""
+    bot = linked_bot
+    db = Database(str(bot.services.db.url.render_as_string(hide_password=False)))
+    payables: PayablesClient = bot.services.payables
+    services = build_services(bot.services.settings, db=db, payables=payables, clock=lambda: NOW)
+    yield services
+    await db.dispose()
+
+
+async def test_two_replicas_send_a_scheduled_payment_once(
+    linked_bot: Bot, second_replica: Services
+) -> None:
+    if not on_postgres():
+        pytest.skip("several replicas need PostgreSQL (README)")
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    date = (TODAY + timedelta(days=1)).isoformat()
+    await bot.submit(view, {"pay_date": date}, user=SAM)
+    await bot.wait_for_card(message["ts"], bill_id, "scheduled for")
+    when = datetime.fromisoformat(f"{date}T08:30:00+00:00")
+    _at(bot, when)
+    second_replica.clock = lambda: when
+    second_replica.workflow.clock = lambda: when
+    await asyncio.gather(
+        Scheduler(bot.services).send_due_payments(),
+        Scheduler(second_replica).send_due_payments(),
+    )
+    assert await sandbox_payments(bot.sandbox, bill_id) == 1
+    assert await _actions(bot, "payment_claimed") == 1
+
+
+async def test_a_scheduled_partial_payment_leaves_the_rest_payable(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)  # £3,000.00 due
+    date = (TODAY + timedelta(days=2)).isoformat()
+    await bot.submit(view, {"pay_amount": "1000", "pay_date": date}, user=SAM)
+    message = await bot.wait_for_card(message["ts"], bill_id, "£2,000.00 more can be paid now")
+    assert card_actions(message, bill_id) == [Action.CANCEL_PAYMENT, Action.PAY, Action.MORE]
+
+    rest = await _pay_modal(bot, message, bill_id, SAM)
+    amount = next(b for b in rest["blocks"] if b.get("block_id") == "pay_amount")
+    assert amount["element"]["initial_value"] == "2,000.00"
+    ack = await bot.submit(rest, {"pay_amount": "2500"}, user=SAM)
+    assert "more than the £2,000.00 still due" in ack["errors"]["pay_amount"]
+    await bot.submit(rest, user=SAM)  # the £2,000.00 now
+    message = await bot.wait_for_card(message["ts"], bill_id, "£1,000.00* due of £3,000.00")
+    assert "scheduled for" in card_text(message, bill_id)
+    assert card_actions(message, bill_id) == [Action.CANCEL_PAYMENT, Action.MORE]
+    assert await sandbox_payments(bot.sandbox, bill_id) == 1
+
+    _at(bot, datetime.fromisoformat(f"{date}T08:00:00+00:00"))
+    await Scheduler(bot.services).send_due_payments()
+    await bot.wait_for_card(message["ts"], bill_id, "Paid £1,000.00")
+    assert await sandbox_payments(bot.sandbox, bill_id) == 2
+    assert await bot.case_state(bill_id) == CaseState.PAID
+
+
+@pytest.mark.parametrize(("button", "state"), [("recorded", "paid"), ("not_recorded", "approved")])
+async def test_the_payer_settles_a_payment_the_bill_could_not(
+    linked_bot: Bot, button: str, state: str
+) -> None:
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    await bot.submit(view, user=SAM)  # £3,000.00, in full
+    await bot.wait_for_card(message["ts"], bill_id, "Paid £")
+    # As a lost answer settles when the bill moved meanwhile (see tests/bot/test_reconcile.py).
+    async with bot.services.db.write() as s:
+        payment = await s.scalar(select(Payment))
+        case = await s.scalar(select(BillCase).where(BillCase.bill_id == bill_id))
+        assert payment is not None and case is not None
+        payment.status, payment.outcome_unknown, payment.reconciled = "failed", True, "moved"
+        payment.error = "The bill had 3000.00 GBP due when 3000.00 GBP was sent, and is no longer."
+        case.state, case.amount_due = CaseState.FAILED, payment.due_before
+    await bot.services.must_publish().refresh_message("T0001", CHANNEL, message["ts"])
+    message = await bot.wait_for_card(message["ts"], bill_id, "Payment not confirmed")
+    action = f"bill_payment_was_{button}"
+    assert action in card_actions(message, bill_id)
+    await bot.click(message, action, bill_id, user=SAM)
+    await bot.slack.wait_for_responses(where=lambda r: "Noted" in str(r.get("text")))
+    assert await bot.case_state(bill_id) == state
+    assert await sandbox_payments(bot.sandbox, bill_id) == 1  # nothing more was sent
