@@ -19,9 +19,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from payables_sandbox.defaults import DEFAULT_API_KEY
-
 DEFAULT_DATA_DIR = Path(".billpay")
+# The key the embedded payables sandbox accepts unless BILLPAY_SANDBOX_API_KEY says otherwise.
+SANDBOX_API_KEY = "billpay-sandbox"
 
 
 class ConfigError(Exception):
@@ -66,7 +66,7 @@ class Settings(BaseSettings):
 
     # The embedded sandbox.
     sandbox_api_key: SecretStr = Field(
-        default=SecretStr(DEFAULT_API_KEY),
+        default=SecretStr(SANDBOX_API_KEY),
         description="BILLPAY_SANDBOX_API_KEY: the key the embedded sandbox accepts.",
     )
     sandbox_database_url: str = Field(

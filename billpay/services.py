@@ -1,8 +1,8 @@
 """The bot's services, built once at start-up and handed to every listener.
 
-`open_services(settings)` starts the payables backend (the embedded sandbox or Codat), opens the
-bot's database (migrated beforehand, `billpay db upgrade` or `billpay run`) and builds the
-workflow on top of them.
+`build_services(...)` composes the area services over one database and one payables client,
+with Slack's Web API client and the publisher when Slack settings are there
+(`billpay.runtime.startup` opens the backend and the database first).
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from billpay.bills.workflow import Workflow
+from billpay.bills.workflow import Workflow, compose
 from billpay.config import Settings
-from billpay.payables.backend import PayablesBackend, open_backend
+from billpay.core.clock import utcnow
+from billpay.payables.backend import PayablesBackend
 from billpay.payables.client import PayablesClient
 from billpay.slack.publisher import Publisher, slack_client
-from billpay.store.db import Database, utcnow
+from billpay.store.db import Database
 from billpay.suppliers.service import SupplierService
 
 # The wall clock. Every time the workflow records comes from `Services.clock`, so tests can
@@ -66,24 +67,18 @@ def build_services(
     clock: Callable[[], datetime] = utc_now,
     backend: PayablesBackend | None = None,
 ) -> Services:
-    workflow = Workflow(db, payables, settings, clock=clock)
+    areas = compose(db, payables, settings, clock=clock)
+    workflow = Workflow(db, payables, settings, clock=clock, areas=areas)
     slack = slack_client(settings) if settings.slack_bot_token is not None else None
     return Services(
         settings=settings,
         db=db,
         payables=payables,
         workflow=workflow,
-        suppliers=SupplierService(workflow, db, payables),
+        suppliers=areas.suppliers,
         clock=clock,
         backend=backend,
         slack=slack,
         # One workspace for now: every team's client is the app's.
         publisher=Publisher(workflow, clock, lambda team_id: slack) if slack else None,
     )
-
-
-async def open_services(settings: Settings) -> Services:
-    """Start the payables backend and the bot's database (already migrated by the caller)."""
-    backend = await open_backend(settings)
-    db = Database(settings.database_url)
-    return build_services(settings, db=db, payables=backend.client, backend=backend)

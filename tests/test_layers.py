@@ -1,29 +1,62 @@
-"""The layers keep to their lanes, read from the source's imports (nothing is imported here).
+"""The shape of the code, read from the source's imports (nothing is imported here).
 
-`blocks/` renders plain values: it never reaches the ORM, directly or through a core module.
-The core (`bot/`) never imports the Slack layers, except the two modules that wire them up.
-The settings load without the sandbox's web app.
+- No module imports one that imports it back, directly or through others: the whole graph of
+  the product, the stand-ins and the test kit has no cycle.
+- The product's areas depend one way: the domain core at the bottom, then the store and the
+  payables client, then bills, then the areas built on bills, then the composition of services,
+  the Slack edge and, at the top, the runtime (`LAYERS` says what each may import).
+- The stand-ins (`payables_sandbox`, `slack_playground`) import nothing of the product, and the
+  product reaches them through one door, `billpay.runtime.embedded`, which starts them for
+  `make run`.
+- Block Kit builders render plain values: they never reach the ORM, directly or through an area.
+- The domain core does no I/O. The test kit and the benchmarks never import the tests.
 """
 
 from __future__ import annotations
 
 import ast
 from collections import deque
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("billpay",)
-# The wiring: these build Slack surfaces from the core, so they may import the Slack layers:
-# the app (listeners in), the publisher and the scheduler (messages out, rendered with
-# blocks/) and previews.
-WIRING = {"billpay.slack", "billpay.runtime", "billpay.services"}
-SLACK_LAYERS = ("billpay.slack.blocks", "billpay.slack.handlers")
+PRODUCT = "billpay"
+STAND_INS = ("payables_sandbox", "slack_playground")
+FIRST_PARTY = (PRODUCT, *STAND_INS, "testkit")
+EMBEDDED_DOOR = "billpay.runtime.embedded"
+
+CORE = {"billpay.core"}
+BASE = CORE | {"billpay.config", "billpay.store", "billpay.payables"}
+BILLS = BASE | {"billpay.bills"}
+AREAS = BILLS | {
+    "billpay.approvals",
+    "billpay.payments",
+    "billpay.invoices",
+    "billpay.suppliers",
+    "billpay.digest",
+}
+# What each part of the product may import besides itself (and libraries).
+LAYERS: dict[str, set[str]] = {
+    "billpay.core": set(),
+    "billpay.config": CORE,
+    "billpay.store": CORE | {"billpay.config"},
+    "billpay.payables": CORE | {"billpay.config"},
+    "billpay.bills": BASE,
+    "billpay.approvals": BILLS,
+    "billpay.payments": BILLS,
+    "billpay.invoices": BILLS,
+    "billpay.digest": BILLS,
+    "billpay.suppliers": BILLS | {"billpay.invoices", "billpay.payments"},
+    "billpay.services": AREAS | {"billpay.slack.publisher"},
+    "billpay.slack": AREAS | {"billpay.services"},
+    "billpay.runtime": AREAS | {"billpay.services", "billpay.slack"},
+}
 
 
 def source_of(module: str) -> Path | None:
-    """The file of a module of this project, or None for a library or a name in a module."""
+    """The file of a first-party module, or None for a library or a name in a module."""
     base = ROOT.joinpath(*module.split("."))
     for path in (base.with_suffix(".py"), base / "__init__.py"):
         if path.is_file():
@@ -38,12 +71,20 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def modules_in(package: str) -> list[str]:
-    return sorted(module_name(p) for p in (ROOT / package).rglob("*.py"))
+def modules_in(*packages: str) -> list[str]:
+    return sorted(
+        module_name(p)
+        for package in packages
+        for p in ROOT.joinpath(*package.split(".")).rglob("*.py")
+        if "migrations" not in p.parts
+    )
 
 
-def imports_of(module: str) -> set[str]:
-    """Every module `module` imports anywhere in its source, absolute names."""
+@cache
+def imports_of(module: str) -> frozenset[str]:
+    """Every module `module` imports anywhere in its source (inside functions and
+    `TYPE_CHECKING` blocks too), as absolute names: a module named in `from a import b` when
+    `a.b` is one, else `a`."""
     path = source_of(module)
     assert path is not None, module
     is_package = path.name == "__init__.py"
@@ -58,23 +99,23 @@ def imports_of(module: str) -> set[str]:
                 base = ".".join([*anchor, node.module] if node.module else anchor)
             else:
                 base = node.module or ""
-            found.add(base)
-            # `from bot import cases` imports the module bot.cases
-            found.update(
-                f"{base}.{alias.name}" for alias in node.names if source_of(f"{base}.{alias.name}")
-            )
-    return found
+            named = {f"{base}.{alias.name}" for alias in node.names}
+            submodules = {name for name in named if source_of(name)}
+            found.update(submodules)
+            if submodules != named:
+                found.add(base)
+    found.discard(module)
+    return frozenset(found)
 
 
-def with_parents(module: str) -> list[str]:
-    """Importing a.b.c runs a, a.b and a.b.c."""
-    parts = module.split(".")
-    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+def first_party(name: str) -> bool:
+    return name.split(".")[0] in FIRST_PARTY and source_of(name) is not None
 
 
 def reachable(start: str) -> dict[str, str | None]:
-    """Every module imported from `start`, transitively through this project's modules, each
-    with the module that imported it."""
+    """Every module imported from `start`, transitively through first-party modules (their
+    packages' `__init__` included, as Python runs them), each with the module that imported
+    it."""
     seen: dict[str, str | None] = {start: None}
     queue = deque([start])
     while queue:
@@ -82,7 +123,8 @@ def reachable(start: str) -> dict[str, str | None]:
         if source_of(current) is None:
             continue  # a library: not followed
         for imported in sorted(imports_of(current)):
-            for name in with_parents(imported):
+            parts = imported.split(".")
+            for name in (".".join(parts[: i + 1]) for i in range(len(parts))):
                 if name not in seen:
                     seen[name] = current
                     queue.append(name)
@@ -98,11 +140,52 @@ def chain(seen: dict[str, str | None], module: str) -> str:
 
 def offending(start: str, forbidden: tuple[str, ...]) -> list[str]:
     seen = reachable(start)
-    return [
-        chain(seen, name)
-        for name in seen
-        if any(name == f or name.startswith(f + ".") for f in forbidden)
-    ]
+    return [chain(seen, name) for name in seen if within(name, forbidden)]
+
+
+def within(name: str, prefixes: tuple[str, ...] | set[str]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def layer_of(module: str) -> str:
+    """The most specific part of `LAYERS` the module belongs to."""
+    return max((part for part in LAYERS if within(module, {part})), key=len)
+
+
+def cycles(modules: list[str]) -> list[list[str]]:
+    """The import graph's strongly connected components of more than one module (Tarjan)."""
+    graph = {m: sorted(i for i in imports_of(m) if i in modules) for m in modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for module in modules:
+        if module not in index:
+            visit(module)
+    return found
 
 
 def test_the_resolver_sees_real_imports() -> None:
@@ -112,34 +195,74 @@ def test_the_resolver_sees_real_imports() -> None:
     assert "billpay.slack.blocks.text" in reachable("billpay.slack.blocks.bills")
 
 
-@pytest.mark.parametrize("module", modules_in("billpay/slack/blocks"))
+def test_the_cycle_finder_finds_a_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = {"p.a": frozenset({"p.b"}), "p.b": frozenset({"p.c"}), "p.c": frozenset({"p.a"})}
+    monkeypatch.setitem(globals(), "imports_of", lambda module: fake[module])
+    assert cycles(["p.a", "p.b", "p.c"]) == [["p.a", "p.b", "p.c"]]
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    assert cycles(modules_in(*FIRST_PARTY)) == []
+
+
+@pytest.mark.parametrize("module", modules_in(PRODUCT))
+def test_the_areas_depend_one_way(module: str) -> None:
+    layer = layer_of(module) if module != PRODUCT else PRODUCT
+    allowed = LAYERS.get(layer, set()) | {layer}
+    wrong = sorted(
+        name
+        for name in imports_of(module)
+        if within(name, {PRODUCT}) and name != PRODUCT and not within(name, allowed)
+    )
+    assert wrong == [], f"{module} ({layer}) may import only {sorted(allowed)}"
+
+
+@pytest.mark.parametrize("package", STAND_INS)
+def test_the_stand_ins_import_nothing_of_the_product(package: str) -> None:
+    wrong = {
+        f"{module} imports {name}"
+        for module in modules_in(package)
+        for name in imports_of(module)
+        if within(name, {PRODUCT, "testkit", "tests"})
+    }
+    assert wrong == set()
+
+
+def test_the_product_reaches_the_stand_ins_through_one_door() -> None:
+    doors = {
+        module
+        for module in modules_in(PRODUCT)
+        if any(within(name, STAND_INS) for name in imports_of(module))
+    }
+    assert doors == {EMBEDDED_DOOR}
+
+
+@pytest.mark.parametrize("module", modules_in("billpay.slack.blocks"))
 def test_blocks_never_reach_the_orm(module: str) -> None:
     assert offending(module, ("sqlalchemy", "billpay.store")) == []
 
 
-def test_the_domain_is_free_of_storage_and_io() -> None:
-    assert (
-        offending("billpay.core.domain", ("sqlalchemy", "billpay.store", "httpx", "aiohttp")) == []
-    )
+@pytest.mark.parametrize("module", modules_in("billpay.core"))
+def test_the_core_does_no_io(module: str) -> None:
+    io = ("sqlalchemy", "httpx", "aiohttp", "slack_sdk", "slack_bolt", "billpay.store")
+    assert offending(module, io) == []
 
 
-@pytest.mark.parametrize(
-    "module",
-    [m for m in modules_in("billpay") if not any(m == w or m.startswith(w + ".") for w in WIRING)],
-)
-def test_the_core_does_not_import_the_slack_layers(module: str) -> None:
-    slack_layers = [
-        name
+@pytest.mark.parametrize("module", modules_in("billpay.slack"))
+def test_the_slack_edge_never_reaches_the_runtime(module: str) -> None:
+    assert offending(module, ("billpay.runtime",)) == []
+
+
+@pytest.mark.parametrize("package", ["testkit", "bench"])
+def test_the_kit_and_the_benchmarks_never_import_the_tests(package: str) -> None:
+    wrong = {
+        f"{module} imports {name}"
+        for module in modules_in(package)
         for name in imports_of(module)
-        if any(name == s or name.startswith(s + ".") for s in SLACK_LAYERS)
-    ]
-    assert slack_layers == []
+        if within(name, {"tests"})
+    }
+    assert wrong == set()
 
 
-@pytest.mark.parametrize("module", ["billpay.slack.publisher", "billpay.runtime.scheduler"])
-def test_what_sends_on_its_own_renders_but_never_reaches_the_listeners(module: str) -> None:
-    assert offending(module, ("billpay.slack.handlers",)) == []
-
-
-def test_settings_load_without_the_sandbox_web_app() -> None:
-    assert offending("billpay.config", ("fastapi", "starlette", "payables_sandbox.app")) == []
+def test_settings_load_without_any_web_app() -> None:
+    assert offending("billpay.config", ("fastapi", "starlette", *STAND_INS)) == []

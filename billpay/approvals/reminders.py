@@ -22,18 +22,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select, update
 
 from billpay.bills.cases import approvals_of, audit, stamp, views_of
-from billpay.bills.workflow import Workflow
+from billpay.bills.links import Links
+from billpay.config import Settings
 from billpay.core.domain import CaseState, Nudge, NudgeKind
+from billpay.store.db import Database
 from billpay.store.models import BillCase, CompanyLink, Decision
 
 POLICY_ACTOR = "policy"
 
 
 class Reminders:
-    def __init__(self, workflow: Workflow) -> None:
-        self.workflow = workflow
-        self.db = workflow.db
-        self.settings = workflow.settings
+    def __init__(self, db: Database, links: Links, settings: Settings) -> None:
+        self.db = db
+        self.links = links
+        self.settings = settings
 
     async def due_nudges(self, now: datetime) -> list[Nudge]:
         """Claim what is due now, once across replicas."""
@@ -54,7 +56,7 @@ class Reminders:
         for case, link in rows:
             opened = case.opened_at or case.updated_at
             waited = now - opened
-            policy = await self.workflow.policy_for(link)
+            policy = await self.links.policy_for(link)
             if await self._approved_by_policy(case.id, link, waited, now):
                 nudges.append(await self._nudge("approved_by_policy", link, case.id, (), waited))
                 continue

@@ -27,13 +27,11 @@ from billpay.core.domain import (
     PendingInvoice,
 )
 from billpay.core.domain import PaymentOutcome as PaymentOutcome
-from billpay.core.domain import SupplierMatch as SupplierMatch
 from billpay.core.errors import Denied as Denied  # re-exported for the core
 from billpay.core.errors import NotLinked as NotLinked
 from billpay.core.i18n import N_, Phrase
 from billpay.core.mrkdwn import escape
 from billpay.payables.models import Bill
-from billpay.payments.form import AccountChoice
 from billpay.store.models import (
     AuditEvent,
     BillCase,
@@ -57,16 +55,6 @@ ABANDONED_AFTER = timedelta(minutes=5)
 class Outcome:
     case: CaseView
     notice: Phrase | None = None  # told only to the person who acted, in their language
-
-
-@dataclass(frozen=True)
-class PaymentForm:
-    """What the Pay modal needs: the fresh bill and the accounts it may be paid from."""
-
-    case: CaseView
-    accounts: list[AccountChoice]
-    idempotency_key: str
-    base_currency: str
 
 
 async def case_for_update(s: AsyncSession, link_id: int, bill_id: str) -> BillCase | None:

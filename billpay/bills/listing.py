@@ -5,7 +5,6 @@ by due date), the summary line's figures and pages of at most `PAGE_SIZE` bills.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Literal, TypeVar
 from billpay.core.domain import CaseState, CaseView
 from billpay.core.errors import Denied
 from billpay.core.i18n import N_, Phrase
+from billpay.core.search import folded
 from billpay.payables.models import Bill
 
 PAGE_SIZE = 10
@@ -128,12 +128,6 @@ class BillFilter:
         return wanted in folded(bill.supplier_ref.supplier_name or "") or wanted in folded(
             bill.reference or ""
         )
-
-
-def folded(text: str) -> str:
-    """Text for matching as people search: case and accents ignored (`Müller` ~ `muller`)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 _DUE = re.compile(r"due\s+(?:(today)|(\d{1,3})\s*([dw]|days?|weeks?)?)(?:\s+|$)", re.IGNORECASE)

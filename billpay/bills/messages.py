@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from billpay.bills.cases import stamp, views_of
 from billpay.bills.listing import BillFilter, Listed
 from billpay.core.domain import CaseView
+from billpay.core.errors import MessageOutOfDate
 from billpay.store.db import Database
 from billpay.store.models import BillCase, BillMessage, BillMessageCard, CompanyLink
 
@@ -165,6 +166,11 @@ class MessageStore:
                     await s.execute(
                         delete(BillMessageCard).where(BillMessageCard.message_id == message_id)
                     )
+
+    async def ensure_current(self, channel_id: str, message_ts: str | None) -> None:
+        """Refuse a click from a `/bills` message retired as out of date."""
+        if await self.is_out_of_date(channel_id, message_ts):
+            raise MessageOutOfDate()
 
     async def is_out_of_date(self, channel_id: str, ts: str | None) -> bool:
         if not ts:

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import select
 
+from billpay.bills.book import CaseBook
 from billpay.bills.cases import audit, case_for_update, stamp, sync_case, views_of
+from billpay.bills.links import Links
 from billpay.core.bounds import MAX_QUESTION_LENGTH, text_problem
 from billpay.core.domain import CaseRef, CaseState, CaseView, OpenQuestion
 from billpay.core.errors import Denied, OutOfDate
 from billpay.core.i18n import N_
+from billpay.store.db import Database
 from billpay.store.models import BillCase, BillMessage, Decision, Question
-
-if TYPE_CHECKING:
-    from billpay.bills.workflow import Workflow
 
 # Replies that read as an approval, in English and French, written the way people type them
 # (case, accents and trailing punctuation ignored). A match only offers a button.
@@ -64,16 +65,20 @@ def question_problem(text: str) -> str | None:
 
 
 class Questions:
-    def __init__(self, core: Workflow) -> None:
-        self.core = core
-        self.db = core.db
+    def __init__(
+        self, db: Database, links: Links, cases: CaseBook, clock: Callable[[], datetime]
+    ) -> None:
+        self.db = db
+        self.links = links
+        self.cases = cases
+        self.clock = clock
 
     async def check_may_ask(self, ref: CaseRef) -> tuple[CaseView, str | None]:
         """Before the Ask a question modal opens: the bill, and whom to ask by default (its
         first approver)."""
-        link = await self.core.link_for(ref.team_id, ref.channel_id)
-        view = await self.core.case_view(link, ref.bill_id) or await self.core.fresh_view(
-            link, ref.bill_id, await self.core.policy_for(link)
+        link = await self.links.link_for(ref.team_id, ref.channel_id)
+        view = await self.cases.case_view(link, ref.bill_id) or await self.cases.fresh_view(
+            link, ref.bill_id, await self.links.policy_for(link)
         )
         if view.question is not None:
             raise Denied(N_("A question is already open on this bill: answer it in the thread."))
@@ -84,11 +89,11 @@ class Questions:
     ) -> tuple[CaseView, OpenQuestion]:
         if problem := question_problem(text):
             raise Denied(problem)
-        link = await self.core.link_for(ref.team_id, ref.channel_id)
-        policy = await self.core.policy_for(link)
-        bill = await self.core.read_bill(link, ref.bill_id)
+        link = await self.links.link_for(ref.team_id, ref.channel_id)
+        policy = await self.links.policy_for(link)
+        bill = await self.cases.read_bill(link, ref.bill_id)
         async with self.db.write() as s:
-            now = self.core.clock()
+            now = self.clock()
             case = await sync_case(s, link, bill, policy, now=now)
             existing = await s.scalar(
                 select(Question.id).where(
@@ -127,10 +132,10 @@ class Questions:
 
     async def resolve(self, ref: CaseRef, user_id: str, question_id: int) -> CaseView:
         """Mark a question resolved: by the person who asked it or by an approver."""
-        link = await self.core.link_for(ref.team_id, ref.channel_id)
-        policy = await self.core.policy_for(link)
+        link = await self.links.link_for(ref.team_id, ref.channel_id)
+        policy = await self.links.policy_for(link)
         async with self.db.write() as s:
-            now = self.core.clock()
+            now = self.clock()
             case = await case_for_update(s, link.id, ref.bill_id)
             row = await s.get(Question, question_id, with_for_update=True)
             if case is None or row is None or row.case_id != case.id:
@@ -163,12 +168,12 @@ class Questions:
             )
         if message is None:
             return []
-        link = await self.core.link_for(team_id, channel_id)
-        if link.id != message.link_id or not (await self.core.policy_for(link)).may_approve(
+        link = await self.links.link_for(team_id, channel_id)
+        if link.id != message.link_id or not (await self.links.policy_for(link)).may_approve(
             user_id
         ):
             return []
-        views = await self.core.case_views(link.id, message.bill_ids)
+        views = await self.cases.case_views(link.id, message.bill_ids)
         async with self.db.read() as s:
             mine = set(
                 await s.scalars(

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from billpay.core.i18n import Phrase
-from billpay.payables.models import Bill, Supplier
 
 
 class CaseState(enum.StrEnum):
@@ -187,12 +186,6 @@ class CaseView:
         """What may still be paid now: the amount due less what is scheduled."""
         held = self.scheduled.amount if self.scheduled is not None else Decimal(0)
         return max(self.amount_due - held, Decimal(0))
-
-
-@dataclass(frozen=True)
-class SupplierMatch:
-    supplier: Supplier
-    outstanding: list[Bill]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billpay.core.clock import utcnow
 from billpay.core.i18n import N_
 from billpay.digest.schedule import (
     DEFAULT_TIME_ZONE,
@@ -29,7 +30,7 @@ from billpay.digest.schedule import (
     parse_time_zone,
     parse_weekdays,
 )
-from billpay.store.db import Database, utcnow
+from billpay.store.db import Database
 from billpay.store.models import CompanyLink, DigestRun, DigestSubscription
 
 RunStatus = Literal["claimed", "posted", "empty", "failed"]

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 
+from billpay.bills.book import CaseBook
 from billpay.bills.cases import audit, case_for_update, stamp, sync_case, views_of
 from billpay.bills.duplicates import find_duplicates, paid_since
+from billpay.bills.facts import BillFacts, note_facts
+from billpay.bills.links import Links
+from billpay.config import Settings
 from billpay.core.domain import CaseRef, CaseView, Duplicate, PendingInvoice
 from billpay.core.errors import Denied
 from billpay.core.i18n import N_
@@ -33,10 +34,8 @@ from billpay.payables.client import PayablesClient
 from billpay.payables.errors import PayablesError
 from billpay.payables.models import Attachment, Bill, BillLineItem, SupplierRef
 from billpay.payables.query import Expr, Q, outstanding_bills
+from billpay.store.db import Database
 from billpay.store.models import BillCase, CompanyLink
-
-if TYPE_CHECKING:
-    from billpay.bills.workflow import Workflow
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +47,6 @@ ATTACHMENT_READS_AT_ONCE = 4
 # is rarely taken off a bill), so a file added elsewhere shows on the next page; a click on
 # the card always reads the files again.
 FILE_COUNT_SECONDS = 600.0
-
-
-@dataclass(frozen=True)
-class BillFacts:
-    """What a `/bills` page reads besides the bills: their files and possible duplicates."""
-
-    attachments: int | None  # None: not read
-    duplicate: Duplicate | None
-    duplicates_checked: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,12 +77,28 @@ def _recent_and_outstanding(since: date) -> Expr:
 
 
 class Invoices:
-    def __init__(self, core: Workflow, reads: PayablesClient, writes: PayablesClient) -> None:
-        self.core = core
-        self.db = core.db
+    def __init__(
+        self,
+        db: Database,
+        links: Links,
+        cases: CaseBook,
+        reads: PayablesClient,
+        writes: PayablesClient,
+        settings: Settings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
+        self.links = links
+        self.cases = cases
+        self.settings = settings
+        self.clock = clock
         self.reads = reads
         self.writes = writes
         self.file_counts: TtlCache[tuple[str, str, str], int] = TtlCache(ttl=FILE_COUNT_SECONDS)
+
+    def forget_files(self, link: CompanyLink, bill_id: str) -> None:
+        """Read the bill's files again next time (one was just added)."""
+        self.file_counts.drop((link.company_id, link.connection_id, bill_id))
 
     # ------------------------------------------------------------ what a page shows
 
@@ -103,7 +109,7 @@ class Invoices:
         fails leaves what the cards knew (a card is still worth showing without them)."""
         counts = await self._attachment_counts(link, bills)
         duplicates: dict[str, Duplicate] | None = None
-        since = paid_since(today, self.core.settings.duplicate_look_back_days)
+        since = paid_since(today, self.settings.duplicate_look_back_days)
         try:
             others = [
                 bill
@@ -138,7 +144,7 @@ class Invoices:
         today: date,
     ) -> Duplicate | None:
         """The bill a new bill would duplicate, checked before it is created."""
-        since = paid_since(today, self.core.settings.duplicate_look_back_days)
+        since = paid_since(today, self.settings.duplicate_look_back_days)
         new = Bill(
             id="",
             reference=reference,
@@ -182,8 +188,8 @@ class Invoices:
     # ------------------------------------------------------------ details
 
     async def details(self, ref: CaseRef) -> InvoiceDetails:
-        link = await self.core.link_for(ref.team_id, ref.channel_id)
-        bill = await self.core.read_bill(link, ref.bill_id)
+        link = await self.links.link_for(ref.team_id, ref.channel_id)
+        bill = await self.cases.read_bill(link, ref.bill_id)
         files = await self.reads.list_bill_attachments(
             link.company_id, link.connection_id, ref.bill_id
         )
@@ -196,9 +202,9 @@ class Invoices:
             self.file_counts.put(key, count)
         else:
             self.file_counts.drop(key)
-        policy = await self.core.policy_for(link)
+        policy = await self.links.policy_for(link)
         async with self.db.write() as s:
-            case = await sync_case(s, link, bill, policy, now=self.core.clock())
+            case = await sync_case(s, link, bill, policy, now=self.clock())
             await s.flush()
             await note_facts(s, case, attachments=count)
             return (await views_of(s, [case]))[0]
@@ -209,8 +215,8 @@ class Invoices:
         """The invoice's thread link if it was shared already; else claim the share and return
         the files to upload. Raises `Denied` when the bill has no file, or while another click
         is sharing it."""
-        link = await self.core.link_for(ref.team_id, ref.channel_id)
-        bill = await self.core.read_bill(link, ref.bill_id)
+        link = await self.links.link_for(ref.team_id, ref.channel_id)
+        bill = await self.cases.read_bill(link, ref.bill_id)
         async with self.db.read() as s:
             share = dict(
                 await s.scalar(
@@ -221,7 +227,7 @@ class Invoices:
                 or {}
             )
         if share.get("state") == "shared":
-            view = await self.core.view_of_bill(link, bill, await self.core.policy_for(link))
+            view = await self.cases.view_of_bill(link, bill, await self.links.policy_for(link))
             return ShareClaim(view, permalink=str(share.get("permalink") or ""))
         files = await self.reads.list_bill_attachments(
             link.company_id, link.connection_id, ref.bill_id
@@ -229,9 +235,9 @@ class Invoices:
         await self._note_count(link, bill, len(files))
         if not files:
             raise Denied(N_("This bill has no invoice file in the accounting platform."))
-        policy = await self.core.policy_for(link)
+        policy = await self.links.policy_for(link)
         async with self.db.write() as s:
-            now = self.core.clock()
+            now = self.clock()
             case = await sync_case(s, link, bill, policy, now=now)
             share = dict(case.invoice_share or {})
             if share.get("state") == "shared":
@@ -260,9 +266,9 @@ class Invoices:
         return ShareClaim(view, files=tuple(contents))
 
     async def shared(self, ref: CaseRef, user_id: str, file_ids: list[str], permalink: str) -> None:
-        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        link = await self.links.link_for(ref.team_id, ref.channel_id)
         async with self.db.write() as s:
-            now = self.core.clock()
+            now = self.clock()
             case = await case_for_update(s, link.id, ref.bill_id)
             if case is None:
                 return
@@ -272,19 +278,19 @@ class Invoices:
 
     async def share_failed(self, ref: CaseRef) -> None:
         """Release the claim, so the next click tries again."""
-        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        link = await self.links.link_for(ref.team_id, ref.channel_id)
         async with self.db.write() as s:
             case = await case_for_update(s, link.id, ref.bill_id)
             if case is not None and (case.invoice_share or {}).get("state") == "sharing":
                 case.invoice_share = None
-                stamp(case, self.core.clock())
+                stamp(case, self.clock())
 
     # ------------------------------------------------------------ attaching
 
     async def check_may_attach(self, ref: CaseRef) -> CaseView:
         """Before the Attach invoice modal opens: the bill is there and has no file yet."""
-        link = await self.core.link_for(ref.team_id, ref.channel_id)
-        bill = await self.core.read_bill(link, ref.bill_id)
+        link = await self.links.link_for(ref.team_id, ref.channel_id)
+        bill = await self.cases.read_bill(link, ref.bill_id)
         files = await self.reads.list_bill_attachments(
             link.company_id, link.connection_id, ref.bill_id
         )
@@ -296,10 +302,10 @@ class Invoices:
     async def attach(self, ref: CaseRef, user_id: str, *, name: str, content: bytes) -> CaseView:
         """Upload the file to the bill, note it on the case and in the audit trail. The file
         is checked again as it came, against the rules of the company's own platform."""
-        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        link = await self.links.link_for(ref.team_id, ref.channel_id)
         connection = await self.reads.get_connection(link.company_id, link.connection_id)
         content_type = check(name, len(content), connection.platform_name or "")
-        bill = await self.core.read_bill(link, ref.bill_id)
+        bill = await self.cases.read_bill(link, ref.bill_id)
         before, added = await self._upload_unless_filed(
             link, ref.bill_id, name=name, content=content, content_type=content_type
         )
@@ -314,7 +320,7 @@ class Invoices:
                 user_id,
                 "invoice_attached",
                 ref.bill_id,
-                now=self.core.clock(),
+                now=self.clock(),
                 attachment_id=added.id,
                 name=name,
                 size=len(content),
@@ -357,12 +363,12 @@ class Invoices:
                 "name": name,
                 "by": user_id,
             }
-            stamp(case, self.core.clock())
+            stamp(case, self.clock())
 
     async def claim_retry(self, ref: CaseRef, user_id: str) -> PendingInvoice:
         """Claim the retry of a failed upload, so two clicks (or two replicas) upload it once.
         Raises `Denied` when there is nothing to retry or another click is uploading it."""
-        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        link = await self.links.link_for(ref.team_id, ref.channel_id)
         async with self.db.write() as s:
             case = await case_for_update(s, link.id, ref.bill_id)
             pending = dict((case.invoice_pending if case is not None else None) or {})
@@ -371,7 +377,7 @@ class Invoices:
             if pending.get("state") == "uploading":
                 raise Denied(N_("The invoice is being uploaded right now."))
             case.invoice_pending = {**pending, "state": "uploading", "by": user_id}
-            stamp(case, self.core.clock())
+            stamp(case, self.clock())
             return PendingInvoice.from_json(pending)
 
     async def retry(
@@ -380,14 +386,14 @@ class Invoices:
         """Upload a claimed invoice, unless the bill has a file by now (the first upload
         landed after all, or one was attached since): True when this call uploaded it. On any
         failure of the retry the caller releases the claim (`retry_failed`)."""
-        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        link = await self.links.link_for(ref.team_id, ref.channel_id)
         before, added = await self._upload_unless_filed(
             link, ref.bill_id, name=name, content=content, content_type=content_type
         )
         count = max(before, 1)
         self.file_counts.put((link.company_id, link.connection_id, ref.bill_id), count)
         async with self.db.write() as s:
-            now = self.core.clock()
+            now = self.clock()
             case = await case_for_update(s, link.id, ref.bill_id)
             if case is not None:
                 case.invoice_pending = None
@@ -412,10 +418,10 @@ class Invoices:
         self, ref: CaseRef, user_id: str, name: str, error: BaseException
     ) -> None:
         """Release a retry's claim: the card offers Retry upload again. Audited."""
-        link = await self.core.link_for(ref.team_id, ref.channel_id)
+        link = await self.links.link_for(ref.team_id, ref.channel_id)
         bill_id = ref.bill_id
         async with self.db.write() as s:
-            now = self.core.clock()
+            now = self.clock()
             case = await case_for_update(s, link.id, bill_id)
             pending = dict((case.invoice_pending if case is not None else None) or {})
             if case is not None and pending.get("state") == "uploading":
@@ -431,44 +437,3 @@ class Invoices:
                 file_name=name,
                 error=type(error).__name__,
             )
-
-    # ------------------------------------------------------------ facts onto cases
-
-    @staticmethod
-    async def apply(s: AsyncSession, case: BillCase, facts: BillFacts | None) -> None:
-        """Copy a page's facts onto a case row (in the caller's transaction)."""
-        if facts is None:
-            return
-        await note_facts(
-            s,
-            case,
-            attachments=facts.attachments,
-            duplicate=facts.duplicate.to_json() if facts.duplicate else None,
-            duplicate_checked=facts.duplicates_checked,
-        )
-
-
-async def note_facts(
-    s: AsyncSession,
-    case: BillCase,
-    *,
-    attachments: int | None,
-    duplicate: dict[str, Any] | None = None,
-    duplicate_checked: bool = False,
-) -> None:
-    """Store what was read about a bill's files and likenesses. These are readings, not
-    changes of the case: written beside the versioned row (its version stays), so reading a
-    page never makes a concurrent approval or payment of the same case fail or retry."""
-    values: dict[str, Any] = {}
-    if attachments is not None and attachments != case.attachment_count:
-        values["attachment_count"] = attachments
-    if attachments and (case.invoice_pending or {}).get("state") == "failed":
-        values["invoice_pending"] = None  # the bill has its file now: nothing to retry
-    if duplicate_checked and duplicate != case.duplicate_of:
-        values["duplicate_of"] = duplicate
-    if not values:
-        return
-    table = cast(Table, BillCase.__table__)
-    await s.execute(update(table).where(table.c.id == case.id).values(**values))
-    for name, value in values.items():
-        set_committed_value(case, name, value)

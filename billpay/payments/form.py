@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Literal
 
 from billpay.core.bounds import shown, text_problem
+from billpay.core.domain import CaseView
 from billpay.core.i18n import N_, Money, Phrase
 from billpay.core.money import (
     Unreadable,
@@ -44,6 +45,16 @@ class PaymentRequest:
     reference: str | None
     exchange_rate: Decimal | None
     idempotency_key: str
+
+
+@dataclass(frozen=True)
+class PaymentForm:
+    """What the Pay modal needs: the fresh bill and the accounts it may be paid from."""
+
+    case: CaseView
+    accounts: list[AccountChoice]
+    idempotency_key: str
+    base_currency: str
 
 
 @dataclass(frozen=True)

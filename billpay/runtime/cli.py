@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 from typing import Literal
 
 from babel import Locale, UnknownLocaleError
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
@@ -23,18 +23,17 @@ from sqlalchemy.exc import DBAPIError
 
 from billpay.bills.audit import AuditRow, audit_events, write_csv
 from billpay.bills.listing import summarise
-from billpay.config import ConfigError, Settings, async_database_url, load_settings
+from billpay.config import SANDBOX_API_KEY, ConfigError, Settings, load_settings
 from billpay.core.money import format_money
-from billpay.payables.backend import PayablesBackend, open_backend
+from billpay.payables.backend import PayablesBackend
 from billpay.payables.errors import PayablesError
 from billpay.payables.models import Company
+from billpay.runtime.embedded import Listening, PortTaken, sandbox_app, with_playground
 from billpay.runtime.preview import SURFACES, NothingToPreview, builder_link, preview_surfaces
-from billpay.services import Services, open_services, utc_now
+from billpay.runtime.startup import open_backend, open_services
+from billpay.services import Services, utc_now
 from billpay.store.db import Database
 from billpay.store.migrate import head_revision, upgrade
-from payables_sandbox.app import SandboxConfig, create_sandbox_app
-from payables_sandbox.defaults import DEFAULT_API_KEY
-from payables_sandbox.faults import FaultConfig
 
 console = Console(stderr=True, soft_wrap=True)
 Mode = Literal["socket", "http"]
@@ -108,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--api-key",
         default=None,
-        help=f"the API key it accepts (default: BILLPAY_SANDBOX_API_KEY or '{DEFAULT_API_KEY}')",
+        help=f"the API key it accepts (default: BILLPAY_SANDBOX_API_KEY or '{SANDBOX_API_KEY}')",
     )
     sandbox.add_argument(
         "--database-url",
@@ -295,53 +294,30 @@ async def _serve(settings: Settings, mode: Mode) -> int:
 
 async def _serve_playground(settings: Settings) -> int:
     from billpay.runtime.host import Host
-    from slack_playground.page import APPROVERS, PAYERS, Playground, new_credentials
 
-    if settings.log_level == "INFO":
-        # A newcomer's first run: the start-up chatter of migrations, the scheduler and the
-        # bot's internal HTTP server would bury the one line that matters.
-        for name in ("alembic", "apscheduler", "uvicorn", "uvicorn.error"):
-            logging.getLogger(name).setLevel(logging.WARNING)
-    token, secret = new_credentials()
-    playground = Playground(signing_secret=secret, bot_token=token)
-    try:
-        await playground.start(settings.port)
-    except OSError as exc:
-        console.print(
-            f"[red]Port {settings.port} on 127.0.0.1 is taken ({exc.strerror}): run with "
-            "--port N or set BILLPAY_PORT.[/red]",
-            highlight=False,
-        )
-        return 2
-    try:
-        update: dict[str, object] = {
-            "slack_bot_token": SecretStr(token),
-            "slack_signing_secret": SecretStr(secret),
-            "slack_app_token": None,
-            "slack_api_url": playground.api_url,
-            # The bot's own request URL: loopback, on a port the system picks.
-            "host": "127.0.0.1",
-            "port": 0,
-        }
-        if not settings.approvers and not settings.payers:
-            update |= {"approvers": APPROVERS, "payers": PAYERS}
-        settings = settings.model_copy(update=update)
-        services = await _open_services(settings)
-
-        async def listening(base_url: str) -> None:
-            playground.request_url = f"{base_url}/slack/events"
-            console.print(PLAYGROUND_READY.format(url=playground.page_url), highlight=False)
-
+    async def serve(bot_settings: Settings, listening: Listening) -> None:
+        services = await _open_services(bot_settings)
         host = Host(
-            settings,
+            bot_settings,
             services,
             mode="playground",
             announce=lambda text: console.print(text, highlight=False),
             on_listening=listening,
         )
         await host.run()
-    finally:
-        await playground.stop()
+
+    def ready(page_url: str) -> None:
+        console.print(PLAYGROUND_READY.format(url=page_url), highlight=False)
+
+    try:
+        await with_playground(settings, serve, ready)
+    except PortTaken as exc:
+        console.print(
+            f"[red]Port {settings.port} on 127.0.0.1 is taken ({exc}): run with "
+            "--port N or set BILLPAY_PORT.[/red]",
+            highlight=False,
+        )
+        return 2
     return 0
 
 
@@ -389,7 +365,7 @@ def _today(
 ) -> date:
     """The embedded sandbox's configured today (its demo data is dated from it), else the local
     date now."""
-    if backend.sandbox is not None and settings.sandbox_today is not None:
+    if backend.embedded and settings.sandbox_today is not None:
         return settings.sandbox_today
     return clock().astimezone().date()
 
@@ -450,7 +426,7 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
 
 
 def _digest(args: argparse.Namespace) -> int:
-    from billpay.digest.dry_run import DIGEST_POSTING, parse_when, print_digests
+    from billpay.runtime.digest_dry_run import DIGEST_POSTING, parse_when, print_digests
 
     if not args.dry_run:
         console.print(DIGEST_POSTING, highlight=False)
@@ -536,9 +512,22 @@ def _sandbox(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = load_settings()
-    api_key = args.api_key or settings.sandbox_api_key.get_secret_value()
     try:
-        config = _sandbox_config(args, settings, api_key)
+        app = sandbox_app(
+            settings,
+            api_key=args.api_key or settings.sandbox_api_key.get_secret_value(),
+            database_url=args.database_url,
+            reset=args.reset,
+            today=args.today,
+            page_size=args.page_size,
+            strict=args.strict,
+            paging=args.paging,
+            public_url=args.public_url,
+            rate_limit=args.rate_limit,
+            rate_window=args.rate_window,
+            error_rate=args.error_rate,
+            latency_ms=args.latency_ms,
+        )
     except (ValidationError, ValueError) as exc:
         console.print(f"[red]billpay sandbox: {_options_problem(exc)}[/red]", highlight=False)
         return 2
@@ -546,30 +535,8 @@ def _sandbox(args: argparse.Namespace) -> int:
         f"Payables sandbox on http://{args.host}:{args.port} "
         f"(Basic auth with the API key {'you gave' if args.api_key else 'from the settings'})"
     )
-    uvicorn.run(create_sandbox_app(config), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
-
-
-def _sandbox_config(args: argparse.Namespace, settings: Settings, api_key: str) -> SandboxConfig:
-    database_url = settings.sandbox_database_url
-    if args.database_url:
-        database_url = async_database_url(args.database_url)
-    return SandboxConfig(
-        api_key=api_key,
-        database_url=database_url,
-        reset=args.reset,
-        today=args.today or settings.sandbox_today,
-        page_size=args.page_size,
-        strict=args.strict,
-        paging=args.paging,
-        public_url=args.public_url,
-        faults=FaultConfig(
-            rate_limit_requests=args.rate_limit or settings.sandbox_rate_limit_requests,
-            rate_limit_window_seconds=args.rate_window,
-            error_rate=args.error_rate or settings.sandbox_error_rate,
-            latency_ms=args.latency_ms or settings.sandbox_latency_ms,
-        ),
-    )
 
 
 _OPTIONS = {

@@ -19,11 +19,11 @@ from billpay.bills.listing import (
 )
 from billpay.bills.policy import EffectivePolicy
 from billpay.config import Settings
-from billpay.core.domain import CaseState, Duplicate, OpenQuestion, PaymentView, SupplierMatch
+from billpay.core.domain import CaseState, Duplicate, OpenQuestion, PaymentView
 from billpay.core.i18n import words
 from billpay.payables.client import PayablesClient
 from billpay.payables.query import outstanding_bills
-from billpay.payments.service import account_choices, new_payment_key
+from billpay.payments.rules import account_choices, new_payment_key
 from billpay.slack.blocks.bills import bills_message
 from billpay.slack.blocks.home import home_view
 from billpay.slack.blocks.invoices import attach_modal
@@ -41,6 +41,7 @@ from billpay.slack.blocks.new_bill import bank_account_modal, new_bill_modal
 from billpay.slack.blocks.preview import builder_link as builder_link
 from billpay.slack.blocks.questions import ask_modal
 from billpay.slack.blocks.suppliers import supplier_blocks, supplier_modal
+from billpay.suppliers.lookup import SupplierMatch
 from billpay.suppliers.rules import RawLine, bill_options_from, estimate
 
 SURFACES = (

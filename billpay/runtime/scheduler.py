@@ -32,14 +32,13 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk.errors import SlackApiError
 
-from billpay.approvals.reminders import Reminders
 from billpay.core.domain import Nudge
 from billpay.core.i18n import N_, words
 from billpay.digest import store as digest_store
 from billpay.digest.schedule import DEFAULT_GRACE as DIGEST_GRACE
 from billpay.digest.schedule import Subscription
 from billpay.digest.service import ChannelDigest, compute_digests
-from billpay.payments.service import SentByScheduler
+from billpay.payments.scheduled import SentByScheduler
 from billpay.services import Services
 from billpay.slack.blocks.digest import digest_empty_message, digest_message
 from billpay.slack.blocks.modals import message_modal
@@ -185,7 +184,7 @@ class Scheduler:
     # ------------------------------------------------------------ reminders
 
     async def send_reminders(self) -> None:
-        for nudge in await Reminders(self.workflow).due_nudges(self.services.clock()):
+        for nudge in await self.workflow.areas.reminders.due_nudges(self.services.clock()):
             try:
                 await self.nudge(nudge)
             except Exception:

@@ -10,7 +10,6 @@ person is given when the fault is ours.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 
@@ -21,20 +20,9 @@ from billpay.core.errors import Denied, FieldErrors, PaymentInDoubt
 from billpay.core.i18n import N_, Phrase, words
 from billpay.core.mrkdwn import escape
 from billpay.payables.errors import (
-    BillNotOutstanding,
-    PayablesBadRequest,
-    PayablesConflict,
-    PayablesDeadlineExceeded,
     PayablesError,
-    PayablesForbidden,
-    PayablesListingUnstable,
-    PayablesNotFound,
-    PayablesPaymentRequired,
-    PayablesRateLimited,
-    PayablesServerError,
-    PayablesUnauthorized,
-    PayablesUnavailable,
 )
+from billpay.payables.words import TRY_AGAIN_LATER, next_step, payables_words
 
 
 @dataclass(frozen=True)
@@ -46,87 +34,6 @@ class Explanation:
 
 def new_reference() -> str:
     return uuid.uuid4().hex[:8]
-
-
-_GUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
-_URL = re.compile(r"(https?://|/companies/)\S*")
-
-
-def scrub(text: str, limit: int = 300) -> str:
-    """The platform's own words, without the ids and URLs that mean nothing to a person."""
-    text = _URL.sub("…", _GUID.sub("…", text)).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def payables_words(error: PayablesError) -> Phrase:
-    """What a failed payables API call means for the person, in plain text (not yet escaped for
-    mrkdwn), without URLs or ids."""
-    if isinstance(error, PayablesDeadlineExceeded):
-        return payables_words(error.last_error)
-    match error:
-        case PayablesUnavailable():
-            return Phrase(N_("The accounting platform didn't answer in time."))
-        case PayablesRateLimited():
-            return Phrase(N_("The accounting platform is busy right now (too many requests)."))
-        case PayablesServerError():
-            return Phrase(N_("The accounting platform had a problem on its side."))
-        case PayablesUnauthorized():
-            return Phrase(
-                N_(
-                    "The accounting platform refused Bill Pay's credentials; an admin needs to "
-                    "check its API key."
-                )
-            )
-        case PayablesPaymentRequired():
-            return Phrase(
-                N_(
-                    "The payables service account needs attention (plan or billing); an admin "
-                    "needs to check it."
-                )
-            )
-        case PayablesForbidden():
-            return Phrase(N_("Bill Pay isn't allowed to do that in the accounting platform."))
-        case BillNotOutstanding():
-            return Phrase(
-                N_(
-                    "This bill is no longer outstanding in the accounting platform (paid or "
-                    "voided there, or removed)."
-                )
-            )
-        case PayablesListingUnstable():
-            return Phrase(
-                N_("The bills were changing in the accounting platform while I read them.")
-            )
-        case PayablesNotFound():
-            return Phrase(N_("That record is no longer in the accounting platform."))
-        case PayablesConflict():
-            return Phrase(N_("The accounting data is still syncing."))
-        case PayablesBadRequest() if error.validation_errors or error.error:
-            # The platform's own words stay as it wrote them (English): they are quoted.
-            said = scrub(" ".join(error.validation_errors) or error.error or "")
-            return Phrase(N_("The accounting platform refused it: {said}"), said=said)
-        case PayablesBadRequest():
-            return Phrase(N_("The accounting platform refused the request."))
-        case _ if error.status_code is None:
-            return Phrase(N_("The accounting platform didn't answer in time."))
-        case _:
-            return Phrase(N_("The accounting platform couldn't do that just now."))
-
-
-TRY_AGAIN_LATER = N_("Try again in a minute.")
-
-
-def next_step(error: PayablesError) -> str:
-    """What the person can do about a payables failure (a marked message)."""
-    if isinstance(error, PayablesDeadlineExceeded):
-        return next_step(error.last_error)
-    if isinstance(error, PayablesConflict | PayablesListingUnstable):
-        return TRY_AGAIN_LATER
-    if isinstance(error, PayablesUnauthorized | PayablesPaymentRequired | PayablesForbidden):
-        return N_("Ask an admin of Bill Pay.")
-    if isinstance(error, PayablesBadRequest | PayablesNotFound):
-        return ""
-    return TRY_AGAIN_LATER
 
 
 NOT_IN_CHANNEL = N_(

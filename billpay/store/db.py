@@ -28,6 +28,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeEngine
 
 from billpay.core import jsoncodec
+from billpay.core.clock import utcnow as utcnow
 
 
 class Money(TypeDecorator[Decimal]):
@@ -77,10 +78,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Database:

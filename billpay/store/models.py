@@ -27,9 +27,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from billpay.core.clock import utcnow
 from billpay.core.domain import CaseState as CaseState
 from billpay.core.domain import PaymentStatus as PaymentStatus
-from billpay.store.db import Money, UTCDateTime, utcnow
+from billpay.store.db import Money, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

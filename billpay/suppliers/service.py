@@ -10,25 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import unicodedata
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from billpay.bills.cases import audit
-from billpay.bills.workflow import Workflow
-from billpay.core.domain import SupplierMatch
+from billpay.bills.links import Links
+from billpay.bills.messages import MessageStore
 from billpay.core.errors import Denied, OutOfDate
 from billpay.core.i18n import N_
+from billpay.core.search import folded
 from billpay.core.ttl_cache import TtlCache
+from billpay.invoices.service import Invoices
 from billpay.payables import models
 from billpay.payables.client import PayablesClient
 from billpay.payables.query import Q, outstanding_bills
+from billpay.payments.accounts import BankAccounts
 from billpay.store.db import Database
 from billpay.store.models import AuditEvent, CompanyLink
+from billpay.suppliers.lookup import Lookup, SupplierMatch
 from billpay.suppliers.rules import (
     BankAccountForm,
     BillForm,
@@ -63,31 +65,30 @@ CURRENCY_FIXED = N_(
 NO_SUPPLIER_UPDATES = frozenset({"Oracle NetSuite", "NetSuite", "Sage Intacct", "Zoho Books"})
 
 
-def folded(text: str) -> str:
-    """Case and accents ignored: `Müller` and `muller` match."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-@dataclass(frozen=True)
-class Lookup:
-    matches: list[SupplierMatch]
-    total: int  # how many suppliers matched, of which `matches` shows the first ten
-
-
 class SupplierService:
-    def __init__(self, workflow: Workflow, db: Database, payables: PayablesClient) -> None:
-        self.workflow = workflow
+    def __init__(
+        self,
+        db: Database,
+        links: Links,
+        messages: MessageStore,
+        invoices: Invoices,
+        accounts: BankAccounts,
+        *,
+        reads: PayablesClient,
+        writes: PayablesClient,
+        clock: Callable[[], datetime],
+    ) -> None:
         self.db = db
-        self.reads = workflow.reads
-        self.api = payables.with_deadline(25.0)
+        self.links = links
+        self.messages = messages
+        self.invoices = invoices
+        self.accounts = accounts
+        self.reads = reads
+        self.api = writes
+        self.clock = clock
         self.cache: TtlCache[tuple[str, ...], Any] = TtlCache()
         self._creating: dict[str, asyncio.Lock] = {}
         self._loading: dict[tuple[str, ...], asyncio.Future[list[models.Supplier]]] = {}
-
-    @property
-    def clock(self) -> Callable[[], datetime]:
-        return self.workflow.clock
 
     # ------------------------------------------------------------ reading
 
@@ -219,7 +220,7 @@ class SupplierService:
     # ------------------------------------------------------------ policy
 
     async def check_may_create(self, link: CompanyLink, user_id: str) -> None:
-        policy = await self.workflow.policy_for(link)
+        policy = await self.links.policy_for(link)
         if not (policy.may_approve(user_id) or policy.may_pay(user_id)):
             raise Denied(MAY_NOT_CREATE)
 
@@ -242,7 +243,7 @@ class SupplierService:
         return None
 
     async def check_may_manage(self, link: CompanyLink, user_id: str) -> None:
-        policy = await self.workflow.policy_for(link)
+        policy = await self.links.policy_for(link)
         if not policy.may_pay(user_id):
             raise Denied(MAY_NOT_MANAGE)
 
@@ -262,7 +263,7 @@ class SupplierService:
 
     async def already_shown(self, link: CompanyLink, bill_id: str) -> bool:
         """Has this bill's card been posted already (a resubmitted form)?"""
-        return bool(await self.workflow.messages.showing(link.id, bill_id))
+        return bool(await self.messages.showing(link.id, bill_id))
 
     async def create_supplier(
         self, link: CompanyLink, user_id: str, form: SupplierForm, idempotency_key: str
@@ -366,7 +367,7 @@ class SupplierService:
         content_type: str,
     ) -> models.Attachment:
         """Upload the invoice; its failure is audited and raised for the caller to show."""
-        self.workflow.invoices.file_counts.drop((link.company_id, link.connection_id, bill_id))
+        self.invoices.forget_files(link, bill_id)
         try:
             attachment = await self.api.upload_bill_attachment(
                 link.company_id,
@@ -410,7 +411,7 @@ class SupplierService:
         )
         # The Pay form reads the payment mapping options through a cache: drop it, so the new
         # account is offered at once.
-        self.workflow.options.drop((link.company_id, link.connection_id))
+        self.accounts.forget(link)
         await self._audit(
             link,
             user_id,

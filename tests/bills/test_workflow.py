@@ -19,7 +19,7 @@ from billpay.core.domain import CaseRef
 from billpay.payables.client import PayablesClient
 from billpay.payables.models import BillPaymentPrototype, Ref
 from billpay.payments.form import AccountChoice, PaymentRequest
-from billpay.payments.service import new_payment_key
+from billpay.payments.rules import new_payment_key
 from billpay.store.db import Database
 from billpay.store.models import AuditEvent, BillCase, CaseState, Decision, Payment
 from payables_sandbox.app import Sandbox

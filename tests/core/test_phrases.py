@@ -17,7 +17,7 @@ from billpay.core.domain import CaseState, PaymentStatus
 from billpay.core.errors import Denied, OutOfDate
 from billpay.core.i18n import N_, Escaped, Money, Phrase, words
 from billpay.digest.schedule import Subscription
-from billpay.payments.service import failure_message
+from billpay.payments.rules import failure_message
 from billpay.slack.blocks.status import digest_line
 from billpay.slack.explain import explain
 from billpay.store.models import Payment

@@ -27,7 +27,7 @@ from billpay.payables.models import (
     SupplierPrototype,
     SupplierRef,
 )
-from billpay.payments.service import new_payment_key
+from billpay.payments.rules import new_payment_key
 from payables_sandbox.app import Sandbox
 from testkit.payables import SANDBOX_KEY, SANDBOX_URL, CountingTransport, SleepRecorder, client_for
 

@@ -11,7 +11,7 @@ from billpay.payables import models
 from billpay.payables.client import PayablesClient
 from billpay.store.models import CompanyLink
 from billpay.suppliers.rules import SupplierForm
-from billpay.suppliers.service import SupplierService, folded
+from billpay.core.search import folded
 from payables_sandbox.app import Sandbox
 from testkit.payables import complete_link
 
@@ -41,7 +41,7 @@ async def test_quickbooks_keeps_a_suppliers_currency(
     workflow: Workflow, payables: PayablesClient, sandbox: Sandbox
 ) -> None:
     link = await _quickbooks_link(payables, sandbox)
-    service = SupplierService(workflow, workflow.db, payables)
+    service = workflow.areas.suppliers
     created = await payables.create_supplier(
         link.company_id,
         link.connection_id,

@@ -9,13 +9,13 @@ from typing import Any
 
 from babel.numbers import get_currency_name
 
-from billpay.core.domain import SupplierMatch
 from billpay.core.i18n import words
 from billpay.payables.models import Supplier
 from billpay.slack.blocks import fields
 from billpay.slack.blocks.ids import SupplierAction, SupplierCallback, SupplierInput
 from billpay.slack.blocks.metadata import CreateSupplierButton, SupplierButton, SupplierMetadata
 from billpay.slack.blocks.text import escape, money, plain
+from billpay.suppliers.lookup import SupplierMatch
 
 MAX_SHOWN = 10
 # The currencies offered first in the pickers; any ISO 4217 code can still be typed in.

@@ -20,11 +20,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from billpay.bills.cases import PaymentForm, PaymentOutcome
 from billpay.bills.listing import parse_filter
-from billpay.core.domain import CaseRef, CaseView
+from billpay.core.domain import CaseRef, CaseView, PaymentOutcome
 from billpay.core.errors import CardOutOfDate, MessageOutOfDate, OutOfDate
 from billpay.core.i18n import words
+from billpay.payments.form import PaymentForm
 from billpay.services import Services
 from billpay.slack.blocks.bills import details_blocks
 from billpay.slack.blocks.card_extras import confirmations_needed

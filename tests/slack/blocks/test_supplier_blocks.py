@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from billpay.core.domain import SupplierMatch
 from billpay.payables.models import Supplier
 from billpay.slack.blocks.metadata import BankAccountMetadata, NewBillMetadata, SupplierMetadata
 from billpay.slack.blocks.new_bill import bank_account_modal, new_bill_modal, upload_failed_message
 from billpay.slack.blocks.suppliers import supplier_blocks, supplier_modal
+from billpay.suppliers.lookup import SupplierMatch
 from billpay.suppliers.rules import BillOptions, Choice, Totals
 from slack_playground.blockkit import validate_message_blocks, validate_view
 

@@ -21,13 +21,15 @@ from rich.console import Console
 from sqlalchemy import select
 
 from billpay.config import Settings
+from billpay.core.clock import utcnow
 from billpay.digest.schedule import Subscription
 from billpay.digest.service import ChannelDigest, compute_digests
 from billpay.digest.store import subscriptions_of_links
 from billpay.digest.terminal import WIDTH, digest_panel
-from billpay.payables.backend import PayablesBackend, open_backend
+from billpay.payables.backend import PayablesBackend
 from billpay.payables.errors import PayablesError
-from billpay.store.db import Database, utcnow
+from billpay.runtime.startup import open_backend
+from billpay.store.db import Database
 from billpay.store.migrate import upgrade
 from billpay.store.models import CompanyLink
 
@@ -55,7 +57,7 @@ def parse_when(text: str | None) -> When:
 def _base_now(
     settings: Settings, backend: PayablesBackend, clock: Callable[[], datetime]
 ) -> datetime:
-    if backend.sandbox is not None and settings.sandbox_today is not None:
+    if backend.embedded and settings.sandbox_today is not None:
         return datetime.combine(settings.sandbox_today, time(12, 0), UTC)
     return clock()
 

@@ -1,0 +1,197 @@
+"""Which company each linked channel pays bills for, and who may approve and pay there.
+
+A channel is linked to one company (and its accounting connection) by `/billpay connect`; its
+policy comes from its `policies` row, or from configuration until it has one. Link-level
+events (linking, digest changes, the app uninstalled) are audited here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+
+from billpay.bills.cases import Denied, NotLinked, audit
+from billpay.bills.policy import EffectivePolicy
+from billpay.config import Settings
+from billpay.core.i18n import N_, Phrase
+from billpay.core.mrkdwn import escape
+from billpay.payables.client import PayablesClient
+from billpay.store.db import Database
+from billpay.store.models import AuditEvent, CompanyLink, Policy
+
+
+class Links:
+    def __init__(
+        self,
+        db: Database,
+        reads: PayablesClient,
+        settings: Settings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
+        self.reads = reads
+        self.settings = settings
+        self.clock = clock
+
+    async def link_for(self, team_id: str, channel_id: str) -> CompanyLink:
+        async with self.db.read() as s:
+            link = await s.scalar(
+                select(CompanyLink).where(
+                    CompanyLink.team_id == team_id, CompanyLink.channel_id == channel_id
+                )
+            )
+        if link is None:
+            raise NotLinked(
+                N_(
+                    "This channel isn't linked to a company yet. Run `/billpay connect` here to "
+                    "link it, then `/bills` again."
+                )
+            )
+        return link
+
+    async def policy_for(self, link: CompanyLink) -> EffectivePolicy:
+        async with self.db.read() as s:
+            row = await s.get(Policy, link.id)
+        return (
+            EffectivePolicy.from_row(row) if row else EffectivePolicy.from_settings(self.settings)
+        )
+
+    async def connect(
+        self, team_id: str, channel_id: str, user_id: str, choice: str = ""
+    ) -> tuple[CompanyLink, bool]:
+        """Link the channel to a company: the one named or whose id is given, or the only one
+        there is. Returns the link and whether it is new. Raises `Denied` listing the
+        companies when the choice is ambiguous.
+
+        Only approvers may link, and a company's bills are handled in one channel of a
+        workspace, so approvals given in one channel cannot be side-stepped in another."""
+        policy = EffectivePolicy.from_settings(self.settings)
+        if not policy.may_approve(user_id):
+            raise Denied(
+                N_("Only {who} can link a channel to a company."), who=policy.who_may_approve()
+            )
+        companies = [c async for c in self.reads.iter_companies()]
+        choice = choice.strip()
+        if choice:
+            wanted = choice.casefold()
+            matches = [c for c in companies if c.id == choice or c.name.casefold() == wanted]
+        else:
+            matches = [
+                c for c in companies if any(x.status == "Linked" for x in c.data_connections)
+            ]
+        if len(matches) != 1:
+            listed = "\n".join(f"• {escape(c.name)} (`{c.id}`)" for c in companies[:10])
+            if choice and not matches:
+                raise Denied(
+                    N_(
+                        "No company matches “{choice}”. Run `/billpay connect <company name or "
+                        "id>` with one of:\n{companies}"
+                    ),
+                    choice=escape(choice),
+                    companies=listed or Phrase(N_("none")),
+                )
+            raise Denied(
+                N_(
+                    "Several companies could be linked. Run `/billpay connect <company name or "
+                    "id>` with one of:\n{companies}"
+                ),
+                companies=listed or Phrase(N_("none")),
+            )
+        company = matches[0]
+        connection = next((x for x in company.data_connections if x.status == "Linked"), None)
+        if connection is None:
+            raise Denied(
+                N_(
+                    "{company} has no linked accounting platform yet; finish linking it in the "
+                    "payables service, then run `/billpay connect` again."
+                ),
+                company=escape(company.name),
+            )
+        info = await self.reads.get_company_information(company.id, connection.id)
+        async with self.db.write() as s:
+            now = self.clock()
+            elsewhere = await s.scalar(
+                select(CompanyLink.channel_id).where(
+                    CompanyLink.team_id == team_id,
+                    CompanyLink.company_id == company.id,
+                    CompanyLink.connection_id == connection.id,
+                    CompanyLink.channel_id != channel_id,
+                    CompanyLink.archived.is_(False),
+                )
+            )
+            if elsewhere is not None:
+                raise Denied(
+                    N_(
+                        "{company} is already linked to <#{channel}>; its bills are approved "
+                        "and paid there."
+                    ),
+                    company=escape(company.name),
+                    channel=elsewhere,
+                )
+            link = await s.scalar(
+                select(CompanyLink)
+                .where(CompanyLink.team_id == team_id, CompanyLink.channel_id == channel_id)
+                .with_for_update()
+            )
+            if link is not None and (link.company_id, link.connection_id) != (
+                company.id,
+                connection.id,
+            ):
+                # Another company: the old link keeps its cases and history, out of the way.
+                audit(
+                    s,
+                    link,
+                    user_id,
+                    "channel_unlinked",
+                    None,
+                    now=now,
+                    company_name=link.company_name,
+                )
+                link.channel_id = f"{channel_id}~{link.id}"
+                link.archived = True
+                await s.flush()
+                link = None
+            created = link is None
+            if link is None:
+                link = CompanyLink(team_id=team_id, channel_id=channel_id)
+                s.add(link)
+            link.company_id = company.id
+            link.connection_id = connection.id
+            link.company_name = info.company_name or company.name
+            link.base_currency = (info.base_currency or "GBP").upper()
+            link.linked_by = user_id
+            link.linked_at = now
+            await s.flush()
+            audit(s, link, user_id, "channel_linked", None, now=now, company_name=link.company_name)
+        return link, created
+
+    async def links_of_team(self, team_id: str) -> list[tuple[str, str, str]]:
+        async with self.db.read() as s:
+            rows = await s.execute(
+                select(CompanyLink.channel_id, CompanyLink.company_name, CompanyLink.base_currency)
+                .where(CompanyLink.team_id == team_id, CompanyLink.archived.is_(False))
+                .order_by(CompanyLink.linked_at)
+            )
+            return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    async def record_digest_changed(self, link_id: int, user_id: str) -> None:
+        async with self.db.write() as s:
+            link = await s.get(CompanyLink, link_id)
+            if link is not None:
+                audit(s, link, user_id, "digest_changed", None, now=self.clock())
+
+    async def record_digest_paused(self, link_id: int, reason: str) -> None:
+        async with self.db.write() as s:
+            link = await s.get(CompanyLink, link_id)
+            if link is not None:
+                audit(s, link, "scheduler", "digest_paused", None, now=self.clock(), reason=reason)
+
+    async def record_team_event(self, team_id: str, action: str) -> None:
+        async with self.db.write() as s:
+            s.add(
+                AuditEvent(
+                    at=self.clock(), team_id=team_id, actor="slack", action=action, details={}
+                )
+            )

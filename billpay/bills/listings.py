@@ -1,0 +1,85 @@
+"""Reading what a `/bills` shows: the link's outstanding bills that match the filter, overdue
+first, with the cases the bot already has brought up to date from that read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from billpay.bills.cases import sync_case, views_of
+from billpay.bills.links import Links
+from billpay.bills.listing import BillFilter, Listed, order_bills
+from billpay.payables.client import PayablesClient
+from billpay.payables.models import Bill
+from billpay.payables.query import outstanding_bills
+from billpay.store.db import Database
+from billpay.store.models import BillCase, CompanyLink
+
+
+@dataclass(frozen=True)
+class Listing:
+    listed: list[Listed]
+    bills: dict[str, Bill]  # as just read, by id
+    changed: list[str]  # bills whose case the listing brought up to date
+
+
+class Listings:
+    def __init__(
+        self,
+        db: Database,
+        links: Links,
+        reads: PayablesClient,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
+        self.links = links
+        self.reads = reads
+        self.clock = clock
+
+    async def list_bills(
+        self, link: CompanyLink, bill_filter: BillFilter, today: date
+    ) -> list[Bill]:
+        """The link's outstanding bills that match the filter, overdue first."""
+        bills = [
+            bill
+            async for bill in self.reads.iter_bills(
+                link.company_id, link.connection_id, query=outstanding_bills()
+            )
+            if bill.is_outstanding and bill_filter.matches(bill, today)
+        ]
+        return order_bills(bills, today)
+
+    async def listing(self, link: CompanyLink, bill_filter: BillFilter, today: date) -> Listing:
+        """Every outstanding bill that matches the filter's dates and text, overdue first, as
+        the listing holds it (`bill_filter.shows` tells which it shows: rejected bills only in
+        `/bills rejected`), and the bills as just read. Cases the bot already has are brought
+        up to date (`Listing.changed` names those whose figures moved, so the messages showing
+        them can be updated); none is opened for a bill nobody has been shown yet."""
+        bills = await self.list_bills(link, bill_filter, today)
+        policy = await self.links.policy_for(link)
+        async with self.db.write() as s:
+            now = self.clock()
+            known = set(
+                await s.scalars(
+                    select(BillCase.bill_id).where(
+                        BillCase.link_id == link.id, BillCase.bill_id.in_([b.id for b in bills])
+                    )
+                )
+            )
+            cases, changed = [], []
+            for bill in bills:
+                if bill.id in known:
+                    cases.append(case := await sync_case(s, link, bill, policy, now=now))
+                    if s.is_modified(case):  # before the next query flushes it
+                        changed.append(case.bill_id)
+            await s.flush()
+            views = {view.bill_id: view for view in await views_of(s, cases)}
+        listed = [
+            Listed.of_case(views[bill.id]) if bill.id in views else Listed.of_bill(bill)
+            for bill in bills
+        ]
+        return Listing(listed, {bill.id: bill for bill in bills}, changed)

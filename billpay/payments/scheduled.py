@@ -1,0 +1,251 @@
+"""Payments that go out later: held for the undo window, or dated later and sent on their date at
+the local time set for them. Each is claimed (scheduled → requested) in one transaction, so one
+replica sends it; before it goes, the bill is read and the policy checked again, and a payment
+that can no longer be made is not sent and says why. Until then it can be called off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from billpay.bills.cases import (
+    Denied,
+    approvals_of,
+    audit,
+    case_for_update,
+    not_pending_text,
+    payment_view,
+    stamp,
+    status_words,
+    views_of,
+)
+from billpay.bills.links import Links
+from billpay.config import Settings
+from billpay.core.domain import CaseRef, CaseState, PaymentOutcome, PaymentStatus
+from billpay.core.i18n import N_, Escaped, Money, Phrase
+from billpay.payables.client import PayablesClient
+from billpay.payables.errors import BillNotOutstanding, PayablesError
+from billpay.payments.payers import Payers
+from billpay.payments.records import cancellation, scheduled_payment
+from billpay.payments.sending import Sender
+from billpay.store.db import Database
+from billpay.store.models import BillCase, CompanyLink, Payment
+
+
+@dataclass(frozen=True)
+class SentByScheduler:
+    """A payment the scheduler dealt with, and where to show it."""
+
+    link: CompanyLink
+    bill_id: str
+    payer: str
+    view_id: str | None
+    outcome: PaymentOutcome
+
+
+class ScheduledPayments:
+    def __init__(
+        self,
+        db: Database,
+        links: Links,
+        payers: Payers,
+        reads: PayablesClient,
+        sender: Sender,
+        settings: Settings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
+        self.links = links
+        self.payers = payers
+        self.reads = reads
+        self.sender = sender
+        self.settings = settings
+        self.clock = clock
+
+    async def cancel_scheduled(self, ref: CaseRef, user_id: str) -> PaymentOutcome:
+        """Call off a scheduled payment before its date; the bill can then be paid again."""
+        bill_id = ref.bill_id
+        link, _policy = await self.payers.as_payer(ref, user_id)
+        async with self.db.write() as s:
+            now = self.clock()
+            case = await case_for_update(s, link.id, bill_id)
+            payment = await scheduled_payment(s, case.id) if case else None
+            if case is None:
+                raise Denied(N_("There is no scheduled payment on this bill."))
+            if payment is not None and payment.status == PaymentStatus.CANCELLED:
+                by, at = await cancellation(s, link, bill_id, payment.id)
+                view = (await views_of(s, [case]))[0]
+                return PaymentOutcome(
+                    view,
+                    "already_cancelled",
+                    Phrase(N_("This payment was already cancelled.")),
+                    payment_view(payment),
+                    cancelled_by=by,
+                    cancelled_at=at,
+                )
+            if (
+                payment is None
+                or case.state != CaseState.SCHEDULED
+                or payment.status != PaymentStatus.SCHEDULED
+            ):
+                view = (await views_of(s, [case]))[0]
+                return PaymentOutcome(view, "refused", not_pending_text(view))
+            held = payment.send_after is not None
+            payment.status = PaymentStatus.CANCELLED
+            stamp(payment, now)
+            case.state = CaseState.APPROVED
+            stamp(case, now)
+            action = "payment_undone" if held else "payment_cancelled"
+            audit(s, link, user_id, action, bill_id, now=now, payment_id=payment.id)
+            await s.flush()
+            view = (await views_of(s, [case]))[0]
+            cancelled = payment_view(payment)
+        message = Phrase(
+            N_("Undone: nothing was sent.") if held else N_("The scheduled payment is cancelled.")
+        )
+        return PaymentOutcome(view, "cancelled", message, cancelled)
+
+    async def due_payments(self, now: datetime) -> list[int]:
+        """Payments whose time has come: held ones past their undo window, and scheduled ones
+        on their date, from the local time set for them (in the channel's time zone)."""
+        zone = ZoneInfo(self.settings.default_time_zone)
+        local = now.astimezone(zone)
+        send_today = local.time() >= self.settings.scheduled_payment_time
+        async with self.db.read() as s:
+            rows = await s.execute(
+                select(Payment.id, Payment.send_after, Payment.payment_date).where(
+                    Payment.status == PaymentStatus.SCHEDULED
+                )
+            )
+            return [
+                payment_id
+                for payment_id, send_after, payment_date in rows
+                if (send_after is not None and send_after <= now)
+                or (
+                    send_after is None
+                    and (
+                        payment_date < local.date() or (payment_date == local.date() and send_today)
+                    )
+                )
+            ]
+
+    async def send_scheduled(self, payment_id: int) -> SentByScheduler | None:
+        """Send one due payment, once: claimed (scheduled → requested) in one transaction, so
+        only one replica sends it. Before sending, the bill is read again and the policy checked
+        again; a payment that can no longer be made is not sent, and says why."""
+        async with self.db.write() as s:
+            now = self.clock()
+            payment = await s.get(Payment, payment_id, with_for_update=True)
+            if payment is None or payment.status != PaymentStatus.SCHEDULED:
+                return None  # sent, undone or cancelled meanwhile, or claimed by a replica
+            if payment.send_after is not None and payment.send_after > now:
+                return None
+            case = await s.get(BillCase, payment.case_id, with_for_update=True)
+            link = await s.get(CompanyLink, case.link_id) if case else None
+            assert case is not None and link is not None
+            payment.status = PaymentStatus.REQUESTED
+            payment.sent_at = now
+            stamp(payment, now)
+            case.state = CaseState.PAYING
+            stamp(case, now)
+            audit(
+                s,
+                link,
+                "scheduler",
+                "payment_claimed",
+                case.bill_id,
+                now=now,
+                payment_id=payment_id,
+            )
+            bill_id, payer, view_id = case.bill_id, payment.requested_by, payment.view_id
+        sent = SentByScheduler(link, bill_id, payer, view_id, None)  # type: ignore[arg-type]
+        try:
+            refusal = await self._refusal(link, bill_id, payment_id, payer)
+        except PayablesError:
+            await self._unclaim(link, bill_id, payment_id)  # the next tick tries again
+            raise
+        if refusal is not None:
+            return replace(sent, outcome=await self._not_sent(link, bill_id, payment_id, refusal))
+        return replace(sent, outcome=await self.sender.send(link, bill_id, payment_id))
+
+    async def _refusal(
+        self, link: CompanyLink, bill_id: str, payment_id: int, payer: str
+    ) -> Phrase | None:
+        """Why a claimed payment must not go out now (plain text); or None, after noting the
+        bill's figures as they are now (what a lost answer will be compared with)."""
+        policy = await self.links.policy_for(link)
+        if not policy.may_pay(payer):
+            return Phrase(
+                N_("only {who} may pay bills in this channel now."), who=policy.who_may_pay()
+            )
+        try:
+            bill = await self.reads.get_bill(link.company_id, link.connection_id, bill_id)
+        except BillNotOutstanding:
+            return Phrase(N_("the bill is no longer outstanding (paid or voided elsewhere)."))
+        async with self.db.write() as s:
+            now = self.clock()
+            payment = await s.get(Payment, payment_id, with_for_update=True)
+            case = await s.get(BillCase, payment.case_id) if payment else None
+            assert payment is not None and case is not None
+            if not policy.approver_may_pay and payer in await approvals_of(s, case.id):
+                return Phrase(
+                    N_("you approved this bill, and the policy now asks someone else to pay it.")
+                )
+            if not bill.is_outstanding:
+                return Phrase(N_("the bill is {status} now."), status=status_words(bill.status))
+            if bill.currency != payment.currency:
+                return Phrase(
+                    N_("the bill is now in {currency}, not {scheduled}."),
+                    currency=bill.currency,
+                    scheduled=payment.currency,
+                )
+            if payment.amount > bill.outstanding_amount:
+                return Phrase(
+                    N_("only {due} is still due now, less than the {amount} scheduled."),
+                    due=Money(bill.outstanding_amount, bill.currency),
+                    amount=Money(payment.amount, payment.currency),
+                )
+            payment.due_before = bill.outstanding_amount
+            payment.status_before = bill.status
+            stamp(payment, now)
+        return None
+
+    async def _not_sent(
+        self, link: CompanyLink, bill_id: str, payment_id: int, reason: Phrase
+    ) -> PaymentOutcome:
+        async with self.db.write() as s:
+            now = self.clock()
+            payment = await s.get(Payment, payment_id, with_for_update=True)
+            case = await s.get(BillCase, payment.case_id, with_for_update=True) if payment else None
+            assert payment is not None and case is not None
+            payment.status = PaymentStatus.FAILED
+            payment.error = Phrase(N_("Not sent: {reason}"), reason=reason).dump()
+            payment.outcome_unknown = False
+            case.state = CaseState.APPROVED
+            stamp(payment, now)
+            stamp(case, now)
+            audit(s, link, "scheduler", "payment_not_sent", bill_id, now=now, reason=str(reason))
+            await s.flush()
+            view = (await views_of(s, [case]))[0]
+        return PaymentOutcome(view, "not_sent", Phrase("{x}", x=Escaped(reason)), view.last_payment)
+
+    async def _unclaim(self, link: CompanyLink, bill_id: str, payment_id: int) -> None:
+        async with self.db.write() as s:
+            now = self.clock()
+            payment = await s.get(Payment, payment_id, with_for_update=True)
+            case = await s.get(BillCase, payment.case_id, with_for_update=True) if payment else None
+            if payment is None or case is None or payment.status != PaymentStatus.REQUESTED:
+                return
+            payment.status = PaymentStatus.SCHEDULED
+            payment.sent_at = None
+            case.state = CaseState.SCHEDULED
+            stamp(payment, now)
+            stamp(case, now)
+            audit(
+                s, link, "scheduler", "payment_unclaimed", bill_id, now=now, payment_id=payment_id
+            )

@@ -1,0 +1,140 @@
+"""The embedded defaults, and the product's one door to its stand-ins: the payables sandbox
+(served in-process when no Codat key is set, or on a port by `billpay sandbox`) and the local
+Slack playground (`billpay run` without Slack settings). Nothing else in `billpay/` imports
+`payables_sandbox` or `slack_playground`, so the product never depends on how they work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any, Literal
+
+import httpx
+from pydantic import SecretStr
+
+from billpay.config import Settings, async_database_url
+from billpay.payables.backend import PayablesBackend, background_retry
+from billpay.payables.client import PayablesClient
+from payables_sandbox.app import Sandbox, SandboxConfig, create_sandbox_app
+from payables_sandbox.faults import FaultConfig
+from slack_playground.page import APPROVERS, PAYERS, Playground, new_credentials
+
+SANDBOX_BASE_URL = "http://payables-sandbox.invalid"
+
+
+async def sandbox_backend(settings: Settings) -> PayablesBackend:
+    """The sandbox started in this process and a client that reaches it without a port."""
+    sandbox = Sandbox(
+        SandboxConfig(
+            api_key=settings.sandbox_api_key.get_secret_value(),
+            database_url=settings.sandbox_database_url,
+            today=settings.sandbox_today,
+            faults=FaultConfig(
+                rate_limit_requests=settings.sandbox_rate_limit_requests,
+                error_rate=settings.sandbox_error_rate,
+                latency_ms=settings.sandbox_latency_ms,
+            ),
+        )
+    )
+    await sandbox.start()
+    client = PayablesClient(
+        base_url=SANDBOX_BASE_URL,
+        api_key=settings.sandbox_api_key,
+        # Sandbox failures arrive as 500 answers, as they would over the network.
+        transport=httpx.ASGITransport(app=sandbox.app, raise_app_exceptions=False),
+        retry=background_retry(settings),
+        timeout=settings.payables_timeout_seconds,
+    )
+    return PayablesBackend(
+        client, "embedded payables sandbox (in-process)", embedded=True, stop=sandbox.stop
+    )
+
+
+def sandbox_app(
+    settings: Settings,
+    *,
+    api_key: str,
+    database_url: str | None,
+    reset: bool,
+    today: date | None,
+    page_size: int,
+    strict: bool,
+    paging: Literal["offset", "keyset"],
+    public_url: str | None,
+    rate_limit: int | None,
+    rate_window: float,
+    error_rate: float | None,
+    latency_ms: int | None,
+) -> Any:
+    """The sandbox as an ASGI app to serve on a port (`billpay sandbox`); the options override
+    the settings. Raises `pydantic.ValidationError` (or `ValueError` for the database URL)."""
+    config = SandboxConfig(
+        api_key=api_key,
+        database_url=async_database_url(database_url)
+        if database_url
+        else settings.sandbox_database_url,
+        reset=reset,
+        today=today or settings.sandbox_today,
+        page_size=page_size,
+        strict=strict,
+        paging=paging,
+        public_url=public_url,
+        faults=FaultConfig(
+            rate_limit_requests=rate_limit or settings.sandbox_rate_limit_requests,
+            rate_limit_window_seconds=rate_window,
+            error_rate=error_rate or settings.sandbox_error_rate,
+            latency_ms=latency_ms or settings.sandbox_latency_ms,
+        ),
+    )
+    return create_sandbox_app(config)
+
+
+class PortTaken(Exception):
+    """The playground's port is in use."""
+
+
+Listening = Callable[[str], Awaitable[None]]
+
+
+async def with_playground(
+    settings: Settings,
+    serve: Callable[[Settings, Listening], Awaitable[None]],
+    ready: Callable[[str], None],
+) -> None:
+    """Start the local Slack playground on `settings.port`, then `serve(bot_settings,
+    on_listening)` the bot against it: its Web API, fresh credentials, the demo people as
+    approvers and payers unless the settings name some, and its request URL on loopback, told
+    to the playground once the bot listens (then `ready(page_url)`). Raises `PortTaken`."""
+    if settings.log_level == "INFO":
+        # A newcomer's first run: the start-up chatter of migrations, the scheduler and the
+        # bot's internal HTTP server would bury the one line that matters.
+        for name in ("alembic", "apscheduler", "uvicorn", "uvicorn.error"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    token, secret = new_credentials()
+    playground = Playground(signing_secret=secret, bot_token=token)
+    try:
+        await playground.start(settings.port)
+    except OSError as exc:
+        raise PortTaken(exc.strerror) from exc
+    try:
+        update: dict[str, object] = {
+            "slack_bot_token": SecretStr(token),
+            "slack_signing_secret": SecretStr(secret),
+            "slack_app_token": None,
+            "slack_api_url": playground.api_url,
+            # The bot's own request URL: loopback, on a port the system picks.
+            "host": "127.0.0.1",
+            "port": 0,
+        }
+        if not settings.approvers and not settings.payers:
+            update |= {"approvers": APPROVERS, "payers": PAYERS}
+
+        async def listening(base_url: str) -> None:
+            playground.request_url = f"{base_url}/slack/events"
+            ready(playground.page_url)
+
+        await serve(settings.model_copy(update=update), listening)
+    finally:
+        await playground.stop()

@@ -1,0 +1,26 @@
+"""Starting what the bot runs on: the payables backend its settings choose (Codat's API, or the
+embedded sandbox when no Codat key is set) and the bot's services over its database, which the
+caller has migrated (`billpay db upgrade`, or `billpay run` at start-up).
+"""
+
+from __future__ import annotations
+
+from billpay.config import Settings
+from billpay.payables.backend import PayablesBackend, codat_backend
+from billpay.runtime.embedded import sandbox_backend
+from billpay.services import Services, build_services
+from billpay.store.db import Database
+
+
+async def open_backend(settings: Settings) -> PayablesBackend:
+    """Start the configured backend and return a client for it."""
+    if settings.uses_sandbox:
+        return await sandbox_backend(settings)
+    return codat_backend(settings)
+
+
+async def open_services(settings: Settings) -> Services:
+    """Start the payables backend and the bot's database (already migrated by the caller)."""
+    backend = await open_backend(settings)
+    db = Database(settings.database_url)
+    return build_services(settings, db=db, payables=backend.client, backend=backend)
