@@ -16,8 +16,9 @@ import time_machine
 import yaml
 from pydantic import ValidationError
 
-from billpay.payables.client import PayablesClient, RetryPolicy, _retry_after, basic_auth
+from billpay.payables.client import PayablesClient, RetryPolicy, basic_auth
 from billpay.payables.errors import PayablesConflict, PayablesError, PayablesUnprocessable
+from billpay.payables.http import _retry_after
 from billpay.payables.models import (
     Bill,
     BillPayment,

@@ -9,8 +9,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from billpay.payables.client import MAX_LISTING_PASSES, PayablesClient
+from billpay.payables.client import PayablesClient
 from billpay.payables.errors import BillNotOutstanding, PayablesListingUnstable, PayablesNotFound
+from billpay.payables.http import MAX_LISTING_PASSES
 from billpay.payables.models import (
     Bill,
     BillLineItem,

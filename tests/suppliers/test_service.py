@@ -7,11 +7,11 @@ from __future__ import annotations
 import httpx
 
 from billpay.bills.workflow import Workflow
+from billpay.core.search import folded
 from billpay.payables import models
 from billpay.payables.client import PayablesClient
 from billpay.store.models import CompanyLink
 from billpay.suppliers.rules import SupplierForm
-from billpay.core.search import folded
 from payables_sandbox.app import Sandbox
 from testkit.payables import complete_link
 
