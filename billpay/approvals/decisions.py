@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billpay.bills.book import CaseBook
 from billpay.bills.cases import (
-    Denied,
     Outcome,
     approvals_of,
     audit,
@@ -27,7 +26,7 @@ from billpay.bills.cases import (
 from billpay.bills.links import Links
 from billpay.core.bounds import reason_problem
 from billpay.core.domain import CaseRef, CaseState, CaseView
-from billpay.core.errors import CardOutOfDate
+from billpay.core.errors import CardOutOfDate, Denied
 from billpay.core.i18n import N_, Phrase
 from billpay.store.db import Database
 from billpay.store.models import BillCase, Decision

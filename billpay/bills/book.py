@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from billpay.bills.cases import (
     OPEN_STATES,
-    Denied,
     audit,
     case_for_update,
     last_payment,
@@ -27,6 +26,7 @@ from billpay.bills.facts import BillFacts, apply_facts
 from billpay.bills.links import Links
 from billpay.bills.policy import EffectivePolicy
 from billpay.core.domain import CaseRef, CaseState, CaseView
+from billpay.core.errors import Denied
 from billpay.core.i18n import N_, Phrase
 from billpay.payables.client import PayablesClient
 from billpay.payables.errors import BillNotOutstanding

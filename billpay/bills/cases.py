@@ -1,7 +1,7 @@
-"""The bot's record of each bill (its case) and what is shown of it: the views the blocks
-render (their types live in `billpay.core.domain` and are re-exported here), the workflow's results,
-and the building blocks every transaction uses: locking a case, bringing it up to date from the
-payables API, loading its approvals and payments, and the audit trail.
+"""The bot's record of each bill (its case), in the caller's transaction: locking a case,
+bringing it up to date from the payables API, loading its approvals and payments, turning rows
+into the views the blocks render (their types live in `billpay.core.domain`), the words for a
+case's state, and the audit trail every transaction writes.
 """
 
 from __future__ import annotations
@@ -26,9 +26,6 @@ from billpay.core.domain import (
     PaymentView,
     PendingInvoice,
 )
-from billpay.core.domain import PaymentOutcome as PaymentOutcome
-from billpay.core.errors import Denied as Denied  # re-exported for the core
-from billpay.core.errors import NotLinked as NotLinked
 from billpay.core.i18n import N_, Phrase
 from billpay.core.mrkdwn import escape
 from billpay.payables.models import Bill

@@ -12,9 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from billpay.bills.cases import Denied, NotLinked, audit
+from billpay.bills.cases import audit
 from billpay.bills.policy import EffectivePolicy
 from billpay.config import Settings
+from billpay.core.errors import Denied, NotLinked
 from billpay.core.i18n import N_, Phrase
 from billpay.core.mrkdwn import escape
 from billpay.payables.client import PayablesClient

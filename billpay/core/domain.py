@@ -1,8 +1,8 @@
-"""States and small value types shared by the core and the blocks; no I/O, no ORM.
+"""States and small value types shared by every area and the blocks; no I/O, no ORM.
 
-The blocks render these and nothing else of the core's storage: a case's state, the view of a case
-and of its last payment, and a supplier with what is owed to it. `billpay.bills.cases` builds the
-views from the database rows.
+The blocks render these and nothing else of the areas' storage: a case's state, the view of a
+case and of its payments, what became of a payment step, and a reminder to send.
+`billpay.bills.cases` builds the views from the database rows.
 """
 
 from __future__ import annotations

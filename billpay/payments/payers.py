@@ -7,10 +7,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from billpay.bills.book import CaseBook
-from billpay.bills.cases import Denied, approvals_of
+from billpay.bills.cases import approvals_of
 from billpay.bills.links import Links
 from billpay.bills.policy import EffectivePolicy
 from billpay.core.domain import CaseRef
+from billpay.core.errors import Denied
 from billpay.core.i18n import N_
 from billpay.store.db import Database
 from billpay.store.models import BillCase, CompanyLink

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from billpay.bills.book import CaseBook
 from billpay.bills.cases import (
-    Denied,
     audit,
     case_for_update,
     last_payment,
@@ -22,6 +21,7 @@ from billpay.bills.cases import (
 from billpay.bills.links import Links
 from billpay.config import Settings
 from billpay.core.domain import CaseRef, CaseState, PaymentOutcome
+from billpay.core.errors import Denied
 from billpay.core.i18n import N_, Phrase
 from billpay.payments.form import AccountChoice, PaymentRequest
 from billpay.payments.payers import Payers

@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
-from billpay.bills.cases import Denied, not_pending_text, status_words
+from billpay.bills.cases import not_pending_text, status_words
 from billpay.core.domain import CaseState, CaseView
+from billpay.core.errors import Denied
 from billpay.core.i18n import N_, Escaped, Money, Phrase
 from billpay.payables.errors import PayablesConflict, PayablesDeadlineExceeded, PayablesError
 from billpay.payables.models import BankAccountMappingOption

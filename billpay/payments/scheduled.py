@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from billpay.bills.cases import (
-    Denied,
     approvals_of,
     audit,
     case_for_update,
@@ -27,6 +26,7 @@ from billpay.bills.cases import (
 from billpay.bills.links import Links
 from billpay.config import Settings
 from billpay.core.domain import CaseRef, CaseState, PaymentOutcome, PaymentStatus
+from billpay.core.errors import Denied
 from billpay.core.i18n import N_, Escaped, Money, Phrase
 from billpay.payables.client import PayablesClient
 from billpay.payables.errors import BillNotOutstanding, PayablesError

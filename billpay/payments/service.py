@@ -12,10 +12,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from billpay.bills.book import CaseBook
-from billpay.bills.cases import Denied, payment_with_key, sync_case, views_of
+from billpay.bills.cases import payment_with_key, sync_case, views_of
 from billpay.config import Settings
 from billpay.core.domain import CaseRef, PaymentOutcome
-from billpay.core.errors import FORM_OUT_OF_DATE, OutOfDate
+from billpay.core.errors import FORM_OUT_OF_DATE, Denied, OutOfDate
 from billpay.core.i18n import N_, Money, Phrase
 from billpay.core.mrkdwn import escape
 from billpay.payments.accounts import BankAccounts

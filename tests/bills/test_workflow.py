@@ -12,10 +12,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from billpay.bills.cases import Denied
 from billpay.bills.listing import parse_filter
 from billpay.bills.workflow import Workflow
 from billpay.core.domain import CaseRef
+from billpay.core.errors import Denied
 from billpay.payables.client import PayablesClient
 from billpay.payables.models import BillPaymentPrototype, Ref
 from billpay.payments.form import AccountChoice, PaymentRequest

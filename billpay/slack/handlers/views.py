@@ -13,9 +13,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from billpay.bills.cases import Outcome, PaymentOutcome
+from billpay.bills.cases import Outcome
 from billpay.core.bounds import reason_problem
-from billpay.core.domain import CaseRef
+from billpay.core.domain import CaseRef, PaymentOutcome
 from billpay.core.errors import FORM_OUT_OF_DATE, CardOutOfDate, FieldErrors, OutOfDate
 from billpay.core.i18n import words
 from billpay.core.mrkdwn import escape
