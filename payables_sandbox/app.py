@@ -36,8 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from billpay.core import jsoncodec
-from payables_sandbox import link, schemas, seed, service, store, views
+from payables_sandbox import exact_json, link, schemas, seed, service, store, views
 from payables_sandbox.defaults import DEFAULT_API_KEY
 from payables_sandbox.errors import ApiError, error_body
 from payables_sandbox.faults import FaultConfig, Faults
@@ -90,7 +89,7 @@ class ApiResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return jsoncodec.dumps(content).encode()
+        return exact_json.dumps(content).encode()
 
 
 class Sandbox:
@@ -347,7 +346,7 @@ async def _json(request: Request) -> Any:
     if not raw:
         raise ApiError(400, "The request body is empty; send a JSON object.")
     try:
-        return jsoncodec.loads(raw)
+        return exact_json.loads(raw)
     except ValueError as exc:
         raise ApiError(400, f"The request body is not valid JSON: {exc}.") from None
 

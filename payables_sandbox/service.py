@@ -21,10 +21,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billpay.core import jsoncodec
-from billpay.core.money import has_valid_precision, minor_units, quantize
-from payables_sandbox import schemas, seed, store, views
+from payables_sandbox import exact_json, schemas, seed, store, views
 from payables_sandbox.errors import ApiError, invalid, not_found
+from payables_sandbox.money import fits_currency, minor_units, round_to_currency
 from payables_sandbox.platforms import PLATFORMS, platform
 from payables_sandbox.query import QuerySyntaxError, fields_referenced, parse_query
 
@@ -117,7 +116,7 @@ def _token_scope(scope: str) -> str:
 
 
 def encode_token(positions: dict[str, list[str] | None], scope: str) -> str:
-    raw = jsoncodec.dumps({"s": _token_scope(scope), "after": positions})
+    raw = exact_json.dumps({"s": _token_scope(scope), "after": positions})
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -130,7 +129,7 @@ def decode_token(
         return dict.fromkeys(names)
     try:
         padded = token + "=" * (-len(token) % 4)
-        data = jsoncodec.loads(base64.urlsafe_b64decode(padded.encode()))
+        data = exact_json.loads(base64.urlsafe_b64decode(padded.encode()))
         after = data["after"]
         valid = data["s"] == _token_scope(scope) and set(after) == set(names)
         positions = {name: None if after[name] is None else tuple(after[name]) for name in names}
@@ -191,7 +190,7 @@ def _offset_pages(
     if token:
         try:
             padded = token + "=" * (-len(token) % 4)
-            data = jsoncodec.loads(base64.b64decode(padded.encode(), validate=True))
+            data = exact_json.loads(base64.b64decode(padded.encode(), validate=True))
             page, page_size = int(data["page"]), int(data["pageSize"])
             if page < 1 or not 1 <= page_size <= MAX_SERVED_PAGE_SIZE:
                 raise ValueError(page)
@@ -208,7 +207,7 @@ def _offset_pages(
         count = max(count, -(-len(ordered_items) // page_size))
     if page >= count:
         return pages, None
-    raw = jsoncodec.dumps({"page": page + 1, "pageSize": page_size, "pageCount": count})
+    raw = exact_json.dumps({"page": page + 1, "pageSize": page_size, "pageCount": count})
     return pages, base64.b64encode(raw.encode()).decode()
 
 
@@ -695,8 +694,11 @@ async def _priced_lines(
             rate = await session.get(store.TaxRate, line.tax_rate_ref.id)
             if rate is None or rate.connection_id != connection.id:
                 problems.append(f"{where}.taxRateRef: tax rate '{line.tax_rate_ref.id}' not found.")
-        line_total = quantize(line.quantity * line.unit_amount + line.tax_amount, currency)
-        if line.total_amount is not None and quantize(line.total_amount, currency) != line_total:
+        line_total = round_to_currency(line.quantity * line.unit_amount + line.tax_amount, currency)
+        if (
+            line.total_amount is not None
+            and round_to_currency(line.total_amount, currency) != line_total
+        ):
             problems.append(
                 f"{where}.totalAmount {line.total_amount} is not quantity * unitAmount + "
                 f"taxAmount ({line_total})."
@@ -883,7 +885,7 @@ async def create_bill_payment(
     amount = body.amount
     if amount <= 0:
         problems.append(f"amount must be more than 0 (got {amount}).")
-    elif not has_valid_precision(amount, bill.currency):
+    elif not fits_currency(amount, bill.currency):
         problems.append(
             f"amount {amount} has more than {minor_units(bill.currency)} decimal places "
             f"for {bill.currency}."
@@ -913,7 +915,7 @@ async def create_bill_payment(
         reference=body.reference,
         account_id=account.id,
         currency_rate=body.currency_rate,
-        base_amount=quantize(amount * (body.currency_rate or 1), connection.base_currency),
+        base_amount=round_to_currency(amount * (body.currency_rate or 1), connection.base_currency),
     )
     session.add(payment)
     bill.amount_due -= amount
