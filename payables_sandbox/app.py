@@ -36,11 +36,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from payables_sandbox import exact_json, link, schemas, seed, service, store, views
+from payables_sandbox import exact_json, link, schemas, seed, store, views
 from payables_sandbox.defaults import DEFAULT_API_KEY
 from payables_sandbox.errors import ApiError, error_body
 from payables_sandbox.faults import FaultConfig, Faults
 from payables_sandbox.idempotency import DEFAULT_WINDOW, IdempotencyMiddleware
+from payables_sandbox.service import (
+    attachments,
+    bank_accounts,
+    bill_payments,
+    bills,
+    companies,
+    connections,
+    listing,
+    mapping_options,
+    suppliers,
+)
 
 MAX_FILENAME = 255
 log = logging.getLogger(__name__)
@@ -59,7 +70,7 @@ class SandboxConfig(BaseModel):
     seed: bool = True
     reset: bool = False
     today: date | None = Field(default=None, description="The seed's 'today'; default: real today.")
-    page_size: int = Field(default=100, ge=1, le=service.MAX_SERVED_PAGE_SIZE)
+    page_size: int = Field(default=100, ge=1, le=listing.MAX_SERVED_PAGE_SIZE)
     base_currency: str = "GBP"
     strict: bool = Field(
         default=False,
@@ -359,7 +370,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
     async def connection_for(
         session: AsyncSession, company_id: str, connection_id: str
     ) -> store.Connection:
-        return await service.linked_connection(session, company_id, connection_id)
+        return await connections.linked_connection(session, company_id, connection_id)
 
     async def write_on_connection(
         company_id: str,
@@ -379,7 +390,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
     def continued(
         request: Request,
         token: str | None,
-        **lists: tuple[list[dict[str, Any]], service.SortKey],
+        **lists: tuple[list[dict[str, Any]], listing.SortKey],
     ) -> Response:
         """A page of each list, with `pagination` holding the next page's token, if any."""
         scope = "|".join(
@@ -388,7 +399,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
                 *(f"{k}={request.query_params.get(k)}" for k in ("query", "statusQuery")),
             ]
         )
-        pages, next_token = service.continuation_pages(
+        pages, next_token = listing.continuation_pages(
             lists,
             token=token,
             scope=scope,
@@ -409,43 +420,43 @@ def _router(sandbox: Sandbox) -> APIRouter:
         order_by: OrderBy = None,
         tags: str | None = None,
     ) -> Response:
-        predicate = service.compile_query(query, service.COMPANY_FIELDS)
-        tag_predicate = service.compile_query(tags, None, param="tags")
+        predicate = listing.compile_query(query, companies.COMPANY_FIELDS)
+        tag_predicate = listing.compile_query(tags, None, param="tags")
         async with db.read() as session:
-            items = await service.list_companies(session)
-        items = service.filtered(items, predicate)
+            items = await companies.list_companies(session)
+        items = listing.filtered(items, predicate)
         if tag_predicate is not None:
             items = [item for item in items if tag_predicate(item.get("tags") or {})]
-        items = service.ordered(items, order_by)
+        items = listing.ordered(items, order_by)
         return ApiResponse(
-            service.numbered_page(items, page=page, page_size=page_size_, path=request.url.path)
+            listing.numbered_page(items, page=page, page_size=page_size_, path=request.url.path)
         )
 
     @router.post("/companies", operation_id="create-company")
     async def create_company(request: Request) -> Response:
         body = schemas.validate_body(schemas.CompanyRequest, await _json(request))
-        return await sandbox.respond(lambda s: service.create_company(s, body))
+        return await sandbox.respond(lambda s: companies.create_company(s, body))
 
     @router.get("/companies/{companyId}", operation_id="get-company")
     async def get_company(companyId: str) -> Response:
         async with db.read() as session:
-            row = await service.get_company_row(session, companyId)
-            return ApiResponse(await service.company_view(session, row))
+            row = await companies.get_company_row(session, companyId)
+            return ApiResponse(await companies.company_view(session, row))
 
     @router.put("/companies/{companyId}", operation_id="replace-company")
     async def replace_company(request: Request, companyId: str) -> Response:
         body = schemas.validate_body(schemas.CompanyRequest, await _json(request))
-        return await sandbox.respond(lambda s: service.replace_company(s, companyId, body))
+        return await sandbox.respond(lambda s: companies.replace_company(s, companyId, body))
 
     @router.patch("/companies/{companyId}", operation_id="update-company")
     async def update_company(request: Request, companyId: str) -> Response:
         body = schemas.validate_body(schemas.CompanyUpdate, await _json(request))
-        return await sandbox.respond(lambda s: service.update_company(s, companyId, body))
+        return await sandbox.respond(lambda s: companies.update_company(s, companyId, body))
 
     @router.delete("/companies/{companyId}", status_code=204, operation_id="delete-company")
     async def delete_company(companyId: str) -> Response:
         async with db.write() as session:
-            await service.delete_company(session, companyId)
+            await companies.delete_company(session, companyId)
         return Response(status_code=204)
 
     # ------------------------------------------------------------ connections
@@ -459,19 +470,19 @@ def _router(sandbox: Sandbox) -> APIRouter:
         query: str | None = None,
         order_by: OrderBy = None,
     ) -> Response:
-        predicate = service.compile_query(query, service.CONNECTION_FIELDS)
+        predicate = listing.compile_query(query, connections.CONNECTION_FIELDS)
         async with db.read() as session:
-            items = await service.list_connections(session, companyId)
-        items = service.ordered(service.filtered(items, predicate), order_by)
+            items = await connections.list_connections(session, companyId)
+        items = listing.ordered(listing.filtered(items, predicate), order_by)
         return ApiResponse(
-            service.numbered_page(items, page=page, page_size=page_size_, path=request.url.path)
+            listing.numbered_page(items, page=page, page_size=page_size_, path=request.url.path)
         )
 
     @router.post("/companies/{companyId}/connections", operation_id="create-connection")
     async def create_connection(request: Request, companyId: str) -> Response:
         body = schemas.validate_body(schemas.ConnectionRequest, await _json(request))
         return await sandbox.respond(
-            lambda s: service.create_connection(
+            lambda s: connections.create_connection(
                 s, companyId, body, base_currency=sandbox.config.base_currency
             ),
         )
@@ -479,7 +490,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
     @router.get("/companies/{companyId}/connections/{connectionId}", operation_id="get-connection")
     async def get_connection(companyId: str, connectionId: str) -> Response:
         async with db.read() as session:
-            row = await service.get_connection_row(session, companyId, connectionId)
+            row = await connections.get_connection_row(session, companyId, connectionId)
             return ApiResponse(views.connection(row))
 
     @router.delete(
@@ -487,7 +498,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
     )
     async def delete_connection(companyId: str, connectionId: str) -> Response:
         async with db.write() as session:
-            await service.delete_connection(session, companyId, connectionId)
+            await connections.delete_connection(session, companyId, connectionId)
         return Response(status_code=200)
 
     @router.patch(
@@ -500,7 +511,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
     ) -> Response:
         body = schemas.validate_body(schemas.ConnectionUpdate, await _json(request))
         return await sandbox.respond(
-            lambda s: service.update_connection(s, companyId, connectionId, body)
+            lambda s: connections.update_connection(s, companyId, connectionId, body)
         )
 
     # ------------------------------------------------------------ company info, mapping options
@@ -508,7 +519,9 @@ def _router(sandbox: Sandbox) -> APIRouter:
     @router.get(PAYABLES + "/info", operation_id="get-company-information")
     async def company_information(companyId: str, connectionId: str) -> Response:
         async with db.read() as session:
-            return ApiResponse(await service.company_information(session, companyId, connectionId))
+            return ApiResponse(
+                await connections.company_information(session, companyId, connectionId)
+            )
 
     @router.get(PAYABLES + "/mappingOptions/bills", operation_id="get-mapping-options-bills")
     async def bill_mapping_options(
@@ -518,17 +531,17 @@ def _router(sandbox: Sandbox) -> APIRouter:
         continuation_token: Token = None,
         status_query: StatusQuery = None,
     ) -> Response:
-        predicate = service.compile_query(
-            status_query or "status=Active", service.MAPPING_FIELDS, param="statusQuery"
+        predicate = listing.compile_query(
+            status_query or "status=Active", mapping_options.MAPPING_FIELDS, param="statusQuery"
         )
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
-            accounts, tax_rates = await service.bill_mapping_options(session, connection)
+            accounts, tax_rates = await mapping_options.bill_mapping_options(session, connection)
         return continued(
             request,
             continuation_token,
-            accounts=(service.filtered(accounts, predicate), service.nominal_key),
-            taxRates=(service.filtered(tax_rates, predicate), service.name_key),
+            accounts=(listing.filtered(accounts, predicate), listing.nominal_key),
+            taxRates=(listing.filtered(tax_rates, predicate), listing.name_key),
         )
 
     @router.get(PAYABLES + "/mappingOptions/payments", operation_id="get-mapping-options-payments")
@@ -539,16 +552,16 @@ def _router(sandbox: Sandbox) -> APIRouter:
         continuation_token: Token = None,
         status_query: StatusQuery = None,
     ) -> Response:
-        predicate = service.compile_query(
-            status_query or "status=Active", service.MAPPING_FIELDS, param="statusQuery"
+        predicate = listing.compile_query(
+            status_query or "status=Active", mapping_options.MAPPING_FIELDS, param="statusQuery"
         )
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
-            accounts = await service.payment_mapping_options(session, connection)
+            accounts = await mapping_options.payment_mapping_options(session, connection)
         return continued(
             request,
             continuation_token,
-            bankAccounts=(service.filtered(accounts, predicate), service.name_key),
+            bankAccounts=(listing.filtered(accounts, predicate), listing.name_key),
         )
 
     # ------------------------------------------------------------ bills
@@ -562,15 +575,19 @@ def _router(sandbox: Sandbox) -> APIRouter:
         query: str | None = None,
     ) -> Response:
         strict = sandbox.config.strict
-        allowed = service.STRICT_BILL_FIELDS if strict else service.BILL_FIELDS
-        predicate = service.compile_query(query, allowed)
+        allowed = bills.STRICT_BILL_FIELDS if strict else bills.BILL_FIELDS
+        predicate = listing.compile_query(query, allowed)
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
-            bills = await service.list_bills(session, connection)
-        bills = service.bills_in_scope(
-            bills, predicate, query, strict=strict, outstanding_only=sandbox.config.outstanding_only
+            listed = await bills.list_bills(session, connection)
+        in_scope = bills.bills_in_scope(
+            listed,
+            predicate,
+            query,
+            strict=strict,
+            outstanding_only=sandbox.config.outstanding_only,
         )
-        return continued(request, continuation_token, results=(bills, service.bill_key))
+        return continued(request, continuation_token, results=(in_scope, bills.bill_key))
 
     @router.post(PAYABLES + "/bills", operation_id="create-bill")
     async def create_bill(request: Request, companyId: str, connectionId: str) -> Response:
@@ -578,7 +595,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
         return await write_on_connection(
             companyId,
             connectionId,
-            lambda session, connection: service.create_bill(session, connection, body),
+            lambda session, connection: bills.create_bill(session, connection, body),
             status_code=201,
         )
 
@@ -593,7 +610,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
         return await write_on_connection(
             companyId,
             connectionId,
-            lambda session, connection: service.replace_bill(session, connection, billId, body),
+            lambda session, connection: bills.replace_bill(session, connection, billId, body),
         )
 
     @router.post(PAYABLES + "/bills/{billId}/payment", operation_id="create-bill-payment")
@@ -610,7 +627,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
         response = await write_on_connection(
             companyId,
             connectionId,
-            lambda session, connection: service.create_bill_payment(
+            lambda session, connection: bill_payments.create_bill_payment(
                 session, connection, billId, body
             ),
             status_code=201,
@@ -640,7 +657,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
         return await write_on_connection(
             companyId,
             connectionId,
-            lambda session, connection: service.add_attachment(
+            lambda session, connection: attachments.add_attachment(
                 session, connection, billId, name=name, content_type=content_type, content=content
             ),
             status_code=201,
@@ -650,7 +667,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
     async def list_attachments(companyId: str, connectionId: str, billId: str) -> Response:
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
-            return ApiResponse(await service.list_attachments(session, connection, billId))
+            return ApiResponse(await attachments.list_attachments(session, connection, billId))
 
     @router.get(
         PAYABLES + "/bills/{billId}/attachments/{attachmentId}/download",
@@ -664,7 +681,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
     ) -> Response:
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
-            row = await service.get_attachment(session, connection, billId, attachmentId)
+            row = await attachments.get_attachment(session, connection, billId, attachmentId)
         return Response(
             row.content,
             media_type="application/octet-stream",
@@ -681,14 +698,14 @@ def _router(sandbox: Sandbox) -> APIRouter:
         continuation_token: Token = None,
         query: str | None = None,
     ) -> Response:
-        predicate = service.compile_query(query, service.SUPPLIER_FIELDS)
+        predicate = listing.compile_query(query, suppliers.SUPPLIER_FIELDS)
         async with db.read() as session:
             connection = await connection_for(session, companyId, connectionId)
-            suppliers = await service.list_suppliers(session, connection)
+            listed = await suppliers.list_suppliers(session, connection)
         return continued(
             request,
             continuation_token,
-            results=(service.filtered(suppliers, predicate), service.name_key),
+            results=(listing.filtered(listed, predicate), listing.name_key),
         )
 
     @router.post(PAYABLES + "/suppliers", operation_id="create-supplier")
@@ -697,7 +714,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
         return await write_on_connection(
             companyId,
             connectionId,
-            lambda session, connection: service.create_supplier(session, connection, body),
+            lambda session, connection: suppliers.create_supplier(session, connection, body),
             status_code=201,
         )
 
@@ -712,7 +729,7 @@ def _router(sandbox: Sandbox) -> APIRouter:
         return await write_on_connection(
             companyId,
             connectionId,
-            lambda session, connection: service.replace_supplier(
+            lambda session, connection: suppliers.replace_supplier(
                 session, connection, supplierId, body
             ),
         )
@@ -725,7 +742,9 @@ def _router(sandbox: Sandbox) -> APIRouter:
         return await write_on_connection(
             companyId,
             connectionId,
-            lambda session, connection: service.create_bank_account(session, connection, body),
+            lambda session, connection: bank_accounts.create_bank_account(
+                session, connection, body
+            ),
             status_code=201,
         )
 

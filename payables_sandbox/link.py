@@ -18,7 +18,8 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payables_sandbox import service, store
+from payables_sandbox import store
+from payables_sandbox.service import companies, connections
 
 PREFIX = "/link"
 
@@ -29,12 +30,12 @@ def router(db: store.Database) -> APIRouter:
     @pages.get("/companies/{companyId}")
     async def company_page(companyId: str) -> HTMLResponse:
         async with db.read() as session:
-            company = await service.get_company_row(session, companyId)
-            connections = await service.list_connections(session, companyId)
+            company = await companies.get_company_row(session, companyId)
+            listed = await connections.list_connections(session, companyId)
         items = "".join(
             f"<li>{escape(c['platformName'])}: {escape(c['status'])} · "
             f'<a href="{escape(c["linkUrl"])}">open</a></li>'
-            for c in connections
+            for c in listed
         )
         return _page(company.name, f"<ul>{items or '<li>No connections yet.</li>'}</ul>")
 
@@ -60,8 +61,8 @@ def router(db: store.Database) -> APIRouter:
     @pages.post("/companies/{companyId}/connections/{connectionId}/authorise")
     async def authorise(companyId: str, connectionId: str) -> HTMLResponse:
         async with db.write() as session:
-            await service.get_company_row(session, companyId)
-            row = await service.authorise_connection(session, companyId, connectionId)
+            await companies.get_company_row(session, companyId)
+            row = await connections.authorise_connection(session, companyId, connectionId)
             name = row.platform_name
         return _page(
             f"{name} is connected", "<p>The connection is Linked. You can close this page.</p>"
@@ -73,8 +74,8 @@ def router(db: store.Database) -> APIRouter:
 async def _company_and_connection(
     session: AsyncSession, company_id: str, connection_id: str
 ) -> tuple[store.Company, store.Connection]:
-    company = await service.get_company_row(session, company_id)
-    row = await service.get_connection_row(session, company_id, connection_id)
+    company = await companies.get_company_row(session, company_id)
+    row = await connections.get_connection_row(session, company_id, connection_id)
     return company, row
 
 
