@@ -7,7 +7,6 @@ is what an outstanding bill adds to the balance (payments use it too).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -73,7 +72,7 @@ def is_outstanding(item: dict[str, Any]) -> bool:
 
 def bills_in_scope(
     bills: list[dict[str, Any]],
-    predicate: Callable[[dict[str, Any]], bool] | None,
+    predicate: listing.RecordFilter | None,
     query: str | None,
     *,
     strict: bool,

@@ -137,8 +137,8 @@ async def update_connection(
 
 
 async def company_information(
-    session: AsyncSession, company_id: str, connection_id: str
+    session: AsyncSession, connection: store.Connection
 ) -> dict[str, Any]:
-    connection = await linked_connection(session, company_id, connection_id)
-    company = await companies.get_company_row(session, company_id)
+    """The company's name and base currency, read through a linked connection."""
+    company = await companies.get_company_row(session, connection.company_id)
     return {"companyName": company.name, "baseCurrency": connection.base_currency}

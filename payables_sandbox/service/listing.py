@@ -27,9 +27,13 @@ MAX_SERVED_PAGE_SIZE = 2000
 MAX_PAGE_SIZE = 5000
 
 
+RecordFilter = Callable[[dict[str, Any]], bool]
+"""A compiled query: true for each record (the API's JSON shape) the query matches."""
+
+
 def compile_query(
     text: str | None, allowed: set[str] | None, *, param: str = "query"
-) -> Callable[[dict[str, Any]], bool] | None:
+) -> RecordFilter | None:
     """Parse a Codat query string, rejecting syntax errors and fields the resource lacks
     (`allowed=None`: any field, as for free-form tags)."""
     if text is None or not text.strip():
@@ -166,7 +170,7 @@ def _offset_pages(
 
 def filtered(
     items: Sequence[dict[str, Any]],
-    predicate: Callable[[dict[str, Any]], bool] | None,
+    predicate: RecordFilter | None,
     view: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: item,
 ) -> list[dict[str, Any]]:
     if predicate is None:
