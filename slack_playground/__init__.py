@@ -2,7 +2,8 @@
 
 - `slack_playground.slack`: `FakeSlack`, the Web API (`/api/<method>`), response_url posts and the
   state Slack keeps (messages, threads, views, Home tabs, trigger ids); every `blocks` and
-  `view` sent is validated.
+  `view` sent is validated. It is composed of the Web API's families in `slack_playground.webapi`
+  (the state and record, dispatch, chat, response URLs, views, workspace, files, uploads).
 - `slack_playground.blockkit`: `validate_message_blocks()`, `validate_view()` and `validate_ack()`
   (an app's reply to a command or interaction), usable on their own (an empty list means
   Slack would accept the payload).
