@@ -7,8 +7,9 @@
 - `slack_playground.blockkit`: `validate_message_blocks()`, `validate_view()` and `validate_ack()`
   (an app's reply to a command or interaction), usable on their own (an empty list means
   Slack would accept the payload).
-- `slack_playground.signing`: `SlackRequests`, the payloads Slack sends to the app (slash
-  commands, block actions, view submissions, events), plain or signed (`SignedRequest`).
+- `slack_playground.inbound`: `SlackRequests`, the payloads Slack sends to the app (slash
+  commands, block actions, view submissions, events), plain or signed (`SignedRequest`, in
+  `slack_playground.signing`).
 - `slack_playground.socket_mode`: `SocketModeFake`, the Socket Mode websocket.
 - `slack_playground.render`: Block Kit as HTML, for the page.
 - `slack_playground.page`: `Playground`, the page's server: a channel a person uses in a
@@ -22,7 +23,8 @@ what Slack accepts.
 from __future__ import annotations
 
 from slack_playground.blockkit import validate_ack, validate_message_blocks, validate_view
-from slack_playground.signing import SignedRequest, SlackRequests
+from slack_playground.inbound import SlackRequests
+from slack_playground.signing import SignedRequest
 from slack_playground.slack import Call, FakeSlack, SlackError
 from slack_playground.socket_mode import SocketModeFake
 
