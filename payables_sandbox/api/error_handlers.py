@@ -18,17 +18,23 @@ log = logging.getLogger("payables_sandbox.app")
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
-async def _api_error(_request: Request, exc: ApiError) -> Response:
+# Starlette types every handler as taking an `Exception`; each one below is registered for one
+# class only, which it asserts.
+
+
+async def _api_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
     return ApiResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
 
 
-async def _invalid_request(_request: Request, exc: RequestValidationError) -> Response:
+async def _invalid_request(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
     messages = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}." for err in exc.errors()]
     return ApiResponse(
         error_body(
@@ -45,6 +51,7 @@ async def _unexpected_error(_request: Request, exc: Exception) -> Response:
     )
 
 
-async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
     text = {404: "Not found.", 405: "Method not allowed."}.get(exc.status_code, str(exc.detail))
     return ApiResponse(error_body(exc.status_code, text), status_code=exc.status_code)
