@@ -79,3 +79,35 @@ def invalid(message: str, *more: str, item_id: str | None = None) -> ApiError:
         validation_errors=messages,
         item_id=item_id,
     )
+
+
+# docs/using-the-api/errors.md and the spec's Payment-Required, Forbidden and Conflict examples.
+_OPERATION_ERRORS = {
+    402: "Payment Required",
+    403: "You are using an outdated API key or a key not associated with that resource.",
+    409: "The data set is still syncing; try again once the sync has completed.",
+}
+
+
+def operation_error(status_code: int) -> ApiError:
+    """An injected operation fault (402, 403 or a syncing 409), as Codat words it."""
+    validation = (
+        ["Account expired. Learn more at https://docs.codat.io/docs/environments-1"]
+        if status_code == 402
+        else None
+    )
+    return ApiError(
+        status_code,
+        _OPERATION_ERRORS[status_code],
+        validation_errors=validation,
+        can_be_retried="Unknown",
+    )
+
+
+def injected_server_error(status_code: int) -> ApiError:
+    """An injected payment fault: a 5xx with the body of Codat's own server errors."""
+    return ApiError(
+        status_code,
+        "There is a problem with our server. Please try again later.",
+        can_be_retried="Unknown",
+    )

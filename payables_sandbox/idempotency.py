@@ -34,8 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from billpay.core import jsoncodec
-from payables_sandbox import store
+from payables_sandbox import exact_json, store
 from payables_sandbox.errors import error_body
 
 log = logging.getLogger(__name__)
@@ -183,7 +182,7 @@ class IdempotencyMiddleware:
         except Exception:
             # An answer like any other: Codat stores 5xx answers too.
             log.exception("unexpected error in the sandbox")
-            payload = jsoncodec.dumps(
+            payload = exact_json.dumps(
                 error_body(500, "An unexpected error occurred.", can_be_retried="True")
             ).encode()
             return Captured(500, [(b"content-type", b"application/json")], bytearray(payload))
@@ -256,7 +255,7 @@ def _error_sender(status: int, message: str, *, retry: str) -> Callable[[Send], 
 
 
 async def _send_json(send: Send, status: int, message: str, *, retry: str = "False") -> None:
-    payload = jsoncodec.dumps(error_body(status, message, can_be_retried=retry)).encode()
+    payload = exact_json.dumps(error_body(status, message, can_be_retried=retry)).encode()
     await send(
         {
             "type": "http.response.start",
@@ -293,7 +292,7 @@ def _fingerprint(scope: Scope, headers: Headers, body: bytes) -> str:
             canonical = body.replace(boundary.group(1).encode("latin-1"), b"")
     elif body:
         try:
-            canonical = jsoncodec.dumps(_sorted(jsoncodec.loads(body))).encode()
+            canonical = exact_json.dumps(_sorted(exact_json.loads(body))).encode()
         except ValueError:
             canonical = body
     digest = hashlib.sha256()

@@ -16,8 +16,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billpay.core.money import quantize
 from payables_sandbox import store
+from payables_sandbox.money import round_to_currency
 
 NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4b7a-9a51-0c2f8e6b1d47")
 DEMO_COMPANY_NAME = "Larkspur Design Studio Ltd"
@@ -378,8 +378,8 @@ async def seed_if_empty(session: AsyncSession, *, today: date | None = None) -> 
         line_items = []
         total = Decimal(0)
         for code, quantity, unit, tax_key in lines:
-            net = quantize(Decimal(quantity) * Decimal(unit), currency)
-            tax = quantize(net * rates[tax_key] / 100, currency)
+            net = round_to_currency(Decimal(quantity) * Decimal(unit), currency)
+            tax = round_to_currency(net * rates[tax_key] / 100, currency)
             line_items.append(
                 {
                     "unitAmount": Decimal(unit),

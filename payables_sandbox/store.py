@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from billpay.store.db import Database, Money, UTCDateTime, new_id, utcnow
+from payables_sandbox.database import Database, Money, UTCDateTime, new_id, utcnow
 
 __all__ = ["Base", "Database", "new_id", "utcnow"]
 

@@ -33,9 +33,9 @@ import httpx
 from aiohttp import web
 
 from slack_playground.blockkit import validate_ack
+from slack_playground.inbound import SlackRequests
 from slack_playground.markup import STARTING_HTML, DemoPerson, modal_markup, page_html
 from slack_playground.render import render_blocks, render_mrkdwn
-from slack_playground.signing import SlackRequests
 from slack_playground.slack import FakeSlack, SlackError
 
 log = logging.getLogger(__name__)

@@ -195,7 +195,7 @@ async def test_the_deadline_bounds_a_slow_answer(sandbox: Sandbox) -> None:
 async def test_sandbox_crashes_reach_the_caller_as_server_errors(
     sandbox: Sandbox, payables: PayablesClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from payables_sandbox import service
+    from payables_sandbox.service import companies as service
 
     async def broken(*_args: object) -> object:
         raise RuntimeError("disk on fire")

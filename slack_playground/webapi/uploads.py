@@ -1,7 +1,7 @@
 """Files the bot shares, in the Slack stand-in: what `files_upload_v2` calls
 (`files.getUploadURLExternal`, the upload itself, `files.completeUploadExternal`), and people's
 replies in threads as the `message` events Slack would send. Files people share, `files.info`
-and downloads live in `slack_playground.slack` (`FakeSlack.add_file`).
+and downloads are `slack_playground.webapi.files`' (`FakeSlack.add_file`).
 
 Checked as Slack checks them: an upload URL is used once and must receive the declared length,
 completion names files that were uploaded, and a share goes to a channel the bot is in and a
@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+from slack_playground.webapi.calls import SlackError
 
 if TYPE_CHECKING:
     from slack_playground.slack import FakeSlack
@@ -76,8 +78,6 @@ class SlackUploads:
     # -- Web API -------------------------------------------------------------------------
 
     def _get_upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
-        from slack_playground.slack import SlackError
-
         filename = args.get("filename")
         try:
             length = int(str(args.get("length")))
@@ -96,8 +96,6 @@ class SlackUploads:
         }
 
     def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
-        from slack_playground.slack import SlackError
-
         raw = args.get("files")
         try:
             listed = json.loads(raw) if isinstance(raw, str) else raw

@@ -1,0 +1,85 @@
+"""The workspace's own methods: `api.test`, `auth.test`, `apps.connections.open` (Socket Mode's
+URL), `users.info` and `conversations.info` (defaults, merged with `users` and `channels`
+overrides)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_playground.webapi.calls import SlackError, truthy
+from slack_playground.webapi.state import SlackState
+
+
+class WorkspaceMethods(SlackState):
+    """`api.test`, `auth.test`, `apps.connections.open`, `users.info`, `conversations.info`."""
+
+    def _api_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "args": {k: v for k, v in args.items() if isinstance(v, str)}}
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": f"https://{self.team_domain}.slack.com/",
+            "team": self.team_name,
+            "user": self.bot_name,
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.socket is None:
+            raise SlackError("not_allowed")
+        return {"ok": True, "url": self.socket.new_url()}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user_id = args.get("user")
+        if not user_id:
+            raise SlackError("user_not_found", problems=["missing required argument: user"])
+        user_id = str(user_id)
+        if user_id[:1] not in ("U", "W"):
+            raise SlackError("user_not_found")
+        override = self.users.get(user_id, {})
+        tz = str(override.get("tz", "Europe/London"))
+        user: dict[str, Any] = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": self.user_name(user_id),
+            "real_name": self.user_name(user_id).title(),
+            "deleted": False,
+            "is_bot": False,
+            "tz": tz,
+            "tz_label": tz,
+            "tz_offset": _tz_offset(tz),
+            "locale": "en-GB",
+        }
+        user.update(copy.deepcopy(override))
+        user.setdefault("profile", {"real_name": user["real_name"], "display_name": user["name"]})
+        if not truthy(args.get("include_locale")):
+            user.pop("locale", None)
+        return {"ok": True, "user": user}
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        info: dict[str, Any] = {
+            "id": channel,
+            "name": "finance",
+            "is_channel": True,
+            "is_private": False,
+            "is_archived": False,
+            "is_member": channel not in self.not_in_channel,
+        }
+        info.update(copy.deepcopy(self.channels.get(channel, {})))
+        return {"ok": True, "channel": info}
+
+
+def _tz_offset(tz: str) -> int:
+    try:
+        offset = datetime.now(UTC).astimezone(ZoneInfo(tz)).utcoffset()
+    except (ZoneInfoNotFoundError, ValueError):
+        return 0
+    return int(offset.total_seconds()) if offset is not None else 0
