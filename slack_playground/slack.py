@@ -21,11 +21,11 @@ them and names the methods it answers.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from slack_playground.blockkit import validate_message_blocks, validate_view
+from slack_playground.socket_mode import SocketModeFake
 from slack_playground.webapi.calls import Call, SlackError
 from slack_playground.webapi.dispatch import WebApiDispatch
 from slack_playground.webapi.files import SharedFiles
@@ -33,9 +33,6 @@ from slack_playground.webapi.response_urls import ResponseUrls
 from slack_playground.webapi.uploads import SlackUploads
 from slack_playground.webapi.views import ViewMethods
 from slack_playground.webapi.workspace import WorkspaceMethods
-
-if TYPE_CHECKING:
-    from slack_playground.socket_mode import SocketModeFake
 
 __all__ = [
     "Call",
@@ -92,7 +89,7 @@ class FakeSlack(ResponseUrls, ViewMethods, WorkspaceMethods, SharedFiles, WebApi
                 "files.info": self._files_info,
             }
         )
-        self.uploads = SlackUploads(self)
+        self.uploads = SlackUploads(chat=self, shared=self)
         self._handlers.update(self.uploads.handlers())
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -138,8 +135,6 @@ class FakeSlack(ResponseUrls, ViewMethods, WorkspaceMethods, SharedFiles, WebApi
 
     def enable_socket_mode(self) -> SocketModeFake:
         """Serve Socket Mode: `apps.connections.open` then answers with the fake's ws URL."""
-        from slack_playground.socket_mode import SocketModeFake
-
         if self.socket is None:
             self.socket = SocketModeFake(self)
         return self.socket

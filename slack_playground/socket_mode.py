@@ -15,14 +15,12 @@ import asyncio
 import contextlib
 import json
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from slack_playground.blockkit import validate_ack
-
-if TYPE_CHECKING:
-    from slack_playground.slack import FakeSlack
+from slack_playground.webapi.state import SlackState
 
 ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")
 
@@ -30,7 +28,7 @@ ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")
 class SocketModeFake:
     """Socket Mode for one app. Get it from `FakeSlack.enable_socket_mode()`."""
 
-    def __init__(self, slack: FakeSlack) -> None:
+    def __init__(self, slack: SlackState) -> None:
         self.slack = slack
         self.sent: list[dict[str, Any]] = []  # envelopes sent to the app
         self.received: list[dict[str, Any]] = []  # every message the app sent

@@ -83,8 +83,9 @@ def modules_in(*packages: str) -> list[str]:
 @cache
 def imports_of(module: str) -> frozenset[str]:
     """Every module `module` imports anywhere in its source (inside functions and
-    `TYPE_CHECKING` blocks too), as absolute names: a module named in `from a import b` when
-    `a.b` is one, else `a`."""
+    `TYPE_CHECKING` blocks too, and `importlib.import_module("...")` or `__import__("...")` of a
+    literal name), as absolute names: a module named in `from a import b` when `a.b` is one,
+    else `a`."""
     path = source_of(module)
     assert path is not None, module
     is_package = path.name == "__init__.py"
@@ -104,12 +105,17 @@ def imports_of(module: str) -> frozenset[str]:
             found.update(submodules)
             if submodules != named:
                 found.add(base)
+        elif isinstance(node, ast.Call) and dynamic_import(node.func) and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.add(first.value)
     found.discard(module)
     return frozenset(found)
 
 
-def first_party(name: str) -> bool:
-    return name.split(".")[0] in FIRST_PARTY and source_of(name) is not None
+def dynamic_import(func: ast.expr) -> bool:
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    return name in ("import_module", "__import__")
 
 
 def reachable(start: str) -> dict[str, str | None]:
@@ -193,6 +199,9 @@ def test_the_resolver_sees_real_imports() -> None:
     seen = reachable("billpay.bills.cases")
     assert "sqlalchemy" in seen and "billpay.store.models" in seen
     assert "billpay.slack.blocks.text" in reachable("billpay.slack.blocks.bills")
+    sneaky = ast.parse("import importlib\nimportlib.import_module('billpay.config')")
+    call = sneaky.body[1].value  # type: ignore[attr-defined]
+    assert dynamic_import(call.func)
 
 
 def test_the_cycle_finder_finds_a_cycle(monkeypatch: pytest.MonkeyPatch) -> None:

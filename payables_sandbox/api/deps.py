@@ -18,7 +18,7 @@ import base64
 import binascii
 import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
@@ -32,15 +32,21 @@ from payables_sandbox.errors import ApiError, operation_error
 from payables_sandbox.faults import Faults
 from payables_sandbox.service import companies, connections
 
-if TYPE_CHECKING:
-    from payables_sandbox.app import Sandbox
-
 Body = TypeVar("Body", bound=BaseModel)
 Result = TypeVar("Result")
 
 
-def _sandbox(request: Request) -> Sandbox:
-    sandbox: Sandbox = request.app.state.sandbox
+class Running(Protocol):
+    """What the routes read of the running sandbox (`payables_sandbox.app.Sandbox`), which the
+    app holds in its state: read at each request, as a test may change them."""
+
+    config: SandboxConfig
+    db: Database
+    faults: Faults
+
+
+def _sandbox(request: Request) -> Running:
+    sandbox: Running = request.app.state.sandbox
     return sandbox
 
 

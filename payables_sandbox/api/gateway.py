@@ -9,23 +9,19 @@ to, the base of the `linkUrl`s the answer holds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from payables_sandbox import views
+from payables_sandbox.api.deps import Running
 from payables_sandbox.api.responses import ApiResponse
 from payables_sandbox.api.routes import link
 from payables_sandbox.errors import error_body
 
-if TYPE_CHECKING:
-    from payables_sandbox.app import Sandbox
-
 
 class GatewayFaultMiddleware:
-    def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
+    def __init__(self, app: ASGIApp, sandbox: Running) -> None:
         self.app = app
         self.sandbox = sandbox
 

@@ -18,15 +18,12 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from slack_playground.blockkit import INTERACTIVE_TYPES
 from slack_playground.webapi.calls import Call, Download, Handler, SlackError, describe_call
-
-if TYPE_CHECKING:
-    from slack_playground.socket_mode import SocketModeFake
 
 TS_EPOCH = 1763800000
 
@@ -94,7 +91,6 @@ class SlackState:
         # Seconds a trigger id stays valid (Slack: 3); None never expires.
         self.trigger_ttl: float | None = None
         self.clock: Callable[[], float] = time.monotonic
-        self.socket: SocketModeFake | None = None
         # Where message timestamps start and what ids are derived from: fixed, so tests see the
         # same values every run (the playground starts them from the clock instead).
         self.ts_epoch = TS_EPOCH

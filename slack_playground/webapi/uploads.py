@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from slack_playground.webapi.calls import SlackError
-
-if TYPE_CHECKING:
-    from slack_playground.slack import FakeSlack
+from slack_playground.webapi.chat import ChatMethods
+from slack_playground.webapi.files import SharedFiles
 
 MAX_TITLE = 255
 
@@ -34,7 +33,8 @@ class _Pending:
 
 @dataclass
 class SlackUploads:
-    slack: FakeSlack
+    chat: ChatMethods  # messages, threads and the workspace's state
+    shared: SharedFiles  # where shared files are stored
     _pending: dict[str, _Pending] = field(default_factory=dict)
 
     def install(self, app: web.Application) -> None:
@@ -50,7 +50,7 @@ class SlackUploads:
 
     def reply(self, channel: str, user: str, text: str, thread_ts: str) -> dict[str, Any]:
         """A person's reply in a thread: stored like Slack, returned as the `message` event."""
-        message = self.slack._post(channel, text, None, thread_ts, {"user": user})
+        message = self.chat._post(channel, text, None, thread_ts, {"user": user})
         for key in ("bot_id", "app_id"):
             message.pop(key, None)
         return {
@@ -61,19 +61,19 @@ class SlackUploads:
             "ts": message["ts"],
             "thread_ts": message["thread_ts"],
             "channel_type": "channel",
-            "team": self.slack.team_id,
+            "team": self.chat.team_id,
         }
 
     def shared_in(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         """Files shared in a thread, in order."""
         return [
             file
-            for message in self.slack.thread(channel, thread_ts)
+            for message in self.chat.thread(channel, thread_ts)
             for file in message.get("files", [])
         ]
 
     def content(self, file_id: str) -> bytes:
-        return self.slack.files[file_id][1]
+        return self.chat.files[file_id][1]
 
     # -- Web API -------------------------------------------------------------------------
 
@@ -87,11 +87,11 @@ class SlackUploads:
             raise SlackError("invalid_arguments", problems=["missing required argument: filename"])
         if length <= 0:
             raise SlackError("invalid_arguments", problems=["length must be a positive integer"])
-        key = self.slack._new_id("u", 16)
-        self._pending[key] = _Pending(self.slack._new_id("F", 11), filename, length)
+        key = self.chat._new_id("u", 16)
+        self._pending[key] = _Pending(self.chat._new_id("F", 11), filename, length)
         return {
             "ok": True,
-            "upload_url": f"{self.slack.base_url}/upload/v1/{key}",
+            "upload_url": f"{self.chat.base_url}/upload/v1/{key}",
             "file_id": self._pending[key].file_id,
         }
 
@@ -125,26 +125,26 @@ class SlackUploads:
         if thread_ts and not channel:
             raise SlackError("invalid_arguments", problems=["thread_ts needs channel_id"])
         if channel:
-            self.slack._member(channel)
+            self.chat._member(channel)
         files = []
         for key, pending, title in done:
             del self._pending[key]
-            record = self.slack.add_file(
+            record = self.shared.add_file(
                 pending.filename,
                 pending.content or b"",
-                user_id=self.slack.bot_user_id,
+                user_id=self.chat.bot_user_id,
                 channel_id=channel or "",
             )
             # Slack keeps the id it gave at step 1: the file is stored under that one.
-            stored, content = self.slack.files.pop(record["id"])
+            stored, content = self.chat.files.pop(record["id"])
             for url in ("url_private", "url_private_download"):
                 stored[url] = stored[url].replace(record["id"], pending.file_id)
             stored.update(id=pending.file_id, title=title)
-            self.slack.files[pending.file_id] = (stored, content)
+            self.chat.files[pending.file_id] = (stored, content)
             files.append(dict(stored))
         if channel:
             comment = args.get("initial_comment") or ""
-            self.slack._post(channel, comment, None, thread_ts, {"files": files})
+            self.chat._post(channel, comment, None, thread_ts, {"files": files})
         return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in files]}
 
     # -- HTTP ----------------------------------------------------------------------------
@@ -152,14 +152,14 @@ class SlackUploads:
     async def _serve_upload(self, request: web.Request) -> web.StreamResponse:
         pending = self._pending.get(request.match_info["key"])
         if pending is None or pending.content is not None:
-            self.slack.problems.append("upload: unknown or already used upload URL")
+            self.chat.problems.append("upload: unknown or already used upload URL")
             return web.Response(status=404, text="not found")
         content = await request.read()
         if len(content) != pending.length:
-            self.slack.problems.append(
+            self.chat.problems.append(
                 f"upload: {len(content)} bytes sent for a declared length of {pending.length}"
             )
             return web.Response(status=400, text="length mismatch")
         pending.content = content
-        await self.slack.notify()
+        await self.chat.notify()
         return web.Response(text=f"OK - {len(content)}")

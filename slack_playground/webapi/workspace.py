@@ -9,12 +9,16 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slack_playground.socket_mode import SocketModeFake
 from slack_playground.webapi.calls import SlackError, truthy
 from slack_playground.webapi.state import SlackState
 
 
 class WorkspaceMethods(SlackState):
     """`api.test`, `auth.test`, `apps.connections.open`, `users.info`, `conversations.info`."""
+
+    # Socket Mode, once enabled (`FakeSlack.enable_socket_mode`).
+    socket: SocketModeFake | None = None
 
     def _api_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "args": {k: v for k, v in args.items() if isinstance(v, str)}}
