@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run check sandbox test bench lint typecheck format messages screenshots clean
+.PHONY: install run check sandbox test bench bench-large lint typecheck format messages screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make with PYTHON=python3.11 (or newer)")'
@@ -35,6 +35,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.slack_flow
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.playground_start
+
+# The payables side at a mid-size company's scale: 5,000 more outstanding bills (a few minutes).
+bench-large: $(STAMP)
+	$(BIN)/python -m bench.payables --bills 5000 --rounds 3
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
