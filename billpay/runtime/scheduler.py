@@ -42,8 +42,7 @@ from billpay.digest.service import ChannelDigest, compute_digests
 from billpay.payments.service import SentByScheduler
 from billpay.services import Services
 from billpay.slack.blocks.digest import digest_empty_message, digest_message
-from billpay.slack.blocks.modals import message_modal
-from billpay.slack.blocks.outcomes import result_text
+from billpay.slack.blocks.modals import payment_result_modal
 from billpay.slack.blocks.reminders import nudge_text
 from billpay.slack.blocks.text import escape, money
 from billpay.slack.people import People
@@ -154,10 +153,9 @@ class Scheduler:
         payer = await self._locale_of(team_id, sent.payer)
         _ = words(payer)
         if sent.view_id:
-            emoji, text = result_text(sent.outcome, payer)
             await self.publisher.quietly(
                 self.publisher.client(team_id).views_update(
-                    view_id=sent.view_id, view=message_modal(_("Pay bill"), text, emoji=emoji)
+                    view_id=sent.view_id, view=payment_result_modal(sent.outcome, locale=payer)
                 ),
                 "show the payment's result",
             )

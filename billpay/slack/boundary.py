@@ -32,8 +32,7 @@ from slack_bolt.util.utils import get_arg_names_of_callable
 from billpay.core.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate
 from billpay.core.i18n import N_, words
 from billpay.slack.blocks.metadata import Payload
-from billpay.slack.blocks.modals import message_modal
-from billpay.slack.blocks.text import plain
+from billpay.slack.blocks.modals import error_modal
 from billpay.slack.envelope import (
     action_value,
     click_of,
@@ -246,14 +245,14 @@ async def _tell(
     view = body.get("view")
     title = view.get("title") if isinstance(view, dict) else None
     title_text = title.get("text") if isinstance(title, dict) else None
-    title = plain(title_text if isinstance(title_text, str) else "Bill Pay", 24)
+    shown_title = title_text if isinstance(title_text, str) else "Bill Pay"
     if kind == "view_submission" and not acked:
         if isinstance(error, FieldErrors):
             _ = words(locale)
             errors = {block: _(message) for block, message in error.errors.items()}
             await ack(response_action="errors", errors=errors)
         else:
-            await ack(response_action="update", view=message_modal(title, text, emoji=":x:"))
+            await ack(response_action="update", view=error_modal(shown_title, text))
         return
     if not acked:
         await (ack(options=[]) if kind == "block_suggestion" else ack())
@@ -268,7 +267,7 @@ async def _tell(
             return
         shown = submission_of(body).view_id  # OutOfDate if it isn't a view id: nothing to update
     if shown:
-        await args.client.views_update(view_id=shown, view=message_modal(title, text, emoji=":x:"))
+        await args.client.views_update(view_id=shown, view=error_modal(shown_title, text))
     elif kind in ("block_actions", "slash_command", "message_action") and response_url_ok(
         body.get("response_url"), slack_hosts
     ):

@@ -1,5 +1,6 @@
-"""The modals: reject with a reason, pay a bill, and the progress and result views shown while a
-payment is being recorded. Pure functions; each returns a `view` dict."""
+"""The modals: reject or reopen with a reason, pay a bill, the digest settings, and the views a
+modal turns into (work under way, a result, an error), each built here once for every surface
+that shows it. Pure functions; each returns a `view` dict."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from billpay.core.domain import CaseView
+from billpay.core.domain import CaseView, PaymentOutcome
 from billpay.core.i18n import N_, SOURCE_LANGUAGE, words
 from billpay.core.money import minor_units, quantize
 from billpay.digest.schedule import Subscription
@@ -28,6 +29,7 @@ from billpay.slack.blocks.metadata import (
     RejectMetadata,
     ReopenMetadata,
 )
+from billpay.slack.blocks.outcomes import result_text
 from billpay.slack.blocks.text import money, plain, weekday
 
 TITLE_LIMIT = 24
@@ -366,17 +368,15 @@ def loading_modal(title: str, *, locale: str) -> dict[str, Any]:
 
 
 def progress_view(text: str, *, locale: str) -> dict[str, Any]:
-    return _modal(
-        words(locale)(PAY_TITLE),
-        [
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": f":hourglass_flowing_sand: {text}"},
-            }
-        ],
-        callback_id=Callback.RESULT,
-        locale=locale,
-    )
+    """The Pay modal while the payment is being recorded."""
+    return waiting_modal(PAY_TITLE, text, locale=locale)
+
+
+def payment_result_modal(outcome: PaymentOutcome, *, locale: str) -> dict[str, Any]:
+    """The Pay modal once the payment is recorded, scheduled, held or refused: what the payer
+    sees whether the payment went out at once or later from the scheduler."""
+    emoji, text = result_text(outcome, locale)
+    return message_modal(PAY_TITLE, text, emoji=emoji, locale=locale)
 
 
 def message_modal(
@@ -394,6 +394,22 @@ def message_modal(
         callback_id=Callback.RESULT,
         locale=locale,
     )
+
+
+def waiting_modal(title: str, text: str, *, locale: str) -> dict[str, Any]:
+    """What a modal shows while its work is under way."""
+    return message_modal(title, text, emoji=":hourglass_flowing_sand:", locale=locale)
+
+
+def done_modal(title: str, text: str, *, locale: str) -> dict[str, Any]:
+    """What a modal shows once its work is done."""
+    return message_modal(title, text, emoji=":white_check_mark:", locale=locale)
+
+
+def error_modal(title: str, text: str) -> dict[str, Any]:
+    """What a modal shows when its work failed or can't start: the modal keeps its title (as
+    Slack sent it, already in the reader's language) and says why."""
+    return message_modal(plain(title, TITLE_LIMIT), text, emoji=":x:")
 
 
 WHEN_EMPTY = "post_when_empty"

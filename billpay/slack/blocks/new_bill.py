@@ -19,12 +19,13 @@ from billpay.slack.blocks.ids import (
     line_block,
 )
 from billpay.slack.blocks.metadata import BankAccountMetadata, NewBillMetadata, RetryUploadButton
-from billpay.slack.blocks.modals import message_modal
 from billpay.slack.blocks.suppliers import currency_options
 from billpay.slack.blocks.text import escape, money, plain
 from billpay.suppliers.rules import MAX_LINES, BillOptions, Choice, Totals
 
 MAX_OPTIONS = 100
+# The value of the box that says a flagged bill is not a duplicate.
+NOT_A_DUPLICATE = "yes"
 
 
 def option(value: str, text: str) -> dict[str, Any]:
@@ -231,7 +232,7 @@ def new_bill_modal(
             fields.checkboxes_input(
                 SupplierInput.BILL_NOT_DUPLICATE,
                 _("Is it another bill?"),
-                [("yes", _("Yes: create it anyway"))],
+                [(NOT_A_DUPLICATE, _("Yes: create it anyway"))],
                 initial=[],
                 hint=_("Same supplier and amount, and the same reference or a close issue date."),
             ),
@@ -279,11 +280,6 @@ def _date(value: str | None, default: date) -> date:
         return date.fromisoformat(value or "")
     except ValueError:
         return default
-
-
-def waiting_modal(title: str, text: str, *, locale: str) -> dict[str, Any]:
-    """What a modal shows while its work is under way (`title` and `text` already in words)."""
-    return message_modal(title, text, emoji=":hourglass_flowing_sand:", locale=locale)
 
 
 def upload_failed_message(

@@ -39,7 +39,7 @@ from billpay.slack.blocks.metadata import (
     ReplyApproval,
     SlackId,
 )
-from billpay.slack.blocks.modals import message_modal
+from billpay.slack.blocks.modals import done_modal, waiting_modal
 from billpay.slack.blocks.questions import (
     approve_prompt,
     ask_modal,
@@ -181,11 +181,8 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
             raise FieldErrors({Input.ATTACH_FILE: problem_text})
         await ack(
             response_action="update",
-            view=message_modal(
-                ATTACH_TITLE,
-                _("Attaching {name}…", name=plain(name, 100)),
-                emoji=":hourglass_flowing_sand:",
-                locale=person.locale,
+            view=waiting_modal(
+                ATTACH_TITLE, _("Attaching {name}…", name=plain(name, 100)), locale=person.locale
             ),
         )
         assert isinstance(url, str)
@@ -211,10 +208,9 @@ def register(on: Listeners, services: Services, people: People) -> dict[MoreOpti
         await Publisher.quietly(
             client.views_update(
                 view_id=submission.view_id,
-                view=message_modal(
+                view=done_modal(
                     ATTACH_TITLE,
                     _("Attached {name} to the bill.", name=plain(name, 100)),
-                    emoji=":white_check_mark:",
                     locale=person.locale,
                 ),
             ),

@@ -35,14 +35,14 @@ from billpay.slack.blocks.metadata import (
     SupplierButton,
     SupplierMetadata,
 )
-from billpay.slack.blocks.modals import message_modal
+from billpay.slack.blocks.modals import done_modal, message_modal, waiting_modal
 from billpay.slack.blocks.new_bill import (
+    NOT_A_DUPLICATE,
     attached_text,
     bank_account_modal,
     new_bill_modal,
     supplier_options,
     upload_failed_message,
-    waiting_modal,
 )
 from billpay.slack.blocks.suppliers import supplier_blocks, supplier_modal, supplier_saved_text
 from billpay.slack.blocks.text import escape, money
@@ -410,9 +410,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         )  # fmt: skip
         await client.views_update(
             view_id=submission.view_id,
-            view=message_modal(
-                _("Supplier"), text, emoji=":white_check_mark:", locale=metadata.locale
-            ),
+            view=done_modal(_("Supplier"), text, locale=metadata.locale),
         )
 
     # ------------------------------------------------------------ new bills
@@ -570,7 +568,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
             raise FieldErrors({SupplierInput.BILL_SUPPLIER: _(refused.phrase)}) from refused
         if supplier.status == "Archived":
             raise FieldErrors({SupplierInput.BILL_SUPPLIER: _(SUPPLIER_ARCHIVED)})
-        confirmed = "yes" in field_choices(body, SupplierInput.BILL_NOT_DUPLICATE)
+        confirmed = NOT_A_DUPLICATE in field_choices(body, SupplierInput.BILL_NOT_DUPLICATE)
         total = money(form.totals.total, form.currency, metadata.locale)
         # Acknowledged before the duplicate check: it reads every outstanding and recently
         # paid bill, which can take longer than Slack waits for an answer.
@@ -714,9 +712,7 @@ def register(on: Listeners, services: Services, people: People) -> dict[str, Bil
         )  # fmt: skip
         await client.views_update(
             view_id=submission.view_id,
-            view=message_modal(
-                _("New bank account"), text, emoji=":white_check_mark:", locale=metadata.locale
-            ),
+            view=done_modal(_("New bank account"), text, locale=metadata.locale),
         )
 
     return {"bill": new_bill_command, "account new": account_command}

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from billpay.bills.cases import Outcome, PaymentOutcome
+from billpay.bills.cases import Outcome
 from billpay.core.bounds import reason_problem
 from billpay.core.domain import CaseRef
 from billpay.core.errors import FORM_OUT_OF_DATE, CardOutOfDate, FieldErrors, OutOfDate
@@ -32,13 +32,11 @@ from billpay.slack.blocks.metadata import (
     ReopenMetadata,
 )
 from billpay.slack.blocks.modals import (
-    PAY_TITLE,
     WHEN_EMPTY,
     form_context,
-    message_modal,
+    payment_result_modal,
     progress_view,
 )
-from billpay.slack.blocks.outcomes import result_text
 from billpay.slack.blocks.status import digest_line
 from billpay.slack.blocks.text import money
 from billpay.slack.boundary import NOTHING_PAID, Listeners
@@ -254,18 +252,11 @@ def register(on: Listeners, services: Services, people: People) -> None:
                 outcome,
                 person.locale,
             )
-        await _show_result(client, submission.view_id, outcome, person.locale)
-
-
-async def _show_result(
-    client: AsyncWebClient, view_id: str, outcome: PaymentOutcome, locale: str
-) -> None:
-    emoji, text = result_text(outcome, locale)
-    # The payer may have closed the modal: the card says it all.
-    await Publisher.quietly(
-        client.views_update(
-            view_id=view_id,
-            view=message_modal(PAY_TITLE, text, emoji=emoji, locale=locale),
-        ),
-        "show the payment's result",
-    )
+        # The payer may have closed the modal: the card says it all.
+        await Publisher.quietly(
+            client.views_update(
+                view_id=submission.view_id,
+                view=payment_result_modal(outcome, locale=person.locale),
+            ),
+            "show the payment's result",
+        )
