@@ -16,10 +16,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("billpay",)
 # The wiring: these build Slack surfaces from the core, so they may import the Slack layers:
-# the app (listeners in), the publisher and the scheduler (messages out, rendered with
-# blocks/) and previews.
+# the app (listeners in), the publisher and the notices (messages out, rendered with blocks/),
+# the scheduler that runs the notices, and previews.
 WIRING = {"billpay.slack", "billpay.runtime", "billpay.services"}
-SLACK_LAYERS = ("billpay.slack.blocks", "billpay.slack.handlers")
+SLACK_LAYERS = ("billpay.slack.blocks", "billpay.slack.handlers", "billpay.slack.notices")
 
 
 def source_of(module: str) -> Path | None:
@@ -136,9 +136,18 @@ def test_the_core_does_not_import_the_slack_layers(module: str) -> None:
     assert slack_layers == []
 
 
-@pytest.mark.parametrize("module", ["billpay.slack.publisher", "billpay.runtime.scheduler"])
+@pytest.mark.parametrize(
+    "module",
+    ["billpay.slack.publisher", "billpay.runtime.scheduler", *modules_in("billpay/slack/notices")],
+)
 def test_what_sends_on_its_own_renders_but_never_reaches_the_listeners(module: str) -> None:
     assert offending(module, ("billpay.slack.handlers",)) == []
+
+
+@pytest.mark.parametrize("module", modules_in("billpay/slack"))
+def test_the_slack_edge_never_reaches_the_runtime(module: str) -> None:
+    """The process (cli, host, scheduler) runs the Slack edge, never the other way round."""
+    assert offending(module, ("billpay.runtime",)) == []
 
 
 def test_settings_load_without_the_sandbox_web_app() -> None:

@@ -19,6 +19,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 log = logging.getLogger(__name__)
 TTL_SECONDS = 3600.0
 DEFAULT_TIME_ZONE = "Europe/London"
+# How long what the bot sends one person on its own (nobody waits for an answer) waits for it.
+UNHURRIED_WAIT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from billpay.bills.listing import parse_filter
 from billpay.core.i18n import N_, words
 from billpay.core.mrkdwn import escape
 from billpay.digest import store as digest_store
-from billpay.runtime.scheduler import DigestSender
 from billpay.services import Services
 from billpay.slack.blocks.metadata import DigestMetadata
 from billpay.slack.blocks.modals import digest_modal
@@ -24,6 +23,7 @@ from billpay.slack.blocks.text import money, one_of
 from billpay.slack.boundary import Listeners
 from billpay.slack.envelope import Command
 from billpay.slack.handlers.suppliers import BillpayVerb
+from billpay.slack.notices.digests import DigestSender
 from billpay.slack.people import People
 
 BILLPAY_HELP = N_(
