@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.error import BoltUnhandledRequestError
-from slack_bolt.response import BoltResponse
 
 from billpay.services import Services
 from billpay.slack.boundary import Listeners, settled
