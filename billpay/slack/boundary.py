@@ -47,7 +47,6 @@ from billpay.slack.envelope import (
     response_url_ok,
     submission_of,
     team_of,
-    used_action,
 )
 from billpay.slack.explain import explain
 from billpay.slack.people import LazyPerson, People
@@ -70,9 +69,7 @@ L = TypeVar("L", bound=Listener)
 P = TypeVar("P", bound=Payload)
 Parse = Callable[[dict[str, Any]], dict[str, Any]]
 # What every listener may name besides the typed parts its registration parses.
-COMMON_ARGUMENTS = frozenset(
-    {"ack", "action", "body", "client", "context", "respond", "event", "person"}
-)
+COMMON_ARGUMENTS = frozenset({"ack", "body", "client", "context", "respond", "event", "person"})
 
 
 class Ack:
@@ -110,7 +107,7 @@ class Listeners:
     """Registers Bolt listeners behind the boundary.
 
     A listener names what it needs, as with Bolt (`ack`, `client`, `respond`, `body`,
-    `context`, `action`, `event`), plus `person` (the `LazyPerson` behind the request) and the typed
+    `context`, `event`), plus `person` (the `LazyPerson` behind the request) and the typed
     parts its registration parses: `click` (buttons), `value` (the button's typed value),
     `submission` and `metadata` (modals), `slash` (slash commands)."""
 
@@ -288,7 +285,6 @@ def _arguments(
         "client": request.client,
         "context": request.context,
         "respond": request.respond,
-        "action": used_action(request.body),
         "event": as_dict(request.body.get("event")),
         "person": person,
         **parts,
