@@ -17,9 +17,9 @@ from billpay.core.money import minor_units, quantize
 from billpay.digest.schedule import Subscription
 from billpay.payments.form import AccountChoice, FormContext, PayPreview, preview_payment
 from billpay.slack.blocks import fields
-from billpay.slack.blocks.bills import bill_text
 from billpay.slack.blocks.card_extras import pay_confirmations
 from billpay.slack.blocks.fields import MAX_OPTIONS
+from billpay.slack.blocks.frame import TITLE_LIMIT, bill_summary, modal
 from billpay.slack.blocks.ids import Block, Callback, Input
 from billpay.slack.blocks.metadata import (
     MAX_PRIVATE_METADATA,
@@ -32,51 +32,15 @@ from billpay.slack.blocks.metadata import (
 from billpay.slack.blocks.outcomes import result_text
 from billpay.slack.blocks.text import money, plain, weekday
 
-TITLE_LIMIT = 24
 # Room kept in the Pay modal's metadata for everything but the accounts it offers.
 PAY_METADATA_RESERVE = 400
-
-
-def _modal(
-    title: str,
-    blocks: list[dict[str, Any]],
-    *,
-    callback_id: str | None = None,
-    submit: str | None = None,
-    close: str | None = None,
-    metadata: str | None = None,
-    locale: str,
-) -> dict[str, Any]:
-    """`title`, `submit` and `close` are already in the reader's language; `close` defaults to
-    their word for Close."""
-    _ = words(locale)
-    view: dict[str, Any] = {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": plain(title, TITLE_LIMIT)},
-        "close": {"type": "plain_text", "text": plain(close or _("Close"), 24)},
-        "blocks": blocks,
-    }
-    if callback_id:
-        view["callback_id"] = callback_id
-    if submit:
-        view["submit"] = {"type": "plain_text", "text": plain(submit, 24)}
-    if metadata:
-        view["private_metadata"] = metadata
-    return view
-
-
-def bill_summary(case: CaseView, *, locale: str, today: date) -> dict[str, Any]:
-    return {
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": bill_text(case, locale=locale, today=today)},
-    }
 
 
 def reject_modal(
     case: CaseView, metadata: RejectMetadata, *, locale: str, today: date
 ) -> dict[str, Any]:
     _ = words(locale)
-    return _modal(
+    return modal(
         _("Reject bill"),
         [
             bill_summary(case, locale=locale, today=today),
@@ -117,7 +81,7 @@ def reopen_modal(
 ) -> dict[str, Any]:
     """Asks why a rejected bill is reopened; it then waits for approval again."""
     _ = words(locale)
-    return _modal(
+    return modal(
         _("Reopen bill"),
         [
             bill_summary(case, locale=locale, today=today),
@@ -281,7 +245,7 @@ def pay_modal(
     ]
     # A possible duplicate or an open question: boxes the payer must tick (see card_extras).
     blocks += pay_confirmations(case, locale=locale, today=today)
-    return _modal(
+    return modal(
         _("Pay bill"),
         blocks,
         callback_id=Callback.PAY,
@@ -351,7 +315,7 @@ PAY_TITLE = N_("Pay bill")
 def loading_modal(title: str, *, locale: str) -> dict[str, Any]:
     """A placeholder while the bill and the accounts are fetched; `title` is a catalog text."""
     _ = words(locale)
-    return _modal(
+    return modal(
         _(title),
         [
             {
@@ -388,7 +352,7 @@ def message_modal(
 ) -> dict[str, Any]:
     """A modal that only tells something, e.g. the result of a payment or why it can't start.
     A `title` that is a catalog text (`PAY_TITLE`) is shown in the reader's language."""
-    return _modal(
+    return modal(
         words(locale)(title) if title else title,
         [{"type": "section", "text": {"type": "mrkdwn", "text": f"{emoji} {text}"}}],
         callback_id=Callback.RESULT,
@@ -420,7 +384,7 @@ def digest_modal(
 ) -> dict[str, Any]:
     """`/billpay digest`: when the channel's daily digest goes out and what it covers."""
     _ = words(locale)
-    return _modal(
+    return modal(
         _("Daily digest"),
         [
             {

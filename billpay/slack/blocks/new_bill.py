@@ -11,6 +11,7 @@ from billpay.core.domain import Duplicate
 from billpay.core.i18n import words
 from billpay.slack.blocks import fields
 from billpay.slack.blocks.card_extras import duplicate_text, retry_upload_element
+from billpay.slack.blocks.frame import modal
 from billpay.slack.blocks.ids import (
     SupplierAction,
     SupplierBlock,
@@ -258,15 +259,15 @@ def new_bill_modal(
                 ],
             }
         )
-    return {
-        "type": "modal",
-        "callback_id": SupplierCallback.NEW_BILL,
-        "title": {"type": "plain_text", "text": plain(_("New bill"), 24)},
-        "submit": {"type": "plain_text", "text": plain(_("Create bill"), 24)},
-        "close": {"type": "plain_text", "text": plain(_("Cancel"), 24)},
-        "private_metadata": metadata.dump(),
-        "blocks": blocks,
-    }
+    return modal(
+        _("New bill"),
+        blocks,
+        callback_id=SupplierCallback.NEW_BILL,
+        submit=_("Create bill"),
+        close=_("Cancel"),
+        metadata=metadata.dump(),
+        locale=metadata.locale,
+    )
 
 
 def money_example(currency: str, locale: str) -> str:
@@ -344,12 +345,12 @@ def bank_account_modal(metadata: BankAccountMetadata, *, base_currency: str) -> 
             optional=True,
         ),
     ]
-    return {
-        "type": "modal",
-        "callback_id": SupplierCallback.NEW_ACCOUNT,
-        "title": {"type": "plain_text", "text": plain(_("New bank account"), 24)},
-        "submit": {"type": "plain_text", "text": plain(_("Create"), 24)},
-        "close": {"type": "plain_text", "text": plain(_("Cancel"), 24)},
-        "private_metadata": metadata.dump(),
-        "blocks": blocks,
-    }
+    return modal(
+        _("New bank account"),
+        blocks,
+        callback_id=SupplierCallback.NEW_ACCOUNT,
+        submit=_("Create"),
+        close=_("Cancel"),
+        metadata=metadata.dump(),
+        locale=metadata.locale,
+    )
