@@ -152,3 +152,21 @@ def test_the_slack_edge_never_reaches_the_runtime(module: str) -> None:
 
 def test_settings_load_without_the_sandbox_web_app() -> None:
     assert offending("billpay.config", ("fastapi", "starlette", "payables_sandbox.app")) == []
+
+
+# Bolt's documented modules: the app, its error types, its adapters. Anything else in slack_bolt
+# (kwargs injection, utils, log messages...) may change in any release.
+BOLT_DOCUMENTED = {"slack_bolt", "slack_bolt.async_app", "slack_bolt.error"}
+BOLT_ADAPTERS = "slack_bolt.adapter."
+
+
+@pytest.mark.parametrize("module", modules_in("billpay"))
+def test_bolt_is_used_through_its_documented_modules(module: str) -> None:
+    internal = [
+        name
+        for name in imports_of(module)
+        if name.split(".")[0] == "slack_bolt"
+        and name not in BOLT_DOCUMENTED
+        and not name.startswith(BOLT_ADAPTERS)
+    ]
+    assert internal == []

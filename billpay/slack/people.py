@@ -82,7 +82,9 @@ class LazyPerson:
     like Slack's, in which case Slack is not asked). `lookup()` starts the lookup without
     waiting for it, for a listener with other slow work to do meanwhile."""
 
-    def __init__(self, people: People, client: AsyncWebClient, team_id: object, user_id: object):
+    def __init__(
+        self, people: People, client: AsyncWebClient, team_id: object, user_id: object
+    ) -> None:
         self._people = people
         self._client = client
         self._team_id = team_id
