@@ -143,13 +143,20 @@ def _shared_file(body: dict[str, Any]) -> str:
     return str(file_ids[0])
 
 
-def register(on: Listeners, services: Services) -> None:
-    suppliers = services.suppliers
-    workflow = services.workflow
-    publisher = services.must_publish()
-    files = SlackFiles(publisher.client, services.settings.slack_api_url)
+class BillForms:
+    """What the new bill form's listeners share: the form built from the company's accounts,
+    tax rates and suppliers, opened within the trigger's 3 seconds, redrawn as it changes, and
+    the bill it describes created, its card posted and its invoice attached."""
 
-    async def bill_modal(
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.suppliers = services.suppliers
+        self.workflow = services.workflow
+        self.publisher = services.must_publish()
+        self.files = SlackFiles(self.publisher.client, services.settings.slack_api_url)
+
+    async def form(
+        self,
         link: CompanyLink,
         metadata: NewBillMetadata,
         person: Person,
@@ -161,10 +168,10 @@ def register(on: Listeners, services: Services) -> None:
     ) -> dict[str, Any]:
         """The form as `values` fill it, with the company's accounts and tax rates, the chosen
         supplier (its currency unless one was chosen) and the totals."""
-        options = await suppliers.bill_options(link)
+        options = await self.suppliers.bill_options(link)
         supplier = None
         if supplier_id:
-            found = await suppliers.supplier(link, supplier_id)
+            found = await self.suppliers.supplier(link, supplier_id)
             if found.status == "Archived":
                 raise Denied(SUPPLIER_ARCHIVED)
             supplier = (found.id, found.supplier_name)
@@ -175,7 +182,7 @@ def register(on: Listeners, services: Services) -> None:
         return new_bill_modal(
             metadata,
             options,
-            today=person.today(services.clock()),
+            today=person.today(self.services.clock()),
             supplier=supplier,
             currency=currency,
             totals=totals,
@@ -183,7 +190,8 @@ def register(on: Listeners, services: Services) -> None:
             duplicate=duplicate,
         )
 
-    async def start_bill(
+    async def open(
+        self,
         body: dict[str, Any],
         client: AsyncWebClient,
         context: AsyncBoltContext,
@@ -193,18 +201,20 @@ def register(on: Listeners, services: Services) -> None:
         supplier_id: str | None = None,
         file_id: str | None = None,
     ) -> None:
+        """Open the form for the channel `where` was used in, if its creator may add bills:
+        with `supplier_id` chosen, or `file_id` as its invoice."""
         trigger_id = trigger_of(body)
-        link = await workflow.link_for(where.team_id, where.channel_id)
+        link = await self.workflow.link_for(where.team_id, where.channel_id)
         creator = await person
-        await suppliers.check_may_create(link, where.user_id)
+        await self.suppliers.check_may_create(link, where.user_id)
 
-        suppliers.warm(link)  # the type-ahead's list, read while the form opens
+        self.suppliers.warm(link)  # the type-ahead's list, read while the form opens
 
         async def build() -> dict[str, Any]:
             file_name = None
             if file_id:
-                platform = await suppliers.platform(link)
-                described = await files.describe(where.team_id, file_id, platform)
+                platform = await self.suppliers.platform(link)
+                described = await self.files.describe(where.team_id, file_id, platform)
                 file_name = described.name[:255]
             metadata = NewBillMetadata(
                 channel_id=where.channel_id,
@@ -214,52 +224,19 @@ def register(on: Listeners, services: Services) -> None:
                 file_id=file_id,
                 file_name=file_name,
             )
-            return await bill_modal(link, metadata, creator, supplier_id=supplier_id)
+            return await self.form(link, metadata, creator, supplier_id=supplier_id)
 
         title = words(creator.locale)(NEW_BILL_TITLE)
         await open_when_ready(client, trigger_id, context, title, build(), locale=creator.locale)
 
-    @on.command("/billpay", verb="bill")
-    async def new_bill_command(
-        ack: Ack, slash: Command, body: dict[str, Any], client: AsyncWebClient,
-        context: AsyncBoltContext, person: LazyPerson,
-    ) -> None:  # fmt: skip
-        await ack()
-        await start_bill(body, client, context, person, slash)
-
-    @on.action(SupplierAction.NEW_BILL, SupplierButton)
-    async def new_bill_for_supplier(
-        ack: Ack, click: Click, value: SupplierButton, body: dict[str, Any],
-        client: AsyncWebClient, context: AsyncBoltContext, person: LazyPerson,
-    ) -> None:  # fmt: skip
-        await ack()
-        await start_bill(body, client, context, person, click, supplier_id=value.supplier_id)
-
-    @on.shortcut(SupplierCallback.BILL_FROM_FILE)
-    async def bill_from_file(
-        ack: Ack, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext,
-        person: LazyPerson,
-    ) -> None:  # fmt: skip
-        await ack()
-        click = click_of(body)
-        file_id = _shared_file(body)
-        await start_bill(body, client, context, person, click, file_id=file_id)
-
-    @on.options(SupplierInput.BILL_SUPPLIER)
-    async def supplier_suggestions(ack: Ack, body: dict[str, Any]) -> None:
-        metadata = _bill_metadata(body)
-        typed = body.get("value") if isinstance(body.get("value"), str) else ""
-        link = await workflow.link_for(str(team_of(body)), metadata.channel_id)
-        found = await suppliers.suggestions(link, str(typed)[:100])
-        await ack(options=supplier_options([(s.id, s.supplier_name) for s in found]))
-
     async def redraw(
-        body: dict[str, Any], client: AsyncWebClient, person: LazyPerson, *, add_line: bool
+        self, body: dict[str, Any], client: AsyncWebClient, person: LazyPerson, *, add_line: bool
     ) -> None:
+        """Redraw the open form with what it holds now (and one more line with `add_line`)."""
         metadata = _bill_metadata(body)
         view = as_dict(body.get("view"))
         who = submission_of(body)  # the form's team, user and view, checked like a submission
-        link = await workflow.link_for(who.team_id, metadata.channel_id)
+        link = await self.workflow.link_for(who.team_id, metadata.channel_id)
         creator = await person
         values = _form_values(body)
         if add_line and metadata.lines < MAX_LINES:
@@ -271,7 +248,7 @@ def register(on: Listeners, services: Services) -> None:
         chose_supplier = action.get("action_id") == SupplierInput.BILL_SUPPLIER
         supplier_id = values.get(SupplierInput.BILL_SUPPLIER)
         currency = None if chose_supplier else values.get(SupplierInput.BILL_CURRENCY)
-        rebuilt = await bill_modal(
+        rebuilt = await self.form(
             link, metadata, creator, supplier_id=supplier_id, values=values, currency=currency
         )
         try:
@@ -281,21 +258,8 @@ def register(on: Listeners, services: Services) -> None:
             if error.response.get("error") != "hash_conflict":
                 raise
 
-    @on.action(SupplierAction.ADD_LINE, None)
-    async def add_line(
-        ack: Ack, body: dict[str, Any], client: AsyncWebClient, person: LazyPerson
-    ) -> None:
-        await ack()
-        await redraw(body, client, person, add_line=True)
-
-    @on.action(_RECOMPUTING, None)
-    async def recompute(
-        ack: Ack, body: dict[str, Any], client: AsyncWebClient, person: LazyPerson
-    ) -> None:
-        await ack()
-        await redraw(body, client, person, add_line=False)
-
     async def attach_invoice(
+        self,
         link: CompanyLink,
         submission: Submission,
         metadata: NewBillMetadata,
@@ -308,24 +272,24 @@ def register(on: Listeners, services: Services) -> None:
         are notified. Whether it was attached."""
         assert metadata.file_id is not None
         try:
-            await suppliers.attach(
+            await self.suppliers.attach(
                 link, submission.user_id, bill_id, name=invoice.name,
                 content=invoice.content, content_type=invoice.content_type,
             )  # fmt: skip
             return True
         except Exception:
             log.warning("the invoice of new bill %s was not attached", bill_id, exc_info=True)
-        await workflow.invoices.upload_failed(
+        await self.workflow.invoices.upload_failed(
             link, bill_id, submission.user_id, file_id=metadata.file_id, name=invoice.name
         )
         await Publisher.quietly(
-            publisher.bill_changed(submission.team_id, link.id, bill_id),
+            self.publisher.bill_changed(submission.team_id, link.id, bill_id),
             "show the failed upload on the card",
         )
         notice = upload_failed_message(
             bill_id, metadata.file_id, invoice.name, locale=metadata.locale
         )
-        client = publisher.client(submission.team_id)
+        client = self.publisher.client(submission.team_id)
         await Publisher.quietly(
             client.chat_postMessage(channel=metadata.channel_id, thread_ts=ts, **notice),
             "say the invoice upload failed",
@@ -333,6 +297,7 @@ def register(on: Listeners, services: Services) -> None:
         return False
 
     async def create_and_post(
+        self,
         link: CompanyLink,
         submission: Submission,
         metadata: NewBillMetadata,
@@ -347,9 +312,9 @@ def register(on: Listeners, services: Services) -> None:
         _ = words(metadata.locale)
         invoice = None
         if metadata.file_id:
-            described = await files.describe(submission.team_id, metadata.file_id, platform)
-            invoice = await files.download(submission.team_id, described, platform)
-        bill = await suppliers.create_bill(
+            described = await self.files.describe(submission.team_id, metadata.file_id, platform)
+            invoice = await self.files.download(submission.team_id, described, platform)
+        bill = await self.suppliers.create_bill(
             link, submission.user_id, form, duplicate_of=duplicate_of
         )
         total = money(form.totals.total, form.currency, metadata.locale)
@@ -358,25 +323,25 @@ def register(on: Listeners, services: Services) -> None:
             "Bill created: {supplier}, {total}. Its card is in <#{channel}>, ready for approval.",
             supplier=name, total=total, channel=metadata.channel_id,
         )  # fmt: skip
-        if await suppliers.already_shown(link, bill.id):
+        if await self.suppliers.already_shown(link, bill.id):
             return done, ":white_check_mark:"
-        ts = await publisher.post_bill(
+        ts = await self.publisher.post_bill(
             submission.team_id, person, link, bill, channel_id=metadata.channel_id
         )
         if invoice is None or not metadata.file_id:
             return done, ":white_check_mark:"
-        if not await attach_invoice(link, submission, metadata, bill.id, invoice, ts):
+        if not await self.attach_invoice(link, submission, metadata, bill.id, invoice, ts):
             retry = _("The invoice could not be attached: see the card’s thread to retry.")
             return done + " " + retry, ":warning:"
         return done + " " + _("The invoice is attached."), ":white_check_mark:"
 
     async def checked(
-        link: CompanyLink, metadata: NewBillMetadata, values: dict[str, str]
+        self, link: CompanyLink, metadata: NewBillMetadata, values: dict[str, str]
     ) -> tuple[BillForm, Supplier, BillOptions]:
         """The submitted form read against the company's options, its supplier still there
         and not archived; mistakes come back on their fields."""
         _ = words(metadata.locale)
-        options = await suppliers.bill_options(link)
+        options = await self.suppliers.bill_options(link)
         form = read_bill_form(
             options.context(metadata.locale, metadata.idempotency_key),
             supplier_id=values.get(SupplierInput.BILL_SUPPLIER),
@@ -389,7 +354,7 @@ def register(on: Listeners, services: Services) -> None:
         if isinstance(form, dict):
             raise _bill_field_errors(form)
         try:
-            supplier = await suppliers.supplier(link, form.supplier_id)
+            supplier = await self.suppliers.supplier(link, form.supplier_id)
         except Denied as refused:
             raise FieldErrors({SupplierInput.BILL_SUPPLIER: _(refused.phrase)}) from refused
         if supplier.status == "Archived":
@@ -397,17 +362,71 @@ def register(on: Listeners, services: Services) -> None:
         return form, supplier, options
 
     async def possible_duplicate(
-        link: CompanyLink, form: BillForm, supplier: Supplier
+        self, link: CompanyLink, form: BillForm, supplier: Supplier
     ) -> Duplicate | None:
-        return await workflow.invoices.duplicate_of_new(
+        return await self.workflow.invoices.duplicate_of_new(
             link,
             supplier_id=supplier.id,
             currency=form.currency,
             total=form.totals.total,
             reference=form.reference,
             issue_date=form.issue_date,
-            today=services.clock().date(),
+            today=self.services.clock().date(),
         )
+
+
+def register(on: Listeners, services: Services) -> None:
+    suppliers = services.suppliers
+    workflow = services.workflow
+    forms = BillForms(services)
+
+    @on.command("/billpay", verb="bill")
+    async def new_bill_command(
+        ack: Ack, slash: Command, body: dict[str, Any], client: AsyncWebClient,
+        context: AsyncBoltContext, person: LazyPerson,
+    ) -> None:  # fmt: skip
+        await ack()
+        await forms.open(body, client, context, person, slash)
+
+    @on.action(SupplierAction.NEW_BILL, SupplierButton)
+    async def new_bill_for_supplier(
+        ack: Ack, click: Click, value: SupplierButton, body: dict[str, Any],
+        client: AsyncWebClient, context: AsyncBoltContext, person: LazyPerson,
+    ) -> None:  # fmt: skip
+        await ack()
+        await forms.open(body, client, context, person, click, supplier_id=value.supplier_id)
+
+    @on.shortcut(SupplierCallback.BILL_FROM_FILE)
+    async def bill_from_file(
+        ack: Ack, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext,
+        person: LazyPerson,
+    ) -> None:  # fmt: skip
+        await ack()
+        click = click_of(body)
+        file_id = _shared_file(body)
+        await forms.open(body, client, context, person, click, file_id=file_id)
+
+    @on.options(SupplierInput.BILL_SUPPLIER)
+    async def supplier_suggestions(ack: Ack, body: dict[str, Any]) -> None:
+        metadata = _bill_metadata(body)
+        typed = body.get("value") if isinstance(body.get("value"), str) else ""
+        link = await workflow.link_for(str(team_of(body)), metadata.channel_id)
+        found = await suppliers.suggestions(link, str(typed)[:100])
+        await ack(options=supplier_options([(s.id, s.supplier_name) for s in found]))
+
+    @on.action(SupplierAction.ADD_LINE, None)
+    async def add_line(
+        ack: Ack, body: dict[str, Any], client: AsyncWebClient, person: LazyPerson
+    ) -> None:
+        await ack()
+        await forms.redraw(body, client, person, add_line=True)
+
+    @on.action(_RECOMPUTING, None)
+    async def recompute(
+        ack: Ack, body: dict[str, Any], client: AsyncWebClient, person: LazyPerson
+    ) -> None:
+        await ack()
+        await forms.redraw(body, client, person, add_line=False)
 
     @on.view(SupplierCallback.NEW_BILL, NewBillMetadata)
     async def bill_submitted(
@@ -417,7 +436,7 @@ def register(on: Listeners, services: Services) -> None:
         _ = words(metadata.locale)
         link = await workflow.link_for(submission.team_id, metadata.channel_id)
         values = _form_values(body)
-        form, supplier, options = await checked(link, metadata, values)
+        form, supplier, options = await forms.checked(link, metadata, values)
         confirmed = NOT_A_DUPLICATE in field_choices(body, SupplierInput.BILL_NOT_DUPLICATE)
         total = money(form.totals.total, form.currency, metadata.locale)
         creating = _(
@@ -432,10 +451,10 @@ def register(on: Listeners, services: Services) -> None:
             view=waiting_modal(_("New bill"), creating, locale=metadata.locale),
         )
         if not (confirmed and metadata.duplicate_of):
-            duplicate = await possible_duplicate(link, form, supplier)
+            duplicate = await forms.possible_duplicate(link, form, supplier)
             if duplicate is not None:  # back to the form, which says so: creating needs the tick
                 flagged = metadata.model_copy(update={"duplicate_of": duplicate.bill_id})
-                view = await bill_modal(
+                view = await forms.form(
                     link, flagged, await person, supplier_id=supplier.id, values=values,
                     currency=form.currency, duplicate=duplicate,
                 )  # fmt: skip
@@ -443,7 +462,7 @@ def register(on: Listeners, services: Services) -> None:
                 return
         creator = await person
         async with suppliers.one_at_a_time(form.idempotency_key):
-            done, emoji = await create_and_post(
+            done, emoji = await forms.create_and_post(
                 link, submission, metadata, form, creator, options.platform,
                 duplicate_of=metadata.duplicate_of if confirmed else None,
             )  # fmt: skip
