@@ -14,12 +14,16 @@ from billpay.slack.people import UNHURRIED_WAIT_SECONDS, People
 
 
 class PaymentResults:
+    """Shows each payment the scheduler sent; `people` is the scheduler's cache of readers."""
+
     def __init__(self, services: Services, people: People) -> None:
         self.services = services
         self.publisher = services.must_publish()
         self.people = people
 
     async def show(self, sent: SentByScheduler) -> None:
+        """The cards and the thread in the team's language, the modal and the word to the payer
+        in the payer's."""
         team_id = sent.link.team_id
         locale = self.services.settings.default_locale
         shown = await self.publisher.bill_changed(team_id, sent.link.id, sent.bill_id)

@@ -12,6 +12,8 @@ from billpay.slack.people import UNHURRIED_WAIT_SECONDS, People
 
 
 class NudgeSender:
+    """Sends each due nudge; `people` is the scheduler's cache of readers."""
+
     def __init__(self, services: Services, people: People) -> None:
         self.services = services
         self.workflow = services.workflow
