@@ -275,3 +275,29 @@ def test_the_kit_and_the_benchmarks_never_import_the_tests(package: str) -> None
 
 def test_settings_load_without_any_web_app() -> None:
     assert offending("billpay.config", ("fastapi", "starlette", *STAND_INS)) == []
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["billpay.slack.publisher", "billpay.runtime.scheduler", *modules_in("billpay.slack.notices")],
+)
+def test_what_sends_on_its_own_renders_but_never_reaches_the_listeners(module: str) -> None:
+    assert offending(module, ("billpay.slack.handlers",)) == []
+
+
+# Bolt's documented modules: the app, its error types, its adapters. Anything else in slack_bolt
+# (kwargs injection, utils, log messages...) may change in any release.
+BOLT_DOCUMENTED = {"slack_bolt", "slack_bolt.async_app", "slack_bolt.error"}
+BOLT_ADAPTERS = "slack_bolt.adapter."
+
+
+@pytest.mark.parametrize("module", modules_in(PRODUCT))
+def test_bolt_is_used_through_its_documented_modules(module: str) -> None:
+    internal = [
+        name
+        for name in imports_of(module)
+        if name.split(".")[0] == "slack_bolt"
+        and name not in BOLT_DOCUMENTED
+        and not name.startswith(BOLT_ADAPTERS)
+    ]
+    assert internal == []

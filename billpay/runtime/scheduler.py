@@ -17,6 +17,9 @@
 Exactly once however many replicas run: a job never trusts that it is alone. Sending a payment
 starts with claiming it in the database (scheduled → requested, under a row lock); a replica
 that loses the claim does nothing. A failure with one payment never stops the others.
+
+The scheduler only decides when: what each job shows in Slack, and to whom, is the Slack edge's
+(`billpay.slack.notices`).
 """
 
 from __future__ import annotations
@@ -30,39 +33,30 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from slack_sdk.errors import SlackApiError
 
-from billpay.core.domain import Nudge
-from billpay.core.i18n import N_, words
 from billpay.digest import store as digest_store
 from billpay.digest.schedule import DEFAULT_GRACE as DIGEST_GRACE
 from billpay.digest.schedule import Subscription
-from billpay.digest.service import ChannelDigest, compute_digests
-from billpay.payments.scheduled import SentByScheduler
 from billpay.services import Services
-from billpay.slack.blocks.digest import digest_empty_message, digest_message
-from billpay.slack.blocks.modals import message_modal
-from billpay.slack.blocks.outcomes import result_text
-from billpay.slack.blocks.reminders import nudge_text
-from billpay.slack.blocks.text import escape, money
+from billpay.slack.notices.digests import DigestSender
+from billpay.slack.notices.payments import PaymentResults
+from billpay.slack.notices.reminders import NudgeSender
 from billpay.slack.people import People
 
 log = logging.getLogger(__name__)
 DIGEST_TICK_SECONDS = 60
 REMINDER_TICK_SECONDS = 300
-# Slack's pace for chat.postMessage is about one message a second per channel; digests go to
-# different channels, but a pause keeps a burst of hundreds from meeting the workspace limit.
-DIGEST_PACE_SECONDS = 0.2
-# Answers of chat.postMessage after which a channel's digest is paused, not retried daily.
-CHANNEL_GONE = {"channel_not_found", "not_in_channel", "is_archived"}
 
 
 class Scheduler:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.workflow = services.workflow
-        self.publisher = services.must_publish()
-        self.people = People(default_locale=services.settings.default_locale)
+        # One cache of people for everything this scheduler sends to someone alone.
+        people = People(default_locale=services.settings.default_locale)
+        self.payment_results = PaymentResults(services, people)
+        self.nudges = NudgeSender(services, people)
+        self.digests = DigestSender(services)
         self.aps = AsyncIOScheduler(timezone="UTC")
         self.running: set[asyncio.Task[Any]] = set()
         self.stopped = False
@@ -136,94 +130,16 @@ class Scheduler:
             log.exception("scheduled payment %s could not be sent; it is tried again", payment_id)
             return
         if sent is not None:
-            await self.show(sent)
-
-    async def show(self, sent: SentByScheduler) -> None:
-        """The result where people look: every card showing the bill (the audit line in the
-        newest one's thread), the payer's modal if still open, and a direct message to the
-        payer when the payment was not sent."""
-        team_id = sent.link.team_id
-        locale = self.services.settings.default_locale
-        shown = await self.publisher.bill_changed(team_id, sent.link.id, sent.bill_id)
-        if shown:
-            newest = shown[0]
-            await self.publisher.payment_note(
-                team_id, newest.channel_id, newest.ts, sent.outcome, locale
-            )
-        payer = await self._locale_of(team_id, sent.payer)
-        _ = words(payer)
-        if sent.view_id:
-            emoji, text = result_text(sent.outcome, payer)
-            await self.publisher.quietly(
-                self.publisher.client(team_id).views_update(
-                    view_id=sent.view_id, view=message_modal(_("Pay bill"), text, emoji=emoji)
-                ),
-                "show the payment's result",
-            )
-        payment = sent.outcome.payment
-        if sent.outcome.status == "not_sent" and payment is not None:
-            told = _(
-                N_(
-                    "Your scheduled payment of {amount} to *{supplier}* was not sent: {reason} "
-                    "Nothing was paid; the bill can be paid again."
-                ),
-                amount=money(payment.amount, payment.currency, payer),
-                supplier=escape(sent.outcome.case.supplier_name),
-                reason=_(sent.outcome.message),
-            )
-            await self.publisher.quietly(
-                self.publisher.direct_message(team_id, sent.payer, f":warning: {told}"),
-                "tell the payer",
-            )
-
-    async def _locale_of(self, team_id: str, user_id: str) -> str:
-        """A person's locale for what is sent to them alone (the team's default if unknown)."""
-        client = self.publisher.client(team_id)
-        return (await self.people.get(client, team_id, user_id, wait=5.0)).locale
+            await self.payment_results.show(sent)
 
     # ------------------------------------------------------------ reminders
 
     async def send_reminders(self) -> None:
         for nudge in await self.workflow.areas.reminders.due_nudges(self.services.clock()):
             try:
-                await self.nudge(nudge)
+                await self.nudges.send(nudge)
             except Exception:
                 log.exception("could not send a %s about %s", nudge.kind, nudge.case.bill_id)
-
-    async def nudge(self, nudge: Nudge) -> None:
-        team_id = nudge.team_id
-        locale = self.services.settings.default_locale
-        shown = await self.workflow.messages.showing(nudge.link_id, nudge.case.bill_id)
-        if nudge.kind == "approved_by_policy":
-            shown = await self.publisher.bill_changed(team_id, nudge.link_id, nudge.case.bill_id)
-        today = self.services.clock().date()
-        text = nudge_text(nudge, locale=locale, today=today)
-        if nudge.kind == "remind" and nudge.who:
-            permalink = None
-            if shown:
-                channel_id, ts = shown[0].channel_id, shown[0].ts
-                found = await self.publisher.client(team_id).chat_getPermalink(
-                    channel=channel_id, message_ts=ts
-                )
-                permalink = str(found["permalink"])
-            for user_id in nudge.who:
-                # A reminder goes to each approver alone: in their own language.
-                reader = await self._locale_of(team_id, user_id)
-                _ = words(reader)
-                text = nudge_text(nudge, locale=reader, today=today)
-                if permalink:
-                    label = _("Open the card")
-                    text += f" <{permalink}|{label}>"
-                await self.publisher.quietly(
-                    self.publisher.direct_message(team_id, user_id, text),
-                    "remind an approver",
-                )
-            return
-        if shown:
-            channel_id, ts = shown[0].channel_id, shown[0].ts
-            await self.publisher.quietly(
-                self.publisher.thread_line(team_id, channel_id, ts, text), "post in the thread"
-            )
 
     # ------------------------------------------------------------ digests
 
@@ -239,18 +155,8 @@ class Scheduler:
                 log.warning(
                     "the digest of %s for %s was missed (past grace)", sub.channel_id, today
                 )
-        if not due:
-            return
-        results = await compute_digests(
-            self.services.db,
-            self.workflow.reads,
-            due,
-            default_approvers=self.services.settings.approvers,
-        )
-        sender = DigestSender(self.services)
-        for result in results:
-            await sender.post(result)
-            await asyncio.sleep(DIGEST_PACE_SECONDS)
+        if due:
+            await self.digests.send(due)
 
     def _missed(self, sub: Subscription, now: datetime) -> bool:
         day = sub.local_date(now)
@@ -260,115 +166,3 @@ class Scheduler:
             and sub.run_at(day) <= now - DIGEST_GRACE
             and sub.run_at(day) > now - DIGEST_GRACE - timedelta(seconds=DIGEST_TICK_SECONDS)
         )
-
-
-class DigestSender:
-    """Posts a channel's digest through the publisher, and pauses the digest of a channel the
-    bot can no longer post in (with a note in the audit trail and a word to who set it up)."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.workflow = services.workflow
-        self.publisher = services.must_publish()
-
-    async def now(self, subscription: Subscription) -> str | None:
-        """Post the channel's digest at once, as a preview (the day's own still goes out)."""
-        today = subscription.local_date(self.services.clock())
-        (result,) = await compute_digests(
-            self.services.db,
-            self.workflow.reads,
-            [(subscription, today)],
-            default_approvers=self.services.settings.approvers,
-        )
-        return await self.post(result, claimed=False)
-
-    async def post(self, result: ChannelDigest, *, claimed: bool = True) -> str | None:
-        """Post one channel's digest; a failure here never stops the others. A claimed run (the
-        scheduled digest) records how it ended; `/billpay digest now` posts one unclaimed."""
-        sub = result.subscription
-        locale = self.services.settings.default_locale
-        db = self.services.db
-        if result.digest is None:
-            _ = words(locale)
-            failed = _(
-                N_(
-                    "I couldn't read today's bills from the accounting platform for {company}, "
-                    "so there is no digest today. `/bills` shows them when it answers again."
-                ),
-                company=escape(sub.company_name),
-            )
-            message: dict[str, Any] = {"text": f":warning: {failed}"}
-            status = "failed"
-        elif result.digest.is_empty and not sub.post_when_empty:
-            if claimed:
-                await digest_store.record_run(db, sub.id, result.today, "empty")
-            return None
-        elif result.digest.is_empty:
-            message = digest_empty_message(
-                company_name=sub.company_name,
-                locale=locale,
-                today=result.today,
-                look_ahead_days=sub.look_ahead_days,
-            )
-            status = "posted"
-        else:
-            message = digest_message(
-                result.digest, company_name=sub.company_name, locale=locale, today=result.today
-            )
-            status = "posted"
-        try:
-            ts = await self.publisher.post(sub.team_id, sub.channel_id, message)
-        except SlackApiError as exc:
-            code = str(exc.response.get("error", "")) if exc.response else ""
-            if claimed:
-                await digest_store.record_run(db, sub.id, result.today, "failed", error=code)
-            if code in CHANNEL_GONE:
-                await self._pause(sub, code)
-            else:
-                log.warning("the digest for %s was not posted: %s", sub.channel_id, code)
-            return None
-        except Exception as exc:
-            log.exception("the digest for %s was not posted", sub.channel_id)
-            if claimed:
-                await digest_store.record_run(db, sub.id, result.today, "failed", error=repr(exc))
-            return None
-        if not claimed:
-            return ts
-        error = repr(result.error) if result.error else None
-        await digest_store.record_run(
-            db,
-            sub.id,
-            result.today,
-            status,  # type: ignore[arg-type]
-            message_ts=ts,
-            blocks=len(message.get("blocks", [])),
-            error=error,
-        )
-        return ts
-
-    async def _pause(self, sub: Subscription, code: str) -> None:
-        # Kept as a message id, so that it is shown in the reader's language.
-        reason = {
-            "is_archived": N_("the channel is archived"),
-            "not_in_channel": N_("the bot is no longer in the channel"),
-        }.get(code, N_("the channel can't be found"))
-        await digest_store.pause_subscription(self.services.db, sub.id, reason)
-        await self.workflow.record_digest_paused(sub.link_id, reason)
-        if sub.created_by:
-            client = self.publisher.client(sub.team_id)
-            person = await People(self.services.settings.default_locale).get(
-                client, sub.team_id, sub.created_by, wait=5.0
-            )
-            _ = words(person.locale)
-            told = _(
-                N_(
-                    "I paused the daily digest of <#{channel}>: {reason}. Run `/billpay digest` "
-                    "there to set it up again."
-                ),
-                channel=sub.channel_id,
-                reason=_(reason),
-            )
-            await self.publisher.quietly(
-                self.publisher.direct_message(sub.team_id, sub.created_by, told),
-                "tell who set up the digest",
-            )

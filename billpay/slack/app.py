@@ -1,6 +1,6 @@
-"""Wiring: `create_app(services)` builds the Bolt `AsyncApp` and registers every listener.
+"""Wiring: `create_app(services)` builds the Bolt `AsyncApp` and registers every listener area.
 
-This is the one module of `bot/` that imports `handlers/`.
+This is the one module of `billpay/slack` that imports `handlers/`.
 """
 
 from __future__ import annotations
@@ -8,27 +8,53 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.error import BoltUnhandledRequestError
-from slack_bolt.response import BoltResponse
 
 from billpay.services import Services
 from billpay.slack.boundary import Listeners, settled
 from billpay.slack.envelope import slack_hosts
 from billpay.slack.explain import new_reference
 from billpay.slack.handlers import (
-    actions,
-    commands,
-    conversations,
-    events,
+    approvals,
+    bills,
+    digest,
+    home,
+    invoices,
+    links,
     pay_form,
+    payments,
+    questions,
+    replies,
     stale,
-    suppliers,
-    views,
+    uninstall,
 )
+from billpay.slack.handlers.suppliers import bank_account, lookup, new_bill, supplier_form
 from billpay.slack.people import People
 
 log = logging.getLogger(__name__)
+
+# In the order they are registered: the stale catch-alls come last, so they only get what no
+# other listener matched.
+AREAS = (
+    lookup,
+    supplier_form,
+    new_bill,
+    bank_account,
+    links,
+    digest,
+    bills,
+    approvals,
+    payments,
+    pay_form,
+    invoices,
+    questions,
+    replies,
+    home,
+    uninstall,
+    stale,
+)
 
 
 def create_app(services: Services) -> AsyncApp:
@@ -44,14 +70,8 @@ def create_app(services: Services) -> AsyncApp:
     )
     people = People(default_locale=settings.default_locale)
     on = Listeners(app, slack_hosts=slack_hosts(settings.slack_api_url), people=people)
-    verbs = suppliers.register(on, services, people)
-    commands.register(on, services, people, verbs)
-    more_choices = conversations.register(on, services, people)
-    actions.register(on, services, people, more_choices)
-    views.register(on, services, people)
-    pay_form.register(on, services, people)
-    events.register(on, services, people)
-    stale.register(on)
+    for area in AREAS:
+        area.register(on, services)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
@@ -61,9 +81,9 @@ def create_app(services: Services) -> AsyncApp:
             # acknowledged, so Slack doesn't retry or show an error for it.
             log.info("acknowledged a request no listener handles (%s)", kind)
             return BoltResponse(status=200, body="")
-        # Listeners are behind the boundary (handlers/boundary.py); only Bolt's own middleware
-        # can fail here, before any listener ran: on a payload whose shape it didn't expect
-        # (a malformed request, answered 400), or by a fault of ours (500, with a reference).
+        # Listeners are behind the boundary (boundary.py); only Bolt's own middleware can fail
+        # here, before any listener ran: on a payload whose shape it didn't expect (a malformed
+        # request, answered 400), or by a fault of ours (500, with a reference).
         if isinstance(error, AttributeError | KeyError | TypeError | ValueError):
             log.warning("refused a malformed Slack request (%s): %r", kind, error)
             return BoltResponse(status=400, body="malformed request")

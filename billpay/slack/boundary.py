@@ -1,5 +1,6 @@
 """The one error boundary: every listener is registered through `Listeners`, which parses the
-request's typed parts before the listener runs and answers whatever the listener raises.
+request's typed parts before the listener runs, hands it the person behind the request, and
+answers whatever the listener raises.
 
 Bolt acks an HTTP request when the listener calls `ack()` and runs the rest of it afterwards; an
 exception escaping a listener is only logged by Bolt (and, raised just after `ack()`, can even
@@ -13,29 +14,34 @@ answered on the surface the person is looking at:
 - anything else (events, App Home): the log only.
 
 A fault that is ours is logged with its traceback under the reference the person is given.
+
+Bolt is used through its documented surface only: the listener Bolt calls names the arguments
+Bolt documents (`ack`, `body`, `client`, `context`, `respond`); the boundary then calls the
+area's listener with the arguments it names, and `ack` is wrapped (`Ack`) so the boundary
+knows whether and how the request was answered. Listeners that share one Bolt route (the card's
+overflow menu, the `/billpay` verbs) are told apart by Bolt listener matchers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.kwargs_injection.async_args import AsyncArgs
-from slack_bolt.kwargs_injection.async_utils import build_async_required_kwargs
-from slack_bolt.response import BoltResponse
-from slack_bolt.util.utils import get_arg_names_of_callable
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from billpay.core.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate
 from billpay.core.i18n import N_, words
 from billpay.slack.blocks.metadata import Payload
-from billpay.slack.blocks.modals import message_modal
-from billpay.slack.blocks.text import plain
+from billpay.slack.blocks.modals import error_modal
 from billpay.slack.envelope import (
     action_value,
+    as_dict,
     click_of,
     command_of,
     response_url_ok,
@@ -43,7 +49,7 @@ from billpay.slack.envelope import (
     team_of,
 )
 from billpay.slack.explain import explain
-from billpay.slack.people import People
+from billpay.slack.people import LazyPerson, People
 
 log = logging.getLogger(__name__)
 
@@ -60,20 +66,57 @@ in_flight: set[asyncio.Task[Any]] = set()
 
 Listener = Callable[..., Awaitable[None]]
 L = TypeVar("L", bound=Listener)
+P = TypeVar("P", bound=Payload)
+Parse = Callable[[dict[str, Any]], dict[str, Any]]
+# What every listener may name besides the typed parts its registration parses.
+COMMON_ARGUMENTS = frozenset({"ack", "body", "client", "context", "respond", "event", "person"})
+
+
+class Ack:
+    """Bolt's `ack`, noting whether and how it was called: the boundary's answer to a failure
+    depends on it (a modal submission not yet acked is answered in the ack itself)."""
+
+    def __init__(self, ack: AsyncAck, *, acked: bool = False) -> None:
+        self._ack = ack
+        self.acked = acked
+        self.answer: dict[str, Any] = {}
+
+    async def __call__(self, **answer: Any) -> None:
+        await self._ack(**answer)
+        self.acked = True
+        self.answer = answer
+
+    @property
+    def closed_modal(self) -> bool:
+        """Did this ack of a modal submission close the modal (no `response_action`)?"""
+        return self.acked and "response_action" not in self.answer
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request as the boundary answers it."""
+
+    ack: Ack
+    body: dict[str, Any]
+    client: AsyncWebClient
+    context: AsyncBoltContext
+    respond: AsyncRespond | None
 
 
 class Listeners:
     """Registers Bolt listeners behind the boundary.
 
-    A listener names what it needs, as with Bolt (`ack`, `client`, `respond`, `body`...), plus
-    the typed parts this class puts in Bolt's context: `click` (buttons), `value` (the button's
-    typed value), `submission` and `metadata` (modals), `slash` (slash commands; Bolt's
-    own `command` is the raw body)."""
+    A listener names what it needs, as with Bolt (`ack`, `client`, `respond`, `body`,
+    `context`, `event`), plus `person` (the `LazyPerson` behind the request) and the typed
+    parts its registration parses: `click` (buttons), `value` (the button's typed value),
+    `submission` and `metadata` (modals), `slash` (slash commands)."""
 
     def __init__(self, app: AsyncApp, *, slack_hosts: frozenset[str], people: People) -> None:
         self.app = app
         self.slack_hosts = slack_hosts
         self.people = people
+        # The verbs each command's listeners serve; its listener without one serves the rest.
+        self._verbs: dict[str, list[str]] = {}
 
     def _answerable(self, body: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
         """Refuse a request whose answer would go somewhere other than Slack."""
@@ -86,12 +129,14 @@ class Listeners:
     def action(
         self,
         action_id: str | re.Pattern[str],
-        value: type[Payload] | None,
+        value: type[P] | None,
         *,
+        when: Callable[[P], bool] | None = None,
         consequence: str = NOTHING_CHANGED,
     ) -> Callable[[L], L]:
         """A button or menu; `value` is the model of its value (None: the listener reads
-        nothing from the request)."""
+        nothing from the request). With `when`, the listener serves only the values it
+        accepts (the options of one menu, say), and others go to the listener that does."""
 
         def parse(body: dict[str, Any]) -> dict[str, Any]:
             self._answerable(body)
@@ -102,23 +147,23 @@ class Listeners:
                 raise OutOfDate()
             return {"click": click_of(body), "value": parsed}
 
-        return self._register(self.app.action(action_id), parse, consequence)
+        matchers: list[Callable[..., Awaitable[bool]]] = []
+        if value is not None and when is not None:
+            model, accepts = value, when
+
+            async def chosen(body: dict[str, Any]) -> bool:
+                parsed = model.load(action_value(body))
+                return parsed is not None and accepts(parsed)
+
+            matchers.append(chosen)
+        return self._register(self.app.action(action_id, matchers=matchers), parse, consequence)
 
     def view_action(
         self, action_id: str, metadata: type[Payload], *, consequence: str = NOTHING_CHANGED
     ) -> Callable[[L], L]:
         """An input of an open modal that tells the bot when it changes (`dispatch_action`);
         `metadata` is the model of the modal's `private_metadata`."""
-
-        def parse(body: dict[str, Any]) -> dict[str, Any]:
-            view = body.get("view")
-            text = view.get("private_metadata") if isinstance(view, dict) else None
-            parsed = metadata.load(text if isinstance(text, str) else None)
-            if parsed is None:
-                raise OutOfDate(FORM_OUT_OF_DATE)
-            return {"submission": submission_of(body), "metadata": parsed}
-
-        return self._register(self.app.action(action_id), parse, consequence)
+        return self._register(self.app.action(action_id), _form(metadata), consequence)
 
     def view(
         self,
@@ -127,28 +172,31 @@ class Listeners:
         *,
         consequence: str = NOTHING_CHANGED,
     ) -> Callable[[L], L]:
-        def parse(body: dict[str, Any]) -> dict[str, Any]:
-            if metadata is None:
-                return {}
-            view = body.get("view")
-            text = view.get("private_metadata") if isinstance(view, dict) else None
-            parsed = metadata.load(text if isinstance(text, str) else None)
-            if parsed is None:
-                raise OutOfDate(FORM_OUT_OF_DATE)
-            return {"submission": submission_of(body), "metadata": parsed}
-
+        parse = _form(metadata) if metadata is not None else _nothing
         return self._register(self.app.view(callback_id), parse, consequence)
 
-    def command(self, name: str, *, consequence: str = NOTHING_CHANGED) -> Callable[[L], L]:
+    def command(
+        self, name: str, *, verb: str | None = None, consequence: str = NOTHING_CHANGED
+    ) -> Callable[[L], L]:
+        """A slash command. With `verb` (`digest`, `account new`), the listener serves only the
+        command's text that says it (the whole text, or its first word); a listener of the
+        same command without one serves every text no verb claims."""
+        verbs = self._verbs.setdefault(name, [])
+        if verb is not None:
+            verbs.append(verb)
+
+        async def says_it(body: dict[str, Any]) -> bool:
+            return _says(body, verb) if verb is not None else not any(_says(body, v) for v in verbs)
+
         return self._register(
-            self.app.command(name),
+            self.app.command(name, matchers=[says_it]),
             lambda body: self._answerable(body, required=True) | {"slash": command_of(body)},
             consequence,
         )
 
     def options(self, action_id: str | re.Pattern[str]) -> Callable[[L], L]:
         """An external select's type-ahead (`block_suggestion`); a failure answers no options."""
-        return self._register(self.app.options(action_id), lambda body: {}, NOTHING_CHANGED)
+        return self._register(self.app.options(action_id), _nothing, NOTHING_CHANGED)
 
     def shortcut(self, callback_id: str, *, consequence: str = NOTHING_CHANGED) -> Callable[[L], L]:
         """A global or message shortcut; its answers go to its `response_url` when it has one."""
@@ -157,35 +205,36 @@ class Listeners:
         )
 
     def event(self, name: str) -> Callable[[L], L]:
-        return self._register(self.app.event(name), lambda body: {}, NOTHING_CHANGED)
+        # Bolt acks an event itself before any listener runs.
+        return self._register(self.app.event(name), _nothing, NOTHING_CHANGED, acked=True)
 
     def _register(
         self,
         bolt_decorator: Callable[[Callable[..., Any]], Any],
-        parse: Callable[[dict[str, Any]], dict[str, Any]],
+        parse: Parse,
         consequence: str,
+        *,
+        acked: bool = False,
     ) -> Callable[[L], L]:
         def decorate(listener: L) -> L:
-            names = get_arg_names_of_callable(listener)
+            names = _argument_names(listener)
 
-            # Bolt passes everything as `args` to a function whose only parameter is named so.
-            async def guarded(args: AsyncArgs) -> None:
-                task = asyncio.current_task()
-                if task is not None:
-                    in_flight.add(task)
-                    task.add_done_callback(in_flight.discard)
+            async def guarded(
+                ack: AsyncAck,
+                body: dict[str, Any],
+                client: AsyncWebClient,
+                context: AsyncBoltContext,
+                respond: AsyncRespond | None,
+            ) -> None:
+                _track(asyncio.current_task())
+                request = Request(Ack(ack, acked=acked), body, client, context, respond)
                 try:
-                    args.context.update(parse(args.body))
-                    kwargs = build_async_required_kwargs(
-                        logger=log,
-                        required_arg_names=list(names),
-                        request=args.request,
-                        response=None,
-                        next_keys_required=False,
-                    )
-                    await listener(**kwargs)
+                    parts = parse(body)
+                    context.update(parts)
+                    person = LazyPerson(self.people, client, *_asker(body, parts))
+                    await listener(**_arguments(names, request, parts, person))
                 except Exception as error:  # the boundary: every error gets its answer here
-                    await answer(error, args, consequence, self.slack_hosts, self.people)
+                    await answer(error, request, consequence, self.slack_hosts, self.people)
 
             guarded.__name__ = guarded.__qualname__ = listener.__name__
             bolt_decorator(guarded)
@@ -194,29 +243,96 @@ class Listeners:
         return decorate
 
 
+def _nothing(body: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def _form(metadata: type[Payload]) -> Parse:
+    """A modal's submission or change: who and which view, and its `private_metadata`."""
+
+    def parse(body: dict[str, Any]) -> dict[str, Any]:
+        text = as_dict(body.get("view")).get("private_metadata")
+        parsed = metadata.load(text if isinstance(text, str) else None)
+        if parsed is None:
+            raise OutOfDate(FORM_OUT_OF_DATE)
+        return {"submission": submission_of(body), "metadata": parsed}
+
+    return parse
+
+
+def _says(body: dict[str, Any], verb: str) -> bool:
+    """Does a slash command's text say `verb` (all of it, or its first word)?"""
+    text = body.get("text")
+    folded = " ".join(text.split()).lower() if isinstance(text, str) else ""
+    return folded == verb or folded.partition(" ")[0] == verb
+
+
+def _argument_names(listener: Listener) -> tuple[str, ...]:
+    names = tuple(inspect.signature(listener).parameters)
+    known = COMMON_ARGUMENTS | {"click", "value", "submission", "metadata", "slash"}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise TypeError(f"{listener.__name__} asks for {unknown}, which no request carries")
+    return names
+
+
+def _arguments(
+    names: tuple[str, ...], request: Request, parts: dict[str, Any], person: LazyPerson
+) -> dict[str, Any]:
+    available: dict[str, Any] = {
+        "ack": request.ack,
+        "body": request.body,
+        "client": request.client,
+        "context": request.context,
+        "respond": request.respond,
+        "event": as_dict(request.body.get("event")),
+        "person": person,
+        **parts,
+    }
+    return {name: available.get(name) for name in names}
+
+
+def _asker(body: dict[str, Any], parts: dict[str, Any]) -> tuple[Any, Any]:
+    """The team and user a request comes from: as its typed parts read them, else as Slack
+    puts them in an event or interaction payload."""
+    for name in ("click", "submission", "slash"):
+        if name in parts:
+            return parts[name].team_id, parts[name].user_id
+    event = body.get("event")
+    if isinstance(event, dict):
+        return body.get("team_id"), event.get("user")
+    return team_of(body), as_dict(body.get("user")).get("id") or body.get("user_id")
+
+
+def _track(task: asyncio.Task[Any] | None) -> None:
+    if task is not None:
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+
+
 async def answer(
     error: Exception,
-    args: AsyncArgs,
+    request: Request,
     consequence: str,
     slack_hosts: frozenset[str],
     people: People,
 ) -> None:
     """Tell the person what happened, in their language, on the surface they are looking at."""
-    body = args.body if isinstance(args.body, dict) else {}
+    body = request.body if isinstance(request.body, dict) else {}
     kind = str(body.get("type") or ("slash_command" if "command" in body else "request"))
-    locale = await _locale_of(body, args, people)
+    locale = await _locale_of(body, request.client, people)
     explanation = explain(error, consequence, locale)
     if explanation.ours:
         log.error("%s failed, reference %s", kind, explanation.reference, exc_info=error)
     else:
         log.info("%s answered: %r", kind, error)
     try:
-        await _tell(error, args, body, kind, explanation.text, locale, slack_hosts)
+        await _tell(error, request, body, kind, explanation.text, locale, slack_hosts)
     except Exception as exc:  # e.g. a tampered response_url or view id: nowhere to answer
         log.warning("could not tell the person about %s: %r", explanation.reference, exc)
 
 
-async def _locale_of(body: dict[str, Any], args: AsyncArgs, people: People) -> str:
+async def _locale_of(body: dict[str, Any], client: AsyncWebClient, people: People) -> str:
     """The reader's locale: from Slack (cached), else the default; never worth failing for."""
     user = body.get("user")
     user_id = user.get("id") if isinstance(user, dict) else body.get("user_id")
@@ -225,7 +341,7 @@ async def _locale_of(body: dict[str, Any], args: AsyncArgs, people: People) -> s
         return people.default_locale  # a request we refuse anyway asks Slack nothing
     assert isinstance(user_id, str) and isinstance(team_id, str)
     try:
-        person = await people.get(args.client, team_id, user_id, wait=LOCALE_WAIT_SECONDS)
+        person = await people.get(client, team_id, user_id, wait=LOCALE_WAIT_SECONDS)
     except Exception as exc:  # a malformed id, say: the default language will do
         log.warning("could not learn the locale of %s: %r", user_id, exc)
         return people.default_locale
@@ -234,50 +350,46 @@ async def _locale_of(body: dict[str, Any], args: AsyncArgs, people: People) -> s
 
 async def _tell(
     error: Exception,
-    args: AsyncArgs,
+    request: Request,
     body: dict[str, Any],
     kind: str,
     text: str,
     locale: str,
     slack_hosts: frozenset[str],
 ) -> None:
-    ack = args.ack
-    acked = ack.response is not None
+    ack = request.ack
     view = body.get("view")
     title = view.get("title") if isinstance(view, dict) else None
     title_text = title.get("text") if isinstance(title, dict) else None
-    title = plain(title_text if isinstance(title_text, str) else "Bill Pay", 24)
-    if kind == "view_submission" and not acked:
+    shown_title = title_text if isinstance(title_text, str) else "Bill Pay"
+    if kind == "view_submission" and not ack.acked:
         if isinstance(error, FieldErrors):
             _ = words(locale)
             errors = {block: _(message) for block, message in error.errors.items()}
             await ack(response_action="errors", errors=errors)
         else:
-            await ack(response_action="update", view=message_modal(title, text, emoji=":x:"))
+            await ack(response_action="update", view=error_modal(shown_title, text))
         return
-    if not acked:
+    if not ack.acked:
         await (ack(options=[]) if kind == "block_suggestion" else ack())
-    shown = args.context.get(SHOWN_VIEW)
-    metadata = args.context.get("metadata")
+    shown = request.context.get(SHOWN_VIEW)
+    metadata = request.context.get("metadata")
     if shown is None and kind == "view_submission":
         channel_id = getattr(metadata, "channel_id", None)
-        if _closed(ack.response) and isinstance(channel_id, str):
+        if ack.closed_modal and isinstance(channel_id, str):
             # The listener closed the modal: the person is back in the card's channel.
             user_id = submission_of(body).user_id
-            await args.client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+            await request.client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
             return
         shown = submission_of(body).view_id  # OutOfDate if it isn't a view id: nothing to update
     if shown:
-        await args.client.views_update(view_id=shown, view=message_modal(title, text, emoji=":x:"))
-    elif kind in ("block_actions", "slash_command", "message_action") and response_url_ok(
-        body.get("response_url"), slack_hosts
+        await request.client.views_update(view_id=shown, view=error_modal(shown_title, text))
+    elif (
+        kind in ("block_actions", "slash_command", "message_action")
+        and request.respond is not None
+        and response_url_ok(body.get("response_url"), slack_hosts)
     ):
-        await args.respond(text=text, response_type="ephemeral", replace_original=False)
-
-
-def _closed(response: BoltResponse | None) -> bool:
-    """Did this ack of a modal submission close the modal (no `response_action`)?"""
-    return response is not None and "response_action" not in str(response.body or "")
+        await request.respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 async def settled() -> None:

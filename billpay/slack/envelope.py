@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from billpay.core.domain import CaseRef
 from billpay.core.errors import FORM_OUT_OF_DATE, Denied, OutOfDate
@@ -18,6 +18,8 @@ from billpay.core.i18n import N_
 from billpay.slack.blocks.metadata import MessageTs, SlackId
 
 MAX_COMMAND_TEXT = 500
+_SLACK_ID: TypeAdapter[str] = TypeAdapter(SlackId)
+_MESSAGE_TS: TypeAdapter[str] = TypeAdapter(MessageTs)
 
 
 class Click(BaseModel):
@@ -52,10 +54,31 @@ class Command(BaseModel):
     user_id: SlackId
     text: str
 
+    @property
+    def rest(self) -> str:
+        """What follows the text's first word, its verb (`connect Acme Ltd`: `Acme Ltd`)."""
+        return self.text.partition(" ")[2]
+
 
 def as_dict(value: Any) -> dict[str, Any]:
     """`value` when it is an object, else an empty one: for parts of a payload read leniently."""
     return value if isinstance(value, dict) else {}
+
+
+def slack_id(value: Any) -> str | None:
+    """`value` when it looks like a Slack id (team, channel, user), else None."""
+    try:
+        return _SLACK_ID.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def message_ts(value: Any) -> str | None:
+    """`value` when it looks like a message's ts, else None."""
+    try:
+        return _MESSAGE_TS.validate_python(value)
+    except ValidationError:
+        return None
 
 
 def team_of(body: dict[str, Any]) -> Any:

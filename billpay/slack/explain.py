@@ -2,7 +2,7 @@
 API's, Slack's, the database's) into a sentence for a person.
 
 Listeners never word errors themselves; they let them travel up to the error boundary
-(`handlers/boundary.py`), which asks `explain` what to say in the reader's language and answers
+(`billpay/slack/boundary.py`), which asks `explain` what to say in the reader's language and answers
 on the surface the person is looking at. The words here are marked (`N_`) and translated only
 then. Internal details (URLs, ids, tracebacks) stay in the log, under a reference the
 person is given when the fault is ours.

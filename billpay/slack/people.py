@@ -1,13 +1,19 @@
 """Who is clicking: a Slack user's locale and time zone, from `users.info`, cached for an hour
 so that a person's clicks cost one lookup an hour, not one each. A lookup that fails or takes
 longer than the caller can wait gives the defaults: knowing someone's locale is never worth a
-click that doesn't answer."""
+click that doesn't answer.
+
+`LazyPerson` is how a listener receives the person behind its request: nothing is asked of
+Slack until the listener awaits it, so the ack never waits for `users.info`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +25,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 log = logging.getLogger(__name__)
 TTL_SECONDS = 3600.0
 DEFAULT_TIME_ZONE = "Europe/London"
+# How long a listener waits for `users.info` before it goes on with the defaults.
+LOOKUP_WAIT_SECONDS = 1.0
+# How long what the bot sends one person on its own (nobody waits for an answer) waits for it.
+UNHURRIED_WAIT_SECONDS = 5.0
+_SLACK_ID = re.compile(r"^[A-Z0-9]{2,24}$")
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,45 @@ class People:
         )
         self._cache[key] = (time.monotonic(), person)
         return person
+
+
+class LazyPerson:
+    """The person behind one request, looked up on first use and then kept.
+
+    `await person` gives the `Person` (the defaults when Slack is slow or the ids don't look
+    like Slack's, in which case Slack is not asked). `lookup()` starts the lookup without
+    waiting for it, for a listener with other slow work to do meanwhile."""
+
+    def __init__(
+        self, people: People, client: AsyncWebClient, team_id: object, user_id: object
+    ) -> None:
+        self._people = people
+        self._client = client
+        self._team_id = team_id
+        self._user_id = user_id
+        self._lookup: asyncio.Future[Person] | None = None
+
+    def lookup(self, *, wait: float | None = LOOKUP_WAIT_SECONDS) -> asyncio.Future[Person]:
+        """The lookup, started now if it wasn't; `wait` bounds it when it starts here."""
+        if self._lookup is None:
+            self._lookup = asyncio.ensure_future(self._get(wait))
+        return self._lookup
+
+    def fallback(self) -> Person:
+        """The defaults, for a listener that can't wait for the lookup to end."""
+        user_id = self._user_id if isinstance(self._user_id, str) else ""
+        return self._people.fallback(user_id)
+
+    def __await__(self) -> Generator[object, None, Person]:
+        return self.lookup().__await__()
+
+    async def _get(self, wait: float | None) -> Person:
+        team_id, user_id = self._team_id, self._user_id
+        if not (isinstance(team_id, str) and _SLACK_ID.match(team_id)):
+            return self.fallback()
+        if not (isinstance(user_id, str) and _SLACK_ID.match(user_id)):
+            return self.fallback()
+        return await self._people.get(self._client, team_id, user_id, wait=wait)
 
 
 def _zone(name: str | None) -> str:

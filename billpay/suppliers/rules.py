@@ -256,6 +256,8 @@ def estimate(lines: list[RawLine], currency: str, context: BillContext) -> Total
         quantity = _number(raw.quantity or "1", currency, context.locale)
         if not isinstance(amount, Decimal) or not isinstance(quantity, Decimal):
             continue
+        if abs(amount * quantity) >= MAX_TOTAL:
+            continue  # refused when the form is sent; too large to count (or to round)
         line_net = quantize(amount * quantity, currency)
         net += line_net
         tax += tax_on(line_net, context.tax_rates.get(raw.tax_rate_id or ""), currency)
@@ -348,6 +350,8 @@ def _read_line(
         )
     elif amount <= 0:
         errors[f"amount:{index}"] = _("The amount must be more than zero.")
+    elif amount >= MAX_TOTAL:
+        errors[f"amount:{index}"] = _("The bill’s total is too large.")
     elif not has_valid_precision(amount, currency):
         errors[f"amount:{index}"] = _.ngettext(
             "{currency} amounts have at most {n} decimal place.",
@@ -371,6 +375,9 @@ def _read_line(
     if len(errors) > problems:
         return None
     assert isinstance(amount, Decimal) and isinstance(quantity, Decimal) and account
+    if amount * quantity >= MAX_TOTAL:
+        errors[f"amount:{index}"] = _("The bill’s total is too large.")
+        return None
     net = quantize(amount * quantity, currency)
     return BillLine(
         description, amount, quantity, account, tax_rate, tax_on(net, tax_rate, currency), net

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -222,3 +223,16 @@ def test_invoice_files_each_platform_takes() -> None:
         except InvoiceProblem:
             continue
         raise AssertionError(f"{name} ({size} bytes) should be refused on {platform}")
+
+
+@pytest.mark.parametrize(
+    ("amount", "quantity"), [("100000000000000000000000000", None), ("9000000", "999999")]
+)
+def test_an_amount_too_large_to_round_is_refused_and_counts_for_nothing(
+    amount: str, quantity: str | None
+) -> None:
+    typed = line(amount, quantity=quantity)
+    assert estimate([typed], "GBP", context()).net == 0
+    errors = bill(typed)
+    assert isinstance(errors, dict)
+    assert errors["amount:0"] == "The bill’s total is too large."

@@ -3,6 +3,7 @@ the thread lines for a file shared or attached. Pure functions."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,7 @@ from billpay.core.bounds import INVOICE_TYPES
 from billpay.core.domain import CaseView
 from billpay.core.i18n import words
 from billpay.payables.models import Attachment, BillLineItem
-from billpay.slack.blocks.bills import bill_text
+from billpay.slack.blocks.frame import bill_summary, modal
 from billpay.slack.blocks.ids import Callback, Input
 from billpay.slack.blocks.metadata import AttachMetadata
 from billpay.slack.blocks.text import escape, mention, money, plain
@@ -84,21 +85,13 @@ def details_extra(
 
 
 def attach_modal(
-    case: CaseView, metadata: AttachMetadata, *, locale: str, today: Any
+    case: CaseView, metadata: AttachMetadata, *, locale: str, today: date
 ) -> dict[str, Any]:
     _ = words(locale)
-    return {
-        "type": "modal",
-        "callback_id": Callback.ATTACH,
-        "title": {"type": "plain_text", "text": plain(_("Attach invoice"), 24)},
-        "submit": {"type": "plain_text", "text": plain(_("Attach"), 24)},
-        "close": {"type": "plain_text", "text": plain(_("Cancel"), 24)},
-        "private_metadata": metadata.dump(),
-        "blocks": [
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": bill_text(case, locale=locale, today=today)},
-            },
+    return modal(
+        _("Attach invoice"),
+        [
+            bill_summary(case, locale=locale, today=today),
             {
                 "type": "input",
                 "block_id": Input.ATTACH_FILE,
@@ -118,7 +111,12 @@ def attach_modal(
                 },
             },
         ],
-    }
+        callback_id=Callback.ATTACH,
+        submit=_("Attach"),
+        close=_("Cancel"),
+        metadata=metadata.dump(),
+        locale=locale,
+    )
 
 
 def attached_line(user_id: str, name: str, size: int, locale: str) -> str:

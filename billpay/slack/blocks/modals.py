@@ -1,5 +1,6 @@
-"""The modals: reject with a reason, pay a bill, and the progress and result views shown while a
-payment is being recorded. Pure functions; each returns a `view` dict."""
+"""The modals: reject or reopen with a reason, pay a bill, the digest settings, and the views a
+modal turns into (work under way, a result, an error), each built here once for every surface
+that shows it. Pure functions; each returns a `view` dict."""
 
 from __future__ import annotations
 
@@ -10,15 +11,15 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from billpay.core.domain import CaseView
+from billpay.core.domain import CaseView, PaymentOutcome
 from billpay.core.i18n import N_, SOURCE_LANGUAGE, words
 from billpay.core.money import minor_units, quantize
 from billpay.digest.schedule import Subscription
 from billpay.payments.form import AccountChoice, FormContext, PayPreview, preview_payment
 from billpay.slack.blocks import fields
-from billpay.slack.blocks.bills import bill_text
 from billpay.slack.blocks.card_extras import pay_confirmations
 from billpay.slack.blocks.fields import MAX_OPTIONS
+from billpay.slack.blocks.frame import TITLE_LIMIT, bill_summary, modal
 from billpay.slack.blocks.ids import Block, Callback, Input
 from billpay.slack.blocks.metadata import (
     MAX_PRIVATE_METADATA,
@@ -28,53 +29,18 @@ from billpay.slack.blocks.metadata import (
     RejectMetadata,
     ReopenMetadata,
 )
+from billpay.slack.blocks.outcomes import result_text
 from billpay.slack.blocks.text import money, plain, weekday
 
-TITLE_LIMIT = 24
 # Room kept in the Pay modal's metadata for everything but the accounts it offers.
 PAY_METADATA_RESERVE = 400
-
-
-def _modal(
-    title: str,
-    blocks: list[dict[str, Any]],
-    *,
-    callback_id: str | None = None,
-    submit: str | None = None,
-    close: str | None = None,
-    metadata: str | None = None,
-    locale: str,
-) -> dict[str, Any]:
-    """`title`, `submit` and `close` are already in the reader's language; `close` defaults to
-    their word for Close."""
-    _ = words(locale)
-    view: dict[str, Any] = {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": plain(title, TITLE_LIMIT)},
-        "close": {"type": "plain_text", "text": plain(close or _("Close"), 24)},
-        "blocks": blocks,
-    }
-    if callback_id:
-        view["callback_id"] = callback_id
-    if submit:
-        view["submit"] = {"type": "plain_text", "text": plain(submit, 24)}
-    if metadata:
-        view["private_metadata"] = metadata
-    return view
-
-
-def bill_summary(case: CaseView, *, locale: str, today: date) -> dict[str, Any]:
-    return {
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": bill_text(case, locale=locale, today=today)},
-    }
 
 
 def reject_modal(
     case: CaseView, metadata: RejectMetadata, *, locale: str, today: date
 ) -> dict[str, Any]:
     _ = words(locale)
-    return _modal(
+    return modal(
         _("Reject bill"),
         [
             bill_summary(case, locale=locale, today=today),
@@ -115,7 +81,7 @@ def reopen_modal(
 ) -> dict[str, Any]:
     """Asks why a rejected bill is reopened; it then waits for approval again."""
     _ = words(locale)
-    return _modal(
+    return modal(
         _("Reopen bill"),
         [
             bill_summary(case, locale=locale, today=today),
@@ -279,7 +245,7 @@ def pay_modal(
     ]
     # A possible duplicate or an open question: boxes the payer must tick (see card_extras).
     blocks += pay_confirmations(case, locale=locale, today=today)
-    return _modal(
+    return modal(
         _("Pay bill"),
         blocks,
         callback_id=Callback.PAY,
@@ -349,7 +315,7 @@ PAY_TITLE = N_("Pay bill")
 def loading_modal(title: str, *, locale: str) -> dict[str, Any]:
     """A placeholder while the bill and the accounts are fetched; `title` is a catalog text."""
     _ = words(locale)
-    return _modal(
+    return modal(
         _(title),
         [
             {
@@ -366,17 +332,15 @@ def loading_modal(title: str, *, locale: str) -> dict[str, Any]:
 
 
 def progress_view(text: str, *, locale: str) -> dict[str, Any]:
-    return _modal(
-        words(locale)(PAY_TITLE),
-        [
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": f":hourglass_flowing_sand: {text}"},
-            }
-        ],
-        callback_id=Callback.RESULT,
-        locale=locale,
-    )
+    """The Pay modal while the payment is being recorded."""
+    return waiting_modal(PAY_TITLE, text, locale=locale)
+
+
+def payment_result_modal(outcome: PaymentOutcome, *, locale: str) -> dict[str, Any]:
+    """The Pay modal once the payment is recorded, scheduled, held or refused: what the payer
+    sees whether the payment went out at once or later from the scheduler."""
+    emoji, text = result_text(outcome, locale)
+    return message_modal(PAY_TITLE, text, emoji=emoji, locale=locale)
 
 
 def message_modal(
@@ -388,12 +352,28 @@ def message_modal(
 ) -> dict[str, Any]:
     """A modal that only tells something, e.g. the result of a payment or why it can't start.
     A `title` that is a catalog text (`PAY_TITLE`) is shown in the reader's language."""
-    return _modal(
+    return modal(
         words(locale)(title) if title else title,
         [{"type": "section", "text": {"type": "mrkdwn", "text": f"{emoji} {text}"}}],
         callback_id=Callback.RESULT,
         locale=locale,
     )
+
+
+def waiting_modal(title: str, text: str, *, locale: str) -> dict[str, Any]:
+    """What a modal shows while its work is under way."""
+    return message_modal(title, text, emoji=":hourglass_flowing_sand:", locale=locale)
+
+
+def done_modal(title: str, text: str, *, locale: str) -> dict[str, Any]:
+    """What a modal shows once its work is done."""
+    return message_modal(title, text, emoji=":white_check_mark:", locale=locale)
+
+
+def error_modal(title: str, text: str) -> dict[str, Any]:
+    """What a modal shows when its work failed or can't start: the modal keeps its title (as
+    Slack sent it, already in the reader's language) and says why."""
+    return message_modal(plain(title, TITLE_LIMIT), text, emoji=":x:")
 
 
 WHEN_EMPTY = "post_when_empty"
@@ -404,7 +384,7 @@ def digest_modal(
 ) -> dict[str, Any]:
     """`/billpay digest`: when the channel's daily digest goes out and what it covers."""
     _ = words(locale)
-    return _modal(
+    return modal(
         _("Daily digest"),
         [
             {

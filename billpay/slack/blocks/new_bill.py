@@ -11,6 +11,7 @@ from billpay.core.domain import Duplicate
 from billpay.core.i18n import words
 from billpay.slack.blocks import fields
 from billpay.slack.blocks.card_extras import duplicate_text, retry_upload_element
+from billpay.slack.blocks.frame import modal
 from billpay.slack.blocks.ids import (
     SupplierAction,
     SupplierBlock,
@@ -19,12 +20,13 @@ from billpay.slack.blocks.ids import (
     line_block,
 )
 from billpay.slack.blocks.metadata import BankAccountMetadata, NewBillMetadata, RetryUploadButton
-from billpay.slack.blocks.modals import message_modal
 from billpay.slack.blocks.suppliers import currency_options
 from billpay.slack.blocks.text import escape, money, plain
 from billpay.suppliers.rules import MAX_LINES, BillOptions, Choice, Totals
 
 MAX_OPTIONS = 100
+# The value of the box that says a flagged bill is not a duplicate.
+NOT_A_DUPLICATE = "yes"
 
 
 def option(value: str, text: str) -> dict[str, Any]:
@@ -231,7 +233,7 @@ def new_bill_modal(
             fields.checkboxes_input(
                 SupplierInput.BILL_NOT_DUPLICATE,
                 _("Is it another bill?"),
-                [("yes", _("Yes: create it anyway"))],
+                [(NOT_A_DUPLICATE, _("Yes: create it anyway"))],
                 initial=[],
                 hint=_("Same supplier and amount, and the same reference or a close issue date."),
             ),
@@ -257,15 +259,15 @@ def new_bill_modal(
                 ],
             }
         )
-    return {
-        "type": "modal",
-        "callback_id": SupplierCallback.NEW_BILL,
-        "title": {"type": "plain_text", "text": plain(_("New bill"), 24)},
-        "submit": {"type": "plain_text", "text": plain(_("Create bill"), 24)},
-        "close": {"type": "plain_text", "text": plain(_("Cancel"), 24)},
-        "private_metadata": metadata.dump(),
-        "blocks": blocks,
-    }
+    return modal(
+        _("New bill"),
+        blocks,
+        callback_id=SupplierCallback.NEW_BILL,
+        submit=_("Create bill"),
+        close=_("Cancel"),
+        metadata=metadata.dump(),
+        locale=metadata.locale,
+    )
 
 
 def money_example(currency: str, locale: str) -> str:
@@ -279,11 +281,6 @@ def _date(value: str | None, default: date) -> date:
         return date.fromisoformat(value or "")
     except ValueError:
         return default
-
-
-def waiting_modal(title: str, text: str, *, locale: str) -> dict[str, Any]:
-    """What a modal shows while its work is under way (`title` and `text` already in words)."""
-    return message_modal(title, text, emoji=":hourglass_flowing_sand:", locale=locale)
 
 
 def upload_failed_message(
@@ -348,12 +345,12 @@ def bank_account_modal(metadata: BankAccountMetadata, *, base_currency: str) -> 
             optional=True,
         ),
     ]
-    return {
-        "type": "modal",
-        "callback_id": SupplierCallback.NEW_ACCOUNT,
-        "title": {"type": "plain_text", "text": plain(_("New bank account"), 24)},
-        "submit": {"type": "plain_text", "text": plain(_("Create"), 24)},
-        "close": {"type": "plain_text", "text": plain(_("Cancel"), 24)},
-        "private_metadata": metadata.dump(),
-        "blocks": blocks,
-    }
+    return modal(
+        _("New bank account"),
+        blocks,
+        callback_id=SupplierCallback.NEW_ACCOUNT,
+        submit=_("Create"),
+        close=_("Cancel"),
+        metadata=metadata.dump(),
+        locale=metadata.locale,
+    )

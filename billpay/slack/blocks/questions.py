@@ -12,6 +12,7 @@ from billpay.core.domain import CaseView, OpenQuestion
 from billpay.core.i18n import words
 from billpay.slack.blocks import fields
 from billpay.slack.blocks.bills import bill_text
+from billpay.slack.blocks.frame import bill_summary, modal
 from billpay.slack.blocks.ids import Action, Callback, Input
 from billpay.slack.blocks.metadata import AskMetadata, QuestionAction, ReplyApproval
 from billpay.slack.blocks.text import escape, mention, money, plain
@@ -34,18 +35,10 @@ def ask_modal(
     }
     if default_person:
         who["element"]["initial_user"] = default_person
-    return {
-        "type": "modal",
-        "callback_id": Callback.ASK,
-        "title": {"type": "plain_text", "text": plain(_("Ask a question"), 24)},
-        "submit": {"type": "plain_text", "text": plain(_("Ask"), 24)},
-        "close": {"type": "plain_text", "text": plain(_("Cancel"), 24)},
-        "private_metadata": metadata.dump(),
-        "blocks": [
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": bill_text(case, locale=locale, today=today)},
-            },
+    return modal(
+        _("Ask a question"),
+        [
+            bill_summary(case, locale=locale, today=today),
             fields.text_input(
                 Input.ASK_TEXT,
                 _("Your question"),
@@ -59,7 +52,12 @@ def ask_modal(
             ),
             who,
         ],
-    }
+        callback_id=Callback.ASK,
+        submit=_("Ask"),
+        close=_("Cancel"),
+        metadata=metadata.dump(),
+        locale=locale,
+    )
 
 
 def question_message(case: CaseView, question: OpenQuestion, *, locale: str) -> dict[str, Any]:

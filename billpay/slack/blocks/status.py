@@ -1,11 +1,77 @@
-"""`/billpay status`: the channel's company, who may approve and pay, and its daily digest, in a
-few lines for the person who asked."""
+"""`/billpay connect`, `status` and `help`: the channel's company, who may approve and pay, and
+its daily digest, in a few lines (for the channel when it is linked, else for who asked)."""
 
 from __future__ import annotations
 
-from billpay.core.i18n import words
+from decimal import Decimal
+
+from billpay.core.i18n import N_, words
 from billpay.digest.schedule import Subscription
-from billpay.slack.blocks.text import escape, weekday
+from billpay.slack.blocks.text import escape, money, weekday
+
+BILLPAY_HELP = N_(
+    "*Bill Pay*\n"
+    "• `/billpay connect` links this channel to your company's bills "
+    "(`/billpay connect <company name or id>` when there are several).\n"
+    "• `/bills` lists outstanding bills here; `/bills overdue`, `/bills due 7d` or "
+    "`/bills <supplier>` narrow it.\n"
+    "• `/supplier <name>` looks a supplier up; `/billpay bill` adds a new bill; "
+    "`/billpay account new` adds a bank account.\n"
+    "• `/billpay digest` sets when the daily digest comes; `/billpay digest now` posts it now.\n"
+    "• `/billpay status` shows this channel's company, policy and digest.\n"
+    "On each bill: *Approve*, *Reject* (with a reason) and *Pay…*."
+)
+
+
+def linked_text(
+    user_id: str,
+    company_name: str,
+    base_currency: str,
+    approvers: str,
+    payers: str,
+    dual_approval_threshold: Decimal | None,
+    *,
+    created: bool,
+    locale: str,
+) -> str:
+    """What the channel reads once `/billpay connect` linked (or re-linked) it: the company,
+    who may approve and pay, and what comes next."""
+    _ = words(locale)
+    anyone = _("anyone in this channel")
+    threshold = (
+        " "
+        + _(
+            "Bills above {amount} need two different approvers.",
+            amount=money(dual_approval_threshold, base_currency, locale),
+        )
+        if dual_approval_threshold is not None
+        else ""
+    )
+    who = {
+        "person": f"<@{user_id}>",
+        "company": escape(company_name),
+        "currency": base_currency,
+    }
+    linked = (
+        _("{person} linked this channel to *{company}* (base currency {currency}).", **who)
+        if created
+        else _("{person} re-linked this channel to *{company}* (base currency {currency}).", **who)
+    )
+    return (
+        linked
+        + " "
+        + _(
+            "Approvers: {approvers}. Payers: {payers}.",
+            approvers=approvers or anyone,
+            payers=payers or anyone,
+        )
+        + threshold
+        + " "
+        + _(
+            "Run `/bills` to see what's due; a digest of what is due comes weekdays at "
+            "09:00 (`/billpay digest` to change it)."
+        )
+    )
 
 
 def status_text(

@@ -12,6 +12,7 @@ from babel.numbers import get_currency_name
 from billpay.core.i18n import words
 from billpay.payables.models import Supplier
 from billpay.slack.blocks import fields
+from billpay.slack.blocks.frame import modal
 from billpay.slack.blocks.ids import SupplierAction, SupplierCallback, SupplierInput
 from billpay.slack.blocks.metadata import CreateSupplierButton, SupplierButton, SupplierMetadata
 from billpay.slack.blocks.text import escape, money, plain
@@ -211,18 +212,15 @@ def supplier_modal(
                 ],
             }
         )
-    return {
-        "type": "modal",
-        "callback_id": SupplierCallback.EDIT if editing else SupplierCallback.CREATE,
-        "title": {
-            "type": "plain_text",
-            "text": plain(_("Edit supplier") if editing else _("New supplier"), 24),
-        },
-        "submit": {"type": "plain_text", "text": plain(_("Save") if editing else _("Create"), 24)},
-        "close": {"type": "plain_text", "text": plain(_("Cancel"), 24)},
-        "private_metadata": metadata.dump(),
-        "blocks": blocks,
-    }
+    return modal(
+        _("Edit supplier") if editing else _("New supplier"),
+        blocks,
+        callback_id=SupplierCallback.EDIT if editing else SupplierCallback.CREATE,
+        submit=_("Save") if editing else _("Create"),
+        close=_("Cancel"),
+        metadata=metadata.dump(),
+        locale=metadata.locale,
+    )
 
 
 def _email_input(label: str, initial: str | None) -> dict[str, Any]:

@@ -1,7 +1,7 @@
-"""The Pay modal while it is open: when the payer changes the account, the amount or the
+"""The Pay form while it is open: when the payer changes the account, the amount or the
 exchange rate, the modal is redrawn with its preview (the rate as nobody can invert it, what
 the payment comes to in the company's currency, or what is wrong with what was typed). Nothing
-is decided here: the submission is checked in full (`handlers/views.py`).
+is decided here: the submission is checked in full (`handlers/payments.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -21,13 +20,11 @@ from billpay.services import Services
 from billpay.slack.blocks.ids import Callback, Input
 from billpay.slack.blocks.metadata import PayMetadata
 from billpay.slack.blocks.modals import PayEntry, pay_modal
-from billpay.slack.boundary import Listeners
+from billpay.slack.boundary import Ack, Listeners
 from billpay.slack.envelope import Submission, field_value, used_action
-from billpay.slack.people import People
+from billpay.slack.people import LazyPerson
 
 log = logging.getLogger(__name__)
-
-PERSON_WAIT_SECONDS = 1.0
 
 
 # What a Pay modal holds of the fields its preview reads: account, amount, rate.
@@ -116,22 +113,21 @@ def _changed_at(body: dict[str, Any]) -> float:
         return 0.0
 
 
-def register(on: Listeners, services: Services, people: People) -> None:
+def register(on: Listeners, services: Services) -> None:
     workflow = services.workflow
     redraws = Redraws()
 
     async def changed(
-        ack: AsyncAck,
+        ack: Ack,
         body: dict[str, Any],
         submission: Submission,
         metadata: PayMetadata,
         client: AsyncWebClient,
+        person: LazyPerson,
     ) -> None:
         await ack()
         arrival = redraws.arrived()
-        person = await people.get(
-            client, submission.team_id, submission.user_id, wait=PERSON_WAIT_SECONDS
-        )
+        payer = await person
         link = await workflow.link_for(submission.team_id, metadata.channel_id)
         case = await workflow.case_view(link, metadata.bill_id)
         if case is None:
@@ -143,7 +139,7 @@ def register(on: Listeners, services: Services, people: People) -> None:
             payment_date=field_value(body, Input.PAY_DATE),
             reference=field_value(body, Input.PAY_REFERENCE),
         )
-        today = person.today(services.clock())
+        today = payer.today(services.clock())
         view = pay_modal(case, metadata, locale=metadata.locale, today=today, entry=entry)
         seen = body["view"].get("hash") if isinstance(body.get("view"), dict) else None
         await redraws.draw(

@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import re
 
-from slack_bolt.async_app import AsyncAck
-
 from billpay.core.errors import FORM_OUT_OF_DATE, OutOfDate
-from billpay.slack.boundary import Listeners
+from billpay.services import Services
+from billpay.slack.boundary import Ack, Listeners
 
 ANYTHING = re.compile(r".*")
 
 
-def register(on: Listeners) -> None:
+def register(on: Listeners, services: Services) -> None:
     @on.action(ANYTHING, None)
-    async def unknown_action(ack: AsyncAck) -> None:
+    async def unknown_action(ack: Ack) -> None:
         raise OutOfDate()
 
     @on.view(ANYTHING, None)
-    async def unknown_view(ack: AsyncAck) -> None:
+    async def unknown_view(ack: Ack) -> None:
         raise OutOfDate(FORM_OUT_OF_DATE)

@@ -39,9 +39,8 @@ from billpay.slack.blocks.modals import (
 )
 from billpay.slack.blocks.outcomes import payment_line, result_text
 from billpay.slack.blocks.reminders import nudge_text
-from billpay.slack.blocks.status import status_text
+from billpay.slack.blocks.status import BILLPAY_HELP, status_text
 from billpay.slack.blocks.suppliers import supplier_blocks
-from billpay.slack.handlers.commands import BILLPAY_HELP
 from slack_playground.blockkit import validate_message_blocks, validate_view
 from testkit.digests import TODAY, bill, case_of, scheduled
 from testkit.world import bot_settings

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from billpay.slack.blocks.ids import Action
-from billpay.slack.handlers import actions
+from billpay.slack.handlers import payments
 from billpay.store.models import AuditEvent, CaseState
 from testkit.bot import Bot, card_actions, card_text
 from testkit.payables import TODAY
@@ -45,7 +45,7 @@ async def test_a_slow_payables_api_opens_a_placeholder_then_fills_it(
     bill_id = await _open_bill(bot, message)
     await bot.click(message, Action.APPROVE, bill_id, user=ANA)
     message = await bot.wait_for_card(message["ts"], bill_id, "Approved by")
-    monkeypatch.setattr(actions, "OPEN_MODAL_BUDGET_SECONDS", 0)
+    monkeypatch.setattr(payments, "OPEN_MODAL_BUDGET_SECONDS", 0)
     await bot.click(message, Action.PAY, bill_id, user=SAM)
     (opened,) = await bot.slack.wait_for("views.open")
     assert "Fetching the bill" in str(opened.args["view"])

@@ -1,182 +1,33 @@
-"""End to end over HTTP: `/supplier` and its buttons, creating and editing a supplier, a new bill
-from `/billpay bill` (type-ahead, totals, Add line) and from a file through the message
-shortcut, the invoice uploaded byte for byte (or Retry upload when it fails), and new bank
-accounts; with the bad inputs a person can send."""
+"""The new bill form end to end over HTTP: from `/billpay bill` (type-ahead, totals, Add line) and
+from a file through the message shortcut, the invoice uploaded byte for byte (or Retry upload
+when it fails), possible duplicates, who may create, the person's language; with the bad
+inputs a person can send."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from billpay.slack.blocks.ids import SupplierAction, SupplierCallback, SupplierInput
-from billpay.store.models import AuditEvent
 from payables_sandbox import store as sandbox_store
 from testkit.bot import Bot, bill_ids, card_actions, card_text
 from testkit.world import ANA, BEN, CHANNEL, EVE, SAM
-
-PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
-
-
-async def _opened_view(bot: Bot, before: int) -> dict[str, Any]:
-    calls = await bot.slack.wait_for("views.open", count=before + 1)
-    call = calls[-1]
-    assert call.ok, call.response
-    view = call.response["view"]
-    # A placeholder may come first; the form is the latest version Slack holds.
-    return bot.slack.views[view["id"]]
-
-
-async def _updated_view(bot: Bot, view_id: str, before: int) -> dict[str, Any]:
-    await bot.slack.wait_for(
-        "views.update", where=lambda c: c.args.get("view_id") == view_id, count=before + 1
-    )
-    return bot.slack.views[view_id]
-
-
-def _updates(bot: Bot, view_id: str) -> int:
-    return len([c for c in bot.slack.calls_to("views.update") if c.args.get("view_id") == view_id])
-
-
-async def _audit(bot: Bot, action: str) -> list[AuditEvent]:
-    async with bot.services.db.read() as s:
-        return list(await s.scalars(select(AuditEvent).where(AuditEvent.action == action)))
-
-
-async def _suppliers(bot: Bot) -> dict[str, Any]:
-    demo = bot.sandbox.demo
-    found = bot.services.payables.iter_suppliers(demo.company_id, demo.connection_id)
-    return {s.supplier_name: s async for s in found}
-
-
-async def _bill_options(bot: Bot) -> tuple[str, str]:
-    """The ids of the demo's "6400 Office stationery" account and 20% VAT rate."""
-    demo = bot.sandbox.demo
-    options = await bot.services.payables.get_bill_mapping_options(
-        demo.company_id, demo.connection_id
-    )
-    account = next(a.id for a in options.accounts if a.nominal_code == "6400")
-    vat = next(t.id for t in options.tax_rates if t.name == "Standard rate VAT 20%")
-    return account, vat
-
-
-def _ephemeral(answer: dict[str, Any], n: int = 1) -> dict[str, Any]:
-    """An ephemeral answer as the message a button is clicked on."""
-    return {"ts": f"1763800000.00000{n}", "channel": CHANNEL, **answer}
-
-
-def _text(view: dict[str, Any]) -> str:
-    return json.dumps(view["blocks"], ensure_ascii=False)
-
-
-# ---------------------------------------------------------------- /supplier
-
-
-async def test_supplier_lookup_has_buttons_and_a_miss_offers_create_supplier(
-    linked_bot: Bot,
-) -> None:
-    bot = linked_bot
-    await bot.command("/supplier", "NORTHRIDGE", user=ANA)
-    (answer,) = await bot.slack.wait_for_responses(where=lambda r: "Northridge" in str(r))
-    actions = [
-        e["action_id"] for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]
-    ]
-    assert actions == [SupplierAction.SHOW_BILLS, SupplierAction.NEW_BILL, SupplierAction.EDIT]
-    assert "Currency: GBP" in str(answer["blocks"])
-
-    await bot.command("/supplier", '<!channel> & *50%* "zz"', user=ANA)
-    (miss,) = await bot.slack.wait_for_responses(where=lambda r: "No supplier" in str(r))
-    assert "&lt;!channel&gt; &amp;" in miss["text"] and "<!channel>" not in miss["text"]
-    assert SupplierAction.CREATE in str(miss["blocks"])
-
-    await bot.command("/supplier", "%", user=ANA)  # no wildcard: nobody's name has a %
-    await bot.slack.wait_for_responses(where=lambda r: "contains “%”" in str(r))
-
-    await bot.command("/supplier", "", user=ANA)
-    await bot.slack.wait_for_responses(where=lambda r: "Which supplier?" in str(r))
-
-
-async def test_create_supplier_checks_the_email_then_creates_it_once(linked_bot: Bot) -> None:
-    bot = linked_bot
-    await bot.command("/supplier", "Zephyr Print", user=ANA)
-    (miss,) = await bot.slack.wait_for_responses(where=lambda r: "No supplier" in str(r))
-    before = len(bot.slack.calls_to("views.open"))
-    request = bot.requests.click(_ephemeral(miss), SupplierAction.CREATE, user_id=ANA)
-    assert (await bot.send(request)).status_code == 200
-    view = await _opened_view(bot, before)
-    assert view["blocks"][0]["element"]["initial_value"] == "Zephyr Print"
-
-    ack = await bot.submit(view, {SupplierInput.EMAIL: "not an email"}, user=ANA)
-    assert ack["response_action"] == "errors"
-    assert "not an email address" in ack["errors"][SupplierInput.EMAIL]
-    assert "Zephyr Print" not in await _suppliers(bot)
-
-    inputs = {
-        SupplierInput.EMAIL: "accounts@zephyr.example",
-        SupplierInput.CONTACT: "Zoë Park",
-        SupplierInput.CURRENCY: "EUR",
-        SupplierInput.ADDRESS: "1 Quay Street\nDublin",
-    }
-    ack = await bot.submit(view, inputs, user=ANA)
-    assert ack["response_action"] == "update"
-    await _updated_view(bot, view["id"], 0)
-    assert "added the supplier *Zephyr Print*" in _text(bot.slack.views[view["id"]])
-    created = (await _suppliers(bot))["Zephyr Print"]
-    assert created.email_address == "accounts@zephyr.example"
-    assert created.default_currency == "EUR" and created.contact_name == "Zoë Park"
-    assert created.addresses and created.addresses[0].line1 == "1 Quay Street"
-    (event,) = await _audit(bot, "supplier_created")
-    assert event.actor == ANA and event.details["supplier_id"] == created.id
-
-
-async def test_edit_supplier_sends_the_whole_record(linked_bot: Bot) -> None:
-    bot = linked_bot
-    await bot.command("/supplier", "northridge", user=ANA)
-    (answer,) = await bot.slack.wait_for_responses(where=lambda r: "Northridge" in str(r))
-    before_edit = (await _suppliers(bot))["Northridge Office Supplies"]
-    before = len(bot.slack.calls_to("views.open"))
-    request = bot.requests.click(_ephemeral(answer, 2), SupplierAction.EDIT, user_id=ANA)
-    assert (await bot.send(request)).status_code == 200
-    view = await _opened_view(bot, before)
-    assert view["callback_id"] == SupplierCallback.EDIT
-    await bot.submit(view, {SupplierInput.PHONE: "+44 20 7946 0000"}, user=ANA)
-    await _updated_view(bot, view["id"], 0)
-    after = (await _suppliers(bot))["Northridge Office Supplies"]
-    assert after.phone == "+44 20 7946 0000"
-    # Untouched fields survive the full replace.
-    assert after.email_address == before_edit.email_address
-    assert after.contact_name == before_edit.contact_name
-    assert after.addresses == before_edit.addresses
-    assert after.default_currency == before_edit.default_currency
-    assert len(await _audit(bot, "supplier_updated")) == 1
-
-
-# ---------------------------------------------------------------- new bills
-
-
-async def _new_bill_form(bot: Bot) -> dict[str, Any]:
-    before = len(bot.slack.calls_to("views.open"))
-    await bot.command("/billpay", "bill", user=ANA)
-    view = await _opened_view(bot, before)
-    assert view["callback_id"] == SupplierCallback.NEW_BILL
-    return view
-
-
-async def _choose_supplier(bot: Bot, view: dict[str, Any], typed: str, name: str) -> dict[str, Any]:
-    response = await bot.send(
-        bot.requests.block_suggestion(view, SupplierInput.BILL_SUPPLIER, typed, user_id=ANA)
-    )
-    assert response.status_code == 200
-    options = response.json()["options"]
-    option = next(o for o in options if o["text"]["text"] == name)
-    updates = _updates(bot, view["id"])
-    click = bot.requests.click(view, SupplierInput.BILL_SUPPLIER, user_id=ANA, option_value=option)
-    assert (await bot.send(click)).status_code == 200
-    return await _updated_view(bot, view["id"], updates)
+from tests.slack.handlers.suppliers.steps import (
+    PDF,
+    _audit,
+    _bill_options,
+    _choose_supplier,
+    _new_bill_form,
+    _opened_view,
+    _shortcut_on_file,
+    _submit_bill_from,
+    _text,
+    _updated_view,
+    _updates,
+)
 
 
 async def test_a_new_bill_from_the_command_with_totals_and_its_card(linked_bot: Bot) -> None:
@@ -252,33 +103,6 @@ async def test_a_new_bill_from_the_command_with_totals_and_its_card(linked_bot: 
         ),
     )
     assert "ready for approval" in _text(bot.slack.views[view["id"]])
-
-
-async def _shortcut_on_file(
-    bot: Bot, name: str, content: bytes, *, mimetype: str = "application/pdf"
-) -> dict[str, Any]:
-    """A message in the channel carrying a file, and the shortcut used on it; returns the
-    message."""
-    record = bot.slack.add_file(name, content, mimetype=mimetype)
-    message = {"ts": "1763800100.000100", "channel": CHANNEL, "text": "", "files": [record]}
-    request = bot.requests.message_action(
-        message, SupplierCallback.BILL_FROM_FILE, user_id=ANA, channel_id=CHANNEL
-    )
-    assert (await bot.send(request)).status_code == 200
-    return record
-
-
-async def _submit_bill_from(bot: Bot, view: dict[str, Any], account: str) -> dict[str, Any]:
-    view = await _choose_supplier(bot, view, "north", "Northridge Office Supplies")
-    return await bot.submit(
-        view,
-        {
-            SupplierInput.BILL_REFERENCE: "NR-9001",
-            "line_amount:0": "480.00",
-            "line_account:0": account,
-        },
-        user=ANA,
-    )
 
 
 async def test_a_bill_from_an_invoice_file_carries_it_byte_for_byte(linked_bot: Bot) -> None:
@@ -523,48 +347,6 @@ async def test_a_tampered_submission_creates_nothing(linked_bot: Bot) -> None:
     assert await _audit(bot, "bill_created") == []
 
 
-# ---------------------------------------------------------------- bank accounts
-
-
-async def test_a_new_bank_account_is_offered_in_the_pay_form(linked_bot: Bot) -> None:
-    bot = linked_bot
-    before = len(bot.slack.calls_to("views.open"))
-    await bot.command("/billpay", "account new", user=SAM)
-    view = await _opened_view(bot, before)
-    assert view["callback_id"] == SupplierCallback.NEW_ACCOUNT
-    bad = await bot.submit(
-        view,
-        {
-            SupplierInput.ACCOUNT_NAME: "Payables float",
-            SupplierInput.ACCOUNT_NUMBER: "GB29NWBK60161331926818",
-        },
-        user=SAM,
-    )
-    assert "check digits" in bad["errors"][SupplierInput.ACCOUNT_NUMBER]
-    ack = await bot.submit(
-        view,
-        {
-            SupplierInput.ACCOUNT_NAME: "Payables float",
-            SupplierInput.ACCOUNT_NUMBER: "0120 0440",
-            SupplierInput.ACCOUNT_SORT_CODE: "505050",
-        },
-        user=SAM,
-    )
-    assert ack["response_action"] == "update"
-    await bot.slack.wait_for("views.update", where=lambda c: "Payables float" in json.dumps(c.args))
-    demo = bot.sandbox.demo
-    options = await bot.services.payables.get_payment_mapping_options(
-        demo.company_id, demo.connection_id
-    )
-    created = next(a for a in options.bank_accounts if a.name == "Payables float")
-    assert created.sort_code == "50-50-50" and created.currency == "GBP"
-    (event,) = await _audit(bot, "bank_account_created")
-    assert event.actor == SAM
-
-
-# ---------------------------------------------------------------- policy, words, and the card
-
-
 @pytest.mark.bot(approvers=[ANA], payers=[SAM])
 async def test_the_policy_decides_who_may_create(linked_bot: Bot) -> None:
     bot = linked_bot
@@ -638,17 +420,6 @@ async def test_a_new_bills_card_takes_approvals_like_any_other(linked_bot: Bot) 
     await bot.click(card, "bill_approve", bill_id, user=ANA)
     card = await bot.wait_for_card(card["ts"], bill_id, "Approved by <@U0ANA>")
     assert card_actions(card, bill_id)[0] == "bill_pay"
-
-
-async def test_show_bills_lists_that_suppliers_bills(linked_bot: Bot) -> None:
-    bot = linked_bot
-    await bot.command("/supplier", "northridge", user=ANA)
-    (answer,) = await bot.slack.wait_for_responses(where=lambda r: "Northridge" in str(r))
-    posted = len(bot.slack.calls_to("chat.postMessage"))
-    click = bot.requests.click(_ephemeral(answer, 3), SupplierAction.SHOW_BILLS, user_id=ANA)
-    assert (await bot.send(click)).status_code == 200
-    (call,) = (await bot.slack.wait_for("chat.postMessage", count=posted + 1))[posted:]
-    assert "matching “Northridge Office Supplies”" in call.args["text"]
 
 
 async def test_a_form_submitted_twice_makes_one_bill_and_one_card(linked_bot: Bot) -> None:

@@ -1,0 +1,100 @@
+"""Listing bills: `/bills [overdue | due 7d | supplier]`, paging a `/bills` message, the daily
+digest's buttons that open a list, and a card's overflow choices Refresh and Details.
+
+Every listener acks first; a refusal or a failure travels to the error boundary.
+"""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncRespond
+
+from billpay.bills.listing import parse_filter
+from billpay.core.i18n import words
+from billpay.services import Services
+from billpay.slack.blocks.bills import details_blocks
+from billpay.slack.blocks.ids import Action, DigestAction, MoreOption
+from billpay.slack.blocks.invoices import details_extra
+from billpay.slack.blocks.metadata import DigestListAction, MoreAction, PageAction
+from billpay.slack.blocks.text import escape
+from billpay.slack.boundary import Ack, Listeners
+from billpay.slack.envelope import Click, Command
+from billpay.slack.handlers.cards import Cards, overflow
+from billpay.slack.people import LazyPerson
+
+
+def register(on: Listeners, services: Services) -> None:
+    workflow = services.workflow
+    publisher = services.must_publish()
+    cards = Cards(services)
+
+    @on.command("/bills")
+    async def bills(ack: Ack, slash: Command, person: LazyPerson) -> None:
+        await ack()
+        bill_filter = parse_filter(slash.text)
+        link = await workflow.link_for(slash.team_id, slash.channel_id)
+        await publisher.post_listing(
+            slash.team_id, await person, link, bill_filter, channel_id=slash.channel_id
+        )
+
+    async def page(click: Click, value: PageAction, person: LazyPerson) -> None:
+        link = await workflow.link_for(click.team_id, click.channel_id)
+        await publisher.post_listing(
+            click.team_id,
+            await person,
+            link,
+            parse_filter(value.filter_text),
+            page=value.page,
+            channel_id=click.channel_id,
+            ts=click.message_ts,
+        )
+
+    @on.action(Action.PAGE_PREVIOUS, PageAction)
+    async def page_previous(ack: Ack, click: Click, value: PageAction, person: LazyPerson) -> None:
+        await ack()
+        await page(click, value, person)
+
+    @on.action(Action.PAGE_NEXT, PageAction)
+    async def page_next(ack: Ack, click: Click, value: PageAction, person: LazyPerson) -> None:
+        await ack()
+        await page(click, value, person)
+
+    @on.action(DigestAction.OPEN_OVERDUE, DigestListAction)
+    @on.action(DigestAction.OPEN_DUE, DigestListAction)
+    async def open_from_digest(
+        ack: Ack, click: Click, value: DigestListAction, person: LazyPerson
+    ) -> None:
+        """A new `/bills` message under the digest, never a redraw of the digest itself."""
+        await ack()
+        await page(
+            click.model_copy(update={"message_ts": None}),
+            PageAction(page=0, filter_text=value.filter_text),
+            person,
+        )
+
+    @overflow(on, MoreOption.REFRESH)
+    async def refresh(ack: Ack, click: Click, value: MoreAction) -> None:
+        await ack()
+        await cards.current(click, value.bill_id)
+        await workflow.refresh(click.case(value.bill_id))
+        await publisher.bill_changed_here(
+            click.team_id, click.channel_id, value.bill_id, click.message_ts
+        )
+
+    @overflow(on, MoreOption.DETAILS)
+    async def details(
+        ack: Ack, click: Click, value: MoreAction, respond: AsyncRespond, person: LazyPerson
+    ) -> None:
+        await ack()
+        await cards.current(click, value.bill_id)
+        details = await workflow.invoices.details(click.case(value.bill_id))
+        case = details.case
+        reader = await person
+        blocks = details_blocks(case, locale=reader.locale, today=reader.today(services.clock()))
+        blocks += details_extra(case, details.attachments, details.lines, locale=reader.locale)
+        _ = words(reader.locale)
+        await respond(
+            text=_("Details of the bill from {supplier}", supplier=escape(case.supplier_name)),
+            blocks=blocks,
+            response_type="ephemeral",
+            replace_original=False,
+        )

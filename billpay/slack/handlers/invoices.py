@@ -1,0 +1,195 @@
+"""A bill's invoice file: the card's overflow choices View invoice (shared once into the card's
+thread) and Attach invoice with its form, and Retry upload, on the card or in its thread, when
+a new bill's invoice did not reach the accounting platform.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from billpay.core.bounds import INVOICE_MAX_BYTES
+from billpay.core.domain import CaseRef
+from billpay.core.errors import FieldErrors, OutOfDate
+from billpay.core.i18n import N_, words
+from billpay.invoices.files import InvoiceProblem, SlackFiles, check
+from billpay.services import Services
+from billpay.slack.blocks.ids import Callback, Input, MoreOption, SupplierAction
+from billpay.slack.blocks.invoices import (
+    already_shared,
+    attach_modal,
+    attached_line,
+    shared_comment,
+)
+from billpay.slack.blocks.metadata import AttachMetadata, MoreAction, RetryUploadButton
+from billpay.slack.blocks.modals import done_modal, waiting_modal
+from billpay.slack.blocks.new_bill import attached_text
+from billpay.slack.blocks.text import plain
+from billpay.slack.boundary import Ack, Listeners
+from billpay.slack.envelope import Click, Submission, field_element
+from billpay.slack.handlers.cards import Cards, overflow, tell
+from billpay.slack.people import LazyPerson
+from billpay.slack.publisher import Publisher
+
+ATTACH_TITLE = N_("Attach invoice")
+
+
+def picked_file(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The one file of the Attach invoice modal's file input, as Slack describes it."""
+    files = field_element(body, Input.ATTACH_FILE).get("files")
+    if not isinstance(files, list) or len(files) != 1 or not isinstance(files[0], dict):
+        return None
+    return files[0]
+
+
+def register(on: Listeners, services: Services) -> None:
+    workflow = services.workflow
+    suppliers = services.suppliers
+    publisher = services.must_publish()
+    files = SlackFiles(publisher.client, services.settings.slack_api_url)
+    cards = Cards(services)
+
+    @overflow(on, MoreOption.VIEW_INVOICE)
+    async def view_invoice(
+        ack: Ack, click: Click, value: MoreAction, respond: AsyncRespond, person: LazyPerson
+    ) -> None:
+        await ack()
+        await cards.current(click, value.bill_id)
+        ref = click.case(value.bill_id)
+        if not click.message_ts:
+            raise OutOfDate()
+        reader = await person
+        claim = await workflow.invoices.claim_share(ref, click.user_id)
+        if claim.permalink is not None:
+            await tell(respond, already_shared(claim.permalink, reader.locale))
+            return
+        try:
+            ids, link = await publisher.share_files(
+                click.team_id,
+                click.channel_id,
+                click.message_ts,
+                [(f.name, f.content) for f in claim.files],
+                shared_comment(claim.case, click.user_id, reader.locale),
+            )
+        except BaseException:
+            await workflow.invoices.share_failed(ref)
+            raise
+        await workflow.invoices.shared(ref, click.user_id, ids, link)
+
+    @overflow(on, MoreOption.ATTACH_INVOICE)
+    async def attach_invoice(
+        ack: Ack,
+        click: Click,
+        value: MoreAction,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        person: LazyPerson,
+    ) -> None:
+        await ack()
+        await cards.current(click, value.bill_id)
+        case = await workflow.invoices.check_may_attach(click.case(value.bill_id))
+        reader = await person
+        metadata = AttachMetadata(
+            channel_id=click.channel_id, message_ts=click.message_ts, bill_id=value.bill_id
+        )
+        today = reader.today(services.clock())
+        view = attach_modal(case, metadata, locale=reader.locale, today=today)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @on.view(Callback.ATTACH, AttachMetadata)
+    async def attach_submitted(
+        ack: Ack,
+        body: dict[str, Any],
+        submission: Submission,
+        metadata: AttachMetadata,
+        client: AsyncWebClient,
+        person: LazyPerson,
+    ) -> None:
+        locale = (await person).locale
+        _ = words(locale)
+        file = picked_file(body)
+        if file is None:
+            raise FieldErrors({Input.ATTACH_FILE: _("Choose one file: the bill's invoice.")})
+        name = file.get("name") or file.get("title")
+        name = name if isinstance(name, str) else ""
+        size = file.get("size")
+        try:
+            check(name, size if isinstance(size, int) else 0)  # again on upload, per platform
+        except InvoiceProblem as problem:
+            raise FieldErrors({Input.ATTACH_FILE: _(problem.phrase)}) from None
+        url = file.get("url_private_download") or file.get("url_private")
+        if not files.readable(url):
+            problem_text = _("Slack didn't give that file to Bill Pay; choose it again.")
+            raise FieldErrors({Input.ATTACH_FILE: problem_text})
+        attaching = _("Attaching {name}…", name=plain(name, 100))
+        await ack(
+            response_action="update", view=waiting_modal(ATTACH_TITLE, attaching, locale=locale)
+        )
+        assert isinstance(url, str)
+        assert isinstance(size, int)
+        content = await files.read(submission.team_id, url, size=size, max_bytes=INVOICE_MAX_BYTES)
+        ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
+        await workflow.invoices.attach(ref, submission.user_id, name=name, content=content)
+        await Publisher.quietly(
+            publisher.bill_changed_here(
+                submission.team_id, metadata.channel_id, metadata.bill_id, metadata.message_ts
+            ),
+            "update the cards",
+        )
+        line = attached_line(submission.user_id, name, len(content), locale)
+        await Publisher.quietly(
+            publisher.thread_line(
+                submission.team_id, metadata.channel_id, metadata.message_ts, line
+            ),
+            "post the line",
+        )
+        attached = _("Attached {name} to the bill.", name=plain(name, 100))
+        await Publisher.quietly(
+            client.views_update(
+                view_id=submission.view_id, view=done_modal(ATTACH_TITLE, attached, locale=locale)
+            ),
+            "show the result",
+        )
+
+    @on.action(SupplierAction.RETRY_UPLOAD, RetryUploadButton)
+    async def retry_upload(
+        ack: Ack,
+        click: Click,
+        value: RetryUploadButton,
+        respond: AsyncRespond,
+        person: LazyPerson,
+    ) -> None:
+        """From the card or from the notice in its thread: the first click claims the retry,
+        so the invoice is uploaded once; the card is redrawn either way."""
+        await ack()
+        link = await workflow.link_for(click.team_id, click.channel_id)
+        reader = await person
+        await suppliers.check_may_create(link, click.user_id)
+        ref = click.case(value.bill_id)
+        pending = await workflow.invoices.claim_retry(ref, click.user_id)
+        changed = publisher.bill_changed(click.team_id, link.id, value.bill_id)
+        await Publisher.quietly(changed, "show the upload under way")
+        try:
+            platform = await suppliers.platform(link)
+            described = await files.describe(click.team_id, value.file_id, platform)
+            invoice = await files.download(click.team_id, described, platform)
+            uploaded = await workflow.invoices.retry(
+                ref, click.user_id, name=invoice.name, content=invoice.content,
+                content_type=invoice.content_type,
+            )  # fmt: skip
+        except BaseException as error:
+            await workflow.invoices.retry_failed(ref, click.user_id, pending.name, error)
+            raise
+        finally:
+            changed = publisher.bill_changed(click.team_id, link.id, value.bill_id)
+            await Publisher.quietly(changed, "show the upload's result on the card")
+        _ = words(reader.locale)
+        text = attached_text(invoice.name, locale=reader.locale)
+        if not uploaded:
+            text = _("This bill's invoice is already attached.")
+        if value.on_card:
+            await tell(respond, text)
+        else:
+            await respond(text=text, replace_original=True)

@@ -1,0 +1,67 @@
+"""Linking a channel to a company: `/billpay connect [company]`, `/billpay status` (the
+channel's company, policy and digest) and `/billpay help`, which also answers any `/billpay`
+text no other area serves. Each acks at once, then does its work and answers; a refusal or a
+failure is answered by the error boundary."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncRespond
+
+from billpay.core.i18n import words
+from billpay.digest import store as digest_store
+from billpay.services import Services
+from billpay.slack.blocks.status import BILLPAY_HELP, linked_text, status_text
+from billpay.slack.blocks.text import one_of
+from billpay.slack.boundary import Ack, Listeners
+from billpay.slack.envelope import Command
+from billpay.slack.people import LazyPerson
+
+
+def register(on: Listeners, services: Services) -> None:
+    workflow = services.workflow
+
+    @on.command("/billpay", verb="connect")
+    async def connect(ack: Ack, slash: Command, respond: AsyncRespond, person: LazyPerson) -> None:
+        await ack()
+        link, created = await workflow.connect(
+            slash.team_id, slash.channel_id, slash.user_id, slash.rest
+        )
+        linker = await person
+        await digest_store.create_subscription(
+            services.db, link.id, created_by=slash.user_id, time_zone=linker.time_zone
+        )
+        policy = await workflow.policy_for(link)
+        text = linked_text(
+            slash.user_id,
+            link.company_name,
+            link.base_currency,
+            one_of(policy.approvers, linker.locale),
+            one_of(policy.payers, linker.locale),
+            policy.dual_approval_threshold,
+            created=created,
+            locale=linker.locale,
+        )
+        await respond(text=text, response_type="in_channel")
+
+    @on.command("/billpay", verb="status")
+    async def status(ack: Ack, slash: Command, respond: AsyncRespond, person: LazyPerson) -> None:
+        await ack()
+        link = await workflow.link_for(slash.team_id, slash.channel_id)
+        locale = (await person).locale
+        policy = await workflow.policy_for(link)
+        subscription = await digest_store.subscription_for_link(services.db, link.id)
+        text = status_text(
+            link.company_name,
+            link.base_currency,
+            one_of(policy.approvers, locale),
+            one_of(policy.payers, locale),
+            subscription,
+            locale=locale,
+        )
+        await respond(text=text, response_type="ephemeral")
+
+    @on.command("/billpay")
+    async def billpay_help(ack: Ack, respond: AsyncRespond, person: LazyPerson) -> None:
+        await ack()
+        locale = (await person).locale
+        await respond(text=words(locale)(BILLPAY_HELP), response_type="ephemeral")

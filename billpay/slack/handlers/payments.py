@@ -1,0 +1,247 @@
+"""Paying a bill: Pay… on an approved card (opens the Pay form), the form's submission, and a
+payment's buttons on its card: Retry payment, Cancel (or Undo while it is held), and "it was
+recorded" / "it was not" for a payment in doubt.
+
+Pay… checks at once that the person may pay, then opens the form within the trigger's
+3 seconds (a placeholder first if the payables API is slow). The submission is checked on its
+fields before the ack; a valid one turns the modal into a progress view, is recorded, and the
+modal then shows the result while the card updates in place. The form's live preview while it
+is open is `handlers/pay_form.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date
+from functools import partial
+from typing import Any
+
+from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from billpay.core.domain import CaseRef, PaymentOutcome
+from billpay.core.errors import FieldErrors
+from billpay.core.i18n import words
+from billpay.core.mrkdwn import escape
+from billpay.payments.form import PaymentForm, PaymentRequest, read_payment_form
+from billpay.services import Services
+from billpay.slack.blocks.card_extras import confirmations_needed
+from billpay.slack.blocks.ids import Action, Callback, Input
+from billpay.slack.blocks.metadata import BillAction, PayMetadata
+from billpay.slack.blocks.modals import (
+    PAY_TITLE,
+    form_context,
+    loading_modal,
+    offered,
+    pay_modal,
+    payment_result_modal,
+    progress_view,
+)
+from billpay.slack.blocks.outcomes import step_answer
+from billpay.slack.blocks.text import money
+from billpay.slack.boundary import NOTHING_PAID, SHOWN_VIEW, Ack, Listeners
+from billpay.slack.envelope import Click, Submission, field_choices, field_value, used_action
+from billpay.slack.handlers.cards import Cards, tell
+from billpay.slack.people import LazyPerson, Person
+from billpay.slack.publisher import Publisher
+
+# How long Pay… waits for the bill and accounts before opening a "loading" modal instead
+# (the trigger id is only valid for 3 seconds).
+OPEN_MODAL_BUDGET_SECONDS = 1.5
+FIELD_BLOCKS = {
+    "account": Input.PAY_ACCOUNT,
+    "amount": Input.PAY_AMOUNT,
+    "date": Input.PAY_DATE,
+    "reference": Input.PAY_REFERENCE,
+    "rate": Input.PAY_RATE,
+}
+Step = Callable[[CaseRef, str], Awaitable[PaymentOutcome]]
+
+
+def _pay_form(
+    click: Click, bill_id: str, form: PaymentForm, payer: Person, today: date
+) -> dict[str, Any]:
+    """The Pay form, its metadata carrying what the submission is checked against."""
+    metadata = PayMetadata(
+        channel_id=click.channel_id,
+        message_ts=click.message_ts,
+        bill_id=bill_id,
+        idempotency_key=form.idempotency_key,
+        currency=form.case.currency,
+        base_currency=form.base_currency,
+        amount_due=form.case.payable_amount,
+        locale=payer.locale,
+        accounts=offered(form.accounts),
+        confirm=confirmations_needed(form.case),
+    )
+    return pay_modal(form.case, metadata, locale=payer.locale, today=today)
+
+
+def _submitted_form(
+    body: dict[str, Any], metadata: PayMetadata, payer: Person, today: date
+) -> tuple[PaymentRequest, frozenset[str]]:
+    """What the submission carries, checked against the form's metadata only (Slack waits 3
+    seconds for the answer); the server checks everything again, against fresh data, before
+    paying. Mistakes come back on their fields; with them, the boxes the payer ticked."""
+    form = read_payment_form(
+        form_context(metadata, today),
+        account_id=field_value(body, Input.PAY_ACCOUNT),
+        amount=field_value(body, Input.PAY_AMOUNT),
+        payment_date=field_value(body, Input.PAY_DATE),
+        reference=field_value(body, Input.PAY_REFERENCE),
+        rate=field_value(body, Input.PAY_RATE),
+    )
+    if isinstance(form, dict):
+        raise FieldErrors({FIELD_BLOCKS[name]: text for name, text in form.items()})
+    confirmed = frozenset(field_choices(body, Input.PAY_CONFIRM)) & set(metadata.confirm)
+    if len(confirmed) < len(set(metadata.confirm)):
+        _ = words(payer.locale)
+        raise FieldErrors({Input.PAY_CONFIRM: _("Tick each box to pay this bill.")})
+    return form, confirmed
+
+
+def register(on: Listeners, services: Services) -> None:
+    workflow = services.workflow
+    publisher = services.must_publish()
+    cards = Cards(services)
+
+    @on.action(Action.PAY, BillAction)
+    async def pay(
+        ack: Ack,
+        click: Click,
+        value: BillAction,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+        person: LazyPerson,
+    ) -> None:
+        await ack()
+        await cards.current(click, value.bill_id)
+        # Who may not pay is told now, in words only they see, not in a modal that fails later.
+        await workflow.payments.check_may_pay(click.case(value.bill_id), click.user_id)
+        lookup = person.lookup(wait=None)
+        preparing = asyncio.ensure_future(
+            workflow.payments.prepare_payment(click.case(value.bill_id), click.user_id)
+        )
+        both: set[asyncio.Future[Any]] = {preparing, lookup}
+        await asyncio.wait(both, timeout=OPEN_MODAL_BUDGET_SECONDS)
+        # The trigger expires in 3 seconds: a slow users.info must not hold the modal back.
+        payer = lookup.result() if lookup.done() else person.fallback()
+        today = payer.today(services.clock())
+
+        if preparing.done():
+            form = preparing.result()  # a refusal is raised here, before any modal opens
+            await client.views_open(
+                trigger_id=body["trigger_id"],
+                view=_pay_form(click, value.bill_id, form, payer, today),
+            )
+            return
+        # Slow payables API: open a placeholder now, while the trigger is valid, then fill it.
+        opened = await client.views_open(
+            trigger_id=body["trigger_id"], view=loading_modal(PAY_TITLE, locale=payer.locale)
+        )
+        context[SHOWN_VIEW] = opened["view"]["id"]  # errors from here on show in the modal
+        form = await preparing
+        await client.views_update(
+            view_id=opened["view"]["id"], view=_pay_form(click, value.bill_id, form, payer, today)
+        )
+
+    @on.view(Callback.PAY, PayMetadata, consequence=NOTHING_PAID)
+    async def pay_submitted(
+        ack: Ack,
+        body: dict[str, Any],
+        submission: Submission,
+        metadata: PayMetadata,
+        client: AsyncWebClient,
+        person: LazyPerson,
+    ) -> None:
+        payer = await person
+        today = payer.today(services.clock())
+        form, confirmed = _submitted_form(body, metadata, payer, today)
+        amount = money(form.amount, metadata.currency, metadata.locale)
+        _ = words(metadata.locale)
+        recording = _(
+            "Recording {amount} from {account}…", amount=amount, account=escape(form.account.name)
+        )
+        await ack(response_action="update", view=progress_view(recording, locale=metadata.locale))
+        outcome = await workflow.payments.submit_payment(
+            CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id),
+            submission.user_id,
+            form,
+            today,
+            view_id=submission.view_id,
+            confirmed=confirmed,
+        )
+        held = outcome.payment
+        if outcome.status == "held" and held and held.send_after and services.scheduler:
+            services.scheduler.send_soon(held.id, held.send_after)
+        # The card and its thread first: they are the record everyone sees, and the payer may
+        # have closed the modal already.
+        if outcome.status in ("recorded", "scheduled", "failed", "held"):
+            await publisher.payment_shown(
+                submission.team_id,
+                metadata.channel_id,
+                metadata.message_ts,
+                outcome,
+                payer.locale,
+            )
+        # The payer may have closed the modal: the card says it all.
+        await Publisher.quietly(
+            client.views_update(
+                view_id=submission.view_id,
+                view=payment_result_modal(outcome, locale=payer.locale),
+            ),
+            "show the payment's result",
+        )
+
+    async def payment_step(
+        click: Click, bill_id: str, respond: AsyncRespond, person: LazyPerson, step: Step
+    ) -> None:
+        """Cancel, retry or settle a payment from its card: update the card, note it in the
+        thread, and tell the person who clicked how it went."""
+        await cards.current(click, bill_id)
+        outcome = await step(click.case(bill_id), click.user_id)
+        reader = await person
+        await publisher.payment_shown(
+            click.team_id,
+            click.channel_id,
+            click.message_ts,
+            outcome,
+            reader.locale,
+            by=click.user_id,
+        )
+        now = services.clock()
+        await tell(respond, step_answer(outcome, reader.locale, reader.time_zone, now))
+
+    @on.action(Action.CANCEL_PAYMENT, BillAction)
+    async def cancel_payment(
+        ack: Ack, click: Click, value: BillAction, respond: AsyncRespond, person: LazyPerson
+    ) -> None:
+        await ack()
+        await payment_step(
+            click, value.bill_id, respond, person, workflow.payments.cancel_scheduled
+        )
+
+    @on.action(Action.RETRY_PAYMENT, BillAction)
+    async def retry_payment(
+        ack: Ack, click: Click, value: BillAction, respond: AsyncRespond, person: LazyPerson
+    ) -> None:
+        await ack()
+        await payment_step(click, value.bill_id, respond, person, workflow.payments.retry_payment)
+
+    @on.action(Action.PAYMENT_WAS_RECORDED, BillAction)
+    @on.action(Action.PAYMENT_WAS_NOT_RECORDED, BillAction)
+    async def payment_was_or_was_not_recorded(
+        ack: Ack,
+        click: Click,
+        value: BillAction,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        person: LazyPerson,
+    ) -> None:
+        """A payment in doubt, settled by a person who checked the accounting platform."""
+        await ack()
+        landed = used_action(body).get("action_id") == Action.PAYMENT_WAS_RECORDED
+        step = partial(workflow.payments.confirm_payment, landed=landed)
+        await payment_step(click, value.bill_id, respond, person, step)

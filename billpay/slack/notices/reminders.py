@@ -1,0 +1,56 @@
+"""Approval reminders as the bot sends them: a reminder goes to each approver alone, in their
+own language, with a link to the card; an escalation (a bill due tomorrow or overdue with no
+decision) or an approval by policy is a line in the card's thread."""
+
+from __future__ import annotations
+
+from billpay.core.domain import Nudge
+from billpay.core.i18n import words
+from billpay.services import Services
+from billpay.slack.blocks.reminders import nudge_text
+from billpay.slack.people import UNHURRIED_WAIT_SECONDS, People
+
+
+class NudgeSender:
+    """Sends each due nudge; `people` is the scheduler's cache of readers."""
+
+    def __init__(self, services: Services, people: People) -> None:
+        self.services = services
+        self.workflow = services.workflow
+        self.publisher = services.must_publish()
+        self.people = people
+
+    async def send(self, nudge: Nudge) -> None:
+        team_id = nudge.team_id
+        locale = self.services.settings.default_locale
+        shown = await self.workflow.messages.showing(nudge.link_id, nudge.case.bill_id)
+        if nudge.kind == "approved_by_policy":
+            shown = await self.publisher.bill_changed(team_id, nudge.link_id, nudge.case.bill_id)
+        today = self.services.clock().date()
+        text = nudge_text(nudge, locale=locale, today=today)
+        if nudge.kind == "remind" and nudge.who:
+            client = self.publisher.client(team_id)
+            permalink = None
+            if shown:
+                channel_id, ts = shown[0].channel_id, shown[0].ts
+                found = await client.chat_getPermalink(channel=channel_id, message_ts=ts)
+                permalink = str(found["permalink"])
+            for user_id in nudge.who:
+                reader = await self.people.get(
+                    client, team_id, user_id, wait=UNHURRIED_WAIT_SECONDS
+                )
+                _ = words(reader.locale)
+                text = nudge_text(nudge, locale=reader.locale, today=today)
+                if permalink:
+                    label = _("Open the card")
+                    text += f" <{permalink}|{label}>"
+                await self.publisher.quietly(
+                    self.publisher.direct_message(team_id, user_id, text),
+                    "remind an approver",
+                )
+            return
+        if shown:
+            channel_id, ts = shown[0].channel_id, shown[0].ts
+            await self.publisher.quietly(
+                self.publisher.thread_line(team_id, channel_id, ts, text), "post in the thread"
+            )
