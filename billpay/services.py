@@ -1,8 +1,8 @@
-"""The bot's services, built once at start-up and handed to every listener.
+"""The bot's services, composed once at start-up and handed to every listener: each area's
+service built with exactly what it needs, over one database, one payables client and one clock.
 
-`build_services(...)` composes the area services over one database and one payables client,
-with Slack's Web API client and the publisher when Slack settings are there
-(`billpay.runtime.startup` opens the backend and the database first).
+`build_services(...)` composes them, with Slack's Web API client and the publisher when Slack
+settings are there (`billpay.runtime.startup` opens the backend and the database first).
 """
 
 from __future__ import annotations
@@ -14,18 +14,32 @@ from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from billpay.bills.workflow import Workflow, compose
+from billpay.approvals.decisions import Approvals
+from billpay.approvals.reminders import Reminders
+from billpay.bills.book import CaseBook
+from billpay.bills.links import Links
+from billpay.bills.messages import MessageStore
+from billpay.bills.outstanding import OutstandingBills
+from billpay.bills.questions import Questions
 from billpay.config import Settings
-from billpay.core.clock import utcnow
+from billpay.core.clock import Clock, utcnow
+from billpay.invoices.service import Invoices
 from billpay.payables.backend import PayablesBackend
 from billpay.payables.client import PayablesClient
+from billpay.payments.accounts import BankAccounts
+from billpay.payments.payers import Payers
+from billpay.payments.recovery import Recovery
+from billpay.payments.scheduled import ScheduledPayments
+from billpay.payments.sending import Sender
+from billpay.payments.service import Payments
+from billpay.payments.settling import Settler
 from billpay.slack.publisher import Publisher, slack_client
 from billpay.store.db import Database
 from billpay.suppliers.service import SupplierService
 
-# The wall clock. Every time the workflow records comes from `Services.clock`, so tests can
-# freeze it.
-utc_now = utcnow
+# How long a person waits on a click: reads, then the payment itself (after the modal says so).
+READ_DEADLINE_SECONDS = 8.0
+PAYMENT_DEADLINE_SECONDS = 25.0
 
 
 class Timer(Protocol):
@@ -37,9 +51,21 @@ class Services:
     settings: Settings
     db: Database
     payables: PayablesClient
-    workflow: Workflow
+    reads: PayablesClient  # the payables client with a deadline a person can wait for
+    clock: Clock
+    links: Links
+    cases: CaseBook
+    outstanding: OutstandingBills
+    messages: MessageStore
+    approvals: Approvals
+    questions: Questions
+    invoices: Invoices
+    accounts: BankAccounts
+    payments: Payments
+    recovery: Recovery
+    scheduled: ScheduledPayments
+    reminders: Reminders
     suppliers: SupplierService
-    clock: Callable[[], datetime] = utc_now
     backend: PayablesBackend | None = None
     # Slack, when its settings are there (the commands that only read the payables API run
     # without): one Web API client, and the publisher that sends everything through it.
@@ -64,21 +90,51 @@ def build_services(
     *,
     db: Database,
     payables: PayablesClient,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Callable[[], datetime] = utcnow,
     backend: PayablesBackend | None = None,
 ) -> Services:
-    areas = compose(db, payables, settings, clock=clock)
-    workflow = Workflow(db, payables, settings, clock=clock, areas=areas)
+    """Every area's service, each given what it needs; they all read one clock."""
+    clock = clock if isinstance(clock, Clock) else Clock(clock)
+    reads = payables.with_deadline(READ_DEADLINE_SECONDS)
+    writes = payables.with_deadline(PAYMENT_DEADLINE_SECONDS)
+    links = Links(db, reads, settings, clock)
+    cases = CaseBook(db, links, reads, clock)
+    outstanding = OutstandingBills(db, links, reads, clock)
+    messages = MessageStore(db, clock)
+    invoices = Invoices(db, links, cases, reads, writes, settings, clock)
+    accounts = BankAccounts(reads)
+    payers = Payers(db, links, cases)
+    settler = Settler(db, reads, clock)
+    sender = Sender(db, writes, settler, clock)
     slack = slack_client(settings) if settings.slack_bot_token is not None else None
+    publisher = None
+    if slack is not None:
+        # One workspace for now: every team's client is the app's.
+        publisher = Publisher(
+            links, cases, outstanding, messages, invoices, clock, clients=lambda team_id: slack
+        )
     return Services(
         settings=settings,
         db=db,
         payables=payables,
-        workflow=workflow,
-        suppliers=areas.suppliers,
+        reads=reads,
         clock=clock,
+        links=links,
+        cases=cases,
+        outstanding=outstanding,
+        messages=messages,
+        approvals=Approvals(db, links, cases, clock),
+        questions=Questions(db, links, cases, clock),
+        invoices=invoices,
+        accounts=accounts,
+        payments=Payments(db, cases, payers, accounts, sender, settings, clock),
+        recovery=Recovery(db, links, cases, payers, sender, settler, settings, clock),
+        scheduled=ScheduledPayments(db, links, payers, reads, sender, settings, clock),
+        reminders=Reminders(db, links, settings),
+        suppliers=SupplierService(
+            db, links, messages, invoices, accounts, reads=reads, writes=writes, clock=clock
+        ),
         backend=backend,
         slack=slack,
-        # One workspace for now: every team's client is the app's.
-        publisher=Publisher(workflow, clock, lambda team_id: slack) if slack else None,
+        publisher=publisher,
     )

@@ -59,7 +59,7 @@ class Bot:
         ts = call.response["ts"]
         # The bot records the message just after Slack answers; clicks need that record.
         for _ in range(500):
-            if await self.services.workflow.message(CHANNEL, ts) is not None:
+            if await self.services.messages.get(CHANNEL, ts) is not None:
                 break
             await asyncio.sleep(0.01)
         return self.slack.message(CHANNEL, ts)
@@ -97,8 +97,8 @@ class Bot:
         return self.message(ts)
 
     async def case_state(self, bill_id: str) -> CaseState:
-        link = await self.services.workflow.link_for("T0001", CHANNEL)
-        (view,) = await self.services.workflow.case_views(link.id, [bill_id])
+        link = await self.services.links.link_for("T0001", CHANNEL)
+        (view,) = await self.services.cases.case_views(link.id, [bill_id])
         return view.state
 
 

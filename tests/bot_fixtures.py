@@ -1,5 +1,5 @@
-"""Fixtures for the bot's own state: a migrated database per test, and a workflow linked to the
-sandbox's demo company in the channel `C0FIN` of team `T0001`."""
+"""Fixtures for the bot's own state: a migrated database per test, and the bot's services with
+the channel `C0FIN` of team `T0001` linked to the sandbox's demo company."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from billpay.bills.workflow import Workflow
 from billpay.payables.client import PayablesClient
+from billpay.services import Services, build_services
 from billpay.store.db import Database
 from testkit.world import ANA, CHANNEL, TEAM, bot_settings, migrated_database_url
 
@@ -28,15 +28,15 @@ async def bot_db(bot_database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def make_workflow(bot_db: Database, payables: PayablesClient) -> Callable[..., Workflow]:
-    def factory(**settings: Any) -> Workflow:
-        return Workflow(bot_db, payables, bot_settings(**settings))
+def make_services(bot_db: Database, payables: PayablesClient) -> Callable[..., Services]:
+    def factory(**settings: Any) -> Services:
+        return build_services(bot_settings(**settings), db=bot_db, payables=payables)
 
     return factory
 
 
 @pytest.fixture
-async def workflow(make_workflow: Callable[..., Workflow]) -> Workflow:
-    flow = make_workflow()
-    await flow.connect(TEAM, CHANNEL, ANA)
+async def services(make_services: Callable[..., Services]) -> Services:
+    flow = make_services()
+    await flow.links.connect(TEAM, CHANNEL, ANA)
     return flow

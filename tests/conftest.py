@@ -103,8 +103,8 @@ __all__ = [
 from tests.bot_fixtures import (  # noqa: E402
     bot_database_url,
     bot_db,
-    make_workflow,
-    workflow,
+    make_services,
+    services,
 )
 
-__all__ += ["bot_database_url", "bot_db", "make_workflow", "workflow"]
+__all__ += ["bot_database_url", "bot_db", "make_services", "services"]

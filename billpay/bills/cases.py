@@ -45,7 +45,7 @@ OPEN_STATES = {CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED}
 ABANDONED_AFTER = timedelta(minutes=5)
 
 
-# ---------------------------------------------------------------- what the workflow returns
+# ---------------------------------------------------------------- what a decision returns
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ async def _release_abandoned_payment(
 
 
 def stamp(row: BillCase | Payment | BillMessage, now: datetime) -> None:
-    """Record that `row` changed at `now`, the workflow's clock. Flagged as changed even when
+    """Record that `row` changed at `now`, the services' clock. Flagged as changed even when
     equal, so the write always happens (it bumps a versioned row) and the column's wall-clock
     `onupdate`, a fallback for writes elsewhere, never replaces it."""
     row.updated_at = now

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from billpay.bills.audit import AuditRow, audit_events, write_csv
 from billpay.bills.listing import summarise
 from billpay.config import SANDBOX_API_KEY, ConfigError, Settings, load_settings
+from billpay.core.clock import utcnow
 from billpay.core.money import format_money
 from billpay.payables.backend import PayablesBackend
 from billpay.payables.errors import PayablesError
@@ -30,7 +31,7 @@ from billpay.payables.models import Company
 from billpay.runtime.embedded import Listening, PortTaken, sandbox_app, with_playground
 from billpay.runtime.preview import SURFACES, NothingToPreview, builder_link, preview_surfaces
 from billpay.runtime.startup import open_backend, open_services
-from billpay.services import Services, utc_now
+from billpay.services import Services
 from billpay.store.db import Database
 from billpay.store.migrate import head_revision, upgrade
 
@@ -365,7 +366,7 @@ async def _print_previews(settings: Settings, names: list[str], locale: str) -> 
 
 
 def _today(
-    settings: Settings, backend: PayablesBackend, clock: Callable[[], datetime] = utc_now
+    settings: Settings, backend: PayablesBackend, clock: Callable[[], datetime] = utcnow
 ) -> date:
     """The embedded sandbox's configured today (its demo data is dated from it), else the local
     date now."""

@@ -51,7 +51,6 @@ REMINDER_TICK_SECONDS = 300
 class Scheduler:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.workflow = services.workflow
         # One cache of people for everything this scheduler sends to someone alone.
         people = People(default_locale=services.settings.default_locale)
         self.payment_results = PaymentResults(services, people)
@@ -120,12 +119,12 @@ class Scheduler:
         return run
 
     async def send_due_payments(self) -> None:
-        for payment_id in await self.workflow.payments.due_payments(self.services.clock()):
+        for payment_id in await self.services.scheduled.due_payments(self.services.clock()):
             await self.send_payment(payment_id)
 
     async def send_payment(self, payment_id: int) -> None:
         try:
-            sent = await self.workflow.payments.send_scheduled(payment_id)
+            sent = await self.services.scheduled.send_scheduled(payment_id)
         except Exception:
             log.exception("scheduled payment %s could not be sent; it is tried again", payment_id)
             return
@@ -135,7 +134,7 @@ class Scheduler:
     # ------------------------------------------------------------ reminders
 
     async def send_reminders(self) -> None:
-        for nudge in await self.workflow.areas.reminders.due_nudges(self.services.clock()):
+        for nudge in await self.services.reminders.due_nudges(self.services.clock()):
             try:
                 await self.nudges.send(nudge)
             except Exception:

@@ -21,6 +21,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from billpay.bills.book import CaseBook
+from billpay.bills.links import Links
 from billpay.bills.listing import (
     BillFilter,
     Listed,
@@ -29,12 +31,13 @@ from billpay.bills.listing import (
     parse_filter,
     summarise_cases,
 )
-from billpay.bills.messages import MessageRef, Shown
-from billpay.bills.workflow import Workflow
+from billpay.bills.messages import MessageRef, MessageStore, Shown
+from billpay.bills.outstanding import OutstandingBills
 from billpay.config import Settings
 from billpay.core.domain import PaymentOutcome
 from billpay.core.errors import NotLinked
 from billpay.core.i18n import words
+from billpay.invoices.service import Invoices
 from billpay.payables.models import Bill
 from billpay.slack.blocks.bills import bills_message, out_of_date_message
 from billpay.slack.blocks.outcomes import payment_line
@@ -71,11 +74,20 @@ def slack_client(settings: Settings) -> AsyncWebClient:
 class Publisher:
     def __init__(
         self,
-        workflow: Workflow,
+        links: Links,
+        cases: CaseBook,
+        outstanding: OutstandingBills,
+        messages: MessageStore,
+        invoices: Invoices,
         clock: Callable[[], datetime],
+        *,
         clients: Callable[[str], AsyncWebClient],
     ) -> None:
-        self.workflow = workflow
+        self.links = links
+        self.cases = cases
+        self.outstanding = outstanding
+        self.messages = messages
+        self.invoices = invoices
         self.clock = clock
         self.clients = clients
 
@@ -96,14 +108,14 @@ class Publisher:
         """Post (or, with `ts`, replace) one page of the channel's bills; returns its ts."""
         now = self.clock()
         today = person.today(now)
-        listing = await self.workflow.listing(link, bill_filter, today)
+        listing = await self.outstanding.listing(link, bill_filter, today)
         listed = listing.listed
         shown = [item for item in listed if bill_filter.shows(item)]
         summary = summarise_cases(listed, bill_filter, today, link.base_currency)
         on_page, page = page_of(shown, page)
         bills = [listing.bills[item.bill_id] for item in on_page]
-        facts = await self.workflow.invoices.facts(link, bills, today)
-        synced = await self.workflow.sync_cases(link, bills, facts)
+        facts = await self.invoices.facts(link, bills, today)
+        synced = await self.cases.sync_cases(link, bills, facts)
         cases = [synced[item.bill_id] for item in on_page]
         message = bills_message(
             company_name=link.company_name,
@@ -124,7 +136,7 @@ class Publisher:
             ts = str(response["ts"])
         else:
             await client.chat_update(channel=channel_id, ts=ts, **message)
-        await self.workflow.messages.record(
+        await self.messages.record(
             link,
             channel_id,
             ts,
@@ -154,7 +166,7 @@ class Publisher:
         true like one."""
         now = self.clock()
         today = person.today(now)
-        case = (await self.workflow.sync_cases(link, [bill]))[bill.id]
+        case = (await self.cases.sync_cases(link, [bill]))[bill.id]
         listed = [Listed.of_case(case)]
         bill_filter = BillFilter()
         summary = summarise_cases(listed, bill_filter, today, link.base_currency, {bill.id})
@@ -172,7 +184,7 @@ class Publisher:
         )
         response = await self.client(team_id).chat_postMessage(channel=channel_id, **message)
         ts = str(response["ts"])
-        await self.workflow.messages.record(
+        await self.messages.record(
             link,
             channel_id,
             ts,
@@ -198,13 +210,13 @@ class Publisher:
         if not ts:
             return False
         for _ in range(MAX_RENDERS):
-            async with self.workflow.messages.locked(channel_id, ts) as shown:
+            async with self.messages.locked(channel_id, ts) as shown:
                 if shown is None:
                     return False
                 rendered = self._render(shown)
             rendered_version = shown.message.version  # as the lock's commit left it
             await self.client(team_id).chat_update(channel=channel_id, ts=ts, **rendered)
-            latest = await self.workflow.messages.get(channel_id, ts)
+            latest = await self.messages.get(channel_id, ts)
             if latest is None or latest.version == rendered_version:
                 break
         return True
@@ -250,11 +262,11 @@ class Publisher:
         one click to a few `chat.update` calls however many times the bill was listed.
         With `drawn`, the `clicked` message already shows the change (it was just posted).
         Returns the messages showing the change, clicked (or newest) first."""
-        showing = await self.workflow.messages.showing(link_id, bill_id)
+        showing = await self.messages.showing(link_id, bill_id)
         if clicked is not None and clicked in showing:
             showing = [clicked, *(ref for ref in showing if ref != clicked)]
         live, old = showing[:MAX_LIVE_MESSAGES], showing[MAX_LIVE_MESSAGES:]
-        await self.workflow.messages.retire(old)
+        await self.messages.retire(old)
         for ref in [*live, *old[:MAX_RETIRED_UPDATES]]:
             if drawn and ref == clicked:
                 continue
@@ -268,7 +280,7 @@ class Publisher:
     ) -> None:
         """`bill_changed` for a click in a linked channel: the bill's link is the channel's."""
         try:
-            link = await self.workflow.link_for(team_id, channel_id)
+            link = await self.links.link_for(team_id, channel_id)
         except NotLinked:
             return
         clicked = MessageRef(channel_id, ts) if ts else None

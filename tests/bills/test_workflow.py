@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from billpay.bills.listing import parse_filter
-from billpay.bills.workflow import Workflow
 from billpay.core.domain import CaseRef
 from billpay.core.errors import Denied
 from billpay.payables.client import PayablesClient
 from billpay.payables.models import BillPaymentPrototype, Ref
 from billpay.payments.form import AccountChoice, PaymentRequest
 from billpay.payments.rules import new_payment_key
+from billpay.services import Services, build_services
 from billpay.store.db import Database
 from billpay.store.models import AuditEvent, BillCase, CaseState, Decision, Payment
 from payables_sandbox.app import Sandbox
@@ -49,9 +49,9 @@ def _request(account: AccountChoice, amount: Decimal, **changes) -> PaymentReque
     return PaymentRequest(**values)
 
 
-async def _gbp_account(workflow: Workflow) -> AccountChoice:
-    link = await workflow.link_for(TEAM, CHANNEL)
-    accounts = await workflow.payments.accounts_for(link, "GBP")
+async def _gbp_account(services: Services) -> AccountChoice:
+    link = await services.links.link_for(TEAM, CHANNEL)
+    accounts = await services.payments.accounts_for(link, "GBP")
     return next(a for a in accounts if a.currency == "GBP")
 
 
@@ -61,53 +61,53 @@ async def _audit(db: Database) -> list[AuditEvent]:
 
 
 async def test_connect_links_the_demo_company_in_one_step(
-    make_workflow: Callable[..., Workflow], bot_db: Database
+    make_services: Callable[..., Services], bot_db: Database
 ) -> None:
-    flow = make_workflow()
+    flow = make_services()
     with pytest.raises(Denied, match="/billpay connect"):
-        await flow.link_for(TEAM, CHANNEL)
-    link, created = await flow.connect(TEAM, CHANNEL, ANA)
+        await flow.links.link_for(TEAM, CHANNEL)
+    link, created = await flow.links.connect(TEAM, CHANNEL, ANA)
     assert created and link.company_name == "Larkspur Design Studio Ltd"
     assert link.base_currency == "GBP"
-    _, again = await flow.connect(TEAM, CHANNEL, BEN)
+    _, again = await flow.links.connect(TEAM, CHANNEL, BEN)
     assert not again
     assert [e.action for e in await _audit(bot_db)] == ["channel_linked", "channel_linked"]
 
 
 async def test_only_approvers_link_and_a_company_is_handled_in_one_channel(
-    make_workflow: Callable[..., Workflow],
+    make_services: Callable[..., Services],
 ) -> None:
-    flow = make_workflow(approvers=[ANA])
+    flow = make_services(approvers=[ANA])
     with pytest.raises(Denied, match="Only <@U0ANA> can link"):
-        await flow.connect(TEAM, CHANNEL, EVE)
-    await flow.connect(TEAM, CHANNEL, ANA)
+        await flow.links.connect(TEAM, CHANNEL, EVE)
+    await flow.links.connect(TEAM, CHANNEL, ANA)
     with pytest.raises(Denied, match="already linked to <#C0FIN>"):
-        await flow.connect(TEAM, "C0OTHER", ANA)
+        await flow.links.connect(TEAM, "C0OTHER", ANA)
 
 
 async def test_relinking_to_another_company_starts_afresh_and_keeps_the_history(
-    make_workflow: Callable[..., Workflow], payables: PayablesClient, sandbox: Sandbox
+    make_services: Callable[..., Services], payables: PayablesClient, sandbox: Sandbox
 ) -> None:
-    flow = make_workflow()
-    first, _ = await flow.connect(TEAM, CHANNEL, ANA)
+    flow = make_services()
+    first, _ = await flow.links.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(payables, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     other = await payables.create_company("Second Ltd")
     pending = await payables.create_connection(other.id, platform_key="mqjo")
     assert pending.link_url is not None
     await complete_link(httpx.ASGITransport(app=sandbox.app), pending.link_url)
-    second, created = await flow.connect(TEAM, CHANNEL, ANA, "Second Ltd")
+    second, created = await flow.links.connect(TEAM, CHANNEL, ANA, "Second Ltd")
     assert created and second.id != first.id and second.company_name == "Second Ltd"
-    assert (await flow.link_for(TEAM, CHANNEL)).id == second.id
-    assert [v.approvals for v in await flow.case_views(first.id, [bill.id])] == [(ANA,)]
-    assert await flow.case_views(second.id, [bill.id]) == []
+    assert (await flow.links.link_for(TEAM, CHANNEL)).id == second.id
+    assert [v.approvals for v in await flow.cases.case_views(first.id, [bill.id])] == [(ANA,)]
+    assert await flow.cases.case_views(second.id, [bill.id]) == []
 
 
 async def test_connect_with_an_unknown_company_lists_the_choices(
-    make_workflow: Callable[..., Workflow],
+    make_services: Callable[..., Services],
 ) -> None:
     with pytest.raises(Denied, match="Larkspur Design Studio Ltd"):
-        await make_workflow().connect(TEAM, CHANNEL, ANA, "Nonexistent Ltd")
+        await make_services().links.connect(TEAM, CHANNEL, ANA, "Nonexistent Ltd")
 
 
 async def test_times_come_from_the_injected_clock(
@@ -115,13 +115,13 @@ async def test_times_come_from_the_injected_clock(
 ) -> None:
     linked, approved, paid = (datetime(2025, 3, 4, 9, minute, tzinfo=UTC) for minute in (0, 1, 2))
     now = [linked]
-    flow = Workflow(bot_db, payables, bot_settings(), clock=lambda: now[0])
-    link, _ = await flow.connect(TEAM, CHANNEL, ANA)
+    flow = build_services(bot_settings(), db=bot_db, payables=payables, clock=lambda: now[0])
+    link, _ = await flow.links.connect(TEAM, CHANNEL, ANA)
     assert link.linked_at == linked
     bill = await _gbp_bill(payables, sandbox.demo)
 
     now[0] = approved
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     async with bot_db.read() as s:
         case = await s.scalar(select(BillCase).where(BillCase.bill_id == bill.id))
         decision = await s.scalar(select(Decision).where(Decision.case_id == case.id))
@@ -152,8 +152,8 @@ async def test_a_message_rendered_twice_at_one_instant_bumps_its_version_twice(
 ) -> None:
     """Cards detect crossed renders by the message's version: a frozen clock must not hide one."""
     frozen = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
-    flow = Workflow(bot_db, payables, bot_settings(), clock=lambda: frozen)
-    link, _ = await flow.connect(TEAM, CHANNEL, ANA)
+    flow = build_services(bot_settings(), db=bot_db, payables=payables, clock=lambda: frozen)
+    link, _ = await flow.links.connect(TEAM, CHANNEL, ANA)
     await flow.messages.record(
         link,
         CHANNEL,
@@ -170,20 +170,20 @@ async def test_a_message_rendered_twice_at_one_instant_bumps_its_version_twice(
     for _ in range(2):
         async with flow.messages.locked(CHANNEL, "1700000000.000100") as held:
             assert held is not None
-        message = await flow.message(CHANNEL, "1700000000.000100")
+        message = await flow.messages.get(CHANNEL, "1700000000.000100")
         assert message is not None and message.updated_at == frozen
         versions.append(message.version)
     assert versions[1] == versions[0] + 1
 
 
 async def test_approve_then_pay_in_full_marks_the_bill_paid(
-    workflow: Workflow, payables: PayablesClient, sandbox: Sandbox, bot_db: Database
+    services: Services, payables: PayablesClient, sandbox: Sandbox, bot_db: Database
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    outcome = await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    outcome = await services.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     assert outcome.case.state == CaseState.APPROVED and outcome.case.approvals == (ANA,)
-    account = await _gbp_account(workflow)
-    paid = await workflow.payments.submit_payment(
+    account = await _gbp_account(services)
+    paid = await services.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, bill.outstanding_amount), TODAY
     )
     assert paid.status == "recorded", paid.message
@@ -195,12 +195,12 @@ async def test_approve_then_pay_in_full_marks_the_bill_paid(
 
 
 async def test_a_partial_payment_leaves_the_rest_due_and_the_bill_payable(
-    workflow: Workflow, payables: PayablesClient, sandbox: Sandbox
+    services: Services, payables: PayablesClient, sandbox: Sandbox
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
-    account = await _gbp_account(workflow)
-    first = await workflow.payments.submit_payment(
+    await services.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    account = await _gbp_account(services)
+    first = await services.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, Decimal("100.00")), TODAY
     )
     assert first.status == "recorded"
@@ -211,15 +211,15 @@ async def test_a_partial_payment_leaves_the_rest_due_and_the_bill_payable(
 
 
 async def test_paying_needs_approval_first(
-    workflow: Workflow, payables: PayablesClient, sandbox: Sandbox
+    services: Services, payables: PayablesClient, sandbox: Sandbox
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
     with pytest.raises(Denied, match="needs approval"):
-        await workflow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
-    refused = await workflow.payments.submit_payment(
+        await services.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    refused = await services.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id),
         SAM,
-        _request(await _gbp_account(workflow), Decimal(1)),
+        _request(await _gbp_account(services), Decimal(1)),
         TODAY,
     )
     assert refused.status == "refused" and "approval" in refused.message
@@ -227,63 +227,63 @@ async def test_paying_needs_approval_first(
 
 
 async def test_someone_the_policy_does_not_allow_changes_nothing(
-    make_workflow: Callable[..., Workflow],
+    make_services: Callable[..., Services],
     payables: PayablesClient,
     sandbox: Sandbox,
     bot_db: Database,
 ) -> None:
-    flow = make_workflow(approvers=[ANA], payers=[SAM])
-    await flow.connect(TEAM, CHANNEL, ANA)
+    flow = make_services(approvers=[ANA], payers=[SAM])
+    await flow.links.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(payables, sandbox.demo)
     with pytest.raises(Denied, match="Only <@U0ANA> can approve"):
-        await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), EVE)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+        await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), EVE)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     with pytest.raises(Denied, match="Only <@U0SAM> can pay"):
         await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     events = await _audit(bot_db)
     denied = [e for e in events if e.action == "permission_denied"]
     assert [(e.actor, e.details["attempted"]) for e in denied] == [(EVE, "approve"), (ANA, "pay")]
-    (view,) = await flow.case_views((await flow.link_for(TEAM, CHANNEL)).id, [bill.id])
+    (view,) = await flow.cases.case_views((await flow.links.link_for(TEAM, CHANNEL)).id, [bill.id])
     assert view.approvals == (ANA,)
 
 
 async def test_above_the_threshold_two_different_approvers_are_needed(
-    make_workflow: Callable[..., Workflow], payables: PayablesClient, sandbox: Sandbox
+    make_services: Callable[..., Services], payables: PayablesClient, sandbox: Sandbox
 ) -> None:
-    flow = make_workflow(dual_approval_threshold=Decimal(100))
-    await flow.connect(TEAM, CHANNEL, ANA)
+    flow = make_services(dual_approval_threshold=Decimal(100))
+    await flow.links.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(payables, sandbox.demo)
-    first = await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    first = await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     assert first.case.state == CaseState.PENDING and first.case.approvals_required == 2
-    again = await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    again = await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     assert again.notice and "already approved" in again.notice
     assert again.case.approvals == (ANA,) and again.case.state == CaseState.PENDING
-    second = await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), BEN)
+    second = await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), BEN)
     assert second.case.state == CaseState.APPROVED and second.case.approvals == (ANA, BEN)
 
 
 async def test_a_foreign_bill_without_a_rate_counts_as_above_the_threshold(
-    make_workflow: Callable[..., Workflow], payables: PayablesClient, sandbox: Sandbox
+    make_services: Callable[..., Services], payables: PayablesClient, sandbox: Sandbox
 ) -> None:
-    flow = make_workflow(dual_approval_threshold=Decimal(1_000_000))
-    await flow.connect(TEAM, CHANNEL, ANA)
+    flow = make_services(dual_approval_threshold=Decimal(1_000_000))
+    await flow.links.connect(TEAM, CHANNEL, ANA)
     euro = None
     async for bill in payables.iter_bills(sandbox.demo.company_id, sandbox.demo.connection_id):
         if bill.currency == "EUR" and bill.currency_rate is None:
             euro = bill
             break
     assert euro is not None
-    outcome = await flow.approve(CaseRef(TEAM, CHANNEL, euro.id), ANA)
+    outcome = await flow.approvals.approve(CaseRef(TEAM, CHANNEL, euro.id), ANA)
     assert outcome.case.approvals_required == 2 and outcome.case.state == CaseState.PENDING
 
 
 async def test_an_approver_may_be_kept_from_paying(
-    make_workflow: Callable[..., Workflow], payables: PayablesClient, sandbox: Sandbox
+    make_services: Callable[..., Services], payables: PayablesClient, sandbox: Sandbox
 ) -> None:
-    flow = make_workflow(approver_may_pay=False)
-    await flow.connect(TEAM, CHANNEL, ANA)
+    flow = make_services(approver_may_pay=False)
+    await flow.links.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(payables, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     with pytest.raises(Denied, match="someone else to pay"):
         await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     form = await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
@@ -291,21 +291,21 @@ async def test_an_approver_may_be_kept_from_paying(
 
 
 async def test_reject_records_who_and_why_and_closes_the_case(
-    workflow: Workflow, payables: PayablesClient, sandbox: Sandbox
+    services: Services, payables: PayablesClient, sandbox: Sandbox
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    outcome = await workflow.reject(
+    outcome = await services.approvals.reject(
         CaseRef(TEAM, CHANNEL, bill.id), BEN, "  Duplicate of INV-1001 "
     )
     assert outcome.case.state == CaseState.REJECTED
     assert (outcome.case.rejected_by, outcome.case.reject_reason) == (BEN, "Duplicate of INV-1001")
-    late = await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    late = await services.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     assert late.notice and "rejected by <@U0BEN>" in late.notice
     assert late.case.state == CaseState.REJECTED
 
 
 async def test_pay_modal_lists_the_active_accounts_that_can_pay_the_bill_its_currency_first(
-    workflow: Workflow, payables: PayablesClient, sandbox: Sandbox
+    services: Services, payables: PayablesClient, sandbox: Sandbox
 ) -> None:
     euro = None
     async for bill in payables.iter_bills(sandbox.demo.company_id, sandbox.demo.connection_id):
@@ -313,8 +313,8 @@ async def test_pay_modal_lists_the_active_accounts_that_can_pay_the_bill_its_cur
             euro = bill
             break
     assert euro is not None
-    await workflow.approve(CaseRef(TEAM, CHANNEL, euro.id), ANA)
-    form = await workflow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, euro.id), SAM)
+    await services.approvals.approve(CaseRef(TEAM, CHANNEL, euro.id), ANA)
+    form = await services.payments.prepare_payment(CaseRef(TEAM, CHANNEL, euro.id), SAM)
     assert form.accounts[0].currency == "EUR"
     assert "Old Savings" not in [a.name for a in form.accounts]  # archived
     # EUR or the company's GBP: a USD account can't pay a EUR bill (a third currency).
@@ -322,7 +322,7 @@ async def test_pay_modal_lists_the_active_accounts_that_can_pay_the_bill_its_cur
 
 
 async def test_a_foreign_currency_payment_sends_the_rate(
-    workflow: Workflow, payables: PayablesClient, sandbox: Sandbox
+    services: Services, payables: PayablesClient, sandbox: Sandbox
 ) -> None:
     euro = None
     async for bill in payables.iter_bills(sandbox.demo.company_id, sandbox.demo.connection_id):
@@ -330,9 +330,9 @@ async def test_a_foreign_currency_payment_sends_the_rate(
             euro = bill
             break
     assert euro is not None
-    await workflow.approve(CaseRef(TEAM, CHANNEL, euro.id), ANA)
-    account = await _gbp_account(workflow)
-    done = await workflow.payments.submit_payment(
+    await services.approvals.approve(CaseRef(TEAM, CHANNEL, euro.id), ANA)
+    account = await _gbp_account(services)
+    done = await services.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, euro.id),
         SAM,
         _request(account, euro.outstanding_amount, exchange_rate=Decimal("0.8612"), currency="EUR"),
@@ -343,15 +343,15 @@ async def test_a_foreign_currency_payment_sends_the_rate(
 
 
 async def test_a_later_date_schedules_the_payment_without_calling_the_api(
-    workflow: Workflow, payables: PayablesClient, sandbox: Sandbox, bot_db: Database
+    services: Services, payables: PayablesClient, sandbox: Sandbox, bot_db: Database
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await services.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     later = TODAY + timedelta(days=5)
-    outcome = await workflow.payments.submit_payment(
+    outcome = await services.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id),
         SAM,
-        _request(await _gbp_account(workflow), Decimal(50), payment_date=later),
+        _request(await _gbp_account(services), Decimal(50), payment_date=later),
         TODAY,
     )
     assert outcome.status == "scheduled" and outcome.case.state == CaseState.SCHEDULED
@@ -362,14 +362,14 @@ async def test_a_later_date_schedules_the_payment_without_calling_the_api(
 
 
 async def test_the_same_submission_twice_at_once_records_one_payment(
-    workflow: Workflow, payables: PayablesClient, sandbox: Sandbox, bot_db: Database
+    services: Services, payables: PayablesClient, sandbox: Sandbox, bot_db: Database
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
-    request = _request(await _gbp_account(workflow), Decimal("10.00"))
+    await services.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    request = _request(await _gbp_account(services), Decimal("10.00"))
     outcomes = await asyncio.gather(
         *(
-            workflow.payments.submit_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY)
+            services.payments.submit_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY)
             for _ in range(4)
         )
     )
@@ -381,16 +381,16 @@ async def test_the_same_submission_twice_at_once_records_one_payment(
 
 
 async def test_two_payers_at_once_cannot_both_pay(
-    workflow: Workflow, payables: PayablesClient, sandbox: Sandbox
+    services: Services, payables: PayablesClient, sandbox: Sandbox
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
-    account = await _gbp_account(workflow)
+    await services.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    account = await _gbp_account(services)
     outcomes = await asyncio.gather(
-        workflow.payments.submit_payment(
+        services.payments.submit_payment(
             CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, bill.outstanding_amount), TODAY
         ),
-        workflow.payments.submit_payment(
+        services.payments.submit_payment(
             CaseRef(TEAM, CHANNEL, bill.id), BEN, _request(account, bill.outstanding_amount), TODAY
         ),
     )
@@ -422,10 +422,10 @@ async def test_a_lost_answer_fails_safe_and_a_retry_with_the_same_key_pays_once(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder
 ) -> None:
     losing = LosingTransport(httpx.ASGITransport(app=sandbox.app), losses=100)
-    flow = Workflow(bot_db, client_for(losing, sleeps), bot_settings())
-    await flow.connect(TEAM, CHANNEL, ANA)
+    flow = build_services(bot_settings(), db=bot_db, payables=client_for(losing, sleeps))
+    await flow.links.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     request = _request(await _gbp_account(flow), bill.outstanding_amount)
 
     failed = await flow.payments.submit_payment(
@@ -440,7 +440,7 @@ async def test_a_lost_answer_fails_safe_and_a_retry_with_the_same_key_pays_once(
         await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
 
     losing.losses = 0
-    retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    retried = await flow.recovery.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert retried.status == "recorded" and retried.case.state == CaseState.PAID
     assert await sandbox_payments(sandbox, bill.id) == 1
     async with bot_db.read() as s:
@@ -467,10 +467,10 @@ async def test_a_refused_payment_fails_and_a_new_payment_can_follow(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder
 ) -> None:
     refusing = RefusingTransport(httpx.ASGITransport(app=sandbox.app))
-    flow = Workflow(bot_db, client_for(refusing, sleeps), bot_settings())
-    await flow.connect(TEAM, CHANNEL, ANA)
+    flow = build_services(bot_settings(), db=bot_db, payables=client_for(refusing, sleeps))
+    await flow.links.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     account = await _gbp_account(flow)
     failed = await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, Decimal(5)), TODAY
@@ -487,10 +487,10 @@ async def test_a_refused_payment_fails_and_a_new_payment_can_follow(
 
 
 async def test_a_bill_paid_elsewhere_closes_its_case_on_the_next_read(
-    workflow: Workflow, payables: PayablesClient, sandbox: Sandbox
+    services: Services, payables: PayablesClient, sandbox: Sandbox
 ) -> None:
     bill = await _gbp_bill(payables, sandbox.demo)
-    await workflow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await services.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     await payables.create_bill_payment(
         sandbox.demo.company_id,
         sandbox.demo.connection_id,
@@ -501,10 +501,10 @@ async def test_a_bill_paid_elsewhere_closes_its_case_on_the_next_read(
             account_ref=Ref(id=sandbox.demo.bank_accounts["GBP"]),
         ),
     )
-    view = await workflow.refresh(CaseRef(TEAM, CHANNEL, bill.id))
+    view = await services.cases.refresh(CaseRef(TEAM, CHANNEL, bill.id))
     assert view.state == CaseState.CLOSED and view.note == "Paid in the accounting platform."
     with pytest.raises(Denied, match="closed"):
-        await workflow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+        await services.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
 
 
 @pytest.mark.skipif(not on_postgres(), reason="several replicas need PostgreSQL (README)")
@@ -513,10 +513,10 @@ async def test_two_replicas_paying_the_same_submission_record_one_payment(
 ) -> None:
     replicas = [Database(bot_database_url), Database(bot_database_url)]
     try:
-        flows = [Workflow(db, payables, bot_settings()) for db in replicas]
-        await flows[0].connect(TEAM, CHANNEL, ANA)
+        flows = [build_services(bot_settings(), db=db, payables=payables) for db in replicas]
+        await flows[0].links.connect(TEAM, CHANNEL, ANA)
         bill = await _gbp_bill(payables, sandbox.demo)
-        await flows[1].approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+        await flows[1].approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
         request = _request(await _gbp_account(flows[0]), bill.outstanding_amount)
         outcomes = await asyncio.gather(
             *(
@@ -548,27 +548,27 @@ async def test_a_payment_abandoned_by_a_stopped_process_can_be_retried_once(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder
 ) -> None:
     crashing = CrashingTransport(httpx.ASGITransport(app=sandbox.app))
-    flow = Workflow(bot_db, client_for(crashing, sleeps), bot_settings())
-    await flow.connect(TEAM, CHANNEL, ANA)
+    flow = build_services(bot_settings(), db=bot_db, payables=client_for(crashing, sleeps))
+    await flow.links.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     request = _request(await _gbp_account(flow), bill.outstanding_amount)
     with pytest.raises(SystemExit):
         await flow.payments.submit_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY)
     crashing.crash = False
 
     # Soon after, the payment may still be in flight elsewhere: nobody may start another.
-    assert (await flow.refresh(CaseRef(TEAM, CHANNEL, bill.id))).state == CaseState.PAYING
+    assert (await flow.cases.refresh(CaseRef(TEAM, CHANNEL, bill.id))).state == CaseState.PAYING
     with pytest.raises(Denied, match="being recorded"):
         await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
 
     async with bot_db.write() as s:
         (payment,) = list(await s.scalars(select(Payment)))
         payment.updated_at = payment.updated_at - timedelta(minutes=10)
-    view = await flow.refresh(CaseRef(TEAM, CHANNEL, bill.id))
+    view = await flow.cases.refresh(CaseRef(TEAM, CHANNEL, bill.id))
     assert view.state == CaseState.FAILED and view.last_payment is not None
     assert view.last_payment.outcome_unknown
-    retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    retried = await flow.recovery.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
 
@@ -611,10 +611,10 @@ async def test_an_unreadable_answer_is_settled_at_once_by_reading_the_bill(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder
 ) -> None:
     transport = AnswerTransport(httpx.ASGITransport(app=sandbox.app), _html, None)
-    flow = Workflow(bot_db, client_for(transport, sleeps), bot_settings())
-    await flow.connect(TEAM, CHANNEL, ANA)
+    flow = build_services(bot_settings(), db=bot_db, payables=client_for(transport, sleeps))
+    await flow.links.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     request = _request(await _gbp_account(flow), Decimal("10.00"))
     settled = await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY
@@ -629,10 +629,10 @@ async def test_an_answer_that_may_hide_a_recorded_payment_is_never_taken_for_a_r
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder
 ) -> None:
     transport = AnswerTransport(httpx.ASGITransport(app=sandbox.app), _timeout, _in_progress)
-    flow = Workflow(bot_db, client_for(transport, sleeps), bot_settings())
-    await flow.connect(TEAM, CHANNEL, ANA)
+    flow = build_services(bot_settings(), db=bot_db, payables=client_for(transport, sleeps))
+    await flow.links.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     request = _request(await _gbp_account(flow), Decimal("10.00"))
     failed = await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY
@@ -642,7 +642,7 @@ async def test_an_answer_that_may_hide_a_recorded_payment_is_never_taken_for_a_r
     with pytest.raises(Denied, match="Retry payment"):
         await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     transport.then = None
-    retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    retried = await flow.recovery.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
 
@@ -651,14 +651,14 @@ async def test_retry_is_refused_after_a_known_refusal(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder
 ) -> None:
     refusing = RefusingTransport(httpx.ASGITransport(app=sandbox.app))
-    flow = Workflow(bot_db, client_for(refusing, sleeps), bot_settings())
-    await flow.connect(TEAM, CHANNEL, ANA)
+    flow = build_services(bot_settings(), db=bot_db, payables=client_for(refusing, sleeps))
+    await flow.links.connect(TEAM, CHANNEL, ANA)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     account = await _gbp_account(flow)
     await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, Decimal(5)), TODAY
     )
-    refused = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    refused = await flow.recovery.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert refused.status == "refused"
     assert await sandbox_payments(sandbox, bill.id) == 0

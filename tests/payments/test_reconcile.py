@@ -17,11 +17,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from billpay.bills.workflow import Workflow
 from billpay.core.domain import CaseRef, CaseState
 from billpay.core.errors import Denied
 from billpay.payables.models import BillPaymentPrototype, Ref
 from billpay.payments.reconcile import Reading, Reserved, Verdict, verdict
+from billpay.services import Services, build_services
 from billpay.store.db import Database
 from billpay.store.models import AuditEvent, Payment
 from payables_sandbox.app import Sandbox
@@ -71,10 +71,12 @@ class LosingTransport(httpx.AsyncBaseTransport):
 
 async def _flow(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder, clock: Clock
-) -> tuple[Workflow, LosingTransport]:
+) -> tuple[Services, LosingTransport]:
     transport = LosingTransport(httpx.ASGITransport(app=sandbox.app))
-    flow = Workflow(bot_db, client_for(transport, sleeps), bot_settings(), clock=clock)
-    await flow.connect(TEAM, CHANNEL, ANA)
+    flow = build_services(
+        bot_settings(), db=bot_db, payables=client_for(transport, sleeps), clock=clock
+    )
+    await flow.links.connect(TEAM, CHANNEL, ANA)
     return flow, transport
 
 
@@ -101,7 +103,7 @@ async def test_a_5xx_after_the_payment_landed_is_settled_as_recorded(
 ) -> None:
     flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=True)
     outcome = await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id),
@@ -120,7 +122,7 @@ async def test_a_5xx_before_anything_was_written_is_retried_as_attempt_two(
 ) -> None:
     flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=False)
     failed = await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id),
@@ -133,7 +135,7 @@ async def test_a_5xx_before_anything_was_written_is_retried_as_attempt_two(
     assert "Nothing was paid" in failed.message
     assert await sandbox_payments(sandbox, bill.id) == 0
 
-    retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    retried = await flow.recovery.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
     first, second = await _payments(bot_db)
@@ -148,7 +150,7 @@ async def test_past_the_replay_window_only_a_read_settles_a_lost_answer(
 ) -> None:
     flow, transport = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     # Every try of the first payment goes unanswered: either it was written each time its key
     # arrived (and replayed), or it never arrived at all.
     transport.deliver = lambda n: landed
@@ -165,7 +167,7 @@ async def test_past_the_replay_window_only_a_read_settles_a_lost_answer(
 
     clock.now = NOW + timedelta(minutes=91)  # the key's answer is no longer replayed
     transport.deliver, transport.lose = (lambda n: True), (lambda n: False)
-    retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    retried = await flow.recovery.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
     sent_again = transport.posts - posts
@@ -179,7 +181,7 @@ async def test_within_the_window_the_same_key_is_sent_first_and_its_answer_repla
 ) -> None:
     flow, transport = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     transport.lose = lambda n: True
     failed = await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id),
@@ -190,7 +192,7 @@ async def test_within_the_window_the_same_key_is_sent_first_and_its_answer_repla
     assert failed.payment is not None and failed.payment.outcome_unknown
     transport.lose = lambda n: False
     clock.now = NOW + timedelta(minutes=30)
-    retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    retried = await flow.recovery.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert retried.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
     (payment,) = await _payments(bot_db)
@@ -206,7 +208,7 @@ async def test_a_key_refused_as_reused_is_alerted_and_settled_by_reading(
 ) -> None:
     flow, transport = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     transport.lose = lambda n: True
     await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id),
@@ -220,7 +222,7 @@ async def test_a_key_refused_as_reused_is_alerted_and_settled_by_reading(
         (payment,) = await s.scalars(select(Payment))
         payment.reference = "changed after sending"
     with caplog.at_level(logging.ERROR):
-        retried = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+        retried = await flow.recovery.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert "refused its key as reused" in caplog.text
     assert retried.status == "recorded"  # the bill shows the first send landed
     assert await sandbox_payments(sandbox, bill.id) == 1
@@ -231,7 +233,7 @@ async def test_a_bill_paid_elsewhere_meanwhile_is_left_to_the_payer(
 ) -> None:
     flow, transport = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     account = await _gbp_account(flow)
 
     elsewhere = client_for(httpx.ASGITransport(app=sandbox.app), sleeps)
@@ -258,12 +260,12 @@ async def test_a_bill_paid_elsewhere_meanwhile_is_left_to_the_payer(
     assert failed.payment is not None and failed.payment.outcome_unknown
     transport.deliver = lambda n: True
     clock.now = NOW + timedelta(minutes=91)
-    unsure = await flow.payments.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    unsure = await flow.recovery.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert unsure.payment is not None and unsure.payment.awaits_payer
     assert "can't tell whether this payment was recorded" in unsure.message
     assert await sandbox_payments(sandbox, bill.id) == 2  # nothing more was sent
 
-    confirmed = await flow.payments.confirm_payment(
+    confirmed = await flow.recovery.confirm_payment(
         CaseRef(TEAM, CHANNEL, bill.id), SAM, landed=True
     )
     assert confirmed.status == "recorded"
@@ -304,7 +306,7 @@ async def test_a_full_payment_whose_answer_was_lost_under_either_reading_of_list
     await sandbox.start()
     flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=True)
     request = _request(await _gbp_account(flow), bill.outstanding_amount)
     outcome = await flow.payments.submit_payment(
@@ -332,7 +334,7 @@ async def test_a_bill_paid_elsewhere_is_no_longer_outstanding_never_deleted(
     await sandbox.start()
     flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
     bill = await _gbp_bill(flow.reads, sandbox.demo)
-    await flow.refresh(CaseRef(TEAM, CHANNEL, bill.id))
+    await flow.cases.refresh(CaseRef(TEAM, CHANNEL, bill.id))
     elsewhere = client_for(httpx.ASGITransport(app=sandbox.app), sleeps)
     demo = sandbox.demo
     await elsewhere.create_bill_payment(
@@ -347,10 +349,12 @@ async def test_a_bill_paid_elsewhere_is_no_longer_outstanding_never_deleted(
     )
     if outstanding_only:
         with pytest.raises(Denied, match="no longer outstanding") as refused:
-            await flow.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+            await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
         assert "deleted" not in str(refused.value)
-        (view,) = await flow.case_views((await flow.link_for(TEAM, CHANNEL)).id, [bill.id])
+        (view,) = await flow.cases.case_views(
+            (await flow.links.link_for(TEAM, CHANNEL)).id, [bill.id]
+        )
         assert view.state == CaseState.CLOSED and "paid or voided" in (view.note or "")
     else:
-        view = await flow.refresh(CaseRef(TEAM, CHANNEL, bill.id))
+        view = await flow.cases.refresh(CaseRef(TEAM, CHANNEL, bill.id))
         assert view.state == CaseState.CLOSED and view.note == "Paid in the accounting platform."

@@ -72,7 +72,7 @@ class Page:
         await self.playground.wait_for("chat.postMessage", count=before + 1)
         message = self.newest_message()
         for _ in range(500):
-            if await self.bot.services.workflow.message(CHANNEL, message["ts"]) is not None:
+            if await self.bot.services.messages.get(CHANNEL, message["ts"]) is not None:
                 break
             await asyncio.sleep(0.01)
         return message

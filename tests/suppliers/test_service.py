@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import httpx
 
-from billpay.bills.workflow import Workflow
 from billpay.core.search import folded
 from billpay.payables import models
 from billpay.payables.client import PayablesClient
+from billpay.services import Services
 from billpay.store.models import CompanyLink
 from billpay.suppliers.rules import SupplierForm
 from payables_sandbox.app import Sandbox
@@ -38,10 +38,10 @@ def form(currency: str | None) -> SupplierForm:
 
 
 async def test_quickbooks_keeps_a_suppliers_currency(
-    workflow: Workflow, payables: PayablesClient, sandbox: Sandbox
+    services: Services, payables: PayablesClient, sandbox: Sandbox
 ) -> None:
     link = await _quickbooks_link(payables, sandbox)
-    service = workflow.areas.suppliers
+    service = services.suppliers
     created = await payables.create_supplier(
         link.company_id,
         link.connection_id,

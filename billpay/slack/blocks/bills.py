@@ -1,6 +1,6 @@
 """The `/bills` message: a summary line, then one card per bill with its buttons, then paging.
 
-Pure functions from the workflow's `CaseView`s to Block Kit dicts. A message never has more than
+Pure functions from the cases' views (`CaseView`) to Block Kit dicts. A message never has more than
 50 blocks: 2 for the summary, at most 4 per card for 10 cards, 1 for paging.
 """
 

@@ -141,7 +141,7 @@ def result_text(outcome: PaymentOutcome, locale: str) -> tuple[str, str]:
                 account=escape(payment.account_name),
             ),
         )
-    # Written by the workflow, platform text already escaped; shown in the reader's language
+    # Written by the payments area, platform text already escaped; shown in the reader's language
     # when it is one of the catalog's sentences.
     message = _(outcome.message) if outcome.message else outcome.message
     if outcome.status == "duplicate":
@@ -153,7 +153,7 @@ def step_answer(outcome: PaymentOutcome, locale: str, time_zone: str, now: datet
     """The answer, only for the person who pressed Cancel payment, Undo or Retry payment."""
     _ = words(locale)
     if outcome.status != "already_cancelled":
-        # Written by the workflow; in the reader's language when it is a catalog sentence.
+        # Written by the payments area; in the reader's language when it is a catalog sentence.
         return _(outcome.message) if outcome.message else outcome.message
     zone = ZoneInfo(time_zone)
     when = outcome.cancelled_at

@@ -1,7 +1,7 @@
 """Decisions on a bill: Approve, Reject… and Reopen… on its card, and the Reject and Reopen
 forms that ask for the reason.
 
-Authorisation is decided by the workflow from the channel's policy at click time; a refused
+Authorisation is decided by the approvals service from the channel's policy at click time; a refused
 click raises `Denied`, which the error boundary answers, and changes nothing. Each decision is
 taken against the case version the card was drawn from: a card showing older figures is
 refused and redrawn. A form's reason is checked at once: a mistake comes back on its field
@@ -37,7 +37,6 @@ Decide = Callable[..., Awaitable[Outcome]]
 
 
 def register(on: Listeners, services: Services) -> None:
-    workflow = services.workflow
     publisher = services.must_publish()
     cards = Cards(services)
 
@@ -48,7 +47,7 @@ def register(on: Listeners, services: Services) -> None:
         await ack()
         await cards.drawn_from(click, value.bill_id, value.version)
         async with cards.up_to_date(click, value.bill_id):
-            outcome = await workflow.approve(
+            outcome = await services.approvals.approve(
                 click.case(value.bill_id), click.user_id, seen=value.version
             )
         await cards.changed(click, value.bill_id)
@@ -90,7 +89,7 @@ def register(on: Listeners, services: Services) -> None:
         person: LazyPerson,
     ) -> None:
         await ack()
-        check = workflow.check_may_reject
+        check = services.approvals.check_may_reject
         await ask_reason(click, value, body, client, person, check, RejectMetadata, reject_modal)
 
     @on.action(Action.REOPEN, BillAction)
@@ -103,7 +102,7 @@ def register(on: Listeners, services: Services) -> None:
         person: LazyPerson,
     ) -> None:
         await ack()
-        check = workflow.check_may_reopen
+        check = services.approvals.check_may_reopen
         await ask_reason(click, value, body, client, person, check, ReopenMetadata, reopen_modal)
 
     async def cards_changed(submission: Submission, metadata: ModalMetadata) -> None:
@@ -151,7 +150,7 @@ def register(on: Listeners, services: Services) -> None:
         person: LazyPerson,
     ) -> None:
         _reason, outcome = await decide_with_reason(
-            ack, body, submission, metadata, Input.REJECT_REASON, workflow.reject
+            ack, body, submission, metadata, Input.REJECT_REASON, services.approvals.reject
         )
         if outcome.notice:
             await client.chat_postEphemeral(
@@ -170,7 +169,7 @@ def register(on: Listeners, services: Services) -> None:
         person: LazyPerson,
     ) -> None:
         reason, outcome = await decide_with_reason(
-            ack, body, submission, metadata, Input.REOPEN_REASON, workflow.reopen
+            ack, body, submission, metadata, Input.REOPEN_REASON, services.approvals.reopen
         )
         _ = words((await person).locale)
         if outcome.notice:

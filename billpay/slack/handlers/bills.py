@@ -23,7 +23,6 @@ from billpay.slack.people import LazyPerson
 
 
 def register(on: Listeners, services: Services) -> None:
-    workflow = services.workflow
     publisher = services.must_publish()
     cards = Cards(services)
 
@@ -31,13 +30,13 @@ def register(on: Listeners, services: Services) -> None:
     async def bills(ack: Ack, slash: Command, person: LazyPerson) -> None:
         await ack()
         bill_filter = parse_filter(slash.text)
-        link = await workflow.link_for(slash.team_id, slash.channel_id)
+        link = await services.links.link_for(slash.team_id, slash.channel_id)
         await publisher.post_listing(
             slash.team_id, await person, link, bill_filter, channel_id=slash.channel_id
         )
 
     async def page(click: Click, value: PageAction, person: LazyPerson) -> None:
-        link = await workflow.link_for(click.team_id, click.channel_id)
+        link = await services.links.link_for(click.team_id, click.channel_id)
         await publisher.post_listing(
             click.team_id,
             await person,
@@ -75,7 +74,7 @@ def register(on: Listeners, services: Services) -> None:
     async def refresh(ack: Ack, click: Click, value: MoreAction) -> None:
         await ack()
         await cards.current(click, value.bill_id)
-        await workflow.refresh(click.case(value.bill_id))
+        await services.cases.refresh(click.case(value.bill_id))
         await publisher.bill_changed_here(
             click.team_id, click.channel_id, value.bill_id, click.message_ts
         )
@@ -86,7 +85,7 @@ def register(on: Listeners, services: Services) -> None:
     ) -> None:
         await ack()
         await cards.current(click, value.bill_id)
-        details = await workflow.invoices.details(click.case(value.bill_id))
+        details = await services.invoices.details(click.case(value.bill_id))
         case = details.case
         reader = await person
         blocks = details_blocks(case, locale=reader.locale, today=reader.today(services.clock()))

@@ -38,7 +38,7 @@ class Cards:
     """The cards of one channel as a click sees them."""
 
     def __init__(self, services: Services) -> None:
-        self.workflow = services.workflow
+        self.services = services
         self.publisher = services.must_publish()
 
     @asynccontextmanager
@@ -60,11 +60,11 @@ class Cards:
     async def current(self, click: Click, bill_id: str) -> None:
         """A click acts only from a message that is not out of date."""
         async with self.up_to_date(click, bill_id):
-            await self.workflow.ensure_current(click.channel_id, click.message_ts)
+            await self.services.messages.ensure_current(click.channel_id, click.message_ts)
 
     async def drawn_from(self, click: Click, bill_id: str, version: int | None) -> None:
         """`current`, and the button (Approve, Reject, Reopen) must carry the case version its
-        card was drawn from: the workflow acts only if the case is still at that version."""
+        card was drawn from: the decision is taken only if the case is still at that version."""
         if version is None:
             raise OutOfDate()
         await self.current(click, bill_id)

@@ -32,14 +32,13 @@ DIGEST_FIELDS = {
 
 
 def register(on: Listeners, services: Services) -> None:
-    workflow = services.workflow
 
     @on.command("/billpay", verb="digest")
     async def digest(
         ack: Ack, slash: Command, body: dict[str, Any], client: AsyncWebClient, person: LazyPerson
     ) -> None:
         await ack()
-        link = await workflow.link_for(slash.team_id, slash.channel_id)
+        link = await services.links.link_for(slash.team_id, slash.channel_id)
         reader = await person
         subscription = await digest_store.create_subscription(
             services.db, link.id, created_by=slash.user_id, time_zone=reader.time_zone
@@ -73,7 +72,7 @@ def register(on: Listeners, services: Services) -> None:
         )
         if isinstance(form, dict):
             raise FieldErrors({DIGEST_FIELDS[name]: text for name, text in form.items()})
-        link = await workflow.link_for(submission.team_id, metadata.channel_id)
+        link = await services.links.link_for(submission.team_id, metadata.channel_id)
         current = await digest_store.subscription_for_link(services.db, link.id)
         if current is None or current.id != metadata.subscription_id:
             raise OutOfDate(FORM_OUT_OF_DATE)
@@ -89,7 +88,7 @@ def register(on: Listeners, services: Services) -> None:
         )
         if saved.paused:
             saved = await digest_store.resume_subscription(services.db, saved.id)
-        await workflow.record_digest_changed(link.id, submission.user_id)
+        await services.links.record_digest_changed(link.id, submission.user_id)
         locale = (await person).locale
         _ = words(locale)
         await client.chat_postEphemeral(

@@ -16,7 +16,6 @@ from billpay.slack.people import LazyPerson
 
 
 def register(on: Listeners, services: Services) -> None:
-    workflow = services.workflow
 
     @on.event("app_home_opened")
     async def home_opened(
@@ -25,6 +24,6 @@ def register(on: Listeners, services: Services) -> None:
         team_id, user_id = slack_id(body.get("team_id")), slack_id(event.get("user"))
         if event.get("tab", "home") != "home" or team_id is None or user_id is None:
             return
-        links = await workflow.links_of_team(team_id)
+        links = await services.links.links_of_team(team_id)
         locale = (await person).locale
         await client.views_publish(user_id=user_id, view=home_view(links, locale=locale))

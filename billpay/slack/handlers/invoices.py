@@ -45,7 +45,6 @@ def picked_file(body: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def register(on: Listeners, services: Services) -> None:
-    workflow = services.workflow
     suppliers = services.suppliers
     publisher = services.must_publish()
     files = SlackFiles(publisher.client, services.settings.slack_api_url)
@@ -61,7 +60,7 @@ def register(on: Listeners, services: Services) -> None:
         if not click.message_ts:
             raise OutOfDate()
         reader = await person
-        claim = await workflow.invoices.claim_share(ref, click.user_id)
+        claim = await services.invoices.claim_share(ref, click.user_id)
         if claim.permalink is not None:
             await tell(respond, already_shared(claim.permalink, reader.locale))
             return
@@ -74,9 +73,9 @@ def register(on: Listeners, services: Services) -> None:
                 shared_comment(claim.case, click.user_id, reader.locale),
             )
         except BaseException:
-            await workflow.invoices.share_failed(ref)
+            await services.invoices.share_failed(ref)
             raise
-        await workflow.invoices.shared(ref, click.user_id, ids, link)
+        await services.invoices.shared(ref, click.user_id, ids, link)
 
     @overflow(on, MoreOption.ATTACH_INVOICE)
     async def attach_invoice(
@@ -89,7 +88,7 @@ def register(on: Listeners, services: Services) -> None:
     ) -> None:
         await ack()
         await cards.current(click, value.bill_id)
-        case = await workflow.invoices.check_may_attach(click.case(value.bill_id))
+        case = await services.invoices.check_may_attach(click.case(value.bill_id))
         reader = await person
         metadata = AttachMetadata(
             channel_id=click.channel_id, message_ts=click.message_ts, bill_id=value.bill_id
@@ -131,7 +130,7 @@ def register(on: Listeners, services: Services) -> None:
         assert isinstance(size, int)
         content = await files.read(submission.team_id, url, size=size, max_bytes=INVOICE_MAX_BYTES)
         ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
-        await workflow.invoices.attach(ref, submission.user_id, name=name, content=content)
+        await services.invoices.attach(ref, submission.user_id, name=name, content=content)
         await Publisher.quietly(
             publisher.bill_changed_here(
                 submission.team_id, metadata.channel_id, metadata.bill_id, metadata.message_ts
@@ -164,23 +163,23 @@ def register(on: Listeners, services: Services) -> None:
         """From the card or from the notice in its thread: the first click claims the retry,
         so the invoice is uploaded once; the card is redrawn either way."""
         await ack()
-        link = await workflow.link_for(click.team_id, click.channel_id)
+        link = await services.links.link_for(click.team_id, click.channel_id)
         reader = await person
         await suppliers.check_may_create(link, click.user_id)
         ref = click.case(value.bill_id)
-        pending = await workflow.invoices.claim_retry(ref, click.user_id)
+        pending = await services.invoices.claim_retry(ref, click.user_id)
         changed = publisher.bill_changed(click.team_id, link.id, value.bill_id)
         await Publisher.quietly(changed, "show the upload under way")
         try:
             platform = await suppliers.platform(link)
             described = await files.describe(click.team_id, value.file_id, platform)
             invoice = await files.download(click.team_id, described, platform)
-            uploaded = await workflow.invoices.retry(
+            uploaded = await services.invoices.retry(
                 ref, click.user_id, name=invoice.name, content=invoice.content,
                 content_type=invoice.content_type,
             )  # fmt: skip
         except BaseException as error:
-            await workflow.invoices.retry_failed(ref, click.user_id, pending.name, error)
+            await services.invoices.retry_failed(ref, click.user_id, pending.name, error)
             raise
         finally:
             changed = publisher.bill_changed(click.team_id, link.id, value.bill_id)

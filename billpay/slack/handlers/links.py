@@ -18,19 +18,18 @@ from billpay.slack.people import LazyPerson
 
 
 def register(on: Listeners, services: Services) -> None:
-    workflow = services.workflow
 
     @on.command("/billpay", verb="connect")
     async def connect(ack: Ack, slash: Command, respond: AsyncRespond, person: LazyPerson) -> None:
         await ack()
-        link, created = await workflow.connect(
+        link, created = await services.links.connect(
             slash.team_id, slash.channel_id, slash.user_id, slash.rest
         )
         linker = await person
         await digest_store.create_subscription(
             services.db, link.id, created_by=slash.user_id, time_zone=linker.time_zone
         )
-        policy = await workflow.policy_for(link)
+        policy = await services.links.policy_for(link)
         text = linked_text(
             slash.user_id,
             link.company_name,
@@ -46,9 +45,9 @@ def register(on: Listeners, services: Services) -> None:
     @on.command("/billpay", verb="status")
     async def status(ack: Ack, slash: Command, respond: AsyncRespond, person: LazyPerson) -> None:
         await ack()
-        link = await workflow.link_for(slash.team_id, slash.channel_id)
+        link = await services.links.link_for(slash.team_id, slash.channel_id)
         locale = (await person).locale
-        policy = await workflow.policy_for(link)
+        policy = await services.links.policy_for(link)
         subscription = await digest_store.subscription_for_link(services.db, link.id)
         text = status_text(
             link.company_name,

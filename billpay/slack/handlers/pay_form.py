@@ -114,7 +114,6 @@ def _changed_at(body: dict[str, Any]) -> float:
 
 
 def register(on: Listeners, services: Services) -> None:
-    workflow = services.workflow
     redraws = Redraws()
 
     async def changed(
@@ -128,8 +127,8 @@ def register(on: Listeners, services: Services) -> None:
         await ack()
         arrival = redraws.arrived()
         payer = await person
-        link = await workflow.link_for(submission.team_id, metadata.channel_id)
-        case = await workflow.case_view(link, metadata.bill_id)
+        link = await services.links.link_for(submission.team_id, metadata.channel_id)
+        case = await services.cases.case_view(link, metadata.bill_id)
         if case is None:
             raise OutOfDate(FORM_OUT_OF_DATE)
         entry = PayEntry(

@@ -102,7 +102,6 @@ def _submitted_form(
 
 
 def register(on: Listeners, services: Services) -> None:
-    workflow = services.workflow
     publisher = services.must_publish()
     cards = Cards(services)
 
@@ -119,10 +118,10 @@ def register(on: Listeners, services: Services) -> None:
         await ack()
         await cards.current(click, value.bill_id)
         # Who may not pay is told now, in words only they see, not in a modal that fails later.
-        await workflow.payments.check_may_pay(click.case(value.bill_id), click.user_id)
+        await services.payments.check_may_pay(click.case(value.bill_id), click.user_id)
         lookup = person.lookup(wait=None)
         preparing = asyncio.ensure_future(
-            workflow.payments.prepare_payment(click.case(value.bill_id), click.user_id)
+            services.payments.prepare_payment(click.case(value.bill_id), click.user_id)
         )
         both: set[asyncio.Future[Any]] = {preparing, lookup}
         await asyncio.wait(both, timeout=OPEN_MODAL_BUDGET_SECONDS)
@@ -165,7 +164,7 @@ def register(on: Listeners, services: Services) -> None:
             "Recording {amount} from {account}…", amount=amount, account=escape(form.account.name)
         )
         await ack(response_action="update", view=progress_view(recording, locale=metadata.locale))
-        outcome = await workflow.payments.submit_payment(
+        outcome = await services.payments.submit_payment(
             CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id),
             submission.user_id,
             form,
@@ -220,7 +219,7 @@ def register(on: Listeners, services: Services) -> None:
     ) -> None:
         await ack()
         await payment_step(
-            click, value.bill_id, respond, person, workflow.payments.cancel_scheduled
+            click, value.bill_id, respond, person, services.scheduled.cancel_scheduled
         )
 
     @on.action(Action.RETRY_PAYMENT, BillAction)
@@ -228,7 +227,7 @@ def register(on: Listeners, services: Services) -> None:
         ack: Ack, click: Click, value: BillAction, respond: AsyncRespond, person: LazyPerson
     ) -> None:
         await ack()
-        await payment_step(click, value.bill_id, respond, person, workflow.payments.retry_payment)
+        await payment_step(click, value.bill_id, respond, person, services.recovery.retry_payment)
 
     @on.action(Action.PAYMENT_WAS_RECORDED, BillAction)
     @on.action(Action.PAYMENT_WAS_NOT_RECORDED, BillAction)
@@ -243,5 +242,5 @@ def register(on: Listeners, services: Services) -> None:
         """A payment in doubt, settled by a person who checked the accounting platform."""
         await ack()
         landed = used_action(body).get("action_id") == Action.PAYMENT_WAS_RECORDED
-        step = partial(workflow.payments.confirm_payment, landed=landed)
+        step = partial(services.recovery.confirm_payment, landed=landed)
         await payment_step(click, value.bill_id, respond, person, step)

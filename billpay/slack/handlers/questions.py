@@ -32,7 +32,6 @@ from billpay.slack.publisher import Publisher
 
 
 def register(on: Listeners, services: Services) -> None:
-    workflow = services.workflow
     publisher = services.must_publish()
     cards = Cards(services)
 
@@ -47,7 +46,7 @@ def register(on: Listeners, services: Services) -> None:
     ) -> None:
         await ack()
         await cards.current(click, value.bill_id)
-        case, default = await workflow.questions.check_may_ask(click.case(value.bill_id))
+        case, default = await services.questions.check_may_ask(click.case(value.bill_id))
         reader = await person
         metadata = AskMetadata(
             channel_id=click.channel_id, message_ts=click.message_ts, bill_id=value.bill_id
@@ -83,7 +82,7 @@ def register(on: Listeners, services: Services) -> None:
         assert asked_of is not None
         await ack()
         ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
-        case, question = await workflow.questions.ask(
+        case, question = await services.questions.ask(
             ref, submission.user_id, asked_of, text, metadata.message_ts
         )
         if metadata.message_ts:
@@ -108,7 +107,7 @@ def register(on: Listeners, services: Services) -> None:
         ack: Ack, click: Click, value: QuestionAction, body: dict[str, Any], person: LazyPerson
     ) -> None:
         await ack()
-        await workflow.questions.resolve(
+        await services.questions.resolve(
             click.case(value.bill_id), click.user_id, value.question_id
         )
         locale = (await person).locale

@@ -22,7 +22,6 @@ from billpay.slack.publisher import Publisher
 
 
 def register(on: Listeners, services: Services) -> None:
-    workflow = services.workflow
     publisher = services.must_publish()
 
     @on.event("message")
@@ -41,9 +40,9 @@ def register(on: Listeners, services: Services) -> None:
         if not reads_as_approval(text):
             return
         # Only threads of the bot's own `/bills` messages are read (an unknown thread: nothing).
-        if await workflow.message(channel_id, thread_ts) is None:
+        if await services.messages.get(channel_id, thread_ts) is None:
             return
-        cases = await workflow.questions.reply_candidates(team_id, channel_id, thread_ts, user_id)
+        cases = await services.questions.reply_candidates(team_id, channel_id, thread_ts, user_id)
         if not cases:
             return
         reader = await person
@@ -57,7 +56,7 @@ def register(on: Listeners, services: Services) -> None:
         ack: Ack, click: Click, value: ReplyApproval, respond: AsyncRespond, person: LazyPerson
     ) -> None:
         await ack()
-        outcome = await workflow.approve(click.case(value.bill_id), click.user_id)
+        outcome = await services.approvals.approve(click.case(value.bill_id), click.user_id)
         await Publisher.quietly(
             publisher.bill_changed_here(
                 click.team_id, click.channel_id, value.bill_id, value.message_ts

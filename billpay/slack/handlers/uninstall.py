@@ -14,7 +14,6 @@ log = logging.getLogger(__name__)
 
 
 def register(on: Listeners, services: Services) -> None:
-    workflow = services.workflow
 
     @on.event("app_uninstalled")
     @on.event("tokens_revoked")
@@ -28,5 +27,5 @@ def register(on: Listeners, services: Services) -> None:
         if team_id is None or kind is None:
             log.warning("ignored a removal event without a team or type")
             return
-        await workflow.record_team_event(team_id, kind)
+        await services.links.record_team_event(team_id, kind)
         log.warning("Slack sent %s for team %s", kind, team_id)

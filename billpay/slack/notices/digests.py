@@ -35,14 +35,13 @@ class DigestSender:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.workflow = services.workflow
         self.publisher = services.must_publish()
 
     async def send(self, due: list[tuple[Subscription, date]]) -> None:
         """Post the digests whose scheduled runs were claimed, each for its channel's day."""
         results = await compute_digests(
             self.services.db,
-            self.workflow.reads,
+            self.services.reads,
             due,
             default_approvers=self.services.settings.approvers,
         )
@@ -55,7 +54,7 @@ class DigestSender:
         today = subscription.local_date(self.services.clock())
         (result,) = await compute_digests(
             self.services.db,
-            self.workflow.reads,
+            self.services.reads,
             [(subscription, today)],
             default_approvers=self.services.settings.approvers,
         )
@@ -132,7 +131,7 @@ class DigestSender:
             "not_in_channel": N_("the bot is no longer in the channel"),
         }.get(code, N_("the channel can't be found"))
         await digest_store.pause_subscription(self.services.db, sub.id, reason)
-        await self.workflow.record_digest_paused(sub.link_id, reason)
+        await self.services.links.record_digest_paused(sub.link_id, reason)
         if sub.created_by:
             client = self.publisher.client(sub.team_id)
             person = await People(self.services.settings.default_locale).get(

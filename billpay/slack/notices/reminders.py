@@ -16,14 +16,13 @@ class NudgeSender:
 
     def __init__(self, services: Services, people: People) -> None:
         self.services = services
-        self.workflow = services.workflow
         self.publisher = services.must_publish()
         self.people = people
 
     async def send(self, nudge: Nudge) -> None:
         team_id = nudge.team_id
         locale = self.services.settings.default_locale
-        shown = await self.workflow.messages.showing(nudge.link_id, nudge.case.bill_id)
+        shown = await self.services.messages.showing(nudge.link_id, nudge.case.bill_id)
         if nudge.kind == "approved_by_policy":
             shown = await self.publisher.bill_changed(team_id, nudge.link_id, nudge.case.bill_id)
         today = self.services.clock().date()

@@ -23,9 +23,7 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def _at(bot: Bot, when: datetime) -> None:
-    bot.services.clock = lambda: when
-    bot.services.workflow.clock = lambda: when
-    bot.services.must_publish().clock = lambda: when
+    bot.services.clock.set(lambda: when)
 
 
 def _local(day: str, hh_mm: str, zone: ZoneInfo = LONDON) -> datetime:
@@ -42,7 +40,7 @@ def _digests(bot: Bot) -> list[dict]:
 
 
 async def _subscription(bot: Bot):  # type: ignore[no-untyped-def]
-    link = await bot.services.workflow.link_for("T0001", CHANNEL)
+    link = await bot.services.links.link_for("T0001", CHANNEL)
     found = await digest_store.subscription_for_link(bot.services.db, link.id)
     assert found is not None
     return found

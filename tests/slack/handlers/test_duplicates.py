@@ -144,8 +144,8 @@ async def test_a_new_bill_is_checked_before_it_is_created(linked_bot: Bot) -> No
     bill_id = await first_open_gbp(bot, await bot.bills(user=ANA))
     demo = bot.sandbox.demo
     bill = await bot.services.payables.get_bill(demo.company_id, demo.connection_id, bill_id)
-    link = await bot.services.workflow.link_for("T0001", "C0FIN")
-    check = bot.services.workflow.invoices.duplicate_of_new
+    link = await bot.services.links.link_for("T0001", "C0FIN")
+    check = bot.services.invoices.duplicate_of_new
     same = await check(
         link,
         supplier_id=bill.supplier_ref.id,

@@ -184,10 +184,10 @@ async def targets(linked_bot: Bot) -> tuple[Bot, list[tuple[str, dict[str, Any]]
             choice=choice, bill_id=bill_id
         ).dump()
         clicks.append(("form", payload))
-    link = await bot.services.workflow.link_for("T0001", CHANNEL)
+    link = await bot.services.links.link_for("T0001", CHANNEL)
     # Every bill gets its case now: a listing the fuzz runs may show any of them.
-    everything = await bot.services.workflow.list_bills(link, BillFilter(), TODAY)
-    await bot.services.workflow.sync_cases(link, everything)
+    everything = await bot.services.outstanding.list_bills(link, BillFilter(), TODAY)
+    await bot.services.cases.sync_cases(link, everything)
     reject = RejectMetadata(channel_id=CHANNEL, message_ts=message["ts"], bill_id=bill_id)
     pay = PayMetadata(
         channel_id=CHANNEL,

@@ -19,9 +19,7 @@ from tests.slack.handlers.test_bills_flow import _open_bill
 
 
 def _at(bot: Bot, when: datetime) -> None:
-    bot.services.clock = lambda: when
-    bot.services.workflow.clock = lambda: when
-    bot.services.must_publish().clock = lambda: when
+    bot.services.clock.set(lambda: when)
 
 
 def _dms(bot: Bot, user: str, bill_text: str) -> list[str]:
@@ -99,7 +97,7 @@ async def test_small_bills_are_approved_by_policy_after_the_wait(linked_bot: Bot
             await s.scalars(select(AuditEvent).where(AuditEvent.action == "approved_by_policy"))
         )
     assert approved
-    link = await bot.services.workflow.link_for("T0001", CHANNEL)
-    views = await bot.services.workflow.case_views(link.id, [e.bill_id for e in approved])
+    link = await bot.services.links.link_for("T0001", CHANNEL)
+    views = await bot.services.cases.case_views(link.id, [e.bill_id for e in approved])
     assert all(v.state == CaseState.APPROVED and v.approvals == ("policy",) for v in views)
     assert all(v.amount_due < 500 for v in views)

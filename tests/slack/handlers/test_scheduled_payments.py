@@ -29,9 +29,7 @@ from tests.slack.handlers.test_safety import _approved_pay_modal
 
 def _at(bot: Bot, when: datetime) -> None:
     """Move the bot's clock (every part of it reads the same one)."""
-    bot.services.clock = lambda: when
-    bot.services.workflow.clock = lambda: when
-    bot.services.must_publish().clock = lambda: when
+    bot.services.clock.set(lambda: when)
 
 
 async def _actions(bot: Bot, action: str) -> int:
@@ -179,8 +177,7 @@ async def test_two_replicas_send_a_scheduled_payment_once(
     await bot.wait_for_card(message["ts"], bill_id, "scheduled for")
     when = datetime.fromisoformat(f"{date}T08:30:00+00:00")
     _at(bot, when)
-    second_replica.clock = lambda: when
-    second_replica.workflow.clock = lambda: when
+    second_replica.clock.set(lambda: when)
     await asyncio.gather(
         Scheduler(bot.services).send_due_payments(),
         Scheduler(second_replica).send_due_payments(),

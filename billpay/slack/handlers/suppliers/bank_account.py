@@ -33,14 +33,13 @@ ACCOUNT_FIELDS = {
 
 def register(on: Listeners, services: Services) -> None:
     suppliers = services.suppliers
-    workflow = services.workflow
 
     @on.command("/billpay", verb="account new")
     async def new_account(
         ack: Ack, slash: Command, body: dict[str, Any], client: AsyncWebClient, person: LazyPerson
     ) -> None:
         await ack()
-        link = await workflow.link_for(slash.team_id, slash.channel_id)
+        link = await services.links.link_for(slash.team_id, slash.channel_id)
         locale = (await person).locale
         await suppliers.check_may_manage(link, slash.user_id)
         metadata = BankAccountMetadata(
@@ -71,7 +70,7 @@ def register(on: Listeners, services: Services) -> None:
             response_action="update",
             view=waiting_modal(_("New bank account"), _("Saving…"), locale=metadata.locale),
         )
-        link = await workflow.link_for(submission.team_id, metadata.channel_id)
+        link = await services.links.link_for(submission.team_id, metadata.channel_id)
         account = await suppliers.create_bank_account(
             link, submission.user_id, form, metadata.idempotency_key
         )

@@ -20,7 +20,6 @@ from billpay.slack.people import LazyPerson
 
 def register(on: Listeners, services: Services) -> None:
     suppliers = services.suppliers
-    workflow = services.workflow
     publisher = services.must_publish()
 
     @on.command("/supplier")
@@ -39,7 +38,7 @@ def register(on: Listeners, services: Services) -> None:
                 response_type="ephemeral",
             )
             return
-        link = await workflow.link_for(slash.team_id, slash.channel_id)
+        link = await services.links.link_for(slash.team_id, slash.channel_id)
         found = await suppliers.lookup(link, slash.text)
         message = supplier_blocks(
             slash.text,
@@ -53,7 +52,7 @@ def register(on: Listeners, services: Services) -> None:
     @on.action(SupplierAction.SHOW_BILLS, SupplierButton)
     async def show_bills(ack: Ack, click: Click, value: SupplierButton, person: LazyPerson) -> None:
         await ack()
-        link = await workflow.link_for(click.team_id, click.channel_id)
+        link = await services.links.link_for(click.team_id, click.channel_id)
         reader = await person
         supplier = await suppliers.supplier(link, value.supplier_id)
         # The name as a filter's text, never read as `overdue` or `due …` words.

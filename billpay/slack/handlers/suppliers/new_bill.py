@@ -151,7 +151,7 @@ class BillForms:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.suppliers = services.suppliers
-        self.workflow = services.workflow
+        self.services = services
         self.publisher = services.must_publish()
         self.files = SlackFiles(self.publisher.client, services.settings.slack_api_url)
 
@@ -204,7 +204,7 @@ class BillForms:
         """Open the form for the channel `where` was used in, if its creator may add bills:
         with `supplier_id` chosen, or `file_id` as its invoice."""
         trigger_id = trigger_of(body)
-        link = await self.workflow.link_for(where.team_id, where.channel_id)
+        link = await self.services.links.link_for(where.team_id, where.channel_id)
         creator = await person
         await self.suppliers.check_may_create(link, where.user_id)
 
@@ -236,7 +236,7 @@ class BillForms:
         metadata = _bill_metadata(body)
         view = as_dict(body.get("view"))
         who = submission_of(body)  # the form's team, user and view, checked like a submission
-        link = await self.workflow.link_for(who.team_id, metadata.channel_id)
+        link = await self.services.links.link_for(who.team_id, metadata.channel_id)
         creator = await person
         values = _form_values(body)
         if add_line and metadata.lines < MAX_LINES:
@@ -279,7 +279,7 @@ class BillForms:
             return True
         except Exception:
             log.warning("the invoice of new bill %s was not attached", bill_id, exc_info=True)
-        await self.workflow.invoices.upload_failed(
+        await self.services.invoices.upload_failed(
             link, bill_id, submission.user_id, file_id=metadata.file_id, name=invoice.name
         )
         await Publisher.quietly(
@@ -364,7 +364,7 @@ class BillForms:
     async def possible_duplicate(
         self, link: CompanyLink, form: BillForm, supplier: Supplier
     ) -> Duplicate | None:
-        return await self.workflow.invoices.duplicate_of_new(
+        return await self.services.invoices.duplicate_of_new(
             link,
             supplier_id=supplier.id,
             currency=form.currency,
@@ -377,7 +377,6 @@ class BillForms:
 
 def register(on: Listeners, services: Services) -> None:
     suppliers = services.suppliers
-    workflow = services.workflow
     forms = BillForms(services)
 
     @on.command("/billpay", verb="bill")
@@ -410,7 +409,7 @@ def register(on: Listeners, services: Services) -> None:
     async def supplier_suggestions(ack: Ack, body: dict[str, Any]) -> None:
         metadata = _bill_metadata(body)
         typed = body.get("value") if isinstance(body.get("value"), str) else ""
-        link = await workflow.link_for(str(team_of(body)), metadata.channel_id)
+        link = await services.links.link_for(str(team_of(body)), metadata.channel_id)
         found = await suppliers.suggestions(link, str(typed)[:100])
         await ack(options=supplier_options([(s.id, s.supplier_name) for s in found]))
 
@@ -434,7 +433,7 @@ def register(on: Listeners, services: Services) -> None:
         client: AsyncWebClient, person: LazyPerson,
     ) -> None:  # fmt: skip
         _ = words(metadata.locale)
-        link = await workflow.link_for(submission.team_id, metadata.channel_id)
+        link = await services.links.link_for(submission.team_id, metadata.channel_id)
         values = _form_values(body)
         form, supplier, options = await forms.checked(link, metadata, values)
         confirmed = NOT_A_DUPLICATE in field_choices(body, SupplierInput.BILL_NOT_DUPLICATE)

@@ -37,7 +37,6 @@ SUPPLIER_FIELDS = {
 
 def register(on: Listeners, services: Services) -> None:
     suppliers = services.suppliers
-    workflow = services.workflow
 
     @on.action(SupplierAction.CREATE, CreateSupplierButton)
     async def create_supplier_clicked(
@@ -45,7 +44,7 @@ def register(on: Listeners, services: Services) -> None:
         client: AsyncWebClient, person: LazyPerson,
     ) -> None:  # fmt: skip
         await ack()
-        link = await workflow.link_for(click.team_id, click.channel_id)
+        link = await services.links.link_for(click.team_id, click.channel_id)
         locale = (await person).locale
         await suppliers.check_may_create(link, click.user_id)
         metadata = SupplierMetadata(
@@ -61,7 +60,7 @@ def register(on: Listeners, services: Services) -> None:
         client: AsyncWebClient, context: AsyncBoltContext, person: LazyPerson,
     ) -> None:  # fmt: skip
         await ack()
-        link = await workflow.link_for(click.team_id, click.channel_id)
+        link = await services.links.link_for(click.team_id, click.channel_id)
         locale = (await person).locale
 
         async def build() -> dict[str, Any]:
@@ -97,7 +96,7 @@ def register(on: Listeners, services: Services) -> None:
         if isinstance(form, dict):
             raise FieldErrors({SUPPLIER_FIELDS[k]: v for k, v in form.items()})
         _ = words(metadata.locale)
-        link = await workflow.link_for(submission.team_id, metadata.channel_id)
+        link = await services.links.link_for(submission.team_id, metadata.channel_id)
         if metadata.supplier_id is not None:
             kept = await suppliers.fixed_currency(link, metadata.supplier_id, form)
             if kept is not None:

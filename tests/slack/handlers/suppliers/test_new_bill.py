@@ -478,7 +478,7 @@ async def test_the_type_ahead_serves_five_thousand_suppliers_from_one_read(
     # Join the read the form started. Waiting here keeps the test about what is read, not about
     # how fast this machine is: the in-process sandbox shares the bot's event loop, which a real
     # payables API never does (`bench/` has the timings).
-    link = await bot.services.workflow.link_for("T0001", CHANNEL)
+    link = await bot.services.links.link_for("T0001", CHANNEL)
     everyone = len(await bot.services.suppliers.suppliers(link))
     assert everyone > 5000
     read_once = len([r for r in requests[before:] if "/suppliers" in r.url.path])

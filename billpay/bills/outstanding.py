@@ -1,4 +1,4 @@
-"""Reading what a `/bills` shows: the link's outstanding bills that match the filter, overdue
+"""The outstanding bills a `/bills` shows: the link's bills that match the filter, overdue
 first, with the cases the bot already has brought up to date from that read.
 """
 
@@ -27,7 +27,7 @@ class Listing:
     changed: list[str]  # bills whose case the listing brought up to date
 
 
-class Listings:
+class OutstandingBills:
     def __init__(
         self,
         db: Database,
