@@ -1,7 +1,10 @@
 """Shared fixtures: the database under test, a seeded payables sandbox, and a client for it.
 
-Every database test runs on SQLite (a file per test) by default, and on PostgreSQL when
-`BILLPAY_TEST_DATABASE_URL` is set; the sandbox drops and re-creates its own tables per test.
+Every database test runs on SQLite (files per test) by default, and on PostgreSQL when
+`BILLPAY_TEST_DATABASE_URL` is set (databases per test, named after the worker running it, on
+that server). Either way each test starts from a fresh copy of the demo company as the sandbox
+seeds it and of the bot's database migrated from empty: `testkit.databases` builds each once
+per run and copies it per test.
 
 The sandbox runs strict (`SandboxConfig.strict`): list bills takes only the query fields the spec
 documents, so a test passes only if the client and the bot use nothing else. A test of the
@@ -10,7 +13,8 @@ query language on other fields asks for `@pytest.mark.sandbox(strict=False)`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -19,6 +23,7 @@ import pytest
 from billpay.payables.client import PayablesClient
 from payables_sandbox.app import Sandbox, SandboxConfig
 from payables_sandbox.faults import FaultConfig
+from testkit.databases import TestDatabases, drop_created, seed_key
 from testkit.payables import (
     SANDBOX_KEY,
     SANDBOX_URL,
@@ -31,25 +36,68 @@ from testkit.payables import (
     on_postgres,
 )
 
+# What a test's sandbox is unless its `sandbox` marker or `make_sandbox(...)` says otherwise.
+SANDBOX_DEFAULTS: dict[str, object] = {
+    "api_key": SANDBOX_KEY,
+    "reset": True,
+    "today": TODAY,
+    "strict": True,  # Codat as documented; a test's marker may turn it off
+}
+
+
+@pytest.fixture(scope="session")
+def test_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabases]:
+    databases = TestDatabases(tmp_path_factory.mktemp("templates"))
+    yield databases
+    databases.close()
+
+
+@dataclass(frozen=True)
+class SandboxDatabase:
+    """The sandbox's database of one test, and the seed it already holds (`seed_key`)."""
+
+    url: str
+    seeded_as: str
+
+
+def sandbox_config(database_url: str, overrides: dict[str, object]) -> SandboxConfig:
+    return SandboxConfig.model_validate(
+        {**SANDBOX_DEFAULTS, "database_url": database_url, **overrides}
+    )
+
+
+def _marker_kwargs(request: pytest.FixtureRequest, name: str) -> dict[str, object]:
+    marker = request.node.get_closest_marker(name)
+    return dict(marker.kwargs) if marker else {}
+
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return database_url_for(tmp_path)
+async def sandbox_database(
+    request: pytest.FixtureRequest, tmp_path: Path, test_databases: TestDatabases
+) -> SandboxDatabase:
+    """A fresh copy of the sandbox database seeded as the test's `sandbox` marker asks."""
+    config = sandbox_config("", _marker_kwargs(request, "sandbox"))  # the copy is its database
+    url = await test_databases.sandbox_copy(config, tmp_path)
+    return SandboxDatabase(url=url, seeded_as=seed_key(config))
 
 
 @pytest.fixture
-async def make_sandbox(database_url: str) -> AsyncIterator[Callable[..., Sandbox]]:
+def database_url(sandbox_database: SandboxDatabase) -> str:
+    return sandbox_database.url
+
+
+@pytest.fixture
+async def make_sandbox(
+    sandbox_database: SandboxDatabase,
+) -> AsyncIterator[Callable[..., Sandbox]]:
     started: list[Sandbox] = []
 
     def factory(**overrides: object) -> Sandbox:
-        settings: dict[str, object] = {
-            "api_key": SANDBOX_KEY,
-            "database_url": database_url,
-            "reset": True,
-            "today": TODAY,
-            "strict": True,  # Codat as documented; a test's marker may turn it off
-        }
-        config = SandboxConfig.model_validate({**settings, **overrides})
+        config = sandbox_config(sandbox_database.url, overrides)
+        if not started and config.reset and seed_key(config) == sandbox_database.seeded_as:
+            # The database is a fresh copy of what this reset would seed: nothing to redo.
+            # Later sandboxes of the test reset (or keep) it as they ask.
+            config = config.model_copy(update={"reset": False})
         sandbox = Sandbox(config)
         started.append(sandbox)
         return sandbox
@@ -62,8 +110,7 @@ async def make_sandbox(database_url: str) -> AsyncIterator[Callable[..., Sandbox
 @pytest.fixture
 async def sandbox(request: pytest.FixtureRequest, make_sandbox: Callable[..., Sandbox]) -> Sandbox:
     """The seeded sandbox; `@pytest.mark.sandbox(page_size=4, ...)` overrides its config."""
-    marker = request.node.get_closest_marker("sandbox")
-    sandbox = make_sandbox(**(marker.kwargs if marker else {}))
+    sandbox = make_sandbox(**_marker_kwargs(request, "sandbox"))
     await sandbox.start()
     return sandbox
 
@@ -84,6 +131,13 @@ async def payables(
 ) -> AsyncIterator[PayablesClient]:
     async with client_for(transport, sleeps) as client:
         yield client
+
+
+# ------------------------------------------------------------------ the run
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    drop_created()  # this process's PostgreSQL databases; SQLite files go with tmp_path
 
 
 __all__ = [
