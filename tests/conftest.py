@@ -9,6 +9,8 @@ per run and copies it per test.
 The sandbox runs strict (`SandboxConfig.strict`): list bills takes only the query fields the spec
 documents, so a test passes only if the client and the bot use nothing else. A test of the
 query language on other fields asks for `@pytest.mark.sandbox(strict=False)`.
+
+Hypothesis runs under the profile `testkit.profiles` picks.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from testkit.payables import (
     database_url_for,
     on_postgres,
 )
+from testkit.profiles import load_profile
+
+load_profile()
 
 # What a test's sandbox is unless its `sandbox` marker or `make_sandbox(...)` says otherwise.
 SANDBOX_DEFAULTS: dict[str, object] = {
