@@ -10,12 +10,15 @@ The sandbox runs strict (`SandboxConfig.strict`): list bills takes only the quer
 documents, so a test passes only if the client and the bot use nothing else. A test of the
 query language on other fields asks for `@pytest.mark.sandbox(strict=False)`.
 
-Hypothesis runs under the profile `testkit.profiles` picks.
+Also here: the Hypothesis profiles (`testkit.profiles`), the `slow` marker's note at the end of
+a run without the slow tests, and, when `BILLPAY_TEST_NO_SKIPS` is set (CI), a run that fails
+if any test was skipped for a reason other than the expected ones (`EXPECTED_SKIPS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+import os
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +43,13 @@ from testkit.payables import (
 from testkit.profiles import load_profile
 
 load_profile()
+
+# Skips a run with BILLPAY_TEST_NO_SKIPS set allows: tests written for PostgreSQL, on SQLite.
+EXPECTED_SKIPS = (
+    "several replicas need PostgreSQL",
+    "row contention across engines needs PostgreSQL",
+)
+NO_SKIPS_ENV = "BILLPAY_TEST_NO_SKIPS"
 
 # What a test's sandbox is unless its `sandbox` marker or `make_sandbox(...)` says otherwise.
 SANDBOX_DEFAULTS: dict[str, object] = {
@@ -143,6 +153,52 @@ async def payables(
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     drop_created()  # this process's PostgreSQL databases; SQLite files go with tmp_path
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _refuse_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """With `BILLPAY_TEST_NO_SKIPS` set (CI), a skip for any reason but `EXPECTED_SKIPS` (a
+    missing browser, package or spec) turns into a failure that says why."""
+    if not os.environ.get(NO_SKIPS_ENV) or not report.skipped or hasattr(report, "wasxfail"):
+        return
+    reason = _skip_reason(report)
+    if not any(expected in reason for expected in EXPECTED_SKIPS):
+        report.outcome = "failed"
+        report.longrepr = f"skipped ({reason}), which {NO_SKIPS_ENV} does not allow"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    _refuse_skip(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield  # a module skipped as a whole (`pytest.importorskip`)
+    _refuse_skip(report)
+    return report
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
+    if "not slow" in (config.getoption("markexpr", "") or ""):
+        terminalreporter.write_line(
+            "Left out: the slow tests (browser, other processes, several replicas, large data);"
+            " `make test-slow` runs them, `make test-all` runs everything."
+        )
 
 
 __all__ = [

@@ -45,6 +45,9 @@ from payables_sandbox.app import SandboxConfig, create_sandbox_app
 from testkit.payables import database_url_for
 from testkit.serve import serve_asgi
 
+# One worker runs the module: its servers are started once per module, not once per worker.
+pytestmark = pytest.mark.xdist_group("official-client")
+
 API_KEY = "contract-key"
 REQUEST_TIMEOUT_MS = 30_000
 MAX_PAGES = 100
@@ -109,7 +112,11 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Any) ->
         time.sleep(0.1)
 
 
-@pytest.fixture(scope="module", params=["uvicorn-in-thread", "billpay-sandbox-command"])
+# The server in a process of its own is slow to start: with the slow tests only.
+@pytest.fixture(
+    scope="module",
+    params=["uvicorn-in-thread", pytest.param("billpay-sandbox-command", marks=pytest.mark.slow)],
+)
 def sandbox_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:

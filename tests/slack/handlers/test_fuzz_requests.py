@@ -384,6 +384,7 @@ def _signed(bot: Bot, kind: str, payload: dict[str, Any]) -> tuple[bytes, dict[s
     return signed.body, signed.headers
 
 
+@pytest.mark.slow
 @pytest.mark.bot(approvers=[ANA], payers=[SAM])
 @settings(
     max_examples=examples(EXAMPLES),
