@@ -2,7 +2,8 @@
 
 `blocks/` renders plain values: it never reaches the ORM, directly or through a core module.
 The core (`bot/`) never imports the Slack layers, except the two modules that wire them up.
-The settings load without the sandbox's web app.
+The settings load without the sandbox's web app. The benchmarks and the test kit never import the
+tests.
 """
 
 from __future__ import annotations
@@ -143,3 +144,9 @@ def test_what_sends_on_its_own_renders_but_never_reaches_the_listeners(module: s
 
 def test_settings_load_without_the_sandbox_web_app() -> None:
     assert offending("billpay.config", ("fastapi", "starlette", "payables_sandbox.app")) == []
+
+
+@pytest.mark.parametrize("module", modules_in("bench") + modules_in("testkit"))
+def test_the_benchmarks_and_the_test_kit_never_import_the_tests(module: str) -> None:
+    """`bench/` and `testkit/` build on the packages and the test kit only."""
+    assert offending(module, ("tests",)) == []
