@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run check sandbox test bench bench-large lint typecheck format messages screenshots clean
+.PHONY: install run check sandbox test test-slow test-all bench bench-large lint typecheck format messages screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make with PYTHON=python3.11 (or newer)")'
@@ -27,8 +27,19 @@ check: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/billpay sandbox
 
+# The tests run on every core (pytest-xdist); the browser's tests stay on one worker together.
+# `make test` leaves out the slow ones (browser, other processes, several replicas, large
+# data) and says so; `make test-slow` runs only those, `make test-all` everything.
+PYTEST := $(BIN)/pytest -n auto --dist loadgroup
+
 test: $(STAMP)
-	$(BIN)/pytest
+	$(PYTEST) -m "not slow"
+
+test-slow: $(STAMP)
+	$(PYTEST) -m slow
+
+test-all: $(STAMP)
+	$(PYTEST)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.payables

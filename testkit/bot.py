@@ -1,8 +1,14 @@
-"""The whole bot under test: the real ASGI app served by uvicorn on a free port, Slack faked by
-`FakeSlack`, the payables sandbox in-process and the bot's database migrated per test.
+"""The whole bot under test: the real ASGI app, Slack faked by `FakeSlack`, the payables
+sandbox in-process and the bot's database migrated per test.
 
 Requests reach the bot as Slack sends them (signed, over HTTP); what the bot sends to Slack is
-recorded and validated by the fake.
+recorded and validated by the fake. `in_process_bot` calls the app through
+`httpx.ASGITransport`, in the test's event loop; `running_bot` serves it with uvicorn on a free
+port, for what needs a real socket (a page or a process that calls the bot's URL).
+
+Either way, when the block ends the bot's listener runs still going (Bolt runs them after the
+ack) are waited for (`SETTLE_SECONDS` at most), so what a test started does not reach Slack or
+the databases after it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import uvicorn
 
 from billpay.runtime.web import create_web_app
 from billpay.services import Services, build_services
+from billpay.slack.app import listeners_settled
 from billpay.store.db import Database
 from billpay.store.models import CaseState
 from payables_sandbox.app import Sandbox
@@ -128,6 +135,13 @@ def bill_ids(message: dict[str, Any]) -> list[str]:
     ]
 
 
+# How long the end of a test waits for the listener runs it started; longer would be a listener
+# stuck on something, which the closing event loop then cancels.
+SETTLE_SECONDS = 10.0
+# The bot's address when its app is called in process: no server answers there.
+IN_PROCESS_URL = "http://bot.test"
+
+
 @contextlib.asynccontextmanager
 async def serve(app: Any) -> AsyncIterator[str]:
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
@@ -145,9 +159,16 @@ async def serve(app: Any) -> AsyncIterator[str]:
         await task
 
 
+async def settle_listeners() -> None:
+    """Wait for the listener runs started so far, for `SETTLE_SECONDS` at most."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(SETTLE_SECONDS):
+            await listeners_settled()
+
+
 @contextlib.asynccontextmanager
-async def running_bot(
-    sandbox: Sandbox, bot_db: Database, slack: FakeSlack, **settings: Any
+async def _bot(
+    sandbox: Sandbox, bot_db: Database, slack: FakeSlack, settings: dict[str, Any], *, socket: bool
 ) -> AsyncIterator[Bot]:
     config = bot_settings(
         slack_bot_token=BOT_TOKEN,
@@ -159,14 +180,42 @@ async def running_bot(
     payables = client_for(transport, SleepRecorder())
     slack.bot_token = BOT_TOKEN
     services = build_services(config, db=bot_db, payables=payables, clock=lambda: NOW)
-    async with serve(create_web_app(services)) as url, httpx.AsyncClient(timeout=30) as http:
-        yield Bot(
-            url=url,
-            http=http,
-            slack=slack,
-            requests=SlackRequests(SIGNING_SECRET, slack),
-            sandbox=sandbox,
-            services=services,
-            payables_transport=transport,
-        )
-    await payables.aclose()
+    web = create_web_app(services)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            if socket:
+                url = await stack.enter_async_context(serve(web))
+                http = httpx.AsyncClient(timeout=30)
+            else:
+                # As uvicorn does, an exception escaping the app is answered 500, not raised.
+                url = IN_PROCESS_URL
+                app = httpx.ASGITransport(app=web, raise_app_exceptions=False)
+                http = httpx.AsyncClient(transport=app, timeout=30)
+            await stack.enter_async_context(http)
+            stack.push_async_callback(settle_listeners)
+            yield Bot(
+                url=url,
+                http=http,
+                slack=slack,
+                requests=SlackRequests(SIGNING_SECRET, slack),
+                sandbox=sandbox,
+                services=services,
+                payables_transport=transport,
+            )
+    finally:
+        await payables.aclose()
+
+
+def in_process_bot(
+    sandbox: Sandbox, bot_db: Database, slack: FakeSlack, **settings: Any
+) -> contextlib.AbstractAsyncContextManager[Bot]:
+    """The bot's web app called in process: `Bot.url` is `http://bot.test`, reached only
+    through `Bot.http`."""
+    return _bot(sandbox, bot_db, slack, settings, socket=False)
+
+
+def running_bot(
+    sandbox: Sandbox, bot_db: Database, slack: FakeSlack, **settings: Any
+) -> contextlib.AbstractAsyncContextManager[Bot]:
+    """The bot's web app served by uvicorn on a free port of 127.0.0.1: `Bot.url` is real."""
+    return _bot(sandbox, bot_db, slack, settings, socket=True)

@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 
-from billpay.config import async_database_url
 from billpay.payables.client import PayablesClient, RetryPolicy
 from billpay.payables.models import Bill
 from billpay.payables.query import not_outstanding_bills
 from payables_sandbox.seed import DemoIds
+from testkit.databases import url_for
 
 TODAY = date(2026, 11, 22)
 SANDBOX_KEY = "test-sandbox-key"
@@ -24,10 +24,9 @@ SANDBOX_URL = "http://sandbox.test"
 
 
 def database_url_for(tmp_path: Path, name: str = "sandbox") -> str:
-    url = os.environ.get("BILLPAY_TEST_DATABASE_URL")
-    if url:
-        return async_database_url(url)
-    return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
+    """The database `name` of a test: a SQLite file in `tmp_path`, or on PostgreSQL this
+    worker's database of that name (see `testkit.databases`)."""
+    return url_for(tmp_path, name)
 
 
 def on_postgres() -> bool:

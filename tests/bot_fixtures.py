@@ -1,5 +1,6 @@
-"""Fixtures for the bot's own state: a migrated database per test, and the bot's services with
-the channel `C0FIN` of team `T0001` linked to the sandbox's demo company."""
+"""Fixtures for the bot's own state: a migrated database per test (a copy of the run's
+template), and the bot's services with the channel `C0FIN` of team `T0001` linked to the
+sandbox's demo company."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ import pytest
 from billpay.payables.client import PayablesClient
 from billpay.services import Services, build_services
 from billpay.store.db import Database
-from testkit.world import ANA, CHANNEL, TEAM, bot_settings, migrated_database_url
+from testkit.databases import TestDatabases
+from testkit.world import ANA, CHANNEL, TEAM, bot_settings
 
 
 @pytest.fixture
-async def bot_database_url(tmp_path: Path) -> str:
-    return await migrated_database_url(tmp_path)
+async def bot_database_url(tmp_path: Path, test_databases: TestDatabases) -> str:
+    return await test_databases.bot_copy(tmp_path)
 
 
 @pytest.fixture

@@ -1,16 +1,25 @@
 """Shared fixtures: the database under test, a seeded payables sandbox, and a client for it.
 
-Every database test runs on SQLite (a file per test) by default, and on PostgreSQL when
-`BILLPAY_TEST_DATABASE_URL` is set; the sandbox drops and re-creates its own tables per test.
+Every database test runs on SQLite (files per test) by default, and on PostgreSQL when
+`BILLPAY_TEST_DATABASE_URL` is set (databases per test, named after the worker running it, on
+that server). Either way each test starts from a fresh copy of the demo company as the sandbox
+seeds it and of the bot's database migrated from empty: `testkit.databases` builds each once
+per run and copies it per test.
 
 The sandbox runs strict (`SandboxConfig.strict`): list bills takes only the query fields the spec
 documents, so a test passes only if the client and the bot use nothing else. A test of the
 query language on other fields asks for `@pytest.mark.sandbox(strict=False)`.
+
+Also here: the Hypothesis profiles (`testkit.profiles`), the `slow` marker's note at the end of
+a run without the slow tests, and, when `BILLPAY_TEST_NO_SKIPS` is set (CI), a run that fails
+if any test was skipped for a reason other than the expected ones (`EXPECTED_SKIPS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -19,6 +28,7 @@ import pytest
 from billpay.payables.client import PayablesClient
 from payables_sandbox.app import Sandbox, SandboxConfig
 from payables_sandbox.faults import FaultConfig
+from testkit.databases import TestDatabases, drop_created, seed_key
 from testkit.payables import (
     SANDBOX_KEY,
     SANDBOX_URL,
@@ -30,26 +40,79 @@ from testkit.payables import (
     database_url_for,
     on_postgres,
 )
+from testkit.profiles import load_profile
+
+load_profile()
+
+# Skips a run with BILLPAY_TEST_NO_SKIPS set allows: tests written for PostgreSQL, on SQLite.
+EXPECTED_SKIPS = (
+    "several replicas need PostgreSQL",
+    "row contention across engines needs PostgreSQL",
+)
+NO_SKIPS_ENV = "BILLPAY_TEST_NO_SKIPS"
+
+# What a test's sandbox is unless its `sandbox` marker or `make_sandbox(...)` says otherwise.
+SANDBOX_DEFAULTS: dict[str, object] = {
+    "api_key": SANDBOX_KEY,
+    "reset": True,
+    "today": TODAY,
+    "strict": True,  # Codat as documented; a test's marker may turn it off
+}
+
+
+@pytest.fixture(scope="session")
+def test_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabases]:
+    databases = TestDatabases(tmp_path_factory.mktemp("templates"))
+    yield databases
+    databases.close()
+
+
+@dataclass(frozen=True)
+class SandboxDatabase:
+    """The sandbox's database of one test, and the seed it already holds (`seed_key`)."""
+
+    url: str
+    seeded_as: str
+
+
+def sandbox_config(database_url: str, overrides: dict[str, object]) -> SandboxConfig:
+    return SandboxConfig.model_validate(
+        {**SANDBOX_DEFAULTS, "database_url": database_url, **overrides}
+    )
+
+
+def _marker_kwargs(request: pytest.FixtureRequest, name: str) -> dict[str, object]:
+    marker = request.node.get_closest_marker(name)
+    return dict(marker.kwargs) if marker else {}
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return database_url_for(tmp_path)
+async def sandbox_database(
+    request: pytest.FixtureRequest, tmp_path: Path, test_databases: TestDatabases
+) -> SandboxDatabase:
+    """A fresh copy of the sandbox database seeded as the test's `sandbox` marker asks."""
+    config = sandbox_config("", _marker_kwargs(request, "sandbox"))  # the copy is its database
+    url = await test_databases.sandbox_copy(config, tmp_path)
+    return SandboxDatabase(url=url, seeded_as=seed_key(config))
 
 
 @pytest.fixture
-async def make_sandbox(database_url: str) -> AsyncIterator[Callable[..., Sandbox]]:
+def database_url(sandbox_database: SandboxDatabase) -> str:
+    return sandbox_database.url
+
+
+@pytest.fixture
+async def make_sandbox(
+    sandbox_database: SandboxDatabase,
+) -> AsyncIterator[Callable[..., Sandbox]]:
     started: list[Sandbox] = []
 
     def factory(**overrides: object) -> Sandbox:
-        settings: dict[str, object] = {
-            "api_key": SANDBOX_KEY,
-            "database_url": database_url,
-            "reset": True,
-            "today": TODAY,
-            "strict": True,  # Codat as documented; a test's marker may turn it off
-        }
-        config = SandboxConfig.model_validate({**settings, **overrides})
+        config = sandbox_config(sandbox_database.url, overrides)
+        if not started and config.reset and seed_key(config) == sandbox_database.seeded_as:
+            # The database is a fresh copy of what this reset would seed: nothing to redo.
+            # Later sandboxes of the test reset (or keep) it as they ask.
+            config = config.model_copy(update={"reset": False})
         sandbox = Sandbox(config)
         started.append(sandbox)
         return sandbox
@@ -62,8 +125,7 @@ async def make_sandbox(database_url: str) -> AsyncIterator[Callable[..., Sandbox
 @pytest.fixture
 async def sandbox(request: pytest.FixtureRequest, make_sandbox: Callable[..., Sandbox]) -> Sandbox:
     """The seeded sandbox; `@pytest.mark.sandbox(page_size=4, ...)` overrides its config."""
-    marker = request.node.get_closest_marker("sandbox")
-    sandbox = make_sandbox(**(marker.kwargs if marker else {}))
+    sandbox = make_sandbox(**_marker_kwargs(request, "sandbox"))
     await sandbox.start()
     return sandbox
 
@@ -84,6 +146,59 @@ async def payables(
 ) -> AsyncIterator[PayablesClient]:
     async with client_for(transport, sleeps) as client:
         yield client
+
+
+# ------------------------------------------------------------------ the run
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    drop_created()  # this process's PostgreSQL databases; SQLite files go with tmp_path
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _refuse_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """With `BILLPAY_TEST_NO_SKIPS` set (CI), a skip for any reason but `EXPECTED_SKIPS` (a
+    missing browser, package or spec) turns into a failure that says why."""
+    if not os.environ.get(NO_SKIPS_ENV) or not report.skipped or hasattr(report, "wasxfail"):
+        return
+    reason = _skip_reason(report)
+    if not any(expected in reason for expected in EXPECTED_SKIPS):
+        report.outcome = "failed"
+        report.longrepr = f"skipped ({reason}), which {NO_SKIPS_ENV} does not allow"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    _refuse_skip(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield  # a module skipped as a whole (`pytest.importorskip`)
+    _refuse_skip(report)
+    return report
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
+    if "not slow" in (config.getoption("markexpr", "") or ""):
+        terminalreporter.write_line(
+            "Left out: the slow tests (browser, other processes, several replicas, large data);"
+            " `make test-slow` runs them, `make test-all` runs everything."
+        )
 
 
 __all__ = [

@@ -507,6 +507,7 @@ async def test_a_bill_paid_elsewhere_closes_its_case_on_the_next_read(
         await services.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not on_postgres(), reason="several replicas need PostgreSQL (README)")
 async def test_two_replicas_paying_the_same_submission_record_one_payment(
     bot_database_url: str, sandbox: Sandbox, payables: PayablesClient

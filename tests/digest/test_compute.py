@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from billpay.core.domain import CaseState
 from billpay.digest.compute import compute_digest, currency_order
 from testkit.digests import TODAY, bill, case_of, scheduled
+from testkit.profiles import examples
 
 ANA, BEN, EVE = "U0ANA", "U0BEN", "U0EVE"
 
@@ -182,7 +183,7 @@ bill_specs = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(specs=bill_specs, look_ahead=st.integers(1, 31))
 def test_the_groups_add_up_to_everything_due_within_the_look_ahead(
     specs: list[tuple[int, Decimal, str]], look_ahead: int

@@ -6,16 +6,15 @@ server URL: Basic auth with the API key, no retries, and the SDK's own pydantic 
 validating every response. Each operation only accepts its documented success status (201 on
 creates, 200 elsewhere), so a successful call also proves the status code.
 
-The sandbox database is a temporary SQLite file, or ``BILLPAY_TEST_DATABASE_URL`` (for example
-``postgresql+asyncpg://root@127.0.0.1:5432/test``) when that is set, in which case the sandbox
-resets its own tables before seeding.
+The sandbox database is a temporary SQLite file, or with ``BILLPAY_TEST_DATABASE_URL`` (for
+example ``postgresql+asyncpg://root@127.0.0.1:5432/test``) set, a database of this worker's on
+that server (``testkit.databases``); either way the sandbox resets its own tables before seeding.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import os
 import re
 import socket
 import subprocess
@@ -42,12 +41,14 @@ from codat_sync_for_payables import CodatSyncForPayables
 from codat_sync_for_payables.models import errors, operations, shared
 from codat_sync_for_payables.utils import RetryConfig
 
-from billpay.config import async_database_url
 from payables_sandbox.app import SandboxConfig, create_sandbox_app
+from testkit.payables import database_url_for
 from testkit.serve import serve_asgi
 
+# One worker runs the module: its servers are started once per module, not once per worker.
+pytestmark = pytest.mark.xdist_group("official-client")
+
 API_KEY = "contract-key"
-DATABASE_URL_ENV = "BILLPAY_TEST_DATABASE_URL"
 REQUEST_TIMEOUT_MS = 30_000
 MAX_PAGES = 100
 
@@ -55,10 +56,7 @@ OUTSTANDING = {shared.BillStatus.OPEN, shared.BillStatus.PARTIALLY_PAID}
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    external_url = os.environ.get(DATABASE_URL_ENV)
-    if external_url:
-        return async_database_url(external_url)
-    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sandbox') / 'sandbox.db'}"
+    return database_url_for(tmp_path_factory.mktemp("sandbox"), "contract")
 
 
 @contextmanager
@@ -114,7 +112,11 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Any) ->
         time.sleep(0.1)
 
 
-@pytest.fixture(scope="module", params=["uvicorn-in-thread", "billpay-sandbox-command"])
+# The server in a process of its own is slow to start: with the slow tests only.
+@pytest.fixture(
+    scope="module",
+    params=["uvicorn-in-thread", pytest.param("billpay-sandbox-command", marks=pytest.mark.slow)],
+)
 def sandbox_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:

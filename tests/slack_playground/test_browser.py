@@ -24,7 +24,12 @@ from testkit.browser import (
     running_playground,
 )
 
-pytestmark = pytest.mark.skipif(chromium_missing() is not None, reason=str(chromium_missing()))
+# Slow: a browser and a process of its own; one worker runs them all, beside one playground.
+pytestmark = [
+    pytest.mark.skipif(chromium_missing() is not None, reason=str(chromium_missing())),
+    pytest.mark.slow,
+    pytest.mark.xdist_group("browser"),
+]
 
 WAIT_MS = 15_000
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from testkit.browser import running_playground
 
 
+@pytest.mark.slow  # a process of its own
 def test_without_slack_settings_run_serves_the_playground_until_ctrl_c(tmp_path: Path) -> None:
     with running_playground(tmp_path) as running:
         page = httpx.get(running.url, timeout=10)

@@ -170,6 +170,7 @@ async def test_concurrent_claims_of_one_day_let_exactly_one_through(bot_db: Data
     assert many.count(True) == 1
 
 
+@pytest.mark.slow
 async def test_two_replicas_with_their_own_engines_claim_a_day_once(
     bot_db: Database, bot_database_url: str
 ) -> None:
@@ -185,6 +186,7 @@ async def test_two_replicas_with_their_own_engines_claim_a_day_once(
             await replica.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not on_postgres(), reason="row contention across engines needs PostgreSQL")
 async def test_on_postgresql_many_engines_racing_still_claim_once(
     bot_db: Database, bot_database_url: str

@@ -1,4 +1,6 @@
-"""The `bot` fixture: the whole bot over HTTP against the fake Slack and the payables sandbox.
+"""The `bot` fixture: the whole bot over HTTP against the fake Slack and the payables sandbox,
+its web app called in process (`testkit.bot.in_process_bot`): these tests are about what the
+bot does with a request, not about its socket.
 `@pytest.mark.bot(approvers=[...], dual_approval_threshold=...)` sets the bot's settings."""
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import pytest
 
 from billpay.store.db import Database
 from payables_sandbox.app import Sandbox
-from testkit.bot import BOT_TOKEN, Bot, running_bot
+from testkit.bot import BOT_TOKEN, Bot, in_process_bot
 from testkit.slack import fake_slack_session
 from tests.bot_fixtures import ANA
 
@@ -22,7 +24,7 @@ async def bot(
     settings = marker.kwargs if marker else {}
     async with (
         fake_slack_session(bot_token=BOT_TOKEN) as slack,
-        running_bot(sandbox, bot_db, slack, **settings) as running,
+        in_process_bot(sandbox, bot_db, slack, **settings) as running,
     ):
         yield running
 

@@ -47,6 +47,7 @@ from billpay.store.models import AuditEvent, BillCase, CompanyLink, Decision, Pa
 from payables_sandbox import store as sandbox_store
 from testkit.bot import Bot, bill_ids
 from testkit.payables import TODAY
+from testkit.profiles import examples
 from testkit.world import ANA, CHANNEL, EVE, SAM
 
 SLACK_DEADLINE = 3.0
@@ -383,9 +384,10 @@ def _signed(bot: Bot, kind: str, payload: dict[str, Any]) -> tuple[bytes, dict[s
     return signed.body, signed.headers
 
 
+@pytest.mark.slow
 @pytest.mark.bot(approvers=[ANA], payers=[SAM])
 @settings(
-    max_examples=EXAMPLES,
+    max_examples=examples(EXAMPLES),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     derandomize=True,

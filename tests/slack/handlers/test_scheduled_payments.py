@@ -165,6 +165,7 @@ async def second_replica(linked_bot: Bot) -> AsyncIterator[Services]:
     await db.dispose()
 
 
+@pytest.mark.slow
 async def test_two_replicas_send_a_scheduled_payment_once(
     linked_bot: Bot, second_replica: Services
 ) -> None:

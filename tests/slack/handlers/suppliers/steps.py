@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from billpay.slack.blocks.ids import SupplierCallback, SupplierInput
+from billpay.slack.boundary import settled
 from billpay.store.models import AuditEvent
 from testkit.bot import Bot
 from testkit.world import ANA, CHANNEL
@@ -22,7 +23,10 @@ async def _opened_view(bot: Bot, before: int) -> dict[str, Any]:
     call = calls[-1]
     assert call.ok, call.response
     view = call.response["view"]
-    # A placeholder may come first; the form is the latest version Slack holds.
+    # When the form takes longer than a trigger lasts, a placeholder opens first and the same
+    # listener run then replaces it with the form: wait for that run, then read the latest
+    # version Slack holds.
+    await settled()
     return bot.slack.views[view["id"]]
 
 

@@ -457,6 +457,7 @@ async def test_the_bot_token_goes_to_slack_only(linked_bot: Bot) -> None:
     assert bot.slack.downloads == [] and content == PDF
 
 
+@pytest.mark.slow
 async def test_the_type_ahead_serves_five_thousand_suppliers_from_one_read(
     linked_bot: Bot,
 ) -> None:
