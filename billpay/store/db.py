@@ -28,7 +28,6 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeEngine
 
 from billpay.core import jsoncodec
-from billpay.core.clock import utcnow as utcnow
 
 
 class Money(TypeDecorator[Decimal]):
