@@ -25,9 +25,9 @@ from billpay.services import Services, build_services
 from billpay.store.db import Database
 from billpay.store.models import AuditEvent, Payment
 from payables_sandbox.app import Sandbox
+from testkit.cases import gbp_account, open_gbp_bill, payment_request
 from testkit.payables import TODAY, SleepRecorder, client_for
 from testkit.world import ANA, CHANNEL, NOW, SAM, TEAM, bot_settings, sandbox_payments
-from tests.bills.test_workflow import _gbp_account, _gbp_bill, _request
 
 PAYMENT_POST = "/payment"
 
@@ -102,13 +102,13 @@ async def test_a_5xx_after_the_payment_landed_is_settled_as_recorded(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder, clock: Clock
 ) -> None:
     flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
-    bill = await _gbp_bill(flow.reads, sandbox.demo)
+    bill = await open_gbp_bill(flow.reads, sandbox.demo)
     await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=True)
     outcome = await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id),
         SAM,
-        _request(await _gbp_account(flow), Decimal("10.00")),
+        payment_request(await gbp_account(flow), Decimal("10.00")),
         TODAY,
     )
     assert outcome.status == "recorded" and outcome.case.state == CaseState.APPROVED
@@ -121,13 +121,13 @@ async def test_a_5xx_before_anything_was_written_is_retried_as_attempt_two(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder, clock: Clock
 ) -> None:
     flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
-    bill = await _gbp_bill(flow.reads, sandbox.demo)
+    bill = await open_gbp_bill(flow.reads, sandbox.demo)
     await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=False)
     failed = await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id),
         SAM,
-        _request(await _gbp_account(flow), Decimal("10.00")),
+        payment_request(await gbp_account(flow), Decimal("10.00")),
         TODAY,
     )
     assert failed.status == "failed" and failed.payment is not None
@@ -149,7 +149,7 @@ async def test_past_the_replay_window_only_a_read_settles_a_lost_answer(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder, clock: Clock, landed: bool
 ) -> None:
     flow, transport = await _flow(bot_db, sandbox, sleeps, clock)
-    bill = await _gbp_bill(flow.reads, sandbox.demo)
+    bill = await open_gbp_bill(flow.reads, sandbox.demo)
     await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     # Every try of the first payment goes unanswered: either it was written each time its key
     # arrived (and replayed), or it never arrived at all.
@@ -158,7 +158,7 @@ async def test_past_the_replay_window_only_a_read_settles_a_lost_answer(
     failed = await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id),
         SAM,
-        _request(await _gbp_account(flow), Decimal("10.00")),
+        payment_request(await gbp_account(flow), Decimal("10.00")),
         TODAY,
     )
     assert failed.status == "failed" and failed.payment is not None
@@ -180,13 +180,13 @@ async def test_within_the_window_the_same_key_is_sent_first_and_its_answer_repla
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder, clock: Clock
 ) -> None:
     flow, transport = await _flow(bot_db, sandbox, sleeps, clock)
-    bill = await _gbp_bill(flow.reads, sandbox.demo)
+    bill = await open_gbp_bill(flow.reads, sandbox.demo)
     await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     transport.lose = lambda n: True
     failed = await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id),
         SAM,
-        _request(await _gbp_account(flow), Decimal("10.00")),
+        payment_request(await gbp_account(flow), Decimal("10.00")),
         TODAY,
     )
     assert failed.payment is not None and failed.payment.outcome_unknown
@@ -207,13 +207,13 @@ async def test_a_key_refused_as_reused_is_alerted_and_settled_by_reading(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     flow, transport = await _flow(bot_db, sandbox, sleeps, clock)
-    bill = await _gbp_bill(flow.reads, sandbox.demo)
+    bill = await open_gbp_bill(flow.reads, sandbox.demo)
     await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     transport.lose = lambda n: True
     await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id),
         SAM,
-        _request(await _gbp_account(flow), Decimal("10.00")),
+        payment_request(await gbp_account(flow), Decimal("10.00")),
         TODAY,
     )
     transport.lose = lambda n: False
@@ -232,9 +232,9 @@ async def test_a_bill_paid_elsewhere_meanwhile_is_left_to_the_payer(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder, clock: Clock
 ) -> None:
     flow, transport = await _flow(bot_db, sandbox, sleeps, clock)
-    bill = await _gbp_bill(flow.reads, sandbox.demo)
+    bill = await open_gbp_bill(flow.reads, sandbox.demo)
     await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
-    account = await _gbp_account(flow)
+    account = await gbp_account(flow)
 
     elsewhere = client_for(httpx.ASGITransport(app=sandbox.app), sleeps)
 
@@ -255,7 +255,7 @@ async def test_a_bill_paid_elsewhere_meanwhile_is_left_to_the_payer(
     transport.lose = lambda n: n == 1
     transport.deliver = lambda n: n == 1
     failed = await flow.payments.submit_payment(
-        CaseRef(TEAM, CHANNEL, bill.id), SAM, _request(account, Decimal("10.00")), TODAY
+        CaseRef(TEAM, CHANNEL, bill.id), SAM, payment_request(account, Decimal("10.00")), TODAY
     )
     assert failed.payment is not None and failed.payment.outcome_unknown
     transport.deliver = lambda n: True
@@ -305,10 +305,10 @@ async def test_a_full_payment_whose_answer_was_lost_under_either_reading_of_list
     sandbox = make_sandbox(strict=True, outstanding_only=outstanding_only)
     await sandbox.start()
     flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
-    bill = await _gbp_bill(flow.reads, sandbox.demo)
+    bill = await open_gbp_bill(flow.reads, sandbox.demo)
     await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=True)
-    request = _request(await _gbp_account(flow), bill.outstanding_amount)
+    request = payment_request(await gbp_account(flow), bill.outstanding_amount)
     outcome = await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY
     )
@@ -333,7 +333,7 @@ async def test_a_bill_paid_elsewhere_is_no_longer_outstanding_never_deleted(
     sandbox = make_sandbox(strict=True, outstanding_only=outstanding_only)
     await sandbox.start()
     flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
-    bill = await _gbp_bill(flow.reads, sandbox.demo)
+    bill = await open_gbp_bill(flow.reads, sandbox.demo)
     await flow.cases.refresh(CaseRef(TEAM, CHANNEL, bill.id))
     elsewhere = client_for(httpx.ASGITransport(app=sandbox.app), sleeps)
     demo = sandbox.demo
@@ -344,7 +344,7 @@ async def test_a_bill_paid_elsewhere_is_no_longer_outstanding_never_deleted(
         BillPaymentPrototype(
             amount=bill.outstanding_amount,
             date=f"{TODAY.isoformat()}T00:00:00",
-            account_ref=Ref(id=(await _gbp_account(flow)).id),
+            account_ref=Ref(id=(await gbp_account(flow)).id),
         ),
     )
     if outstanding_only:
