@@ -2,7 +2,7 @@
 with mistakes, a payment in doubt. They travel up to the error boundary, which words them with
 `billpay.slack.explain` in the reader's language: each carries a marked message and its values (a
 `Phrase`), never words already chosen for one language. Pure: no I/O, importable from anywhere,
-`blocks/` included."""
+the blocks included."""
 
 from __future__ import annotations
 

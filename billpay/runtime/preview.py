@@ -1,5 +1,5 @@
 """`billpay preview`: every Slack surface built from the payables backend's data, without a
-workspace. Like `app.py`, this is wiring, so it may import `blocks/`.
+workspace. The runtime composes everything, so it renders with `billpay.slack.blocks`.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 the bot acts on its own (a scheduled payment sent, a digest): `/bills` messages, cards updated in
 place, the audit line in a card's thread, direct messages.
 
-Listeners, the scheduler and (later) webhooks all send through it. It renders with `blocks/` (it
-is the output side of the wiring, as `app.py` is the input side) and reaches Slack through a
-client per workspace, so several workspaces can come later without touching its callers.
+Listeners, the notices and (later) webhooks all send through it. It renders with
+`billpay.slack.blocks` (it is the Slack edge's way out, as `app.py` is its way in) and reaches
+Slack through a client per workspace, so several workspaces can come later without touching its
+callers.
 """
 
 from __future__ import annotations

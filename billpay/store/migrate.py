@@ -1,6 +1,6 @@
 """Running the bot's Alembic migrations from code (`billpay db upgrade`, start-up and tests).
 
-The migration scripts live in `bot/store/migrations`; no `alembic.ini` is needed. On PostgreSQL
+The migration scripts live in `billpay/store/migrations`; no `alembic.ini` is needed. On PostgreSQL
 an advisory lock makes replicas that start together upgrade one after another.
 """
 
