@@ -64,6 +64,7 @@ class Services:
     payments: Payments
     recovery: Recovery
     scheduled: ScheduledPayments
+    settler: Settler
     reminders: Reminders
     suppliers: SupplierService
     backend: PayablesBackend | None = None
@@ -104,8 +105,8 @@ def build_services(
     invoices = Invoices(db, links, cases, reads, writes, settings, clock)
     accounts = BankAccounts(reads)
     payers = Payers(db, links, cases)
-    settler = Settler(db, reads, clock)
-    sender = Sender(db, writes, settler, clock)
+    sender = Sender(db, writes, settings, clock)
+    settler = Settler(db, reads, sender, settings, clock)
     slack = slack_client(settings) if settings.slack_bot_token is not None else None
     publisher = None
     if slack is not None:
@@ -130,6 +131,7 @@ def build_services(
         payments=Payments(db, cases, payers, accounts, sender, settings, clock),
         recovery=Recovery(db, links, cases, payers, sender, settler, settings, clock),
         scheduled=ScheduledPayments(db, links, payers, reads, sender, settings, clock),
+        settler=settler,
         reminders=Reminders(db, links, settings),
         suppliers=SupplierService(
             db, links, messages, invoices, accounts, reads=reads, writes=writes, clock=clock

@@ -74,7 +74,6 @@ def scheduled(b: Bill, on: date, amount: str | Decimal | None = None) -> CaseVie
             reference=b.reference,
             requested_by="U0SAM",
             error=None,
-            outcome_unknown=False,
         ),
     )
 

@@ -17,7 +17,6 @@ from billpay.bills.cases import (
     OPEN_STATES,
     audit,
     case_for_update,
-    last_payment,
     stamp,
     sync_case,
     views_of,
@@ -25,14 +24,14 @@ from billpay.bills.cases import (
 from billpay.bills.facts import BillFacts, apply_facts
 from billpay.bills.links import Links
 from billpay.bills.policy import EffectivePolicy
-from billpay.core.domain import CaseRef, CaseState, CaseView
+from billpay.core.domain import CaseRef, CaseState, CaseView, PaymentStatus
 from billpay.core.errors import Denied
 from billpay.core.i18n import N_, Phrase
 from billpay.payables.client import PayablesClient
 from billpay.payables.errors import BillNotOutstanding
 from billpay.payables.models import Bill
 from billpay.store.db import Database
-from billpay.store.models import BillCase, CompanyLink
+from billpay.store.models import BillCase, CompanyLink, Payment
 
 
 class CaseBook:
@@ -104,9 +103,13 @@ class CaseBook:
             case = await case_for_update(s, link.id, bill_id)
             if case is None or case.state not in OPEN_STATES:
                 return
-            last = await last_payment(s, case.id)
-            if last is not None and last.outcome_unknown:
-                return  # perhaps our own payment settled it: only reconciliation may tell
+            if await s.scalar(
+                select(Payment.id).where(
+                    Payment.case_id == case.id,
+                    Payment.status.in_((PaymentStatus.REQUESTED, PaymentStatus.IN_DOUBT)),
+                )
+            ):
+                return  # perhaps our own payment paid it: only settling that payment may tell
             case.state = CaseState.CLOSED
             case.note = Phrase(N_("No longer outstanding (paid or voided elsewhere).")).dump()
             stamp(case, now)

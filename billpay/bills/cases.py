@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -40,9 +40,6 @@ from billpay.store.models import (
 )
 
 OPEN_STATES = {CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED}
-# Far longer than a payment may take (its deadline, retries included), so only a payment whose
-# sender stopped is ever this old.
-ABANDONED_AFTER = timedelta(minutes=5)
 
 
 # ---------------------------------------------------------------- what a decision returns
@@ -90,36 +87,15 @@ async def sync_case(
     copy_bill(case, bill, link.base_currency)
     if case.state == CaseState.PENDING:
         case.approvals_required = policy.approvals_needed(case.base_amount)
-    if case.state == CaseState.PAYING:
-        await _release_abandoned_payment(s, link, case, now=now)
+    # A case with a payment in flight or in doubt never closes on a read: perhaps that payment
+    # is what paid the bill, and only settling it may tell.
     if not bill.is_outstanding and case.state in OPEN_STATES | {CaseState.SCHEDULED}:
-        last = await last_payment(s, case.id) if case.state == CaseState.FAILED else None
-        # An unknown outcome is perhaps our own payment: only a retry with its key can tell.
-        if last is None or not last.outcome_unknown:
-            case.state = CaseState.CLOSED
-            case.note = closed_note(bill.status).dump()
-            audit(s, link, "system", "case_closed", bill.id, now=now, bill_status=bill.status)
+        case.state = CaseState.CLOSED
+        case.note = closed_note(bill.status).dump()
+        audit(s, link, "system", "case_closed", bill.id, now=now, bill_status=bill.status)
     if s.is_modified(case):
         stamp(case, now)
     return case
-
-
-async def _release_abandoned_payment(
-    s: AsyncSession, link: CompanyLink, case: BillCase, *, now: datetime
-) -> None:
-    """A payment still `requested` long after any answer could come means the process sending
-    it stopped (a crash, a deploy). Its outcome is unknown: mark it so, and the card offers
-    Retry payment, which resends it with the same idempotency key."""
-    payment = await last_payment(s, case.id)
-    cutoff = now - ABANDONED_AFTER
-    if payment is None or payment.status != PaymentStatus.REQUESTED or payment.updated_at > cutoff:
-        return
-    payment.status = PaymentStatus.FAILED
-    payment.outcome_unknown = True
-    payment.error = Phrase(N_("The bot stopped before the accounting platform answered.")).dump()
-    stamp(payment, now)
-    case.state = CaseState.FAILED
-    audit(s, link, "system", "payment_abandoned", case.bill_id, now=now, payment_id=payment.id)
 
 
 def stamp(row: BillCase | Payment | BillMessage, now: datetime) -> None:
@@ -134,21 +110,32 @@ def copy_bill(case: BillCase, bill: Bill, base_currency: str) -> None:
     modified = _modified(bill)
     if modified is not None and case.bill_modified is not None and modified < case.bill_modified:
         return  # read before a change we have already seen
-    case.bill_modified = modified
     case.supplier_name = bill.supplier_ref.supplier_name or "Unknown supplier"
     case.reference = bill.reference
     case.currency = bill.currency
     case.total_amount = bill.total_amount
-    case.amount_due = bill.outstanding_amount
     case.issue_date = bill.issued_on
     case.due_date = bill.due_on
-    case.bill_status = bill.status
+    if not case.figures_estimated or _shows_a_change(case, bill, modified):
+        # The platform's own figures, the bot's estimate of a recorded payment included.
+        case.bill_modified = modified
+        case.amount_due = bill.outstanding_amount
+        case.bill_status = bill.status
+        case.figures_estimated = False
     if bill.currency.upper() == base_currency:
         case.base_amount = bill.total_amount
     elif bill.currency_rate:
         case.base_amount = bill.total_amount * bill.currency_rate
     else:
         case.base_amount = None
+
+
+def _shows_a_change(case: BillCase, bill: Bill, modified: datetime | None) -> bool:
+    """After a payment the bot recorded, does this read show the bill changed since the bot last
+    read it? A platform may show a write only later: until it does, the bot's estimate stands."""
+    if modified is not None and case.bill_modified is not None:
+        return modified > case.bill_modified
+    return bill.outstanding_amount <= case.amount_due
 
 
 def _modified(bill: Bill) -> datetime | None:
@@ -191,7 +178,14 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
     scheduled: dict[int, Payment] = {}
     questions: dict[int, OpenQuestion] = {}
     recorded: dict[int, list[Payment]] = {case_id: [] for case_id in ids}
+    doubtful: dict[int, Payment] = {}
+    platforms: dict[int, str | None] = {}
     if ids:
+        link_ids = {case.link_id for case in cases}
+        named = await s.execute(
+            select(CompanyLink.id, CompanyLink.platform_name).where(CompanyLink.id.in_(link_ids))
+        )
+        platforms = {link_id: name for link_id, name in named}
         for row in await s.scalars(
             select(Question)
             .where(Question.case_id.in_(ids), Question.resolved_at.is_(None))
@@ -212,14 +206,18 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
                 scheduled[payment.case_id] = payment
             if payment.status == PaymentStatus.RECORDED:
                 recorded[payment.case_id].append(payment)
+            if payment.status == PaymentStatus.IN_DOUBT:
+                doubtful.setdefault(payment.case_id, payment)
     return [
         case_view(
             case,
             approvals[case.id],
-            payments.get(case.id),
+            # A payment in doubt is the one the card speaks of, whatever moved since.
+            doubtful.get(case.id) or payments.get(case.id),
             scheduled.get(case.id),
             questions.get(case.id),
             sorted(recorded[case.id], key=lambda p: (p.payment_date, p.id)),
+            platform=platforms.get(case.link_id),
         )
         for case in cases
     ]
@@ -242,11 +240,11 @@ def payment_view(row: Payment) -> PaymentView:
         reference=row.reference,
         requested_by=row.requested_by,
         error=Phrase.load(row.error) if row.error else None,
-        outcome_unknown=row.outcome_unknown,
-        reconciled=row.reconciled,
         attempt=row.attempt or 1,
         base_currency=row.base_currency,
         send_after=row.send_after,
+        doubt_since=row.doubt_since,
+        needs_person=row.needs_person,
     )
 
 
@@ -257,6 +255,8 @@ def case_view(
     scheduled: Payment | None = None,
     question: OpenQuestion | None = None,
     recorded: Sequence[Payment] = (),
+    *,
+    platform: str | None = None,
 ) -> CaseView:
     return CaseView(
         bill_id=case.bill_id,
@@ -284,6 +284,8 @@ def case_view(
         ),
         payments=tuple(payment_view(row) for row in recorded),
         version=case.version or 0,
+        estimated=bool(case.figures_estimated),
+        platform=platform,
     )
 
 
@@ -337,7 +339,16 @@ def not_pending_text(view: CaseView | BillCase) -> Phrase:
                 why=note if view.note else Phrase(N_("not outstanding any more.")),
             )
         case CaseState.FAILED:
-            return Phrase(N_("The last payment failed; pay again or retry it from the card."))
+            return Phrase(
+                N_("The last payment was refused; nothing was paid. Pay again from the card.")
+            )
+        case CaseState.IN_DOUBT:
+            return Phrase(
+                N_(
+                    "A payment of this bill isn't settled yet: Bill Pay is checking whether it "
+                    "reached the accounting platform."
+                )
+            )
         case _:
             return Phrase(N_("This bill is waiting for approval."))
 

@@ -162,6 +162,7 @@ class Links:
             link.connection_id = connection.id
             link.company_name = info.company_name or company.name
             link.base_currency = (info.base_currency or "GBP").upper()
+            link.platform_name = connection.platform_name
             link.linked_by = user_id
             link.linked_at = now
             await s.flush()

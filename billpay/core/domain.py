@@ -23,15 +23,22 @@ class CaseState(enum.StrEnum):
     SCHEDULED = "scheduled"
     PAYING = "paying"
     PAID = "paid"
-    FAILED = "failed"
+    FAILED = "failed"  # the last payment was refused: nothing was paid, a payer may pay again
+    IN_DOUBT = "in_doubt"  # the last payment may or may not have been recorded: being settled
     CLOSED = "closed"  # paid or voided elsewhere
 
 
 class PaymentStatus(enum.StrEnum):
+    """A payment's fate. `requested` is in flight; then it is `recorded` (a 2xx answer),
+    `refused` (an answer proving nothing was written) or `in_doubt` (anything else: a timeout,
+    a lost connection, a 5xx, a 409 still in progress, a 202 pending, a process that died),
+    until a replay of its key, reads of the bill or a person settle it."""
+
     REQUESTED = "requested"
     SCHEDULED = "scheduled"
     RECORDED = "recorded"
-    FAILED = "failed"
+    REFUSED = "refused"
+    IN_DOUBT = "in_doubt"
     CANCELLED = "cancelled"
 
 
@@ -48,14 +55,13 @@ class PaymentView:
     reference: str | None
     requested_by: str
     error: Phrase | None  # plain text, translated when shown
-    outcome_unknown: bool
-    # What a re-read of the bill said of a payment whose answer was lost: landed, not_landed,
-    # moved (the payer must say), disowned (the payer said it wasn't made).
-    reconciled: str | None = None
     attempt: int = 1
     base_currency: str | None = None
     # Held for the undo window until then.
     send_after: datetime | None = None
+    # In doubt: since when, and whether its window closed without proof, so a person decides.
+    doubt_since: datetime | None = None
+    needs_person: bool = False
 
     @property
     def base_amount(self) -> Decimal | None:
@@ -72,13 +78,14 @@ class PaymentView:
         return f"1 {self.currency} = {self.exchange_rate} {self.base_currency}"
 
     @property
-    def awaits_payer(self) -> bool:
-        """The bill's figures couldn't settle this payment: the payer must say."""
-        return self.outcome_unknown and self.reconciled == "moved"
+    def in_doubt(self) -> bool:
+        return self.status == PaymentStatus.IN_DOUBT
 
     @property
-    def may_retry(self) -> bool:
-        return (self.outcome_unknown and not self.awaits_payer) or self.reconciled == "not_landed"
+    def awaits_person(self) -> bool:
+        """In doubt past the time its key can be replayed, and no read proved it: a person
+        says whether it is in the accounting platform, or sends it again."""
+        return self.in_doubt and self.needs_person
 
 
 @dataclass(frozen=True)
@@ -176,6 +183,11 @@ class CaseView:
     # The case's row version when this view was read: a card's buttons carry it, so a click
     # on a card showing older figures is refused instead of acting on them.
     version: int = 0
+    # The amount due is the bot's own arithmetic after a recorded payment, until a read of the
+    # bill shows the platform's figures.
+    estimated: bool = False
+    # The accounting platform's name ("Xero"), for sentences about where money went.
+    platform: str | None = None
 
     @property
     def paid_amount(self) -> Decimal:

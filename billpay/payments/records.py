@@ -65,7 +65,6 @@ async def reserve_payment(
         sent_at=None if scheduled else now,
         send_after=send_after,
         view_id=view_id,
-        outcome_unknown=False,
         created_at=now,
         updated_at=now,
     )
@@ -94,6 +93,22 @@ async def reserve_payment(
     return payment.id
 
 
+async def settled_state(s: AsyncSession, case: BillCase) -> CaseState:
+    """The case's state from its payments, once one of them has settled: in doubt while any is,
+    paying while one is in flight, else paid, scheduled or approved. Never forced by one
+    payment's own outcome, so a payment never hides another's."""
+    statuses = set(await s.scalars(select(Payment.status).where(Payment.case_id == case.id)))
+    if PaymentStatus.IN_DOUBT in statuses:
+        return CaseState.IN_DOUBT
+    if PaymentStatus.REQUESTED in statuses:
+        return CaseState.PAYING
+    if case.amount_due <= 0:
+        return CaseState.PAID
+    if PaymentStatus.SCHEDULED in statuses:
+        return CaseState.SCHEDULED
+    return CaseState.APPROVED
+
+
 async def mark_recorded(
     s: AsyncSession,
     link: CompanyLink,
@@ -102,32 +117,28 @@ async def mark_recorded(
     now: datetime,
     *,
     recorded_id: str | None,
+    how: str | None = None,
+    actor: str | None = None,
 ) -> None:
-    """The payment is in the accounting platform: record it and move the case on."""
+    """The payment is in the accounting platform: record it and move the case on. The amount
+    still due is the bot's arithmetic (marked as estimated) until a read of the bill shows the
+    platform's own figures, which may differ (a platform that converts or rounds)."""
     payment.status = PaymentStatus.RECORDED
     payment.payables_payment_id = recorded_id
-    payment.outcome_unknown = False
     payment.error = None
+    payment.needs_person = False
+    payment.next_check_at = None
+    payment.reconciled = how
     # A read between reserving and now may already show this payment: take the lower.
     case.amount_due = max(min(case.amount_due, payment.due_before - payment.amount), Decimal(0))
     case.bill_status = "Paid" if case.amount_due == 0 else "PartiallyPaid"
-    # Reads of the bill from before this payment must not undo these figures.
-    case.bill_modified = now
-    still_scheduled = await s.scalar(
-        select(Payment.id).where(
-            Payment.case_id == case.id,
-            Payment.status == PaymentStatus.SCHEDULED,
-            Payment.id != payment.id,
-        )
-    )
-    if case.amount_due == 0:
-        case.state = CaseState.PAID
-    else:
-        case.state = CaseState.SCHEDULED if still_scheduled else CaseState.APPROVED
+    case.figures_estimated = True
+    await s.flush()
+    case.state = await settled_state(s, case)
     audit(
         s,
         link,
-        payment.requested_by,
+        actor or payment.requested_by,
         "payment_recorded",
         case.bill_id,
         now=now,
@@ -136,7 +147,20 @@ async def mark_recorded(
         amount=payment.amount,
         currency=payment.currency,
         account=payment.account_name,
+        settled_by=how,
     )
+
+
+async def in_play(s: AsyncSession, case_id: int, *, besides: int | None = None) -> bool:
+    """Is a payment of this case in flight or in doubt (other than `besides`)?"""
+    found = await s.scalar(
+        select(Payment.id).where(
+            Payment.case_id == case_id,
+            Payment.status.in_((PaymentStatus.REQUESTED, PaymentStatus.IN_DOUBT)),
+            Payment.id != (besides or -1),
+        )
+    )
+    return found is not None
 
 
 async def payment_refusal(
@@ -144,11 +168,11 @@ async def payment_refusal(
 ) -> Phrase | None:
     """Why this payment cannot be made now (mrkdwn), checked against the bill as just re-read."""
     view = (await views_of(s, [case]))[0]
-    if case.state == CaseState.FAILED and view.last_payment and view.last_payment.outcome_unknown:
+    if await in_play(s, case.id):
         return Phrase(
             N_(
-                "The last payment's outcome is unknown; use *Retry payment* on the card first, "
-                "so it cannot be paid twice."
+                "Another payment of this bill isn't settled yet: nothing more is sent until "
+                "Bill Pay knows whether it reached the accounting platform."
             )
         )
     rest_payable = case.state == CaseState.SCHEDULED and view.scheduled and view.payable_amount > 0
@@ -263,7 +287,11 @@ async def outcome_of_key(
         PaymentStatus.REQUESTED: N_("This payment is already being recorded."),
         PaymentStatus.RECORDED: N_("This payment was already recorded."),
         PaymentStatus.SCHEDULED: N_("This payment is already scheduled."),
-        PaymentStatus.FAILED: N_("This payment already failed; use Retry payment on the card."),
+        PaymentStatus.REFUSED: N_("This payment was refused; press Pay… again to pay."),
+        PaymentStatus.IN_DOUBT: N_(
+            "This payment isn't settled yet: Bill Pay is checking whether it reached the "
+            "accounting platform."
+        ),
         PaymentStatus.CANCELLED: N_("This payment was cancelled; press Pay… again to pay."),
     }
     return PaymentOutcome(

@@ -1,40 +1,35 @@
-"""Payments that went wrong, put right: Retry payment (the same key again while the API still
-replays it, then a read of the bill, and a new attempt only for a payment that clearly did not
-land) and the payer's word on a payment the bill's figures could not settle.
+"""A payment in doubt, from its card: Check now (one more look, as the settler makes them: the
+same key replayed while the API keeps its answer, then a read of the bill), and the person's
+word once the looks proved nothing: **It's in the platform** (recorded by their word) or **Send
+it again** (a new attempt with a new key, audited; the card's confirm dialog names the risk).
+No new key is ever sent without that word.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from billpay.bills.book import CaseBook
-from billpay.bills.cases import (
-    audit,
-    case_for_update,
-    last_payment,
-    not_pending_text,
-    stamp,
-    sync_case,
-    views_of,
-)
+from billpay.bills.cases import audit, case_for_update, not_pending_text, stamp, sync_case, views_of
 from billpay.bills.links import Links
 from billpay.config import Settings
-from billpay.core.domain import CaseRef, CaseState, PaymentOutcome
+from billpay.core.domain import CaseRef, PaymentOutcome, PaymentStatus
 from billpay.core.errors import Denied
-from billpay.core.i18n import N_, Phrase
+from billpay.core.i18n import N_, Escaped, Phrase
 from billpay.payments.form import AccountChoice, PaymentRequest
 from billpay.payments.payers import Payers
-from billpay.payments.reconcile import Verdict
-from billpay.payments.records import mark_recorded, payment_refusal, reserve_payment
-from billpay.payments.rules import answered, new_payment_key, retryable
+from billpay.payments.records import mark_recorded, payment_refusal, reserve_payment, settled_state
+from billpay.payments.rules import new_payment_key, platform_words
 from billpay.payments.sending import Sender
 from billpay.payments.settling import Settler
 from billpay.store.db import Database
-from billpay.store.models import CompanyLink, Payment
+from billpay.store.models import BillCase, CompanyLink, Payment
 
-# Keys are sent again only well inside the API's replay window.
-REPLAY_MARGIN = timedelta(minutes=10)
+NOTHING_IN_DOUBT = N_("There is no payment in doubt on this bill.")
 
 
 class Recovery:
@@ -58,108 +53,103 @@ class Recovery:
         self.settings = settings
         self.clock = clock
 
-    async def retry_payment(self, ref: CaseRef, user_id: str) -> PaymentOutcome:
-        """Retry a payment that failed without a clear answer, or that was found not to have
-        landed. Within the API's replay window, the same key is sent first: it either records
-        the payment or replays how the first request ended. Then the bill is read, and only a
-        payment that clearly did not land is sent again, as a new attempt with a new key."""
-        bill_id = ref.bill_id
+    async def check_now(self, ref: CaseRef, user_id: str) -> PaymentOutcome:
+        """One more look at the bill's payment in doubt, now, for a payer who asked."""
         link, _policy = await self.payers.as_payer(ref, user_id)
+        payment_id = await self._in_doubt(link, ref.bill_id)
+        if payment_id is None:
+            return await self._nothing_to_do(link, ref.bill_id)
+        if not await self.settler.claim(payment_id):
+            view = await self.cases.case_view(link, ref.bill_id)
+            assert view is not None
+            message = Phrase(N_("Bill Pay is checking this payment right now; look again soon."))
+            return PaymentOutcome(view, "in_doubt", message, view.last_payment)
         async with self.db.write() as s:
-            now = self.clock()
-            case = await case_for_update(s, link.id, bill_id)
-            payment = await last_payment(s, case.id) if case else None
-            if case is None or payment is None or not retryable(case, payment):
-                view = (await views_of(s, [case]))[0] if case else None
-                if view is None:
-                    raise Denied(N_("There is no failed payment to retry on this bill."))
-                return PaymentOutcome(view, "refused", not_pending_text(view))
-            audit(s, link, user_id, "payment_retried", bill_id, now=now, payment_id=payment.id)
-            payment_id, unknown = payment.id, payment.outcome_unknown
-            probe = unknown and self.may_replay(payment, now)
-        if not unknown:
-            return await self.next_attempt(link, bill_id, payment_id, user_id)
-        if probe:
-            async with self.db.read() as s:
-                sent = await s.get(Payment, payment_id)
-                assert sent is not None
-            recorded_id, error = await self.sender.post(link, bill_id, sent)
-            if error is None:
-                return await self.sender.record_answer(link, bill_id, payment_id, recorded_id, None)
-            if not answered(error):  # still running under that key, or still no answer
-                view = await self.cases.case_view(link, bill_id)
-                assert view is not None
-                return PaymentOutcome(
-                    view,
-                    "failed",
-                    Phrase(
-                        N_(
-                            "The accounting platform hasn't finished with this payment yet. "
-                            "Nothing else was sent; check again in a minute."
-                        )
-                    ),
-                    view.last_payment,
-                )
-        settled = await self.settler.settle(link, bill_id, payment_id, actor=user_id)
-        if settled.verdict == Verdict.NOT_LANDED:
-            return await self.next_attempt(link, bill_id, payment_id, user_id)
-        return settled.outcome
-
-    async def confirm_payment(self, ref: CaseRef, user_id: str, *, landed: bool) -> PaymentOutcome:
-        """The payer's word on a payment the bill's figures couldn't settle: it was recorded
-        (the bot records it too) or it wasn't (the bill can be paid again). Audited."""
-        bill_id = ref.bill_id
-        link, _policy = await self.payers.as_payer(ref, user_id)
-        async with self.db.write() as s:
-            now = self.clock()
-            case = await case_for_update(s, link.id, bill_id)
-            payment = await last_payment(s, case.id) if case else None
-            if case is None or payment is None or payment.reconciled != Verdict.MOVED:
-                view = (await views_of(s, [case]))[0] if case else None
-                if view is None:
-                    raise Denied(N_("There is no payment to confirm on this bill."))
-                return PaymentOutcome(view, "refused", not_pending_text(view))
-            if not (case.state == CaseState.FAILED and payment.outcome_unknown):
-                view = (await views_of(s, [case]))[0]
-                return PaymentOutcome(view, "refused", not_pending_text(view))
             audit(
                 s,
                 link,
                 user_id,
-                "payment_confirmed" if landed else "payment_disowned",
-                bill_id,
-                now=now,
-                payment_id=payment.id,
+                "payment_checked",
+                ref.bill_id,
+                now=self.clock(),
+                payment_id=payment_id,
             )
-            if landed:
-                await mark_recorded(s, link, case, payment, now, recorded_id=None)
-                message = Phrase(N_("Noted: the payment is recorded."))
-            else:
-                payment.outcome_unknown = False
-                payment.reconciled = "disowned"
-                case.state = CaseState.APPROVED if case.amount_due > 0 else CaseState.CLOSED
-                message = Phrase(N_("Noted: that payment wasn't made. Nothing else was sent."))
+        settled = await self.settler.look(payment_id, actor=user_id)
+        if settled is None:
+            return await self._nothing_to_do(link, ref.bill_id)
+        return settled.outcome
+
+    async def confirm_in_platform(self, ref: CaseRef, user_id: str) -> PaymentOutcome:
+        """The payer checked the accounting platform and says the payment is there."""
+        link, _policy = await self.payers.as_payer(ref, user_id)
+        async with self.db.write() as s:
+            now = self.clock()
+            case = await case_for_update(s, link.id, ref.bill_id)
+            payment = await _payment_in_doubt(s, case.id) if case else None
+            if case is None or payment is None:
+                view = (await views_of(s, [case]))[0] if case else None
+                if view is None:
+                    raise Denied(NOTHING_IN_DOUBT)
+                return PaymentOutcome(view, "refused", not_pending_text(view))
+            audit(
+                s, link, user_id, "payment_confirmed", ref.bill_id, now=now, payment_id=payment.id
+            )
+            await mark_recorded(
+                s, link, case, payment, now, recorded_id=None, how="confirmed", actor=user_id
+            )
             stamp(payment, now)
             stamp(case, now)
             await s.flush()
             view = (await views_of(s, [case]))[0]
-        return PaymentOutcome(
-            view, "recorded" if landed else "disowned", message, view.last_payment
-        )
+        message = Phrase(N_("Noted: the payment is recorded."))
+        return PaymentOutcome(view, "recorded", message, view.last_payment)
 
-    def may_replay(self, payment: Payment, now: datetime) -> bool:
-        """Is the payment's key still inside the window in which the API replays its answer?
-        Past it, the same key would be a new write: only a read may settle the payment."""
-        if payment.sent_at is None:
-            return False
-        window = timedelta(minutes=self.settings.payables_idempotency_window_minutes)
-        return now - payment.sent_at < window - REPLAY_MARGIN
+    async def send_again(self, ref: CaseRef, user_id: str) -> PaymentOutcome:
+        """The payer checked the accounting platform, doesn't find the payment, and confirmed it
+        should be sent again: a new attempt with a new key. Only once the looks are over: until
+        then, a replay of the first key may still tell."""
+        link, _policy = await self.payers.as_payer(ref, user_id)
+        async with self.db.write() as s:
+            now = self.clock()
+            case = await case_for_update(s, link.id, ref.bill_id)
+            payment = await _payment_in_doubt(s, case.id) if case else None
+            if case is None or payment is None or not payment.needs_person:
+                view = (await views_of(s, [case]))[0] if case else None
+                if view is None:
+                    raise Denied(NOTHING_IN_DOUBT)
+                if payment is not None:
+                    message = Phrase(
+                        N_(
+                            "Bill Pay is still checking this payment with {platform}; it can "
+                            "be sent again only once the checks are over."
+                        ),
+                        platform=platform_words(link),
+                    )
+                    return PaymentOutcome(view, "refused", message, view.last_payment)
+                return PaymentOutcome(view, "refused", not_pending_text(view))
+            payment.status = PaymentStatus.REFUSED
+            payment.reconciled = "sent_again"
+            payment.needs_person = False
+            payment.next_check_at = None
+            payment.error = Phrase(
+                N_("Not in {platform}, <@{user}> said; sent again."),
+                platform=platform_words(link),
+                user=Escaped(user_id),
+            ).dump()
+            case.state = await settled_state(s, case)
+            stamp(payment, now)
+            stamp(case, now)
+            audit(
+                s, link, user_id, "payment_sent_again", ref.bill_id, now=now, payment_id=payment.id
+            )
+            payment_id = payment.id
+        return await self.next_attempt(link, ref.bill_id, payment_id, user_id)
 
     async def next_attempt(
         self, link: CompanyLink, bill_id: str, payment_id: int, actor: str
     ) -> PaymentOutcome:
-        """Send a payment that did not land again, as a new attempt with a new key, checked
-        against the bill as it is now."""
+        """Send a payment a person said did not land again, as a new attempt with a new key,
+        checked against the bill as it is now."""
         bill = await self.cases.read_bill(link, bill_id)
         policy = await self.links.policy_for(link)
         async with self.db.write() as s:
@@ -202,3 +192,27 @@ class Recovery:
                 retry_of=previous.id,
             )
         return await self.sender.send(link, bill_id, attempt_id)
+
+    async def _in_doubt(self, link: CompanyLink, bill_id: str) -> int | None:
+        async with self.db.read() as s:
+            case_id = await s.scalar(
+                select(BillCase.id).where(BillCase.link_id == link.id, BillCase.bill_id == bill_id)
+            )
+            payment = await _payment_in_doubt(s, case_id) if case_id is not None else None
+            return payment.id if payment else None
+
+    async def _nothing_to_do(self, link: CompanyLink, bill_id: str) -> PaymentOutcome:
+        view = await self.cases.case_view(link, bill_id)
+        if view is None:
+            raise Denied(NOTHING_IN_DOUBT)
+        return PaymentOutcome(view, "refused", not_pending_text(view), view.last_payment)
+
+
+async def _payment_in_doubt(s: AsyncSession, case_id: int) -> Payment | None:
+    return await s.scalar(
+        select(Payment)
+        .where(Payment.case_id == case_id, Payment.status == PaymentStatus.IN_DOUBT)
+        .order_by(Payment.id)
+        .limit(1)
+        .with_for_update()
+    )

@@ -1,24 +1,22 @@
 """The rules of paying a bill, as pure functions: which accounts can pay it, whether its case can
-be paid now, and what a failed payment means (did it perhaps reach the platform, may its key be
-sent again, which words explain it). No I/O.
+be paid now, and the words for a payment that was refused or is in doubt. No I/O.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from decimal import Decimal
 
-from billpay.bills.cases import not_pending_text, status_words
+from billpay.bills.cases import not_pending_text
 from billpay.core.domain import CaseState, CaseView
 from billpay.core.errors import Denied
-from billpay.core.i18n import N_, Escaped, Money, Phrase
-from billpay.payables.errors import PayablesConflict, PayablesDeadlineExceeded, PayablesError
+from billpay.core.i18n import N_, Escaped, Phrase
+from billpay.payables.errors import PayablesConflict, PayablesError
 from billpay.payables.models import BankAccountMappingOption
 from billpay.payables.words import payables_words
 from billpay.payments.form import AccountChoice
-from billpay.payments.reconcile import Reading, Verdict
-from billpay.store.models import BillCase, Payment
+from billpay.payments.words import platform_name, unsettled
+from billpay.store.models import CompanyLink, Payment
 
 
 def account_choices(
@@ -43,11 +41,11 @@ def check_payable(view: CaseView) -> None:
             given=len(view.approvals),
             needed=view.approvals_required,
         )
-    if view.state == CaseState.FAILED and view.last_payment and view.last_payment.outcome_unknown:
+    if view.state in (CaseState.IN_DOUBT, CaseState.PAYING):
         raise Denied(
             N_(
-                "The last payment's outcome is unknown. Use *Retry payment* on the card: it sends "
-                "the same payment again and cannot pay twice."
+                "A payment of this bill isn't settled yet: nothing more is sent until Bill Pay "
+                "knows whether it reached the accounting platform."
             )
         )
     if view.state == CaseState.SCHEDULED and view.scheduled and view.payable_amount > 0:
@@ -56,28 +54,9 @@ def check_payable(view: CaseView) -> None:
         raise Denied(not_pending_text(view))
 
 
-def retryable(case: BillCase, payment: Payment) -> bool:
-    """A payment whose outcome is unknown, or that a re-read showed did not land."""
-    return case.state == CaseState.FAILED and (
-        payment.outcome_unknown or payment.reconciled == Verdict.NOT_LANDED
-    )
-
-
-def answered(error: PayablesError) -> bool:
-    """Did the request under this key finish (an answer other than "still in progress")?"""
-    if isinstance(error, PayablesDeadlineExceeded):
-        return answered(error.last_error)
-    return error.status_code is not None and not isinstance(error, PayablesConflict)
-
-
-def outcome_unknown(error: PayablesError) -> bool:
-    """Did the payment perhaps reach the platform? Then only the same key may try again. A 409
-    here means a request with this key is still being processed."""
-    return error.maybe_applied or isinstance(error, PayablesConflict)
-
-
-def failure_cause(error: PayablesError) -> Phrase:
-    """Why a payment failed, in plain words kept with it (the raw error goes to the log)."""
+def refusal_cause(error: PayablesError) -> Phrase:
+    """Why a payment did not go through, or what went wrong with its answer, in plain words
+    kept with it (the raw error goes to the log)."""
     if isinstance(error, PayablesConflict):
         return Phrase(
             N_("The accounting platform was still processing an earlier attempt of this payment.")
@@ -85,43 +64,14 @@ def failure_cause(error: PayablesError) -> Phrase:
     return payables_words(error)
 
 
-def moved_facts(payment: Payment, reading: Reading) -> Phrase:
-    """What the payer is told when the bill's figures can't settle a payment (plain text)."""
-    sent = Money(payment.amount, payment.currency)
-    before = Money(payment.due_before or Decimal(0), payment.currency)
-    if reading.status is None:
-        return Phrase(
-            N_(
-                "The bill had {before} due when {sent} was sent, and is no longer outstanding "
-                "(paid or voided elsewhere). Bill Pay can't tell whether this payment was "
-                "recorded: check the accounting platform, then say which."
-            ),
-            before=before,
-            sent=sent,
-        )
-    return Phrase(
-        N_(
-            "The bill had {before} due when {sent} was sent, and now shows {due} due ({status}). "
-            "Bill Pay can't tell whether this payment was recorded: check the accounting "
-            "platform, then say which."
-        ),
-        before=before,
-        sent=sent,
-        due=Money(reading.amount_due or Decimal(0), payment.currency),
-        status=status_words(reading.status),
-    )
+def platform_words(link: CompanyLink) -> Phrase | Escaped:
+    """The link's accounting platform by its name when the bot knows it ("Xero")."""
+    return platform_name(link.platform_name)
 
 
-UNKNOWN = N_(
-    "{cause} It may or may not have been recorded: *Retry payment* on the card resends the same "
-    "payment and cannot pay twice."
-)
-
-
-def failure_message(cause: Phrase, *, unknown: bool) -> Phrase:
-    """The mrkdwn sentence for a payment that didn't go through, from its plain-text cause."""
-    cause = cause or Phrase(N_("The payment wasn't recorded."))
-    return Phrase(UNKNOWN if unknown else N_("{cause} Nothing was paid."), cause=Escaped(cause))
+def in_doubt_message(payment: Payment, link: CompanyLink) -> Phrase:
+    """What the payer is told of a payment in doubt, on the modal, the card and the thread."""
+    return unsettled(payment.amount, payment.currency, link.platform_name)
 
 
 def new_payment_key() -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -31,10 +31,10 @@ from billpay.core.i18n import N_, Escaped, Money, Phrase
 from billpay.payables.client import PayablesClient
 from billpay.payables.errors import BillNotOutstanding, PayablesError
 from billpay.payments.payers import Payers
-from billpay.payments.records import cancellation, scheduled_payment
+from billpay.payments.records import cancellation, in_play, scheduled_payment, settled_state
 from billpay.payments.sending import Sender
 from billpay.store.db import Database
-from billpay.store.models import BillCase, CompanyLink, Payment
+from billpay.store.models import BillCase, CompanyLink, DigestSubscription, Payment
 
 
 @dataclass(frozen=True)
@@ -88,17 +88,14 @@ class ScheduledPayments:
                     cancelled_by=by,
                     cancelled_at=at,
                 )
-            if (
-                payment is None
-                or case.state != CaseState.SCHEDULED
-                or payment.status != PaymentStatus.SCHEDULED
-            ):
+            if payment is None or payment.status != PaymentStatus.SCHEDULED:
                 view = (await views_of(s, [case]))[0]
                 return PaymentOutcome(view, "refused", not_pending_text(view))
             held = payment.send_after is not None
             payment.status = PaymentStatus.CANCELLED
             stamp(payment, now)
-            case.state = CaseState.APPROVED
+            await s.flush()
+            case.state = await settled_state(s, case)
             stamp(case, now)
             action = "payment_undone" if held else "payment_cancelled"
             audit(s, link, user_id, action, bill_id, now=now, payment_id=payment.id)
@@ -112,27 +109,35 @@ class ScheduledPayments:
 
     async def due_payments(self, now: datetime) -> list[int]:
         """Payments whose time has come: held ones past their undo window, and scheduled ones
-        on their date, from the local time set for them (in the channel's time zone)."""
-        zone = ZoneInfo(self.settings.default_time_zone)
-        local = now.astimezone(zone)
-        send_today = local.time() >= self.settings.scheduled_payment_time
+        on their date, from the local time set for them in the channel's time zone (its
+        digest's, else the default)."""
         async with self.db.read() as s:
             rows = await s.execute(
-                select(Payment.id, Payment.send_after, Payment.payment_date).where(
-                    Payment.status == PaymentStatus.SCHEDULED
+                select(
+                    Payment.id,
+                    Payment.send_after,
+                    Payment.payment_date,
+                    DigestSubscription.time_zone,
                 )
+                .join(BillCase, BillCase.id == Payment.case_id)
+                .outerjoin(DigestSubscription, DigestSubscription.link_id == BillCase.link_id)
+                .where(Payment.status == PaymentStatus.SCHEDULED)
             )
             return [
                 payment_id
-                for payment_id, send_after, payment_date in rows
+                for payment_id, send_after, payment_date, zone in rows
                 if (send_after is not None and send_after <= now)
-                or (
-                    send_after is None
-                    and (
-                        payment_date < local.date() or (payment_date == local.date() and send_today)
-                    )
-                )
+                or (send_after is None and self._day_has_come(payment_date, now, zone))
             ]
+
+    def _day_has_come(self, payment_date: date, now: datetime, zone: str | None) -> bool:
+        try:
+            local = now.astimezone(ZoneInfo(zone or self.settings.default_time_zone))
+        except (ValueError, KeyError):
+            local = now.astimezone(ZoneInfo(self.settings.default_time_zone))
+        return payment_date < local.date() or (
+            payment_date == local.date() and local.time() >= self.settings.scheduled_payment_time
+        )
 
     async def send_scheduled(self, payment_id: int) -> SentByScheduler | None:
         """Send one due payment, once: claimed (scheduled → requested) in one transaction, so
@@ -148,6 +153,8 @@ class ScheduledPayments:
             case = await s.get(BillCase, payment.case_id, with_for_update=True)
             link = await s.get(CompanyLink, case.link_id) if case else None
             assert case is not None and link is not None
+            if await in_play(s, case.id, besides=payment.id):
+                return None  # waits until the bill's other payment is settled (the card says so)
             payment.status = PaymentStatus.REQUESTED
             payment.sent_at = now
             stamp(payment, now)
@@ -223,10 +230,10 @@ class ScheduledPayments:
             payment = await s.get(Payment, payment_id, with_for_update=True)
             case = await s.get(BillCase, payment.case_id, with_for_update=True) if payment else None
             assert payment is not None and case is not None
-            payment.status = PaymentStatus.FAILED
+            payment.status = PaymentStatus.REFUSED
             payment.error = Phrase(N_("Not sent: {reason}"), reason=reason).dump()
-            payment.outcome_unknown = False
-            case.state = CaseState.APPROVED
+            await s.flush()
+            case.state = await settled_state(s, case)
             stamp(payment, now)
             stamp(case, now)
             audit(s, link, "scheduler", "payment_not_sent", bill_id, now=now, reason=str(reason))
@@ -243,7 +250,8 @@ class ScheduledPayments:
                 return
             payment.status = PaymentStatus.SCHEDULED
             payment.sent_at = None
-            case.state = CaseState.SCHEDULED
+            await s.flush()
+            case.state = await settled_state(s, case)
             stamp(payment, now)
             stamp(case, now)
             audit(

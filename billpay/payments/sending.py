@@ -1,7 +1,8 @@
-"""Sending a reserved payment to the payables API under its idempotency key, and recording the
-answer in one transaction: recorded, refused (an answer that proves nothing was written), or in
-doubt. A payment in doubt whose request has finished is settled at once by reading the bill
-("landed, then 500"); any fault of ours after the payment was reserved is `PaymentInDoubt`.
+"""Sending a reserved payment to the payables API under its idempotency key, and recording what
+the answer proves, in one transaction: recorded (a 2xx), refused (an answer proving nothing was
+written: "Nothing was paid") or in doubt (anything else), which the settler then settles in the
+background (`settling`). Any fault of ours after the payment was reserved leaves it `requested`,
+which the settler takes up as in doubt too (`PaymentInDoubt` tells the payer so).
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ from collections.abc import Callable
 from datetime import datetime
 
 from billpay.bills.cases import audit, stamp, views_of
+from billpay.config import Settings
 from billpay.core.domain import CaseState, PaymentOutcome, PaymentStatus
 from billpay.core.errors import PaymentInDoubt
 from billpay.core.i18n import N_, Phrase
 from billpay.payables.client import PayablesClient
 from billpay.payables.errors import PayablesError, PayablesUnprocessable
 from billpay.payables.models import BillPaymentPrototype
-from billpay.payments.records import mark_recorded
-from billpay.payments.rules import answered, failure_cause, failure_message, outcome_unknown
-from billpay.payments.settling import Settler
+from billpay.payments.evidence import CHECKS_AFTER, Fate, fate_of
+from billpay.payments.records import mark_recorded, settled_state
+from billpay.payments.rules import in_doubt_message, refusal_cause
 from billpay.store.db import Database
 from billpay.store.models import BillCase, CompanyLink, Payment
 
@@ -31,39 +33,31 @@ class Sender:
         self,
         db: Database,
         api: PayablesClient,
-        settler: Settler,
+        settings: Settings,
         clock: Callable[[], datetime],
     ) -> None:
         self.db = db
         self.api = api
-        self.settler = settler
+        self.settings = settings
         self.clock = clock
 
     async def send(self, link: CompanyLink, bill_id: str, payment_id: int) -> PaymentOutcome:
-        """Send a reserved payment. A fault from here on leaves it `requested`: it may have
-        reached the platform, and becomes retryable with its key once abandoned."""
+        """Send a reserved payment and record what its answer proves. A fault from here on
+        leaves it `requested`: it may have reached the platform, and the settler takes it up."""
         try:
-            return await self._send(link, bill_id, payment_id)
+            async with self.db.read() as s:
+                payment = await s.get(Payment, payment_id)
+                assert payment is not None
+            recorded_id, error, fate = await self.post(link, bill_id, payment)
+            return await self.record_answer(link, bill_id, payment_id, recorded_id, error, fate)
         except Exception as exc:
             raise PaymentInDoubt() from exc
 
-    async def _send(self, link: CompanyLink, bill_id: str, payment_id: int) -> PaymentOutcome:
-        async with self.db.read() as s:
-            payment = await s.get(Payment, payment_id)
-            assert payment is not None
-        recorded_id, error = await self.post(link, bill_id, payment)
-        outcome = await self.record_answer(link, bill_id, payment_id, recorded_id, error)
-        if error is not None and outcome_unknown(error) and answered(error):
-            # The request under this key has finished (with an error), so a re-read of the bill
-            # tells whether it landed all the same ("landed, then 500").
-            settled = await self.settler.settle(link, bill_id, payment_id, actor="system")
-            return settled.outcome
-        return outcome
-
     async def post(
         self, link: CompanyLink, bill_id: str, payment: Payment
-    ) -> tuple[str | None, PayablesError | None]:
-        """Send the payment under its key: the payables payment id, or the error."""
+    ) -> tuple[str | None, PayablesError | None, Fate]:
+        """Send the payment under its key, always with the same body: the payables payment id
+        (when the answer gave one), the error, and what the answer proves."""
         prototype = BillPaymentPrototype(
             amount=payment.amount,
             date=payment.payment_date.isoformat() + "T00:00:00",
@@ -80,14 +74,16 @@ class Sender:
                 idempotency_key=payment.idempotency_key,
             )
         except PayablesUnprocessable as exc:
-            # The same key with another body: the bot changed a payment after sending it. A bug
-            # to look at; the payment's outcome is treated as unknown, and settled by reading.
+            # The same key with another body: the bot changed a payment after sending it. A
+            # defect to look at; what the first request did is unknown.
             log.error("payment %s: the payables API refused its key as reused: %r", payment.id, exc)
             exc.maybe_applied = True
-            return None, exc
+            return None, exc, Fate.IN_DOUBT
         except PayablesError as exc:
-            return None, exc
-        return result.id, None
+            fate = fate_of(exc)
+            log.warning("payment %s: %s after %r", payment.id, fate, exc)
+            return None, exc, fate
+        return result.id, None, Fate.RECORDED
 
     async def record_answer(
         self,
@@ -96,37 +92,53 @@ class Sender:
         payment_id: int,
         recorded_id: str | None,
         error: PayablesError | None,
+        fate: Fate,
     ) -> PaymentOutcome:
         async with self.db.write() as s:
             now = self.clock()
             payment = await s.get(Payment, payment_id, with_for_update=True)
             case = await s.get(BillCase, payment.case_id, with_for_update=True) if payment else None
             assert payment is not None and case is not None
-            if error is None:
+            if fate == Fate.RECORDED:
                 await mark_recorded(s, link, case, payment, now, recorded_id=recorded_id)
                 status, message = "recorded", Phrase(N_("Payment recorded."))
-            else:
-                unknown = outcome_unknown(error)
-                log.warning(
-                    "payment %s failed (outcome unknown: %s): %r", payment.id, unknown, error
-                )
-                payment.status = PaymentStatus.FAILED
-                cause = failure_cause(error)
+            elif fate == Fate.REFUSED:
+                assert error is not None
+                cause = refusal_cause(error)
+                payment.status = PaymentStatus.REFUSED
                 payment.error = cause.dump()
-                payment.outcome_unknown = unknown
-                case.state = CaseState.FAILED
+                case.state = await settled_state(s, case)
+                if case.state == CaseState.APPROVED:
+                    case.state = CaseState.FAILED
                 audit(
                     s,
                     link,
                     payment.requested_by,
-                    "payment_failed",
+                    "payment_refused",
                     bill_id,
                     now=now,
                     payment_id=payment.id,
                     error=str(cause),
-                    outcome_unknown=unknown,
                 )
-                status, message = "failed", failure_message(cause, unknown=unknown)
+                status, message = "failed", Phrase(N_("{cause} Nothing was paid."), cause=cause)
+            else:
+                sent_at = payment.sent_at or now
+                payment.status = PaymentStatus.IN_DOUBT
+                payment.doubt_since = now
+                payment.next_check_at = sent_at + CHECKS_AFTER[0]
+                payment.error = refusal_cause(error).dump() if error is not None else None
+                case.state = await settled_state(s, case)
+                audit(
+                    s,
+                    link,
+                    payment.requested_by,
+                    "payment_in_doubt",
+                    bill_id,
+                    now=now,
+                    payment_id=payment.id,
+                    error=str(error) if error else None,
+                )
+                status, message = "in_doubt", in_doubt_message(payment, link)
             stamp(payment, now)
             stamp(case, now)
             await s.flush()

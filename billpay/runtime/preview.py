@@ -110,7 +110,6 @@ async def preview_surfaces(
                 reference=shown[3].reference,
                 requested_by="U0SAM",
                 error=None,
-                outcome_unknown=False,
             ),
         )
     if (

@@ -69,6 +69,13 @@ class Scheduler:
             coalesce=True,
         )
         self.aps.add_job(
+            self._job(self.settle_payments),
+            IntervalTrigger(seconds=self.services.settings.scheduler_tick_seconds),
+            id="payments-in-doubt",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.aps.add_job(
             self._job(self.send_due_digests),
             IntervalTrigger(seconds=DIGEST_TICK_SECONDS),
             id="digests",
@@ -130,6 +137,15 @@ class Scheduler:
             return
         if sent is not None:
             await self.payment_results.show(sent)
+
+    async def settle_payments(self) -> None:
+        """Look again at payments in doubt whose next look is due, and at any left `requested`
+        by a process that died; show each that settled, or that now needs a person."""
+        for settled in await self.services.settler.settle_due():
+            try:
+                await self.payment_results.show_settled(settled)
+            except Exception:
+                log.exception("could not show what became of a payment of %s", settled.bill_id)
 
     # ------------------------------------------------------------ reminders
 

@@ -74,9 +74,9 @@ def explain(error: BaseException, consequence: str, locale: str) -> Explanation:
                 Phrase(
                     N_(
                         "Something went wrong on our side (reference `{reference}`) while the "
-                        "payment was being recorded, so it may or may not have reached the "
-                        "accounting platform. The card will offer *Retry payment*, which cannot "
-                        "pay twice."
+                        "payment was being recorded, so we don't know yet whether it reached the "
+                        "accounting platform. We're checking; nothing more will be sent until we "
+                        "know."
                     ),
                     reference=reference,
                 ),

@@ -61,6 +61,8 @@ class CompanyLink(Base):
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A channel re-linked to another company keeps its old link, archived, with its history.
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The connection's accounting platform ("Xero"), named in what the bot says about payments.
+    platform_name: Mapped[str | None] = mapped_column(String(64))
 
 
 class Policy(Base):
@@ -125,6 +127,9 @@ class BillCase(Base):
     # (the Slack file), "name"}. The card says so with Retry upload; a retry claims it by
     # moving it to "uploading", so two clicks upload it once. Cleared once the bill has a file.
     invoice_pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The amount due is the bot's arithmetic after a payment was recorded, until a read of the
+    # bill reflects it (the platform's own figures then replace it).
+    figures_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version}
@@ -205,12 +210,21 @@ class Payment(Base):
     # (if still open) is updated with the result.
     send_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     view_id: Mapped[str | None] = mapped_column(String(32))
-    # What a re-read of the bill said about a payment whose answer was lost (see bot.reconcile).
+    # How a payment in doubt was settled: replayed, read, confirmed or sent_again (a person's
+    # word), refused_on_replay.
     reconciled: Mapped[str | None] = mapped_column(String(16))
     payables_payment_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
-    # True when the API's answer was lost (timeout, 5xx): only the same key may try again.
-    outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    # In doubt: since when, when the settler looks next, how often it looked, the bill as each
+    # look read it, and whether the window closed without proof (a person decides).
+    doubt_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    readings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    needs_person: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A settlement step in progress: which process holds it, and until when (its lease).
+    settle_holder: Mapped[str | None] = mapped_column(String(64))
+    settle_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

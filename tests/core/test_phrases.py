@@ -17,7 +17,7 @@ from billpay.core.domain import CaseState, PaymentStatus
 from billpay.core.errors import Denied, OutOfDate
 from billpay.core.i18n import N_, Escaped, Money, Phrase, words
 from billpay.digest.schedule import Subscription
-from billpay.payments.rules import failure_message
+from billpay.payments.words import failure_text
 from billpay.slack.blocks.status import digest_line
 from billpay.slack.explain import explain
 from billpay.store.models import Payment
@@ -72,14 +72,13 @@ def test_the_boundary_words_every_kind_of_error_in_the_readers_language() -> Non
 
 
 def test_a_stored_failure_reason_is_translated_when_shown() -> None:
-    cause = Phrase(N_("The bot stopped before the accounting platform answered."))
-    message = failure_message(cause, unknown=False)
-    assert words("fr_FR")(message) == (
-        "Le bot s’est arrêté avant la réponse de la plateforme comptable. Rien n’a été payé."
+    cause = Phrase(N_("Bill Pay stopped before the accounting platform answered."))
+    assert failure_text(cause.dump(), locale="fr_FR") == (
+        "Bill Pay s’est arrêté avant la réponse de la plateforme comptable. Rien n’a été payé."
     )
     row = Payment(
         id=1,
-        status=PaymentStatus.FAILED,
+        status=PaymentStatus.REFUSED,
         amount=Decimal("10.00"),
         currency="GBP",
         account_name="Current",
@@ -94,7 +93,6 @@ def test_a_stored_failure_reason_is_translated_when_shown() -> None:
                 amount=Money(Decimal("10"), "GBP"),
             ),
         ).dump(),
-        outcome_unknown=False,
     )
     error = payment_view(row).error
     assert error is not None

@@ -1,5 +1,6 @@
 """Payments that went wrong: a lost answer, a refusal, a stopped process, an unreadable or
-ambiguous answer, and several replicas, each settled without paying twice."""
+ambiguous answer, and several replicas. Each is recorded, refused or in doubt, and a payment in
+doubt is settled without paying twice."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ class LosingTransport(httpx.AsyncBaseTransport):
         return response
 
 
-async def test_a_lost_answer_fails_safe_and_a_retry_with_the_same_key_pays_once(
+async def test_a_lost_answer_is_in_doubt_and_a_check_with_the_same_key_pays_once(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder
 ) -> None:
     losing = LosingTransport(httpx.ASGITransport(app=sandbox.app), losses=100)
@@ -53,24 +54,23 @@ async def test_a_lost_answer_fails_safe_and_a_retry_with_the_same_key_pays_once(
     await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     request = payment_request(await gbp_account(flow), bill.outstanding_amount)
 
-    failed = await flow.payments.submit_payment(
-        CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY
-    )
-    assert failed.status == "failed" and failed.case.state == CaseState.FAILED
-    assert failed.payment is not None and failed.payment.outcome_unknown
-    assert "cannot pay twice" in failed.message
+    doubt = await flow.payments.submit_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY)
+    assert doubt.status == "in_doubt" and doubt.case.state == CaseState.IN_DOUBT
+    assert doubt.payment is not None and doubt.payment.in_doubt
+    assert "We don't know yet whether" in doubt.message and "Nothing was paid" not in doubt.message
     assert losing.delivered > 1  # the client already retried, always with the same key
     assert await sandbox_payments(sandbox, bill.id) == 1
-    with pytest.raises(Denied, match="Retry payment"):
+    with pytest.raises(Denied, match="isn't settled yet"):
         await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
 
     losing.losses = 0
-    retried = await flow.recovery.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
-    assert retried.status == "recorded" and retried.case.state == CaseState.PAID
+    checked = await flow.recovery.check_now(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    assert checked.status == "recorded" and checked.case.state == CaseState.PAID
     assert await sandbox_payments(sandbox, bill.id) == 1
     async with bot_db.read() as s:
         (payment,) = list(await s.scalars(select(Payment)))
     assert payment.status == "recorded" and payment.idempotency_key == request.idempotency_key
+    assert payment.reconciled == "replay"
 
 
 class RefusingTransport(httpx.AsyncBaseTransport):
@@ -102,7 +102,7 @@ async def test_a_refused_payment_fails_and_a_new_payment_can_follow(
     )
     assert failed.status == "failed" and failed.case.state == CaseState.FAILED
     assert "locked for this period" in failed.message and "Nothing was paid" in failed.message
-    assert failed.payment is not None and not failed.payment.outcome_unknown
+    assert failed.payment is not None and failed.payment.status == "refused"
     assert await sandbox_payments(sandbox, bill.id) == 0
     again = await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id), SAM, payment_request(account, Decimal(5)), TODAY
@@ -149,7 +149,7 @@ class CrashingTransport(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-async def test_a_payment_abandoned_by_a_stopped_process_can_be_retried_once(
+async def test_a_payment_left_by_a_stopped_process_is_taken_up_in_doubt_and_paid_once(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder
 ) -> None:
     crashing = CrashingTransport(httpx.ASGITransport(app=sandbox.app))
@@ -162,20 +162,21 @@ async def test_a_payment_abandoned_by_a_stopped_process_can_be_retried_once(
         await flow.payments.submit_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY)
     crashing.crash = False
 
-    # Soon after, the payment may still be in flight elsewhere: nobody may start another.
+    # Soon after, the payment may still be in flight elsewhere: nobody may start another, and
+    # the settler leaves it to its sender.
     assert (await flow.cases.refresh(CaseRef(TEAM, CHANNEL, bill.id))).state == CaseState.PAYING
-    with pytest.raises(Denied, match="being recorded"):
+    with pytest.raises(Denied, match="isn't settled yet"):
         await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    assert await flow.settler.settle_due() == []
 
     async with bot_db.write() as s:
         (payment,) = list(await s.scalars(select(Payment)))
-        payment.updated_at = payment.updated_at - timedelta(minutes=10)
-    view = await flow.cases.refresh(CaseRef(TEAM, CHANNEL, bill.id))
-    assert view.state == CaseState.FAILED and view.last_payment is not None
-    assert view.last_payment.outcome_unknown
-    retried = await flow.recovery.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
-    assert retried.status == "recorded"
+        payment.sent_at = payment.sent_at - timedelta(minutes=10)
+    (settled,) = await flow.settler.settle_due()
+    assert settled.outcome.status == "recorded"  # its key, replayed, was never used: paid now
+    assert settled.outcome.case.state == CaseState.PAID
     assert await sandbox_payments(sandbox, bill.id) == 1
+    assert await flow.settler.settle_due() == []
 
 
 class AnswerTransport(httpx.AsyncBaseTransport):
@@ -212,7 +213,7 @@ def _html(request: httpx.Request) -> httpx.Response:
     return httpx.Response(201, text="<html>Created</html>", request=request)
 
 
-async def test_an_unreadable_answer_is_settled_at_once_by_reading_the_bill(
+async def test_a_created_answer_that_cannot_be_read_is_recorded(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder
 ) -> None:
     transport = AnswerTransport(httpx.ASGITransport(app=sandbox.app), _html, None)
@@ -224,9 +225,10 @@ async def test_an_unreadable_answer_is_settled_at_once_by_reading_the_bill(
     settled = await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY
     )
-    # The answer couldn't be read, but the bill's amount due dropped by exactly the payment.
+    # A 201 says the payment was written, whatever its body.
     assert settled.status == "recorded" and settled.case.state == CaseState.APPROVED
     assert settled.case.amount_due == bill.outstanding_amount - Decimal("10.00")
+    assert settled.case.estimated  # the bot's arithmetic until a read shows the platform's
     assert await sandbox_payments(sandbox, bill.id) == 1
 
 
@@ -239,20 +241,19 @@ async def test_an_answer_that_may_hide_a_recorded_payment_is_never_taken_for_a_r
     bill = await open_gbp_bill(flow.reads, sandbox.demo)
     await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
     request = payment_request(await gbp_account(flow), Decimal("10.00"))
-    failed = await flow.payments.submit_payment(
-        CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY
-    )
-    assert failed.status == "failed" and failed.payment is not None
-    assert failed.payment.outcome_unknown and "cannot pay twice" in failed.message
-    with pytest.raises(Denied, match="Retry payment"):
+    doubt = await flow.payments.submit_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM, request, TODAY)
+    assert doubt.status == "in_doubt" and doubt.payment is not None and doubt.payment.in_doubt
+    with pytest.raises(Denied, match="isn't settled yet"):
         await flow.payments.prepare_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    still = await flow.recovery.check_now(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    assert still.status == "in_doubt"  # 409 in progress again: nothing proven, nothing sent
     transport.then = None
-    retried = await flow.recovery.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
-    assert retried.status == "recorded"
+    checked = await flow.recovery.check_now(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    assert checked.status == "recorded"
     assert await sandbox_payments(sandbox, bill.id) == 1
 
 
-async def test_retry_is_refused_after_a_known_refusal(
+async def test_a_check_after_a_known_refusal_does_nothing(
     bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder
 ) -> None:
     refusing = RefusingTransport(httpx.ASGITransport(app=sandbox.app))
@@ -264,6 +265,6 @@ async def test_retry_is_refused_after_a_known_refusal(
     await flow.payments.submit_payment(
         CaseRef(TEAM, CHANNEL, bill.id), SAM, payment_request(account, Decimal(5)), TODAY
     )
-    refused = await flow.recovery.retry_payment(CaseRef(TEAM, CHANNEL, bill.id), SAM)
+    refused = await flow.recovery.check_now(CaseRef(TEAM, CHANNEL, bill.id), SAM)
     assert refused.status == "refused"
     assert await sandbox_payments(sandbox, bill.id) == 0

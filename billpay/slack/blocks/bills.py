@@ -13,7 +13,7 @@ from typing import Any
 from billpay.bills.listing import Summary
 from billpay.core.domain import CaseState, CaseView
 from billpay.core.i18n import N_, words
-from billpay.payments.words import failure_text
+from billpay.payments.words import failure_text, in_doubt_text, platform_text
 from billpay.slack.blocks.card_extras import card_flags, more_options, retry_upload_button
 from billpay.slack.blocks.ids import (
     Action,
@@ -204,6 +204,11 @@ def bill_text(case: CaseView, *, locale: str, today: date) -> str:
     else:
         amount = _("*{amount}* due of {total}", amount=due, total=total)
     when = _("Due {day}", day=day(case.due_date, locale))
+    if case.estimated:
+        amount += " " + _(
+            "(our figures, until {platform} shows the payment)",
+            platform=platform_text(case.platform, locale),
+        )
     if case.state in (CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED):
         phrase = due_phrase(case.due_date, today, locale)
         when += f" ({':warning: ' if case.due_date < today else ''}{phrase})"
@@ -295,19 +300,22 @@ def status_line(case: CaseView, locale: str) -> str:
                 rate=rate_words(payment, locale),
                 person=mention(payment.requested_by),
             )
-        case CaseState.FAILED if payment and payment.awaits_payer:
-            return ":warning: " + _(
-                "Payment not confirmed: {cause}{partial}",
-                cause=escape(plain(_(payment.error) if payment.error else "", 500)),
-                partial=partial,
+        case CaseState.IN_DOUBT if payment and payment.in_doubt:
+            waiting = (
+                " "
+                + _(
+                    "The payment of {amount} scheduled for {day} waits until this one is settled.",
+                    amount=money(case.scheduled.amount, case.scheduled.currency, locale),
+                    day=day(case.scheduled.payment_date, locale),
+                )
+                if case.scheduled
+                else ""
             )
-        case CaseState.FAILED if payment and payment.outcome_unknown:
-            cause = failure_text(payment.error, unknown=True, locale=locale, limit=300)
-            return ":warning: " + _(
-                "Payment not confirmed: {cause}{partial}", cause=cause, partial=partial
-            )
+            emoji = ":warning: " if payment.awaits_person else ":hourglass_flowing_sand: "
+            doubt = in_doubt_text(payment, case.platform, locale)
+            return emoji + _("Not settled yet: {doubt}", doubt=doubt) + waiting + partial
         case CaseState.FAILED if payment:
-            cause = failure_text(payment.error, unknown=False, locale=locale, limit=300)
+            cause = failure_text(payment.error, locale=locale, limit=300)
             return ":x: " + _("Payment failed: {cause}{partial}", cause=cause, partial=partial)
         case CaseState.CLOSED:
             note = escape(_(case.note) if case.note else "")
@@ -424,7 +432,8 @@ def _state_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
         ),
     )
     pay = _button(Action.PAY, _("Pay…"), bill)
-    retry = _button(Action.RETRY_PAYMENT, _("Retry payment"), bill, style="primary")
+    check = _button(Action.CHECK_PAYMENT, _("Check now"), bill, style="primary")
+    platform = platform_text(case.platform, locale)
     cancel = _button(
         Action.CANCEL_PAYMENT,
         _("Cancel payment"),
@@ -438,32 +447,34 @@ def _state_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
         ),
     )
     undo = _button(Action.CANCEL_PAYMENT, _("Undo"), bill, style="danger")
-    was_recorded = _button(
-        Action.PAYMENT_WAS_RECORDED,
-        _("It was recorded"),
+    in_platform = _button(
+        Action.PAYMENT_IS_IN_PLATFORM,
+        plain(_("It's in {platform}", platform=platform), 75),
         bill,
         style="primary",
         confirm=_confirm(
-            _("Was it recorded?"),
+            _("Is it in {platform}?", platform=platform),
             _(
-                "Only if the accounting platform shows this payment. Bill Pay will record it "
-                "as paid."
+                "Only if {platform} shows this payment. Bill Pay will record it as paid.",
+                platform=platform,
             ),
-            _("It was recorded"),
+            _("It's there"),
             locale,
         ),
     )
-    was_not_recorded = _button(
-        Action.PAYMENT_WAS_NOT_RECORDED,
-        _("It wasn't recorded"),
+    send_again = _button(
+        Action.SEND_PAYMENT_AGAIN,
+        _("Send it again"),
         bill,
+        style="danger",
         confirm=_confirm(
-            _("Wasn't it recorded?"),
+            _("Send this payment again?"),
             _(
-                "Only if the accounting platform doesn't show this payment. The bill can then "
-                "be paid again."
+                "If the first payment did reach {platform}, the supplier is paid twice. Send it "
+                "again only if {platform} doesn't show it.",
+                platform=platform,
             ),
-            _("It wasn't recorded"),
+            _("Send it again"),
             locale,
         ),
     )
@@ -489,12 +500,10 @@ def _state_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
             return [approve, reject, more]
         case CaseState.APPROVED:
             return [{**pay, "style": "primary"}, reject, more]
-        case CaseState.FAILED if case.last_payment and case.last_payment.awaits_payer:
-            return [was_recorded, was_not_recorded, more]
-        case CaseState.FAILED if case.last_payment and case.last_payment.outcome_unknown:
-            return [retry, more]
-        case CaseState.FAILED if case.last_payment and case.last_payment.may_retry:
-            return [retry, pay, more]
+        case CaseState.IN_DOUBT if case.last_payment and case.last_payment.awaits_person:
+            return [in_platform, send_again, more]
+        case CaseState.IN_DOUBT:
+            return [check, more]
         case CaseState.FAILED:
             return [{**pay, "style": "primary"}, more]
         case CaseState.SCHEDULED if case.last_payment and case.last_payment.send_after:
@@ -504,7 +513,7 @@ def _state_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
         case CaseState.SCHEDULED:
             return [cancel, more]
         case CaseState.PAYING:
-            return [more]  # Refresh shows Retry payment if the sender stopped before an answer
+            return [more]  # a sender that stopped is taken up by the settler
         case CaseState.REJECTED:
             return [reopen]
         case _:

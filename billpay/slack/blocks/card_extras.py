@@ -18,7 +18,13 @@ from billpay.slack.blocks.ids import Input, MoreOption, SupplierAction
 from billpay.slack.blocks.metadata import Confirmation, MoreAction, RetryUploadButton
 from billpay.slack.blocks.text import escape, mention
 
-ASKABLE_STATES = {CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED, CaseState.SCHEDULED}
+ASKABLE_STATES = {
+    CaseState.PENDING,
+    CaseState.APPROVED,
+    CaseState.FAILED,
+    CaseState.IN_DOUBT,
+    CaseState.SCHEDULED,
+}
 
 
 def duplicate_text(duplicate: Duplicate, today: date, locale: str, *, mrkdwn: bool = True) -> str:

@@ -202,6 +202,8 @@ def _state_phrase(bill: DueBill, locale: str) -> str:
             return _("payment in progress")
         case CaseState.FAILED:
             return _("payment failed")
+        case CaseState.IN_DOUBT:
+            return _("payment not settled yet")
         case CaseState.REJECTED:
             return _("rejected")
         case _:

@@ -10,7 +10,7 @@ from babel.dates import format_time
 
 from billpay.core.domain import PaymentOutcome
 from billpay.core.i18n import words
-from billpay.payments.words import failure_text
+from billpay.payments.words import failure_text, in_doubt_text
 from billpay.slack.blocks.text import day, escape, mention, money, rate_words
 
 
@@ -22,8 +22,8 @@ def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
         "recorded",
         "scheduled",
         "failed",
+        "in_doubt",
         "cancelled",
-        "disowned",
         "not_sent",
     ):
         return None
@@ -67,27 +67,18 @@ def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
             bill=bill,
             cause=_(outcome.message) if outcome.message else "",
         )
-    if outcome.status == "disowned":
-        return ":grey_question: " + _(
-            "The payment of {amount} to {bill} wasn't recorded in the accounting platform, the "
-            "payer says; the bill can be paid again.",
-            amount=amount,
-            bill=bill,
-        )
     if outcome.status == "cancelled":
         return ":no_entry_sign: " + _(
             "The scheduled payment of {amount} to {bill} was cancelled.", amount=amount, bill=bill
         )
-    if payment.outcome_unknown:
-        cause = failure_text(payment.error, unknown=True, locale=locale)
-        return ":warning: " + _(
-            "{person}'s payment of {amount} to {bill} is not confirmed: {cause}",
+    if payment.in_doubt:
+        return ":hourglass_flowing_sand: " + _(
+            "{person}'s payment to {bill}: {doubt}",
             person=who,
-            amount=amount,
             bill=bill,
-            cause=cause,
+            doubt=in_doubt_text(payment, case.platform, locale),
         )
-    cause = failure_text(payment.error, unknown=False, locale=locale)
+    cause = failure_text(payment.error, locale=locale)
     return ":x: " + _(
         "{person}'s payment of {amount} to {bill} failed: {cause}",
         person=who,
@@ -146,6 +137,8 @@ def result_text(outcome: PaymentOutcome, locale: str) -> tuple[str, str]:
     message = _(outcome.message) if outcome.message else outcome.message
     if outcome.status == "duplicate":
         return ":information_source:", message
+    if outcome.status == "in_doubt":
+        return ":hourglass_flowing_sand:", message
     return ":x:", message
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date
-from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
@@ -41,7 +40,7 @@ from billpay.slack.blocks.modals import (
 from billpay.slack.blocks.outcomes import step_answer
 from billpay.slack.blocks.text import money
 from billpay.slack.boundary import NOTHING_PAID, SHOWN_VIEW, Ack, Listeners
-from billpay.slack.envelope import Click, Submission, field_choices, field_value, used_action
+from billpay.slack.envelope import Click, Submission, field_choices, field_value
 from billpay.slack.handlers.cards import Cards, tell
 from billpay.slack.people import LazyPerson, Person
 from billpay.slack.publisher import Publisher
@@ -177,7 +176,7 @@ def register(on: Listeners, services: Services) -> None:
             services.scheduler.send_soon(held.id, held.send_after)
         # The card and its thread first: they are the record everyone sees, and the payer may
         # have closed the modal already.
-        if outcome.status in ("recorded", "scheduled", "failed", "held"):
+        if outcome.status in ("recorded", "scheduled", "failed", "in_doubt", "held"):
             await publisher.payment_shown(
                 submission.team_id,
                 metadata.channel_id,
@@ -222,25 +221,29 @@ def register(on: Listeners, services: Services) -> None:
             click, value.bill_id, respond, person, services.scheduled.cancel_scheduled
         )
 
+    @on.action(Action.CHECK_PAYMENT, BillAction)
     @on.action(Action.RETRY_PAYMENT, BillAction)
-    async def retry_payment(
+    async def check_payment(
         ack: Ack, click: Click, value: BillAction, respond: AsyncRespond, person: LazyPerson
     ) -> None:
+        """One more look at a payment in doubt, now: never a new key."""
         await ack()
-        await payment_step(click, value.bill_id, respond, person, services.recovery.retry_payment)
+        await payment_step(click, value.bill_id, respond, person, services.recovery.check_now)
 
-    @on.action(Action.PAYMENT_WAS_RECORDED, BillAction)
-    @on.action(Action.PAYMENT_WAS_NOT_RECORDED, BillAction)
-    async def payment_was_or_was_not_recorded(
-        ack: Ack,
-        click: Click,
-        value: BillAction,
-        body: dict[str, Any],
-        respond: AsyncRespond,
-        person: LazyPerson,
+    @on.action(Action.PAYMENT_IS_IN_PLATFORM, BillAction)
+    async def payment_is_in_platform(
+        ack: Ack, click: Click, value: BillAction, respond: AsyncRespond, person: LazyPerson
     ) -> None:
-        """A payment in doubt, settled by a person who checked the accounting platform."""
+        """A payment in doubt the payer found in the accounting platform."""
         await ack()
-        landed = used_action(body).get("action_id") == Action.PAYMENT_WAS_RECORDED
-        step = partial(services.recovery.confirm_payment, landed=landed)
+        step = services.recovery.confirm_in_platform
         await payment_step(click, value.bill_id, respond, person, step)
+
+    @on.action(Action.SEND_PAYMENT_AGAIN, BillAction, consequence=NOTHING_PAID)
+    async def send_payment_again(
+        ack: Ack, click: Click, value: BillAction, respond: AsyncRespond, person: LazyPerson
+    ) -> None:
+        """A payment in doubt the payer did not find in the accounting platform, sent again with
+        a new key after the confirm dialog named the risk."""
+        await ack()
+        await payment_step(click, value.bill_id, respond, person, services.recovery.send_again)

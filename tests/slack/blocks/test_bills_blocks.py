@@ -112,10 +112,10 @@ def _actions(case: CaseView) -> list[str]:
     return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
 
 
-def test_a_payment_the_bill_cannot_settle_asks_the_payer_and_offers_nothing_else() -> None:
+def test_a_payment_in_doubt_is_checked_then_left_to_a_person_and_offers_nothing_else() -> None:
     payment = PaymentView(
         id=1,
-        status="failed",
+        status="in_doubt",
         amount=Decimal("10.00"),
         currency="GBP",
         account_name="Business Current",
@@ -124,25 +124,26 @@ def test_a_payment_the_bill_cannot_settle_asks_the_payer_and_offers_nothing_else
         payment_date=TODAY,
         reference=None,
         requested_by="U0SAM",
-        error="The bill had 100.00 GBP due when 10.00 GBP was sent, and now shows 65.00 GBP due.",
-        outcome_unknown=True,
-        reconciled="moved",
+        error="The accounting platform had a problem on its side.",
     )
-    case = _case(state=CaseState.FAILED, last_payment=payment)
-    assert _actions(case) == [
-        Action.PAYMENT_WAS_RECORDED,
-        Action.PAYMENT_WAS_NOT_RECORDED,
+    case = _case(state=CaseState.IN_DOUBT, last_payment=payment, platform="Xero")
+    assert _actions(case) == [Action.CHECK_PAYMENT, Action.MORE]
+    shown = str(card_blocks(case, locale="en_GB", today=TODAY))
+    assert "We don't know yet whether £10.00 reached Xero" in shown
+    assert "Nothing was paid" not in shown
+    waiting = replace(case, last_payment=replace(payment, needs_person=True))
+    assert _actions(waiting) == [
+        Action.PAYMENT_IS_IN_PLATFORM,
+        Action.SEND_PAYMENT_AGAIN,
         Action.MORE,
     ]
-    assert "now shows 65.00 GBP due" in str(card_blocks(case, locale="en_GB", today=TODAY))
-    not_landed = replace(payment, outcome_unknown=False, reconciled="not_landed")
-    assert _actions(replace(case, last_payment=not_landed)) == [
-        Action.RETRY_PAYMENT,
+    buttons = str(card_blocks(waiting, locale="en_GB", today=TODAY))
+    assert "It's in Xero" in buttons and "the supplier is paid twice" in buttons
+    refused = replace(payment, status="refused", error="The bank account is closed.")
+    assert _actions(replace(case, state=CaseState.FAILED, last_payment=refused)) == [
         Action.PAY,
         Action.MORE,
     ]
-    unknown = replace(payment, reconciled=None)
-    assert _actions(replace(case, last_payment=unknown)) == [Action.RETRY_PAYMENT, Action.MORE]
 
 
 def test_each_state_offers_only_what_can_be_done() -> None:

@@ -84,7 +84,6 @@ def _payment(case: CaseView, **changes: Any) -> PaymentView:
         reference=case.reference,
         requested_by="U0SAM",
         error=None,
-        outcome_unknown=False,
     )
     return replace(view, **changes)
 
@@ -119,17 +118,20 @@ def _cases() -> list[CaseView]:
             scheduled=_payment(partly, amount=Decimal(500), payment_date=future),
         ),
         replace(euro, state=CaseState.PAID, amount_due=Decimal(0), last_payment=paid_rate),
-        replace(gbp, state=CaseState.FAILED, last_payment=_payment(gbp, status="failed")),
+        replace(gbp, state=CaseState.FAILED, last_payment=_payment(gbp, status="refused")),
         replace(
             partly,
-            state=CaseState.FAILED,
-            last_payment=_payment(partly, status="failed", outcome_unknown=True),
+            state=CaseState.IN_DOUBT,
+            last_payment=_payment(partly, status="in_doubt"),
+            scheduled=_payment(partly, amount=Decimal(500), payment_date=future),
         ),
         replace(
             gbp,
-            state=CaseState.FAILED,
-            last_payment=_payment(gbp, status="failed", outcome_unknown=True, reconciled="moved"),
+            state=CaseState.IN_DOUBT,
+            platform="Xero",
+            last_payment=_payment(gbp, status="in_doubt", needs_person=True),
         ),
+        replace(gbp, estimated=True, state=CaseState.APPROVED, approvals=("U0ANA",)),
         replace(gbp, state=CaseState.CLOSED, note="XR-42", bill_status="Void"),
     ]
 
@@ -204,15 +206,15 @@ def _messages(locale: str = FR) -> Iterator[tuple[str, dict[str, Any]]]:
     gbp = case_of(bills[0])
     euro = case_of(bills[1])
     rated = _payment(euro, exchange_rate=Decimal("0.8612"), base_currency="GBP")
-    for status in ("recorded", "scheduled", "failed", "cancelled", "disowned", "not_sent"):
+    for status in ("recorded", "scheduled", "failed", "cancelled", "not_sent"):
         for paid_case, payment in ((gbp, _payment(gbp)), (replace(euro, amount_due=0), rated)):
             outcome = PaymentOutcome(paid_case, status, "", payment)
             line = payment_line(outcome, locale)
             assert line is not None
             yield f"thread {status} {paid_case.currency}", {"text": line, "blocks": []}
-    unknown = _payment(gbp, status="failed", outcome_unknown=True)
-    line = payment_line(PaymentOutcome(gbp, "failed", "", unknown), locale)
-    yield "thread unknown", {"text": line or "", "blocks": []}
+    unknown = _payment(gbp, status="in_doubt")
+    line = payment_line(PaymentOutcome(gbp, "in_doubt", "", unknown), locale)
+    yield "thread in doubt", {"text": line or "", "blocks": []}
     for status in ("recorded", "scheduled", "held"):
         for paid_case in (gbp, replace(gbp, amount_due=Decimal(0))):
             emoji, text = result_text(PaymentOutcome(paid_case, status, "", _payment(gbp)), locale)
@@ -369,12 +371,12 @@ def test_marked_strings_are_written_where_the_catalogs_find_them() -> None:
 def test_a_stored_cause_is_translated_before_it_is_cut() -> None:
     """A payment's cause that is a catalog sentence reads in French; any other (the accounting
     platform's own words) is shown as written, escaped and cut to the card's room."""
-    assert failure_text(None, unknown=False, locale=FR) == (
+    assert failure_text(None, locale=FR) == (
         "Le paiement n’a pas été enregistré. Rien n’a été payé."
     )
-    assert failure_text(NOT_RECORDED, unknown=False, locale=FR).startswith("Le paiement n’a")
+    assert failure_text(NOT_RECORDED, locale=FR).startswith("Le paiement n’a")
     platform = "Insufficient funds <@U0EVE> " + "x" * 400
-    text = failure_text(platform, unknown=True, locale=FR, limit=300)
+    text = failure_text(platform, locale=FR, limit=300)
     assert text.startswith("Insufficient funds &lt;@U0EVE&gt; ") and "<@" not in text
-    assert "…" in text and text.endswith("ne peut pas payer deux fois.")
-    assert failure_text(platform, unknown=False, locale="en_GB").endswith("Nothing was paid.")
+    assert "…" in text and text.endswith("Rien n’a été payé.")
+    assert failure_text(platform, locale="en_GB").endswith("Nothing was paid.")

@@ -27,7 +27,6 @@ def _payment(n: int, amount: str, by: str) -> PaymentView:
         reference=None,
         requested_by=by,
         error=None,
-        outcome_unknown=False,
     )
 
 

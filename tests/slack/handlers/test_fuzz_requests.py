@@ -160,10 +160,11 @@ async def targets(linked_bot: Bot) -> tuple[Bot, list[tuple[str, dict[str, Any]]
         clicks.append(("form", payload))
     for action_id in (
         Action.PAY,  # not on a card waiting for approval, but an older copy may still show it
+        Action.CHECK_PAYMENT,
         Action.RETRY_PAYMENT,
         Action.CANCEL_PAYMENT,
-        Action.PAYMENT_WAS_RECORDED,
-        Action.PAYMENT_WAS_NOT_RECORDED,
+        Action.PAYMENT_IS_IN_PLATFORM,
+        Action.SEND_PAYMENT_AGAIN,
         Action.PAGE_NEXT,
     ):
         payload = copy.deepcopy(clicks[0][1])
