@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from billpay.bills.cases import audit, stamp, views_of
@@ -54,10 +55,11 @@ class Sender:
             raise PaymentInDoubt() from exc
 
     async def post(
-        self, link: CompanyLink, bill_id: str, payment: Payment
+        self, link: CompanyLink, bill_id: str, payment: Payment, *, replay: bool = False
     ) -> tuple[str | None, PayablesError | None, Fate]:
         """Send the payment under its key, always with the same body: the payables payment id
-        (when the answer gave one), the error, and what the answer proves."""
+        (when the answer gave one), the error, and what the answer proves. A `replay` is tried
+        once: the API answers a key as it did the first time, so trying again tells nothing."""
         prototype = BillPaymentPrototype(
             amount=payment.amount,
             date=payment.payment_date.isoformat() + "T00:00:00",
@@ -65,8 +67,9 @@ class Sender:
             reference=payment.reference,
             currency_rate=payment.exchange_rate,
         )
+        api = self.api.with_retry(replace(self.api.retry, max_attempts=1)) if replay else self.api
         try:
-            result = await self.api.create_bill_payment(
+            result = await api.create_bill_payment(
                 link.company_id,
                 link.connection_id,
                 bill_id,

@@ -207,7 +207,7 @@ class Settler:
         async with self.db.read() as s:
             payment = await s.get(Payment, payment_id)
             assert payment is not None
-        recorded_id, error, fate = await self.sender.post(link, bill_id, payment)
+        recorded_id, error, fate = await self.sender.post(link, bill_id, payment, replay=True)
         if fate == Fate.IN_DOUBT:
             return None
         async with self.db.write() as s:

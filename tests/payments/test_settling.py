@@ -126,6 +126,7 @@ async def test_a_5xx_after_the_payment_landed_is_settled_by_two_reads_minutes_ap
     doubt = await _submit(flow, bill.id, Decimal("10.00"))
     assert doubt.status == "in_doubt" and doubt.case.state == CaseState.IN_DOUBT
     assert "Nothing was paid" not in doubt.message
+    sent_first = len(transport.keys)  # the client's own tries, each with the same key
 
     assert await _looks(flow, clock, 0) == []  # not due yet
     (first,) = await _looks(flow, clock, 1)  # the replay says 500 again; one read: not enough
@@ -136,6 +137,8 @@ async def test_a_5xx_after_the_payment_landed_is_settled_by_two_reads_minutes_ap
     assert set(transport.keys) == {transport.keys[0]}  # one key, never a new one
     assert await _settled_by(bot_db) == ["reads"]
     assert await _looks(flow, clock, 15, 45, 80) == []
+    # What settling it cost: each look replays the key once and reads the bill.
+    assert len(transport.keys) - sent_first == 2  # one replay per look, never retried
 
 
 async def test_a_5xx_before_anything_was_written_waits_for_a_person_who_may_send_it_again(
