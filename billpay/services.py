@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -34,6 +34,7 @@ from billpay.payments.sending import Sender
 from billpay.payments.service import Payments
 from billpay.payments.settling import Settler
 from billpay.slack.publisher import Publisher, slack_client
+from billpay.store.claims import Claimant
 from billpay.store.db import Database
 from billpay.suppliers.service import SupplierService
 
@@ -66,6 +67,8 @@ class Services:
     scheduled: ScheduledPayments
     reminders: Reminders
     suppliers: SupplierService
+    # This process as the holder of the scheduler's claims (`billpay.store.claims`).
+    claimant: Claimant
     backend: PayablesBackend | None = None
     # Slack, when its settings are there (the commands that only read the payables API run
     # without): one Web API client, and the publisher that sends everything through it.
@@ -106,6 +109,7 @@ def build_services(
     payers = Payers(db, links, cases)
     settler = Settler(db, reads, clock)
     sender = Sender(db, writes, settler, clock)
+    claimant = Claimant.for_this_process(timedelta(seconds=settings.claim_lease_seconds))
     slack = slack_client(settings) if settings.slack_bot_token is not None else None
     publisher = None
     if slack is not None:
@@ -130,10 +134,11 @@ def build_services(
         payments=Payments(db, cases, payers, accounts, sender, settings, clock),
         recovery=Recovery(db, links, cases, payers, sender, settler, settings, clock),
         scheduled=ScheduledPayments(db, links, payers, reads, sender, settings, clock),
-        reminders=Reminders(db, links, settings),
+        reminders=Reminders(db, links, settings, claimant),
         suppliers=SupplierService(
             db, links, messages, invoices, accounts, reads=reads, writes=writes, clock=clock
         ),
+        claimant=claimant,
         backend=backend,
         slack=slack,
         publisher=publisher,
