@@ -49,7 +49,8 @@ DEFAULT_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 3
 # Takeovers looked at per tick; the rest wait for the next tick.
 TAKE_OVER_BATCH = 100
-HOST_CHARACTERS = 40
+# A holder is at most 24 + 1 + 7 + 1 + 6 = 39 characters: one line of `billpay status`.
+HOST_CHARACTERS = 24
 
 
 @dataclass(frozen=True)
