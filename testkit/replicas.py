@@ -16,9 +16,16 @@ nothing from the test's own environment or a `.env`), with the scheduler ticking
         first = await replicas.start()            # returns once it serves Slack's requests
         second = await replicas.start(payment_hold_seconds="0")  # settings by field name
         await first.send(replicas.requests.command("/bills", user_id="U0ANA"))
+        paid = replicas.hold_payables("POST", "/payment")   # the API records it, the answer waits
+        ...                                       # a payment submitted through `first`
+        await paid.wait()
         await first.kill()                        # SIGKILL: no clean-up of any kind
+        paid.drop()                               # the answer never reaches anyone
         await replicas.wait_until(lambda: ..., what="the survivor finished the work")
     # on leaving, the replicas still running are stopped with SIGTERM and must exit 0
+
+To stop a replica at a chosen Slack call instead, hold it in the fake Slack before Slack acts on
+it (`slack.hold("chat.postMessage")`, `slack_playground.webapi.state.Hold`).
 
 What a replica does is read from the shared database, the sandbox and the fake Slack; which
 replica holds a claim is `replicas.holding(holder)` (a holder names its process's pid). A
@@ -38,7 +45,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 
 import httpx
 
@@ -55,6 +62,84 @@ STOP_TIMEOUT_SECONDS = 30.0
 POLL_SECONDS = 0.05
 
 Condition = Callable[[], bool] | Callable[[], Awaitable[bool]]
+
+
+@dataclass
+class PayablesHold:
+    """Answers of the payables sandbox held after it acted: requests with this method whose path
+    ends with `path_suffix` (the first `skip` pass, the next `count` are held) are served by the
+    sandbox, which does what they ask (a payment is recorded), and their answers wait until the
+    test decides. `release()` sends them; `drop()` never does (the caller gets a 500 if it is
+    still there), as when the caller died before the answer came."""
+
+    method: str
+    path_suffix: str
+    skip: int = 0
+    count: int = 1
+    # The path of each request whose answer is held, in the order they came.
+    held: list[str] = field(default_factory=list, init=False)
+    dropped: bool = field(default=False, init=False)
+    _seen: int = field(default=0, init=False)
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition, init=False)
+    _decided: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+
+    def takes(self, method: str, path: str) -> bool:
+        if self._decided.is_set() or method != self.method or not path.endswith(self.path_suffix):
+            return False
+        self._seen += 1
+        return self.skip < self._seen <= self.skip + self.count
+
+    async def keep(self, path: str) -> bool:
+        """Hold one answer until the test decides: True when it is released."""
+        self.held.append(path)
+        async with self._changed:
+            self._changed.notify_all()
+        await self._decided.wait()
+        return not self.dropped
+
+    async def wait(self, count: int = 1, timeout: float = 30.0) -> list[str]:  # noqa: ASYNC109
+        """Wait until `count` answers are held; return their requests' paths."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: len(self.held) >= count)
+        except TimeoutError:
+            raise AssertionError(
+                f"expected {count} answer(s) to {self.method} …{self.path_suffix} held within "
+                f"{timeout}s, got {len(self.held)}"
+            ) from None
+        return list(self.held)
+
+    def release(self) -> None:
+        self._decided.set()
+
+    def drop(self) -> None:
+        self.dropped = True
+        self._decided.set()
+
+
+class _HeldAnswers:
+    """The sandbox's ASGI app, with the answers `PayablesHold`s take kept back."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.holds: list[PayablesHold] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        hold = None
+        if scope["type"] == "http":
+            hold = next((h for h in self.holds if h.takes(scope["method"], scope["path"])), None)
+        if hold is None:
+            await self.app(scope, receive, send)
+            return
+        answer: list[Any] = []
+
+        async def keep(message: Any) -> None:
+            answer.append(message)
+
+        await self.app(scope, receive, keep)
+        if await hold.keep(scope["path"]):
+            for message in answer:
+                await send(message)
 
 
 @dataclass
@@ -155,12 +240,23 @@ class Replicas:
         self.started: list[Replica] = []
         self.requests = SlackRequests(SIGNING_SECRET, slack)
         self.payables_url = ""
+        self._payables = _HeldAnswers(sandbox.app)
         self._stack = contextlib.AsyncExitStack()
         slack.bot_token = BOT_TOKEN
 
     async def __aenter__(self) -> Replicas:
-        self.payables_url = await self._stack.enter_async_context(serve(self.sandbox.app))
+        self.payables_url = await self._stack.enter_async_context(serve(self._payables))
         return self
+
+    def hold_payables(
+        self, method: str, path_suffix: str, *, skip: int = 0, count: int = 1
+    ) -> PayablesHold:
+        """Hold the sandbox's answers to these requests after it acted on them (see
+        `PayablesHold`): `hold_payables("POST", "/payment")` lets a payment be recorded by the
+        payables API while the replica that sent it waits for the answer, to be killed there."""
+        hold = PayablesHold(method, path_suffix, skip=skip, count=count)
+        self._payables.holds.append(hold)
+        return hold
 
     async def __aexit__(
         self,
@@ -168,6 +264,8 @@ class Replicas:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        for hold in self._payables.holds:
+            hold.drop()  # an answer still held would keep its replica, and the server, waiting
         try:
             problems = await self._stop_all()
             if exc is not None:
