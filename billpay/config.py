@@ -179,6 +179,25 @@ class Settings(BaseSettings):
         gt=0,
         description="BILLPAY_SCHEDULER_TICK_SECONDS: how often due payments are looked for.",
     )
+    digest_tick_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="BILLPAY_DIGEST_TICK_SECONDS: how often due digests (and digests a dead "
+        "replica left) are looked for.",
+    )
+    reminder_tick_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="BILLPAY_REMINDER_TICK_SECONDS: how often due reminders, escalations and "
+        "approvals by policy (and those a dead replica left) are looked for.",
+    )
+    claim_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="BILLPAY_CLAIM_LEASE_SECONDS: how long a replica holds work it claimed (a "
+        "digest, a reminder) before another may take it over; longer than one piece of work "
+        "takes and than the clock skew between replicas.",
+    )
 
     # Serving.
     host: str = "127.0.0.1"

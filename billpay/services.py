@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -34,6 +34,7 @@ from billpay.payments.sending import Sender
 from billpay.payments.service import Payments
 from billpay.payments.settling import Settler
 from billpay.slack.publisher import Publisher, slack_client
+from billpay.store.claims import Claimant
 from billpay.store.db import Database
 from billpay.suppliers.service import SupplierService
 
@@ -67,6 +68,8 @@ class Services:
     settler: Settler
     reminders: Reminders
     suppliers: SupplierService
+    # This process as the holder of the scheduler's claims (`billpay.store.claims`).
+    claimant: Claimant
     backend: PayablesBackend | None = None
     # Slack, when its settings are there (the commands that only read the payables API run
     # without): one Web API client, and the publisher that sends everything through it.
@@ -105,8 +108,9 @@ def build_services(
     invoices = Invoices(db, links, cases, reads, writes, settings, clock)
     accounts = BankAccounts(reads)
     payers = Payers(db, links, cases)
+    claimant = Claimant.for_this_process(timedelta(seconds=settings.claim_lease_seconds))
     sender = Sender(db, writes, settings, clock)
-    settler = Settler(db, reads, sender, settings, clock)
+    settler = Settler(db, reads, sender, settings, clock, holder=claimant.holder)
     slack = slack_client(settings) if settings.slack_bot_token is not None else None
     publisher = None
     if slack is not None:
@@ -132,10 +136,11 @@ def build_services(
         recovery=Recovery(db, links, cases, payers, sender, settler, settings, clock),
         scheduled=ScheduledPayments(db, links, payers, reads, sender, settings, clock),
         settler=settler,
-        reminders=Reminders(db, links, settings),
+        reminders=Reminders(db, links, settings, claimant),
         suppliers=SupplierService(
             db, links, messages, invoices, accounts, reads=reads, writes=writes, clock=clock
         ),
+        claimant=claimant,
         backend=backend,
         slack=slack,
         publisher=publisher,

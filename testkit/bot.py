@@ -18,6 +18,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -107,6 +108,16 @@ class Bot:
         link = await self.services.links.link_for("T0001", CHANNEL)
         (view,) = await self.services.cases.case_views(link.id, [bill_id])
         return view.state
+
+
+def replica_of(bot: Bot, now: datetime) -> Services:
+    """Another replica of the bot in this process, its clock at `now`: the same database,
+    payables client, settings and Slack, but its own services, claimant (`Services.claimant`)
+    and clock. A test lets it claim work and never do it, as a replica that died would."""
+    services = bot.services
+    return build_services(
+        services.settings, db=services.db, payables=services.payables, clock=lambda: now
+    )
 
 
 def card_text(message: dict[str, Any], bill_id: str) -> str:

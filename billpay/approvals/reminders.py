@@ -9,8 +9,14 @@
   longer than `BILLPAY_AUTO_APPROVE_AFTER_HOURS` is approved "by policy", audited as such.
 
 Each reminder and escalation is claimed with one conditional update of the case (its time moved
-on only if nobody did it first), so several replicas send each once. No Slack calls here: the
-scheduler words and sends what `due_nudges` returns.
+on only if nobody did it first), so several replicas send each once; an approval by policy is
+made under the case's row lock. Each also holds a claim with a lease (`billpay.store.claims`,
+kind the nudge's kind, subject `<case id>@<time claimed>`) added in that same transaction: the
+scheduler renews it before sending (`keep`) and marks it done after (`sent`), and a nudge whose
+holder died before sending it is taken over by a live replica (`due_nudges` starts with those),
+sent then if it still applies (the bill still waits; for an escalation, still with no
+decision), else only marked done. No Slack calls here: the scheduler words and sends what
+`due_nudges` returns.
 """
 
 from __future__ import annotations
@@ -25,24 +31,40 @@ from billpay.bills.cases import approvals_of, audit, stamp, views_of
 from billpay.bills.links import Links
 from billpay.config import Settings
 from billpay.core.domain import CaseState, Nudge, NudgeKind
+from billpay.store import claims
+from billpay.store.claims import Claimant, Held
 from billpay.store.db import Database
 from billpay.store.models import BillCase, CompanyLink, Decision
 
 POLICY_ACTOR = "policy"
+NUDGE_KINDS: tuple[NudgeKind, ...] = ("remind", "escalate", "approved_by_policy")
+
+
+def claim_subject(case_id: int, now: datetime) -> str:
+    """A nudge's claim subject: the case and when it was claimed (a case is reminded again
+    every interval, each time a claim of its own)."""
+    return f"{case_id}@{now:%Y-%m-%dT%H:%M:%S}Z"
+
+
+def _case_of(subject: str) -> int:
+    return int(subject.partition("@")[0])
 
 
 class Reminders:
-    def __init__(self, db: Database, links: Links, settings: Settings) -> None:
+    def __init__(self, db: Database, links: Links, settings: Settings, claimant: Claimant) -> None:
         self.db = db
         self.links = links
         self.settings = settings
+        self.claimant = claimant
 
     async def due_nudges(self, now: datetime) -> list[Nudge]:
-        """Claim what is due now, once across replicas."""
+        """Claim what is due now, once across replicas: first what a dead replica left, then
+        what has come due."""
         settings = self.settings
         local = now.astimezone(ZoneInfo(settings.default_time_zone))
         weekday = local.isoweekday() <= 5
         cadence = timedelta(hours=settings.reminder_hours)
+        nudges = await self._taken_over(now)
         async with self.db.read() as s:
             rows = (
                 await s.execute(
@@ -52,13 +74,14 @@ class Reminders:
                     .order_by(BillCase.id)
                 )
             ).all()
-        nudges: list[Nudge] = []
         for case, link in rows:
             opened = case.opened_at or case.updated_at
             waited = now - opened
             policy = await self.links.policy_for(link)
             if await self._approved_by_policy(case.id, link, waited, now):
-                nudges.append(await self._nudge("approved_by_policy", link, case.id, (), waited))
+                nudges.append(
+                    await self._nudge("approved_by_policy", link, case.id, (), waited, now)
+                )
                 continue
             async with self.db.read() as s:
                 approvals = set(await approvals_of(s, case.id))
@@ -69,15 +92,59 @@ class Reminders:
                 and waited >= cadence
                 and await self._claim(case.id, "reminded_at", now, now - cadence)
             ):
-                nudges.append(await self._nudge("remind", link, case.id, undecided, waited))
+                nudges.append(await self._nudge("remind", link, case.id, undecided, waited, now))
             if (
                 not approvals
                 and case.due_date <= local.date() + timedelta(days=1)
                 and await self._claim(case.id, "escalated_at", now, None)
             ):
                 approvers = tuple(sorted(policy.approvers))
-                nudges.append(await self._nudge("escalate", link, case.id, approvers, waited))
+                nudges.append(await self._nudge("escalate", link, case.id, approvers, waited, now))
         return nudges
+
+    async def keep(self, nudge: Nudge, now: datetime) -> bool:
+        """Renew the nudge's claim just before sending it: False when another replica took it
+        over (this one was slower than its lease), and must then leave it to that one."""
+        return await claims.keep(self.db, self.claimant, nudge.kind, nudge.claim, now)
+
+    async def sent(self, nudge: Nudge, now: datetime) -> None:
+        """The nudge was sent (or failed for good): its claim is done."""
+        await claims.done(self.db, nudge.kind, nudge.claim, now)
+
+    async def _taken_over(self, now: datetime) -> list[Nudge]:
+        nudges = []
+        for held in await claims.take_over_expired(self.db, self.claimant, NUDGE_KINDS, now):
+            nudge = await self._again(held, now)
+            if nudge is None:
+                await claims.done(self.db, held.kind, held.subject, now)
+            else:
+                nudges.append(nudge)
+        return nudges
+
+    async def _again(self, held: Held, now: datetime) -> Nudge | None:
+        """The nudge a dead replica claimed and never sent, as it stands now; None when it no
+        longer applies (the bill decided, an escalated bill approved meanwhile)."""
+        async with self.db.read() as s:
+            found = (
+                await s.execute(
+                    select(BillCase, CompanyLink)
+                    .join(CompanyLink, CompanyLink.id == BillCase.link_id)
+                    .where(BillCase.id == _case_of(held.subject))
+                )
+            ).first()
+            if found is None:
+                return None
+            case, link = found
+            approvals = set(await approvals_of(s, case.id))
+        kind: NudgeKind = held.kind  # type: ignore[assignment]
+        waited = now - (case.opened_at or case.updated_at)
+        if kind == "approved_by_policy":
+            return await self._nudge(kind, link, case.id, (), waited, now, claim=held.subject)
+        if case.state != CaseState.PENDING or link.archived or (kind == "escalate" and approvals):
+            return None
+        policy = await self.links.policy_for(link)
+        who = policy.approvers if kind == "escalate" else policy.approvers - approvals
+        return await self._nudge(kind, link, case.id, tuple(sorted(who)), waited, now, held.subject)
 
     async def _claim(
         self,
@@ -87,9 +154,11 @@ class Reminders:
         before: datetime | None,
     ) -> bool:
         """Move the case's reminder or escalation time to `now` if it is unset (or, with
-        `before`, older than that), in one statement: True for the one caller that did."""
+        `before`, older than that), in one statement, and hold the nudge's claim in the same
+        transaction: True for the one caller that did."""
         when = BillCase.reminded_at if column == "reminded_at" else BillCase.escalated_at
         due = when.is_(None) if before is None else or_(when.is_(None), when <= before)
+        kind: NudgeKind = "remind" if column == "reminded_at" else "escalate"
         async with self.db.write() as s:
             result = await s.execute(
                 update(BillCase)
@@ -97,7 +166,10 @@ class Reminders:
                 .values({when: now})
                 .execution_options(synchronize_session=False)
             )
-            return bool(getattr(result, "rowcount", 0) == 1)
+            if getattr(result, "rowcount", 0) != 1:
+                return False
+            claims.hold(s, self.claimant, kind, claim_subject(case_id, now), now)
+            return True
 
     async def _approved_by_policy(
         self, case_id: int, link: CompanyLink, waited: timedelta, now: datetime
@@ -127,6 +199,7 @@ class Reminders:
                 below=threshold,
                 waited_hours=int(waited.total_seconds() // 3600),
             )
+            claims.hold(s, self.claimant, "approved_by_policy", claim_subject(case.id, now), now)
         return True
 
     async def _nudge(
@@ -136,9 +209,12 @@ class Reminders:
         case_id: int,
         who: tuple[str, ...],
         waited: timedelta,
+        now: datetime,
+        claim: str | None = None,
     ) -> Nudge:
         async with self.db.read() as s:
             case = await s.get(BillCase, case_id)
             assert case is not None
             (view,) = await views_of(s, [case])
-        return Nudge(kind, link.team_id, link.id, view, who, waited)
+        subject = claim if claim is not None else claim_subject(case_id, now)
+        return Nudge(kind, link.team_id, link.id, view, who, waited, subject)

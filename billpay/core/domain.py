@@ -228,3 +228,5 @@ class Nudge:
     case: CaseView
     who: tuple[str, ...]  # approvers to tell; empty when anyone in the channel may approve
     waited: timedelta
+    # The subject of its claim (of kind `kind`), renewed before it is sent and done after.
+    claim: str = ""

@@ -2,8 +2,12 @@
 
 A linked channel has at most one subscription (`create_subscription` is idempotent, also when
 two requests race). Each day's digest of a subscription is one `digest_runs` row, unique on
-(subscription, local date): `claim_run` inserts it and answers whether this caller won, so when
-several replicas run the scheduler exactly one posts; `record_run` writes how it ended.
+(subscription, local date): `claim_run` inserts it, with its claim (`billpay.store.claims`, kind
+"digest", subject `run_subject`), and answers whether this caller won, so when several replicas
+run the scheduler exactly one posts; `keep_run` renews the claim just before posting;
+`record_run` writes how it ended and marks the claim done. A run whose holder died before
+recording it is taken over by a live replica (`take_over_runs`) and posted then, or recorded as
+missed when it is past the grace window.
 
 Settings are checked here before they are stored (`billpay.digest.schedule` words the mistakes), and
 every function returns plain `Subscription` values, never ORM rows.
@@ -11,9 +15,10 @@ every function returns plain `Subscription` values, never ORM rows.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from sqlalchemy import ColumnElement, Select, select
@@ -23,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billpay.core.clock import utcnow
 from billpay.core.i18n import N_
 from billpay.digest.schedule import (
+    DEFAULT_GRACE,
     DEFAULT_TIME_ZONE,
     Subscription,
     check_look_ahead,
@@ -30,11 +36,17 @@ from billpay.digest.schedule import (
     parse_time_zone,
     parse_weekdays,
 )
+from billpay.store import claims
+from billpay.store.claims import Claimant
 from billpay.store.db import Database
 from billpay.store.models import CompanyLink, DigestRun, DigestSubscription
 
-RunStatus = Literal["claimed", "posted", "empty", "failed"]
+log = logging.getLogger(__name__)
+
+# `missed`: taken over from a replica that died, too late to post (or its channel paused).
+RunStatus = Literal["claimed", "posted", "empty", "failed", "missed"]
 MAX_REASON = 500
+CLAIM_KIND = "digest"
 
 
 class SubscriptionNotFound(LookupError):
@@ -211,12 +223,28 @@ async def _change(
     return found
 
 
+def run_subject(subscription_id: int, local_date: date) -> str:
+    """The claim's subject of a day's run: `<subscription id>@<local date>`."""
+    return f"{subscription_id}@{local_date.isoformat()}"
+
+
+def _run_of(subject: str) -> tuple[int, date]:
+    subscription_id, _, day = subject.partition("@")
+    return int(subscription_id), date.fromisoformat(day)
+
+
 async def claim_run(
-    db: Database, subscription_id: int, local_date: date, *, now: datetime | None = None
+    db: Database,
+    subscription_id: int,
+    local_date: date,
+    *,
+    now: datetime | None = None,
+    claimant: Claimant | None = None,
 ) -> bool:
-    """Claim the digest of `local_date`: True for the one caller that inserted the run, False
-    for every other (another replica, a second tick, a retry). Raises `SubscriptionNotFound`
-    when the subscription does not exist."""
+    """Claim the digest of `local_date`: True for the one caller that inserted the run (and
+    holds its claim, for `claimant`'s lease), False for every other (another replica, a second
+    tick, a retry). Raises `SubscriptionNotFound` when the subscription does not exist."""
+    moment = now or utcnow()
     try:
         async with db.write() as s:
             s.add(
@@ -224,8 +252,15 @@ async def claim_run(
                     subscription_id=subscription_id,
                     local_date=local_date,
                     status="claimed",
-                    created_at=now or utcnow(),
+                    created_at=moment,
                 )
+            )
+            claims.hold(
+                s,
+                claimant or Claimant.for_this_process(),
+                CLAIM_KIND,
+                run_subject(subscription_id, local_date),
+                moment,
             )
     except IntegrityError:
         if await get_run(db, subscription_id, local_date) is None:
@@ -234,6 +269,38 @@ async def claim_run(
             ) from None
         return False
     return True
+
+
+async def keep_run(
+    db: Database, claimant: Claimant, subscription_id: int, local_date: date, now: datetime
+) -> bool:
+    """Renew the run's claim just before posting it: False when another replica took it over
+    (this one was slower than its lease), and must then leave the posting to it."""
+    subject = run_subject(subscription_id, local_date)
+    return await claims.keep(db, claimant, CLAIM_KIND, subject, now)
+
+
+async def take_over_runs(
+    db: Database, claimant: Claimant, now: datetime, *, grace: timedelta = DEFAULT_GRACE
+) -> list[tuple[Subscription, date]]:
+    """The runs left claimed by a replica that died (their lease passed, not recorded), taken
+    over by `claimant`, to post now. A run past the grace window, or of a channel whose digest
+    was paused meanwhile, is recorded as missed instead (its subscription gone: its claim is
+    only marked done)."""
+    due = []
+    for held in await claims.take_over_expired(db, claimant, [CLAIM_KIND], now):
+        subscription_id, day = _run_of(held.subject)
+        sub = await get_subscription(db, subscription_id)
+        if sub is None:
+            await claims.done(db, CLAIM_KIND, held.subject, now)
+            continue
+        if sub.paused or not sub.run_at(day) + grace > now:
+            why = "paused" if sub.paused else "past the grace window"
+            log.warning("the digest of %s for %s was missed (%s)", sub.channel_id, day, why)
+            await record_run(db, sub.id, day, "missed", error=why, now=now)
+            continue
+        due.append((sub, day))
+    return due
 
 
 async def record_run(
@@ -248,7 +315,8 @@ async def record_run(
     now: datetime | None = None,
 ) -> None:
     """How a claimed run ended: `posted` (with the message's ts and block count), `empty`
-    (nothing was due and the channel doesn't want empty digests) or `failed` (with why)."""
+    (nothing was due and the channel doesn't want empty digests), `failed` (with why) or
+    `missed`; its claim is marked done in the same transaction."""
     async with db.write() as s:
         run = await s.scalar(
             select(DigestRun)
@@ -257,11 +325,13 @@ async def record_run(
         )
         if run is None:
             raise LookupError(f"the run of {local_date} was never claimed")
+        moment = now or utcnow()
         run.status = status
         run.message_ts = message_ts
         run.blocks = blocks
         run.error = error[:2000] if error else None
-        run.finished_at = now or utcnow()
+        run.finished_at = moment
+        await claims.finish(s, CLAIM_KIND, run_subject(subscription_id, local_date), moment)
 
 
 async def get_run(db: Database, subscription_id: int, local_date: date) -> Run | None:

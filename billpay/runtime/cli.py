@@ -1,4 +1,5 @@
-"""The `billpay` command: run the bot, serve the payables sandbox, check the payables backend."""
+"""The `billpay` command: run the bot, serve the payables sandbox, check the payables backend,
+and the commands around them (preview, audit export, digest dry run, status, db upgrade)."""
 
 from __future__ import annotations
 
@@ -180,6 +181,13 @@ def _parser() -> argparse.ArgumentParser:
         help="as of now, or of WHEN (ISO date-time), instead of each channel's next digest",
     )
     digest.set_defaults(handler=_digest)
+
+    status = commands.add_parser(
+        "status",
+        help="what the bot left undone: claims past their lease, payments with no answer "
+        "(exit status 1 when there are any)",
+    )
+    status.set_defaults(handler=_status)
 
     db = commands.add_parser("db", help="the bot's database")
     db_commands = db.add_subparsers(title="db commands")
@@ -428,6 +436,16 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
         return _database_trouble(settings, exc)
     console.print(f"The bot's database is at revision {head_revision()}.")
     return 0
+
+
+def _status(_args: argparse.Namespace) -> int:
+    from billpay.runtime.status import report
+
+    settings = load_settings()
+    try:
+        return asyncio.run(report(settings, Console()))
+    except (OSError, DBAPIError) as exc:
+        return _database_trouble(settings, exc)
 
 
 def _digest(args: argparse.Namespace) -> int:

@@ -4,19 +4,24 @@
   undo window and scheduled payments on their date are sent. A payment held in this process also
   gets a one-off job at the end of its window, so it goes out on time; the tick catches the rest
   (other replicas' payments, a restart).
-- Reminders: every few minutes, approvers of bills waiting too long are reminded, bills due
-  tomorrow or overdue with no decision are escalated in their card's thread
-  (`billpay.approvals.reminders`).
-- Daily digests: every minute, each channel whose digest time has come in its own time zone
-  (within the grace window, `billpay.digest.schedule`) gets it. One job reading the subscriptions
-  table, rather than one job per subscription, so a change needs no job kept in step, and a
-  restart inside the grace window catches up a missed digest by itself; after the window the
-  day is skipped and logged. Daylight saving needs nothing special: the local time is read
-  in the zone each minute.
+- Reminders: every few minutes (`BILLPAY_REMINDER_TICK_SECONDS`), approvers of bills waiting
+  too long are reminded, bills due tomorrow or overdue with no decision are escalated in their
+  card's thread (`billpay.approvals.reminders`).
+- Daily digests: every minute (`BILLPAY_DIGEST_TICK_SECONDS`), each channel whose digest time
+  has come in its own time zone (within the grace window, `billpay.digest.schedule`) gets it.
+  One job reading the subscriptions table, rather than one job per subscription, so a change
+  needs no job kept in step, and a restart inside the grace window catches up a missed digest
+  by itself; after the window the day is skipped and logged. Daylight saving needs nothing
+  special: the local time is read in the zone each minute.
 
 Exactly once however many replicas run: a job never trusts that it is alone. Sending a payment
 starts with claiming it in the database (scheduled → requested, under a row lock); a replica
 that loses the claim does nothing. A failure with one payment never stops the others.
+
+Digests, reminders, escalations and approvals by policy are claimed with a lease
+(`billpay.store.claims`): each is renewed just before the message goes out and done once it
+is recorded, and each tick first takes over what a replica that died left claimed past its
+lease, so a crash delays that work by a lease at most instead of losing it.
 
 The scheduler only decides when: what each job shows in Slack, and to whom, is the Slack edge's
 (`billpay.slack.notices`).
@@ -27,13 +32,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from billpay.core.domain import Nudge
 from billpay.digest import store as digest_store
 from billpay.digest.schedule import DEFAULT_GRACE as DIGEST_GRACE
 from billpay.digest.schedule import Subscription
@@ -44,8 +50,6 @@ from billpay.slack.notices.reminders import NudgeSender
 from billpay.slack.people import People
 
 log = logging.getLogger(__name__)
-DIGEST_TICK_SECONDS = 60
-REMINDER_TICK_SECONDS = 300
 
 
 class Scheduler:
@@ -77,14 +81,14 @@ class Scheduler:
         )
         self.aps.add_job(
             self._job(self.send_due_digests),
-            IntervalTrigger(seconds=DIGEST_TICK_SECONDS),
+            IntervalTrigger(seconds=self.services.settings.digest_tick_seconds),
             id="digests",
             max_instances=1,
             coalesce=True,
         )
         self.aps.add_job(
             self._job(self.send_reminders),
-            IntervalTrigger(seconds=REMINDER_TICK_SECONDS),
+            IntervalTrigger(seconds=self.services.settings.reminder_tick_seconds),
             id="reminders",
             max_instances=1,
             coalesce=True,
@@ -152,19 +156,35 @@ class Scheduler:
     async def send_reminders(self) -> None:
         for nudge in await self.services.reminders.due_nudges(self.services.clock()):
             try:
-                await self.nudges.send(nudge)
+                await self._send_nudge(nudge)
             except Exception:
-                log.exception("could not send a %s about %s", nudge.kind, nudge.case.bill_id)
+                log.exception("the claim of a %s about %s failed", nudge.kind, nudge.case.bill_id)
+
+    async def _send_nudge(self, nudge: Nudge) -> None:
+        """Send a claimed nudge unless another replica took it over; its claim is done once
+        sent, or once sending failed (a failure is logged, not tried again)."""
+        reminders = self.services.reminders
+        if not await reminders.keep(nudge, self.services.clock()):
+            log.warning(
+                "a %s about %s was taken over by another replica", nudge.kind, nudge.case.bill_id
+            )
+            return
+        try:
+            await self.nudges.send(nudge)
+        except Exception:
+            log.exception("could not send a %s about %s", nudge.kind, nudge.case.bill_id)
+        await reminders.sent(nudge, self.services.clock())
 
     # ------------------------------------------------------------ digests
 
     async def send_due_digests(self) -> None:
         now = self.services.clock()
-        due: list[tuple[Subscription, date]] = []
-        for sub in await digest_store.active_subscriptions(self.services.db):
+        db, claimant = self.services.db, self.services.claimant
+        due = await digest_store.take_over_runs(db, claimant, now)
+        for sub in await digest_store.active_subscriptions(db):
             today = sub.local_date(now)
             if sub.is_due(now):
-                if await digest_store.claim_run(self.services.db, sub.id, today, now=now):
+                if await digest_store.claim_run(db, sub.id, today, now=now, claimant=claimant):
                     due.append((sub, today))
             elif self._missed(sub, now):
                 log.warning(
@@ -175,9 +195,10 @@ class Scheduler:
 
     def _missed(self, sub: Subscription, now: datetime) -> bool:
         day = sub.local_date(now)
+        tick = timedelta(seconds=self.services.settings.digest_tick_seconds)
         return (
             not sub.paused
             and day.isoweekday() in sub.weekdays
             and sub.run_at(day) <= now - DIGEST_GRACE
-            and sub.run_at(day) > now - DIGEST_GRACE - timedelta(seconds=DIGEST_TICK_SECONDS)
+            and sub.run_at(day) > now - DIGEST_GRACE - tick
         )

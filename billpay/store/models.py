@@ -318,7 +318,8 @@ class DigestSubscription(Base):
 class DigestRun(Base):
     """One day's digest of one subscription. The row is inserted before the digest is posted
     and the pair (subscription, local date) is unique, so inserting it is the claim: when
-    several replicas run the scheduler, exactly one of them gets to post that day."""
+    several replicas run the scheduler, exactly one of them gets to post that day. Its lease
+    (who posts it, until when) is a `Claim` inserted with it."""
 
     __tablename__ = "digest_runs"
     __table_args__ = (
@@ -336,3 +337,29 @@ class DigestRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Claim(Base):
+    """Work the scheduler claimed, with a lease: who holds it and until when
+    (`billpay.store.claims`). Inserted in the transaction that decides who does the work, marked
+    done in the one that records its end; a claim past its lease and not done was left by a
+    holder that died, and a live replica takes it over."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject", name="uq_claims_once"),
+        Index("ix_claims_open", "done_at", "lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # What is claimed: "digest" (subject "<subscription id>@<local date>"), or a nudge kind,
+    # "remind", "escalate" or "approved_by_policy" (subject "<case id>@<time claimed>").
+    kind: Mapped[str] = mapped_column(String(24))
+    subject: Mapped[str] = mapped_column(String(64))
+    # The process holding it: "<host>:<pid>:<random>", new for each start.
+    holder: Mapped[str] = mapped_column(String(96))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    # How many times it was held: 1 for its first holder, one more for each takeover.
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

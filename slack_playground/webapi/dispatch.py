@@ -2,8 +2,9 @@
 
 The call's arguments are read however slack_sdk sent them (query string, form or JSON, with
 `blocks`, `attachments`, `view` and `metadata` as JSON strings in a form); its token is checked
-(the app token for `apps.connections.open`, the bot token for the rest); an injected fault
-answers instead of the handler; and the call is recorded with its answer. Slack answers errors
+(the app token for `apps.connections.open`, the bot token for the rest); a held call waits
+for the test to release or drop it; an injected fault answers instead of the handler; and the
+call is recorded with its answer. Slack answers errors
 with HTTP 200 and `ok: false`, and a rate limit with HTTP 429 and `Retry-After`.
 """
 
@@ -36,6 +37,8 @@ class WebApiDispatch(SlackState):
             body_error = None
         token = bearer_token(request.headers.get("Authorization")) or args.pop("token", None)
         args.pop("token", None)
+        if body_error is None and await self._kept_back(method, args):
+            return web.json_response({"ok": False, "error": "service_unavailable"}, status=503)
         call = Call(method=method, args=args, response={}, token=token, http_method=request.method)
         headers: dict[str, str] = {}
         if body_error is not None:

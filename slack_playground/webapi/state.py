@@ -5,7 +5,8 @@ The workspace (team, bot, app and their tokens; users' and channels' overrides; 
 is not in) and what Slack stores (messages and threads, ephemerals, views and Home tabs, files,
 trigger ids, response URLs) live here, with the ids Slack hands out. So does the record: every
 call (`calls`), every payload Slack would have rejected as malformed (`problems`), waiting for
-calls and `response_url` posts, and the faults a test injects. The Web API families in this
+calls and `response_url` posts, and the faults a test injects (rate limits, errors, and calls
+held before Slack acts on them). The Web API families in this
 package add the methods that read and change it.
 """
 
@@ -17,7 +18,7 @@ import hashlib
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -32,6 +33,61 @@ TS_EPOCH = 1763800000
 class InjectedFault:
     error: str
     retry_after: int | None = None  # set: HTTP 429
+
+
+@dataclass
+class Hold:
+    """Calls to `method` (matching `where`, given a call's arguments) held before the stand-in
+    acts on them: the first `skip` pass, the next `count` wait until the test decides.
+    `release()` lets them through, answered as usual; `drop()` answers them without acting on
+    them (HTTP 503, nothing posted, nothing recorded), as when the caller died before Slack
+    read its request. Once decided, the hold takes no more calls."""
+
+    method: str
+    skip: int = 0
+    count: int = 1
+    where: Callable[[dict[str, Any]], bool] | None = None
+    # The arguments of each call held, in the order they came.
+    held: list[dict[str, Any]] = field(default_factory=list, init=False)
+    dropped: bool = field(default=False, init=False)
+    _seen: int = field(default=0, init=False)
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition, init=False)
+    _decided: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+
+    def takes(self, method: str, args: dict[str, Any]) -> bool:
+        if self._decided.is_set() or method != self.method:
+            return False
+        if self.where is not None and not self.where(args):
+            return False
+        self._seen += 1
+        return self.skip < self._seen <= self.skip + self.count
+
+    async def keep(self, args: dict[str, Any]) -> bool:
+        """Hold one call until the test decides: True when it is released."""
+        self.held.append(args)
+        async with self._changed:
+            self._changed.notify_all()
+        await self._decided.wait()
+        return not self.dropped
+
+    async def wait(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:  # noqa: ASYNC109
+        """Wait until `count` calls are held; return their arguments."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: len(self.held) >= count)
+        except TimeoutError:
+            raise AssertionError(
+                f"expected {count} call(s) to {self.method} held within {timeout}s, "
+                f"got {len(self.held)}"
+            ) from None
+        return list(self.held)
+
+    def release(self) -> None:
+        self._decided.set()
+
+    def drop(self) -> None:
+        self.dropped = True
+        self._decided.set()
 
 
 @dataclass
@@ -103,6 +159,7 @@ class SlackState:
         self._replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._parent_of: dict[tuple[str, str], str] = {}
         self._faults: dict[str, deque[InjectedFault]] = defaultdict(deque)
+        self._holds: list[Hold] = []
         self._triggers: dict[str, Trigger] = {}
         self._hooks: dict[int, ResponseHook] = {}
         self._seq = 0
@@ -221,6 +278,28 @@ class SlackState:
         """The next `count` calls to `method` answer `{"ok": false, "error": error}`."""
         for _ in range(count):
             self._faults[method].append(InjectedFault(error))
+
+    def hold(
+        self,
+        method: str,
+        *,
+        skip: int = 0,
+        count: int = 1,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> Hold:
+        """Hold calls to `method` before acting on them (see `Hold`): the first `skip` matching
+        calls pass, the next `count` wait for `release()` or `drop()`. A test stalls a caller
+        with it mid-work, deterministically, e.g. to kill the caller there."""
+        hold = Hold(method, skip=skip, count=count, where=where)
+        self._holds.append(hold)
+        return hold
+
+    async def _kept_back(self, method: str, args: dict[str, Any]) -> bool:
+        """Wait while a hold keeps this call; True when it was dropped."""
+        for hold in self._holds:
+            if hold.takes(method, args):
+                return not await hold.keep(args)
+        return False
 
     # -- ids Slack hands out -----------------------------------------------------------------
 

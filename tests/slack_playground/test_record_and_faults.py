@@ -1,9 +1,11 @@
 """What the stand-in records and injects (`webapi.state`): rate limits and failures injected on
 the next call and honoured by slack_sdk's retry handler, `wait_for` waiting for calls and
-saying what it saw instead, and a session failing on problems no test took."""
+saying what it saw instead, a session failing on problems no test took, and calls held before
+Slack acts on them, then released or dropped."""
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
@@ -70,3 +72,38 @@ async def test_a_session_fails_on_problems_nobody_took() -> None:
                 await client.chat_postMessage(
                     channel=CHANNEL, text="x", blocks=[{"type": "sectoin"}]
                 )
+
+
+async def test_a_held_call_waits_until_released_and_is_then_answered_as_usual(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    hold = slack.hold("chat.postMessage", skip=1, where=lambda args: args["channel"] == CHANNEL)
+    await client.chat_postMessage(channel=CHANNEL, text="first")  # skipped: answered at once
+    await client.chat_postMessage(channel="C0OTHER", text="elsewhere")  # not matching
+    posting = asyncio.create_task(client.chat_postMessage(channel=CHANNEL, text="held"))
+
+    (held,) = await hold.wait()
+
+    assert held["text"] == "held" and not posting.done()
+    assert [c.args["text"] for c in slack.calls_to("chat.postMessage")] == ["first", "elsewhere"]
+    hold.release()
+    assert (await posting)["ok"] is True
+    assert [m["text"] for m in slack.messages.values()] == ["first", "elsewhere", "held"]
+    await client.chat_postMessage(channel=CHANNEL, text="after")  # a decided hold takes no more
+    assert len(slack.calls_to("chat.postMessage")) == 4
+
+
+async def test_a_dropped_call_is_never_acted_on_nor_recorded(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    hold = slack.hold("chat.postMessage")
+    posting = asyncio.create_task(client.chat_postMessage(channel=CHANNEL, text="lost"))
+    await hold.wait()
+
+    hold.drop()
+
+    with pytest.raises(SlackApiError) as raised:
+        await posting
+    assert raised.value.response.status_code == 503
+    assert slack.messages == {} and slack.calls_to("chat.postMessage") == []
+    assert hold.held[0]["text"] == "lost"

@@ -1,11 +1,12 @@
 """The bot's database migrations: an empty database upgrades to the models' schema, upgrading
-again keeps the data, the migration scripts describe exactly the tables the models map, and a
-downgrade to base removes the bot's tables without leaving it unable to upgrade again."""
+again keeps the data, the migration scripts describe exactly the tables the models map, a
+downgrade to base removes the bot's tables without leaving it unable to upgrade again, and
+data written before a migration comes through it as the new code expects."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from pprint import pformat
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from billpay.bills.messages import MessageRef, MessageStore
+from billpay.store import claims
 from billpay.store.db import Database
 from billpay.store.migrate import alembic_config, current_revision, head_revision, upgrade
 from billpay.store.models import AuditEvent, Base
@@ -180,3 +182,60 @@ async def test_messages_posted_before_0007_keep_their_cards_and_can_be_found_by_
         assert await store.is_out_of_date("C0FIN", "1700000000.000100")
     finally:
         await db.dispose()
+
+
+async def test_digest_runs_left_claimed_before_0009_get_a_lease_already_passed(
+    tmp_path: Path,
+) -> None:
+    """A run a process claimed and never recorded before leases existed is taken over by the
+    first replica that ticks after the upgrade; one recorded keeps no claim open. Downgrading
+    to 0008 drops the claims and keeps the runs."""
+    url = await empty_database(tmp_path)
+    await asyncio.to_thread(upgrade, url, "0008")
+    claimed_at = datetime(2026, 11, 23, 9, 0)  # stored as naive UTC
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO company_links (id, team_id, channel_id, company_id,"
+                    " connection_id, company_name, base_currency, linked_by, linked_at, archived)"
+                    " VALUES (1, 'T0001', 'C0FIN', 'co', 'cn', 'Larkspur', 'GBP', 'U0ANA',"
+                    " :now, false)"
+                ),
+                {"now": claimed_at},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO digest_subscriptions (id, link_id, local_time, time_zone,"
+                    " weekdays, look_ahead_days, post_when_empty, paused, created_by,"
+                    " created_at, updated_at) VALUES (3, 1, '09:00:00', 'UTC', '[1,2,3,4,5]',"
+                    " 7, false, false, 'U0ANA', :now, :now)"
+                ),
+                {"now": claimed_at},
+            )
+            for day, status in (("2026-11-20", "posted"), ("2026-11-23", "claimed")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO digest_runs (subscription_id, local_date, status,"
+                        " created_at) VALUES (3, :day, :status, :now)"
+                    ),
+                    {"day": date.fromisoformat(day), "status": status, "now": claimed_at},
+                )
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(upgrade, url)
+
+    db = Database(url)
+    try:
+        (left,) = await claims.overdue(db, datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+        assert (left.kind, left.subject, left.attempts) == ("digest", "3@2026-11-23", 1)
+        assert left.lease_until == claimed_at.replace(tzinfo=UTC)
+    finally:
+        await db.dispose()
+
+    await asyncio.to_thread(command.downgrade, alembic_config(url), "0008")
+
+    assert "claims" not in await on_connection(url, table_names)
+    assert await current_revision(url) == "0008"

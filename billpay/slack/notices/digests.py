@@ -1,5 +1,6 @@
 """The daily digest as the bot posts it: a channel's digest through the publisher (or, when the
-accounting platform couldn't be read, a word saying so), each scheduled run's end recorded, and
+accounting platform couldn't be read, a word saying so), each scheduled run's claim renewed just
+before it is posted (a run another replica took over is left to it) and its end recorded, and
 the digest of a channel the bot can no longer post in paused, with a note in the audit trail and
 a word to who set it up. `/billpay digest now` posts one at once, outside the schedule."""
 
@@ -94,6 +95,15 @@ class DigestSender:
                 result.digest, company_name=sub.company_name, locale=locale, today=result.today
             )
             status = "posted"
+        if claimed and not await digest_store.keep_run(
+            db, self.services.claimant, sub.id, result.today, self.services.clock()
+        ):
+            log.warning(
+                "the digest of %s for %s was taken over by another replica: not posted here",
+                sub.channel_id,
+                result.today,
+            )
+            return None
         try:
             ts = await self.publisher.post(sub.team_id, sub.channel_id, message)
         except SlackApiError as exc:

@@ -3,7 +3,7 @@ settler needs for a payment in doubt, estimated figures after a recorded payment
 link's accounting platform
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 from billpay.store import db as store_db
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,168 @@
+"""`billpay status`: what the bot left undone, read from its database without changing anything.
+
+- Claims past their lease and not done (`billpay.store.claims.overdue`): a digest, reminder,
+  escalation or approval notice whose replica died holding it. A live replica takes each over
+  at its next tick, so one seen here for longer than a tick means no replica is running, or the
+  claim was given up after its attempts.
+- Payments still `requested` longer than the payables deadline
+  (`BILLPAY_PAYABLES_BACKGROUND_DEADLINE_SECONDS`): sent to the payables API, with no answer
+  recorded by the time any answer could have come (`payments_waiting`).
+
+The report fits 80 columns; `report` answers 0 when nothing is stale, 1 otherwise (and 1 when
+the database is not at the newest revision, saying how to get there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import or_, select
+
+from billpay.config import Settings
+from billpay.core.clock import utcnow
+from billpay.core.domain import PaymentStatus
+from billpay.core.money import format_money
+from billpay.store import claims
+from billpay.store.claims import MAX_ATTEMPTS, Held
+from billpay.store.db import Database
+from billpay.store.migrate import current_revision, head_revision
+from billpay.store.models import BillCase, CompanyLink, Payment
+
+TIME = "%Y-%m-%d %H:%M:%S"
+
+
+@dataclass(frozen=True)
+class WaitingPayment:
+    """A payment sent to the payables API whose answer was never recorded."""
+
+    id: int
+    channel_id: str
+    bill_id: str
+    amount: Decimal
+    currency: str
+    sent_at: datetime
+
+
+async def payments_waiting(db: Database, sent_before: datetime) -> list[WaitingPayment]:
+    """Payments still `requested` that were sent before `sent_before` (their sender stopped:
+    the settler takes them up), and payments in doubt waiting for a person's word, oldest
+    first. The one query this report makes of payments."""
+    async with db.read() as s:
+        rows = await s.execute(
+            select(Payment, BillCase.bill_id, CompanyLink.channel_id)
+            .join(BillCase, BillCase.id == Payment.case_id)
+            .join(CompanyLink, CompanyLink.id == BillCase.link_id)
+            .where(
+                Payment.sent_at.is_not(None),
+                or_(
+                    (Payment.status == PaymentStatus.REQUESTED) & (Payment.sent_at <= sent_before),
+                    (Payment.status == PaymentStatus.IN_DOUBT) & Payment.needs_person.is_(True),
+                ),
+            )
+            .order_by(Payment.sent_at, Payment.id)
+        )
+        found = []
+        for payment, bill_id, channel_id in rows:
+            assert payment.sent_at is not None
+            found.append(
+                WaitingPayment(
+                    payment.id,
+                    channel_id,
+                    bill_id,
+                    payment.amount,
+                    payment.currency,
+                    payment.sent_at,
+                )
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class Stale:
+    claims: Sequence[Held]
+    payments: Sequence[WaitingPayment]
+
+    @property
+    def nothing(self) -> bool:
+        return not self.claims and not self.payments
+
+
+async def stale_work(db: Database, now: datetime, deadline: timedelta) -> Stale:
+    return Stale(await claims.overdue(db, now), await payments_waiting(db, now - deadline))
+
+
+async def report(settings: Settings, out: Console, now: datetime | None = None) -> int:
+    """Print what is stale on `out`: 0 when nothing is, 1 otherwise."""
+    revision = await current_revision(settings.database_url)
+    if revision != head_revision():
+        out.print(
+            f"The bot's database is at revision {revision or 'none'}, not {head_revision()}: "
+            "run `billpay db upgrade` (or start the bot) first.",
+            highlight=False,
+        )
+        return 1
+    deadline = timedelta(seconds=settings.payables_background_deadline_seconds)
+    db = Database(settings.database_url)
+    try:
+        stale = await stale_work(db, now or utcnow(), deadline)
+    finally:
+        await db.dispose()
+    seconds = f"{settings.payables_background_deadline_seconds:g} s"
+    if stale.nothing:
+        out.print(
+            "Nothing stale: no claim is past its lease, and no payment has waited on the "
+            f"payables API longer than {seconds}.",
+            highlight=False,
+        )
+        return 0
+    if stale.claims:
+        out.print(_claims_table(stale.claims))
+    if stale.payments:
+        out.print(_payments_table(stale.payments, seconds))
+    return 1
+
+
+def _claims_table(held: Sequence[Held]) -> Table:
+    """Within 80 columns: the kind over the subject, the time over the holds, so the holder
+    (at most 39 characters) keeps a line of its own."""
+    table = Table(
+        title=f"Claims past their lease ({len(held)})",
+        caption=f"A live replica takes each over at its next tick ({MAX_ATTEMPTS} holds at most).",
+        show_lines=True,
+    )
+    table.add_column("Claim", no_wrap=True)
+    table.add_column("Held by", overflow="fold")
+    table.add_column("Since (UTC)", no_wrap=True)
+    for claim in held:
+        table.add_row(
+            f"{claim.kind}\n{claim.subject}",
+            claim.holder,
+            f"{claim.claimed_at:%Y-%m-%d}\n{claim.claimed_at:%H:%M:%S}\n"
+            f"hold {claim.attempts} of {MAX_ATTEMPTS}",
+        )
+    return table
+
+
+def _payments_table(payments: Sequence[WaitingPayment], seconds: str) -> Table:
+    table = Table(
+        title=f"Payments with no answer over {seconds} or waiting for a person ({len(payments)})"
+    )
+    table.add_column("Payment", justify="right", no_wrap=True)
+    table.add_column("Channel", overflow="fold")
+    table.add_column("Bill", overflow="fold")
+    table.add_column("Amount", justify="right", no_wrap=True)
+    table.add_column("Sent (UTC)", overflow="fold")
+    for payment in payments:
+        table.add_row(
+            str(payment.id),
+            payment.channel_id,
+            payment.bill_id,
+            format_money(payment.amount, payment.currency),
+            f"{payment.sent_at:{TIME}}",
+        )
+    return table
