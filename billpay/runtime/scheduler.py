@@ -121,11 +121,12 @@ class Scheduler:
         async def run() -> None:
             if self.stopped:
                 return
-            task = asyncio.current_task()
-            if task is not None:
-                self.running.add(task)
-                task.add_done_callback(self.running.discard)
-            await work()
+            # The work runs in a task of its own, shielded: APScheduler cancels the jobs still
+            # running when it shuts down, and a payment being sent must finish, not be cut off.
+            task = asyncio.ensure_future(work())
+            self.running.add(task)
+            task.add_done_callback(self.running.discard)
+            await asyncio.shield(task)
 
         return run
 
