@@ -149,47 +149,39 @@ class SupplierService:
     async def suggestions(self, link: CompanyLink, text: str) -> list[models.Supplier]:
         """Active suppliers for a type-ahead: names containing `text`, at most 100. Slack
         waits 3 seconds for them: while the whole list is still being read (a company with
-        thousands of suppliers, the first keystroke), the platform is asked for the names
-        containing the text instead, one page."""
+        thousands of suppliers, the first keystroke), the names are looked for in the first
+        page of active suppliers instead, and the whole list serves the next keystrokes. List
+        suppliers can be queried on `status` and `sourceModifiedDate` only, never on a name."""
         wanted = folded(text.strip())
         try:
             everyone = await asyncio.wait_for(self.suppliers(link), SUGGESTION_WAIT_SECONDS)
         except TimeoutError:
-            everyone = await self._containing(link, text.strip())
+            everyone = await self._first_active_page(link)
         return [
             s
             for s in everyone
             if s.status != "Archived" and wanted in folded(s.supplier_name or "")
         ][:MAX_SUGGESTIONS]
 
-    async def _containing(self, link: CompanyLink, text: str) -> list[models.Supplier]:
-        try:
-            query = Q("supplierName").contains(text)
-        except ValueError:  # empty, or characters Codat's query language can't carry
-            return []
-        page = await self.reads.list_suppliers(link.company_id, link.connection_id, query=query)
+    async def _first_active_page(self, link: CompanyLink) -> list[models.Supplier]:
+        page = await self.reads.list_suppliers(
+            link.company_id, link.connection_id, query=Q("status") == "Active"
+        )
         return page.results
 
     async def supplier(
         self, link: CompanyLink, supplier_id: str, *, fresh: bool = False
     ) -> models.Supplier:
         """The supplier: from the list read minutes ago unless `fresh`. Otherwise, or when
-        that list doesn't have it (new since, or a stale or tampered id), it is read alone by
-        its id: a form's answer never waits for thousands of suppliers to be read. OutOfDate
-        when the platform doesn't know it."""
+        that list doesn't have it (new since, or a stale or tampered id), the whole list is
+        read again, which then serves everyone: list suppliers can't be queried by id (only
+        on `status` and `sourceModifiedDate`). OutOfDate when the platform doesn't know it."""
         key = ("suppliers", link.company_id, link.connection_id)
         cached = None if fresh else self.cache.get(key, SUPPLIERS_SECONDS)
         for supplier in cached or ():
             if supplier.id == supplier_id:
                 return supplier
-        try:
-            by_id = Q("id") == supplier_id
-        except ValueError:  # characters the query language can't carry: look through them all
-            found = await self.suppliers(link, fresh=True)
-        else:
-            page = await self.reads.list_suppliers(link.company_id, link.connection_id, query=by_id)
-            found = page.results
-        for supplier in found:
+        for supplier in await self.suppliers(link, fresh=True):
             if supplier.id == supplier_id:
                 return supplier
         raise OutOfDate(SUPPLIER_GONE)

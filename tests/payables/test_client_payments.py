@@ -30,10 +30,8 @@ def demo(sandbox: Sandbox) -> DemoIds:
 
 
 async def supplier_balance(payables: PayablesClient, demo: DemoIds, supplier_id: str) -> Decimal:
-    page = await payables.list_suppliers(
-        demo.company_id, demo.connection_id, query=f"id={supplier_id}"
-    )
-    (supplier,) = page.results
+    listed = payables.iter_suppliers(demo.company_id, demo.connection_id)
+    (supplier,) = [s async for s in listed if s.id == supplier_id]
     assert supplier.balance is not None
     return supplier.balance
 

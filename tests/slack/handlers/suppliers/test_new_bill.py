@@ -385,11 +385,12 @@ async def test_the_forms_speak_the_persons_language(linked_bot: Bot) -> None:
     await bot.slack.wait_for_responses(where=lambda r: "Ce message n’a pas de fichier" in str(r))
 
 
-async def test_an_unknown_supplier_is_answered_after_one_read_of_it_alone(
+async def test_an_unknown_supplier_is_answered_after_one_fresh_read_of_the_list(
     linked_bot: Bot,
 ) -> None:
-    """A stale or tampered supplier id is looked up by itself, not by reading every supplier
-    again: the form must be answered within Slack's 3 seconds however many there are."""
+    """A stale or tampered supplier id is looked for in the supplier list read afresh, with
+    no query: list suppliers can't be queried by id (only on status and sourceModifiedDate).
+    The demo's ten suppliers are one page: one read."""
     bot = linked_bot
     account, _vat = await _bill_options(bot)
     view = await _new_bill_form(bot)
@@ -405,7 +406,7 @@ async def test_an_unknown_supplier_is_answered_after_one_read_of_it_alone(
         r for r in bot.payables_transport.requests[before:] if r.url.path.endswith("/suppliers")
     ]
     assert len(reads) == 1
-    assert reads[0].url.params.get("query") == "id=no-such-supplier"
+    assert reads[0].url.params.get("query") is None
 
 
 async def test_a_new_bills_card_takes_approvals_like_any_other(linked_bot: Bot) -> None:
