@@ -31,6 +31,8 @@ class Platform:
     updates_suppliers: bool = True
     attachment_max_bytes: int | None = None
     attachment_extensions: frozenset[str] | None = None
+    # A bill payment may need approval before reads include it (Sage Intacct's default).
+    approves_payments: bool = False
 
     def attachment_problem(self, name: str | None, size: int) -> str | None:
         """Why this platform would refuse the file, or None."""
@@ -101,6 +103,7 @@ PLATFORMS: dict[str, Platform] = {
             reference_max=100,
             updates_bills=False,
             updates_suppliers=False,
+            approves_payments=True,
         ),
     )
 }

@@ -19,7 +19,7 @@ from payables_sandbox.errors import ApiError, invalid, not_found
 from payables_sandbox.money import round_to_currency
 from payables_sandbox.platforms import platform
 from payables_sandbox.query import fields_referenced
-from payables_sandbox.service import listing, suppliers
+from payables_sandbox.service import listing, reads, suppliers
 
 OUTSTANDING = ("Open", "PartiallyPaid")
 MAX_TOTAL = Decimal(10) ** 15
@@ -50,7 +50,10 @@ def bill_key(item: dict[str, Any]) -> tuple[str, ...]:
     return (item["dueDate"], item["issueDate"], item["id"])
 
 
-async def list_bills(session: AsyncSession, connection: store.Connection) -> list[dict[str, Any]]:
+async def list_bills(
+    session: AsyncSession, connection: store.Connection, unseen: reads.Unseen
+) -> list[dict[str, Any]]:
+    """Every bill of the connection as a read shows it (without the payments it can't see)."""
     rows = (
         await session.scalars(
             select(store.Bill)
@@ -58,7 +61,13 @@ async def list_bills(session: AsyncSession, connection: store.Connection) -> lis
             .order_by(store.Bill.due_date, store.Bill.issue_date, store.Bill.id)
         )
     ).all()
-    return [views.bill(row) for row in rows]
+    return [unseen.bill(row) for row in rows]
+
+
+def served(bill: dict[str, Any], *, null_amount_due: bool) -> dict[str, Any]:
+    """The bill as the API sends it: `amountDue` null when the sandbox serves it so (the spec
+    makes it nullable and says nothing of when)."""
+    return {**bill, "amountDue": None} if null_amount_due else bill
 
 
 def bill_query_view(item: dict[str, Any]) -> dict[str, Any]:

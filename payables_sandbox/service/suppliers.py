@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payables_sandbox import schemas, store, views
 from payables_sandbox.errors import ApiError, invalid, not_found
 from payables_sandbox.platforms import platform
+from payables_sandbox.service import reads
 
 SUPPLIER_FIELDS = {
     "id",
@@ -26,7 +27,15 @@ SUPPLIER_FIELDS = {
 }
 
 
-async def list_suppliers(session: AsyncSession, connection: store.Connection) -> list[dict]:
+# What list suppliers may be queried on, per the spec's description of its `query` parameter.
+STRICT_SUPPLIER_FIELDS = {"sourceModifiedDate", "status"}
+
+
+async def list_suppliers(
+    session: AsyncSession, connection: store.Connection, unseen: reads.Unseen
+) -> list[dict[str, Any]]:
+    """Every supplier of the connection as a read shows it (balances without the payments it
+    can't see)."""
     rows = (
         await session.scalars(
             select(store.Supplier)
@@ -34,7 +43,8 @@ async def list_suppliers(session: AsyncSession, connection: store.Connection) ->
             .order_by(store.Supplier.supplier_name, store.Supplier.id)
         )
     ).all()
-    return [views.supplier(row) for row in rows]
+    owners = await reads.bill_suppliers(session, unseen)
+    return [unseen.supplier(row, owners) for row in rows]
 
 
 async def create_supplier(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from payables_sandbox.api.deps import LinkedConnection, ReadSession, Writes
+from payables_sandbox.api.deps import ReadableConnection, ReadSession, Writes
 from payables_sandbox.api.responses import ApiResponse, content_disposition
 from payables_sandbox.api.routes.params import PAYABLES
 from payables_sandbox.errors import ApiError
@@ -44,7 +44,7 @@ async def list_attachments(
     connectionId: str,
     billId: str,
     session: ReadSession,
-    connection: LinkedConnection,
+    connection: ReadableConnection,
 ) -> Response:
     return ApiResponse(await attachments.list_attachments(session, connection, billId))
 
@@ -59,7 +59,7 @@ async def download_attachment(
     billId: str,
     attachmentId: str,
     session: ReadSession,
-    connection: LinkedConnection,
+    connection: ReadableConnection,
 ) -> Response:
     row = await attachments.get_attachment(session, connection, billId, attachmentId)
     return Response(
