@@ -61,8 +61,10 @@ NO_EDIT = N_(
 CURRENCY_FIXED = N_(
     "QuickBooks Online can’t change a supplier’s currency once it is set; keep {currency}."
 )
-# Codat's update-supplier "Supported Integrations": no update on these platforms.
-NO_SUPPLIER_UPDATES = frozenset({"Oracle NetSuite", "NetSuite", "Sage Intacct", "Zoho Books"})
+# Platforms whose suppliers can't be updated through the payables API. None of Bill Pay's:
+# docs/payables/sync/suppliers.md supports updates on FreeAgent, Oracle NetSuite, QuickBooks
+# Online, Sage Intacct, Xero and Zoho Books (the spec's older table left out the last three).
+NO_SUPPLIER_UPDATES: frozenset[str] = frozenset()
 
 
 class SupplierService:
