@@ -32,6 +32,7 @@ from payables_sandbox.config import SandboxConfig
 from payables_sandbox.database import Database
 from payables_sandbox.errors import ApiError, operation_error
 from payables_sandbox.faults import Faults
+from payables_sandbox.platforms import platform
 from payables_sandbox.service import companies, connections, reads
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -186,6 +187,9 @@ ReadableConnection = Annotated[store.Connection, Depends(readable_connection)]
 async def unseen_payments(
     session: ReadSession, connection: ReadableConnection, config: ConfigDep
 ) -> reads.Unseen:
+    approvals = config.payments_need_approval or platform(connection.platform_key).approves_payments
+    if not config.payment_read_lag and not approvals:
+        return reads.Unseen()  # every payment is seen at once: nothing to look up
     return await reads.unseen_payments(
         session, connection, lag=config.payment_read_lag, now=clock.now()
     )
