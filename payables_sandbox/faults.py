@@ -25,7 +25,7 @@ Three kinds of fault, told apart by where they strike:
   with its `Idempotency-Key` meanwhile is a 409). Every answer is stored against the request's
   key, as Codat stores every answer but a 429: a retry with the same key replays it until
   `SandboxConfig.idempotency_window` has passed, after which the key is free and a retry writes
-  again. `fail_next_upload` does for upload-bill-attachment what `fail_next_payment` does.
+  again. `fail_next_upload` and `hold_next_upload` do the same to upload-bill-attachment.
 
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=True)   # landed, then 500
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=False)  # 500, nothing written
@@ -33,6 +33,7 @@ Three kinds of fault, told apart by where they strike:
     release = sandbox.faults.hold_next_payment(bill_id=bill.id)           # landed, no answer...
     await release.reached(); ...; release()                               # ...until released
     sandbox.faults.fail_next_upload(bill_id=bill.id, after_write=True)    # attached, then 500
+    release = sandbox.faults.hold_next_upload(bill_id=bill.id)            # attached, no answer
     sandbox.faults.fail_operation("list-bills", 409)                      # still syncing
 """
 
@@ -95,9 +96,9 @@ class Fault:
     retry_after: int | None = None
 
 
-class PaymentHold:
-    """A payment kept in progress: written, its answer held back until `release()` (or a call
-    of the hold itself). `await reached()` waits until a payment is being held."""
+class WriteHold:
+    """A write (a payment, an upload) kept in progress: done, its answer held back until
+    `release()` (or a call of the hold itself). `await reached()` waits until one is held."""
 
     def __init__(self) -> None:
         self._reached = asyncio.Event()
@@ -135,7 +136,7 @@ class WriteFault:
     after_write: bool
     status_code: int
     kind: WriteFaultKind = "fail"
-    hold: PaymentHold | None = None
+    hold: WriteHold | None = None
 
 
 @dataclass(frozen=True)
@@ -185,11 +186,18 @@ class Faults:
         (pending), with an `ErrorMessage`-shaped body that does not claim success."""
         self._payments.append(WriteFault(bill_id, True, 202, kind="accept"))
 
-    def hold_next_payment(self, *, bill_id: str | None = None) -> PaymentHold:
+    def hold_next_payment(self, *, bill_id: str | None = None) -> WriteHold:
         """Write the next payment (on `bill_id`, or on any bill) and keep its request in
         progress until the returned hold is released (called)."""
-        hold = PaymentHold()
+        hold = WriteHold()
         self._payments.append(WriteFault(bill_id, True, 201, kind="hold", hold=hold))
+        return hold
+
+    def hold_next_upload(self, *, bill_id: str | None = None) -> WriteHold:
+        """Attach the next upload (to `bill_id`, or to any bill) and keep its request in
+        progress until the returned hold is released (called)."""
+        hold = WriteHold()
+        self._uploads.append(WriteFault(bill_id, True, 201, kind="hold", hold=hold))
         return hold
 
     def fail_next_upload(

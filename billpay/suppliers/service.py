@@ -359,17 +359,20 @@ class SupplierService:
         name: str,
         content: bytes,
         content_type: str,
-    ) -> models.Attachment:
-        """Upload the invoice; its failure is audited and raised for the caller to show."""
+    ) -> models.Attachment | None:
+        """Upload a new bill's invoice, once under one key stored on its case first (see
+        `billpay.invoices.uploads`): the attachment, or None when the bill had another file.
+        A failure is audited and raised for the caller to show."""
         self.invoices.forget_files(link, bill_id)
         try:
-            attachment = await self.api.upload_bill_attachment(
-                link.company_id,
-                link.connection_id,
+            uploaded = await self.invoices.uploads.upload(
+                link,
                 bill_id,
-                filename=name,
+                user_id,
+                name=name,
                 content=content,
                 content_type=content_type,
+                new_bill=True,
             )
         except Exception as error:
             await self._audit(
@@ -381,10 +384,12 @@ class SupplierService:
                 error=type(error).__name__,
             )
             raise
+        if uploaded.attachment is None:
+            return None
         await self._audit(
             link, user_id, "invoice_attached", bill_id, file_name=name, size=len(content)
         )
-        return attachment
+        return uploaded.attachment
 
     async def create_bank_account(
         self, link: CompanyLink, user_id: str, form: BankAccountForm, idempotency_key: str
