@@ -90,7 +90,8 @@ async def test_a_payment_shows_in_reads_only_once_the_lag_has_passed(
     too_much = await http.post(
         f"{base}/bills/{bill['id']}/payment", json=payment(account, "310.80")
     )
-    assert too_much.status_code == 400 and "300.80" in too_much.json()["error"]
+    assert too_much.status_code == 400
+    assert "more than the amount due" in too_much.json()["error"]
 
     sandbox.clock.advance(timedelta(seconds=1))
     landed = await bill_json(http, base, "KC-40019")

@@ -395,6 +395,8 @@ async def test_an_unknown_supplier_is_answered_after_one_fresh_read_of_the_list(
     account, _vat = await _bill_options(bot)
     view = await _new_bill_form(bot)
     forged = {"text": {"type": "plain_text", "text": "Nobody"}, "value": "no-such-supplier"}
+    link = await bot.services.links.link_for("T0001", CHANNEL)
+    await bot.services.suppliers.suppliers(link)  # the read the form started, done
     before = len(bot.payables_transport.requests)
     ack = await bot.submit(
         view,
