@@ -2,7 +2,9 @@
 
 `create_sandbox_app(config)` gives an ASGI app to serve with uvicorn (`billpay sandbox`);
 `Sandbox(config)` gives the same app plus a `start()` to call before using it in-process through
-`httpx.ASGITransport`, which does not run ASGI lifespan events. The app is `api.main.api_router`
+`httpx.ASGITransport`, which does not run ASGI lifespan events, and what tests move or look at:
+its clock (`Sandbox.clock`), its faults (`Sandbox.faults`), the payments it recorded, approving
+payments that wait for approval, and deauthorizing a connection. The app is `api.main.api_router`
 (the payables API) and the Link pages, inside the idempotency and gateway-fault middlewares.
 `SandboxConfig` (in `config`) lists the knobs; RULES.md lists each Codat rule enforced and
 where.
@@ -25,9 +27,11 @@ from payables_sandbox.api.error_handlers import install_error_handlers
 from payables_sandbox.api.gateway import GatewayFaultMiddleware
 from payables_sandbox.api.main import api_router
 from payables_sandbox.api.routes import link
+from payables_sandbox.clock import SandboxClock, in_effect
 from payables_sandbox.config import SandboxConfig
 from payables_sandbox.faults import Faults
 from payables_sandbox.idempotency import IdempotencyMiddleware
+from payables_sandbox.service import bill_payments, connections
 
 __all__ = ["Sandbox", "SandboxConfig", "create_sandbox_app"]
 
@@ -37,8 +41,12 @@ log = logging.getLogger(__name__)
 class Sandbox:
     """The embedded payables service: database, fault injection and the ASGI app."""
 
-    def __init__(self, config: SandboxConfig | None = None) -> None:
+    def __init__(
+        self, config: SandboxConfig | None = None, *, clock: SandboxClock | None = None
+    ) -> None:
         self.config = config or SandboxConfig()
+        # "Now" for everything the sandbox stamps and measures; tests move it.
+        self.clock = clock or SandboxClock()
         self.db = store.Database(self.config.database_url)
         self.faults = Faults(self.config.faults)
         self.demo: seed.DemoIds | None = None
@@ -48,6 +56,10 @@ class Sandbox:
 
     async def start(self) -> None:
         """Create the tables and seed the demo company; safe to call more than once."""
+        with in_effect(self.clock):
+            await self._start()
+
+    async def _start(self) -> None:
         async with self._start_lock:
             if self._started:
                 return
@@ -77,6 +89,24 @@ class Sandbox:
                 .order_by(store.BillPayment.created, store.BillPayment.id)
             )
             return [views.bill_payment_record(row) for row in rows]
+
+    async def approve_payments(self, bill_id: str | None = None) -> int:
+        """Approve the bill payments written so far that wait for approval (on a Sage Intacct
+        connection, or any with `SandboxConfig.payments_need_approval`), on `bill_id` or on
+        every bill: reads include them from now on. How many were approved."""
+        with in_effect(self.clock):
+            async with self.db.write() as session:
+                return await bill_payments.approve_payments(
+                    session, bill_id=bill_id, now=self.clock.now()
+                )
+
+    async def deauthorize(self, company_id: str, connection_id: str) -> None:
+        """The company revokes access to its platform: the Linked connection becomes
+        Deauthorized (what was read or written stays readable; nothing new can be written)
+        until the company completes the Link flow again."""
+        with in_effect(self.clock):
+            async with self.db.write() as session:
+                await connections.deauthorize_connection(session, company_id, connection_id)
 
     def authorised(self, authorization: str | None) -> bool:
         """True when an `Authorization` header carries this sandbox's API key."""

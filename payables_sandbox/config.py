@@ -1,11 +1,18 @@
 """`SandboxConfig`: everything a sandbox can be started with.
 
-Beyond the database and the seed: `strict` (list bills takes only the query fields the spec
-documents), `outstanding_only` (the other reading of list bills' default), `paging` (`"offset"`:
-Codat's page-number tokens, under which a bill paid between two pages shifts later pages;
-`"keyset"`: tokens that never skip), `idempotency_window` (how long an `Idempotency-Key`'s
-answer is replayed), `public_url` (the base of `linkUrl` when the sandbox is reached through
+Beyond the database and the seed: `strict` (the default: list bills and list suppliers take only
+the query fields the spec documents; off only for experiments with the query language),
+`outstanding_only` (the other reading of list bills' default), `paging` (`"offset"`: Codat's
+page-number tokens, under which a bill paid between two pages shifts later pages; `"keyset"`:
+tokens that never skip), `idempotency_window` (how long an `Idempotency-Key`'s answer is
+replayed), `payment_read_lag` (how long a bill payment stays out of reads of its bill and
+supplier), `payments_need_approval` (every bill payment waits for `Sandbox.approve_payments`
+before reads show it, as on Sage Intacct), `null_amount_due` (bills are served with
+`amountDue: null`), `public_url` (the base of `linkUrl` when the sandbox is reached through
 another address than its own) and `faults` (see `payables_sandbox.faults`).
+
+What moves at run time is not configuration: the clock (`Sandbox.clock`, see
+`payables_sandbox.clock`) and the faults queued for the next requests (`Sandbox.faults`).
 """
 
 from __future__ import annotations
@@ -30,9 +37,10 @@ class SandboxConfig(BaseModel):
     page_size: int = Field(default=100, ge=1, le=MAX_SERVED_PAGE_SIZE)
     base_currency: str = "GBP"
     strict: bool = Field(
-        default=False,
-        description="List bills accepts only the query fields the spec documents (status, "
-        "sourceModifiedDate), and a query without status keeps the outstanding-only default.",
+        default=True,
+        description="List bills and list suppliers accept only the query fields the spec "
+        "documents (status, sourceModifiedDate), and a list bills query without status keeps "
+        "the outstanding-only default. Off (lenient): any field, for query-language experiments.",
     )
     outstanding_only: bool = Field(
         default=False,
@@ -45,6 +53,22 @@ class SandboxConfig(BaseModel):
         "the last record's sort key, which never skip a record.",
     )
     idempotency_window: timedelta = Field(default=DEFAULT_WINDOW, gt=timedelta(0))
+    payment_read_lag: timedelta = Field(
+        default=timedelta(0),
+        ge=timedelta(0),
+        description="A bill payment shows in reads of its bill (amountDue, status, "
+        "sourceModifiedDate) and of its supplier's balance only once the sandbox's clock has "
+        "passed its write time plus this. A test knob: Codat documents no such lag.",
+    )
+    payments_need_approval: bool = Field(
+        default=False,
+        description="Every bill payment is written but left out of reads until approved "
+        "(Sandbox.approve_payments), as Sage Intacct connections always do.",
+    )
+    null_amount_due: bool = Field(
+        default=False,
+        description="Bills are served with amountDue null (the spec's amountDue is nullable).",
+    )
     public_url: str | None = Field(
         default=None, description="The base of linkUrl; default: the address a request came to."
     )

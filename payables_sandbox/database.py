@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeEngine
 
-from payables_sandbox import exact_json
+from payables_sandbox import clock, exact_json
 
 
 class Money(TypeDecorator[Decimal]):
@@ -84,7 +84,8 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, by the sandbox's clock (`payables_sandbox.clock`): what every row is stamped with."""
+    return clock.now()
 
 
 class Database:

@@ -111,3 +111,10 @@ def injected_server_error(status_code: int) -> ApiError:
         "There is a problem with our server. Please try again later.",
         can_be_retried="Unknown",
     )
+
+
+def accepted_pending() -> dict[str, Any]:
+    """The body of a write the platform accepted but has not applied yet: 202, "Accepted
+    (pending)" as errors.md lists it. The spec gives no body for a 202 on these operations, so
+    it takes the `ErrorMessage` shape, which claims no record was made."""
+    return error_body(202, "Accepted (pending)", can_be_retried="Unknown")

@@ -1,5 +1,6 @@
 """Fault injection for the sandbox: rate limits, gateway errors, latency, errors of one
-operation, and payments that fail before or after they are written.
+operation, payments that fail before or after they are written, are accepted as pending or
+stay in progress, and uploads that fail.
 
 Three kinds of fault, told apart by where they strike:
 
@@ -15,16 +16,24 @@ Three kinds of fault, told apart by where they strike:
   limit), 403 (a key not allowed the resource), 409 on `list-bills`, `list-suppliers` and
   `list-bill-attachments` (the data set is still syncing). They happen inside the API, so a
   keyed write stores them like any other answer.
-- Payment faults (`Faults.fail_next_payment`) answer the next payment POST (on one bill, or on
-  any) with a 5xx, either before anything is written (`after_write=False`: nothing changes) or
-  after the payment is committed (`after_write=True`: the bill is paid, the caller is told 500).
-  Both are stored against the request's `Idempotency-Key`, as Codat stores every answer but a
-  429: a retry with the same key replays the 500 until `SandboxConfig.idempotency_window` has
-  passed, after which the key is free and a retry writes again. Reconciliation tests use the
-  pair to check that a caller reads the bill before paying again.
+- Payment faults strike the next create-bill-payment (on one bill, or on any):
+  `fail_next_payment` answers a 5xx, either before anything is written (`after_write=False`:
+  nothing changes) or after the payment is committed (`after_write=True`: the bill is paid, the
+  caller is told 500); `accept_next_payment` writes the payment and answers 202 Accepted
+  (pending), an `ErrorMessage`-shaped body that claims no success; `hold_next_payment` writes
+  it and holds the answer back until released, so the request stays in progress (a repeat
+  with its `Idempotency-Key` meanwhile is a 409). Every answer is stored against the request's
+  key, as Codat stores every answer but a 429: a retry with the same key replays it until
+  `SandboxConfig.idempotency_window` has passed, after which the key is free and a retry writes
+  again. `fail_next_upload` and `hold_next_upload` do the same to upload-bill-attachment.
 
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=True)   # landed, then 500
     sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=False)  # 500, nothing written
+    sandbox.faults.accept_next_payment(bill_id=bill.id)                   # landed, 202 pending
+    release = sandbox.faults.hold_next_payment(bill_id=bill.id)           # landed, no answer...
+    await release.reached(); ...; release()                               # ...until released
+    sandbox.faults.fail_next_upload(bill_id=bill.id, after_write=True)    # attached, then 500
+    release = sandbox.faults.hold_next_upload(bill_id=bill.id)            # attached, no answer
     sandbox.faults.fail_operation("list-bills", 409)                      # still syncing
 """
 
@@ -87,11 +96,47 @@ class Fault:
     retry_after: int | None = None
 
 
+class WriteHold:
+    """A write (a payment, an upload) kept in progress: done, its answer held back until
+    `release()` (or a call of the hold itself). `await reached()` waits until one is held."""
+
+    def __init__(self) -> None:
+        self._reached = asyncio.Event()
+        self._released = asyncio.Event()
+
+    def __call__(self) -> None:
+        self.release()
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def reached(self) -> None:
+        await self._reached.wait()
+
+    @property
+    def holding(self) -> bool:
+        return self._reached.is_set() and not self._released.is_set()
+
+    async def hold(self) -> None:
+        """Keep the request waiting here until released (called by the route)."""
+        self._reached.set()
+        await self._released.wait()
+
+
+WriteFaultKind = Literal["fail", "accept", "hold"]
+
+
 @dataclass(frozen=True)
-class PaymentFault:
+class WriteFault:
+    """What happens to the next write on a bill (`bill_id`, or any): `fail` answers
+    `status_code` (a 5xx) before or after the write; `accept` writes and answers 202;
+    `hold` writes and keeps the answer until `hold` is released."""
+
     bill_id: str | None
     after_write: bool
     status_code: int
+    kind: WriteFaultKind = "fail"
+    hold: WriteHold | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +154,8 @@ class Faults:
         self._random = random.Random(config.random_seed)
         self._queued: deque[Fault] = deque()
         self._operations: dict[str, deque[int]] = {}
-        self._payments: list[PaymentFault] = []
+        self._payments: list[WriteFault] = []
+        self._uploads: list[WriteFault] = []
         self._window_start = time.monotonic()
         self._window_count = 0
 
@@ -133,7 +179,35 @@ class Faults:
         anything is written or after the payment is committed."""
         if not 500 <= status_code <= 599:
             raise ValueError("a payment fault is a 5xx")
-        self._payments.append(PaymentFault(bill_id, after_write, status_code))
+        self._payments.append(WriteFault(bill_id, after_write, status_code))
+
+    def accept_next_payment(self, *, bill_id: str | None = None) -> None:
+        """Write the next payment (on `bill_id`, or on any bill) and answer 202 Accepted
+        (pending), with an `ErrorMessage`-shaped body that does not claim success."""
+        self._payments.append(WriteFault(bill_id, True, 202, kind="accept"))
+
+    def hold_next_payment(self, *, bill_id: str | None = None) -> WriteHold:
+        """Write the next payment (on `bill_id`, or on any bill) and keep its request in
+        progress until the returned hold is released (called)."""
+        hold = WriteHold()
+        self._payments.append(WriteFault(bill_id, True, 201, kind="hold", hold=hold))
+        return hold
+
+    def hold_next_upload(self, *, bill_id: str | None = None) -> WriteHold:
+        """Attach the next upload (to `bill_id`, or to any bill) and keep its request in
+        progress until the returned hold is released (called)."""
+        hold = WriteHold()
+        self._uploads.append(WriteFault(bill_id, True, 201, kind="hold", hold=hold))
+        return hold
+
+    def fail_next_upload(
+        self, *, bill_id: str | None = None, after_write: bool, status_code: int = 500
+    ) -> None:
+        """Fail the next attachment upload (to `bill_id`, or to any bill) with `status_code`,
+        before anything is stored or after the file is attached."""
+        if not 500 <= status_code <= 599:
+            raise ValueError("an upload fault is a 5xx")
+        self._uploads.append(WriteFault(bill_id, after_write, status_code))
 
     def operation_fault(self, operation: str) -> int | None:
         queued = self._operations.get(operation)
@@ -141,12 +215,11 @@ class Faults:
             return queued.popleft()
         return self.config.operation_faults.get(operation)
 
-    def payment_fault(self, bill_id: str) -> PaymentFault | None:
-        for fault in self._payments:
-            if fault.bill_id in (None, bill_id):
-                self._payments.remove(fault)
-                return fault
-        return None
+    def payment_fault(self, bill_id: str) -> WriteFault | None:
+        return _take(self._payments, bill_id)
+
+    def upload_fault(self, bill_id: str) -> WriteFault | None:
+        return _take(self._uploads, bill_id)
 
     async def delay(self) -> None:
         if self.config.latency_ms:
@@ -184,6 +257,15 @@ class Faults:
         self._window_count += 1
         reset = _now() + timedelta(seconds=window - (now - self._window_start))
         return RateLimitState(limit, limit - self._window_count, reset)
+
+
+def _take(queued: list[WriteFault], bill_id: str) -> WriteFault | None:
+    """The first fault queued for `bill_id` (or for any bill), taken off the queue."""
+    for fault in queued:
+        if fault.bill_id in (None, bill_id):
+            queued.remove(fault)
+            return fault
+    return None
 
 
 def _now() -> datetime:

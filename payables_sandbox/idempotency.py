@@ -16,7 +16,9 @@ POST and PATCH, while the spec lists it on the two PUTs, so refusing it there wo
 clients that follow the spec. Requests whose credentials are wrong never claim a key.
 
 A request that started but never finished (the process stopped mid-request) leaves its key
-claimed; after `IN_PROGRESS_TIMEOUT` the claim is taken as abandoned and the key is free.
+claimed; after `IN_PROGRESS_TIMEOUT` the claim is taken as abandoned and the key is free. A
+request this process is still running is never taken as abandoned. Times are the sandbox's
+clock's (`payables_sandbox.clock`).
 """
 
 from __future__ import annotations
@@ -94,6 +96,9 @@ class IdempotencyMiddleware:
         self.db = database
         self.window = window
         self.authorised = authorised
+        # Keys whose first request this process is running now: never taken as abandoned,
+        # however long they take (a payment held by a test, while its clock moves on).
+        self._running: set[str] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in HONOURED_METHODS:
@@ -122,11 +127,15 @@ class IdempotencyMiddleware:
         if answered is not None:
             await answered(send)
             return
-        captured = await self._run(scope, body)
-        if captured.status == 429:
-            await self._release(key)
-        else:
-            await self._store(key, captured)
+        self._running.add(key)
+        try:
+            captured = await self._run(scope, body)
+            if captured.status == 429:
+                await self._release(key)
+            else:
+                await self._store(key, captured)
+        finally:
+            self._running.discard(key)
         await send(
             {"type": "http.response.start", "status": captured.status, "headers": captured.headers}
         )
@@ -139,7 +148,11 @@ class IdempotencyMiddleware:
                 async with self.db.write() as session:
                     record = await session.get(store.IdempotencyRecord, key, with_for_update=True)
                     now = store.utcnow()
-                    if record is not None and _expired(record, now):
+                    if (
+                        record is not None
+                        and _expired(record, now)
+                        and not (record.status_code is None and key in self._running)
+                    ):
                         await session.delete(record)
                         await session.flush()
                         record = None

@@ -1,12 +1,14 @@
 """The accounting platforms a sandbox connection can be made to, and each one's own rules.
 
-Keys and names: docs/payables/sync/configure-customer.md and docs/payables/configure-customer.md
-(FreeAgent `fbrh`, NetSuite `akxx`, QuickBooks Online `qhyg`, Sage Intacct `knfz`, Xero `gbol`);
-`mqjo` is Codat's own sandbox platform. Bill rules: docs/payables/sync/update-bill.md (reference
-length, tax rate, line count, which platforms can update a bill). Attachment limits: the
-`Attachment` schema of the spec, which docs/payables/_upload-attachment.md points to. Where the
-docs give no figure the platform has the general rule (a 255-character reference, tax rate
-optional, no line limit, any file); RULES.md lists those choices.
+Keys and names: docs/integrations/accounting/overview.md (FreeAgent `fbrh`, Oracle NetSuite
+`akxx`, QuickBooks Online `qhyg`, Sage Intacct `knfz`, Xero `gbol`, Zoho Books `rwuv`, and
+`mqjo`, Codat's own sandbox platform). Bill rules: docs/payables/sync/update-bill.md (reference
+length, tax rate, line count per platform; updates on all six Bill Pay platforms, as
+docs/payables/sync/suppliers.md has them for suppliers). Attachment limits: the `Attachment`
+schema of the spec, which docs/payables/_upload-attachment.md points to. Payments that wait for
+approval: the Sage Intacct integration reference. Where the docs give no figure the platform has
+the general rule (a 255-character reference, tax rate optional, no line limit, any file);
+RULES.md lists those choices.
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from typing import Literal
 MB = 1024 * 1024
 GENERAL_REFERENCE_MAX = 255
 
-TaxRateRule = Literal["required", "refused", "optional"]
+# When a bill line needs `taxRateRef`, as update-bill.md's table words it: "Required",
+# "Must be null", "Required with `taxAmount`" (a line that sends a taxAmount), "Required with a
+# non-zero `taxAmount`"; "optional" where the docs say nothing.
+TaxRateRule = Literal[
+    "required", "refused", "with_tax_amount", "with_non_zero_tax_amount", "optional"
+]
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,10 @@ class Platform:
     updates_suppliers: bool = True
     attachment_max_bytes: int | None = None
     attachment_extensions: frozenset[str] | None = None
+    # A bill payment may need approval before reads include it (Sage Intacct's default).
+    approves_payments: bool = False
+    # A bill's reference is used once per supplier (Zoho Books).
+    unique_reference_per_supplier: bool = False
 
     def attachment_problem(self, name: str | None, size: int) -> str | None:
         """Why this platform would refuse the file, or None."""
@@ -87,8 +98,7 @@ PLATFORMS: dict[str, Platform] = {
             "akxx",
             "Oracle NetSuite",
             reference_max=45,
-            updates_bills=False,
-            updates_suppliers=False,
+            tax_rate="with_tax_amount",
             attachment_max_bytes=100 * MB,
             attachment_extensions=_extensions(
                 "BMP, CSV, XLS, XLSX, JSON, PDF, PJPG, PJPEG, PNG, TXT, SVG, TIF, TIFF, DOC, "
@@ -99,8 +109,15 @@ PLATFORMS: dict[str, Platform] = {
             "knfz",
             "Sage Intacct",
             reference_max=100,
-            updates_bills=False,
-            updates_suppliers=False,
+            tax_rate="with_tax_amount",
+            approves_payments=True,
+        ),
+        Platform(
+            "rwuv",
+            "Zoho Books",
+            reference_max=50,
+            tax_rate="with_non_zero_tax_amount",
+            unique_reference_per_supplier=True,
         ),
     )
 }

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from payables_sandbox.database import Database, Money, UTCDateTime, new_id, utcnow
@@ -105,6 +105,13 @@ class BillPayment(Base):
     # The amount in the company's base currency that `currency_rate` implies (amount * rate).
     base_amount: Mapped[Decimal | None] = mapped_column(Money)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A payment that needs approval (Sage Intacct) is left out of reads until `approved_at`.
+    needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What a read that cannot see this payment yet shows instead: the bill's last-modified
+    # time before it, and how much it moved its supplier's balance.
+    bill_modified_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    balance_change: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
 
 
 class BankAccount(Base):
@@ -193,4 +200,4 @@ class SchemaVersion(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3

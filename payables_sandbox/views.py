@@ -110,9 +110,16 @@ def bill_payment(row: store.BillPayment) -> dict[str, Any]:
 
 
 def bill_payment_record(row: store.BillPayment) -> dict[str, Any]:
-    """The payment as the sandbox recorded it, with the base-currency amount its rate implies
-    (not part of the API's answer: for tests, through `Sandbox.payments`)."""
-    return {**bill_payment(row), "billId": row.bill_id, "baseAmount": row.base_amount}
+    """The payment as the sandbox recorded it, with the base-currency amount its rate implies,
+    when it was written and whether it awaits approval (not part of the API's answer: for
+    tests, through `Sandbox.payments`)."""
+    return {
+        **bill_payment(row),
+        "billId": row.bill_id,
+        "baseAmount": row.base_amount,
+        "written": timestamp(row.created),
+        "awaitingApproval": row.needs_approval and row.approved_at is None,
+    }
 
 
 def bank_account(row: store.BankAccount) -> dict[str, Any]:

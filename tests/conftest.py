@@ -6,9 +6,10 @@ that server). Either way each test starts from a fresh copy of the demo company 
 seeds it and of the bot's database migrated from empty: `testkit.databases` builds each once
 per run and copies it per test.
 
-The sandbox runs strict (`SandboxConfig.strict`): list bills takes only the query fields the spec
-documents, so a test passes only if the client and the bot use nothing else. A test of the
-query language on other fields asks for `@pytest.mark.sandbox(strict=False)`.
+The sandbox runs strict (`SandboxConfig.strict`, its default, said here again): list bills and
+list suppliers take only the query fields the spec documents, so a test passes only if the
+client and the bot use nothing else. A test of the query language on other fields asks for
+`@pytest.mark.sandbox(strict=False)`.
 
 Also here: the Hypothesis profiles (`testkit.profiles`), the `slow` marker's note at the end of
 a run without the slow tests, and, when `BILLPAY_TEST_NO_SKIPS` is set (CI), a run that fails

@@ -279,8 +279,12 @@ def case_view(
         attachments=case.attachment_count,
         duplicate=Duplicate.from_json(case.duplicate_of) if case.duplicate_of else None,
         question=question,
+        # Only a new bill's invoice (a Slack file) is retried from the card; an upload from
+        # Attach invoice keeps its key there too, out of sight.
         pending_invoice=(
-            PendingInvoice.from_json(case.invoice_pending) if case.invoice_pending else None
+            PendingInvoice.from_json(case.invoice_pending)
+            if case.invoice_pending and case.invoice_pending.get("file_id")
+            else None
         ),
         payments=tuple(payment_view(row) for row in recorded),
         version=case.version or 0,

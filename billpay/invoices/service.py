@@ -6,6 +6,8 @@ The payables API keeps the files (list, download, upload attachment). A card's o
 **View invoice** when the bill has files and **Attach invoice** when it has none, so the count is
 read with each `/bills` page. A file is shared in the thread once per bill: the first click
 claims the share in the case's row before uploading, later clicks get the thread's link.
+Uploading a file to a bill (Attach invoice, Retry upload, a new bill's invoice) goes through
+`InvoiceUploads`: one attempt under one stored key, so a retried upload attaches the file once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -30,6 +32,7 @@ from billpay.core.errors import Denied
 from billpay.core.i18n import N_
 from billpay.core.ttl_cache import TtlCache
 from billpay.invoices.files import check
+from billpay.invoices.uploads import UPLOADING, InvoiceUploads, under_way
 from billpay.payables.client import PayablesClient
 from billpay.payables.errors import PayablesError
 from billpay.payables.models import Attachment, Bill, BillLineItem, SupplierRef
@@ -95,6 +98,13 @@ class Invoices:
         self.reads = reads
         self.writes = writes
         self.file_counts: TtlCache[tuple[str, str, str], int] = TtlCache(ttl=FILE_COUNT_SECONDS)
+        self.uploads = InvoiceUploads(
+            db,
+            reads,
+            writes,
+            clock,
+            replay_window=timedelta(minutes=settings.payables_idempotency_window_minutes),
+        )
 
     def forget_files(self, link: CompanyLink, bill_id: str) -> None:
         """Read the bill's files again next time (one was just added)."""
@@ -306,13 +316,17 @@ class Invoices:
         connection = await self.reads.get_connection(link.company_id, link.connection_id)
         content_type = check(name, len(content), connection.platform_name or "")
         bill = await self.cases.read_bill(link, ref.bill_id)
-        before, added = await self._upload_unless_filed(
-            link, ref.bill_id, name=name, content=content, content_type=content_type
+        policy = await self.links.policy_for(link)
+        async with self.db.write() as s:  # the case keeps the upload's key
+            await sync_case(s, link, bill, policy, now=self.clock())
+        uploaded = await self.uploads.upload(
+            link, ref.bill_id, user_id, name=name, content=content, content_type=content_type
         )
+        added = uploaded.attachment
         if added is None:
-            await self._note_count(link, bill, before)
+            await self._note_count(link, bill, uploaded.files_before)
             raise Denied(N_("This bill already has its invoice: use View invoice on the card."))
-        view = await self._note_count(link, bill, 1)
+        view = await self._note_count(link, bill, max(uploaded.files_before, 1))
         async with self.db.write() as s:
             audit(
                 s,
@@ -327,25 +341,6 @@ class Invoices:
             )
         return view
 
-    async def _upload_unless_filed(
-        self, link: CompanyLink, bill_id: str, *, name: str, content: bytes, content_type: str
-    ) -> tuple[int, Attachment | None]:
-        """How many files the bill had, and the file uploaded to it if it had none."""
-        before = await self.reads.list_bill_attachments(
-            link.company_id, link.connection_id, bill_id
-        )
-        if before:
-            return len(before), None
-        added = await self.writes.upload_bill_attachment(
-            link.company_id,
-            link.connection_id,
-            bill_id,
-            filename=name,
-            content=content,
-            content_type=content_type,
-        )
-        return 0, added
-
     # ------------------------------------------------------------ a failed upload
 
     async def upload_failed(
@@ -358,6 +353,7 @@ class Invoices:
             if case is None:
                 return
             case.invoice_pending = {
+                **(case.invoice_pending or {}),  # the failed attempt's key, kept for a retry
                 "state": "failed",
                 "file_id": file_id,
                 "name": name,
@@ -372,25 +368,39 @@ class Invoices:
         async with self.db.write() as s:
             case = await case_for_update(s, link.id, ref.bill_id)
             pending = dict((case.invoice_pending if case is not None else None) or {})
-            if case is None or not pending:
+            if case is None or not pending.get("file_id"):
                 raise Denied(N_("This bill's invoice is already attached."))
-            if pending.get("state") == "uploading":
-                raise Denied(N_("The invoice is being uploaded right now."))
-            case.invoice_pending = {**pending, "state": "uploading", "by": user_id}
-            stamp(case, self.clock())
+            now = self.clock()
+            if under_way(pending, now):
+                raise Denied(UPLOADING)
+            case.invoice_pending = {
+                **pending,
+                "state": "uploading",
+                "by": user_id,
+                "claimed_at": now.isoformat(),
+            }
+            stamp(case, now)
             return PendingInvoice.from_json(pending)
 
     async def retry(
         self, ref: CaseRef, user_id: str, *, name: str, content: bytes, content_type: str
     ) -> bool:
-        """Upload a claimed invoice, unless the bill has a file by now (the first upload
-        landed after all, or one was attached since): True when this call uploaded it. On any
-        failure of the retry the caller releases the claim (`retry_failed`)."""
+        """Upload a claimed invoice once (`InvoiceUploads`): the failed attempt's key again
+        while the API replays it, else the bill's files are read first. True when the invoice
+        is now attached by this upload or the one that failed; False when the bill had another
+        file. On any failure of the retry the caller releases the claim (`retry_failed`)."""
         link = await self.links.link_for(ref.team_id, ref.channel_id)
-        before, added = await self._upload_unless_filed(
-            link, ref.bill_id, name=name, content=content, content_type=content_type
+        uploaded = await self.uploads.upload(
+            link,
+            ref.bill_id,
+            user_id,
+            name=name,
+            content=content,
+            content_type=content_type,
+            claimed=True,
         )
-        count = max(before, 1)
+        added = uploaded.attachment
+        count = max(uploaded.files_before, 1)
         self.file_counts.put((link.company_id, link.connection_id, ref.bill_id), count)
         async with self.db.write() as s:
             now = self.clock()

@@ -286,12 +286,18 @@ class PayablesClient(PayablesHttp):
         filename: str,
         content: bytes,
         content_type: str = "application/octet-stream",
+        idempotency_key: str | None = None,
     ) -> models.Attachment:
-        """Upload a file. The spec lists no Idempotency-Key here, so none is sent: a retry
-        after a lost answer may attach the file twice."""
+        """Upload a file under an Idempotency-Key (the caller's, or a new GUID), kept across
+        this call's retries: the docs ask for one on every POST, though the spec declares none
+        here. A caller that may send the upload again later passes the key it stored first, so
+        that within the replay window a repeat attaches nothing twice."""
         path = _payables(company_id, connection_id) + f"/bills/{bill_id}/attachments"
         response = await self.request(
-            "POST", path, files={"file": (filename, content, content_type)}
+            "POST",
+            path,
+            files={"file": (filename, content, content_type)},
+            idempotency_key=idempotency_key or new_idempotency_key(),
         )
         return parse_as(models.Attachment, response)
 

@@ -5,12 +5,13 @@ One `PayablesHttp` wraps one `httpx.AsyncClient`. It authenticates with Basic au
 API key (or sends the portal's ready-made `Basic ...` header value as it is), retries what is safe
 to retry (408, 429, 5xx, connection errors, and a 409 saying a write with the same key is still
 in progress) with exponential backoff and jitter, honours `Retry-After` in seconds or as an HTTP
-date, and gives up before the caller's deadline with a typed error. Every POST (but an attachment
-upload) and PATCH carries an `Idempotency-Key`, a GUID kept across retries, so a retried request
-is replayed by the API rather than applied twice; callers that retry a whole business operation
-pass their own key. PUTs and uploads carry none: Codat honours the key only on POST and PATCH
-(docs/using-the-api/write-data/idempotency.md), and the spec lists no key for uploads. A failed
-GET is never "maybe applied". The Authorization header is never logged.
+date, and gives up before the caller's deadline with a typed error. Every POST (attachment
+uploads included: the docs ask for the key on every POST, though the spec declares none there)
+and PATCH carries an `Idempotency-Key`, a GUID kept across retries, so a retried request is
+replayed by the API rather than applied twice; callers that retry a whole business operation
+pass their own key. PUTs carry none: Codat honours the key only on POST and PATCH
+(docs/using-the-api/write-data/idempotency.md). A failed GET is never "maybe applied". The
+Authorization header is never logged.
 
 Continuation-token listings are read whole and checked for the shifts that Codat's offset tokens
 cause before they are handed out (`_consistent_listing`).

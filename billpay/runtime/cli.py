@@ -122,8 +122,18 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--rate-window", type=float, default=1.0, help="window in seconds")
     sandbox.add_argument("--error-rate", type=float, default=0.0, help="share of 503s (0 to 1)")
     sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every request")
-    sandbox.add_argument(
-        "--strict", action="store_true", help="list bills takes only the spec's query fields"
+    strictness = sandbox.add_mutually_exclusive_group()
+    strictness.add_argument(
+        "--strict",
+        dest="lenient",
+        action="store_false",
+        default=False,
+        help="list bills and list suppliers take only the spec's query fields (the default)",
+    )
+    strictness.add_argument(
+        "--lenient",
+        action="store_true",
+        help="any field in queries, for experiments with the query language",
     )
     sandbox.add_argument(
         "--paging", choices=["offset", "keyset"], default="offset", help="continuation tokens"
@@ -543,7 +553,7 @@ def _sandbox(args: argparse.Namespace) -> int:
             reset=args.reset,
             today=args.today,
             page_size=args.page_size,
-            strict=args.strict,
+            strict=not args.lenient,
             paging=args.paging,
             public_url=args.public_url,
             rate_limit=args.rate_limit,

@@ -123,9 +123,10 @@ class BillCase(Base):
     # The invoice shared in the card's thread: {"state": "sharing" | "shared", "file_id",
     # "permalink"}. Set to "sharing" before the upload, so two clicks share it once.
     invoice_share: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # A new bill's invoice whose upload failed: {"state": "failed" | "uploading", "file_id"
-    # (the Slack file), "name"}. The card says so with Retry upload; a retry claims it by
-    # moving it to "uploading", so two clicks upload it once. Cleared once the bill has a file.
+    # An invoice upload under way or failed: {"state": "failed" | "uploading", "name", "size",
+    # "sha256", "by", "key" and "sent_at" (its Idempotency-Key, stored before it is sent),
+    # "claimed_at"}, and "file_id" (the Slack file) for a new bill's invoice, which the card
+    # then offers to retry (billpay.invoices.uploads). Cleared once the bill has a file.
     invoice_pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The amount due is the bot's arithmetic after a payment was recorded, until a read of the
     # bill reflects it (the platform's own figures then replace it).

@@ -35,11 +35,12 @@ MAX_QUANTITY = Decimal(1_000_000)
 MAX_TOTAL = Decimal(10) ** 12
 GENERAL_REFERENCE_MAX = 255
 # A bill's reference, by platform name: Codat's update-bill page (QuickBooks Online 21,
-# FreeAgent and Xero 255); NetSuite 45 and Sage Intacct 100 as the sandbox has them.
+# NetSuite 45, Zoho Books 50, Sage Intacct 100, FreeAgent and Xero 255).
 REFERENCE_MAX = {
     "QuickBooks Online": 21,
     "Oracle NetSuite": 45,
     "NetSuite": 45,
+    "Zoho Books": 50,
     "Sage Intacct": 100,
 }
 _EMAIL = re.compile(

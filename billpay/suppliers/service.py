@@ -61,8 +61,10 @@ NO_EDIT = N_(
 CURRENCY_FIXED = N_(
     "QuickBooks Online can’t change a supplier’s currency once it is set; keep {currency}."
 )
-# Codat's update-supplier "Supported Integrations": no update on these platforms.
-NO_SUPPLIER_UPDATES = frozenset({"Oracle NetSuite", "NetSuite", "Sage Intacct", "Zoho Books"})
+# Platforms whose suppliers can't be updated through the payables API. None of Bill Pay's:
+# docs/payables/sync/suppliers.md supports updates on FreeAgent, Oracle NetSuite, QuickBooks
+# Online, Sage Intacct, Xero and Zoho Books (the spec's older table left out the last three).
+NO_SUPPLIER_UPDATES: frozenset[str] = frozenset()
 
 
 class SupplierService:
@@ -149,47 +151,39 @@ class SupplierService:
     async def suggestions(self, link: CompanyLink, text: str) -> list[models.Supplier]:
         """Active suppliers for a type-ahead: names containing `text`, at most 100. Slack
         waits 3 seconds for them: while the whole list is still being read (a company with
-        thousands of suppliers, the first keystroke), the platform is asked for the names
-        containing the text instead, one page."""
+        thousands of suppliers, the first keystroke), the names are looked for in the first
+        page of active suppliers instead, and the whole list serves the next keystrokes. List
+        suppliers can be queried on `status` and `sourceModifiedDate` only, never on a name."""
         wanted = folded(text.strip())
         try:
             everyone = await asyncio.wait_for(self.suppliers(link), SUGGESTION_WAIT_SECONDS)
         except TimeoutError:
-            everyone = await self._containing(link, text.strip())
+            everyone = await self._first_active_page(link)
         return [
             s
             for s in everyone
             if s.status != "Archived" and wanted in folded(s.supplier_name or "")
         ][:MAX_SUGGESTIONS]
 
-    async def _containing(self, link: CompanyLink, text: str) -> list[models.Supplier]:
-        try:
-            query = Q("supplierName").contains(text)
-        except ValueError:  # empty, or characters Codat's query language can't carry
-            return []
-        page = await self.reads.list_suppliers(link.company_id, link.connection_id, query=query)
+    async def _first_active_page(self, link: CompanyLink) -> list[models.Supplier]:
+        page = await self.reads.list_suppliers(
+            link.company_id, link.connection_id, query=Q("status") == "Active"
+        )
         return page.results
 
     async def supplier(
         self, link: CompanyLink, supplier_id: str, *, fresh: bool = False
     ) -> models.Supplier:
         """The supplier: from the list read minutes ago unless `fresh`. Otherwise, or when
-        that list doesn't have it (new since, or a stale or tampered id), it is read alone by
-        its id: a form's answer never waits for thousands of suppliers to be read. OutOfDate
-        when the platform doesn't know it."""
+        that list doesn't have it (new since, or a stale or tampered id), the whole list is
+        read again, which then serves everyone: list suppliers can't be queried by id (only
+        on `status` and `sourceModifiedDate`). OutOfDate when the platform doesn't know it."""
         key = ("suppliers", link.company_id, link.connection_id)
         cached = None if fresh else self.cache.get(key, SUPPLIERS_SECONDS)
         for supplier in cached or ():
             if supplier.id == supplier_id:
                 return supplier
-        try:
-            by_id = Q("id") == supplier_id
-        except ValueError:  # characters the query language can't carry: look through them all
-            found = await self.suppliers(link, fresh=True)
-        else:
-            page = await self.reads.list_suppliers(link.company_id, link.connection_id, query=by_id)
-            found = page.results
-        for supplier in found:
+        for supplier in await self.suppliers(link, fresh=True):
             if supplier.id == supplier_id:
                 return supplier
         raise OutOfDate(SUPPLIER_GONE)
@@ -365,17 +359,20 @@ class SupplierService:
         name: str,
         content: bytes,
         content_type: str,
-    ) -> models.Attachment:
-        """Upload the invoice; its failure is audited and raised for the caller to show."""
+    ) -> models.Attachment | None:
+        """Upload a new bill's invoice, once under one key stored on its case first (see
+        `billpay.invoices.uploads`): the attachment, or None when the bill had another file.
+        A failure is audited and raised for the caller to show."""
         self.invoices.forget_files(link, bill_id)
         try:
-            attachment = await self.api.upload_bill_attachment(
-                link.company_id,
-                link.connection_id,
+            uploaded = await self.invoices.uploads.upload(
+                link,
                 bill_id,
-                filename=name,
+                user_id,
+                name=name,
                 content=content,
                 content_type=content_type,
+                new_bill=True,
             )
         except Exception as error:
             await self._audit(
@@ -387,10 +384,12 @@ class SupplierService:
                 error=type(error).__name__,
             )
             raise
+        if uploaded.attachment is None:
+            return None
         await self._audit(
             link, user_id, "invoice_attached", bill_id, file_name=name, size=len(content)
         )
-        return attachment
+        return uploaded.attachment
 
     async def create_bank_account(
         self, link: CompanyLink, user_id: str, form: BankAccountForm, idempotency_key: str

@@ -6,8 +6,9 @@
   otherwise) and `operation_fault` (an injected 402, 403 or syncing 409 for the operation).
 - Database sessions: `ReadSession` (closed before the answer leaves) and `Writes` (one
   transaction per operation, committed before the answer is sent).
-- What a path names: `CompanyRow`, `ConnectionRow`, and `LinkedConnection` (the connection
-  payables data is read from, which must be linked).
+- What a path names: `CompanyRow`, `ConnectionRow`, and `ReadableConnection` (the connection
+  payables data is read from, which must be or have been linked); `UnseenPayments`, the bill
+  payments a read cannot see yet. Writes find their (linked) connection in their transaction.
 - Request bodies: `json_body(Model)` reads the JSON body with exact decimals and validates it
   as the API does (a 400 listing each field and what is wrong).
 """
@@ -24,13 +25,15 @@ from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payables_sandbox import schemas, store
+from payables_sandbox import clock, schemas, store
 from payables_sandbox.api.responses import ApiResponse, read_json
+from payables_sandbox.clock import SandboxClock
 from payables_sandbox.config import SandboxConfig
 from payables_sandbox.database import Database
 from payables_sandbox.errors import ApiError, operation_error
 from payables_sandbox.faults import Faults
-from payables_sandbox.service import companies, connections
+from payables_sandbox.platforms import platform
+from payables_sandbox.service import companies, connections, reads
 
 Body = TypeVar("Body", bound=BaseModel)
 Result = TypeVar("Result")
@@ -43,6 +46,7 @@ class Running(Protocol):
     config: SandboxConfig
     db: Database
     faults: Faults
+    clock: SandboxClock
 
 
 def _sandbox(request: Request) -> Running:
@@ -169,15 +173,30 @@ async def connection_row(
     return await connections.get_connection_row(session, companyId, connectionId)
 
 
-async def linked_connection(
+async def readable_connection(
     session: ReadSession, companyId: str, connectionId: str
 ) -> store.Connection:
-    return await connections.linked_connection(session, companyId, connectionId)
+    return await connections.readable_connection(session, companyId, connectionId)
 
 
 CompanyRow = Annotated[store.Company, Depends(company_row)]
 ConnectionRow = Annotated[store.Connection, Depends(connection_row)]
-LinkedConnection = Annotated[store.Connection, Depends(linked_connection)]
+ReadableConnection = Annotated[store.Connection, Depends(readable_connection)]
+
+
+async def unseen_payments(
+    session: ReadSession, connection: ReadableConnection, config: ConfigDep
+) -> reads.Unseen:
+    approvals = config.payments_need_approval or platform(connection.platform_key).approves_payments
+    if not config.payment_read_lag and not approvals:
+        return reads.Unseen()  # every payment is seen at once: nothing to look up
+    return await reads.unseen_payments(
+        session, connection, lag=config.payment_read_lag, now=clock.now()
+    )
+
+
+# The payments a read made now cannot see (`service.reads`), for lists of bills and suppliers.
+UnseenPayments = Annotated[reads.Unseen, Depends(unseen_payments)]
 
 
 # ---------------------------------------------------------------- request bodies

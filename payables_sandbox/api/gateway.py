@@ -4,7 +4,8 @@
 5xx from `fail_next` or `error_rate`) before a request reaches the API, so that such answers are
 never stored against an `Idempotency-Key`, and adds `X-Rate-Limit-*` to every answer while a
 limit is set (docs/using-the-api/rate-limits.md). It also records the address the request came
-to, the base of the `linkUrl`s the answer holds.
+to, the base of the `linkUrl`s the answer holds, and makes the sandbox's clock the one the
+request is handled by (`payables_sandbox.clock`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from payables_sandbox import views
+from payables_sandbox import clock, views
 from payables_sandbox.api.deps import Running
 from payables_sandbox.api.responses import ApiResponse
 from payables_sandbox.api.routes import link
@@ -29,6 +30,10 @@ class GatewayFaultMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        with clock.in_effect(self.sandbox.clock):
+            await self._handle(scope, receive, send)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         views.link_base.set(self.sandbox.config.public_url or str(Request(scope).base_url))
         path = scope["path"]
         if path == "/healthz" or path.startswith(link.PREFIX):

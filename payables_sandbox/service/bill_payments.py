@@ -1,18 +1,22 @@
 """Bill payments: the rules that protect money. A payment never exceeds the amount due, only
 outstanding bills are paid, an amount has no more decimals than the bill's currency, and a bill in
 a currency other than the company's base currency needs a rate (never a third currency); the
-bill, its supplier's balance and the payment change in one transaction."""
+bill, its supplier's balance and the payment change in one transaction. What reads show of a
+payment, and when, is `service.reads`'s to say."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payables_sandbox import schemas, store, views
 from payables_sandbox.errors import invalid
 from payables_sandbox.money import fits_currency, minor_units, round_to_currency
+from payables_sandbox.platforms import platform
 from payables_sandbox.service import bills, suppliers
 
 
@@ -21,7 +25,12 @@ async def create_bill_payment(
     connection: store.Connection,
     bill_id: str,
     body: schemas.BillPaymentPrototype,
+    *,
+    approval_everywhere: bool = False,
 ) -> dict[str, Any]:
+    """Pay the bill, checked against its true figures (payments reads can't see yet count).
+    The payment needs approval before reads show it on platforms that approve payments (Sage
+    Intacct), or everywhere with `approval_everywhere`."""
     bill = await bills.bill_for_update(session, connection, bill_id)
     if bill.status not in bills.OUTSTANDING:
         raise invalid(
@@ -53,7 +62,9 @@ async def create_bill_payment(
         raise invalid(*problems, item_id=bill_id)
     assert account is not None
     supplier = await suppliers.supplier_for_bill(session, connection, bill.supplier_id)
+    balance_before = supplier.balance
     supplier.balance -= bills.balance_contribution(bill, supplier)
+    now = store.utcnow()
     payment = store.BillPayment(
         connection_id=connection.id,
         bill_id=bill.id,
@@ -63,15 +74,36 @@ async def create_bill_payment(
         account_id=account.id,
         currency_rate=body.currency_rate,
         base_amount=round_to_currency(amount * (body.currency_rate or 1), connection.base_currency),
+        created=now,
+        needs_approval=approval_everywhere or platform(connection.platform_key).approves_payments,
+        bill_modified_before=bill.source_modified_date,
     )
     session.add(payment)
     bill.amount_due -= amount
     bill.status = "Paid" if bill.amount_due == 0 else "PartiallyPaid"
-    bill.source_modified_date = store.utcnow()
+    bill.source_modified_date = now
     supplier.balance += bills.balance_contribution(bill, supplier)
-    supplier.source_modified_date = bill.source_modified_date
+    supplier.source_modified_date = now
+    payment.balance_change = supplier.balance - balance_before
     await session.flush()
     return views.bill_payment(payment)
+
+
+async def approve_payments(
+    session: AsyncSession, *, bill_id: str | None = None, now: datetime
+) -> int:
+    """Approve the payments written so far that wait for approval (on `bill_id`, or on every
+    bill): reads show them from now on. How many were approved."""
+    query = select(store.BillPayment).where(
+        store.BillPayment.needs_approval.is_(True), store.BillPayment.approved_at.is_(None)
+    )
+    if bill_id is not None:
+        query = query.where(store.BillPayment.bill_id == bill_id)
+    waiting = (await session.scalars(query.with_for_update())).all()
+    for payment in waiting:
+        payment.approved_at = now
+    await session.flush()
+    return len(waiting)
 
 
 def _currency_problems(

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payables_sandbox import schemas, store, views
 from payables_sandbox.errors import ApiError, invalid, not_found
 from payables_sandbox.money import round_to_currency
-from payables_sandbox.platforms import platform
+from payables_sandbox.platforms import TaxRateRule, platform
 from payables_sandbox.query import fields_referenced
-from payables_sandbox.service import listing, suppliers
+from payables_sandbox.service import listing, reads, suppliers
 
 OUTSTANDING = ("Open", "PartiallyPaid")
 MAX_TOTAL = Decimal(10) ** 15
@@ -50,7 +50,10 @@ def bill_key(item: dict[str, Any]) -> tuple[str, ...]:
     return (item["dueDate"], item["issueDate"], item["id"])
 
 
-async def list_bills(session: AsyncSession, connection: store.Connection) -> list[dict[str, Any]]:
+async def list_bills(
+    session: AsyncSession, connection: store.Connection, unseen: reads.Unseen
+) -> list[dict[str, Any]]:
+    """Every bill of the connection as a read shows it (without the payments it can't see)."""
     rows = (
         await session.scalars(
             select(store.Bill)
@@ -58,7 +61,13 @@ async def list_bills(session: AsyncSession, connection: store.Connection) -> lis
             .order_by(store.Bill.due_date, store.Bill.issue_date, store.Bill.id)
         )
     ).all()
-    return [views.bill(row) for row in rows]
+    return [unseen.bill(row) for row in rows]
+
+
+def served(bill: dict[str, Any], *, null_amount_due: bool) -> dict[str, Any]:
+    """The bill as the API sends it: `amountDue` null when the sandbox serves it so (the spec
+    makes it nullable and says nothing of when)."""
+    return {**bill, "amountDue": None} if null_amount_due else bill
 
 
 def bill_query_view(item: dict[str, Any]) -> dict[str, Any]:
@@ -121,6 +130,7 @@ async def create_bill(
     if body.due_date < body.issue_date:
         raise invalid("dueDate must not be before issueDate.")
     _platform_rules(connection, body)
+    await _reference_unused(session, connection, body)
     supplier = await suppliers.supplier_for_bill(session, connection, body.supplier_ref.id)
     if supplier.status == "Archived":
         raise invalid(f"supplierRef.id: supplier '{supplier.supplier_name}' is archived.")
@@ -162,6 +172,7 @@ async def replace_bill(
     _platform_rules(connection, body)
     if body.due_date < body.issue_date:
         raise invalid("dueDate must not be before issueDate.")
+    await _reference_unused(session, connection, body, bill_id=bill_id)
     paid = row.total_amount - row.amount_due
     if paid > 0 and body.supplier_ref.id != row.supplier_id:
         raise invalid("supplierRef.id: the supplier of a bill with payments cannot change.")
@@ -212,15 +223,48 @@ def _platform_rules(connection: store.Connection, body: schemas.BillPrototype) -
             f"{rules.name} takes at most {rules.max_line_items} line items (got {len(lines)})."
         )
     for index, line in enumerate(lines):
-        if rules.tax_rate == "required" and line.tax_rate_ref is None:
-            problems.append(f"lineItems[{index}].taxRateRef is required for {rules.name}.")
-        elif rules.tax_rate == "refused" and line.tax_rate_ref is not None:
-            problems.append(
-                f"lineItems[{index}].taxRateRef must be null for {rules.name}; "
-                "give the tax as taxAmount."
-            )
+        problem = _tax_rate_problem(rules.tax_rate, line)
+        if problem:
+            problems.append(f"lineItems[{index}].taxRateRef {problem} for {rules.name}.")
     if problems:
         raise invalid(*problems)
+
+
+def _tax_rate_problem(rule: TaxRateRule, line: schemas.BillLineItem) -> str | None:
+    """What is wrong with the line's `taxRateRef` under the platform's rule, if anything."""
+    if line.tax_rate_ref is not None:
+        return "must be null; give the tax as taxAmount" if rule == "refused" else None
+    sends_tax = "tax_amount" in line.model_fields_set
+    if rule == "required":
+        return "is required"
+    if rule == "with_tax_amount" and sends_tax:
+        return "is required with taxAmount"
+    if rule == "with_non_zero_tax_amount" and line.tax_amount != 0:
+        return "is required with a non-zero taxAmount"
+    return None
+
+
+async def _reference_unused(
+    session: AsyncSession,
+    connection: store.Connection,
+    body: schemas.BillPrototype,
+    *,
+    bill_id: str | None = None,
+) -> None:
+    """Where the platform takes a reference once per supplier (Zoho Books), a 400 for a
+    reference another bill of the supplier has."""
+    if not platform(connection.platform_key).unique_reference_per_supplier or not body.reference:
+        return
+    taken = await session.scalar(
+        select(store.Bill.id).where(
+            store.Bill.connection_id == connection.id,
+            store.Bill.supplier_id == body.supplier_ref.id,
+            store.Bill.reference == body.reference,
+            store.Bill.id != (bill_id or ""),
+        )
+    )
+    if taken is not None:
+        raise invalid("Reference has already been used for this supplier.")
 
 
 async def _priced_lines(

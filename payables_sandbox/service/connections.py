@@ -2,7 +2,9 @@
 brings once the company has authorised it.
 
 A new connection waits (`PendingAuth`) until its company completes the Link flow; payables data
-can be read or written only on a `Linked` one; the API itself can only unlink.
+can be written only through a `Linked` one, and read through one that is or was linked
+(`Deauthorized`, `Unlinked`: what was already read or written stays readable); the API itself
+can only unlink.
 """
 
 from __future__ import annotations
@@ -31,17 +33,51 @@ async def get_connection_row(
     return row
 
 
+# A connection that was linked keeps what was already read or written readable after it is
+# Deauthorized or Unlinked (docs/core-concepts/connections.md); only new writes need it Linked.
+ONCE_LINKED = frozenset({"Linked", "Deauthorized", "Unlinked"})
+
+
 async def linked_connection(
     session: AsyncSession, company_id: str, connection_id: str
 ) -> store.Connection:
-    """The connection, which must be linked before payables data can be read or written."""
+    """The connection a write goes through, which must be Linked."""
     row = await get_connection_row(session, company_id, connection_id)
     if row.status != "Linked":
+        again = " until it is linked again" if row.status in ONCE_LINKED else ""
+        raise ApiError(
+            400,
+            f"Connection '{connection_id}' is {row.status}; nothing can be written through "
+            f"it{again}: it must be Linked.",
+        )
+    return row
+
+
+async def readable_connection(
+    session: AsyncSession, company_id: str, connection_id: str
+) -> store.Connection:
+    """The connection a read goes through: Linked, or once linked (Deauthorized, Unlinked),
+    whose data already read or written stays readable. A connection never linked has none."""
+    row = await get_connection_row(session, company_id, connection_id)
+    if row.status not in ONCE_LINKED:
         raise ApiError(
             400,
             f"Connection '{connection_id}' is {row.status}; "
-            "it must be Linked before payables data can be read or written.",
+            "it must be Linked before payables data can be read.",
         )
+    return row
+
+
+async def deauthorize_connection(
+    session: AsyncSession, company_id: str, connection_id: str
+) -> store.Connection:
+    """The company revoked access (or it expired): a Linked connection becomes Deauthorized.
+    Not an API operation; the Link flow links it again."""
+    row = await get_connection_row(session, company_id, connection_id)
+    if row.status != "Linked":
+        raise invalid(f"Only Linked connections can be deauthorized; this one is {row.status}.")
+    row.status = "Deauthorized"
+    await session.flush()
     return row
 
 

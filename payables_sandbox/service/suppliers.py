@@ -1,5 +1,6 @@
-"""Suppliers: creating them, replacing them whole under each platform's update rules, and
-finding the one a bill or a payment names (locked, since its balance moves with them)."""
+"""Suppliers: listing them as reads show them, creating them, replacing them whole under each
+platform's update rules (docs/payables/sync/suppliers.md), and finding the one a bill or a
+payment names (locked, since its balance moves with them)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payables_sandbox import schemas, store, views
 from payables_sandbox.errors import ApiError, invalid, not_found
 from payables_sandbox.platforms import platform
+from payables_sandbox.service import reads
 
 SUPPLIER_FIELDS = {
     "id",
@@ -26,7 +28,15 @@ SUPPLIER_FIELDS = {
 }
 
 
-async def list_suppliers(session: AsyncSession, connection: store.Connection) -> list[dict]:
+# What list suppliers may be queried on, per the spec's description of its `query` parameter.
+STRICT_SUPPLIER_FIELDS = {"sourceModifiedDate", "status"}
+
+
+async def list_suppliers(
+    session: AsyncSession, connection: store.Connection, unseen: reads.Unseen
+) -> list[dict[str, Any]]:
+    """Every supplier of the connection as a read shows it (balances without the payments it
+    can't see)."""
     rows = (
         await session.scalars(
             select(store.Supplier)
@@ -34,7 +44,8 @@ async def list_suppliers(session: AsyncSession, connection: store.Connection) ->
             .order_by(store.Supplier.supplier_name, store.Supplier.id)
         )
     ).all()
-    return [views.supplier(row) for row in rows]
+    owners = await reads.bill_suppliers(session, unseen)
+    return [unseen.supplier(row, owners) for row in rows]
 
 
 async def create_supplier(
@@ -84,16 +95,30 @@ async def _supplier_update_rules(
                 raise invalid(
                     "Archived suppliers cannot be updated in Xero; unarchive it in Xero first."
                 )
-            wanted = body.supplier_name.strip().casefold()
-            clash = await session.scalar(
-                select(store.Supplier.id).where(
-                    store.Supplier.connection_id == connection.id,
-                    store.Supplier.id != row.id,
-                    func.lower(store.Supplier.supplier_name) == wanted,
-                )
+            await _name_unused(session, connection, row, body)
+        case "akxx":  # Oracle NetSuite: contactName is not updated; a null currency is kept
+            await _name_unused(session, connection, row, body)
+            body = body.model_copy(
+                update={
+                    "contact_name": None,
+                    "default_currency": body.default_currency or row.default_currency,
+                }
             )
-            if clash is not None:
-                raise invalid(f"supplierName: a supplier named '{body.supplier_name}' exists.")
+        case "knfz":  # Sage Intacct: one address; a null currency is kept
+            body = body.model_copy(
+                update={
+                    "addresses": (body.addresses or [])[:1] or None,
+                    "default_currency": body.default_currency or row.default_currency,
+                }
+            )
+        case "rwuv":  # Zoho Books: an archived supplier stays archived; a null currency is kept
+            await _name_unused(session, connection, row, body)
+            body = body.model_copy(
+                update={
+                    "status": "Archived" if row.status == "Archived" else body.status,
+                    "default_currency": body.default_currency or row.default_currency,
+                }
+            )
         case "qhyg":  # QuickBooks Online
             if row.status == "Archived" and body.status != "Active":
                 return None
@@ -106,6 +131,26 @@ async def _supplier_update_rules(
         case "fbrh":  # FreeAgent: no currency at supplier level
             body = body.model_copy(update={"default_currency": connection.base_currency})
     return body
+
+
+async def _name_unused(
+    session: AsyncSession,
+    connection: store.Connection,
+    row: store.Supplier,
+    body: schemas.SupplierPrototype,
+) -> None:
+    """Where supplier names are unique (Xero, NetSuite, Zoho Books), a 400 for a name another
+    supplier has."""
+    wanted = body.supplier_name.strip().casefold()
+    clash = await session.scalar(
+        select(store.Supplier.id).where(
+            store.Supplier.connection_id == connection.id,
+            store.Supplier.id != row.id,
+            func.lower(store.Supplier.supplier_name) == wanted,
+        )
+    )
+    if clash is not None:
+        raise invalid(f"supplierName: a supplier named '{body.supplier_name}' exists.")
 
 
 def _apply_supplier(row: store.Supplier, body: schemas.SupplierPrototype) -> None:

@@ -3,12 +3,18 @@ conflict, and the bill and supplier balances a finance team would check afterwar
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from billpay.payables.client import PayablesClient, new_idempotency_key
-from billpay.payables.errors import PayablesBadRequest, PayablesNotFound, PayablesUnprocessable
+from billpay.payables.errors import (
+    PayablesBadRequest,
+    PayablesNotFound,
+    PayablesServerError,
+    PayablesUnprocessable,
+)
 from billpay.payables.models import (
     BankAccountPrototype,
     BillLineItem,
@@ -20,7 +26,7 @@ from billpay.payables.models import (
 )
 from payables_sandbox.app import Sandbox
 from payables_sandbox.seed import DemoIds
-from testkit.payables import bill_by_reference
+from testkit.payables import CountingTransport, bill_by_reference
 
 
 @pytest.fixture
@@ -30,10 +36,8 @@ def demo(sandbox: Sandbox) -> DemoIds:
 
 
 async def supplier_balance(payables: PayablesClient, demo: DemoIds, supplier_id: str) -> Decimal:
-    page = await payables.list_suppliers(
-        demo.company_id, demo.connection_id, query=f"id={supplier_id}"
-    )
-    (supplier,) = page.results
+    listed = payables.iter_suppliers(demo.company_id, demo.connection_id)
+    (supplier,) = [s async for s in listed if s.id == supplier_id]
     assert supplier.balance is not None
     return supplier.balance
 
@@ -313,3 +317,28 @@ async def test_attachment_round_trip_is_byte_for_byte(
         (uploaded.id, "invoice PF-2304.pdf", len(content), "application/pdf")
     ]
     assert downloaded == content
+
+
+async def test_an_upload_keeps_its_key_across_retries_and_replays_under_it(
+    payables: PayablesClient, demo: DemoIds, sandbox: Sandbox, transport: CountingTransport
+) -> None:
+    bill = await bill_by_reference(payables, demo, "PF-2304")
+    ids = (demo.company_id, demo.connection_id, bill.id)
+    before = len(transport.requests)
+    sandbox.faults.fail_next_upload(bill_id=bill.id, after_write=True)  # landed, then 500
+    key = new_idempotency_key()
+    with pytest.raises(PayablesServerError) as caught:
+        await payables.upload_bill_attachment(
+            *ids, filename="inv.pdf", content=b"%PDF-1.4", idempotency_key=key
+        )
+    assert caught.value.maybe_applied
+    sent = [r for r in transport.requests[before:] if r.method == "POST"]
+    assert len(sent) > 1 and {r.headers["Idempotency-Key"] for r in sent} == {key}
+
+    sandbox.clock.advance(timedelta(minutes=89))  # the same key, later: the stored answer
+    with pytest.raises(PayablesServerError):
+        await payables.upload_bill_attachment(
+            *ids, filename="inv.pdf", content=b"%PDF-1.4", idempotency_key=key
+        )
+    (attached,) = await payables.list_bill_attachments(*ids)
+    assert (attached.name, attached.file_size) == ("inv.pdf", 8)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
-import time_machine
 
 from payables_sandbox import store
 from payables_sandbox.app import Sandbox
@@ -137,21 +136,21 @@ async def test_a_key_still_in_progress_is_a_409_until_abandoned(
 
     busy = await http.post(url, json=payment(demo), headers=headers)
     assert busy.status_code == 409 and "still in progress" in busy.json()["error"]
-    with time_machine.travel(datetime.now(UTC) + IN_PROGRESS_TIMEOUT + timedelta(seconds=5)):
-        retried = await http.post(url, json=payment(demo), headers=headers)
+    sandbox.clock.advance(IN_PROGRESS_TIMEOUT + timedelta(seconds=5))
+    retried = await http.post(url, json=payment(demo), headers=headers)
     assert retried.status_code == 201 and retried.json()["id"] != first.json()["id"]
 
 
 async def test_an_answer_is_replayed_for_90_minutes_then_the_key_is_free(
-    http: httpx.AsyncClient, demo: DemoIds
+    http: httpx.AsyncClient, demo: DemoIds, sandbox: Sandbox
 ) -> None:
     bill, headers = await bill_id(http, demo), key()
     url = f"{payables(demo)}/bills/{bill}/payment"
     first = await http.post(url, json=payment(demo), headers=headers)
-    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=89)):
-        replay = await http.post(url, json=payment(demo), headers=headers)
-    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=91)):
-        fresh = await http.post(url, json=payment(demo), headers=headers)
+    sandbox.clock.advance(timedelta(minutes=89))
+    replay = await http.post(url, json=payment(demo), headers=headers)
+    sandbox.clock.advance(timedelta(minutes=2))
+    fresh = await http.post(url, json=payment(demo), headers=headers)
     assert replay.json()["id"] == first.json()["id"]
     assert fresh.status_code == 201 and "Idempotent-Replayed" not in fresh.headers
     assert fresh.json()["id"] != first.json()["id"]
@@ -159,12 +158,14 @@ async def test_an_answer_is_replayed_for_90_minutes_then_the_key_is_free(
 
 
 @pytest.mark.sandbox(idempotency_window=timedelta(seconds=30))
-async def test_the_window_is_a_setting(http: httpx.AsyncClient, demo: DemoIds) -> None:
+async def test_the_window_is_a_setting(
+    http: httpx.AsyncClient, demo: DemoIds, sandbox: Sandbox
+) -> None:
     bill, headers = await bill_id(http, demo), key()
     url = f"{payables(demo)}/bills/{bill}/payment"
     first = await http.post(url, json=payment(demo), headers=headers)
-    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=31)):
-        fresh = await http.post(url, json=payment(demo), headers=headers)
+    sandbox.clock.advance(timedelta(seconds=31))
+    fresh = await http.post(url, json=payment(demo), headers=headers)
     assert fresh.json()["id"] != first.json()["id"]
 
 
@@ -209,8 +210,8 @@ async def test_a_payment_can_land_and_then_answer_500(
     assert again.status_code == 500 and again.headers["Idempotent-Replayed"] == "true"
     assert len(await sandbox.payments(bill)) == 1
     # After the window the key is free: the same request would now pay a second time.
-    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=91)):
-        late = await http.post(url, json=payment(demo), headers=headers)
+    sandbox.clock.advance(timedelta(minutes=91))
+    late = await http.post(url, json=payment(demo), headers=headers)
     assert late.status_code == 201 and len(await sandbox.payments(bill)) == 2
 
 

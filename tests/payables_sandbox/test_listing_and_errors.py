@@ -1,4 +1,5 @@
-"""List bills in strict mode, Codat's offset paging, page sizes, and the errors and headers the
+"""List bills and list suppliers in strict mode (the default), bills without an amount due,
+Codat's offset paging, page sizes, and the errors and headers the
 sandbox answers as Codat does: 401, 402, 403, a syncing 409, rate-limit headers."""
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ from email.utils import parsedate_to_datetime
 import httpx
 import pytest
 
-from payables_sandbox.app import Sandbox
+from payables_sandbox.app import Sandbox, SandboxConfig
 from payables_sandbox.faults import FaultConfig
 from payables_sandbox.seed import DemoIds
 
 
 def bills_url(demo: DemoIds) -> str:
     return f"/companies/{demo.company_id}/connections/{demo.connection_id}/payables/bills"
+
+
+def suppliers_url(demo: DemoIds) -> str:
+    return f"/companies/{demo.company_id}/connections/{demo.connection_id}/payables/suppliers"
 
 
 async def statuses(http: httpx.AsyncClient, demo: DemoIds, query: str) -> set[str]:
@@ -43,6 +48,52 @@ async def test_strict_list_bills_takes_only_the_documented_fields(
     body = response.json()
     assert body["error"].startswith("Error parsing query - Could not resolve property")
     assert "Filterable properties: sourceModifiedDate, status." in body["error"]
+
+
+def test_a_sandbox_is_strict_unless_asked_not_to_be() -> None:
+    """Strict is the sandbox's own default, so `billpay run` and `billpay sandbox` are too."""
+    assert SandboxConfig().strict
+
+
+@pytest.mark.parametrize("query", ["supplierName~pine", "id=x", "defaultCurrency=EUR"])
+async def test_strict_list_suppliers_takes_only_the_documented_fields(
+    http: httpx.AsyncClient, demo: DemoIds, query: str
+) -> None:
+    response = await http.get(suppliers_url(demo), params={"query": query})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["statusCode"] == 400
+    assert body["error"].startswith("Error parsing query - Could not resolve property")
+    assert "Filterable properties: sourceModifiedDate, status." in body["error"]
+
+
+async def test_strict_list_suppliers_filters_on_status_and_modified_date(
+    http: httpx.AsyncClient, demo: DemoIds
+) -> None:
+    async def supplier_statuses(query: str) -> set[str]:
+        response = await http.get(suppliers_url(demo), params={"query": query})
+        assert response.status_code == 200, response.text
+        return {s["status"] for s in response.json()["results"]}
+
+    assert await supplier_statuses("status=Archived") == {"Archived"}
+    assert await supplier_statuses("status=Active&&sourceModifiedDate>2000-01-01") == {"Active"}
+
+
+@pytest.mark.sandbox(strict=False)
+async def test_lenient_list_suppliers_takes_any_field(
+    http: httpx.AsyncClient, demo: DemoIds
+) -> None:
+    response = await http.get(suppliers_url(demo), params={"query": "supplierName~pine"})
+    assert [s["supplierName"] for s in response.json()["results"]] == ["Pinecrest Facilities"]
+
+
+@pytest.mark.sandbox(null_amount_due=True)
+async def test_bills_can_be_served_without_an_amount_due(
+    http: httpx.AsyncClient, demo: DemoIds
+) -> None:
+    listed = (await http.get(bills_url(demo))).json()["results"]
+    assert listed and {bill["amountDue"] for bill in listed} == {None}
+    assert {bill["status"] for bill in listed} == {"Open", "PartiallyPaid"}
 
 
 @pytest.mark.sandbox(strict=True)

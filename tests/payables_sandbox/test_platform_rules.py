@@ -1,6 +1,7 @@
-"""Each platform's own rules on bills and attachments (docs/payables/sync/update-bill.md, the
-spec's Attachment schema), and the currency rules of bill payments (the spec's currencyRate),
-on connections linked through the sandbox's Link flow."""
+"""Each platform's own rules on bills and attachments (docs/payables/sync/update-bill.md as it
+now reads, with NetSuite, Sage Intacct and Zoho Books; the spec's Attachment schema), and the
+currency rules of bill payments (the spec's currencyRate), on connections linked through the
+sandbox's Link flow."""
 
 from __future__ import annotations
 
@@ -23,7 +24,14 @@ class Books:
     def __init__(self, http: httpx.AsyncClient, base: str, ids: dict[str, str]) -> None:
         self.http, self.base, self.ids = http, base, ids
 
-    def bill(self, reference: str = "R-1", lines: int = 1, tax: bool = True) -> dict[str, Any]:
+    def bill(
+        self,
+        reference: str = "R-1",
+        lines: int = 1,
+        tax: bool = True,
+        tax_amount: str | None = None,
+        supplier: str | None = None,
+    ) -> dict[str, Any]:
         line: dict[str, Any] = {
             "unitAmount": "100.00",
             "quantity": "1",
@@ -31,9 +39,11 @@ class Books:
         }
         if tax:
             line["taxRateRef"] = {"id": self.ids["tax"]}
+        if tax_amount is not None:
+            line["taxAmount"] = tax_amount
         return {
             "reference": reference,
-            "supplierRef": {"id": self.ids["supplier"]},
+            "supplierRef": {"id": supplier or self.ids["supplier"]},
             "issueDate": "2026-11-22T00:00:00",
             "dueDate": "2026-12-22T00:00:00",
             "currency": "GBP",
@@ -155,14 +165,16 @@ async def test_bills_are_created_open_and_only_open_bills_change(
 
 
 @pytest.mark.parametrize(
-    ("platform_key", "limit"), [("qhyg", 21), ("akxx", 45), ("knfz", 100), ("gbol", 255)]
+    ("platform_key", "limit"),
+    [("qhyg", 21), ("akxx", 45), ("rwuv", 50), ("knfz", 100), ("gbol", 255), ("fbrh", 255)],
 )
 async def test_reference_length_limits(
     books: Callable[[str], Awaitable[Books]], platform_key: str, limit: int
 ) -> None:
     company = await books(platform_key)
-    assert (await company.create(reference="R" * limit)).status_code == 201
-    too_long = await company.create(reference="R" * (limit + 1))
+    tax = platform_key != "fbrh"  # FreeAgent takes the tax as an amount, never a rate
+    assert (await company.create(reference="R" * limit, tax=tax)).status_code == 201
+    too_long = await company.create(reference="R" * (limit + 1), tax=tax)
     assert too_long.status_code == 400
     assert str(limit) in messages(too_long)
 
@@ -187,13 +199,66 @@ async def test_freeagent_refuses_tax_rates_and_takes_40_lines(
     assert too_many.status_code == 400 and "at most 40 line items" in messages(too_many)
 
 
-async def test_netsuite_bills_cannot_be_updated(
+@pytest.mark.parametrize(
+    ("platform_key", "tax_amount", "accepted"),
+    [
+        ("akxx", "20.00", False),
+        ("akxx", "0", False),  # sent, so the rate goes with it
+        ("akxx", None, True),
+        ("knfz", "20.00", False),
+        ("knfz", None, True),
+        ("rwuv", "20.00", False),
+        ("rwuv", "0", True),  # only a non-zero taxAmount needs the rate
+        ("rwuv", None, True),
+    ],
+)
+async def test_tax_rate_goes_with_the_tax_amount(
+    books: Callable[[str], Awaitable[Books]],
+    platform_key: str,
+    tax_amount: str | None,
+    accepted: bool,
+) -> None:
+    """NetSuite and Sage Intacct: taxRateRef "Required with taxAmount"; Zoho Books: "Required
+    with a non-zero taxAmount" (update-bill.md's Software requirements)."""
+    company = await books(platform_key)
+    without_rate = await company.create(tax=False, tax_amount=tax_amount)
+    assert (without_rate.status_code == 201) is accepted, without_rate.text
+    if not accepted:
+        assert "taxRateRef is required with" in messages(without_rate)
+    assert (await company.create(reference="R-2", tax_amount=tax_amount)).status_code == 201
+
+
+@pytest.mark.parametrize("platform_key", ["fbrh", "akxx", "qhyg", "knfz", "gbol", "rwuv"])
+async def test_bills_can_be_updated_on_every_bill_pay_platform(
+    http: httpx.AsyncClient, books: Callable[[str], Awaitable[Books]], platform_key: str
+) -> None:
+    company = await books(platform_key)
+    tax = platform_key != "fbrh"
+    bill = (await company.create(tax=tax)).json()
+    response = await http.put(
+        f"{company.base}/bills/{bill['id']}", json=company.bill("R-9", lines=2, tax=tax)
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["reference"] == "R-9" and len(response.json()["lineItems"]) == 2
+
+
+async def test_zoho_books_takes_a_reference_once_per_supplier(
     http: httpx.AsyncClient, books: Callable[[str], Awaitable[Books]]
 ) -> None:
-    netsuite = await books("akxx")
-    bill = (await netsuite.create()).json()
-    response = await http.put(f"{netsuite.base}/bills/{bill['id']}", json=netsuite.bill())
-    assert response.status_code == 404 and "not supported" in response.json()["error"]
+    zoho = await books("rwuv")
+    first = (await zoho.create(reference="INV-7")).json()
+    again = await zoho.create(reference="INV-7")
+    assert again.status_code == 400
+    assert "Reference has already been used for this supplier" in messages(again)
+    other = await http.post(
+        f"{zoho.base}/suppliers", json={"supplierName": "Ink Ltd", "status": "Active"}
+    )
+    elsewhere = await http.post(
+        f"{zoho.base}/bills", json=zoho.bill("INV-7", supplier=other.json()["id"])
+    )
+    assert elsewhere.status_code == 201
+    unchanged = await http.put(f"{zoho.base}/bills/{first['id']}", json=zoho.bill("INV-7"))
+    assert unchanged.status_code == 200  # its own reference is no clash
 
 
 # ---------------------------------------------------------------- attachments

@@ -1,11 +1,13 @@
-"""Each platform's limits on updating a supplier (docs/payables/sync/suppliers.md and the
-spec's update-supplier: a full replace, not on NetSuite or Sage Intacct), and a bill's line
+"""Each platform's limits on updating a supplier (docs/payables/sync/suppliers.md: a full
+replace, on all six Bill Pay platforms, each with its own limits), and a bill's line
 descriptions kept as sent."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+import pytest
 
 from tests.payables_sandbox.test_platform_rules import Books, books, messages
 
@@ -28,15 +30,55 @@ async def test_an_update_replaces_the_whole_record(
     assert updated.get("emailAddress") is None and updated.get("defaultCurrency") is None
 
 
-async def test_netsuite_and_intacct_suppliers_cannot_be_updated(
+@pytest.mark.parametrize("platform_key", ["akxx", "knfz", "rwuv"])
+async def test_netsuite_intacct_and_zoho_suppliers_can_be_updated(
+    books: Callable[[str], Awaitable[Books]], platform_key: str
+) -> None:
+    platform = await books(platform_key)
+    url = f"{platform.base}/suppliers/{platform.ids['supplier']}"
+    answer = await platform.http.put(url, json=supplier("Paper Company", defaultCurrency="EUR"))
+    assert answer.status_code == 200 and answer.json()["supplierName"] == "Paper Company"
+    kept = await platform.http.put(url, json=supplier("Paper Company"))
+    assert kept.json()["defaultCurrency"] == "EUR"  # a null currency leaves it as it is
+
+
+@pytest.mark.parametrize("platform_key", ["akxx", "rwuv"])
+async def test_netsuite_and_zoho_refuse_duplicate_names(
+    books: Callable[[str], Awaitable[Books]], platform_key: str
+) -> None:
+    platform = await books(platform_key)
+    await platform.http.post(f"{platform.base}/suppliers", json=supplier("Ink Ltd"))
+    url = f"{platform.base}/suppliers/{platform.ids['supplier']}"
+    clash = await platform.http.put(url, json=supplier("ink ltd"))
+    assert clash.status_code == 400 and "exists" in messages(clash)
+
+
+async def test_netsuite_ignores_the_contact_name(books: Callable[[str], Awaitable[Books]]) -> None:
+    netsuite = await books("akxx")
+    url = f"{netsuite.base}/suppliers/{netsuite.ids['supplier']}"
+    updated = (await netsuite.http.put(url, json=supplier(contactName="Ann Lee"))).json()
+    assert updated["contactName"] is None
+
+
+async def test_intacct_keeps_one_address(books: Callable[[str], Awaitable[Books]]) -> None:
+    intacct = await books("knfz")
+    url = f"{intacct.base}/suppliers/{intacct.ids['supplier']}"
+    addresses = [
+        {"type": "Billing", "line1": "1 Mill Lane", "city": "Leeds"},
+        {"type": "Delivery", "line1": "2 Dock Road", "city": "Hull"},
+    ]
+    updated = (await intacct.http.put(url, json=supplier(addresses=addresses))).json()
+    assert [a["line1"] for a in updated["addresses"]] == ["1 Mill Lane"]
+
+
+async def test_zoho_updates_an_archived_supplier_and_keeps_it_archived(
     books: Callable[[str], Awaitable[Books]],
 ) -> None:
-    for key, name in (("akxx", "Oracle NetSuite"), ("knfz", "Sage Intacct")):
-        platform = await books(key)
-        url = f"{platform.base}/suppliers/{platform.ids['supplier']}"
-        answer = await platform.http.put(url, json=supplier("Paper Company"))
-        assert answer.status_code == 404
-        assert f"not supported by platform(s) {name}" in messages(answer)
+    zoho = await books("rwuv")
+    url = f"{zoho.base}/suppliers/{zoho.ids['supplier']}"
+    await zoho.http.put(url, json=supplier(status="Archived"))
+    updated = (await zoho.http.put(url, json=supplier("Paper Company", status="Active"))).json()
+    assert (updated["supplierName"], updated["status"]) == ("Paper Company", "Archived")
 
 
 async def test_xero_refuses_archived_suppliers_and_duplicate_names(

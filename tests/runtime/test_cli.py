@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from rich.console import Console
 
 from billpay.runtime import cli
@@ -134,3 +138,31 @@ def test_the_companies_table_wraps_a_long_name_within_80_columns() -> None:
     assert "…" not in out, out
     cells = "".join(line.split("│")[1].strip() for line in out.splitlines() if "│" in line)
     assert name.replace(" ", "") in cells.replace(" ", "")  # wrapped, every letter kept
+
+
+@pytest.mark.parametrize(("options", "status"), [((), 400), (("--lenient",), 200)])
+async def test_billpay_sandbox_is_strict_unless_asked_to_be_lenient(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    options: tuple[str, ...],
+    status: int,
+) -> None:
+    """A supplier query on a field the spec doesn't document is refused, as Codat would."""
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
+    code, _ = run(capsys, "sandbox", "--api-key", "cli-key", *options)
+    assert code == 0
+    (app,) = served
+    sandbox = app.state.sandbox
+    await sandbox.start()
+    try:
+        demo = sandbox.demo
+        auth = {"Authorization": "Basic " + base64.b64encode(b"cli-key").decode()}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://s", headers=auth) as c:
+            path = f"/companies/{demo.company_id}/connections/{demo.connection_id}"
+            query = {"query": "supplierName~pine"}
+            response = await c.get(f"{path}/payables/suppliers", params=query)
+        assert response.status_code == status
+    finally:
+        await sandbox.stop()

@@ -131,6 +131,8 @@ def test_amounts_are_read_the_way_the_reader_writes_them() -> None:
 def test_reference_limits_follow_the_platform() -> None:
     assert reference_max("QuickBooks Online") == 21
     assert reference_max("Oracle NetSuite") == 45
+    assert reference_max("Zoho Books") == 50
+    assert reference_max("Sage Intacct") == 100
     assert reference_max("Xero") == 255 and reference_max(None) == 255
 
 

@@ -1,13 +1,18 @@
-"""Bill attachments: upload, list and download (`.../payables/bills/{billId}/attachments`)."""
+"""Bill attachments: upload, list and download (`.../payables/bills/{billId}/attachments`).
+An upload carries an `Idempotency-Key` like any POST (`IdempotencyMiddleware`); the injected
+upload faults strike before the file is stored or once it is."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
 
-from payables_sandbox.api.deps import LinkedConnection, ReadSession, Writes
+from fastapi import APIRouter, Depends, Request, Response
+
+from payables_sandbox.api.deps import FaultsDep, ReadableConnection, ReadSession, Writes
 from payables_sandbox.api.responses import ApiResponse, content_disposition
 from payables_sandbox.api.routes.params import PAYABLES
-from payables_sandbox.errors import ApiError
+from payables_sandbox.errors import ApiError, injected_server_error
+from payables_sandbox.faults import WriteFault
 from payables_sandbox.service import attachments
 
 MAX_FILENAME = 255
@@ -15,9 +20,26 @@ MAX_FILENAME = 255
 router = APIRouter()
 
 
+async def upload_fault(billId: str, faults: FaultsDep) -> WriteFault | None:
+    """The upload fault injected for this bill: one that strikes before the file is stored
+    answers at once; one that strikes after is returned."""
+    fault = faults.upload_fault(billId)
+    if fault is not None and not fault.after_write:
+        raise injected_server_error(fault.status_code)
+    return fault
+
+
+PendingFault = Annotated[WriteFault | None, Depends(upload_fault)]
+
+
 @router.post(PAYABLES + "/bills/{billId}/attachments", operation_id="upload-bill-attachment")
 async def upload_attachment(
-    request: Request, companyId: str, connectionId: str, billId: str, writes: Writes
+    request: Request,
+    companyId: str,
+    connectionId: str,
+    billId: str,
+    fault: PendingFault,
+    writes: Writes,
 ) -> Response:
     async with request.form() as form:
         upload = form.get("file")
@@ -28,7 +50,7 @@ async def upload_attachment(
         content_type = upload.content_type
     if name is not None and len(name) > MAX_FILENAME:
         raise ApiError(400, f"The file name is longer than {MAX_FILENAME} characters.")
-    return await writes.on_connection(
+    response = await writes.on_connection(
         companyId,
         connectionId,
         lambda session, connection: attachments.add_attachment(
@@ -36,6 +58,12 @@ async def upload_attachment(
         ),
         status_code=201,
     )
+    if fault is None:
+        return response
+    if fault.kind == "hold" and fault.hold is not None:
+        await fault.hold.hold()
+        return response
+    raise injected_server_error(fault.status_code)  # the file is attached
 
 
 @router.get(PAYABLES + "/bills/{billId}/attachments", operation_id="list-bill-attachments")
@@ -44,7 +72,7 @@ async def list_attachments(
     connectionId: str,
     billId: str,
     session: ReadSession,
-    connection: LinkedConnection,
+    connection: ReadableConnection,
 ) -> Response:
     return ApiResponse(await attachments.list_attachments(session, connection, billId))
 
@@ -59,7 +87,7 @@ async def download_attachment(
     billId: str,
     attachmentId: str,
     session: ReadSession,
-    connection: LinkedConnection,
+    connection: ReadableConnection,
 ) -> Response:
     row = await attachments.get_attachment(session, connection, billId, attachmentId)
     return Response(

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from payables_sandbox import schemas
-from payables_sandbox.api.deps import ConfigDep, LinkedConnection, ReadSession, Writes, json_body
+from payables_sandbox import schemas, store
+from payables_sandbox.api.deps import (
+    ConfigDep,
+    ReadableConnection,
+    ReadSession,
+    UnseenPayments,
+    Writes,
+    json_body,
+)
 from payables_sandbox.api.responses import continued
 from payables_sandbox.api.routes.params import PAYABLES, Token
 from payables_sandbox.service import bills, listing
@@ -32,12 +40,16 @@ async def list_bills(
     request: Request,
     predicate: BillFilter,
     session: ReadSession,
-    connection: LinkedConnection,
+    connection: ReadableConnection,
+    unseen: UnseenPayments,
     config: ConfigDep,
     continuation_token: Token = None,
     query: str | None = None,
 ) -> Response:
-    listed = await bills.list_bills(session, connection)
+    listed = [
+        bills.served(bill, null_amount_due=config.null_amount_due)
+        for bill in await bills.list_bills(session, connection, unseen)
+    ]
     in_scope = bills.bills_in_scope(
         listed, predicate, query, strict=config.strict, outstanding_only=config.outstanding_only
     )
@@ -46,22 +58,26 @@ async def list_bills(
 
 @router.post(PAYABLES + "/bills", operation_id="create-bill")
 async def create_bill(
-    companyId: str, connectionId: str, body: BillBody, writes: Writes
+    companyId: str, connectionId: str, body: BillBody, writes: Writes, config: ConfigDep
 ) -> Response:
-    return await writes.on_connection(
-        companyId,
-        connectionId,
-        lambda session, connection: bills.create_bill(session, connection, body),
-        status_code=201,
-    )
+    async def create(session: AsyncSession, connection: store.Connection) -> dict[str, Any]:
+        bill = await bills.create_bill(session, connection, body)
+        return bills.served(bill, null_amount_due=config.null_amount_due)
+
+    return await writes.on_connection(companyId, connectionId, create, status_code=201)
 
 
 @router.put(PAYABLES + "/bills/{billId}", operation_id="update-bill")
 async def update_bill(
-    companyId: str, connectionId: str, billId: str, body: BillBody, writes: Writes
+    companyId: str,
+    connectionId: str,
+    billId: str,
+    body: BillBody,
+    writes: Writes,
+    config: ConfigDep,
 ) -> Response:
-    return await writes.on_connection(
-        companyId,
-        connectionId,
-        lambda session, connection: bills.replace_bill(session, connection, billId, body),
-    )
+    async def replace(session: AsyncSession, connection: store.Connection) -> dict[str, Any]:
+        bill = await bills.replace_bill(session, connection, billId, body)
+        return bills.served(bill, null_amount_due=config.null_amount_due)
+
+    return await writes.on_connection(companyId, connectionId, replace)

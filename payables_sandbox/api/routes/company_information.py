@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from payables_sandbox.api.deps import LinkedConnection, ReadSession
+from payables_sandbox.api.deps import ReadableConnection, ReadSession
 from payables_sandbox.api.responses import ApiResponse
 from payables_sandbox.api.routes.params import PAYABLES
 from payables_sandbox.service import connections
@@ -14,5 +14,5 @@ router = APIRouter()
 
 
 @router.get(PAYABLES + "/info", operation_id="get-company-information")
-async def company_information(session: ReadSession, connection: LinkedConnection) -> Response:
+async def company_information(session: ReadSession, connection: ReadableConnection) -> Response:
     return ApiResponse(await connections.company_information(session, connection))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from payables_sandbox.api.deps import ConfigDep, LinkedConnection, ReadSession
+from payables_sandbox.api.deps import ConfigDep, ReadableConnection, ReadSession
 from payables_sandbox.api.responses import continued
 from payables_sandbox.api.routes.params import PAYABLES, StatusQuery, Token
 from payables_sandbox.service import listing, mapping_options
@@ -31,7 +31,7 @@ async def bill_mapping_options(
     request: Request,
     predicate: StatusFilter,
     session: ReadSession,
-    connection: LinkedConnection,
+    connection: ReadableConnection,
     config: ConfigDep,
     continuation_token: Token = None,
 ) -> Response:
@@ -50,7 +50,7 @@ async def payment_mapping_options(
     request: Request,
     predicate: StatusFilter,
     session: ReadSession,
-    connection: LinkedConnection,
+    connection: ReadableConnection,
     config: ConfigDep,
     continuation_token: Token = None,
 ) -> Response:

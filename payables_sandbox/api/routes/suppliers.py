@@ -7,7 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from payables_sandbox import schemas
-from payables_sandbox.api.deps import ConfigDep, LinkedConnection, ReadSession, Writes, json_body
+from payables_sandbox.api.deps import (
+    ConfigDep,
+    ReadableConnection,
+    ReadSession,
+    UnseenPayments,
+    Writes,
+    json_body,
+)
 from payables_sandbox.api.responses import continued
 from payables_sandbox.api.routes.params import PAYABLES, Token
 from payables_sandbox.service import listing, suppliers
@@ -17,8 +24,13 @@ router = APIRouter()
 SupplierBody = Annotated[schemas.SupplierPrototype, Depends(json_body(schemas.SupplierPrototype))]
 
 
-async def supplier_filter(query: str | None = None) -> listing.RecordFilter | None:
-    return listing.compile_query(query, suppliers.SUPPLIER_FIELDS)
+async def supplier_filter(
+    config: ConfigDep, query: str | None = None
+) -> listing.RecordFilter | None:
+    """`query`, on the fields list suppliers can be queried on (strict: only those the spec
+    names, `sourceModifiedDate` and `status`)."""
+    allowed = suppliers.STRICT_SUPPLIER_FIELDS if config.strict else suppliers.SUPPLIER_FIELDS
+    return listing.compile_query(query, allowed)
 
 
 # Checked before the connection is looked up, as the query is the first thing read.
@@ -30,11 +42,12 @@ async def list_suppliers(
     request: Request,
     predicate: SupplierFilter,
     session: ReadSession,
-    connection: LinkedConnection,
+    connection: ReadableConnection,
+    unseen: UnseenPayments,
     config: ConfigDep,
     continuation_token: Token = None,
 ) -> Response:
-    listed = await suppliers.list_suppliers(session, connection)
+    listed = await suppliers.list_suppliers(session, connection, unseen)
     return continued(
         request,
         config,
