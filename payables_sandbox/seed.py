@@ -426,6 +426,9 @@ async def seed_if_empty(session: AsyncSession, *, today: date | None = None) -> 
                     reference=f"Payment {index + 1:03d}",
                     account_id=ids.bank_accounts[currency],
                     currency_rate=None,
+                    # Written in the demo's past, when the bill last changed: reads that lag
+                    # behind new payments show it.
+                    created=modified,
                 )
             )
         if status in ("Open", "PartiallyPaid") and currency == supplier.default_currency:

@@ -400,6 +400,9 @@ def parse_as(model: type[M], response: httpx.Response) -> M:
     except PayablesError as error:
         applied = response.is_success and _writes(response.request.method)
         error.maybe_applied = error.maybe_applied or applied
+        # Which answer it was matters even unread: a 201 says a write was made, a 202 only
+        # that it was accepted.
+        error.status_code = error.status_code or response.status_code
         raise
 
 

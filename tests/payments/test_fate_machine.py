@@ -1,7 +1,8 @@
 """Whatever happens between the bot and the payables API, a bill is never paid more often than
 people asked, and the bot never says a payment's fate wrongly: a state machine (hypothesis)
 submits payments and schedules them, loses answers, cuts the network, fails the API before or
-after it writes, kills the sender mid-request, moves the clock, runs the settler's ticks and the
+after it writes, answers 202 (pending), kills the sender mid-request, moves the clocks (the
+sandbox's reads lag ten minutes behind its payments), runs the settler's ticks and the
 scheduler's, and lets people check, confirm, cancel and send again. After every step:
 
 - the sandbox's payments of the bill never exceed the payments people confirmed (each submission
@@ -87,10 +88,13 @@ class World:
         self.run(self._open())
 
     async def _open(self) -> None:
-        config = SandboxConfig(api_key=SANDBOX_KEY, today=TODAY, strict=True)
+        # Reads show a payment only ten minutes after it is written, as platforms lag.
+        lag = timedelta(minutes=10)
+        config = SandboxConfig(api_key=SANDBOX_KEY, today=TODAY, strict=True, payment_read_lag=lag)
         url = await self.databases.sandbox_copy(config, self.folder)
         self.sandbox = Sandbox(config.model_copy(update={"database_url": url}))
         await self.sandbox.start()
+        self.sandbox.clock.set(self.sandbox.clock.now())  # moved by the machine from here
         self.db = Database(await self.databases.bot_copy(self.folder))
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
@@ -202,6 +206,11 @@ class PaymentFate(RuleBasedStateMachine):
     @rule(minutes=st.sampled_from([1, 5, 30, 100, 24 * 60]))
     def wait(self, minutes: int) -> None:
         self.now += timedelta(minutes=minutes)
+        self.world.sandbox.clock.advance(timedelta(minutes=minutes))
+
+    @rule()
+    def accept_next_payment_pending(self) -> None:
+        self.world.sandbox.faults.accept_next_payment(bill_id=self.bill_id)
 
     @rule()
     def settler_tick(self) -> None:
