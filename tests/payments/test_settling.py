@@ -394,3 +394,37 @@ def test_looks_come_at_growing_intervals_inside_the_replay_window() -> None:
     assert times[5] is None  # then a person decides
     short = [next_check(sent_at, n, timedelta(minutes=30)) for n in range(4)]
     assert [t - sent_at for t in short if t] == [timedelta(minutes=m) for m in (1, 5, 15, 20)]
+
+
+async def test_a_bill_without_an_amount_due_never_proves_a_partial_payment(
+    bot_db: Database,
+    make_sandbox: Callable[..., Sandbox],
+    sleeps: SleepRecorder,
+    clock: Clock,
+) -> None:
+    # The spec lets amountDue be null: such a bill can't show what a payment took off it.
+    sandbox = make_sandbox(null_amount_due=True)
+    await sandbox.start()
+    flow, transport = await _flow(bot_db, sandbox, sleeps, clock)
+    bill = await open_gbp_bill(flow.reads, sandbox.demo)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    sandbox.faults.fail_next_payment(bill_id=bill.id, after_write=True)
+    assert (await _submit(flow, bill.id, Decimal("10.00"))).status == "in_doubt"
+    looks = await _looks(flow, clock, 1, 5, 15, 45, 80)
+    assert looks[-1].payment is not None and looks[-1].payment.awaits_person
+    assert await sandbox_payments(sandbox, bill.id) == 1  # it landed; nothing more was sent
+    assert set(transport.keys) == {transport.keys[0]}
+
+
+async def test_a_202_pending_stays_in_doubt_until_the_bill_shows_the_payment(
+    bot_db: Database, sandbox: Sandbox, sleeps: SleepRecorder, clock: Clock
+) -> None:
+    flow, _ = await _flow(bot_db, sandbox, sleeps, clock)
+    bill = await open_gbp_bill(flow.reads, sandbox.demo)
+    await flow.approvals.approve(CaseRef(TEAM, CHANNEL, bill.id), ANA)
+    sandbox.faults.accept_next_payment(bill_id=bill.id)
+    pending = await _submit(flow, bill.id, Decimal("10.00"))
+    assert pending.status == "in_doubt"  # accepted is not recorded
+    looks = await _looks(flow, clock, 1, 5)  # the 202 replayed; reads agree minutes apart
+    assert [o.status for o in looks] == ["in_doubt", "recorded"]
+    assert await sandbox_payments(sandbox, bill.id) == 1
