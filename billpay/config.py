@@ -129,7 +129,7 @@ class Settings(BaseSettings):
         " currency, two different approvers are needed; unset means one approval.",
     )
     approver_may_pay: bool = Field(
-        default=True,
+        default=False,
         description="BILLPAY_APPROVER_MAY_PAY: whether the person who approved a bill may pay it.",
     )
     default_locale: str = Field(

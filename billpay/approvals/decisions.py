@@ -1,6 +1,7 @@
 """Approving, rejecting and reopening a bill: each decision checked against the channel's policy
-at click time and taken in one transaction on the case row, guarded by the version its card
-showed, so a click on a card drawn before the bill changed acts on nothing.
+and the bill's separation of duties (`billpay.bills.duties`) at click time, and taken in one
+transaction on the case row, guarded by the version its card showed, so a click on a card drawn
+before the bill changed acts on nothing.
 
     pending → approved (enough approvers) · pending | approved → rejected · rejected → pending
 """
@@ -23,6 +24,7 @@ from billpay.bills.cases import (
     sync_case,
     views_of,
 )
+from billpay.bills.duties import approval_refusal, origin_of
 from billpay.bills.links import Links
 from billpay.core.bounds import reason_problem
 from billpay.core.domain import CaseRef, CaseState, CaseView
@@ -64,6 +66,11 @@ class Approvals:
                 N_("Only {who} can approve bills in this channel. Nothing was changed."),
                 who=policy.who_may_approve(),
             )
+        async with self.db.read() as s:
+            origin = await origin_of(s, link.company_id, bill_id)
+        if refusal := approval_refusal(origin, user_id):
+            await self.cases.denied(link, user_id, "approve", bill_id, reason="brought the bill in")
+            raise Denied(refusal)
         bill = await self.cases.read_bill(link, bill_id)
         async with self.db.write() as s:
             now = self.clock()

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select, update
 
 from billpay.bills.cases import approvals_of, audit, stamp, views_of
+from billpay.bills.duties import POLICY_ACTOR
 from billpay.bills.links import Links
 from billpay.config import Settings
 from billpay.core.domain import CaseState, Nudge, NudgeKind
@@ -36,7 +37,6 @@ from billpay.store.claims import Claimant, Held
 from billpay.store.db import Database
 from billpay.store.models import BillCase, CompanyLink, Decision
 
-POLICY_ACTOR = "policy"
 NUDGE_KINDS: tuple[NudgeKind, ...] = ("remind", "escalate", "approved_by_policy")
 
 

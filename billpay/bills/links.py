@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from billpay.bills.cases import audit
-from billpay.bills.policy import EffectivePolicy
+from billpay.bills.policy import CONFIGURATION_ACTOR, EffectivePolicy, policy_terms
 from billpay.config import Settings
 from billpay.core.errors import Denied, NotLinked
 from billpay.core.i18n import N_, Phrase
@@ -35,6 +36,8 @@ class Links:
         self.reads = reads
         self.settings = settings
         self.clock = clock
+        # The configured policy's terms each link was last seen (and audited) with here.
+        self._recorded: dict[int, dict[str, Any]] = {}
 
     async def link_for(self, team_id: str, channel_id: str) -> CompanyLink:
         async with self.db.read() as s:
@@ -55,9 +58,50 @@ class Links:
     async def policy_for(self, link: CompanyLink) -> EffectivePolicy:
         async with self.db.read() as s:
             row = await s.get(Policy, link.id)
-        return (
-            EffectivePolicy.from_row(row) if row else EffectivePolicy.from_settings(self.settings)
-        )
+        if row is not None:
+            return EffectivePolicy.from_row(row)
+        policy = EffectivePolicy.from_settings(self.settings)
+        terms = policy_terms(policy, self.settings.auto_approve_below)
+        if self._recorded.get(link.id) != terms:
+            await self._record_policy(link, terms)
+            self._recorded[link.id] = terms
+        return policy
+
+    async def _record_policy(self, link: CompanyLink, terms: dict[str, Any]) -> None:
+        """A channel following the configured policy has it in its audit trail: with its link
+        (`channel_linked`), or when first used by a link made before policies were recorded
+        (`policy_in_force`), then each time the configuration changed it (`policy_changed`,
+        with the terms before), by the replica that first saw the change (the link's row is
+        locked while it looks)."""
+        async with self.db.write() as s:
+            await s.scalar(
+                select(CompanyLink.id).where(CompanyLink.id == link.id).with_for_update()
+            )
+            last = await s.scalar(
+                select(AuditEvent.details)
+                .where(
+                    AuditEvent.team_id == link.team_id,
+                    AuditEvent.channel_id == link.channel_id,
+                    AuditEvent.company_id == link.company_id,
+                    AuditEvent.action.in_(("channel_linked", "policy_in_force", "policy_changed")),
+                )
+                .order_by(AuditEvent.id.desc())
+                .limit(1)
+            )
+            before = (last or {}).get("policy")
+            if before == terms:
+                return
+            action = "policy_in_force" if before is None else "policy_changed"
+            audit(
+                s,
+                link,
+                CONFIGURATION_ACTOR,
+                action,
+                None,
+                now=self.clock(),
+                policy=terms,
+                before=before,
+            )
 
     async def connect(
         self, team_id: str, channel_id: str, user_id: str, choice: str = ""
@@ -166,7 +210,17 @@ class Links:
             link.linked_by = user_id
             link.linked_at = now
             await s.flush()
-            audit(s, link, user_id, "channel_linked", None, now=now, company_name=link.company_name)
+            terms = policy_terms(policy, self.settings.auto_approve_below)
+            audit(
+                s,
+                link,
+                user_id,
+                "channel_linked",
+                None,
+                now=now,
+                company_name=link.company_name,
+                policy=None if await s.get(Policy, link.id) else terms,
+            )
         return link, created
 
     async def links_of_team(self, team_id: str) -> list[tuple[str, str, str]]:

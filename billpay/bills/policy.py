@@ -1,18 +1,22 @@
 """Who may approve and pay a channel's bills, and how many approvals a bill needs.
 
 A channel's policy comes from its `policies` row when it has one, otherwise from configuration.
-The default is permissive: anyone in the channel may approve, reject and pay, one approval is
-enough, and the approver may also pay.
+The default keeps duties apart: anyone in the channel may approve, reject and pay, one approval
+is enough, and whoever approved a bill does not pay it (`billpay.bills.duties` has the rest).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from billpay.config import Settings
 from billpay.core.i18n import N_, Phrase
 from billpay.store.models import Policy
+
+# The actor of audit events the configuration caused (a changed policy).
+CONFIGURATION_ACTOR = "configuration"
 
 
 @dataclass(frozen=True)
@@ -68,3 +72,18 @@ def _people(user_ids: frozenset[str]) -> Phrase:
     if len(mentions) <= 1:
         return Phrase("".join(mentions))
     return Phrase(N_("{some} or {last}"), some=", ".join(mentions[:-1]), last=mentions[-1])
+
+
+def policy_terms(policy: EffectivePolicy, auto_approve_below: Decimal | None) -> dict[str, Any]:
+    """The policy as the audit trail keeps it: plain JSON, equal when the policy is."""
+    return {
+        "approvers": sorted(policy.approvers),
+        "payers": sorted(policy.payers),
+        "dual_approval_threshold": _amount(policy.dual_approval_threshold),
+        "approver_may_pay": policy.approver_may_pay,
+        "auto_approve_below": _amount(auto_approve_below),
+    }
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")

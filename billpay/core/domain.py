@@ -145,6 +145,18 @@ class OpenQuestion:
 
 
 @dataclass(frozen=True)
+class PolicyCount:
+    """How many different people paying a bill takes under a channel's policy, and what lets
+    fewer do it: what `/billpay status` states in one line."""
+
+    people: int
+    people_above: int | None  # above `threshold`, where two approvals are needed
+    threshold: Decimal | None
+    approver_may_pay: bool
+    auto_approve: tuple[Decimal, int] | None  # (below, after hours)
+
+
+@dataclass(frozen=True)
 class CaseRef:
     """Which bill, as a click or a job names it: the workspace, the linked channel, the bill."""
 

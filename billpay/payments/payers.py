@@ -1,5 +1,5 @@
 """Who may pay a bill now: the channel's policy checked on the server at click time (a payer, and
-not the bill's approver where the policy keeps approvers from paying); refusals are audited.
+not held back by the bill's separation of duties, `billpay.bills.duties`); refusals are audited.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from billpay.bills.book import CaseBook
 from billpay.bills.cases import approvals_of
+from billpay.bills.duties import origin_of, payment_refusal
 from billpay.bills.links import Links
 from billpay.bills.policy import EffectivePolicy
 from billpay.core.domain import CaseRef
@@ -39,18 +40,12 @@ class Payers:
                 N_("Only {who} can pay bills in this channel. Nothing was changed."),
                 who=policy.who_may_pay(),
             )
-        if policy.approver_may_pay:
-            return
         async with self.db.read() as s:
             case = await s.scalar(
                 select(BillCase).where(BillCase.link_id == link.id, BillCase.bill_id == bill_id)
             )
-            approved = case is not None and user_id in await approvals_of(s, case.id)
-        if approved:
-            await self.cases.denied(link, user_id, "pay", bill_id, reason="approver may not pay")
-            raise Denied(
-                N_(
-                    "You approved this bill, and this channel's policy asks someone else to pay "
-                    "it. Nothing was changed."
-                )
-            )
+            approvals = await approvals_of(s, case.id) if case is not None else []
+            origin = await origin_of(s, link.company_id, bill_id)
+        if refusal := payment_refusal(policy, origin, approvals, user_id):
+            await self.cases.denied(link, user_id, "pay", bill_id, reason="separation of duties")
+            raise Denied(refusal)

@@ -23,6 +23,7 @@ from billpay.bills.cases import (
     status_words,
     views_of,
 )
+from billpay.bills.duties import origin_of, payment_refusal
 from billpay.bills.links import Links
 from billpay.config import Settings
 from billpay.core.domain import CaseRef, CaseState, PaymentOutcome, PaymentStatus
@@ -199,9 +200,15 @@ class ScheduledPayments:
             payment = await s.get(Payment, payment_id, with_for_update=True)
             case = await s.get(BillCase, payment.case_id) if payment else None
             assert payment is not None and case is not None
-            if not policy.approver_may_pay and payer in await approvals_of(s, case.id):
+            approvals = await approvals_of(s, case.id)
+            if not policy.approver_may_pay and payer in approvals:
                 return Phrase(
                     N_("you approved this bill, and the policy now asks someone else to pay it.")
+                )
+            origin = await origin_of(s, link.company_id, bill_id)
+            if payment_refusal(policy, origin, approvals, payer):
+                return Phrase(
+                    N_("nobody else approved this bill you brought in; someone else must pay it.")
                 )
             if not bill.is_outstanding:
                 return Phrase(N_("the bill is {status} now."), status=status_words(bill.status))

@@ -8,6 +8,8 @@
   (`BILLPAY_PAYABLES_BACKGROUND_DEADLINE_SECONDS`): sent to the payables API, with no answer
   recorded by the time any answer could have come (`payments_waiting`).
 
+- The configured policy in one line: how many people paying a bill takes.
+
 The report fits 80 columns; `report` answers 0 when nothing is stale, 1 otherwise (and 1 when
 the database is not at the newest revision, saying how to get there).
 """
@@ -23,10 +25,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import or_, select
 
+from billpay.bills.duties import policy_count
+from billpay.bills.policy import EffectivePolicy
 from billpay.config import Settings
 from billpay.core.clock import utcnow
 from billpay.core.domain import PaymentStatus
 from billpay.core.money import format_money
+from billpay.slack.blocks.status import policy_line
 from billpay.store import claims
 from billpay.store.claims import MAX_ATTEMPTS, Held
 from billpay.store.db import Database
@@ -119,12 +124,25 @@ async def report(settings: Settings, out: Console, now: datetime | None = None) 
             f"payables API longer than {seconds}.",
             highlight=False,
         )
-        return 0
     if stale.claims:
         out.print(_claims_table(stale.claims))
     if stale.payments:
         out.print(_payments_table(stale.payments, seconds))
-    return 1
+    out.print(f"Policy: {configured_policy(settings)}", highlight=False)
+    return 0 if stale.nothing else 1
+
+
+def configured_policy(settings: Settings) -> str:
+    """The configured policy (what channels without one of their own follow) in one line;
+    its amounts are in each company's base currency."""
+    count = policy_count(
+        EffectivePolicy.from_settings(settings),
+        settings.auto_approve_below,
+        settings.auto_approve_after_hours,
+    )
+    # An unknown currency code formats as the bare number behind "¤".
+    words = policy_line(count, "XXX", locale=settings.default_locale)
+    return words.replace(":warning: ", "WARNING: ").replace("¤", "").replace("\u00a0", " ")
 
 
 def _claims_table(held: Sequence[Held]) -> Table:

@@ -186,6 +186,8 @@ def field_value(body: dict[str, Any], block_id: str) -> str | None:
         value = as_dict(element["selected_option"]).get("value")
     elif "selected_date" in element:
         value = element["selected_date"]
+    elif "selected_user" in element:
+        value = element["selected_user"]
     else:
         value = element.get("value")
     return value if isinstance(value, str) else None

@@ -76,9 +76,25 @@ class Policy(Base):
     approvers: Mapped[list[str]] = mapped_column(JSON, default=list)
     payers: Mapped[list[str]] = mapped_column(JSON, default=list)
     dual_approval_threshold: Mapped[Decimal | None] = mapped_column(Money)
-    approver_may_pay: Mapped[bool] = mapped_column(Boolean, default=True)
+    approver_may_pay: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_by: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BillOrigin(Base):
+    """Who brought a bill into being from Slack, and who they named as asking for it: people
+    separation of duties keeps from approving it. Written once, with the `bill_created` audit
+    event, and never changed; a company's bill ids are unique, whichever channel shows it."""
+
+    __tablename__ = "bill_origins"
+    __table_args__ = (UniqueConstraint("company_id", "bill_id", name="uq_bill_origins_bill"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64))
+    bill_id: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class BillCase(Base):

@@ -217,6 +217,8 @@ class BillForm:
     currency: str
     lines: tuple[BillLine, ...]
     idempotency_key: str
+    # The person the bill is created for, named on the form: like its creator, never its approver.
+    requested_by: str | None = None
 
     @property
     def totals(self) -> Totals:
@@ -265,6 +267,7 @@ def estimate(lines: list[RawLine], currency: str, context: BillContext) -> Total
     return Totals(net, tax)
 
 
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 Field = str  # "supplier", "reference", "issue_date", "due_date", "currency", "lines", "amount:0"
 
 
@@ -277,9 +280,18 @@ def read_bill_form(
     due_date: str | None,
     currency: str | None,
     lines: list[RawLine],
+    requested_by: str | None = None,
+    creator: str | None = None,
 ) -> BillForm | dict[Field, str]:
+    """The form as typed, or each mistake by field. `requested_by` is the Slack user named as
+    asking for the bill; naming oneself (`creator`) is the same as naming nobody."""
     _ = words(context.locale)
     errors: dict[Field, str] = {}
+    requester = (requested_by or "").strip() or None
+    if requester is not None and not _USER_ID.fullmatch(requester):
+        errors["requested_by"] = _("Choose a person from this workspace.")
+    if requester == creator:
+        requester = None
     supplier = (supplier_id or "").strip()
     if not supplier:
         errors["supplier"] = _("Choose the supplier.")
@@ -328,7 +340,9 @@ def read_bill_form(
     if errors:
         return errors
     assert issued is not None and due is not None
-    return BillForm(supplier, ref, issued, due, code, tuple(read), context.idempotency_key)
+    return BillForm(
+        supplier, ref, issued, due, code, tuple(read), context.idempotency_key, requester
+    )
 
 
 def _read_line(

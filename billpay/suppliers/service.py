@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from billpay.bills.cases import audit
+from billpay.bills.duties import record_origin
 from billpay.bills.links import Links
 from billpay.bills.messages import MessageStore
 from billpay.core.errors import Denied, OutOfDate
@@ -308,7 +309,8 @@ class SupplierService:
         self, link: CompanyLink, user_id: str, form: BillForm, *, duplicate_of: str | None = None
     ) -> models.Bill:
         """Create the bill once (its form's key); `duplicate_of` is the bill the person was
-        told it may duplicate and confirmed it does not, kept in the audit trail."""
+        told it may duplicate and confirmed it does not, kept in the audit trail. Who created
+        it and who asked for it are recorded with its audit event: neither approves it."""
         await self.check_may_create(link, user_id)
         supplier = await self.supplier(link, form.supplier_id)
         if supplier.status == "Archived":
@@ -341,11 +343,13 @@ class SupplierService:
             "bill_created",
             bill.id,
             once=True,  # a resubmitted form gets the same bill back: one event
+            origin=(user_id, form.requested_by),
             supplier_id=supplier.id,
             supplier_name=supplier.supplier_name,
             reference=bill.reference,
             amount=str(bill.total_amount),
             currency=bill.currency,
+            requested_by=form.requested_by,
             **({"confirmed": ["duplicate"], "duplicate_of": duplicate_of} if duplicate_of else {}),
         )
         return bill
@@ -430,9 +434,23 @@ class SupplierService:
         bill_id: str | None,
         *,
         once: bool = False,
+        origin: tuple[str, str | None] | None = None,
         **details: Any,
     ) -> None:
+        """With `origin` (creator, requester), the bill's origin is recorded in the same
+        transaction as its event."""
         async with self.db.write() as s:
+            now = self.clock()
+            if origin is not None and bill_id is not None:
+                created_by, requested_by = origin
+                await record_origin(
+                    s,
+                    link.company_id,
+                    bill_id,
+                    created_by=created_by,
+                    requested_by=requested_by,
+                    now=now,
+                )
             if once and bill_id is not None:
                 seen = await s.scalar(
                     select(AuditEvent.id).where(
@@ -441,7 +459,7 @@ class SupplierService:
                 )
                 if seen is not None:
                     return
-            audit(s, link, user_id, action, bill_id, now=self.clock(), **details)
+            audit(s, link, user_id, action, bill_id, now=now, **details)
 
 
 def _prototype(

@@ -121,6 +121,23 @@ def test_nothing_stale_says_so_and_exits_0(
     assert code == 0, out
     assert out.startswith("Nothing stale: no claim is past its lease")
     assert "longer than 120 s" in out
+    assert "Policy: 2 people needed to pay any bill: one approves, another pays." in out
+
+
+def test_a_policy_that_lets_one_person_pay_alone_is_a_warning(
+    capsys: pytest.CaptureFixture[str], bot_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BILLPAY_APPROVER_MAY_PAY", "true")
+    monkeypatch.setenv("BILLPAY_DUAL_APPROVAL_THRESHOLD", "1000")
+
+    code, out = run(capsys, "status")
+
+    assert code == 0, out
+    flat = " ".join(out.split())
+    assert (
+        "Policy: WARNING: One person can approve and pay a bill alone here; 2 above 1,000.00."
+        in (flat)
+    )
 
 
 def test_claims_past_their_lease_and_payments_with_no_answer_exit_1_within_80_columns(

@@ -129,29 +129,34 @@ async def pay_modal(page: Page, reference: str) -> tuple[dict[str, Any], str, st
         block_id=card_actions_block(bill_id),
     )
     await page.bot.wait_for_card(message["ts"], bill_id, "Approved")
+    # Ana approved it; the demo's policy asks someone else to pay: Sam.
     await page.post(
-        "/ui/action", ts=message["ts"], action_id=Action.PAY, block_id=card_actions_block(bill_id)
+        "/ui/action",
+        SAM,
+        ts=message["ts"],
+        action_id=Action.PAY,
+        block_id=card_actions_block(bill_id),
     )
     await page.playground.wait_for("views.open")
-    (view_id,) = page.playground.stacks[ANA]
+    (view_id,) = page.playground.stacks[SAM]
     return message, bill_id, view_id
 
 
 async def test_paying_from_the_page_field_errors_then_the_card_turns_paid(page: Page) -> None:
     message, bill_id, view_id = await pay_modal(page, "BW-88213")
     ana, sam = await page.state(ANA), await page.state(SAM)
-    assert "Pay bill" in ana["modal"] and ana["modal_key"].startswith(view_id)
-    assert sam["modal"] == ""  # the modal is Ana's
+    assert "Pay bill" in sam["modal"] and sam["modal_key"].startswith(view_id)
+    assert ana["modal"] == ""  # the modal is Sam's
 
-    too_much = await page.post("/ui/submit", view_id=view_id, values={Input.PAY_AMOUNT: "500"})
+    too_much = await page.post("/ui/submit", SAM, view_id=view_id, values={Input.PAY_AMOUNT: "500"})
     assert set(too_much["errors"]) == {Input.PAY_AMOUNT}
     assert "£432.98" in too_much["errors"][Input.PAY_AMOUNT]
-    assert (await page.state())["modal_key"] == ana["modal_key"]  # still open, unchanged
+    assert (await page.state(SAM))["modal_key"] == sam["modal_key"]  # still open, unchanged
 
-    paid = await page.post("/ui/submit", view_id=view_id, values={Input.PAY_AMOUNT: "432.98"})
+    paid = await page.post("/ui/submit", SAM, view_id=view_id, values={Input.PAY_AMOUNT: "432.98"})
     assert paid == {"ok": True}
     card = await page.bot.wait_for_card(message["ts"], bill_id, "paid in full")
-    state = await page.state()
+    state = await page.state(SAM)
     assert "paid in full" in state["channel"]
     assert "Recording" in state["modal"] or "paid" in state["modal"]  # updated, not closed
     # The audit line goes into the card's thread: the channel links to it, the pane shows it.
@@ -171,23 +176,24 @@ async def test_a_change_in_a_modal_carries_what_was_typed_elsewhere_in_it(page: 
     _, _, view_id = await pay_modal(page, "BW-88213")
     await page.post(
         "/ui/action",
+        SAM,
         view_id=view_id,
         action_id=Input.PAY_AMOUNT,
         block_id=Input.PAY_AMOUNT,
         value="100",
-        values={Input.PAY_AMOUNT: "100", Input.PAY_REFERENCE: "Typed by Ana"},
+        values={Input.PAY_AMOUNT: "100", Input.PAY_REFERENCE: "Typed by Sam"},
     )
     (update,) = await page.playground.wait_for("views.update")
     blocks = {b["block_id"]: b for b in update.args["view"]["blocks"] if "block_id" in b}
-    assert blocks[Input.PAY_REFERENCE]["element"]["initial_value"] == "Typed by Ana"
+    assert blocks[Input.PAY_REFERENCE]["element"]["initial_value"] == "Typed by Sam"
     assert blocks[Input.PAY_AMOUNT]["element"]["initial_value"] == "100"
-    assert (await page.state())["problems"] == []
+    assert (await page.state(SAM))["problems"] == []
 
 
 async def test_closing_a_modal_removes_it_for_that_person(page: Page) -> None:
     _, _, view_id = await pay_modal(page, "KC-40019")
-    await page.post("/ui/close")
-    state = await page.state()
+    await page.post("/ui/close", SAM)
+    state = await page.state(SAM)
     assert state["modal"] == ""
     assert view_id not in page.playground.views
 

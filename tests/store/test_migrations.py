@@ -19,6 +19,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from billpay.bills.duties import Origin, origin_of
 from billpay.bills.messages import MessageRef, MessageStore
 from billpay.store import claims
 from billpay.store.db import Database
@@ -239,3 +240,43 @@ async def test_digest_runs_left_claimed_before_0009_get_a_lease_already_passed(
 
     assert "claims" not in await on_connection(url, table_names)
     assert await current_revision(url) == "0008"
+
+
+async def test_bills_created_before_0011_keep_their_creator_from_approving_them(
+    tmp_path: Path,
+) -> None:
+    """The creator of a bill made from Slack before origins were kept is read from its
+    `bill_created` audit event: after the upgrade, separation of duties knows them."""
+    url = await empty_database(tmp_path)
+    await asyncio.to_thread(upgrade, url, "0010")
+    created_at = datetime(2026, 11, 23, 9, 0)  # stored as naive UTC
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for actor, action, bill in (
+                ("U0ANA", "bill_created", "bill-1"),
+                ("U0BEN", "bill_approved", "bill-1"),
+                ("U0SAM", "bill_created", "bill-2"),
+            ):
+                await conn.execute(
+                    text(
+                        "INSERT INTO audit_events (at, team_id, channel_id, actor, action,"
+                        " company_id, bill_id, details) VALUES (:at, 'T0001', 'C0FIN', :actor,"
+                        " :action, 'co', :bill, '{}')"
+                    ),
+                    {"at": created_at, "actor": actor, "action": action, "bill": bill},
+                )
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(upgrade, url)
+
+    db = Database(url)
+    try:
+        async with db.read() as s:
+            origins = {
+                bill_id: await origin_of(s, "co", bill_id) for bill_id in ("bill-1", "bill-2")
+            }
+    finally:
+        await db.dispose()
+    assert origins == {"bill-1": Origin("U0ANA", None), "bill-2": Origin("U0SAM", None)}

@@ -93,6 +93,16 @@ def date_input(
     return _input(block_id, label, element, hint=hint, optional=False)
 
 
+def user_input(
+    block_id: str, label: str, *, initial: str | None = None, hint: str | None = None
+) -> dict[str, Any]:
+    """An optional pick of one person in the workspace."""
+    element: dict[str, Any] = {"type": "users_select"}
+    if initial:
+        element["initial_user"] = initial
+    return _input(block_id, label, element, hint=hint, optional=True)
+
+
 def checkboxes_input(
     block_id: str,
     label: str,

@@ -151,6 +151,7 @@ class SupplierInput(StrEnum):
     BILL_ISSUED = "bill_issue_date"
     BILL_DUE = "bill_due_date"
     BILL_CURRENCY = "bill_currency"
+    BILL_REQUESTER = "bill_requester"
     LINE_DESCRIPTION = "line_description"
     LINE_AMOUNT = "line_amount"
     LINE_QUANTITY = "line_quantity"

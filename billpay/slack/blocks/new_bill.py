@@ -163,6 +163,12 @@ def new_bill_modal(
             initial=_date(values.get(SupplierInput.BILL_DUE), today),
             hint=_("On or after the issue date."),
         ),
+        fields.user_input(
+            SupplierInput.BILL_REQUESTER,
+            _("Requested by"),
+            initial=values.get(SupplierInput.BILL_REQUESTER),
+            hint=_("Who asked for this purchase, if not you. Neither of you can approve the bill."),
+        ),
         fields.select_input(
             SupplierInput.BILL_CURRENCY,
             _("Currency"),

@@ -3,8 +3,7 @@ its daily digest, in a few lines (for the channel when it is linked, else for wh
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+from billpay.core.domain import PolicyCount
 from billpay.core.i18n import N_, words
 from billpay.digest.schedule import Subscription
 from billpay.slack.blocks.text import escape, money, weekday
@@ -29,24 +28,16 @@ def linked_text(
     base_currency: str,
     approvers: str,
     payers: str,
-    dual_approval_threshold: Decimal | None,
+    policy_words: str,
     *,
     created: bool,
     locale: str,
 ) -> str:
     """What the channel reads once `/billpay connect` linked (or re-linked) it: the company,
-    who may approve and pay, and what comes next."""
+    who may approve and pay, how many people paying a bill takes (`policy_words`, from
+    `policy_line`), and what comes next."""
     _ = words(locale)
     anyone = _("anyone in this channel")
-    threshold = (
-        " "
-        + _(
-            "Bills above {amount} need two different approvers.",
-            amount=money(dual_approval_threshold, base_currency, locale),
-        )
-        if dual_approval_threshold is not None
-        else ""
-    )
     who = {
         "person": f"<@{user_id}>",
         "company": escape(company_name),
@@ -65,7 +56,8 @@ def linked_text(
             approvers=approvers or anyone,
             payers=payers or anyone,
         )
-        + threshold
+        + " "
+        + policy_words
         + " "
         + _(
             "Run `/bills` to see what's due; a digest of what is due comes weekdays at "
@@ -74,16 +66,51 @@ def linked_text(
     )
 
 
+def policy_line(count: PolicyCount, base_currency: str, *, locale: str) -> str:
+    """The policy in force in one line: how many different people paying a bill takes, and
+    what lets fewer do it (an approver who may pay, small bills approved by policy)."""
+    _ = words(locale)
+    if count.approver_may_pay:
+        line = _(":warning: One person can approve and pay a bill alone here")
+    else:
+        line = _.ngettext(
+            "{n} person needed to pay any bill: one approves, another pays",
+            "{n} people needed to pay any bill: one approves, another pays",
+            count.people,
+        )
+    if count.people_above is not None and count.threshold is not None:
+        line += _.ngettext(
+            "; {n} above {amount}",
+            "; {n} above {amount}",
+            count.people_above,
+            amount=money(count.threshold, base_currency, locale),
+        )
+    line += ". " + _("Whoever creates a bill here, or asks for it, never approves it.")
+    if count.auto_approve is not None:
+        below, hours = count.auto_approve
+        line += " " + _.ngettext(
+            "Bills under {amount} still waiting after {n} hour are approved by policy; one "
+            "payer can then pay them, never whoever created them.",
+            "Bills under {amount} still waiting after {n} hours are approved by policy; one "
+            "payer can then pay them, never whoever created them.",
+            hours,
+            amount=money(below, base_currency, locale),
+        )
+    return line
+
+
 def status_text(
     company_name: str,
     base_currency: str,
     approvers: str,
     payers: str,
+    policy_words: str,
     subscription: Subscription | None,
     *,
     locale: str,
 ) -> str:
-    """`approvers` and `payers` as the policy words them (empty: anyone in the channel)."""
+    """`approvers` and `payers` as the policy words them (empty: anyone in the channel);
+    `policy_words` from `policy_line`."""
     _ = words(locale)
     anyone = _("anyone in this channel")
     lines = [
@@ -97,6 +124,7 @@ def status_text(
             approvers=approvers or anyone,
             payers=payers or anyone,
         ),
+        policy_words,
     ]
     lines.append(digest_line(subscription, locale=locale))
     return "\n".join(lines)

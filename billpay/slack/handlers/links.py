@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncRespond
 
+from billpay.bills.duties import policy_count
+from billpay.bills.policy import EffectivePolicy
 from billpay.core.i18n import words
 from billpay.digest import store as digest_store
 from billpay.services import Services
-from billpay.slack.blocks.status import BILLPAY_HELP, linked_text, status_text
+from billpay.slack.blocks.status import BILLPAY_HELP, linked_text, policy_line, status_text
 from billpay.slack.blocks.text import one_of
 from billpay.slack.boundary import Ack, Listeners
 from billpay.slack.envelope import Command
@@ -18,6 +20,11 @@ from billpay.slack.people import LazyPerson
 
 
 def register(on: Listeners, services: Services) -> None:
+    settings = services.settings
+
+    def _policy_words(policy: EffectivePolicy, base_currency: str, locale: str) -> str:
+        count = policy_count(policy, settings.auto_approve_below, settings.auto_approve_after_hours)
+        return policy_line(count, base_currency, locale=locale)
 
     @on.command("/billpay", verb="connect")
     async def connect(ack: Ack, slash: Command, respond: AsyncRespond, person: LazyPerson) -> None:
@@ -36,7 +43,7 @@ def register(on: Listeners, services: Services) -> None:
             link.base_currency,
             one_of(policy.approvers, linker.locale),
             one_of(policy.payers, linker.locale),
-            policy.dual_approval_threshold,
+            _policy_words(policy, link.base_currency, linker.locale),
             created=created,
             locale=linker.locale,
         )
@@ -54,6 +61,7 @@ def register(on: Listeners, services: Services) -> None:
             link.base_currency,
             one_of(policy.approvers, locale),
             one_of(policy.payers, locale),
+            _policy_words(policy, link.base_currency, locale),
             subscription,
             locale=locale,
         )

@@ -19,7 +19,14 @@ from babel.messages.catalog import Message
 
 from billpay.bills.listing import BillFilter
 from billpay.core.catalogs import read
-from billpay.core.domain import CaseState, CaseView, Nudge, PaymentOutcome, PaymentView
+from billpay.core.domain import (
+    CaseState,
+    CaseView,
+    Nudge,
+    PaymentOutcome,
+    PaymentView,
+    PolicyCount,
+)
 from billpay.core.i18n import words
 from billpay.digest.compute import compute_digest
 from billpay.digest.schedule import Subscription
@@ -39,13 +46,21 @@ from billpay.slack.blocks.modals import (
 )
 from billpay.slack.blocks.outcomes import payment_line, result_text
 from billpay.slack.blocks.reminders import nudge_text
-from billpay.slack.blocks.status import BILLPAY_HELP, status_text
+from billpay.slack.blocks.status import BILLPAY_HELP, policy_line, status_text
 from billpay.slack.blocks.suppliers import supplier_blocks
 from slack_playground.blockkit import validate_message_blocks, validate_view
 from testkit.digests import TODAY, bill, case_of, scheduled
 from testkit.world import bot_settings
 
 FR = "fr_FR"
+# The policy as `/billpay status` states it: the default, two approvals above an amount, an
+# approver who may pay, small bills approved by policy.
+POLICY_COUNTS = (
+    PolicyCount(2, None, None, False, None),
+    PolicyCount(2, 3, Decimal(1000), False, (Decimal(50), 48)),
+    PolicyCount(1, 2, Decimal(1000), True, None),
+    PolicyCount(1, None, None, True, (Decimal(50), 1)),
+)
 # English words that must never reach a French reader, whatever the catalog says.
 NEVER_IN_FRENCH = (
     "Approve",
@@ -198,7 +213,8 @@ def _messages(locale: str = FR) -> Iterator[tuple[str, dict[str, Any]]]:
             replace(subscription, paused=True, paused_reason=None),
         )
     ):
-        text = status_text("Larkspur Design Studio Ltd", "GBP", "", "", sub, locale=locale)
+        policy = policy_line(POLICY_COUNTS[n % len(POLICY_COUNTS)], "GBP", locale=locale)
+        text = status_text("Larkspur Design Studio Ltd", "GBP", "", "", policy, sub, locale=locale)
         yield f"status {n}", {"text": text, "blocks": []}
     metadata = DigestMetadata(channel_id="C0FIN", subscription_id=1)
     yield "digest modal", digest_modal(subscription, metadata, locale=locale)

@@ -38,7 +38,7 @@ def _buttons(message: dict, bill_id: str) -> list[str]:
     return [e["text"]["text"] for e in actions["elements"] if e["type"] == "button"]
 
 
-@pytest.mark.bot(approvers=[ANA, BEN])
+@pytest.mark.bot(approvers=[ANA, BEN], approver_may_pay=True)  # one reader, each step
 async def test_a_french_reader_sees_french_words_and_french_money(linked_bot: Bot) -> None:
     bot = linked_bot
     bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris"}

@@ -72,6 +72,7 @@ BILL_FIELDS = {
     "issue_date": SupplierInput.BILL_ISSUED,
     "due_date": SupplierInput.BILL_DUE,
     "currency": SupplierInput.BILL_CURRENCY,
+    "requested_by": SupplierInput.BILL_REQUESTER,
 }
 LINE_FIELDS = {
     "description": SupplierInput.LINE_DESCRIPTION,
@@ -336,7 +337,7 @@ class BillForms:
         return done + " " + _("The invoice is attached."), ":white_check_mark:"
 
     async def checked(
-        self, link: CompanyLink, metadata: NewBillMetadata, values: dict[str, str]
+        self, link: CompanyLink, metadata: NewBillMetadata, values: dict[str, str], creator: str
     ) -> tuple[BillForm, Supplier, BillOptions]:
         """The submitted form read against the company's options, its supplier still there
         and not archived; mistakes come back on their fields."""
@@ -350,6 +351,8 @@ class BillForms:
             due_date=values.get(SupplierInput.BILL_DUE),
             currency=values.get(SupplierInput.BILL_CURRENCY),
             lines=_raw_lines(values, metadata.lines),
+            requested_by=values.get(SupplierInput.BILL_REQUESTER),
+            creator=creator,
         )
         if isinstance(form, dict):
             raise _bill_field_errors(form)
@@ -435,7 +438,7 @@ def register(on: Listeners, services: Services) -> None:
         _ = words(metadata.locale)
         link = await services.links.link_for(submission.team_id, metadata.channel_id)
         values = _form_values(body)
-        form, supplier, options = await forms.checked(link, metadata, values)
+        form, supplier, options = await forms.checked(link, metadata, values, submission.user_id)
         confirmed = NOT_A_DUPLICATE in field_choices(body, SupplierInput.BILL_NOT_DUPLICATE)
         total = money(form.totals.total, form.currency, metadata.locale)
         creating = _(

@@ -420,8 +420,8 @@ async def test_a_new_bills_card_takes_approvals_like_any_other(linked_bot: Bot) 
     (call,) = (await bot.slack.wait_for("chat.postMessage", count=posted + 1))[posted:]
     card = bot.slack.message(CHANNEL, call.response["ts"])
     (bill_id,) = bill_ids(card)
-    await bot.click(card, "bill_approve", bill_id, user=ANA)
-    card = await bot.wait_for_card(card["ts"], bill_id, "Approved by <@U0ANA>")
+    await bot.click(card, "bill_approve", bill_id, user=BEN)  # Ana created it
+    card = await bot.wait_for_card(card["ts"], bill_id, "Approved by <@U0BEN>")
     assert card_actions(card, bill_id)[0] == "bill_pay"
 
 
