@@ -74,8 +74,8 @@ def page_html(people: Sequence[DemoPerson]) -> str:
   <button type="button" class="nav-item" data-tab="dm">Bill Pay (messages)</button></nav>
   <label class="person">You are
     <select id="person">{options}</select></label>
-  <p class="note">Ana approves and may pay; Sam pays; Léa approves and pays, in French
-  (fr-FR, Europe/Paris).</p>
+  <p class="note">Ana approves, and pays what someone else approved; Sam pays; Léa approves
+  and pays, in French (fr-FR, Europe/Paris).</p>
   <p class="note">A local playground: no Slack workspace. Everything you do is sent to the bot
   as Slack would send it.</p>
 </aside>

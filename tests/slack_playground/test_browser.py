@@ -103,6 +103,8 @@ def test_a_person_approves_and_pays_a_bill_then_reads_it_in_french(page: Any) ->
     card = page.locator(f'[data-block$=":{bill_id}"]')
     expect(card.filter(has_text="Approved by")).to_have_count(1)
 
+    # Ana approved it; whoever approved a bill does not pay it: Sam does.
+    page.locator("#person").select_option("U0SAM")
     page.locator(f'[data-block="card_actions:{bill_id}"]').get_by_role(
         "button", name="Pay…"
     ).click()
@@ -213,7 +215,10 @@ def test_a_field_error_shows_even_when_the_bot_redraws_the_form_during_the_submi
     actions.get_by_role("button", name="Approve").click()
     card = page.locator(f'#messages .message:last-child [data-block$=":{bill_id}"]')
     expect(card.filter(has_text="Approved by")).to_have_count(1)
-    actions.get_by_role("button", name="Pay…").click()
+    page.locator("#person").select_option("U0SAM")  # who approved does not pay
+    page.locator(f'[data-block="card_actions:{bill_id}"]').last.get_by_role(
+        "button", name="Pay…"
+    ).click()
     modal = page.locator("#modal-layer .modal")
     amount = modal.get_by_label(re.compile("^Amount"))
     expect(amount).to_be_visible()
@@ -235,7 +240,7 @@ def test_a_field_error_shows_even_when_the_bot_redraws_the_form_during_the_submi
             headers: {'Content-Type': 'application/json'},
             body: JSON.stringify({user, view_id: view, action_id: 'pay_amount',
                                   block_id: 'pay_amount', value: '999998'})})""",
-        [view_id, "U0ANA"],
+        [view_id, "U0SAM"],
     )
     page.wait_for_function("() => !document.querySelector('#modal-layer form')?.dataset.before")
     # Redrawn under the person: the focus stays on the button they pressed.
