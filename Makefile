@@ -1,5 +1,6 @@
 # The two everyday commands: `make run` (the bot on the embedded defaults: without Slack
-# settings, a local Slack playground at http://127.0.0.1:3000/) and `make test`.
+# settings, a local Slack playground at the address it prints, http://127.0.0.1:3000/?token=...)
+# and `make test`.
 # Both create .venv on first use and install the project into it.
 
 PYTHON ?= python3

@@ -2,8 +2,9 @@
 the playground's page answering.
 
 Run with `python -m bench.playground_start [ROUNDS]` (also part of `make bench`). Each round
-starts the command as its own process and asks for the page every 10 ms until it answers 200;
-the clock runs from the process being spawned to that answer. "first run" starts on empty
+starts the command as its own process, reads the page's address (with its token) from the line
+it prints, as a person does, and asks for the page every 10 ms until it answers 200; the clock
+runs from the process being spawned to that answer. "first run" starts on empty
 databases (migrations and the demo company's seed included), "next runs" on the databases the
 first left behind. Ctrl-C (SIGINT) ends each run; its exit status must be 0.
 """
@@ -11,12 +12,15 @@ first left behind. Ctrl-C (SIGINT) ends each run; its exit status must be 0.
 from __future__ import annotations
 
 import os
+import queue
+import re
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -27,6 +31,7 @@ from rich.table import Table
 ROUNDS = 3
 POLL_SECONDS = 0.01
 TIMEOUT_SECONDS = 120.0
+ADDRESS = re.compile(r"Open (http://127\.0\.0\.1:\d+/\?token=[A-Za-z0-9_-]+) ")
 
 
 def free_port() -> int:
@@ -39,10 +44,13 @@ def environment(data: Path) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BILLPAY_", "CODAT_"))
     }
-    return env | {
-        "BILLPAY_DATABASE_URL": f"sqlite+aiosqlite:///{data / 'billpay.db'}",
-        "BILLPAY_SANDBOX_DATABASE_URL": f"sqlite+aiosqlite:///{data / 'sandbox.db'}",
-    }
+    return env | {"BILLPAY_PLAYGROUND_DIR": str(data), "COLUMNS": "200"}
+
+
+def read_lines(process: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.put(line)
 
 
 def one_start(data: Path) -> float:
@@ -53,16 +61,26 @@ def one_start(data: Path) -> float:
     process = subprocess.Popen(  # noqa: S603 (our own command)
         [str(billpay), "run", "--port", str(port)],
         env=environment(data),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=read_lines, args=(process, lines), daemon=True).start()
+    url: str | None = None
     try:
         with httpx.Client(timeout=5) as http:
             while time.perf_counter() - started < TIMEOUT_SECONDS:
                 if process.poll() is not None:
                     raise RuntimeError(f"billpay run exited with {process.returncode}")
+                while url is None and not lines.empty():
+                    found = ADDRESS.search(lines.get())
+                    url = found.group(1) if found else None
+                if url is None:
+                    time.sleep(POLL_SECONDS)
+                    continue
                 try:
-                    if http.get(f"http://127.0.0.1:{port}/").status_code == 200:
+                    if http.get(url).status_code == 200:
                         return time.perf_counter() - started
                 except httpx.TransportError:
                     pass

@@ -87,6 +87,13 @@ class Settings(BaseSettings):
         default=0, ge=0, description="BILLPAY_SANDBOX_LATENCY_MS: added to every request."
     )
 
+    # The playground (`billpay run --playground`): a demo with databases of its own.
+    playground_dir: Path = Field(
+        default=DEFAULT_DATA_DIR / "playground",
+        description="BILLPAY_PLAYGROUND_DIR: the folder of the playground's SQLite files (its "
+        "own payables sandbox and bot database); never the bot's database.",
+    )
+
     # The bot's own state.
     database_url: str = Field(
         default=f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'billpay.db'}",

@@ -26,6 +26,9 @@ body { margin:0; display:flex; height:100vh; overflow:hidden; font-size:15px; li
 .person { display:flex; flex-direction:column; gap:4px; font-size:13px; }
 .person select { font:inherit; padding:4px; }
 .note { font-size:12px; color:#cdbfcd; }
+.notice { margin:0; font-size:12px; padding:6px 8px; border-radius:6px; background:#e8f5ef;
+  color:#0b4d36; }
+.notice.danger { background:#b3261e; color:#fff; font-weight:700; font-size:13px; }
 main { flex:1; display:flex; min-width:0; position:relative; }
 .pane { flex:1; display:flex; flex-direction:column; min-width:0; }
 .channel-header { border-bottom:1px solid var(--line); padding:8px 16px; display:flex;
@@ -119,7 +122,7 @@ blockquote { border-left:4px solid #ddd; margin:0; padding-left:8px; }
   body { flex-direction:column; height:auto; min-height:100vh; overflow:auto; }
   .sidebar { width:auto; flex-direction:row; flex-wrap:wrap; align-items:center; padding:8px; }
   .sidebar nav { display:flex; gap:4px; } .nav-item { width:auto; } .note { display:none; }
-  .workspace { width:100%; font-size:15px; }
+  .workspace { width:100%; font-size:15px; } .notice { width:100%; }
   main { flex-direction:column; }
   .messages { padding:8px; overflow:visible; }
   .section { flex-direction:column; }
@@ -134,6 +137,10 @@ PAGE_JS = r"""
 (() => {
   const $ = (s, root = document) => root.querySelector(s);
   const params = new URLSearchParams(location.search);
+  if (params.has('token')) {
+    // The token is now the page's cookie: out of the address bar (and of screen shares).
+    const u = new URL(location); u.searchParams.delete('token'); history.replaceState(null, '', u);
+  }
   const person = $('#person');
   if (params.get('as')) person.value = params.get('as');
   let thread = null, tab = 'channel', modalKey = null, busy = 0;

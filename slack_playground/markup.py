@@ -23,6 +23,15 @@ class DemoPerson:
     tz: str
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A line the page always shows: what the bot behind it can reach. `danger` makes it loud
+    (real money)."""
+
+    text: str
+    danger: bool = False
+
+
 def modal_markup(
     view: dict[str, Any], names: dict[str, str], people: dict[str, str], *, back: bool
 ) -> str:
@@ -54,8 +63,14 @@ STARTING_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <body><p>Bill Pay is starting; this page reloads by itself.</p></body></html>"""
 
 
-def page_html(people: Sequence[DemoPerson]) -> str:
+def page_html(people: Sequence[DemoPerson], notice: Notice | None = None) -> str:
     """The page, before any state: the script fetches it."""
+    notice_html = (
+        f'<p class="notice{" danger" if notice.danger else ""}"'
+        f' role="{"alert" if notice.danger else "note"}">{html.escape(notice.text)}</p>'
+        if notice
+        else ""
+    )
     options = "".join(
         f'<option value="{p.user_id}">{html.escape(p.real_name)}, {html.escape(p.role)}</option>'
         for p in people
@@ -69,6 +84,7 @@ def page_html(people: Sequence[DemoPerson]) -> str:
 <a class="skip" href="#composer-input">Skip to the message box</a>
 <aside class="sidebar" aria-label="Workspace">
   <div class="workspace">Larkspur Design Studio</div>
+  {notice_html}
   <nav><button type="button" class="nav-item active" data-tab="channel"># finance</button>
   <button type="button" class="nav-item" data-tab="home">Bill Pay (App Home)</button>
   <button type="button" class="nav-item" data-tab="dm">Bill Pay (messages)</button></nav>

@@ -9,7 +9,12 @@ sends it (signed slash commands, `block_actions`, `view_submission`, `view_close
 server-sent events and fetches what changed. Anything Slack would reject is shown with the
 validator's reason.
 
-It listens on 127.0.0.1 only.
+It listens on 127.0.0.1 only, and answers only requests that prove they hold its token: a random
+key made at each start and printed in the page's address (`/?token=...`, as Jupyter does). The
+page's address sets it as a cookie (HttpOnly, SameSite=Strict) that the page's own requests
+carry; the bot reaches the Web API and files with the run's bot token, and response and upload
+URLs carry the token in their query. Anything else is refused with 403. The Host and Origin
+check stays behind it, against other sites open in the same browser.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import base64
 import binascii
 import contextlib
 import copy
+import hmac
 import html
 import json
 import logging
@@ -34,15 +40,25 @@ from aiohttp import web
 
 from slack_playground.blockkit import validate_ack
 from slack_playground.inbound import SlackRequests
-from slack_playground.markup import STARTING_HTML, DemoPerson, modal_markup, page_html
+from slack_playground.markup import (
+    STARTING_HTML,
+    DemoPerson,
+    Notice,
+    modal_markup,
+    page_html,
+)
 from slack_playground.render import render_blocks, render_mrkdwn
 from slack_playground.slack import FakeSlack, SlackError
+from slack_playground.webapi.calls import bearer_token
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "C0FIN"
 CHANNEL_NAME = "finance"
 SUBMIT_WAIT_SECONDS = 10.0
+TOKEN_PARAMETER = "token"  # noqa: S105 (the query parameter's name, not a secret)
+# What the bot calls with its own bot token, as a Slack client does.
+BOT_PATHS = ("/api/", "/files-pri/")
 
 
 PEOPLE = (
@@ -67,11 +83,21 @@ class _Viewer:
 
 class Playground(FakeSlack):
     """The Slack stand-in with the page. `request_url` is the bot's `/slack/events`, set once the
-    bot listens."""
+    bot listens; `token` is what every request must prove it holds (`page_url` carries it);
+    `notice` says on the page what the bot behind it can reach."""
 
-    def __init__(self, *, signing_secret: str, bot_token: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        signing_secret: str,
+        bot_token: str,
+        notice: Notice | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(bot_token=bot_token, team_name="Larkspur Design Studio", **kwargs)
         self.signing_secret = signing_secret
+        self.token = secrets.token_urlsafe(32)
+        self.notice = notice
         self.request_url: str | None = None
         self.requests = SlackRequests(signing_secret, self)
         self.version = 0
@@ -132,9 +158,20 @@ class Playground(FakeSlack):
 
     @property
     def page_url(self) -> str:
-        return f"{self.base_url}/"
+        """The address to open: the page, with the token."""
+        return f"{self.base_url}/?{TOKEN_PARAMETER}={self.token}"
+
+    @property
+    def cookie_name(self) -> str:
+        """The cookie that carries the token; named by the port, since browsers share a host's
+        cookies across its ports (two playgrounds side by side keep their own)."""
+        return f"billpay_playground_{self.port}"
+
+    def issued_url(self, path: str) -> str:
+        return f"{self.base_url}{path}?{TOKEN_PARAMETER}={self.token}"
 
     def add_routes(self, app: web.Application) -> None:
+        app.middlewares.append(self._token_required)
         app.middlewares.append(_same_origin_only)
         app.router.add_get("/", self._page)
         app.router.add_get("/ui/state", self._state)
@@ -145,6 +182,41 @@ class Playground(FakeSlack):
         app.router.add_post("/ui/submit", self._submit)
         app.router.add_post("/ui/close", self._close)
         app.router.add_post("/ui/home", self._home_opened)
+
+    # -- who may use it ----------------------------------------------------------------------
+
+    def proof(self, request: web.Request) -> str | None:
+        """How `request` proves it may use the playground: "query" (the token in the address,
+        as printed), "cookie" (set when that address was opened), "bot" (the run's bot token as
+        the bearer of a Web API call or a file download), or None. A token given in the query
+        must be right, whatever else the request carries."""
+        given = request.query.get(TOKEN_PARAMETER)
+        if given is not None:
+            return "query" if _same_secret(given, self.token) else None
+        cookie = request.cookies.get(self.cookie_name)
+        if cookie is not None and _same_secret(cookie, self.token):
+            return "cookie"
+        if request.path.startswith(BOT_PATHS):
+            bearer = bearer_token(request.headers.get("Authorization"))
+            if bearer is not None and _same_secret(bearer, self.bot_token):
+                return "bot"
+        return None
+
+    @web.middleware
+    async def _token_required(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        proof = self.proof(request)
+        if proof is None:
+            log.warning("refused a request to %r without the playground's token", request.path)
+            raise web.HTTPForbidden(text=NO_ENTRY.format(base_url=self.base_url))
+        response: web.StreamResponse = await handler(request)
+        if not response.prepared:
+            # The address carries the token: never sent on to another site.
+            response.headers["Referrer-Policy"] = "no-referrer"
+            if proof == "query":
+                response.set_cookie(
+                    self.cookie_name, self.token, path="/", httponly=True, samesite="Strict"
+                )
+        return response
 
     # -- sending to the bot ------------------------------------------------------------------
 
@@ -219,7 +291,7 @@ class Playground(FakeSlack):
             # The channel is linked to the demo company on first open.
             self.linked = True
             await self.run_command(PEOPLE[0].user_id, "/billpay connect")
-        return web.Response(text=page_html(PEOPLE), content_type="text/html")
+        return web.Response(text=page_html(PEOPLE, self.notice), content_type="text/html")
 
     async def _state(self, request: web.Request) -> web.StreamResponse:
         user = _user(request.query.get("user"))
@@ -543,6 +615,15 @@ class Playground(FakeSlack):
 
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+NO_ENTRY = (
+    "This playground answers only requests that carry its token. Open the address billpay run "
+    "printed when it started ({base_url}/?token=...); each start makes a new token."
+)
+
+
+def _same_secret(given: str, expected: str) -> bool:
+    """Compared in constant time, as bytes: a token typed by anyone may be any text."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
 
 
 @web.middleware
@@ -569,4 +650,4 @@ def _user(value: Any) -> str:
 
 def new_credentials() -> tuple[str, str]:
     """A bot token and signing secret for one run: the bot and the playground share them."""
-    return f"xoxb-playground-{secrets.token_hex(12)}", secrets.token_hex(16)
+    return f"xoxb-playground-{secrets.token_hex(16)}", secrets.token_hex(16)

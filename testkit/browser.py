@@ -1,5 +1,6 @@
 """The playground as a person starts it (`billpay run --playground` in its own process, on its
-own databases) and a real browser (Debian's Chromium, driven by Playwright) to use it.
+own databases) and a real browser (Debian's Chromium, driven by Playwright) to use it. The
+page's address, token included, is read from the line the command prints, as a person reads it.
 
 The browser tests are skipped, with the reason, only where Chromium or Playwright is missing.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -21,13 +23,23 @@ from pathlib import Path
 CHROMIUM = Path(os.environ.get("BILLPAY_CHROMIUM", "/usr/bin/chromium"))
 READY = "to try Bill Pay"
 START_TIMEOUT_SECONDS = 60.0
+PAGE_ADDRESS = re.compile(r"Open (http://127\.0\.0\.1:\d+/\?token=([A-Za-z0-9_-]+)) ")
 
 
 @dataclass
 class Running:
-    url: str
+    url: str  # the address printed: the page, with its token
     process: subprocess.Popen[str]
     lines: list[str]
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:PORT`, without the token."""
+        return self.url.split("/?", 1)[0]
+
+    @property
+    def token(self) -> str:
+        return self.url.split("token=", 1)[1]
 
 
 def free_port() -> int:
@@ -37,16 +49,12 @@ def free_port() -> int:
 
 
 def playground_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """The environment of a fresh clone: no Slack settings, databases of its own."""
+    """The environment of a fresh clone: no Slack settings; the playground's databases in
+    `data_dir`."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BILLPAY_", "CODAT_"))
     }
-    env |= {
-        "BILLPAY_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / 'billpay.db'}",
-        "BILLPAY_SANDBOX_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / 'sandbox.db'}",
-        "COLUMNS": "200",
-        **extra,
-    }
+    env |= {"BILLPAY_PLAYGROUND_DIR": str(data_dir), "COLUMNS": "200", **extra}
     return env
 
 
@@ -54,8 +62,8 @@ def playground_env(data_dir: Path, **extra: str) -> dict[str, str]:
 def running_playground(
     data_dir: Path, *args: str, env: dict[str, str] | None = None
 ) -> Iterator[Running]:
-    """`billpay run ARGS` until it prints the line with the page's address; stopped with
-    Ctrl-C (SIGINT) at the end."""
+    """`billpay run ARGS` until it prints the line with the page's address (and its token);
+    stopped with Ctrl-C (SIGINT) at the end."""
     port = free_port()
     command = [sys.executable, "-m", "billpay.runtime.cli", "run", *args, "--port", str(port)]
     process = subprocess.Popen(  # noqa: S603 (our own command line)
@@ -83,7 +91,10 @@ def running_playground(
                 raise AssertionError("billpay run stopped before serving:\n" + "".join(lines))
             if READY in line:
                 break
-        yield Running(url=f"http://127.0.0.1:{port}/", process=process, lines=lines)
+        address = PAGE_ADDRESS.search(line)
+        assert address is not None, f"no address with a token in: {line!r}"
+        assert address.group(1).startswith(f"http://127.0.0.1:{port}/")
+        yield Running(url=address.group(1), process=process, lines=lines)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from testkit.browser import CHROMIUM, chromium_missing, running_playground
 
-OUT = Path(__file__).resolve().parents[2] / "docs"
+OUT = Path(__file__).resolve().parents[1] / "docs"
 WAIT_MS = 20_000
 
 

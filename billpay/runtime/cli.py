@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import logging
 import sys
@@ -23,13 +24,19 @@ from sqlalchemy.exc import DBAPIError
 
 from billpay.bills.audit import AuditRow, audit_events, write_csv
 from billpay.bills.listing import summarise
-from billpay.config import SANDBOX_API_KEY, ConfigError, Settings, load_settings
+from billpay.config import SANDBOX_API_KEY, ConfigError, Settings, env_name, load_settings
 from billpay.core.clock import utcnow
 from billpay.core.money import format_money
 from billpay.payables.backend import PayablesBackend
 from billpay.payables.errors import PayablesError
 from billpay.payables.models import Company
-from billpay.runtime.embedded import Listening, PortTaken, sandbox_app, with_playground
+from billpay.runtime.embedded import (
+    Listening,
+    PortTaken,
+    playground_settings,
+    sandbox_app,
+    with_playground,
+)
 from billpay.runtime.preview import SURFACES, NothingToPreview, builder_link, preview_surfaces
 from billpay.runtime.startup import open_backend, open_services
 from billpay.services import Services
@@ -50,11 +57,32 @@ From an app manifest, paste manifest.yml, install it to your workspace, then cop
 See "Slack" in README.md."""
 
 
-PLAYGROUND_READY = (
-    "Open {url} to try Bill Pay (no Slack workspace needed). "
-    "Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to connect to Slack instead."
+PLAYGROUND_READY = "Open {url} to try Bill Pay (no Slack workspace needed). {slack}"
+SLACK_INSTEAD = "Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to connect to Slack instead."
+SLACK_CONFIGURED = "Without --playground, billpay run connects to Slack with your settings."
+PLAYGROUND_DEMO = (
+    "The playground is a demo: the embedded payables sandbox and a bot database of its own "
+    "(in {folder}); no real money can move."
 )
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+PLAYGROUND_UNUSED = "Set but not used by the playground: {names}."
+PLAYGROUND_LOOPBACK_ONLY = (
+    "The playground listens on 127.0.0.1 only, not {host} ({source}): whoever reaches its page "
+    "acts as its people. Unset BILLPAY_HOST or give --host 127.0.0.1. To use it from another "
+    "machine, forward the port over SSH (ssh -L {port}:127.0.0.1:{port} this-machine) and open "
+    "the address it prints, token included."
+)
+REAL_PAYABLES_FLAG = "--playground-with-real-payables"
+REAL_PAYABLES_NEEDS = (
+    REAL_PAYABLES_FLAG + " needs {name}: {why} Set it, or use --playground for the demo on the "
+    "embedded payables sandbox."
+)
+REAL_PAYABLES_RISK = (
+    "REAL MONEY: the playground's page drives the bot on {backend}, with the bot's database at "
+    "{database}. Approve and Pay on the page record real payments in the accounting platform. "
+    "Ana, Sam and Léa on the page may approve and pay, and whoever holds the page's address "
+    "(its token) acts as them. Stop it with Ctrl-C when you are done."
+)
+"""What a person sees when asking for the real payables API behind the local page."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,11 +113,20 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument(
         "--playground",
         action="store_true",
-        help="a local Slack playground in the browser, even with Slack settings "
-        "(the default without them)",
+        help="a local Slack playground in the browser, even with Slack settings (the default "
+        "without them): a demo on the embedded payables sandbox and its own database",
+    )
+    mode.add_argument(
+        REAL_PAYABLES_FLAG,
+        action="store_true",
+        help="the local playground on the configured payables API and bot database: payments "
+        "made on the page are real (needs CODAT_API_KEY and SLACK_SIGNING_SECRET)",
     )
     run.add_argument(
-        "--host", default=None, help="the address to serve on (default: BILLPAY_HOST, 127.0.0.1)"
+        "--host",
+        default=None,
+        help="the address to serve on (default: BILLPAY_HOST, 127.0.0.1); the playground "
+        "serves on loopback only",
     )
     run.add_argument(
         "--port",
@@ -259,9 +296,6 @@ def _run(args: argparse.Namespace) -> int:
     serving = {"host": args.host, "port": args.port}
     settings = settings.model_copy(update={k: v for k, v in serving.items() if v is not None})
     _configure_logging(settings)
-    status = asyncio.run(_report_backend(settings, console))
-    if status:
-        return status
     missing = [
         name
         for name, value in (
@@ -270,15 +304,13 @@ def _run(args: argparse.Namespace) -> int:
         )
         if value is None
     ]
-    if args.playground or (len(missing) == 2 and not (args.socket or args.http)):
-        if args.host is not None and args.host not in LOOPBACK:
-            console.print(f"The playground listens on 127.0.0.1 only, not {args.host}.")
-        try:
-            return asyncio.run(_serve_playground(settings))
-        except KeyboardInterrupt:  # Ctrl-C before the bot was up: nothing to finish
-            return 0
-        except DatabaseUnavailable as exc:
-            return _database_trouble(settings, exc.__cause__ or exc)
+    real_payables = bool(args.playground_with_real_payables)
+    if real_payables or args.playground or (len(missing) == 2 and not (args.socket or args.http)):
+        source = "--host" if args.host is not None else "BILLPAY_HOST"
+        return _run_playground(settings, host_source=source, real_payables=real_payables)
+    status = asyncio.run(_report_backend(settings, console))
+    if status:
+        return status
     if args.socket and settings.slack_app_token is None:
         missing.append("SLACK_APP_TOKEN")
     if missing:
@@ -290,6 +322,105 @@ def _run(args: argparse.Namespace) -> int:
         return asyncio.run(_serve(settings, "socket" if socket else "http"))
     except DatabaseUnavailable as exc:
         return _database_trouble(settings, exc.__cause__ or exc)
+
+
+def _run_playground(settings: Settings, *, host_source: str, real_payables: bool) -> int:
+    """The playground, once it is sure what it may reach: loopback only; the demo unless asked
+    (loudly) for the real payables API, which must be configured with a signing secret."""
+    if not _loopback(settings.host):
+        console.print(
+            "[red]"
+            + escape(
+                PLAYGROUND_LOOPBACK_ONLY.format(
+                    host=settings.host, source=host_source, port=settings.port
+                )
+            )
+            + "[/red]",
+            highlight=False,
+        )
+        return 2
+    if real_payables:
+        for name, value, why in (
+            (
+                "CODAT_API_KEY",
+                settings.codat_api_key,
+                "without it there is no real payables API to put behind the page.",
+            ),
+            (
+                "SLACK_SIGNING_SECRET",
+                settings.slack_signing_secret,
+                "the page signs what a person does with it, and the bot checks each request "
+                "against it, as it checks Slack's.",
+            ),
+        ):
+            if value is None:
+                console.print(
+                    f"[red]{escape(REAL_PAYABLES_NEEDS.format(name=name, why=why))}[/red]",
+                    highlight=False,
+                )
+                return 2
+        risk = REAL_PAYABLES_RISK.format(
+            backend=f"the payables API at {settings.codat_base_url}",
+            database=make_url(settings.database_url).render_as_string(hide_password=True),
+        )
+        console.print(f"[bold red]{escape(risk)}[/bold red]", highlight=False)
+    else:
+        try:
+            settings.playground_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            console.print(
+                f"[red]The playground cannot keep its files in {escape(str(exc.filename))}: "
+                f"{escape(exc.strerror or str(exc))}. Set BILLPAY_PLAYGROUND_DIR to a folder it "
+                "can write to.[/red]",
+                highlight=False,
+            )
+            return 2
+    bot_settings = playground_settings(settings, real_payables=real_payables)
+    status = asyncio.run(_report_backend(bot_settings, console))
+    if status:
+        return status
+    if not real_payables:
+        console.print(
+            PLAYGROUND_DEMO.format(folder=escape(str(settings.playground_dir))), highlight=False
+        )
+        unused = _unused_by_playground(settings)
+        if unused:
+            console.print(PLAYGROUND_UNUSED.format(names=", ".join(unused)), highlight=False)
+    try:
+        return asyncio.run(_serve_playground(settings, real_payables=real_payables))
+    except KeyboardInterrupt:  # Ctrl-C before the bot was up: nothing to finish
+        return 0
+    except DatabaseUnavailable as exc:
+        if real_payables:
+            return _database_trouble(bot_settings, exc.__cause__ or exc)
+        fix = f"Check that the playground's folder ({settings.playground_dir}) can be written, or "
+        fix += "set BILLPAY_PLAYGROUND_DIR to one that can."
+        return _database_trouble(bot_settings, exc.__cause__ or exc, fix)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _unused_by_playground(settings: Settings) -> list[str]:
+    """The settings a person gave that the demo leaves aside (it takes nothing real)."""
+    names = [
+        env_name(field)
+        for field in ("codat_api_key", "slack_bot_token", "slack_signing_secret", "slack_app_token")
+        if getattr(settings, field) is not None
+    ]
+    names += [
+        env_name(field)
+        for field in ("codat_base_url", "database_url", "sandbox_database_url", "slack_api_url")
+        if getattr(settings, field) != Settings.model_fields[field].default
+    ]
+    names += [env_name(field) for field in ("approvers", "payers") if getattr(settings, field)]
+    return names
 
 
 class DatabaseUnavailable(Exception):
@@ -315,7 +446,7 @@ async def _serve(settings: Settings, mode: Mode) -> int:
     return 0
 
 
-async def _serve_playground(settings: Settings) -> int:
+async def _serve_playground(settings: Settings, *, real_payables: bool = False) -> int:
     from billpay.runtime.host import Host
 
     async def serve(bot_settings: Settings, listening: Listening) -> None:
@@ -329,11 +460,14 @@ async def _serve_playground(settings: Settings) -> int:
         )
         await host.run()
 
+    slack_configured = None not in (settings.slack_bot_token, settings.slack_signing_secret)
+    slack = SLACK_CONFIGURED if slack_configured else SLACK_INSTEAD
+
     def ready(page_url: str) -> None:
-        console.print(PLAYGROUND_READY.format(url=page_url), highlight=False)
+        console.print(PLAYGROUND_READY.format(url=page_url, slack=slack), highlight=False)
 
     try:
-        await with_playground(settings, serve, ready)
+        await with_playground(settings, serve, ready, real_payables=real_payables)
     except PortTaken as exc:
         console.print(
             f"[red]Port {settings.port} on 127.0.0.1 is taken ({exc}): run with "
@@ -428,12 +562,15 @@ async def _read_audit(settings: Settings, since: date | None) -> list[AuditRow]:
         await db.dispose()
 
 
-def _database_trouble(settings: Settings, exc: BaseException) -> int:
+def _database_trouble(
+    settings: Settings,
+    exc: BaseException,
+    fix: str = "Check BILLPAY_DATABASE_URL, and that the database server is running and reachable.",
+) -> int:
     where = make_url(settings.database_url).render_as_string(hide_password=True)
     console.print(
         f"[red]Cannot use the bot's database at {where}: {exc.__class__.__name__}: "
-        f"{str(exc).splitlines()[0] if str(exc) else 'no answer'}.[/red]\n"
-        "Check BILLPAY_DATABASE_URL, and that the database server is running and reachable."
+        f"{str(exc).splitlines()[0] if str(exc) else 'no answer'}.[/red]\n{escape(fix)}"
     )
     return 1
 

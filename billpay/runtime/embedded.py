@@ -2,6 +2,11 @@
 (served in-process when no Codat key is set, or on a port by `billpay sandbox`) and the local
 Slack playground (`billpay run` without Slack settings). Nothing else in `billpay/` imports
 `payables_sandbox` or `slack_playground`, so the product never depends on how they work.
+
+The playground is a demo: the bot behind it runs on the embedded sandbox and databases of its
+own whatever the environment says (`playground_settings`), so a page on a laptop is never a
+door to real money. Only `--playground-with-real-payables` puts the configured payables API
+behind it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from billpay.payables.backend import PayablesBackend, background_retry
 from billpay.payables.client import PayablesClient
 from payables_sandbox.app import Sandbox, SandboxConfig, create_sandbox_app
 from payables_sandbox.faults import FaultConfig
+from slack_playground.markup import Notice
 from slack_playground.page import APPROVERS, PAYERS, Playground, new_credentials
 
 SANDBOX_BASE_URL = "http://payables-sandbox.invalid"
@@ -97,23 +103,64 @@ class PortTaken(Exception):
 
 Listening = Callable[[str], Awaitable[None]]
 
+DEMO_NOTICE = Notice(
+    "A demo on the payables sandbox: its bills, suppliers and payments are made up, and no "
+    "real money can move from this page."
+)
+REAL_PAYABLES_NOTICE = Notice(
+    "Real payables: Approve and Pay on this page act on your accounting platform, and "
+    "payments made here are real.",
+    danger=True,
+)
+
+
+def playground_settings(settings: Settings, *, real_payables: bool = False) -> Settings:
+    """The settings of the bot behind the playground. The demo takes nothing real from
+    `settings`: the embedded payables sandbox (whatever CODAT_API_KEY and CODAT_BASE_URL say)
+    and a bot database of its own, both SQLite files in `settings.playground_dir` (whatever the
+    database URLs say). With `real_payables`, the configured payables API and bot database.
+    Either way the page's people approve and pay (nobody else can use the page), and
+    `with_playground` gives the bot the playground's own Slack credentials."""
+    update: dict[str, object] = {"approvers": list(APPROVERS), "payers": list(PAYERS)}
+    if not real_payables:
+        folder = settings.playground_dir
+        update |= {
+            "codat_api_key": None,
+            "codat_base_url": SANDBOX_BASE_URL,
+            "database_url": f"sqlite+aiosqlite:///{folder / 'billpay.db'}",
+            "sandbox_database_url": f"sqlite+aiosqlite:///{folder / 'sandbox.db'}",
+        }
+    return settings.model_copy(update=update)
+
 
 async def with_playground(
     settings: Settings,
     serve: Callable[[Settings, Listening], Awaitable[None]],
     ready: Callable[[str], None],
+    *,
+    real_payables: bool = False,
 ) -> None:
     """Start the local Slack playground on `settings.port`, then `serve(bot_settings,
-    on_listening)` the bot against it: its Web API, fresh credentials, the demo people as
-    approvers and payers unless the settings name some, and its request URL on loopback, told
-    to the playground once the bot listens (then `ready(page_url)`). Raises `PortTaken`."""
+    on_listening)` the bot against it: `playground_settings`, the playground's Web API, a
+    fresh bot token and signing secret (with `real_payables`, the configured
+    SLACK_SIGNING_SECRET, which it requires), and its request URL on loopback, told to the
+    playground once the bot listens (then `ready(page_url)`, the address with the page's
+    token). Raises `PortTaken`."""
     if settings.log_level == "INFO":
         # A newcomer's first run: the start-up chatter of migrations, the scheduler and the
         # bot's internal HTTP server would bury the one line that matters.
         for name in ("alembic", "apscheduler", "uvicorn", "uvicorn.error"):
             logging.getLogger(name).setLevel(logging.WARNING)
     token, secret = new_credentials()
-    playground = Playground(signing_secret=secret, bot_token=token)
+    if real_payables:
+        if settings.slack_signing_secret is None:
+            raise ValueError("the playground with real payables needs SLACK_SIGNING_SECRET")
+        secret = settings.slack_signing_secret.get_secret_value()
+    playground = Playground(
+        signing_secret=secret,
+        bot_token=token,
+        notice=REAL_PAYABLES_NOTICE if real_payables else DEMO_NOTICE,
+    )
     try:
         await playground.start(settings.port)
     except OSError as exc:
@@ -128,13 +175,12 @@ async def with_playground(
             "host": "127.0.0.1",
             "port": 0,
         }
-        if not settings.approvers and not settings.payers:
-            update |= {"approvers": APPROVERS, "payers": PAYERS}
 
         async def listening(base_url: str) -> None:
             playground.request_url = f"{base_url}/slack/events"
             ready(playground.page_url)
 
-        await serve(settings.model_copy(update=update), listening)
+        bot = playground_settings(settings, real_payables=real_payables)
+        await serve(bot.model_copy(update=update), listening)
     finally:
         await playground.stop()

@@ -28,7 +28,7 @@ class ResponseUrls(ChatMethods):
         """A response_url tied to a channel, a user and (for message actions) a message."""
         n = self._next()
         self._hooks[n] = ResponseHook(channel_id=channel_id, user_id=user_id, message_ts=message_ts)
-        return f"{self.base_url}/response/{n}"
+        return self.issued_url(f"/response/{n}")
 
     async def _serve_response_url(self, request: web.Request) -> web.StreamResponse:
         n = int(request.match_info["n"]) if request.match_info["n"].isdigit() else -1

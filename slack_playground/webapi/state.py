@@ -187,6 +187,11 @@ class SlackState:
         """The `base_url` for slack_sdk's web clients: `http://127.0.0.1:PORT/api/`."""
         return f"{self.base_url}/api/"
 
+    def issued_url(self, path: str) -> str:
+        """An address handed to the app to call without its token (a `response_url`, an upload
+        URL): here `base_url` + `path`; the playground adds its own token to it."""
+        return f"{self.base_url}{path}"
+
     # -- the record --------------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[Call]:

@@ -91,7 +91,7 @@ class SlackUploads:
         self._pending[key] = _Pending(self.chat._new_id("F", 11), filename, length)
         return {
             "ok": True,
-            "upload_url": f"{self.chat.base_url}/upload/v1/{key}",
+            "upload_url": self.chat.issued_url(f"/upload/v1/{key}"),
             "file_id": self._pending[key].file_id,
         }
 

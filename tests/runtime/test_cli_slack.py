@@ -109,7 +109,7 @@ def test_run_without_slack_credentials_serves_the_playground(
 ) -> None:
     served: list[str] = []
 
-    async def playground(settings: Settings) -> int:
+    async def playground(settings: Settings, *, real_payables: bool = False) -> int:
         served.append("playground")
         return 0
 

@@ -270,3 +270,41 @@ def test_an_update_redraws_only_the_messages_that_changed(page: Any) -> None:
         page.locator(f'[data-block$=":{bill_id}"]').filter(has_text="Approved by").first
     ).to_be_visible()
     assert first.evaluate("element => element.isConnected")
+
+
+def test_the_address_with_the_token_opens_the_page_and_reloads_keep_working(
+    browser: Any, playground: Running
+) -> None:
+    """The token opens the page and leaves the address bar (the page keeps it as a cookie);
+    a reload and the page's live updates keep working. A browser without it gets the plain
+    refusal, the page's requests included."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        page.goto(playground.url)
+        expect(page.locator("#messages")).to_contain_text("linked this channel")
+        assert "token" not in page.url
+        assert "no real money can move" in page.locator(".notice").inner_text()
+        page.reload()
+        expect(page.locator("#messages")).to_contain_text("linked this channel")
+        before = page.locator("#messages .message").count()
+        command(page, "/billpay help")
+        expect(page.locator("#messages .message")).to_have_count(before + 1)
+        cookies = context.cookies()
+        assert [(c["httpOnly"], c["sameSite"]) for c in cookies] == [(True, "Strict")]
+    finally:
+        context.close()
+
+    stranger = browser.new_context()
+    page = stranger.new_page()
+    try:
+        response = page.goto(f"{playground.base_url}/")
+        assert response is not None and response.status == 403
+        assert "carry its token" in page.locator("body").inner_text()
+        status = page.evaluate("fetch('/ui/state').then(r => r.status)")
+        assert status == 403
+    finally:
+        stranger.close()

@@ -85,7 +85,11 @@ async def page(sandbox: Sandbox, bot_db: Database) -> AsyncIterator[Page]:
     try:
         async with (
             running_bot(sandbox, bot_db, playground, approvers=APPROVERS, payers=PAYERS) as bot,
-            httpx.AsyncClient(base_url=playground.base_url, timeout=30) as http,
+            httpx.AsyncClient(
+                base_url=playground.base_url,
+                cookies={playground.cookie_name: playground.token},
+                timeout=30,
+            ) as http,
         ):
             playground.request_url = f"{bot.url}/slack/events"
             yield Page(http=http, playground=playground, bot=bot)

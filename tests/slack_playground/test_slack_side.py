@@ -85,7 +85,11 @@ async def side() -> AsyncIterator[Side]:
     await playground.start()
     playground.request_url = f"http://127.0.0.1:{port}/slack/events"
     try:
-        async with httpx.AsyncClient(base_url=playground.base_url, timeout=10) as http:
+        async with httpx.AsyncClient(
+            base_url=playground.base_url,
+            cookies={playground.cookie_name: playground.token},
+            timeout=10,
+        ) as http:
             yield Side(playground=playground, app=app, http=http)
     finally:
         await playground.stop()
@@ -220,8 +224,8 @@ async def test_until_the_bot_listens_the_page_says_it_is_starting() -> None:
     playground = Playground(signing_secret=SECRET, bot_token=TOKEN)
     await playground.start()
     try:
-        async with httpx.AsyncClient(base_url=playground.base_url) as http:
-            response = await http.get("/")
+        async with httpx.AsyncClient() as http:
+            response = await http.get(playground.page_url)
         assert response.status_code == 503
         assert "Bill Pay is starting" in response.text
         assert '<meta http-equiv="refresh" content="1">' in response.text
