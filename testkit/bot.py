@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,11 +28,17 @@ import uvicorn
 from billpay.runtime.web import create_web_app
 from billpay.services import Services, build_services
 from billpay.slack.app import listeners_settled
+from billpay.slack.blocks.ids import Callback
 from billpay.store.db import Database
 from billpay.store.models import CaseState
 from payables_sandbox.app import Sandbox
-from slack_playground import FakeSlack, SignedRequest, SlackRequests
-from testkit.payables import CountingTransport, SleepRecorder, client_for
+from slack_playground import Call, FakeSlack, SignedRequest, SlackRequests
+from testkit.payables import (
+    CountingTransport,
+    PayablesGate,
+    SleepRecorder,
+    client_for,
+)
 from testkit.world import CHANNEL, NOW, bot_settings
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -47,6 +54,15 @@ class Bot:
     sandbox: Sandbox
     services: Services
     payables_transport: CountingTransport
+
+    def hold_payables(
+        self, where: Callable[[httpx.Request], bool] = lambda request: True
+    ) -> PayablesGate:
+        """From now on the payables API's answers to requests `where` accepts wait at a gate
+        until the test releases them or takes the API down (`PayablesGate`)."""
+        gate = PayablesGate(self.payables_transport.inner, where)
+        self.payables_transport.inner = gate
+        return gate
 
     async def send(self, request: SignedRequest) -> httpx.Response:
         return await self.http.post(
@@ -93,6 +109,20 @@ class Bot:
         assert response.status_code == 200, response.text
         return json.loads(response.text) if response.text.strip() else {}
 
+    async def modal(self, before: int) -> dict[str, Any]:
+        """The modal the bot opened after the first `before` calls to views.open, once it
+        shows what the bot opened it for: a loading modal (opened at once, while the payables
+        API is read) is waited out until `views.update` puts the modal, or the reason there is
+        none, in its place. Returns a copy of the view as Slack then stores it."""
+        (call, *_) = (await self.slack.wait_for("views.open", count=before + 1))[before:]
+        assert call.ok, call.response
+        view_id = call.response["view"]["id"]
+        if call.args["view"].get("callback_id") == Callback.LOADING:
+            await self.slack.wait_for(
+                "views.update", where=lambda c: c.ok and c.args.get("view_id") == view_id
+            )
+        return copy.deepcopy(self.slack.views[view_id])
+
     async def wait_for_card(self, ts: str, bill_id: str, text: str) -> dict[str, Any]:
         """Wait until an update of message `ts` shows `text` on the card of `bill_id`; returns
         the message as Slack now stores it."""
@@ -118,6 +148,13 @@ def replica_of(bot: Bot, now: datetime) -> Services:
     return build_services(
         services.settings, db=services.db, payables=services.payables, clock=lambda: now
     )
+
+
+def shows_result(call: Call) -> bool:
+    """Is this `views.update` a modal's result (a payment recorded, why it failed), rather than
+    a form put in the place of its loading modal?"""
+    view = call.args.get("view")
+    return isinstance(view, dict) and view.get("callback_id") == Callback.RESULT
 
 
 def card_text(message: dict[str, Any], bill_id: str) -> str:
