@@ -25,6 +25,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+from billpay.core.clock import utcnow
+from billpay.payables.client import PayablesClient, RetryPolicy
 from billpay.runtime.web import create_web_app
 from billpay.services import Services, build_services
 from billpay.slack.app import listeners_settled
@@ -34,6 +36,8 @@ from billpay.store.models import CaseState
 from payables_sandbox.app import Sandbox
 from slack_playground import Call, FakeSlack, SignedRequest, SlackRequests
 from testkit.payables import (
+    SANDBOX_KEY,
+    SANDBOX_URL,
     CountingTransport,
     PayablesGate,
     SleepRecorder,
@@ -216,7 +220,13 @@ async def settle_listeners() -> None:
 
 @contextlib.asynccontextmanager
 async def _bot(
-    sandbox: Sandbox, bot_db: Database, slack: FakeSlack, settings: dict[str, Any], *, socket: bool
+    sandbox: Sandbox,
+    bot_db: Database,
+    slack: FakeSlack,
+    settings: dict[str, Any],
+    *,
+    socket: bool,
+    wall_clock: bool = False,
 ) -> AsyncIterator[Bot]:
     config = bot_settings(
         slack_bot_token=BOT_TOKEN,
@@ -225,9 +235,16 @@ async def _bot(
         **settings,
     )
     transport = CountingTransport(httpx.ASGITransport(app=sandbox.app, raise_app_exceptions=False))
-    payables = client_for(transport, SleepRecorder())
+    if wall_clock:
+        # Time passes as it does in production: retries wait, and so does a person.
+        payables = PayablesClient(
+            base_url=SANDBOX_URL, api_key=SANDBOX_KEY, transport=transport, retry=RetryPolicy()
+        )
+        services = build_services(config, db=bot_db, payables=payables, clock=utcnow)
+    else:
+        payables = client_for(transport, SleepRecorder())
+        services = build_services(config, db=bot_db, payables=payables, clock=lambda: NOW)
     slack.bot_token = BOT_TOKEN
-    services = build_services(config, db=bot_db, payables=payables, clock=lambda: NOW)
     web = create_web_app(services)
     try:
         async with contextlib.AsyncExitStack() as stack:
@@ -263,7 +280,14 @@ def in_process_bot(
 
 
 def running_bot(
-    sandbox: Sandbox, bot_db: Database, slack: FakeSlack, **settings: Any
+    sandbox: Sandbox,
+    bot_db: Database,
+    slack: FakeSlack,
+    *,
+    wall_clock: bool = False,
+    **settings: Any,
 ) -> contextlib.AbstractAsyncContextManager[Bot]:
-    """The bot's web app served by uvicorn on a free port of 127.0.0.1: `Bot.url` is real."""
-    return _bot(sandbox, bot_db, slack, settings, socket=True)
+    """The bot's web app served by uvicorn on a free port of 127.0.0.1: `Bot.url` is real.
+    With `wall_clock`, the bot reads the wall clock and its payables retries really wait, as
+    in production (benchmarks); otherwise its clock stands at `NOW` and waits are recorded."""
+    return _bot(sandbox, bot_db, slack, settings, socket=True, wall_clock=wall_clock)
