@@ -45,6 +45,7 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.payables
 	$(BIN)/python -m bench.slack_flow
+	$(BIN)/python -m bench.first_words
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.playground_start
 

@@ -89,8 +89,8 @@ async def main() -> None:
                 step = Step(bot)
                 opened = len(slack.calls_to("views.open"))
                 await bot.click(message, Action.PAY, bill_id, user=SAM)
-                view = (await slack.wait_for("views.open", count=opened + 1))[-1].response["view"]
-                rows.setdefault("Pay… (open the modal)", []).append(step.done())
+                view = await bot.modal(opened)  # the loading modal, then the form in its place
+                rows.setdefault("Pay… (open the form)", []).append(step.done())
 
                 step = Step(bot)
                 await bot.submit(view, user=SAM)

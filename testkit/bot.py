@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,14 +25,24 @@ from typing import Any
 import httpx
 import uvicorn
 
+from billpay.core.clock import utcnow
+from billpay.payables.client import PayablesClient, RetryPolicy
 from billpay.runtime.web import create_web_app
 from billpay.services import Services, build_services
 from billpay.slack.app import listeners_settled
+from billpay.slack.blocks.ids import Callback
 from billpay.store.db import Database
 from billpay.store.models import CaseState
 from payables_sandbox.app import Sandbox
-from slack_playground import FakeSlack, SignedRequest, SlackRequests
-from testkit.payables import CountingTransport, SleepRecorder, client_for
+from slack_playground import Call, FakeSlack, SignedRequest, SlackRequests
+from testkit.payables import (
+    SANDBOX_KEY,
+    SANDBOX_URL,
+    CountingTransport,
+    PayablesGate,
+    SleepRecorder,
+    client_for,
+)
 from testkit.world import CHANNEL, NOW, bot_settings
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -47,6 +58,15 @@ class Bot:
     sandbox: Sandbox
     services: Services
     payables_transport: CountingTransport
+
+    def hold_payables(
+        self, where: Callable[[httpx.Request], bool] = lambda request: True
+    ) -> PayablesGate:
+        """From now on the payables API's answers to requests `where` accepts wait at a gate
+        until the test releases them or takes the API down (`PayablesGate`)."""
+        gate = PayablesGate(self.payables_transport.inner, where)
+        self.payables_transport.inner = gate
+        return gate
 
     async def send(self, request: SignedRequest) -> httpx.Response:
         return await self.http.post(
@@ -93,6 +113,20 @@ class Bot:
         assert response.status_code == 200, response.text
         return json.loads(response.text) if response.text.strip() else {}
 
+    async def modal(self, before: int) -> dict[str, Any]:
+        """The modal the bot opened after the first `before` calls to views.open, once it
+        shows what the bot opened it for: a loading modal (opened at once, while the payables
+        API is read) is waited out until `views.update` puts the modal, or the reason there is
+        none, in its place. Returns a copy of the view as Slack then stores it."""
+        (call, *_) = (await self.slack.wait_for("views.open", count=before + 1))[before:]
+        assert call.ok, call.response
+        view_id = call.response["view"]["id"]
+        if call.args["view"].get("callback_id") == Callback.LOADING:
+            await self.slack.wait_for(
+                "views.update", where=lambda c: c.ok and c.args.get("view_id") == view_id
+            )
+        return copy.deepcopy(self.slack.views[view_id])
+
     async def wait_for_card(self, ts: str, bill_id: str, text: str) -> dict[str, Any]:
         """Wait until an update of message `ts` shows `text` on the card of `bill_id`; returns
         the message as Slack now stores it."""
@@ -118,6 +152,13 @@ def replica_of(bot: Bot, now: datetime) -> Services:
     return build_services(
         services.settings, db=services.db, payables=services.payables, clock=lambda: now
     )
+
+
+def shows_result(call: Call) -> bool:
+    """Is this `views.update` a modal's result (a payment recorded, why it failed), rather than
+    a form put in the place of its loading modal?"""
+    view = call.args.get("view")
+    return isinstance(view, dict) and view.get("callback_id") == Callback.RESULT
 
 
 def card_text(message: dict[str, Any], bill_id: str) -> str:
@@ -179,7 +220,13 @@ async def settle_listeners() -> None:
 
 @contextlib.asynccontextmanager
 async def _bot(
-    sandbox: Sandbox, bot_db: Database, slack: FakeSlack, settings: dict[str, Any], *, socket: bool
+    sandbox: Sandbox,
+    bot_db: Database,
+    slack: FakeSlack,
+    settings: dict[str, Any],
+    *,
+    socket: bool,
+    wall_clock: bool = False,
 ) -> AsyncIterator[Bot]:
     config = bot_settings(
         slack_bot_token=BOT_TOKEN,
@@ -188,9 +235,16 @@ async def _bot(
         **settings,
     )
     transport = CountingTransport(httpx.ASGITransport(app=sandbox.app, raise_app_exceptions=False))
-    payables = client_for(transport, SleepRecorder())
+    if wall_clock:
+        # Time passes as it does in production: retries wait, and so does a person.
+        payables = PayablesClient(
+            base_url=SANDBOX_URL, api_key=SANDBOX_KEY, transport=transport, retry=RetryPolicy()
+        )
+        services = build_services(config, db=bot_db, payables=payables, clock=utcnow)
+    else:
+        payables = client_for(transport, SleepRecorder())
+        services = build_services(config, db=bot_db, payables=payables, clock=lambda: NOW)
     slack.bot_token = BOT_TOKEN
-    services = build_services(config, db=bot_db, payables=payables, clock=lambda: NOW)
     web = create_web_app(services)
     try:
         async with contextlib.AsyncExitStack() as stack:
@@ -226,7 +280,14 @@ def in_process_bot(
 
 
 def running_bot(
-    sandbox: Sandbox, bot_db: Database, slack: FakeSlack, **settings: Any
+    sandbox: Sandbox,
+    bot_db: Database,
+    slack: FakeSlack,
+    *,
+    wall_clock: bool = False,
+    **settings: Any,
 ) -> contextlib.AbstractAsyncContextManager[Bot]:
-    """The bot's web app served by uvicorn on a free port of 127.0.0.1: `Bot.url` is real."""
-    return _bot(sandbox, bot_db, slack, settings, socket=True)
+    """The bot's web app served by uvicorn on a free port of 127.0.0.1: `Bot.url` is real.
+    With `wall_clock`, the bot reads the wall clock and its payables retries really wait, as
+    in production (benchmarks); otherwise its clock stands at `NOW` and waits are recorded."""
+    return _bot(sandbox, bot_db, slack, settings, socket=True, wall_clock=wall_clock)

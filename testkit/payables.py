@@ -1,11 +1,14 @@
 """Helpers shared by the tests and the benchmarks: the frozen date, database URLs for the
-database under test, and payables clients whose waits are recorded instead of slept."""
+database under test, payables clients whose waits are recorded instead of slept, and a gate
+that holds the payables API's answers until a test lets them through (or takes the API down)."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import os
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -67,6 +70,55 @@ class CountingTransport(httpx.AsyncBaseTransport):
         return sum(
             1 for r in self.requests if r.method == method and r.url.path.endswith(path_suffix)
         )
+
+
+class PayablesGate(httpx.AsyncBaseTransport):
+    """The payables API's network with a gate: requests `where` accepts wait at the gate (the
+    API has not answered yet) until the test `release()`s them, answered as usual, or takes the
+    API `down()`: then they, and every request after them, fail to connect. `await reached()`
+    waits until a request is held; `holding` says whether one still is."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        where: Callable[[httpx.Request], bool] = lambda request: True,
+    ) -> None:
+        self.inner = inner
+        self.where = where
+        self.held: list[httpx.Request] = []
+        self.waiting = 0
+        self.is_down = False
+        self._reached = asyncio.Event()
+        self._opened = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self._opened.is_set() and self.where(request):
+            self.held.append(request)
+            self.waiting += 1
+            self._reached.set()
+            try:
+                await self._opened.wait()
+            finally:
+                self.waiting -= 1
+        if self.is_down:
+            raise httpx.ConnectError("All connection attempts failed", request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def reached(self) -> None:
+        await self._reached.wait()
+
+    @property
+    def holding(self) -> bool:
+        return self.waiting > 0
+
+    def release(self) -> None:
+        """Let every held request through, and every later one."""
+        self._opened.set()
+
+    def down(self) -> None:
+        """The API is unreachable from now on: held requests and every later one fail."""
+        self.is_down = True
+        self._opened.set()
 
 
 def client_for(

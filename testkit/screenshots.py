@@ -7,6 +7,7 @@ and opens the Pay modal, and writes `bills.png` and `pay-modal.png` (1280 by 800
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -50,7 +51,10 @@ def take(out: Path) -> list[Path]:
         actions.get_by_role("button", name="Approve").click()
         expect(page.locator(f'[data-block$=":{bill_id}"]', has_text="Approved by")).to_have_count(1)
         actions.get_by_role("button", name="Pay…").click()
-        expect(page.locator("#modal-layer .modal")).to_be_visible()
+        # The form, not the loading view it replaces once the bill and accounts are read.
+        expect(
+            page.locator("#modal-layer .modal").get_by_label(re.compile("^Amount"))
+        ).to_be_visible()
         page.screenshot(path=str(pay))
         browser.close()
     return [bills, pay]

@@ -10,6 +10,7 @@ answered on the surface the person is looking at:
 
 - a modal submission not yet acked: field errors, or the modal turns into the message;
 - a modal already showing progress (or a placeholder the listener opened): the message there;
+- a slash command whose placeholder shows (`billpay.slack.budget`): the message in its place;
 - a button on a message or a slash command: an ephemeral message (`respond`);
 - anything else (events, App Home): the log only.
 
@@ -60,6 +61,8 @@ LOCALE_WAIT_SECONDS = 1.0
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,24}$")
 # The context key a listener sets to the id of a modal it opened, so errors show there.
 SHOWN_VIEW = "billpay_shown_view"
+# The context key set while a slash command's placeholder shows, so errors replace it.
+SHOWN_PLACEHOLDER = "billpay_shown_placeholder"
 
 # Listener runs not finished yet (Bolt runs them after the ack), for a clean shutdown.
 in_flight: set[asyncio.Task[Any]] = set()
@@ -389,7 +392,9 @@ async def _tell(
         and request.respond is not None
         and response_url_ok(body.get("response_url"), slack_hosts)
     ):
-        await request.respond(text=text, response_type="ephemeral", replace_original=False)
+        # A placeholder the command's response_url posted is the message it replaces.
+        placeholder = kind == "slash_command" and bool(request.context.get(SHOWN_PLACEHOLDER))
+        await request.respond(text=text, response_type="ephemeral", replace_original=placeholder)
 
 
 async def settled() -> None:

@@ -11,7 +11,7 @@ callers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -105,8 +105,11 @@ class Publisher:
         page: int = 0,
         channel_id: str,
         ts: str | None = None,
+        posted: Callable[[], Awaitable[object]] | None = None,
     ) -> str:
-        """Post (or, with `ts`, replace) one page of the channel's bills; returns its ts."""
+        """Post (or, with `ts`, replace) one page of the channel's bills; returns its ts.
+        `posted` is awaited once the page is in the channel, before other messages showing its
+        bills are brought up to date."""
         now = self.clock()
         today = person.today(now)
         listing = await self.outstanding.listing(link, bill_filter, today)
@@ -149,6 +152,8 @@ class Publisher:
             time_zone=person.time_zone,
             user_id=person.user_id,
         )
+        if posted is not None:
+            await posted()
         # Bills that moved since other messages drew them (paid in part elsewhere, say).
         for bill_id in listing.changed[:MAX_CHANGED_BILLS]:
             await self.quietly(

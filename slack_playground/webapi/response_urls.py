@@ -2,7 +2,11 @@
 user and (for a message's actions) a message, and usable five times.
 
 A post replaces or deletes the original message, posts in the channel (`in_channel`) or shows
-an ephemeral, as Slack does; its `blocks` are validated like `chat.postMessage`'s.
+an ephemeral, as Slack does; its `blocks` are validated like `chat.postMessage`'s. The
+original is the message whose button was used (an ephemeral one too); a slash command has
+none until its URL posts one, and then it is the last message that URL posted, so a command
+can put its answer in the place of a placeholder it showed ("Reading bills…"), or delete it.
+An ephemeral replaced stays ephemeral, where it was.
 """
 
 from __future__ import annotations
@@ -60,11 +64,14 @@ class ResponseUrls(ChatMethods):
         problems = validate_message_blocks(blocks) if blocks is not None else []
         if problems:
             return "invalid_blocks", problems
-        original = self._find_message(hook.channel_id, hook.message_ts) if hook.message_ts else None
+        original, ephemeral = self._original(hook)
         if truthy(body.get("delete_original")):
             if original is None:
                 return "message_not_found", []
-            self._delete_message(hook.channel_id, original["ts"])
+            if ephemeral:
+                self.ephemerals.remove(original)
+            else:
+                self._delete_message(hook.channel_id, original["ts"])
             return None, []
         if not body.get("text") and not blocks:
             return "no_text", ["a response needs text or blocks"]
@@ -72,21 +79,40 @@ class ResponseUrls(ChatMethods):
             original["text"] = body.get("text", "")
             original.pop("blocks", None)
             if blocks:
-                original["blocks"] = self._with_ids(blocks)
+                original["blocks"] = blocks if ephemeral else self._with_ids(blocks)
             return None, []
         if body.get("response_type") == "in_channel":
             try:
-                self._post(hook.channel_id, body.get("text", ""), blocks, body.get("thread_ts"))
+                posted = self._post(
+                    hook.channel_id, body.get("text", ""), blocks, body.get("thread_ts")
+                )
             except SlackError as exc:
                 return exc.error, exc.problems
+            ts = str(posted["ts"])
         else:
+            ts = self.new_ts()
             self.ephemerals.append(
                 {
                     "channel": hook.channel_id,
                     "user": hook.user_id,
                     "text": body.get("text", ""),
                     "blocks": blocks,
-                    "message_ts": self.new_ts(),
+                    "message_ts": ts,
                 }
             )
+        hook.posted_ts = ts
         return None, []
+
+    def _original(self, hook: ResponseHook) -> tuple[dict[str, Any] | None, bool]:
+        """The message a post's `replace_original` or `delete_original` acts on, if it is still
+        there, and whether it is an ephemeral (as the stand-in keeps those)."""
+        ts = hook.message_ts or hook.posted_ts
+        if ts is None:
+            return None, False
+        found = self._find_message(hook.channel_id, ts)
+        if found is not None:
+            return found, False
+        for ephemeral in self.ephemerals:
+            if ephemeral["message_ts"] == ts and ephemeral["user"] == hook.user_id:
+                return ephemeral, True
+        return None, False

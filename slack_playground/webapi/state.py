@@ -99,12 +99,15 @@ class Trigger:
 
 @dataclass
 class ResponseHook:
-    """What a response_url is tied to."""
+    """What a response_url is tied to: the message it came from (a button's), or else the
+    last message it posted (a slash command's), which `replace_original` and
+    `delete_original` act on."""
 
     channel_id: str
     user_id: str
     message_ts: str | None = None
     uses: int = 0
+    posted_ts: str | None = None
 
 
 class SlackState:

@@ -8,7 +8,7 @@ import asyncio
 import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,10 +18,12 @@ from slack_sdk.errors import SlackApiError
 
 from billpay.slack.blocks.ids import Action, Input, MoreOption, card_actions_block
 from billpay.slack.blocks.metadata import MoreAction
+from billpay.slack.budget import PATIENCE_SECONDS
 from billpay.store.db import Database
 from payables_sandbox.app import Sandbox
 from slack_playground.page import APPROVERS, CHANNEL, PAYERS, Playground
 from testkit.bot import BOT_TOKEN, SIGNING_SECRET, Bot, running_bot
+from testkit.world import NOW
 
 ANA, SAM, LEA = "U0ANA", "U0SAM", "U0LEA"
 
@@ -117,6 +119,28 @@ async def test_a_reply_only_the_person_sees_is_shown_to_them_only(page: Page) ->
     assert "Only visible to you" not in ana["channel"]
 
 
+async def test_bills_while_the_payables_api_is_slow_shows_reading_bills_then_the_cards(
+    page: Page,
+) -> None:
+    await page.open()
+    gate = page.bot.hold_payables()
+    before = len(page.playground.responses)
+    await page.command("/bills")
+    await gate.reached()
+    page.bot.services.clock.set(lambda: NOW + timedelta(seconds=PATIENCE_SECONDS))
+    await page.playground.wait_for_responses(count=before + 1)
+    assert gate.holding
+    channel = (await page.state())["channel"]
+    assert "Reading bills…" in channel and "Only visible to you" in channel
+    assert "Reading bills" not in (await page.state(SAM))["channel"]
+
+    gate.release()
+    await page.playground.wait_for_responses(count=before + 2)  # the placeholder deleted
+    state = await page.state()
+    assert "Reading bills" not in state["channel"] and "outstanding bills" in state["channel"]
+    assert state["problems"] == []
+
+
 async def test_text_that_is_not_a_command_is_refused_plainly(page: Page) -> None:
     answer = await page.command("hello")
     assert answer == {"error": "Only slash commands reach the bot here: try /bills."}
@@ -141,7 +165,7 @@ async def pay_modal(page: Page, reference: str) -> tuple[dict[str, Any], str, st
         action_id=Action.PAY,
         block_id=card_actions_block(bill_id),
     )
-    await page.playground.wait_for("views.open")
+    await page.bot.modal(0)  # loading, then the form in its place
     (view_id,) = page.playground.stacks[SAM]
     return message, bill_id, view_id
 
@@ -178,6 +202,7 @@ async def test_a_change_in_a_modal_carries_what_was_typed_elsewhere_in_it(page: 
     """Slack sends a block action in a modal with the view's state as the person left it: the
     Pay form's redraw keeps the reference the payer had typed before changing the amount."""
     _, _, view_id = await pay_modal(page, "BW-88213")
+    updates = len(page.playground.calls_to("views.update"))
     await page.post(
         "/ui/action",
         SAM,
@@ -187,7 +212,7 @@ async def test_a_change_in_a_modal_carries_what_was_typed_elsewhere_in_it(page: 
         value="100",
         values={Input.PAY_AMOUNT: "100", Input.PAY_REFERENCE: "Typed by Sam"},
     )
-    (update,) = await page.playground.wait_for("views.update")
+    (update,) = (await page.playground.wait_for("views.update", count=updates + 1))[updates:]
     blocks = {b["block_id"]: b for b in update.args["view"]["blocks"] if "block_id" in b}
     assert blocks[Input.PAY_REFERENCE]["element"]["initial_value"] == "Typed by Sam"
     assert blocks[Input.PAY_AMOUNT]["element"]["initial_value"] == "100"
@@ -325,8 +350,7 @@ async def test_attach_invoice_from_the_page_uploads_the_picked_file(page: Page) 
         block_id=card_actions_block(bill_id),
         value=MoreAction(choice=MoreOption.ATTACH_INVOICE, bill_id=bill_id).dump(),
     )
-    (opened,) = await page.playground.wait_for("views.open")
-    view_id = opened.response["view"]["id"]
+    view_id = (await page.bot.modal(0))["id"]  # loading, then the form in its place
     content = b"%PDF-1.7\n% an invoice\n"
     picked = [
         {

@@ -39,6 +39,7 @@ class Callback(StrEnum):
     REOPEN = "reopen_bill"
     PAY = "pay_bill"
     RESULT = "pay_result"
+    LOADING = "loading"  # a placeholder the bot fills in; nothing to submit
     DIGEST = "digest_settings"
     ATTACH = "attach_invoice"
     ASK = "ask_question"

@@ -312,21 +312,23 @@ def preview_text(preview: PayPreview, locale: str) -> str:
 PAY_TITLE = N_("Pay bill")
 
 
-def loading_modal(title: str, *, locale: str) -> dict[str, Any]:
-    """A placeholder while the bill and the accounts are fetched; `title` is a catalog text."""
+LOADING = N_("Loading…")
+FETCHING_BILL = N_("Fetching the bill and your bank accounts…")
+
+
+def loading_modal(title: str, *, locale: str, text: str = LOADING) -> dict[str, Any]:
+    """What a modal shows while what it is for is read (the Pay form's bill and accounts,
+    say); `title` and `text` are catalog texts. The bot puts the modal in its place."""
     _ = words(locale)
     return modal(
         _(title),
         [
             {
                 "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": ":hourglass_flowing_sand: "
-                    + _("Fetching the bill and your bank accounts…"),
-                },
+                "text": {"type": "mrkdwn", "text": ":hourglass_flowing_sand: " + _(text)},
             }
         ],
+        callback_id=Callback.LOADING,
         locale=locale,
     )
 

@@ -13,5 +13,5 @@
 - `home`: the App Home tab; `uninstall`: the app removed from a workspace;
 - `stale`: buttons and forms no listener knows (registered last).
 
-`cards` and `opening` are what several areas share.
+`cards` is what several areas share; `billpay.slack.budget` answers within Slack's 3 seconds.
 """

@@ -1,12 +1,14 @@
 """Listing bills: `/bills [overdue | due 7d | supplier]`, paging a `/bills` message, the daily
 digest's buttons that open a list, and a card's overflow choices Refresh and Details.
 
-Every listener acks first; a refusal or a failure travels to the error boundary.
+Every listener acks first; a refusal or a failure travels to the error boundary. `/bills`
+reads the payables API before it can post the cards, so it answers within Slack's budget
+(`billpay.slack.budget`): "Reading bills…" when the read is slow, then the cards or the reason.
 """
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncRespond
+from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 
 from billpay.bills.listing import parse_filter
 from billpay.core.i18n import words
@@ -17,6 +19,7 @@ from billpay.slack.blocks.invoices import details_extra
 from billpay.slack.blocks.metadata import DigestListAction, MoreAction, PageAction
 from billpay.slack.blocks.text import escape
 from billpay.slack.boundary import Ack, Listeners
+from billpay.slack.budget import CommandAnswer
 from billpay.slack.envelope import Click, Command
 from billpay.slack.handlers.cards import Cards, overflow
 from billpay.slack.people import LazyPerson
@@ -27,13 +30,30 @@ def register(on: Listeners, services: Services) -> None:
     cards = Cards(services)
 
     @on.command("/bills")
-    async def bills(ack: Ack, slash: Command, person: LazyPerson) -> None:
+    async def bills(
+        ack: Ack,
+        slash: Command,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+        person: LazyPerson,
+    ) -> None:
         await ack()
         bill_filter = parse_filter(slash.text)
-        link = await services.links.link_for(slash.team_id, slash.channel_id)
-        await publisher.post_listing(
-            slash.team_id, await person, link, bill_filter, channel_id=slash.channel_id
-        )
+        answer = CommandAnswer(respond, context, person, services.clock)
+
+        async def post() -> None:
+            link = await services.links.link_for(slash.team_id, slash.channel_id)
+            await publisher.post_listing(
+                slash.team_id,
+                await person,
+                link,
+                bill_filter,
+                channel_id=slash.channel_id,
+                posted=answer.posted,  # the cards are in the channel: "Reading bills…" goes
+            )
+
+        await answer.within_budget(post())
+        await answer.posted()  # in case the placeholder landed after the cards
 
     async def page(click: Click, value: PageAction, person: LazyPerson) -> None:
         link = await services.links.link_for(click.team_id, click.channel_id)

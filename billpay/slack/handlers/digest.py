@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from billpay.core.errors import FORM_OUT_OF_DATE, FieldErrors, OutOfDate
@@ -19,6 +20,7 @@ from billpay.slack.blocks.metadata import DigestMetadata
 from billpay.slack.blocks.modals import WHEN_EMPTY, digest_modal
 from billpay.slack.blocks.status import digest_line
 from billpay.slack.boundary import Ack, Listeners
+from billpay.slack.budget import CommandAnswer
 from billpay.slack.envelope import Command, Submission, field_choices, field_value
 from billpay.slack.notices.digests import DigestSender
 from billpay.slack.people import LazyPerson
@@ -35,7 +37,13 @@ def register(on: Listeners, services: Services) -> None:
 
     @on.command("/billpay", verb="digest")
     async def digest(
-        ack: Ack, slash: Command, body: dict[str, Any], client: AsyncWebClient, person: LazyPerson
+        ack: Ack,
+        slash: Command,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+        person: LazyPerson,
     ) -> None:
         await ack()
         link = await services.links.link_for(slash.team_id, slash.channel_id)
@@ -46,7 +54,10 @@ def register(on: Listeners, services: Services) -> None:
         if slash.rest.strip().lower() == "now":
             if subscription.paused:
                 subscription = await digest_store.resume_subscription(services.db, subscription.id)
-            await DigestSender(services).now(subscription)
+            # The digest reads the payables API: "Reading bills…" meanwhile if that is slow.
+            answer = CommandAnswer(respond, context, person, services.clock)
+            await answer.within_budget(DigestSender(services).now(subscription))
+            await answer.posted()
             return
         metadata = DigestMetadata(channel_id=slash.channel_id, subscription_id=subscription.id)
         await client.views_open(

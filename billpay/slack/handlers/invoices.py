@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncRespond
+from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from billpay.core.bounds import INVOICE_MAX_BYTES
@@ -24,10 +24,11 @@ from billpay.slack.blocks.invoices import (
     shared_comment,
 )
 from billpay.slack.blocks.metadata import AttachMetadata, MoreAction, RetryUploadButton
-from billpay.slack.blocks.modals import done_modal, waiting_modal
+from billpay.slack.blocks.modals import done_modal, loading_modal, waiting_modal
 from billpay.slack.blocks.new_bill import attached_text
 from billpay.slack.blocks.text import plain
 from billpay.slack.boundary import Ack, Listeners
+from billpay.slack.budget import open_modal, reader_now, trigger_of
 from billpay.slack.envelope import Click, Submission, field_element
 from billpay.slack.handlers.cards import Cards, overflow, tell
 from billpay.slack.people import LazyPerson
@@ -84,18 +85,26 @@ def register(on: Listeners, services: Services) -> None:
         value: MoreAction,
         body: dict[str, Any],
         client: AsyncWebClient,
+        context: AsyncBoltContext,
         person: LazyPerson,
     ) -> None:
         await ack()
+        trigger_id = trigger_of(body)
         await cards.current(click, value.bill_id)
-        case = await services.invoices.check_may_attach(click.case(value.bill_id))
-        reader = await person
-        metadata = AttachMetadata(
-            channel_id=click.channel_id, message_ts=click.message_ts, bill_id=value.bill_id
-        )
-        today = reader.today(services.clock())
-        view = attach_modal(case, metadata, locale=reader.locale, today=today)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        reader = await reader_now(person)
+
+        async def build() -> dict[str, Any]:
+            # The bill and its files, read: whether it still has no invoice.
+            case = await services.invoices.check_may_attach(click.case(value.bill_id))
+            attacher = await person
+            metadata = AttachMetadata(
+                channel_id=click.channel_id, message_ts=click.message_ts, bill_id=value.bill_id
+            )
+            today = attacher.today(services.clock())
+            return attach_modal(case, metadata, locale=attacher.locale, today=today)
+
+        loading = loading_modal(ATTACH_TITLE, locale=reader.locale)
+        await open_modal(client, trigger_id, context, loading, build())
 
     @on.view(Callback.ATTACH, AttachMetadata)
     async def attach_submitted(

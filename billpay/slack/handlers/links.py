@@ -1,22 +1,26 @@
 """Linking a channel to a company: `/billpay connect [company]`, `/billpay status` (the
 channel's company, policy and digest) and `/billpay help`, which also answers any `/billpay`
 text no other area serves. Each acks at once, then does its work and answers; a refusal or a
-failure is answered by the error boundary."""
+failure is answered by the error boundary. Linking reads the payables API, so it answers within
+Slack's budget (`billpay.slack.budget`)."""
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncRespond
+from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 
 from billpay.bills.duties import policy_count
 from billpay.bills.policy import EffectivePolicy
-from billpay.core.i18n import words
+from billpay.core.i18n import N_, words
 from billpay.digest import store as digest_store
 from billpay.services import Services
 from billpay.slack.blocks.status import BILLPAY_HELP, linked_text, policy_line, status_text
 from billpay.slack.blocks.text import one_of
 from billpay.slack.boundary import Ack, Listeners
+from billpay.slack.budget import CommandAnswer
 from billpay.slack.envelope import Command
 from billpay.slack.people import LazyPerson
+
+LINKING = N_("Finding the company in the accounting platform…")
 
 
 def register(on: Listeners, services: Services) -> None:
@@ -27,27 +31,37 @@ def register(on: Listeners, services: Services) -> None:
         return policy_line(count, base_currency, locale=locale)
 
     @on.command("/billpay", verb="connect")
-    async def connect(ack: Ack, slash: Command, respond: AsyncRespond, person: LazyPerson) -> None:
+    async def connect(
+        ack: Ack,
+        slash: Command,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+        person: LazyPerson,
+    ) -> None:
         await ack()
-        link, created = await services.links.connect(
-            slash.team_id, slash.channel_id, slash.user_id, slash.rest
-        )
-        linker = await person
-        await digest_store.create_subscription(
-            services.db, link.id, created_by=slash.user_id, time_zone=linker.time_zone
-        )
-        policy = await services.links.policy_for(link)
-        text = linked_text(
-            slash.user_id,
-            link.company_name,
-            link.base_currency,
-            one_of(policy.approvers, linker.locale),
-            one_of(policy.payers, linker.locale),
-            _policy_words(policy, link.base_currency, linker.locale),
-            created=created,
-            locale=linker.locale,
-        )
-        await respond(text=text, response_type="in_channel")
+        answer = CommandAnswer(respond, context, person, services.clock)
+
+        async def link_channel() -> str:
+            link, created = await services.links.connect(
+                slash.team_id, slash.channel_id, slash.user_id, slash.rest
+            )
+            linker = await person
+            await digest_store.create_subscription(
+                services.db, link.id, created_by=slash.user_id, time_zone=linker.time_zone
+            )
+            policy = await services.links.policy_for(link)
+            return linked_text(
+                slash.user_id,
+                link.company_name,
+                link.base_currency,
+                one_of(policy.approvers, linker.locale),
+                one_of(policy.payers, linker.locale),
+                _policy_words(policy, link.base_currency, linker.locale),
+                created=created,
+                locale=linker.locale,
+            )
+
+        await answer.in_channel(text=await answer.within_budget(link_channel(), LINKING))
 
     @on.command("/billpay", verb="status")
     async def status(ack: Ack, slash: Command, respond: AsyncRespond, person: LazyPerson) -> None:

@@ -2,16 +2,16 @@
 payment's buttons on its card: Retry payment, Cancel (or Undo while it is held), and "it was
 recorded" / "it was not" for a payment in doubt.
 
-Pay… checks at once that the person may pay, then opens the form within the trigger's
-3 seconds (a placeholder first if the payables API is slow). The submission is checked on its
-fields before the ack; a valid one turns the modal into a progress view, is recorded, and the
-modal then shows the result while the card updates in place. The form's live preview while it
-is open is `handlers/pay_form.py`.
+Pay… checks at once, from the bot's own records, that the person may pay (a refusal is an
+answer only they see); then a loading modal opens while the trigger id is valid, before the
+payables API is read, and the form (or why it can't open) takes its place
+(`billpay.slack.budget`). The submission is checked on its fields before the ack; a valid one
+turns the modal into a progress view, is recorded, and the modal then shows the result while
+the card updates in place. The form's live preview while it is open is `handlers/pay_form.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
@@ -29,6 +29,7 @@ from billpay.slack.blocks.card_extras import confirmations_needed
 from billpay.slack.blocks.ids import Action, Callback, Input
 from billpay.slack.blocks.metadata import BillAction, PayMetadata
 from billpay.slack.blocks.modals import (
+    FETCHING_BILL,
     PAY_TITLE,
     form_context,
     loading_modal,
@@ -39,15 +40,13 @@ from billpay.slack.blocks.modals import (
 )
 from billpay.slack.blocks.outcomes import step_answer
 from billpay.slack.blocks.text import money
-from billpay.slack.boundary import NOTHING_PAID, SHOWN_VIEW, Ack, Listeners
+from billpay.slack.boundary import NOTHING_PAID, Ack, Listeners
+from billpay.slack.budget import open_modal, reader_now, trigger_of
 from billpay.slack.envelope import Click, Submission, field_choices, field_value
 from billpay.slack.handlers.cards import Cards, tell
 from billpay.slack.people import LazyPerson, Person
 from billpay.slack.publisher import Publisher
 
-# How long Pay… waits for the bill and accounts before opening a "loading" modal instead
-# (the trigger id is only valid for 3 seconds).
-OPEN_MODAL_BUDGET_SECONDS = 1.5
 FIELD_BLOCKS = {
     "account": Input.PAY_ACCOUNT,
     "amount": Input.PAY_AMOUNT,
@@ -115,35 +114,21 @@ def register(on: Listeners, services: Services) -> None:
         person: LazyPerson,
     ) -> None:
         await ack()
+        trigger_id = trigger_of(body)
         await cards.current(click, value.bill_id)
         # Who may not pay is told now, in words only they see, not in a modal that fails later.
         await services.payments.check_may_pay(click.case(value.bill_id), click.user_id)
-        lookup = person.lookup(wait=None)
-        preparing = asyncio.ensure_future(
-            services.payments.prepare_payment(click.case(value.bill_id), click.user_id)
-        )
-        both: set[asyncio.Future[Any]] = {preparing, lookup}
-        await asyncio.wait(both, timeout=OPEN_MODAL_BUDGET_SECONDS)
-        # The trigger expires in 3 seconds: a slow users.info must not hold the modal back.
-        payer = lookup.result() if lookup.done() else person.fallback()
-        today = payer.today(services.clock())
+        reader = await reader_now(person)
 
-        if preparing.done():
-            form = preparing.result()  # a refusal is raised here, before any modal opens
-            await client.views_open(
-                trigger_id=body["trigger_id"],
-                view=_pay_form(click, value.bill_id, form, payer, today),
+        async def form() -> dict[str, Any]:
+            prepared = await services.payments.prepare_payment(
+                click.case(value.bill_id), click.user_id
             )
-            return
-        # Slow payables API: open a placeholder now, while the trigger is valid, then fill it.
-        opened = await client.views_open(
-            trigger_id=body["trigger_id"], view=loading_modal(PAY_TITLE, locale=payer.locale)
-        )
-        context[SHOWN_VIEW] = opened["view"]["id"]  # errors from here on show in the modal
-        form = await preparing
-        await client.views_update(
-            view_id=opened["view"]["id"], view=_pay_form(click, value.bill_id, form, payer, today)
-        )
+            payer = await person
+            return _pay_form(click, value.bill_id, prepared, payer, payer.today(services.clock()))
+
+        loading = loading_modal(PAY_TITLE, locale=reader.locale, text=FETCHING_BILL)
+        await open_modal(client, trigger_id, context, loading, form())
 
     @on.view(Callback.PAY, PayMetadata, consequence=NOTHING_PAID)
     async def pay_submitted(

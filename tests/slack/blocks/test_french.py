@@ -38,6 +38,7 @@ from billpay.slack.blocks.digest import digest_empty_message, digest_message
 from billpay.slack.blocks.home import home_view
 from billpay.slack.blocks.metadata import DigestMetadata
 from billpay.slack.blocks.modals import (
+    FETCHING_BILL,
     PAY_TITLE,
     digest_modal,
     loading_modal,
@@ -235,7 +236,8 @@ def _messages(locale: str = FR) -> Iterator[tuple[str, dict[str, Any]]]:
         for paid_case in (gbp, replace(gbp, amount_due=Decimal(0))):
             emoji, text = result_text(PaymentOutcome(paid_case, status, "", _payment(gbp)), locale)
             yield f"result {status}", message_modal(PAY_TITLE, text, emoji=emoji, locale=locale)
-    yield "loading", loading_modal(PAY_TITLE, locale=locale)
+    yield "loading", loading_modal(PAY_TITLE, locale=locale, text=FETCHING_BILL)
+    yield "loading, any", loading_modal(PAY_TITLE, locale=locale)
     yield "progress", progress_view("…", locale=locale)
     yield "home, no link", home_view([], locale=locale)
     yield "no supplier", supplier_blocks("zzz", [], locale=locale)

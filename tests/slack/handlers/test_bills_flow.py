@@ -10,7 +10,7 @@ import pytest
 from billpay.core.money import format_money
 from billpay.slack.blocks.ids import Action
 from billpay.store.models import CaseState
-from testkit.bot import Bot, bill_ids, card_actions, card_text
+from testkit.bot import Bot, bill_ids, card_actions, card_text, shows_result
 from testkit.world import ANA, BEN, CHANNEL, EVE, SAM, sandbox_payments
 
 
@@ -26,18 +26,7 @@ async def _open_bill(bot: Bot, message: dict, currency: str = "GBP") -> str:
 async def _pay_modal(bot: Bot, message: dict, bill_id: str, user: str) -> dict:
     opened = len(bot.slack.calls_to("views.open"))
     await bot.click(message, Action.PAY, bill_id, user=user)
-    calls = await bot.slack.wait_for("views.open", count=opened + 1)
-    call = calls[-1]
-    assert call.ok, call.response
-    view = call.response["view"]
-    if view.get("callback_id") != "pay_bill":
-        # A loaded machine can be slower than the Pay button's budget: the bot opened its
-        # placeholder and fills it in once the bill and the accounts are read.
-        await bot.slack.wait_for(
-            "views.update", where=lambda c: c.ok and c.args.get("view_id") == view["id"]
-        )
-        view = bot.slack.views[view["id"]]
-    return view
+    return await bot.modal(opened)
 
 
 async def test_bills_approve_and_pay_in_full(linked_bot: Bot) -> None:
@@ -63,7 +52,7 @@ async def test_bills_approve_and_pay_in_full(linked_bot: Bot) -> None:
     )
     (line,) = bot.slack.thread(CHANNEL, message["ts"])
     assert "<@U0SAM> paid £" in line["text"] and "paid in full" in line["text"]
-    result = (await bot.slack.wait_for("views.update"))[-1].args["view"]
+    result = (await bot.slack.wait_for("views.update", where=shows_result))[-1].args["view"]
     assert "It is recorded in the accounting platform" in str(result)
 
     demo = bot.sandbox.demo

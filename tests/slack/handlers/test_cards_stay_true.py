@@ -71,9 +71,7 @@ async def _paid_elsewhere(bot: Bot, bill_id: str, amount: Decimal) -> None:
 async def _modal(bot: Bot, message: dict[str, Any], action: str, bill_id: str, user: str) -> Any:
     opened = len(bot.slack.calls_to("views.open"))
     await bot.click(message, action, bill_id, user=user)
-    call = (await bot.slack.wait_for("views.open", count=opened + 1))[-1]
-    assert call.ok, call.response
-    return call.response["view"]
+    return await bot.modal(opened)
 
 
 async def _pay(bot: Bot, message: dict[str, Any], bill_id: str, amount: str | None = None) -> None:

@@ -67,8 +67,7 @@ async def test_a_bill_like_one_paid_lately_is_flagged_and_paid_only_when_confirm
     await bot.click(message, Action.APPROVE, bill_id, user=ANA)
     message = await bot.wait_for_card(message["ts"], bill_id, "Approved by")
     await bot.click(message, Action.PAY, bill_id, user=SAM)
-    (opened,) = await bot.slack.wait_for("views.open")
-    view = opened.response["view"]
+    view = await bot.modal(0)
     assert "paid 3 days ago" in str(view)
 
     (confirm,) = [b for b in view["blocks"] if b.get("block_id") == Input.PAY_CONFIRM]
@@ -106,8 +105,7 @@ async def test_the_server_refuses_to_pay_a_flagged_bill_without_the_confirmation
     await bot.click(message, Action.APPROVE, bill_id, user=ANA)
     message = await bot.wait_for_card(message["ts"], bill_id, "Approved by")
     await bot.click(message, Action.PAY, bill_id, user=SAM)
-    (opened,) = await bot.slack.wait_for("views.open")
-    view = opened.response["view"]
+    view = await bot.modal(0)
     view["blocks"] = [b for b in view["blocks"] if b.get("block_id") != Input.PAY_CONFIRM]
     bot.slack.views[view["id"]]["blocks"] = view["blocks"]
     ack = await bot.submit(view, user=SAM)
@@ -124,8 +122,7 @@ async def test_a_form_tampered_to_drop_the_confirmation_pays_nothing(linked_bot:
     await bot.click(message, Action.APPROVE, bill_id, user=ANA)
     message = await bot.wait_for_card(message["ts"], bill_id, "Approved by")
     await bot.click(message, Action.PAY, bill_id, user=SAM)
-    (opened,) = await bot.slack.wait_for("views.open")
-    stored = bot.slack.views[opened.response["view"]["id"]]
+    stored = bot.slack.views[(await bot.modal(0))["id"]]
     metadata = json.loads(stored["private_metadata"])
     del metadata["cf"]
     stored["private_metadata"] = json.dumps(metadata)

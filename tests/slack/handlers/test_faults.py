@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from billpay.slack.blocks.ids import Action
 from billpay.slack.boundary import settled
-from testkit.bot import Bot, bill_ids, card_text
+from testkit.bot import Bot, bill_ids, card_text, shows_result
 from testkit.world import ANA, CHANNEL, SAM, sandbox_payments
 from tests.slack.handlers.test_bills_flow import _open_bill, _pay_modal
 
@@ -136,10 +136,11 @@ async def test_with_the_payables_api_unreachable_approve_reject_and_pay_say_so(
     approve = await _answer(bot, before)
     assert approve.startswith("The accounting platform didn't answer in time. Nothing was changed.")
 
-    before = len(bot.slack.responses)
+    # Pay… opens its loading modal before reading anything; the reason then shows there.
+    opened = len(bot.slack.calls_to("views.open"))
     paying = f"card_actions:{approved}"
     await _timed(bot, requests.click(message, Action.PAY, user_id=SAM, block_id_prefix=paying))
-    pay = await _answer(bot, before)
+    pay = json.dumps((await bot.modal(opened))["blocks"])
     assert "didn't answer in time" in pay and "Nothing was changed" in pay
 
     # Reject opens its modal from the bot's own record; the submission re-reads the bill.
@@ -172,7 +173,7 @@ async def test_a_payment_that_cannot_reach_the_api_reads_the_same_everywhere(
     await bot.slack.wait_for(
         "chat.postMessage", where=lambda c: c.args.get("thread_ts") == message["ts"]
     )
-    result = str((await bot.slack.wait_for("views.update"))[-1].args["view"])
+    result = str((await bot.slack.wait_for("views.update", where=shows_result))[-1].args["view"])
     (line,) = bot.slack.thread(CHANNEL, message["ts"])
     cause = "The accounting platform didn't answer in time. Nothing was paid."
     for surface in (card_text(card, bill_id), line["text"], result):

@@ -12,7 +12,7 @@ import pytest
 from billpay.slack.blocks.ids import Action, MoreOption
 from billpay.slack.blocks.metadata import MoreAction
 from slack_playground.blockkit import validate_message_blocks, validate_view
-from testkit.bot import Bot, bill_ids, card_text
+from testkit.bot import Bot, bill_ids, card_text, shows_result
 from testkit.world import ANA, BEN, CHANNEL
 from tests.slack.handlers.test_bills_flow import _pay_modal
 
@@ -87,7 +87,7 @@ async def test_a_french_reader_sees_french_words_and_french_money(linked_bot: Bo
     assert f"Enregistrement de {THREE_THOUSAND_POUNDS}" in json.dumps(ack, ensure_ascii=False)
     message = await bot.wait_for_card(message["ts"], bill_id, f"{THREE_THOUSAND_POUNDS} payés")
     assert "payée intégralement" in card_text(message, bill_id)
-    result = (await bot.slack.wait_for("views.update"))[-1].args["view"]
+    result = (await bot.slack.wait_for("views.update", where=shows_result))[-1].args["view"]
     assert validate_view(result) == []
     assert "La facture est payée intégralement." in json.dumps(result, ensure_ascii=False)
     await bot.slack.wait_for(

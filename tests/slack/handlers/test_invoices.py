@@ -117,10 +117,9 @@ async def test_details_list_the_files_and_line_items(linked_bot: Bot) -> None:
 
 
 async def _open_attach(bot: Bot, message: dict[str, Any], bill_id: str) -> dict[str, Any]:
+    opened = len(bot.slack.calls_to("views.open"))
     await use_more(bot, message, bill_id, MoreOption.ATTACH_INVOICE, ANA)
-    (call,) = await bot.slack.wait_for("views.open")
-    assert call.ok, call.response
-    view = call.response["view"]
+    view = await bot.modal(opened)
     assert view["callback_id"] == Callback.ATTACH
     return view
 

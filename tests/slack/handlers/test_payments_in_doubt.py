@@ -11,7 +11,7 @@ import pytest
 
 from billpay.runtime.scheduler import Scheduler
 from billpay.slack.blocks.ids import Action
-from testkit.bot import Bot, card_actions, card_text
+from testkit.bot import Bot, card_actions, card_text, shows_result
 from testkit.world import CHANNEL, NOW, SAM, sandbox_payments
 from tests.slack.handlers.test_safety import _approved_pay_modal
 
@@ -55,7 +55,7 @@ async def test_a_500_after_the_write_is_in_doubt_then_recorded_by_reads_that_agr
     message = await bot.wait_for_card(message["ts"], bill_id, "We don't know yet whether")
     assert "£3,000.00 reached Codat Sandbox" in card_text(message, bill_id)
     assert "Nothing was paid" not in str(bot.slack.calls)
-    result = (await bot.slack.wait_for("views.update"))[-1].args["view"]
+    result = (await bot.slack.wait_for("views.update", where=shows_result))[-1].args["view"]
     assert "We don't know yet whether £3,000.00 reached Codat Sandbox" in str(result)
     assert card_actions(message, bill_id) == [Action.CHECK_PAYMENT, Action.MORE]
     sent = _payables_calls(bot, before)

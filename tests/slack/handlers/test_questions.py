@@ -55,9 +55,9 @@ async def test_a_question_is_asked_in_the_thread_and_holds_back_payment(linked_b
     await bot.click(message, Action.APPROVE, bill_id, user=ANA)
     message = await bot.wait_for_card(message["ts"], bill_id, "Approved by")
     await bot.click(message, Action.PAY, bill_id, user=SAM)
-    opened = (await bot.slack.wait_for("views.open", count=2))[-1]
-    assert "Pay although a question is open" in json.dumps(opened.response["view"])
-    assert (await bot.submit(opened.response["view"], {Input.PAY_CONFIRM: ["question"]}, user=SAM))[
+    view = await bot.modal(1)
+    assert "Pay although a question is open" in json.dumps(view)
+    assert (await bot.submit(view, {Input.PAY_CONFIRM: ["question"]}, user=SAM))[
         "response_action"
     ] == "update"
     message = await bot.wait_for_card(message["ts"], bill_id, "Paid £")

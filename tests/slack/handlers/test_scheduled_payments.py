@@ -20,7 +20,7 @@ from billpay.slack.blocks.ids import Action
 from billpay.slack.blocks.metadata import BillAction
 from billpay.store.db import Database
 from billpay.store.models import AuditEvent, CaseState, Payment
-from testkit.bot import Bot, card_actions, card_text
+from testkit.bot import Bot, card_actions, card_text, shows_result
 from testkit.payables import TODAY, on_postgres
 from testkit.world import CHANNEL, NOW, SAM, sandbox_payments
 from tests.slack.handlers.test_bills_flow import _pay_modal
@@ -45,7 +45,7 @@ async def test_a_payment_is_held_for_the_undo_window_then_sent(linked_bot: Bot) 
     assert ack["response_action"] == "update"
     message = await bot.wait_for_card(message["ts"], bill_id, "in a few seconds")
     assert card_actions(message, bill_id) == [Action.CANCEL_PAYMENT]  # Undo
-    result = (await bot.slack.wait_for("views.update"))[-1].args["view"]
+    result = (await bot.slack.wait_for("views.update", where=shows_result))[-1].args["view"]
     assert "press *Undo* on the card" in str(result)
     scheduler = Scheduler(bot.services)
     await scheduler.send_due_payments()  # still inside the window: nothing goes out

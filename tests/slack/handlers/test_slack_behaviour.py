@@ -1,5 +1,5 @@
-"""How the bot behaves towards Slack and people: each person's locale, Slack's rate limits, a
-slow payables API when Pay… is pressed, scheduled payments and the app being uninstalled."""
+"""How the bot behaves towards Slack and people: each person's locale, Slack's rate limits,
+scheduled payments and the app being uninstalled."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from billpay.slack.blocks.ids import Action
-from billpay.slack.handlers import payments
 from billpay.store.models import AuditEvent, CaseState
 from testkit.bot import Bot, card_actions, card_text
 from testkit.payables import TODAY
@@ -35,26 +34,6 @@ async def test_a_rate_limited_update_is_retried_after_slacks_delay(linked_bot: B
     await bot.wait_for_card(message["ts"], bill_id, "Approved by <@U0ANA>")
     statuses = [c.status for c in bot.slack.calls_to("chat.update")]
     assert statuses == [429, 200]
-
-
-async def test_a_slow_payables_api_opens_a_placeholder_then_fills_it(
-    linked_bot: Bot, monkeypatch
-) -> None:
-    bot = linked_bot
-    message = await bot.bills(user=ANA)
-    bill_id = await _open_bill(bot, message)
-    await bot.click(message, Action.APPROVE, bill_id, user=ANA)
-    message = await bot.wait_for_card(message["ts"], bill_id, "Approved by")
-    monkeypatch.setattr(payments, "OPEN_MODAL_BUDGET_SECONDS", 0)
-    await bot.click(message, Action.PAY, bill_id, user=SAM)
-    (opened,) = await bot.slack.wait_for("views.open")
-    assert "Fetching the bill" in str(opened.args["view"])
-    (filled,) = await bot.slack.wait_for("views.update")
-    assert filled.args["view"]["callback_id"] == "pay_bill"
-    view = bot.slack.views[opened.response["view"]["id"]]
-    ack = await bot.submit(view, user=SAM)
-    assert ack["response_action"] == "update"
-    await bot.wait_for_card(message["ts"], bill_id, "Paid £")
 
 
 async def test_a_later_date_schedules_the_payment_and_says_so(linked_bot: Bot) -> None:

@@ -17,8 +17,8 @@ from billpay.slack.blocks.modals import done_modal, waiting_modal
 from billpay.slack.blocks.new_bill import bank_account_modal
 from billpay.slack.blocks.text import escape
 from billpay.slack.boundary import Ack, Listeners
+from billpay.slack.budget import trigger_of
 from billpay.slack.envelope import Command, Submission, field_value
-from billpay.slack.handlers.opening import trigger_of
 from billpay.slack.people import LazyPerson
 from billpay.suppliers.rules import read_bank_account_form
 

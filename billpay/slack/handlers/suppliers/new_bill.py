@@ -22,12 +22,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from billpay.core.domain import Duplicate
 from billpay.core.errors import Denied, FieldErrors, OutOfDate
 from billpay.core.i18n import N_, words
-from billpay.invoices.files import NO_FILE, Invoice, SlackFiles
+from billpay.invoices.files import NO_FILE, Invoice, SlackFiles, check
 from billpay.payables.models import Supplier
 from billpay.services import Services
 from billpay.slack.blocks.ids import SupplierAction, SupplierCallback, SupplierInput, line_block
 from billpay.slack.blocks.metadata import NewBillMetadata, SupplierButton
-from billpay.slack.blocks.modals import message_modal, waiting_modal
+from billpay.slack.blocks.modals import loading_modal, message_modal, waiting_modal
 from billpay.slack.blocks.new_bill import (
     NOT_A_DUPLICATE,
     new_bill_modal,
@@ -36,6 +36,7 @@ from billpay.slack.blocks.new_bill import (
 )
 from billpay.slack.blocks.text import escape, money
 from billpay.slack.boundary import Ack, Listeners
+from billpay.slack.budget import open_modal, reader_now, trigger_of
 from billpay.slack.envelope import (
     Click,
     Command,
@@ -49,7 +50,6 @@ from billpay.slack.envelope import (
     team_of,
     used_action,
 )
-from billpay.slack.handlers.opening import open_when_ready, trigger_of
 from billpay.slack.people import LazyPerson, Person
 from billpay.slack.publisher import Publisher
 from billpay.store.models import CompanyLink
@@ -206,16 +206,19 @@ class BillForms:
         with `supplier_id` chosen, or `file_id` as its invoice."""
         trigger_id = trigger_of(body)
         link = await self.services.links.link_for(where.team_id, where.channel_id)
-        creator = await person
+        reader = await reader_now(person)
         await self.suppliers.check_may_create(link, where.user_id)
+        # A file no platform takes is refused before anything opens (Slack describes it); the
+        # limits of the company's own platform are checked once the payables API says which.
+        described = await self.files.describe(where.team_id, file_id, "") if file_id else None
 
         self.suppliers.warm(link)  # the type-ahead's list, read while the form opens
 
         async def build() -> dict[str, Any]:
+            creator = await person
             file_name = None
-            if file_id:
-                platform = await self.suppliers.platform(link)
-                described = await self.files.describe(where.team_id, file_id, platform)
+            if described is not None:
+                check(described.name, described.size, await self.suppliers.platform(link))
                 file_name = described.name[:255]
             metadata = NewBillMetadata(
                 channel_id=where.channel_id,
@@ -227,8 +230,8 @@ class BillForms:
             )
             return await self.form(link, metadata, creator, supplier_id=supplier_id)
 
-        title = words(creator.locale)(NEW_BILL_TITLE)
-        await open_when_ready(client, trigger_id, context, title, build(), locale=creator.locale)
+        loading = loading_modal(NEW_BILL_TITLE, locale=reader.locale)
+        await open_modal(client, trigger_id, context, loading, build())
 
     async def redraw(
         self, body: dict[str, Any], client: AsyncWebClient, person: LazyPerson, *, add_line: bool

@@ -15,11 +15,11 @@ from billpay.core.i18n import N_, words
 from billpay.services import Services
 from billpay.slack.blocks.ids import SupplierAction, SupplierCallback, SupplierInput
 from billpay.slack.blocks.metadata import CreateSupplierButton, SupplierButton, SupplierMetadata
-from billpay.slack.blocks.modals import done_modal, waiting_modal
+from billpay.slack.blocks.modals import done_modal, loading_modal, waiting_modal
 from billpay.slack.blocks.suppliers import supplier_modal, supplier_saved_text
 from billpay.slack.boundary import Ack, Listeners
+from billpay.slack.budget import open_modal, reader_now, trigger_of
 from billpay.slack.envelope import Click, Submission, field_value
-from billpay.slack.handlers.opening import open_when_ready, trigger_of
 from billpay.slack.people import LazyPerson
 from billpay.suppliers.rules import read_supplier_form
 from billpay.suppliers.service import CURRENCY_FIXED, address_text
@@ -60,23 +60,25 @@ def register(on: Listeners, services: Services) -> None:
         client: AsyncWebClient, context: AsyncBoltContext, person: LazyPerson,
     ) -> None:  # fmt: skip
         await ack()
+        trigger_id = trigger_of(body)
         link = await services.links.link_for(click.team_id, click.channel_id)
-        locale = (await person).locale
+        await suppliers.check_may_create(link, click.user_id)
+        reader = await reader_now(person)
 
         async def build() -> dict[str, Any]:
-            await suppliers.check_may_edit(link, click.user_id)
+            await suppliers.check_may_edit(link, click.user_id)  # the platform's, read
             supplier = await suppliers.supplier(link, value.supplier_id, fresh=True)
             metadata = SupplierMetadata(
                 channel_id=click.channel_id,
                 idempotency_key=str(uuid.uuid4()),
-                locale=locale,
+                locale=(await person).locale,
                 supplier_id=supplier.id,
             )
             address = address_text(supplier.addresses[0]) if supplier.addresses else None
             return supplier_modal(metadata, supplier=supplier, address=address)
 
-        title = words(locale)(EDIT_SUPPLIER_TITLE)
-        await open_when_ready(client, trigger_of(body), context, title, build(), locale=locale)
+        loading = loading_modal(EDIT_SUPPLIER_TITLE, locale=reader.locale)
+        await open_modal(client, trigger_id, context, loading, build())
 
     @on.view(SupplierCallback.CREATE, SupplierMetadata)
     @on.view(SupplierCallback.EDIT, SupplierMetadata)

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select
 
 from billpay.slack.blocks.ids import SupplierCallback, SupplierInput
-from billpay.slack.boundary import settled
 from billpay.store.models import AuditEvent
 from testkit.bot import Bot
 from testkit.world import ANA, CHANNEL
@@ -19,15 +18,9 @@ PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
 
 
 async def _opened_view(bot: Bot, before: int) -> dict[str, Any]:
-    calls = await bot.slack.wait_for("views.open", count=before + 1)
-    call = calls[-1]
-    assert call.ok, call.response
-    view = call.response["view"]
-    # When the form takes longer than a trigger lasts, a placeholder opens first and the same
-    # listener run then replaces it with the form: wait for that run, then read the latest
-    # version Slack holds.
-    await settled()
-    return bot.slack.views[view["id"]]
+    # A form read from the payables API opens as a loading modal, then replaces it: the
+    # modal once filled in, as Slack holds it.
+    return await bot.modal(before)
 
 
 async def _updated_view(bot: Bot, view_id: str, before: int) -> dict[str, Any]:

@@ -146,12 +146,14 @@ async def test_a_bill_from_an_invoice_file_carries_it_byte_for_byte(linked_bot: 
     ]
     print(f"\nslack calls ({len(slack_calls)} + {len(bot.slack.downloads)} download):", slack_calls)
     print(f"payables calls ({len(payables)}):", payables)
-    # files.info to open the form and again on submit; views.open; views.update for the
-    # supplier picked; chat.postMessage (the card); views.update (the result).
+    # files.info to open the form and again on submit; views.open (loading) and views.update
+    # (the form); views.update for the supplier picked; chat.postMessage (the card);
+    # views.update (the result).
     assert sorted(slack_calls) == sorted(
         [
             "files.info",
             "views.open",
+            "views.update",
             "views.update",
             "files.info",
             "chat.postMessage",

@@ -13,6 +13,7 @@ from tests.slack.handlers.suppliers.steps import (
     _suppliers,
     _text,
     _updated_view,
+    _updates,
 )
 
 
@@ -59,8 +60,9 @@ async def test_edit_supplier_sends_the_whole_record(linked_bot: Bot) -> None:
     assert (await bot.send(request)).status_code == 200
     view = await _opened_view(bot, before)
     assert view["callback_id"] == SupplierCallback.EDIT
+    updates = _updates(bot, view["id"])
     await bot.submit(view, {SupplierInput.PHONE: "+44 20 7946 0000"}, user=ANA)
-    await _updated_view(bot, view["id"], 0)
+    await _updated_view(bot, view["id"], updates)
     after = (await _suppliers(bot))["Northridge Office Supplies"]
     assert after.phone == "+44 20 7946 0000"
     # Untouched fields survive the full replace.
