@@ -96,7 +96,10 @@ class PageClient:
         assert answer == {"ok": True}, answer
 
     async def submit_modal(self, values: dict[str, Any], *, user: str) -> dict[str, Any]:
-        """Submit the modal open for `user` (waiting for it to open) with `values`."""
-        state = await self.wait_for(lambda s: bool(s["modal_key"]), user)
+        """Submit the modal open for `user` (waiting for it to open with its submit button,
+        past any loading view) with `values`."""
+        state = await self.wait_for(
+            lambda s: bool(s["modal_key"]) and 'type="submit"' in s["modal"], user
+        )
         view_id = state["modal_key"].split(":", 1)[0]
         return await self.post("/ui/submit", user=user, view_id=view_id, values=values)

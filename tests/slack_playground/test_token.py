@@ -155,7 +155,7 @@ async def test_through_a_forwarded_port_nothing_is_approved_or_paid_without_the_
         assert (
             await post(person, "/ui/action", user=SAM, action_id=Action.PAY, **card)
         ).status_code == 200
-        await playground.wait_for("views.open")
+        await bot.modal(0)  # loading, then the form in its place
         (view_id,) = playground.stacks[SAM]
         paid = await post(
             person, "/ui/submit", user=SAM, view_id=view_id, values={Input.PAY_AMOUNT: "432.98"}
