@@ -20,6 +20,7 @@ from billpay.slack.blocks.modals import WHEN_EMPTY, digest_modal
 from billpay.slack.blocks.status import digest_line
 from billpay.slack.boundary import Ack, Listeners
 from billpay.slack.envelope import Command, Submission, field_choices, field_value
+from billpay.slack.handlers.opening import trigger_of
 from billpay.slack.notices.digests import DigestSender
 from billpay.slack.people import LazyPerson
 
@@ -50,7 +51,7 @@ def register(on: Listeners, services: Services) -> None:
             return
         metadata = DigestMetadata(channel_id=slash.channel_id, subscription_id=subscription.id)
         await client.views_open(
-            trigger_id=body["trigger_id"],
+            trigger_id=trigger_of(body),
             view=digest_modal(subscription, metadata, locale=reader.locale),
         )
 

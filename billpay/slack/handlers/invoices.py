@@ -30,6 +30,7 @@ from billpay.slack.blocks.text import plain
 from billpay.slack.boundary import Ack, Listeners
 from billpay.slack.envelope import Click, Submission, field_element
 from billpay.slack.handlers.cards import Cards, overflow, tell
+from billpay.slack.handlers.opening import trigger_of
 from billpay.slack.people import LazyPerson
 from billpay.slack.publisher import Publisher
 
@@ -95,7 +96,7 @@ def register(on: Listeners, services: Services) -> None:
         )
         today = reader.today(services.clock())
         view = attach_modal(case, metadata, locale=reader.locale, today=today)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await client.views_open(trigger_id=trigger_of(body), view=view)
 
     @on.view(Callback.ATTACH, AttachMetadata)
     async def attach_submitted(

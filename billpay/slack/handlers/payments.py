@@ -42,6 +42,7 @@ from billpay.slack.blocks.text import money
 from billpay.slack.boundary import NOTHING_PAID, SHOWN_VIEW, Ack, Listeners
 from billpay.slack.envelope import Click, Submission, field_choices, field_value
 from billpay.slack.handlers.cards import Cards, tell
+from billpay.slack.handlers.opening import trigger_of
 from billpay.slack.people import LazyPerson, Person
 from billpay.slack.publisher import Publisher
 
@@ -118,6 +119,7 @@ def register(on: Listeners, services: Services) -> None:
         await cards.current(click, value.bill_id)
         # Who may not pay is told now, in words only they see, not in a modal that fails later.
         await services.payments.check_may_pay(click.case(value.bill_id), click.user_id)
+        trigger_id = trigger_of(body)
         lookup = person.lookup(wait=None)
         preparing = asyncio.ensure_future(
             services.payments.prepare_payment(click.case(value.bill_id), click.user_id)
@@ -131,13 +133,13 @@ def register(on: Listeners, services: Services) -> None:
         if preparing.done():
             form = preparing.result()  # a refusal is raised here, before any modal opens
             await client.views_open(
-                trigger_id=body["trigger_id"],
+                trigger_id=trigger_id,
                 view=_pay_form(click, value.bill_id, form, payer, today),
             )
             return
         # Slow payables API: open a placeholder now, while the trigger is valid, then fill it.
         opened = await client.views_open(
-            trigger_id=body["trigger_id"], view=loading_modal(PAY_TITLE, locale=payer.locale)
+            trigger_id=trigger_id, view=loading_modal(PAY_TITLE, locale=payer.locale)
         )
         context[SHOWN_VIEW] = opened["view"]["id"]  # errors from here on show in the modal
         form = await preparing

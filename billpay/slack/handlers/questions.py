@@ -27,6 +27,7 @@ from billpay.slack.envelope import (
     slack_id,
 )
 from billpay.slack.handlers.cards import Cards, overflow
+from billpay.slack.handlers.opening import trigger_of
 from billpay.slack.people import LazyPerson
 from billpay.slack.publisher import Publisher
 
@@ -58,7 +59,7 @@ def register(on: Listeners, services: Services) -> None:
             locale=reader.locale,
             today=reader.today(services.clock()),
         )
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await client.views_open(trigger_id=trigger_of(body), view=view)
 
     @on.view(Callback.ASK, AskMetadata)
     async def ask_submitted(
