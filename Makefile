@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.slack_flow
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.playground_start
+	$(BIN)/python -m bench.slack_fuzz
 
 # The payables side at a mid-size company's scale: 5,000 more outstanding bills (a few minutes).
 bench-large: $(STAMP)
