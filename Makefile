@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.first_words
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.playground_start
+	$(BIN)/python -m bench.slack_fuzz
 
 # The payables side at a mid-size company's scale: 5,000 more outstanding bills (a few minutes).
 bench-large: $(STAMP)

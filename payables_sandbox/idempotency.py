@@ -9,7 +9,11 @@
   `Idempotent-Replayed: true`, for `window` (90 minutes by default) after it was stored;
 - answers the key reused with another request (method, path or body) with a 422;
 - stores every answer but a 429, errors included; a 429 releases the key, so the retry the
-  `Retry-After` asks for runs afresh.
+  `Retry-After` asks for runs afresh;
+- stores nothing for a request whose client disconnected before its whole body arrived (a
+  `Content-Length` longer than what came): there was no request to answer, and the key is
+  never claimed. A body that arrived whole but is empty or invalid is answered (400) and that
+  answer is stored like any other.
 
 The header is ignored on other methods (PUT, DELETE, GET): the docs say it can only be sent on
 POST and PATCH, while the spec lists it on the two PUTs, so refusing it there would break
@@ -122,6 +126,11 @@ class IdempotencyMiddleware:
             )
             return
         body = await _read_body(receive)
+        if body is None:
+            # The client went away before its body arrived: no request, so no answer to keep,
+            # and the key stays free for the whole request (Codat stores the answers it gives).
+            log.info("a request with Idempotency-Key %s was cut off before its body arrived", key)
+            return
         fingerprint = _fingerprint(scope, headers, body)
         answered = await self._claim(key, fingerprint)
         if answered is not None:
@@ -282,16 +291,16 @@ async def _send_json(send: Send, status: int, message: str, *, retry: str = "Fal
     await send({"type": "http.response.body", "body": payload})
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body, or None when the client disconnected before its last part."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break
+            return None  # http.disconnect: what arrived is not the request that was sent
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return b"".join(chunks)
 
 
 def _fingerprint(scope: Scope, headers: Headers, body: bytes) -> str:

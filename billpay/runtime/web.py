@@ -1,16 +1,24 @@
-"""The ASGI app: Slack's requests at `/slack/events` in HTTP mode (signatures verified by Bolt)
-and `/healthz` for load balancers in both modes. The process host serves it with uvicorn."""
+"""The ASGI app: Slack's requests at `/slack/events` in HTTP mode and `/healthz` for load
+balancers in both modes. The process host serves it with uvicorn.
+
+A Slack request passes the gate (`billpay.slack.gate`: signed, and shaped so that Bolt can read
+it) before Bolt dispatches it; whatever still escapes is answered in plain words, its traceback
+in the log under a reference, never in the answer."""
 
 from __future__ import annotations
 
 import logging
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import PlainTextResponse
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from starlette.requests import ClientDisconnect
 
 from billpay.services import Services
 from billpay.slack.app import create_app
+from billpay.slack.explain import new_reference
+from billpay.slack.gate import refusal
 
 log = logging.getLogger(__name__)
 
@@ -32,25 +40,46 @@ def create_web_app(
     if not slack_requests:
         return web
     handler = AsyncSlackRequestHandler(app or create_app(services))
+    secret = services.settings.slack_signing_secret
+    if secret is None:
+        raise ValueError("SLACK_SIGNING_SECRET is needed to serve Slack's requests")
+    signing_secret = secret.get_secret_value()
+
+    async def answer(request: Request) -> Response:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return PlainTextResponse("request too large", status_code=413)
+        try:
+            body = await request.body()
+        except ClientDisconnect:
+            log.info("a Slack request was cut off before its body arrived")
+            return PlainTextResponse("incomplete request", status_code=400)
+        if len(body) > MAX_BODY_BYTES:
+            return PlainTextResponse("request too large", status_code=413)
+        refused = refusal(body, request.headers, signing_secret)
+        if refused is not None:
+            if refused.status == 400:
+                log.warning("refused a malformed Slack request: %s", refused.reason)
+            return PlainTextResponse(refused.text, status_code=refused.status)
+        try:
+            return await handler.handle(request)
+        except (AttributeError, LookupError, TypeError, ValueError) as exc:
+            # Bolt read something of the payload the gate (billpay.slack.gate) did not check:
+            # still a malformed request, not a fault of ours; the gate should learn it.
+            log.warning("refused a malformed Slack request Bolt failed on: %r", exc)
+            return PlainTextResponse("malformed request", status_code=400)
 
     @web.post("/slack/events")
     async def slack_events(request: Request) -> Response:
-        # Bolt would fail with a 500 on a timestamp that isn't a number; it is no more signed
-        # than a wrong signature is.
-        if not request.headers.get("x-slack-request-timestamp", "").isdigit():
-            return Response("invalid request", status_code=401)
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return Response("request too large", status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return Response("request too large", status_code=413)
         try:
-            return await handler.handle(request)
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            # Bolt reads ids from the payload before any listener runs, trusting its shape; a
-            # signed request of another shape is malformed, not a fault of ours.
-            log.warning("refused a malformed Slack request: %r", exc)
-            return Response("malformed request", status_code=400)
+            return await answer(request)
+        except Exception as exc:
+            # The last resort: the traceback goes to the log under a reference, never into
+            # the answer (uvicorn's own 500 would log it without one).
+            reference = new_reference()
+            log.error("a Slack request failed, reference %s", reference, exc_info=exc)
+            return PlainTextResponse(
+                f"Something went wrong on our side (reference {reference}).", status_code=500
+            )
 
     return web

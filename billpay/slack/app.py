@@ -83,8 +83,9 @@ def create_app(services: Services) -> AsyncApp:
             return BoltResponse(status=200, body="")
         # Listeners are behind the boundary (boundary.py); only Bolt's own middleware can fail
         # here, before any listener ran: on a payload whose shape it didn't expect (a malformed
-        # request, answered 400), or by a fault of ours (500, with a reference).
-        if isinstance(error, AttributeError | KeyError | TypeError | ValueError):
+        # request the gate, gate.py, let through: answered 400), or by a fault of ours (500,
+        # with a reference).
+        if isinstance(error, AttributeError | LookupError | TypeError | ValueError):
             log.warning("refused a malformed Slack request (%s): %r", kind, error)
             return BoltResponse(status=400, body="malformed request")
         log.error("unhandled error %s in Bolt (%s)", new_reference(), kind, exc_info=error)

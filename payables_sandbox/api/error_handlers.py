@@ -1,6 +1,7 @@
 """Every failure answered as the payables API's `ErrorMessage`: the sandbox's own `ApiError`s,
 FastAPI's request validation, Starlette's 404 and 405, and anything unexpected (a 500 that keeps
-its cause in the log, not in the answer)."""
+its cause in the log, not in the answer). A request whose client went away before its body
+arrived is no failure of the sandbox's: it is noted, and nobody is there to answer."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from payables_sandbox.api.responses import ApiResponse
 from payables_sandbox.errors import ApiError, error_body
@@ -21,6 +23,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _cut_off)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -48,6 +51,14 @@ async def _unexpected_error(_request: Request, exc: Exception) -> Response:
     log.exception("unexpected error in the sandbox", exc_info=exc)
     return ApiResponse(
         error_body(500, "An unexpected error occurred.", can_be_retried="True"), status_code=500
+    )
+
+
+async def _cut_off(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ClientDisconnect)
+    log.info("%s %s was cut off before its body arrived", request.method, request.url.path)
+    return ApiResponse(
+        error_body(400, "The request was cut off before its body arrived."), status_code=400
     )
 
 

@@ -51,9 +51,10 @@ class Payload(BaseModel):
         return text
 
     @classmethod
-    def load(cls, text: str | None) -> Self | None:
-        """The value, or None when it is missing, too long, malformed or out of bounds."""
-        if not text or len(text) > cls.LIMIT:
+    def load(cls, text: object) -> Self | None:
+        """The value, or None when it is missing, not text, too long, malformed or out of
+        bounds (it comes from a request, whatever a caller took it for)."""
+        if not isinstance(text, str) or not text or len(text) > cls.LIMIT:
             return None
         try:
             return cls.model_validate_json(text)

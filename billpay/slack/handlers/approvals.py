@@ -27,6 +27,7 @@ from billpay.slack.blocks.ids import Action, Callback, Input
 from billpay.slack.blocks.metadata import BillAction, ModalMetadata, RejectMetadata, ReopenMetadata
 from billpay.slack.blocks.modals import reject_modal, reopen_modal
 from billpay.slack.boundary import Ack, Listeners
+from billpay.slack.budget import trigger_of
 from billpay.slack.envelope import Click, Submission, field_value
 from billpay.slack.handlers.cards import Cards, tell
 from billpay.slack.people import LazyPerson
@@ -77,7 +78,7 @@ def register(on: Listeners, services: Services) -> None:
             version=case.version,
         )
         view = modal(case, metadata, locale=reader.locale, today=reader.today(services.clock()))
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await client.views_open(trigger_id=trigger_of(body), view=view)
 
     @on.action(Action.REJECT, BillAction)
     async def reject(

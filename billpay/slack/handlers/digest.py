@@ -20,7 +20,7 @@ from billpay.slack.blocks.metadata import DigestMetadata
 from billpay.slack.blocks.modals import WHEN_EMPTY, digest_modal
 from billpay.slack.blocks.status import digest_line
 from billpay.slack.boundary import Ack, Listeners
-from billpay.slack.budget import CommandAnswer
+from billpay.slack.budget import CommandAnswer, trigger_of
 from billpay.slack.envelope import Command, Submission, field_choices, field_value
 from billpay.slack.notices.digests import DigestSender
 from billpay.slack.people import LazyPerson
@@ -61,7 +61,7 @@ def register(on: Listeners, services: Services) -> None:
             return
         metadata = DigestMetadata(channel_id=slash.channel_id, subscription_id=subscription.id)
         await client.views_open(
-            trigger_id=body["trigger_id"],
+            trigger_id=trigger_of(body),
             view=digest_modal(subscription, metadata, locale=reader.locale),
         )
 

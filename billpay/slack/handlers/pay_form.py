@@ -21,7 +21,7 @@ from billpay.slack.blocks.ids import Callback, Input
 from billpay.slack.blocks.metadata import PayMetadata
 from billpay.slack.blocks.modals import PayEntry, pay_modal
 from billpay.slack.boundary import Ack, Listeners
-from billpay.slack.envelope import Submission, field_value, used_action
+from billpay.slack.envelope import Submission, as_dict, field_value, used_action
 from billpay.slack.people import LazyPerson
 
 log = logging.getLogger(__name__)
@@ -156,11 +156,12 @@ def register(on: Listeners, services: Services) -> None:
 
     @on.app.middleware
     async def note_pay_submissions(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
-        """Bolt middleware: a Pay modal's submission is noted before its listener runs."""
-        view = body.get("view")
+        """Bolt middleware: a Pay modal's submission is noted before its listener runs. The
+        payload is read leniently: Bolt hands a middleware whatever passed the gate
+        (`billpay.slack.gate`)."""
+        view = as_dict(body.get("view"))
         if (
             body.get("type") == "view_submission"
-            and isinstance(view, dict)
             and view.get("callback_id") == Callback.PAY
             and isinstance(view.get("id"), str)
         ):

@@ -17,6 +17,7 @@ from billpay.slack.blocks.ids import Action, Callback, Input, MoreOption
 from billpay.slack.blocks.metadata import AskMetadata, MoreAction, QuestionAction
 from billpay.slack.blocks.questions import ask_modal, question_message, resolved_line
 from billpay.slack.boundary import Ack, Listeners
+from billpay.slack.budget import trigger_of
 from billpay.slack.envelope import (
     Click,
     Submission,
@@ -58,7 +59,7 @@ def register(on: Listeners, services: Services) -> None:
             locale=reader.locale,
             today=reader.today(services.clock()),
         )
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await client.views_open(trigger_id=trigger_of(body), view=view)
 
     @on.view(Callback.ASK, AskMetadata)
     async def ask_submitted(

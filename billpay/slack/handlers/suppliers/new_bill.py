@@ -137,7 +137,9 @@ def _shared_file(body: dict[str, Any]) -> str:
     """The first file of the message a shortcut was used on; refused when it has none."""
     found = as_dict(body.get("message")).get("files")
     file_ids = [
-        f.get("id") for f in found or [] if isinstance(f, dict) and _FILE_ID.match(str(f.get("id")))
+        f.get("id")
+        for f in (found if isinstance(found, list) else [])
+        if isinstance(f, dict) and _FILE_ID.match(str(f.get("id")))
     ]
     if not file_ids:
         raise Denied(NO_FILE)
