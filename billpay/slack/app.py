@@ -14,6 +14,7 @@ from slack_bolt.error import BoltUnhandledRequestError
 
 from billpay.services import Services
 from billpay.slack.boundary import Listeners, settled
+from billpay.slack.budget import PATIENCE_SECONDS
 from billpay.slack.envelope import slack_hosts
 from billpay.slack.explain import new_reference
 from billpay.slack.handlers import (
@@ -69,7 +70,12 @@ def create_app(services: Services) -> AsyncApp:
         raise_error_for_unhandled_request=True,
     )
     people = People(default_locale=settings.default_locale)
-    on = Listeners(app, slack_hosts=slack_hosts(settings.slack_api_url), people=people)
+    on = Listeners(
+        app,
+        slack_hosts=slack_hosts(settings.slack_api_url),
+        people=people,
+        patience=lambda: services.clock.sleep(PATIENCE_SECONDS),
+    )
     for area in AREAS:
         area.register(on, services)
 

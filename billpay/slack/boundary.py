@@ -12,6 +12,10 @@ answered on the surface the person is looking at:
 - a modal already showing progress (or a placeholder the listener opened): the message there;
 - a slash command whose placeholder shows (`billpay.slack.budget`): the message in its place;
 - a button on a message or a slash command: an ephemeral message (`respond`);
+
+A button on a message whose listener is still at work after about a second (reading the
+payables API) tells the person so, once (`_noted`): Slack shows nothing of a click until the
+bot answers.
 - anything else (events, App Home): the log only.
 
 A fault that is ours is logged with its traceback under the reference the person is given.
@@ -56,6 +60,11 @@ log = logging.getLogger(__name__)
 
 NOTHING_CHANGED = N_("Nothing was changed.")
 NOTHING_PAID = N_("Nothing was paid.")
+STILL_WORKING = N_(
+    "Waiting for the accounting platform to answer; this can take a few seconds. Nothing needs "
+    "clicking again."
+)
+HOURGLASS = ":hourglass_flowing_sand:"
 # How long an answer may wait to learn the reader's language (usually cached by the listener).
 LOCALE_WAIT_SECONDS = 1.0
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,24}$")
@@ -114,10 +123,20 @@ class Listeners:
     parts its registration parses: `click` (buttons), `value` (the button's typed value),
     `submission` and `metadata` (modals), `slash` (slash commands)."""
 
-    def __init__(self, app: AsyncApp, *, slack_hosts: frozenset[str], people: People) -> None:
+    def __init__(
+        self,
+        app: AsyncApp,
+        *,
+        slack_hosts: frozenset[str],
+        people: People,
+        patience: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
         self.app = app
         self.slack_hosts = slack_hosts
         self.people = people
+        # A wait (about a second, on the services' clock) after which a button on a message
+        # whose listener is still at work tells the person so (`_noted`); None: never.
+        self.patience = patience
         # The verbs each command's listeners serve; its listener without one serves the rest.
         self._verbs: dict[str, list[str]] = {}
 
@@ -159,7 +178,9 @@ class Listeners:
                 return parsed is not None and accepts(parsed)
 
             matchers.append(chosen)
-        return self._register(self.app.action(action_id, matchers=matchers), parse, consequence)
+        return self._register(
+            self.app.action(action_id, matchers=matchers), parse, consequence, noted=True
+        )
 
     def view_action(
         self, action_id: str, metadata: type[Payload], *, consequence: str = NOTHING_CHANGED
@@ -218,6 +239,7 @@ class Listeners:
         consequence: str,
         *,
         acked: bool = False,
+        noted: bool = False,
     ) -> Callable[[L], L]:
         def decorate(listener: L) -> L:
             names = _argument_names(listener)
@@ -235,7 +257,11 @@ class Listeners:
                     parts = parse(body)
                     context.update(parts)
                     person = LazyPerson(self.people, client, *_asker(body, parts))
-                    await listener(**_arguments(names, request, parts, person))
+                    run = listener(**_arguments(names, request, parts, person))
+                    if noted and self.patience is not None and _on_a_message(body, respond):
+                        await _noted(run, self.patience(), respond, person)
+                    else:
+                        await run
                 except Exception as error:  # the boundary: every error gets its answer here
                     await answer(error, request, consequence, self.slack_hosts, self.people)
 
@@ -244,6 +270,39 @@ class Listeners:
             return listener
 
         return decorate
+
+
+def _on_a_message(body: dict[str, Any], respond: AsyncRespond | None) -> bool:
+    """A click on a message (not in a modal), with a response_url to tell the person by."""
+    return respond is not None and as_dict(body.get("container")).get("type") == "message"
+
+
+async def _noted(
+    run: Awaitable[None],
+    patience: Awaitable[object],
+    respond: AsyncRespond | None,
+    person: LazyPerson,
+) -> None:
+    """Run a button's listener; if it is still at work when `patience` ends (it is waiting on
+    the payables API), the person is told so in words only they see. A button's response_url
+    replaces the message clicked, so the note cannot be taken back: it says only what stays
+    true, and the card or the answer that follows says the rest."""
+    task = asyncio.ensure_future(run)
+    waiting = asyncio.ensure_future(patience)
+    try:
+        await asyncio.wait({task, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done() and respond is not None:
+            try:
+                reader = await person
+                text = f"{HOURGLASS} {words(reader.locale)(STILL_WORKING)}"
+                await respond(text=text, response_type="ephemeral", replace_original=False)
+            except Exception as exc:  # the answer itself may still get through
+                log.warning("could not say a click is still at work: %r", exc)
+        await task
+    finally:
+        waiting.cancel()
+        if not task.done():
+            task.cancel()
 
 
 def _nothing(body: dict[str, Any]) -> dict[str, Any]:

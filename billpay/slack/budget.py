@@ -18,7 +18,8 @@ the work is not done in time and leaves the answer to replace it:
 
 Buttons on a message are not served here: their response_url replaces the message clicked,
 and Slack can neither update nor delete an ephemeral posted with `chat.postEphemeral`, so a
-placeholder there could never be taken back.
+placeholder there could never be taken back. The boundary tells a person whose click is still
+at work after `PATIENCE_SECONDS` so, in words that stay true (`boundary._noted`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from billpay.core.clock import Clock
 from billpay.core.errors import OutOfDate
 from billpay.core.i18n import N_, words
-from billpay.slack.boundary import SHOWN_PLACEHOLDER, SHOWN_VIEW
+from billpay.slack.boundary import HOURGLASS, SHOWN_PLACEHOLDER, SHOWN_VIEW
 from billpay.slack.people import LazyPerson, Person
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,6 @@ PATIENCE_SECONDS = 1.0
 # opens in the default one: the trigger id is valid for 3 seconds only.
 LOCALE_WAIT_SECONDS = 0.5
 READING_BILLS = N_("Reading bills…")
-HOURGLASS = ":hourglass_flowing_sand:"
 
 
 async def within_budget(

@@ -231,3 +231,55 @@ async def test_every_form_read_from_the_api_opens_before_the_api_answers(linked_
         view_id = await _loading(bot, gate, opened)
         gate.release()
         assert (await _filled(bot, view_id))["callback_id"] == callback
+
+
+async def test_approve_with_the_api_slow_says_it_is_waiting_then_the_card_shows_the_approval(
+    linked_bot: Bot,
+) -> None:
+    """A button's answer replaces its message, so nothing can be taken back: the words said
+    while the payables API is slow stay true after the card shows the approval."""
+    bot = linked_bot
+    message = await bot.bills(user=ANA)
+    bill_id = await _open_bill(bot, message)
+    gate = bot.hold_payables()
+    before = len(bot.slack.responses)
+    await bot.click(message, Action.APPROVE, bill_id, user=ANA)
+
+    said = await _placeholder(bot, gate, before)
+    assert said["text"] == (
+        ":hourglass_flowing_sand: Waiting for the accounting platform to answer; this can take "
+        "a few seconds. Nothing needs clicking again."
+    )
+    assert said.get("replace_original") is False  # the card stays as it is
+    assert await bot.case_state(bill_id) == "pending"
+
+    gate.release()
+    await bot.wait_for_card(message["ts"], bill_id, "Approved by <@U0ANA>")
+    assert len(bot.slack.responses) == before + 1  # said once
+
+
+async def test_approve_with_the_api_down_says_it_is_waiting_then_why_nothing_changed(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    message = await bot.bills(user=ANA)
+    bill_id = await _open_bill(bot, message)
+    gate = bot.hold_payables()
+    before = len(bot.slack.responses)
+    await bot.click(message, Action.APPROVE, bill_id, user=ANA)
+    await _placeholder(bot, gate, before)
+
+    gate.down()
+    (reason,) = (await bot.slack.wait_for_responses(count=before + 2))[before + 1 :]
+    assert reason["text"] == DOWN and reason["response_type"] == "ephemeral"
+    assert await bot.case_state(bill_id) == "pending"
+
+
+async def test_a_click_answered_in_time_says_nothing_more(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message = await bot.bills(user=ANA)
+    bill_id = await _open_bill(bot, message)
+    before = len(bot.slack.responses)
+    await bot.click(message, Action.APPROVE, bill_id, user=ANA)  # the clock never moves
+    await bot.wait_for_card(message["ts"], bill_id, "Approved by <@U0ANA>")
+    assert len(bot.slack.responses) == before and _seen_by(bot, ANA) == []
