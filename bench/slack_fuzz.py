@@ -100,8 +100,10 @@ def _p95(values: list[float]) -> float:
 
 async def main(cases: int, seed: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        sandbox = Sandbox(SandboxConfig(api_key=SANDBOX_KEY, database_url=url, today=TODAY))
+        # The bot and the sandbox each have a database of their own, as when the bot runs.
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'bot.db'}"
+        sandbox_url = f"sqlite+aiosqlite:///{Path(folder) / 'sandbox.db'}"
+        sandbox = Sandbox(SandboxConfig(api_key=SANDBOX_KEY, database_url=sandbox_url, today=TODAY))
         await sandbox.start()
         await asyncio.to_thread(upgrade, url)
         db = Database(url)

@@ -7,11 +7,13 @@ events (linking, digest changes, the app uninstalled) are audited here.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from billpay.bills.cases import audit
 from billpay.bills.policy import CONFIGURATION_ACTOR, EffectivePolicy, policy_terms
@@ -38,6 +40,7 @@ class Links:
         self.clock = clock
         # The configured policy's terms each link was last seen (and audited) with here.
         self._recorded: dict[int, dict[str, Any]] = {}
+        self._recording = asyncio.Lock()
 
     async def link_for(self, team_id: str, channel_id: str) -> CompanyLink:
         async with self.db.read() as s:
@@ -63,8 +66,10 @@ class Links:
         policy = EffectivePolicy.from_settings(self.settings)
         terms = policy_terms(policy, self.settings.auto_approve_below)
         if self._recorded.get(link.id) != terms:
-            await self._record_policy(link, terms)
-            self._recorded[link.id] = terms
+            async with self._recording:  # one look per link at a time in this process
+                if self._recorded.get(link.id) != terms:
+                    await self._record_policy(link, terms)
+                    self._recorded[link.id] = terms
         return policy
 
     async def _record_policy(self, link: CompanyLink, terms: dict[str, Any]) -> None:
@@ -73,22 +78,14 @@ class Links:
         (`policy_in_force`), then each time the configuration changed it (`policy_changed`,
         with the terms before), by the replica that first saw the change (the link's row is
         locked while it looks)."""
+        async with self.db.read() as s:
+            if await self._last_policy(s, link) == terms:
+                return  # as recorded: no write, so the first requests after a start don't queue
         async with self.db.write() as s:
             await s.scalar(
                 select(CompanyLink.id).where(CompanyLink.id == link.id).with_for_update()
             )
-            last = await s.scalar(
-                select(AuditEvent.details)
-                .where(
-                    AuditEvent.team_id == link.team_id,
-                    AuditEvent.channel_id == link.channel_id,
-                    AuditEvent.company_id == link.company_id,
-                    AuditEvent.action.in_(("channel_linked", "policy_in_force", "policy_changed")),
-                )
-                .order_by(AuditEvent.id.desc())
-                .limit(1)
-            )
-            before = (last or {}).get("policy")
+            before = await self._last_policy(s, link)
             if before == terms:
                 return
             action = "policy_in_force" if before is None else "policy_changed"
@@ -102,6 +99,23 @@ class Links:
                 policy=terms,
                 before=before,
             )
+
+    @staticmethod
+    async def _last_policy(s: AsyncSession, link: CompanyLink) -> dict[str, Any] | None:
+        """The configured policy's terms as the channel's audit trail last recorded them."""
+        last = await s.scalar(
+            select(AuditEvent.details)
+            .where(
+                AuditEvent.team_id == link.team_id,
+                AuditEvent.channel_id == link.channel_id,
+                AuditEvent.company_id == link.company_id,
+                AuditEvent.action.in_(("channel_linked", "policy_in_force", "policy_changed")),
+            )
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        )
+        found = (last or {}).get("policy")
+        return found if isinstance(found, dict) else None
 
     async def connect(
         self, team_id: str, channel_id: str, user_id: str, choice: str = ""
