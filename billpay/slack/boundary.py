@@ -299,10 +299,11 @@ async def _noted(
             except Exception as exc:  # the answer itself may still get through
                 log.warning("could not say a click is still at work: %r", exc)
         await task
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
     finally:
         waiting.cancel()
-        if not task.done():
-            task.cancel()
 
 
 def _nothing(body: dict[str, Any]) -> dict[str, Any]:

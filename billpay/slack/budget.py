@@ -69,9 +69,24 @@ async def within_budget(
         if not task.done():
             await placeholder()
         return await task
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
     finally:
-        if not task.done():
-            task.cancel()
+        let_finish(task)
+
+
+def let_finish(task: asyncio.Future[Any]) -> None:
+    """Leave work nobody waits for any more to finish on its own: cancelled in the middle of a
+    read, it could leave a database connection checked out with its transaction open (and, on
+    SQLite, the lock that keeps every writer out). What it raises is logged, not lost."""
+    if not task.done():
+        task.add_done_callback(_forget)
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.info("work nobody waited for ended with %r", error)
 
 
 class CommandAnswer:
