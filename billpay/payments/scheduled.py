@@ -201,15 +201,17 @@ class ScheduledPayments:
             case = await s.get(BillCase, payment.case_id) if payment else None
             assert payment is not None and case is not None
             approvals = await approvals_of(s, case.id)
-            if not policy.approver_may_pay and payer in approvals:
-                return Phrase(
-                    N_("you approved this bill, and the policy now asks someone else to pay it.")
-                )
             origin = await origin_of(s, link.company_id, bill_id)
             if payment_refusal(policy, origin, approvals, payer):
-                return Phrase(
-                    N_("nobody else approved this bill you brought in; someone else must pay it.")
-                )
+                if not policy.approver_may_pay and payer in approvals:
+                    why = N_(
+                        "you approved this bill, and the policy now asks someone else to pay it."
+                    )
+                else:
+                    why = N_(
+                        "nobody else approved this bill you brought in; someone else must pay it."
+                    )
+                return Phrase(why)
             if not bill.is_outstanding:
                 return Phrase(N_("the bill is {status} now."), status=status_words(bill.status))
             if bill.currency != payment.currency:
