@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -103,3 +104,32 @@ async def test_scheduled_payments_go_out_at_the_set_time_in_the_channels_time_zo
     async with bot_db.read() as s:
         (payment,) = list(await s.scalars(select(Payment)))
     assert await services.scheduled.due_payments(auckland_eight) == [payment.id]
+
+
+async def test_a_scheduled_payment_its_approver_may_no_longer_make_is_not_sent(
+    bot_db: Database, sandbox: Sandbox, payables: Any
+) -> None:
+    """Scheduled while the policy let an approver pay, sent after it stopped: the policy in
+    force when it goes out decides, and nothing is paid."""
+    clock = Clock(NOW)
+    lenient = build_services(
+        bot_settings(approver_may_pay=True), db=bot_db, payables=payables, clock=clock
+    )
+    await lenient.links.connect(TEAM, CHANNEL, ANA)
+    bill = await open_gbp_bill(lenient.reads, sandbox.demo)
+    ref = CaseRef(TEAM, CHANNEL, bill.id)
+    await lenient.approvals.approve(ref, ANA)
+    account = await gbp_account(lenient)
+    tomorrow = TODAY + timedelta(days=1)
+    later = payment_request(account, Decimal("40.00"), payment_date=tomorrow)
+    assert (await lenient.payments.submit_payment(ref, ANA, later, TODAY)).status == "scheduled"
+
+    strict = build_services(bot_settings(), db=bot_db, payables=payables, clock=clock)
+    clock.now = datetime.combine(tomorrow, time(8, 0), UTC)
+    (due,) = await strict.scheduled.due_payments(clock.now)
+    sent = await strict.scheduled.send_scheduled(due)
+    assert sent is not None and sent.outcome.status == "not_sent"
+    assert "you approved this bill, and the policy now asks someone else to pay it." in (
+        sent.outcome.message
+    )
+    assert await sandbox_payments(sandbox, bill.id) == 0
