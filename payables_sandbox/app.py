@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from payables_sandbox import seed, store, views
+from payables_sandbox import bulk_seed, seed, store, views
 from payables_sandbox.api.deps import basic_credentials_match
 from payables_sandbox.api.error_handlers import install_error_handlers
 from payables_sandbox.api.gateway import GatewayFaultMiddleware
@@ -78,6 +78,17 @@ class Sandbox:
     async def stop(self) -> None:
         await self.db.dispose()
         self._started = False
+
+    async def seed_bulk(self, count: int, *, start: int = 0) -> list[str]:
+        """Add `count` bills to the demo company in bulk (`payables_sandbox.bulk_seed`): a
+        world of 50,000 bills in seconds. Their ids."""
+        assert self.demo is not None, "seed_bulk needs the demo company (config.seed)"
+        today = self.config.today or self.clock.now().date()
+        with in_effect(self.clock):
+            async with self.db.write() as session:
+                return await bulk_seed.seed_bulk(
+                    session, self.demo, count, today=today, start=start
+                )
 
     async def payments(self, bill_id: str) -> list[dict[str, Any]]:
         """The payments recorded on a bill, oldest first, with the base-currency amount each

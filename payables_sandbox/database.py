@@ -63,6 +63,20 @@ def _without_padding(value: Decimal) -> Decimal:
     return trimmed
 
 
+class SortedText(TypeDecorator[str]):
+    """Text ordered by code point on every backend, as Python orders strings: SQLite's binary
+    collation does, PostgreSQL needs the "C" collation (its default may be the locale's)."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        length = getattr(self.impl, "length", None)
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(String(length, collation="C"))
+        return dialect.type_descriptor(String(length))
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A moment stored as naive UTC and read back aware, in UTC."""
 

@@ -421,3 +421,9 @@ def _as_utc(value: date) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def parse_moment(text: str) -> datetime | None:
+    """A query value read as an instant in UTC (a date is its midnight), or None if it is not
+    a date or datetime: how a value is read against a date field."""
+    return _parse_moment(text)

@@ -10,10 +10,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    event,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from payables_sandbox.database import Database, Money, UTCDateTime, new_id, utcnow
+from payables_sandbox.database import Database, Money, SortedText, UTCDateTime, new_id, utcnow
 
 __all__ = ["Base", "Database", "new_id", "utcnow"]
 
@@ -52,12 +63,19 @@ class Connection(Base):
 
 class Supplier(Base):
     __tablename__ = "sandbox_suppliers"
+    # Lists page in SQL: by name (as `listing.name_key` orders), by status, by last change.
+    __table_args__ = (
+        Index("ix_sandbox_suppliers_listing", "connection_id", "name_key", "id"),
+        Index("ix_sandbox_suppliers_modified", "connection_id", "source_modified_date"),
+    )
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(SortedText(64), primary_key=True, default=new_id)
     connection_id: Mapped[str] = mapped_column(
         ForeignKey("sandbox_connections.id", ondelete="CASCADE"), index=True
     )
     supplier_name: Mapped[str] = mapped_column(String(255))
+    # The name case-folded, the list's sort key; kept by `_keep_name_key` on every write.
+    name_key: Mapped[str] = mapped_column(SortedText(255), default="")
     contact_name: Mapped[str | None] = mapped_column(String(255))
     email_address: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(64))
@@ -70,8 +88,14 @@ class Supplier(Base):
 
 class Bill(Base):
     __tablename__ = "sandbox_bills"
+    # List bills pages in SQL in `bills.bill_key`'s order, within a status or not.
+    __table_args__ = (
+        Index("ix_sandbox_bills_listing", "connection_id", "due_date", "issue_date", "id"),
+        Index("ix_sandbox_bills_status", "connection_id", "status", "due_date", "issue_date", "id"),
+        Index("ix_sandbox_bills_modified", "connection_id", "source_modified_date"),
+    )
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(SortedText(64), primary_key=True, default=new_id)
     connection_id: Mapped[str] = mapped_column(
         ForeignKey("sandbox_connections.id", ondelete="CASCADE"), index=True
     )
@@ -89,6 +113,11 @@ class Bill(Base):
     source_modified_date: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def name_key(name: str | None) -> str:
+    """What suppliers (and other named options) are ordered by: the name case-folded."""
+    return (name or "").casefold()
+
+
 class BillPayment(Base):
     __tablename__ = "sandbox_bill_payments"
 
@@ -96,7 +125,9 @@ class BillPayment(Base):
     connection_id: Mapped[str] = mapped_column(
         ForeignKey("sandbox_connections.id", ondelete="CASCADE"), index=True
     )
-    bill_id: Mapped[str] = mapped_column(ForeignKey("sandbox_bills.id", ondelete="CASCADE"))
+    bill_id: Mapped[str] = mapped_column(
+        ForeignKey("sandbox_bills.id", ondelete="CASCADE"), index=True
+    )
     amount: Mapped[Decimal] = mapped_column(Money)
     date: Mapped[datetime] = mapped_column(UTCDateTime)
     reference: Mapped[str | None] = mapped_column(String(255))
@@ -117,12 +148,13 @@ class BillPayment(Base):
 class BankAccount(Base):
     __tablename__ = "sandbox_bank_accounts"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(SortedText(64), primary_key=True, default=new_id)
     connection_id: Mapped[str] = mapped_column(
         ForeignKey("sandbox_connections.id", ondelete="CASCADE"), index=True
     )
     nominal_code: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(255))
+    name_key: Mapped[str] = mapped_column(SortedText(255), default="")
     account_type: Mapped[str] = mapped_column(String(16))
     account_number: Mapped[str | None] = mapped_column(String(64))
     sort_code: Mapped[str | None] = mapped_column(String(16))
@@ -136,11 +168,11 @@ class LedgerAccount(Base):
 
     __tablename__ = "sandbox_ledger_accounts"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(SortedText(64), primary_key=True, default=new_id)
     connection_id: Mapped[str] = mapped_column(
         ForeignKey("sandbox_connections.id", ondelete="CASCADE"), index=True
     )
-    nominal_code: Mapped[str | None] = mapped_column(String(32))
+    nominal_code: Mapped[str | None] = mapped_column(SortedText(32))
     name: Mapped[str] = mapped_column(String(255))
     type: Mapped[str] = mapped_column(String(32))
     currency: Mapped[str] = mapped_column(String(3))
@@ -151,11 +183,12 @@ class LedgerAccount(Base):
 class TaxRate(Base):
     __tablename__ = "sandbox_tax_rates"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(SortedText(64), primary_key=True, default=new_id)
     connection_id: Mapped[str] = mapped_column(
         ForeignKey("sandbox_connections.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(255))
+    name_key: Mapped[str] = mapped_column(SortedText(255), default="")
     code: Mapped[str | None] = mapped_column(String(32))
     effective_tax_rate: Mapped[Decimal] = mapped_column(Money)
     total_tax_rate: Mapped[Decimal] = mapped_column(Money)
@@ -174,6 +207,15 @@ class Attachment(Base):
     file_size: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     date_created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def _keep_name_key(target: Any, value: str | None, _old: object, _initiator: object) -> None:
+    target.name_key = name_key(value)
+
+
+event.listen(Supplier.supplier_name, "set", _keep_name_key)
+event.listen(BankAccount.name, "set", _keep_name_key)
+event.listen(TaxRate.name, "set", _keep_name_key)
 
 
 class IdempotencyRecord(Base):
@@ -200,4 +242,4 @@ class SchemaVersion(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4

@@ -7,11 +7,13 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from payables_sandbox import exact_json
 from payables_sandbox.config import SandboxConfig
 from payables_sandbox.errors import ApiError
 from payables_sandbox.service import listing
+from payables_sandbox.service.pages import Source
 
 
 class ApiResponse(Response):
@@ -34,11 +36,12 @@ async def read_json(request: Request) -> Any:
         raise ApiError(400, f"The request body is not valid JSON: {exc}.") from None
 
 
-def continued(
+async def continued(
     request: Request,
+    session: AsyncSession,
     config: SandboxConfig,
     token: str | None,
-    **lists: tuple[list[dict[str, Any]], listing.SortKey],
+    **lists: Source,
 ) -> Response:
     """A page of each list, with `pagination` holding the next page's token, if any."""
     scope = "|".join(
@@ -47,7 +50,8 @@ def continued(
             *(f"{k}={request.query_params.get(k)}" for k in ("query", "statusQuery")),
         ]
     )
-    pages, next_token = listing.continuation_pages(
+    pages, next_token = await listing.continuation_pages(
+        session,
         lists,
         token=token,
         scope=scope,

@@ -7,6 +7,7 @@ is what an outstanding bill adds to the balance (payments use it too).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,12 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payables_sandbox import schemas, store, views
+from payables_sandbox import query_sql, schemas, store, views
 from payables_sandbox.errors import ApiError, invalid, not_found
 from payables_sandbox.money import round_to_currency
 from payables_sandbox.platforms import TaxRateRule, platform
 from payables_sandbox.query import fields_referenced
-from payables_sandbox.service import listing, reads, suppliers
+from payables_sandbox.service import listing, pages, reads, suppliers
+from payables_sandbox.service.pages import Source
 
 OUTSTANDING = ("Open", "PartiallyPaid")
 MAX_TOTAL = Decimal(10) ** 15
@@ -50,18 +52,74 @@ def bill_key(item: dict[str, Any]) -> tuple[str, ...]:
     return (item["dueDate"], item["issueDate"], item["id"])
 
 
-async def list_bills(
-    session: AsyncSession, connection: store.Connection, unseen: reads.Unseen
-) -> list[dict[str, Any]]:
-    """Every bill of the connection as a read shows it (without the payments it can't see)."""
-    rows = (
-        await session.scalars(
-            select(store.Bill)
-            .where(store.Bill.connection_id == connection.id)
-            .order_by(store.Bill.due_date, store.Bill.issue_date, store.Bill.id)
+# The fields list bills compiles to SQL (others are evaluated in Python on every bill).
+BILL_STATUSES = ("Unknown", "Open", "PartiallyPaid", "Paid", "Void", "Draft")
+SQL_FIELDS: dict[str, query_sql.Field] = {
+    "status": query_sql.Choice(store.Bill.status, BILL_STATUSES),
+    "sourceModifiedDate": query_sql.Moment(store.Bill.source_modified_date),
+}
+ORDER = (store.Bill.due_date, store.Bill.issue_date, store.Bill.id)
+
+
+def _key_values(key: tuple[str, ...]) -> tuple[Any, ...]:
+    due, issue, bill_id = key
+    return datetime.fromisoformat(due), datetime.fromisoformat(issue), bill_id
+
+
+async def listed_bills(
+    session: AsyncSession,
+    connection: store.Connection,
+    unseen: reads.Unseen,
+    predicate: listing.RecordFilter | None,
+    query: str | None,
+    *,
+    strict: bool,
+    outstanding_only: bool = False,
+    null_amount_due: bool = False,
+) -> Source:
+    """The bills a list bills call returns, as reads show them (without the payments they
+    can't see), filtered and ordered in SQL. Bills with unseen payments are shown as they were,
+    so they are worked out in Python and merged in; a query on a field without a column is
+    evaluated in Python on every bill."""
+
+    def serve(row: store.Bill) -> dict[str, Any]:
+        return served(unseen.bill(row), null_amount_due=null_amount_due)
+
+    def in_scope(rows: Sequence[store.Bill]) -> list[dict[str, Any]]:
+        return bills_in_scope(
+            [serve(row) for row in rows],
+            predicate,
+            query,
+            strict=strict,
+            outstanding_only=outstanding_only,
         )
-    ).all()
-    return [unseen.bill(row) for row in rows]
+
+    mine = store.Bill.connection_id == connection.id
+    condition = None if predicate is None else query_sql.to_sql(predicate, SQL_FIELDS)
+    if predicate is not None and condition is None:
+        rows = (await session.scalars(select(store.Bill).where(mine))).all()
+        return pages.in_memory(in_scope(rows), bill_key)
+    hidden = list(unseen.by_bill)
+    extra: list[dict[str, Any]] = []
+    statement = select(store.Bill).where(mine)
+    if hidden:
+        statement = statement.where(store.Bill.id.not_in(hidden))
+        shown_as_were = await session.scalars(
+            select(store.Bill).where(mine, store.Bill.id.in_(hidden))
+        )
+        extra = in_scope(shown_as_were.all())
+    if condition is not None:
+        statement = statement.where(condition)
+    if _keeps_default(predicate, query, strict=strict, outstanding_only=outstanding_only):
+        statement = statement.where(store.Bill.status.in_(OUTSTANDING))
+    return pages.Source(
+        key=bill_key,
+        statement=statement,
+        order=ORDER,
+        view=serve,
+        key_values=_key_values,
+        extra=extra,
+    )
 
 
 def served(bill: dict[str, Any], *, null_amount_due: bool) -> dict[str, Any]:
@@ -94,12 +152,24 @@ def bills_in_scope(
     `outstanding_only`: the default always stays, and a query only filters within it (the
     other reading of the spec)."""
     matching = listing.filtered(bills, predicate, bill_query_view)
-    keeps_default = (
+    keeps_default = _keeps_default(
+        predicate, query, strict=strict, outstanding_only=outstanding_only
+    )
+    return [bill for bill in matching if is_outstanding(bill)] if keeps_default else matching
+
+
+def _keeps_default(
+    predicate: listing.RecordFilter | None,
+    query: str | None,
+    *,
+    strict: bool,
+    outstanding_only: bool,
+) -> bool:
+    return (
         predicate is None
         or outstanding_only
         or (strict and "status" not in fields_referenced(query or ""))
     )
-    return [bill for bill in matching if is_outstanding(bill)] if keeps_default else matching
 
 
 async def bill_for_update(
@@ -342,5 +412,6 @@ def _status_after(row: store.Bill, *, requested: str, paid: Decimal) -> str:
 
 
 def _naive(value: datetime) -> datetime:
-    """A calendar date as written: `2026-12-01T00:00:00+01:00` is 1 December, not 30 November."""
-    return value.replace(tzinfo=None)
+    """A calendar date as written: `2026-12-01T00:00:00+01:00` is 1 December, not 30 November.
+    Kept as its midnight, as the API serves it, so that SQL orders bills as `bill_key` does."""
+    return value.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)

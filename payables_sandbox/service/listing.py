@@ -15,9 +15,12 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from payables_sandbox import exact_json
 from payables_sandbox.errors import ApiError, invalid
-from payables_sandbox.query import QuerySyntaxError, fields_referenced, parse_query
+from payables_sandbox.query import Predicate, QuerySyntaxError, fields_referenced, parse_query
+from payables_sandbox.service.pages import Source
 
 # The most records one page holds: the spec's PagingInfo caps `pageSize` at 2000, while the
 # `pageSize` parameter (and docs/using-the-api/paging.md) accept up to 5000.
@@ -27,8 +30,9 @@ MAX_SERVED_PAGE_SIZE = 2000
 MAX_PAGE_SIZE = 5000
 
 
-RecordFilter = Callable[[dict[str, Any]], bool]
-"""A compiled query: true for each record (the API's JSON shape) the query matches."""
+RecordFilter = Predicate
+"""A compiled query: true for each record (the API's JSON shape) the query matches; it also
+compiles to SQL for the fields that have columns (`payables_sandbox.query_sql`)."""
 
 
 def compile_query(
@@ -96,16 +100,13 @@ def decode_token(
     except (ValueError, KeyError, TypeError, AttributeError):
         valid = False
     if not valid:
-        raise ApiError(
-            400,
-            "The continuation token is not valid for this request; "
-            "start again without a token, keeping the same query.",
-        )
+        raise _bad_token()
     return positions
 
 
-def continuation_pages(
-    lists: Mapping[str, tuple[Sequence[dict[str, Any]], SortKey]],
+async def continuation_pages(
+    session: AsyncSession,
+    lists: Mapping[str, Source],
     *,
     token: str | None,
     scope: str,
@@ -120,23 +121,27 @@ def continuation_pages(
     the list between two pages shifts every later record one place forward.
     """
     if offsets:
-        return _offset_pages(lists, token=token, page_size=page_size)
+        return await _offset_pages(session, lists, token=token, page_size=page_size)
     after = decode_token(token, scope, lists)
     pages: dict[str, list[dict[str, Any]]] = {}
     positions: dict[str, list[str] | None] = {}
     more = False
-    for name, (items, key) in lists.items():
+    for name, source in lists.items():
         last = after[name]
-        remaining = sorted((item for item in items if last is None or key(item) > last), key=key)
+        try:
+            remaining = await source.after(session, last, page_size + 1)
+        except ValueError:
+            raise _bad_token() from None
         pages[name] = remaining[:page_size]
         more = more or len(remaining) > page_size
-        end = key(pages[name][-1]) if pages[name] else last
+        end = source.key(pages[name][-1]) if pages[name] else last
         positions[name] = None if end is None else list(end)
     return pages, (encode_token(positions, scope) if more else None)
 
 
-def _offset_pages(
-    lists: Mapping[str, tuple[Sequence[dict[str, Any]], SortKey]],
+async def _offset_pages(
+    session: AsyncSession,
+    lists: Mapping[str, Source],
     *,
     token: str | None,
     page_size: int,
@@ -158,14 +163,21 @@ def _offset_pages(
     start = (page - 1) * page_size
     pages: dict[str, list[dict[str, Any]]] = {}
     count = 1
-    for name, (items, key) in lists.items():
-        ordered_items = sorted(items, key=key)
-        pages[name] = ordered_items[start : start + page_size]
-        count = max(count, -(-len(ordered_items) // page_size))
+    for name, source in lists.items():
+        pages[name] = await source.window(session, start, page_size)
+        count = max(count, -(-(await source.count(session)) // page_size))
     if page >= count:
         return pages, None
     raw = exact_json.dumps({"page": page + 1, "pageSize": page_size, "pageCount": count})
     return pages, base64.b64encode(raw.encode()).decode()
+
+
+def _bad_token() -> ApiError:
+    return ApiError(
+        400,
+        "The continuation token is not valid for this request; "
+        "start again without a token, keeping the same query.",
+    )
 
 
 def filtered(

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payables_sandbox import schemas, store, views
+from payables_sandbox import query_sql, schemas, store, views
 from payables_sandbox.errors import ApiError, invalid, not_found
 from payables_sandbox.platforms import platform
-from payables_sandbox.service import reads
+from payables_sandbox.service import listing, pages, reads
+from payables_sandbox.service.pages import Source
 
 SUPPLIER_FIELDS = {
     "id",
@@ -32,20 +33,48 @@ SUPPLIER_FIELDS = {
 STRICT_SUPPLIER_FIELDS = {"sourceModifiedDate", "status"}
 
 
-async def list_suppliers(
-    session: AsyncSession, connection: store.Connection, unseen: reads.Unseen
-) -> list[dict[str, Any]]:
-    """Every supplier of the connection as a read shows it (balances without the payments it
-    can't see)."""
-    rows = (
-        await session.scalars(
-            select(store.Supplier)
-            .where(store.Supplier.connection_id == connection.id)
-            .order_by(store.Supplier.supplier_name, store.Supplier.id)
-        )
-    ).all()
+SUPPLIER_STATUSES = ("Unknown", "Active", "Archived")
+SQL_FIELDS: dict[str, query_sql.Field] = {
+    "status": query_sql.Choice(store.Supplier.status, SUPPLIER_STATUSES),
+    "sourceModifiedDate": query_sql.Moment(store.Supplier.source_modified_date),
+}
+
+
+async def listed_suppliers(
+    session: AsyncSession,
+    connection: store.Connection,
+    unseen: reads.Unseen,
+    predicate: listing.RecordFilter | None,
+) -> Source:
+    """The suppliers of the connection as reads show them (balances without the payments they
+    can't see), filtered and ordered by name in SQL; a query on a field without a column (or on
+    the balance, which reads may show otherwise) is evaluated in Python on every supplier."""
     owners = await reads.bill_suppliers(session, unseen)
-    return [unseen.supplier(row, owners) for row in rows]
+    mine = store.Supplier.connection_id == connection.id
+
+    def serve(row: store.Supplier) -> dict[str, Any]:
+        return unseen.supplier(row, owners)
+
+    condition = None if predicate is None else query_sql.to_sql(predicate, SQL_FIELDS)
+    if predicate is not None and condition is None:
+        rows = (await session.scalars(select(store.Supplier).where(mine))).all()
+        served = listing.filtered([serve(row) for row in rows], predicate)
+        return pages.in_memory(served, listing.name_key)
+    statement = select(store.Supplier).where(mine)
+    if condition is not None:
+        statement = statement.where(condition)
+    return pages.Source(
+        key=listing.name_key,
+        statement=statement,
+        order=(store.Supplier.name_key, store.Supplier.id),
+        view=serve,
+        key_values=_pair,
+    )
+
+
+def _pair(key: tuple[str, ...]) -> tuple[Any, ...]:
+    name, supplier_id = key
+    return name, supplier_id
 
 
 async def create_supplier(

@@ -46,14 +46,17 @@ async def list_bills(
     continuation_token: Token = None,
     query: str | None = None,
 ) -> Response:
-    listed = [
-        bills.served(bill, null_amount_due=config.null_amount_due)
-        for bill in await bills.list_bills(session, connection, unseen)
-    ]
-    in_scope = bills.bills_in_scope(
-        listed, predicate, query, strict=config.strict, outstanding_only=config.outstanding_only
+    in_scope = await bills.listed_bills(
+        session,
+        connection,
+        unseen,
+        predicate,
+        query,
+        strict=config.strict,
+        outstanding_only=config.outstanding_only,
+        null_amount_due=config.null_amount_due,
     )
-    return continued(request, config, continuation_token, results=(in_scope, bills.bill_key))
+    return await continued(request, session, config, continuation_token, results=in_scope)
 
 
 @router.post(PAYABLES + "/bills", operation_id="create-bill")

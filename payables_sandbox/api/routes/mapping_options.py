@@ -35,13 +35,9 @@ async def bill_mapping_options(
     config: ConfigDep,
     continuation_token: Token = None,
 ) -> Response:
-    accounts, tax_rates = await mapping_options.bill_mapping_options(session, connection)
-    return continued(
-        request,
-        config,
-        continuation_token,
-        accounts=(listing.filtered(accounts, predicate), listing.nominal_key),
-        taxRates=(listing.filtered(tax_rates, predicate), listing.name_key),
+    accounts, tax_rates = await mapping_options.bill_mapping_options(session, connection, predicate)
+    return await continued(
+        request, session, config, continuation_token, accounts=accounts, taxRates=tax_rates
     )
 
 
@@ -54,10 +50,5 @@ async def payment_mapping_options(
     config: ConfigDep,
     continuation_token: Token = None,
 ) -> Response:
-    accounts = await mapping_options.payment_mapping_options(session, connection)
-    return continued(
-        request,
-        config,
-        continuation_token,
-        bankAccounts=(listing.filtered(accounts, predicate), listing.name_key),
-    )
+    accounts = await mapping_options.payment_mapping_options(session, connection, predicate)
+    return await continued(request, session, config, continuation_token, bankAccounts=accounts)

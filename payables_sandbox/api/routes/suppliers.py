@@ -47,13 +47,8 @@ async def list_suppliers(
     config: ConfigDep,
     continuation_token: Token = None,
 ) -> Response:
-    listed = await suppliers.list_suppliers(session, connection, unseen)
-    return continued(
-        request,
-        config,
-        continuation_token,
-        results=(listing.filtered(listed, predicate), listing.name_key),
-    )
+    listed = await suppliers.listed_suppliers(session, connection, unseen, predicate)
+    return await continued(request, session, config, continuation_token, results=listed)
 
 
 @router.post(PAYABLES + "/suppliers", operation_id="create-supplier")
