@@ -16,12 +16,16 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 
-from payables_sandbox import bulk_seed, seed, store, views
+from payables_sandbox import bulk_seed, events, seed, store, views
+from payables_sandbox.announce import Announcer
 from payables_sandbox.api.deps import basic_credentials_match
 from payables_sandbox.api.error_handlers import install_error_handlers
 from payables_sandbox.api.gateway import GatewayFaultMiddleware
@@ -31,7 +35,12 @@ from payables_sandbox.clock import SandboxClock, in_effect
 from payables_sandbox.config import SandboxConfig
 from payables_sandbox.faults import Faults
 from payables_sandbox.idempotency import IdempotencyMiddleware
+from payables_sandbox.quota import Quota, QuotaState
 from payables_sandbox.service import bill_payments, connections
+from payables_sandbox.threaded import OwnLoop, ThreadedTransport, on_own_loop
+from payables_sandbox.webhooks import Delivery, Webhooks, timestamp
+
+ZERO = timedelta(0)
 
 __all__ = ["Sandbox", "SandboxConfig", "create_sandbox_app"]
 
@@ -49,15 +58,36 @@ class Sandbox:
         self.clock = clock or SandboxClock()
         self.db = store.Database(self.config.database_url)
         self.faults = Faults(self.config.faults)
+        self.quota = Quota()
+        self.webhooks = Webhooks(lambda: self.config)
+        self.announcer = Announcer(lambda: self.config, self.db, self.webhooks)
         self.demo: seed.DemoIds | None = None
         self._started = False
         self._start_lock = asyncio.Lock()
+        # The loop the sandbox runs on when it has a thread of its own (`start_on_own_thread`).
+        self.own_loop: OwnLoop | None = None
         self.app = self._build_app()
 
+    @on_own_loop
     async def start(self) -> None:
         """Create the tables and seed the demo company; safe to call more than once."""
         with in_effect(self.clock):
             await self._start()
+
+    async def start_on_own_thread(self) -> None:
+        """Start the sandbox on a thread and event loop of its own, so that its work never
+        holds up the caller's loop; `transport()` then reaches it there, and the methods below
+        run there whichever loop awaits them."""
+        if self.own_loop is None:
+            self.own_loop = OwnLoop()
+        await self.start()
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An httpx transport to the sandbox without a port: on its own loop once
+        `start_on_own_thread` ran, else on the caller's. Failures come as 500 answers."""
+        if self.own_loop is not None:
+            return ThreadedTransport(self.app, self.own_loop)
+        return httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
 
     async def _start(self) -> None:
         async with self._start_lock:
@@ -76,9 +106,20 @@ class Sandbox:
             self._started = True
 
     async def stop(self) -> None:
+        """Close the database (and the sandbox's own loop, if it has one)."""
+        own, self.own_loop = self.own_loop, None
+        if own is None:
+            await self._stop()
+            return
+        await own.run(self._stop())
+        own.close()
+
+    async def _stop(self) -> None:
+        await self.announcer.close()
         await self.db.dispose()
         self._started = False
 
+    @on_own_loop
     async def seed_bulk(self, count: int, *, start: int = 0) -> list[str]:
         """Add `count` bills to the demo company in bulk (`payables_sandbox.bulk_seed`): a
         world of 50,000 bills in seconds. Their ids."""
@@ -90,6 +131,7 @@ class Sandbox:
                     session, self.demo, count, today=today, start=start
                 )
 
+    @on_own_loop
     async def payments(self, bill_id: str) -> list[dict[str, Any]]:
         """The payments recorded on a bill, oldest first, with the base-currency amount each
         one's rate implies (for tests: the API has no operation that lists payments)."""
@@ -101,23 +143,139 @@ class Sandbox:
             )
             return [views.bill_payment_record(row) for row in rows]
 
+    @on_own_loop
     async def approve_payments(self, bill_id: str | None = None) -> int:
         """Approve the bill payments written so far that wait for approval (on a Sage Intacct
         connection, or any with `SandboxConfig.payments_need_approval`), on `bill_id` or on
-        every bill: reads include them from now on. How many were approved."""
+        every bill: reads include them from now on (announced by `read.completed`). How many
+        were approved."""
         with in_effect(self.clock):
+            now = self.clock.now()
             async with self.db.write() as session:
-                return await bill_payments.approve_payments(
-                    session, bill_id=bill_id, now=self.clock.now()
+                approved = await bill_payments.approve_payments(session, bill_id=bill_id, now=now)
+                owners = await bill_payments.connections_of(session, approved)
+            for company_id, connection_id in owners:
+                self.announcer.read_after(
+                    company_id, connection_id, ("bills", "billPayments", "suppliers"), now, ZERO
                 )
+            return len(approved)
 
+    @on_own_loop
     async def deauthorize(self, company_id: str, connection_id: str) -> None:
         """The company revokes access to its platform: the Linked connection becomes
         Deauthorized (what was read or written stays readable; nothing new can be written)
-        until the company completes the Link flow again."""
-        with in_effect(self.clock):
+        until the company completes the Link flow again. Announced by
+        `connection.disconnected`."""
+        with in_effect(self.clock), events.collecting() as notes:
             async with self.db.write() as session:
                 await connections.deauthorize_connection(session, company_id, connection_id)
+            await self.announcer.notes(notes)
+
+    @on_own_loop
+    async def authorise(self, company_id: str, connection_id: str) -> None:
+        """The company completes the Link flow (as the Link page's Authorise button does):
+        `connection.connected` the first time, then `read.completed.initial`;
+        `connection.reconnected` after a Deauthorized or Unlinked spell."""
+        with in_effect(self.clock), events.collecting() as notes:
+            async with self.db.write() as session:
+                await connections.authorise_connection(session, company_id, connection_id)
+            await self.announcer.notes(notes)
+
+    @on_own_loop
+    async def fail_link(self, company_id: str, connection_id: str) -> None:
+        """The company's attempt to link the connection failed (it cancelled, or the
+        platform refused): the connection stays as it was; `connection.failed` says so."""
+        with in_effect(self.clock):
+            async with self.db.read() as session:
+                payload = await events.connection_payload(session, company_id, connection_id)
+            payload["connection"]["dataConnectionErrors"] = [
+                {
+                    "statusCode": "403",
+                    "statusText": "User cancelled linking",
+                    "errorMessage": "User cancelled",
+                    "erroredOnUtc": timestamp(self.clock.now()),
+                    "status": "Active",
+                }
+            ]
+            self.webhooks.emit("connection.failed", payload)
+
+    @on_own_loop
+    async def pay_in_platform(self, bill_id: str, amount: Decimal) -> None:
+        """Someone pays the bill in the platform, outside the API: reads show it, and
+        `read.completed` announces it, once `SandboxConfig.platform_read_lag` has passed."""
+        with in_effect(self.clock):
+            now = self.clock.now()
+            lag = self.config.platform_read_lag
+            async with self.db.write() as session:
+                bill = await bill_payments.pay_in_platform(
+                    session, bill_id, Decimal(amount), now=now, visible_from=now + lag
+                )
+                connection = await session.get(store.Connection, bill.connection_id)
+            assert connection is not None
+            self.announcer.read_after(
+                connection.company_id,
+                connection.id,
+                ("bills", "billPayments", "suppliers"),
+                now,
+                lag,
+            )
+
+    @on_own_loop
+    async def edit_bill_in_platform(
+        self, bill_id: str, *, due_date: date | None = None, reference: str | None = None
+    ) -> None:
+        """Someone edits the bill in the platform: its due date or reference change at once,
+        and `read.completed` announces it once `SandboxConfig.platform_read_lag` has passed."""
+        with in_effect(self.clock):
+            now = self.clock.now()
+            async with self.db.write() as session:
+                bill = await session.get(store.Bill, bill_id, with_for_update=True)
+                assert bill is not None, f"no bill {bill_id}"
+                if due_date is not None:
+                    bill.due_date = datetime.combine(due_date, time())
+                if reference is not None:
+                    bill.reference = reference
+                bill.source_modified_date = now
+                connection = await session.get(store.Connection, bill.connection_id)
+            assert connection is not None
+            self.announcer.read_after(
+                connection.company_id, connection.id, ("bills",), now, self.config.platform_read_lag
+            )
+
+    @on_own_loop
+    async def check_quota(self) -> None:
+        """Start the quota's new day if the sandbox's clock is past its reset (announcing
+        `client.rateLimit.reset` after a day that reached it), as the next request would."""
+        per_unit = self.config.daily_quota
+        if per_unit is None:
+            return
+        with in_effect(self.clock):
+            limit = per_unit * (1 + await self.active_companies())
+            if self.quota.roll(self.clock.now()):
+                reset = self.quota.period_end or self.clock.now()
+                self.announcer.quota_reset(QuotaState(limit, limit, reset))
+
+    @on_own_loop
+    async def settle_webhooks(self) -> None:
+        """Wait until every event due by the sandbox's clock was sent and every message
+        delivered or given up (bound the wait with `asyncio.timeout`)."""
+        with in_effect(self.clock):
+            await self.announcer.settle()
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every webhook message sent so far, with each attempt's answer."""
+        return self.webhooks.deliveries
+
+    async def active_companies(self) -> int:
+        """Companies with a Linked connection: Codat's active connected companies."""
+        async with self.db.read() as session:
+            count = await session.scalar(
+                select(func.count(distinct(store.Connection.company_id))).where(
+                    store.Connection.status == "Linked"
+                )
+            )
+        return int(count or 0)
 
     def authorised(self, authorization: str | None) -> bool:
         """True when an `Authorization` header carries this sandbox's API key."""

@@ -138,6 +138,8 @@ class BillPayment(Base):
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A payment that needs approval (Sage Intacct) is left out of reads until `approved_at`.
     needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A payment made in the platform (`Sandbox.pay_in_platform`) shows in reads from then on.
+    visible_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What a read that cannot see this payment yet shows instead: the bill's last-modified
     # time before it, and how much it moved its supplier's balance.

@@ -234,7 +234,7 @@ async def _bot(
         slack_api_url=slack.api_url,
         **settings,
     )
-    transport = CountingTransport(httpx.ASGITransport(app=sandbox.app, raise_app_exceptions=False))
+    transport = CountingTransport(sandbox.transport())
     if wall_clock:
         # Time passes as it does in production: retries wait, and so does a person.
         payables = PayablesClient(

@@ -1,25 +1,31 @@
 """Helpers shared by the tests and the benchmarks: the frozen date, database URLs for the
 database under test, payables clients whose waits are recorded instead of slept, and a gate
-that holds the payables API's answers until a test lets them through (or takes the API down)."""
+that holds the payables API's answers until a test lets them through (or takes the API down),
+and a webhook consumer that checks the sandbox's signed deliveries over real HTTP."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
+import json
 import os
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
+from svix.webhooks import Webhook, WebhookVerificationError
 
 from billpay.payables.client import PayablesClient, RetryPolicy
 from billpay.payables.models import Bill
 from billpay.payables.query import not_outstanding_bills
 from payables_sandbox.seed import DemoIds
 from testkit.databases import url_for
+from testkit.serve import serve_asgi
 
 TODAY = date(2026, 11, 22)
 SANDBOX_KEY = "test-sandbox-key"
@@ -187,3 +193,65 @@ async def complete_link(transport: httpx.AsyncBaseTransport, link_url: str) -> h
         done = await browser.post(page.url.join(html.unescape(action.group(1))))
         done.raise_for_status()
         return done
+
+
+class WebhookReceiver:
+    """A webhook consumer for tests, served over real HTTP (`serve()`): it checks each message's
+    Svix signature with the endpoint's secret (`svix.webhooks.Webhook.verify`), records it
+    (`received`: the verified bodies, in arrival order, with their `webhook-id`) and answers
+    200, or each status of `answers` in turn first (a 500 to make the sender retry)."""
+
+    def __init__(self, secret: str, answers: list[int] | None = None) -> None:
+        self.verifier = Webhook(secret)
+        self.answers = list(answers or [])
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        self.refused: list[str] = []
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        try:
+            self.verifier.verify(body.decode(), headers)
+            verified = json.loads(body)
+        except WebhookVerificationError as exc:
+            with self._lock:
+                self.refused.append(str(exc))
+            status = 400
+        else:
+            with self._lock:
+                self.received.append((headers["webhook-id"], verified))
+                status = self.answers.pop(0) if self.answers else 200
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def reset(self, answers: list[int] | None = None) -> None:
+        """Forget what was received; answer `answers` first from now on."""
+        with self._lock:
+            self.answers = list(answers or [])
+            self.received.clear()
+            self.refused.clear()
+
+    def events(self) -> list[str]:
+        """The event types received, in order (`type` or `eventType`, as each event has it)."""
+        with self._lock:
+            return [body.get("type") or body["eventType"] for _, body in self.received]
+
+    @contextlib.contextmanager
+    def serve(self) -> Iterator[str]:
+        """Serve on a free loopback port; yields the URL to give `SandboxConfig.webhook_url`."""
+        with serve_asgi(self) as url:
+            yield f"{url}/codat/webhooks"

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, Literal
 
-import httpx
 from pydantic import SecretStr
 
 from billpay.config import Settings, async_database_url
@@ -44,12 +43,13 @@ async def sandbox_backend(settings: Settings) -> PayablesBackend:
             ),
         )
     )
-    await sandbox.start()
+    # On a thread and loop of its own, so its work never holds up the bot's acks; its
+    # failures arrive as 500 answers, as they would over the network.
+    await sandbox.start_on_own_thread()
     client = PayablesClient(
         base_url=SANDBOX_BASE_URL,
         api_key=settings.sandbox_api_key,
-        # Sandbox failures arrive as 500 answers, as they would over the network.
-        transport=httpx.ASGITransport(app=sandbox.app, raise_app_exceptions=False),
+        transport=sandbox.transport(),
         retry=background_retry(settings),
         timeout=settings.payables_timeout_seconds,
     )

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payables_sandbox import clock, schemas, store
+from payables_sandbox.announce import Announcer
 from payables_sandbox.api.responses import ApiResponse, read_json
 from payables_sandbox.clock import SandboxClock
 from payables_sandbox.config import SandboxConfig
@@ -33,6 +34,7 @@ from payables_sandbox.database import Database
 from payables_sandbox.errors import ApiError, operation_error
 from payables_sandbox.faults import Faults
 from payables_sandbox.platforms import platform
+from payables_sandbox.quota import Quota
 from payables_sandbox.service import companies, connections, reads
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -47,6 +49,10 @@ class Running(Protocol):
     db: Database
     faults: Faults
     clock: SandboxClock
+    quota: Quota
+    announcer: Announcer
+
+    async def active_companies(self) -> int: ...
 
 
 def _sandbox(request: Request) -> Running:
@@ -188,7 +194,7 @@ async def unseen_payments(
     session: ReadSession, connection: ReadableConnection, config: ConfigDep
 ) -> reads.Unseen:
     approvals = config.payments_need_approval or platform(connection.platform_key).approves_payments
-    if not config.payment_read_lag and not approvals:
+    if not config.payment_read_lag and not config.platform_read_lag and not approvals:
         return reads.Unseen()  # every payment is seen at once: nothing to look up
     return await reads.unseen_payments(
         session, connection, lag=config.payment_read_lag, now=clock.now()

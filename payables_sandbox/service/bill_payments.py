@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payables_sandbox import schemas, store, views
+from payables_sandbox import events, schemas, store, views
 from payables_sandbox.errors import invalid
 from payables_sandbox.money import fits_currency, minor_units, round_to_currency
 from payables_sandbox.platforms import platform
@@ -86,14 +86,23 @@ async def create_bill_payment(
     supplier.source_modified_date = now
     payment.balance_change = supplier.balance - balance_before
     await session.flush()
+    events.note(
+        events.Note(
+            "payment",
+            connection.company_id,
+            connection.id,
+            moment=now,
+            hidden=payment.needs_approval,
+        )
+    )
     return views.bill_payment(payment)
 
 
 async def approve_payments(
     session: AsyncSession, *, bill_id: str | None = None, now: datetime
-) -> int:
+) -> list[store.BillPayment]:
     """Approve the payments written so far that wait for approval (on `bill_id`, or on every
-    bill): reads show them from now on. How many were approved."""
+    bill): reads show them from now on. The payments approved."""
     query = select(store.BillPayment).where(
         store.BillPayment.needs_approval.is_(True), store.BillPayment.approved_at.is_(None)
     )
@@ -103,7 +112,20 @@ async def approve_payments(
     for payment in waiting:
         payment.approved_at = now
     await session.flush()
-    return len(waiting)
+    return list(waiting)
+
+
+async def connections_of(
+    session: AsyncSession, payments: list[store.BillPayment]
+) -> list[tuple[str, str]]:
+    """The (company, connection) of each connection these payments were made on."""
+    ids = sorted({payment.connection_id for payment in payments})
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(store.Connection.company_id, store.Connection.id).where(store.Connection.id.in_(ids))
+    )
+    return [(company_id, connection_id) for company_id, connection_id in rows]
 
 
 def _currency_problems(
@@ -138,3 +160,52 @@ def _currency_problems(
             f"({base}) (got {rate})."
         ]
     return []
+
+
+async def pay_in_platform(
+    session: AsyncSession, bill_id: str, amount: Decimal, *, now: datetime, visible_from: datetime
+) -> store.Bill:
+    """Someone paid the bill in the platform itself, not through the API: the payment is
+    recorded from the bill's currency's (or the base currency's) first active account, and
+    reads show it from `visible_from`."""
+    bill = await session.scalar(
+        select(store.Bill).where(store.Bill.id == bill_id).with_for_update()
+    )
+    if bill is None:
+        raise invalid(f"Bill '{bill_id}' not found.")
+    if bill.status not in bills.OUTSTANDING or not 0 < amount <= bill.amount_due:
+        raise invalid(
+            f"Bill '{bill_id}' ({bill.status}, {bill.amount_due} due) cannot take {amount}."
+        )
+    account = await session.scalar(
+        select(store.BankAccount)
+        .where(
+            store.BankAccount.connection_id == bill.connection_id,
+            store.BankAccount.status == "Active",
+        )
+        .order_by((store.BankAccount.currency != bill.currency), store.BankAccount.id)
+    )
+    connection = await session.get(store.Connection, bill.connection_id)
+    assert account is not None and connection is not None
+    supplier = await suppliers.supplier_for_bill(session, connection, bill.supplier_id)
+    balance_before = supplier.balance
+    supplier.balance -= bills.balance_contribution(bill, supplier)
+    payment = store.BillPayment(
+        connection_id=bill.connection_id,
+        bill_id=bill.id,
+        amount=amount,
+        date=now,
+        reference="Paid in the platform",
+        account_id=account.id,
+        created=now,
+        visible_from=visible_from,
+        bill_modified_before=bill.source_modified_date,
+    )
+    session.add(payment)
+    bill.amount_due -= amount
+    bill.status = "Paid" if bill.amount_due == 0 else "PartiallyPaid"
+    bill.source_modified_date = now
+    supplier.balance += bills.balance_contribution(bill, supplier)
+    payment.balance_change = supplier.balance - balance_before
+    await session.flush()
+    return bill

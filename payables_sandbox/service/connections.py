@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payables_sandbox import schemas, seed, store, views
+from payables_sandbox import events, schemas, seed, store, views
 from payables_sandbox.errors import ApiError, invalid, not_found
 from payables_sandbox.platforms import PLATFORMS
 from payables_sandbox.service import companies
@@ -78,6 +78,7 @@ async def deauthorize_connection(
         raise invalid(f"Only Linked connections can be deauthorized; this one is {row.status}.")
     row.status = "Deauthorized"
     await session.flush()
+    events.note(events.Note("connection.disconnected", company_id, connection_id))
     return row
 
 
@@ -126,6 +127,8 @@ async def authorise_connection(
     """The company completed the Link flow: the connection is linked and brings its ledger."""
     row = await get_connection_row(session, company_id, connection_id)
     if row.status != "Linked":
+        kind = "connection.connected" if row.status == "PendingAuth" else "connection.reconnected"
+        events.note(events.Note(kind, company_id, connection_id))
         row.status = "Linked"
         row.last_sync = store.utcnow()
         await _provision(session, row)
@@ -169,6 +172,7 @@ async def update_connection(
         raise invalid(f"Only Linked connections can be unlinked; this one is {row.status}.")
     row.status = "Unlinked"
     await session.flush()
+    events.note(events.Note("connection.disconnected", company_id, connection_id))
     return views.connection(row)
 
 

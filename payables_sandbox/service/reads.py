@@ -32,6 +32,8 @@ def seen(payment: store.BillPayment, *, lag: timedelta, now: datetime) -> bool:
     """Can a read made `now` see this payment?"""
     if payment.needs_approval and payment.approved_at is None:
         return False
+    if payment.visible_from is not None:
+        return payment.visible_from <= now
     return not lag or payment.created + lag <= now
 
 
@@ -92,6 +94,7 @@ async def unseen_payments(
                 or_(
                     payments.created > now - lag if lag else false(),
                     payments.needs_approval.is_(True) & payments.approved_at.is_(None),
+                    payments.visible_from > now,
                 ),
             )
             .order_by(payments.created, payments.id)

@@ -270,6 +270,7 @@ async def test_rate_limit_headers_count_down(http: httpx.AsyncClient) -> None:
     assert third.status_code == 429 and int(third.headers["Retry-After"]) >= 1
 
 
+@pytest.mark.sandbox(daily_quota=None)
 async def test_no_rate_limit_headers_without_a_limit(http: httpx.AsyncClient) -> None:
     response = await http.get("/companies")
     assert "X-Rate-Limit-Limit" not in response.headers

@@ -453,6 +453,8 @@ async def test_companies_filter_by_tags(http: httpx.AsyncClient) -> None:
     assert [c["name"] for c in response.json()["results"]] == ["Tagged UK"]
 
 
+# Twelve writes at once: more than Codat's ten concurrent requests per company, not the point.
+@pytest.mark.sandbox(concurrent_per_company=None)
 async def test_swapping_suppliers_concurrently_never_fails(
     http: httpx.AsyncClient, demo: DemoIds
 ) -> None:
