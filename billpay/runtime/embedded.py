@@ -22,6 +22,7 @@ from billpay.config import Settings, async_database_url
 from billpay.payables.backend import PayablesBackend, background_retry
 from billpay.payables.client import PayablesClient
 from payables_sandbox.app import Sandbox, SandboxConfig, create_sandbox_app
+from payables_sandbox.defaults import DEFAULT_WEBHOOK_SECRET
 from payables_sandbox.faults import FaultConfig
 from slack_playground.markup import Notice
 from slack_playground.page import APPROVERS, PAYERS, Playground, new_credentials
@@ -73,9 +74,17 @@ def sandbox_app(
     rate_window: float,
     error_rate: float | None,
     latency_ms: int | None,
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
+    daily_quota: int | None = SandboxConfig.model_fields["daily_quota"].default,
+    concurrent_per_company: int | None = SandboxConfig.model_fields[
+        "concurrent_per_company"
+    ].default,
 ) -> Any:
     """The sandbox as an ASGI app to serve on a port (`billpay sandbox`); the options override
-    the settings. Raises `pydantic.ValidationError` (or `ValueError` for the database URL)."""
+    the settings. `webhook_url` (and its `whsec_` secret) makes it send Codat's webhooks there;
+    `daily_quota` and `concurrent_per_company` are Codat's limits (None: off). Raises
+    `pydantic.ValidationError` (or `ValueError` for the database URL)."""
     config = SandboxConfig(
         api_key=api_key,
         database_url=async_database_url(database_url)
@@ -87,6 +96,10 @@ def sandbox_app(
         strict=strict,
         paging=paging,
         public_url=public_url,
+        webhook_url=webhook_url,
+        daily_quota=daily_quota,
+        concurrent_per_company=concurrent_per_company,
+        webhook_secret=webhook_secret or DEFAULT_WEBHOOK_SECRET,
         faults=FaultConfig(
             rate_limit_requests=rate_limit or settings.sandbox_rate_limit_requests,
             rate_limit_window_seconds=rate_window,

@@ -107,7 +107,9 @@ def bill_row(number: int, status: str, modified: datetime) -> store.Bill:
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=rows, query=queries)
 def test_sql_selects_what_the_evaluator_keeps(
     engine: Engine, rows: list[tuple[str, datetime]], query: str

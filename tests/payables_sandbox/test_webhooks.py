@@ -38,9 +38,7 @@ def receiver(serving: tuple[WebhookReceiver, str]) -> tuple[WebhookReceiver, str
     return serving
 
 
-async def webhook_sandbox(
-    make_sandbox: object, url: str, **overrides: object
-) -> Sandbox:
+async def webhook_sandbox(make_sandbox: object, url: str, **overrides: object) -> Sandbox:
     sandbox: Sandbox = make_sandbox(  # type: ignore[operator]
         webhook_url=url, webhook_retry_schedule=QUICK, **overrides
     )
@@ -100,9 +98,7 @@ async def test_a_new_connections_first_link_is_followed_by_its_initial_read(
     async with client(sandbox) as http:
         company = (await http.post("/companies", json={"name": "Newco"})).json()
         connection = (
-            await http.post(
-                f"/companies/{company['id']}/connections", json={"platformKey": "gbol"}
-            )
+            await http.post(f"/companies/{company['id']}/connections", json={"platformKey": "gbol"})
         ).json()
     await sandbox.authorise(company["id"], connection["id"])
     await settled(sandbox)
