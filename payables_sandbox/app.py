@@ -2,10 +2,13 @@
 
 `create_sandbox_app(config)` gives an ASGI app to serve with uvicorn (`billpay sandbox`);
 `Sandbox(config)` gives the same app plus a `start()` to call before using it in-process through
-`httpx.ASGITransport`, which does not run ASGI lifespan events, and what tests move or look at:
-its clock (`Sandbox.clock`), its faults (`Sandbox.faults`), the payments it recorded, approving
-payments that wait for approval, and deauthorizing a connection. The app is `api.main.api_router`
-(the payables API) and the Link pages, inside the idempotency and gateway-fault middlewares.
+`Sandbox.transport()` (ASGI transports do not run lifespan events), or `start_on_own_thread()`
+to run it on a thread and event loop of its own, and what tests move or look at: its clock
+(`Sandbox.clock`), its faults (`Sandbox.faults`), the payments it recorded, approving payments
+that wait for approval, the company linking, failing to link or deauthorizing a connection,
+changes made in the platform itself, and the webhooks sent (`Sandbox.deliveries`). The app is
+`api.main.api_router` (the payables API) and the Link pages, inside the idempotency and
+gateway-fault middlewares.
 `SandboxConfig` (in `config`) lists the knobs; RULES.md lists each Codat rule enforced and
 where.
 """
