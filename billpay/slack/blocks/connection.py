@@ -77,11 +77,10 @@ def paused_announcement(pause: ConnectionPause, *, locale: str, time_zone: str) 
 def resumed_announcement(company_name: str, platform: str | None, *, locale: str) -> dict[str, Any]:
     """Said once when the connection is Linked again."""
     _ = words(locale)
-    name = platform_text(platform, locale)
     text = _(
-        "{platform} is reconnected for {company}: bills can be paid again, and scheduled "
-        "payments, reminders and digests resume.",
-        platform=name[:1].upper() + name[1:],
+        "The connection to {platform} is back for {company}: bills can be paid again, and "
+        "scheduled payments, reminders and digests resume.",
+        platform=platform_text(platform, locale),
         company=escape(company_name),
     )
     return {
