@@ -131,6 +131,7 @@ async def test_a_deauthorised_connection_pauses_paying_until_it_is_linked_again(
     await bot.click(message, Action.APPROVE, payable, user=ANA)
     before = copy.deepcopy(await bot.wait_for_card(message["ts"], payable, "Approved by"))
     assert Action.PAY in card_actions(before, payable)
+    form = await _pay_modal(bot, before, payable, SAM)  # left open meanwhile
 
     # The company revokes access; two replicas hear of it at once, and again.
     await bot.sandbox.deauthorize(demo.company_id, demo.connection_id)
@@ -173,6 +174,11 @@ async def test_a_deauthorised_connection_pauses_paying_until_it_is_linked_again(
     (refusal,) = await bot.slack.wait_for_responses(where=lambda r: PAUSED in str(r))
     assert _url_buttons(refusal["blocks"]) == [link_url]
     assert len(bot.slack.calls_to("views.open")) == opened  # no Pay form
+    # The form opened before: submitted now, refused before anything is sent.
+    updates = len(bot.slack.calls_to("views.update"))
+    await bot.submit(form, user=SAM)
+    (result, *_) = (await bot.slack.wait_for("views.update", count=updates + 1))[updates:]
+    assert PAUSED in str(result.args["view"]) and "Nothing was paid" in str(result.args["view"])
 
     # Its day comes: the scheduled payment waits, the digest and reminders skip the channel.
     due = datetime.combine(TODAY + timedelta(days=2), NOW.timetz()).replace(hour=8)

@@ -157,6 +157,12 @@ def register(on: Listeners, services: Services) -> None:
         payer = await person
         today = payer.today(services.clock())
         form, confirmed = _submitted_form(body, metadata, payer, today)
+        amount = money(form.amount, metadata.currency, metadata.locale)
+        _ = words(metadata.locale)
+        recording = _(
+            "Recording {amount} from {account}…", amount=amount, account=escape(form.account.name)
+        )
+        await ack(response_action="update", view=progress_view(recording, locale=metadata.locale))
         link = await services.links.link_for(submission.team_id, metadata.channel_id)
         pause = await services.health.pause_for(link)
         if pause is not None:
@@ -165,12 +171,6 @@ def register(on: Listeners, services: Services) -> None:
                 N_("{why} Nothing was paid."),
                 why=Escaped(pause_text(pause, locale=payer.locale, time_zone=payer.time_zone)),
             )
-        amount = money(form.amount, metadata.currency, metadata.locale)
-        _ = words(metadata.locale)
-        recording = _(
-            "Recording {amount} from {account}…", amount=amount, account=escape(form.account.name)
-        )
-        await ack(response_action="update", view=progress_view(recording, locale=metadata.locale))
         outcome = await services.payments.submit_payment(
             CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id),
             submission.user_id,
