@@ -159,7 +159,13 @@ class ConnectionHealth:
                     await s.execute(
                         update(ConnectionHealthRow)
                         .where(ConnectionHealthRow.id == row.id)
-                        .values(noted)
+                        .values(
+                            {
+                                **noted,
+                                ConnectionHealthRow.next_check_at: now + _interval(status, 0),
+                                ConnectionHealthRow.check_failures: 0,
+                            }
+                        )
                     )
                     return None
                 changed = await s.execute(

@@ -295,9 +295,12 @@ def test_a_refusal_that_names_a_connection_not_linked_is_typed(
 async def test_health_seen_first_as_linked_announces_nothing(linked_bot: Bot) -> None:
     bot = linked_bot
     link = await bot.services.links.link_for("T0001", CHANNEL)
-    assert await bot.services.health.check_due() == 1  # never checked: checked now
-    assert await bot.services.health.check(link) == "Linked"
-    assert await bot.services.health.check_due() == 0  # next in an hour
+    health = bot.services.health
+    assert await health.check_due() == 0  # linking read it Linked: next in an hour
+    _at(bot, NOW + timedelta(hours=1))
+    assert await health.check_due() == 1
+    assert await health.check_due() == 0
+    assert await health.check(link) == "Linked"
     assert _said(bot, CHANNEL, PAUSED) == _said(bot, CHANNEL, BACK) == []
     async with bot.services.db.read() as s:
         assert (
