@@ -160,6 +160,16 @@ async def test_a_deauthorised_connection_pauses_paying_until_it_is_linked_again(
     assert Action.PAY not in card_actions(card, payable)
     assert Action.RECONNECT in card_actions(card, payable)
     assert "figures shown are from" in card_text(card, payable)
+    (reconnect,) = [
+        dict(element, block_id=f"card_actions:{payable}")
+        for block in card["blocks"]
+        if block.get("block_id") == f"card_actions:{payable}"
+        for element in block["elements"]
+        if element["action_id"] == Action.RECONNECT
+    ]
+    assert reconnect["url"] == link_url
+    clicked = await bot.send(bot.requests.block_action(reconnect, message=card, user_id=SAM))
+    assert clicked.status_code == 200  # Slack opens the page; the bot only acks
 
     # Pay on the card as it was before: refused in words, with the way to reconnect.
     opened = len(bot.slack.calls_to("views.open"))
