@@ -254,9 +254,13 @@ class ConnectionHealth:
         return _pause(row, link)
 
     async def pause_of_link(self, link_id: int) -> ConnectionPause | None:
+        """`pause_for` the link with this id (a message being redrawn knows only that)."""
         async with self.db.read() as s:
             link = await s.get(CompanyLink, link_id)
-        return None if link is None else await self.pause_for(link)
+            row = await self._row(s, link.company_id, link.connection_id) if link else None
+        if link is None or row is None or is_linked(row.status):
+            return None
+        return _pause(row, link)
 
     async def check(self, link: CompanyLink, *, source: str = "check") -> str | None:
         """Read the connection live and observe its status; the status, or None when the
