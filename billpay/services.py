@@ -24,6 +24,7 @@ from billpay.bills.questions import Questions
 from billpay.config import Settings
 from billpay.core.clock import Clock, utcnow
 from billpay.invoices.service import Invoices
+from billpay.mirror.connection import ConnectionHealth
 from billpay.payables.backend import PayablesBackend
 from billpay.payables.client import PayablesClient
 from billpay.payments.accounts import BankAccounts
@@ -70,6 +71,9 @@ class Services:
     suppliers: SupplierService
     # This process as the holder of the scheduler's claims (`billpay.store.claims`).
     claimant: Claimant
+    # What the bot knows of each company's connection to its accounting platform: while one is
+    # not Linked, what would write through it waits and its cards offer Reconnect.
+    health: ConnectionHealth
     backend: PayablesBackend | None = None
     # Slack, when its settings are there (the commands that only read the payables API run
     # without): one Web API client, and the publisher that sends everything through it.
@@ -109,15 +113,27 @@ def build_services(
     accounts = BankAccounts(reads)
     payers = Payers(db, links, cases)
     claimant = Claimant.for_this_process(timedelta(seconds=settings.claim_lease_seconds))
+    health = ConnectionHealth(db, reads, clock)
     sender = Sender(db, writes, settings, clock)
+    sender.connection_lost = health.write_refused
     settler = Settler(db, reads, sender, settings, clock, holder=claimant.holder)
     slack = slack_client(settings) if settings.slack_bot_token is not None else None
     publisher = None
     if slack is not None:
         # One workspace for now: every team's client is the app's.
         publisher = Publisher(
-            links, cases, outstanding, messages, invoices, clock, clients=lambda team_id: slack
+            links,
+            cases,
+            outstanding,
+            messages,
+            invoices,
+            clock,
+            clients=lambda team_id: slack,
+            health=health,
+            locale=settings.default_locale,
+            time_zone=settings.default_time_zone,
         )
+        health.on_change = publisher.connection_changed
     return Services(
         settings=settings,
         db=db,
@@ -141,6 +157,7 @@ def build_services(
             db, links, messages, invoices, accounts, reads=reads, writes=writes, clock=clock
         ),
         claimant=claimant,
+        health=health,
         backend=backend,
         slack=slack,
         publisher=publisher,

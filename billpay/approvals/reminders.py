@@ -35,7 +35,7 @@ from billpay.core.domain import CaseState, Nudge, NudgeKind
 from billpay.store import claims
 from billpay.store.claims import Claimant, Held
 from billpay.store.db import Database
-from billpay.store.models import BillCase, CompanyLink, Decision
+from billpay.store.models import BillCase, CompanyLink, Decision, connection_paused
 
 NUDGE_KINDS: tuple[NudgeKind, ...] = ("remind", "escalate", "approved_by_policy")
 
@@ -70,7 +70,11 @@ class Reminders:
                 await s.execute(
                     select(BillCase, CompanyLink)
                     .join(CompanyLink, CompanyLink.id == BillCase.link_id)
-                    .where(BillCase.state == CaseState.PENDING, CompanyLink.archived.is_(False))
+                    .where(
+                        BillCase.state == CaseState.PENDING,
+                        CompanyLink.archived.is_(False),
+                        ~connection_paused(),  # nobody can pay its bills meanwhile
+                    )
                     .order_by(BillCase.id)
                 )
             ).all()

@@ -145,6 +145,18 @@ class MessageStore:
             )
             return [MessageRef(channel, ts) for channel, ts in rows]
 
+    async def newest(self, link_id: int, limit: int) -> list[MessageRef]:
+        """A channel's messages not out of date, newest first, `limit` at most: those redrawn
+        when something every card shows changes (the company's connection paused)."""
+        async with self.db.read() as s:
+            rows = await s.execute(
+                select(BillMessage.channel_id, BillMessage.ts)
+                .where(BillMessage.link_id == link_id, BillMessage.out_of_date.is_(False))
+                .order_by(BillMessage.id.desc())
+                .limit(limit)
+            )
+            return [MessageRef(channel, ts) for channel, ts in rows]
+
     async def retire(self, messages: Sequence[MessageRef]) -> None:
         """Mark messages out of date: their buttons do nothing from now on, and no change of
         a bill updates them again."""

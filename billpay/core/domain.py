@@ -242,3 +242,17 @@ class Nudge:
     waited: timedelta
     # The subject of its claim (of kind `kind`), renewed before it is sent and done after.
     claim: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectionPause:
+    """A company's connection to its accounting platform no longer lets Bill Pay write
+    (`status`: Deauthorized, Unlinked...): what cards and answers say instead of offering Pay.
+    `link_url` is where the company links it again (a Reconnect button), when known; the
+    figures shown are from `since`, when the connection was last seen linked."""
+
+    company_name: str
+    platform: str | None
+    status: str
+    link_url: str | None
+    since: datetime

@@ -39,7 +39,7 @@ from billpay.digest.schedule import (
 from billpay.store import claims
 from billpay.store.claims import Claimant
 from billpay.store.db import Database
-from billpay.store.models import CompanyLink, DigestRun, DigestSubscription
+from billpay.store.models import CompanyLink, DigestRun, DigestSubscription, connection_paused
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,11 @@ async def active_subscriptions(db: Database) -> list[Subscription]:
     async with db.read() as s:
         rows = await s.execute(
             _with_link()
-            .where(DigestSubscription.paused.is_(False), CompanyLink.archived.is_(False))
+            .where(
+                DigestSubscription.paused.is_(False),
+                CompanyLink.archived.is_(False),
+                ~connection_paused(),  # skipped while its company's connection is not Linked
+            )
             .order_by(DigestSubscription.id)
         )
         return [_view(row[0], row[1]) for row in rows]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from billpay.payables.models import ErrorMessage
 
 
@@ -49,6 +51,17 @@ class PayablesError(Exception):
 
 class PayablesBadRequest(PayablesError):
     """400: the request was invalid (validation messages say why) or the query malformed."""
+
+
+class PayablesConnectionNotLinked(PayablesBadRequest):
+    """400 because the company's connection to its accounting platform is no longer Linked
+    (Deauthorized, Unlinked, or waiting for authorisation): nothing was written, and nothing
+    will be until the company links it again through its linkUrl. What was already read stays
+    readable. `connection_status` is the status the answer named, when it named one."""
+
+    def __init__(self, message: str, *, connection_status: str | None = None, **kwargs: object):
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.connection_status = connection_status
 
 
 class PayablesUnauthorized(PayablesError):
@@ -139,6 +152,23 @@ class PayablesDeadlineExceeded(PayablesError):
         self.last_error = last_error
 
 
+# How the payables API says a write was refused because the connection is not Linked:
+# "Connection '<id>' is Deauthorized; nothing can be written through it ...: it must be Linked."
+_NOT_LINKED = re.compile(
+    r"connection\b[^.;]*?\bis\s+(Deauthori[sz]ed|Unlinked|PendingAuth|Disconnected)\b",
+    re.IGNORECASE,
+)
+
+
+def connection_status_in(text: str | None) -> str | None:
+    """The connection status an error's words name, if they say it is not Linked."""
+    found = _NOT_LINKED.search(text or "")
+    if found is None:
+        return None
+    status = found.group(1)
+    return "Deauthorized" if status.lower().startswith("deauthori") else status
+
+
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 _BY_STATUS: dict[int, type[PayablesError]] = {
@@ -180,4 +210,9 @@ def error_for(
         "detailed_error_code": body.detailed_error_code,
         "retry_after": retry_after,
     }
-    return cls(f"{method} {path} failed with {status_code}: {text}", **kwargs)  # type: ignore[arg-type]
+    message = f"{method} {path} failed with {status_code}: {text}"
+    if status_code == 400:
+        status = connection_status_in(body.error)
+        if status is not None:
+            return PayablesConnectionNotLinked(message, connection_status=status, **kwargs)
+    return cls(message, **kwargs)  # type: ignore[arg-type]

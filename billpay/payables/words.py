@@ -12,6 +12,7 @@ from billpay.payables.errors import (
     BillNotOutstanding,
     PayablesBadRequest,
     PayablesConflict,
+    PayablesConnectionNotLinked,
     PayablesDeadlineExceeded,
     PayablesError,
     PayablesForbidden,
@@ -77,6 +78,13 @@ def payables_words(error: PayablesError) -> Phrase:
             return Phrase(N_("That record is no longer in the accounting platform."))
         case PayablesConflict():
             return Phrase(N_("The accounting data is still syncing."))
+        case PayablesConnectionNotLinked():
+            return Phrase(
+                N_(
+                    "The accounting platform no longer lets Bill Pay write to this company's "
+                    "books: the company must reconnect it."
+                )
+            )
         case PayablesBadRequest() if error.validation_errors or error.error:
             # The platform's own words stay as it wrote them (English): they are quoted.
             said = scrub(" ".join(error.validation_errors) or error.error or "")

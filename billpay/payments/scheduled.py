@@ -35,7 +35,13 @@ from billpay.payments.payers import Payers
 from billpay.payments.records import cancellation, in_play, scheduled_payment, settled_state
 from billpay.payments.sending import Sender
 from billpay.store.db import Database
-from billpay.store.models import BillCase, CompanyLink, DigestSubscription, Payment
+from billpay.store.models import (
+    BillCase,
+    CompanyLink,
+    DigestSubscription,
+    Payment,
+    connection_paused,
+)
 
 
 @dataclass(frozen=True)
@@ -121,8 +127,10 @@ class ScheduledPayments:
                     DigestSubscription.time_zone,
                 )
                 .join(BillCase, BillCase.id == Payment.case_id)
+                .join(CompanyLink, CompanyLink.id == BillCase.link_id)
                 .outerjoin(DigestSubscription, DigestSubscription.link_id == BillCase.link_id)
-                .where(Payment.status == PaymentStatus.SCHEDULED)
+                # While the company's connection is not Linked they wait, then go if still due.
+                .where(Payment.status == PaymentStatus.SCHEDULED, ~connection_paused())
             )
             return [
                 payment_id
@@ -143,7 +151,8 @@ class ScheduledPayments:
     async def send_scheduled(self, payment_id: int) -> SentByScheduler | None:
         """Send one due payment, once: claimed (scheduled → requested) in one transaction, so
         only one replica sends it. Before sending, the bill is read again and the policy checked
-        again; a payment that can no longer be made is not sent, and says why."""
+        again; a payment that can no longer be made is not sent, and says why. One refused
+        because the company's connection is no longer Linked waits (None), scheduled still."""
         async with self.db.write() as s:
             now = self.clock()
             payment = await s.get(Payment, payment_id, with_for_update=True)
@@ -179,7 +188,12 @@ class ScheduledPayments:
             raise
         if refusal is not None:
             return replace(sent, outcome=await self._not_sent(link, bill_id, payment_id, refusal))
-        return replace(sent, outcome=await self.sender.send(link, bill_id, payment_id))
+        outcome = await self.sender.send_unless_unlinked(link, bill_id, payment_id)
+        if outcome is None:
+            # The connection is no longer Linked: nothing was written; it waits to be linked.
+            await self._unclaim(link, bill_id, payment_id)
+            return None
+        return replace(sent, outcome=outcome)
 
     async def _refusal(
         self, link: CompanyLink, bill_id: str, payment_id: int, payer: str

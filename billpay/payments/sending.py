@@ -8,7 +8,7 @@ which the settler takes up as in doubt too (`PaymentInDoubt` tells the payer so)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -18,7 +18,11 @@ from billpay.core.domain import CaseState, PaymentOutcome, PaymentStatus
 from billpay.core.errors import PaymentInDoubt
 from billpay.core.i18n import N_, Phrase
 from billpay.payables.client import PayablesClient
-from billpay.payables.errors import PayablesError, PayablesUnprocessable
+from billpay.payables.errors import (
+    PayablesConnectionNotLinked,
+    PayablesError,
+    PayablesUnprocessable,
+)
 from billpay.payables.models import BillPaymentPrototype
 from billpay.payments.evidence import CHECKS_AFTER, Fate, fate_of
 from billpay.payments.records import mark_recorded, settled_state
@@ -27,6 +31,9 @@ from billpay.store.db import Database
 from billpay.store.models import BillCase, CompanyLink, Payment
 
 log = logging.getLogger(__name__)
+# Told when a write was refused because the company's connection is no longer Linked
+# (`billpay.mirror.connection.ConnectionHealth.write_refused`, set by the composition).
+ConnectionLost = Callable[[CompanyLink, PayablesConnectionNotLinked], Awaitable[None]]
 
 
 class Sender:
@@ -41,18 +48,46 @@ class Sender:
         self.api = api
         self.settings = settings
         self.clock = clock
+        self.connection_lost: ConnectionLost | None = None
 
     async def send(self, link: CompanyLink, bill_id: str, payment_id: int) -> PaymentOutcome:
         """Send a reserved payment and record what its answer proves. A fault from here on
         leaves it `requested`: it may have reached the platform, and the settler takes it up."""
+        outcome = await self._send(link, bill_id, payment_id, wait_if_unlinked=False)
+        assert outcome is not None
+        return outcome
+
+    async def send_unless_unlinked(
+        self, link: CompanyLink, bill_id: str, payment_id: int
+    ) -> PaymentOutcome | None:
+        """`send`, except that a payment refused because the connection is no longer Linked
+        is not recorded as refused: None, and it stays `requested` for the caller to put back
+        (a scheduled payment waits for the connection rather than failing)."""
+        return await self._send(link, bill_id, payment_id, wait_if_unlinked=True)
+
+    async def _send(
+        self, link: CompanyLink, bill_id: str, payment_id: int, *, wait_if_unlinked: bool
+    ) -> PaymentOutcome | None:
         try:
             async with self.db.read() as s:
                 payment = await s.get(Payment, payment_id)
                 assert payment is not None
             recorded_id, error, fate = await self.post(link, bill_id, payment)
+            if isinstance(error, PayablesConnectionNotLinked) and fate == Fate.REFUSED:
+                await self._connection_lost(link, error)
+                if wait_if_unlinked:
+                    return None
             return await self.record_answer(link, bill_id, payment_id, recorded_id, error, fate)
         except Exception as exc:
             raise PaymentInDoubt() from exc
+
+    async def _connection_lost(self, link: CompanyLink, error: PayablesConnectionNotLinked) -> None:
+        if self.connection_lost is None:
+            return
+        try:
+            await self.connection_lost(link, error)
+        except Exception:
+            log.exception("could not note that connection %s is not linked", link.connection_id)
 
     async def post(
         self, link: CompanyLink, bill_id: str, payment: Payment, *, replay: bool = False

@@ -52,6 +52,10 @@ from billpay.slack.people import People
 log = logging.getLogger(__name__)
 
 
+# How often the scheduler looks for connections to check (each has its own next check time).
+CONNECTION_TICK_SECONDS = 300
+
+
 class Scheduler:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -93,6 +97,13 @@ class Scheduler:
             max_instances=1,
             coalesce=True,
         )
+        self.aps.add_job(
+            self._job(self.check_connections),
+            IntervalTrigger(seconds=CONNECTION_TICK_SECONDS),
+            id="connections",
+            max_instances=1,
+            coalesce=True,
+        )
         self.aps.start()
         self.services.scheduler = self
 
@@ -129,6 +140,11 @@ class Scheduler:
             await asyncio.shield(task)
 
         return run
+
+    async def check_connections(self) -> None:
+        """Read live the connections whose check has come (hourly, backing off on failure),
+        so a company that revoked access is noticed before a payment fails."""
+        await self.services.health.check_due()
 
     async def send_due_payments(self) -> None:
         for payment_id in await self.services.scheduled.due_payments(self.services.clock()):

@@ -35,12 +35,14 @@ from billpay.bills.listing import (
 from billpay.bills.messages import MessageRef, MessageStore, Shown
 from billpay.bills.outstanding import OutstandingBills
 from billpay.config import Settings
-from billpay.core.domain import PaymentOutcome
+from billpay.core.domain import ConnectionPause, PaymentOutcome
 from billpay.core.errors import NotLinked
 from billpay.core.i18n import words
 from billpay.invoices.service import Invoices
+from billpay.mirror.connection import ConnectionChange, ConnectionHealth
 from billpay.payables.models import Bill
 from billpay.slack.blocks.bills import bills_message, out_of_date_message
+from billpay.slack.blocks.connection import paused_announcement, resumed_announcement
 from billpay.slack.blocks.outcomes import payment_line
 from billpay.slack.people import Person
 from billpay.store.models import CompanyLink
@@ -55,6 +57,8 @@ MAX_RETIRED_UPDATES = 5
 # A new `/bills` that finds bills changed since other messages drew them updates those messages
 # for this many bills at most (a click on any other stale card is refused and redraws it).
 MAX_CHANGED_BILLS = 5
+# A connection paused or resumed redraws this many of each channel's newest messages.
+MAX_REDRAWN_ON_PAUSE = 20
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -83,8 +87,16 @@ class Publisher:
         clock: Callable[[], datetime],
         *,
         clients: Callable[[str], AsyncWebClient],
+        health: ConnectionHealth | None = None,
+        locale: str = "en_GB",
+        time_zone: str = "UTC",
     ) -> None:
         self.links = links
+        # The connections' health, so cards drawn while one is not Linked say so; and the
+        # channel's language and time zone when no person's are known (announcements).
+        self.health = health
+        self.locale = locale
+        self.time_zone = time_zone
         self.cases = cases
         self.outstanding = outstanding
         self.messages = messages
@@ -121,6 +133,7 @@ class Publisher:
         facts = await self.invoices.facts(link, bills, today)
         synced = await self.cases.sync_cases(link, bills, facts)
         cases = [synced[item.bill_id] for item in on_page]
+        pause = await self.pause_for(link)
         message = bills_message(
             company_name=link.company_name,
             headline=words(person.locale)(bill_filter.headline(summary.count)),
@@ -133,6 +146,7 @@ class Publisher:
             today=today,
             as_of=now,
             time_zone=person.time_zone,
+            pause=pause,
         )
         client = self.client(team_id)
         if ts is None:
@@ -176,6 +190,7 @@ class Publisher:
         listed = [Listed.of_case(case)]
         bill_filter = BillFilter()
         summary = summarise_cases(listed, bill_filter, today, link.base_currency, {bill.id})
+        pause = await self.pause_for(link)
         message = bills_message(
             company_name=link.company_name,
             headline=words(person.locale)(bill_filter.headline(summary.count)),
@@ -187,6 +202,7 @@ class Publisher:
             today=today,
             as_of=now,
             time_zone=person.time_zone,
+            pause=pause,
         )
         response = await self.client(team_id).chat_postMessage(channel=channel_id, **message)
         ts = str(response["ts"])
@@ -215,11 +231,15 @@ class Publisher:
         update and ours may have crossed, so render again until ours is the latest."""
         if not ts:
             return False
+        recorded = await self.messages.get(channel_id, ts)
+        if recorded is None:
+            return False
+        pause = await self.pause_of_link(recorded.link_id)
         for _ in range(MAX_RENDERS):
             async with self.messages.locked(channel_id, ts) as shown:
                 if shown is None:
                     return False
-                rendered = self._render(shown)
+                rendered = self._render(shown, pause)
             rendered_version = shown.message.version  # as the lock's commit left it
             await self.client(team_id).chat_update(channel=channel_id, ts=ts, **rendered)
             latest = await self.messages.get(channel_id, ts)
@@ -227,7 +247,7 @@ class Publisher:
                 break
         return True
 
-    def _render(self, shown: Shown) -> dict[str, Any]:
+    def _render(self, shown: Shown, pause: ConnectionPause | None = None) -> dict[str, Any]:
         message, link = shown.message, shown.link
         if message.out_of_date:
             return out_of_date_message(company_name=link.company_name, locale=message.locale)
@@ -250,7 +270,43 @@ class Publisher:
             today=today,
             as_of=now,
             time_zone=message.time_zone,
+            pause=pause,
         )
+
+    async def pause_for(self, link: CompanyLink) -> ConnectionPause | None:
+        return None if self.health is None else await self.health.pause_for(link)
+
+    async def pause_of_link(self, link_id: int) -> ConnectionPause | None:
+        return None if self.health is None else await self.health.pause_of_link(link_id)
+
+    async def connection_changed(self, change: ConnectionChange) -> None:
+        """A connection stopped being Linked, or is Linked again (this process claimed saying
+        so): each linked channel is told once, and so is whoever linked it (the bot has no
+        admin list: they are the one who can have it reconnected); its newest messages are
+        redrawn, Pay giving way to Reconnect or back."""
+        for link in change.links:
+            if change.pause is not None:
+                pause = ConnectionPause(
+                    company_name=link.company_name,
+                    platform=change.pause.platform,
+                    status=change.pause.status,
+                    link_url=change.pause.link_url,
+                    since=change.pause.since,
+                )
+                message = paused_announcement(pause, locale=self.locale, time_zone=self.time_zone)
+            else:
+                message = resumed_announcement(
+                    link.company_name, link.platform_name, locale=self.locale
+                )
+            await self.quietly(self.post(link.team_id, link.channel_id, message), "tell a channel")
+            await self.quietly(
+                self.client(link.team_id).chat_postMessage(channel=link.linked_by, **message),
+                "tell who linked the channel",
+            )
+            for ref in await self.messages.newest(link.id, MAX_REDRAWN_ON_PAUSE):
+                await self.quietly(
+                    self.refresh_message(link.team_id, ref.channel_id, ref.ts), "redraw a message"
+                )
 
     async def bill_changed(
         self,

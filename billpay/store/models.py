@@ -24,8 +24,12 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    and_,
+    exists,
+    select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from billpay.core.clock import utcnow
 from billpay.core.domain import CaseState as CaseState
@@ -380,3 +384,51 @@ class Claim(Base):
     # How many times it was held: 1 for its first holder, one more for each takeover.
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# The one connection status through which Bill Pay can write (Codat's spelling).
+LINKED = "Linked"
+
+
+class ConnectionHealthRow(Base):
+    """What the bot last learned of a company's connection to its accounting platform: its
+    status as Codat names it (`Linked`, `Deauthorized`, `Unlinked`, `PendingAuth`), where the
+    company links it again, and whether the change was announced. A connection that is not
+    Linked pauses what would write through it (`connection_paused`). One row per connection:
+    a change is one conditional update, so two replicas seeing it change it once."""
+
+    __tablename__ = "connection_health"
+    __table_args__ = (
+        UniqueConstraint("company_id", "connection_id", name="uq_connection_health_connection"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64))
+    connection_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24))
+    link_url: Mapped[str | None] = mapped_column(Text)
+    platform_name: Mapped[str | None] = mapped_column(String(64))
+    # When the status last changed; while not Linked, the figures the bot shows are from then.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The next live read on the schedule, and how many in a row failed (the backoff).
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    check_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Whether the pause (True) or the resumption (False) was last announced: the claim that
+    # makes one replica say it, once.
+    announced_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def connection_paused() -> ColumnElement[bool]:
+    """True for a `CompanyLink` whose connection the bot last saw as not Linked: a clause for
+    queries of work that waits meanwhile (scheduled payments, reminders, digests)."""
+    return exists(
+        select(ConnectionHealthRow.id).where(
+            and_(
+                ConnectionHealthRow.company_id == CompanyLink.company_id,
+                ConnectionHealthRow.connection_id == CompanyLink.connection_id,
+                ConnectionHealthRow.status != LINKED,
+            )
+        )
+    )

@@ -11,10 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from billpay.bills.listing import Summary
-from billpay.core.domain import CaseState, CaseView
+from billpay.core.domain import CaseState, CaseView, ConnectionPause
 from billpay.core.i18n import N_, words
 from billpay.payments.words import failure_text, in_doubt_text, platform_text
 from billpay.slack.blocks.card_extras import card_flags, more_options, retry_upload_button
+from billpay.slack.blocks.connection import pause_text, reconnect_button
 from billpay.slack.blocks.ids import (
     Action,
     Block,
@@ -51,11 +52,14 @@ def bills_message(
     today: date,
     as_of: datetime,
     time_zone: str,
+    pause: ConnectionPause | None = None,
 ) -> dict[str, Any]:
     """`text` (the notification fallback) and `blocks` of one page of bills; `as_of` is when
-    its figures were read, shown in `time_zone` (the reader's)."""
+    its figures were read, shown in `time_zone` (the reader's). While the company's connection
+    is not Linked (`pause`), its figures are as of when it stopped being, and each card says
+    so and offers Reconnect instead of Pay."""
     _ = words(locale)
-    when = moment(as_of, time_zone, locale)
+    when = moment(pause.since if pause else as_of, time_zone, locale)
     headline = summary_line(summary, headline, locale)
     blocks: list[dict[str, Any]] = [
         {
@@ -97,7 +101,9 @@ def bills_message(
     )
     for case in cases:
         blocks.append({"type": "divider"})
-        blocks.extend(card_blocks(case, locale=locale, today=today))
+        blocks.extend(
+            card_blocks(case, locale=locale, today=today, pause=pause, time_zone=time_zone)
+        )
     if pages > 1:
         blocks.append(navigation(page, pages, filter_text, locale=locale))
     if len(blocks) > MAX_MESSAGE_BLOCKS:
@@ -161,9 +167,22 @@ def out_of_date_message(*, company_name: str, locale: str) -> dict[str, Any]:
     }
 
 
-def card_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, Any]]:
-    """The card of one bill: what it is, where it stands, and what can be done now."""
+def card_blocks(
+    case: CaseView,
+    *,
+    locale: str,
+    today: date,
+    pause: ConnectionPause | None = None,
+    time_zone: str = "UTC",
+) -> list[dict[str, Any]]:
+    """The card of one bill: what it is, where it stands, and what can be done now (while the
+    connection is not Linked, why it can't be paid)."""
     text = bill_text(case, locale=locale, today=today)
+    paused = (
+        [{"type": "mrkdwn", "text": pause_text(pause, locale=locale, time_zone=time_zone)}]
+        if pause is not None and _moves_money(case)
+        else []
+    )
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -180,10 +199,11 @@ def card_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, A
                     if line
                 ),
                 *card_flags(case, locale=locale, today=today),
+                *paused,
             ],
         },
     ]
-    buttons = card_buttons(case, locale)
+    buttons = card_buttons(case, locale, pause)
     if buttons:
         blocks.append(
             {"type": "actions", "block_id": card_actions_block(case.bill_id), "elements": buttons}
@@ -403,15 +423,47 @@ def _button(
     return button
 
 
-def card_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
+def _moves_money(case: CaseView) -> bool:
+    """Does the card offer a button that writes a payment (Pay…, Send it again)?"""
+    return case.state in (CaseState.APPROVED, CaseState.FAILED, CaseState.SCHEDULED) or (
+        case.state == CaseState.IN_DOUBT
+        and case.last_payment is not None
+        and case.last_payment.awaits_person
+    )
+
+
+def card_buttons(
+    case: CaseView, locale: str, pause: ConnectionPause | None = None
+) -> list[dict[str, Any]]:
     """What can be done now, by the bill's state; Retry upload too while its invoice is not
-    attached (before the overflow menu)."""
+    attached (before the overflow menu). While the connection is not Linked, the buttons that
+    would write a payment give way to Reconnect (Approve stays: it writes nothing there)."""
     buttons = _state_buttons(case, locale)
+    if pause is not None:
+        buttons = _paused(buttons, pause, locale)
     upload = retry_upload_button(case, locale)
     if upload is not None:
         menu = next((i for i, b in enumerate(buttons) if b["type"] == "overflow"), len(buttons))
         buttons.insert(menu, upload)
     return buttons
+
+
+def _paused(
+    buttons: list[dict[str, Any]], pause: ConnectionPause, locale: str
+) -> list[dict[str, Any]]:
+    writes = (Action.PAY, Action.SEND_PAYMENT_AGAIN)
+    if not any(b.get("action_id") in writes for b in buttons):
+        return buttons
+    reconnect = reconnect_button(pause, locale=locale)
+    kept: list[dict[str, Any]] = []
+    for button in buttons:
+        if button.get("action_id") in writes:
+            if reconnect is not None:
+                kept.append(reconnect)
+                reconnect = None
+            continue
+        kept.append(button)
+    return kept
 
 
 def _state_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:

@@ -16,6 +16,8 @@ class Action(StrEnum):
     PAYMENT_IS_IN_PLATFORM = "bill_payment_was_recorded"
     SEND_PAYMENT_AGAIN = "bill_send_payment_again"
     REOPEN = "bill_reopen"
+    # A link button to where the company links its accounting platform again.
+    RECONNECT = "connection_reconnect"
     MORE = "bill_more"
     PAGE_PREVIOUS = "bills_page_previous"
     PAGE_NEXT = "bills_page_next"

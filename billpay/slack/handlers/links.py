@@ -45,6 +45,15 @@ def register(on: Listeners, services: Services) -> None:
             link, created = await services.links.connect(
                 slash.team_id, slash.channel_id, slash.user_id, slash.rest
             )
+            # Linking read the connection as Linked: a pause noted before is over.
+            await services.health.observe(
+                link.company_id,
+                link.connection_id,
+                "Linked",
+                None,
+                source="read",
+                platform_name=link.platform_name,
+            )
             linker = await person
             await digest_store.create_subscription(
                 services.db, link.id, created_by=slash.user_id, time_zone=linker.time_zone

@@ -20,12 +20,13 @@ from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from billpay.core.domain import CaseRef, PaymentOutcome
-from billpay.core.errors import FieldErrors
-from billpay.core.i18n import words
+from billpay.core.errors import Denied, FieldErrors
+from billpay.core.i18n import N_, Escaped, words
 from billpay.core.mrkdwn import escape
 from billpay.payments.form import PaymentForm, PaymentRequest, read_payment_form
 from billpay.services import Services
 from billpay.slack.blocks.card_extras import confirmations_needed
+from billpay.slack.blocks.connection import pause_message, pause_text
 from billpay.slack.blocks.ids import Action, Callback, Input
 from billpay.slack.blocks.metadata import BillAction, PayMetadata
 from billpay.slack.blocks.modals import (
@@ -111,11 +112,25 @@ def register(on: Listeners, services: Services) -> None:
         body: dict[str, Any],
         client: AsyncWebClient,
         context: AsyncBoltContext,
+        respond: AsyncRespond,
         person: LazyPerson,
     ) -> None:
         await ack()
         trigger_id = trigger_of(body)
         await cards.current(click, value.bill_id)
+        # A card drawn before the connection stopped being Linked: why it can't be paid now,
+        # with the way to reconnect it, only to the person who clicked.
+        link = await services.links.link_for(click.team_id, click.channel_id)
+        pause = await services.health.pause_for(link)
+        if pause is not None:
+            reader = await person
+            refusal = pause_message(pause, locale=reader.locale, time_zone=reader.time_zone)
+            await respond(**refusal, response_type="ephemeral", replace_original=False)
+            await publisher.quietly(
+                publisher.refresh_message(click.team_id, click.channel_id, click.message_ts),
+                "redraw the card",
+            )
+            return
         # Who may not pay is told now, in words only they see, not in a modal that fails later.
         await services.payments.check_may_pay(click.case(value.bill_id), click.user_id)
         reader = await reader_now(person)
@@ -148,6 +163,14 @@ def register(on: Listeners, services: Services) -> None:
             "Recording {amount} from {account}…", amount=amount, account=escape(form.account.name)
         )
         await ack(response_action="update", view=progress_view(recording, locale=metadata.locale))
+        link = await services.links.link_for(submission.team_id, metadata.channel_id)
+        pause = await services.health.pause_for(link)
+        if pause is not None:
+            # The form was opened before the connection stopped being Linked.
+            raise Denied(
+                N_("{why} Nothing was paid."),
+                why=Escaped(pause_text(pause, locale=payer.locale, time_zone=payer.time_zone)),
+            )
         outcome = await services.payments.submit_payment(
             CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id),
             submission.user_id,
@@ -196,6 +219,11 @@ def register(on: Listeners, services: Services) -> None:
         )
         now = services.clock()
         await tell(respond, step_answer(outcome, reader.locale, reader.time_zone, now))
+
+    @on.action(Action.RECONNECT, None)
+    async def reconnect(ack: Ack) -> None:
+        """A link button: Slack opens the company's linkUrl; the click only needs its ack."""
+        await ack()
 
     @on.action(Action.CANCEL_PAYMENT, BillAction)
     async def cancel_payment(
