@@ -36,6 +36,7 @@ AREAS = BILLS | {
     "billpay.invoices",
     "billpay.suppliers",
     "billpay.digest",
+    "billpay.webhooks",
 }
 # What each part of the product may import besides itself (and libraries).
 LAYERS: dict[str, set[str]] = {
@@ -48,6 +49,7 @@ LAYERS: dict[str, set[str]] = {
     "billpay.payments": BILLS,
     "billpay.invoices": BILLS,
     "billpay.digest": BILLS,
+    "billpay.webhooks": BASE,
     "billpay.suppliers": BILLS | {"billpay.invoices", "billpay.payments"},
     "billpay.services": AREAS | {"billpay.slack.publisher"},
     "billpay.slack": AREAS | {"billpay.services"},
