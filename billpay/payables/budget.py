@@ -10,8 +10,11 @@ daily quota every request is answered 429 until the reset, payments included. So
   once with `PayablesBudgetExhausted`, which carries the reset time; payments may use the
   reserve, so a payment still goes through on a busy day;
 - the `X-Rate-Limit-Limit`, `-Remaining` and `-Reset` headers, when the API sends them, are the
-  truth: they count the whole client, other replicas included. Without them, the quota is
-  estimated from the companies linked and the calls counted by every replica (`learn`);
+  truth: they count the whole client, other replicas included, and calls refused follow them.
+  Without them (the sandbox, the first call after a start), what is left is estimated from the
+  calls every replica counted (`learn`) against a configured quota, or Codat's formula for the
+  companies linked; only a configured quota refuses calls on an estimate, since Codat counts
+  companies the bot does not know of (`left`);
 - Codat's `client.rateLimit.reached` webhook pauses displays and syncs until
   `client.rateLimit.reset` (or the reset time it gave); `sync_paused()` tells background sync;
 - at most `CONCURRENT_PER_COMPANY` requests per company are in flight from this process; those
@@ -254,10 +257,14 @@ class CallBudget:
         return max(0, self.quota - mine - others)
 
     def sync_paused(self, now: datetime | None = None) -> bool:
-        """Whether background sync should wait: the API said the limit was reached, or only
-        the payments' reserve is left."""
+        """Whether background sync should wait (and displays are refused): the API said the
+        limit was reached, or only the payments' reserve is left."""
         now = now or self.clock()
-        return self._paused(now) or self.left(now) <= self.reserve
+        if self._paused(now):
+            return True
+        if self._current_reading(now) is None and self.fixed_quota is None:
+            return False  # an estimate from Codat's formula refuses nothing
+        return self.left(now) <= self.reserve
 
     def _paused(self, now: datetime) -> bool:
         until = self._state.paused_until
@@ -299,7 +306,7 @@ class CallBudget:
         if priority is Priority.PAYMENT:
             return
         now = self.clock()
-        if self._paused(now) or self.left(now) <= self.reserve:
+        if self.sync_paused(now):
             tally = self._tally(company_id, now)
             tally.refused += 1
             self._state.dirty.add((tally.day, company_id))
