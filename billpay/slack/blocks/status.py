@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from babel.numbers import format_number
+from babel.numbers import format_decimal
 
 from billpay.core.domain import PolicyCount
 from billpay.core.i18n import N_, words
@@ -186,8 +186,8 @@ def calls_line(
             "Calls to the accounting platform today: {calls}; {left} left today for all "
             "companies (resets at {time} UTC)."
         ),
-        calls=format_number(calls, locale=locale),
-        left=format_number(left, locale=locale),
+        calls=format_decimal(calls, locale=locale),
+        left=format_decimal(left, locale=locale),
         time=f"{reset_at.astimezone(UTC):%H:%M}",
     )
     if exhausted:

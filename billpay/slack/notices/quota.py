@@ -50,7 +50,8 @@ class QuotaNotices:
                 await s.scalars(select(CompanyLink).where(CompanyLink.archived.is_(False)))
             )
         _ = words(self.services.settings.default_locale)
-        text = _(QUOTA_USED, time=f"{reset_at.astimezone(UTC):%H:%M}")
+        at = reset_at.astimezone(UTC).strftime("%H:%M")
+        text = _(QUOTA_USED, time=at)
         told = 0
         for link in links:
             try:
