@@ -318,6 +318,11 @@ class CallBudget:
         limiter = self._limiters.get(company_id)
         return limiter.active if limiter is not None else 0
 
+    def waiting(self, company_id: str) -> int:
+        """Requests of the company waiting for a place."""
+        limiter = self._limiters.get(company_id)
+        return limiter.waiting if limiter is not None else 0
+
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn the API's own count from an answer's headers."""
         now = self.clock()

@@ -54,6 +54,12 @@ class Api:
     most: Counter[str] = field(default_factory=Counter)
     arrived: list[str] = field(default_factory=list)
     hits: int = 0
+    arrival: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def arrived_count(self, count: int) -> None:
+        """Wait until `count` requests have arrived."""
+        async with self.arrival:
+            await self.arrival.wait_for(lambda: len(self.arrived) >= count)
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -64,6 +70,8 @@ class Api:
             self.in_flight[company_id] += 1
             self.most[company_id] = max(self.most[company_id], self.in_flight[company_id])
             self.arrived.append(request.query_params.get("tag", ""))
+            async with self.arrival:
+                self.arrival.notify_all()
             try:
                 if self.gate is not None:
                     await self.gate.acquire()
@@ -126,8 +134,7 @@ async def test_never_more_than_ten_requests_of_a_company_in_flight(served: Serve
 async def test_requests_waiting_for_a_place_are_served_payments_first(served: Served) -> None:
     served.api.gate = gate = asyncio.Semaphore(0)
     first = [asyncio.create_task(served.get("acme", Priority.SYNC, "first")) for _ in range(10)]
-    while served.api.in_flight["acme"] < 10:
-        await asyncio.sleep(0.005)
+    await served.api.arrived_count(10)
     waiting = []
     for tag, priority in [
         ("sync", Priority.SYNC),
@@ -138,14 +145,15 @@ async def test_requests_waiting_for_a_place_are_served_payments_first(served: Se
         ("display", Priority.DISPLAY),
     ]:
         waiting.append(asyncio.create_task(served.get("acme", priority, tag)))
-        await asyncio.sleep(0.005)  # arrives after the one before
+        for _ in range(100):  # let it reach its place in the queue before the next comes
+            if served.budget.waiting("acme") == len(waiting):
+                break
+            await asyncio.sleep(0)
     # One answer at a time: each frees a place, which goes to one of those waiting; it is let
     # arrive before the next answer goes.
-    while len(served.api.arrived) < 16:
-        arrived = len(served.api.arrived)
+    for arrived in range(11, 17):
         gate.release()
-        while len(served.api.arrived) == arrived:
-            await asyncio.sleep(0.002)
+        await served.api.arrived_count(arrived)
     for _ in range(16):
         gate.release()
     await asyncio.gather(*first, *waiting)
