@@ -69,7 +69,7 @@ def create_web_app(
             )
             return PlainTextResponse("refused", status_code=refused.status)
         if accepted.new:
-            webhooks.start(accepted.message_id)
+            webhooks.start(accepted)
         return PlainTextResponse("ok")
 
     if not slack_requests:

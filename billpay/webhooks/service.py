@@ -52,6 +52,7 @@ class Accepted:
     message_id: str
     event_type: str
     new: bool  # False: a repeat of a delivery already recorded
+    body: dict[str, Any]
 
 
 class Webhooks:
@@ -109,11 +110,13 @@ class Webhooks:
         )
         if not new:
             log.info("webhook %s (%s) was a repeat; already recorded", message_id, event.name)
-        return Accepted(message_id, event.name, new)
+        return Accepted(message_id, event.name, new, data)
 
-    def start(self, message_id: str) -> None:
-        """Work a delivery in a task of its own, after its answer has gone."""
-        task = asyncio.create_task(self.work(message_id), name=f"webhook-{message_id}")
+    def start(self, accepted: Accepted) -> None:
+        """Work a delivery just accepted in a task of its own, after its answer has gone. Its
+        claim was made with the delivery's record, a moment ago: no need to renew it."""
+        work = self._work(accepted.message_id, accepted.body)
+        task = asyncio.create_task(work, name=f"webhook-{accepted.message_id}")
         self.running.add(task)
         task.add_done_callback(self.running.discard)
 
@@ -123,8 +126,7 @@ class Webhooks:
             await asyncio.wait(set(self.running))
 
     async def work(self, message_id: str) -> None:
-        """Work one delivery this process claimed (or took over); a failure leaves the claim,
-        so a takeover tries again after its lease."""
+        """Work one delivery this process took over, if it still holds it."""
         if not await claims.keep(
             self.db, self.claimant, inbox.CLAIM_KIND, message_id, self.clock()
         ):
@@ -133,7 +135,12 @@ class Webhooks:
         delivery = await inbox.get(self.db, message_id)
         if delivery is None or delivery.processed_at is not None:
             return
-        event = parse(delivery.payload)
+        await self._work(message_id, delivery.payload)
+
+    async def _work(self, message_id: str, body: dict[str, Any]) -> None:
+        """React to the delivery and record it processed; a failure leaves the claim, so a
+        takeover tries again after its lease."""
+        event = parse(body)
         try:
             outcome, audit = await self._react(event)
         except Exception as exc:
