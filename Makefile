@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.playground_start
 	$(BIN)/python -m bench.slack_fuzz
+	$(BIN)/python -m bench.webhooks
 
 # The payables side at a mid-size company's scale: 5,000 more outstanding bills (a few minutes).
 bench-large: $(STAMP)

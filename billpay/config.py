@@ -63,6 +63,39 @@ class Settings(BaseSettings):
     payables_background_deadline_seconds: float = Field(
         default=120.0, gt=0, description="How long a background job may wait and retry."
     )
+    payables_payment_reserve: int = Field(
+        default=200,
+        ge=0,
+        description="BILLPAY_PAYABLES_PAYMENT_RESERVE: calls of the payables API's daily quota "
+        "kept for payments; under it, reads for display and background sync wait for the reset.",
+    )
+    payables_daily_quota: int | None = Field(
+        default=None,
+        ge=1,
+        description="BILLPAY_PAYABLES_DAILY_QUOTA: the client's daily quota of calls, when the "
+        "API does not say it (unset: Codat's 1,000 x (1 + linked companies)).",
+    )
+    call_count_flush_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="BILLPAY_CALL_COUNT_FLUSH_SECONDS: how often the calls counted in memory "
+        "are written to the database.",
+    )
+
+    # Webhooks from Codat, at /webhooks/codat.
+    codat_webhook_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CODAT_WEBHOOK_SECRET", "BILLPAY_CODAT_WEBHOOK_SECRET"),
+        description="CODAT_WEBHOOK_SECRET: the signing secret of the webhook endpoint ('whsec_"
+        "...', Codat portal > Settings > Webhooks > the endpoint); unset: webhooks are refused.",
+    )
+    webhook_retention_days: int = Field(
+        default=3,
+        ge=3,
+        le=90,
+        description="BILLPAY_WEBHOOK_RETENTION_DAYS: how long webhook message ids are kept to "
+        "recognise a repeat (Codat retries for about 28 hours).",
+    )
 
     # The embedded sandbox.
     sandbox_api_key: SecretStr = Field(
@@ -240,6 +273,16 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("codat_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("whsec_"):
+            raise ValueError(
+                "a webhook signing secret starts with 'whsec_' (Codat portal > Settings > "
+                "Webhooks > your endpoint > signing secret)"
+            )
+        return value
+
     @field_validator("approvers", "payers", mode="before")
     @classmethod
     def _user_ids(cls, value: object) -> object:
@@ -330,6 +373,7 @@ _ENV_NAMES = {
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_api_url": "SLACK_API_URL",
+    "codat_webhook_secret": "CODAT_WEBHOOK_SECRET",
 }
 
 

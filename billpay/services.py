@@ -7,7 +7,7 @@ settings are there (`billpay.runtime.startup` opens the backend and the database
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -26,6 +26,7 @@ from billpay.core.clock import Clock, utcnow
 from billpay.invoices.service import Invoices
 from billpay.mirror.connection import ConnectionHealth
 from billpay.payables.backend import PayablesBackend
+from billpay.payables.budget import CallBudget, Priority
 from billpay.payables.client import PayablesClient
 from billpay.payments.accounts import BankAccounts
 from billpay.payments.payers import Payers
@@ -38,6 +39,13 @@ from billpay.slack.publisher import Publisher, slack_client
 from billpay.store.claims import Claimant
 from billpay.store.db import Database
 from billpay.suppliers.service import SupplierService
+from billpay.webhooks.reactions import (
+    HealthReactions,
+    MirrorReactions,
+    NoMirror,
+    Reactions,
+)
+from billpay.webhooks.service import Webhooks
 
 # How long a person waits on a click: reads, then the payment itself (after the modal says so).
 READ_DEADLINE_SECONDS = 8.0
@@ -46,6 +54,17 @@ PAYMENT_DEADLINE_SECONDS = 25.0
 
 class Timer(Protocol):
     def send_soon(self, payment_id: int, at: datetime) -> None: ...
+
+
+class LastSynced(Protocol):
+    """When the mirror of a company's bills last synced (None: not yet)."""
+
+    def __call__(self, company_id: str) -> Awaitable[datetime | None]: ...
+
+
+async def not_yet_synced(company_id: str) -> datetime | None:
+    """Stands in for the mirror's `last_synced` until `billpay.mirror` provides it."""
+    return None
 
 
 @dataclass
@@ -74,6 +93,13 @@ class Services:
     # What the bot knows of each company's connection to its accounting platform: while one is
     # not Linked, what would write through it waits and its cards offer Reconnect.
     health: ConnectionHealth
+    # The call budget every payables request of this process passes (`billpay.payables.budget`).
+    budget: CallBudget
+    # Background reads of the payables API (the mirror's sync): the budget's lowest priority.
+    sync: PayablesClient
+    last_synced: LastSynced = not_yet_synced
+    # Codat's webhooks at /webhooks/codat, when CODAT_WEBHOOK_SECRET is set.
+    webhooks: Webhooks | None = None
     backend: PayablesBackend | None = None
     # Slack, when its settings are there (the commands that only read the payables API run
     # without): one Web API client, and the publisher that sends everything through it.
@@ -100,23 +126,58 @@ def build_services(
     payables: PayablesClient,
     clock: Callable[[], datetime] = utcnow,
     backend: PayablesBackend | None = None,
+    mirror: MirrorReactions | None = None,
+    health_reactions: HealthReactions | None = None,
+    last_synced: LastSynced | None = None,
 ) -> Services:
-    """Every area's service, each given what it needs; they all read one clock."""
+    """Every area's service, each given what it needs; they all read one clock.
+
+    `mirror` and `last_synced` are the mirror's answers to webhooks and its freshness;
+    `health_reactions` replaces connection health's answer to connection events (tests record
+    them). Without a mirror, a stand-in that does nothing (`NoMirror`, `not_yet_synced`) takes
+    its place."""
     clock = clock if isinstance(clock, Clock) else Clock(clock)
+    budget = payables.budget
+    if budget is None:
+        budget = CallBudget(
+            reserve=settings.payables_payment_reserve,
+            quota=settings.payables_daily_quota,
+            clock=clock,
+        )
+        payables = payables.with_budget(budget)
     reads = payables.with_deadline(READ_DEADLINE_SECONDS)
-    writes = payables.with_deadline(PAYMENT_DEADLINE_SECONDS)
+    writes = payables.with_deadline(PAYMENT_DEADLINE_SECONDS).with_priority(Priority.PAYMENT)
+    # A payment's own reads (the bill re-read live, the accounts to pay from, the settling
+    # looks) may use the calls kept for payments; writes of bills and suppliers are a person's.
+    pay_reads = reads.with_priority(Priority.PAYMENT)
+    person_writes = writes.with_priority(Priority.DISPLAY)
+    sync = payables.with_deadline(settings.payables_background_deadline_seconds).with_priority(
+        Priority.SYNC
+    )
     links = Links(db, reads, settings, clock)
     cases = CaseBook(db, links, reads, clock)
     outstanding = OutstandingBills(db, links, reads, clock)
     messages = MessageStore(db, clock)
-    invoices = Invoices(db, links, cases, reads, writes, settings, clock)
+    invoices = Invoices(db, links, cases, reads, person_writes, settings, clock)
     accounts = BankAccounts(reads)
+    pay_accounts = BankAccounts(pay_reads, accounts.options)
+    pay_cases = CaseBook(db, links, pay_reads, clock)
     payers = Payers(db, links, cases)
     claimant = Claimant.for_this_process(timedelta(seconds=settings.claim_lease_seconds))
     health = ConnectionHealth(db, reads, clock)
     sender = Sender(db, writes, settings, clock)
     sender.connection_lost = health.write_refused
-    settler = Settler(db, reads, sender, settings, clock, holder=claimant.holder)
+    settler = Settler(db, pay_reads, sender, settings, clock, holder=claimant.holder)
+    webhooks = None
+    if settings.codat_webhook_secret is not None:
+        webhooks = Webhooks(
+            db,
+            settings.codat_webhook_secret,
+            Reactions(mirror or NoMirror(), health_reactions or health, budget),
+            claimant,
+            clock,
+            retention=timedelta(days=settings.webhook_retention_days),
+        )
     slack = slack_client(settings) if settings.slack_bot_token is not None else None
     publisher = None
     if slack is not None:
@@ -148,16 +209,20 @@ def build_services(
         questions=Questions(db, links, cases, clock),
         invoices=invoices,
         accounts=accounts,
-        payments=Payments(db, cases, payers, accounts, sender, settings, clock),
-        recovery=Recovery(db, links, cases, payers, sender, settler, settings, clock),
-        scheduled=ScheduledPayments(db, links, payers, reads, sender, settings, clock),
+        payments=Payments(db, pay_cases, payers, pay_accounts, sender, settings, clock),
+        recovery=Recovery(db, links, pay_cases, payers, sender, settler, settings, clock),
+        scheduled=ScheduledPayments(db, links, payers, pay_reads, sender, settings, clock),
         settler=settler,
         reminders=Reminders(db, links, settings, claimant),
         suppliers=SupplierService(
-            db, links, messages, invoices, accounts, reads=reads, writes=writes, clock=clock
+            db, links, messages, invoices, accounts, reads=reads, writes=person_writes, clock=clock
         ),
         claimant=claimant,
         health=health,
+        budget=budget,
+        sync=sync,
+        last_synced=last_synced or not_yet_synced,
+        webhooks=webhooks,
         backend=backend,
         slack=slack,
         publisher=publisher,

@@ -37,6 +37,7 @@ AREAS = BILLS | {
     "billpay.suppliers",
     "billpay.digest",
     "billpay.mirror",
+    "billpay.webhooks",
 }
 # What each part of the product may import besides itself (and libraries).
 LAYERS: dict[str, set[str]] = {
@@ -50,6 +51,7 @@ LAYERS: dict[str, set[str]] = {
     "billpay.invoices": BILLS,
     "billpay.digest": BILLS,
     "billpay.mirror": BILLS,
+    "billpay.webhooks": BASE,
     "billpay.suppliers": BILLS | {"billpay.invoices", "billpay.payments"},
     "billpay.services": AREAS | {"billpay.slack.publisher"},
     "billpay.slack": AREAS | {"billpay.services"},

@@ -40,6 +40,7 @@ BOT_ACTORS: Mapping[str, str] = {
     "scheduler": "billpay (scheduler)",
     "system": "billpay",
     "slack": "Slack",
+    "codat": "Codat (webhook)",
 }
 # A spreadsheet would run a cell starting with these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

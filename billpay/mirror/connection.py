@@ -82,6 +82,12 @@ class ConnectionHealth:
         # Set by the composition once Slack is there (`billpay.services`).
         self.on_change = on_change
 
+    async def connection_changed(
+        self, company_id: str, connection_id: str, status: str, link_url: str | None
+    ) -> None:
+        """A connection event from Codat's webhooks (`billpay.webhooks`)."""
+        await self.observe(company_id, connection_id, status, link_url, source="webhook")
+
     async def observe(
         self,
         company_id: str,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import copy
 import logging
 import random
@@ -38,6 +39,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from billpay.core import jsoncodec
 from billpay.payables import models
+from billpay.payables.budget import CallBudget, Priority, company_of
 from billpay.payables.errors import (
     RETRYABLE_STATUSES,
     PayablesDeadlineExceeded,
@@ -127,11 +129,16 @@ class PayablesHttp:
         clock: Clock = time.monotonic,
         rng: random.Random | None = None,
         http: httpx.AsyncClient | None = None,
+        budget: CallBudget | None = None,
+        priority: Priority = Priority.DISPLAY,
     ) -> None:
         key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
         if not key:
             raise ValueError("the payables API key is empty")
         self.retry = retry or RetryPolicy()
+        # Every request passes the call budget (`billpay.payables.budget`), as `priority`.
+        self.budget = budget
+        self.priority = priority
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
@@ -159,6 +166,24 @@ class PayablesHttp:
 
     def with_deadline(self, seconds: float) -> Self:
         return self.with_retry(replace(self.retry, deadline=seconds))
+
+    def with_priority(self, priority: Priority) -> Self:
+        """The same connection pool and budget, its requests made as `priority`."""
+        clone = copy.copy(self)
+        clone.priority = priority
+        return clone
+
+    def with_budget(self, budget: CallBudget | None) -> Self:
+        clone = copy.copy(self)
+        clone.budget = budget
+        return clone
+
+    def _slot(
+        self, company_id: str, *, admit: bool
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        if self.budget is None:
+            return contextlib.nullcontext()
+        return self.budget.call(company_id, self.priority, admit=admit)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -197,13 +222,21 @@ class PayablesHttp:
         attempt = 0
         writes = _writes(method)
         uncertain = False  # has an attempt perhaps been carried out without our knowing?
+        company_id = company_of(path)
         while True:
             attempt += 1
             remaining = max(0.05, policy.deadline - (self._clock() - started))
+            sent = False
             try:
                 # httpx timeouts apply per phase (connect, each read); this bounds the whole
-                # attempt, so a slow answer cannot hold a Slack click past its deadline.
-                async with asyncio.timeout(min(self._timeout, remaining)):
+                # attempt (its wait for a place in the budget included), so a slow answer
+                # cannot hold a Slack click past its deadline. The budget refuses a request
+                # only before its first attempt: a retry of a write must go on.
+                async with (
+                    asyncio.timeout(min(self._timeout, remaining)),
+                    self._slot(company_id, admit=attempt == 1),
+                ):
+                    sent = True
                     response = await self._http.request(
                         method,
                         path,
@@ -212,8 +245,11 @@ class PayablesHttp:
                         files=files,
                         headers=headers,
                     )
+                    if self.budget is not None:
+                        self.budget.observe(response.headers)
             except (httpx.TransportError, TimeoutError) as exc:
-                uncertain = writes and (uncertain or not isinstance(exc, httpx.ConnectError))
+                reached = sent and not isinstance(exc, httpx.ConnectError)
+                uncertain = writes and (uncertain or reached)
                 error: PayablesError = PayablesUnavailable(
                     f"{method} {path}: no answer from the payables API "
                     f"({type(exc).__name__ if str(exc) == '' else exc})"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from billpay.core.i18n import N_, Phrase
+from billpay.payables.budget import PayablesBudgetExhausted
 from billpay.payables.errors import (
     BillNotOutstanding,
     PayablesBadRequest,
@@ -41,6 +42,15 @@ def payables_words(error: PayablesError) -> Phrase:
     if isinstance(error, PayablesDeadlineExceeded):
         return payables_words(error.last_error)
     match error:
+        case PayablesBudgetExhausted():
+            return Phrase(
+                N_(
+                    "Bill Pay has used today's allowance of calls to the accounting platform, "
+                    "so this can't be read live now. Payments still go through. The allowance "
+                    "resets at {time} UTC."
+                ),
+                time=f"{error.reset_at:%H:%M}",
+            )
         case PayablesUnavailable():
             return Phrase(N_("The accounting platform didn't answer in time."))
         case PayablesRateLimited():
@@ -108,6 +118,6 @@ def next_step(error: PayablesError) -> str:
         return TRY_AGAIN_LATER
     if isinstance(error, PayablesUnauthorized | PayablesPaymentRequired | PayablesForbidden):
         return N_("Ask an admin of Bill Pay.")
-    if isinstance(error, PayablesBadRequest | PayablesNotFound):
+    if isinstance(error, PayablesBadRequest | PayablesNotFound | PayablesBudgetExhausted):
         return ""
     return TRY_AGAIN_LATER

@@ -1,7 +1,8 @@
 """One process host: starts and stops everything the bot runs, in order.
 
 Start: the services (payables backend, database), the Bolt app, the scheduler, the HTTP server
-(Slack's request URL in HTTP mode; `/healthz`, and later webhooks, in both modes) and, in Socket
+(Slack's request URL in HTTP mode; `/healthz` and Codat's webhooks, `/webhooks/codat`, in
+both modes) and, in Socket
 Mode, the connection to Slack. Stop (Ctrl-C, SIGTERM): no new requests or jobs are taken, running
 listeners, jobs and payments are waited for, then everything is closed in reverse order.
 """
@@ -115,6 +116,8 @@ class Host:
             try:
                 async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
                     await listeners_settled()
+                    if self.services.webhooks is not None:
+                        await self.services.webhooks.settled()
             except TimeoutError:
                 log.warning("stopped with listeners still running")
             server.should_exit = True

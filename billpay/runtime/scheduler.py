@@ -43,9 +43,11 @@ from billpay.core.domain import Nudge
 from billpay.digest import store as digest_store
 from billpay.digest.schedule import DEFAULT_GRACE as DIGEST_GRACE
 from billpay.digest.schedule import Subscription
+from billpay.runtime.calls import flush_calls
 from billpay.services import Services
 from billpay.slack.notices.digests import DigestSender
 from billpay.slack.notices.payments import PaymentResults
+from billpay.slack.notices.quota import QuotaNotices
 from billpay.slack.notices.reminders import NudgeSender
 from billpay.slack.people import People
 
@@ -64,6 +66,9 @@ class Scheduler:
         self.payment_results = PaymentResults(services, people)
         self.nudges = NudgeSender(services, people)
         self.digests = DigestSender(services)
+        self.quota_notices = QuotaNotices(services)
+        if services.publisher is not None and services.budget.on_exhausted is None:
+            services.budget.on_exhausted = self.quota_notices.exhausted
         self.aps = AsyncIOScheduler(timezone="UTC")
         self.running: set[asyncio.Task[Any]] = set()
         self.stopped = False
@@ -104,6 +109,21 @@ class Scheduler:
             max_instances=1,
             coalesce=True,
         )
+        self.aps.add_job(
+            self._job(self.flush_calls),
+            IntervalTrigger(seconds=self.services.settings.call_count_flush_seconds),
+            id="call-counts",
+            max_instances=1,
+            coalesce=True,
+        )
+        if self.services.webhooks is not None:
+            self.aps.add_job(
+                self._job(self.recover_webhooks),
+                IntervalTrigger(seconds=self.services.settings.scheduler_tick_seconds),
+                id="webhooks",
+                max_instances=1,
+                coalesce=True,
+            )
         self.aps.start()
         self.services.scheduler = self
 
@@ -114,6 +134,10 @@ class Scheduler:
             self.aps.shutdown(wait=False)
         if self.running:
             await asyncio.wait(set(self.running))
+        try:
+            await flush_calls(self.services)
+        except Exception:
+            log.exception("the calls counted since the last write could not be written")
         self.services.scheduler = None
 
     def send_soon(self, payment_id: int, at: datetime) -> None:
@@ -145,6 +169,17 @@ class Scheduler:
         """Read live the connections whose check has come (hourly, backing off on failure),
         so a company that revoked access is noticed before a payment fails."""
         await self.services.health.check_due()
+
+    async def flush_calls(self) -> None:
+        await flush_calls(self.services)
+
+    async def recover_webhooks(self) -> None:
+        """Work the webhooks a replica that died left received, and forget old ones."""
+        webhooks = self.services.webhooks
+        if webhooks is None:
+            return
+        await webhooks.recover()
+        await webhooks.prune()
 
     async def send_due_payments(self) -> None:
         for payment_id in await self.services.scheduled.due_payments(self.services.clock()):

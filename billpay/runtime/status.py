@@ -9,6 +9,9 @@
   recorded by the time any answer could have come (`payments_waiting`).
 
 - The configured policy in one line: how many people paying a bill takes.
+- Today's calls to the payables API per company (every replica's, as written in the last half
+  minute), what is left of the day's allowance and when the mirror last synced each company
+  (`calls_table`; `last_synced` is the mirror's, "not yet" until there is one).
 
 The report fits 80 columns; `report` answers 0 when nothing is stale, 1 otherwise (and 1 when
 the database is not at the newest revision, saying how to get there).
@@ -16,9 +19,9 @@ the database is not at the newest revision, saying how to get there).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from rich.console import Console
@@ -31,14 +34,16 @@ from billpay.config import Settings
 from billpay.core.clock import utcnow
 from billpay.core.domain import PaymentStatus
 from billpay.core.money import format_money
+from billpay.payables.budget import daily_quota, next_reset
 from billpay.slack.blocks.status import policy_line
-from billpay.store import claims
+from billpay.store import calls, claims
 from billpay.store.claims import MAX_ATTEMPTS, Held
 from billpay.store.db import Database
 from billpay.store.migrate import current_revision, head_revision
 from billpay.store.models import BillCase, CompanyLink, Payment
 
 TIME = "%Y-%m-%d %H:%M:%S"
+LastSynced = Callable[[str], Awaitable[datetime | None]]
 
 
 @dataclass(frozen=True)
@@ -101,8 +106,13 @@ async def stale_work(db: Database, now: datetime, deadline: timedelta) -> Stale:
     return Stale(await claims.overdue(db, now), await payments_waiting(db, now - deadline))
 
 
-async def report(settings: Settings, out: Console, now: datetime | None = None) -> int:
-    """Print what is stale on `out`: 0 when nothing is, 1 otherwise."""
+async def report(
+    settings: Settings,
+    out: Console,
+    now: datetime | None = None,
+    last_synced: LastSynced | None = None,
+) -> int:
+    """Print what is stale on `out`: 0 when nothing is, 1 otherwise; then today's calls."""
     revision = await current_revision(settings.database_url)
     if revision != head_revision():
         out.print(
@@ -112,9 +122,11 @@ async def report(settings: Settings, out: Console, now: datetime | None = None) 
         )
         return 1
     deadline = timedelta(seconds=settings.payables_background_deadline_seconds)
+    now = now or utcnow()
     db = Database(settings.database_url)
     try:
-        stale = await stale_work(db, now or utcnow(), deadline)
+        stale = await stale_work(db, now, deadline)
+        today = await calls_today(db, settings, now, last_synced)
     finally:
         await db.dispose()
     seconds = f"{settings.payables_background_deadline_seconds:g} s"
@@ -129,7 +141,104 @@ async def report(settings: Settings, out: Console, now: datetime | None = None) 
     if stale.payments:
         out.print(_payments_table(stale.payments, seconds))
     out.print(f"Policy: {configured_policy(settings)}", highlight=False)
+    out.print(today.summary(), highlight=False)
+    if today.rows:
+        out.print(_calls_table(today.rows))
     return 0 if stale.nothing else 1
+
+
+@dataclass(frozen=True)
+class CompanyCalls:
+    company_id: str
+    name: str
+    usage: calls.Usage
+    synced_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CallsToday:
+    rows: Sequence[CompanyCalls]
+    left: int
+    quota: int
+    measured: bool  # the API's own count (X-Rate-Limit-*), else an estimate
+    reset_at: datetime
+    reserve: int
+
+    def summary(self) -> str:
+        total = sum(row.usage.calls for row in self.rows)
+        how = "as the API last counted" if self.measured else "estimated"
+        words = (
+            f"Calls to the payables API today: {total:,}; {self.left:,} of {self.quota:,} left "
+            f"({how}; {self.reserve:,} kept for payments), resets {self.reset_at:%Y-%m-%d %H:%M} "
+            "UTC."
+        )
+        if self.left <= self.reserve:
+            words += " Only payments go through until then."
+        return words
+
+
+async def calls_today(
+    db: Database, settings: Settings, now: datetime, last_synced: LastSynced | None = None
+) -> CallsToday:
+    """Today's calls per company (every replica's as last written) and what is left."""
+    day = now.astimezone(UTC).date()
+    used = await calls.usage(db, day)
+    async with db.read() as s:
+        names = dict(
+            (
+                await s.execute(
+                    select(CompanyLink.company_id, CompanyLink.company_name).where(
+                        CompanyLink.archived.is_(False)
+                    )
+                )
+            ).all()
+        )
+    rows = []
+    for company_id in sorted(set(used) | set(names), key=lambda c: names.get(c, c) or "-"):
+        synced = await last_synced(company_id) if last_synced and company_id else None
+        rows.append(
+            CompanyCalls(
+                company_id,
+                names.get(company_id) or company_id or "(no company)",
+                used.get(company_id) or calls.Usage(company_id),
+                synced,
+            )
+        )
+    quota = await calls.last_quota(db, now)
+    if quota is not None:
+        limit = quota.limit or settings.payables_daily_quota or daily_quota(len(names))
+        return CallsToday(
+            rows, quota.remaining, limit, True, quota.reset_at, settings.payables_payment_reserve
+        )
+    limit = settings.payables_daily_quota or daily_quota(max(1, len(names)))
+    spent = sum(u.calls for u in used.values())
+    return CallsToday(
+        rows,
+        max(0, limit - spent),
+        limit,
+        False,
+        next_reset(now),
+        settings.payables_payment_reserve,
+    )
+
+
+def _calls_table(rows: Sequence[CompanyCalls]) -> Table:
+    table = Table(title="Calls today (UTC), per company")
+    table.add_column("Company", overflow="fold")
+    table.add_column("Calls", justify="right", no_wrap=True)
+    table.add_column("Pay/show/sync", justify="right", no_wrap=True)
+    table.add_column("Refused", justify="right", no_wrap=True)
+    table.add_column("Mirror synced", no_wrap=True)
+    for row in rows:
+        u = row.usage
+        table.add_row(
+            row.name,
+            f"{u.calls:,}",
+            f"{u.payment}/{u.display}/{u.sync}",
+            f"{u.refused:,}",
+            f"{row.synced_at:%m-%d %H:%M}" if row.synced_at else "not yet",
+        )
+    return table
 
 
 def configured_policy(settings: Settings) -> str:

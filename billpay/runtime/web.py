@@ -1,5 +1,7 @@
-"""The ASGI app: Slack's requests at `/slack/events` in HTTP mode and `/healthz` for load
-balancers in both modes. The process host serves it with uvicorn.
+"""The ASGI app: Slack's requests at `/slack/events` in HTTP mode, and in both modes
+`/healthz` for load balancers and Codat's webhooks at `/webhooks/codat`
+(`billpay.webhooks.service`: verified, recorded, answered at once, worked after the answer).
+The process host serves it with uvicorn.
 
 A Slack request passes the gate (`billpay.slack.gate`: signed, and shaped so that Bolt can read
 it) before Bolt dispatches it; whatever still escapes is answered in plain words, its traceback
@@ -19,11 +21,14 @@ from billpay.services import Services
 from billpay.slack.app import create_app
 from billpay.slack.explain import new_reference
 from billpay.slack.gate import refusal
+from billpay.webhooks.service import WebhookRefused
 
 log = logging.getLogger(__name__)
 
 # Slack's largest payloads (a modal's full state) stay far below this.
 MAX_BODY_BYTES = 256 * 1024
+# Codat's webhook bodies are a few kilobytes; a read event lists its data types.
+MAX_WEBHOOK_BYTES = 1024 * 1024
 
 
 def create_web_app(
@@ -36,6 +41,36 @@ def create_web_app(
     @web.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @web.post("/webhooks/codat")
+    async def codat_webhook(request: Request) -> Response:
+        webhooks = services.webhooks
+        if webhooks is None:
+            log.warning("a webhook came but CODAT_WEBHOOK_SECRET is not set; refused")
+            return PlainTextResponse("webhooks are not configured", status_code=404)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_WEBHOOK_BYTES:
+            return PlainTextResponse("request too large", status_code=413)
+        try:
+            body = await request.body()
+        except ClientDisconnect:
+            return PlainTextResponse("incomplete request", status_code=400)
+        if len(body) > MAX_WEBHOOK_BYTES:
+            return PlainTextResponse("request too large", status_code=413)
+        try:
+            accepted = await webhooks.accept(body, request.headers)
+        except WebhookRefused as refused:
+            # Never the body: it is not known to be the API's.
+            log.warning(
+                "refused a webhook (id %r from %s): %s",
+                request.headers.get("webhook-id", "")[:80],
+                request.client.host if request.client else "?",
+                refused,
+            )
+            return PlainTextResponse("refused", status_code=refused.status)
+        if accepted.new:
+            webhooks.start(accepted)
+        return PlainTextResponse("ok")
 
     if not slack_requests:
         return web

@@ -432,3 +432,52 @@ def connection_paused() -> ColumnElement[bool]:
             )
         )
     )
+
+
+class WebhookDelivery(Base):
+    """A webhook from the payables API, once per message id (`webhook-id`): the API delivers at
+    least once and retries for about a day, so a repeat finds its row and is not worked again.
+    Received (with a claim, `billpay.store.claims`, kind "webhook") before the answer goes out,
+    processed after; rows older than three days are pruned (`billpay.webhooks.inbox`)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("message_id", name="uq_webhook_deliveries_message_id"),
+        Index("ix_webhook_deliveries_received_at", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(96))
+    company_id: Mapped[str | None] = mapped_column(String(64))
+    # The verified body, kept until it is processed (a replica that died leaves it to another).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "done", "ignored" (an event the bot has no use for) or "failed: <why>".
+    outcome: Mapped[str | None] = mapped_column(String(255))
+
+
+class PayablesCallCount(Base):
+    """Calls one replica made to the payables API for one company on one UTC day, by priority
+    (`billpay.payables.budget`), written every half minute, with the API's last word on the
+    quota (`X-Rate-Limit-*`) as this replica heard it. `company_id` is empty for calls that name
+    no company."""
+
+    __tablename__ = "payables_call_counts"
+    __table_args__ = (
+        UniqueConstraint("company_id", "day", "replica", name="uq_payables_call_counts_replica"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    replica: Mapped[str] = mapped_column(String(96))
+    payment: Mapped[int] = mapped_column(Integer, default=0)
+    display: Mapped[int] = mapped_column(Integer, default=0)
+    sync: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+    quota_limit: Mapped[int | None] = mapped_column(Integer)
+    quota_remaining: Mapped[int | None] = mapped_column(Integer)
+    quota_reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

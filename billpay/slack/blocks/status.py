@@ -1,7 +1,12 @@
-"""`/billpay connect`, `status` and `help`: the channel's company, who may approve and pay, and
-its daily digest, in a few lines (for the channel when it is linked, else for who asked)."""
+"""`/billpay connect`, `status` and `help`: the channel's company, who may approve and pay, its
+daily digest and today's calls to the payables API, in a few lines (for the channel when it is
+linked, else for who asked)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from babel.numbers import format_decimal
 
 from billpay.core.domain import PolicyCount
 from billpay.core.i18n import N_, words
@@ -162,3 +167,38 @@ def digest_line(subscription: Subscription | None, *, locale: str) -> str:
         subscription.look_ahead_days,
         **values,
     )
+
+
+def calls_line(
+    calls: int,
+    left: int,
+    reset_at: datetime,
+    synced_at: datetime | None,
+    *,
+    exhausted: bool,
+    locale: str,
+) -> str:
+    """Today's calls to the payables API for this company, what is left of the allowance for
+    all companies, and when the bills were last synced (None: not yet)."""
+    _ = words(locale)
+    line = _(
+        N_(
+            "Calls to the accounting platform today: {calls}; {left} left today for all "
+            "companies (resets at {time} UTC)."
+        ),
+        calls=format_decimal(calls, locale=locale),
+        left=format_decimal(left, locale=locale),
+        time=f"{reset_at.astimezone(UTC):%H:%M}",
+    )
+    if exhausted:
+        line += " " + _(
+            N_("Today's allowance is used up: payments still go through, other reads wait.")
+        )
+    if synced_at is None:
+        synced = _(N_("Bills last synced: not yet."))
+    else:
+        synced = _(
+            N_("Bills last synced: {when} UTC."),
+            when=f"{synced_at.astimezone(UTC):%Y-%m-%d %H:%M}",
+        )
+    return f"{line}\n{synced}"

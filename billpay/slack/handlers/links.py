@@ -6,6 +6,8 @@ Slack's budget (`billpay.slack.budget`)."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 
 from billpay.bills.duties import policy_count
@@ -13,12 +15,19 @@ from billpay.bills.policy import EffectivePolicy
 from billpay.core.i18n import N_, words
 from billpay.digest import store as digest_store
 from billpay.services import Services
-from billpay.slack.blocks.status import BILLPAY_HELP, linked_text, policy_line, status_text
+from billpay.slack.blocks.status import (
+    BILLPAY_HELP,
+    calls_line,
+    linked_text,
+    policy_line,
+    status_text,
+)
 from billpay.slack.blocks.text import one_of
 from billpay.slack.boundary import Ack, Listeners
 from billpay.slack.budget import CommandAnswer
 from billpay.slack.envelope import Command
 from billpay.slack.people import LazyPerson
+from billpay.store import calls
 
 LINKING = N_("Finding the company in the accounting platform…")
 
@@ -88,6 +97,7 @@ def register(on: Listeners, services: Services) -> None:
             subscription,
             locale=locale,
         )
+        text += "\n" + await _calls(services, link.company_id, locale)
         await respond(text=text, response_type="ephemeral")
 
     @on.command("/billpay")
@@ -95,3 +105,24 @@ def register(on: Listeners, services: Services) -> None:
         await ack()
         locale = (await person).locale
         await respond(text=words(locale)(BILLPAY_HELP), response_type="ephemeral")
+
+
+async def _calls(services: Services, company_id: str, locale: str) -> str:
+    """Today's calls for the company: the other replicas' as last written, this one's as
+    counted now."""
+    budget = services.budget
+    now = services.clock()
+    others = await calls.usage(
+        services.db, now.astimezone(UTC).date(), but=services.claimant.holder
+    )
+    counted = budget.today(company_id, now).calls
+    if company_id in others:
+        counted += others[company_id].calls
+    return calls_line(
+        counted,
+        budget.left(now),
+        budget.reset_at(now),
+        await services.last_synced(company_id),
+        exhausted=budget.sync_paused(now),
+        locale=locale,
+    )

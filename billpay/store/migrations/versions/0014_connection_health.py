@@ -13,7 +13,7 @@ from alembic import op
 from billpay.store import db as store_db
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

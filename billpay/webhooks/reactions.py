@@ -1,0 +1,85 @@
+"""What the bot does about each webhook event: the one interface the webhooks call
+(`WebhookReactions`), and its composition from the parts that own each answer.
+
+- the mirror of bills (`billpay.mirror`) answers `data_changed` and `write_finished`;
+- connection health (`billpay.mirror.connection`) answers `connection_changed`;
+- the call budget (`billpay.payables.budget.CallBudget`) answers `rate_limit_reached` and
+  `rate_limit_reset`.
+
+Until the mirror is composed in (`billpay.services`), `NoMirror` stands in its place and does
+nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class MirrorReactions(Protocol):
+    async def data_changed(self, company_id: str, data_type: str | None) -> None:
+        """A read of `data_type` (None: unnamed) finished in the platform: refresh from it."""
+
+    async def write_finished(
+        self, company_id: str, data_type: str, ok: bool, payload: dict[str, Any]
+    ) -> None:
+        """A write of `data_type` ("bills", "billPayments", "suppliers") finished."""
+
+
+class HealthReactions(Protocol):
+    async def connection_changed(
+        self, company_id: str, connection_id: str, status: str, link_url: str | None
+    ) -> None:
+        """The company's connection is now `status` ("Linked", "Unlinked", ...)."""
+
+
+class RateLimitReactions(Protocol):
+    async def rate_limit_reached(self, reset_at: datetime | None) -> None: ...
+
+    async def rate_limit_reset(self) -> None: ...
+
+
+class WebhookReactions(MirrorReactions, HealthReactions, RateLimitReactions, Protocol):
+    """Everything the webhooks ask of the rest of the bot."""
+
+
+class NoMirror:
+    """Stands in for the mirror of bills until `billpay.mirror` replaces it: nothing to do."""
+
+    async def data_changed(self, company_id: str, data_type: str | None) -> None:
+        return None
+
+    async def write_finished(
+        self, company_id: str, data_type: str, ok: bool, payload: dict[str, Any]
+    ) -> None:
+        return None
+
+
+class Reactions:
+    """`WebhookReactions` from its three parts."""
+
+    def __init__(
+        self, mirror: MirrorReactions, health: HealthReactions, budget: RateLimitReactions
+    ) -> None:
+        self.mirror = mirror
+        self.health = health
+        self.budget = budget
+
+    async def data_changed(self, company_id: str, data_type: str | None) -> None:
+        await self.mirror.data_changed(company_id, data_type)
+
+    async def write_finished(
+        self, company_id: str, data_type: str, ok: bool, payload: dict[str, Any]
+    ) -> None:
+        await self.mirror.write_finished(company_id, data_type, ok, payload)
+
+    async def connection_changed(
+        self, company_id: str, connection_id: str, status: str, link_url: str | None
+    ) -> None:
+        await self.health.connection_changed(company_id, connection_id, status, link_url)
+
+    async def rate_limit_reached(self, reset_at: datetime | None) -> None:
+        await self.budget.rate_limit_reached(reset_at)
+
+    async def rate_limit_reset(self) -> None:
+        await self.budget.rate_limit_reset()
