@@ -50,10 +50,14 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.playground_start
 	$(BIN)/python -m bench.slack_fuzz
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.scale --sizes 500 5000
 
-# The payables side at a mid-size company's scale: 5,000 more outstanding bills (a few minutes).
+# The payables side at a mid-size company's scale: 5,000 more outstanding bills (a few minutes);
+# then the bot at 500, 5,000 and 50,000 outstanding bills, and the digests of 200 channels of
+# companies of 5,000 bills from the mirror (bench/scale.py; see the README's figures).
 bench-large: $(STAMP)
 	$(BIN)/python -m bench.payables --bills 5000 --rounds 3
+	$(BIN)/python -m bench.scale --sizes 500 5000 50000 --digest-channels 200
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
