@@ -888,6 +888,8 @@ def print_bills(rows: list[SizeFigures]) -> None:
 
 
 def print_live(rows: list[SizeFigures]) -> None:
+    if all(r.live is None for r in rows):
+        return
     table = Table(title="2. A payment's live re-read (Mirror.live_bill): payables calls")
     for c in ("outstanding", "outstanding bill", "bill paid in the platform", "per payment, whole"):
         table.add_column(c, justify="right")
@@ -924,6 +926,8 @@ def print_start(rows: list[SizeFigures], bare: float, imports: float) -> None:
 
 
 def print_days(rows: list[SizeFigures]) -> None:
+    if all(r.link_day is None for r in rows):
+        return
     one = QUOTA_UNIT * 2
     fifty = QUOTA_UNIT * 51 / 50
     table = Table(
