@@ -24,6 +24,7 @@ from billpay.bills.questions import Questions
 from billpay.config import Settings
 from billpay.core.clock import Clock, utcnow
 from billpay.invoices.service import Invoices
+from billpay.mirror.service import Mirror
 from billpay.payables.backend import PayablesBackend
 from billpay.payables.client import PayablesClient
 from billpay.payments.accounts import BankAccounts
@@ -55,6 +56,8 @@ class Services:
     reads: PayablesClient  # the payables client with a deadline a person can wait for
     clock: Clock
     links: Links
+    # Each linked company's bills, suppliers and options, kept in the database for displays.
+    mirror: Mirror
     cases: CaseBook
     outstanding: OutstandingBills
     messages: MessageStore
@@ -84,6 +87,7 @@ class Services:
         return self.publisher
 
     async def aclose(self) -> None:
+        await self.mirror.aclose()
         if self.backend is not None:
             await self.backend.aclose()
         await self.db.dispose()
@@ -101,16 +105,17 @@ def build_services(
     clock = clock if isinstance(clock, Clock) else Clock(clock)
     reads = payables.with_deadline(READ_DEADLINE_SECONDS)
     writes = payables.with_deadline(PAYMENT_DEADLINE_SECONDS)
-    links = Links(db, reads, settings, clock)
-    cases = CaseBook(db, links, reads, clock)
-    outstanding = OutstandingBills(db, links, reads, clock)
-    messages = MessageStore(db, clock)
-    invoices = Invoices(db, links, cases, reads, writes, settings, clock)
-    accounts = BankAccounts(reads)
-    payers = Payers(db, links, cases)
     claimant = Claimant.for_this_process(timedelta(seconds=settings.claim_lease_seconds))
+    mirror = Mirror(db, reads, settings, clock, claimant)
+    links = Links(db, reads, settings, clock)
+    cases = CaseBook(db, links, mirror, clock)
+    outstanding = OutstandingBills(db, links, mirror, clock)
+    messages = MessageStore(db, clock)
+    invoices = Invoices(db, links, cases, mirror, reads, writes, settings, clock)
+    accounts = BankAccounts(mirror)
+    payers = Payers(db, links, cases)
     sender = Sender(db, writes, settings, clock)
-    settler = Settler(db, reads, sender, settings, clock, holder=claimant.holder)
+    settler = Settler(db, mirror, sender, settings, clock, holder=claimant.holder)
     slack = slack_client(settings) if settings.slack_bot_token is not None else None
     publisher = None
     if slack is not None:
@@ -125,6 +130,7 @@ def build_services(
         reads=reads,
         clock=clock,
         links=links,
+        mirror=mirror,
         cases=cases,
         outstanding=outstanding,
         messages=messages,
@@ -134,11 +140,19 @@ def build_services(
         accounts=accounts,
         payments=Payments(db, cases, payers, accounts, sender, settings, clock),
         recovery=Recovery(db, links, cases, payers, sender, settler, settings, clock),
-        scheduled=ScheduledPayments(db, links, payers, reads, sender, settings, clock),
+        scheduled=ScheduledPayments(db, links, payers, mirror, sender, settings, clock),
         settler=settler,
         reminders=Reminders(db, links, settings, claimant),
         suppliers=SupplierService(
-            db, links, messages, invoices, accounts, reads=reads, writes=writes, clock=clock
+            db,
+            links,
+            messages,
+            invoices,
+            accounts,
+            mirror=mirror,
+            reads=reads,
+            writes=writes,
+            clock=clock,
         ),
         claimant=claimant,
         backend=backend,

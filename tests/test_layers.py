@@ -28,7 +28,7 @@ FIRST_PARTY = (PRODUCT, *STAND_INS, "testkit")
 EMBEDDED_DOOR = "billpay.runtime.embedded"
 
 CORE = {"billpay.core"}
-BASE = CORE | {"billpay.config", "billpay.store", "billpay.payables"}
+BASE = CORE | {"billpay.config", "billpay.store", "billpay.payables", "billpay.mirror"}
 BILLS = BASE | {"billpay.bills"}
 AREAS = BILLS | {
     "billpay.approvals",
@@ -43,6 +43,7 @@ LAYERS: dict[str, set[str]] = {
     "billpay.config": CORE,
     "billpay.store": CORE | {"billpay.config"},
     "billpay.payables": CORE | {"billpay.config"},
+    "billpay.mirror": CORE | {"billpay.config", "billpay.store", "billpay.payables"},
     "billpay.bills": BASE,
     "billpay.approvals": BILLS,
     "billpay.payments": BILLS,

@@ -1,5 +1,6 @@
-"""The outstanding bills a `/bills` shows: the link's bills that match the filter, overdue
-first, with the cases the bot already has brought up to date from that read.
+"""The outstanding bills a `/bills` shows: the link's bills as the mirror holds them
+(`billpay.mirror`, no payables call when it is fresh) that match the filter, overdue first,
+with the cases the bot already has brought up to date from them, and how fresh they are.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from sqlalchemy import select
 from billpay.bills.cases import sync_case, views_of
 from billpay.bills.links import Links
 from billpay.bills.listing import BillFilter, Listed, order_bills
-from billpay.payables.client import PayablesClient
+from billpay.mirror.service import Freshness, Mirror
 from billpay.payables.models import Bill
-from billpay.payables.query import outstanding_bills
 from billpay.store.db import Database
 from billpay.store.models import BillCase, CompanyLink
 
@@ -23,8 +23,9 @@ from billpay.store.models import BillCase, CompanyLink
 @dataclass(frozen=True)
 class Listing:
     listed: list[Listed]
-    bills: dict[str, Bill]  # as just read, by id
+    bills: dict[str, Bill]  # as mirrored, by id
     changed: list[str]  # bills whose case the listing brought up to date
+    freshness: Freshness | None = None  # how fresh the mirror's figures are
 
 
 class OutstandingBills:
@@ -32,12 +33,12 @@ class OutstandingBills:
         self,
         db: Database,
         links: Links,
-        reads: PayablesClient,
+        mirror: Mirror,
         clock: Callable[[], datetime],
     ) -> None:
         self.db = db
         self.links = links
-        self.reads = reads
+        self.mirror = mirror
         self.clock = clock
 
     async def list_bills(
@@ -46,9 +47,7 @@ class OutstandingBills:
         """The link's outstanding bills that match the filter, overdue first."""
         bills = [
             bill
-            async for bill in self.reads.iter_bills(
-                link.company_id, link.connection_id, query=outstanding_bills()
-            )
+            for bill in await self.mirror.outstanding_bills(link)
             if bill.is_outstanding and bill_filter.matches(bill, today)
         ]
         return order_bills(bills, today)
@@ -60,6 +59,7 @@ class OutstandingBills:
         up to date (`Listing.changed` names those whose figures moved, so the messages showing
         them can be updated); none is opened for a bill nobody has been shown yet."""
         bills = await self.list_bills(link, bill_filter, today)
+        freshness = await self.mirror.freshness(link)
         policy = await self.links.policy_for(link)
         async with self.db.write() as s:
             now = self.clock()
@@ -82,4 +82,4 @@ class OutstandingBills:
             Listed.of_case(views[bill.id]) if bill.id in views else Listed.of_bill(bill)
             for bill in bills
         ]
-        return Listing(listed, {bill.id: bill for bill in bills}, changed)
+        return Listing(listed, {bill.id: bill for bill in bills}, changed, freshness)
