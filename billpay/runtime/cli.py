@@ -656,8 +656,8 @@ async def _company_rows(
             if not bills:
                 rows.append((company.name, platform, "", "", ""))
                 continue
-            bills = [bill async for bill in backend.client.iter_bills(company.id, connection.id)]
-            summary = summarise(bills, today)
+            listed = [bill async for bill in backend.client.iter_bills(company.id, connection.id)]
+            summary = summarise(listed, today)
             rows.append(
                 (
                     company.name,
