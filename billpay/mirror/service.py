@@ -130,6 +130,7 @@ class Mirror:
         self.options_for = timedelta(seconds=settings.mirror_options_seconds)
         # Bills paid this recently are mirrored by a whole read too: a new bill may repeat one.
         self.paid_look_back = timedelta(days=settings.duplicate_look_back_days)
+        self.first_fill_wait = FIRST_FILL_WAIT_SECONDS
         self._tasks: dict[Key, asyncio.Task[Synced | None]] = {}
         self._again: set[Key] = set()
         self._asks: set[asyncio.Task[None]] = set()
@@ -490,7 +491,7 @@ class Mirror:
         fresh = await self.freshness(link)
         if not fresh.filled:
             task = self.fill_soon(link.company_id, link.connection_id)
-            await asyncio.wait({task}, timeout=FIRST_FILL_WAIT_SECONDS)
+            await asyncio.wait({task}, timeout=self.first_fill_wait)
             fresh = await self.freshness(link)
             if not fresh.filled:
                 raise MirrorFilling(link.platform_name, fresh.percent)
