@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from billpay.config import Settings
 from billpay.core.errors import Denied
-from billpay.core.i18n import N_
+from billpay.core.i18n import N_, Phrase
 from billpay.mirror import store
 from billpay.mirror.live import live_bill
 from billpay.mirror.sync import (
@@ -69,7 +69,7 @@ class MirrorFilling(Denied):
     far it got, rather than read the payables API live."""
 
     def __init__(self, platform: str | None, percent: int | None) -> None:
-        platform_words = platform or "the accounting platform"
+        platform_words: str | Phrase = platform or Phrase(N_("the accounting platform"))
         if percent is None:
             super().__init__(
                 N_("Still reading bills from {platform}… Try again in a moment."),
@@ -134,6 +134,8 @@ class Mirror:
         self._tasks: dict[Key, asyncio.Task[Synced | None]] = {}
         self._again: set[Key] = set()
         self._asks: set[asyncio.Task[None]] = set()
+        # Why the last background sync of a connection failed (cleared by the next that ends).
+        self._failed: dict[Key, Exception] = {}
 
     # ------------------------------------------------------------ syncs
 
@@ -254,10 +256,15 @@ class Mirror:
 
     async def _logged(self, key: Key, progress: Progress | None) -> Synced | None:
         try:
-            return await self.sync_now(*key, progress=progress)
-        except Exception:
-            log.exception("a sync of the mirror of %s failed; the next one tries again", key[0])
+            result = await self.sync_now(*key, progress=progress)
+        except Exception as exc:
+            log.warning(
+                "a sync of the mirror of %s failed; the next one tries again", key[0], exc_info=exc
+            )
+            self._failed[key] = exc
             return None
+        self._failed.pop(key, None)
+        return result
 
     async def _claim(
         self, company_id: str, connection_id: str, *, unless_wanted: bool = False
@@ -490,10 +497,14 @@ class Mirror:
         the background for the next reader. Raises `MirrorFilling` while a fill runs on."""
         fresh = await self.freshness(link)
         if not fresh.filled:
-            task = self.fill_soon(link.company_id, link.connection_id)
+            key = (link.company_id, link.connection_id)
+            task = self.fill_soon(*key)
             await asyncio.wait({task}, timeout=self.first_fill_wait)
             fresh = await self.freshness(link)
             if not fresh.filled:
+                failed = self._failed.get(key)
+                if task.done() and failed is not None:
+                    raise failed  # the fill itself failed: say why, as a live read would
                 raise MirrorFilling(link.platform_name, fresh.percent)
         elif fresh.stale:
             self.fill_soon(link.company_id, link.connection_id)

@@ -40,7 +40,7 @@ from billpay.core.errors import NotLinked
 from billpay.core.i18n import words
 from billpay.invoices.service import Invoices
 from billpay.payables.models import Bill
-from billpay.slack.blocks.bills import bills_message, out_of_date_message
+from billpay.slack.blocks.bills import ACCOUNTING_PLATFORM, bills_message, out_of_date_message
 from billpay.slack.blocks.outcomes import payment_line
 from billpay.slack.people import Person
 from billpay.store.models import CompanyLink
@@ -113,6 +113,9 @@ class Publisher:
         now = self.clock()
         today = person.today(now)
         listing = await self.outstanding.listing(link, bill_filter, today)
+        fresh = listing.freshness
+        # Figures read a while ago say when, and from where (the mirror syncs every 15 min).
+        stale = fresh is not None and fresh.stale
         listed = listing.listed
         shown = [item for item in listed if bill_filter.shows(item)]
         summary = summarise_cases(listed, bill_filter, today, link.base_currency)
@@ -131,8 +134,11 @@ class Publisher:
             pages=page_count(len(shown)),
             locale=person.locale,
             today=today,
-            as_of=now,
+            as_of=fresh.as_of if fresh is not None and stale and fresh.as_of else now,
             time_zone=person.time_zone,
+            figures_from=(link.platform_name or words(person.locale)(ACCOUNTING_PLATFORM))
+            if stale
+            else None,
         )
         client = self.client(team_id)
         if ts is None:

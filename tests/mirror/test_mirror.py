@@ -157,4 +157,3 @@ async def test_a_sync_a_dead_replica_left_is_taken_over(linked_bot: Bot) -> None
     assert await survivor.mirror.sync_due() >= 1
     state = await claims.overdue(bot.services.db, later + timedelta(days=1))
     assert [c for c in state if c.kind == "mirror"] == []
-

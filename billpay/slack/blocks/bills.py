@@ -37,6 +37,9 @@ from billpay.slack.blocks.text import (
 
 MAX_MESSAGE_BLOCKS = 50
 
+# What the bot calls a connection's platform when it does not know its name.
+ACCOUNTING_PLATFORM = N_("the accounting platform")
+
 
 def bills_message(
     *,
@@ -51,9 +54,11 @@ def bills_message(
     today: date,
     as_of: datetime,
     time_zone: str,
+    figures_from: str | None = None,
 ) -> dict[str, Any]:
     """`text` (the notification fallback) and `blocks` of one page of bills; `as_of` is when
-    its figures were read, shown in `time_zone` (the reader's)."""
+    its figures were read, shown in `time_zone` (the reader's). `figures_from` (the
+    accounting platform's name) says the figures are the mirror's, read a while ago."""
     _ = words(locale)
     when = moment(as_of, time_zone, locale)
     headline = summary_line(summary, headline, locale)
@@ -72,7 +77,13 @@ def bills_message(
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": _("Nothing to pay here. :tada: · as of {moment}", moment=when),
+                        "text": _("Nothing to pay here. :tada: · as of {moment}", moment=when)
+                        if figures_from is None
+                        else _(
+                            "Nothing to pay here. :tada: · figures from {platform} as of {moment}",
+                            platform=figures_from,
+                            moment=when,
+                        ),
                     }
                 ],
             }
@@ -89,6 +100,15 @@ def bills_message(
                         "Page {page} of {pages} · overdue first · as of {moment}",
                         page=page + 1,
                         pages=pages,
+                        moment=when,
+                    )
+                    if figures_from is None
+                    else _(
+                        "Page {page} of {pages} · overdue first · figures from {platform} as "
+                        "of {moment}",
+                        page=page + 1,
+                        pages=pages,
+                        platform=figures_from,
                         moment=when,
                     ),
                 }

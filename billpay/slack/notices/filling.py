@@ -12,15 +12,15 @@ from babel.numbers import format_decimal
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from billpay.core.i18n import N_, words
+from billpay.core.i18n import words
 from billpay.mirror.service import Mirror, Synced
+from billpay.slack.blocks.bills import ACCOUNTING_PLATFORM
 from billpay.store.models import CompanyLink
 
 log = logging.getLogger(__name__)
 
 # The line moves on in steps of this many percent at least (chat.update is rate limited).
 STEP_PERCENT = 10
-ACCOUNTING_PLATFORM = N_("the accounting platform")
 
 
 class FillProgress:
