@@ -45,12 +45,17 @@ class OutstandingBills:
         self, link: CompanyLink, bill_filter: BillFilter, today: date
     ) -> list[Bill]:
         """The link's outstanding bills that match the filter, overdue first."""
+        return (await self._listed(link, bill_filter, today))[0]
+
+    async def _listed(
+        self, link: CompanyLink, bill_filter: BillFilter, today: date
+    ) -> tuple[list[Bill], Freshness]:
+        """`list_bills`, and how fresh the mirror's figures are."""
+        mirrored, freshness = await self.mirror.outstanding_as_of(link)
         bills = [
-            bill
-            for bill in await self.mirror.outstanding_bills(link)
-            if bill.is_outstanding and bill_filter.matches(bill, today)
+            bill for bill in mirrored if bill.is_outstanding and bill_filter.matches(bill, today)
         ]
-        return order_bills(bills, today)
+        return order_bills(bills, today), freshness
 
     async def listing(self, link: CompanyLink, bill_filter: BillFilter, today: date) -> Listing:
         """Every outstanding bill that matches the filter's dates and text, overdue first, as
@@ -58,8 +63,7 @@ class OutstandingBills:
         `/bills rejected`), and the bills as just read. Cases the bot already has are brought
         up to date (`Listing.changed` names those whose figures moved, so the messages showing
         them can be updated); none is opened for a bill nobody has been shown yet."""
-        bills = await self.list_bills(link, bill_filter, today)
-        freshness = await self.mirror.freshness(link)
+        bills, freshness = await self._listed(link, bill_filter, today)
         policy = await self.links.policy_for(link)
         async with self.db.write() as s:
             now = self.clock()

@@ -512,8 +512,14 @@ class Mirror:
 
     async def outstanding_bills(self, link: CompanyLink) -> list[models.Bill]:
         """The connection's outstanding bills as mirrored, by due date."""
-        await self.ready(link)
-        return await store.outstanding_bills(self.db, link.company_id, link.connection_id)
+        return (await self.outstanding_as_of(link))[0]
+
+    async def outstanding_as_of(self, link: CompanyLink) -> tuple[list[models.Bill], Freshness]:
+        """The connection's outstanding bills as mirrored, by due date, and how fresh they
+        are (as they were read, before any sync this read starts)."""
+        fresh = await self.ready(link)
+        bills = await store.outstanding_bills(self.db, link.company_id, link.connection_id)
+        return bills, fresh
 
     async def outstanding_of(self, company_id: str, connection_id: str) -> list[models.Bill]:
         """The connection's outstanding bills as mirrored, for work nobody waits on (the

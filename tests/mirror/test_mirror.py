@@ -6,6 +6,7 @@ syncing a company at a time."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from billpay.store import claims
 from billpay.store.models import CompanyLink
 from testkit.bot import Bot, bill_ids, replica_of
 from testkit.world import ANA, NOW, TODAY
-from tests.mirror.conftest import bill_reads
+from tests.mirror.conftest import add_bills, bill_reads, link
 
 pytestmark = pytest.mark.bot(approvers=[ANA], payers=[ANA])
 
@@ -157,3 +158,54 @@ async def test_a_sync_a_dead_replica_left_is_taken_over(linked_bot: Bot) -> None
     assert await survivor.mirror.sync_due() >= 1
     state = await claims.overdue(bot.services.db, later + timedelta(days=1))
     assert [c for c in state if c.kind == "mirror"] == []
+
+
+async def test_cards_say_when_their_figures_were_read_once_that_is_minutes_ago(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    fresh = await bot.bills(user=ANA)
+    assert "figures from" not in json.dumps(fresh["blocks"])
+    bot.services.clock.set(lambda: NOW + timedelta(minutes=10))
+    stale = await bot.bills(user=ANA)
+    (page,) = [b for b in stale["blocks"] if b.get("block_id") == "bills_page"]
+    # As of the last read, 10:00, not of now, 10:10.
+    assert page["elements"][0]["text"].endswith(
+        "overdue first · figures from Codat Sandbox as of 22 Nov 2026, 10:00"
+    )
+    await bot.services.mirror.settled()  # the stale read asked for a sync: now fresh again
+    again = await bot.bills(user=ANA)
+    assert "figures from" not in json.dumps(again["blocks"])
+
+
+@pytest.mark.slow
+async def test_five_thousand_bills_fill_in_one_pass_and_reread_in_two_calls(bot: Bot) -> None:
+    await add_bills(bot.sandbox, 5000)
+    requests = bot.payables_transport.requests
+    await link(bot)
+    reads = bill_reads(requests)
+    outstanding = 5000 + 25
+    pages = -(-outstanding // 100)
+    # One pass over the pages, one read of what changed around it, one of the bills paid lately.
+    assert len(reads) == pages + 2
+    link_row = await _link(bot)
+    assert len(await bot.services.mirror.outstanding_bills(link_row)) == outstanding
+
+    before = len(requests)
+    message = await bot.bills(user=ANA)
+    assert all(r.url.path.endswith("/attachments") for r in requests[before:])
+    before = len(requests)
+    await bot.bills(user=ANA)
+    assert requests[before:] == []
+
+    bill_id = bill_ids(message)[-1]
+    before = len(requests)
+    bill = await bot.services.mirror.live_bill(link_row, bill_id)
+    assert bill.is_outstanding and len(requests) - before == 1
+    await pay_elsewhere(bot, bill_id, bill.outstanding_amount)
+    before = len(requests)
+    assert (await bot.services.mirror.live_bill(link_row, bill_id)).status == "Paid"
+    assert len(requests) - before == 2
+    before = len(requests)
+    assert (await bot.services.mirror.live_bill(link_row, bill_id)).status == "Paid"
+    assert len(requests) - before == 1
