@@ -74,4 +74,18 @@ async def add_bills(sandbox: Sandbox, count: int) -> None:
 
 def bill_reads(requests: list[httpx.Request]) -> list[httpx.Request]:
     """The list bills requests among these."""
-    return [r for r in requests if r.method == "GET" and r.url.path.endswith("/bills")]
+    return [
+        r
+        for r in requests
+        if r.method == "GET"
+        and r.url.path.endswith("/bills")
+        and not r.url.path.endswith("/mappingOptions/bills")
+    ]
+
+
+async def told_of_changes(bot: Bot) -> None:
+    """What a webhook saying the company's bills changed does: the mirror reads the changes."""
+    demo = bot.sandbox.demo
+    assert demo is not None
+    bot.services.mirror.data_changed(demo.company_id, "bills")
+    await bot.services.mirror.settled()
