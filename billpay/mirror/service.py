@@ -146,10 +146,16 @@ class Mirror:
         *,
         full: bool | None = None,
         progress: Progress | None = None,
+        ask_again: bool = True,
+        unless_within: timedelta | None = None,
     ) -> Synced | None:
         """Sync the connection now (whole with `full=True`; by default whole only when due).
-        Returns None when another replica holds this sync (it will read once more after)."""
-        subject = await self._claim(company_id, connection_id)
+        Returns None when another replica holds this sync; with `ask_again` (something
+        changed since it began) that replica reads once more when it is done. With
+        `unless_within`, a connection synced that recently (by any replica) is left alone."""
+        subject = await self._claim(
+            company_id, connection_id, ask_again=ask_again, unless_within=unless_within
+        )
         if subject is None:
             return None
         result: Synced | None = None
@@ -223,7 +229,9 @@ class Mirror:
             if last is not None and now - last < self.sync_every:
                 continue
             try:
-                if await self.sync_now(*key) is not None:
+                # The same tick in another replica needs no second read.
+                synced = await self.sync_now(*key, ask_again=False, unless_within=self.sync_every)
+                if synced is not None:
                     ran += 1
             except Exception:
                 log.exception("a sync of the mirror of %s failed; the next one tries again", key[0])
@@ -267,7 +275,13 @@ class Mirror:
         return result
 
     async def _claim(
-        self, company_id: str, connection_id: str, *, unless_wanted: bool = False
+        self,
+        company_id: str,
+        connection_id: str,
+        *,
+        unless_wanted: bool = False,
+        ask_again: bool = True,
+        unless_within: timedelta | None = None,
     ) -> str | None:
         """Claim the connection's next sync; None when another replica holds it (it is told
         to read once more) or, with `unless_wanted`, when nobody asked for another."""
@@ -277,12 +291,15 @@ class Mirror:
                 row = await store.state_for_update(s, company_id, connection_id, store.BILLS)
                 if unless_wanted and not row.wanted:
                     return None
+                last = row.last_incremental_sync
+                if unless_within is not None and last is not None and now - last < unless_within:
+                    return None
                 subject = f"{row.id}#{row.generation}"
                 row.wanted = False
                 claims.hold(s, self.claimant, CLAIM_KIND, subject, now)
             return subject
         except IntegrityError:
-            if not unless_wanted:
+            if ask_again and not unless_wanted:
                 async with self.db.write() as s:
                     await s.execute(
                         update(MirrorState)

@@ -243,3 +243,17 @@ async def test_a_bill_paid_while_the_pages_are_read_sends_the_read_round_again(b
     mirrored = await bot.services.mirror.outstanding_bills(link_row)
     assert {b.id for b in mirrored} == {b.id for b in everyone}
     assert paid.id not in {b.id for b in mirrored}
+
+
+async def test_the_same_tick_in_two_replicas_reads_a_company_once(linked_bot: Bot) -> None:
+    bot = linked_bot
+    later = NOW + timedelta(minutes=20)  # past BILLPAY_MIRROR_SYNC_SECONDS (15 minutes)
+    first, second = replica_of(bot, later), replica_of(bot, later)
+    requests = bot.payables_transport.requests
+    before = len(requests)
+    assert await first.mirror.sync_due() == 1
+    read = len(bill_reads(requests[before:]))
+    assert read == 1  # what changed since the watermark
+    before = len(requests)
+    assert await second.mirror.sync_due() == 0
+    assert requests[before:] == []
