@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billpay.config import Settings
@@ -50,13 +50,15 @@ from billpay.payables.query import Q
 from billpay.store import claims
 from billpay.store.claims import Claimant
 from billpay.store.db import Database
-from billpay.store.models import CompanyLink, MirroredBill, MirrorState
+from billpay.store.models import CompanyLink, MirroredBill, MirroredOptions, MirrorState
 
 log = logging.getLogger(__name__)
 
 CLAIM_KIND = "mirror"
 # How long a reader of a connection never filled waits for the fill it started.
 FIRST_FILL_WAIT_SECONDS = 6.0
+# The data types a sync reads (what a webhook names); others are read with the mapping options.
+SYNCED_TYPES = frozenset({"bills", "suppliers", "billPayments"})
 # Asks for another read that came while one ran: at most this many more in a row.
 MAX_RERUNS = 2
 
@@ -194,14 +196,23 @@ class Mirror:
 
     def data_changed(self, company_id: str, data_type: str | None = None) -> None:
         """The payables API says the company's data changed (`data_type`: "bills",
-        "suppliers", ... or None for any): read its connections' changes soon. Safe to call
-        many times: asks for a connection already syncing coalesce into one more read."""
-        task = asyncio.get_running_loop().create_task(self._changed(company_id))
+        "suppliers", "bankAccounts"... or None for any): read its connections' changes soon.
+        Another data type (accounts, tax rates) has the mirrored mapping options read again
+        at their next use. Safe to call many times: asks for a connection already syncing
+        coalesce into one more read after it."""
+        task = asyncio.get_running_loop().create_task(self._changed(company_id, data_type))
         self._asks.add(task)
         task.add_done_callback(self._asks.discard)
 
-    async def _changed(self, company_id: str) -> None:
+    async def _changed(self, company_id: str, data_type: str | None) -> None:
         try:
+            if data_type not in SYNCED_TYPES:
+                async with self.db.write() as s:
+                    await s.execute(
+                        delete(MirroredOptions).where(MirroredOptions.company_id == company_id)
+                    )
+            if data_type is not None and data_type not in SYNCED_TYPES:
+                return
             for connection_id in await self._connections_of(company_id):
                 self.fill_soon(company_id, connection_id)
         except Exception:

@@ -257,3 +257,18 @@ async def test_the_same_tick_in_two_replicas_reads_a_company_once(linked_bot: Bo
     before = len(requests)
     assert await second.mirror.sync_due() == 0
     assert requests[before:] == []
+
+
+@pytest.mark.sandbox(page_size=4)
+async def test_a_company_of_several_pages_gets_a_progress_line_then_what_was_read(
+    bot: Bot,
+) -> None:
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    await link(bot)
+    lines = [
+        c for c in bot.slack.calls_to("chat.postMessage")[posted:] if "Reading" in c.args["text"]
+    ]
+    (line,) = lines
+    assert line.args["text"].startswith("Reading 28 bills from Codat Sandbox… ")
+    shown = bot.message(line.response["ts"])
+    assert shown["text"] == "Read 25 outstanding bills from Codat Sandbox: `/bills` lists them."
