@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billpay.config import Settings
@@ -52,13 +52,15 @@ from billpay.payables.query import Q
 from billpay.store import claims
 from billpay.store.claims import Claimant
 from billpay.store.db import Database
-from billpay.store.models import CompanyLink, MirroredBill, MirrorState
+from billpay.store.models import CompanyLink, MirroredBill, MirroredOptions, MirrorState
 
 log = logging.getLogger(__name__)
 
 CLAIM_KIND = "mirror"
 # How long a reader of a connection never filled waits for the fill it started.
 FIRST_FILL_WAIT_SECONDS = 6.0
+# The data types a sync reads (what a webhook names); others are read with the mapping options.
+SYNCED_TYPES = frozenset({"bills", "suppliers", "billPayments"})
 # Asks for another read that came while one ran: at most this many more in a row.
 MAX_RERUNS = 2
 
@@ -155,10 +157,16 @@ class Mirror:
         *,
         full: bool | None = None,
         progress: Progress | None = None,
+        ask_again: bool = True,
+        unless_within: timedelta | None = None,
     ) -> Synced | None:
         """Sync the connection now (whole with `full=True`; by default whole only when due).
-        Returns None when another replica holds this sync (it will read once more after)."""
-        subject = await self._claim(company_id, connection_id)
+        Returns None when another replica holds this sync; with `ask_again` (something
+        changed since it began) that replica reads once more when it is done. With
+        `unless_within`, a connection synced that recently (by any replica) is left alone."""
+        subject = await self._claim(
+            company_id, connection_id, ask_again=ask_again, unless_within=unless_within
+        )
         if subject is None:
             return None
         result: Synced | None = None
@@ -197,14 +205,23 @@ class Mirror:
 
     def data_changed(self, company_id: str, data_type: str | None = None) -> None:
         """The payables API says the company's data changed (`data_type`: "bills",
-        "suppliers", ... or None for any): read its connections' changes soon. Safe to call
-        many times: asks for a connection already syncing coalesce into one more read."""
-        task = asyncio.get_running_loop().create_task(self._changed(company_id))
+        "suppliers", "bankAccounts"... or None for any): read its connections' changes soon.
+        Another data type (accounts, tax rates) has the mirrored mapping options read again
+        at their next use. Safe to call many times: asks for a connection already syncing
+        coalesce into one more read after it."""
+        task = asyncio.get_running_loop().create_task(self._changed(company_id, data_type))
         self._asks.add(task)
         task.add_done_callback(self._asks.discard)
 
-    async def _changed(self, company_id: str) -> None:
+    async def _changed(self, company_id: str, data_type: str | None) -> None:
         try:
+            if data_type not in SYNCED_TYPES:
+                async with self.db.write() as s:
+                    await s.execute(
+                        delete(MirroredOptions).where(MirroredOptions.company_id == company_id)
+                    )
+            if data_type is not None and data_type not in SYNCED_TYPES:
+                return
             for connection_id in await self._connections_of(company_id):
                 self.fill_soon(company_id, connection_id)
         except Exception:
@@ -235,7 +252,9 @@ class Mirror:
             if last is not None and now - last < self.sync_every:
                 continue
             try:
-                if await self.sync_now(*key) is not None:
+                # The same tick in another replica needs no second read.
+                synced = await self.sync_now(*key, ask_again=False, unless_within=self.sync_every)
+                if synced is not None:
                     ran += 1
             except Exception:
                 log.exception("a sync of the mirror of %s failed; the next one tries again", key[0])
@@ -289,7 +308,13 @@ class Mirror:
         return result
 
     async def _claim(
-        self, company_id: str, connection_id: str, *, unless_wanted: bool = False
+        self,
+        company_id: str,
+        connection_id: str,
+        *,
+        unless_wanted: bool = False,
+        ask_again: bool = True,
+        unless_within: timedelta | None = None,
     ) -> str | None:
         """Claim the connection's next sync; None when another replica holds it (it is told
         to read once more) or, with `unless_wanted`, when nobody asked for another."""
@@ -299,12 +324,15 @@ class Mirror:
                 row = await store.state_for_update(s, company_id, connection_id, store.BILLS)
                 if unless_wanted and not row.wanted:
                     return None
+                last = row.last_incremental_sync
+                if unless_within is not None and last is not None and now - last < unless_within:
+                    return None
                 subject = f"{row.id}#{row.generation}"
                 row.wanted = False
                 claims.hold(s, self.claimant, CLAIM_KIND, subject, now)
             return subject
         except IntegrityError:
-            if not unless_wanted:
+            if ask_again and not unless_wanted:
                 async with self.db.write() as s:
                     await s.execute(
                         update(MirrorState)

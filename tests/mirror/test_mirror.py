@@ -220,3 +220,55 @@ async def test_thousands_of_bills_fill_in_one_pass_and_reread_in_two_calls(
         f"first /bills {first_bills} (files), next /bills 0, live re-read 1 unchanged, "
         "2 changed, 1 paid"
     )
+
+
+@pytest.mark.sandbox(page_size=4, paging="offset")
+async def test_a_bill_paid_while_the_pages_are_read_sends_the_read_round_again(bot: Bot) -> None:
+    """Codat's pages are offsets: a bill already read that leaves the list moves every later
+    bill one place forward, and the next page skips one. The read after the pass sees the bill
+    leave, and the pass is read again: no outstanding bill is missed."""
+    company, connection = ids(bot)
+    first_page = (await bot.services.payables.list_bills(company, connection)).results
+    paid = next(b for b in first_page if b.currency == "GBP")
+    gate = bot.hold_payables(lambda r: "continuationToken=" in str(r.url))
+    syncing = asyncio.create_task(bot.services.mirror.sync_now(company, connection))
+    await gate.reached()
+    await pay_elsewhere(bot, paid.id, paid.outstanding_amount)  # not through the gate: a POST
+    gate.release()
+    synced = await syncing
+    assert synced is not None and synced.passes == 2
+    everyone = [b async for b in bot.services.payables.iter_bills(company, connection)]
+    await link(bot)
+    link_row = await _link(bot)
+    mirrored = await bot.services.mirror.outstanding_bills(link_row)
+    assert {b.id for b in mirrored} == {b.id for b in everyone}
+    assert paid.id not in {b.id for b in mirrored}
+
+
+async def test_the_same_tick_in_two_replicas_reads_a_company_once(linked_bot: Bot) -> None:
+    bot = linked_bot
+    later = NOW + timedelta(minutes=20)  # past BILLPAY_MIRROR_SYNC_SECONDS (15 minutes)
+    first, second = replica_of(bot, later), replica_of(bot, later)
+    requests = bot.payables_transport.requests
+    before = len(requests)
+    assert await first.mirror.sync_due() == 1
+    read = len(bill_reads(requests[before:]))
+    assert read == 1  # what changed since the watermark
+    before = len(requests)
+    assert await second.mirror.sync_due() == 0
+    assert requests[before:] == []
+
+
+@pytest.mark.sandbox(page_size=4)
+async def test_a_company_of_several_pages_gets_a_progress_line_then_what_was_read(
+    bot: Bot,
+) -> None:
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    await link(bot)
+    lines = [
+        c for c in bot.slack.calls_to("chat.postMessage")[posted:] if "Reading" in c.args["text"]
+    ]
+    (line,) = lines
+    assert line.args["text"].startswith("Reading 28 bills from Codat Sandbox… ")
+    shown = bot.message(line.response["ts"])
+    assert shown["text"] == "Read 25 outstanding bills from Codat Sandbox: `/bills` lists them."
