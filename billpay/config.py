@@ -239,6 +239,39 @@ class Settings(BaseSettings):
         "takes and than the clock skew between replicas.",
     )
 
+    # The mirror of each linked company's payables data (`billpay.mirror`).
+    mirror_sync_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="BILLPAY_MIRROR_SYNC_SECONDS: how often each linked company's changed bills "
+        "and suppliers are read into the mirror (webhooks ask sooner).",
+    )
+    mirror_overlap_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="BILLPAY_MIRROR_OVERLAP_SECONDS: how far before the latest change seen an "
+        "incremental read starts again: platforms lag, so a change can show with an earlier "
+        "last-modified time.",
+    )
+    mirror_full_sync_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="BILLPAY_MIRROR_FULL_SYNC_HOURS: how often a company's outstanding bills "
+        "are read whole again, to catch a change older than the overlap.",
+    )
+    mirror_stale_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="BILLPAY_MIRROR_STALE_SECONDS: from how old a mirror's figures cards say "
+        "when they were read.",
+    )
+    mirror_options_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="BILLPAY_MIRROR_OPTIONS_SECONDS: how long mirrored mapping options (the "
+        "accounts of the payment and new-bill forms) are used before they are read again.",
+    )
+
     # Serving.
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)

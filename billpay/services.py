@@ -25,6 +25,8 @@ from billpay.config import Settings
 from billpay.core.clock import Clock, utcnow
 from billpay.invoices.service import Invoices
 from billpay.mirror.connection import ConnectionHealth
+from billpay.mirror.reactions import MirrorWebhookReactions
+from billpay.mirror.service import Mirror
 from billpay.payables.backend import PayablesBackend
 from billpay.payables.budget import CallBudget, Priority
 from billpay.payables.client import PayablesClient
@@ -42,7 +44,6 @@ from billpay.suppliers.service import SupplierService
 from billpay.webhooks.reactions import (
     HealthReactions,
     MirrorReactions,
-    NoMirror,
     Reactions,
 )
 from billpay.webhooks.service import Webhooks
@@ -62,11 +63,6 @@ class LastSynced(Protocol):
     def __call__(self, company_id: str) -> Awaitable[datetime | None]: ...
 
 
-async def not_yet_synced(company_id: str) -> datetime | None:
-    """Stands in for the mirror's `last_synced` until `billpay.mirror` provides it."""
-    return None
-
-
 @dataclass
 class Services:
     settings: Settings
@@ -75,6 +71,8 @@ class Services:
     reads: PayablesClient  # the payables client with a deadline a person can wait for
     clock: Clock
     links: Links
+    # Each linked company's bills, suppliers and options, kept in the database for displays.
+    mirror: Mirror
     cases: CaseBook
     outstanding: OutstandingBills
     messages: MessageStore
@@ -97,7 +95,7 @@ class Services:
     budget: CallBudget
     # Background reads of the payables API (the mirror's sync): the budget's lowest priority.
     sync: PayablesClient
-    last_synced: LastSynced = not_yet_synced
+    last_synced: LastSynced
     # Codat's webhooks at /webhooks/codat, when CODAT_WEBHOOK_SECRET is set.
     webhooks: Webhooks | None = None
     backend: PayablesBackend | None = None
@@ -114,6 +112,7 @@ class Services:
         return self.publisher
 
     async def aclose(self) -> None:
+        await self.mirror.aclose()
         if self.backend is not None:
             await self.backend.aclose()
         await self.db.dispose()
@@ -126,16 +125,14 @@ def build_services(
     payables: PayablesClient,
     clock: Callable[[], datetime] = utcnow,
     backend: PayablesBackend | None = None,
-    mirror: MirrorReactions | None = None,
+    mirror_reactions: MirrorReactions | None = None,
     health_reactions: HealthReactions | None = None,
     last_synced: LastSynced | None = None,
 ) -> Services:
     """Every area's service, each given what it needs; they all read one clock.
 
-    `mirror` and `last_synced` are the mirror's answers to webhooks and its freshness;
-    `health_reactions` replaces connection health's answer to connection events (tests record
-    them). Without a mirror, a stand-in that does nothing (`NoMirror`, `not_yet_synced`) takes
-    its place."""
+    `mirror_reactions`, `health_reactions` and `last_synced` replace the mirror's and
+    connection health's answers to webhooks and the mirror's freshness (tests record them)."""
     clock = clock if isinstance(clock, Clock) else Clock(clock)
     budget = payables.budget
     if budget is None:
@@ -154,26 +151,32 @@ def build_services(
     sync = payables.with_deadline(settings.payables_background_deadline_seconds).with_priority(
         Priority.SYNC
     )
-    links = Links(db, reads, settings, clock)
-    cases = CaseBook(db, links, reads, clock)
-    outstanding = OutstandingBills(db, links, reads, clock)
-    messages = MessageStore(db, clock)
-    invoices = Invoices(db, links, cases, reads, person_writes, settings, clock)
-    accounts = BankAccounts(reads)
-    pay_accounts = BankAccounts(pay_reads, accounts.options)
-    pay_cases = CaseBook(db, links, pay_reads, clock)
-    payers = Payers(db, links, cases)
     claimant = Claimant.for_this_process(timedelta(seconds=settings.claim_lease_seconds))
+    mirror = Mirror(db, reads, settings, clock, claimant, sync=sync, budget=budget)
+    pay_mirror = mirror.with_reads(pay_reads)
+    links = Links(db, reads, settings, clock)
+    cases = CaseBook(db, links, mirror, clock)
+    outstanding = OutstandingBills(db, links, mirror, clock)
+    messages = MessageStore(db, clock)
+    invoices = Invoices(db, links, cases, mirror, reads, person_writes, settings, clock)
+    accounts = BankAccounts(mirror)
+    pay_accounts = BankAccounts(pay_mirror, accounts.options)
+    pay_cases = CaseBook(db, links, pay_mirror, clock)
+    payers = Payers(db, links, cases)
     health = ConnectionHealth(db, reads, clock)
     sender = Sender(db, writes, settings, clock)
     sender.connection_lost = health.write_refused
-    settler = Settler(db, pay_reads, sender, settings, clock, holder=claimant.holder)
+    settler = Settler(db, pay_mirror, sender, settings, clock, holder=claimant.holder)
     webhooks = None
     if settings.codat_webhook_secret is not None:
         webhooks = Webhooks(
             db,
             settings.codat_webhook_secret,
-            Reactions(mirror or NoMirror(), health_reactions or health, budget),
+            Reactions(
+                mirror_reactions or MirrorWebhookReactions(mirror),
+                health_reactions or health,
+                budget,
+            ),
             claimant,
             clock,
             retention=timedelta(days=settings.webhook_retention_days),
@@ -202,6 +205,7 @@ def build_services(
         reads=reads,
         clock=clock,
         links=links,
+        mirror=mirror,
         cases=cases,
         outstanding=outstanding,
         messages=messages,
@@ -211,17 +215,25 @@ def build_services(
         accounts=accounts,
         payments=Payments(db, pay_cases, payers, pay_accounts, sender, settings, clock),
         recovery=Recovery(db, links, pay_cases, payers, sender, settler, settings, clock),
-        scheduled=ScheduledPayments(db, links, payers, pay_reads, sender, settings, clock),
+        scheduled=ScheduledPayments(db, links, payers, pay_mirror, sender, settings, clock),
         settler=settler,
         reminders=Reminders(db, links, settings, claimant),
         suppliers=SupplierService(
-            db, links, messages, invoices, accounts, reads=reads, writes=person_writes, clock=clock
+            db,
+            links,
+            messages,
+            invoices,
+            accounts,
+            mirror=mirror,
+            reads=reads,
+            writes=person_writes,
+            clock=clock,
         ),
         claimant=claimant,
         health=health,
         budget=budget,
         sync=sync,
-        last_synced=last_synced or not_yet_synced,
+        last_synced=last_synced or mirror.last_synced,
         webhooks=webhooks,
         backend=backend,
         slack=slack,

@@ -28,7 +28,7 @@ FIRST_PARTY = (PRODUCT, *STAND_INS, "testkit")
 EMBEDDED_DOOR = "billpay.runtime.embedded"
 
 CORE = {"billpay.core"}
-BASE = CORE | {"billpay.config", "billpay.store", "billpay.payables"}
+BASE = CORE | {"billpay.config", "billpay.store", "billpay.payables", "billpay.mirror"}
 BILLS = BASE | {"billpay.bills"}
 AREAS = BILLS | {
     "billpay.approvals",
@@ -36,7 +36,6 @@ AREAS = BILLS | {
     "billpay.invoices",
     "billpay.suppliers",
     "billpay.digest",
-    "billpay.mirror",
     "billpay.webhooks",
 }
 # What each part of the product may import besides itself (and libraries).
@@ -45,12 +44,12 @@ LAYERS: dict[str, set[str]] = {
     "billpay.config": CORE,
     "billpay.store": CORE | {"billpay.config"},
     "billpay.payables": CORE | {"billpay.config"},
+    "billpay.mirror": CORE | {"billpay.config", "billpay.store", "billpay.payables"},
     "billpay.bills": BASE,
     "billpay.approvals": BILLS,
     "billpay.payments": BILLS,
     "billpay.invoices": BILLS,
     "billpay.digest": BILLS,
-    "billpay.mirror": BILLS,
     "billpay.webhooks": BASE,
     "billpay.suppliers": BILLS | {"billpay.invoices", "billpay.payments"},
     "billpay.services": AREAS | {"billpay.slack.publisher"},

@@ -27,7 +27,7 @@ from billpay.bills.policy import EffectivePolicy
 from billpay.core.domain import CaseRef, CaseState, CaseView, PaymentStatus
 from billpay.core.errors import Denied
 from billpay.core.i18n import N_, Phrase
-from billpay.payables.client import PayablesClient
+from billpay.mirror.service import Mirror
 from billpay.payables.errors import BillNotOutstanding
 from billpay.payables.models import Bill
 from billpay.store.db import Database
@@ -39,12 +39,12 @@ class CaseBook:
         self,
         db: Database,
         links: Links,
-        reads: PayablesClient,
+        mirror: Mirror,
         clock: Callable[[], datetime],
     ) -> None:
         self.db = db
         self.links = links
-        self.reads = reads
+        self.mirror = mirror
         self.clock = clock
 
     async def sync_cases(
@@ -85,8 +85,10 @@ class CaseBook:
         return await self.fresh_view(link, bill_id, await self.links.policy_for(link))
 
     async def read_bill(self, link: CompanyLink, bill_id: str) -> Bill:
+        """The bill as the payables API has it now (a live read, cheap when the mirror knows
+        the bill: `Mirror.live_bill`)."""
         try:
-            return await self.reads.get_bill(link.company_id, link.connection_id, bill_id)
+            return await self.mirror.live_bill(link, bill_id)
         except BillNotOutstanding:
             # Not an ordinary 404 (a removed company is one too): the bill left the list.
             await self._close_missing(link, bill_id)

@@ -1,5 +1,6 @@
-"""The outstanding bills a `/bills` shows: the link's bills that match the filter, overdue
-first, with the cases the bot already has brought up to date from that read.
+"""The outstanding bills a `/bills` shows: the link's bills as the mirror holds them
+(`billpay.mirror`, no payables call when it is fresh) that match the filter, overdue first,
+with the cases the bot already has brought up to date from them, and how fresh they are.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from sqlalchemy import select
 from billpay.bills.cases import sync_case, views_of
 from billpay.bills.links import Links
 from billpay.bills.listing import BillFilter, Listed, order_bills
-from billpay.payables.client import PayablesClient
+from billpay.mirror.service import Freshness, Mirror
 from billpay.payables.models import Bill
-from billpay.payables.query import outstanding_bills
 from billpay.store.db import Database
 from billpay.store.models import BillCase, CompanyLink
 
@@ -23,8 +23,9 @@ from billpay.store.models import BillCase, CompanyLink
 @dataclass(frozen=True)
 class Listing:
     listed: list[Listed]
-    bills: dict[str, Bill]  # as just read, by id
+    bills: dict[str, Bill]  # as mirrored, by id
     changed: list[str]  # bills whose case the listing brought up to date
+    freshness: Freshness | None = None  # how fresh the mirror's figures are
 
 
 class OutstandingBills:
@@ -32,26 +33,29 @@ class OutstandingBills:
         self,
         db: Database,
         links: Links,
-        reads: PayablesClient,
+        mirror: Mirror,
         clock: Callable[[], datetime],
     ) -> None:
         self.db = db
         self.links = links
-        self.reads = reads
+        self.mirror = mirror
         self.clock = clock
 
     async def list_bills(
         self, link: CompanyLink, bill_filter: BillFilter, today: date
     ) -> list[Bill]:
         """The link's outstanding bills that match the filter, overdue first."""
+        return (await self._listed(link, bill_filter, today))[0]
+
+    async def _listed(
+        self, link: CompanyLink, bill_filter: BillFilter, today: date
+    ) -> tuple[list[Bill], Freshness]:
+        """`list_bills`, and how fresh the mirror's figures are."""
+        mirrored, freshness = await self.mirror.outstanding_as_of(link)
         bills = [
-            bill
-            async for bill in self.reads.iter_bills(
-                link.company_id, link.connection_id, query=outstanding_bills()
-            )
-            if bill.is_outstanding and bill_filter.matches(bill, today)
+            bill for bill in mirrored if bill.is_outstanding and bill_filter.matches(bill, today)
         ]
-        return order_bills(bills, today)
+        return order_bills(bills, today), freshness
 
     async def listing(self, link: CompanyLink, bill_filter: BillFilter, today: date) -> Listing:
         """Every outstanding bill that matches the filter's dates and text, overdue first, as
@@ -59,7 +63,7 @@ class OutstandingBills:
         `/bills rejected`), and the bills as just read. Cases the bot already has are brought
         up to date (`Listing.changed` names those whose figures moved, so the messages showing
         them can be updated); none is opened for a bill nobody has been shown yet."""
-        bills = await self.list_bills(link, bill_filter, today)
+        bills, freshness = await self._listed(link, bill_filter, today)
         policy = await self.links.policy_for(link)
         async with self.db.write() as s:
             now = self.clock()
@@ -82,4 +86,4 @@ class OutstandingBills:
             Listed.of_case(views[bill.id]) if bill.id in views else Listed.of_bill(bill)
             for bill in bills
         ]
-        return Listing(listed, {bill.id: bill for bill in bills}, changed)
+        return Listing(listed, {bill.id: bill for bill in bills}, changed, freshness)

@@ -1,5 +1,7 @@
 """Reading what the digests need: each company's outstanding bills once per run, however many
-channels it is linked to, then per channel its cases and approvers, and `compute_digest`.
+channels it is linked to (from the mirror when the bot runs, `Mirror.outstanding_of`; from the
+payables API for `billpay digest --dry-run`), then per channel its cases and approvers, and
+`compute_digest`.
 
 The scheduler calls `compute_digests(...)` with the subscriptions that are due and renders each
 result with `billpay.slack.blocks.digest`; `billpay digest --dry-run` does the same and prints it. A
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -36,10 +39,20 @@ class ChannelDigest:
     error: PayablesError | None = None
 
 
+class OutstandingSource(Protocol):
+    """Where a company's outstanding bills are read: the mirror."""
+
+    async def outstanding_of(self, company_id: str, connection_id: str) -> list[Bill]: ...
+
+
 async def read_outstanding(
-    client: PayablesClient, company_id: str, connection_id: str
+    client: PayablesClient | OutstandingSource, company_id: str, connection_id: str
 ) -> list[Bill]:
-    """The company's outstanding bills: one paged read of the payables API."""
+    """The company's outstanding bills: from the mirror, or one paged read of the API."""
+    if not isinstance(client, PayablesClient):
+        return [
+            b for b in await client.outstanding_of(company_id, connection_id) if b.is_outstanding
+        ]
     return [
         bill
         async for bill in client.iter_bills(company_id, connection_id, query=outstanding_bills())
@@ -73,7 +86,7 @@ async def channel_approvers(
 
 async def compute_digests(
     db: Database,
-    client: PayablesClient,
+    client: PayablesClient | OutstandingSource,
     runs: Sequence[tuple[Subscription, date]],
     *,
     default_approvers: Sequence[str] = (),

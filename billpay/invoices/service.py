@@ -4,7 +4,9 @@ Slack and here.
 
 The payables API keeps the files (list, download, upload attachment). A card's overflow offers
 **View invoice** when the bill has files and **Attach invoice** when it has none, so the count is
-read with each `/bills` page. A file is shared in the thread once per bill: the first click
+known for each `/bills` page: from the mirror, which keeps each bill's listing for as long as the
+bill's `sourceModifiedDate` stays the same (`Mirror.attachments`). Possible duplicates are looked
+for among the mirrored bills. A file is shared in the thread once per bill: the first click
 claims the share in the case's row before uploading, later clicks get the thread's link.
 Uploading a file to a bill (Attach invoice, Retry upload, a new bill's invoice) goes through
 `InvoiceUploads`: one attempt under one stored key, so a retried upload attaches the file once.
@@ -33,10 +35,10 @@ from billpay.core.i18n import N_
 from billpay.core.ttl_cache import TtlCache
 from billpay.invoices.files import check
 from billpay.invoices.uploads import UPLOADING, InvoiceUploads, under_way
+from billpay.mirror.service import Mirror
 from billpay.payables.client import PayablesClient
 from billpay.payables.errors import PayablesError
 from billpay.payables.models import Attachment, Bill, BillLineItem, SupplierRef
-from billpay.payables.query import Expr, Q, outstanding_bills
 from billpay.store.db import Database
 from billpay.store.models import BillCase, CompanyLink
 
@@ -74,17 +76,13 @@ class ShareClaim:
     files: tuple[InvoiceFile, ...] = ()
 
 
-def _recent_and_outstanding(since: date) -> Expr:
-    """Outstanding bills, and those paid (last changed) since `since`."""
-    return outstanding_bills() | ((Q("status") == "Paid") & (Q("sourceModifiedDate") >= since))
-
-
 class Invoices:
     def __init__(
         self,
         db: Database,
         links: Links,
         cases: CaseBook,
+        mirror: Mirror,
         reads: PayablesClient,
         writes: PayablesClient,
         settings: Settings,
@@ -93,6 +91,7 @@ class Invoices:
         self.db = db
         self.links = links
         self.cases = cases
+        self.mirror = mirror
         self.settings = settings
         self.clock = clock
         self.reads = reads
@@ -121,14 +120,7 @@ class Invoices:
         duplicates: dict[str, Duplicate] | None = None
         since = paid_since(today, self.settings.duplicate_look_back_days)
         try:
-            others = [
-                bill
-                async for bill in self.reads.iter_bills(
-                    link.company_id,
-                    link.connection_id,
-                    query=_recent_and_outstanding(since),
-                )
-            ]
+            others = await self.mirror.recent_and_outstanding(link, since)
             duplicates = find_duplicates(bills, others, paid_since=since)
         except PayablesError as exc:
             log.warning("could not check bills for duplicates: %r", exc)
@@ -165,12 +157,7 @@ class Invoices:
             status="Open",
             total_amount=total,
         )
-        others = [
-            bill
-            async for bill in self.reads.iter_bills(
-                link.company_id, link.connection_id, query=_recent_and_outstanding(since)
-            )
-        ]
+        others = await self.mirror.recent_and_outstanding(link, since)
         return find_duplicates([new], others, paid_since=since).get("")
 
     async def _attachment_counts(self, link: CompanyLink, bills: Sequence[Bill]) -> dict[str, int]:
@@ -182,9 +169,7 @@ class Invoices:
                 return bill.id, known
             async with gate:
                 try:
-                    files = await self.reads.list_bill_attachments(
-                        link.company_id, link.connection_id, bill.id
-                    )
+                    files = await self.mirror.attachments(link, bill)
                 except PayablesError as exc:
                     log.info("could not list the files of bill %s: %r", bill.id, exc)
                     return bill.id, None
@@ -323,6 +308,7 @@ class Invoices:
             link, ref.bill_id, user_id, name=name, content=content, content_type=content_type
         )
         added = uploaded.attachment
+        await self.mirror.attachments_changed(link, ref.bill_id)
         if added is None:
             await self._note_count(link, bill, uploaded.files_before)
             raise Denied(N_("This bill already has its invoice: use View invoice on the card."))
@@ -400,6 +386,7 @@ class Invoices:
             claimed=True,
         )
         added = uploaded.attachment
+        await self.mirror.attachments_changed(link, ref.bill_id)
         count = max(uploaded.files_before, 1)
         self.file_counts.put((link.company_id, link.connection_id, ref.bill_id), count)
         async with self.db.write() as s:

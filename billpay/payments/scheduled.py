@@ -29,7 +29,7 @@ from billpay.config import Settings
 from billpay.core.domain import CaseRef, CaseState, PaymentOutcome, PaymentStatus
 from billpay.core.errors import Denied
 from billpay.core.i18n import N_, Escaped, Money, Phrase
-from billpay.payables.client import PayablesClient
+from billpay.mirror.service import Mirror
 from billpay.payables.errors import BillNotOutstanding, PayablesError
 from billpay.payments.payers import Payers
 from billpay.payments.records import cancellation, in_play, scheduled_payment, settled_state
@@ -61,7 +61,7 @@ class ScheduledPayments:
         db: Database,
         links: Links,
         payers: Payers,
-        reads: PayablesClient,
+        mirror: Mirror,
         sender: Sender,
         settings: Settings,
         clock: Callable[[], datetime],
@@ -69,7 +69,7 @@ class ScheduledPayments:
         self.db = db
         self.links = links
         self.payers = payers
-        self.reads = reads
+        self.mirror = mirror
         self.sender = sender
         self.settings = settings
         self.clock = clock
@@ -206,7 +206,7 @@ class ScheduledPayments:
                 N_("only {who} may pay bills in this channel now."), who=policy.who_may_pay()
             )
         try:
-            bill = await self.reads.get_bill(link.company_id, link.connection_id, bill_id)
+            bill = await self.mirror.live_bill(link, bill_id)
         except BillNotOutstanding:
             return Phrase(N_("the bill is no longer outstanding (paid or voided elsewhere)."))
         async with self.db.write() as s:

@@ -31,7 +31,7 @@ from billpay.bills.cases import audit, stamp, views_of
 from billpay.config import Settings
 from billpay.core.domain import CaseState, PaymentOutcome, PaymentStatus
 from billpay.core.i18n import N_, Phrase
-from billpay.payables.client import PayablesClient
+from billpay.mirror.service import Mirror
 from billpay.payables.errors import BillNotOutstanding, PayablesError
 from billpay.payments.evidence import Fate, Reading, Sent, next_check, proven_by_reads, replayable
 from billpay.payments.records import mark_recorded, settled_state
@@ -64,7 +64,7 @@ class Settler:
     def __init__(
         self,
         db: Database,
-        reads: PayablesClient,
+        mirror: Mirror,
         sender: Sender,
         settings: Settings,
         clock: Callable[[], datetime],
@@ -72,7 +72,7 @@ class Settler:
         holder: str | None = None,
     ) -> None:
         self.db = db
-        self.reads = reads
+        self.mirror = mirror
         self.sender = sender
         self.settings = settings
         self.clock = clock
@@ -256,7 +256,7 @@ class Settler:
     async def _read(self, link: CompanyLink, bill_id: str) -> Reading | None:
         now = self.clock()
         try:
-            bill = await self.reads.get_bill(link.company_id, link.connection_id, bill_id)
+            bill = await self.mirror.live_bill(link, bill_id)
         except BillNotOutstanding:
             return Reading(at=now, amount_due=None, status=None)
         except PayablesError as exc:

@@ -308,7 +308,7 @@ def _run(args: argparse.Namespace) -> int:
     if real_payables or args.playground or (len(missing) == 2 and not (args.socket or args.http)):
         source = "--host" if args.host is not None else "BILLPAY_HOST"
         return _run_playground(settings, host_source=source, real_payables=real_payables)
-    status = asyncio.run(_report_backend(settings, console))
+    status = asyncio.run(_report_backend(settings, console, bills=False))
     if status:
         return status
     if args.socket and settings.slack_app_token is None:
@@ -376,7 +376,7 @@ def _run_playground(settings: Settings, *, host_source: str, real_payables: bool
             )
             return 2
     bot_settings = playground_settings(settings, real_payables=real_payables)
-    status = asyncio.run(_report_backend(bot_settings, console))
+    status = asyncio.run(_report_backend(bot_settings, console, bills=False))
     if status:
         return status
     if not real_payables:
@@ -620,16 +620,18 @@ def _check(_args: argparse.Namespace) -> int:
     return asyncio.run(_report_backend(settings, Console()))
 
 
-async def _report_backend(settings: Settings, out: Console) -> int:
-    """Prove the payables backend answers: list companies and summarise what is outstanding,
-    printed on `out`; problems go to standard error."""
+async def _report_backend(settings: Settings, out: Console, *, bills: bool = True) -> int:
+    """Prove the payables backend answers: list companies and, with `bills` (`billpay check`),
+    summarise what is outstanding, printed on `out`; problems go to standard error. Starting
+    the bot lists the companies only: reading every bill of every company would cost minutes
+    and much of the day's payables quota before the bot answers (the mirror reads them)."""
     backend = await open_backend(settings)
     today = _today(settings, backend)
     try:
         out.print(f"Payables backend: [bold]{backend.description}[/bold]")
         companies = await backend.client.list_companies(page_size=20)
-        rows = await _company_rows(backend, companies.results, today)
-        out.print(_companies_table(companies.total_results, rows))
+        rows = await _company_rows(backend, companies.results, today, bills=bills)
+        out.print(_companies_table(companies.total_results, rows, bills=bills))
         return 0
     except PayablesError as exc:
         console.print(f"[red]The payables API is not answering as expected: {exc}[/red]")
@@ -641,7 +643,7 @@ async def _report_backend(settings: Settings, out: Console) -> int:
 
 
 async def _company_rows(
-    backend: PayablesBackend, companies: Sequence[Company], today: date
+    backend: PayablesBackend, companies: Sequence[Company], today: date, *, bills: bool = True
 ) -> list[tuple[str, ...]]:
     """Company, platform, outstanding, overdue, amounts due: one row per data connection."""
     rows: list[tuple[str, ...]] = []
@@ -651,8 +653,11 @@ async def _company_rows(
             if connection.status != "Linked":
                 rows.append((company.name, f"{platform} (not linked)", "", "", ""))
                 continue
-            bills = [bill async for bill in backend.client.iter_bills(company.id, connection.id)]
-            summary = summarise(bills, today)
+            if not bills:
+                rows.append((company.name, platform, "", "", ""))
+                continue
+            listed = [bill async for bill in backend.client.iter_bills(company.id, connection.id)]
+            summary = summarise(listed, today)
             rows.append(
                 (
                     company.name,
@@ -665,16 +670,17 @@ async def _company_rows(
     return rows
 
 
-def _companies_table(total: int, rows: list[tuple[str, ...]]) -> Table:
+def _companies_table(total: int, rows: list[tuple[str, ...]], *, bills: bool = True) -> Table:
     """Within 80 columns: short headers, the amounts never cut, long names wrapped, not cut."""
     table = Table(title=f"Companies ({total})")
     table.add_column("Company", overflow="fold")
     table.add_column("Platform", overflow="fold")
-    table.add_column("Bills", justify="right", no_wrap=True)
-    table.add_column("Overdue", justify="right", no_wrap=True)
-    table.add_column("Amount due", justify="right", no_wrap=True)
+    if bills:
+        table.add_column("Bills", justify="right", no_wrap=True)
+        table.add_column("Overdue", justify="right", no_wrap=True)
+        table.add_column("Amount due", justify="right", no_wrap=True)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(row if bills else row[:2]))
     return table
 
 

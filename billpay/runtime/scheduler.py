@@ -14,6 +14,12 @@
   by itself; after the window the day is skipped and logged. Daylight saving needs nothing
   special: the local time is read in the zone each minute.
 
+- The mirror: every minute, each linked company whose mirror was last synced longer ago than
+  `BILLPAY_MIRROR_SYNC_SECONDS` (15 minutes) has its changed bills and suppliers read, and once
+  a day (`BILLPAY_MIRROR_FULL_SYNC_HOURS`) its outstanding bills read whole
+  (`Mirror.sync_due`); each sync is claimed, so one replica runs it, and a sync a dead replica
+  left is taken over.
+
 Exactly once however many replicas run: a job never trusts that it is alone. Sending a payment
 starts with claiming it in the database (scheduled → requested, under a row lock); a replica
 that loses the claim does nothing. A failure with one payment never stops the others.
@@ -52,6 +58,8 @@ from billpay.slack.notices.reminders import NudgeSender
 from billpay.slack.people import People
 
 log = logging.getLogger(__name__)
+# How often the mirror's tick looks for companies due a sync.
+MIRROR_TICK_SECONDS = 60.0
 
 
 # How often the scheduler looks for connections to check (each has its own next check time).
@@ -74,6 +82,7 @@ class Scheduler:
         self.stopped = False
 
     async def start(self) -> None:
+        settings = self.services.settings
         self.aps.add_job(
             self._job(self.send_due_payments),
             IntervalTrigger(seconds=self.services.settings.scheduler_tick_seconds),
@@ -124,6 +133,13 @@ class Scheduler:
                 max_instances=1,
                 coalesce=True,
             )
+        self.aps.add_job(
+            self._job(self.sync_mirror),
+            IntervalTrigger(seconds=min(MIRROR_TICK_SECONDS, settings.mirror_sync_seconds)),
+            id="mirror",
+            max_instances=1,
+            coalesce=True,
+        )
         self.aps.start()
         self.services.scheduler = self
 
@@ -202,6 +218,12 @@ class Scheduler:
                 await self.payment_results.show_settled(settled)
             except Exception:
                 log.exception("could not show what became of a payment of %s", settled.bill_id)
+
+    async def sync_mirror(self) -> None:
+        try:
+            await self.services.mirror.sync_due()
+        except Exception:
+            log.exception("the mirror's tick failed; the next one tries again")
 
     # ------------------------------------------------------------ reminders
 

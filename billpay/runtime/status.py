@@ -11,7 +11,7 @@
 - The configured policy in one line: how many people paying a bill takes.
 - Today's calls to the payables API per company (every replica's, as written in the last half
   minute), what is left of the day's allowance and when the mirror last synced each company
-  (`calls_table`; `last_synced` is the mirror's, "not yet" until there is one).
+  (`calls_table`; when each company's bills were last read into the mirror).
 
 The report fits 80 columns; `report` answers 0 when nothing is stale, 1 otherwise (and 1 when
 the database is not at the newest revision, saying how to get there).
@@ -34,6 +34,7 @@ from billpay.config import Settings
 from billpay.core.clock import utcnow
 from billpay.core.domain import PaymentStatus
 from billpay.core.money import format_money
+from billpay.mirror import store as mirror_store
 from billpay.payables.budget import daily_quota, next_reset
 from billpay.slack.blocks.status import policy_line
 from billpay.store import calls, claims
@@ -194,8 +195,9 @@ async def calls_today(
             ).all()
         )
     rows = []
+    synced_at = last_synced or (lambda company_id: mirror_store.last_synced(db, company_id))
     for company_id in sorted(set(used) | set(names), key=lambda c: names.get(c, c) or "-"):
-        synced = await last_synced(company_id) if last_synced and company_id else None
+        synced = await synced_at(company_id) if company_id else None
         rows.append(
             CompanyCalls(
                 company_id,

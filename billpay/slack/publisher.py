@@ -41,7 +41,7 @@ from billpay.core.i18n import words
 from billpay.invoices.service import Invoices
 from billpay.mirror.connection import ConnectionChange, ConnectionHealth
 from billpay.payables.models import Bill
-from billpay.slack.blocks.bills import bills_message, out_of_date_message
+from billpay.slack.blocks.bills import ACCOUNTING_PLATFORM, bills_message, out_of_date_message
 from billpay.slack.blocks.connection import paused_announcement, resumed_announcement
 from billpay.slack.blocks.outcomes import payment_line
 from billpay.slack.people import Person
@@ -125,6 +125,9 @@ class Publisher:
         now = self.clock()
         today = person.today(now)
         listing = await self.outstanding.listing(link, bill_filter, today)
+        fresh = listing.freshness
+        # Figures read a while ago say when, and from where (the mirror syncs every 15 min).
+        stale = fresh is not None and fresh.stale
         listed = listing.listed
         shown = [item for item in listed if bill_filter.shows(item)]
         summary = summarise_cases(listed, bill_filter, today, link.base_currency)
@@ -144,9 +147,12 @@ class Publisher:
             pages=page_count(len(shown)),
             locale=person.locale,
             today=today,
-            as_of=now,
+            as_of=fresh.as_of if fresh is not None and stale and fresh.as_of else now,
             time_zone=person.time_zone,
             pause=pause,
+            figures_from=(link.platform_name or words(person.locale)(ACCOUNTING_PLATFORM))
+            if stale or pause is not None
+            else None,
         )
         client = self.client(team_id)
         if ts is None:

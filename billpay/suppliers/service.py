@@ -1,9 +1,11 @@
 """Suppliers, new bills and bank accounts, as a person in a linked channel creates them.
 
 Each creation is checked against the channel's policy on the server, sent with its idempotency
-key (made when the form opened, so a resubmitted form cannot create twice) and audited. Reads
-that serve type-ahead and forms (the supplier list, the bill mapping options) are cached per
-connection for minutes: a company with thousands of suppliers is read once, not per keystroke.
+key (made when the form opened, so a resubmitted form cannot create twice), written into the
+mirror and audited. Reads that serve type-ahead and forms (the supplier list, the bill mapping
+options, a supplier's outstanding bills) come from the mirror (`billpay.mirror`), and are cached
+per connection for minutes: a company with thousands of suppliers is read once, not per
+keystroke. A supplier the mirror does not know yet is looked for live.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from billpay.core.i18n import N_
 from billpay.core.search import folded
 from billpay.core.ttl_cache import TtlCache
 from billpay.invoices.service import Invoices
+from billpay.mirror.service import Mirror
 from billpay.payables import models
 from billpay.payables.client import PayablesClient
-from billpay.payables.query import Q, outstanding_bills
+from billpay.payables.query import Q
 from billpay.payments.accounts import BankAccounts
 from billpay.store.db import Database
 from billpay.store.models import AuditEvent, CompanyLink
@@ -77,6 +80,7 @@ class SupplierService:
         invoices: Invoices,
         accounts: BankAccounts,
         *,
+        mirror: Mirror,
         reads: PayablesClient,
         writes: PayablesClient,
         clock: Callable[[], datetime],
@@ -86,6 +90,7 @@ class SupplierService:
         self.messages = messages
         self.invoices = invoices
         self.accounts = accounts
+        self.mirror = mirror
         self.reads = reads
         self.api = writes
         self.clock = clock
@@ -118,9 +123,14 @@ class SupplierService:
             warming.add_done_callback(_quietly)
 
     async def _read_suppliers(
-        self, link: CompanyLink, key: tuple[str, ...]
+        self, link: CompanyLink, key: tuple[str, ...], *, live: bool = False
     ) -> list[models.Supplier]:
-        found = [s async for s in self.reads.iter_suppliers(link.company_id, link.connection_id)]
+        if live:
+            ids = (link.company_id, link.connection_id)
+            found = [s async for s in self.reads.iter_suppliers(*ids)]
+            await self.mirror.remember_suppliers(link, found)
+        else:
+            found = await self.mirror.suppliers(link)
         found.sort(key=lambda s: (s.status == "Archived", folded(s.supplier_name or "")))
         self.cache.put(key, found)
         return found
@@ -142,9 +152,7 @@ class SupplierService:
         shown = found[:MAX_MATCHES]
         owed: dict[str, list[models.Bill]] = {s.id: [] for s in shown}
         if shown:
-            async for bill in self.reads.iter_bills(
-                link.company_id, link.connection_id, query=outstanding_bills()
-            ):
+            for bill in await self.mirror.outstanding_bills(link):
                 if bill.supplier_ref.id in owed and bill.is_outstanding:
                     owed[bill.supplier_ref.id].append(bill)
         return Lookup([SupplierMatch(s, owed[s.id]) for s in shown], len(found))
@@ -187,6 +195,11 @@ class SupplierService:
         for supplier in await self.suppliers(link, fresh=True):
             if supplier.id == supplier_id:
                 return supplier
+        # Not mirrored (new since the last sync, or a stale or tampered id): read live.
+        key = ("suppliers", link.company_id, link.connection_id)
+        for supplier in await self._read_suppliers(link, key, live=True):
+            if supplier.id == supplier_id:
+                return supplier
         raise OutOfDate(SUPPLIER_GONE)
 
     async def bill_options(self, link: CompanyLink) -> BillOptions:
@@ -194,7 +207,7 @@ class SupplierService:
         cached = self.cache.get(key, OPTIONS_SECONDS)
         if cached is not None:
             return cached
-        options = await self.reads.get_bill_mapping_options(link.company_id, link.connection_id)
+        options = await self.mirror.bill_options(link.company_id, link.connection_id)
         result = bill_options_from(options, await self.platform(link))
         self.cache.put(key, result)
         return result
@@ -270,6 +283,7 @@ class SupplierService:
             _prototype(form, "Active", None),
             idempotency_key=idempotency_key,
         )
+        await self.mirror.remember_suppliers(link, [supplier])
         self.cache.drop(("suppliers", link.company_id, link.connection_id))
         await self._audit(
             link,
@@ -294,6 +308,7 @@ class SupplierService:
             supplier_id,
             _prototype(form, current.status or "Active", current),
         )
+        await self.mirror.remember_suppliers(link, [supplier])
         self.cache.drop(("suppliers", link.company_id, link.connection_id))
         await self._audit(
             link,
@@ -337,6 +352,7 @@ class SupplierService:
         bill = await self.api.create_bill(
             link.company_id, link.connection_id, prototype, idempotency_key=form.idempotency_key
         )
+        await self.mirror.remember_bills(link, [bill])
         await self._audit(
             link,
             user_id,

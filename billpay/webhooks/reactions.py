@@ -5,9 +5,6 @@
 - connection health (`billpay.mirror.connection`) answers `connection_changed`;
 - the call budget (`billpay.payables.budget.CallBudget`) answers `rate_limit_reached` and
   `rate_limit_reset`.
-
-Until the mirror is composed in (`billpay.services`), `NoMirror` stands in its place and does
-nothing.
 """
 
 from __future__ import annotations
@@ -41,18 +38,6 @@ class RateLimitReactions(Protocol):
 
 class WebhookReactions(MirrorReactions, HealthReactions, RateLimitReactions, Protocol):
     """Everything the webhooks ask of the rest of the bot."""
-
-
-class NoMirror:
-    """Stands in for the mirror of bills until `billpay.mirror` replaces it: nothing to do."""
-
-    async def data_changed(self, company_id: str, data_type: str | None) -> None:
-        return None
-
-    async def write_finished(
-        self, company_id: str, data_type: str, ok: bool, payload: dict[str, Any]
-    ) -> None:
-        return None
 
 
 class Reactions:

@@ -42,6 +42,7 @@ async def bot(
     ):
         await running.command("/billpay", "connect", user=ANA)
         await running.slack.wait_for_responses(count=1)
+        await running.services.mirror.settled()  # the company's first read into the mirror
         yield running
 
 

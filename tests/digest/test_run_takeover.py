@@ -44,6 +44,7 @@ async def bot(sandbox: Sandbox, bot_db: Database) -> AsyncIterator[Bot]:
     ):
         await running.command("/billpay", "connect", user=ANA)
         await running.slack.wait_for_responses(count=1)
+        await running.services.mirror.settled()  # the company's first read into the mirror
         link = await running.services.links.link_for(TEAM, CHANNEL)
         sub = await digest_store.subscription_for_link(running.services.db, link.id)
         assert sub is not None

@@ -48,7 +48,9 @@ async def test_a_replica_serves_slack_stops_cleanly_and_a_killed_one_is_gone(
             claims.hold(
                 s, Claimant(f"host:{second.pid}:a1b2c3"), "digest", "1@2026-11-23", utcnow()
             )
-        (held,) = await claims.overdue(bot_db, utcnow() + timedelta(days=1))
+        # (A fill of the mirror cut short by the first replica's stop is left to another.)
+        overdue = await claims.overdue(bot_db, utcnow() + timedelta(days=1))
+        (held,) = [claim for claim in overdue if claim.kind == "digest"]
         assert replicas.holding(held.holder) is second
 
         await second.kill()

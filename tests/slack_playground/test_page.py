@@ -323,6 +323,9 @@ async def test_view_invoice_from_the_page_shows_the_file_in_the_thread(page: Pag
     await page.bot.services.payables.upload_bill_attachment(
         demo.company_id, demo.connection_id, bill_id, filename="BW-88213.pdf", content=b"%PDF-1"
     )
+    # The platform tells of the change: the mirror lists the bill's files again.
+    link = await page.bot.services.links.link_for("T0001", "C0FIN")
+    await page.bot.services.mirror.attachments_changed(link, bill_id)
     message = await page.bills()
     await page.post(
         "/ui/action",

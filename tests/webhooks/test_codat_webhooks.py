@@ -66,7 +66,7 @@ class World:
             db=self.db,
             payables=self.payables,
             clock=clock,
-            mirror=self.recorder,
+            mirror_reactions=self.recorder,
             health_reactions=self.recorder,
         )
 

@@ -38,6 +38,9 @@ from billpay.slack.blocks.text import (
 
 MAX_MESSAGE_BLOCKS = 50
 
+# What the bot calls a connection's platform when it does not know its name.
+ACCOUNTING_PLATFORM = N_("the accounting platform")
+
 
 def bills_message(
     *,
@@ -53,11 +56,13 @@ def bills_message(
     as_of: datetime,
     time_zone: str,
     pause: ConnectionPause | None = None,
+    figures_from: str | None = None,
 ) -> dict[str, Any]:
     """`text` (the notification fallback) and `blocks` of one page of bills; `as_of` is when
-    its figures were read, shown in `time_zone` (the reader's). While the company's connection
-    is not Linked (`pause`), its figures are as of when it stopped being, and each card says
-    so and offers Reconnect instead of Pay."""
+    its figures were read, shown in `time_zone` (the reader's). `figures_from` (the
+    accounting platform's name) says the figures are the mirror's, read a while ago. While the
+    company's connection is not Linked (`pause`), its figures are as of when it stopped being,
+    and each card says so and offers Reconnect instead of Pay."""
     _ = words(locale)
     when = moment(pause.since if pause else as_of, time_zone, locale)
     headline = summary_line(summary, headline, locale)
@@ -76,7 +81,13 @@ def bills_message(
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": _("Nothing to pay here. :tada: · as of {moment}", moment=when),
+                        "text": _("Nothing to pay here. :tada: · as of {moment}", moment=when)
+                        if figures_from is None
+                        else _(
+                            "Nothing to pay here. :tada: · figures from {platform} as of {moment}",
+                            platform=figures_from,
+                            moment=when,
+                        ),
                     }
                 ],
             }
@@ -93,6 +104,15 @@ def bills_message(
                         "Page {page} of {pages} · overdue first · as of {moment}",
                         page=page + 1,
                         pages=pages,
+                        moment=when,
+                    )
+                    if figures_from is None
+                    else _(
+                        "Page {page} of {pages} · overdue first · figures from {platform} as "
+                        "of {moment}",
+                        page=page + 1,
+                        pages=pages,
+                        platform=figures_from,
                         moment=when,
                     ),
                 }

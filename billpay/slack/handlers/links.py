@@ -26,6 +26,7 @@ from billpay.slack.blocks.text import one_of
 from billpay.slack.boundary import Ack, Listeners
 from billpay.slack.budget import CommandAnswer
 from billpay.slack.envelope import Command
+from billpay.slack.notices.filling import FillProgress
 from billpay.slack.people import LazyPerson
 from billpay.store import calls
 
@@ -67,6 +68,11 @@ def register(on: Listeners, services: Services) -> None:
             await digest_store.create_subscription(
                 services.db, link.id, created_by=slash.user_id, time_zone=linker.time_zone
             )
+            if services.publisher is not None:
+                client = services.publisher.client(slash.team_id)
+                FillProgress(services.mirror, client, link, linker.locale).start()
+            else:
+                services.mirror.fill_soon(link.company_id, link.connection_id)
             policy = await services.links.policy_for(link)
             return linked_text(
                 slash.user_id,

@@ -42,7 +42,7 @@ class DigestSender:
         """Post the digests whose scheduled runs were claimed, each for its channel's day."""
         results = await compute_digests(
             self.services.db,
-            self.services.reads,
+            self.services.mirror,
             due,
             default_approvers=self.services.settings.approvers,
         )
@@ -55,7 +55,7 @@ class DigestSender:
         today = subscription.local_date(self.services.clock())
         (result,) = await compute_digests(
             self.services.db,
-            self.services.reads,
+            self.services.mirror,
             [(subscription, today)],
             default_approvers=self.services.settings.approvers,
         )

@@ -34,4 +34,5 @@ async def linked_bot(bot: Bot) -> Bot:
     """The bot with the finance channel linked to the demo company."""
     await bot.command("/billpay", "connect", user=ANA)
     await bot.slack.wait_for_responses(count=1)
+    await bot.services.mirror.settled()  # the company's first read into the mirror
     return bot

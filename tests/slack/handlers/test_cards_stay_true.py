@@ -21,6 +21,7 @@ from billpay.slack.publisher import MAX_LIVE_MESSAGES, MAX_RETIRED_UPDATES
 from billpay.store.models import AuditEvent, CaseState
 from testkit.bot import Bot, bill_ids, card_actions, card_text
 from testkit.world import ANA, BEN, CHANNEL, EVE, SAM, TODAY
+from tests.mirror.conftest import told_of_changes
 
 
 def summary_of(message: dict[str, Any]) -> str:
@@ -214,6 +215,7 @@ async def test_a_new_listing_that_finds_a_bill_changed_elsewhere_updates_older_m
     first = await bot.wait_for_card(first["ts"], bill_id, "Approved by")
     total = await _gbp_due(bot, first)
     await _paid_elsewhere(bot, bill_id, Decimal("50.00"))
+    await told_of_changes(bot)  # the listing reads the mirror
 
     await bot.bills(user=BEN)
 

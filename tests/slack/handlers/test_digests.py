@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from billpay.digest import store as digest_store
 from billpay.runtime.scheduler import Scheduler
-from billpay.store.models import AuditEvent
+from billpay.store.models import AuditEvent, MirroredBill, MirrorState
 from testkit.bot import Bot
 from testkit.world import ANA, CHANNEL
 
@@ -118,12 +118,28 @@ async def test_unreadable_bills_are_said_once(linked_bot: Bot) -> None:
     await digest_store.update_subscription(
         bot.services.db, (await _subscription(bot)).id, time_zone="Europe/London"
     )
+    # Digests read the mirror: bills go unread when it was never filled and the API refuses.
+    async with bot.services.db.write() as s:
+        await s.execute(delete(MirrorState))
+        await s.execute(delete(MirroredBill))
     bot.sandbox.faults.fail_operation("list-bills", 403, count=10)
     for minute in ("09:00", "09:01"):
         _at(bot, _local("2026-11-23", minute))
         await Scheduler(bot.services).send_due_digests()
     said = [c for c in bot.slack.calls_to("chat.postMessage") if "couldn't read" in str(c.args)]
     assert len(said) == 1 and said[0].args["channel"] == CHANNEL
+
+
+async def test_the_digest_goes_out_from_the_mirror_while_the_api_refuses(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await digest_store.update_subscription(
+        bot.services.db, (await _subscription(bot)).id, time_zone="Europe/London"
+    )
+    bot.sandbox.faults.fail_operation("list-bills", 403, count=10)
+    _at(bot, _local("2026-11-23", "09:00"))
+    await Scheduler(bot.services).send_due_digests()
+    posted = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
+    assert posted and not [c for c in posted if "couldn't read" in str(c.args)]
 
 
 async def test_a_channel_the_bot_left_pauses_its_digest(linked_bot: Bot) -> None:

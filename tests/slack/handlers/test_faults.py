@@ -195,9 +195,11 @@ async def test_what_codat_says_of_a_listing_is_worded_for_a_person(
     linked_bot: Bot, status: int, words: str
 ) -> None:
     bot = linked_bot
+    message = await bot.bills(user=ANA)  # from the mirror
+    bill_id = await _open_bill(bot, message)
     bot.sandbox.faults.fail_operation("list-bills", status)
     before = len(bot.slack.responses)
-    await _timed(bot, bot.requests.command("/bills", user_id=ANA))
+    await bot.click(message, Action.APPROVE, bill_id, user=ANA)  # re-reads the bill live
     answer = await _answer(bot, before)
     assert answer.startswith(words), answer
     assert "payment" not in answer  # a read, never taken for a payment's outcome

@@ -15,6 +15,7 @@ from billpay.slack.blocks.ids import Action
 from billpay.store.models import CaseState, Decision, Payment
 from testkit.bot import Bot, bill_ids, card_text, shows_result
 from testkit.world import ANA, CHANNEL, SAM, sandbox_payments
+from tests.mirror.conftest import told_of_changes
 from tests.slack.handlers.test_bills_flow import _open_bill, _pay_modal
 
 EVIL = "<!channel> & <https://evil.example|click>"
@@ -161,6 +162,7 @@ async def test_a_supplier_named_like_a_mention_is_shown_literally(linked_bot: Bo
             ],
         ),
     )
+    await told_of_changes(bot)  # made in the platform: the mirror reads it
     message = await bot.bills("evil.example", user=ANA)
     (bill_id,) = bill_ids(message)
     shown = card_text(message, bill_id) + message["text"] + str(message["blocks"][0])

@@ -1,0 +1,375 @@
+"""The mirror's rows: writing what a read of the payables API showed, and reading it back as the
+API's own records (`Bill`, `Supplier`, mapping options) for the displays.
+
+An older read never overwrites a newer one: a bill is replaced only by a version whose
+`sourceModifiedDate` is the same or later (the same: a read after a lagging one may show
+the same moment with other figures, and the later read wins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billpay.payables import models
+from billpay.payables.models import OUTSTANDING_STATUSES, as_date
+from billpay.store.db import Database
+from billpay.store.models import MirroredBill, MirroredOptions, MirroredSupplier, MirrorState
+
+BILLS = "bills"
+SUPPLIERS = "suppliers"
+DATASETS = (BILLS, SUPPLIERS)
+
+
+def moment(text: str | None) -> datetime | None:
+    """A `sourceModifiedDate` as a moment in UTC (a naive one is taken as UTC)."""
+    if not text:
+        return None
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def bill_body(bill: models.Bill) -> dict[str, Any]:
+    return bill.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def bill_of(row: MirroredBill) -> models.Bill:
+    return models.Bill.model_validate(row.body)
+
+
+def supplier_of(row: MirroredSupplier) -> models.Supplier:
+    return models.Supplier.model_validate(row.body)
+
+
+def _newer_or_same(old: str | None, new: str | None) -> bool:
+    before, after = moment(old), moment(new)
+    return before is None or after is None or after >= before
+
+
+def _fill_bill(row: MirroredBill, bill: models.Bill, now: datetime) -> None:
+    row.status = bill.status
+    row.supplier_id = bill.supplier_ref.id
+    row.supplier_name = bill.supplier_ref.supplier_name
+    row.reference = bill.reference
+    row.issue_date = as_date(bill.issue_date)
+    row.due_date = as_date(bill.due_date)
+    row.currency = bill.currency
+    row.total_amount = bill.total_amount
+    row.amount_due = bill.amount_due
+    row.source_modified = bill.source_modified_date
+    row.source_modified_at = moment(bill.source_modified_date)
+    row.body = bill_body(bill)
+    row.read_at = now
+
+
+async def put_bills(
+    s: AsyncSession,
+    company_id: str,
+    connection_id: str,
+    bills: Sequence[models.Bill],
+    now: datetime,
+) -> None:
+    """Write what a read showed of these bills (each kept unless a newer version is there)."""
+    if not bills:
+        return
+    rows = {
+        row.bill_id: row
+        for chunk in _chunks([b.id for b in bills])
+        for row in await s.scalars(
+            select(MirroredBill).where(
+                MirroredBill.company_id == company_id,
+                MirroredBill.connection_id == connection_id,
+                MirroredBill.bill_id.in_(chunk),
+            )
+        )
+    }
+    for bill in bills:
+        row = rows.get(bill.id)
+        if row is None:
+            row = MirroredBill(company_id=company_id, connection_id=connection_id, bill_id=bill.id)
+            s.add(row)
+            rows[bill.id] = row
+        elif not _newer_or_same(row.source_modified, bill.source_modified_date):
+            continue
+        _fill_bill(row, bill, now)
+
+
+async def mark_gone(
+    s: AsyncSession,
+    company_id: str,
+    connection_id: str,
+    bill_ids: Iterable[str],
+    now: datetime,
+) -> None:
+    """Bills a whole, consistent read of the outstanding list no longer holds, with no change
+    seen: no longer outstanding, status unknown (deleted, or a change older than the overlap)."""
+    for chunk in _chunks(list(bill_ids)):
+        for row in await s.scalars(
+            select(MirroredBill).where(
+                MirroredBill.company_id == company_id,
+                MirroredBill.connection_id == connection_id,
+                MirroredBill.bill_id.in_(chunk),
+            )
+        ):
+            row.status = "Unknown"
+            row.body = {**row.body, "status": "Unknown"}
+            row.read_at = now
+
+
+async def put_suppliers(
+    s: AsyncSession,
+    company_id: str,
+    connection_id: str,
+    suppliers: Sequence[models.Supplier],
+    now: datetime,
+) -> None:
+    if not suppliers:
+        return
+    rows = {
+        row.supplier_id: row
+        for chunk in _chunks([x.id for x in suppliers])
+        for row in await s.scalars(
+            select(MirroredSupplier).where(
+                MirroredSupplier.company_id == company_id,
+                MirroredSupplier.connection_id == connection_id,
+                MirroredSupplier.supplier_id.in_(chunk),
+            )
+        )
+    }
+    for supplier in suppliers:
+        row = rows.get(supplier.id)
+        if row is None:
+            row = MirroredSupplier(
+                company_id=company_id, connection_id=connection_id, supplier_id=supplier.id
+            )
+            s.add(row)
+            rows[supplier.id] = row
+        elif not _newer_or_same(row.source_modified, supplier.source_modified_date):
+            continue
+        row.name = supplier.supplier_name
+        row.status = supplier.status
+        row.balance = supplier.balance
+        row.currency = supplier.default_currency
+        row.source_modified = supplier.source_modified_date
+        row.body = supplier.model_dump(mode="json", by_alias=True, exclude_none=True)
+        row.read_at = now
+
+
+async def put_options(
+    db: Database,
+    company_id: str,
+    connection_id: str,
+    kind: str,
+    body: dict[str, Any],
+    now: datetime,
+) -> None:
+    async with db.write() as s:
+        row = await s.scalar(
+            select(MirroredOptions).where(
+                MirroredOptions.company_id == company_id,
+                MirroredOptions.connection_id == connection_id,
+                MirroredOptions.kind == kind,
+            )
+        )
+        if row is None:
+            s.add(
+                MirroredOptions(
+                    company_id=company_id,
+                    connection_id=connection_id,
+                    kind=kind,
+                    body=body,
+                    read_at=now,
+                )
+            )
+        else:
+            row.body, row.read_at = body, now
+
+
+async def options(
+    db: Database, company_id: str, connection_id: str, kind: str
+) -> tuple[dict[str, Any], datetime] | None:
+    async with db.read() as s:
+        row = await s.scalar(
+            select(MirroredOptions).where(
+                MirroredOptions.company_id == company_id,
+                MirroredOptions.connection_id == connection_id,
+                MirroredOptions.kind == kind,
+            )
+        )
+        return (row.body, row.read_at) if row is not None else None
+
+
+async def state_for_update(
+    s: AsyncSession, company_id: str, connection_id: str, dataset: str
+) -> MirrorState:
+    """The dataset's state row, made if there is none yet."""
+    row = await s.scalar(
+        select(MirrorState)
+        .where(
+            MirrorState.company_id == company_id,
+            MirrorState.connection_id == connection_id,
+            MirrorState.dataset == dataset,
+        )
+        .with_for_update()
+    )
+    if row is None:
+        row = MirrorState(
+            company_id=company_id,
+            connection_id=connection_id,
+            dataset=dataset,
+            generation=0,
+            wanted=False,
+        )
+        s.add(row)
+        await s.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class State:
+    """A dataset's state as read."""
+
+    watermark: datetime | None
+    last_full_sync: datetime | None
+    last_incremental_sync: datetime | None
+    progress_done: int | None
+    progress_total: int | None
+    last_error: str | None
+    generation: int
+    wanted: bool
+
+    @property
+    def filled(self) -> bool:
+        return self.last_full_sync is not None
+
+    @property
+    def last_sync(self) -> datetime | None:
+        times = [t for t in (self.last_full_sync, self.last_incremental_sync) if t is not None]
+        return max(times) if times else None
+
+
+async def state(db: Database, company_id: str, connection_id: str, dataset: str) -> State | None:
+    async with db.read() as s:
+        row = await s.scalar(
+            select(MirrorState).where(
+                MirrorState.company_id == company_id,
+                MirrorState.connection_id == connection_id,
+                MirrorState.dataset == dataset,
+            )
+        )
+        if row is None:
+            return None
+        return State(
+            row.watermark,
+            row.last_full_sync,
+            row.last_incremental_sync,
+            row.progress_done,
+            row.progress_total,
+            row.last_error,
+            row.generation,
+            row.wanted,
+        )
+
+
+async def outstanding_bills(db: Database, company_id: str, connection_id: str) -> list[models.Bill]:
+    """The mirrored outstanding bills, by due date."""
+    async with db.read() as s:
+        rows = await s.scalars(
+            select(MirroredBill)
+            .where(
+                MirroredBill.company_id == company_id,
+                MirroredBill.connection_id == connection_id,
+                MirroredBill.status.in_(OUTSTANDING_STATUSES),
+            )
+            .order_by(MirroredBill.due_date, MirroredBill.issue_date, MirroredBill.bill_id)
+        )
+        return [bill_of(row) for row in rows]
+
+
+async def recent_and_outstanding(
+    db: Database, company_id: str, connection_id: str, since: date
+) -> list[models.Bill]:
+    start = datetime.combine(since, time(), UTC)
+    async with db.read() as s:
+        rows = await s.scalars(
+            select(MirroredBill).where(
+                MirroredBill.company_id == company_id,
+                MirroredBill.connection_id == connection_id,
+                or_(
+                    MirroredBill.status.in_(OUTSTANDING_STATUSES),
+                    and_(MirroredBill.status == "Paid", MirroredBill.source_modified_at >= start),
+                ),
+            )
+        )
+        return [bill_of(row) for row in rows]
+
+
+async def bills_of_supplier(
+    db: Database, company_id: str, connection_id: str, supplier_id: str, *, outstanding: bool
+) -> list[models.Bill]:
+    async with db.read() as s:
+        query = select(MirroredBill).where(
+            MirroredBill.company_id == company_id,
+            MirroredBill.connection_id == connection_id,
+            MirroredBill.supplier_id == supplier_id,
+        )
+        if outstanding:
+            query = query.where(MirroredBill.status.in_(OUTSTANDING_STATUSES))
+        rows = await s.scalars(query.order_by(MirroredBill.due_date, MirroredBill.bill_id))
+        return [bill_of(row) for row in rows]
+
+
+async def mirrored_bill(
+    db: Database, company_id: str, connection_id: str, bill_id: str
+) -> MirroredBill | None:
+    async with db.read() as s:
+        return await s.scalar(
+            select(MirroredBill).where(
+                MirroredBill.company_id == company_id,
+                MirroredBill.connection_id == connection_id,
+                MirroredBill.bill_id == bill_id,
+            )
+        )
+
+
+async def suppliers(db: Database, company_id: str, connection_id: str) -> list[models.Supplier]:
+    async with db.read() as s:
+        rows = await s.scalars(
+            select(MirroredSupplier)
+            .where(
+                MirroredSupplier.company_id == company_id,
+                MirroredSupplier.connection_id == connection_id,
+            )
+            .order_by(MirroredSupplier.name, MirroredSupplier.supplier_id)
+        )
+        return [supplier_of(row) for row in rows]
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+async def last_synced(db: Database, company_id: str) -> datetime | None:
+    """When any connection of the company last had its bills read, whole or in part."""
+    async with db.read() as s:
+        rows = (
+            await s.execute(
+                select(MirrorState.last_full_sync, MirrorState.last_incremental_sync).where(
+                    MirrorState.company_id == company_id, MirrorState.dataset == BILLS
+                )
+            )
+        ).all()
+    times = [t for row in rows for t in row if t is not None]
+    return max(times) if times else None
