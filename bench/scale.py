@@ -1,7 +1,8 @@
 """What the bot costs as a company grows: 500, 5,000 and 50,000 outstanding bills (`--sizes`).
 
 Run with `python -m bench.scale --sizes 500 5000 50000` (`make bench` runs 500 and 5,000,
-`make bench-large` 50,000 and the digest of 200 channels). Each size is one world: the payables
+`make bench-large` 50,000 and the digest of 200 channels; `--parts 2 3` leaves the simulated
+days and the load out, for a quick look at a size). Each size is one world: the payables
 sandbox on a thread and loop of its own (`Sandbox.start_on_own_thread`) with the demo company
 grown in bulk (`Sandbox.seed_bulk`), the real bot served by uvicorn on a free port, signed
 requests from the fake Slack, and every payables request the bot makes counted on the wire
@@ -999,24 +1000,29 @@ def print_load(size: int, f: LoadFigures) -> None:
 # ---------------------------------------------------------------- main
 
 
-async def one_size(
-    size: int, largest: bool, digest_channels: int, load_seconds: float
-) -> tuple[SizeFigures, Any]:
+async def one_size(size: int, largest: bool, args: argparse.Namespace) -> tuple[SizeFigures, Any]:
+    parts = set(args.parts)
     started = time.perf_counter()
     async with world(size) as w:
         figures = SizeFigures(size, 0, 0.0)
         loaded = None
         digest = None
         try:
-            figures.link_day, figures.fresh = await day(w, linking=True)
+            if 5 in parts:
+                figures.link_day, figures.fresh = await day(w, linking=True)
+                figures.steady_day, _ = await day(w, linking=False)
+            else:
+                await link(w)
+                figures.fresh = await fresh_bills(w)
             figures.outstanding, figures.fill_seconds = w.outstanding, w.fill_seconds
-            figures.steady_day, _ = await day(w, linking=False)
-            figures.live = await live_rereads(w)
-            figures.start = await bot_start(w)
-            if digest_channels and size == 5000:
-                digest = await digests(w, digest_channels)
-            if largest:
-                loaded = await load(w, load_seconds)
+            if 2 in parts:
+                figures.live = await live_rereads(w)
+            if 3 in parts:
+                figures.start = await bot_start(w)
+            if args.digest_channels and size == 5000:
+                digest = await digests(w, args.digest_channels)
+            if largest and 6 in parts:
+                loaded = await load(w, args.load_seconds)
         except MissingMirror:
             w.notes.append("this checkout has no mirror (billpay.mirror.service.Mirror)")
             figures.start = await bot_start(w)
@@ -1044,9 +1050,7 @@ async def main(args: argparse.Namespace) -> None:
         bare = statistics.median([await bare_bolt_start(Path(tmp)) for _ in range(3)])
         imports = statistics.median([await import_seconds(Path(tmp)) for _ in range(3)])
     for size in sizes:
-        figures, (loaded, digest) = await one_size(
-            size, size == sizes[-1], args.digest_channels, args.load_seconds
-        )
+        figures, (loaded, digest) = await one_size(size, size == sizes[-1], args)
         rows.append(figures)
         load_figures = loaded or load_figures
         digest_figures = digest or digest_figures
@@ -1081,6 +1085,14 @@ if __name__ == "__main__":
         type=int,
         default=0,
         help="also the digests of this many channels of companies of 5,000 bills (part 4)",
+    )
+    parser.add_argument(
+        "--parts",
+        type=int,
+        nargs="+",
+        default=[1, 2, 3, 5, 6],
+        help="which parts to run (1, the first fill and /bills, always runs; 4 is "
+        "--digest-channels)",
     )
     parser.add_argument(
         "--load-seconds",
