@@ -394,6 +394,11 @@ class Mirror:
         except PayablesError as exc:
             await self._record_error(company_id, connection_id, subject, exc)
             raise
+        except asyncio.CancelledError:
+            # This process is stopping: the claim is let go at once, not left to its lease.
+            stopped = RuntimeError("stopped before the read ended")
+            await asyncio.shield(self._record_error(company_id, connection_id, subject, stopped))
+            raise
 
     async def _progress(
         self, company_id: str, connection_id: str, subject: str, done: int, total: int | None
