@@ -425,6 +425,11 @@ class Mirror:
         except PayablesError as exc:
             await self._record_error(company_id, connection_id, subject, exc)
             raise
+        except asyncio.CancelledError:
+            # This process is stopping: the claim is let go at once, not left to its lease.
+            stopped = RuntimeError("stopped before the read ended")
+            await asyncio.shield(self._record_error(company_id, connection_id, subject, stopped))
+            raise
 
     async def _tell_bills_read(
         self, company_id: str, connection_id: str, bills: list[models.Bill]
