@@ -240,6 +240,8 @@ class Mirror:
             return 0
         now = self.clock()
         ran = 0
+        # Each sync names its own claim (its generation): once done, a claim decides nothing.
+        await claims.forget_done(self.db, CLAIM_KIND, now - timedelta(days=1))
         for held in await claims.take_over_expired(self.db, self.claimant, [CLAIM_KIND], now):
             key = await self._key_of(held.subject)
             if key is None:
