@@ -198,6 +198,7 @@ def build_services(
             time_zone=settings.default_time_zone,
         )
         health.on_change = publisher.connection_changed
+        mirror.on_bills_read = publisher.bills_read
     return Services(
         settings=settings,
         db=db,
@@ -209,7 +210,7 @@ def build_services(
         cases=cases,
         outstanding=outstanding,
         messages=messages,
-        approvals=Approvals(db, links, cases, clock),
+        approvals=Approvals(db, links, pay_cases, clock),
         questions=Questions(db, links, cases, clock),
         invoices=invoices,
         accounts=accounts,

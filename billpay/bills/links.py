@@ -237,6 +237,18 @@ class Links:
             )
         return link, created
 
+    async def links_of_connection(self, company_id: str, connection_id: str) -> list[CompanyLink]:
+        """The channels linked to this company's connection now."""
+        async with self.db.read() as s:
+            rows = await s.scalars(
+                select(CompanyLink).where(
+                    CompanyLink.company_id == company_id,
+                    CompanyLink.connection_id == connection_id,
+                    CompanyLink.archived.is_(False),
+                )
+            )
+            return list(rows)
+
     async def links_of_team(self, team_id: str) -> list[tuple[str, str, str]]:
         async with self.db.read() as s:
             rows = await s.execute(

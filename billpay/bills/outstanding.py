@@ -57,6 +57,30 @@ class OutstandingBills:
         ]
         return order_bills(bills, today), freshness
 
+    async def bring_up_to_date(self, link: CompanyLink, bills: list[Bill]) -> list[str]:
+        """The cases the bot has for `bills` (as a sync of the mirror just read them) brought
+        up to date: the ids of those whose figures or state moved, so the messages showing them
+        can be updated. None is opened for a bill nobody has been shown."""
+        if not bills:
+            return []
+        policy = await self.links.policy_for(link)
+        async with self.db.write() as s:
+            now = self.clock()
+            known = set(
+                await s.scalars(
+                    select(BillCase.bill_id).where(
+                        BillCase.link_id == link.id, BillCase.bill_id.in_([b.id for b in bills])
+                    )
+                )
+            )
+            changed = []
+            for bill in bills:
+                if bill.id in known:
+                    case = await sync_case(s, link, bill, policy, now=now)
+                    if s.is_modified(case):
+                        changed.append(bill.id)
+        return changed
+
     async def listing(self, link: CompanyLink, bill_filter: BillFilter, today: date) -> Listing:
         """Every outstanding bill that matches the filter's dates and text, overdue first, as
         the listing holds it (`bill_filter.shows` tells which it shows: rejected bills only in

@@ -66,6 +66,9 @@ MAX_RERUNS = 2
 
 Key = tuple[str, str]  # (company id, connection id)
 Finished = Callable[["Synced | None"], Awaitable[None]]
+# Told of the bills an incremental sync read (changed lately), once they are mirrored: the
+# cards already posted for them are brought up to date (`billpay.services` sets it).
+BillsRead = Callable[[str, str, list[models.Bill]], Awaitable[None]]
 
 
 class MirrorFilling(Denied):
@@ -147,6 +150,7 @@ class Mirror:
         self._asks: set[asyncio.Task[None]] = set()
         # Why the last background sync of a connection failed (cleared by the next that ends).
         self._failed: dict[Key, Exception] = {}
+        self.on_bills_read: BillsRead | None = None
 
     # ------------------------------------------------------------ syncs
 
@@ -236,6 +240,8 @@ class Mirror:
             return 0
         now = self.clock()
         ran = 0
+        # Each sync names its own claim (its generation): once done, a claim decides nothing.
+        await claims.forget_done(self.db, CLAIM_KIND, now - timedelta(days=1))
         for held in await claims.take_over_expired(self.db, self.claimant, [CLAIM_KIND], now):
             key = await self._key_of(held.subject)
             if key is None:
@@ -416,10 +422,27 @@ class Mirror:
                 else await read_suppliers_whole(self.sync_reads, company_id, connection_id)
             )
             await self._record_changes(company_id, connection_id, subject, changed, changed_s)
+            await self._tell_bills_read(company_id, connection_id, changed)
             return Synced(False, len(changed))
         except PayablesError as exc:
             await self._record_error(company_id, connection_id, subject, exc)
             raise
+        except asyncio.CancelledError:
+            # This process is stopping: the claim is let go at once, not left to its lease.
+            stopped = RuntimeError("stopped before the read ended")
+            await asyncio.shield(self._record_error(company_id, connection_id, subject, stopped))
+            raise
+
+    async def _tell_bills_read(
+        self, company_id: str, connection_id: str, bills: list[models.Bill]
+    ) -> None:
+        if self.on_bills_read is None or not bills:
+            return
+        try:
+            await self.on_bills_read(company_id, connection_id, bills)
+        except Exception:
+            # The mirror holds the bills; cards catch up at the next /bills or click.
+            log.exception("could not bring the cards of %s up to date after a sync", company_id)
 
     async def _progress(
         self, company_id: str, connection_id: str, subject: str, done: int, total: int | None

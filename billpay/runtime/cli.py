@@ -176,6 +176,27 @@ def _parser() -> argparse.ArgumentParser:
         "--paging", choices=["offset", "keyset"], default="offset", help="continuation tokens"
     )
     sandbox.add_argument("--public-url", help="the base of linkUrl, if not the address served")
+    sandbox.add_argument(
+        "--webhook-url",
+        help="send Codat's webhooks there, e.g. http://127.0.0.1:3000/webhooks/codat",
+    )
+    sandbox.add_argument(
+        "--webhook-secret",
+        help="the whsec_ secret that signs them (default: CODAT_WEBHOOK_SECRET)",
+    )
+    sandbox.add_argument(
+        "--daily-quota",
+        type=_limit,
+        default=1000,
+        help="calls a day per active company, plus one company's worth, as Codat ("
+        "1000 x (1 + companies)); 'off' for none",
+    )
+    sandbox.add_argument(
+        "--concurrent-per-company",
+        type=_limit,
+        default=10,
+        help="requests in progress at once per company, as Codat (10); 'off' for none",
+    )
     sandbox.set_defaults(handler=_sandbox)
 
     preview = commands.add_parser(
@@ -684,6 +705,16 @@ def _companies_table(total: int, rows: list[tuple[str, ...]], *, bills: bool = T
     return table
 
 
+def _limit(text: str) -> int | None:
+    """A positive whole number, or "off"."""
+    if text.strip().lower() == "off":
+        return None
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("a whole number of 1 or more, or 'off'")
+    return value
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -703,6 +734,15 @@ def _sandbox(args: argparse.Namespace) -> int:
             rate_window=args.rate_window,
             error_rate=args.error_rate,
             latency_ms=args.latency_ms,
+            webhook_url=args.webhook_url,
+            webhook_secret=args.webhook_secret
+            or (
+                settings.codat_webhook_secret.get_secret_value()
+                if args.webhook_url and settings.codat_webhook_secret
+                else None
+            ),
+            daily_quota=args.daily_quota,
+            concurrent_per_company=args.concurrent_per_company,
         )
     except (ValidationError, ValueError) as exc:
         console.print(f"[red]billpay sandbox: {_options_problem(exc)}[/red]", highlight=False)

@@ -57,6 +57,9 @@ MAX_RETIRED_UPDATES = 5
 # A new `/bills` that finds bills changed since other messages drew them updates those messages
 # for this many bills at most (a click on any other stale card is refused and redraws it).
 MAX_CHANGED_BILLS = 5
+# A sync of the mirror that finds bills changed in the platform updates the messages showing
+# at most this many of them per channel; the others are brought up to date when next shown.
+MAX_SYNCED_BILLS = 20
 # A connection paused or resumed redraws this many of each channel's newest messages.
 MAX_REDRAWN_ON_PAUSE = 20
 
@@ -284,6 +287,16 @@ class Publisher:
 
     async def pause_of_link(self, link_id: int) -> ConnectionPause | None:
         return None if self.health is None else await self.health.pause_of_link(link_id)
+
+    async def bills_read(self, company_id: str, connection_id: str, bills: list[Bill]) -> None:
+        """A sync of the mirror read these bills, changed lately in the platform (paid, edited):
+        the cards already posted for them, in every channel linked to the company, say so."""
+        for link in await self.links.links_of_connection(company_id, connection_id):
+            moved = await self.outstanding.bring_up_to_date(link, bills)
+            for bill_id in moved[:MAX_SYNCED_BILLS]:
+                await self.quietly(
+                    self.bill_changed(link.team_id, link.id, bill_id), "update a card"
+                )
 
     async def connection_changed(self, change: ConnectionChange) -> None:
         """A connection stopped being Linked, or is Linked again (this process claimed saying

@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billpay.store.db import Database
@@ -133,6 +133,18 @@ async def done(db: Database, kind: str, subject: str, now: datetime) -> None:
     """`finish` in a transaction of its own, for work whose end is recorded nowhere else."""
     async with db.write() as s:
         await finish(s, kind, subject, now)
+
+
+async def forget_done(db: Database, kind: str, before: datetime) -> int:
+    """Delete the claims of `kind` done before `before`: for work whose subjects are never
+    claimed again (each names its own run), so a finished claim decides nothing any more."""
+    async with db.write() as s:
+        result = await s.execute(
+            delete(Claim)
+            .where(Claim.kind == kind, Claim.done_at.is_not(None), Claim.done_at < before)
+            .execution_options(synchronize_session=False)
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def take_over_expired(

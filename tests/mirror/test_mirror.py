@@ -11,11 +11,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import func, select
 
 from billpay.payables.models import BillPaymentPrototype, Ref
 from billpay.slack.blocks.ids import Action
 from billpay.store import claims
-from billpay.store.models import CompanyLink
+from billpay.store.models import Claim, CompanyLink
 from testkit.bot import Bot, bill_ids, replica_of
 from testkit.world import ANA, NOW, TODAY
 from tests.mirror.conftest import add_bills, bill_reads, link
@@ -158,6 +159,21 @@ async def test_a_sync_a_dead_replica_left_is_taken_over(linked_bot: Bot) -> None
     assert await survivor.mirror.sync_due() >= 1
     state = await claims.overdue(bot.services.db, later + timedelta(days=1))
     assert [c for c in state if c.kind == "mirror"] == []
+
+
+async def test_finished_syncs_leave_no_claims_behind_after_a_day(linked_bot: Bot) -> None:
+    """A claim per sync, 96 a day per company: the finished ones are forgotten after a day."""
+    bot = linked_bot
+    company, connection = ids(bot)
+    assert await bot.services.mirror.sync_now(company, connection) is not None
+    async with bot.services.db.read() as s:
+        done = await s.scalar(select(func.count()).select_from(Claim).where(Claim.kind == "mirror"))
+    assert done and done >= 2  # the fill at link, and this sync
+    tomorrow = replica_of(bot, NOW + timedelta(days=1, hours=1))
+    await tomorrow.mirror.sync_due()
+    async with bot.services.db.read() as s:
+        kept = await s.scalar(select(func.count()).select_from(Claim).where(Claim.kind == "mirror"))
+    assert kept == 1  # tomorrow's own sync
 
 
 async def test_cards_say_when_their_figures_were_read_once_that_is_minutes_ago(

@@ -166,3 +166,65 @@ async def test_billpay_sandbox_is_strict_unless_asked_to_be_lenient(
         assert response.status_code == status
     finally:
         await sandbox.stop()
+
+
+@pytest.mark.parametrize(
+    ("options", "limit", "quota", "concurrent", "webhook"),
+    [
+        ((), "2000", 1000, 10, None),
+        (
+            (
+                "--daily-quota",
+                "5",
+                "--concurrent-per-company",
+                "off",
+                "--webhook-url",
+                "http://127.0.0.1:3000/webhooks/codat",
+                "--webhook-secret",
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            ),
+            "10",
+            5,
+            None,
+            "http://127.0.0.1:3000/webhooks/codat",
+        ),
+    ],
+)
+async def test_billpay_sandbox_keeps_codats_allowance_unless_told_otherwise(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    options: tuple[str, ...],
+    limit: str,
+    quota: int,
+    concurrent: int | None,
+    webhook: str | None,
+) -> None:
+    """As Codat: 1,000 calls a day per company plus one company's worth, 10 at once; both
+    can be changed or turned off, and webhooks sent where asked."""
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
+    code, _ = run(capsys, "sandbox", "--api-key", "cli-key", *options)
+    assert code == 0
+    (app,) = served
+    sandbox = app.state.sandbox
+    await sandbox.start()
+    try:
+        config = sandbox.config
+        assert (config.daily_quota, config.concurrent_per_company) == (quota, concurrent)
+        assert config.webhook_url == webhook
+        auth = {"Authorization": "Basic " + base64.b64encode(b"cli-key").decode()}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://s", headers=auth) as c:
+            response = await c.get("/companies")
+        assert response.headers["X-Rate-Limit-Limit"] == limit
+    finally:
+        await sandbox.stop()
+
+
+def test_billpay_sandbox_refuses_a_limit_that_is_not_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run(capsys, "sandbox", "--daily-quota", "0")
+    assert exited.value.code == 2
+    assert "a whole number of 1 or more, or 'off'" in capsys.readouterr().err
