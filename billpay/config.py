@@ -254,7 +254,7 @@ class Settings(BaseSettings):
         "last-modified time.",
     )
     mirror_full_sync_hours: float = Field(
-        default=24.0,
+        default=168.0,
         gt=0,
         description="BILLPAY_MIRROR_FULL_SYNC_HOURS: how often a company's outstanding bills "
         "are read whole again, to catch a change older than the overlap.",

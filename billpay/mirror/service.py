@@ -585,7 +585,9 @@ class Mirror:
                 if task.done() and failed is not None:
                     raise failed  # the fill itself failed: say why, as a live read would
                 raise MirrorFilling(link.platform_name, fresh.percent)
-        elif fresh.stale:
+        elif fresh.as_of is None or self.clock() - fresh.as_of >= self.sync_every:
+            # The schedule syncs every `sync_every`; a reader asks only when it fell behind
+            # (figures older than `stale_after` are only said to be so: each read costs calls).
             self.fill_soon(link.company_id, link.connection_id)
         return fresh
 

@@ -189,7 +189,16 @@ async def test_cards_say_when_their_figures_were_read_once_that_is_minutes_ago(
     assert page["elements"][0]["text"].endswith(
         "overdue first · figures from Codat Sandbox as of 22 Nov 2026, 10:00"
     )
-    await bot.services.mirror.settled()  # the stale read asked for a sync: now fresh again
+    # The schedule reads again every 15 minutes; a reader asks for a read only when it fell
+    # behind (each read costs calls of the day's allowance).
+    requests = bot.payables_transport.requests
+    before = len(requests)
+    await bot.services.mirror.settled()
+    assert requests[before:] == []
+    bot.services.clock.set(lambda: NOW + timedelta(minutes=16))
+    behind = await bot.bills(user=ANA)
+    assert "figures from" in json.dumps(behind["blocks"])
+    await bot.services.mirror.settled()  # that read asked for a sync: now fresh again
     again = await bot.bills(user=ANA)
     assert "figures from" not in json.dumps(again["blocks"])
 
