@@ -120,7 +120,9 @@ class Invoices:
         duplicates: dict[str, Duplicate] | None = None
         since = paid_since(today, self.settings.duplicate_look_back_days)
         try:
-            others = await self.mirror.recent_and_outstanding(link, since)
+            # A duplicate is of the same supplier (`billpay.bills.duplicates`).
+            suppliers = {bill.supplier_ref.id for bill in bills}
+            others = await self.mirror.recent_and_outstanding(link, since, suppliers=suppliers)
             duplicates = find_duplicates(bills, others, paid_since=since)
         except PayablesError as exc:
             log.warning("could not check bills for duplicates: %r", exc)
@@ -157,7 +159,7 @@ class Invoices:
             status="Open",
             total_amount=total,
         )
-        others = await self.mirror.recent_and_outstanding(link, since)
+        others = await self.mirror.recent_and_outstanding(link, since, suppliers={supplier_id})
         return find_duplicates([new], others, paid_since=since).get("")
 
     async def _attachment_counts(self, link: CompanyLink, bills: Sequence[Bill]) -> dict[str, int]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -616,12 +616,14 @@ class Mirror:
                 )
         return await store.outstanding_bills(self.db, company_id, connection_id)
 
-    async def recent_and_outstanding(self, link: CompanyLink, since: date) -> list[models.Bill]:
+    async def recent_and_outstanding(
+        self, link: CompanyLink, since: date, *, suppliers: Collection[str] | None = None
+    ) -> list[models.Bill]:
         """The outstanding bills, and the bills paid (last changed) since `since`: those a new
-        bill may duplicate."""
+        bill may duplicate (of these `suppliers` only, when given)."""
         await self.ready(link)
         return await store.recent_and_outstanding(
-            self.db, link.company_id, link.connection_id, since
+            self.db, link.company_id, link.connection_id, since, suppliers=suppliers
         )
 
     async def supplier_bills(

@@ -9,7 +9,7 @@ the same moment with other figures, and the later read wins).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -340,14 +340,21 @@ async def outstanding_bills(db: Database, company_id: str, connection_id: str) -
 
 
 async def recent_and_outstanding(
-    db: Database, company_id: str, connection_id: str, since: date
+    db: Database,
+    company_id: str,
+    connection_id: str,
+    since: date,
+    *,
+    suppliers: Collection[str] | None = None,
 ) -> list[models.Bill]:
     start = datetime.combine(since, time(), UTC)
+    of_suppliers = [] if suppliers is None else [MirroredBill.supplier_id.in_(list(suppliers))]
     async with db.read() as s:
         return await _bills_where(
             s,
             MirroredBill.company_id == company_id,
             MirroredBill.connection_id == connection_id,
+            *of_suppliers,
             or_(
                 MirroredBill.status.in_(OUTSTANDING_STATUSES),
                 and_(MirroredBill.status == "Paid", MirroredBill.source_modified_at >= start),

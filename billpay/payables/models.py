@@ -7,6 +7,7 @@ Field names are Python's; the camelCase wire names are aliases.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -43,6 +44,13 @@ def as_date(value: str | None) -> date | None:
     """The calendar date of an API date string (`2026-11-22`, `2026-11-22T00:00:00[Z]`)."""
     if not value:
         return None
+    return _calendar_date(value)
+
+
+# A listing of tens of thousands of bills orders and filters them by their dates many times
+# over; the strings repeat (bills share due dates), so each is read once.
+@functools.lru_cache(maxsize=4096)
+def _calendar_date(value: str) -> date:
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
