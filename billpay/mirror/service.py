@@ -57,6 +57,8 @@ from billpay.store.models import CompanyLink, MirroredBill, MirroredOptions, Mir
 log = logging.getLogger(__name__)
 
 CLAIM_KIND = "mirror"
+# How often a scheduled sync reads the suppliers changed (a webhook naming them reads at once).
+SUPPLIERS_EVERY = timedelta(hours=1)
 # How long a reader of a connection never filled waits for the fill it started.
 FIRST_FILL_WAIT_SECONDS = 6.0
 # The data types a sync reads (what a webhook names); others are read with the mapping options.
@@ -151,6 +153,8 @@ class Mirror:
         # Why the last background sync of a connection failed (cleared by the next that ends).
         self._failed: dict[Key, Exception] = {}
         self.on_bills_read: BillsRead | None = None
+        # Companies whose suppliers a webhook said changed: their next sync reads them.
+        self._suppliers_asked: set[str] = set()
 
     # ------------------------------------------------------------ syncs
 
@@ -213,6 +217,8 @@ class Mirror:
         Another data type (accounts, tax rates) has the mirrored mapping options read again
         at their next use. Safe to call many times: asks for a connection already syncing
         coalesce into one more read after it."""
+        if data_type in (None, "suppliers"):
+            self._suppliers_asked.add(company_id)
         task = asyncio.get_running_loop().create_task(self._changed(company_id, data_type))
         self._asks.add(task)
         task.add_done_callback(self._asks.discard)
@@ -414,13 +420,23 @@ class Mirror:
             since = watermark - self.overlap
             changed = await changed_bills(self.sync_reads, company_id, connection_id, since)
             supplier_mark = suppliers_state.watermark if suppliers_state is not None else None
-            changed_s = (
-                await changed_suppliers(
-                    self.sync_reads, company_id, connection_id, supplier_mark - self.overlap
+            suppliers_read = suppliers_state.last_sync if suppliers_state is not None else None
+            # Suppliers change far less than bills: read on the hour, or when a webhook says.
+            changed_s: list[models.Supplier] | None = None
+            if (
+                supplier_mark is None
+                or suppliers_read is None
+                or now - suppliers_read >= SUPPLIERS_EVERY
+                or company_id in self._suppliers_asked
+            ):
+                self._suppliers_asked.discard(company_id)
+                changed_s = (
+                    await changed_suppliers(
+                        self.sync_reads, company_id, connection_id, supplier_mark - self.overlap
+                    )
+                    if supplier_mark is not None
+                    else await read_suppliers_whole(self.sync_reads, company_id, connection_id)
                 )
-                if supplier_mark is not None
-                else await read_suppliers_whole(self.sync_reads, company_id, connection_id)
-            )
             await self._record_changes(company_id, connection_id, subject, changed, changed_s)
             await self._tell_bills_read(company_id, connection_id, changed)
             return Synced(False, len(changed))
@@ -505,20 +521,22 @@ class Mirror:
         connection_id: str,
         subject: str,
         changed: list[models.Bill],
-        changed_s: list[models.Supplier],
+        changed_s: list[models.Supplier] | None,
     ) -> None:
+        """Record an incremental read (`changed_s` None: the suppliers were not read)."""
         async with self.db.write() as s:
             now = self.clock()
             await store.put_bills(s, company_id, connection_id, changed, now)
-            await store.put_suppliers(s, company_id, connection_id, changed_s, now)
             row = await store.state_for_update(s, company_id, connection_id, store.BILLS)
             row.watermark = later(row.watermark, newest(changed))
             row.last_incremental_sync = now
             row.last_error = row.last_error_at = None
             row.generation += 1
-            sup = await store.state_for_update(s, company_id, connection_id, store.SUPPLIERS)
-            sup.watermark = later(sup.watermark, newest(changed_s))
-            sup.last_incremental_sync = now
+            if changed_s is not None:
+                await store.put_suppliers(s, company_id, connection_id, changed_s, now)
+                sup = await store.state_for_update(s, company_id, connection_id, store.SUPPLIERS)
+                sup.watermark = later(sup.watermark, newest(changed_s))
+                sup.last_incremental_sync = now
             await claims.finish(s, CLAIM_KIND, subject, now)
 
     async def _record_error(

@@ -84,8 +84,9 @@ def bill_reads(requests: list[httpx.Request]) -> list[httpx.Request]:
 
 
 async def told_of_changes(bot: Bot) -> None:
-    """What a webhook saying the company's bills changed does: the mirror reads the changes."""
+    """What a webhook saying the company's data changed (`read.completed` naming no data type)
+    does: the mirror reads the changes, bills and suppliers."""
     demo = bot.sandbox.demo
     assert demo is not None
-    bot.services.mirror.data_changed(demo.company_id, "bills")
+    bot.services.mirror.data_changed(demo.company_id, None)
     await bot.services.mirror.settled()

@@ -297,3 +297,31 @@ async def test_a_company_of_several_pages_gets_a_progress_line_then_what_was_rea
     assert line.args["text"].startswith("Reading 28 bills from Codat Sandbox… ")
     shown = bot.message(line.response["ts"])
     assert shown["text"] == "Read 25 outstanding bills from Codat Sandbox: `/bills` lists them."
+
+
+async def test_syncs_read_suppliers_on_the_hour_or_when_a_webhook_names_them(
+    linked_bot: Bot,
+) -> None:
+    """Every scheduled sync reads the bills changed; suppliers change far less, so a sync reads
+    them when its last read of them is an hour old, or when Codat says they changed."""
+    bot = linked_bot
+    company, connection = ids(bot)
+    requests = bot.payables_transport.requests
+
+    def supplier_reads(since: int) -> list[str]:
+        return [r.url.path for r in requests[since:] if r.url.path.endswith("/suppliers")]
+
+    before = len(requests)
+    assert await bot.services.mirror.sync_now(company, connection) is not None
+    assert len(bill_reads(requests[before:])) == 1
+    assert supplier_reads(before) == []
+
+    bot.services.clock.set(lambda: NOW + timedelta(hours=1))
+    before = len(requests)
+    assert await bot.services.mirror.sync_now(company, connection) is not None
+    assert len(supplier_reads(before)) == 1
+
+    before = len(requests)
+    bot.services.mirror.data_changed(company, "suppliers")
+    await bot.services.mirror.settled()
+    assert len(supplier_reads(before)) == 1
