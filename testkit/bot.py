@@ -268,6 +268,9 @@ async def _bot(
                 payables_transport=transport,
             )
     finally:
+        # As the host's shutdown does: background syncs of the mirror (a fill started by the
+        # link) are cancelled, not left running against closed clients.
+        await services.mirror.aclose()
         await payables.aclose()
 
 

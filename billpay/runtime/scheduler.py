@@ -79,6 +79,7 @@ class Scheduler:
             services.budget.on_exhausted = self.quota_notices.exhausted
         self.aps = AsyncIOScheduler(timezone="UTC")
         self.running: set[asyncio.Task[Any]] = set()
+        self.interruptible: set[asyncio.Task[Any]] = set()
         self.stopped = False
 
     async def start(self) -> None:
@@ -112,7 +113,7 @@ class Scheduler:
             coalesce=True,
         )
         self.aps.add_job(
-            self._job(self.check_connections),
+            self._job(self.check_connections, reads_only=True),
             IntervalTrigger(seconds=CONNECTION_TICK_SECONDS),
             id="connections",
             max_instances=1,
@@ -134,7 +135,7 @@ class Scheduler:
                 coalesce=True,
             )
         self.aps.add_job(
-            self._job(self.sync_mirror),
+            self._job(self.sync_mirror, reads_only=True),
             IntervalTrigger(seconds=min(MIRROR_TICK_SECONDS, settings.mirror_sync_seconds)),
             id="mirror",
             max_instances=1,
@@ -148,6 +149,8 @@ class Scheduler:
         self.stopped = True
         if self.aps.running:
             self.aps.shutdown(wait=False)
+        for task in list(self.interruptible):
+            task.cancel()
         if self.running:
             await asyncio.wait(set(self.running))
         try:
@@ -168,7 +171,9 @@ class Scheduler:
             misfire_grace_time=None,
         )
 
-    def _job(self, work: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    def _job(
+        self, work: Callable[[], Awaitable[None]], *, reads_only: bool = False
+    ) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             if self.stopped:
                 return
@@ -177,6 +182,12 @@ class Scheduler:
             task = asyncio.ensure_future(work())
             self.running.add(task)
             task.add_done_callback(self.running.discard)
+            if reads_only:
+                # Reads (the mirror's syncs, connection checks) are cut off at shutdown: a
+                # whole read of a big company takes minutes, and another replica, or the next
+                # start, reads again (a cut-off sync lets its claim go).
+                self.interruptible.add(task)
+                task.add_done_callback(self.interruptible.discard)
             await asyncio.shield(task)
 
         return run
