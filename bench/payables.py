@@ -16,7 +16,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,10 +27,9 @@ from rich.table import Table
 from billpay.payables.client import PayablesClient
 from billpay.payables.models import BillPaymentPrototype, Ref
 from billpay.payables.query import Q, not_outstanding_bills
-from payables_sandbox import store as sandbox_store
 from payables_sandbox.app import Sandbox, SandboxConfig
 from payables_sandbox.query import parse_query
-from testkit.payables import CountingTransport
+from testkit.payables import CountingTransport, add_bills
 
 ROUNDS = 60
 KEY = "bench-key"
@@ -51,32 +50,6 @@ async def measure(
         await action()
         timings.append((time.perf_counter() - started) * 1000)
     return timings, (len(counter.requests) - before) // rounds
-
-
-async def add_bills(sandbox: Sandbox, count: int) -> None:
-    """`count` more outstanding bills from the demo company's first supplier, due over the
-    coming months, modified before the demo's own bills (so these come first in a listing)."""
-    demo = sandbox.demo
-    assert demo is not None
-    supplier_id, supplier_name = next(iter(demo.suppliers.items()))
-    long_ago = datetime(2026, 1, 1)
-    async with sandbox.db.write() as s:
-        s.add_all(
-            sandbox_store.Bill(
-                connection_id=demo.connection_id,
-                reference=f"BULK-{n:05d}",
-                supplier_id=supplier_id,
-                supplier_name=supplier_name,
-                issue_date=datetime(2026, 11, 1),
-                due_date=datetime(2026, 12, 1) + timedelta(days=n % 90),
-                currency="GBP",
-                status="Open",
-                total_amount=Decimal("100.00") + n,
-                amount_due=Decimal("100.00") + n,
-                source_modified_date=long_ago + timedelta(seconds=n),
-            )
-            for n in range(count)
-        )
 
 
 async def main(extra_bills: int, rounds: int) -> None:

@@ -13,7 +13,8 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from svix.webhooks import Webhook, WebhookVerificationError
 from billpay.payables.client import PayablesClient, RetryPolicy
 from billpay.payables.models import Bill
 from billpay.payables.query import not_outstanding_bills
+from payables_sandbox import store as sandbox_store
+from payables_sandbox.app import Sandbox
 from payables_sandbox.seed import DemoIds
 from testkit.databases import url_for
 from testkit.serve import serve_asgi
@@ -255,3 +258,31 @@ class WebhookReceiver:
         """Serve on a free loopback port; yields the URL to give `SandboxConfig.webhook_url`."""
         with serve_asgi(self) as url:
             yield f"{url}/codat/webhooks"
+
+
+async def add_bills(sandbox: Sandbox, count: int) -> None:
+    """`count` more outstanding bills from the demo company's first supplier, due over the
+    coming months, each last modified a second after the one before, long before the demo's
+    own (so these come first in a listing). Written straight into the sandbox's store, as a
+    platform holds them."""
+    demo = sandbox.demo
+    assert demo is not None
+    supplier_id, supplier_name = next(iter(demo.suppliers.items()))
+    long_ago = datetime(2026, 1, 1)
+    async with sandbox.db.write() as s:
+        s.add_all(
+            sandbox_store.Bill(
+                connection_id=demo.connection_id,
+                reference=f"BULK-{n:05d}",
+                supplier_id=supplier_id,
+                supplier_name=supplier_name,
+                issue_date=datetime(2026, 11, 1),
+                due_date=datetime(2026, 12, 1) + timedelta(days=n % 90),
+                currency="GBP",
+                status="Open",
+                total_amount=Decimal("100.00") + n,
+                amount_due=Decimal("100.00") + n,
+                source_modified_date=long_ago + timedelta(seconds=n),
+            )
+            for n in range(count)
+        )

@@ -5,14 +5,11 @@ demo company to thousands of outstanding bills (written straight into the sandbo
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
-from decimal import Decimal
 
 import httpx
 import pytest
 
 from billpay.store.db import Database
-from payables_sandbox import store as sandbox_store
 from payables_sandbox.app import Sandbox
 from testkit.bot import BOT_TOKEN, Bot, in_process_bot
 from testkit.slack import fake_slack_session
@@ -44,32 +41,6 @@ async def link(bot: Bot) -> None:
 async def linked_bot(bot: Bot) -> Bot:
     await link(bot)
     return bot
-
-
-async def add_bills(sandbox: Sandbox, count: int) -> None:
-    """`count` more outstanding bills from the demo company's first supplier, due over the
-    coming months, each last modified a second after the one before, long before the demo's."""
-    demo = sandbox.demo
-    assert demo is not None
-    supplier_id, supplier_name = next(iter(demo.suppliers.items()))
-    long_ago = datetime(2026, 1, 1)
-    async with sandbox.db.write() as s:
-        s.add_all(
-            sandbox_store.Bill(
-                connection_id=demo.connection_id,
-                reference=f"BULK-{n:05d}",
-                supplier_id=supplier_id,
-                supplier_name=supplier_name,
-                issue_date=datetime(2026, 11, 1),
-                due_date=datetime(2026, 12, 1) + timedelta(days=n % 90),
-                currency="GBP",
-                status="Open",
-                total_amount=Decimal("100.00") + n,
-                amount_due=Decimal("100.00") + n,
-                source_modified_date=long_ago + timedelta(seconds=n),
-            )
-            for n in range(count)
-        )
 
 
 def bill_reads(requests: list[httpx.Request]) -> list[httpx.Request]:

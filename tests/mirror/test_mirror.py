@@ -18,8 +18,9 @@ from billpay.slack.blocks.ids import Action
 from billpay.store import claims
 from billpay.store.models import Claim, CompanyLink
 from testkit.bot import Bot, bill_ids, replica_of
+from testkit.payables import add_bills
 from testkit.world import ANA, NOW, TODAY
-from tests.mirror.conftest import add_bills, bill_reads, link
+from tests.mirror.conftest import bill_reads, link
 
 pytestmark = pytest.mark.bot(approvers=[ANA], payers=[ANA])
 
