@@ -119,6 +119,23 @@ def _fill_bill(row: MirroredBill, bill: models.Bill, now: datetime) -> None:
     row.read_at = now
 
 
+async def _bill_rows(
+    s: AsyncSession, company_id: str, connection_id: str, bill_ids: list[str]
+) -> dict[str, MirroredBill]:
+    """The mirrored rows of these bills that exist, by bill id."""
+    return {
+        row.bill_id: row
+        for chunk in _chunks(bill_ids)
+        for row in await s.scalars(
+            select(MirroredBill).where(
+                MirroredBill.company_id == company_id,
+                MirroredBill.connection_id == connection_id,
+                MirroredBill.bill_id.in_(chunk),
+            )
+        )
+    }
+
+
 async def put_bills(
     s: AsyncSession,
     company_id: str,
@@ -129,17 +146,7 @@ async def put_bills(
     """Write what a read showed of these bills (each kept unless a newer version is there)."""
     if not bills:
         return
-    rows = {
-        row.bill_id: row
-        for chunk in _chunks([b.id for b in bills])
-        for row in await s.scalars(
-            select(MirroredBill).where(
-                MirroredBill.company_id == company_id,
-                MirroredBill.connection_id == connection_id,
-                MirroredBill.bill_id.in_(chunk),
-            )
-        )
-    }
+    rows = await _bill_rows(s, company_id, connection_id, [b.id for b in bills])
     for bill in bills:
         row = rows.get(bill.id)
         if row is None:
@@ -160,17 +167,10 @@ async def mark_gone(
 ) -> None:
     """Bills a whole, consistent read of the outstanding list no longer holds, with no change
     seen: no longer outstanding, status unknown (deleted, or a change older than the overlap)."""
-    for chunk in _chunks(list(bill_ids)):
-        for row in await s.scalars(
-            select(MirroredBill).where(
-                MirroredBill.company_id == company_id,
-                MirroredBill.connection_id == connection_id,
-                MirroredBill.bill_id.in_(chunk),
-            )
-        ):
-            row.status = "Unknown"
-            row.body = {**row.body, "status": "Unknown"}
-            row.read_at = now
+    for row in (await _bill_rows(s, company_id, connection_id, list(bill_ids))).values():
+        row.status = "Unknown"
+        row.body = {**row.body, "status": "Unknown"}
+        row.read_at = now
 
 
 async def put_suppliers(
