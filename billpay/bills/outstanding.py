@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from billpay.bills.cases import sync_case, views_of
 from billpay.bills.links import Links
 from billpay.bills.listing import BillFilter, Listed, order_bills
+from billpay.bills.policy import EffectivePolicy
 from billpay.mirror.service import Freshness, Mirror
 from billpay.payables.models import Bill
 from billpay.store.db import Database
@@ -65,20 +67,7 @@ class OutstandingBills:
             return []
         policy = await self.links.policy_for(link)
         async with self.db.write() as s:
-            now = self.clock()
-            known = set(
-                await s.scalars(
-                    select(BillCase.bill_id).where(
-                        BillCase.link_id == link.id, BillCase.bill_id.in_([b.id for b in bills])
-                    )
-                )
-            )
-            changed = []
-            for bill in bills:
-                if bill.id in known:
-                    case = await sync_case(s, link, bill, policy, now=now)
-                    if s.is_modified(case):
-                        changed.append(bill.id)
+            _cases, changed = await _sync_known(s, link, bills, policy, self.clock())
         return changed
 
     async def listing(self, link: CompanyLink, bill_filter: BillFilter, today: date) -> Listing:
@@ -90,20 +79,7 @@ class OutstandingBills:
         bills, freshness = await self._listed(link, bill_filter, today)
         policy = await self.links.policy_for(link)
         async with self.db.write() as s:
-            now = self.clock()
-            known = set(
-                await s.scalars(
-                    select(BillCase.bill_id).where(
-                        BillCase.link_id == link.id, BillCase.bill_id.in_([b.id for b in bills])
-                    )
-                )
-            )
-            cases, changed = [], []
-            for bill in bills:
-                if bill.id in known:
-                    cases.append(case := await sync_case(s, link, bill, policy, now=now))
-                    if s.is_modified(case):  # before the next query flushes it
-                        changed.append(case.bill_id)
+            cases, changed = await _sync_known(s, link, bills, policy, self.clock())
             await s.flush()
             views = {view.bill_id: view for view in await views_of(s, cases)}
         listed = [
@@ -111,3 +87,24 @@ class OutstandingBills:
             for bill in bills
         ]
         return Listing(listed, {bill.id: bill for bill in bills}, changed, freshness)
+
+
+async def _sync_known(
+    s: AsyncSession, link: CompanyLink, bills: list[Bill], policy: EffectivePolicy, now: datetime
+) -> tuple[list[BillCase], list[str]]:
+    """The cases the bot already has for `bills` brought up to date from them, and the ids of
+    those whose figures or state moved. None is opened for a bill nobody has been shown."""
+    known = set(
+        await s.scalars(
+            select(BillCase.bill_id).where(
+                BillCase.link_id == link.id, BillCase.bill_id.in_([b.id for b in bills])
+            )
+        )
+    )
+    cases, changed = [], []
+    for bill in bills:
+        if bill.id in known:
+            cases.append(case := await sync_case(s, link, bill, policy, now=now))
+            if s.is_modified(case):  # before the next query flushes it
+                changed.append(case.bill_id)
+    return cases, changed
