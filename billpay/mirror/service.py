@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -155,6 +155,7 @@ class Mirror:
         self.on_bills_read: BillsRead | None = None
         # Companies whose suppliers a webhook said changed: their next sync reads them.
         self._suppliers_asked: set[str] = set()
+        self._writing: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ syncs
 
@@ -292,6 +293,17 @@ class Mirror:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # The writes the cut-off syncs were making end before the database is closed.
+        await asyncio.gather(*self._writing, return_exceptions=True)
+
+    async def _unbroken(self, write: Coroutine[Any, Any, None]) -> None:
+        """Carry a write of the mirror through even when its sync is cut off (a stopping
+        process cancels syncs): a transaction cancelled half-way leaves SQLite's write lock
+        held until it is cleaned up. The sync stops once the write is done."""
+        task = asyncio.ensure_future(write)
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
+        await asyncio.shield(task)
 
     async def _background(
         self, key: Key, progress: Progress | None, finished: Finished | None
@@ -388,7 +400,7 @@ class Mirror:
         key = (company_id, connection_id)
 
         async def on_page(done: int, total: int | None) -> None:
-            await self._progress(company_id, connection_id, subject, done, total)
+            await self._unbroken(self._progress(company_id, connection_id, subject, done, total))
             if progress is not None:
                 await progress(done, total)
 
@@ -414,7 +426,9 @@ class Mirror:
                 )
                 await self._read_options(company_id, connection_id)
                 result = Synced(True, len(whole.outstanding), whole.passes)
-                await self._record_whole(company_id, connection_id, subject, whole, supplier_list)
+                await self._unbroken(
+                    self._record_whole(company_id, connection_id, subject, whole, supplier_list)
+                )
                 return result
             assert watermark is not None
             since = watermark - self.overlap
@@ -437,7 +451,9 @@ class Mirror:
                     if supplier_mark is not None
                     else await read_suppliers_whole(self.sync_reads, company_id, connection_id)
                 )
-            await self._record_changes(company_id, connection_id, subject, changed, changed_s)
+            await self._unbroken(
+                self._record_changes(company_id, connection_id, subject, changed, changed_s)
+            )
             await self._tell_bills_read(company_id, connection_id, changed)
             return Synced(False, len(changed))
         except PayablesError as exc:
@@ -446,7 +462,7 @@ class Mirror:
         except asyncio.CancelledError:
             # This process is stopping: the claim is let go at once, not left to its lease.
             stopped = RuntimeError("stopped before the read ended")
-            await asyncio.shield(self._record_error(company_id, connection_id, subject, stopped))
+            await self._unbroken(self._record_error(company_id, connection_id, subject, stopped))
             raise
 
     async def _tell_bills_read(
