@@ -36,7 +36,12 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    get_territory_currencies,
+)
 from babel.support import Translations
 
 from billpay.core.mrkdwn import escape
@@ -152,17 +157,42 @@ def _shown(value: Value, locale: str, words: Words | None) -> str:
         case Escaped(inner):
             return escape(_shown(inner, locale, words))
         case Money(amount, currency):
-            # As `billpay.core.money.format_money` writes it (which reads typed amounts with
-            # phrases).
-            places = Decimal(1).scaleb(-int(get_currency_precision(currency.upper())))
-            rounded = amount.quantize(places, rounding=ROUND_HALF_UP)
-            return format_currency(rounded, currency.upper(), locale=locale)
+            return write_money(amount, currency, locale)
         case date():
             return format_date(value, format="medium", locale=locale)
         case Decimal():
             return format_decimal(value, locale=locale, decimal_quantization=False)
         case _:
             return str(value)
+
+
+# Languages whose finance teams write other currencies by their ISO code (`1 250,00 GBP`, not
+# CLDR's `1 250,00 £GB`), keeping the euro's and the country's own symbol.
+_ISO_CODE_LANGUAGES = frozenset({"fr"})
+
+
+def write_money(amount: Decimal, currency: str, locale: str) -> str:
+    """An amount rounded half-up to its currency's minor unit, as CLDR writes the number for
+    `locale`: `£1,250.00` (en_GB), `1 250,00 €` and `1 250,00 GBP` (fr_FR)."""
+    code = currency.upper()
+    places = Decimal(1).scaleb(-int(get_currency_precision(code)))
+    rounded = amount.quantize(places, rounding=ROUND_HALF_UP)
+    pattern = _code_pattern(locale, code)
+    if pattern is None:
+        return format_currency(rounded, code, locale=locale)
+    return format_currency(rounded, code, pattern, locale=locale, currency_digits=True)
+
+
+@functools.cache
+def _code_pattern(locale: str, currency: str) -> str | None:
+    """The locale's currency pattern with the ISO code (`¤¤`) where its readers write the code
+    for this currency; None where they write the symbol."""
+    parsed = Locale.parse(locale)
+    own = {"EUR", *(get_territory_currencies(parsed.territory) if parsed.territory else ())}
+    if parsed.language not in _ISO_CODE_LANGUAGES or currency in own:
+        return None
+    pattern = parsed.currency_formats["standard"].pattern
+    return pattern.replace("¤", "¤¤")
 
 
 def _dump_values(values: dict[str, Value]) -> dict[str, Any]:

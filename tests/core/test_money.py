@@ -107,3 +107,106 @@ def test_what_the_bot_writes_is_read_back_exactly(
 ) -> None:
     """The Pay form's own default, and anything formatted the locale's way, reads back."""
     assert read_amount(format_money(amount, currency, locale), currency, locale) == amount
+
+
+# The locales people read the bot in: the languages with a catalog, as Slack's regions spell
+# them, and a locale that groups thousands with dots.
+LOCALES = ("en_GB", "en_US", "fr_FR", "fr_BE", "fr_CA", "fr_CH", "de_DE")
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("1 234,56", "fr_FR"),
+        ("1234,56", "fr_FR"),
+        ("1.234,56", "fr_FR"),
+        ("1\u202f234,56", "fr_FR"),
+        ("1\u00a0234,56", "fr_FR"),
+        ("1 234,56 £", "fr_FR"),
+        ("1.234,56 GBP", "fr_FR"),
+        ("1'234,56", "fr_CH"),
+        ("1,234.56", "en_GB"),
+        ("1234.56", "en_GB"),
+        ("£1,234.56", "en_GB"),
+        ("$1,234.56", "en_US"),
+        ("1 234.56", "en_US"),
+    ],
+)
+def test_the_common_ways_of_writing_an_amount_are_read(text: str, locale: str) -> None:
+    assert read_amount(text, "GBP" if "$" not in text else "USD", locale) == Decimal("1234.56")
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "problem"),
+    [
+        # A decimal sign the reader's locale doesn't use: what it would be, written their way.
+        (
+            "1,234.56",
+            "fr_FR",
+            "«\xa01,234.56\xa0»\xa0: 1\u202f234,56\xa0GBP\u202f? Écrivez 1234,56.",
+        ),
+        ("1.234,56", "en_GB", "“1.234,56”: £1,234.56? Write 1234.56."),
+        ("12,50", "en_GB", "“12,50”: £12.50? Write 12.50."),
+        (
+            "1.234.567",
+            "fr_FR",
+            "«\xa01.234.567\xa0»\xa0: 1\u202f234\u202f567,00\xa0GBP\u202f? Écrivez 1234567.",
+        ),
+    ],
+)
+def test_a_separator_the_locale_does_not_use_is_offered_back_not_guessed(
+    text: str, locale: str, problem: str
+) -> None:
+    read = read_amount(text, "GBP", locale)
+    assert isinstance(read, Unreadable) and read.problem is not None
+    assert words(locale)(read.problem) == problem
+
+
+@pytest.mark.parametrize("text", ["1.2,3", "1,2.3", "1 23,45", "1..5", "1,5,0.5", "1,234.5.6"])
+def test_what_is_no_amount_in_any_locale_is_refused(text: str) -> None:
+    for locale in LOCALES:
+        assert read_amount(text, "GBP", locale) == Unreadable(), locale
+
+
+# What people type into an amount field: digits, the separators of any locale, spaces of every
+# kind, signs and currency marks, in any order.
+TYPED = st.lists(
+    st.sampled_from(
+        [
+            *"0123456789" * 2,
+            *".,'\u2019",
+            *" \u00a0\u202f\u2009\t",
+            *"-+\u2212",
+            *"£€$¥",
+            *("GBP", "EUR", "USD", "£GB", "$US", "CHF", "e", "NaN"),
+        ]
+    ),
+    max_size=24,
+).map("".join)
+
+
+@given(text=TYPED, locale=st.sampled_from(LOCALES), currency=st.sampled_from(["GBP", "JPY", "BHD"]))
+def test_anything_typed_is_an_amount_or_a_reason_never_a_failure(
+    text: str, locale: str, currency: str
+) -> None:
+    read = read_amount(text, currency, locale)
+    if isinstance(read, Decimal):
+        assert read.is_finite()
+    else:
+        assert isinstance(read, Unreadable)
+        if read.problem is not None:
+            assert words(locale)(read.problem)
+    rate = parse_amount(text, locale)
+    assert rate is None or rate.is_finite()
+
+
+@given(text=TYPED, currency=st.sampled_from(["GBP", "EUR", "USD", "JPY"]))
+def test_an_amount_read_in_english_and_in_french_is_the_same_amount(
+    text: str, currency: str
+) -> None:
+    """Nothing is read one way by an English reader and another way by a French one: a text
+    means one amount or is refused (the form refuses decimals the currency doesn't have)."""
+    english, french = read_amount(text, currency, "en_GB"), read_amount(text, currency, "fr_FR")
+    if isinstance(english, Decimal) and isinstance(french, Decimal):
+        both = [english, french]
+        assert english == french or not all(has_valid_precision(a, currency) for a in both)

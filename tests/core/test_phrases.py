@@ -44,7 +44,7 @@ def test_values_are_written_for_the_reader_and_plurals_chosen_in_their_language(
     )
     assert words("en_GB")(scheduled) == "Payment of £3,000.00 scheduled for 24 Dec 2026."
     assert words("fr_FR")(scheduled) == (
-        f"Paiement de 3{NNBSP}000,00{NBSP}£GB programmé pour le 24 déc. 2026."
+        f"Paiement de 3{NNBSP}000,00{NBSP}GBP programmé pour le 24 déc. 2026."
     )
     two = Phrase.ngettext("{n} overdue bill", "{n} overdue bills", 2)
     one = Phrase.ngettext("{n} overdue bill", "{n} overdue bills", 1)
@@ -98,8 +98,8 @@ def test_a_stored_failure_reason_is_translated_when_shown() -> None:
     assert error is not None
     assert str(error) == "Not sent: only £5.00 is still due now, less than the £10.00 scheduled."
     assert words("fr_FR")(error) == (
-        f"Non envoyé{NBSP}: il ne reste plus que 5,00{NBSP}£GB à payer, moins que les "
-        f"10,00{NBSP}£GB programmés."
+        f"Non envoyé{NBSP}: il ne reste plus que 5,00{NBSP}GBP à payer, moins que les "
+        f"10,00{NBSP}GBP programmés."
     )
 
 

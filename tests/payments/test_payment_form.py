@@ -7,15 +7,21 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from billpay.core.i18n import Phrase, words
+from billpay.core.money import has_valid_precision
 from billpay.payments.form import (
     AccountChoice,
     FormContext,
     PaymentRequest,
     preview_payment,
+    read_amount_field,
     read_payment_form,
 )
 from billpay.slack.blocks.modals import preview_text
+from tests.core.test_money import TYPED
 
 GBP = AccountChoice("gbp", "Business Current", "GBP")
 EUR = AccountChoice("eur", "Euro Account", "EUR")
@@ -121,7 +127,7 @@ def test_the_preview_converts_with_base_amount_equal_to_amount_times_rate() -> N
     assert preview.base_amount == Decimal("861.20")
     text = preview_text(preview, "fr_FR")
     assert text.startswith(
-        "1 EUR = 0,8612 GBP\u00a0: ≈ 861,20\u00a0£GB sortent de Business Current"
+        "1 EUR = 0,8612 GBP\u00a0: ≈ 861,20\u00a0GBP sortent de Business Current"
     )
     english = preview_payment(
         replace(EURO_BILL, locale="en_GB"), account_id="eur", amount="1000", rate="0.8612"
@@ -144,3 +150,36 @@ def test_bad_text_in_the_preview_is_a_hint_not_a_failure(amount: str, rate: str,
     preview = preview_payment(EURO_BILL, account_id="eur", amount=amount, rate=rate)
     assert preview.base_amount is None
     assert hint in preview_text(preview, "fr_FR")
+
+
+@given(
+    typed=TYPED | st.text(max_size=80),
+    locale=st.sampled_from(["en_GB", "en_US", "fr_FR", "fr_CA", "fr_CH", "de_DE"]),
+    currency=st.sampled_from(["GBP", "EUR", "JPY", "BHD"]),
+)
+def test_the_amount_field_gives_an_amount_the_currency_allows_or_a_reason(
+    typed: str, locale: str, currency: str
+) -> None:
+    context = replace(CONTEXT, bill_currency=currency, base_currency=currency, locale=locale)
+    read = read_amount_field(context, typed)
+    if isinstance(read, Decimal):
+        assert 0 < read <= context.amount_due and has_valid_precision(read, currency)
+    else:
+        assert isinstance(read, Phrase) and words(locale)(read).strip()
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("1.2,3", "«\xa01.2,3\xa0» n’est pas un montant. Écrivez-le comme 1\u202f000,00\xa0GBP."),
+        ("1,234.56", "«\xa01,234.56\xa0»\xa0: 1\u202f234,56\xa0GBP\u202f? Écrivez 1234,56."),
+        ("1.234,56", "C’est plus que les 1\u202f000,00\xa0GBP restant à payer sur cette facture."),
+    ],
+)
+def test_a_french_payer_reads_why_an_amount_is_refused(typed: str, reason: str) -> None:
+    context = replace(CONTEXT, locale="fr_FR", amount_due=Decimal("1000.00"))
+    read = read_amount_field(context, typed)
+    assert isinstance(read, Phrase) and words("fr_FR")(read) == reason
+    assert read_amount_field(replace(context, amount_due=Decimal("2000")), "1.234,56") == Decimal(
+        "1234.56"
+    )

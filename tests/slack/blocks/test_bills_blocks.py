@@ -95,7 +95,7 @@ def test_untrusted_text_is_shown_literally_and_pings_nobody() -> None:
 def test_money_and_dates_follow_the_readers_locale() -> None:
     card = card_blocks(_case(), locale="fr_FR", today=TODAY)
     text = card[0]["text"]["text"]
-    assert "1\u202f250,00\xa0£" in text and "19 nov. 2026" in text
+    assert "1\u202f250,00\xa0GBP" in text and "19 nov. 2026" in text
     assert "£1,250.00" in card_blocks(_case(), locale="en_GB", today=TODAY)[0]["text"]["text"]
 
 
@@ -208,7 +208,7 @@ def test_the_reject_modal_of_a_partly_paid_bill_says_what_has_gone_out_in_french
     metadata = RejectMetadata(channel_id="C0FIN", bill_id="bill-0000", version=3)
     view = reject_modal(_case(), metadata, locale="fr_FR", today=TODAY)
     assert validate_view(view) == []
-    assert "*250,00\u00a0£GB ont déjà été payés*" in json.dumps(view, ensure_ascii=False)
+    assert "*250,00\u00a0GBP ont déjà été payés*" in json.dumps(view, ensure_ascii=False)
     unpaid = _case(amount_due=Decimal("1500.00"))
     assert "payés" not in str(reject_modal(unpaid, metadata, locale="fr_FR", today=TODAY))
 

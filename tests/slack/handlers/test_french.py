@@ -6,18 +6,20 @@ English reader in the same channel keeps reading English."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
-from billpay.slack.blocks.ids import Action, MoreOption
+from billpay.slack.blocks.ids import Action, Input, MoreOption
 from billpay.slack.blocks.metadata import MoreAction
 from slack_playground.blockkit import validate_message_blocks, validate_view
 from testkit.bot import Bot, bill_ids, card_text, shows_result
-from testkit.world import ANA, BEN, CHANNEL
+from testkit.world import ANA, BEN, CHANNEL, SAM, sandbox_payments
 from tests.slack.handlers.test_bills_flow import _pay_modal
+from tests.slack.handlers.test_pay_form import _change, _preview
 
-# £3,000.00 as Babel (CLDR) writes it for fr_FR: narrow no-break space, comma, "£GB".
-THREE_THOUSAND_POUNDS = "3\u202f000,00\xa0£GB"
+# £3,000.00 for fr_FR: CLDR's number (narrow no-break space, comma), then the ISO code.
+THREE_THOUSAND_POUNDS = "3\u202f000,00\xa0GBP"
 # What the bot sends of a modal (Slack's copy adds ids and state).
 SENT = ("type", "title", "submit", "close", "blocks", "callback_id", "private_metadata")
 
@@ -112,3 +114,43 @@ async def test_an_english_reader_in_the_same_channel_keeps_english(linked_bot: B
     assert _buttons(english, bill_id) == ["Approve", "Reject"]
     assert "*£3,000.00* due" in card_text(english, bill_id)
     assert _buttons(french, bill_id) == ["Approuver", "Rejeter"]
+
+
+@pytest.mark.bot(approvers=[ANA])
+async def test_an_amount_typed_the_french_way_is_read_and_one_that_cannot_be_is_said_so(
+    linked_bot: Bot,
+) -> None:
+    """A French payer types amounts as French accounts write them: the line under the amount
+    follows each change, the form is never replaced by an error of ours, and what can't be
+    read gets a reason on the field, in French."""
+    bot = linked_bot
+    bot.slack.users[SAM] = {"locale": "fr-FR", "tz": "Europe/Paris"}
+    message = await bot.bills(user=ANA)
+    bill_id = await _pinecrest(bot, message)
+    await bot.click(message, Action.APPROVE, bill_id, user=ANA)
+    message = await bot.wait_for_card(message["ts"], bill_id, "Approved by")
+    view = await _pay_modal(bot, message, bill_id, SAM)
+
+    view = await _change(bot, view, Input.PAY_AMOUNT, "1.234,56")
+    assert "Paie 1\u202f234,56\xa0GBP" in _preview(view), _preview(view)
+    refusals = {
+        "1,234.56": "«\xa01,234.56\xa0»\xa0: 1\u202f234,56\xa0GBP\u202f? Écrivez 1234,56.",
+        "1.2,3": "«\xa01.2,3\xa0» n’est pas un montant. Écrivez-le comme 3\u202f000,00\xa0GBP.",
+    }
+    for typed, reason in refusals.items():
+        view = await _change(bot, view, Input.PAY_AMOUNT, typed)
+        assert reason in _preview(view), _preview(view)
+        ack = await bot.submit(view, {Input.PAY_AMOUNT: typed}, user=SAM)
+        assert ack == {"response_action": "errors", "errors": {Input.PAY_AMOUNT: reason}}
+    bot.slack.assert_no_problems()
+    assert await sandbox_payments(bot.sandbox, bill_id) == 0
+
+    for typed in ("1\u202f234,56", "1 234,56", "1234,56"):
+        view = await _change(bot, view, Input.PAY_AMOUNT, typed)
+        assert "Paie 1\u202f234,56\xa0GBP" in _preview(view), (typed, _preview(view))
+    ack = await bot.submit(view, {Input.PAY_AMOUNT: "1.234,56"}, user=SAM)
+    assert ack["response_action"] == "update", ack
+    await bot.wait_for_card(message["ts"], bill_id, "£1,234.56")  # the channel reads English
+    demo = bot.sandbox.demo
+    bill = await bot.services.payables.get_bill(demo.company_id, demo.connection_id, bill_id)
+    assert bill.amount_due == Decimal("1765.44")

@@ -39,7 +39,7 @@ MORE_THAN_DUE = {
 BOTH_READINGS = {
     "fr-FR": (
         "1.000",
-        f"«{NBSP}1.000{NBSP}»{NBSP}: 1{NNBSP}000,00{NBSP}£GB ou 1,00{NBSP}£GB{NNBSP}? "
+        f"«{NBSP}1.000{NBSP}»{NBSP}: 1{NNBSP}000,00{NBSP}GBP ou 1,00{NBSP}GBP{NNBSP}? "
         "Écrivez 1000 ou 1,00.",
     ),
     "en-GB": ("1.000", "“1.000”: £1,000.00 or £1.00? Write 1000 or 1.00."),
@@ -147,7 +147,7 @@ async def test_a_button_of_an_older_version_says_out_of_date_in_the_readers_lang
 
 def test_the_french_answers_use_babels_money_for_pounds() -> None:
     # The expected texts above spell money as Babel writes it, not by hand.
-    assert format_money(Decimal(1000), "GBP", "fr_FR") == f"1{NNBSP}000,00{NBSP}£GB"
+    assert format_money(Decimal(1000), "GBP", "fr_FR") == f"1{NNBSP}000,00{NBSP}GBP"
 
 
 @pytest.mark.bot(dual_approval_threshold=Decimal(0))
@@ -197,7 +197,7 @@ async def test_a_payer_told_on_their_own_reads_their_language_while_the_channel_
     scheduled = format_money(bill.outstanding_amount, "GBP", "fr_FR")
     assert dm.args["text"].startswith(":warning: Votre paiement programmé de ")
     assert (
-        f"n’a pas été envoyé{NBSP}: il ne reste plus que 1,00{NBSP}£GB à payer, moins que les "
+        f"n’a pas été envoyé{NBSP}: il ne reste plus que 1,00{NBSP}GBP à payer, moins que les "
         f"{scheduled} programmés. Rien n’a été payé{NNBSP}; la facture peut être payée à nouveau."
     ) in dm.args["text"]
     # The card's thread is the channel's: in the team's default language.

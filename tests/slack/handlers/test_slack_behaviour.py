@@ -21,7 +21,7 @@ async def test_money_and_dates_follow_the_users_slack_locale(linked_bot: Bot) ->
     # BEN's Slack profile is read the first time BEN uses the bot (ANA's, at linking).
     bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris"}
     message = await bot.bills(user=BEN)
-    assert "8\u202f875,50\xa0€" in message["text"] and "13\u202f020,49\xa0£" in message["text"]
+    assert "8\u202f875,50\xa0€" in message["text"] and "13\u202f020,49\xa0GBP" in message["text"]
     assert "22 nov. 2026" in str(message["blocks"][1])
 
 
