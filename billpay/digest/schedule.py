@@ -1,6 +1,6 @@
 """When a digest goes out: a subscription's settings as a plain value, the channel's local date
 at an instant, whether a run is due, the next run, and the checks on settings people type
-(a time `HH:MM`, an IANA time zone, at least one weekday, a look-ahead of 1 to 31 days).
+(a time `HH:MM` or `7h30`, an IANA time zone, at least one weekday, a look-ahead of 1 to 31 days).
 
 Pure: no clock (every function takes `now`), no database. The scheduler asks `is_due(now)` for
 each active subscription and then claims `(subscription, local_date(now))` in the store, so a
@@ -104,15 +104,20 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-_TIME = re.compile(r"(\d{1,2}):(\d{2})")
+# `09:00`, `9:00`; and as French writes it, `7h30`, `7 h 30`, `7h`.
+_TIME = re.compile(
+    r"(?P<hour>[0-9]{1,2})(?::(?P<minute>[0-9]{2})|\s?[hH]\s?(?P<after_h>[0-9]{2})?)"
+)
 
 
 def parse_local_time(text: str | time) -> time:
-    """`09:00` (or `9:00`) → 09:00, from 00:00 to 23:59."""
+    """`09:00` (or `9:00`, `9h00`, `9h`) → 09:00, from 00:00 to 23:59."""
     if isinstance(text, time):
         return text.replace(second=0, microsecond=0, tzinfo=None)
     match = _TIME.fullmatch(text.strip())
-    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+    hour = int(match["hour"]) if match else 0
+    minute = int(match["minute"] or match["after_h"] or 0) if match else 0
+    if match is None or hour > 23 or minute > 59:
         raise InvalidSchedule(
             N_(
                 "“{typed}” is not a time of day: write it as HH:MM, from 00:00 to 23:59 "
@@ -120,7 +125,7 @@ def parse_local_time(text: str | time) -> time:
             ),
             typed=text,
         )
-    return time(int(match.group(1)), int(match.group(2)))
+    return time(hour, minute)
 
 
 def parse_time_zone(name: str) -> ZoneInfo:

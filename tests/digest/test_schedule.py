@@ -64,7 +64,9 @@ def test_the_next_run_skips_to_the_next_subscribed_weekday() -> None:
         sub().next_run(datetime(2026, 11, 27, 10, 0))  # naive
 
 
-@pytest.mark.parametrize("text", ["25:00", "24:00", "9", "09:60", "nine", "", "09:00:00"])
+@pytest.mark.parametrize(
+    "text", ["25:00", "24:00", "9", "09:60", "nine", "", "09:00:00", "25h", "7h5", "h30", "7h30h"]
+)
 def test_a_time_outside_00_00_to_23_59_is_refused_with_how_to_write_it(text: str) -> None:
     with pytest.raises(InvalidSchedule, match="HH:MM, from 00:00 to 23:59"):
         parse_local_time(text)
@@ -74,6 +76,9 @@ def test_times_people_write() -> None:
     assert parse_local_time("9:05") == time(9, 5)
     assert parse_local_time(" 23:59 ") == time(23, 59)
     assert parse_local_time("00:00") == time(0, 0)
+    assert parse_local_time("7h30") == time(7, 30)  # as French writes it
+    assert parse_local_time("07 h 30") == parse_local_time("07H30") == time(7, 30)
+    assert parse_local_time("9h") == time(9, 0)
 
 
 @pytest.mark.parametrize(
