@@ -60,6 +60,24 @@ def test_money_is_formatted_for_the_locale() -> None:
 
 
 @pytest.mark.parametrize(
+    ("currency", "locale", "written"),
+    [
+        ("GBP", "fr_FR", "1\u202f250,50\xa0GBP"),  # CLDR alone writes £GB
+        ("USD", "fr_FR", "1\u202f250,50\xa0USD"),  # and $US
+        ("EUR", "fr_FR", "1\u202f250,50\xa0€"),
+        ("CAD", "fr_CA", "1\xa0250,50\xa0$"),  # the country's own currency keeps its sign
+        ("GBP", "fr_CH", "1'250,50\xa0GBP"),
+        ("USD", "en_GB", "US$1,250.50"),  # English keeps CLDR's symbols
+    ],
+)
+def test_french_readers_see_iso_codes_for_other_currencies(
+    currency: str, locale: str, written: str
+) -> None:
+    assert format_money(Decimal("1250.5"), currency, locale) == written
+    assert read_amount(written, currency, locale) == Decimal("1250.50")
+
+
+@pytest.mark.parametrize(
     ("text", "currency", "locale", "expected"),
     [
         ("£1,250.50", "GBP", "en_GB", Decimal("1250.50")),

@@ -31,7 +31,7 @@ def test_a_phrase_is_english_for_the_log_and_translated_for_its_reader() -> None
     )
     assert str(phrase) == "That is more than the €12.50 still due on this bill."
     assert words("fr_FR")(phrase) == (
-        f"C’est plus que les 12,50{NBSP}€ restant à payer sur cette facture."
+        f"C’est plus que le reste dû de 12,50{NBSP}€ sur cette facture."
     )
     assert words("en_GB")(phrase) == str(phrase)
 
@@ -44,7 +44,7 @@ def test_values_are_written_for_the_reader_and_plurals_chosen_in_their_language(
     )
     assert words("en_GB")(scheduled) == "Payment of £3,000.00 scheduled for 24 Dec 2026."
     assert words("fr_FR")(scheduled) == (
-        f"Paiement de 3{NNBSP}000,00{NBSP}GBP programmé pour le 24 déc. 2026."
+        f"Règlement de 3{NNBSP}000,00{NBSP}GBP programmé pour le 24 déc. 2026."
     )
     two = Phrase.ngettext("{n} overdue bill", "{n} overdue bills", 2)
     one = Phrase.ngettext("{n} overdue bill", "{n} overdue bills", 1)
@@ -57,7 +57,7 @@ def test_who_may_act_is_listed_in_the_readers_words() -> None:
     denied = Denied(N_("Only {who} can link a channel to a company."), who=policy.who_may_approve())
     assert str(denied) == "Only <@U1>, <@U2> or <@U3> can link a channel to a company."
     said = explain(denied, N_("Nothing was changed."), "fr_FR").text
-    assert said == "Seul <@U1>, <@U2> ou <@U3> peut lier un canal à une entreprise."
+    assert said == "Seul <@U1>, <@U2> ou <@U3> peut relier un canal à une entreprise."
 
 
 def test_the_boundary_words_every_kind_of_error_in_the_readers_language() -> None:
@@ -98,7 +98,7 @@ def test_a_stored_failure_reason_is_translated_when_shown() -> None:
     assert error is not None
     assert str(error) == "Not sent: only £5.00 is still due now, less than the £10.00 scheduled."
     assert words("fr_FR")(error) == (
-        f"Non envoyé{NBSP}: il ne reste plus que 5,00{NBSP}GBP à payer, moins que les "
+        f"Non envoyé{NBSP}: le reste dû n’est plus que de 5,00{NBSP}GBP, moins que les "
         f"10,00{NBSP}GBP programmés."
     )
 
@@ -118,7 +118,7 @@ def test_a_closing_note_and_why_a_bill_cannot_be_acted_on_are_translated() -> No
     said = not_pending_text(Closed())  # type: ignore[arg-type]
     assert str(said) == "This bill is closed: Void in the accounting platform."
     assert words("fr_FR")(said) == (
-        f"Cette facture est close{NBSP}: Annulée dans la plateforme comptable."
+        f"Cette facture est close{NBSP}: Invalidée dans la plateforme comptable."
     )
 
 

@@ -173,7 +173,7 @@ def test_the_amount_field_gives_an_amount_the_currency_allows_or_a_reason(
     [
         ("1.2,3", "«\xa01.2,3\xa0» n’est pas un montant. Écrivez-le comme 1\u202f000,00\xa0GBP."),
         ("1,234.56", "«\xa01,234.56\xa0»\xa0: 1\u202f234,56\xa0GBP\u202f? Écrivez 1234,56."),
-        ("1.234,56", "C’est plus que les 1\u202f000,00\xa0GBP restant à payer sur cette facture."),
+        ("1.234,56", "C’est plus que le reste dû de 1\u202f000,00\xa0GBP sur cette facture."),
     ],
 )
 def test_a_french_payer_reads_why_an_amount_is_refused(typed: str, reason: str) -> None:

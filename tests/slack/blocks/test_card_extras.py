@@ -35,9 +35,9 @@ def test_flags_and_overflow_in_english_and_french() -> None:
     assert "View invoice" in english and "Ask a question" not in english
     french = _text(card_blocks(case, locale="fr_FR", today=today))
     assert "Doublon possible de INV-1042, payée il y a 3 jours" in french
-    assert "Voir la facture" in french
+    assert "Voir le justificatif" in french
     bare = _text(card_blocks(replace(_case(), attachments=0), locale="fr_FR", today=today))
-    assert "Joindre la facture" in bare and "Poser une question" in bare
+    assert "Joindre le justificatif" in bare and "Poser une question" in bare
 
 
 def test_a_page_of_flagged_cards_is_still_valid_block_kit() -> None:

@@ -390,9 +390,9 @@ def test_a_stored_cause_is_translated_before_it_is_cut() -> None:
     """A payment's cause that is a catalog sentence reads in French; any other (the accounting
     platform's own words) is shown as written, escaped and cut to the card's room."""
     assert failure_text(None, locale=FR) == (
-        "Le paiement n’a pas été enregistré. Rien n’a été payé."
+        "Le règlement n’a pas été enregistré. Rien n’a été payé."
     )
-    assert failure_text(NOT_RECORDED, locale=FR).startswith("Le paiement n’a")
+    assert failure_text(NOT_RECORDED, locale=FR).startswith("Le règlement n’a")
     platform = "Insufficient funds <@U0EVE> " + "x" * 400
     text = failure_text(platform, locale=FR, limit=300)
     assert text.startswith("Insufficient funds &lt;@U0EVE&gt; ") and "<@" not in text

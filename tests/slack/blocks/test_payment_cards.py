@@ -58,11 +58,11 @@ def test_each_payment_and_who_made_it_in_the_readers_language() -> None:
         _status(CASE, "en_GB")
     )
     french = _status(CASE, "fr_FR")
-    assert "Payée en 2 paiements\u00a0: 100,00\u00a0GBP par <@U0SAM> le 22 nov. 2026" in french
+    assert "Payée en 2 règlements\u00a0: 100,00\u00a0GBP par <@U0SAM> le 22 nov. 2026" in french
     # The overflow's Details, shown to one person, in their own language.
     details = details_blocks(CASE, locale="fr_FR", today=TODAY)
     assert validate_message_blocks(details) == []
-    assert "Payée en 2 paiements" in str(details[-1])
+    assert "Payée en 2 règlements" in str(details[-1])
 
 
 def test_beyond_three_payments_the_total_and_the_count() -> None:

@@ -17,7 +17,7 @@ from billpay.digest import store as digest_store
 from billpay.runtime.scheduler import Scheduler
 from billpay.store.models import AuditEvent, MirroredBill, MirrorState
 from testkit.bot import Bot
-from testkit.world import ANA, CHANNEL
+from testkit.world import ANA, BEN, CHANNEL
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -186,6 +186,21 @@ async def test_digest_settings_from_slack(linked_bot: Bot) -> None:
 
     await bot.command("/billpay", "digest now", user=ANA)
     await bot.slack.wait_for("chat.postMessage", where=lambda c: "Bills due" in json.dumps(c.args))
+
+
+async def test_a_french_reader_sets_the_digest_time_as_french_writes_it(linked_bot: Bot) -> None:
+    bot = linked_bot
+    bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris"}
+    await bot.command("/billpay", "digest", user=BEN)
+    view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
+    ack = await bot.submit(view, {"digest_time": "7h30", "digest_zone": "Europe/Paris"}, user=BEN)
+    assert ack == {}, ack
+    sub = await _subscription(bot)
+    assert (sub.local_time.strftime("%H:%M"), sub.time_zone) == ("07:30", "Europe/Paris")
+    ack = await bot.submit(view, {"digest_time": "25h", "digest_zone": "Europe/Paris"}, user=BEN)
+    assert ack["errors"]["digest_time"] == (
+        "«\xa025h\xa0» n’est pas une heure\xa0: écrivez-la comme 7h30 ou 07:30, de 0h00 à 23h59."
+    )
 
 
 async def test_a_digest_button_opens_the_matching_list(linked_bot: Bot) -> None:

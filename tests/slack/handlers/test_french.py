@@ -51,16 +51,16 @@ async def test_a_french_reader_sees_french_words_and_french_money(linked_bot: Bo
     card = card_text(message, bill_id)
     assert f"*{THREE_THOUSAND_POUNDS}* à payer" in card
     assert "Échéance le 23 oct. 2026" in card and "en retard de 30 jours" in card
-    assert _buttons(message, bill_id) == ["Approuver", "Rejeter"]  # Payer… once approved
+    assert _buttons(message, bill_id) == ["Valider", "Rejeter"]  # Payer… once approved
     page = str(message["blocks"][1])
     assert "Page 1 sur 3" in page and "en retard d’abord" in page
 
     await bot.click(message, Action.APPROVE, bill_id, user=BEN)
-    message = await bot.wait_for_card(message["ts"], bill_id, "Approuvée par <@U0BEN>")
+    message = await bot.wait_for_card(message["ts"], bill_id, "Validée par <@U0BEN>")
     assert _buttons(message, bill_id) == ["Payer…", "Rejeter"]
 
     # Details are shown to whoever asks, in their own language.
-    for user, words in ((BEN, ("*Fournisseur*", "*Reste à payer*")), (ANA, ("*Supplier*",))):
+    for user, words in ((BEN, ("*Fournisseur*", "*Reste dû*")), (ANA, ("*Supplier*",))):
         before = len(bot.slack.responses)
         value = MoreAction(choice=MoreOption.DETAILS, bill_id=bill_id).dump()
         request = bot.requests.click(
@@ -81,7 +81,7 @@ async def test_a_french_reader_sees_french_words_and_french_money(linked_bot: Bo
     assert view["title"]["text"] == "Payer la facture"
     assert (view["submit"]["text"], view["close"]["text"]) == ("Payer", "Annuler")
     labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
-    assert labels[:3] == ["Payer depuis", "Montant (GBP)", "Date du paiement"]
+    assert labels[:3] == ["Payer depuis", "Montant (GBP)", "Date du règlement"]
     assert f"Jusqu’à {THREE_THOUSAND_POUNDS}." in json.dumps(view, ensure_ascii=False)
 
     ack = await bot.submit(view, user=BEN)
@@ -102,7 +102,7 @@ async def test_a_french_reader_sees_french_words_and_french_money(linked_bot: Bo
     await bot.command("/billpay", "status", user=BEN)
     (status, *_) = (await bot.slack.wait_for_responses(count=before + 1))[before:]
     assert "est relié à ce canal" in status["text"] and "lun., mar., mer." in status["text"]
-    assert "Approbateurs\xa0: <@U0ANA> ou <@U0BEN>. Payeurs\xa0: tout membre" in status["text"]
+    assert "Valideurs\xa0: <@U0ANA> ou <@U0BEN>. Payeurs\xa0: tout membre" in status["text"]
 
 
 async def test_an_english_reader_in_the_same_channel_keeps_english(linked_bot: Bot) -> None:
@@ -113,7 +113,7 @@ async def test_an_english_reader_in_the_same_channel_keeps_english(linked_bot: B
     bill_id = await _pinecrest(bot, english)
     assert _buttons(english, bill_id) == ["Approve", "Reject"]
     assert "*£3,000.00* due" in card_text(english, bill_id)
-    assert _buttons(french, bill_id) == ["Approuver", "Rejeter"]
+    assert _buttons(french, bill_id) == ["Valider", "Rejeter"]
 
 
 @pytest.mark.bot(approvers=[ANA])

@@ -29,11 +29,11 @@ from tests.slack.handlers.test_scheduled_payments import _at
 NNBSP, NBSP = "\u202f", "\u00a0"
 
 DENIED = {
-    "fr-FR": "Seul <@U0ANA> peut approuver les factures dans ce canal. Rien n’a été modifié.",
+    "fr-FR": "Seul <@U0ANA> peut valider les factures dans ce canal. Rien n’a été modifié.",
     "en-GB": "Only <@U0ANA> can approve bills in this channel. Nothing was changed.",
 }
 MORE_THAN_DUE = {
-    "fr-FR": "C’est plus que les {due} restant à payer sur cette facture.",
+    "fr-FR": "C’est plus que le reste dû de {due} sur cette facture.",
     "en-GB": "That is more than the {due} still due on this bill.",
 }
 BOTH_READINGS = {
@@ -164,7 +164,7 @@ async def test_what_the_core_tells_the_person_who_acted_is_in_their_language(
     await bot.click(message, Action.APPROVE, bill_id, user=BEN)
     answer = await _answer_to(bot, before)
     assert answer["text"] == (
-        f"Vous avez déjà approuvé cette facture{NNBSP}; il lui faut encore 1 approbation de "
+        f"Vous avez déjà validé cette facture{NNBSP}; il lui faut encore 1 validation de "
         "quelqu’un d’autre."
     )
 
@@ -195,9 +195,9 @@ async def test_a_payer_told_on_their_own_reads_their_language_while_the_channel_
 
     (dm,) = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == SAM]
     scheduled = format_money(bill.outstanding_amount, "GBP", "fr_FR")
-    assert dm.args["text"].startswith(":warning: Votre paiement programmé de ")
+    assert dm.args["text"].startswith(":warning: Votre règlement programmé de ")
     assert (
-        f"n’a pas été envoyé{NBSP}: il ne reste plus que 1,00{NBSP}GBP à payer, moins que les "
+        f"n’a pas été envoyé{NBSP}: le reste dû n’est plus que de 1,00{NBSP}GBP, moins que les "
         f"{scheduled} programmés. Rien n’a été payé{NNBSP}; la facture peut être payée à nouveau."
     ) in dm.args["text"]
     # The card's thread is the channel's: in the team's default language.
@@ -219,8 +219,8 @@ async def test_digest_settings_mistakes_are_named_on_their_fields_in_the_readers
     assert ack["response_action"] == "errors"
     assert ack["errors"] == {
         "digest_time": (
-            f"«{NBSP}25:00{NBSP}» n’est pas une heure{NBSP}: écrivez-la au format HH:MM, de 00:00 "
-            "à 23:59 (par ex. 09:00)."
+            f"«{NBSP}25:00{NBSP}» n’est pas une heure{NBSP}: écrivez-la comme 7h30 ou 07:30, de "
+            "0h00 à 23h59."
         ),
         "digest_zone": (
             f"«{NBSP}Mars/Base{NBSP}» n’est pas un fuseau horaire que je connais{NBSP}: utilisez "
@@ -234,7 +234,7 @@ CARD_OUT_OF_DATE = {
     "en-GB": "This card was out of date, so nothing was changed.",
 }
 REOPEN_DENIED = {
-    "fr-FR": "Seuls les approbateurs peuvent rouvrir une facture rejetée dans ce canal.",
+    "fr-FR": "Seuls les valideurs peuvent rouvrir une facture rejetée dans ce canal.",
     "en-GB": "Only approvers can reopen a rejected bill in this channel.",
 }
 

@@ -378,7 +378,7 @@ async def test_the_forms_speak_the_persons_language(linked_bot: Bot) -> None:
     ack = await bot.submit(view, inputs, user=BEN)
     assert "n’est pas un montant" in ack["errors"]["line_amount:0"]
     ack = await bot.submit(view, {**inputs, "line_amount:0": "12,50"}, user=BEN)
-    assert "n’existe plus dans le logiciel comptable" in ack["errors"]["bill_supplier"]
+    assert "n’existe plus dans la plateforme comptable" in ack["errors"]["bill_supplier"]
     message = {"ts": "1763800100.000400", "channel": CHANNEL, "text": "voir pièce jointe"}
     request = bot.requests.message_action(
         message, SupplierCallback.BILL_FROM_FILE, user_id=BEN, channel_id=CHANNEL
