@@ -1,5 +1,6 @@
 """What `/bills` shows: reading the filter a person typed, ordering bills (overdue first, then
-by due date), the summary line's figures and pages of at most `PAGE_SIZE` bills. Pure functions.
+by due date), the summary line's figures and pages of at most `PAGE_SIZE` bills. Pure functions:
+the rules in plain words, which `billpay.bills.listing_sql` follows in the database.
 """
 
 from __future__ import annotations
@@ -172,14 +173,15 @@ def parse_filter(text: str) -> BillFilter:
 
 
 def order_bills(bills: list[Bill], today: date) -> list[Bill]:
-    """Overdue first, then by due date; ties by supplier and reference, for a stable order."""
+    """Overdue first, then by due date (the one follows from the other); ties by supplier and
+    reference, case and accents ignored, then by id, for a stable order."""
     return sorted(
         bills,
         key=lambda b: (
             b.due_on >= today,
             b.due_on,
-            (b.supplier_ref.supplier_name or "").casefold(),
-            b.reference or "",
+            folded(b.supplier_ref.supplier_name or ""),
+            folded(b.reference or ""),
             b.id,
         ),
     )
@@ -193,7 +195,7 @@ class Summary:
     rejected_hidden: int = 0  # rejected bills the listing leaves out
 
 
-def _ordered(totals: dict[str, Decimal], base_currency: str | None) -> dict[str, Decimal]:
+def ordered_totals(totals: dict[str, Decimal], base_currency: str | None) -> dict[str, Decimal]:
     return dict(sorted(totals.items(), key=lambda item: (item[0] != base_currency, item[0])))
 
 
@@ -204,7 +206,7 @@ def summarise(bills: list[Bill], today: date, base_currency: str | None = None) 
     return Summary(
         count=len(bills),
         overdue=sum(1 for bill in bills if bill.due_on < today),
-        totals=_ordered(totals, base_currency),
+        totals=ordered_totals(totals, base_currency),
     )
 
 
@@ -226,24 +228,6 @@ class Listed:
     @classmethod
     def of_bill(cls, bill: Bill) -> Listed:
         return cls(bill.id, CaseState.PENDING, bill.currency, bill.outstanding_amount, bill.due_on)
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "b": self.bill_id,
-            "c": self.currency,
-            "a": str(self.amount_due),
-            "d": self.due_date.isoformat(),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, str]) -> Listed:
-        return cls(
-            data["b"],
-            CaseState.PENDING,
-            data["c"],
-            Decimal(data["a"]),
-            date.fromisoformat(data["d"]),
-        )
 
 
 def summarise_cases(
@@ -271,7 +255,7 @@ def summarise_cases(
     return Summary(
         count=len(shown),
         overdue=sum(1 for case in shown if case.due_date < today),
-        totals=_ordered(totals, base_currency),
+        totals=ordered_totals(totals, base_currency),
         rejected_hidden=hidden,
     )
 

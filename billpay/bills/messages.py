@@ -1,6 +1,7 @@
 """What each `/bills` message shows, kept with the message: its filter and page, the bills on
-its cards and every bill its listing held (for the summary line), and whether it has been
-retired as out of date. A change of one bill finds the messages to update through
+its cards, and whether it has been retired as out of date. Nothing kept grows with the company:
+the summary line is counted again by the database from the filter (`billpay.bills.listing_sql`)
+whenever the message is redrawn. A change of one bill finds the messages to update through
 `bill_message_cards`, indexed by bill. No Slack calls: the publisher sends.
 """
 
@@ -9,12 +10,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 
+from billpay.bills import listing_sql
 from billpay.bills.cases import stamp, views_of
-from billpay.bills.listing import BillFilter, Listed
+from billpay.bills.listing import BillFilter, Listed, Summary, parse_filter, summarise_cases
 from billpay.core.domain import CaseView
 from billpay.core.errors import MessageOutOfDate
 from billpay.store.db import Database
@@ -23,13 +26,15 @@ from billpay.store.models import BillCase, BillMessage, BillMessageCard, Company
 
 @dataclass(frozen=True)
 class Shown:
-    """A message held for re-rendering: its row, its link, the cases on its cards (in order)
-    and every bill its listing held, from its case when the bot has one."""
+    """A message held for re-rendering: its row, its link, the cases on its cards (in order),
+    its filter, the day it is drawn on (in its poster's time zone) and its summary as of now."""
 
     message: BillMessage
     link: CompanyLink
     cases: list[CaseView]
-    listed: list[Listed]
+    bill_filter: BillFilter
+    today: date
+    summary: Summary
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,13 @@ class MessageStore:
         bill_filter: BillFilter,
         page: int,
         bill_ids: list[str],
-        listed: list[Listed],
+        cards_only: bool = False,
         locale: str,
         time_zone: str,
         user_id: str,
     ) -> None:
-        """Remember what message `ts` now shows (a new post, or a page turned in place)."""
+        """Remember what message `ts` now shows (a new post, or a page turned in place). With
+        `cards_only`, its summary counts the bills on its cards only (a new bill's own card)."""
         async with self.db.write() as s:
             now = self.clock()
             message = await s.scalar(
@@ -71,7 +77,7 @@ class MessageStore:
             message.filter_text = bill_filter.source
             message.page = page
             message.bill_ids = bill_ids
-            message.listed = [item.to_json() for item in listed]
+            message.cards_only = cards_only
             message.out_of_date = False
             message.locale = locale
             message.time_zone = time_zone
@@ -109,25 +115,24 @@ class MessageStore:
                 return
             link = await s.get(CompanyLink, message.link_id)
             assert link is not None
-            snapshot = [Listed.from_json(item) for item in message.listed or []]
-            wanted = list(dict.fromkeys([*message.bill_ids, *(i.bill_id for i in snapshot)]))
             rows = (
                 await s.scalars(
                     select(BillCase).where(
-                        BillCase.link_id == link.id, BillCase.bill_id.in_(wanted)
+                        BillCase.link_id == link.id, BillCase.bill_id.in_(message.bill_ids)
                     )
                 )
             ).all()
             views = {v.bill_id: v for v in await views_of(s, list(rows))}
-            yield Shown(
-                message,
-                link,
-                [views[b] for b in message.bill_ids if b in views],
-                [
-                    Listed.of_case(views[item.bill_id]) if item.bill_id in views else item
-                    for item in snapshot
-                ],
-            )
+            cases = [views[b] for b in message.bill_ids if b in views]
+            bill_filter = parse_filter(message.filter_text)
+            today = self.clock().astimezone(ZoneInfo(message.time_zone)).date()
+            on_cards = {case.bill_id for case in cases}
+            if message.cards_only:
+                listed = [Listed.of_case(case) for case in cases]
+                summary = summarise_cases(listed, bill_filter, today, link.base_currency, on_cards)
+            else:
+                summary = await listing_sql.summary(s, link, bill_filter, today, on_cards)
+            yield Shown(message, link, cases, bill_filter, today, summary)
             stamp(message, self.clock())
 
     async def showing(self, link_id: int, bill_id: str) -> list[MessageRef]:

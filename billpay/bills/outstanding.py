@@ -1,6 +1,7 @@
 """The outstanding bills a `/bills` shows: the link's bills as the mirror holds them
-(`billpay.mirror`, no payables call when it is fresh) that match the filter, overdue first,
-with the cases the bot already has brought up to date from them, and how fresh they are.
+(`billpay.mirror`, no payables call when it is fresh) that match the filter, overdue first, a
+page at a time with the summary of all of them, the cases the bot already has brought up to
+date from them, and how fresh they are.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billpay.bills.cases import sync_case, views_of
+from billpay.bills import listing_sql
+from billpay.bills.cases import sync_case
 from billpay.bills.links import Links
-from billpay.bills.listing import BillFilter, Listed, order_bills
+from billpay.bills.listing import BillFilter, Summary, order_bills
 from billpay.bills.policy import EffectivePolicy
 from billpay.mirror.service import Freshness, Mirror
 from billpay.payables.models import Bill
@@ -24,8 +26,11 @@ from billpay.store.models import BillCase, CompanyLink
 
 @dataclass(frozen=True)
 class Listing:
-    listed: list[Listed]
-    bills: dict[str, Bill]  # as mirrored, by id
+    """One page of a `/bills` listing, and the summary of all of it."""
+
+    summary: Summary  # every bill the listing shows, counted and summed by the database
+    page: int  # the page shown (0-based, clamped to the pages there are)
+    bills: list[Bill]  # that page's bills, as mirrored, in the listing's order
     changed: list[str]  # bills whose case the listing brought up to date
     freshness: Freshness | None = None  # how fresh the mirror's figures are
 
@@ -70,23 +75,28 @@ class OutstandingBills:
             _cases, changed = await _sync_known(s, link, bills, policy, self.clock())
         return changed
 
-    async def listing(self, link: CompanyLink, bill_filter: BillFilter, today: date) -> Listing:
-        """Every outstanding bill that matches the filter's dates and text, overdue first, as
-        the listing holds it (`bill_filter.shows` tells which it shows: rejected bills only in
-        `/bills rejected`), and the bills as just read. Cases the bot already has are brought
-        up to date (`Listing.changed` names those whose figures moved, so the messages showing
-        them can be updated); none is opened for a bill nobody has been shown yet."""
-        bills, freshness = await self._listed(link, bill_filter, today)
-        policy = await self.links.policy_for(link)
-        async with self.db.write() as s:
-            cases, changed = await _sync_known(s, link, bills, policy, self.clock())
-            await s.flush()
-            views = {view.bill_id: view for view in await views_of(s, cases)}
-        listed = [
-            Listed.of_case(views[bill.id]) if bill.id in views else Listed.of_bill(bill)
-            for bill in bills
-        ]
-        return Listing(listed, {bill.id: bill for bill in bills}, changed, freshness)
+    async def listing(
+        self, link: CompanyLink, bill_filter: BillFilter, today: date, page: int = 0
+    ) -> Listing:
+        """Page `page` of the outstanding bills that match the filter's dates and text,
+        overdue first, as the listing shows them (`bill_filter.shows`: rejected bills only in
+        `/bills rejected`), and the summary of every one. The database filters, orders,
+        counts, sums and pages (`billpay.bills.listing_sql`): the cost does not grow with the
+        company. Cases the bot already has are brought up to date first (`Listing.changed`
+        names those whose figures moved, so the messages showing them can be updated); none
+        is opened for a bill nobody has been shown yet."""
+        freshness = await self.mirror.ready(link)
+        async with self.db.read() as s:
+            known = await listing_sql.known_bills(s, link, bill_filter, today)
+        changed: list[str] = []
+        if known:
+            policy = await self.links.policy_for(link)
+            async with self.db.write() as s:
+                _cases, changed = await _sync_known(s, link, known, policy, self.clock())
+        async with self.db.read() as s:
+            summary = await listing_sql.summary(s, link, bill_filter, today)
+            bills, page = await listing_sql.page(s, link, bill_filter, today, page, summary.count)
+        return Listing(summary, page, bills, changed, freshness)
 
 
 async def _sync_known(

@@ -122,7 +122,10 @@ class Invoices:
         try:
             # A duplicate is of the same supplier (`billpay.bills.duplicates`).
             suppliers = {bill.supplier_ref.id for bill in bills}
-            others = await self.mirror.recent_and_outstanding(link, since, suppliers=suppliers)
+            totals = {bill.total_amount for bill in bills}
+            others = await self.mirror.recent_and_outstanding(
+                link, since, suppliers=suppliers, totals=totals
+            )
             duplicates = find_duplicates(bills, others, paid_since=since)
         except PayablesError as exc:
             log.warning("could not check bills for duplicates: %r", exc)
@@ -159,7 +162,9 @@ class Invoices:
             status="Open",
             total_amount=total,
         )
-        others = await self.mirror.recent_and_outstanding(link, since, suppliers={supplier_id})
+        others = await self.mirror.recent_and_outstanding(
+            link, since, suppliers={supplier_id}, totals={total}
+        )
         return find_duplicates([new], others, paid_since=since).get("")
 
     async def _attachment_counts(self, link: CompanyLink, bills: Sequence[Bill]) -> dict[str, int]:

@@ -24,6 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -529,6 +530,7 @@ class Mirror:
             sup.watermark = later(sup.watermark, newest(supplier_list))
             sup.last_full_sync = sup.last_incremental_sync = now
             sup.generation += 1
+            await store.refresh_statistics(s)
             await claims.finish(s, CLAIM_KIND, subject, now)
 
     async def _record_changes(
@@ -651,13 +653,25 @@ class Mirror:
         return await store.outstanding_bills(self.db, company_id, connection_id)
 
     async def recent_and_outstanding(
-        self, link: CompanyLink, since: date, *, suppliers: Collection[str] | None = None
+        self,
+        link: CompanyLink,
+        since: date,
+        *,
+        suppliers: Collection[str] | None = None,
+        totals: Collection[Decimal] | None = None,
     ) -> list[models.Bill]:
         """The outstanding bills, and the bills paid (last changed) since `since`: those a new
-        bill may duplicate (of these `suppliers` only, when given)."""
+        bill may duplicate (of these `suppliers` only, and with about these `totals`, when
+        given: a duplicate has the same supplier and total, so a page's check reads a handful
+        of bills however many the company has)."""
         await self.ready(link)
         return await store.recent_and_outstanding(
-            self.db, link.company_id, link.connection_id, since, suppliers=suppliers
+            self.db,
+            link.company_id,
+            link.connection_id,
+            since,
+            suppliers=suppliers,
+            totals=totals,
         )
 
     async def supplier_bills(

@@ -12,11 +12,13 @@ from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Float, and_, cast, false, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billpay.core.search import folded
 from billpay.payables import models
 from billpay.payables.models import OUTSTANDING_STATUSES, as_date
 from billpay.store.db import Database
@@ -65,16 +67,13 @@ _VERSION = (
 BODY_CHUNK = 500
 
 
-async def _bills_where(s: AsyncSession, *where: Any) -> list[models.Bill]:
-    """The mirrored bills matching `where`, by due date, each rebuilt once per version."""
-    versions = [
-        tuple(row)
-        for row in await s.execute(
-            select(*_VERSION)
-            .where(*where)
-            .order_by(MirroredBill.due_date, MirroredBill.issue_date, MirroredBill.bill_id)
-        )
-    ]
+async def _bills_where(s: AsyncSession, *where: Any, ordered: bool = True) -> list[models.Bill]:
+    """The mirrored bills matching `where`, by due date (in no order without `ordered`: the
+    database may then take the index that fits `where` best), each rebuilt once per version."""
+    query = select(*_VERSION).where(*where)
+    if ordered:
+        query = query.order_by(MirroredBill.due_date, MirroredBill.issue_date, MirroredBill.bill_id)
+    versions = [tuple(row) for row in await s.execute(query)]
     missing = [version for version in versions if version not in _REBUILT]
     for start in range(0, len(missing), BODY_CHUNK):
         chunk = {version[0]: version for version in missing[start : start + BODY_CHUNK]}
@@ -94,8 +93,27 @@ async def _bills_where(s: AsyncSession, *where: Any) -> list[models.Bill]:
     return bills
 
 
+async def refresh_statistics(s: AsyncSession) -> None:
+    """Have SQLite count the mirrored bills again after a whole read, so that its planner knows
+    a company's bills are many and looks a few of them up by id rather than walk the listing's
+    index (PostgreSQL keeps its own statistics). A sample: quick at any size."""
+    if s.get_bind().dialect.name == "sqlite":
+        await s.execute(text("PRAGMA analysis_limit=1000"))
+        await s.execute(text("ANALYZE mirrored_bills"))
+
+
 def supplier_of(row: MirroredSupplier) -> models.Supplier:
     return models.Supplier.model_validate(row.body)
+
+
+# The decimal places money is kept to (`billpay.store.db.Money`).
+OWED_PLACES = 12
+
+
+def owed_parts(amount: Decimal) -> tuple[int, int]:
+    """An amount as its whole units and its `OWED_PLACES` decimal places, each an integer
+    (the places from 0 up, so `owed_units` is the floor): what the listing sums exactly."""
+    return divmod(int(amount.scaleb(OWED_PLACES)), 10**OWED_PLACES)
 
 
 def _newer_or_same(old: str | None, new: str | None) -> bool:
@@ -108,6 +126,9 @@ def _fill_bill(row: MirroredBill, bill: models.Bill, now: datetime) -> None:
     row.supplier_id = bill.supplier_ref.id
     row.supplier_name = bill.supplier_ref.supplier_name
     row.reference = bill.reference
+    row.supplier_folded = folded(bill.supplier_ref.supplier_name or "")
+    row.reference_folded = folded(bill.reference or "")
+    row.owed_units, row.owed_fraction = owed_parts(bill.outstanding_amount)
     row.issue_date = as_date(bill.issue_date)
     row.due_date = as_date(bill.due_date)
     row.currency = bill.currency
@@ -346,20 +367,37 @@ async def recent_and_outstanding(
     since: date,
     *,
     suppliers: Collection[str] | None = None,
+    totals: Collection[Decimal] | None = None,
 ) -> list[models.Bill]:
+    """The outstanding bills and those paid (last changed) since `since`, in no order, of these
+    `suppliers` and with about these `totals` only, when given: a bill with one of `totals` is among
+    them (a few others may be too, which the caller's own comparison leaves out)."""
     start = datetime.combine(since, time(), UTC)
-    of_suppliers = [] if suppliers is None else [MirroredBill.supplier_id.in_(list(suppliers))]
+    narrower: list[Any] = []
+    if suppliers is not None:
+        narrower.append(MirroredBill.supplier_id.in_(list(suppliers)))
+    if totals is not None:
+        narrower.append(or_(false(), *(_about(total) for total in totals)))
     async with db.read() as s:
         return await _bills_where(
             s,
             MirroredBill.company_id == company_id,
             MirroredBill.connection_id == connection_id,
-            *of_suppliers,
+            *narrower,
             or_(
                 MirroredBill.status.in_(OUTSTANDING_STATUSES),
                 and_(MirroredBill.status == "Paid", MirroredBill.source_modified_at >= start),
             ),
+            ordered=False,
         )
+
+
+def _about(total: Decimal) -> Any:
+    """A total within a hair of `total`: money is text on SQLite, where "100.5" and "100.50"
+    are one amount, so amounts are compared as floats, with room for their rounding."""
+    near = float(total)
+    room = abs(near) * 1e-9 + 1e-9
+    return cast(MirroredBill.total_amount, Float).between(near - room, near + room)
 
 
 async def bills_of_supplier(

@@ -28,8 +28,6 @@ from billpay.bills.listing import (
     BillFilter,
     Listed,
     page_count,
-    page_of,
-    parse_filter,
     summarise_cases,
 )
 from billpay.bills.messages import MessageRef, MessageStore, Shown
@@ -127,18 +125,14 @@ class Publisher:
         bills are brought up to date."""
         now = self.clock()
         today = person.today(now)
-        listing = await self.outstanding.listing(link, bill_filter, today)
+        listing = await self.outstanding.listing(link, bill_filter, today, page)
         fresh = listing.freshness
         # Figures read a while ago say when, and from where (the mirror syncs every 15 min).
         stale = fresh is not None and fresh.stale
-        listed = listing.listed
-        shown = [item for item in listed if bill_filter.shows(item)]
-        summary = summarise_cases(listed, bill_filter, today, link.base_currency)
-        on_page, page = page_of(shown, page)
-        bills = [listing.bills[item.bill_id] for item in on_page]
+        summary, page, bills = listing.summary, listing.page, listing.bills
         facts = await self.invoices.facts(link, bills, today)
         synced = await self.cases.sync_cases(link, bills, facts)
-        cases = [synced[item.bill_id] for item in on_page]
+        cases = [synced[bill.id] for bill in bills]
         pause = await self.pause_for(link)
         message = bills_message(
             company_name=link.company_name,
@@ -147,7 +141,7 @@ class Publisher:
             summary=summary,
             cases=cases,
             page=page,
-            pages=page_count(len(shown)),
+            pages=page_count(summary.count),
             locale=person.locale,
             today=today,
             as_of=fresh.as_of if fresh is not None and stale and fresh.as_of else now,
@@ -170,7 +164,6 @@ class Publisher:
             bill_filter=bill_filter,
             page=page,
             bill_ids=[case.bill_id for case in cases],
-            listed=listed,
             locale=person.locale,
             time_zone=person.time_zone,
             user_id=person.user_id,
@@ -222,7 +215,7 @@ class Publisher:
             bill_filter=bill_filter,
             page=0,
             bill_ids=[bill.id],
-            listed=listed,
+            cards_only=True,
             locale=person.locale,
             time_zone=person.time_zone,
             user_id=person.user_id,
@@ -231,7 +224,7 @@ class Publisher:
 
     async def refresh_message(self, team_id: str, channel_id: str, ts: str | None) -> bool:
         """Re-render a `/bills` message from the cases as they are now: its cards, and its
-        summary line recomputed from every bill its listing held, as of now. A message retired
+        summary line counted again from its filter, as of now. A message retired
         as out of date is rendered as such, without buttons. False when the message is not
         one of ours (nothing to update).
 
@@ -260,13 +253,7 @@ class Publisher:
         message, link = shown.message, shown.link
         if message.out_of_date:
             return out_of_date_message(company_name=link.company_name, locale=message.locale)
-        now = self.clock()
-        today = Person(message.posted_by, message.locale, message.time_zone).today(now)
-        bill_filter = parse_filter(message.filter_text)
-        # Messages recorded before listings were kept count what their cards show.
-        listed = shown.listed or [Listed.of_case(case) for case in shown.cases]
-        on_cards = {case.bill_id for case in shown.cases}
-        summary = summarise_cases(listed, bill_filter, today, link.base_currency, on_cards)
+        bill_filter, summary = shown.bill_filter, shown.summary
         return bills_message(
             company_name=link.company_name,
             headline=words(message.locale)(bill_filter.headline(summary.count)),
@@ -276,8 +263,8 @@ class Publisher:
             page=message.page,
             pages=max(page_count(summary.count), message.page + 1),
             locale=message.locale,
-            today=today,
-            as_of=now,
+            today=shown.today,
+            as_of=self.clock(),
             time_zone=message.time_zone,
             pause=pause,
         )

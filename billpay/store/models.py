@@ -251,9 +251,10 @@ class Payment(Base):
 
 
 class BillMessage(Base):
-    """A `/bills` message in a channel: which page of which listing it shows (and every bill
-    that listing held, for its summary line), so that it can be re-rendered in place. A
-    message retired as out of date is never updated again and its buttons do nothing."""
+    """A `/bills` message in a channel: which page of which listing it shows (its filter and
+    page; the summary line is counted again from them when a card changes), so that it can be
+    re-rendered in place. A message retired as out of date is never updated again and its
+    buttons do nothing."""
 
     __tablename__ = "bill_messages"
     __table_args__ = (UniqueConstraint("channel_id", "ts", name="uq_bill_messages_message"),)
@@ -267,9 +268,9 @@ class BillMessage(Base):
     filter_text: Mapped[str] = mapped_column(String(255), default="")
     page: Mapped[int] = mapped_column(Integer, default=0)
     bill_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # Every bill the listing held: id, currency, amount due, due date
-    # (`billpay.bills.listing.Listed`).
-    listed: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # The message's summary counts only the bills on its cards (a new bill's own card), not
+    # every bill its filter matches.
+    cards_only: Mapped[bool] = mapped_column(Boolean, default=False)
     out_of_date: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str] = mapped_column(String(16))
     time_zone: Mapped[str] = mapped_column(String(64))
@@ -495,8 +496,30 @@ class MirroredBill(Base):
     __table_args__ = (
         UniqueConstraint("company_id", "connection_id", "bill_id", name="uq_mirrored_bills_bill"),
         Index("ix_mirrored_bills_due", "company_id", "connection_id", "status", "due_date"),
-        Index("ix_mirrored_bills_supplier", "company_id", "connection_id", "supplier_id"),
+        # A supplier's bills, and those a bill may duplicate (the same supplier and total).
+        Index(
+            "ix_mirrored_bills_supplier",
+            "company_id",
+            "connection_id",
+            "supplier_id",
+            "total_amount",
+        ),
         Index("ix_mirrored_bills_reference", "company_id", "connection_id", "reference"),
+        # A `/bills` page in its order, holding every figure its summary counts and sums
+        # (`billpay.bills.listing_sql`): neither reads the rows, whose JSON is large.
+        Index(
+            "ix_mirrored_bills_listing",
+            "company_id",
+            "connection_id",
+            "due_date",
+            "supplier_folded",
+            "reference_folded",
+            "bill_id",
+            "status",
+            "currency",
+            "owed_units",
+            "owed_fraction",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -507,11 +530,21 @@ class MirroredBill(Base):
     supplier_id: Mapped[str | None] = mapped_column(String(64))
     supplier_name: Mapped[str | None] = mapped_column(String(255))
     reference: Mapped[str | None] = mapped_column(String(255))
+    # The supplier's name and the reference with case and accents folded away
+    # (`billpay.core.search.folded`; "" when there is none): what `/bills <text>` searches and
+    # orders by.
+    supplier_folded: Mapped[str] = mapped_column(Text, default="")
+    reference_folded: Mapped[str] = mapped_column(Text, default="")
     issue_date: Mapped[date | None] = mapped_column(Date)
     due_date: Mapped[date | None] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
     total_amount: Mapped[Decimal] = mapped_column(Money)
     amount_due: Mapped[Decimal | None] = mapped_column(Money)
+    # What is still owed (`amount_due`, else `total_amount`) as its whole units and its twelve
+    # decimal places, each an integer: integers sum exactly on every database
+    # (`billpay.mirror.store.owed_parts`).
+    owed_units: Mapped[int] = mapped_column(BigInteger, default=0)
+    owed_fraction: Mapped[int] = mapped_column(BigInteger, default=0)
     # `sourceModifiedDate` as the API wrote it (queries name it back exactly), and as a moment.
     source_modified: Mapped[str | None] = mapped_column(String(40))
     source_modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -76,7 +76,6 @@ async def test_a_message_rendered_twice_at_one_instant_bumps_its_version_twice(
         bill_filter=parse_filter(""),
         page=0,
         bill_ids=[],
-        listed=[],
         locale="en_GB",
         time_zone="Europe/London",
         user_id=ANA,

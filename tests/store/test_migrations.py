@@ -19,12 +19,14 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from billpay.bills import listing_sql
 from billpay.bills.duties import Origin, origin_of
+from billpay.bills.listing import parse_filter
 from billpay.bills.messages import MessageRef, MessageStore
 from billpay.store import claims
 from billpay.store.db import Database
 from billpay.store.migrate import alembic_config, current_revision, head_revision, upgrade
-from billpay.store.models import AuditEvent, Base
+from billpay.store.models import AuditEvent, Base, CompanyLink
 from testkit.payables import database_url_for, on_postgres
 from testkit.world import reset_bot_tables
 
@@ -177,7 +179,7 @@ async def test_messages_posted_before_0007_keep_their_cards_and_can_be_found_by_
         store = MessageStore(db, lambda: datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
         assert await store.showing(1, "bill-2") == [MessageRef("C0FIN", "1700000000.000100")]
         message = await store.get("C0FIN", "1700000000.000100")
-        assert message is not None and message.listed == [] and not message.out_of_date
+        assert message is not None and not message.cards_only and not message.out_of_date
         await store.retire([MessageRef("C0FIN", "1700000000.000100")])
         assert await store.showing(1, "bill-1") == []
         assert await store.is_out_of_date("C0FIN", "1700000000.000100")
@@ -280,3 +282,89 @@ async def test_bills_created_before_0011_keep_their_creator_from_approving_them(
     finally:
         await db.dispose()
     assert origins == {"bill-1": Origin("U0ANA", None), "bill-2": Origin("U0SAM", None)}
+
+
+async def test_bills_mirrored_before_0015_are_found_by_text_and_messages_keep_their_count(
+    tmp_path: Path,
+) -> None:
+    """After the upgrade, a bill mirrored before is found by `/bills <text>` with accents and
+    case ignored, and a new bill's own message (whose listing held only its card) still counts
+    that card alone while a `/bills` page counts its filter's bills again; what it owes is
+    summed as before."""
+    url = await empty_database(tmp_path)
+    await asyncio.to_thread(upgrade, url, "0014")
+    at = datetime(2026, 11, 22, 9, 0)  # stored as naive UTC
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO company_links (id, team_id, channel_id, company_id,"
+                    " connection_id, company_name, base_currency, linked_by, linked_at, archived)"
+                    " VALUES (1, 'T0001', 'C0FIN', 'co', 'cn', 'Larkspur', 'GBP', 'U0ANA',"
+                    " :at, false)"
+                ),
+                {"at": at},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO mirrored_bills (company_id, connection_id, bill_id, status,"
+                    " supplier_id, supplier_name, reference, issue_date, due_date, currency,"
+                    " total_amount, amount_due, body, read_at) VALUES ('co', 'cn', 'bill-1',"
+                    " 'Open', 's1', 'Müller GmbH', 'Façade-7', :issued, :due, 'GBP', 120.5,"
+                    " 120.5, :body, :at)"
+                ),
+                {
+                    "issued": date(2026, 11, 1),
+                    "due": date(2026, 12, 1),
+                    "at": at,
+                    "body": '{"id": "bill-1", "supplierRef": {"id": "s1", "supplierName":'
+                    ' "Müller GmbH"}, "reference": "Façade-7", "issueDate":'
+                    ' "2026-11-01T00:00:00", "dueDate": "2026-12-01T00:00:00", "currency":'
+                    ' "GBP", "status": "Open", "totalAmount": 120.5, "amountDue": 120.5}',
+                },
+            )
+            for message_id, ts, bill_ids, listed in (
+                (1, "1700000000.000100", '["bill-1"]', '[{"b": "bill-1"}]'),
+                (2, "1700000000.000200", '["bill-1"]', '[{"b": "bill-1"}, {"b": "bill-9"}]'),
+            ):
+                await conn.execute(
+                    text(
+                        "INSERT INTO bill_messages (id, link_id, channel_id, ts, filter_text,"
+                        " page, bill_ids, listed, out_of_date, locale, time_zone, posted_by,"
+                        " version, updated_at) VALUES (:id, 1, 'C0FIN', :ts, '', 0, :bills,"
+                        " :listed, false, 'en_GB', 'Europe/London', 'U0ANA', 1, :at)"
+                    ),
+                    {"id": message_id, "ts": ts, "bills": bill_ids, "listed": listed, "at": at},
+                )
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(upgrade, url)
+
+    db = Database(url)
+    try:
+        async with db.read() as s:
+            link = await s.get(CompanyLink, 1)
+            assert link is not None
+            found = {
+                typed: [
+                    b.id
+                    for b in (
+                        await listing_sql.page(
+                            s, link, parse_filter(typed), date(2026, 11, 22), 0, 1
+                        )
+                    )[0]
+                ]
+                for typed in ("muller", "FACADE", "overdue")
+            }
+            summary = await listing_sql.summary(s, link, parse_filter(""), date(2026, 11, 22))
+        assert (summary.count, summary.totals) == (1, {"GBP": Decimal("120.5")})
+        assert found == {"muller": ["bill-1"], "FACADE": ["bill-1"], "overdue": []}
+        store = MessageStore(db, lambda: datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
+        one = await store.get("C0FIN", "1700000000.000100")
+        page = await store.get("C0FIN", "1700000000.000200")
+        assert one is not None and one.cards_only
+        assert page is not None and not page.cards_only
+    finally:
+        await db.dispose()
