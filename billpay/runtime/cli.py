@@ -11,38 +11,30 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from babel import Locale, UnknownLocaleError
-from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
-from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from billpay.bills.audit import AuditRow, audit_events, write_csv
-from billpay.bills.listing import summarise
 from billpay.config import SANDBOX_API_KEY, ConfigError, Settings, env_name, load_settings
 from billpay.core.clock import utcnow
-from billpay.core.money import format_money
-from billpay.payables.backend import PayablesBackend
-from billpay.payables.errors import PayablesError
-from billpay.payables.models import Company
-from billpay.runtime.embedded import (
-    Listening,
-    PortTaken,
-    playground_settings,
-    sandbox_app,
-    with_playground,
-)
-from billpay.runtime.preview import SURFACES, NothingToPreview, builder_link, preview_surfaces
-from billpay.runtime.startup import open_backend, open_services
-from billpay.services import Services
-from billpay.store.db import Database
-from billpay.store.migrate import head_revision, upgrade
+from billpay.runtime.surfaces import SURFACES
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from billpay.bills.audit import AuditRow
+    from billpay.payables.backend import PayablesBackend
+    from billpay.payables.models import Company
+    from billpay.runtime.embedded import Listening
+    from billpay.services import Services
+
+# Each command imports what it uses when it runs: `billpay run` never loads the embedded
+# sandbox, the playground, Alembic or the preview's builders unless it uses them, and a start
+# pays for the bot's own modules only (`tests/runtime/test_cli_imports.py`).
 console = Console(stderr=True, soft_wrap=True)
 Mode = Literal["socket", "http"]
 
@@ -396,6 +388,8 @@ def _run_playground(settings: Settings, *, host_source: str, real_payables: bool
                 highlight=False,
             )
             return 2
+    from billpay.runtime.embedded import playground_settings
+
     bot_settings = playground_settings(settings, real_payables=real_payables)
     status = asyncio.run(_report_backend(bot_settings, console, bills=False))
     if status:
@@ -449,8 +443,11 @@ class DatabaseUnavailable(Exception):
 
 
 async def _open_services(settings: Settings) -> Services:
+    from billpay.runtime.startup import open_services
+    from billpay.store.revision import migrate_if_behind
+
     try:
-        await asyncio.to_thread(upgrade, settings.database_url)
+        await migrate_if_behind(settings.database_url)
     except (OSError, DBAPIError) as exc:
         raise DatabaseUnavailable from exc
     return await open_services(settings)
@@ -468,6 +465,7 @@ async def _serve(settings: Settings, mode: Mode) -> int:
 
 
 async def _serve_playground(settings: Settings, *, real_payables: bool = False) -> int:
+    from billpay.runtime.embedded import PortTaken, with_playground
     from billpay.runtime.host import Host
 
     async def serve(bot_settings: Settings, listening: Listening) -> None:
@@ -500,6 +498,8 @@ async def _serve_playground(settings: Settings, *, real_payables: bool = False) 
 
 
 def _preview(args: argparse.Namespace) -> int:
+    from babel import Locale, UnknownLocaleError
+
     settings = load_settings()
     _configure_logging(settings)
     locale = (args.locale or settings.default_locale).replace("-", "_")  # Slack writes fr-FR
@@ -518,6 +518,10 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 async def _print_previews(settings: Settings, names: list[str], locale: str) -> int:
+    from billpay.payables.errors import PayablesError
+    from billpay.runtime.preview import NothingToPreview, builder_link, preview_surfaces
+    from billpay.runtime.startup import open_backend
+
     backend = await open_backend(settings)
     try:
         today = _today(settings, backend)
@@ -549,6 +553,8 @@ def _today(
 
 
 def _audit_export(args: argparse.Namespace) -> int:
+    from billpay.bills.audit import write_csv
+
     settings = load_settings()
     try:
         events = asyncio.run(_read_audit(settings, args.since))
@@ -575,7 +581,11 @@ def _audit_export(args: argparse.Namespace) -> int:
 
 
 async def _read_audit(settings: Settings, since: date | None) -> list[AuditRow]:
-    await asyncio.to_thread(upgrade, settings.database_url)
+    from billpay.bills.audit import audit_events
+    from billpay.store.db import Database
+    from billpay.store.revision import migrate_if_behind
+
+    await migrate_if_behind(settings.database_url)
     db = Database(settings.database_url)
     try:
         return await audit_events(db, datetime.combine(since, time(), UTC) if since else None)
@@ -597,6 +607,8 @@ def _database_trouble(
 
 
 def _db_upgrade(_args: argparse.Namespace) -> int:
+    from billpay.store.migrate import head_revision, upgrade
+
     settings = load_settings()
     try:
         upgrade(settings.database_url)
@@ -646,6 +658,9 @@ async def _report_backend(settings: Settings, out: Console, *, bills: bool = Tru
     summarise what is outstanding, printed on `out`; problems go to standard error. Starting
     the bot lists the companies only: reading every bill of every company would cost minutes
     and much of the day's payables quota before the bot answers (the mirror reads them)."""
+    from billpay.payables.errors import PayablesError
+    from billpay.runtime.startup import open_backend
+
     backend = await open_backend(settings)
     today = _today(settings, backend)
     try:
@@ -667,6 +682,9 @@ async def _company_rows(
     backend: PayablesBackend, companies: Sequence[Company], today: date, *, bills: bool = True
 ) -> list[tuple[str, ...]]:
     """Company, platform, outstanding, overdue, amounts due: one row per data connection."""
+    from billpay.bills.listing import summarise
+    from billpay.core.money import format_money
+
     rows: list[tuple[str, ...]] = []
     for company in companies:
         for connection in company.data_connections:
@@ -693,6 +711,8 @@ async def _company_rows(
 
 def _companies_table(total: int, rows: list[tuple[str, ...]], *, bills: bool = True) -> Table:
     """Within 80 columns: short headers, the amounts never cut, long names wrapped, not cut."""
+    from rich.table import Table
+
     table = Table(title=f"Companies ({total})")
     table.add_column("Company", overflow="fold")
     table.add_column("Platform", overflow="fold")
@@ -717,6 +737,9 @@ def _limit(text: str) -> int | None:
 
 def _sandbox(args: argparse.Namespace) -> int:
     import uvicorn
+    from pydantic import ValidationError
+
+    from billpay.runtime.embedded import sandbox_app
 
     settings = load_settings()
     try:
@@ -766,6 +789,8 @@ _OPTIONS = {
 
 
 def _options_problem(exc: Exception) -> str:
+    from pydantic import ValidationError
+
     if not isinstance(exc, ValidationError):
         return f"--database-url: {exc}"
     problems = []
