@@ -321,18 +321,11 @@ def _run(args: argparse.Namespace) -> int:
     if real_payables or args.playground or (len(missing) == 2 and not (args.socket or args.http)):
         source = "--host" if args.host is not None else "BILLPAY_HOST"
         return _run_playground(settings, host_source=source, real_payables=real_payables)
-    status = asyncio.run(_report_backend(settings, console, bills=False))
-    if status:
-        return status
     if args.socket and settings.slack_app_token is None:
         missing.append("SLACK_APP_TOKEN")
-    if missing:
-        console.print(f"[yellow]Missing: {', '.join(missing)}[/yellow]")
-        console.print(SLACK_SETUP, highlight=False)
-        return 2
     socket = not args.http and settings.slack_app_token is not None
     try:
-        return asyncio.run(_serve(settings, "socket" if socket else "http"))
+        return asyncio.run(_check_then_serve(settings, "socket" if socket else "http", missing))
     except DatabaseUnavailable as exc:
         return _database_trouble(settings, exc.__cause__ or exc)
 
@@ -442,21 +435,46 @@ class DatabaseUnavailable(Exception):
     """The bot's database could not be reached or migrated at start-up."""
 
 
-async def _open_services(settings: Settings) -> Services:
+async def _check_then_serve(settings: Settings, mode: Mode, missing: list[str]) -> int:
+    """Prove the payables backend answers, then serve the bot, on one event loop and with one
+    payables client (each new client loads the system's certificates)."""
+    from billpay.runtime.startup import open_backend
+
+    backend = await open_backend(settings)
+    try:
+        status = await _report_backend(settings, console, bills=False, backend=backend)
+        if not status and missing:
+            console.print(f"[yellow]Missing: {', '.join(missing)}[/yellow]")
+            console.print(SLACK_SETUP, highlight=False)
+            status = 2
+    except BaseException:
+        await backend.aclose()
+        raise
+    if status:
+        await backend.aclose()
+        return status
+    return await _serve(settings, mode, backend)
+
+
+async def _open_services(settings: Settings, backend: PayablesBackend | None = None) -> Services:
+    """The bot's services on its database, migrated first if it is behind; `backend` when the
+    caller opened it already (the services then own it)."""
     from billpay.runtime.startup import open_services
     from billpay.store.revision import migrate_if_behind
 
     try:
         await migrate_if_behind(settings.database_url)
     except (OSError, DBAPIError) as exc:
+        if backend is not None:
+            await backend.aclose()
         raise DatabaseUnavailable from exc
-    return await open_services(settings)
+    return await open_services(settings, backend)
 
 
-async def _serve(settings: Settings, mode: Mode) -> int:
+async def _serve(settings: Settings, mode: Mode, backend: PayablesBackend | None = None) -> int:
     from billpay.runtime.host import Host
 
-    services = await _open_services(settings)
+    services = await _open_services(settings, backend)
     host = Host(
         settings, services, mode=mode, announce=lambda text: console.print(text, highlight=False)
     )
@@ -653,15 +671,20 @@ def _check(_args: argparse.Namespace) -> int:
     return asyncio.run(_report_backend(settings, Console()))
 
 
-async def _report_backend(settings: Settings, out: Console, *, bills: bool = True) -> int:
+async def _report_backend(
+    settings: Settings, out: Console, *, bills: bool = True, backend: PayablesBackend | None = None
+) -> int:
     """Prove the payables backend answers: list companies and, with `bills` (`billpay check`),
     summarise what is outstanding, printed on `out`; problems go to standard error. Starting
     the bot lists the companies only: reading every bill of every company would cost minutes
-    and much of the day's payables quota before the bot answers (the mirror reads them)."""
+    and much of the day's payables quota before the bot answers (the mirror reads them).
+    A `backend` given is the caller's to close."""
     from billpay.payables.errors import PayablesError
     from billpay.runtime.startup import open_backend
 
-    backend = await open_backend(settings)
+    own = backend is None
+    if backend is None:
+        backend = await open_backend(settings)
     today = _today(settings, backend)
     try:
         out.print(f"Payables backend: [bold]{backend.description}[/bold]")
@@ -675,7 +698,8 @@ async def _report_backend(settings: Settings, out: Console, *, bills: bool = Tru
             console.print("Check CODAT_API_KEY (or BILLPAY_SANDBOX_API_KEY for the sandbox).")
         return 1
     finally:
-        await backend.aclose()
+        if own:
+            await backend.aclose()
 
 
 async def _company_rows(

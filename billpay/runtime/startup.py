@@ -21,8 +21,9 @@ async def open_backend(settings: Settings) -> PayablesBackend:
     return codat_backend(settings)
 
 
-async def open_services(settings: Settings) -> Services:
-    """Start the payables backend and the bot's database (already migrated by the caller)."""
-    backend = await open_backend(settings)
+async def open_services(settings: Settings, backend: PayablesBackend | None = None) -> Services:
+    """Start the payables backend (unless the caller did: `backend`) and the bot's database
+    (already migrated by the caller); the services own both."""
+    backend = backend or await open_backend(settings)
     db = Database(settings.database_url)
     return build_services(settings, db=db, payables=backend.client, backend=backend)
