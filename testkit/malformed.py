@@ -130,7 +130,7 @@ async def request_templates(bot: Bot) -> list[Template]:
         payload = copy.deepcopy(clicks[0])
         payload["actions"][0].update(action_id=action_id, value=value)
         clicks.append(payload)
-    for choice in (MoreOption.VIEW_INVOICE, MoreOption.ATTACH_INVOICE):
+    for choice in (MoreOption.VIEW_INVOICE, MoreOption.ATTACH_INVOICE, MoreOption.INVOICE):
         more = next(c for c in clicks if c["actions"][0]["action_id"] == Action.MORE)
         payload = copy.deepcopy(more)
         payload["actions"][0]["selected_option"]["value"] = MoreAction(

@@ -22,7 +22,7 @@ from billpay.store.models import BillCase
 class BillFacts:
     """What a `/bills` page reads besides the bills: their files and possible duplicates."""
 
-    attachments: int | None  # None: not read
+    attachments: int | None  # None: not known for the bill as it is now
     duplicate: Duplicate | None
     duplicates_checked: bool = True
 
@@ -50,9 +50,11 @@ async def note_facts(
 ) -> None:
     """Store what was read about a bill's files and likenesses. These are readings, not
     changes of the case: written beside the versioned row (its version stays), so reading a
-    page never makes a concurrent approval or payment of the same case fail or retry."""
+    page never makes a concurrent approval or payment of the same case fail or retry.
+    `attachments` None: the files are not known for the bill as it is now, and the card says
+    nothing of them (a count read for an earlier version of the bill may be wrong)."""
     values: dict[str, Any] = {}
-    if attachments is not None and attachments != case.attachment_count:
+    if attachments != case.attachment_count:
         values["attachment_count"] = attachments
     if attachments and (case.invoice_pending or {}).get("state") == "failed":
         values["invoice_pending"] = None  # the bill has its file now: nothing to retry

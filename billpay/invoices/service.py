@@ -3,18 +3,20 @@ attaching one to a bill that has none. No Slack calls: the handlers move the byt
 Slack and here.
 
 The payables API keeps the files (list, download, upload attachment). A card's overflow offers
-**View invoice** when the bill has files and **Attach invoice** when it has none, so the count is
-known for each `/bills` page: from the mirror, which keeps each bill's listing for as long as the
-bill's `sourceModifiedDate` stays the same (`Mirror.attachments`). Possible duplicates are looked
-for among the mirrored bills. A file is shared in the thread once per bill: the first click
-claims the share in the case's row before uploading, later clicks get the thread's link.
+**View invoice** when the bill has files, **Attach invoice** when it has none, and **Invoice…**
+while the bot does not know: a `/bills` page reads no files (a page of ten would cost ten calls)
+and takes the count from what was listed before, the mirror keeping each bill's listing for as
+long as the bill's `sourceModifiedDate` stays the same (`Mirror.attachments`). Invoice… lists
+the files when chosen (`look_up`: one call), then shares them or offers to attach one, and the
+card knows from then on. Possible duplicates are looked for among the mirrored bills. A file
+is shared in the thread once per bill: the first click claims the share in the case's row
+before uploading, later clicks get the thread's link.
 Uploading a file to a bill (Attach invoice, Retry upload, a new bill's invoice) goes through
 `InvoiceUploads`: one attempt under one stored key, so a retried upload attaches the file once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,7 +48,6 @@ log = logging.getLogger(__name__)
 
 # Files shared in one click (a bill rarely has more than its invoice and a delivery note).
 MAX_SHARED_FILES = 5
-ATTACHMENT_READS_AT_ONCE = 4
 # How long a bill's files, once seen, are taken as still there by the next `/bills` pages:
 # without it each page costs one read per card. Only bills with files are remembered (a file
 # is rarely taken off a bill), so a file added elsewhere shows on the next page; a click on
@@ -116,7 +117,7 @@ class Invoices:
     ) -> dict[str, BillFacts]:
         """Files and possible duplicates of the bills on a page. Best effort: a read that
         fails leaves what the cards knew (a card is still worth showing without them)."""
-        counts = await self._attachment_counts(link, bills)
+        counts = await self._known_counts(link, bills)
         duplicates: dict[str, Duplicate] | None = None
         since = paid_since(today, self.settings.duplicate_look_back_days)
         try:
@@ -136,7 +137,6 @@ class Invoices:
                 duplicates_checked=duplicates is not None,
             )
             for bill in bills
-            if bill.id in counts or duplicates is not None
         }
 
     async def duplicate_of_new(
@@ -167,34 +167,38 @@ class Invoices:
         )
         return find_duplicates([new], others, paid_since=since).get("")
 
-    async def _attachment_counts(self, link: CompanyLink, bills: Sequence[Bill]) -> dict[str, int]:
-        gate = asyncio.Semaphore(ATTACHMENT_READS_AT_ONCE)
-
-        async def count(bill: Bill) -> tuple[str, int | None]:
-            known = self.file_counts.get((link.company_id, link.connection_id, bill.id))
-            if known is not None:
-                return bill.id, known
-            async with gate:
-                try:
-                    files = await self.mirror.attachments(link, bill)
-                except PayablesError as exc:
-                    log.info("could not list the files of bill %s: %r", bill.id, exc)
-                    return bill.id, None
-            if files:
-                self.file_counts.put((link.company_id, link.connection_id, bill.id), len(files))
-            return bill.id, len(files)
-
-        counted = await asyncio.gather(*(count(bill) for bill in bills))
-        return {bill_id: n for bill_id, n in counted if n is not None}
+    async def _known_counts(self, link: CompanyLink, bills: Sequence[Bill]) -> dict[str, int]:
+        """The files of the bills whose files are known without a call: seen lately with files
+        (`FILE_COUNT_SECONDS`), or listed at the bill's present version. The others are not
+        read: their cards offer Invoice…, which reads them when someone wants them."""
+        known: dict[str, int] = {}
+        for bill in bills:
+            count = self.file_counts.get((link.company_id, link.connection_id, bill.id))
+            if count is not None:
+                known[bill.id] = count
+        unknown = [bill for bill in bills if bill.id not in known]
+        if unknown:
+            known |= await self.mirror.known_attachment_counts(link, unknown)
+        return known
 
     # ------------------------------------------------------------ details
+
+    async def look_up(self, ref: CaseRef) -> InvoiceDetails:
+        """A card's Invoice…: the bill's files listed now (one call; the bill as mirrored, read
+        live only when the mirror has not got it), kept with the mirrored bill and noted on
+        the case, so its card offers View invoice or Attach invoice from then on."""
+        link = await self.links.link_for(ref.team_id, ref.channel_id)
+        bill = await self.mirror.bill(link, ref.bill_id) or await self.cases.read_bill(
+            link, ref.bill_id
+        )
+        files = await self.mirror.attachments(link, bill, fresh=True)
+        view = await self._note_count(link, bill, len(files))
+        return InvoiceDetails(view, files, list(bill.line_items or []))
 
     async def details(self, ref: CaseRef) -> InvoiceDetails:
         link = await self.links.link_for(ref.team_id, ref.channel_id)
         bill = await self.cases.read_bill(link, ref.bill_id)
-        files = await self.reads.list_bill_attachments(
-            link.company_id, link.connection_id, ref.bill_id
-        )
+        files = await self.mirror.attachments(link, bill, fresh=True)
         view = await self._note_count(link, bill, len(files))
         return InvoiceDetails(view, files, list(bill.line_items or []))
 
@@ -213,10 +217,12 @@ class Invoices:
 
     # ------------------------------------------------------------ sharing in the thread
 
-    async def claim_share(self, ref: CaseRef, user_id: str) -> ShareClaim:
+    async def claim_share(
+        self, ref: CaseRef, user_id: str, files: Sequence[Attachment] | None = None
+    ) -> ShareClaim:
         """The invoice's thread link if it was shared already; else claim the share and return
-        the files to upload. Raises `Denied` when the bill has no file, or while another click
-        is sharing it."""
+        the files to upload (`files` when they were just listed, else listed here). Raises
+        `Denied` when the bill has no file, or while another click is sharing it."""
         link = await self.links.link_for(ref.team_id, ref.channel_id)
         bill = await self.cases.read_bill(link, ref.bill_id)
         async with self.db.read() as s:
@@ -231,10 +237,9 @@ class Invoices:
         if share.get("state") == "shared":
             view = await self.cases.view_of_bill(link, bill, await self.links.policy_for(link))
             return ShareClaim(view, permalink=str(share.get("permalink") or ""))
-        files = await self.reads.list_bill_attachments(
-            link.company_id, link.connection_id, ref.bill_id
-        )
-        await self._note_count(link, bill, len(files))
+        if files is None:
+            files = await self.mirror.attachments(link, bill, fresh=True)
+            await self._note_count(link, bill, len(files))
         if not files:
             raise Denied(N_("This bill has no invoice file in the accounting platform."))
         policy = await self.links.policy_for(link)
@@ -293,9 +298,7 @@ class Invoices:
         """Before the Attach invoice modal opens: the bill is there and has no file yet."""
         link = await self.links.link_for(ref.team_id, ref.channel_id)
         bill = await self.cases.read_bill(link, ref.bill_id)
-        files = await self.reads.list_bill_attachments(
-            link.company_id, link.connection_id, ref.bill_id
-        )
+        files = await self.mirror.attachments(link, bill, fresh=True)
         view = await self._note_count(link, bill, len(files))
         if files:
             raise Denied(N_("This bill already has its invoice: use View invoice on the card."))

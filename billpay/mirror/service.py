@@ -732,13 +732,16 @@ class Mirror:
         await store.put_options(self.db, company_id, connection_id, kind, body, now)
         return body
 
-    async def attachments(self, link: CompanyLink, bill: models.Bill) -> list[models.Attachment]:
+    async def attachments(
+        self, link: CompanyLink, bill: models.Bill, *, fresh: bool = False
+    ) -> list[models.Attachment]:
         """The bill's attachments: as listed last, while the bill's `sourceModifiedDate` is
-        the one they were listed at; otherwise listed again (one call) and kept."""
+        the one they were listed at; otherwise (or `fresh`) listed again (one call) and kept."""
         ids = (link.company_id, link.connection_id)
         row = await store.mirrored_bill(self.db, *ids, bill.id)
         if (
-            row is not None
+            not fresh
+            and row is not None
             and row.attachments is not None
             and bill.source_modified_date is not None
             and row.attachments_for == bill.source_modified_date
@@ -747,6 +750,31 @@ class Mirror:
         files = await self.reads.list_bill_attachments(*ids, bill.id)
         await self._keep_attachments(link, bill, files)
         return files
+
+    async def known_attachment_counts(
+        self, link: CompanyLink, bills: Collection[models.Bill]
+    ) -> dict[str, int]:
+        """How many files each bill has, for the bills whose files were listed at the version
+        the bill is at now (`attachments`); no call: the others are left out, not guessed."""
+        versions = {bill.id: bill.source_modified_date for bill in bills}
+        async with self.db.read() as s:
+            rows = await s.execute(
+                select(
+                    MirroredBill.bill_id, MirroredBill.attachments, MirroredBill.attachments_for
+                ).where(
+                    MirroredBill.company_id == link.company_id,
+                    MirroredBill.connection_id == link.connection_id,
+                    MirroredBill.bill_id.in_(list(versions)),
+                    MirroredBill.attachments_for.is_not(None),
+                )
+            )
+            return {
+                bill_id: len(files)
+                for bill_id, files, listed_for in rows
+                if files is not None
+                and listed_for is not None
+                and versions.get(bill_id) == listed_for
+            }
 
     async def attachments_changed(self, link: CompanyLink, bill_id: str) -> None:
         """The bot attached a file: the next look lists them again."""

@@ -11,38 +11,30 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from babel import Locale, UnknownLocaleError
-from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
-from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from billpay.bills.audit import AuditRow, audit_events, write_csv
-from billpay.bills.listing import summarise
 from billpay.config import SANDBOX_API_KEY, ConfigError, Settings, env_name, load_settings
 from billpay.core.clock import utcnow
-from billpay.core.money import format_money
-from billpay.payables.backend import PayablesBackend
-from billpay.payables.errors import PayablesError
-from billpay.payables.models import Company
-from billpay.runtime.embedded import (
-    Listening,
-    PortTaken,
-    playground_settings,
-    sandbox_app,
-    with_playground,
-)
-from billpay.runtime.preview import SURFACES, NothingToPreview, builder_link, preview_surfaces
-from billpay.runtime.startup import open_backend, open_services
-from billpay.services import Services
-from billpay.store.db import Database
-from billpay.store.migrate import head_revision, upgrade
+from billpay.runtime.surfaces import SURFACES
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from billpay.bills.audit import AuditRow
+    from billpay.payables.backend import PayablesBackend
+    from billpay.payables.models import Company
+    from billpay.runtime.embedded import Listening
+    from billpay.services import Services
+
+# Each command imports what it uses when it runs: `billpay run` never loads the embedded
+# sandbox, the playground, Alembic or the preview's builders unless it uses them, and a start
+# pays for the bot's own modules only (`tests/runtime/test_cli_imports.py`).
 console = Console(stderr=True, soft_wrap=True)
 Mode = Literal["socket", "http"]
 
@@ -329,18 +321,11 @@ def _run(args: argparse.Namespace) -> int:
     if real_payables or args.playground or (len(missing) == 2 and not (args.socket or args.http)):
         source = "--host" if args.host is not None else "BILLPAY_HOST"
         return _run_playground(settings, host_source=source, real_payables=real_payables)
-    status = asyncio.run(_report_backend(settings, console, bills=False))
-    if status:
-        return status
     if args.socket and settings.slack_app_token is None:
         missing.append("SLACK_APP_TOKEN")
-    if missing:
-        console.print(f"[yellow]Missing: {', '.join(missing)}[/yellow]")
-        console.print(SLACK_SETUP, highlight=False)
-        return 2
     socket = not args.http and settings.slack_app_token is not None
     try:
-        return asyncio.run(_serve(settings, "socket" if socket else "http"))
+        return asyncio.run(_check_then_serve(settings, "socket" if socket else "http", missing))
     except DatabaseUnavailable as exc:
         return _database_trouble(settings, exc.__cause__ or exc)
 
@@ -396,6 +381,8 @@ def _run_playground(settings: Settings, *, host_source: str, real_payables: bool
                 highlight=False,
             )
             return 2
+    from billpay.runtime.embedded import playground_settings
+
     bot_settings = playground_settings(settings, real_payables=real_payables)
     status = asyncio.run(_report_backend(bot_settings, console, bills=False))
     if status:
@@ -448,18 +435,46 @@ class DatabaseUnavailable(Exception):
     """The bot's database could not be reached or migrated at start-up."""
 
 
-async def _open_services(settings: Settings) -> Services:
+async def _check_then_serve(settings: Settings, mode: Mode, missing: list[str]) -> int:
+    """Prove the payables backend answers, then serve the bot, on one event loop and with one
+    payables client (each new client loads the system's certificates)."""
+    from billpay.runtime.startup import open_backend
+
+    backend = await open_backend(settings)
     try:
-        await asyncio.to_thread(upgrade, settings.database_url)
+        status = await _report_backend(settings, console, bills=False, backend=backend)
+        if not status and missing:
+            console.print(f"[yellow]Missing: {', '.join(missing)}[/yellow]")
+            console.print(SLACK_SETUP, highlight=False)
+            status = 2
+    except BaseException:
+        await backend.aclose()
+        raise
+    if status:
+        await backend.aclose()
+        return status
+    return await _serve(settings, mode, backend)
+
+
+async def _open_services(settings: Settings, backend: PayablesBackend | None = None) -> Services:
+    """The bot's services on its database, migrated first if it is behind; `backend` when the
+    caller opened it already (the services then own it)."""
+    from billpay.runtime.startup import open_services
+    from billpay.store.revision import migrate_if_behind
+
+    try:
+        await migrate_if_behind(settings.database_url)
     except (OSError, DBAPIError) as exc:
+        if backend is not None:
+            await backend.aclose()
         raise DatabaseUnavailable from exc
-    return await open_services(settings)
+    return await open_services(settings, backend)
 
 
-async def _serve(settings: Settings, mode: Mode) -> int:
+async def _serve(settings: Settings, mode: Mode, backend: PayablesBackend | None = None) -> int:
     from billpay.runtime.host import Host
 
-    services = await _open_services(settings)
+    services = await _open_services(settings, backend)
     host = Host(
         settings, services, mode=mode, announce=lambda text: console.print(text, highlight=False)
     )
@@ -468,6 +483,7 @@ async def _serve(settings: Settings, mode: Mode) -> int:
 
 
 async def _serve_playground(settings: Settings, *, real_payables: bool = False) -> int:
+    from billpay.runtime.embedded import PortTaken, with_playground
     from billpay.runtime.host import Host
 
     async def serve(bot_settings: Settings, listening: Listening) -> None:
@@ -500,6 +516,8 @@ async def _serve_playground(settings: Settings, *, real_payables: bool = False) 
 
 
 def _preview(args: argparse.Namespace) -> int:
+    from babel import Locale, UnknownLocaleError
+
     settings = load_settings()
     _configure_logging(settings)
     locale = (args.locale or settings.default_locale).replace("-", "_")  # Slack writes fr-FR
@@ -518,6 +536,10 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 async def _print_previews(settings: Settings, names: list[str], locale: str) -> int:
+    from billpay.payables.errors import PayablesError
+    from billpay.runtime.preview import NothingToPreview, builder_link, preview_surfaces
+    from billpay.runtime.startup import open_backend
+
     backend = await open_backend(settings)
     try:
         today = _today(settings, backend)
@@ -549,6 +571,8 @@ def _today(
 
 
 def _audit_export(args: argparse.Namespace) -> int:
+    from billpay.bills.audit import write_csv
+
     settings = load_settings()
     try:
         events = asyncio.run(_read_audit(settings, args.since))
@@ -575,7 +599,11 @@ def _audit_export(args: argparse.Namespace) -> int:
 
 
 async def _read_audit(settings: Settings, since: date | None) -> list[AuditRow]:
-    await asyncio.to_thread(upgrade, settings.database_url)
+    from billpay.bills.audit import audit_events
+    from billpay.store.db import Database
+    from billpay.store.revision import migrate_if_behind
+
+    await migrate_if_behind(settings.database_url)
     db = Database(settings.database_url)
     try:
         return await audit_events(db, datetime.combine(since, time(), UTC) if since else None)
@@ -597,6 +625,8 @@ def _database_trouble(
 
 
 def _db_upgrade(_args: argparse.Namespace) -> int:
+    from billpay.store.migrate import head_revision, upgrade
+
     settings = load_settings()
     try:
         upgrade(settings.database_url)
@@ -641,12 +671,20 @@ def _check(_args: argparse.Namespace) -> int:
     return asyncio.run(_report_backend(settings, Console()))
 
 
-async def _report_backend(settings: Settings, out: Console, *, bills: bool = True) -> int:
+async def _report_backend(
+    settings: Settings, out: Console, *, bills: bool = True, backend: PayablesBackend | None = None
+) -> int:
     """Prove the payables backend answers: list companies and, with `bills` (`billpay check`),
     summarise what is outstanding, printed on `out`; problems go to standard error. Starting
     the bot lists the companies only: reading every bill of every company would cost minutes
-    and much of the day's payables quota before the bot answers (the mirror reads them)."""
-    backend = await open_backend(settings)
+    and much of the day's payables quota before the bot answers (the mirror reads them).
+    A `backend` given is the caller's to close."""
+    from billpay.payables.errors import PayablesError
+    from billpay.runtime.startup import open_backend
+
+    own = backend is None
+    if backend is None:
+        backend = await open_backend(settings)
     today = _today(settings, backend)
     try:
         out.print(f"Payables backend: [bold]{backend.description}[/bold]")
@@ -660,13 +698,17 @@ async def _report_backend(settings: Settings, out: Console, *, bills: bool = Tru
             console.print("Check CODAT_API_KEY (or BILLPAY_SANDBOX_API_KEY for the sandbox).")
         return 1
     finally:
-        await backend.aclose()
+        if own:
+            await backend.aclose()
 
 
 async def _company_rows(
     backend: PayablesBackend, companies: Sequence[Company], today: date, *, bills: bool = True
 ) -> list[tuple[str, ...]]:
     """Company, platform, outstanding, overdue, amounts due: one row per data connection."""
+    from billpay.bills.listing import summarise
+    from billpay.core.money import format_money
+
     rows: list[tuple[str, ...]] = []
     for company in companies:
         for connection in company.data_connections:
@@ -693,6 +735,8 @@ async def _company_rows(
 
 def _companies_table(total: int, rows: list[tuple[str, ...]], *, bills: bool = True) -> Table:
     """Within 80 columns: short headers, the amounts never cut, long names wrapped, not cut."""
+    from rich.table import Table
+
     table = Table(title=f"Companies ({total})")
     table.add_column("Company", overflow="fold")
     table.add_column("Platform", overflow="fold")
@@ -717,6 +761,9 @@ def _limit(text: str) -> int | None:
 
 def _sandbox(args: argparse.Namespace) -> int:
     import uvicorn
+    from pydantic import ValidationError
+
+    from billpay.runtime.embedded import sandbox_app
 
     settings = load_settings()
     try:
@@ -766,6 +813,8 @@ _OPTIONS = {
 
 
 def _options_problem(exc: Exception) -> str:
+    from pydantic import ValidationError
+
     if not isinstance(exc, ValidationError):
         return f"--database-url: {exc}"
     problems = []

@@ -24,6 +24,7 @@ from billpay.core.i18n import words
 from billpay.payables.client import PayablesClient
 from billpay.payables.query import outstanding_bills
 from billpay.payments.rules import account_choices, new_payment_key
+from billpay.runtime.surfaces import SURFACES as SURFACES
 from billpay.slack.blocks.bills import bills_message
 from billpay.slack.blocks.home import home_view
 from billpay.slack.blocks.invoices import attach_modal
@@ -43,19 +44,6 @@ from billpay.slack.blocks.questions import ask_modal
 from billpay.slack.blocks.suppliers import supplier_blocks, supplier_modal
 from billpay.suppliers.lookup import SupplierMatch
 from billpay.suppliers.rules import RawLine, bill_options_from, estimate
-
-SURFACES = (
-    "bills",
-    "pay-modal",
-    "reject-modal",
-    "attach-modal",
-    "ask-modal",
-    "supplier",
-    "supplier-modal",
-    "new-bill-modal",
-    "bank-account-modal",
-    "home",
-)
 
 
 class NothingToPreview(Exception):

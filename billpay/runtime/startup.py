@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from billpay.config import Settings
 from billpay.payables.backend import PayablesBackend, codat_backend
-from billpay.runtime.embedded import sandbox_backend
 from billpay.services import Services, build_services
 from billpay.store.db import Database
 
@@ -15,12 +14,16 @@ from billpay.store.db import Database
 async def open_backend(settings: Settings) -> PayablesBackend:
     """Start the configured backend and return a client for it."""
     if settings.uses_sandbox:
+        # The sandbox (FastAPI, its own models) is loaded only when it is the backend.
+        from billpay.runtime.embedded import sandbox_backend
+
         return await sandbox_backend(settings)
     return codat_backend(settings)
 
 
-async def open_services(settings: Settings) -> Services:
-    """Start the payables backend and the bot's database (already migrated by the caller)."""
-    backend = await open_backend(settings)
+async def open_services(settings: Settings, backend: PayablesBackend | None = None) -> Services:
+    """Start the payables backend (unless the caller did: `backend`) and the bot's database
+    (already migrated by the caller); the services own both."""
+    backend = backend or await open_backend(settings)
     db = Database(settings.database_url)
     return build_services(settings, db=db, payables=backend.client, backend=backend)

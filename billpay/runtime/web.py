@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import PlainTextResponse
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
-from starlette.requests import ClientDisconnect
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
 
 from billpay.services import Services
 from billpay.slack.app import create_app
@@ -33,16 +34,16 @@ MAX_WEBHOOK_BYTES = 1024 * 1024
 
 def create_web_app(
     services: Services, app: AsyncApp | None = None, *, slack_requests: bool = True
-) -> FastAPI:
+) -> Starlette:
     """The web app around already-open services (the caller closes them): `/healthz` always,
-    and Slack's request URL unless Slack reaches the app over Socket Mode."""
-    web = FastAPI(title="Bill Pay for Slack", docs_url=None, redoc_url=None, openapi_url=None)
+    and Slack's request URL unless Slack reaches the app over Socket Mode.
 
-    @web.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    Starlette, not FastAPI: three routes need neither validation nor an OpenAPI schema, and
+    FastAPI's import would be a good part of the bot's start-up."""
 
-    @web.post("/webhooks/codat")
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
     async def codat_webhook(request: Request) -> Response:
         webhooks = services.webhooks
         if webhooks is None:
@@ -72,8 +73,9 @@ def create_web_app(
             webhooks.start(accepted)
         return PlainTextResponse("ok")
 
+    routes = [Route("/healthz", healthz), Route("/webhooks/codat", codat_webhook, methods=["POST"])]
     if not slack_requests:
-        return web
+        return Starlette(routes=routes)
     handler = AsyncSlackRequestHandler(app or create_app(services))
     secret = services.settings.slack_signing_secret
     if secret is None:
@@ -104,7 +106,6 @@ def create_web_app(
             log.warning("refused a malformed Slack request Bolt failed on: %r", exc)
             return PlainTextResponse("malformed request", status_code=400)
 
-    @web.post("/slack/events")
     async def slack_events(request: Request) -> Response:
         try:
             return await answer(request)
@@ -117,4 +118,5 @@ def create_web_app(
                 f"Something went wrong on our side (reference {reference}).", status_code=500
             )
 
-    return web
+    routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    return Starlette(routes=routes)

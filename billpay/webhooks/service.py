@@ -21,10 +21,9 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
-from svix.webhooks import Webhook, WebhookVerificationError
 
 from billpay.store import claims
 from billpay.store.claims import Claimant
@@ -32,6 +31,9 @@ from billpay.store.db import Database
 from billpay.webhooks import inbox
 from billpay.webhooks.events import Event, Kind, parse
 from billpay.webhooks.reactions import WebhookReactions
+
+if TYPE_CHECKING:
+    from svix.webhooks import Webhook
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,8 @@ class Webhooks:
         retention: timedelta = timedelta(days=3),
     ) -> None:
         self.db = db
-        self._verifier = Webhook(secret.get_secret_value())
+        self._secret = secret
+        self._verifier: Webhook | None = None
         self.reactions = reactions
         self.claimant = claimant
         self.clock = clock
@@ -79,6 +82,11 @@ class Webhooks:
         wanted = {name: headers.get(name, "") for name in SIGNATURE_HEADERS}
         if not all(wanted.values()):
             raise WebhookRefused("missing webhook signature headers")
+        # Svix is loaded with the first delivery, not at start-up (its models take a while).
+        from svix.webhooks import Webhook, WebhookVerificationError
+
+        if self._verifier is None:
+            self._verifier = Webhook(self._secret.get_secret_value())
         try:
             self._verifier.verify(body, wanted)
         except WebhookVerificationError as exc:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from billpay.bills.audit import AuditRow, write_csv
 from billpay.config import Settings, load_settings
+from billpay.payables.backend import PayablesBackend
 from billpay.runtime import cli
 from billpay.runtime.preview import SURFACES
 from billpay.slack.app import create_app
@@ -113,7 +114,11 @@ def test_run_without_slack_credentials_serves_the_playground(
         served.append("playground")
         return 0
 
-    async def serve(settings: Settings, mode: cli.Mode) -> int:
+    async def serve(
+        settings: Settings, mode: cli.Mode, backend: PayablesBackend | None = None
+    ) -> int:
+        if backend is not None:
+            await backend.aclose()
         served.append(mode)
         return 0
 
@@ -529,7 +534,11 @@ def test_run_host_and_port_options_override_the_settings_for_that_run(
     monkeypatch.setenv("BILLPAY_PORT", "3100")
     served: list[tuple[str, int, str]] = []
 
-    async def serve(settings: Settings, mode: cli.Mode) -> int:
+    async def serve(
+        settings: Settings, mode: cli.Mode, backend: PayablesBackend | None = None
+    ) -> int:
+        if backend is not None:
+            await backend.aclose()
         served.append((settings.host, settings.port, mode))
         return 0
 

@@ -27,6 +27,7 @@ from billpay.store import claims
 from billpay.store.db import Database
 from billpay.store.migrate import alembic_config, current_revision, head_revision, upgrade
 from billpay.store.models import AuditEvent, Base, CompanyLink
+from billpay.store.revision import HEAD_REVISION, at_head, migrate_if_behind
 from testkit.payables import database_url_for, on_postgres
 from testkit.world import reset_bot_tables
 
@@ -134,6 +135,28 @@ async def test_downgrade_to_base_removes_the_tables_and_upgrade_rebuilds_them(
     await asyncio.to_thread(upgrade, url)
 
     assert await on_connection(url, table_names) >= BOT_TABLES
+    assert await current_revision(url) == head_revision()
+    assert await on_connection(url, schema_diff) == []
+
+
+async def test_the_start_ups_check_names_the_newest_migration() -> None:
+    # A migration added without moving HEAD_REVISION would be skipped at start-up.
+    assert head_revision() == HEAD_REVISION
+
+
+async def test_a_start_migrates_a_database_behind_and_leaves_one_at_head(tmp_path: Path) -> None:
+    url = await empty_database(tmp_path)
+    assert not await at_head(url)
+
+    await migrate_if_behind(url)
+
+    assert await current_revision(url) == head_revision()
+    assert await at_head(url)
+    await asyncio.to_thread(command.downgrade, alembic_config(url), "-1")
+    assert not await at_head(url)
+
+    await migrate_if_behind(url)
+
     assert await current_revision(url) == head_revision()
     assert await on_connection(url, schema_diff) == []
 

@@ -103,14 +103,16 @@ def retry_upload_element(
 
 
 def more_options(case: CaseView, locale: str) -> list[dict[str, Any]]:
-    """The overflow's View invoice (the bill has files) or Attach invoice (it has none), and
-    Ask a question."""
+    """The overflow's View invoice (the bill has files), Attach invoice (it has none) or
+    Invoice… (not known yet: it looks), and Ask a question."""
     _ = words(locale)
     options: list[tuple[MoreOption, str]] = []
     if case.attachments:
         options.append((MoreOption.VIEW_INVOICE, _("View invoice")))
     elif case.attachments == 0 and case.state != CaseState.CLOSED:
         options.append((MoreOption.ATTACH_INVOICE, _("Attach invoice")))
+    elif case.attachments is None and case.state != CaseState.CLOSED:
+        options.append((MoreOption.INVOICE, _("Invoice…")))
     if case.question is None and case.state in ASKABLE_STATES:
         options.append((MoreOption.ASK, _("Ask a question")))
     return [

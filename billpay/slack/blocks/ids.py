@@ -33,6 +33,7 @@ class MoreOption(StrEnum):
     REFRESH = "refresh"
     VIEW_INVOICE = "invoice"
     ATTACH_INVOICE = "attach"
+    INVOICE = "files"  # the bot does not know yet whether the bill has files
     ASK = "ask"
 
 

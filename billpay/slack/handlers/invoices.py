@@ -1,20 +1,23 @@
 """A bill's invoice file: the card's overflow choices View invoice (shared once into the card's
-thread) and Attach invoice with its form, and Retry upload, on the card or in its thread, when
-a new bill's invoice did not reach the accounting platform.
+thread), Attach invoice with its form, and Invoice… (the card does not know yet whether the
+bill has files: they are listed, then shared or the form opens), and Retry upload, on the card
+or in its thread, when a new bill's invoice did not reach the accounting platform.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from billpay.core.bounds import INVOICE_MAX_BYTES
-from billpay.core.domain import CaseRef
+from billpay.core.domain import CaseRef, CaseView
 from billpay.core.errors import FieldErrors, OutOfDate
 from billpay.core.i18n import N_, words
 from billpay.invoices.files import InvoiceProblem, SlackFiles, check
+from billpay.payables.models import Attachment
 from billpay.services import Services
 from billpay.slack.blocks.ids import Callback, Input, MoreOption, SupplierAction
 from billpay.slack.blocks.invoices import (
@@ -35,6 +38,7 @@ from billpay.slack.people import LazyPerson
 from billpay.slack.publisher import Publisher
 
 ATTACH_TITLE = N_("Attach invoice")
+INVOICE_TITLE = N_("Invoice")
 
 
 def picked_file(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -51,32 +55,89 @@ def register(on: Listeners, services: Services) -> None:
     files = SlackFiles(publisher.client, services.settings.slack_api_url)
     cards = Cards(services)
 
-    @overflow(on, MoreOption.VIEW_INVOICE)
-    async def view_invoice(
-        ack: Ack, click: Click, value: MoreAction, respond: AsyncRespond, person: LazyPerson
-    ) -> None:
-        await ack()
-        await cards.current(click, value.bill_id)
-        ref = click.case(value.bill_id)
+    async def share(
+        click: Click, ref: CaseRef, locale: str, files: list[Attachment] | None = None
+    ) -> str | None:
+        """Share the bill's files in the card's thread, once: the thread's link when they
+        were shared already, else None once shared."""
         if not click.message_ts:
             raise OutOfDate()
-        reader = await person
-        claim = await services.invoices.claim_share(ref, click.user_id)
+        claim = await services.invoices.claim_share(ref, click.user_id, files)
         if claim.permalink is not None:
-            await tell(respond, already_shared(claim.permalink, reader.locale))
-            return
+            return claim.permalink
         try:
             ids, link = await publisher.share_files(
                 click.team_id,
                 click.channel_id,
                 click.message_ts,
                 [(f.name, f.content) for f in claim.files],
-                shared_comment(claim.case, click.user_id, reader.locale),
+                shared_comment(claim.case, click.user_id, locale),
             )
         except BaseException:
             await services.invoices.share_failed(ref)
             raise
         await services.invoices.shared(ref, click.user_id, ids, link)
+        return None
+
+    @overflow(on, MoreOption.VIEW_INVOICE)
+    async def view_invoice(
+        ack: Ack, click: Click, value: MoreAction, respond: AsyncRespond, person: LazyPerson
+    ) -> None:
+        await ack()
+        await cards.current(click, value.bill_id)
+        reader = await person
+        permalink = await share(click, click.case(value.bill_id), reader.locale)
+        if permalink is not None:
+            await tell(respond, already_shared(permalink, reader.locale))
+
+    @overflow(on, MoreOption.INVOICE)
+    async def look_for_invoice(
+        ack: Ack,
+        click: Click,
+        value: MoreAction,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+        person: LazyPerson,
+    ) -> None:
+        """The bill's files are listed now (one call): with files, they are shared as View
+        invoice shares them, and the modal says so; with none, Attach invoice's form opens.
+        Either way the card then offers View invoice or Attach invoice."""
+        await ack()
+        trigger_id = trigger_of(body)
+        await cards.current(click, value.bill_id)
+        reader = await reader_now(person)
+        ref = click.case(value.bill_id)
+
+        async def build() -> dict[str, Any]:
+            found = await services.invoices.look_up(ref)
+            someone = await person
+            if not found.attachments:
+                return _attach_form(found.case, someone.locale, someone.today(services.clock()))
+            permalink = await share(click, ref, someone.locale, found.attachments)
+            _ = words(someone.locale)
+            if permalink is not None:
+                text = already_shared(permalink, someone.locale)
+            else:
+                text = _("Shared the invoice in the card's thread.")
+            return done_modal(INVOICE_TITLE, text, locale=someone.locale)
+
+        def _attach_form(case: CaseView, locale: str, today: date) -> dict[str, Any]:
+            metadata = AttachMetadata(
+                channel_id=click.channel_id, message_ts=click.message_ts, bill_id=value.bill_id
+            )
+            return attach_modal(case, metadata, locale=locale, today=today)
+
+        try:
+            loading = loading_modal(INVOICE_TITLE, locale=reader.locale)
+            await open_modal(client, trigger_id, context, loading, build())
+        finally:
+            await Publisher.quietly(
+                publisher.bill_changed_here(
+                    click.team_id, click.channel_id, value.bill_id, click.message_ts
+                ),
+                "show what the card now knows of the files",
+            )
 
     @overflow(on, MoreOption.ATTACH_INVOICE)
     async def attach_invoice(

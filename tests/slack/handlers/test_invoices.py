@@ -1,6 +1,9 @@
-"""End to end over HTTP: a card's invoice. View invoice shares the bill's file in the card's
-thread once (through `files_upload_v2`'s three steps), Details lists the files and line items,
-and Attach invoice uploads a file picked in Slack to a bill that has none."""
+"""End to end over HTTP: a card's invoice. `/bills` reads no files, so a card first offers
+Invoice…, which lists the bill's files when chosen: View invoice's sharing when there are some,
+Attach invoice's form when there are none, and the card offers one of those from then on.
+View invoice shares the bill's file in the card's thread once (through `files_upload_v2`'s
+three steps), Details lists the files and line items, and Attach invoice uploads a file picked
+in Slack to a bill that has none."""
 
 from __future__ import annotations
 
@@ -67,11 +70,62 @@ async def audit_actions(bot: Bot, bill_id: str) -> list[str]:
         return list(rows)
 
 
+def file_reads(bot: Bot, since: int) -> list[str]:
+    """The paths of the bill-file listings the bot asked the payables API for."""
+    requests = bot.payables_transport.requests[since:]
+    return [r.url.path for r in requests if r.url.path.endswith("/attachments")]
+
+
+async def test_invoice_shares_the_file_of_a_bill_that_has_one_and_the_card_then_knows(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    first = await bot.bills(user=ANA)
+    with_file, without = bill_ids(first)[:2]
+    await attach_in_sandbox(bot, with_file)
+    message = await bot.bills(user=ANA)
+    for bill_id in (with_file, without):  # nothing said of files the bot has not read
+        assert MoreOption.INVOICE in overflow_values(message, bill_id)
+        assert MoreOption.VIEW_INVOICE not in overflow_values(message, bill_id)
+        assert MoreOption.ATTACH_INVOICE not in overflow_values(message, bill_id)
+
+    before = len(bot.payables_transport.requests)
+    opened = len(bot.slack.calls_to("views.open"))
+    await use_more(bot, message, with_file, MoreOption.INVOICE, ANA)
+    view = await bot.modal(opened)
+    assert "Shared the invoice in the card's thread." in json.dumps(view)
+    assert [with_file in path for path in file_reads(bot, before)] == [True]  # listed once
+    (shared,) = bot.slack.uploads.shared_in(CHANNEL, message["ts"])
+    assert bot.slack.uploads.content(shared["id"]) == PDF
+
+    card = await bot.wait_for_card(message["ts"], with_file, "View invoice")
+    assert MoreOption.VIEW_INVOICE in overflow_values(card, with_file)
+    assert MoreOption.INVOICE in overflow_values(card, without)
+    bot.slack.assert_no_problems()
+
+
+async def test_invoice_opens_the_attach_form_for_a_bill_without_files(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message = await bot.bills(user=ANA)
+    bill_id = bill_ids(message)[0]
+
+    view = await _open_attach(bot, message, bill_id, MoreOption.INVOICE)
+
+    assert view["title"]["text"] == "Attach invoice"
+    card = await bot.wait_for_card(message["ts"], bill_id, "Attach invoice")
+    assert MoreOption.ATTACH_INVOICE in overflow_values(card, bill_id)
+    assert MoreOption.INVOICE not in overflow_values(card, bill_id)
+    # Attach invoice itself opens the same form.
+    view = await _open_attach(bot, card, bill_id, MoreOption.ATTACH_INVOICE)
+    assert view["title"]["text"] == "Attach invoice"
+
+
 async def test_view_invoice_shares_the_file_in_the_thread_once(linked_bot: Bot) -> None:
     bot = linked_bot
     first = await bot.bills(user=ANA)
     with_file, without = bill_ids(first)[:2]
     await attach_in_sandbox(bot, with_file)
+    await learn_files(bot, first, with_file, without)
     message = await bot.bills(user=ANA)
 
     assert MoreOption.VIEW_INVOICE in overflow_values(message, with_file)
@@ -120,9 +174,23 @@ async def test_details_list_the_files_and_line_items(linked_bot: Bot) -> None:
     assert "*Line items*\\n1. 1 × £2,500.00 + £500.00 tax = £3,000.00" in text  # noqa: RUF001
 
 
-async def _open_attach(bot: Bot, message: dict[str, Any], bill_id: str) -> dict[str, Any]:
+async def learn_files(bot: Bot, message: dict[str, Any], *bill_ids: str) -> None:
+    """Have the bot read these bills' files the way a person does: the bills' details."""
+    for bill_id in bill_ids:
+        await use_more(bot, message, bill_id, MoreOption.DETAILS, ANA)
+    await bot.slack.wait_for_responses(
+        where=lambda r: "Invoice files" in json.dumps(r.get("blocks")), count=len(bill_ids)
+    )
+
+
+async def _open_attach(
+    bot: Bot,
+    message: dict[str, Any],
+    bill_id: str,
+    choice: MoreOption = MoreOption.INVOICE,
+) -> dict[str, Any]:
     opened = len(bot.slack.calls_to("views.open"))
-    await use_more(bot, message, bill_id, MoreOption.ATTACH_INVOICE, ANA)
+    await use_more(bot, message, bill_id, choice, ANA)
     view = await bot.modal(opened)
     assert view["callback_id"] == Callback.ATTACH
     return view
@@ -184,6 +252,8 @@ async def test_a_share_that_slack_refuses_can_be_tried_again(linked_bot: Bot) ->
     bot = linked_bot
     bill_id = bill_ids(await bot.bills(user=ANA))[0]
     await attach_in_sandbox(bot, bill_id)
+    message = await bot.bills(user=ANA)
+    await learn_files(bot, message, bill_id)
     message = await bot.bills(user=ANA)
     bot.slack.fail_next("files.completeUploadExternal", "internal_error")
     await use_more(bot, message, bill_id, MoreOption.VIEW_INVOICE, ANA)
@@ -250,28 +320,30 @@ async def test_attach_invoice_keeps_the_companys_platform_rules(linked_bot: Bot)
     assert "invoice_attached" not in await audit_actions(bot, bill_id)
 
 
-async def test_a_second_bills_post_reuses_what_it_knows_of_the_files(linked_bot: Bot) -> None:
-    """Each card's files cost one read the first time; later `/bills` take them from the
-    mirror while the bill is unchanged, and list again only bills whose files changed."""
+async def test_bills_reads_no_files_and_keeps_what_was_read_while_the_bill_is_unchanged(
+    linked_bot: Bot,
+) -> None:
+    """A page of cards costs no file listing: a card knows its bill's files once someone has
+    had them read (Invoice…, Details), and keeps knowing while the bill is unchanged."""
     bot = linked_bot
     requests = bot.payables_transport.requests
-
-    def file_reads(since: int) -> list[str]:
-        return [r.url.path for r in requests[since:] if r.url.path.endswith("/attachments")]
-
     before = len(requests)
     shown = bill_ids(await bot.bills(user=ANA))
-    assert len(file_reads(before)) == len(shown)
-    with_files = shown[:3]
-    for bill_id in with_files:
-        await attach_in_sandbox(bot, bill_id)
+    assert file_reads(bot, before) == []
+    with_file, without = shown[:2]
+    await attach_in_sandbox(bot, with_file)
+    message = await bot.bills(user=ANA)
+    await learn_files(bot, message, with_file, without)
+
     before = len(requests)
     message = await bot.bills(user=ANA)
-    reads = file_reads(before)
-    assert len(reads) == len(with_files)
-    assert all(any(bill_id in path for path in reads) for bill_id in with_files)
-    assert MoreOption.VIEW_INVOICE in overflow_values(message, with_files[0])
-    before = len(requests)
+    assert file_reads(bot, before) == []
+    assert MoreOption.VIEW_INVOICE in overflow_values(message, with_file)
+    assert MoreOption.ATTACH_INVOICE in overflow_values(message, without)
+    assert MoreOption.INVOICE in overflow_values(message, shown[2])
+
+    # A file added elsewhere, and the bill changed: what was read no longer holds.
+    await attach_in_sandbox(bot, without)
     message = await bot.bills(user=ANA)
-    assert file_reads(before) == []
-    assert MoreOption.VIEW_INVOICE in overflow_values(message, with_files[0])
+    assert MoreOption.ATTACH_INVOICE not in overflow_values(message, without)
+    assert MoreOption.INVOICE in overflow_values(message, without)

@@ -1,0 +1,41 @@
+"""What starting the command loads: `billpay run` on Codat's API and the bot's own database
+never loads the embedded sandbox, the playground, FastAPI (the sandbox's framework), Alembic
+(a migrated database is checked with one query) or Svix (loaded with the first webhook).
+Each start pays for what it imports; these would add about a second to every one.
+
+Read in a new interpreter, as a start is: this process has imported everything already."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+NOT_FOR_A_START = ("payables_sandbox", "slack_playground", "fastapi", "alembic", "svix")
+
+
+def loaded_by(code: str) -> set[str]:
+    """The top-level packages a new interpreter holds after running `code`."""
+    listing = "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    probe = f"{code}\nimport json, sys\n{listing}"
+    out = subprocess.run(  # noqa: S603 (this interpreter, code written here)
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+def test_importing_the_command_loads_none_of_what_only_some_commands_use() -> None:
+    loaded = loaded_by("import billpay.runtime.cli")
+
+    assert loaded.isdisjoint(NOT_FOR_A_START), sorted(loaded & set(NOT_FOR_A_START))
+
+
+def test_what_billpay_run_serves_with_loads_none_of_it() -> None:
+    # Everything `billpay run` imports to serve Codat's API on a migrated database.
+    loaded = loaded_by(
+        "import billpay.runtime.cli, billpay.runtime.host, billpay.runtime.startup, "
+        "billpay.store.revision, billpay.webhooks.service"
+    )
+
+    assert loaded.isdisjoint(NOT_FOR_A_START), sorted(loaded & set(NOT_FOR_A_START))
+    assert {"billpay", "slack_bolt", "sqlalchemy", "uvicorn"} <= loaded
