@@ -369,37 +369,42 @@ PAYMENTS_LISTED = 3
 
 
 def payments_line(case: CaseView, locale: str) -> str | None:
-    """The payments recorded on this bill and who made each; None when the status line says it
-    all already (no payment, or the one payment that paid the bill in full)."""
+    """The payments recorded from Slack and who made each, then what the platform shows as
+    paid besides them, so the two add up to the amount paid; None when the status line says
+    it all already (no payment, or the one payment that paid the whole bill)."""
     payments = case.payments
-    if not payments or (len(payments) == 1 and case.state == CaseState.PAID):
+    from_slack = sum((p.amount for p in payments), Decimal(0))
+    elsewhere = case.paid_amount - from_slack if payments else Decimal(0)
+    if not payments or (len(payments) == 1 and case.state == CaseState.PAID and elsewhere <= 0):
         return None
     _ = words(locale)
     if len(payments) > PAYMENTS_LISTED:
-        total = sum((p.amount for p in payments), Decimal(0))
         payers = list(dict.fromkeys(mention(p.requested_by) for p in payments))
-        return _.ngettext(
-            "{total} paid in {n} payment by {who}",
-            "{total} paid in {n} payments by {who}",
+        line = _.ngettext(
+            "From Slack: {total} in {n} payment by {who}",
+            "From Slack: {total} in {n} payments by {who}",
             len(payments),
-            total=money(total, payments[0].currency, locale),
+            total=money(from_slack, case.currency, locale),
             who=", ".join(payers),
         )
-    listed = " · ".join(
-        _(
-            "{amount} by {who} on {day}",
-            amount=money(p.amount, p.currency, locale),
-            who=mention(p.requested_by),
-            day=day(p.payment_date, locale),
+    else:
+        listed = " · ".join(
+            _(
+                "{amount} by {who} on {day}",
+                amount=money(p.amount, p.currency, locale),
+                who=mention(p.requested_by),
+                day=day(p.payment_date, locale),
+            )
+            for p in payments
         )
-        for p in payments
-    )
-    return _.ngettext(
-        "Paid in {n} payment: {payments}",
-        "Paid in {n} payments: {payments}",
-        len(payments),
-        payments=listed,
-    )
+        line = _("From Slack: {payments}", payments=listed)
+    if elsewhere > 0:
+        line += " · " + _(
+            "{amount} paid directly in {platform}",
+            amount=money(elsewhere, case.currency, locale),
+            platform=platform_text(case.platform, locale),
+        )
+    return line
 
 
 # The accounting platform's bill statuses, as people write them.
