@@ -67,6 +67,13 @@ def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
             bill=bill,
             cause=_(outcome.message) if outcome.message else "",
         )
+    if outcome.status == "cancelled" and payment.send_after is not None:
+        # Held for the undo window, never scheduled: Undo stopped it before it went out.
+        return ":leftwards_arrow_with_hook: " + _(
+            "Undone before it went out: the payment of {amount} to {bill}; nothing was sent.",
+            amount=amount,
+            bill=bill,
+        )
     if outcome.status == "cancelled":
         return ":no_entry_sign: " + _(
             "The scheduled payment of {amount} to {bill} was cancelled.", amount=amount, bill=bill
