@@ -496,18 +496,9 @@ def _state_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
     bill = BillAction(bill_id=case.bill_id, version=case.version).dump()
     reopen = _button(Action.REOPEN, _("Reopen…"), bill)
     approve = _button(Action.APPROVE, _("Approve"), bill, style="primary")
-    reject = _button(
-        Action.REJECT,
-        _("Reject"),
-        bill,
-        style="danger",
-        confirm=_confirm(
-            _("Reject this bill?"),
-            _("You'll be asked for a reason. A rejected bill can't be paid from Slack."),
-            _("Reject…"),
-            locale,
-        ),
-    )
+    # No confirm dialog: Slack would show it before the bot can refuse someone the policy does
+    # not allow. The reason form, opened only for those who may reject, is the second step.
+    reject = _button(Action.REJECT, _("Reject"), bill, style="danger")
     pay = _button(Action.PAY, _("Pay…"), bill)
     check = _button(Action.CHECK_PAYMENT, _("Check now"), bill, style="primary")
     platform = platform_text(case.platform, locale)
