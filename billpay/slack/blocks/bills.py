@@ -57,14 +57,21 @@ def bills_message(
     time_zone: str,
     pause: ConnectionPause | None = None,
     figures_from: str | None = None,
+    new_bill_by: str | None = None,
 ) -> dict[str, Any]:
     """`text` (the notification fallback) and `blocks` of one page of bills; `as_of` is when
     its figures were read, shown in `time_zone` (the reader's). `figures_from` (the
     accounting platform's name) says the figures are the mirror's, read a while ago. While the
     company's connection is not Linked (`pause`), its figures are as of when it stopped being,
-    and each card says so and offers Reconnect instead of Pay."""
+    and each card says so and offers Reconnect instead of Pay. A message posted for one new
+    bill (`new_bill_by`, who added it) is headed as that bill: a count of one would read as
+    the company's whole position."""
     _ = words(locale)
     when = moment(pause.since if pause else as_of, time_zone, locale)
+    if new_bill_by is not None and cases:
+        return _new_bill_message(
+            company_name, cases[0], new_bill_by, when, locale, today, pause, time_zone
+        )
     headline = summary_line(summary, headline, locale)
     blocks: list[dict[str, Any]] = [
         {
@@ -229,6 +236,41 @@ def card_blocks(
             {"type": "actions", "block_id": card_actions_block(case.bill_id), "elements": buttons}
         )
     return blocks
+
+
+def _new_bill_message(
+    company_name: str,
+    case: CaseView,
+    added_by: str,
+    when: str,
+    locale: str,
+    today: date,
+    pause: ConnectionPause | None,
+    time_zone: str,
+) -> dict[str, Any]:
+    """A new bill's own message: headed as that bill, its card, and when it was read."""
+    _ = words(locale)
+    company = escape(company_name)
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "block_id": Block.SUMMARY,
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{company}*: "
+                + _("new bill added by {person}", person=mention(added_by)),
+            },
+        },
+        {
+            "type": "context",
+            "block_id": Block.PAGE,
+            "elements": [{"type": "mrkdwn", "text": _("As of {moment}", moment=when)}],
+        },
+        {"type": "divider"},
+        *card_blocks(case, locale=locale, today=today, pause=pause, time_zone=time_zone),
+    ]
+    text = f"{company}: " + _("new bill from {supplier}", supplier=escape(case.supplier_name))
+    return {"text": text, "blocks": blocks}
 
 
 def bill_text(case: CaseView, *, locale: str, today: date) -> str:
