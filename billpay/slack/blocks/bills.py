@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from billpay.bills.listing import Summary
+from billpay.bills.listing import FilterError, Summary, parse_filter
 from billpay.core.domain import CaseState, CaseView, ConnectionPause
 from billpay.core.i18n import N_, words
 from billpay.payments.words import failure_text, in_doubt_text, platform_text
@@ -72,7 +72,7 @@ def bills_message(
         return _new_bill_message(
             company_name, cases[0], new_bill_by, when, locale, today, pause, time_zone
         )
-    headline = summary_line(summary, headline, locale)
+    headline = summary_line(summary, headline, locale, overdue_said=_lists_overdue(filter_text))
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -138,10 +138,21 @@ def bills_message(
     return {"text": f"{company_name}: {headline}", "blocks": blocks}
 
 
-def summary_line(summary: Summary, headline: str, locale: str) -> str:
+def _lists_overdue(filter_text: str) -> bool:
+    """Does the listing hold only overdue bills (its headline counts them as overdue)?"""
+    try:
+        return parse_filter(filter_text).kind == "overdue"
+    except FilterError:
+        return False
+
+
+def summary_line(
+    summary: Summary, headline: str, locale: str, *, overdue_said: bool = False
+) -> str:
     """`16 bills due within 7 days · 7 overdue · £1,250.00 due`; `headline` counts the bills
-    as the listing's filter words them (`BillFilter.headline`). Rejected bills the listing
-    leaves out are counted last, with the command that lists them."""
+    as the listing's filter words them (`BillFilter.headline`), and `overdue_said` when it
+    counts them as overdue already (`7 overdue bills`, not `7 overdue bills · 7 overdue`).
+    Rejected bills the listing leaves out are counted last, with the command that lists them."""
     _ = words(locale)
     hidden = (
         _.ngettext(
@@ -155,7 +166,7 @@ def summary_line(summary: Summary, headline: str, locale: str) -> str:
     if summary.count == 0:
         return f"{headline}. {hidden}".strip()
     parts = [headline]
-    if summary.overdue:
+    if summary.overdue and not overdue_said:
         parts.append(_.ngettext("{n} overdue", "{n} overdue", summary.overdue))
     parts.extend(
         _("{amount} due", amount=money(amount, currency, locale))

@@ -41,13 +41,14 @@ async def test_overdue_and_supplier_filters(linked_bot: Bot) -> None:
     bot = linked_bot
     overdue = await bot.bills("overdue", user=ANA)
     assert "7 overdue bills" in overdue["text"] and len(bill_ids(overdue)) == 7
+    assert "overdue bills · 7 overdue" not in overdue["text"]  # said once is enough
     brightwave = await bot.bills("brightwave", user=ANA)
     assert "3 outstanding bills matching “brightwave” · 1 overdue" in brightwave["text"]
     cards = [b for b in brightwave["blocks"] if str(b.get("block_id")).startswith("card:")]
     assert cards and all("Brightwave Energy" in b["text"]["text"] for b in cards)
     # Filters combine; accents and case are ignored; references match too.
     both = await bot.bills("overdue BRIGHTWAVE", user=ANA)
-    assert "1 overdue bill matching “BRIGHTWAVE”" in both["text"] and len(bill_ids(both)) == 1
+    assert "1 overdue bill matching “BRIGHTWAVE” · £" in both["text"] and len(bill_ids(both)) == 1
     muller = await bot.bills("muller", user=ANA)
     assert all("Müller" in card_text(muller, b) for b in bill_ids(muller)) and bill_ids(muller)
     soon = await bot.bills("due 7d", user=ANA)
