@@ -23,7 +23,7 @@ BILLPAY_HELP = N_(
     "`/billpay account new` adds a bank account.\n"
     "• `/billpay digest` sets when the daily digest comes; `/billpay digest now` posts it now.\n"
     "• `/billpay status` shows this channel's company, policy and digest.\n"
-    "On each bill: *Approve*, *Reject* (with a reason) and *Pay…*."
+    "On each bill: *Approve*, *Reject* (with a reason) and, once approved, *Pay…*"
 )
 
 

@@ -90,7 +90,10 @@ async def test_supplier_lookup_shows_contact_balance_and_what_is_owed(linked_bot
 async def test_billpay_help_and_the_home_tab(linked_bot: Bot) -> None:
     bot = linked_bot
     await bot.command("/billpay", "help", user=ANA)
-    await bot.slack.wait_for_responses(where=lambda r: "/billpay connect" in str(r.get("text")))
+    (answer,) = await bot.slack.wait_for_responses(
+        where=lambda r: "/billpay connect" in str(r.get("text"))
+    )
+    assert "…*." not in answer["text"] and "*Pay…*" in answer["text"]  # one stop, not "Pay…."
     event = bot.requests.event({"type": "app_home_opened", "user": ANA, "tab": "home"})
     assert (await bot.send(event)).status_code == 200
     (publish,) = await bot.slack.wait_for("views.publish")
