@@ -354,14 +354,15 @@ def status_line(case: CaseView, locale: str) -> str:
             )
         case CaseState.PAYING if payment:
             return ":arrows_counterclockwise: " + _(
-                "Recording {amount} from {account} for {person}…",
+                "Recording {person}'s payment of {amount} from {account}…",
                 amount=money(payment.amount, payment.currency, locale),
                 account=escape(payment.account_name),
                 person=mention(payment.requested_by),
             )
         case CaseState.SCHEDULED if payment and payment.send_after is not None:
             return ":hourglass_flowing_sand: " + _(
-                "Paying {amount} from {account} for {person} in a few seconds: *Undo* stops it",
+                "{person}'s payment of {amount} from {account} goes out in a few seconds: "
+                "*Undo* stops it",
                 amount=money(payment.amount, payment.currency, locale),
                 account=escape(payment.account_name),
                 person=mention(payment.requested_by),
