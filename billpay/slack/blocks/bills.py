@@ -671,9 +671,31 @@ def navigation(page: int, pages: int, filter_text: str = "", *, locale: str) -> 
     return {"type": "actions", "block_id": Block.NAVIGATION, "elements": elements}
 
 
-def details_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, Any]]:
-    """The overflow's Details: the card's facts in full, for the person who asked."""
+def details_blocks(
+    case: CaseView, *, locale: str, today: date, as_of: str | None = None
+) -> list[dict[str, Any]]:
+    """The overflow's Details: the card's facts in full, for the person who asked. Slack keeps
+    the panel as it was while the bill moves on, so it says when it was read (`as_of`, the
+    reader's local moment)."""
     _ = words(locale)
+    stamp = (
+        [
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": _(
+                            "Details as of {moment}; the card shows the bill as it is now.",
+                            moment=as_of,
+                        ),
+                    }
+                ],
+            }
+        ]
+        if as_of
+        else []
+    )
     fields = [
         (_("Supplier"), escape(case.supplier_name)),
         (_("Reference"), escape(case.reference) or "—"),
@@ -691,6 +713,7 @@ def details_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str
         ),
     ]
     return [
+        *stamp,
         {
             "type": "section",
             "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields],

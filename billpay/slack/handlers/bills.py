@@ -17,7 +17,7 @@ from billpay.slack.blocks.bills import details_blocks
 from billpay.slack.blocks.ids import Action, DigestAction, MoreOption
 from billpay.slack.blocks.invoices import details_extra
 from billpay.slack.blocks.metadata import DigestListAction, MoreAction, PageAction
-from billpay.slack.blocks.text import escape
+from billpay.slack.blocks.text import escape, moment
 from billpay.slack.boundary import Ack, Listeners
 from billpay.slack.budget import CommandAnswer
 from billpay.slack.envelope import Click, Command
@@ -108,7 +108,13 @@ def register(on: Listeners, services: Services) -> None:
         details = await services.invoices.details(click.case(value.bill_id))
         case = details.case
         reader = await person
-        blocks = details_blocks(case, locale=reader.locale, today=reader.today(services.clock()))
+        now = services.clock()
+        blocks = details_blocks(
+            case,
+            locale=reader.locale,
+            today=reader.today(now),
+            as_of=moment(now, reader.time_zone, reader.locale),
+        )
         blocks += details_extra(case, details.attachments, details.lines, locale=reader.locale)
         _ = words(reader.locale)
         await respond(

@@ -76,6 +76,11 @@ async def test_details_from_the_overflow_are_shown_only_to_the_asker(linked_bot:
     assert (
         "*Still due*" in str(answer["blocks"]) and validate_message_blocks(answer["blocks"]) == []
     )
+    # The panel stays as it was while the bill moves on ("0 of 1 approvals" after approval):
+    # it says when it was read, and where the bill is shown as it is now.
+    assert answer["blocks"][0]["elements"][0]["text"] == (
+        "Details as of 22 Nov 2026, 10:00; the card shows the bill as it is now."
+    )
 
 
 async def test_supplier_lookup_shows_contact_balance_and_what_is_owed(linked_bot: Bot) -> None:
