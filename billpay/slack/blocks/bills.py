@@ -671,6 +671,30 @@ def navigation(page: int, pages: int, filter_text: str = "", *, locale: str) -> 
     return {"type": "actions", "block_id": Block.NAVIGATION, "elements": elements}
 
 
+def refreshed_text(case: CaseView, now: datetime, time_zone: str, locale: str) -> str:
+    """The answer to Refresh, for the person who pressed it: read again, and what it says."""
+    _ = words(locale)
+    values = {
+        "supplier": escape(case.supplier_name),
+        "platform": platform_text(case.platform, locale),
+        "time": moment(now, time_zone, locale),
+    }
+    if case.amount_due == 0:
+        text = _(
+            "Read {supplier} again from {platform} at {time}: nothing is due. The card is up "
+            "to date.",
+            **values,
+        )
+    else:
+        text = _(
+            "Read {supplier} again from {platform} at {time}: {amount} due. The card is up to "
+            "date.",
+            amount=money(case.amount_due, case.currency, locale),
+            **values,
+        )
+    return ":arrows_counterclockwise: " + text
+
+
 def details_blocks(
     case: CaseView, *, locale: str, today: date, as_of: str | None = None
 ) -> list[dict[str, Any]]:

@@ -122,3 +122,30 @@ async def test_the_same_bot_over_socket_mode(linked_bot: Bot) -> None:
         assert post.ok and "7 overdue bills" in post.args["text"]
     finally:
         await handler.close_async()
+
+
+async def test_refresh_tells_the_person_it_read_the_bill_again(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message = await bot.bills(user=ANA)
+    bill_id = bill_ids(message)[0]
+    supplier = next(
+        b["text"]["text"].split("*")[1]
+        for b in message["blocks"]
+        if b.get("block_id") == f"card:{bill_id}"
+    )
+    reads = len(bot.payables_transport.requests)
+    before = len(bot.slack.responses)
+    request = bot.requests.click(
+        message,
+        Action.MORE,
+        user_id=BEN,
+        block_id_prefix=f"card_actions:{bill_id}",
+        option_value=MoreAction(choice=MoreOption.REFRESH, bill_id=bill_id).dump(),
+    )
+    await bot.send(request)
+    (answer,) = (await bot.slack.wait_for_responses(count=before + 1))[before:]
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    read = f"Read {supplier} again from Codat Sandbox at 22 Nov 2026, 10:00: "
+    assert answer["text"].startswith(f":arrows_counterclockwise: {read}")
+    assert answer["text"].endswith(" due. The card is up to date.")
+    assert len(bot.payables_transport.requests) > reads  # read again, not from memory
