@@ -80,9 +80,13 @@ class Bot:
 
     async def bills(self, text: str = "", *, user: str) -> dict[str, Any]:
         """Run `/bills` and return the message it posted (as the fake stores it)."""
-        before = len(self.slack.calls_to("chat.postMessage"))
+        earlier = {id(c) for c in self.slack.calls_to("chat.postMessage")}
         await self.command("/bills", text, user=user)
-        (call, *_) = (await self.slack.wait_for("chat.postMessage", count=before + 1))[before:]
+        # A line in an earlier card's thread may be posted meanwhile: the listing is not a reply.
+        (call, *_) = await self.slack.wait_for(
+            "chat.postMessage",
+            where=lambda c: id(c) not in earlier and not c.args.get("thread_ts"),
+        )
         assert call.ok, call.response
         ts = call.response["ts"]
         # The bot records the message just after Slack answers; clicks need that record.

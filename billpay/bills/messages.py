@@ -61,9 +61,11 @@ class MessageStore:
         locale: str,
         time_zone: str,
         user_id: str,
+        new_bill: bool = False,
     ) -> None:
         """Remember what message `ts` now shows (a new post, or a page turned in place). With
-        `cards_only`, its summary counts the bills on its cards only (a new bill's own card)."""
+        `cards_only`, its summary counts the bills on its cards only; `new_bill`: a new post for
+        one bill just created, headed as that bill."""
         async with self.db.write() as s:
             now = self.clock()
             message = await s.scalar(
@@ -72,7 +74,9 @@ class MessageStore:
                 .with_for_update()
             )
             if message is None:
-                message = BillMessage(link_id=link.id, channel_id=channel_id, ts=ts)
+                message = BillMessage(
+                    link_id=link.id, channel_id=channel_id, ts=ts, new_bill=new_bill
+                )
                 s.add(message)
             message.filter_text = bill_filter.source
             message.page = page

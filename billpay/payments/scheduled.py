@@ -110,7 +110,11 @@ class ScheduledPayments:
             view = (await views_of(s, [case]))[0]
             cancelled = payment_view(payment)
         message = Phrase(
-            N_("Undone: nothing was sent.") if held else N_("The scheduled payment is cancelled.")
+            N_("Undone: the payment of {amount} to {supplier} was not sent.")
+            if held
+            else N_("The scheduled payment of {amount} to {supplier} is cancelled."),
+            amount=Money(cancelled.amount, cancelled.currency),
+            supplier=Escaped(view.supplier_name),
         )
         return PaymentOutcome(view, "cancelled", message, cancelled)
 

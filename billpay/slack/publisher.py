@@ -205,6 +205,7 @@ class Publisher:
             as_of=now,
             time_zone=person.time_zone,
             pause=pause,
+            new_bill_by=person.user_id,
         )
         response = await self.client(team_id).chat_postMessage(channel=channel_id, **message)
         ts = str(response["ts"])
@@ -219,6 +220,7 @@ class Publisher:
             locale=person.locale,
             time_zone=person.time_zone,
             user_id=person.user_id,
+            new_bill=True,
         )
         return ts
 
@@ -267,6 +269,7 @@ class Publisher:
             as_of=self.clock(),
             time_zone=message.time_zone,
             pause=pause,
+            new_bill_by=message.posted_by if message.new_bill else None,
         )
 
     async def pause_for(self, link: CompanyLink) -> ConnectionPause | None:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     exists,
+    false,
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -272,6 +273,8 @@ class BillMessage(Base):
     # every bill its filter matches.
     cards_only: Mapped[bool] = mapped_column(Boolean, default=False)
     out_of_date: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Posted for one new bill (by `posted_by`): headed as that bill, without a count.
+    new_bill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     locale: Mapped[str] = mapped_column(String(16))
     time_zone: Mapped[str] = mapped_column(String(64))
     posted_by: Mapped[str] = mapped_column(String(32))

@@ -174,19 +174,14 @@ def test_the_page_reads_at_phone_width_and_works_from_the_keyboard(
         actions.locator("summary").focus()
         page.keyboard.press("Enter")
         expect(actions.locator(".overflow-item").first).to_be_visible()
-        # Reject asks for confirmation first, then opens its modal, all from the keyboard; Tab
-        # stays in the modal; Escape closes it.
+        # Reject opens its modal from the keyboard (no confirm dialog: the bot refuses first
+        # whoever may not reject); Tab stays in the modal; Escape closes it.
         actions.get_by_role("button", name="Reject").focus()
         # A live update meanwhile redraws the message; the focus stays on the button.
         page.evaluate("fetch('/ui/state').then(() => 0)")
         page.locator("#person").dispatch_event("change")
         expect(actions.get_by_role("button", name="Reject")).to_be_focused()
         page.keyboard.press("Enter")
-        confirm = page.locator("#confirm-layer [role=alertdialog]")
-        expect(confirm).to_be_visible()
-        expect(confirm.locator("[data-answer=yes]")).to_be_focused()
-        page.keyboard.press("Enter")
-        expect(confirm).to_have_count(0)
         modal = page.locator("#modal-layer .modal")
         expect(modal).to_be_visible()
         expect(modal.locator("textarea, input").first).to_be_focused()

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from billpay.bills.listing import Summary
+from billpay.bills.listing import FilterError, Summary, parse_filter
 from billpay.core.domain import CaseState, CaseView, ConnectionPause
 from billpay.core.i18n import N_, words
 from billpay.payments.words import failure_text, in_doubt_text, platform_text
@@ -57,15 +57,22 @@ def bills_message(
     time_zone: str,
     pause: ConnectionPause | None = None,
     figures_from: str | None = None,
+    new_bill_by: str | None = None,
 ) -> dict[str, Any]:
     """`text` (the notification fallback) and `blocks` of one page of bills; `as_of` is when
     its figures were read, shown in `time_zone` (the reader's). `figures_from` (the
     accounting platform's name) says the figures are the mirror's, read a while ago. While the
     company's connection is not Linked (`pause`), its figures are as of when it stopped being,
-    and each card says so and offers Reconnect instead of Pay."""
+    and each card says so and offers Reconnect instead of Pay. A message posted for one new
+    bill (`new_bill_by`, who added it) is headed as that bill: a count of one would read as
+    the company's whole position."""
     _ = words(locale)
     when = moment(pause.since if pause else as_of, time_zone, locale)
-    headline = summary_line(summary, headline, locale)
+    if new_bill_by is not None and cases:
+        return _new_bill_message(
+            company_name, cases[0], new_bill_by, when, locale, today, pause, time_zone
+        )
+    headline = summary_line(summary, headline, locale, overdue_said=_lists_overdue(filter_text))
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -131,10 +138,21 @@ def bills_message(
     return {"text": f"{company_name}: {headline}", "blocks": blocks}
 
 
-def summary_line(summary: Summary, headline: str, locale: str) -> str:
+def _lists_overdue(filter_text: str) -> bool:
+    """Does the listing hold only overdue bills (its headline counts them as overdue)?"""
+    try:
+        return parse_filter(filter_text).kind == "overdue"
+    except FilterError:
+        return False
+
+
+def summary_line(
+    summary: Summary, headline: str, locale: str, *, overdue_said: bool = False
+) -> str:
     """`16 bills due within 7 days · 7 overdue · £1,250.00 due`; `headline` counts the bills
-    as the listing's filter words them (`BillFilter.headline`). Rejected bills the listing
-    leaves out are counted last, with the command that lists them."""
+    as the listing's filter words them (`BillFilter.headline`), and `overdue_said` when it
+    counts them as overdue already (`7 overdue bills`, not `7 overdue bills · 7 overdue`).
+    Rejected bills the listing leaves out are counted last, with the command that lists them."""
     _ = words(locale)
     hidden = (
         _.ngettext(
@@ -148,7 +166,7 @@ def summary_line(summary: Summary, headline: str, locale: str) -> str:
     if summary.count == 0:
         return f"{headline}. {hidden}".strip()
     parts = [headline]
-    if summary.overdue:
+    if summary.overdue and not overdue_said:
         parts.append(_.ngettext("{n} overdue", "{n} overdue", summary.overdue))
     parts.extend(
         _("{amount} due", amount=money(amount, currency, locale))
@@ -231,6 +249,41 @@ def card_blocks(
     return blocks
 
 
+def _new_bill_message(
+    company_name: str,
+    case: CaseView,
+    added_by: str,
+    when: str,
+    locale: str,
+    today: date,
+    pause: ConnectionPause | None,
+    time_zone: str,
+) -> dict[str, Any]:
+    """A new bill's own message: headed as that bill, its card, and when it was read."""
+    _ = words(locale)
+    company = escape(company_name)
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "block_id": Block.SUMMARY,
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{company}*: "
+                + _("new bill added by {person}", person=mention(added_by)),
+            },
+        },
+        {
+            "type": "context",
+            "block_id": Block.PAGE,
+            "elements": [{"type": "mrkdwn", "text": _("As of {moment}", moment=when)}],
+        },
+        {"type": "divider"},
+        *card_blocks(case, locale=locale, today=today, pause=pause, time_zone=time_zone),
+    ]
+    text = f"{company}: " + _("new bill from {supplier}", supplier=escape(case.supplier_name))
+    return {"text": text, "blocks": blocks}
+
+
 def bill_text(case: CaseView, *, locale: str, today: date) -> str:
     """Supplier and reference, then what is due and when: the first lines of a card."""
     _ = words(locale)
@@ -301,14 +354,15 @@ def status_line(case: CaseView, locale: str) -> str:
             )
         case CaseState.PAYING if payment:
             return ":arrows_counterclockwise: " + _(
-                "Recording {amount} from {account} for {person}…",
+                "Recording {person}'s payment of {amount} from {account}…",
                 amount=money(payment.amount, payment.currency, locale),
                 account=escape(payment.account_name),
                 person=mention(payment.requested_by),
             )
         case CaseState.SCHEDULED if payment and payment.send_after is not None:
             return ":hourglass_flowing_sand: " + _(
-                "Paying {amount} from {account} for {person} in a few seconds: *Undo* stops it",
+                "{person}'s payment of {amount} from {account} goes out in a few seconds: "
+                "*Undo* stops it",
                 amount=money(payment.amount, payment.currency, locale),
                 account=escape(payment.account_name),
                 person=mention(payment.requested_by),
@@ -369,37 +423,42 @@ PAYMENTS_LISTED = 3
 
 
 def payments_line(case: CaseView, locale: str) -> str | None:
-    """The payments recorded on this bill and who made each; None when the status line says it
-    all already (no payment, or the one payment that paid the bill in full)."""
+    """The payments recorded from Slack and who made each, then what the platform shows as
+    paid besides them, so the two add up to the amount paid; None when the status line says
+    it all already (no payment, or the one payment that paid the whole bill)."""
     payments = case.payments
-    if not payments or (len(payments) == 1 and case.state == CaseState.PAID):
+    from_slack = sum((p.amount for p in payments), Decimal(0))
+    elsewhere = case.paid_amount - from_slack if payments else Decimal(0)
+    if not payments or (len(payments) == 1 and case.state == CaseState.PAID and elsewhere <= 0):
         return None
     _ = words(locale)
     if len(payments) > PAYMENTS_LISTED:
-        total = sum((p.amount for p in payments), Decimal(0))
         payers = list(dict.fromkeys(mention(p.requested_by) for p in payments))
-        return _.ngettext(
-            "{total} paid in {n} payment by {who}",
-            "{total} paid in {n} payments by {who}",
+        line = _.ngettext(
+            "From Slack: {total} in {n} payment by {who}",
+            "From Slack: {total} in {n} payments by {who}",
             len(payments),
-            total=money(total, payments[0].currency, locale),
+            total=money(from_slack, case.currency, locale),
             who=", ".join(payers),
         )
-    listed = " · ".join(
-        _(
-            "{amount} by {who} on {day}",
-            amount=money(p.amount, p.currency, locale),
-            who=mention(p.requested_by),
-            day=day(p.payment_date, locale),
+    else:
+        listed = " · ".join(
+            _(
+                "{amount} by {who} on {day}",
+                amount=money(p.amount, p.currency, locale),
+                who=mention(p.requested_by),
+                day=day(p.payment_date, locale),
+            )
+            for p in payments
         )
-        for p in payments
-    )
-    return _.ngettext(
-        "Paid in {n} payment: {payments}",
-        "Paid in {n} payments: {payments}",
-        len(payments),
-        payments=listed,
-    )
+        line = _("From Slack: {payments}", payments=listed)
+    if elsewhere > 0:
+        line += " · " + _(
+            "{amount} paid directly in {platform}",
+            amount=money(elsewhere, case.currency, locale),
+            platform=platform_text(case.platform, locale),
+        )
+    return line
 
 
 # The accounting platform's bill statuses, as people write them.
@@ -491,18 +550,9 @@ def _state_buttons(case: CaseView, locale: str) -> list[dict[str, Any]]:
     bill = BillAction(bill_id=case.bill_id, version=case.version).dump()
     reopen = _button(Action.REOPEN, _("Reopen…"), bill)
     approve = _button(Action.APPROVE, _("Approve"), bill, style="primary")
-    reject = _button(
-        Action.REJECT,
-        _("Reject"),
-        bill,
-        style="danger",
-        confirm=_confirm(
-            _("Reject this bill?"),
-            _("You'll be asked for a reason. A rejected bill can't be paid from Slack."),
-            _("Reject…"),
-            locale,
-        ),
-    )
+    # No confirm dialog: Slack would show it before the bot can refuse someone the policy does
+    # not allow. The reason form, opened only for those who may reject, is the second step.
+    reject = _button(Action.REJECT, _("Reject"), bill, style="danger")
     pay = _button(Action.PAY, _("Pay…"), bill)
     check = _button(Action.CHECK_PAYMENT, _("Check now"), bill, style="primary")
     platform = platform_text(case.platform, locale)
@@ -621,9 +671,55 @@ def navigation(page: int, pages: int, filter_text: str = "", *, locale: str) -> 
     return {"type": "actions", "block_id": Block.NAVIGATION, "elements": elements}
 
 
-def details_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str, Any]]:
-    """The overflow's Details: the card's facts in full, for the person who asked."""
+def refreshed_text(case: CaseView, now: datetime, time_zone: str, locale: str) -> str:
+    """The answer to Refresh, for the person who pressed it: read again, and what it says."""
     _ = words(locale)
+    values = {
+        "supplier": escape(case.supplier_name),
+        "platform": platform_text(case.platform, locale),
+        "time": moment(now, time_zone, locale),
+    }
+    if case.amount_due == 0:
+        text = _(
+            "Read {supplier} again from {platform} at {time}: nothing is due. The card is up "
+            "to date.",
+            **values,
+        )
+    else:
+        text = _(
+            "Read {supplier} again from {platform} at {time}: {amount} due. The card is up to "
+            "date.",
+            amount=money(case.amount_due, case.currency, locale),
+            **values,
+        )
+    return ":arrows_counterclockwise: " + text
+
+
+def details_blocks(
+    case: CaseView, *, locale: str, today: date, as_of: str | None = None
+) -> list[dict[str, Any]]:
+    """The overflow's Details: the card's facts in full, for the person who asked. Slack keeps
+    the panel as it was while the bill moves on, so it says when it was read (`as_of`, the
+    reader's local moment)."""
+    _ = words(locale)
+    stamp = (
+        [
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": _(
+                            "Details as of {moment}; the card shows the bill as it is now.",
+                            moment=as_of,
+                        ),
+                    }
+                ],
+            }
+        ]
+        if as_of
+        else []
+    )
     fields = [
         (_("Supplier"), escape(case.supplier_name)),
         (_("Reference"), escape(case.reference) or "—"),
@@ -641,6 +737,7 @@ def details_blocks(case: CaseView, *, locale: str, today: date) -> list[dict[str
         ),
     ]
     return [
+        *stamp,
         {
             "type": "section",
             "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields],

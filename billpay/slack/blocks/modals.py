@@ -53,6 +53,12 @@ def reject_modal(
                 multiline=True,
                 max_length=500,
             ),
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": _("A rejected bill can't be paid from Slack.")}
+                ],
+            },
         ],
         callback_id=Callback.REJECT,
         submit=_("Reject"),

@@ -11,7 +11,7 @@ from babel.dates import format_time
 from billpay.core.domain import PaymentOutcome
 from billpay.core.i18n import words
 from billpay.payments.words import failure_text, in_doubt_text
-from billpay.slack.blocks.text import day, escape, mention, money, rate_words
+from billpay.slack.blocks.text import bill_name, day, escape, mention, money, rate_words
 
 
 def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
@@ -29,9 +29,7 @@ def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
         return None
     amount = money(payment.amount, payment.currency, locale)
     case = outcome.case
-    bill = f"{escape(case.supplier_name)}" + (
-        f" ({escape(case.reference)})" if case.reference else ""
-    )
+    bill = bill_name(case.supplier_name, case.reference)
     who = mention(payment.requested_by)
     rate = rate_words(payment, locale)
     account = escape(payment.account_name)
@@ -66,6 +64,13 @@ def payment_line(outcome: PaymentOutcome, locale: str) -> str | None:
             amount=amount,
             bill=bill,
             cause=_(outcome.message) if outcome.message else "",
+        )
+    if outcome.status == "cancelled" and payment.send_after is not None:
+        # Held for the undo window, never scheduled: Undo stopped it before it went out.
+        return ":leftwards_arrow_with_hook: " + _(
+            "Undone before it went out: the payment of {amount} to {bill}; nothing was sent.",
+            amount=amount,
+            bill=bill,
         )
     if outcome.status == "cancelled":
         return ":no_entry_sign: " + _(

@@ -15,7 +15,7 @@ from billpay.slack.blocks.bills import bill_text
 from billpay.slack.blocks.frame import bill_summary, modal
 from billpay.slack.blocks.ids import Action, Callback, Input
 from billpay.slack.blocks.metadata import AskMetadata, QuestionAction, ReplyApproval
-from billpay.slack.blocks.text import escape, mention, money, plain
+from billpay.slack.blocks.text import bill_name, escape, mention, money, plain
 
 
 def ask_modal(
@@ -96,9 +96,13 @@ def question_message(case: CaseView, question: OpenQuestion, *, locale: str) -> 
     }
 
 
-def resolved_line(user_id: str, locale: str) -> str:
+def resolved_line(case: CaseView, user_id: str, locale: str) -> str:
     _ = words(locale)
-    return ":white_check_mark: " + _("Question resolved by {who}.", who=mention(user_id))
+    return ":white_check_mark: " + _(
+        "Question on {bill} resolved by {who}.",
+        bill=bill_name(case.supplier_name, case.reference),
+        who=mention(user_id),
+    )
 
 
 def approve_prompt(

@@ -23,7 +23,7 @@ BILLPAY_HELP = N_(
     "`/billpay account new` adds a bank account.\n"
     "• `/billpay digest` sets when the daily digest comes; `/billpay digest now` posts it now.\n"
     "• `/billpay status` shows this channel's company, policy and digest.\n"
-    "On each bill: *Approve*, *Reject* (with a reason) and *Pay…*."
+    "On each bill: *Approve*, *Reject* (with a reason) and, once approved, *Pay…*"
 )
 
 
@@ -34,13 +34,15 @@ def linked_text(
     approvers: str,
     payers: str,
     policy_words: str,
+    subscription: Subscription | None,
     *,
     created: bool,
     locale: str,
 ) -> str:
     """What the channel reads once `/billpay connect` linked (or re-linked) it: the company,
     who may approve and pay, how many people paying a bill takes (`policy_words`, from
-    `policy_line`), and what comes next."""
+    `policy_line`), and what comes next: the digest as it is set, a re-linked channel's
+    own settings included."""
     _ = words(locale)
     anyone = _("anyone in this channel")
     who = {
@@ -64,9 +66,13 @@ def linked_text(
         + " "
         + policy_words
         + " "
-        + _(
-            "Run `/bills` to see what's due; a digest of what is due comes weekdays at "
-            "09:00 (`/billpay digest` to change it)."
+        + _("Run `/bills` to see what's due.")
+        + " "
+        + digest_line(subscription, locale=locale)
+        + (
+            " " + _("`/billpay digest` changes it.")
+            if subscription is not None and not subscription.paused
+            else ""
         )
     )
 

@@ -62,6 +62,11 @@ def due_phrase(due: date, today: date, locale: str) -> str:
     return _.ngettext("due in {n} day", "due in {n} days", days)
 
 
+def bill_name(supplier_name: str, reference: str | None) -> str:
+    """A bill as a thread line names it, for threads that serve several: `Supplier (REF-1)`."""
+    return escape(supplier_name) + (f" ({escape(reference)})" if reference else "")
+
+
 def mention(user_id: str) -> str:
     return f"<@{user_id}>" if re.fullmatch(r"[UW][A-Z0-9]+", user_id) else escape(user_id)
 

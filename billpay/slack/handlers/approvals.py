@@ -26,6 +26,7 @@ from billpay.services import Services
 from billpay.slack.blocks.ids import Action, Callback, Input
 from billpay.slack.blocks.metadata import BillAction, ModalMetadata, RejectMetadata, ReopenMetadata
 from billpay.slack.blocks.modals import reject_modal, reopen_modal
+from billpay.slack.blocks.text import bill_name
 from billpay.slack.boundary import Ack, Listeners
 from billpay.slack.budget import trigger_of
 from billpay.slack.envelope import Click, Submission, field_value
@@ -150,15 +151,27 @@ def register(on: Listeners, services: Services) -> None:
         client: AsyncWebClient,
         person: LazyPerson,
     ) -> None:
-        _reason, outcome = await decide_with_reason(
+        reason, outcome = await decide_with_reason(
             ack, body, submission, metadata, Input.REJECT_REASON, services.approvals.reject
         )
+        _ = words((await person).locale)
         if outcome.notice:
             await client.chat_postEphemeral(
-                channel=metadata.channel_id,
-                user=submission.user_id,
-                text=words((await person).locale)(outcome.notice),
+                channel=metadata.channel_id, user=submission.user_id, text=_(outcome.notice)
             )
+            return
+        line = ":no_entry: " + _(
+            "<@{user}> rejected {bill}: {reason}",
+            user=submission.user_id,
+            bill=bill_name(outcome.case.supplier_name, outcome.case.reference),
+            reason=escape(reason),
+        )
+        await Publisher.quietly(
+            publisher.thread_line(
+                submission.team_id, metadata.channel_id, metadata.message_ts, line
+            ),
+            "post the line",
+        )
 
     @on.view(Callback.REOPEN, ReopenMetadata)
     async def reopen_submitted(
@@ -179,7 +192,10 @@ def register(on: Listeners, services: Services) -> None:
             )
             return
         line = _(
-            "<@{user}> reopened this bill: {reason}", user=submission.user_id, reason=escape(reason)
+            "<@{user}> reopened {bill}: {reason}",
+            user=submission.user_id,
+            bill=bill_name(outcome.case.supplier_name, outcome.case.reference),
+            reason=escape(reason),
         )
         await Publisher.quietly(
             publisher.thread_line(

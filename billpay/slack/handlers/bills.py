@@ -13,11 +13,11 @@ from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 from billpay.bills.listing import parse_filter
 from billpay.core.i18n import words
 from billpay.services import Services
-from billpay.slack.blocks.bills import details_blocks
+from billpay.slack.blocks.bills import details_blocks, refreshed_text
 from billpay.slack.blocks.ids import Action, DigestAction, MoreOption
 from billpay.slack.blocks.invoices import details_extra
 from billpay.slack.blocks.metadata import DigestListAction, MoreAction, PageAction
-from billpay.slack.blocks.text import escape
+from billpay.slack.blocks.text import escape, moment
 from billpay.slack.boundary import Ack, Listeners
 from billpay.slack.budget import CommandAnswer
 from billpay.slack.envelope import Click, Command
@@ -91,12 +91,22 @@ def register(on: Listeners, services: Services) -> None:
         )
 
     @overflow(on, MoreOption.REFRESH)
-    async def refresh(ack: Ack, click: Click, value: MoreAction) -> None:
+    async def refresh(
+        ack: Ack, click: Click, value: MoreAction, respond: AsyncRespond, person: LazyPerson
+    ) -> None:
+        """Re-read the bill, redraw its cards, and tell the person it was done: a card that
+        did not change would otherwise look as if nothing happened."""
         await ack()
         await cards.current(click, value.bill_id)
-        await services.cases.refresh(click.case(value.bill_id))
+        case = await services.cases.refresh(click.case(value.bill_id))
         await publisher.bill_changed_here(
             click.team_id, click.channel_id, value.bill_id, click.message_ts
+        )
+        reader = await person
+        await respond(
+            text=refreshed_text(case, services.clock(), reader.time_zone, reader.locale),
+            response_type="ephemeral",
+            replace_original=False,
         )
 
     @overflow(on, MoreOption.DETAILS)
@@ -108,7 +118,13 @@ def register(on: Listeners, services: Services) -> None:
         details = await services.invoices.details(click.case(value.bill_id))
         case = details.case
         reader = await person
-        blocks = details_blocks(case, locale=reader.locale, today=reader.today(services.clock()))
+        now = services.clock()
+        blocks = details_blocks(
+            case,
+            locale=reader.locale,
+            today=reader.today(now),
+            as_of=moment(now, reader.time_zone, reader.locale),
+        )
         blocks += details_extra(case, details.attachments, details.lines, locale=reader.locale)
         _ = words(reader.locale)
         await respond(

@@ -65,7 +65,7 @@ def register(on: Listeners, services: Services) -> None:
                 platform_name=link.platform_name,
             )
             linker = await person
-            await digest_store.create_subscription(
+            subscription = await digest_store.create_subscription(
                 services.db, link.id, created_by=slash.user_id, time_zone=linker.time_zone
             )
             if services.publisher is not None:
@@ -81,6 +81,7 @@ def register(on: Listeners, services: Services) -> None:
                 one_of(policy.approvers, linker.locale),
                 one_of(policy.payers, linker.locale),
                 _policy_words(policy, link.base_currency, linker.locale),
+                subscription,
                 created=created,
                 locale=linker.locale,
             )

@@ -108,15 +108,14 @@ def register(on: Listeners, services: Services) -> None:
         ack: Ack, click: Click, value: QuestionAction, body: dict[str, Any], person: LazyPerson
     ) -> None:
         await ack()
-        await services.questions.resolve(
+        case = await services.questions.resolve(
             click.case(value.bill_id), click.user_id, value.question_id
         )
         locale = (await person).locale
         thread_ts = message_ts(as_dict(body.get("message")).get("thread_ts"))
+        line = resolved_line(case, click.user_id, locale)
         await Publisher.quietly(
-            publisher.thread_line(
-                click.team_id, click.channel_id, thread_ts, resolved_line(click.user_id, locale)
-            ),
+            publisher.thread_line(click.team_id, click.channel_id, thread_ts, line),
             "post the line",
         )
         await Publisher.quietly(

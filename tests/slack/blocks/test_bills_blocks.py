@@ -160,12 +160,12 @@ def test_each_state_offers_only_what_can_be_done() -> None:
     assert _actions(_case(state=CaseState.PAYING)) == [Action.MORE]
 
 
-def test_reject_asks_for_confirmation() -> None:
+def test_reject_is_red_and_asks_nothing_before_the_bot_answers() -> None:
     (actions,) = [
         b for b in card_blocks(_case(), locale="en_GB", today=TODAY) if b["type"] == "actions"
     ]
     reject = next(e for e in actions["elements"] if e["action_id"] == Action.REJECT)
-    assert reject["style"] == "danger" and reject["confirm"]["confirm"]["text"] == "Reject…"
+    assert reject["style"] == "danger" and "confirm" not in reject
 
 
 def test_the_pay_modal_is_valid_and_defaults_to_the_amount_due() -> None:

@@ -54,21 +54,31 @@ def _status(case: CaseView, locale: str) -> str:
 
 
 def test_each_payment_and_who_made_it_in_the_readers_language() -> None:
-    assert "Paid in 2 payments: £100.00 by <@U0SAM> on 22 Nov 2026 · £25.50 by <@U0BEN>" in (
+    assert "From Slack: £100.00 by <@U0SAM> on 22 Nov 2026 · £25.50 by <@U0BEN>" in (
         _status(CASE, "en_GB")
     )
     french = _status(CASE, "fr_FR")
-    assert "Payée en 2 règlements\u00a0: 100,00\u00a0GBP par <@U0SAM> le 22 nov. 2026" in french
+    assert "Depuis Slack\u00a0: 100,00\u00a0GBP par <@U0SAM> le 22 nov. 2026" in french
     # The overflow's Details, shown to one person, in their own language.
     details = details_blocks(CASE, locale="fr_FR", today=TODAY)
     assert validate_message_blocks(details) == []
-    assert "Payée en 2 règlements" in str(details[-1])
+    assert "Depuis Slack" in str(details[-1])
+
+
+def test_what_the_platform_shows_paid_besides_slack_is_added_so_the_lines_add_up() -> None:
+    earlier = replace(CASE, amount_due=Decimal("2074.50"))  # £800.00 paid before, outside Slack
+    shown = _status(earlier, "en_GB")
+    assert "£925.50 paid, £2,074.50 still due" in shown
+    assert "· £800.00 paid directly in the accounting platform" in shown
+    assert "800,00\u00a0GBP réglés directement dans la plateforme comptable" in _status(
+        earlier, "fr_FR"
+    )
 
 
 def test_beyond_three_payments_the_total_and_the_count() -> None:
     many = tuple(_payment(n, "10", "U0SAM" if n % 2 else "U0BEN") for n in range(1, 6))
     shown = _status(replace(CASE, payments=many), "en_GB")
-    assert "£50.00 paid in 5 payments by <@U0SAM>, <@U0BEN>" in shown
+    assert "From Slack: £50.00 in 5 payments by <@U0SAM>, <@U0BEN>" in shown
     assert "on 22 Nov" not in shown
 
 

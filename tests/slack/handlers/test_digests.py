@@ -214,3 +214,17 @@ async def test_a_digest_button_opens_the_matching_list(linked_bot: Bot) -> None:
     await bot.send(bot.requests.click(message, "digest_open_overdue", user_id=ANA))
     (listing,) = (await bot.slack.wait_for("chat.postMessage", count=before + 1))[before:]
     assert "7 overdue bills" in listing.args["text"]
+
+
+async def test_relinking_says_when_the_digest_comes_as_it_was_set(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await bot.command("/billpay", "digest", user=ANA)
+    view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
+    assert await bot.submit(view, {"digest_time": "07:30"}, user=ANA) == {}
+
+    before = len(bot.slack.responses)
+    await bot.command("/billpay", "connect", user=BEN)
+    (relinked,) = (await bot.slack.wait_for_responses(count=before + 1))[before:]
+    assert "re-linked this channel" in relinked["text"]
+    assert "09:00" not in relinked["text"]
+    assert "Daily digest: 07:30 Europe/London on Mon, Tue, Wed, Thu, Fri" in relinked["text"]

@@ -41,13 +41,14 @@ async def test_overdue_and_supplier_filters(linked_bot: Bot) -> None:
     bot = linked_bot
     overdue = await bot.bills("overdue", user=ANA)
     assert "7 overdue bills" in overdue["text"] and len(bill_ids(overdue)) == 7
+    assert "overdue bills · 7 overdue" not in overdue["text"]  # said once is enough
     brightwave = await bot.bills("brightwave", user=ANA)
     assert "3 outstanding bills matching “brightwave” · 1 overdue" in brightwave["text"]
     cards = [b for b in brightwave["blocks"] if str(b.get("block_id")).startswith("card:")]
     assert cards and all("Brightwave Energy" in b["text"]["text"] for b in cards)
     # Filters combine; accents and case are ignored; references match too.
     both = await bot.bills("overdue BRIGHTWAVE", user=ANA)
-    assert "1 overdue bill matching “BRIGHTWAVE”" in both["text"] and len(bill_ids(both)) == 1
+    assert "1 overdue bill matching “BRIGHTWAVE” · £" in both["text"] and len(bill_ids(both)) == 1
     muller = await bot.bills("muller", user=ANA)
     assert all("Müller" in card_text(muller, b) for b in bill_ids(muller)) and bill_ids(muller)
     soon = await bot.bills("due 7d", user=ANA)
@@ -75,6 +76,11 @@ async def test_details_from_the_overflow_are_shown_only_to_the_asker(linked_bot:
     assert (
         "*Still due*" in str(answer["blocks"]) and validate_message_blocks(answer["blocks"]) == []
     )
+    # The panel stays as it was while the bill moves on ("0 of 1 approvals" after approval):
+    # it says when it was read, and where the bill is shown as it is now.
+    assert answer["blocks"][0]["elements"][0]["text"] == (
+        "Details as of 22 Nov 2026, 10:00; the card shows the bill as it is now."
+    )
 
 
 async def test_supplier_lookup_shows_contact_balance_and_what_is_owed(linked_bot: Bot) -> None:
@@ -89,7 +95,10 @@ async def test_supplier_lookup_shows_contact_balance_and_what_is_owed(linked_bot
 async def test_billpay_help_and_the_home_tab(linked_bot: Bot) -> None:
     bot = linked_bot
     await bot.command("/billpay", "help", user=ANA)
-    await bot.slack.wait_for_responses(where=lambda r: "/billpay connect" in str(r.get("text")))
+    (answer,) = await bot.slack.wait_for_responses(
+        where=lambda r: "/billpay connect" in str(r.get("text"))
+    )
+    assert "…*." not in answer["text"] and "*Pay…*" in answer["text"]  # one stop, not "Pay…."
     event = bot.requests.event({"type": "app_home_opened", "user": ANA, "tab": "home"})
     assert (await bot.send(event)).status_code == 200
     (publish,) = await bot.slack.wait_for("views.publish")
@@ -113,3 +122,30 @@ async def test_the_same_bot_over_socket_mode(linked_bot: Bot) -> None:
         assert post.ok and "7 overdue bills" in post.args["text"]
     finally:
         await handler.close_async()
+
+
+async def test_refresh_tells_the_person_it_read_the_bill_again(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message = await bot.bills(user=ANA)
+    bill_id = bill_ids(message)[0]
+    supplier = next(
+        b["text"]["text"].split("*")[1]
+        for b in message["blocks"]
+        if b.get("block_id") == f"card:{bill_id}"
+    )
+    reads = len(bot.payables_transport.requests)
+    before = len(bot.slack.responses)
+    request = bot.requests.click(
+        message,
+        Action.MORE,
+        user_id=BEN,
+        block_id_prefix=f"card_actions:{bill_id}",
+        option_value=MoreAction(choice=MoreOption.REFRESH, bill_id=bill_id).dump(),
+    )
+    await bot.send(request)
+    (answer,) = (await bot.slack.wait_for_responses(count=before + 1))[before:]
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    read = f"Read {supplier} again from Codat Sandbox at 22 Nov 2026, 10:00: "
+    assert answer["text"].startswith(f":arrows_counterclockwise: {read}")
+    assert answer["text"].endswith(" due. The card is up to date.")
+    assert len(bot.payables_transport.requests) > reads  # read again, not from memory

@@ -77,7 +77,7 @@ async def test_a_question_is_asked_in_the_thread_and_holds_back_payment(linked_b
     assert (await bot.send(resolve)).status_code == 200
     message = await bot.slack.wait_for(
         "chat.postMessage",
-        where=lambda c: "Question resolved by <@U0SAM>" in c.args.get("text", ""),
+        where=lambda c: "resolved by <@U0SAM>" in c.args.get("text", ""),
     )
     await bot.slack.wait_for(
         "chat.update",

@@ -73,7 +73,7 @@ async def test_undo_within_the_window_sends_nothing(linked_bot: Bot) -> None:
     message = await bot.wait_for_card(message["ts"], bill_id, "in a few seconds")
     await bot.click(message, Action.CANCEL_PAYMENT, bill_id, user=SAM)
     message = await bot.wait_for_card(message["ts"], bill_id, "Approved by")
-    await bot.slack.wait_for_responses(where=lambda r: "Undone: nothing was sent" in str(r))
+    await bot.slack.wait_for_responses(where=lambda r: "was not sent" in str(r))
     _at(bot, NOW + timedelta(seconds=30))
     await Scheduler(bot.services).send_due_payments()
     assert await sandbox_payments(bot.sandbox, bill_id) == 0

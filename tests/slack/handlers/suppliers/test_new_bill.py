@@ -584,3 +584,31 @@ async def test_an_upload_whose_answer_was_lost_is_retried_into_one_attachment(
         if r.method == "POST" and r.url.path.endswith(f"/bills/{bill_id}/attachments")
     }
     assert len(keys) == 1  # the retry sent the first attempt's key again
+
+
+async def test_a_new_bills_card_is_headed_as_one_new_bill_not_as_the_companys_position(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    account, _vat = await _bill_options(bot)
+    view = await _new_bill_form(bot)
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    ack = await _submit_bill_from(bot, view, account)
+    assert ack["response_action"] == "update"
+    (call,) = (await bot.slack.wait_for("chat.postMessage", count=posted + 1))[posted:]
+    ts = call.response["ts"]
+
+    def heading(message: dict) -> str:
+        (summary,) = [b for b in message["blocks"] if b.get("block_id") == "bills_summary"]
+        return str(summary["text"]["text"])
+
+    message = bot.slack.message(CHANNEL, ts)
+    # The company has 26 bills outstanding now: a count of one would read as its whole position.
+    assert heading(message) == "*Larkspur Design Studio Ltd*: new bill added by <@U0ANA>"
+    assert "outstanding" not in message["text"] and "Page 1 of 1" not in json.dumps(message)
+
+    # Redrawn after a change, it is still headed as the one new bill.
+    (bill_id,) = bill_ids(message)
+    await bot.click(message, "bill_approve", bill_id, user=BEN)
+    message = await bot.wait_for_card(ts, bill_id, "Approved by")
+    assert heading(message) == "*Larkspur Design Studio Ltd*: new bill added by <@U0ANA>"
