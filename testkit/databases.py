@@ -4,6 +4,9 @@ and copied for every test that needs one.
 - The sandbox's: seeded by the sandbox itself, one template per distinct seed-relevant part of
   its `SandboxConfig` (`seed_key`); a config this cache was not asked for is seeded by the test.
 - The bot's: migrated by Alembic from empty.
+- A world's (`world_copies`): both of them brought together to a point by the caller's build
+  (a channel linked to the demo company and its mirror filled, `testkit.linked`), one pair of
+  templates per key, so that each test starts there without doing it again.
 
 On SQLite a template is a file in the run's directory and a copy is a file in the test's own
 directory. On PostgreSQL (`BILLPAY_TEST_DATABASE_URL`) a template is a database of its own and a
@@ -26,9 +29,10 @@ import threading
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
@@ -67,6 +71,18 @@ RUNTIME_ONLY = frozenset(
 
 Build = Callable[[str], Awaitable[None]]
 T = TypeVar("T")
+W = TypeVar("W")
+# Brings a world to its point from the sandbox's and the bot's database URLs.
+BuildWorld = Callable[[str, str], Awaitable[W]]
+
+
+@dataclass(frozen=True)
+class WorldCopies(Generic[W]):
+    """One test's copies of a world's databases, and what its build returned."""
+
+    sandbox_url: str
+    bot_url: str
+    state: W
 
 
 def worker_id() -> str:
@@ -140,18 +156,34 @@ class TestDatabases:
         self.server = postgres_url()
         self.spares = Spares(self.server) if self.server is not None else None
         self._templates: dict[str, str] = {}  # key -> file path (SQLite) or database name
+        # key -> the sandbox's and the bot's templates, and what the build returned
+        self._worlds: dict[str, tuple[str, str, Any]] = {}
 
     async def sandbox_copy(self, config: SandboxConfig, directory: Path) -> str:
         """A fresh copy of the sandbox database seeded under `config`."""
-
-        async def build(url: str) -> None:
-            await seed_sandbox(config.model_copy(update={"database_url": url}))
-
-        return await self._copy("sandbox", "sandbox:" + seed_key(config), build, directory)
+        return await self._copy("sandbox", await self._sandbox_template(config), directory)
 
     async def bot_copy(self, directory: Path) -> str:
         """A fresh copy of the bot's database, migrated to the newest revision."""
-        return await self._copy("bot", "bot", migrate_bot, directory)
+        return await self._copy("bot", await self._template("bot", migrate_bot), directory)
+
+    async def world_copies(
+        self, config: SandboxConfig, key: str, build: BuildWorld[W], directory: Path
+    ) -> WorldCopies[W]:
+        """Fresh copies of the sandbox's and the bot's databases as `build` left them, and
+        what it returned (what the databases do not hold), the same for every test of `key`.
+        `build(sandbox_url, bot_url)` runs once per key, on fresh copies of the sandbox
+        seeded under `config` and of the bot's migrated database, and must close them."""
+        world = self._worlds.get(key)
+        if world is None:
+            world = await self._build_world(config, key, build)
+            self._worlds[key] = world
+        sandbox_template, bot_template, state = world
+        return WorldCopies(
+            sandbox_url=await self._copy("sandbox", sandbox_template, directory),
+            bot_url=await self._copy("bot", bot_template, directory),
+            state=state,
+        )
 
     def close(self) -> None:
         """Stop making copies and drop this process's PostgreSQL databases."""
@@ -159,8 +191,37 @@ class TestDatabases:
             self.spares.close()
         drop_created()
 
-    async def _copy(self, kind: str, key: str, build: Build, directory: Path) -> str:
-        template = await self._template(key, build)
+    async def _sandbox_template(self, config: SandboxConfig) -> str:
+        async def build(url: str) -> None:
+            await seed_sandbox(config.model_copy(update={"database_url": url}))
+
+        return await self._template("sandbox:" + seed_key(config), build)
+
+    async def _build_world(
+        self, config: SandboxConfig, key: str, build: BuildWorld[W]
+    ) -> tuple[str, str, W]:
+        plain = (await self._sandbox_template(config), await self._template("bot", migrate_bot))
+        name = f"world_{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+        if self.server is None:
+            directory = self.root / name
+            directory.mkdir(parents=True, exist_ok=True)
+            paths = (directory / "sandbox.db", directory / "bot.db")
+            for template, path in zip(plain, paths, strict=True):
+                await asyncio.to_thread(shutil.copyfile, template, path)
+            state = await build(sqlite_url(paths[0]), sqlite_url(paths[1]))
+            return str(paths[0]), str(paths[1]), state
+        databases = (database_name(f"{name}_sandbox"), database_name(f"{name}_bot"))
+        async with _maintenance(self.server) as conn:
+            for template, database in zip(plain, databases, strict=True):
+                await _drop(conn, database)
+                await _create(conn, database, template=template)
+        state = await build(*(server_url(self.server, database) for database in databases))
+        async with _maintenance(self.server) as conn:
+            for database in databases:
+                await conn.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false'))
+        return databases[0], databases[1], state
+
+    async def _copy(self, kind: str, template: str, directory: Path) -> str:
         if self.spares is None:
             target = directory / f"{kind}.db"
             await asyncio.to_thread(shutil.copyfile, template, target)
