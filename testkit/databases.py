@@ -257,12 +257,13 @@ class Snapshot:
 class Snapshots:
     """PostgreSQL copies without creating databases: this process has one database of each
     kind (the sandbox's, the bot's), and a template is a snapshot of its `public` tables in a
-    schema of that database, each row kept as `jsonb` so that nothing there depends on the
-    tables' types. A copy ends the sessions still on the database (as dropping it would) and
-    puts the snapshot's rows back in one transaction: a few tens of milliseconds, where
-    `CREATE DATABASE ... TEMPLATE` writes and syncs a whole database (its catalogs included)
-    and dropping it as much again. The databases commit without waiting for the disk
-    (`synchronous_commit`), which only a crash of the server would tell."""
+    schema of that database, each row kept as `json` (its text as it was: a `json` column is
+    served byte for byte) so that nothing there depends on the tables' types. A copy ends the
+    sessions still on the database (as dropping it would) and puts the snapshot's rows back in
+    one transaction: a few tens of milliseconds, where `CREATE DATABASE ... TEMPLATE` writes
+    and syncs a whole database (its catalogs included) and dropping it as much again. The
+    databases commit without waiting for the disk (`synchronous_commit`), which only a crash
+    of the server would tell."""
 
     def __init__(self, server: str) -> None:
         self.server = server
@@ -292,7 +293,7 @@ class Snapshots:
             statements = [f'DROP SCHEMA IF EXISTS "{name}" CASCADE', f'CREATE SCHEMA "{name}"']
             # Names from the catalog and this module: nothing a person typed.
             statements += [
-                f'CREATE TABLE "{name}"."{table}" AS SELECT to_jsonb(t) AS row'  # noqa: S608
+                f'CREATE TABLE "{name}"."{table}" AS SELECT to_json(t) AS row'  # noqa: S608
                 f' FROM public."{table}" t'
                 for table in tables
             ]
@@ -323,7 +324,7 @@ class Snapshots:
             statements += [
                 f'INSERT INTO public."{table}" OVERRIDING SYSTEM VALUE SELECT r.*'  # noqa: S608
                 f' FROM "{name}"."{table}" s,'
-                f' jsonb_populate_record(NULL::public."{table}", s.row) r'
+                f' json_populate_record(NULL::public."{table}", s.row) r'
                 for table in sorted(snapshot.tables)
             ]
             statements += [
