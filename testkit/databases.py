@@ -316,11 +316,14 @@ class Snapshots:
                     f" ({sorted(found ^ snapshot.tables)}): a test that drops or adds tables"
                     " needs a database of its own (`database_url_for`)"
                 )
-            tables = ", ".join(f'public."{table}"' for table in sorted(snapshot.tables))
             # Foreign keys are not checked while the rows go back (they held when saved).
+            # DELETE, not TRUNCATE: on tables this small it writes far less (TRUNCATE gives
+            # every table and index new files); the sequences are set back below.
             statements = ["BEGIN", "SET LOCAL session_replication_role = replica"]
-            if tables:
-                statements.append(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            statements += [
+                f'DELETE FROM public."{table}"'  # noqa: S608
+                for table in sorted(snapshot.tables)
+            ]
             statements += [
                 f'INSERT INTO public."{table}" OVERRIDING SYSTEM VALUE SELECT r.*'  # noqa: S608
                 f' FROM "{name}"."{table}" s,'

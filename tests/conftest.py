@@ -1,10 +1,11 @@
 """Shared fixtures: the database under test, a seeded payables sandbox, and a client for it.
 
 Every database test runs on SQLite (files per test) by default, and on PostgreSQL when
-`BILLPAY_TEST_DATABASE_URL` is set (databases per test, named after the worker running it, on
-that server). Either way each test starts from a fresh copy of the demo company as the sandbox
-seeds it and of the bot's database migrated from empty: `testkit.databases` builds each once
-per run and copies it per test.
+`BILLPAY_TEST_DATABASE_URL` is set (databases named after the worker running it, on that
+server, their tables put back per test). Either way each test starts from a fresh copy of the
+demo company as the sandbox seeds it and of the bot's database migrated from empty, or, where
+`starts_linked` says so, of both once the finance channel was linked (`linked_copies`):
+`testkit.databases` builds each once per worker and copies it per test.
 
 The sandbox runs strict (`SandboxConfig.strict`, its default, said here again): list bills and
 list suppliers take only the query fields the spec documents, so a test passes only if the
