@@ -4,6 +4,9 @@ and copied for every test that needs one.
 - The sandbox's: seeded by the sandbox itself, one template per distinct seed-relevant part of
   its `SandboxConfig` (`seed_key`); a config this cache was not asked for is seeded by the test.
 - The bot's: migrated by Alembic from empty.
+- A world's (`world_copies`): both of them brought together to a point by the caller's build
+  (a channel linked to the demo company and its mirror filled, `testkit.linked`), one pair of
+  templates per key, so that each test starts there without doing it again.
 
 On SQLite a template is a file in the run's directory and a copy is a file in the test's own
 directory. On PostgreSQL (`BILLPAY_TEST_DATABASE_URL`) a template is a database of its own and a
@@ -18,18 +21,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import itertools
 import json
 import os
 import shutil
 import threading
-from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from concurrent.futures import Future
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
+import asyncpg  # type: ignore[import-untyped]  # it ships no type information
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
@@ -67,6 +69,18 @@ RUNTIME_ONLY = frozenset(
 
 Build = Callable[[str], Awaitable[None]]
 T = TypeVar("T")
+W = TypeVar("W")
+# Brings a world to its point from the sandbox's and the bot's database URLs.
+BuildWorld = Callable[[str, str], Awaitable[W]]
+
+
+@dataclass(frozen=True)
+class WorldCopies(Generic[W]):
+    """One test's copies of a world's databases, and what its build returned."""
+
+    sandbox_url: str
+    bot_url: str
+    state: W
 
 
 def worker_id() -> str:
@@ -132,40 +146,82 @@ _created: set[str] = set()
 
 class TestDatabases:
     """Templates built on first use and copied per test: `sandbox_copy` and `bot_copy` return
-    the URL of a database nobody else uses, fresh from its template. SQLite templates are
-    files in `root`; PostgreSQL copies are made ahead by `Spares`."""
+    the URL of a database fresh from its template, which nobody else uses until this process
+    asks for the next copy of that kind. SQLite templates are files in `root`; on PostgreSQL
+    they are `Snapshots` in this process's own database of each kind."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.server = postgres_url()
-        self.spares = Spares(self.server) if self.server is not None else None
-        self._templates: dict[str, str] = {}  # key -> file path (SQLite) or database name
+        self.snapshots = Snapshots(self.server) if self.server is not None else None
+        self._templates: dict[str, str] = {}  # key -> file path (SQLite) or snapshot
+        # key -> the sandbox's and the bot's templates, and what the build returned
+        self._worlds: dict[str, tuple[str, str, Any]] = {}
 
     async def sandbox_copy(self, config: SandboxConfig, directory: Path) -> str:
         """A fresh copy of the sandbox database seeded under `config`."""
-
-        async def build(url: str) -> None:
-            await seed_sandbox(config.model_copy(update={"database_url": url}))
-
-        return await self._copy("sandbox", "sandbox:" + seed_key(config), build, directory)
+        return await self._copy("sandbox", await self._sandbox_template(config), directory)
 
     async def bot_copy(self, directory: Path) -> str:
         """A fresh copy of the bot's database, migrated to the newest revision."""
-        return await self._copy("bot", "bot", migrate_bot, directory)
+        return await self._copy("bot", await self._template("bot", migrate_bot), directory)
+
+    async def world_copies(
+        self, config: SandboxConfig, key: str, build: BuildWorld[W], directory: Path
+    ) -> WorldCopies[W]:
+        """Fresh copies of the sandbox's and the bot's databases as `build` left them, and
+        what it returned (what the databases do not hold), the same for every test of `key`.
+        `build(sandbox_url, bot_url)` runs once per key, on fresh copies of the sandbox
+        seeded under `config` and of the bot's migrated database, and must close them."""
+        world = self._worlds.get(key)
+        if world is None:
+            world = await self._build_world(config, key, build)
+            self._worlds[key] = world
+        sandbox_template, bot_template, state = world
+        return WorldCopies(
+            sandbox_url=await self._copy("sandbox", sandbox_template, directory),
+            bot_url=await self._copy("bot", bot_template, directory),
+            state=state,
+        )
 
     def close(self) -> None:
-        """Stop making copies and drop this process's PostgreSQL databases."""
-        if self.spares is not None:
-            self.spares.close()
+        """Drop this process's PostgreSQL databases."""
         drop_created()
 
-    async def _copy(self, kind: str, key: str, build: Build, directory: Path) -> str:
-        template = await self._template(key, build)
-        if self.spares is None:
+    async def _sandbox_template(self, config: SandboxConfig) -> str:
+        async def build(url: str) -> None:
+            await seed_sandbox(config.model_copy(update={"database_url": url}))
+
+        return await self._template("sandbox:" + seed_key(config), build)
+
+    async def _build_world(
+        self, config: SandboxConfig, key: str, build: BuildWorld[W]
+    ) -> tuple[str, str, W]:
+        plain = (await self._sandbox_template(config), await self._template("bot", migrate_bot))
+        name = f"world_{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+        if self.snapshots is None:
+            directory = self.root / name
+            directory.mkdir(parents=True, exist_ok=True)
+            paths = (directory / "sandbox.db", directory / "bot.db")
+            for template, path in zip(plain, paths, strict=True):
+                await asyncio.to_thread(shutil.copyfile, template, path)
+            state = await build(sqlite_url(paths[0]), sqlite_url(paths[1]))
+            return str(paths[0]), str(paths[1]), state
+        urls = [
+            await self.snapshots.restore(kind, template)
+            for kind, template in zip(KINDS, plain, strict=True)
+        ]
+        state = await build(*urls)
+        for kind in KINDS:
+            await self.snapshots.save(kind, f"{name}_{kind}")
+        return f"{name}_sandbox", f"{name}_bot", state
+
+    async def _copy(self, kind: str, template: str, directory: Path) -> str:
+        if self.snapshots is None:
             target = directory / f"{kind}.db"
             await asyncio.to_thread(shutil.copyfile, template, target)
             return sqlite_url(target)
-        return await self.spares.take(kind, template)
+        return await self.snapshots.restore(kind, template)
 
     async def _template(self, key: str, build: Build) -> str:
         found = self._templates.get(key)
@@ -173,80 +229,144 @@ class TestDatabases:
             return found
         kind = key.partition(":")[0]
         name = f"template_{kind}_{hashlib.sha256(key.encode()).hexdigest()[:12]}"
-        if self.server is None:
+        if self.snapshots is None:
             self.root.mkdir(parents=True, exist_ok=True)
             path = self.root / f"{name}.db"
             path.unlink(missing_ok=True)
             await build(sqlite_url(path))
             self._templates[key] = str(path)
             return str(path)
-        database = database_name(name)
-        await _create_empty(self.server, database)
-        await build(server_url(self.server, database))
-        async with _maintenance(self.server) as conn:
-            # Nobody connects to a template again: a copy needs it without sessions.
-            await conn.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false'))
-        self._templates[key] = database
-        return database
+        await build(await self.snapshots.empty(kind))
+        await self.snapshots.save(kind, name)
+        self._templates[key] = name
+        return name
 
 
-class Spares:
-    """PostgreSQL copies made ahead, on an event loop of their own in another thread: while a
-    test runs, the copy the next test takes is being made, and the one the previous test used
-    is dropped. A copy takes a few hundred milliseconds (the server writes and syncs the whole
-    database), which would otherwise be spent at the start of every test."""
+KINDS = ("sandbox", "bot")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The tables of a database's `public` schema saved in a schema of their own, and where
+    its sequences stood."""
+
+    tables: frozenset[str]
+    sequences: tuple[tuple[str, int | None], ...]
+
+
+class Snapshots:
+    """PostgreSQL copies without creating databases: this process has one database of each
+    kind (the sandbox's, the bot's), and a template is a snapshot of its `public` tables in a
+    schema of that database, each row kept as `json` (its text as it was: a `json` column is
+    served byte for byte) so that nothing there depends on the tables' types. A copy ends the
+    sessions still on the database (as dropping it would) and puts the snapshot's rows back in
+    one transaction: a few tens of milliseconds, where `CREATE DATABASE ... TEMPLATE` writes
+    and syncs a whole database (its catalogs included) and dropping it as much again. The
+    databases commit without waiting for the disk (`synchronous_commit`), which only a crash
+    of the server would tell."""
 
     def __init__(self, server: str) -> None:
         self.server = server
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(
-            target=self.loop.run_forever, name="test-databases", daemon=True
-        )
-        self.thread.start()
-        self.ready: dict[str, deque[Future[str]]] = defaultdict(deque)  # by template
-        self.in_use: dict[str, str] = {}  # kind -> the database the running test has
-        self.submitted: list[Future[Any]] = []
-        self.numbers = itertools.count()
+        self._saved: dict[tuple[str, str], Snapshot] = {}
 
-    async def take(self, kind: str, template: str) -> str:
-        """A copy of `template` for the test that asks, the URL of a database named after
-        `kind`; the next one is started at once."""
-        queue = self.ready[template]
-        if not queue:
-            queue.append(self._submit(self._make(kind, template)))
-        taken = queue.popleft()
-        queue.append(self._submit(self._make(kind, template)))
-        previous = self.in_use.pop(kind, None)
-        if previous is not None:  # that test is over: its copy goes
-            self._submit(self._drop(previous))
-        database = await asyncio.wrap_future(taken)
-        self.in_use[kind] = database
-        return server_url(self.server, database)
+    async def empty(self, kind: str) -> str:
+        """The database of `kind` with an empty `public` schema, for a template's build."""
+        async with self._session(kind) as conn:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        return self._url(kind)
 
-    def close(self) -> None:
-        """Wait for what was started, then stop the thread."""
-        for future in self.submitted:
-            with contextlib.suppress(Exception):
-                future.result(timeout=120)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join()
-        self.loop.close()
+    async def save(self, kind: str, name: str) -> None:
+        """Snapshot the `public` tables of `kind`'s database as template `name`."""
+        async with self._session(kind) as conn:
+            tables = [
+                r["tablename"]
+                for r in await conn.fetch(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                )
+            ]
+            sequences = [
+                (r["sequencename"], r["last_value"])
+                for r in await conn.fetch(
+                    "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'"
+                )
+            ]
+            statements = [f'DROP SCHEMA IF EXISTS "{name}" CASCADE', f'CREATE SCHEMA "{name}"']
+            # Names from the catalog and this module: nothing a person typed.
+            statements += [
+                f'CREATE TABLE "{name}"."{table}" AS SELECT to_json(t) AS row'  # noqa: S608
+                f' FROM public."{table}" t'
+                for table in tables
+            ]
+            await conn.execute(";\n".join(statements))
+        self._saved[(kind, name)] = Snapshot(frozenset(tables), tuple(sequences))
 
-    def _submit(self, work: Coroutine[Any, Any, T]) -> Future[T]:
-        future = asyncio.run_coroutine_threadsafe(work, self.loop)
-        self.submitted = [f for f in self.submitted if not f.done()] + [future]
-        return future
+    async def restore(self, kind: str, name: str) -> str:
+        """Put template `name` back into `kind`'s database; returns its URL."""
+        snapshot = self._saved[(kind, name)]
+        async with self._session(kind) as conn:
+            found = {
+                r["tablename"]
+                for r in await conn.fetch(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                )
+            }
+            if found != snapshot.tables:
+                raise RuntimeError(
+                    f"the {kind} database's tables changed during a test"
+                    f" ({sorted(found ^ snapshot.tables)}): a test that drops or adds tables"
+                    " needs a database of its own (`database_url_for`)"
+                )
+            # Foreign keys are not checked while the rows go back (they held when saved).
+            # DELETE, not TRUNCATE: on tables this small it writes far less (TRUNCATE gives
+            # every table and index new files); the sequences are set back below.
+            statements = ["BEGIN", "SET LOCAL session_replication_role = replica"]
+            statements += [
+                f'DELETE FROM public."{table}"'  # noqa: S608
+                for table in sorted(snapshot.tables)
+            ]
+            statements += [
+                f'INSERT INTO public."{table}" OVERRIDING SYSTEM VALUE SELECT r.*'  # noqa: S608
+                f' FROM "{name}"."{table}" s,'
+                f' json_populate_record(NULL::public."{table}", s.row) r'
+                for table in sorted(snapshot.tables)
+            ]
+            statements += [
+                f"SELECT setval('public.\"{sequence}\"', {value}, true)"
+                if value is not None
+                else f'ALTER SEQUENCE public."{sequence}" RESTART'
+                for sequence, value in snapshot.sequences
+            ]
+            statements.append("COMMIT")
+            await conn.execute(";\n".join(statements))
+        return self._url(kind)
 
-    async def _make(self, kind: str, template: str) -> str:
-        database = database_name(f"{kind}_{next(self.numbers)}")
-        async with _maintenance(self.server) as conn:
-            await _drop(conn, database)  # left by a run that was stopped midway
-            await _create(conn, database, template=template)
-        return database
+    def _database(self, kind: str) -> str:
+        return database_name(f"copies_{kind}")
 
-    async def _drop(self, database: str) -> None:
-        async with _maintenance(self.server) as conn:
-            await _drop(conn, database)
+    def _url(self, kind: str) -> str:
+        return server_url(self.server, self._database(kind))
+
+    @contextlib.asynccontextmanager
+    async def _session(self, kind: str) -> AsyncIterator[asyncpg.Connection]:
+        """A connection to `kind`'s database (created the first time) alone on it: the
+        sessions a test left are ended first."""
+        database = self._database(kind)
+        if database not in _created:
+            await _create_empty(self.server, database)
+            async with _maintenance(self.server) as conn:
+                await conn.execute(
+                    text(f'ALTER DATABASE "{database}" SET synchronous_commit = off')
+                )
+        dsn = make_url(self._url(kind)).set(drivername="postgresql")
+        conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+        try:
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            yield conn
+        finally:
+            await conn.close()
 
 
 def drop_created() -> None:

@@ -13,12 +13,17 @@ import pytest
 from billpay.payables.client import PayablesClient
 from billpay.services import Services, build_services
 from billpay.store.db import Database
-from testkit.databases import TestDatabases
+from testkit.databases import TestDatabases, WorldCopies
+from testkit.linked import Linked
 from testkit.world import ANA, CHANNEL, TEAM, bot_settings
 
 
 @pytest.fixture
-async def bot_database_url(tmp_path: Path, test_databases: TestDatabases) -> str:
+async def bot_database_url(
+    tmp_path: Path, test_databases: TestDatabases, linked_copies: WorldCopies[Linked] | None
+) -> str:
+    if linked_copies is not None:
+        return linked_copies.bot_url
     return await test_databases.bot_copy(tmp_path)
 
 

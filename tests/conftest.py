@@ -1,10 +1,11 @@
 """Shared fixtures: the database under test, a seeded payables sandbox, and a client for it.
 
 Every database test runs on SQLite (files per test) by default, and on PostgreSQL when
-`BILLPAY_TEST_DATABASE_URL` is set (databases per test, named after the worker running it, on
-that server). Either way each test starts from a fresh copy of the demo company as the sandbox
-seeds it and of the bot's database migrated from empty: `testkit.databases` builds each once
-per run and copies it per test.
+`BILLPAY_TEST_DATABASE_URL` is set (databases named after the worker running it, on that
+server, their tables put back per test). Either way each test starts from a fresh copy of the
+demo company as the sandbox seeds it and of the bot's database migrated from empty, or, where
+`starts_linked` says so, of both once the finance channel was linked (`linked_copies`):
+`testkit.databases` builds each once per worker and copies it per test.
 
 The sandbox runs strict (`SandboxConfig.strict`, its default, said here again): list bills and
 list suppliers take only the query fields the spec documents, so a test passes only if the
@@ -29,7 +30,8 @@ import pytest
 from billpay.payables.client import PayablesClient
 from payables_sandbox.app import Sandbox, SandboxConfig
 from payables_sandbox.faults import FaultConfig
-from testkit.databases import TestDatabases, drop_created, seed_key
+from testkit.databases import TestDatabases, WorldCopies, drop_created, seed_key
+from testkit.linked import Linked, build_linked, linked_key
 from testkit.payables import (
     SANDBOX_KEY,
     SANDBOX_URL,
@@ -88,11 +90,46 @@ def _marker_kwargs(request: pytest.FixtureRequest, name: str) -> dict[str, objec
 
 
 @pytest.fixture
+def starts_linked() -> bool:
+    """Whether the test starts with the finance channel linked and its mirror filled; a
+    directory whose `linked_bot` means that says so for the tests that ask for it."""
+    return False
+
+
+@pytest.fixture
+async def linked_copies(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    test_databases: TestDatabases,
+    starts_linked: bool,
+) -> WorldCopies[Linked] | None:
+    """Copies of the world where the channel was linked under the test's `sandbox` and `bot`
+    markers (`testkit.linked`), or None: the test starts from the seeded sandbox and the
+    migrated bot database."""
+    if not starts_linked:
+        return None
+    sandbox_kwargs = _marker_kwargs(request, "sandbox")
+    settings = _marker_kwargs(request, "bot")
+    key = linked_key(sandbox_kwargs, settings)
+    if key is None:
+        return None
+    config = sandbox_config("", sandbox_kwargs)
+    build = build_linked(config, settings)
+    return await test_databases.world_copies(config, key, build, tmp_path)
+
+
+@pytest.fixture
 async def sandbox_database(
-    request: pytest.FixtureRequest, tmp_path: Path, test_databases: TestDatabases
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    test_databases: TestDatabases,
+    linked_copies: WorldCopies[Linked] | None,
 ) -> SandboxDatabase:
-    """A fresh copy of the sandbox database seeded as the test's `sandbox` marker asks."""
+    """A fresh copy of the sandbox database seeded as the test's `sandbox` marker asks (and
+    linked, with `linked_copies`)."""
     config = sandbox_config("", _marker_kwargs(request, "sandbox"))  # the copy is its database
+    if linked_copies is not None:
+        return SandboxDatabase(url=linked_copies.sandbox_url, seeded_as=seed_key(config))
     url = await test_databases.sandbox_copy(config, tmp_path)
     return SandboxDatabase(url=url, seeded_as=seed_key(config))
 

@@ -64,6 +64,9 @@ def create_app(services: Services) -> AsyncApp:
         raise ValueError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are needed to serve Slack")
     assert services.slack is not None
     app = AsyncApp(
+        # The name Bolt would find for itself (this file's), given: it finds it with
+        # `inspect.stack()`, which reads the source of every frame on the stack.
+        name="app.py",
         client=services.slack,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         # Requests no listener matches reach `on_error`, which answers them instead of a 404.

@@ -29,6 +29,36 @@ from slack_playground.webapi.calls import Call, Download, Handler, SlackError, d
 TS_EPOCH = 1763800000
 
 
+# What `SlackState.saved` copies: the record, what Slack stores and the ids it hands out.
+SAVED_FIELDS = (
+    "calls",
+    "problems",
+    "messages",
+    "ephemerals",
+    "views",
+    "home_views",
+    "responses",
+    "users",
+    "channels",
+    "not_in_channel",
+    "files",
+    "downloads",
+    "_replies",
+    "_parent_of",
+    "_triggers",
+    "_hooks",
+    "_seq",
+    "_ts_seq",
+)
+
+
+@dataclass(frozen=True)
+class SavedState:
+    """What a `SlackState` held at one moment (`SlackState.saved`)."""
+
+    fields: dict[str, Any]
+
+
 @dataclass
 class InjectedFault:
     error: str
@@ -205,6 +235,17 @@ class SlackState:
 
     def reset_calls(self) -> None:
         self.calls.clear()
+
+    def saved(self) -> SavedState:
+        """A copy of what Slack holds and of the record, for `restore` into another stand-in:
+        a workspace brought to a point once (a channel linked) and started from there again."""
+        return SavedState(copy.deepcopy({name: getattr(self, name) for name in SAVED_FIELDS}))
+
+    def restore(self, saved: SavedState) -> None:
+        """Hold what `saved` holds, as the stand-in it came from did (its own copy of it), with
+        ids and timestamps going on from there; faults, holds and waits are this one's own."""
+        for name, value in copy.deepcopy(saved.fields).items():
+            setattr(self, name, value)
 
     def add_handler(self, method: str, handler: Handler) -> None:
         """Serve another Web API method: `handler(args)` returns the response (or raises

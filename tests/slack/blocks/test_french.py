@@ -299,15 +299,19 @@ def _problems(surface: dict[str, Any]) -> list[str]:
 
 
 def _english_in(surfaces: dict[str, dict[str, Any]], data: list[str]) -> dict[str, list[str]]:
-    english = _english_left(list(read("fr")))
+    # Each pattern compiled once: there are more than `re` keeps compiled, so searching by
+    # pattern text compiled every one again for every surface.
+    never = [(w, re.compile(rf"(?<!\w){w}(?!\w)")) for w in NEVER_IN_FRENCH]
+    english = [
+        (fragment, re.compile(rf"(?<!\w){re.escape(fragment)}(?!\w)"))
+        for fragment, _ in _english_left(list(read("fr")))
+    ]
     found: dict[str, list[str]] = {}
     for name, surface in surfaces.items():
         text = _readable("\n".join(_visible(surface)), data)
-        words = {w for w in NEVER_IN_FRENCH if re.search(rf"(?<!\w){w}(?!\w)", text)}
+        words = {w for w, pattern in never if pattern.search(text)}
         words |= {
-            fragment
-            for fragment, _ in english
-            if re.search(rf"(?<!\w){re.escape(fragment)}(?!\w)", text)
+            fragment for fragment, pattern in english if fragment in text and pattern.search(text)
         }
         if words:
             found[name] = sorted(words)
