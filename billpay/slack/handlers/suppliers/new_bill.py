@@ -331,6 +331,8 @@ class BillForms:
         )  # fmt: skip
         if await self.suppliers.already_shown(link, bill.id):
             return done, ":white_check_mark:"
+        # Its card offers Attach invoice at once, or View invoice once the file is attached.
+        await self.services.invoices.new_bill_files(link, bill, 0)
         ts = await self.publisher.post_bill(
             submission.team_id, person, link, bill, channel_id=metadata.channel_id
         )
@@ -339,6 +341,11 @@ class BillForms:
         if not await self.attach_invoice(link, submission, metadata, bill.id, invoice, ts):
             retry = _("The invoice could not be attached: see the card’s thread to retry.")
             return done + " " + retry, ":warning:"
+        await self.services.invoices.new_bill_files(link, bill, 1)
+        await Publisher.quietly(
+            self.publisher.bill_changed(submission.team_id, link.id, bill.id),
+            "show the attached invoice on the card",
+        )
         return done + " " + _("The invoice is attached."), ":white_check_mark:"
 
     async def checked(
