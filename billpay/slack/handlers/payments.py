@@ -199,6 +199,8 @@ def register(on: Listeners, services: Services) -> None:
                 outcome,
                 payer.locale,
             )
+        if outcome.status == "held" and held and await services.payments.sent_meanwhile(held.id):
+            return  # "press Undo now" would be untrue: the sending shows its own result
         # The payer may have closed the modal: the card says it all.
         await Publisher.quietly(
             client.views_update(

@@ -274,3 +274,47 @@ async def test_a_held_payment_leaves_the_bill_overdue_on_its_card(linked_bot: Bo
     await bot.submit(view, user=SAM)
     message = await bot.wait_for_card(message["ts"], bill_id, "in a few seconds")
     assert "overdue by" in card_text(message, bill_id)
+
+
+@pytest.mark.bot(payment_hold_seconds=10)
+async def test_pay_pressed_twice_on_a_held_payment_says_it_goes_out_now(linked_bot: Bot) -> None:
+    """The form submitted again (a double click) while its payment is held: it goes out in a
+    few seconds, not on a later date; one payment."""
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    # Both submissions leave before Slack has the first one's answer.
+    once, again = (bot.requests.view_submission(view, None, user_id=SAM) for _ in range(2))
+    assert (await bot.send(once)).status_code == 200
+    message = await bot.wait_for_card(message["ts"], bill_id, "in a few seconds")
+    await bot.slack.wait_for("views.update", where=shows_result)
+    assert (await bot.send(again)).status_code == 200
+    calls = await bot.slack.wait_for("views.update", where=shows_result, count=2)
+    said = str(calls[-1].args["view"])
+    assert "already scheduled" not in said and "goes out in a few seconds" in said, said
+    async with bot.services.db.read() as s:
+        assert len(list(await s.scalars(select(Payment)))) == 1
+
+
+@pytest.mark.bot(payment_hold_seconds=10)
+async def test_a_held_payment_sent_before_its_form_answers_never_says_undo_afterwards(
+    linked_bot: Bot,
+) -> None:
+    """Under a slow Slack the card's update is still on its way when the undo window ends
+    and the payment goes out: the payer's modal ends on the payment recorded, never on
+    "press Undo on the card now"."""
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    card_update = bot.slack.hold("chat.update", where=lambda args: args.get("ts") == message["ts"])
+    await bot.submit(view, user=SAM)
+    await card_update.wait()
+    _at(bot, NOW + timedelta(seconds=11))
+    await Scheduler(bot.services).send_due_payments()
+    assert await sandbox_payments(bot.sandbox, bill_id) == 1
+    await bot.slack.wait_for(
+        "views.update", where=lambda c: "recorded in the accounting platform" in str(c.args)
+    )
+    card_update.release()
+    await bot.wait_for_card(message["ts"], bill_id, "Paid £")
+    await asyncio.sleep(0.2)  # the form's own answer, were it to come
+    last = [c for c in bot.slack.calls_to("views.update") if shows_result(c)][-1]
+    assert "press *Undo*" not in str(last.args["view"]), last.args["view"]
