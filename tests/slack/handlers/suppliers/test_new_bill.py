@@ -659,3 +659,37 @@ async def test_a_new_bills_card_offers_its_invoice_without_a_fresh_listing(
     (bill_id,) = bill_ids(card)
     assert "Attach invoice" in card_text(card, bill_id)
     assert "Invoice…" not in card_text(card, bill_id)
+
+
+async def test_the_new_bill_form_takes_the_invoice_file_itself(linked_bot: Bot) -> None:
+    """`/billpay bill` has a file field: the picked invoice is checked on it (the platform's
+    limit, as its hint says), then attached to the new bill, whose card offers View invoice."""
+    bot = linked_bot
+    account, _vat = await _bill_options(bot)
+    view = await _new_bill_form(bot)
+    assert "up to 100 MB" in _text(view)
+    view = await _choose_supplier(bot, view, "NÖRTH", "Northridge Office Supplies")
+    typed = {
+        SupplierInput.BILL_REFERENCE: "NR-7795",
+        SupplierInput.BILL_DUE: "2099-01-31",
+        "line_amount:0": "40.00",
+        "line_account:0": account,
+    }
+    huge = {**bot.slack.add_file("huge.pdf", b"%PDF"), "size": 101 * 1024 * 1024}
+    refused = await bot.submit(view, {**typed, SupplierInput.BILL_FILE: [huge]}, user=ANA)
+    assert refused["response_action"] == "errors"
+    assert "up to 100 MB" in refused["errors"][SupplierInput.BILL_FILE]
+
+    picked = bot.slack.add_file("NR-7795.pdf", PDF)
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    ack = await bot.submit(view, {**typed, SupplierInput.BILL_FILE: [picked]}, user=ANA)
+    assert ack["response_action"] == "update", ack
+    (call,) = (await bot.slack.wait_for("chat.postMessage", count=posted + 1))[posted:]
+    ts = call.response["ts"]
+    (bill_id,) = bill_ids(bot.slack.message(CHANNEL, ts))
+    await bot.wait_for_card(ts, bill_id, "View invoice")
+    demo = bot.sandbox.demo
+    (attached,) = await bot.services.payables.list_bill_attachments(
+        demo.company_id, demo.connection_id, bill_id
+    )
+    assert attached.name == "NR-7795.pdf" and attached.file_size == len(PDF)
