@@ -109,8 +109,8 @@ class FakeSlack(ResponseUrls, ViewMethods, WorkspaceMethods, SharedFiles, WebApi
     async def start(self, port: int = 0) -> None:
         """Serve on 127.0.0.1 only (`port` 0: any free port)."""
         # Room for a file picked in a modal (Slack's own limit is far higher; an invoice is
-        # at most 20 MB).
-        app = web.Application(client_max_size=32 * 1024 * 1024)
+        # at most 100 MB).
+        app = web.Application(client_max_size=128 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._serve_api)
         app.router.add_post("/response/{n}", self._serve_response_url)
         app.router.add_get("/socket", self._serve_socket)

@@ -17,11 +17,10 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
 from billpay.core.bounds import (
-    INVOICE_MAX_BYTES,
-    INVOICE_MAX_BYTES_ON,
     INVOICE_TYPES,
     INVOICE_TYPES_REFUSED_BY,
     MB,
+    invoice_max_bytes,
 )
 from billpay.core.errors import Denied
 from billpay.core.i18n import N_
@@ -74,7 +73,7 @@ def check(name: str, size: int, platform: str = "") -> str:
         raise InvoiceProblem(FILE_TYPE, name=name, types=types)
     if size <= 0:
         raise InvoiceProblem(FILE_EMPTY, name=name)
-    limit = INVOICE_MAX_BYTES_ON.get(platform, INVOICE_MAX_BYTES)
+    limit = invoice_max_bytes(platform)
     if size > limit:
         raise InvoiceProblem(FILE_TOO_LARGE, name=name, size=f"{size / MB:.1f}", limit=limit // MB)
     return content_type
@@ -108,7 +107,8 @@ class SlackFiles:
         return InvoiceFile(file_id, name, content_type, size, url)
 
     async def download(self, team_id: str, file: InvoiceFile, platform: str) -> Invoice:
-        content = await self.read(team_id, file.url, size=file.size, max_bytes=INVOICE_MAX_BYTES)
+        limit = invoice_max_bytes(platform)
+        content = await self.read(team_id, file.url, size=file.size, max_bytes=limit)
         check(file.name, len(content), platform)  # what came, not what files.info said
         return Invoice(file.name, file.content_type, content)
 

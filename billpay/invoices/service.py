@@ -202,6 +202,13 @@ class Invoices:
         view = await self._note_count(link, bill, len(files))
         return InvoiceDetails(view, files, list(bill.line_items or []))
 
+    async def new_bill_files(self, link: CompanyLink, bill: Bill, count: int) -> None:
+        """A bill the bot has just created has no files (`count` 0), or the file it attached:
+        its card offers Attach invoice or View invoice without listing them."""
+        if count == 0:
+            await self.mirror.new_bill_has_no_files(link, bill)
+        await self._note_count(link, bill, count)
+
     async def _note_count(self, link: CompanyLink, bill: Bill, count: int) -> CaseView:
         key = (link.company_id, link.connection_id, bill.id)
         if count:

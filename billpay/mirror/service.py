@@ -789,6 +789,11 @@ class Mirror:
                 .values(attachments=None, attachments_for=None)
             )
 
+    async def new_bill_has_no_files(self, link: CompanyLink, bill: models.Bill) -> None:
+        """A bill the bot has just created has no files: its card can offer Attach invoice
+        without listing them."""
+        await self._keep_attachments(link, bill, [])
+
     async def _keep_attachments(
         self, link: CompanyLink, bill: models.Bill, files: list[models.Attachment]
     ) -> None:

@@ -294,6 +294,8 @@ async def outcome_of_key(
         ),
         PaymentStatus.CANCELLED: N_("This payment was cancelled; press Pay… again to pay."),
     }
-    return PaymentOutcome(
-        view, "duplicate", Phrase(words[PaymentStatus(payment.status)]), payment_view(payment)
-    )
+    said = words[PaymentStatus(payment.status)]
+    if payment.status == PaymentStatus.SCHEDULED and payment.send_after is not None:
+        # Held for the undo window: it goes out now, not on a later date.
+        said = N_("This payment goes out in a few seconds; *Undo* on the card stops it.")
+    return PaymentOutcome(view, "duplicate", Phrase(said), payment_view(payment))

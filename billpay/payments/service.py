@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from billpay.bills.book import CaseBook
 from billpay.bills.cases import payment_with_key, sync_case, views_of
 from billpay.config import Settings
-from billpay.core.domain import CaseRef, PaymentOutcome
+from billpay.core.domain import CaseRef, PaymentOutcome, PaymentStatus
 from billpay.core.errors import FORM_OUT_OF_DATE, Denied, OutOfDate
 from billpay.core.i18n import N_, Money, Phrase
 from billpay.core.mrkdwn import escape
@@ -25,7 +25,7 @@ from billpay.payments.records import outcome_of_key, payment_refusal, reserve_pa
 from billpay.payments.rules import check_payable, new_payment_key
 from billpay.payments.sending import Sender
 from billpay.store.db import Database
-from billpay.store.models import CompanyLink
+from billpay.store.models import CompanyLink, Payment
 
 
 class Payments:
@@ -184,6 +184,16 @@ class Payments:
                 date=request.payment_date,
             )
         return PaymentOutcome(reserved, status, message, reserved.last_payment)
+
+    async def sent_meanwhile(self, payment_id: int) -> bool:
+        """Has the scheduler taken this held payment since (sending, sent or settled)? Its
+        result then reaches the payer from there."""
+        async with self.db.read() as s:
+            payment = await s.get(Payment, payment_id)
+            return payment is not None and payment.status not in (
+                PaymentStatus.SCHEDULED,
+                PaymentStatus.CANCELLED,
+            )
 
     async def _outcome_of_key(
         self, link: CompanyLink, bill_id: str, key: str

@@ -406,6 +406,7 @@ class SupplierService:
             raise
         if uploaded.attachment is None:
             return None
+        await self.mirror.attachments_changed(link, bill_id)  # not the empty listing now
         await self._audit(
             link, user_id, "invoice_attached", bill_id, file_name=name, size=len(content)
         )

@@ -211,6 +211,7 @@ def test_bank_account_form() -> None:
 def test_invoice_files_each_platform_takes() -> None:
     assert check("INV-1.PDF", 10, "Xero") == "application/pdf"
     assert check("scan.jpeg", 10, "Codat Sandbox") == "image/jpeg"
+    assert check("scan.pdf", 21 * 1024 * 1024, "QuickBooks Online") == "application/pdf"
     for name, size, platform in (
         ("scan.jpg", 10, "Oracle NetSuite"),  # NetSuite lists PJPG, not JPG
         ("scan.tiff", 10, "QuickBooks Online"),  # QuickBooks lists TIF, not TIFF
@@ -218,7 +219,8 @@ def test_invoice_files_each_platform_takes() -> None:
         ("no-extension", 10, "Xero"),
         ("empty.pdf", 0, "Xero"),
         ("big.pdf", 4 * 1024 * 1024 + 1, "Xero"),
-        ("huge.pdf", 20 * 1024 * 1024 + 1, "QuickBooks Online"),
+        ("huge.pdf", 100 * 1024 * 1024 + 1, "QuickBooks Online"),
+        ("huge.pdf", 100 * 1024 * 1024 + 1, "Codat Sandbox"),  # no rule named: 100 MB
     ):
         try:
             check(name, size, platform)

@@ -302,7 +302,8 @@ def bill_text(case: CaseView, *, locale: str, today: date) -> str:
             "(our figures, until {platform} shows the payment)",
             platform=platform_text(case.platform, locale),
         )
-    if case.state in (CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED):
+    # Until the money has left, the bill is as late as it is (held or scheduled included).
+    if case.state in (CaseState.PENDING, CaseState.APPROVED, CaseState.FAILED, CaseState.SCHEDULED):
         phrase = due_phrase(case.due_date, today, locale)
         when += f" ({':warning: ' if case.due_date < today else ''}{phrase})"
     return f"*{escape(case.supplier_name)}*{reference}\n{amount} · {when}"

@@ -87,10 +87,15 @@ def select_input(
 
 
 def date_input(
-    block_id: str, label: str, *, initial: date, hint: str | None = None
+    block_id: str,
+    label: str,
+    *,
+    initial: date,
+    hint: str | None = None,
+    dispatch: bool = False,
 ) -> dict[str, Any]:
     element = {"type": "datepicker", "initial_date": initial.isoformat()}
-    return _input(block_id, label, element, hint=hint, optional=False)
+    return _input(block_id, label, element, hint=hint, optional=False, dispatch=dispatch)
 
 
 def user_input(

@@ -156,6 +156,7 @@ class SupplierInput(StrEnum):
     BILL_DUE = "bill_due_date"
     BILL_CURRENCY = "bill_currency"
     BILL_REQUESTER = "bill_requester"
+    BILL_FILE = "bill_file"
     LINE_DESCRIPTION = "line_description"
     LINE_AMOUNT = "line_amount"
     LINE_QUANTITY = "line_quantity"

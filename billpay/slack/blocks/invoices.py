@@ -9,7 +9,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from billpay.core.bounds import INVOICE_TYPES
+from billpay.core.bounds import INVOICE_TYPES, MB, invoice_max_bytes
 from billpay.core.domain import CaseView
 from billpay.core.i18n import words
 from billpay.payables.models import Attachment, BillLineItem
@@ -105,8 +105,9 @@ def attach_modal(
                 "hint": {
                     "type": "plain_text",
                     "text": _(
-                        "A PDF or an image, up to 100 MB. It is attached to the bill in the "
-                        "accounting platform."
+                        "A PDF or an image, up to {limit} MB. It is attached to the bill in the "
+                        "accounting platform.",
+                        limit=invoice_max_bytes(metadata.platform) // MB,
                     ),
                 },
             },

@@ -127,7 +127,10 @@ class PayMetadata(ModalMetadata):
 
 
 class AttachMetadata(ModalMetadata):
-    """Which card an Attach invoice modal is for."""
+    """Which card an Attach invoice modal is for, and the company's accounting platform (its
+    rules on files: what the form's hint says is what its submission is checked against)."""
+
+    platform: Annotated[str, StringConstraints(max_length=100)] = Field(alias="p", default="")
 
 
 class AskMetadata(ModalMetadata):

@@ -30,7 +30,7 @@ from billpay.slack.blocks.metadata import (
     ReopenMetadata,
 )
 from billpay.slack.blocks.outcomes import result_text
-from billpay.slack.blocks.text import money, plain, weekday
+from billpay.slack.blocks.text import day, money, plain, weekday
 
 # Room kept in the Pay modal's metadata for everything but the accounts it offers.
 PAY_METADATA_RESERVE = 400
@@ -169,9 +169,9 @@ def pay_modal(
     entry: PayEntry | None = None,
 ) -> dict[str, Any]:
     """The Pay modal, as it opens or (`entry`) as the payer has filled it so far. The account,
-    amount and rate tell the bot when they change, so that the preview under them (the rate,
-    what the payment comes to in the company's currency, or what is wrong with what was
-    typed) is redrawn before anything is submitted."""
+    amount, rate and date tell the bot when they change, so that the preview under them (the
+    rate, what the payment comes to in the company's currency, the date it is scheduled for,
+    or what is wrong with what was typed) is redrawn before anything is submitted."""
     _ = words(locale)
     due = money(metadata.amount_due, case.currency, locale)
     offered_ids = [account.id for account in metadata.accounts]
@@ -227,19 +227,25 @@ def pay_modal(
                 dispatch=True,
             )
         )
+    chosen = entry.chosen_date(today) if entry else today
+    later = chosen if chosen > today else None
     blocks += [
         {
             "type": "context",
             "block_id": Block.PAY_PREVIEW,
             "elements": [
-                {"type": "plain_text", "text": plain(preview_text(preview, locale), 2000)}
+                {
+                    "type": "plain_text",
+                    "text": plain(preview_text(preview, locale, later=later), 2000),
+                }
             ],
         },
         fields.date_input(
             Input.PAY_DATE,
             _("Payment date"),
-            initial=entry.chosen_date(today) if entry else today,
+            initial=chosen,
             hint=_("Today records the payment now; a later date schedules it."),
+            dispatch=True,
         ),
         fields.text_input(
             Input.PAY_REFERENCE,
@@ -280,17 +286,38 @@ def rate_text(currency: str, rate: Decimal, base: str, locale: str) -> str:
     return f"1 {currency} = {format_decimal(rate, format='0.#########', locale=locale)} {base}"
 
 
-def preview_text(preview: PayPreview, locale: str) -> str:
-    """The line under the amount and rate: what will be paid, as the modal reads it now."""
+def preview_text(preview: PayPreview, locale: str, *, later: date | None = None) -> str:
+    """The line under the amount and rate: what will be paid, as the modal reads it now, and
+    (`later`) the later date it is scheduled for rather than paid now."""
     _ = words(locale)
     if preview.amount_problem:
         return f"⚠️ {_(preview.amount_problem)}"
+    text = _preview_amount(preview, locale, later=later)
+    shows_rate = preview.rate_needed and not preview.rate_problem and preview.base_amount
+    if later is not None and shows_rate:
+        text += " " + _("Scheduled for {day}, not paid now.", day=day(later, locale))
+    return text
+
+
+def _preview_amount(preview: PayPreview, locale: str, *, later: date | None) -> str:
+    _ = words(locale)
     amount = money(preview.amount, preview.bill_currency, locale) if preview.amount else ""
     account = preview.account
     if not preview.rate_needed:
+        name = plain(account.name, 75) if account else ""
+        if later is not None:
+            when = day(later, locale)
+            if account is None:
+                return _("Schedules {amount} for {day}.", amount=amount, day=when)
+            return _(
+                "Schedules {amount} from {account} for {day}.",
+                amount=amount,
+                account=name,
+                day=when,
+            )
         if account is None:
             return _("Pays {amount}.", amount=amount)
-        return _("Pays {amount} from {account}.", amount=amount, account=plain(account.name, 75))
+        return _("Pays {amount} from {account}.", amount=amount, account=name)
     base, currency = preview.base_currency, preview.bill_currency
     if preview.rate_missing:
         return _(

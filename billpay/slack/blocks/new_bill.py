@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from billpay.core.bounds import INVOICE_TYPES, MB, invoice_max_bytes
 from billpay.core.domain import Duplicate
 from billpay.core.i18n import words
 from billpay.slack.blocks import fields
@@ -137,6 +138,29 @@ def new_bill_modal(
                         ),
                     }
                 ],
+            }
+        )
+    else:  # no file came with the form: one can be picked here
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": SupplierInput.BILL_FILE,
+                "optional": True,
+                "label": {"type": "plain_text", "text": _("Invoice file")},
+                "element": {
+                    "type": "file_input",
+                    "action_id": SupplierInput.BILL_FILE,
+                    "filetypes": list(INVOICE_TYPES),
+                    "max_files": 1,
+                },
+                "hint": {
+                    "type": "plain_text",
+                    "text": _(
+                        "A PDF or an image, up to {limit} MB. It is attached to the bill in the "
+                        "accounting platform.",
+                        limit=invoice_max_bytes(options.platform) // MB,
+                    ),
+                },
             }
         )
     blocks += [

@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from billpay.core.bounds import INVOICE_MAX_BYTES
+from billpay.core.bounds import invoice_max_bytes
 from billpay.core.domain import CaseRef, CaseView
 from billpay.core.errors import FieldErrors, OutOfDate
 from billpay.core.i18n import N_, words
@@ -53,6 +53,12 @@ def register(on: Listeners, services: Services) -> None:
     suppliers = services.suppliers
     publisher = services.must_publish()
     files = SlackFiles(publisher.client, services.settings.slack_api_url)
+
+    async def platform_of(click: Click) -> str:
+        """The company's accounting platform, whose rules on files the Attach form states."""
+        link = await services.links.link_for(click.team_id, click.channel_id)
+        return await suppliers.platform(link)
+
     cards = Cards(services)
 
     async def share(
@@ -113,7 +119,8 @@ def register(on: Listeners, services: Services) -> None:
             found = await services.invoices.look_up(ref)
             someone = await person
             if not found.attachments:
-                return _attach_form(found.case, someone.locale, someone.today(services.clock()))
+                today = someone.today(services.clock())
+                return await _attach_form(found.case, someone.locale, today)
             permalink = await share(click, ref, someone.locale, found.attachments)
             _ = words(someone.locale)
             if permalink is not None:
@@ -122,9 +129,12 @@ def register(on: Listeners, services: Services) -> None:
                 text = _("Shared the invoice in the card's thread.")
             return done_modal(INVOICE_TITLE, text, locale=someone.locale)
 
-        def _attach_form(case: CaseView, locale: str, today: date) -> dict[str, Any]:
+        async def _attach_form(case: CaseView, locale: str, today: date) -> dict[str, Any]:
             metadata = AttachMetadata(
-                channel_id=click.channel_id, message_ts=click.message_ts, bill_id=value.bill_id
+                channel_id=click.channel_id,
+                message_ts=click.message_ts,
+                bill_id=value.bill_id,
+                platform=await platform_of(click),
             )
             return attach_modal(case, metadata, locale=locale, today=today)
 
@@ -159,7 +169,10 @@ def register(on: Listeners, services: Services) -> None:
             case = await services.invoices.check_may_attach(click.case(value.bill_id))
             attacher = await person
             metadata = AttachMetadata(
-                channel_id=click.channel_id, message_ts=click.message_ts, bill_id=value.bill_id
+                channel_id=click.channel_id,
+                message_ts=click.message_ts,
+                bill_id=value.bill_id,
+                platform=await platform_of(click),
             )
             today = attacher.today(services.clock())
             return attach_modal(case, metadata, locale=attacher.locale, today=today)
@@ -185,7 +198,7 @@ def register(on: Listeners, services: Services) -> None:
         name = name if isinstance(name, str) else ""
         size = file.get("size")
         try:
-            check(name, size if isinstance(size, int) else 0)  # again on upload, per platform
+            check(name, size if isinstance(size, int) else 0, metadata.platform)
         except InvoiceProblem as problem:
             raise FieldErrors({Input.ATTACH_FILE: _(problem.phrase)}) from None
         url = file.get("url_private_download") or file.get("url_private")
@@ -198,7 +211,8 @@ def register(on: Listeners, services: Services) -> None:
         )
         assert isinstance(url, str)
         assert isinstance(size, int)
-        content = await files.read(submission.team_id, url, size=size, max_bytes=INVOICE_MAX_BYTES)
+        limit = invoice_max_bytes(metadata.platform)
+        content = await files.read(submission.team_id, url, size=size, max_bytes=limit)
         ref = CaseRef(submission.team_id, metadata.channel_id, metadata.bill_id)
         await services.invoices.attach(ref, submission.user_id, name=name, content=content)
         await Publisher.quietly(

@@ -1,7 +1,8 @@
-"""The Pay form while it is open: when the payer changes the account, the amount or the
-exchange rate, the modal is redrawn with its preview (the rate as nobody can invert it, what
-the payment comes to in the company's currency, or what is wrong with what was typed). Nothing
-is decided here: the submission is checked in full (`handlers/payments.py`).
+"""The Pay form while it is open: when the payer changes the account, the amount, the
+exchange rate or the date, the modal is redrawn with its preview (the rate as nobody can
+invert it, what the payment comes to in the company's currency, the later date it is
+scheduled for, or what is wrong with what was typed). Nothing is decided here: the
+submission is checked in full (`handlers/payments.py`).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from billpay.slack.people import LazyPerson
 log = logging.getLogger(__name__)
 
 
-# What a Pay modal holds of the fields its preview reads: account, amount, rate.
-Entered = tuple[str | None, str | None, str | None]
+# What a Pay modal holds of the fields its preview reads: account, amount, rate, date.
+Entered = tuple[str | None, str | None, str | None, str | None]
 
 
 def entered_in(body: dict[str, Any]) -> Entered:
@@ -36,6 +37,7 @@ def entered_in(body: dict[str, Any]) -> Entered:
         field_value(body, Input.PAY_ACCOUNT),
         field_value(body, Input.PAY_AMOUNT),
         field_value(body, Input.PAY_RATE),
+        field_value(body, Input.PAY_DATE),
     )
 
 
@@ -151,7 +153,7 @@ def register(on: Listeners, services: Services) -> None:
             entered=entered_in(body),
         )
 
-    for action_id in (Input.PAY_ACCOUNT, Input.PAY_AMOUNT, Input.PAY_RATE):
+    for action_id in (Input.PAY_ACCOUNT, Input.PAY_AMOUNT, Input.PAY_RATE, Input.PAY_DATE):
         on.view_action(action_id, PayMetadata)(changed)
 
     @on.app.middleware

@@ -40,7 +40,7 @@ from billpay.slack.blocks.modals import (
     progress_view,
 )
 from billpay.slack.blocks.outcomes import step_answer
-from billpay.slack.blocks.text import money
+from billpay.slack.blocks.text import day, money
 from billpay.slack.boundary import NOTHING_PAID, Ack, Listeners
 from billpay.slack.budget import open_modal, reader_now, trigger_of
 from billpay.slack.envelope import Click, Submission, field_choices, field_value
@@ -159,9 +159,16 @@ def register(on: Listeners, services: Services) -> None:
         form, confirmed = _submitted_form(body, metadata, payer, today)
         amount = money(form.amount, metadata.currency, metadata.locale)
         _ = words(metadata.locale)
-        recording = _(
-            "Recording {amount} from {account}…", amount=amount, account=escape(form.account.name)
-        )
+        account = escape(form.account.name)
+        if form.payment_date > today:
+            recording = _(
+                "Scheduling {amount} from {account} for {day}…",
+                amount=amount,
+                account=account,
+                day=day(form.payment_date, metadata.locale),
+            )
+        else:
+            recording = _("Recording {amount} from {account}…", amount=amount, account=account)
         await ack(response_action="update", view=progress_view(recording, locale=metadata.locale))
         link = await services.links.link_for(submission.team_id, metadata.channel_id)
         pause = await services.health.pause_for(link)
@@ -192,6 +199,8 @@ def register(on: Listeners, services: Services) -> None:
                 outcome,
                 payer.locale,
             )
+        if outcome.status == "held" and held and await services.payments.sent_meanwhile(held.id):
+            return  # "press Undo now" would be untrue: the sending shows its own result
         # The payer may have closed the modal: the card says it all.
         await Publisher.quietly(
             client.views_update(

@@ -16,14 +16,16 @@ from billpay.payables.client import PayablesClient
 from billpay.payables.models import BillPaymentPrototype, Ref
 from billpay.runtime.scheduler import Scheduler
 from billpay.services import Services, build_services
-from billpay.slack.blocks.ids import Action
+from billpay.slack.blocks.ids import Action, Input
 from billpay.slack.blocks.metadata import BillAction
+from billpay.slack.blocks.text import day
 from billpay.store.db import Database
 from billpay.store.models import AuditEvent, CaseState, Payment
 from testkit.bot import Bot, card_actions, card_text, shows_result
 from testkit.payables import TODAY, on_postgres
 from testkit.world import CHANNEL, NOW, SAM, sandbox_payments
 from tests.slack.handlers.test_bills_flow import _pay_modal
+from tests.slack.handlers.test_pay_form import _block, _change, _preview
 from tests.slack.handlers.test_safety import _approved_pay_modal
 
 
@@ -243,3 +245,76 @@ async def test_a_person_settles_a_payment_the_checks_could_not(
     await bot.wait_for_card(message["ts"], bill_id, "Paid £")
     assert await bot.case_state(bill_id) == CaseState.PAID
     assert await sandbox_payments(bot.sandbox, bill_id) == 1  # one payment, either way
+
+
+async def test_a_later_date_reads_as_scheduled_from_the_form_to_the_card(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    assert "overdue by" in card_text(message, bill_id)  # the first open bill is late
+    later = TODAY + timedelta(days=3)
+    when = day(later, "en_GB")
+    # Picking a later date redraws the line under the amount: it is not paid now.
+    view = await _change(bot, view, Input.PAY_DATE, later.isoformat())
+    preview = _preview(view)
+    assert "Pays" not in preview and f"for {when}" in preview, preview
+    assert _block(view, Input.PAY_DATE)["element"]["initial_date"] == later.isoformat()
+
+    ack = await bot.submit(view, {"pay_date": later.isoformat()}, user=SAM)
+    progress = str(ack["view"])
+    assert "Recording" not in progress and "Scheduling £" in progress, progress
+    message = await bot.wait_for_card(message["ts"], bill_id, f"scheduled for {when}")
+    # Scheduled is not paid: the card still says the bill is late.
+    assert "overdue by" in card_text(message, bill_id)
+
+
+@pytest.mark.bot(payment_hold_seconds=10)
+async def test_a_held_payment_leaves_the_bill_overdue_on_its_card(linked_bot: Bot) -> None:
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    await bot.submit(view, user=SAM)
+    message = await bot.wait_for_card(message["ts"], bill_id, "in a few seconds")
+    assert "overdue by" in card_text(message, bill_id)
+
+
+@pytest.mark.bot(payment_hold_seconds=10)
+async def test_pay_pressed_twice_on_a_held_payment_says_it_goes_out_now(linked_bot: Bot) -> None:
+    """The form submitted again (a double click) while its payment is held: it goes out in a
+    few seconds, not on a later date; one payment."""
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    # Both submissions leave before Slack has the first one's answer.
+    once, again = (bot.requests.view_submission(view, None, user_id=SAM) for _ in range(2))
+    assert (await bot.send(once)).status_code == 200
+    message = await bot.wait_for_card(message["ts"], bill_id, "in a few seconds")
+    await bot.slack.wait_for("views.update", where=shows_result)
+    assert (await bot.send(again)).status_code == 200
+    calls = await bot.slack.wait_for("views.update", where=shows_result, count=2)
+    said = str(calls[-1].args["view"])
+    assert "already scheduled" not in said and "goes out in a few seconds" in said, said
+    async with bot.services.db.read() as s:
+        assert len(list(await s.scalars(select(Payment)))) == 1
+
+
+@pytest.mark.bot(payment_hold_seconds=10)
+async def test_a_held_payment_sent_before_its_form_answers_never_says_undo_afterwards(
+    linked_bot: Bot,
+) -> None:
+    """Under a slow Slack the card's update is still on its way when the undo window ends
+    and the payment goes out: the payer's modal ends on the payment recorded, never on
+    "press Undo on the card now"."""
+    bot = linked_bot
+    message, bill_id, view = await _approved_pay_modal(bot)
+    card_update = bot.slack.hold("chat.update", where=lambda args: args.get("ts") == message["ts"])
+    await bot.submit(view, user=SAM)
+    await card_update.wait()
+    _at(bot, NOW + timedelta(seconds=11))
+    await Scheduler(bot.services).send_due_payments()
+    assert await sandbox_payments(bot.sandbox, bill_id) == 1
+    await bot.slack.wait_for(
+        "views.update", where=lambda c: "recorded in the accounting platform" in str(c.args)
+    )
+    card_update.release()
+    await bot.wait_for_card(message["ts"], bill_id, "Paid £")
+    await asyncio.sleep(0.2)  # the form's own answer, were it to come
+    last = [c for c in bot.slack.calls_to("views.update") if shows_result(c)][-1]
+    assert "press *Undo*" not in str(last.args["view"]), last.args["view"]

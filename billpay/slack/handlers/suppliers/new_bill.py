@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from billpay.core.domain import Duplicate
 from billpay.core.errors import Denied, FieldErrors, OutOfDate
 from billpay.core.i18n import N_, words
-from billpay.invoices.files import NO_FILE, Invoice, SlackFiles, check
+from billpay.invoices.files import NO_FILE, Invoice, InvoiceProblem, SlackFiles, check
 from billpay.payables.models import Supplier
 from billpay.services import Services
 from billpay.slack.blocks.ids import SupplierAction, SupplierCallback, SupplierInput, line_block
@@ -45,6 +45,7 @@ from billpay.slack.envelope import (
     as_dict,
     click_of,
     field_choices,
+    field_element,
     field_value,
     submission_of,
     team_of,
@@ -106,6 +107,26 @@ def _form_values(body: dict[str, Any]) -> dict[str, str]:
         if value is not None:
             found[block_id] = value
     return found
+
+
+def _picked_invoice(
+    body: dict[str, Any], metadata: NewBillMetadata, platform: str
+) -> NewBillMetadata:
+    """The form's metadata with the invoice file picked in its file field, if one was:
+    checked against the platform's rules first (a mistake comes back on the field)."""
+    files = field_element(body, SupplierInput.BILL_FILE).get("files")
+    if metadata.file_id or not isinstance(files, list) or not files:
+        return metadata
+    _ = words(metadata.locale)
+    picked = as_dict(files[0])
+    name, size, file_id = picked.get("name"), picked.get("size"), picked.get("id")
+    if not isinstance(file_id, str) or not isinstance(name, str) or len(files) != 1:
+        raise FieldErrors({SupplierInput.BILL_FILE: _("Choose one file: the bill's invoice.")})
+    try:
+        check(name, size if isinstance(size, int) else 0, platform)
+    except InvoiceProblem as problem:
+        raise FieldErrors({SupplierInput.BILL_FILE: _(problem.phrase)}) from None
+    return metadata.model_copy(update={"file_id": file_id, "file_name": name[:255]})
 
 
 def _raw_lines(values: dict[str, str], count: int) -> list[RawLine]:
@@ -331,6 +352,8 @@ class BillForms:
         )  # fmt: skip
         if await self.suppliers.already_shown(link, bill.id):
             return done, ":white_check_mark:"
+        # Its card offers Attach invoice at once, or View invoice once the file is attached.
+        await self.services.invoices.new_bill_files(link, bill, 0)
         ts = await self.publisher.post_bill(
             submission.team_id, person, link, bill, channel_id=metadata.channel_id
         )
@@ -339,6 +362,11 @@ class BillForms:
         if not await self.attach_invoice(link, submission, metadata, bill.id, invoice, ts):
             retry = _("The invoice could not be attached: see the card’s thread to retry.")
             return done + " " + retry, ":warning:"
+        await self.services.invoices.new_bill_files(link, bill, 1)
+        await Publisher.quietly(
+            self.publisher.bill_changed(submission.team_id, link.id, bill.id),
+            "show the attached invoice on the card",
+        )
         return done + " " + _("The invoice is attached."), ":white_check_mark:"
 
     async def checked(
@@ -444,6 +472,7 @@ def register(on: Listeners, services: Services) -> None:
         link = await services.links.link_for(submission.team_id, metadata.channel_id)
         values = _form_values(body)
         form, supplier, options = await forms.checked(link, metadata, values, submission.user_id)
+        metadata = _picked_invoice(body, metadata, options.platform)
         confirmed = NOT_A_DUPLICATE in field_choices(body, SupplierInput.BILL_NOT_DUPLICATE)
         total = money(form.totals.total, form.currency, metadata.locale)
         creating = _(

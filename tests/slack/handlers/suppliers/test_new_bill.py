@@ -149,7 +149,7 @@ async def test_a_bill_from_an_invoice_file_carries_it_byte_for_byte(linked_bot: 
     print(f"payables calls ({len(payables)}):", payables)
     # files.info to open the form and again on submit; views.open (loading) and views.update
     # (the form); views.update for the supplier picked; chat.postMessage (the card);
-    # views.update (the result).
+    # chat.update (the card offers View invoice); views.update (the result).
     assert sorted(slack_calls) == sorted(
         [
             "files.info",
@@ -158,6 +158,7 @@ async def test_a_bill_from_an_invoice_file_carries_it_byte_for_byte(linked_bot: 
             "views.update",
             "files.info",
             "chat.postMessage",
+            "chat.update",
             "views.update",
         ]
     )
@@ -321,9 +322,15 @@ async def test_files_that_cannot_be_an_invoice_create_nothing(linked_bot: Bot) -
     )
     await _shortcut_on_file(bot, "empty.pdf", b"")
     await bot.slack.wait_for_responses(where=lambda r: "“empty.pdf” is empty" in str(r))
-    big = b"%PDF" + b"0" * (20 * 1024 * 1024)
-    await _shortcut_on_file(bot, "huge.pdf", big)
-    await bot.slack.wait_for_responses(where=lambda r: "takes files of up to 20 MB" in str(r))
+    # Slack describes a file of 101 MB: over the limit of any platform, refused at once.
+    huge = bot.slack.add_file("huge.pdf", b"%PDF")
+    bot.slack.files[huge["id"]][0]["size"] = 101 * 1024 * 1024
+    message = {"ts": "1763800100.000300", "channel": CHANNEL, "text": "", "files": [huge]}
+    request = bot.requests.message_action(
+        message, SupplierCallback.BILL_FROM_FILE, user_id=ANA, channel_id=CHANNEL
+    )
+    assert (await bot.send(request)).status_code == 200
+    await bot.slack.wait_for_responses(where=lambda r: "takes files of up to 100 MB" in str(r))
     assert bot.slack.calls_to("views.open") == []
     assert await bills_now() == count
     assert bot.slack.downloads == []
@@ -612,3 +619,77 @@ async def test_a_new_bills_card_is_headed_as_one_new_bill_not_as_the_companys_po
     await bot.click(message, "bill_approve", bill_id, user=BEN)
     message = await bot.wait_for_card(ts, bill_id, "Approved by")
     assert heading(message) == "*Larkspur Design Studio Ltd*: new bill added by <@U0ANA>"
+
+
+async def test_a_new_bills_card_offers_its_invoice_without_a_fresh_listing(
+    linked_bot: Bot,
+) -> None:
+    """A bill the bot has just created has no files, or the one it attached: its card offers
+    Attach invoice, or View invoice once the file is attached, not Invoice… (files unknown)."""
+    bot = linked_bot
+    account, _vat = await _bill_options(bot)
+    before = len(bot.slack.calls_to("views.open"))
+    await _shortcut_on_file(bot, "INV 9002.pdf", PDF)
+    view = await _opened_view(bot, before)
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    await _submit_bill_from(bot, view, account)
+    (call,) = (await bot.slack.wait_for("chat.postMessage", count=posted + 1))[posted:]
+    ts = call.response["ts"]
+    (bill_id,) = bill_ids(bot.slack.message(CHANNEL, ts))
+    card = await bot.wait_for_card(ts, bill_id, "View invoice")
+    assert "Invoice…" not in card_text(card, bill_id)
+
+    # Without a file: Attach invoice at once.
+    view = await _new_bill_form(bot)
+    view = await _choose_supplier(bot, view, "NÖRTH", "Northridge Office Supplies")
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    ack = await bot.submit(
+        view,
+        {
+            SupplierInput.BILL_REFERENCE: "NR-7790",
+            SupplierInput.BILL_DUE: "2099-01-31",
+            "line_amount:0": "40.00",
+            "line_account:0": account,
+        },
+        user=ANA,
+    )
+    assert ack["response_action"] == "update", ack
+    (call,) = (await bot.slack.wait_for("chat.postMessage", count=posted + 1))[posted:]
+    card = bot.slack.message(CHANNEL, call.response["ts"])
+    (bill_id,) = bill_ids(card)
+    assert "Attach invoice" in card_text(card, bill_id)
+    assert "Invoice…" not in card_text(card, bill_id)
+
+
+async def test_the_new_bill_form_takes_the_invoice_file_itself(linked_bot: Bot) -> None:
+    """`/billpay bill` has a file field: the picked invoice is checked on it (the platform's
+    limit, as its hint says), then attached to the new bill, whose card offers View invoice."""
+    bot = linked_bot
+    account, _vat = await _bill_options(bot)
+    view = await _new_bill_form(bot)
+    assert "up to 100 MB" in _text(view)
+    view = await _choose_supplier(bot, view, "NÖRTH", "Northridge Office Supplies")
+    typed = {
+        SupplierInput.BILL_REFERENCE: "NR-7795",
+        SupplierInput.BILL_DUE: "2099-01-31",
+        "line_amount:0": "40.00",
+        "line_account:0": account,
+    }
+    huge = {**bot.slack.add_file("huge.pdf", b"%PDF"), "size": 101 * 1024 * 1024}
+    refused = await bot.submit(view, {**typed, SupplierInput.BILL_FILE: [huge]}, user=ANA)
+    assert refused["response_action"] == "errors"
+    assert "up to 100 MB" in refused["errors"][SupplierInput.BILL_FILE]
+
+    picked = bot.slack.add_file("NR-7795.pdf", PDF)
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    ack = await bot.submit(view, {**typed, SupplierInput.BILL_FILE: [picked]}, user=ANA)
+    assert ack["response_action"] == "update", ack
+    (call,) = (await bot.slack.wait_for("chat.postMessage", count=posted + 1))[posted:]
+    ts = call.response["ts"]
+    (bill_id,) = bill_ids(bot.slack.message(CHANNEL, ts))
+    await bot.wait_for_card(ts, bill_id, "View invoice")
+    demo = bot.sandbox.demo
+    (attached,) = await bot.services.payables.list_bill_attachments(
+        demo.company_id, demo.connection_id, bill_id
+    )
+    assert attached.name == "NR-7795.pdf" and attached.file_size == len(PDF)
