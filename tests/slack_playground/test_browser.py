@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from babel.numbers import format_currency
 
 from billpay.core.i18n import words
+from billpay.core.money import format_money
 from slack_playground.page import PEOPLE
 from testkit.browser import (
     CHROMIUM,
@@ -137,13 +137,13 @@ def test_a_person_approves_and_pays_a_bill_then_reads_it_in_french(page: Any) ->
     expect(modal).to_have_count(0)
     expect(page.locator("#problems")).to_be_empty()
 
-    # Léa reads French: the words of the French catalog, the money as Babel writes it.
+    # Léa reads French: the words of the French catalog, the money as a French team writes it.
     page.locator("#person").select_option("U0LEA")
     command(page, "/bills")
     french = words("fr_FR")
     newest = page.locator("#messages .message").last
     expect(newest.get_by_role("button", name=french("Approve")).first).to_be_visible()
-    expect(newest).to_contain_text(format_currency(Decimal("3000"), "GBP", locale="fr_FR"))
+    expect(newest).to_contain_text(format_money(Decimal("3000"), "GBP", "fr_FR"))
     expect(page.locator("#problems")).to_be_empty()
 
 
