@@ -294,6 +294,7 @@ class Publisher:
         admin list: they are the one who can have it reconnected); its newest messages are
         redrawn, Pay giving way to Reconnect or back."""
         for link in change.links:
+            language = self.links.language_of(link)
             if change.pause is not None:
                 pause = ConnectionPause(
                     company_name=link.company_name,
@@ -302,10 +303,10 @@ class Publisher:
                     link_url=change.pause.link_url,
                     since=change.pause.since,
                 )
-                message = paused_announcement(pause, locale=self.locale, time_zone=self.time_zone)
+                message = paused_announcement(pause, locale=language, time_zone=self.time_zone)
             else:
                 message = resumed_announcement(
-                    link.company_name, link.platform_name, locale=self.locale
+                    link.company_name, link.platform_name, locale=language
                 )
             await self.quietly(self.post(link.team_id, link.channel_id, message), "tell a channel")
             await self.quietly(
@@ -371,13 +372,21 @@ class Publisher:
         )
         return str(response["ts"])
 
+    async def channel_language(self, team_id: str, channel_id: str) -> str:
+        """The language of what the bot says to a channel (its thread lines, announcements):
+        the linked channel's own, whoever's click it follows; the default for any other."""
+        try:
+            link = await self.links.link_for(team_id, channel_id)
+        except NotLinked:
+            return self.locale
+        return self.links.language_of(link)
+
     async def payment_shown(
         self,
         team_id: str,
         channel_id: str,
         ts: str | None,
         outcome: PaymentOutcome,
-        locale: str,
         *,
         by: str | None = None,
     ) -> None:
@@ -388,7 +397,7 @@ class Publisher:
             self.bill_changed_here(team_id, channel_id, outcome.case.bill_id, ts),
             "update the cards",
         )
-        await self.payment_note(team_id, channel_id, ts, outcome, locale, by=by)
+        await self.payment_note(team_id, channel_id, ts, outcome, by=by)
 
     async def payment_note(
         self,
@@ -396,12 +405,11 @@ class Publisher:
         channel_id: str,
         ts: str | None,
         outcome: PaymentOutcome,
-        locale: str,
         *,
         by: str | None = None,
     ) -> None:
-        """The audit line of a payment step in a card's thread."""
-        line = payment_line(outcome, locale)
+        """The audit line of a payment step in a card's thread, in the channel's language."""
+        line = payment_line(outcome, await self.channel_language(team_id, channel_id))
         if line:
             text = f"{line} (<@{by}>)" if by else line
             await self.quietly(self.thread_line(team_id, channel_id, ts, text), "post the line")

@@ -190,7 +190,6 @@ def register(on: Listeners, services: Services) -> None:
                 metadata.channel_id,
                 metadata.message_ts,
                 outcome,
-                payer.locale,
             )
         # The payer may have closed the modal: the card says it all.
         await Publisher.quietly(
@@ -214,7 +213,6 @@ def register(on: Listeners, services: Services) -> None:
             click.channel_id,
             click.message_ts,
             outcome,
-            reader.locale,
             by=click.user_id,
         )
         now = services.clock()
