@@ -134,20 +134,22 @@ class Publisher:
         synced = await self.cases.sync_cases(link, bills, facts)
         cases = [synced[bill.id] for bill in bills]
         pause = await self.pause_for(link)
+        # The channel reads the message: its language; dates as the person who asked sees them.
+        language = self.links.language_of(link)
         message = bills_message(
             company_name=link.company_name,
-            headline=words(person.locale)(bill_filter.headline(summary.count)),
+            headline=words(language)(bill_filter.headline(summary.count)),
             filter_text=bill_filter.source,
             summary=summary,
             cases=cases,
             page=page,
             pages=page_count(summary.count),
-            locale=person.locale,
+            locale=language,
             today=today,
             as_of=fresh.as_of if fresh is not None and stale and fresh.as_of else now,
             time_zone=person.time_zone,
             pause=pause,
-            figures_from=(link.platform_name or words(person.locale)(ACCOUNTING_PLATFORM))
+            figures_from=(link.platform_name or words(language)(ACCOUNTING_PLATFORM))
             if stale or pause is not None
             else None,
         )
@@ -164,7 +166,7 @@ class Publisher:
             bill_filter=bill_filter,
             page=page,
             bill_ids=[case.bill_id for case in cases],
-            locale=person.locale,
+            locale=language,
             time_zone=person.time_zone,
             user_id=person.user_id,
         )
@@ -193,14 +195,15 @@ class Publisher:
         bill_filter = BillFilter()
         summary = summarise_cases(listed, bill_filter, today, link.base_currency, {bill.id})
         pause = await self.pause_for(link)
+        language = self.links.language_of(link)
         message = bills_message(
             company_name=link.company_name,
-            headline=words(person.locale)(bill_filter.headline(summary.count)),
+            headline=words(language)(bill_filter.headline(summary.count)),
             summary=summary,
             cases=[case],
             page=0,
             pages=1,
-            locale=person.locale,
+            locale=language,
             today=today,
             as_of=now,
             time_zone=person.time_zone,
@@ -217,7 +220,7 @@ class Publisher:
             page=0,
             bill_ids=[bill.id],
             cards_only=True,
-            locale=person.locale,
+            locale=language,
             time_zone=person.time_zone,
             user_id=person.user_id,
             new_bill=True,
@@ -253,18 +256,20 @@ class Publisher:
 
     def _render(self, shown: Shown, pause: ConnectionPause | None = None) -> dict[str, Any]:
         message, link = shown.message, shown.link
+        # Redrawn in the channel's language as it is now, though it was another when posted.
+        language = self.links.language_of(link)
         if message.out_of_date:
-            return out_of_date_message(company_name=link.company_name, locale=message.locale)
+            return out_of_date_message(company_name=link.company_name, locale=language)
         bill_filter, summary = shown.bill_filter, shown.summary
         return bills_message(
             company_name=link.company_name,
-            headline=words(message.locale)(bill_filter.headline(summary.count)),
+            headline=words(language)(bill_filter.headline(summary.count)),
             filter_text=message.filter_text,
             summary=summary,
             cases=shown.cases,
             page=message.page,
             pages=max(page_count(summary.count), message.page + 1),
-            locale=message.locale,
+            locale=language,
             today=shown.today,
             as_of=self.clock(),
             time_zone=message.time_zone,

@@ -2,7 +2,7 @@
 
 The rule: what answers one person's action (modals, their results and buttons, ephemeral
 answers, error screens and their Close button) is in that person's Slack language; what the bot
-says to a channel (thread lines, announcements, the digest) is in the channel's language, a
+says to a channel (cards, thread lines, announcements, the digest) is in the channel's language, a
 setting of the linked channel: the linker's language when linked, changed by an approver with
 `/billpay language fr` (audited). A French payer in an English channel reads her own result in
 French while the channel reads her payment in English; an English payer in a French channel the
@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from billpay.runtime.scheduler import Scheduler
-from billpay.slack.blocks.ids import Callback
+from billpay.slack.blocks.ids import Action, Callback
 from billpay.store.models import AuditEvent, CompanyLink
-from testkit.bot import Bot, shows_result
+from testkit.bot import Bot, card_actions, shows_result
 from testkit.world import ANA, CHANNEL, EVE, NOW, SAM, sandbox_payments
+from tests.slack.handlers.test_bills_flow import _open_bill, _pay_modal
 from tests.slack.handlers.test_safety import _approved_pay_modal
 from tests.slack.handlers.test_scheduled_payments import _at
 
@@ -88,7 +89,14 @@ async def test_a_french_channel_reads_an_english_payers_held_payment_in_french_o
     assert said["response_type"] == "in_channel"
     assert said["text"].startswith(f"<@U0ANA> a changé la langue de ce canal{NBSP}: français.")
     assert await _channel_language(bot) == "fr_FR"
-    message, bill_id, view = await _approved_pay_modal(bot)
+    message = await bot.bills(user=ANA)  # English Ana lists; the channel reads French cards
+    bill_id = await _open_bill(bot, message)
+    assert card_actions(message, bill_id)[:1] == [Action.APPROVE]
+    assert "Valider" in str(message["blocks"]) and "Approve" not in str(message["blocks"])
+    await bot.click(message, Action.APPROVE, bill_id, user=ANA)
+    message = await bot.wait_for_card(message["ts"], bill_id, "Validée par <@U0ANA>")
+    view = await _pay_modal(bot, message, bill_id, SAM)
+    assert view["close"]["text"] == "Cancel"  # Sam's own form, in his language
     await bot.submit(view, {"pay_amount": "100.00"}, user=SAM)
     held = await _result(bot)
     assert held["close"]["text"] == "Close" and "Undo" in str(held)
@@ -141,7 +149,7 @@ async def test_the_error_screen_and_its_close_button_are_in_the_readers_language
 ) -> None:
     bot = linked_bot
     _speaks(bot, SAM, "fr-FR")
-    message, bill_id, view = await _approved_pay_modal(bot)
+    _, bill_id, view = await _approved_pay_modal(bot)
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a fault of ours")
