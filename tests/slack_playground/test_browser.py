@@ -88,7 +88,7 @@ def card_actions(page: Any, reference: str) -> Any:
     return page.locator(f'[data-block="card_actions:{bill_id}"]').last, bill_id
 
 
-def test_a_person_approves_and_pays_a_bill_then_reads_it_in_french(page: Any) -> None:
+def test_a_person_approves_and_pays_a_bill_then_the_channel_reads_french(page: Any) -> None:
     from playwright.sync_api import expect
 
     messages = page.locator("#messages")
@@ -137,8 +137,12 @@ def test_a_person_approves_and_pays_a_bill_then_reads_it_in_french(page: Any) ->
     expect(modal).to_have_count(0)
     expect(page.locator("#problems")).to_be_empty()
 
-    # Léa reads French: the words of the French catalog, the money as Babel writes it.
+    # Léa makes the channel French: its cards use the French catalog's words and the money
+    # as Babel writes it, whoever lists them.
     page.locator("#person").select_option("U0LEA")
+    command(page, "/billpay language fr")
+    expect(page.locator("#messages .message").last).to_contain_text("langue de ce canal")
+    page.locator("#person").select_option("U0ANA")
     command(page, "/bills")
     french = words("fr_FR")
     newest = page.locator("#messages .message").last

@@ -73,9 +73,11 @@ def register(on: Listeners, services: Services) -> None:
             subscription = await digest_store.create_subscription(
                 services.db, link.id, created_by=slash.user_id, time_zone=linker.time_zone
             )
+            # Told to the channel: in its language (the linker's, unless it had one already).
+            language = services.links.language_of(link)
             if services.publisher is not None:
                 client = services.publisher.client(slash.team_id)
-                FillProgress(services.mirror, client, link, linker.locale).start()
+                FillProgress(services.mirror, client, link, language).start()
             else:
                 services.mirror.fill_soon(link.company_id, link.connection_id)
             policy = await services.links.policy_for(link)
@@ -83,12 +85,12 @@ def register(on: Listeners, services: Services) -> None:
                 slash.user_id,
                 link.company_name,
                 link.base_currency,
-                one_of(policy.approvers, linker.locale),
-                one_of(policy.payers, linker.locale),
-                _policy_words(policy, link.base_currency, linker.locale),
+                one_of(policy.approvers, language),
+                one_of(policy.payers, language),
+                _policy_words(policy, link.base_currency, language),
                 subscription,
                 created=created,
-                locale=linker.locale,
+                locale=language,
             )
 
         await answer.in_channel(text=await answer.within_budget(link_channel(), LINKING))

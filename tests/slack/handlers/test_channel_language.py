@@ -10,6 +10,7 @@ other way round, whether the line follows the click or the scheduler sending a h
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -162,3 +163,14 @@ async def test_the_error_screen_and_its_close_button_are_in_the_readers_language
     assert "Un problème est survenu de notre côté" in str(screen)
     assert screen["close"]["text"] == "Fermer"
     assert await sandbox_payments(bot.sandbox, bill_id) == 0
+
+
+async def test_a_french_channels_digest_is_french_whoever_asks_for_it(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await _set_language(bot, ANA, "fr")
+    await bot.command("/billpay", "digest now", user=ANA)  # Ana reads English
+    (posted,) = await bot.slack.wait_for(
+        "chat.postMessage",
+        where=lambda c: "Factures à payer" in json.dumps(c.args, ensure_ascii=False),
+    )
+    assert "Bills due" not in json.dumps(posted.args)
