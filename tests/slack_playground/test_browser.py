@@ -12,9 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from babel.numbers import format_currency
 
-from billpay.core.i18n import words
+from billpay.core.i18n import words, write_money
 from slack_playground.page import PEOPLE
 from testkit.browser import (
     CHROMIUM,
@@ -147,8 +146,11 @@ def test_a_person_approves_and_pays_a_bill_then_the_channel_reads_french(page: A
     french = words("fr_FR")
     newest = page.locator("#messages .message").last
     expect(newest.get_by_role("button", name=french("Approve")).first).to_be_visible()
-    expect(newest).to_contain_text(format_currency(Decimal("3000"), "GBP", locale="fr_FR"))
+    expect(newest).to_contain_text(write_money(Decimal("3000"), "GBP", "fr_FR"))
     expect(page.locator("#problems")).to_be_empty()
+    # The playground is shared by the tests that follow: the channel speaks English again.
+    command(page, "/billpay language en")
+    expect(page.locator("#messages .message").last).to_contain_text("this channel's language")
 
 
 def test_the_page_reads_at_phone_width_and_works_from_the_keyboard(
