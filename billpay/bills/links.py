@@ -118,11 +118,18 @@ class Links:
         return found if isinstance(found, dict) else None
 
     async def connect(
-        self, team_id: str, channel_id: str, user_id: str, choice: str = ""
+        self,
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        choice: str = "",
+        *,
+        language: str | None = None,
     ) -> tuple[CompanyLink, bool]:
         """Link the channel to a company: the one named or whose id is given, or the only one
         there is. Returns the link and whether it is new. Raises `Denied` listing the
-        companies when the choice is ambiguous.
+        companies when the choice is ambiguous. A channel without a language of its own takes
+        `language`, the linker's.
 
         Only approvers may link, and a company's bills are handled in one channel of a
         workspace, so approvals given in one channel cannot be side-stepped in another."""
@@ -223,6 +230,8 @@ class Links:
             link.platform_name = connection.platform_name
             link.linked_by = user_id
             link.linked_at = now
+            if link.language is None:
+                link.language = language
             await s.flush()
             terms = policy_terms(policy, self.settings.auto_approve_below)
             audit(
@@ -236,6 +245,40 @@ class Links:
                 policy=None if await s.get(Policy, link.id) else terms,
             )
         return link, created
+
+    def language_of(self, link: CompanyLink) -> str:
+        """The language of what the bot says to the channel: its own, else the default."""
+        return link.language or self.settings.default_locale
+
+    async def set_language(
+        self, team_id: str, channel_id: str, user_id: str, language: str
+    ) -> tuple[CompanyLink, str]:
+        """Change the channel's language (who may link a channel may change it; audited).
+        Returns the link and the language it had."""
+        link = await self.link_for(team_id, channel_id)
+        policy = await self.policy_for(link)
+        if not policy.may_approve(user_id):
+            raise Denied(
+                N_("Only {who} can change the language of this channel."),
+                who=policy.who_may_approve(),
+            )
+        async with self.db.write() as s:
+            row = await s.get(CompanyLink, link.id, with_for_update=True)
+            assert row is not None
+            before = self.language_of(row)
+            row.language = language
+            audit(
+                s,
+                row,
+                user_id,
+                "channel_language_changed",
+                None,
+                now=self.clock(),
+                before=before,
+                after=language,
+            )
+            await s.flush()
+        return row, before
 
     async def links_of_connection(self, company_id: str, connection_id: str) -> list[CompanyLink]:
         """The channels linked to this company's connection now."""

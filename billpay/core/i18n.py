@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -283,6 +284,44 @@ def language_of(locale: str) -> str:
 def languages() -> list[str]:
     """The languages that have a catalog."""
     return sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+
+
+def language_name(locale: str, *, in_locale: str) -> str:
+    """A locale's language as a reader of `in_locale` names it ("French", "anglais")."""
+    try:
+        return Locale.parse(locale).get_language_name(Locale.parse(in_locale)) or locale
+    except (UnknownLocaleError, ValueError):
+        return locale
+
+
+def spoken_locale(text: str, default: str) -> str | None:
+    """The Babel locale a person means by `fr`, `fr-FR`, `en_US`, `French` or `français`,
+    when the bot has words for its language; None otherwise. A language named alone takes the
+    default's territory when it is the default's language (`en` → en_GB), else its most likely
+    one (`fr` → fr_FR)."""
+    wanted = text.strip().replace("-", "_")
+    if not wanted:
+        return None
+    spoken = [SOURCE_LANGUAGE, *(lang for lang in languages() if lang != SOURCE_LANGUAGE)]
+    for language in spoken:
+        names = {language_name(language, in_locale=other).casefold() for other in spoken}
+        if wanted.casefold() in names:
+            wanted = language
+            break
+    try:
+        locale = Locale.parse(wanted)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+    if locale.language not in spoken:
+        return None
+    if locale.territory:
+        return f"{locale.language}_{locale.territory}"
+    fallback = Locale.parse(default.replace("-", "_"))
+    if fallback.language == locale.language and fallback.territory:
+        return f"{locale.language}_{fallback.territory}"
+    likely = str(get_global("likely_subtags").get(locale.language, locale.language))
+    territory = Locale.parse(likely).territory
+    return f"{locale.language}_{territory}" if territory else locale.language
 
 
 @functools.cache

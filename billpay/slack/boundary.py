@@ -431,7 +431,7 @@ async def _tell(
             errors = {block: _(message) for block, message in error.errors.items()}
             await ack(response_action="errors", errors=errors)
         else:
-            await ack(response_action="update", view=error_modal(shown_title, text))
+            await ack(response_action="update", view=error_modal(shown_title, text, locale=locale))
         return
     if not ack.acked:
         await (ack(options=[]) if kind == "block_suggestion" else ack())
@@ -446,7 +446,9 @@ async def _tell(
             return
         shown = submission_of(body).view_id  # OutOfDate if it isn't a view id: nothing to update
     if shown:
-        await request.client.views_update(view_id=shown, view=error_modal(shown_title, text))
+        await request.client.views_update(
+            view_id=shown, view=error_modal(shown_title, text, locale=locale)
+        )
     elif (
         kind in ("block_actions", "slash_command", "message_action")
         and request.respond is not None

@@ -134,20 +134,22 @@ class Publisher:
         synced = await self.cases.sync_cases(link, bills, facts)
         cases = [synced[bill.id] for bill in bills]
         pause = await self.pause_for(link)
+        # The channel reads the message: its language; dates as the person who asked sees them.
+        language = self.links.language_of(link)
         message = bills_message(
             company_name=link.company_name,
-            headline=words(person.locale)(bill_filter.headline(summary.count)),
+            headline=words(language)(bill_filter.headline(summary.count)),
             filter_text=bill_filter.source,
             summary=summary,
             cases=cases,
             page=page,
             pages=page_count(summary.count),
-            locale=person.locale,
+            locale=language,
             today=today,
             as_of=fresh.as_of if fresh is not None and stale and fresh.as_of else now,
             time_zone=person.time_zone,
             pause=pause,
-            figures_from=(link.platform_name or words(person.locale)(ACCOUNTING_PLATFORM))
+            figures_from=(link.platform_name or words(language)(ACCOUNTING_PLATFORM))
             if stale or pause is not None
             else None,
         )
@@ -164,7 +166,7 @@ class Publisher:
             bill_filter=bill_filter,
             page=page,
             bill_ids=[case.bill_id for case in cases],
-            locale=person.locale,
+            locale=language,
             time_zone=person.time_zone,
             user_id=person.user_id,
         )
@@ -193,14 +195,15 @@ class Publisher:
         bill_filter = BillFilter()
         summary = summarise_cases(listed, bill_filter, today, link.base_currency, {bill.id})
         pause = await self.pause_for(link)
+        language = self.links.language_of(link)
         message = bills_message(
             company_name=link.company_name,
-            headline=words(person.locale)(bill_filter.headline(summary.count)),
+            headline=words(language)(bill_filter.headline(summary.count)),
             summary=summary,
             cases=[case],
             page=0,
             pages=1,
-            locale=person.locale,
+            locale=language,
             today=today,
             as_of=now,
             time_zone=person.time_zone,
@@ -217,7 +220,7 @@ class Publisher:
             page=0,
             bill_ids=[bill.id],
             cards_only=True,
-            locale=person.locale,
+            locale=language,
             time_zone=person.time_zone,
             user_id=person.user_id,
             new_bill=True,
@@ -253,18 +256,20 @@ class Publisher:
 
     def _render(self, shown: Shown, pause: ConnectionPause | None = None) -> dict[str, Any]:
         message, link = shown.message, shown.link
+        # Redrawn in the channel's language as it is now, though it was another when posted.
+        language = self.links.language_of(link)
         if message.out_of_date:
-            return out_of_date_message(company_name=link.company_name, locale=message.locale)
+            return out_of_date_message(company_name=link.company_name, locale=language)
         bill_filter, summary = shown.bill_filter, shown.summary
         return bills_message(
             company_name=link.company_name,
-            headline=words(message.locale)(bill_filter.headline(summary.count)),
+            headline=words(language)(bill_filter.headline(summary.count)),
             filter_text=message.filter_text,
             summary=summary,
             cases=shown.cases,
             page=message.page,
             pages=max(page_count(summary.count), message.page + 1),
-            locale=message.locale,
+            locale=language,
             today=shown.today,
             as_of=self.clock(),
             time_zone=message.time_zone,
@@ -294,6 +299,7 @@ class Publisher:
         admin list: they are the one who can have it reconnected); its newest messages are
         redrawn, Pay giving way to Reconnect or back."""
         for link in change.links:
+            language = self.links.language_of(link)
             if change.pause is not None:
                 pause = ConnectionPause(
                     company_name=link.company_name,
@@ -302,10 +308,10 @@ class Publisher:
                     link_url=change.pause.link_url,
                     since=change.pause.since,
                 )
-                message = paused_announcement(pause, locale=self.locale, time_zone=self.time_zone)
+                message = paused_announcement(pause, locale=language, time_zone=self.time_zone)
             else:
                 message = resumed_announcement(
-                    link.company_name, link.platform_name, locale=self.locale
+                    link.company_name, link.platform_name, locale=language
                 )
             await self.quietly(self.post(link.team_id, link.channel_id, message), "tell a channel")
             await self.quietly(
@@ -371,13 +377,21 @@ class Publisher:
         )
         return str(response["ts"])
 
+    async def channel_language(self, team_id: str, channel_id: str) -> str:
+        """The language of what the bot says to a channel (its thread lines, announcements):
+        the linked channel's own, whoever's click it follows; the default for any other."""
+        try:
+            link = await self.links.link_for(team_id, channel_id)
+        except NotLinked:
+            return self.locale
+        return self.links.language_of(link)
+
     async def payment_shown(
         self,
         team_id: str,
         channel_id: str,
         ts: str | None,
         outcome: PaymentOutcome,
-        locale: str,
         *,
         by: str | None = None,
     ) -> None:
@@ -388,7 +402,7 @@ class Publisher:
             self.bill_changed_here(team_id, channel_id, outcome.case.bill_id, ts),
             "update the cards",
         )
-        await self.payment_note(team_id, channel_id, ts, outcome, locale, by=by)
+        await self.payment_note(team_id, channel_id, ts, outcome, by=by)
 
     async def payment_note(
         self,
@@ -396,12 +410,11 @@ class Publisher:
         channel_id: str,
         ts: str | None,
         outcome: PaymentOutcome,
-        locale: str,
         *,
         by: str | None = None,
     ) -> None:
-        """The audit line of a payment step in a card's thread."""
-        line = payment_line(outcome, locale)
+        """The audit line of a payment step in a card's thread, in the channel's language."""
+        line = payment_line(outcome, await self.channel_language(team_id, channel_id))
         if line:
             text = f"{line} (<@{by}>)" if by else line
             await self.quietly(self.thread_line(team_id, channel_id, ts, text), "post the line")

@@ -68,6 +68,10 @@ class CompanyLink(Base):
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     # The connection's accounting platform ("Xero"), named in what the bot says about payments.
     platform_name: Mapped[str | None] = mapped_column(String(64))
+    # The language of what the bot says to the channel (Babel's spelling, e.g. fr_FR): the
+    # linker's when linked, changed with `/billpay language`; none for links made before it
+    # was kept, which read the configured default.
+    language: Mapped[str | None] = mapped_column(String(16))
 
 
 class Policy(Base):

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from billpay.core.i18n import words
-from billpay.core.money import format_money
+from billpay.core.i18n import words, write_money
 from slack_playground.page import PEOPLE
 from testkit.browser import (
     CHROMIUM,
@@ -88,7 +87,7 @@ def card_actions(page: Any, reference: str) -> Any:
     return page.locator(f'[data-block="card_actions:{bill_id}"]').last, bill_id
 
 
-def test_a_person_approves_and_pays_a_bill_then_reads_it_in_french(page: Any) -> None:
+def test_a_person_approves_and_pays_a_bill_then_the_channel_reads_french(page: Any) -> None:
     from playwright.sync_api import expect
 
     messages = page.locator("#messages")
@@ -137,14 +136,21 @@ def test_a_person_approves_and_pays_a_bill_then_reads_it_in_french(page: Any) ->
     expect(modal).to_have_count(0)
     expect(page.locator("#problems")).to_be_empty()
 
-    # Léa reads French: the words of the French catalog, the money as a French team writes it.
+    # Léa makes the channel French: its cards use the French catalog's words and the money
+    # as a French team writes it (GBP), whoever lists them.
     page.locator("#person").select_option("U0LEA")
+    command(page, "/billpay language fr")
+    expect(page.locator("#messages .message").last).to_contain_text("langue de ce canal")
+    page.locator("#person").select_option("U0ANA")
     command(page, "/bills")
     french = words("fr_FR")
     newest = page.locator("#messages .message").last
     expect(newest.get_by_role("button", name=french("Approve")).first).to_be_visible()
-    expect(newest).to_contain_text(format_money(Decimal("3000"), "GBP", "fr_FR"))
+    expect(newest).to_contain_text(write_money(Decimal("3000"), "GBP", "fr_FR"))
     expect(page.locator("#problems")).to_be_empty()
+    # The playground is shared by the tests that follow: the channel speaks English again.
+    command(page, "/billpay language en")
+    expect(page.locator("#messages .message").last).to_contain_text("this channel's language")
 
 
 def test_the_page_reads_at_phone_width_and_works_from_the_keyboard(

@@ -405,10 +405,11 @@ def done_modal(title: str, text: str, *, locale: str) -> dict[str, Any]:
     return message_modal(title, text, emoji=":white_check_mark:", locale=locale)
 
 
-def error_modal(title: str, text: str) -> dict[str, Any]:
+def error_modal(title: str, text: str, *, locale: str) -> dict[str, Any]:
     """What a modal shows when its work failed or can't start: the modal keeps its title (as
-    Slack sent it, already in the reader's language) and says why."""
-    return message_modal(plain(title, TITLE_LIMIT), text, emoji=":x:")
+    Slack sent it, already in the reader's language) and says why; its Close button is in the
+    reader's language too."""
+    return message_modal(plain(title, TITLE_LIMIT), text, emoji=":x:", locale=locale)
 
 
 WHEN_EMPTY = "post_when_empty"

@@ -1,6 +1,6 @@
-"""`/billpay connect`, `status` and `help`: the channel's company, who may approve and pay, its
-daily digest and today's calls to the payables API, in a few lines (for the channel when it is
-linked, else for who asked)."""
+"""`/billpay connect`, `status`, `language` and `help`: the channel's company, who may approve
+and pay, its daily digest, its language and today's calls to the payables API, in a few lines
+(for the channel when it is linked, else for who asked)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from babel.numbers import format_decimal
 
 from billpay.core.domain import PolicyCount
-from billpay.core.i18n import N_, words
+from billpay.core.i18n import N_, language_name, words
 from billpay.digest.schedule import Subscription
 from billpay.slack.blocks.text import escape, money, weekday
 
@@ -23,6 +23,8 @@ BILLPAY_HELP = N_(
     "`/billpay account new` adds a bank account.\n"
     "• `/billpay digest` sets when the daily digest comes; `/billpay digest now` posts it now.\n"
     "• `/billpay status` shows this channel's company, policy and digest.\n"
+    "• `/billpay language fr` (or `en`) sets the language of what the bot says to this "
+    "channel; modals and answers to you stay in your own Slack language.\n"
     "On each bill: *Approve*, *Reject* (with a reason) and, once approved, *Pay…*"
 )
 
@@ -208,3 +210,25 @@ def calls_line(
             when=f"{synced_at.astimezone(UTC):%Y-%m-%d %H:%M}",
         )
     return f"{line}\n{synced}"
+
+
+def language_line(language: str, *, locale: str) -> str:
+    """The channel's language as `/billpay status` and `/billpay language` say it."""
+    _ = words(locale)
+    return _(
+        "This channel's language: {language} (thread lines, announcements, the digest). "
+        "`/billpay language fr` or `/billpay language en` changes it.",
+        language=language_name(language, in_locale=locale),
+    )
+
+
+def language_set_text(user_id: str, language: str) -> str:
+    """What the channel reads, in its new language, once someone changed it."""
+    _ = words(language)
+    return _(
+        "<@{user}> changed this channel's language: {language}. Thread lines, announcements "
+        "and the digest use it from now on; modals and answers to each person stay in their "
+        "own Slack language.",
+        user=user_id,
+        language=language_name(language, in_locale=language),
+    )

@@ -20,7 +20,7 @@ from billpay.bills.cases import Outcome
 from billpay.core.bounds import reason_problem
 from billpay.core.domain import CaseRef, CaseView
 from billpay.core.errors import CardOutOfDate, FieldErrors
-from billpay.core.i18n import words
+from billpay.core.i18n import N_, words
 from billpay.core.mrkdwn import escape
 from billpay.services import Services
 from billpay.slack.blocks.ids import Action, Callback, Input
@@ -160,8 +160,9 @@ def register(on: Listeners, services: Services) -> None:
                 channel=metadata.channel_id, user=submission.user_id, text=_(outcome.notice)
             )
             return
-        line = ":no_entry: " + _(
-            "<@{user}> rejected {bill}: {reason}",
+        told = words(await publisher.channel_language(submission.team_id, metadata.channel_id))
+        line = ":no_entry: " + told(
+            N_("<@{user}> rejected {bill}: {reason}"),
             user=submission.user_id,
             bill=bill_name(outcome.case.supplier_name, outcome.case.reference),
             reason=escape(reason),
@@ -191,8 +192,9 @@ def register(on: Listeners, services: Services) -> None:
                 channel=metadata.channel_id, user=submission.user_id, text=_(outcome.notice)
             )
             return
-        line = _(
-            "<@{user}> reopened {bill}: {reason}",
+        told = words(await publisher.channel_language(submission.team_id, metadata.channel_id))
+        line = told(
+            N_("<@{user}> reopened {bill}: {reason}"),
             user=submission.user_id,
             bill=bill_name(outcome.case.supplier_name, outcome.case.reference),
             reason=escape(reason),

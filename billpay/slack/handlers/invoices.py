@@ -77,7 +77,11 @@ def register(on: Listeners, services: Services) -> None:
                 click.channel_id,
                 click.message_ts,
                 [(f.name, f.content) for f in claim.files],
-                shared_comment(claim.case, click.user_id, locale),
+                shared_comment(
+                    claim.case,
+                    click.user_id,
+                    await publisher.channel_language(click.team_id, click.channel_id),
+                ),
             )
         except BaseException:
             await services.invoices.share_failed(ref)
@@ -221,7 +225,8 @@ def register(on: Listeners, services: Services) -> None:
             ),
             "update the cards",
         )
-        line = attached_line(submission.user_id, name, len(content), locale)
+        channel_language = await publisher.channel_language(submission.team_id, metadata.channel_id)
+        line = attached_line(submission.user_id, name, len(content), channel_language)
         await Publisher.quietly(
             publisher.thread_line(
                 submission.team_id, metadata.channel_id, metadata.message_ts, line

@@ -1,8 +1,9 @@
 """Linking a channel to a company: `/billpay connect [company]`, `/billpay status` (the
-channel's company, policy and digest) and `/billpay help`, which also answers any `/billpay`
-text no other area serves. Each acks at once, then does its work and answers; a refusal or a
-failure is answered by the error boundary. Linking reads the payables API, so it answers within
-Slack's budget (`billpay.slack.budget`)."""
+channel's company, policy, digest and language), `/billpay language [fr|en]` (the language of
+what the bot says to the channel; the linker's until changed) and `/billpay help`, which also
+answers any `/billpay` text no other area serves. Each acks at once, then does its work and
+answers; a refusal or a failure is answered by the error boundary. Linking reads the payables
+API, so it answers within Slack's budget (`billpay.slack.budget`)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 
 from billpay.bills.duties import policy_count
 from billpay.bills.policy import EffectivePolicy
-from billpay.core.i18n import N_, words
+from billpay.core.errors import Denied
+from billpay.core.i18n import N_, Phrase, spoken_locale, words
+from billpay.core.mrkdwn import escape
 from billpay.digest import store as digest_store
 from billpay.services import Services
 from billpay.slack.blocks.status import (
     BILLPAY_HELP,
     calls_line,
+    language_line,
+    language_set_text,
     linked_text,
     policy_line,
     status_text,
@@ -52,8 +57,9 @@ def register(on: Listeners, services: Services) -> None:
         answer = CommandAnswer(respond, context, person, services.clock)
 
         async def link_channel() -> str:
+            linker = await person
             link, created = await services.links.connect(
-                slash.team_id, slash.channel_id, slash.user_id, slash.rest
+                slash.team_id, slash.channel_id, slash.user_id, slash.rest, language=linker.locale
             )
             # Linking read the connection as Linked: a pause noted before is over.
             await services.health.observe(
@@ -64,13 +70,14 @@ def register(on: Listeners, services: Services) -> None:
                 source="read",
                 platform_name=link.platform_name,
             )
-            linker = await person
             subscription = await digest_store.create_subscription(
                 services.db, link.id, created_by=slash.user_id, time_zone=linker.time_zone
             )
+            # Told to the channel: in its language (the linker's, unless it had one already).
+            language = services.links.language_of(link)
             if services.publisher is not None:
                 client = services.publisher.client(slash.team_id)
-                FillProgress(services.mirror, client, link, linker.locale).start()
+                FillProgress(services.mirror, client, link, language).start()
             else:
                 services.mirror.fill_soon(link.company_id, link.connection_id)
             policy = await services.links.policy_for(link)
@@ -78,12 +85,12 @@ def register(on: Listeners, services: Services) -> None:
                 slash.user_id,
                 link.company_name,
                 link.base_currency,
-                one_of(policy.approvers, linker.locale),
-                one_of(policy.payers, linker.locale),
-                _policy_words(policy, link.base_currency, linker.locale),
+                one_of(policy.approvers, language),
+                one_of(policy.payers, language),
+                _policy_words(policy, link.base_currency, language),
                 subscription,
                 created=created,
-                locale=linker.locale,
+                locale=language,
             )
 
         await answer.in_channel(text=await answer.within_budget(link_channel(), LINKING))
@@ -104,8 +111,34 @@ def register(on: Listeners, services: Services) -> None:
             subscription,
             locale=locale,
         )
+        text += "\n" + language_line(services.links.language_of(link), locale=locale)
         text += "\n" + await _calls(services, link.company_id, locale)
         await respond(text=text, response_type="ephemeral")
+
+    @on.command("/billpay", verb="language")
+    async def language(ack: Ack, slash: Command, respond: AsyncRespond, person: LazyPerson) -> None:
+        """Without a word, the channel's language (to the person who asked); with one, the
+        channel's new language, announced to the channel in it."""
+        await ack()
+        link = await services.links.link_for(slash.team_id, slash.channel_id)
+        locale = (await person).locale
+        wanted = slash.rest.strip()
+        if not wanted:
+            text = language_line(services.links.language_of(link), locale=locale)
+            await respond(text=text, response_type="ephemeral")
+            return
+        chosen = spoken_locale(wanted, settings.default_locale)
+        if chosen is None:
+            raise Denied(
+                N_(
+                    "I can't speak “{choice}” to this channel; I speak {spoken}. Run "
+                    "`/billpay language fr` or `/billpay language en`."
+                ),
+                choice=escape(wanted[:40]),
+                spoken=Phrase(N_("English and French")),
+            )
+        await services.links.set_language(slash.team_id, slash.channel_id, slash.user_id, chosen)
+        await respond(text=language_set_text(slash.user_id, chosen), response_type="in_channel")
 
     @on.command("/billpay")
     async def billpay_help(ack: Ack, respond: AsyncRespond, person: LazyPerson) -> None:

@@ -197,7 +197,6 @@ def register(on: Listeners, services: Services) -> None:
                 metadata.channel_id,
                 metadata.message_ts,
                 outcome,
-                payer.locale,
             )
         if outcome.status == "held" and held and await services.payments.sent_meanwhile(held.id):
             return  # "press Undo now" would be untrue: the sending shows its own result
@@ -223,7 +222,6 @@ def register(on: Listeners, services: Services) -> None:
             click.channel_id,
             click.message_ts,
             outcome,
-            reader.locale,
             by=click.user_id,
         )
         now = services.clock()

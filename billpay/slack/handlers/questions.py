@@ -92,7 +92,13 @@ def register(on: Listeners, services: Services) -> None:
                     submission.team_id,
                     metadata.channel_id,
                     metadata.message_ts,
-                    question_message(case, question, locale=locale),
+                    question_message(
+                        case,
+                        question,
+                        locale=await publisher.channel_language(
+                            submission.team_id, metadata.channel_id
+                        ),
+                    ),
                 ),
                 "post the question",
             )
@@ -111,8 +117,8 @@ def register(on: Listeners, services: Services) -> None:
         case = await services.questions.resolve(
             click.case(value.bill_id), click.user_id, value.question_id
         )
-        locale = (await person).locale
         thread_ts = message_ts(as_dict(body.get("message")).get("thread_ts"))
+        locale = await publisher.channel_language(click.team_id, click.channel_id)
         line = resolved_line(case, click.user_id, locale)
         await Publisher.quietly(
             publisher.thread_line(click.team_id, click.channel_id, thread_ts, line),

@@ -65,7 +65,7 @@ class DigestSender:
         """Post one channel's digest; a failure here never stops the others. A claimed run (the
         scheduled digest) records how it ended; `/billpay digest now` posts one unclaimed."""
         sub = result.subscription
-        locale = self.services.settings.default_locale
+        locale = await self.publisher.channel_language(sub.team_id, sub.channel_id)
         db = self.services.db
         if result.digest is None:
             _ = words(locale)

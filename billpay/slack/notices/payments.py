@@ -26,16 +26,13 @@ class PaymentResults:
         self.people = people
 
     async def show(self, sent: SentByScheduler | Settled) -> None:
-        """The cards and the thread in the team's language, the modal and the word to the payer
-        in the payer's."""
+        """The cards and the thread in the channel's language, the modal and the word to the
+        payer in the payer's."""
         team_id = sent.link.team_id
-        locale = self.services.settings.default_locale
         shown = await self.publisher.bill_changed(team_id, sent.link.id, sent.bill_id)
         if shown:
             newest = shown[0]
-            await self.publisher.payment_note(
-                team_id, newest.channel_id, newest.ts, sent.outcome, locale
-            )
+            await self.publisher.payment_note(team_id, newest.channel_id, newest.ts, sent.outcome)
         client = self.publisher.client(team_id)
         payer = await self.people.get(client, team_id, sent.payer, wait=UNHURRIED_WAIT_SECONDS)
         _ = words(payer.locale)
@@ -76,7 +73,7 @@ class PaymentResults:
         team_id = settled.link.team_id
         shown = await self.publisher.bill_changed(team_id, settled.link.id, settled.bill_id)
         payment = outcome.payment
-        locale = self.services.settings.default_locale
+        locale = self.services.links.language_of(settled.link)
         policy = await self.services.links.policy_for(settled.link)
         who = sorted(policy.payers) or [settled.payer]
         _ = words(locale)

@@ -49,11 +49,10 @@ class QuotaNotices:
             links = list(
                 await s.scalars(select(CompanyLink).where(CompanyLink.archived.is_(False)))
             )
-        _ = words(self.services.settings.default_locale)
         at = reset_at.astimezone(UTC).strftime("%H:%M")
-        text = _(QUOTA_USED, time=at)
         told = 0
         for link in links:
+            text = words(self.services.links.language_of(link))(QUOTA_USED, time=at)
             try:
                 async with self.services.db.write() as s:
                     claims.hold(s, self.services.claimant, CLAIM_KIND, f"{day}:{link.id}", now)

@@ -21,12 +21,10 @@ class NudgeSender:
 
     async def send(self, nudge: Nudge) -> None:
         team_id = nudge.team_id
-        locale = self.services.settings.default_locale
         shown = await self.services.messages.showing(nudge.link_id, nudge.case.bill_id)
         if nudge.kind == "approved_by_policy":
             shown = await self.publisher.bill_changed(team_id, nudge.link_id, nudge.case.bill_id)
         today = self.services.clock().date()
-        text = nudge_text(nudge, locale=locale, today=today)
         if nudge.kind == "remind" and nudge.who:
             client = self.publisher.client(team_id)
             permalink = None
@@ -50,6 +48,8 @@ class NudgeSender:
             return
         if shown:
             channel_id, ts = shown[0].channel_id, shown[0].ts
+            locale = await self.publisher.channel_language(team_id, channel_id)
+            text = nudge_text(nudge, locale=locale, today=today)
             await self.publisher.quietly(
                 self.publisher.thread_line(team_id, channel_id, ts, text), "post in the thread"
             )

@@ -1,7 +1,8 @@
 """A French reader end to end, over HTTP through the Slack fake: whoever's Slack profile says
-`fr-FR` reads the bot in French (cards, buttons, the Pay modal, its result, the details, the
-card's thread and `/billpay status`), money and dates as Babel writes them for France, while an
-English reader in the same channel keeps reading English."""
+`fr-FR` reads the bot in French (the Pay modal, its result, the details and `/billpay status`),
+money and dates as Babel writes them for France, while an English reader in the same channel
+keeps reading English. Cards and their threads are the channel's, in its language: French here
+once `/billpay language fr` set it."""
 
 from __future__ import annotations
 
@@ -35,6 +36,13 @@ async def _pinecrest(bot: Bot, message: dict) -> str:
     raise AssertionError("the £3,000.00 Pinecrest bill is not on the first page")
 
 
+async def _french_channel(bot: Bot) -> None:
+    """Ana, who linked the channel in English, makes French its language."""
+    before = len(bot.slack.responses)
+    await bot.command("/billpay", "language fr", user=ANA)
+    await bot.slack.wait_for_responses(count=before + 1)
+
+
 def _buttons(message: dict, bill_id: str) -> list[str]:
     (actions,) = [b for b in message["blocks"] if b.get("block_id") == f"card_actions:{bill_id}"]
     return [e["text"]["text"] for e in actions["elements"] if e["type"] == "button"]
@@ -44,6 +52,7 @@ def _buttons(message: dict, bill_id: str) -> list[str]:
 async def test_a_french_reader_sees_french_words_and_french_money(linked_bot: Bot) -> None:
     bot = linked_bot
     bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris"}
+    await _french_channel(bot)
 
     message = await bot.bills(user=BEN)
     assert validate_message_blocks(message["blocks"]) == []
@@ -105,14 +114,15 @@ async def test_a_french_reader_sees_french_words_and_french_money(linked_bot: Bo
     assert "Valideurs\xa0: <@U0ANA> ou <@U0BEN>. Payeurs\xa0: tout membre" in status["text"]
 
 
-async def test_an_english_reader_in_the_same_channel_keeps_english(linked_bot: Bot) -> None:
+async def test_cards_are_in_the_channels_language_whoever_lists_them(linked_bot: Bot) -> None:
     bot = linked_bot
     bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris"}
-    french = await bot.bills(user=BEN)
-    english = await bot.bills(user=ANA)
+    english = await bot.bills(user=BEN)  # Ana linked the channel in English
     bill_id = await _pinecrest(bot, english)
     assert _buttons(english, bill_id) == ["Approve", "Reject"]
     assert "*£3,000.00* due" in card_text(english, bill_id)
+    await _french_channel(bot)
+    french = await bot.bills(user=ANA)
     assert _buttons(french, bill_id) == ["Valider", "Rejeter"]
 
 

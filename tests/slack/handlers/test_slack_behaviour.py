@@ -16,11 +16,13 @@ from testkit.world import ANA, BEN, CHANNEL, SAM, sandbox_payments
 from tests.slack.handlers.test_bills_flow import _open_bill, _pay_modal
 
 
-async def test_money_and_dates_follow_the_users_slack_locale(linked_bot: Bot) -> None:
-    bot = linked_bot
-    # BEN's Slack profile is read the first time BEN uses the bot (ANA's, at linking).
+async def test_money_and_dates_on_cards_follow_the_channels_language(bot: Bot) -> None:
+    # The channel takes the language of who linked it, read from their Slack profile.
     bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris"}
-    message = await bot.bills(user=BEN)
+    await bot.command("/billpay", "connect", user=BEN)
+    await bot.slack.wait_for_responses(count=1)
+    await bot.services.mirror.settled()
+    message = await bot.bills(user=ANA)
     assert "8\u202f875,50\xa0€" in message["text"] and "13\u202f020,49\xa0GBP" in message["text"]
     assert "22 nov. 2026" in str(message["blocks"][1])
 
