@@ -161,7 +161,10 @@ class Listeners:
         accepts (the options of one menu, say), and others go to the listener that does."""
 
         def parse(body: dict[str, Any]) -> dict[str, Any]:
-            self._answerable(body)
+            # Slack sends a response_url with every click on a message; the listeners answer
+            # through it, so a click on a message without one has nowhere to be answered.
+            on_message = as_dict(body.get("container")).get("type") == "message"
+            self._answerable(body, required=on_message)
             if value is None:
                 return {}
             parsed = value.load(action_value(body))

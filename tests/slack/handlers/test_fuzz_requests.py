@@ -207,6 +207,38 @@ async def test_the_named_malformed_requests_to_every_listener(
 
 
 @pytest.mark.bot(approvers=[ANA], payers=[SAM])
+async def test_a_click_on_a_message_without_a_response_url_gets_a_plain_answer(
+    targets: tuple[Bot, list[Template]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack sends a response_url with every click on a message, and the listeners answer
+    through it: a click without one (every menu choice and button of a card) is refused, never
+    left to fail when its listener answers."""
+    bot, templates = targets
+    clicks = [
+        t
+        for t in templates
+        if t.type == "block_actions"
+        and isinstance(t.payload.get("container"), dict)
+        and t.payload["container"].get("type") == "message"
+    ]
+    assert len(clicks) > 5
+    before = await _state(bot)
+    wrong = []
+    with caplog.at_level(logging.WARNING):
+        for template in clicks:
+            payload = fresh(bot, template)
+            del payload["response_url"]
+            response = await _send(bot, Malformed("no response_url", template.kind, payload))
+            await settled()
+            if response.status_code not in (200, 400) or "Traceback" in response.text:
+                wrong.append(f"{template.payload['actions']}: {response.status_code}")
+    assert not wrong
+    assert await _state(bot) == before
+    assert not _tracebacks(caplog), [r.getMessage() for r in _tracebacks(caplog)]
+    assert not _problems(bot)
+
+
+@pytest.mark.bot(approvers=[ANA], payers=[SAM])
 @settings(
     max_examples=examples(150),
     deadline=None,
