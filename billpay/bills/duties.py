@@ -9,7 +9,7 @@
   created or asked for it: one person never takes a bill from creation to payment.
 
 `people_needed` says how many different people paying a bill takes under a policy, the figure
-`/billpay status` and the README state.
+`/billpay status` and docs/security.md state.
 """
 
 from __future__ import annotations
