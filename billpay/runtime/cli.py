@@ -507,12 +507,18 @@ async def _serve_playground(settings: Settings, *, real_payables: bool = False) 
         await with_playground(settings, serve, ready, real_payables=real_payables)
     except PortTaken as exc:
         console.print(
-            f"[red]Port {settings.port} on 127.0.0.1 is taken ({exc}): run with "
-            "--port N or set BILLPAY_PORT.[/red]",
+            f"[red]Port {settings.port} on 127.0.0.1 is taken ({exc}). Use another: "
+            f"BILLPAY_PORT={_another_port(settings.port)} make run (or billpay run --port N)."
+            "[/red]",
             highlight=False,
         )
         return 2
     return 0
+
+
+def _another_port(taken: int) -> int:
+    """A port to suggest instead of a taken one: 3100 for the default 3000, else the next."""
+    return taken + 100 if taken + 100 <= 65535 else taken - 1
 
 
 def _preview(args: argparse.Namespace) -> int:

@@ -367,3 +367,19 @@ async def test_run_playground_with_a_real_environment_pays_only_its_sandbox(
         await sandbox.stop()
     assert configured.recorder.hits == []
     assert not any(path.exists() for path in configured.real_files)
+
+
+def test_a_taken_port_is_named_with_the_command_that_uses_another(
+    capsys: pytest.CaptureFixture[str], configured: Configured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        monkeypatch.setenv("BILLPAY_PORT", str(port))
+        code, output = run(capsys, "run", "--playground")
+    assert code == 2, output
+    assert f"Port {port} on 127.0.0.1 is taken" in output
+    assert f"BILLPAY_PORT={port + 100 if port + 100 <= 65535 else port - 1} make run" in output
