@@ -38,6 +38,11 @@ Check = Callable[..., Awaitable[CaseView]]
 Decide = Callable[..., Awaitable[Outcome]]
 
 
+# The lines a decision with a reason posts in the card's thread: its mark, and its words.
+REJECTED = (":no_entry: ", N_("<@{user}> rejected {bill}: {reason}"))
+REOPENED = ("", N_("<@{user}> reopened {bill}: {reason}"))
+
+
 def register(on: Listeners, services: Services) -> None:
     publisher = services.must_publish()
     cards = Cards(services)
@@ -142,6 +147,43 @@ def register(on: Listeners, services: Services) -> None:
         await cards_changed(submission, metadata)
         return reason, outcome
 
+    async def decide_and_tell(
+        ack: Ack,
+        body: dict[str, Any],
+        submission: Submission,
+        metadata: RejectMetadata | ReopenMetadata,
+        reason_input: str,
+        decide: Decide,
+        client: AsyncWebClient,
+        person: LazyPerson,
+        line: tuple[str, str],
+    ) -> None:
+        """`decide_with_reason`, then `line` in the card's thread, in the channel's language,
+        naming the bill and the reason; a notice instead goes to the person alone."""
+        reason, outcome = await decide_with_reason(
+            ack, body, submission, metadata, reason_input, decide
+        )
+        if outcome.notice:
+            _ = words((await person).locale)
+            await client.chat_postEphemeral(
+                channel=metadata.channel_id, user=submission.user_id, text=_(outcome.notice)
+            )
+            return
+        told = words(await publisher.channel_language(submission.team_id, metadata.channel_id))
+        mark, words_of_line = line
+        text = mark + told(
+            words_of_line,
+            user=submission.user_id,
+            bill=bill_name(outcome.case.supplier_name, outcome.case.reference),
+            reason=escape(reason),
+        )
+        await Publisher.quietly(
+            publisher.thread_line(
+                submission.team_id, metadata.channel_id, metadata.message_ts, text
+            ),
+            "post the line",
+        )
+
     @on.view(Callback.REJECT, RejectMetadata)
     async def reject_submitted(
         ack: Ack,
@@ -151,27 +193,9 @@ def register(on: Listeners, services: Services) -> None:
         client: AsyncWebClient,
         person: LazyPerson,
     ) -> None:
-        reason, outcome = await decide_with_reason(
-            ack, body, submission, metadata, Input.REJECT_REASON, services.approvals.reject
-        )
-        _ = words((await person).locale)
-        if outcome.notice:
-            await client.chat_postEphemeral(
-                channel=metadata.channel_id, user=submission.user_id, text=_(outcome.notice)
-            )
-            return
-        told = words(await publisher.channel_language(submission.team_id, metadata.channel_id))
-        line = ":no_entry: " + told(
-            N_("<@{user}> rejected {bill}: {reason}"),
-            user=submission.user_id,
-            bill=bill_name(outcome.case.supplier_name, outcome.case.reference),
-            reason=escape(reason),
-        )
-        await Publisher.quietly(
-            publisher.thread_line(
-                submission.team_id, metadata.channel_id, metadata.message_ts, line
-            ),
-            "post the line",
+        reject = services.approvals.reject
+        await decide_and_tell(
+            ack, body, submission, metadata, Input.REJECT_REASON, reject, client, person, REJECTED
         )
 
     @on.view(Callback.REOPEN, ReopenMetadata)
@@ -183,25 +207,7 @@ def register(on: Listeners, services: Services) -> None:
         client: AsyncWebClient,
         person: LazyPerson,
     ) -> None:
-        reason, outcome = await decide_with_reason(
-            ack, body, submission, metadata, Input.REOPEN_REASON, services.approvals.reopen
-        )
-        _ = words((await person).locale)
-        if outcome.notice:
-            await client.chat_postEphemeral(
-                channel=metadata.channel_id, user=submission.user_id, text=_(outcome.notice)
-            )
-            return
-        told = words(await publisher.channel_language(submission.team_id, metadata.channel_id))
-        line = told(
-            N_("<@{user}> reopened {bill}: {reason}"),
-            user=submission.user_id,
-            bill=bill_name(outcome.case.supplier_name, outcome.case.reference),
-            reason=escape(reason),
-        )
-        await Publisher.quietly(
-            publisher.thread_line(
-                submission.team_id, metadata.channel_id, metadata.message_ts, line
-            ),
-            "post the line",
+        reopen = services.approvals.reopen
+        await decide_and_tell(
+            ack, body, submission, metadata, Input.REOPEN_REASON, reopen, client, person, REOPENED
         )
