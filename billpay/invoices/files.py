@@ -22,14 +22,15 @@ from billpay.core.bounds import (
     MB,
     invoice_max_bytes,
 )
-from billpay.core.errors import Denied
-from billpay.core.i18n import N_
+from billpay.core.errors import Denied, FieldErrors
+from billpay.core.i18n import N_, words
 
 log = logging.getLogger(__name__)
 
 SLACK_FILES_HOST = "files.slack.com"
 DOWNLOAD_TIMEOUT_SECONDS = 20.0
 
+ONE_FILE = N_("Choose one file: the bill's invoice.")
 NO_FILE = N_("That message has no file. Use this on a message with the invoice attached.")
 FILE_EMPTY = N_("The file “{name}” is empty.")
 FILE_TYPE = N_("“{name}” can’t be attached to a bill: the accounting platform takes {types} files.")
@@ -77,6 +78,15 @@ def check(name: str, size: int, platform: str = "") -> str:
     if size > limit:
         raise InvoiceProblem(FILE_TOO_LARGE, name=name, size=f"{size / MB:.1f}", limit=limit // MB)
     return content_type
+
+
+def check_on_field(field: str, name: str, size: object, platform: str, locale: str) -> str:
+    """`check` for a form's file input: a refusal is shown under `field`, in the reader's
+    words (a size Slack did not give counts as none)."""
+    try:
+        return check(name, size if isinstance(size, int) else 0, platform)
+    except InvoiceProblem as problem:
+        raise FieldErrors({field: words(locale)(problem.phrase)}) from None
 
 
 class SlackFiles:

@@ -16,7 +16,7 @@ from billpay.core.bounds import invoice_max_bytes
 from billpay.core.domain import CaseRef, CaseView
 from billpay.core.errors import FieldErrors, OutOfDate
 from billpay.core.i18n import N_, words
-from billpay.invoices.files import InvoiceProblem, SlackFiles, check
+from billpay.invoices.files import ONE_FILE, SlackFiles, check_on_field
 from billpay.payables.models import Attachment
 from billpay.services import Services
 from billpay.slack.blocks.ids import Callback, Input, MoreOption, SupplierAction
@@ -197,14 +197,11 @@ def register(on: Listeners, services: Services) -> None:
         _ = words(locale)
         file = picked_file(body)
         if file is None:
-            raise FieldErrors({Input.ATTACH_FILE: _("Choose one file: the bill's invoice.")})
+            raise FieldErrors({Input.ATTACH_FILE: _(ONE_FILE)})
         name = file.get("name") or file.get("title")
         name = name if isinstance(name, str) else ""
         size = file.get("size")
-        try:
-            check(name, size if isinstance(size, int) else 0, metadata.platform)
-        except InvoiceProblem as problem:
-            raise FieldErrors({Input.ATTACH_FILE: _(problem.phrase)}) from None
+        check_on_field(Input.ATTACH_FILE, name, size, metadata.platform, locale)
         url = file.get("url_private_download") or file.get("url_private")
         if not files.readable(url):
             problem_text = _("Slack didn't give that file to Bill Pay; choose it again.")

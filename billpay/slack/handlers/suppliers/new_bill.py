@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from billpay.core.domain import Duplicate
 from billpay.core.errors import Denied, FieldErrors, OutOfDate
 from billpay.core.i18n import N_, words
-from billpay.invoices.files import NO_FILE, Invoice, InvoiceProblem, SlackFiles, check
+from billpay.invoices.files import NO_FILE, ONE_FILE, Invoice, SlackFiles, check, check_on_field
 from billpay.payables.models import Supplier
 from billpay.services import Services
 from billpay.slack.blocks.ids import SupplierAction, SupplierCallback, SupplierInput, line_block
@@ -121,11 +121,8 @@ def _picked_invoice(
     picked = as_dict(files[0])
     name, size, file_id = picked.get("name"), picked.get("size"), picked.get("id")
     if not isinstance(file_id, str) or not isinstance(name, str) or len(files) != 1:
-        raise FieldErrors({SupplierInput.BILL_FILE: _("Choose one file: the bill's invoice.")})
-    try:
-        check(name, size if isinstance(size, int) else 0, platform)
-    except InvoiceProblem as problem:
-        raise FieldErrors({SupplierInput.BILL_FILE: _(problem.phrase)}) from None
+        raise FieldErrors({SupplierInput.BILL_FILE: _(ONE_FILE)})
+    check_on_field(SupplierInput.BILL_FILE, name, size, platform, metadata.locale)
     return metadata.model_copy(update={"file_id": file_id, "file_name": name[:255]})
 
 
