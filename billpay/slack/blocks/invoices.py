@@ -84,6 +84,35 @@ def details_extra(
     return blocks
 
 
+def invoice_file_input(
+    block_id: str, platform: str, locale: str, *, optional: bool = False
+) -> dict[str, Any]:
+    """A form's field for one invoice file, its hint stating the platform's size limit."""
+    _ = words(locale)
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": {"type": "plain_text", "text": _("Invoice file")},
+        "element": {
+            "type": "file_input",
+            "action_id": block_id,
+            "filetypes": list(INVOICE_TYPES),
+            "max_files": 1,
+        },
+        "hint": {
+            "type": "plain_text",
+            "text": _(
+                "A PDF or an image, up to {limit} MB. It is attached to the bill in the "
+                "accounting platform.",
+                limit=invoice_max_bytes(platform) // MB,
+            ),
+        },
+    }
+    if optional:
+        block["optional"] = True
+    return block
+
+
 def attach_modal(
     case: CaseView, metadata: AttachMetadata, *, locale: str, today: date
 ) -> dict[str, Any]:
@@ -92,25 +121,7 @@ def attach_modal(
         _("Attach invoice"),
         [
             bill_summary(case, locale=locale, today=today),
-            {
-                "type": "input",
-                "block_id": Input.ATTACH_FILE,
-                "label": {"type": "plain_text", "text": _("Invoice file")},
-                "element": {
-                    "type": "file_input",
-                    "action_id": Input.ATTACH_FILE,
-                    "filetypes": list(INVOICE_TYPES),
-                    "max_files": 1,
-                },
-                "hint": {
-                    "type": "plain_text",
-                    "text": _(
-                        "A PDF or an image, up to {limit} MB. It is attached to the bill in the "
-                        "accounting platform.",
-                        limit=invoice_max_bytes(metadata.platform) // MB,
-                    ),
-                },
-            },
+            invoice_file_input(Input.ATTACH_FILE, metadata.platform, locale),
         ],
         callback_id=Callback.ATTACH,
         submit=_("Attach"),

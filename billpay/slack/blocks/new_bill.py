@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from billpay.core.bounds import INVOICE_TYPES, MB, invoice_max_bytes
 from billpay.core.domain import Duplicate
 from billpay.core.i18n import words
 from billpay.slack.blocks import fields
@@ -20,6 +19,7 @@ from billpay.slack.blocks.ids import (
     SupplierInput,
     line_block,
 )
+from billpay.slack.blocks.invoices import invoice_file_input
 from billpay.slack.blocks.metadata import BankAccountMetadata, NewBillMetadata, RetryUploadButton
 from billpay.slack.blocks.suppliers import currency_options
 from billpay.slack.blocks.text import escape, money, plain
@@ -142,26 +142,9 @@ def new_bill_modal(
         )
     else:  # no file came with the form: one can be picked here
         blocks.append(
-            {
-                "type": "input",
-                "block_id": SupplierInput.BILL_FILE,
-                "optional": True,
-                "label": {"type": "plain_text", "text": _("Invoice file")},
-                "element": {
-                    "type": "file_input",
-                    "action_id": SupplierInput.BILL_FILE,
-                    "filetypes": list(INVOICE_TYPES),
-                    "max_files": 1,
-                },
-                "hint": {
-                    "type": "plain_text",
-                    "text": _(
-                        "A PDF or an image, up to {limit} MB. It is attached to the bill in the "
-                        "accounting platform.",
-                        limit=invoice_max_bytes(options.platform) // MB,
-                    ),
-                },
-            }
+            invoice_file_input(
+                SupplierInput.BILL_FILE, options.platform, metadata.locale, optional=True
+            )
         )
     blocks += [
         fields.text_input(
