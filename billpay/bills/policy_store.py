@@ -6,6 +6,7 @@ after. The saved row is the channel's from then on, whatever the configuration s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -22,7 +23,8 @@ from billpay.core.money import Unreadable, has_valid_precision, minor_units, rea
 from billpay.store.db import Database
 from billpay.store.models import CompanyLink, Policy
 
-PolicyField = Literal["threshold", "reminder", "approvers", "payers"]
+PolicyField = Literal["threshold", "reminder", "approvers", "payers", "group"]
+_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,24}$")
 MAX_NUMBER_TEXT = 64
 MAX_PEOPLE = 100
 REMINDER_HOURS_MAX = 720
@@ -56,6 +58,8 @@ def read_policy_form(
         errors["approvers"] = Phrase(N_("Choose at most {n} people."), n=MAX_PEOPLE)
     if len(payers) > MAX_PEOPLE:
         errors["payers"] = Phrase(N_("Choose at most {n} people."), n=MAX_PEOPLE)
+    if approver_group is not None and not _GROUP_ID.match(approver_group):
+        errors["group"] = Phrase(N_("Choose a user group from the list."))
     limit: Decimal | None = None
     typed = (threshold or "").strip()[: MAX_NUMBER_TEXT + 1]
     if typed:

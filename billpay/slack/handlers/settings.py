@@ -37,6 +37,7 @@ POLICY_FIELDS: dict[PolicyField, Input] = {
     "reminder": Input.POLICY_REMINDER,
     "approvers": Input.POLICY_APPROVERS,
     "payers": Input.POLICY_PAYERS,
+    "group": Input.POLICY_GROUP,
 }
 _USER = re.compile(r"^<@([UW][A-Z0-9]{1,23})(?:\|[^>]{0,80})?>$|^([UW][A-Z0-9]{1,23})$")
 ADMINS_USAGE = N_("Run `/billpay admins add @person` or `/billpay admins remove @person`.")
