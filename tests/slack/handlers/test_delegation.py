@@ -191,3 +191,26 @@ async def test_a_delegate_for_two_approvers_approves_a_bill_once(linked_bot: Bot
     assert answer.startswith("You have already approved this bill")
     assert await bot.case_state(bill_id) == CaseState.PENDING
     assert await _approved_events(bot, bill_id) == [(BEN, ANA)]
+
+
+@pytest.mark.bot(approvers="U0ANA")
+async def test_a_delegate_rejects_for_the_away_approver_and_the_audit_names_both(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    await _away(bot, f"<@U0BEN|ben> until {NOW.date().isoformat()}", ANA)
+    message = await bot.bills(user=ANA)
+    bill_id = await _open_bill(bot, message)
+
+    await bot.click(message, Action.REJECT, bill_id, user=BEN)
+    view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
+    assert await bot.submit(view, {"reject_reason": "Not ours"}, user=BEN) == {}
+
+    await bot.wait_for_card(message["ts"], bill_id, "Rejected by <@U0BEN>")
+    async with bot.services.db.read() as s:
+        (event,) = await s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "bill_rejected", AuditEvent.bill_id == bill_id
+            )
+        )
+    assert (event.actor, event.details["on_behalf_of"]) == (BEN, ANA)
