@@ -7,6 +7,7 @@ changes who is named."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from billpay.core.domain import CaseState
+from billpay.runtime.scheduler import Scheduler
 from billpay.slack.blocks.ids import Action, Callback, Input
 from billpay.store.models import AuditEvent, Policy
 from testkit.bot import Bot
-from testkit.world import ANA, BEN, EVE, SAM
+from testkit.world import ANA, BEN, EVE, NOW, SAM
 from tests.slack.handlers.test_bills_flow import _open_bill
 from tests.slack.handlers.test_duties import _click_approve
 
@@ -189,3 +191,23 @@ async def test_a_user_group_of_approvers_is_read_from_slack_when_someone_decides
     await bot.wait_for_card(message["ts"], bill_id, "Approved by <@U0EVE>")
     assert await bot.case_state(bill_id) == CaseState.APPROVED
     assert bot.slack.calls_to("usergroups.users.list")
+
+
+async def test_the_channels_reminder_interval_and_group_drive_its_reminders(
+    linked_bot: Bot,
+) -> None:
+    """Saved every 6 hours (the configuration says 24): a bill waiting 23 hours reminds the
+    group's members, read from Slack."""
+    bot = linked_bot
+    bot.slack.users[ANA] = {"is_admin": True}
+    bot.slack.usergroups["S0FIN"] = {"handle": "finance-approvers", "users": [BEN]}
+    view = await _policy_form(bot, ANA)
+    await _submit_saved(bot, view, {Input.POLICY_GROUP: "S0FIN", Input.POLICY_REMINDER: "6"}, ANA)
+    message = await bot.bills(user=ANA)
+    await _open_bill(bot, message)
+
+    bot.services.clock.set(lambda: NOW + timedelta(hours=23))  # Monday 09:00
+    await Scheduler(bot.services).send_reminders()
+
+    reminders = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == BEN]
+    assert reminders and "has waited 23 hours for your approval" in str(reminders[0].args["text"])
