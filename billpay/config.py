@@ -151,7 +151,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_API_URL", "BILLPAY_SLACK_API_URL"),
     )
 
-    # Approvals policy for every linked channel, until a channel has its own.
+    # Who may change the bot's settings besides the workspace's admins and owners.
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="BILLPAY_ADMINS: Slack user ids who may change the bot's settings (policy,"
+        " admins) besides the workspace's admins and owners, comma-separated.",
+    )
+    # The approvals policy a channel starts with when it is linked; saved with the link, so a
+    # later change here applies to channels linked after it.
     approvers: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="BILLPAY_APPROVERS: Slack user ids who may approve or reject, comma-separated;"
@@ -316,7 +323,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("approvers", "payers", mode="before")
+    @field_validator("approvers", "payers", "admins", mode="before")
     @classmethod
     def _user_ids(cls, value: object) -> object:
         if isinstance(value, str):

@@ -15,11 +15,14 @@ from typing import Protocol
 from slack_sdk.web.async_client import AsyncWebClient
 
 from billpay.approvals.decisions import Approvals
+from billpay.approvals.delegation import Delegations
 from billpay.approvals.reminders import Reminders
+from billpay.bills.admins import Admins
 from billpay.bills.book import CaseBook
 from billpay.bills.links import Links
 from billpay.bills.messages import MessageStore
 from billpay.bills.outstanding import OutstandingBills
+from billpay.bills.policy_store import Policies
 from billpay.bills.questions import Questions
 from billpay.config import Settings
 from billpay.core.clock import Clock, utcnow
@@ -96,6 +99,10 @@ class Services:
     # Background reads of the payables API (the mirror's sync): the budget's lowest priority.
     sync: PayablesClient
     last_synced: LastSynced
+    # Who may change settings, the channels' policies as changed in Slack, and delegates.
+    admins: Admins
+    policies: Policies
+    delegations: Delegations
     # Codat's webhooks at /webhooks/codat, when CODAT_WEBHOOK_SECRET is set.
     webhooks: Webhooks | None = None
     backend: PayablesBackend | None = None
@@ -155,6 +162,8 @@ def build_services(
     mirror = Mirror(db, reads, settings, clock, claimant, sync=sync, budget=budget)
     pay_mirror = mirror.with_reads(pay_reads)
     links = Links(db, reads, settings, clock)
+    admins = Admins(db, settings, clock)
+    delegations = Delegations(db, links, clock, settings.default_time_zone)
     cases = CaseBook(db, links, mirror, clock)
     outstanding = OutstandingBills(db, links, mirror, clock)
     messages = MessageStore(db, clock)
@@ -162,6 +171,8 @@ def build_services(
     accounts = BankAccounts(mirror)
     pay_accounts = BankAccounts(pay_mirror, accounts.options)
     pay_cases = CaseBook(db, links, pay_mirror, clock)
+    approvals = Approvals(db, links, pay_cases, clock)
+    approvals.delegations = delegations
     payers = Payers(db, links, cases)
     health = ConnectionHealth(db, reads, clock)
     sender = Sender(db, writes, settings, clock)
@@ -210,7 +221,7 @@ def build_services(
         cases=cases,
         outstanding=outstanding,
         messages=messages,
-        approvals=Approvals(db, links, pay_cases, clock),
+        approvals=approvals,
         questions=Questions(db, links, cases, clock),
         invoices=invoices,
         accounts=accounts,
@@ -235,6 +246,9 @@ def build_services(
         budget=budget,
         sync=sync,
         last_synced=last_synced or mirror.last_synced,
+        admins=admins,
+        policies=Policies(db, links, admins, clock),
+        delegations=delegations,
         webhooks=webhooks,
         backend=backend,
         slack=slack,

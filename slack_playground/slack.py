@@ -85,6 +85,8 @@ class FakeSlack(ResponseUrls, ViewMethods, WorkspaceMethods, SharedFiles, WebApi
                 "views.update": self._views_update,
                 "views.publish": self._views_publish,
                 "users.info": self._users_info,
+                "usergroups.list": self._usergroups_list,
+                "usergroups.users.list": self._usergroups_users_list,
                 "conversations.info": self._conversations_info,
                 "files.info": self._files_info,
             }

@@ -40,6 +40,7 @@ BOT_SCOPES = {
     "commands",
     "chat:write",
     "users:read",
+    "usergroups:read",
     "channels:read",
     "groups:read",
     "channels:history",
@@ -168,7 +169,8 @@ def test_commands(manifest: dict[str, Any]) -> None:
     assert sorted(commands) == sorted(COMMANDS)
     for command in manifest["features"]["slash_commands"]:
         assert command["description"].strip(), command
-        assert command["should_escape"] is False, command
+        # /billpay names people (`/billpay away @ben`): only escaped text carries their ids.
+        assert command["should_escape"] is (command["command"] == "/billpay"), command
 
 
 def test_events(manifest: dict[str, Any]) -> None:

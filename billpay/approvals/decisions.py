@@ -4,6 +4,12 @@ transaction on the case row, guarded by the version its card showed, so a click 
 before the bill changed acts on nothing.
 
     pending → approved (enough approvers) · pending | approved → rejected · rejected → pending
+
+An approver away may have a delegate decide in their place (`billpay.approvals.delegation`).
+Each approval then names two people, who clicked and whom for, and no person is named by two
+approvals of one bill: a delegate does not approve what they or the approver brought in, does
+not approve again after approving in their own name, and does not approve twice by acting for
+two people.
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billpay.approvals.delegation import Delegations
 from billpay.bills.book import CaseBook
 from billpay.bills.cases import (
     Outcome,
-    approvals_of,
+    approvals_with_principals,
     audit,
     not_pending_text,
     stamp,
@@ -26,12 +33,16 @@ from billpay.bills.cases import (
 )
 from billpay.bills.duties import approval_refusal, origin_of
 from billpay.bills.links import Links
+from billpay.bills.policy import EffectivePolicy
 from billpay.core.bounds import reason_problem
 from billpay.core.domain import CaseRef, CaseState, CaseView
 from billpay.core.errors import CardOutOfDate, Denied
 from billpay.core.i18n import N_, Phrase
 from billpay.store.db import Database
-from billpay.store.models import BillCase, Decision
+from billpay.store.models import BillCase, CompanyLink, Decision
+
+# Whom a person decides for: themselves (None) or the away approvers they stand in for.
+ForWhom = list[str | None]
 
 
 def changed_since(s: AsyncSession, case: BillCase, seen: int | None) -> bool:
@@ -52,6 +63,18 @@ class Approvals:
         self.links = links
         self.cases = cases
         self.clock = clock
+        self.delegations: Delegations | None = None
+
+    async def _deciding_for(
+        self, link: CompanyLink, policy: EffectivePolicy, user_id: str
+    ) -> ForWhom:
+        """Themselves if the policy lets them decide, else the away approvers who named them
+        their delegate; empty when neither."""
+        if policy.may_approve(user_id):
+            return [None]
+        if self.delegations is None:
+            return []
+        return list(await self.delegations.acting_for(link.team_id, user_id, policy))
 
     async def approve(self, ref: CaseRef, user_id: str, seen: int | None = None) -> Outcome:
         """Approve the bill; with `seen` (the case version its card showed), only if the bill
@@ -60,7 +83,8 @@ class Approvals:
         team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         link = await self.links.link_for(team_id, channel_id)
         policy = await self.links.policy_for(link)
-        if not policy.may_approve(user_id):
+        for_whom = await self._deciding_for(link, policy, user_id)
+        if not for_whom:
             await self.cases.denied(link, user_id, "approve", bill_id)
             raise Denied(
                 N_("Only {who} can approve bills in this channel. Nothing was changed."),
@@ -71,17 +95,31 @@ class Approvals:
         if refusal := approval_refusal(origin, user_id):
             await self.cases.denied(link, user_id, "approve", bill_id, reason="brought the bill in")
             raise Denied(refusal)
+        allowed = [p for p in for_whom if p is None or approval_refusal(origin, p) is None]
+        if not allowed:
+            await self.cases.denied(link, user_id, "approve", bill_id, reason="brought the bill in")
+            raise Denied(
+                N_(
+                    "{person}, for whom you decide while they are away, brought this bill in, "
+                    "so someone else must approve it. Nothing was changed."
+                ),
+                person=f"<@{for_whom[0]}>",
+            )
         bill = await self.cases.read_bill(link, bill_id)
         async with self.db.write() as s:
             now = self.clock()
             case = await sync_case(s, link, bill, policy, now=now)
             notice = None
-            approvals = await approvals_of(s, case.id)
+            given = await approvals_with_principals(s, case.id)
+            approvals = [clicked for clicked, _ in given]
+            named = {p for pair in given for p in pair if p is not None}
+            open_to = [p for p in allowed if p not in named]
+            principal = open_to[0] if open_to else None
             stale = False
+            more = case.approvals_required - len(approvals)
             if case.state != CaseState.PENDING:
                 notice = not_pending_text(case)
             elif user_id in approvals:
-                more = case.approvals_required - len(approvals)
                 notice = Phrase(
                     N_(
                         "You have already approved this bill; it needs {n} more approval from "
@@ -89,10 +127,37 @@ class Approvals:
                     ),
                     n=more,
                 )
+            elif user_id in named:
+                delegate = next(clicked for clicked, p in given if p == user_id)
+                notice = Phrase(
+                    N_(
+                        "<@{delegate}> already approved this bill for you; it needs {n} more "
+                        "approval from someone else."
+                    ),
+                    delegate=delegate,
+                    n=more,
+                )
+            elif not open_to:
+                notice = Phrase(
+                    N_(
+                        "This bill already has the approval of {person}, for whom you decide; "
+                        "it needs {n} more approval from someone else."
+                    ),
+                    person=", ".join(f"<@{p}>" for p in allowed if p is not None),
+                    n=more,
+                )
             elif stale := changed_since(s, case, seen):
                 pass  # the card showed other figures: refused once the case is up to date
             else:
-                s.add(Decision(case_id=case.id, kind="approve", user_id=user_id, created_at=now))
+                s.add(
+                    Decision(
+                        case_id=case.id,
+                        kind="approve",
+                        user_id=user_id,
+                        on_behalf_of=principal,
+                        created_at=now,
+                    )
+                )
                 approvals.append(user_id)
                 if len(approvals) >= case.approvals_required:
                     case.state = CaseState.APPROVED
@@ -106,6 +171,7 @@ class Approvals:
                     now=now,
                     approval=len(approvals),
                     of=case.approvals_required,
+                    on_behalf_of=principal,
                 )
             await s.flush()
             view = (await views_of(s, [case]))[0]
@@ -120,7 +186,7 @@ class Approvals:
         team_id, channel_id, bill_id = ref.team_id, ref.channel_id, ref.bill_id
         link = await self.links.link_for(team_id, channel_id)
         policy = await self.links.policy_for(link)
-        if not policy.may_approve(user_id):
+        if not await self._deciding_for(link, policy, user_id):
             await self.cases.denied(link, user_id, "reject", bill_id)
             raise Denied(
                 N_("Only {who} can reject bills in this channel. Nothing was changed."),
@@ -142,7 +208,8 @@ class Approvals:
             raise Denied(problem)
         link = await self.links.link_for(team_id, channel_id)
         policy = await self.links.policy_for(link)
-        if not policy.may_approve(user_id):
+        for_whom = await self._deciding_for(link, policy, user_id)
+        if not for_whom:
             await self.cases.denied(link, user_id, "reject", bill_id)
             raise Denied(
                 N_("Only {who} can reject bills in this channel."), who=policy.who_may_approve()
@@ -163,6 +230,7 @@ class Approvals:
                         case_id=case.id,
                         kind="reject",
                         user_id=user_id,
+                        on_behalf_of=for_whom[0],
                         reason=reason,
                         created_at=now,
                     )
@@ -179,6 +247,7 @@ class Approvals:
                     bill_id,
                     now=now,
                     reason=reason,
+                    on_behalf_of=for_whom[0],
                     already_paid=str(case.total_amount - case.amount_due)
                     if case.amount_due < case.total_amount
                     else None,

@@ -63,7 +63,6 @@ class Reminders:
         settings = self.settings
         local = now.astimezone(ZoneInfo(settings.default_time_zone))
         weekday = local.isoweekday() <= 5
-        cadence = timedelta(hours=settings.reminder_hours)
         nudges = await self._taken_over(now)
         async with self.db.read() as s:
             rows = (
@@ -89,12 +88,16 @@ class Reminders:
                 continue
             async with self.db.read() as s:
                 approvals = set(await approvals_of(s, case.id))
-            undecided = tuple(sorted(policy.approvers - approvals))
+            undecided = tuple(sorted(policy.named_approvers - approvals))
+            hours = (
+                settings.reminder_hours if policy.reminder_hours is None else policy.reminder_hours
+            )
+            every = timedelta(hours=hours)
             if (
-                settings.reminder_hours
+                hours
                 and weekday
-                and waited >= cadence
-                and await self._claim(case.id, "reminded_at", now, now - cadence)
+                and waited >= every
+                and await self._claim(case.id, "reminded_at", now, now - every)
             ):
                 nudges.append(await self._nudge("remind", link, case.id, undecided, waited, now))
             if (
@@ -102,7 +105,7 @@ class Reminders:
                 and case.due_date <= local.date() + timedelta(days=1)
                 and await self._claim(case.id, "escalated_at", now, None)
             ):
-                approvers = tuple(sorted(policy.approvers))
+                approvers = tuple(sorted(policy.named_approvers))
                 nudges.append(await self._nudge("escalate", link, case.id, approvers, waited, now))
         return nudges
 
@@ -147,7 +150,7 @@ class Reminders:
         if case.state != CaseState.PENDING or link.archived or (kind == "escalate" and approvals):
             return None
         policy = await self.links.policy_for(link)
-        who = policy.approvers if kind == "escalate" else policy.approvers - approvals
+        who = policy.named_approvers if kind == "escalate" else policy.named_approvers - approvals
         return await self._nudge(kind, link, case.id, tuple(sorted(who)), waited, now, held.subject)
 
     async def _claim(

@@ -157,6 +157,25 @@ async def approvals_of(s: AsyncSession, case_id: int) -> list[str]:
     return list(rows)
 
 
+async def approvals_with_principals(s: AsyncSession, case_id: int) -> list[tuple[str, str | None]]:
+    """Each approval as (who clicked, the away approver they decided for, if any)."""
+    rows = await s.execute(
+        select(Decision.user_id, Decision.on_behalf_of)
+        .where(Decision.case_id == case_id, Decision.kind == "approve")
+        .order_by(Decision.id)
+    )
+    return [(user_id, for_whom) for user_id, for_whom in rows]
+
+
+async def approval_people(s: AsyncSession, case_id: int) -> list[str]:
+    """Everyone an approval of the case names: who clicked and whom they decided for. None of
+    them pays it when the policy keeps approving and paying apart."""
+    people: list[str] = []
+    for user_id, for_whom in await approvals_with_principals(s, case_id):
+        people += [user_id] if for_whom is None else [user_id, for_whom]
+    return list(dict.fromkeys(people))
+
+
 async def last_payment(s: AsyncSession, case_id: int) -> Payment | None:
     """The case's payment that moved last (a scheduled one sent after a later payment, too)."""
     return await s.scalar(
@@ -174,6 +193,7 @@ async def payment_with_key(s: AsyncSession, key: str) -> Payment | None:
 async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]:
     ids = [case.id for case in cases]
     approvals: dict[int, list[str]] = {case_id: [] for case_id in ids}
+    approved_for: dict[int, list[str | None]] = {case_id: [] for case_id in ids}
     payments: dict[int, Payment] = {}
     scheduled: dict[int, Payment] = {}
     questions: dict[int, OpenQuestion] = {}
@@ -192,12 +212,13 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
             .order_by(Question.id.desc())
         ):
             questions.setdefault(row.case_id, open_question(row))
-        for case_id, user_id in await s.execute(
-            select(Decision.case_id, Decision.user_id)
+        for case_id, user_id, for_whom in await s.execute(
+            select(Decision.case_id, Decision.user_id, Decision.on_behalf_of)
             .where(Decision.case_id.in_(ids), Decision.kind == "approve")
             .order_by(Decision.id)
         ):
             approvals[case_id].append(user_id)
+            approved_for[case_id].append(for_whom)
         for payment in await s.scalars(
             select(Payment).where(Payment.case_id.in_(ids)).order_by(Payment.updated_at, Payment.id)
         ):
@@ -218,6 +239,7 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
             questions.get(case.id),
             sorted(recorded[case.id], key=lambda p: (p.payment_date, p.id)),
             platform=platforms.get(case.link_id),
+            approved_for=approved_for[case.id],
         )
         for case in cases
     ]
@@ -257,6 +279,7 @@ def case_view(
     recorded: Sequence[Payment] = (),
     *,
     platform: str | None = None,
+    approved_for: Sequence[str | None] = (),
 ) -> CaseView:
     return CaseView(
         bill_id=case.bill_id,
@@ -270,6 +293,7 @@ def case_view(
         due_date=case.due_date,
         bill_status=case.bill_status,
         approvals=tuple(approvals),
+        approved_for=tuple(approved_for) if any(approved_for) else (),
         approvals_required=case.approvals_required,
         rejected_by=case.rejected_by,
         reject_reason=case.reject_reason,

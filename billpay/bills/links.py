@@ -1,7 +1,9 @@
 """Which company each linked channel pays bills for, and who may approve and pay there.
 
 A channel is linked to one company (and its accounting connection) by `/billpay connect`; its
-policy comes from its `policies` row, or from configuration until it has one. Link-level
+policy comes from its `policies` row, saved from the configured default when the channel is
+linked, so a later change of configuration applies to channels linked after it; a channel
+linked before policies were saved follows the configuration until it has a row. Link-level
 events (linking, digest changes, the app uninstalled) are audited here.
 """
 
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billpay.bills.cases import audit
-from billpay.bills.policy import CONFIGURATION_ACTOR, EffectivePolicy, policy_terms
+from billpay.bills.policy import CONFIGURATION_ACTOR, Directory, EffectivePolicy, policy_terms
 from billpay.config import Settings
 from billpay.core.errors import Denied, NotLinked
 from billpay.core.i18n import N_, Phrase
@@ -41,6 +43,8 @@ class Links:
         # The configured policy's terms each link was last seen (and audited) with here.
         self._recorded: dict[int, dict[str, Any]] = {}
         self._recording = asyncio.Lock()
+        # Slack, to read the members of an approvers' user group (set with the Slack app).
+        self.directory: Directory | None = None
 
     async def link_for(self, team_id: str, channel_id: str) -> CompanyLink:
         async with self.db.read() as s:
@@ -62,7 +66,10 @@ class Links:
         async with self.db.read() as s:
             row = await s.get(Policy, link.id)
         if row is not None:
-            return EffectivePolicy.from_row(row)
+            members = None
+            if row.approver_group is not None and self.directory is not None:
+                members = await self.directory.group_members(link.team_id, row.approver_group)
+            return EffectivePolicy.from_row(row, members)
         policy = EffectivePolicy.from_settings(self.settings)
         terms = policy_terms(policy, self.settings.auto_approve_below)
         if self._recorded.get(link.id) != terms:
@@ -139,7 +146,8 @@ class Links:
                 N_("Only {who} can link a channel to a company."), who=policy.who_may_approve()
             )
         companies = [c async for c in self.reads.iter_companies()]
-        choice = choice.strip()
+        # `/billpay` text arrives escaped as Slack escapes it (so that mentions carry ids).
+        choice = choice.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
         if choice:
             wanted = choice.casefold()
             matches = [c for c in companies if c.id == choice or c.name.casefold() == wanted]
@@ -234,6 +242,20 @@ class Links:
                 link.language = language
             await s.flush()
             terms = policy_terms(policy, self.settings.auto_approve_below)
+            saved = await s.get(Policy, link.id)
+            if saved is None:
+                # The configured default, saved: the channel keeps it when configuration changes.
+                s.add(
+                    Policy(
+                        link_id=link.id,
+                        approvers=sorted(policy.approvers),
+                        payers=sorted(policy.payers),
+                        dual_approval_threshold=policy.dual_approval_threshold,
+                        approver_may_pay=policy.approver_may_pay,
+                        updated_by=CONFIGURATION_ACTOR,
+                        updated_at=now,
+                    )
+                )
             audit(
                 s,
                 link,
@@ -242,7 +264,7 @@ class Links:
                 None,
                 now=now,
                 company_name=link.company_name,
-                policy=None if await s.get(Policy, link.id) else terms,
+                policy=None if saved else terms,
             )
         return link, created
 

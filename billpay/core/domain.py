@@ -179,6 +179,9 @@ class CaseView:
     bill_status: str
     approvals: tuple[str, ...]
     approvals_required: int
+    # Beside `approvals` (empty when nobody decided for someone else): the away approver each
+    # approval was given for, as their delegate, or None.
+    approved_for: tuple[str | None, ...] = ()
     rejected_by: str | None = None
     reject_reason: str | None = None
     note: Phrase | None = None  # plain text, translated when shown

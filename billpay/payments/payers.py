@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from billpay.bills.book import CaseBook
-from billpay.bills.cases import approvals_of
+from billpay.bills.cases import approval_people
 from billpay.bills.duties import origin_of, payment_refusal
 from billpay.bills.links import Links
 from billpay.bills.policy import EffectivePolicy
@@ -44,7 +44,7 @@ class Payers:
             case = await s.scalar(
                 select(BillCase).where(BillCase.link_id == link.id, BillCase.bill_id == bill_id)
             )
-            approvals = await approvals_of(s, case.id) if case is not None else []
+            approvals = await approval_people(s, case.id) if case is not None else []
             origin = await origin_of(s, link.company_id, bill_id)
         if refusal := payment_refusal(policy, origin, approvals, user_id):
             await self.cases.denied(link, user_id, "pay", bill_id, reason="separation of duties")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from billpay.bills.cases import (
-    approvals_of,
+    approval_people,
     audit,
     case_for_update,
     not_pending_text,
@@ -218,7 +218,7 @@ class ScheduledPayments:
             payment = await s.get(Payment, payment_id, with_for_update=True)
             case = await s.get(BillCase, payment.case_id) if payment else None
             assert payment is not None and case is not None
-            approvals = await approvals_of(s, case.id)
+            approvals = await approval_people(s, case.id)
             origin = await origin_of(s, link.company_id, bill_id)
             if payment_refusal(policy, origin, approvals, payer):
                 if not policy.approver_may_pay and payer in approvals:

@@ -15,11 +15,13 @@ from slack_bolt.error import BoltUnhandledRequestError
 from billpay.services import Services
 from billpay.slack.boundary import Listeners, settled
 from billpay.slack.budget import PATIENCE_SECONDS
+from billpay.slack.directory import SlackDirectory
 from billpay.slack.envelope import slack_hosts
 from billpay.slack.explain import new_reference
 from billpay.slack.handlers import (
     approvals,
     bills,
+    delegation,
     digest,
     home,
     invoices,
@@ -28,6 +30,7 @@ from billpay.slack.handlers import (
     payments,
     questions,
     replies,
+    settings,
     stale,
     uninstall,
 )
@@ -43,6 +46,8 @@ AREAS = (
     supplier_form,
     new_bill,
     bank_account,
+    settings,
+    delegation,
     links,
     digest,
     bills,
@@ -59,8 +64,8 @@ AREAS = (
 
 
 def create_app(services: Services) -> AsyncApp:
-    settings = services.settings
-    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
+    config = services.settings
+    if config.slack_bot_token is None or config.slack_signing_secret is None:
         raise ValueError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are needed to serve Slack")
     assert services.slack is not None
     app = AsyncApp(
@@ -68,14 +73,19 @@ def create_app(services: Services) -> AsyncApp:
         # `inspect.stack()`, which reads the source of every frame on the stack.
         name="app.py",
         client=services.slack,
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        signing_secret=config.slack_signing_secret.get_secret_value(),
         # Requests no listener matches reach `on_error`, which answers them instead of a 404.
         raise_error_for_unhandled_request=True,
     )
-    people = People(default_locale=settings.default_locale)
+    # Who is in a user group of approvers, who is a workspace admin, who is away: asked of
+    # Slack when a decision needs it.
+    directory = SlackDirectory(services.must_publish().client)
+    services.links.directory = directory
+    services.admins.directory = directory
+    people = People(default_locale=config.default_locale)
     on = Listeners(
         app,
-        slack_hosts=slack_hosts(settings.slack_api_url),
+        slack_hosts=slack_hosts(config.slack_api_url),
         people=people,
         patience=lambda: services.clock.sleep(PATIENCE_SECONDS),
     )

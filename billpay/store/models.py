@@ -86,8 +86,39 @@ class Policy(Base):
     payers: Mapped[list[str]] = mapped_column(JSON, default=list)
     dual_approval_threshold: Mapped[Decimal | None] = mapped_column(Money)
     approver_may_pay: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A Slack user group whose members approve too, read from Slack at each decision.
+    approver_group: Mapped[str | None] = mapped_column(String(32))
+    # Hours between reminders of a bill waiting for approval (0: none; None: the configured).
+    reminder_hours: Mapped[int | None] = mapped_column(Integer)
     updated_by: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SettingsAdmin(Base):
+    """Someone a workspace admin named to change the bot's settings besides Slack's own admins
+    and owners (`/billpay admins add`)."""
+
+    __tablename__ = "settings_admins"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    added_by: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Delegation(Base):
+    """Who decides in a person's place while they are away (`/billpay away`): from `starts_on`
+    to `ends_on` whatever their Slack status says, and whenever their status says they are away
+    when no dates are given."""
+
+    __tablename__ = "delegations"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    delegate_id: Mapped[str] = mapped_column(String(32))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class BillOrigin(Base):
@@ -195,6 +226,8 @@ class Decision(Base):
     )
     kind: Mapped[str] = mapped_column(String(8))  # approve | reject
     user_id: Mapped[str] = mapped_column(String(32))
+    # The approver this person decided for, as their delegate while they were away.
+    on_behalf_of: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

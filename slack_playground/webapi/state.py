@@ -39,6 +39,7 @@ SAVED_FIELDS = (
     "home_views",
     "responses",
     "users",
+    "usergroups",
     "channels",
     "not_in_channel",
     "files",
@@ -175,6 +176,8 @@ class SlackState:
         self.responses: list[dict[str, Any]] = []
         # Per-user / per-channel overrides merged into users.info / conversations.info.
         self.users: dict[str, dict[str, Any]] = {}
+        # User groups: id -> {"handle": ..., "name": ..., "users": [user ids]}.
+        self.usergroups: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.not_in_channel: set[str] = set()
         # Seconds a trigger id stays valid (Slack: 3); None never expires.

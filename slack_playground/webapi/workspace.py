@@ -1,6 +1,8 @@
 """The workspace's own methods: `api.test`, `auth.test`, `apps.connections.open` (Socket Mode's
 URL), `users.info` and `conversations.info` (defaults, merged with `users` and `channels`
-overrides)."""
+overrides: a user's `profile` with its `status_emoji`, `status_text` and `status_expiration`,
+`is_admin`, `is_owner`…), and the user groups (`usergroups.list`, `usergroups.users.list`)
+a test sets in `usergroups`."""
 
 from __future__ import annotations
 
@@ -62,10 +64,47 @@ class WorkspaceMethods(SlackState):
             "locale": "en-GB",
         }
         user.update(copy.deepcopy(override))
-        user.setdefault("profile", {"real_name": user["real_name"], "display_name": user["name"]})
+        # Slack always sends the status, empty when none is set.
+        profile = {
+            "real_name": user["real_name"],
+            "display_name": user["name"],
+            "status_text": "",
+            "status_emoji": "",
+            "status_expiration": 0,
+        }
+        profile.update(copy.deepcopy(override.get("profile", {})))
+        user["profile"] = profile
         if not truthy(args.get("include_locale")):
             user.pop("locale", None)
         return {"ok": True, "user": user}
+
+    def _usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        groups = [
+            {
+                "id": group_id,
+                "team_id": self.team_id,
+                "handle": group.get("handle", group_id.lower()),
+                "name": group.get("name", group_id),
+                "is_usergroup": True,
+                "user_count": len(group.get("users", [])),
+                **(
+                    {"users": list(group.get("users", []))}
+                    if truthy(args.get("include_users"))
+                    else {}
+                ),
+            }
+            for group_id, group in self.usergroups.items()
+        ]
+        return {"ok": True, "usergroups": groups}
+
+    def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group_id = args.get("usergroup")
+        if not group_id:
+            raise SlackError("invalid_arguments", problems=["missing required argument: usergroup"])
+        group = self.usergroups.get(str(group_id))
+        if group is None:
+            raise SlackError("no_such_subteam")
+        return {"ok": True, "users": list(group.get("users", []))}
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)

@@ -1,7 +1,8 @@
 """Separation of duties as rules: whoever brought a bill in never approves it, an approver pays
 only what someone else approved (unless the policy says otherwise), nobody pays alone a bill no
-other person approved; and a change to the configured policy lands in each channel's audit
-trail once, with what it replaced."""
+other person approved; a channel keeps the policy it was linked with whatever the configuration
+says later, and a channel linked before policies were saved follows the configuration, each
+change landing in its audit trail once, with what it replaced."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from billpay.bills.duties import (
     POLICY_ACTOR,
@@ -22,8 +23,8 @@ from billpay.bills.policy import EffectivePolicy
 from billpay.payables.client import PayablesClient
 from billpay.services import build_services
 from billpay.store.db import Database
-from billpay.store.models import AuditEvent
-from testkit.world import ANA, CHANNEL, TEAM, bot_settings
+from billpay.store.models import AuditEvent, Policy
+from testkit.world import ANA, BEN, CHANNEL, TEAM, bot_settings
 
 PEOPLE = st.sampled_from(["U0ANA", "U0BEN", "U0SAM", "U0EVE"])
 ORIGINS = st.none() | st.builds(Origin, PEOPLE, st.none() | PEOPLE)
@@ -82,17 +83,36 @@ async def _policy_events(db: Database) -> list[tuple[str, str, dict[str, object]
         return [(r.action, r.actor, r.details) for r in rows]
 
 
-async def test_a_changed_configured_policy_is_audited_once_per_channel(
+async def test_a_linked_channel_keeps_its_policy_when_the_configuration_changes(
     bot_db: Database, payables: PayablesClient
 ) -> None:
     first = build_services(bot_settings(), db=bot_db, payables=payables)
     link, _ = await first.links.connect(TEAM, CHANNEL, ANA)
-    await first.links.policy_for(link)
     ((action, _, linked),) = await _policy_events(bot_db)
     assert action == "channel_linked" and linked["policy"]["approver_may_pay"] is False
 
-    # The bot restarted with an approver allowed to pay: the first replica to use the channel's
-    # policy records the change; others, and later uses, find it recorded.
+    # The bot restarted with an approver allowed to pay and named approvers: the channel linked
+    # before keeps the policy it was linked with, and nothing is recorded as changed.
+    changed = bot_settings(approver_may_pay=True, approvers=BEN, dual_approval_threshold="1000")
+    services = build_services(changed, db=bot_db, payables=payables)
+    policy = await services.links.policy_for(link)
+    assert not policy.approver_may_pay and policy.may_approve(ANA)
+    assert policy.dual_approval_threshold is None
+    assert [a for a, _, _ in await _policy_events(bot_db)] == ["channel_linked"]
+
+
+async def test_a_channel_without_a_saved_policy_follows_the_configuration_audited_once(
+    bot_db: Database, payables: PayablesClient
+) -> None:
+    first = build_services(bot_settings(), db=bot_db, payables=payables)
+    link, _ = await first.links.connect(TEAM, CHANNEL, ANA)
+    async with bot_db.write() as s:  # linked before policies were saved with the link
+        await s.execute(delete(Policy).where(Policy.link_id == link.id))
+    await first.links.policy_for(link)
+    ((_, _, linked),) = await _policy_events(bot_db)
+
+    # The first replica to use the channel's policy records the change; others, and later
+    # uses, find it recorded.
     changed = bot_settings(approver_may_pay=True, dual_approval_threshold="1000.00")
     for _replica in range(2):
         services = build_services(changed, db=bot_db, payables=payables)

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from billpay.bills.policy_store import PolicyChoice
 from billpay.core.domain import CaseRef, CaseState
 from billpay.digest.store import create_subscription
 from billpay.services import Services, build_services
@@ -113,9 +114,9 @@ async def test_a_scheduled_payment_its_approver_may_no_longer_make_is_not_sent(
     force when it goes out decides, and nothing is paid."""
     clock = Clock(NOW)
     lenient = build_services(
-        bot_settings(approver_may_pay=True), db=bot_db, payables=payables, clock=clock
+        bot_settings(approver_may_pay=True, admins=SAM), db=bot_db, payables=payables, clock=clock
     )
-    await lenient.links.connect(TEAM, CHANNEL, ANA)
+    link, _ = await lenient.links.connect(TEAM, CHANNEL, ANA)
     bill = await open_gbp_bill(lenient.reads, sandbox.demo)
     ref = CaseRef(TEAM, CHANNEL, bill.id)
     await lenient.approvals.approve(ref, ANA)
@@ -124,6 +125,8 @@ async def test_a_scheduled_payment_its_approver_may_no_longer_make_is_not_sent(
     later = payment_request(account, Decimal("40.00"), payment_date=tomorrow)
     assert (await lenient.payments.submit_payment(ref, ANA, later, TODAY)).status == "scheduled"
 
+    choice = PolicyChoice((), None, (), None, approver_may_pay=False, reminder_hours=24)
+    await lenient.policies.save(link, SAM, choice)
     strict = build_services(bot_settings(), db=bot_db, payables=payables, clock=clock)
     clock.now = datetime.combine(tomorrow, time(8, 0), UTC)
     (due,) = await strict.scheduled.due_payments(clock.now)

@@ -70,3 +70,28 @@ async def test_unknown_method_and_bad_tokens_are_problems(
         await client.apps_connections_open(app_token=APP_TOKEN)
     problems = slack.take_problems()
     assert [p.split(":")[0] for p in problems] == ["chat.postMesage", *["auth.test"] * 3]
+
+
+async def test_users_info_carries_the_profiles_status_and_user_groups_their_members(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    plain = (await client.users_info(user="U0ANA"))["user"]["profile"]
+    assert (plain["status_emoji"], plain["status_text"], plain["status_expiration"]) == ("", "", 0)
+    slack.users["U0ANA"] = {
+        "is_admin": True,
+        "profile": {"status_emoji": ":palm_tree:", "status_expiration": 1_800_000_000},
+    }
+    ana = (await client.users_info(user="U0ANA"))["user"]
+    assert ana["is_admin"] is True
+    assert ana["profile"]["status_emoji"] == ":palm_tree:"
+    assert ana["profile"]["display_name"] == slack.user_name("U0ANA")  # the rest kept
+
+    slack.usergroups["S0FIN"] = {"handle": "finance", "name": "Finance", "users": ["U0BEN"]}
+    listed = await client.usergroups_list()
+    assert [(g["id"], g["handle"], g["user_count"]) for g in listed["usergroups"]] == [
+        ("S0FIN", "finance", 1)
+    ]
+    assert (await client.usergroups_users_list(usergroup="S0FIN"))["users"] == ["U0BEN"]
+    with pytest.raises(SlackApiError) as refused:
+        await client.usergroups_users_list(usergroup="S0NONE")
+    assert refused.value.response["error"] == "no_such_subteam"

@@ -312,7 +312,14 @@ def bill_text(case: CaseView, *, locale: str, today: date) -> str:
 def status_line(case: CaseView, locale: str) -> str:
     _ = words(locale)
     payment = case.last_payment
-    approvals = ", ".join(mention(user) for user in case.approvals)
+    approvals = ", ".join(
+        mention(user)
+        if not for_whom
+        else _("{delegate} for {person}", delegate=mention(user), person=mention(for_whom))
+        for user, for_whom in zip(
+            case.approvals, case.approved_for or (None,) * len(case.approvals), strict=True
+        )
+    )
     partial = ""
     if case.amount_due < case.total_amount and case.amount_due > 0:
         partial = _(

@@ -46,6 +46,7 @@ class Callback(StrEnum):
     DIGEST = "digest_settings"
     ATTACH = "attach_invoice"
     ASK = "ask_question"
+    POLICY = "policy_settings"
 
 
 class Input(StrEnum):
@@ -67,6 +68,12 @@ class Input(StrEnum):
     ASK_TEXT = "ask_text"
     ASK_WHO = "ask_who"
     PAY_CONFIRM = "pay_confirm"
+    POLICY_APPROVERS = "policy_approvers"
+    POLICY_GROUP = "policy_approver_group"
+    POLICY_PAYERS = "policy_payers"
+    POLICY_THRESHOLD = "policy_threshold"
+    POLICY_MAY_PAY = "policy_approver_may_pay"
+    POLICY_REMINDER = "policy_reminder_hours"
 
 
 class Block(StrEnum):

@@ -167,6 +167,15 @@ class DigestMetadata(Payload):
     subscription_id: int = Field(alias="s", ge=1)
 
 
+class PolicyMetadata(Payload):
+    """Which channel's policy (and digest) a policy modal changes."""
+
+    LIMIT: ClassVar[int] = MAX_PRIVATE_METADATA
+    channel_id: SlackId = Field(alias="ch")
+    subscription_id: int = Field(alias="s", ge=1)
+    locale: Locale = Field(alias="l")
+
+
 SupplierId = RecordId
 FileId = Annotated[str, StringConstraints(pattern=r"^F[A-Z0-9]{2,24}$")]
 

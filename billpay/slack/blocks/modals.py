@@ -434,40 +434,7 @@ def digest_modal(
                     ),
                 },
             },
-            fields.text_input(
-                Input.DIGEST_TIME,
-                _("Time"),
-                initial=subscription.local_time.strftime("%H:%M"),
-                hint=_("Local time, 24-hour clock, e.g. 09:00."),
-                max_length=5,
-            ),
-            fields.text_input(
-                Input.DIGEST_ZONE,
-                _("Time zone"),
-                initial=subscription.time_zone,
-                hint=_("An IANA time zone, e.g. Europe/London or America/New_York."),
-                max_length=64,
-            ),
-            fields.checkboxes_input(
-                Input.DIGEST_WEEKDAYS,
-                _("Days"),
-                [(str(number), weekday(number, locale)) for number in range(1, 8)],
-                initial=[str(day) for day in subscription.weekdays],
-            ),
-            fields.text_input(
-                Input.DIGEST_LOOK_AHEAD,
-                _("Look ahead (days)"),
-                initial=str(subscription.look_ahead_days),
-                hint=_("Bills due within this many days count as due soon."),
-                max_length=2,
-            ),
-            fields.checkboxes_input(
-                Input.DIGEST_WHEN_EMPTY,
-                _("When nothing is due"),
-                [(WHEN_EMPTY, _("Post anyway"))],
-                initial=[WHEN_EMPTY] if subscription.post_when_empty else [],
-                optional=True,
-            ),
+            *digest_inputs(subscription, locale=locale),
         ],
         callback_id=Callback.DIGEST,
         submit=_("Save"),
@@ -475,3 +442,44 @@ def digest_modal(
         metadata=metadata.dump(),
         locale=locale,
     )
+
+
+def digest_inputs(subscription: Subscription, *, locale: str) -> list[dict[str, Any]]:
+    """The digest's settings as inputs: in its own form and in the channel's policy form."""
+    _ = words(locale)
+    return [
+        fields.text_input(
+            Input.DIGEST_TIME,
+            _("Time"),
+            initial=subscription.local_time.strftime("%H:%M"),
+            hint=_("Local time, 24-hour clock, e.g. 09:00."),
+            max_length=5,
+        ),
+        fields.text_input(
+            Input.DIGEST_ZONE,
+            _("Time zone"),
+            initial=subscription.time_zone,
+            hint=_("An IANA time zone, e.g. Europe/London or America/New_York."),
+            max_length=64,
+        ),
+        fields.checkboxes_input(
+            Input.DIGEST_WEEKDAYS,
+            _("Days"),
+            [(str(number), weekday(number, locale)) for number in range(1, 8)],
+            initial=[str(day) for day in subscription.weekdays],
+        ),
+        fields.text_input(
+            Input.DIGEST_LOOK_AHEAD,
+            _("Look ahead (days)"),
+            initial=str(subscription.look_ahead_days),
+            hint=_("Bills due within this many days count as due soon."),
+            max_length=2,
+        ),
+        fields.checkboxes_input(
+            Input.DIGEST_WHEN_EMPTY,
+            _("When nothing is due"),
+            [(WHEN_EMPTY, _("Post anyway"))],
+            initial=[WHEN_EMPTY] if subscription.post_when_empty else [],
+            optional=True,
+        ),
+    ]

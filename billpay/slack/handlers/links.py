@@ -85,7 +85,7 @@ def register(on: Listeners, services: Services) -> None:
                 slash.user_id,
                 link.company_name,
                 link.base_currency,
-                one_of(policy.approvers, language),
+                one_of(policy.named_approvers, language),
                 one_of(policy.payers, language),
                 _policy_words(policy, link.base_currency, language),
                 subscription,
@@ -105,7 +105,7 @@ def register(on: Listeners, services: Services) -> None:
         text = status_text(
             link.company_name,
             link.base_currency,
-            one_of(policy.approvers, locale),
+            one_of(policy.named_approvers, locale),
             one_of(policy.payers, locale),
             _policy_words(policy, link.base_currency, locale),
             subscription,
