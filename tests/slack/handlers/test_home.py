@@ -17,7 +17,7 @@ from billpay.mirror import store
 from billpay.slack.blocks.home.values import HomeAction, HomeCallback, pick_action
 from billpay.slack.blocks.ids import Action
 from testkit.bot import Bot, bill_ids, card_text
-from testkit.world import ANA, BEN, CHANNEL, SAM
+from testkit.world import ANA, BEN, CHANNEL, EVE, SAM
 from tests.slack.handlers.test_bills_flow import _pay_modal
 
 PERMALINK = re.compile(r"<https://[a-z0-9-]+\.slack\.com/archives/C0FIN/p[0-9]+\|")
@@ -242,3 +242,15 @@ async def test_a_scheduled_payment_is_cancelled_from_the_home(linked_bot: Bot) -
     assert "is cancelled" in str(told.args["view"]["blocks"])
     assert await bot.case_state(bill_id) == CaseState.APPROVED
     await bot.wait_for_card(message["ts"], bill_id, "Approved by <@U0ANA>")
+
+
+async def test_a_french_reader_reads_their_home_in_french(linked_bot: Bot) -> None:
+    bot = linked_bot
+    bot.slack.users[EVE] = {"locale": "fr-FR"}
+    home = await _home(bot, EVE)
+    assert _headers(home)[1:4] == [
+        "En attente de votre validation (25)",
+        "Bon à payer pour vous (0)",
+        "Règlements programmés (0)",
+    ]
+    assert "…et 5 de plus\u00a0: utilisez `/bills`" in _section_after(home, "En attente")
