@@ -228,6 +228,7 @@ class Publisher:
             user_id=person.user_id,
             new_bill=True,
         )
+        self.homes.changed(team_id)  # a new bill waits for approval
         return ts
 
     async def refresh_message(self, team_id: str, channel_id: str, ts: str | None) -> bool:
