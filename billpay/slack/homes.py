@@ -48,6 +48,7 @@ class HomeTabs:
         self._viewers: dict[str, OrderedDict[str, Person]] = {}
         self._waiting: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._again: set[tuple[str, str]] = set()
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._permalinks: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     async def publish(self, team_id: str, person: Person) -> None:
@@ -56,11 +57,14 @@ class HomeTabs:
         viewers[person.user_id] = person
         viewers.move_to_end(person.user_id)
         while len(viewers) > MAX_VIEWERS:
-            viewers.popitem(last=False)
+            gone, _ = viewers.popitem(last=False)
+            self._locks.pop((team_id, gone), None)
         if self.render is None:
             return
-        view = await self.render(self, team_id, person)
-        await self.clients(team_id).views_publish(user_id=person.user_id, view=view)
+        # One at a time per person, so a Home drawn earlier never replaces one drawn later.
+        async with self._locks.setdefault((team_id, person.user_id), asyncio.Lock()):
+            view = await self.render(self, team_id, person)
+            await self.clients(team_id).views_publish(user_id=person.user_id, view=view)
 
     def changed(self, team_id: str) -> None:
         """A bill of this workspace changed: refresh its people's Homes soon, once each."""

@@ -256,3 +256,21 @@ async def test_a_french_reader_reads_their_home_in_french(linked_bot: Bot) -> No
         "Règlements programmés (0)",
     ]
     assert "…et 5 de plus\u00a0: utilisez `/bills`" in _section_after(home, "En attente")
+
+
+async def test_ticking_a_box_changes_nothing_and_approving_none_says_so(linked_bot: Bot) -> None:
+    bot = linked_bot
+    home = await _home(bot, ANA)
+    value = _waiting_values(home)[0]
+    calls = len(bot.slack.calls)
+    tick = bot.requests.click(home, pick_action(0), user_id=ANA, option_value=[value])
+    assert (await bot.send(tick)).status_code == 200
+    await listeners_settled()
+    assert bot.slack.calls[calls:] == []  # Slack keeps the tick; the bot has nothing to say
+
+    opened = len(bot.slack.calls_to("views.open"))
+    request = bot.requests.click(home, HomeAction.APPROVE_SELECTED, user_id=ANA)
+    assert (await bot.send(request)).status_code == 200
+    modal = await bot.modal(opened)
+    assert "Tick the bills to approve in your App Home first." in str(modal["blocks"])
+    assert _headers(await _home(bot, ANA))[1] == "Waiting for your approval (25)"
