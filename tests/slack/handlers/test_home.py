@@ -20,6 +20,7 @@ from billpay.slack.blocks.ids import Action
 from testkit.bot import Bot, bill_ids, card_text
 from testkit.world import ANA, BEN, CHANNEL, EVE, SAM
 from tests.slack.handlers.test_bills_flow import _pay_modal
+from tests.slack.handlers.test_cards_stay_true import _paid_elsewhere
 
 PERMALINK = re.compile(r"<https://[a-z0-9-]+\.slack\.com/archives/C0FIN/p[0-9]+\|")
 
@@ -154,16 +155,21 @@ async def test_a_queue_of_300_bills_stays_within_100_blocks(linked_bot: Bot) -> 
     assert "…and 305 more: use `/bills`" in _section_after(home, "Waiting")
 
 
-async def test_approving_several_bills_at_once_refuses_one_and_approves_the_others(
+async def test_approving_several_bills_at_once_refuses_some_and_approves_the_others(
     linked_bot: Bot,
 ) -> None:
     bot = linked_bot
     message = await bot.bills(user=ANA)
     home = await _home(bot, ANA)
-    values = _waiting_values(home)[:3]
+    values = _waiting_values(home)[:4]
     chosen = [re.search(r'"b":"([^"]+)"', v).group(1) for v in values]  # type: ignore[union-attr]
-    # Ben approves the second one on its card while Ana's Home still offers it.
+    # While Ana's Home still offers them, Ben approves the second on its card and the fourth
+    # is paid in full in the accounting platform.
     await _approve(bot, message, chosen[1], BEN)
+    demo = bot.sandbox.demo
+    paid = await bot.services.payables.get_bill(demo.company_id, demo.connection_id, chosen[3])
+    assert paid.currency == "GBP"
+    await _paid_elsewhere(bot, chosen[3], paid.outstanding_amount)
 
     opened = len(bot.slack.calls_to("views.open"))
     inputs = {pick_action(n): [value] for n, value in enumerate(values)}
@@ -172,7 +178,7 @@ async def test_approving_several_bills_at_once_refuses_one_and_approves_the_othe
     modal = await bot.modal(opened)
     assert modal["callback_id"] == HomeCallback.BULK_APPROVE
     text = str(modal["blocks"])
-    assert "Approve these 3 bills?" in text
+    assert "Approve these 4 bills?" in text
     assert re.search(r"\*Total\*: [^']*£", text)
 
     ack = await bot.submit(modal, user=ANA)
@@ -182,15 +188,17 @@ async def test_approving_several_bills_at_once_refuses_one_and_approves_the_othe
         where=lambda c: c.args["view"].get("callback_id") == HomeCallback.RESULT,
     )
     lines = result.args["view"]["blocks"][1]["text"]["text"].split("\n")
-    assert result.args["view"]["blocks"][0]["text"]["text"] == "2 of 3 approved."
+    assert result.args["view"]["blocks"][0]["text"]["text"] == "2 of 4 approved."
     assert lines[0].startswith(":white_check_mark:") and lines[0].endswith(": Approved.")
     assert lines[1].startswith(":no_entry_sign:") and "already approved" in lines[1]
     assert lines[2].startswith(":white_check_mark:")
+    assert lines[3].startswith(":no_entry_sign:") and "Paid in the accounting platform" in lines[3]
     for bill_id in (chosen[0], chosen[2]):
         assert await bot.case_state(bill_id) == CaseState.APPROVED
         card = await bot.wait_for_card(message["ts"], bill_id, "Approved by <@U0ANA>")
         assert Action.PAY in str(card_text(card, bill_id))
     assert "<@U0ANA>" not in card_text(bot.message(message["ts"]), chosen[1])
+    assert await bot.case_state(chosen[3]) == CaseState.CLOSED
 
 
 async def test_a_home_is_refreshed_after_someone_elses_approval(linked_bot: Bot) -> None:
