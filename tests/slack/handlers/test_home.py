@@ -21,6 +21,7 @@ from testkit.bot import Bot, bill_ids, card_text
 from testkit.world import ANA, BEN, CHANNEL, EVE, SAM
 from tests.slack.handlers.test_bills_flow import _pay_modal
 from tests.slack.handlers.test_cards_stay_true import _paid_elsewhere
+from tests.slack.handlers.test_duties import _create_bill
 
 PERMALINK = re.compile(r"<https://[a-z0-9-]+\.slack\.com/archives/C0FIN/p[0-9]+\|")
 
@@ -282,3 +283,17 @@ async def test_ticking_a_box_changes_nothing_and_approving_none_says_so(linked_b
     modal = await bot.modal(opened)
     assert "Tick the bills to approve in your App Home first." in str(modal["blocks"])
     assert _headers(await _home(bot, ANA))[1] == "Waiting for your approval (25)"
+
+
+async def test_a_new_bill_waits_for_others_not_for_who_created_it(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await _home(bot, BEN)
+    before = _publishes(bot, BEN)
+    card = await _create_bill(bot, "480.00")  # Ana creates it from Slack
+    (bill_id,) = bill_ids(card)
+    ben = await _republished(bot, BEN, before)  # refreshed: a new bill waits for him
+    assert _headers(ben)[1] == "Waiting for your approval (26)"
+    assert any("Northridge Office Supplies" in line for line in _section_after(ben, "Waiting"))
+    ana = await _home(bot, ANA)
+    assert _headers(ana)[1] == "Waiting for your approval (25)"
+    assert bill_id not in str(_waiting_values(ana))
