@@ -24,6 +24,7 @@ from billpay.bills.messages import MessageStore
 from billpay.bills.outstanding import OutstandingBills
 from billpay.bills.policy_store import Policies
 from billpay.bills.questions import Questions
+from billpay.bills.queue import Queues
 from billpay.config import Settings
 from billpay.core.clock import Clock, utcnow
 from billpay.invoices.service import Invoices
@@ -89,6 +90,8 @@ class Services:
     settler: Settler
     reminders: Reminders
     suppliers: SupplierService
+    # Each person's queue, as their App Home shows it (read from the database only).
+    queues: Queues
     # This process as the holder of the scheduler's claims (`billpay.store.claims`).
     claimant: Claimant
     # What the bot knows of each company's connection to its accounting platform: while one is
@@ -241,6 +244,7 @@ def build_services(
             writes=person_writes,
             clock=clock,
         ),
+        queues=Queues(db, links, clock),
         claimant=claimant,
         health=health,
         budget=budget,

@@ -42,6 +42,7 @@ from billpay.payables.models import Bill
 from billpay.slack.blocks.bills import ACCOUNTING_PLATFORM, bills_message, out_of_date_message
 from billpay.slack.blocks.connection import paused_announcement, resumed_announcement
 from billpay.slack.blocks.outcomes import payment_line
+from billpay.slack.homes import HomeTabs
 from billpay.slack.people import Person
 from billpay.store.models import CompanyLink
 
@@ -104,6 +105,8 @@ class Publisher:
         self.invoices = invoices
         self.clock = clock
         self.clients = clients
+        # The App Home tabs of the people who opened theirs, refreshed after each change.
+        self.homes = HomeTabs(self.client)
 
     def client(self, team_id: str) -> AsyncWebClient:
         return self.clients(team_id)
@@ -225,6 +228,7 @@ class Publisher:
             user_id=person.user_id,
             new_bill=True,
         )
+        self.homes.changed(team_id)  # a new bill waits for approval
         return ts
 
     async def refresh_message(self, team_id: str, channel_id: str, ts: str | None) -> bool:
@@ -338,7 +342,9 @@ class Publisher:
         most, lose their buttons at once; the rest do when someone clicks them. This keeps
         one click to a few `chat.update` calls however many times the bill was listed.
         With `drawn`, the `clicked` message already shows the change (it was just posted).
-        Returns the messages showing the change, clicked (or newest) first."""
+        Returns the messages showing the change, clicked (or newest) first. The App Homes
+        of the workspace's people are refreshed soon after, in the background."""
+        self.homes.changed(team_id)
         showing = await self.messages.showing(link_id, bill_id)
         if clicked is not None and clicked in showing:
             showing = [clicked, *(ref for ref in showing if ref != clicked)]
