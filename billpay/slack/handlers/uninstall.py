@@ -38,10 +38,11 @@ def register(on: Listeners, services: Services) -> None:
         installations = services.installations
         if installations is None:
             return  # one workspace: its token is the configuration's
-        # Slack sends both events when the app is removed: the payments wait, said once.
-        was_installed = await installations.installed(team_id)
         if kind == "app_uninstalled":
             await installations.uninstalled(team_id)
+            # Slack also revokes the tokens (`tokens_revoked`): the payments wait, said once.
+            waiting = await services.scheduled.wait_for_team(team_id, UNINSTALLED)
+            log.warning("workspace %s is gone: %d scheduled payments wait", team_id, waiting)
         else:
             tokens = event.get("tokens")
             tokens = tokens if isinstance(tokens, dict) else {}
@@ -51,6 +52,3 @@ def register(on: Listeners, services: Services) -> None:
                 users=[u for u in users if isinstance(u, str)] if isinstance(users, list) else [],
                 bot=bool(tokens.get("bot")),
             )
-        if was_installed and not await installations.installed(team_id):
-            waiting = await services.scheduled.wait_for_team(team_id, UNINSTALLED)
-            log.warning("workspace %s is gone: %d scheduled payments wait", team_id, waiting)
