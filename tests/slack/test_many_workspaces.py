@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from billpay.core.domain import CaseRef
 from billpay.digest import store as digest_store
 from billpay.payables.models import (
     BillLineItem,
@@ -33,15 +34,22 @@ from billpay.payables.models import (
 from billpay.runtime.scheduler import Scheduler
 from billpay.slack.installations import BOT_SCOPES
 from billpay.store.db import Database
-from billpay.store.models import SLACK_INSTALLATIONS, SLACK_OAUTH_STATES, AuditEvent
+from billpay.store.models import (
+    SLACK_INSTALLATIONS,
+    SLACK_OAUTH_STATES,
+    AuditEvent,
+    Payment,
+    PaymentStatus,
+)
 from payables_sandbox.app import Sandbox
 from slack_playground import Call, FakeSlack, SlackRequests
 from testkit.bot import BOT_TOKEN, CLIENT_ID, SIGNING_SECRET, Bot, oauth_bot
+from testkit.cases import gbp_account, open_gbp_bill, payment_request
 from testkit.installs import install, state_cookie
 from testkit.linked import settle_listeners
-from testkit.payables import complete_link
+from testkit.payables import TODAY, complete_link
 from testkit.slack import fake_slack_session
-from testkit.world import ANA, CHANNEL, TEAM
+from testkit.world import ANA, CHANNEL, SAM, TEAM, sandbox_payments
 
 BIRCH = "T0BIRCH"
 BIRCH_CHANNEL = "C0BIRCH"
@@ -336,3 +344,55 @@ async def test_uninstalling_deletes_the_tokens_and_stops_that_workspaces_digest_
     assert "app_uninstalled" in actions and "tokens_revoked" in actions
     # History stays: Birch's link is still there, to resume when it installs again.
     assert (await bot.services.links.link_for(BIRCH, BIRCH_CHANNEL)).company_name == "Birch Ltd"
+
+
+async def test_a_scheduled_payment_waits_while_its_workspace_is_away_and_is_not_sent_late(
+    bot: Bot,
+) -> None:
+    await install(bot, TEAM, ANA)
+    await bot.command("/billpay", "connect", user=ANA)
+    await bot.slack.wait_for_responses(count=1)
+    await bot.services.mirror.settled()
+    bill = await open_gbp_bill(bot.services.payables, bot.sandbox.demo)
+    ref = CaseRef(TEAM, CHANNEL, bill.id)
+    await bot.services.approvals.approve(ref, ANA)
+    account = await gbp_account(bot.services)
+    on = TODAY + timedelta(days=2)
+    scheduled = await bot.services.payments.submit_payment(
+        ref, SAM, payment_request(account, Decimal("100.00"), payment_date=on), TODAY
+    )
+    assert scheduled.status == "scheduled", scheduled.message
+
+    bot.slack.uninstall(TEAM)
+    for event in (
+        {"type": "app_uninstalled"},
+        {"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}},
+    ):
+        await bot.send(bot.requests.event(event))
+    await handled(bot, TEAM, {"app_uninstalled", "tokens_revoked"})
+    assert (await audit_actions(bot, TEAM)).count("payment_waiting") == 1
+
+    # Its date comes while the workspace is away: nothing goes out, nobody could see it.
+    bot.services.clock.set(lambda: datetime(on.year, on.month, on.day, 10, 0, tzinfo=UTC))
+    await Scheduler(bot.services).send_due_payments()
+    assert await sandbox_payments(bot.sandbox, bill.id) == 0
+
+    # The workspace installs the app again: the payment is not sent late; the payer is told.
+    page = await install(bot, TEAM, ANA)
+    assert page.page.status_code == 200
+    await Scheduler(bot.services).send_due_payments()
+    assert await sandbox_payments(bot.sandbox, bill.id) == 0
+    async with bot.services.db.read() as s:
+        (status,) = (await s.scalars(select(Payment.status))).all()
+    assert status == PaymentStatus.REFUSED
+    assert "payment_not_sent" in await audit_actions(bot, TEAM)
+    (told,) = await bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("channel") == SAM
+    )
+    assert "was not sent" in told.args["text"] and "uninstalled" in told.args["text"]
+    assert told.token == BOT_TOKEN
+
+
+async def audit_actions(bot: Bot, team_id: str) -> list[str]:
+    async with bot.services.db.read() as s:
+        return list(await s.scalars(select(AuditEvent.action).where(AuditEvent.team_id == team_id)))
