@@ -49,6 +49,7 @@ from testkit.installs import install, state_cookie
 from testkit.linked import settle_listeners
 from testkit.payables import TODAY, complete_link
 from testkit.slack import fake_slack_session
+from testkit.webhooks import WEBHOOK_SECRET, connection_event, delivery
 from testkit.world import ANA, CHANNEL, SAM, TEAM, sandbox_payments
 
 BIRCH = "T0BIRCH"
@@ -63,7 +64,7 @@ DIGEST_TIME = datetime(2026, 11, 23, 9, 1, tzinfo=ZoneInfo("Europe/London"))
 async def bot(sandbox: Sandbox, bot_db: Database) -> AsyncIterator[Bot]:
     async with (
         fake_slack_session(bot_token=BOT_TOKEN) as slack,
-        oauth_bot(sandbox, bot_db, slack) as running,
+        oauth_bot(sandbox, bot_db, slack, codat_webhook_secret=WEBHOOK_SECRET) as running,
     ):
         slack.add_team(BIRCH, "Birch Ltd", bot_token=BIRCH_TOKEN, channels=(BIRCH_CHANNEL,))
         yield running
@@ -396,3 +397,26 @@ async def test_a_scheduled_payment_waits_while_its_workspace_is_away_and_is_not_
 async def audit_actions(bot: Bot, team_id: str) -> list[str]:
     async with bot.services.db.read() as s:
         return list(await s.scalars(select(AuditEvent.action).where(AuditEvent.team_id == team_id)))
+
+
+async def test_a_webhook_for_one_workspaces_company_touches_only_its_channel(bot: Bot) -> None:
+    await two_workspaces(bot)
+    demo = bot.sandbox.demo
+    before = len(bot.slack.calls)
+    await bot.sandbox.deauthorize(demo.company_id, demo.connection_id)
+    sent = delivery(connection_event(demo.company_id, demo.connection_id, status="Deauthorized"))
+
+    answer = await bot.http.post(
+        f"{bot.url}/webhooks/codat", content=sent.body, headers=sent.headers
+    )
+    assert answer.status_code == 200
+    assert bot.services.webhooks is not None
+    await bot.services.webhooks.settled()
+    await settle_listeners()
+
+    after = bot.slack.calls[before:]
+    told = [c for c in after if c.method == "chat.postMessage" and c.args["channel"] == CHANNEL]
+    assert told and all(c.ok and c.token == BOT_TOKEN for c in told)
+    assert "no longer lets Bill Pay record payments" in json.dumps(told[0].args)
+    assert [c for c in after if c.token == BIRCH_TOKEN] == []
+    assert [c for c in after if c.args.get("channel") == BIRCH_CHANNEL] == []
