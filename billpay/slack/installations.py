@@ -116,11 +116,16 @@ class TeamClient(AsyncWebClient):
         self.team_id = team_id
         self.installations = installations
 
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+    async def current_token(self) -> str:
+        """The workspace's bot token now (for what is not a Web API call: a file download)."""
         token = await self.installations.bot_token(self.team_id)
         if token is None:
             raise NotInstalled(self.team_id)
         self.token = token
+        return token
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        await self.current_token()
         return await super().api_call(api_method, **kwargs)
 
 

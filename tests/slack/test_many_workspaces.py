@@ -20,10 +20,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import func, select, update
 
 from billpay.core.domain import CaseRef
 from billpay.digest import store as digest_store
+from billpay.invoices.files import SlackFiles
 from billpay.payables.models import (
     BillLineItem,
     BillPrototype,
@@ -420,3 +422,25 @@ async def test_a_webhook_for_one_workspaces_company_touches_only_its_channel(bot
     assert "no longer lets Bill Pay record payments" in json.dumps(told[0].args)
     assert [c for c in after if c.token == BIRCH_TOKEN] == []
     assert [c for c in after if c.args.get("channel") == BIRCH_CHANNEL] == []
+
+
+async def test_a_workspaces_invoice_is_read_with_its_own_token_and_no_other(bot: Bot) -> None:
+    await install(bot, TEAM, ANA)
+    await install(bot, BIRCH, BEA)
+    content = b"%PDF-1.4 Oakwood Timber OAK-7"
+    shared = bot.slack.add_file(
+        "oak-7.pdf", content, user_id=BEA, channel_id=BIRCH_CHANNEL, team_id=BIRCH
+    )
+    files = SlackFiles(bot.services.must_publish().client, bot.services.settings.slack_api_url)
+
+    # As the Attach invoice form reads the file it was given (no Web API call before).
+    read = await files.read(
+        BIRCH, shared["url_private_download"], size=len(content), max_bytes=10**6
+    )
+    described = await files.describe(BIRCH, shared["id"], "")
+    invoice = await files.download(BIRCH, described, "")
+
+    assert read == invoice.content == content
+    assert [(d.token, d.ok) for d in bot.slack.downloads] == [(BIRCH_TOKEN, True)] * 2
+    with pytest.raises(SlackApiError, match="file_not_found"):
+        await files.describe(TEAM, shared["id"], "")  # Acme's token: not Acme's file
