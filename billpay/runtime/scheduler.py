@@ -234,7 +234,12 @@ class Scheduler:
     async def settle_payments(self) -> None:
         """Look again at payments in doubt whose next look is due, and at any left `requested`
         by a process that died; show each that settled, or that now needs a person."""
+        teams = await self.installed_teams()
         for settled in await self.services.settler.settle_due():
+            if teams is not None and settled.link.team_id not in teams:
+                # Settled all the same (the payment's fate is the books'); nobody to show.
+                log.info("a payment of %s settled in a workspace that left", settled.bill_id)
+                continue
             try:
                 await self.payment_results.show_settled(settled)
             except Exception:
