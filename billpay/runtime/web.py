@@ -83,7 +83,18 @@ def create_web_app(
     if oauth:
         # A browser's, not Slack's: unsigned, and answered by Bolt's OAuth flow with a page.
         async def installing(request: Request) -> Response:
-            return await handler.handle(request)
+            try:
+                return await handler.handle(request)
+            except Exception as exc:
+                # Nothing was stored (an installation is stored last); the traceback goes to
+                # the log under a reference, the person is asked to start again.
+                reference = new_reference()
+                log.error("an installation failed, reference %s", reference, exc_info=exc)
+                return PlainTextResponse(
+                    f"Something went wrong on our side (reference {reference}); nothing was "
+                    "installed. Please start again from the install link.",
+                    status_code=500,
+                )
 
         routes += [
             Route(INSTALL_PATH, installing, methods=["GET"]),
