@@ -49,6 +49,8 @@ class SharedFiles(TeamsAndOAuth):
             "channels": [channel_id],
         }
         self.files[file_id] = (record, content)
+        if team_id is not None and team_id != self.team_id:
+            self.file_teams[file_id] = team_id
         return copy.deepcopy(record)
 
     def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +58,7 @@ class SharedFiles(TeamsAndOAuth):
         if not file_id:
             raise SlackError("invalid_arguments", problems=["files.info needs `file`"])
         found = self.files.get(str(file_id))
-        if found is None or self._team_of_file(found[0]) != self.calling_team:
+        if found is None or self.file_teams.get(str(file_id), self.team_id) != self.calling_team:
             return {"ok": False, "error": "file_not_found"}
         return {
             "ok": True,
@@ -64,10 +66,6 @@ class SharedFiles(TeamsAndOAuth):
             "comments": [],
             "response_metadata": {"next_cursor": ""},
         }
-
-    @staticmethod
-    def _team_of_file(record: dict[str, Any]) -> str:
-        return str(record["url_private"]).split("/files-pri/", 1)[1].partition("-")[0]
 
     async def _serve_file(self, request: web.Request) -> web.StreamResponse:
         """A file's `url_private`: the bytes with the bot token as a bearer token; without it,

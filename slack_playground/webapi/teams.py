@@ -76,6 +76,8 @@ class TeamsAndOAuth(SlackState):
             )
         }
         self.channel_teams: dict[str, str] = {}
+        # Files shared in another workspace than the stand-in's own: file id -> its team.
+        self.file_teams: dict[str, str] = {}
         self.revoked_tokens: set[str] = set()
         self._grants: dict[str, Grant] = {}
         self._installing = (self.team_id, "U0ANA")
