@@ -14,12 +14,21 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATA_DIR = Path(".billpay")
+# The OAuth state's signing secret, at least as long as a SHA-256 key should be.
+MIN_STATE_SECRET = 32
 # The key the embedded payables sandbox accepts unless BILLPAY_SANDBOX_API_KEY says otherwise.
 SANDBOX_API_KEY = "billpay-sandbox"
 
@@ -149,6 +158,33 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         default="https://slack.com/api/",
         validation_alias=AliasChoices("SLACK_API_URL", "BILLPAY_SLACK_API_URL"),
+    )
+    # Many workspaces: the app is installed through OAuth (`/slack/install`), each workspace's
+    # bot token kept in the bot's database; SLACK_BOT_TOKEN is then not used.
+    slack_client_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_CLIENT_ID", "BILLPAY_SLACK_CLIENT_ID"),
+        description="SLACK_CLIENT_ID: the app's Client ID (Basic Information > App Credentials);"
+        " with SLACK_CLIENT_SECRET and SLACK_STATE_SECRET, workspaces install the app through "
+        "/slack/install.",
+    )
+    slack_client_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_CLIENT_SECRET", "BILLPAY_SLACK_CLIENT_SECRET"),
+        description="SLACK_CLIENT_SECRET: the app's Client Secret (Basic Information > App "
+        "Credentials).",
+    )
+    slack_state_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_STATE_SECRET", "BILLPAY_SLACK_STATE_SECRET"),
+        description="SLACK_STATE_SECRET: a random string of at least 32 characters of your own "
+        "that signs the OAuth flow's state (`openssl rand -hex 32`).",
+    )
+    slack_redirect_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_REDIRECT_URI", "BILLPAY_SLACK_REDIRECT_URI"),
+        description="SLACK_REDIRECT_URI: https://<your host>/slack/oauth_redirect, as listed "
+        "under the app's OAuth & Permissions > Redirect URLs (needed when it lists several).",
     )
 
     # Who may change the bot's settings besides the workspace's admins and owners.
@@ -284,10 +320,10 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("codat_base_url", "slack_api_url")
+    @field_validator("codat_base_url", "slack_api_url", "slack_redirect_uri")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError(f"'{value}' must start with https:// (or http:// for local testing)")
         return value
 
@@ -312,6 +348,41 @@ class Settings(BaseSettings):
                 "scope connections:write)"
             )
         return value
+
+    @field_validator("slack_state_secret")
+    @classmethod
+    def _state_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_STATE_SECRET:
+            raise ValueError(
+                f"use at least {MIN_STATE_SECRET} random characters (openssl rand -hex 32)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_slack_mode(self) -> Settings:
+        """OAuth (many workspaces) needs its three settings together, and is not mixed with
+        one workspace's bot token: a half-set configuration says what is missing."""
+        oauth = {
+            "SLACK_CLIENT_ID": self.slack_client_id,
+            "SLACK_CLIENT_SECRET": self.slack_client_secret,
+            "SLACK_STATE_SECRET": self.slack_state_secret,
+        }
+        given = [name for name, value in oauth.items() if value is not None]
+        if given and len(given) < len(oauth):
+            missing = [name for name in oauth if name not in given]
+            raise ValueError(
+                f"installing through OAuth (many workspaces) needs {', '.join(oauth)}; "
+                f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} set but "
+                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not. "
+                "For one workspace, unset them and set SLACK_BOT_TOKEN instead"
+            )
+        if given and self.slack_bot_token is not None:
+            raise ValueError(
+                "SLACK_BOT_TOKEN is for one workspace, SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+                "for many (each workspace's token then comes from its installation): set one "
+                "or the other"
+            )
+        return self
 
     @field_validator("codat_webhook_secret")
     @classmethod
@@ -365,6 +436,16 @@ class Settings(BaseSettings):
         return str(value) if isinstance(value, float) else value
 
     @property
+    def oauth(self) -> bool:
+        """Many workspaces, each installing the app through OAuth."""
+        return self.slack_client_id is not None
+
+    @property
+    def serves_slack(self) -> bool:
+        """Whether Slack is configured at all (one workspace's token, or OAuth)."""
+        return self.slack_bot_token is not None or self.oauth
+
+    @property
     def uses_sandbox(self) -> bool:
         return self.codat_api_key is None
 
@@ -414,6 +495,10 @@ _ENV_NAMES = {
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_api_url": "SLACK_API_URL",
     "codat_webhook_secret": "CODAT_WEBHOOK_SECRET",
+    "slack_client_id": "SLACK_CLIENT_ID",
+    "slack_client_secret": "SLACK_CLIENT_SECRET",
+    "slack_state_secret": "SLACK_STATE_SECRET",
+    "slack_redirect_uri": "SLACK_REDIRECT_URI",
 }
 
 
@@ -430,8 +515,10 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = ["The bot's configuration has problems:"]
         for err in exc.errors(include_url=False):
-            field = str(err["loc"][0]) if err["loc"] else "?"
             message = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"  - {env_name(field)}: {message}")
+            if err["loc"]:
+                lines.append(f"  - {env_name(str(err['loc'][0]))}: {message}")
+            else:  # a rule across settings names them itself
+                lines.append(f"  - {message}")
         lines.append("Set these in the environment or in a .env file (see README.md).")
         raise ConfigError("\n".join(lines)) from None

@@ -2,7 +2,8 @@
 service built with exactly what it needs, over one database, one payables client and one clock.
 
 `build_services(...)` composes them, with Slack's Web API client and the publisher when Slack
-settings are there (`billpay.runtime.startup` opens the backend and the database first).
+settings are there (one workspace's bot token, or the installations of many through OAuth;
+`billpay.runtime.startup` opens the backend and the database first).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -41,6 +43,7 @@ from billpay.payments.scheduled import ScheduledPayments
 from billpay.payments.sending import Sender
 from billpay.payments.service import Payments
 from billpay.payments.settling import Settler
+from billpay.slack.installations import Installations
 from billpay.slack.publisher import Publisher, slack_client
 from billpay.store.claims import Claimant
 from billpay.store.db import Database
@@ -110,15 +113,21 @@ class Services:
     webhooks: Webhooks | None = None
     backend: PayablesBackend | None = None
     # Slack, when its settings are there (the commands that only read the payables API run
-    # without): one Web API client, and the publisher that sends everything through it.
+    # without): one Web API client (with many workspaces, without a token: Bolt's, which
+    # gives each request its workspace's), and the publisher that sends everything through
+    # each workspace's client.
     slack: AsyncWebClient | None = None
     publisher: Publisher | None = None
+    # With many workspaces (OAuth), their installations (`installer_of`, tokens, uninstalls).
+    installations: Installations | None = None
     # The scheduler, while one runs in this process (the host starts it).
     scheduler: Timer | None = None
 
     def must_publish(self) -> Publisher:
         if self.publisher is None:
-            raise RuntimeError("SLACK_BOT_TOKEN is needed to send anything to Slack")
+            raise RuntimeError(
+                "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID for OAuth) is needed to send anything to Slack"
+            )
         return self.publisher
 
     async def aclose(self) -> None:
@@ -195,10 +204,19 @@ def build_services(
             clock,
             retention=timedelta(days=settings.webhook_retention_days),
         )
-    slack = slack_client(settings) if settings.slack_bot_token is not None else None
+    slack = slack_client(settings) if settings.serves_slack else None
     publisher = None
+    installations = None
     if slack is not None:
-        # One workspace for now: every team's client is the app's.
+        # One workspace: every team's client is the app's. Many: each its installation's.
+        def clients(team_id: str) -> AsyncWebClient:
+            return slack
+
+        installed = None
+        if settings.oauth:
+            installations = Installations(db, settings, partial(slack_client, settings), clock)
+            clients, installed = installations.client, installations.installed
+            admins.installer_of = installations.installer_of
         publisher = Publisher(
             links,
             cases,
@@ -206,7 +224,8 @@ def build_services(
             messages,
             invoices,
             clock,
-            clients=lambda team_id: slack,
+            clients=clients,
+            installed=installed,
             health=health,
             locale=settings.default_locale,
             time_zone=settings.default_time_zone,
@@ -257,4 +276,5 @@ def build_services(
         backend=backend,
         slack=slack,
         publisher=publisher,
+        installations=installations,
     )

@@ -2,11 +2,15 @@
 playground's).
 
 `FakeSlack` owns the HTTP side of Slack: `/api/<method>` (the Web API, as slack_sdk's
-`AsyncWebClient` calls it), `/response/<n>` (response_url posts) and `/socket` (the Socket Mode
-websocket, served by `slack_playground.socket_mode.SocketModeFake` once enabled). It keeps the state
-Slack would keep (messages, threads, ephemerals, views, Home tabs, trigger ids), records every call,
-validates every `blocks` and `view` with `slack_playground.blockkit`, and answers the way Slack
-does: HTTP 200 with `ok: false` for errors, HTTP 429 with `Retry-After` when rate limited.
+`AsyncWebClient` calls it), `/response/<n>` (response_url posts), `/socket` (the Socket Mode
+websocket, served by `slack_playground.socket_mode.SocketModeFake` once enabled) and
+`/oauth/v2/authorize` (the consent screen of an installation through OAuth; several
+workspaces, each with its own token and channels: `slack_playground.webapi.teams`).
+
+It keeps the state Slack would keep (messages, threads, ephemerals, views, Home tabs, trigger
+ids), records every call, validates every `blocks` and `view` with `slack_playground.blockkit`,
+and answers the way Slack does: HTTP 200 with `ok: false` for errors, HTTP 429 with
+`Retry-After` when rate limited.
 
 Payloads Slack would reject as malformed (invalid blocks or views, missing arguments, unknown
 methods, bad tokens) are also collected in `problems`; `assert_no_problems()` fails a test that
@@ -70,8 +74,10 @@ class FakeSlack(ResponseUrls, ViewMethods, WorkspaceMethods, SharedFiles, WebApi
             bot_name=bot_name,
             app_id=app_id,
         )
+        self.init_teams()
         self._handlers.update(
             {
+                "oauth.v2.access": self._oauth_v2_access,
                 "api.test": self._api_test,
                 "auth.test": self._auth_test,
                 "apps.connections.open": self._apps_connections_open,
@@ -116,6 +122,7 @@ class FakeSlack(ResponseUrls, ViewMethods, WorkspaceMethods, SharedFiles, WebApi
         app.router.add_route("*", "/api/{method}", self._serve_api)
         app.router.add_post("/response/{n}", self._serve_response_url)
         app.router.add_get("/socket", self._serve_socket)
+        app.router.add_get("/oauth/v2/authorize", self._serve_authorize)
         self.add_routes(app)
         app.router.add_get("/files-pri/{team_file}/{name}", self._serve_file)
         self.uploads.install(app)

@@ -47,6 +47,10 @@ from testkit.world import CHANNEL, NOW, bot_settings
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+# The app's OAuth credentials, for a bot serving many workspaces (`oauth_bot`).
+CLIENT_ID = "17653672481.19874698324"
+CLIENT_SECRET = "3ad4c8a7e5f60b1c2d3e4f5a6b7c8d9e"
+STATE_SECRET = "5e1f0c2b8a9d4e7f6a3b2c1d0e9f8a7b6c5d4e3f"
 
 
 @dataclass
@@ -231,11 +235,23 @@ async def _bot(
     *,
     socket: bool,
     wall_clock: bool = False,
+    oauth: bool = False,
 ) -> AsyncIterator[Bot]:
+    if oauth:
+        # Many workspaces: each installs the app through OAuth; no bot token is configured.
+        slack.oauth_app(CLIENT_ID, CLIENT_SECRET)
+        slack_settings: dict[str, Any] = {
+            "slack_client_id": CLIENT_ID,
+            "slack_client_secret": CLIENT_SECRET,
+            "slack_state_secret": STATE_SECRET,
+            "slack_redirect_uri": f"{IN_PROCESS_URL}/slack/oauth_redirect",
+        }
+    else:
+        slack_settings = {"slack_bot_token": BOT_TOKEN}
     config = bot_settings(
-        slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack.api_url,
+        **slack_settings,
         **settings,
     )
     transport = CountingTransport(sandbox.transport())
@@ -284,6 +300,14 @@ def in_process_bot(
     """The bot's web app called in process: `Bot.url` is `http://bot.test`, reached only
     through `Bot.http`."""
     return _bot(sandbox, bot_db, slack, settings, socket=False)
+
+
+def oauth_bot(
+    sandbox: Sandbox, bot_db: Database, slack: FakeSlack, **settings: Any
+) -> contextlib.AbstractAsyncContextManager[Bot]:
+    """`in_process_bot` serving many workspaces: none is installed until it goes through
+    `/slack/install` (`testkit.installs.install`)."""
+    return _bot(sandbox, bot_db, slack, settings, socket=False, oauth=True)
 
 
 def running_bot(

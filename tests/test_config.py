@@ -16,7 +16,12 @@ SLACK_AND_CODAT = (
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
     "SLACK_API_URL",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_STATE_SECRET",
+    "SLACK_REDIRECT_URI",
 )
+STATE_SECRET = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture(autouse=True)
@@ -153,3 +158,40 @@ def test_a_bad_database_url_hides_its_password(monkeypatch: pytest.MonkeyPatch) 
     message = str(caught.value)
     assert "'mysql://root:***@localhost/billpay' is not" in message
     assert "hunter2" not in message
+
+
+def test_oauth_is_on_with_its_three_settings_and_keeps_its_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert not load_settings().oauth  # one workspace's token is the default
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1765.1987")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "client-secret-value")
+    monkeypatch.setenv("SLACK_STATE_SECRET", STATE_SECRET)
+    settings = load_settings()
+    assert settings.oauth and settings.serves_slack
+    assert "client-secret-value" not in repr(settings)
+    assert STATE_SECRET not in str(settings.model_dump())
+
+
+def test_a_half_set_oauth_configuration_says_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1765.1987")
+    monkeypatch.setenv("SLACK_STATE_SECRET", "short")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "SLACK_STATE_SECRET: use at least 32 random characters" in message
+
+    monkeypatch.setenv("SLACK_STATE_SECRET", STATE_SECRET)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "SLACK_CLIENT_ID, SLACK_STATE_SECRET are set but SLACK_CLIENT_SECRET is not" in str(
+        caught.value
+    )
+
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "client-secret-value")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-one-workspace")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "SLACK_BOT_TOKEN is for one workspace" in str(caught.value)

@@ -185,6 +185,18 @@ def test_bot_scopes_are_the_minimal_set(manifest: dict[str, Any]) -> None:
     assert set(scopes) == {"bot"}, "the app asks for no user or optional scopes"
 
 
+def test_the_install_asks_for_the_manifests_scopes_and_comes_back_to_the_bot(
+    manifest: dict[str, Any],
+) -> None:
+    from billpay.slack.installations import BOT_SCOPES as ASKED
+    from billpay.slack.oauth import REDIRECT_PATH
+
+    assert list(ASKED) == manifest["oauth_config"]["scopes"]["bot"]
+    (redirect,) = manifest["oauth_config"]["redirect_urls"]
+    assert urlparse(redirect).scheme == "https"
+    assert urlparse(redirect).path == REDIRECT_PATH
+
+
 def test_interactivity_on_and_socket_mode_by_default(manifest: dict[str, Any]) -> None:
     settings = manifest["settings"]
     assert settings["interactivity"]["is_enabled"] is True

@@ -6,7 +6,7 @@ removing an admin is audited with the list before and after.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,9 +27,12 @@ class Admins:
         self.clock = clock
         # Slack, to read a person's role in the workspace (set with the Slack app).
         self.directory: Directory | None = None
+        # With many workspaces, who installed the app in a workspace: its first admin.
+        self.installer_of: Callable[[str], Awaitable[str | None]] | None = None
 
     async def named(self, team_id: str) -> list[str]:
-        """The people named to change settings: configured, then added in Slack."""
+        """The people named to change settings: configured, the workspace's installer (with
+        many workspaces), then added in Slack."""
         async with self.db.read() as s:
             added = await s.scalars(
                 select(SettingsAdmin.user_id)
@@ -37,7 +40,10 @@ class Admins:
                 .order_by(SettingsAdmin.added_at, SettingsAdmin.user_id)
             )
             found = list(added)
-        return list(dict.fromkeys([*self.settings.admins, *found]))
+        installer = await self.installer_of(team_id) if self.installer_of is not None else None
+        return list(
+            dict.fromkeys([*self.settings.admins, *([installer] if installer else []), *found])
+        )
 
     async def may_change(self, team_id: str, user_id: str) -> bool:
         if user_id in await self.named(team_id):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import httpx
@@ -89,6 +90,13 @@ def check_on_field(field: str, name: str, size: object, platform: str, locale: s
         raise FieldErrors({field: words(locale)(problem.phrase)}) from None
 
 
+@runtime_checkable
+class ReadsToken(Protocol):
+    """A Web API client whose bot token is read when needed (one workspace among many)."""
+
+    async def current_token(self) -> str | None: ...
+
+
 class SlackFiles:
     """Files people pick or share in Slack, read with the workspace's bot token: described by
     `files.info`, downloaded from `url_private` only when it is Slack's own file host, and
@@ -128,7 +136,9 @@ class SlackFiles:
         sign-in page instead, which must never become an invoice."""
         if not self.readable(url):
             raise InvoiceProblem(FILE_UNREADABLE)
-        token = self.clients(team_id).token
+        client = self.clients(team_id)
+        # A workspace's client with many workspaces reads its token when it is needed.
+        token = await client.current_token() if isinstance(client, ReadsToken) else client.token
         content = bytearray()
         try:
             async with (

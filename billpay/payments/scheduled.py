@@ -43,6 +43,14 @@ from billpay.store.models import (
     connection_paused,
 )
 
+# Why a scheduled payment due while the app was uninstalled from its workspace was not sent.
+AWAY = Phrase(
+    N_(
+        "it came due while Bill Pay was uninstalled from this workspace, so nobody could see "
+        "it go or undo it."
+    )
+)
+
 
 @dataclass(frozen=True)
 class SentByScheduler:
@@ -118,12 +126,14 @@ class ScheduledPayments:
         )
         return PaymentOutcome(view, "cancelled", message, cancelled)
 
-    async def due_payments(self, now: datetime) -> list[int]:
+    async def due_payments(self, now: datetime, teams: set[str] | None = None) -> list[int]:
         """Payments whose time has come: held ones past their undo window, and scheduled ones
         on their date, from the local time set for them in the channel's time zone (its
-        digest's, else the default)."""
+        digest's, else the default). With `teams` (the workspaces the app is installed in),
+        only theirs: a workspace that uninstalled the app could neither see a payment go nor
+        undo it, so its payments wait, scheduled still, and go if still due once it is back."""
         async with self.db.read() as s:
-            rows = await s.execute(
+            query = (
                 select(
                     Payment.id,
                     Payment.send_after,
@@ -136,12 +146,85 @@ class ScheduledPayments:
                 # While the company's connection is not Linked they wait, then go if still due.
                 .where(Payment.status == PaymentStatus.SCHEDULED, ~connection_paused())
             )
+            if teams is not None:
+                query = query.where(CompanyLink.team_id.in_(sorted(teams)))
+            rows = await s.execute(query)
             return [
                 payment_id
                 for payment_id, send_after, payment_date, zone in rows
                 if (send_after is not None and send_after <= now)
                 or (send_after is None and self._day_has_come(payment_date, now, zone))
             ]
+
+    async def wait_for_team(self, team_id: str, reason: str) -> int:
+        """The workspace's scheduled payments wait (`due_payments` leaves them out while it is
+        not installed): each says so in the audit trail, by the system; how many."""
+        async with self.db.write() as s:
+            rows = (
+                await s.execute(
+                    select(Payment, BillCase.bill_id, CompanyLink)
+                    .join(BillCase, BillCase.id == Payment.case_id)
+                    .join(CompanyLink, CompanyLink.id == BillCase.link_id)
+                    .where(
+                        Payment.status == PaymentStatus.SCHEDULED, CompanyLink.team_id == team_id
+                    )
+                )
+            ).all()
+            now = self.clock()
+            for payment, bill_id, link in rows:
+                audit(
+                    s,
+                    link,
+                    "system",
+                    "payment_waiting",
+                    bill_id,
+                    now=now,
+                    payment_id=payment.id,
+                    reason=reason,
+                )
+        return len(rows)
+
+    async def call_off_missed(self, team_id: str) -> list[SentByScheduler]:
+        """The workspace installs the app again: its scheduled payments that came due while
+        it was uninstalled (they waited, `due_payments`) are not sent late without a person:
+        each is refused as not sent, says why, and its bill can be paid again. Those dated
+        later go on their date. Each is claimed under its row lock, so a scheduler's tick
+        cannot send it meanwhile."""
+        called_off = []
+        for payment_id in await self.due_payments(self.clock(), teams={team_id}):
+            async with self.db.write() as s:
+                now = self.clock()
+                payment = await s.get(Payment, payment_id, with_for_update=True)
+                if payment is None or payment.status != PaymentStatus.SCHEDULED:
+                    continue
+                case = await s.get(BillCase, payment.case_id, with_for_update=True)
+                link = await s.get(CompanyLink, case.link_id) if case else None
+                assert case is not None and link is not None
+                payment.status = PaymentStatus.REFUSED
+                payment.error = Phrase(N_("Not sent: {reason}"), reason=AWAY).dump()
+                stamp(payment, now)
+                await s.flush()
+                case.state = await settled_state(s, case)
+                stamp(case, now)
+                audit(
+                    s,
+                    link,
+                    "scheduler",
+                    "payment_not_sent",
+                    case.bill_id,
+                    now=now,
+                    payment_id=payment_id,
+                    reason=str(AWAY),
+                )
+                await s.flush()
+                view = (await views_of(s, [case]))[0]
+                outcome = PaymentOutcome(
+                    view, "not_sent", Phrase("{x}", x=Escaped(AWAY)), view.last_payment
+                )
+                called_off.append(
+                    SentByScheduler(link, case.bill_id, payment.requested_by, None, outcome)
+                )
+        return called_off
 
     def _day_has_come(self, payment_date: date, now: datetime, zone: str | None) -> bool:
         try:

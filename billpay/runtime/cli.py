@@ -309,10 +309,12 @@ def _run(args: argparse.Namespace) -> int:
     serving = {"host": args.host, "port": args.port}
     settings = settings.model_copy(update={k: v for k, v in serving.items() if v is not None})
     _configure_logging(settings)
+    # With many workspaces (OAuth), their tokens come from their installations.
+    token = ("SLACK_CLIENT_ID", settings.slack_client_id) if settings.oauth else None
     missing = [
         name
         for name, value in (
-            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            token or ("SLACK_BOT_TOKEN", settings.slack_bot_token),
             ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
         )
         if value is None
@@ -419,7 +421,13 @@ def _unused_by_playground(settings: Settings) -> list[str]:
     """The settings a person gave that the demo leaves aside (it takes nothing real)."""
     names = [
         env_name(field)
-        for field in ("codat_api_key", "slack_bot_token", "slack_signing_secret", "slack_app_token")
+        for field in (
+            "codat_api_key",
+            "slack_bot_token",
+            "slack_signing_secret",
+            "slack_app_token",
+            "slack_client_id",
+        )
         if getattr(settings, field) is not None
     ]
     names += [
@@ -497,7 +505,7 @@ async def _serve_playground(settings: Settings, *, real_payables: bool = False) 
         )
         await host.run()
 
-    slack_configured = None not in (settings.slack_bot_token, settings.slack_signing_secret)
+    slack_configured = settings.serves_slack and settings.slack_signing_secret is not None
     slack = SLACK_CONFIGURED if slack_configured else SLACK_INSTEAD
 
     def ready(page_url: str) -> None:

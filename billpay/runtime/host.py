@@ -105,6 +105,11 @@ class Host:
                     f"{self.settings.port}/slack/events (point the app's request URLs there "
                     "through your HTTPS proxy). Ctrl+C stops the bot."
                 )
+            if self.settings.oauth and self.mode != "playground":
+                self.announce(
+                    "Many workspaces: each installs the app at https://<your host>/slack/install "
+                    "(Slack sends people back to /slack/oauth_redirect)."
+                )
             stop = asyncio.create_task(self.stopping.wait())
             await asyncio.wait({stop, serving}, return_when=asyncio.FIRST_COMPLETED)
             stop.cancel()

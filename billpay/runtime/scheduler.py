@@ -20,6 +20,9 @@
   (`Mirror.sync_due`); each sync is claimed, so one replica runs it, and a sync a dead replica
   left is taken over.
 
+With many workspaces (OAuth), a workspace that uninstalled the app gets none of this: its
+digests and reminders are skipped and its scheduled payments wait (`installed_teams`).
+
 Exactly once however many replicas run: a job never trusts that it is alone. Sending a payment
 starts with claiming it in the database (scheduled → requested, under a row lock); a replica
 that loses the claim does nothing. A failure with one payment never stops the others.
@@ -208,8 +211,15 @@ class Scheduler:
         await webhooks.recover()
         await webhooks.prune()
 
+    async def installed_teams(self) -> set[str] | None:
+        """With many workspaces, those the app is installed in: a workspace that uninstalled
+        it gets nothing the bot does on its own (its payments wait); None with one."""
+        installations = self.services.installations
+        return None if installations is None else await installations.installed_teams()
+
     async def send_due_payments(self) -> None:
-        for payment_id in await self.services.scheduled.due_payments(self.services.clock()):
+        teams = await self.installed_teams()
+        for payment_id in await self.services.scheduled.due_payments(self.services.clock(), teams):
             await self.send_payment(payment_id)
 
     async def send_payment(self, payment_id: int) -> None:
@@ -224,7 +234,12 @@ class Scheduler:
     async def settle_payments(self) -> None:
         """Look again at payments in doubt whose next look is due, and at any left `requested`
         by a process that died; show each that settled, or that now needs a person."""
+        teams = await self.installed_teams()
         for settled in await self.services.settler.settle_due():
+            if teams is not None and settled.link.team_id not in teams:
+                # Settled all the same (the payment's fate is the books'); nobody to show.
+                log.info("a payment of %s settled in a workspace that left", settled.bill_id)
+                continue
             try:
                 await self.payment_results.show_settled(settled)
             except Exception:
@@ -239,7 +254,11 @@ class Scheduler:
     # ------------------------------------------------------------ reminders
 
     async def send_reminders(self) -> None:
+        teams = await self.installed_teams()
         for nudge in await self.services.reminders.due_nudges(self.services.clock()):
+            if teams is not None and nudge.team_id not in teams:
+                await self.services.reminders.sent(nudge, self.services.clock())
+                continue  # uninstalled: nobody to remind there
             try:
                 await self._send_nudge(nudge)
             except Exception:
@@ -265,8 +284,11 @@ class Scheduler:
     async def send_due_digests(self) -> None:
         now = self.services.clock()
         db, claimant = self.services.db, self.services.claimant
+        teams = await self.installed_teams()
         due = await digest_store.take_over_runs(db, claimant, now)
         for sub in await digest_store.active_subscriptions(db):
+            if teams is not None and sub.team_id not in teams:
+                continue  # uninstalled: no digest, none recorded; it resumes with the app
             today = sub.local_date(now)
             if sub.is_due(now):
                 if await digest_store.claim_run(db, sub.id, today, now=now, claimant=claimant):

@@ -1,5 +1,6 @@
-"""The ASGI app: Slack's requests at `/slack/events` in HTTP mode, and in both modes
-`/healthz` for load balancers and Codat's webhooks at `/webhooks/codat`
+"""The ASGI app: Slack's requests at `/slack/events` in HTTP mode; with many workspaces (OAuth),
+`/slack/install` and `/slack/oauth_redirect` (Bolt's OAuth flow, `billpay.slack.oauth`); and in
+both modes `/healthz` for load balancers and Codat's webhooks at `/webhooks/codat`
 (`billpay.webhooks.service`: verified, recorded, answered at once, worked after the answer).
 The process host serves it with uvicorn.
 
@@ -22,6 +23,7 @@ from billpay.services import Services
 from billpay.slack.app import create_app
 from billpay.slack.explain import new_reference
 from billpay.slack.gate import refusal
+from billpay.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 from billpay.webhooks.service import WebhookRefused
 
 log = logging.getLogger(__name__)
@@ -74,9 +76,32 @@ def create_web_app(
         return PlainTextResponse("ok")
 
     routes = [Route("/healthz", healthz), Route("/webhooks/codat", codat_webhook, methods=["POST"])]
-    if not slack_requests:
+    oauth = services.installations is not None
+    if not slack_requests and not oauth:
         return Starlette(routes=routes)
     handler = AsyncSlackRequestHandler(app or create_app(services))
+    if oauth:
+        # A browser's, not Slack's: unsigned, and answered by Bolt's OAuth flow with a page.
+        async def installing(request: Request) -> Response:
+            try:
+                return await handler.handle(request)
+            except Exception as exc:
+                # Nothing was stored (an installation is stored last); the traceback goes to
+                # the log under a reference, the person is asked to start again.
+                reference = new_reference()
+                log.error("an installation failed, reference %s", reference, exc_info=exc)
+                return PlainTextResponse(
+                    f"Something went wrong on our side (reference {reference}); nothing was "
+                    "installed. Please start again from the install link.",
+                    status_code=500,
+                )
+
+        routes += [
+            Route(INSTALL_PATH, installing, methods=["GET"]),
+            Route(REDIRECT_PATH, installing, methods=["GET"]),
+        ]
+    if not slack_requests:
+        return Starlette(routes=routes)
     secret = services.settings.slack_signing_secret
     if secret is None:
         raise ValueError("SLACK_SIGNING_SECRET is needed to serve Slack's requests")

@@ -11,7 +11,9 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 
+from billpay.payments.scheduled import SentByScheduler
 from billpay.services import Services
 from billpay.slack.boundary import Listeners, settled
 from billpay.slack.budget import PATIENCE_SECONDS
@@ -35,7 +37,11 @@ from billpay.slack.handlers import (
     uninstall,
 )
 from billpay.slack.handlers.suppliers import bank_account, lookup, new_bill, supplier_form
+from billpay.slack.installations import Installations
+from billpay.slack.notices.payments import PaymentResults
+from billpay.slack.oauth import oauth_settings
 from billpay.slack.people import People
+from billpay.slack.publisher import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -64,28 +70,38 @@ AREAS = (
 
 
 def create_app(services: Services) -> AsyncApp:
-    config = services.settings
-    if config.slack_bot_token is None or config.slack_signing_secret is None:
-        raise ValueError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are needed to serve Slack")
+    """One workspace (SLACK_BOT_TOKEN): Bolt's client carries its token. Many (OAuth): Bolt
+    finds each request's workspace installation and gives its listeners a client with that
+    workspace's token, and serves `/slack/install` and `/slack/oauth_redirect`."""
+    settings = services.settings
+    if not settings.serves_slack or settings.slack_signing_secret is None:
+        raise ValueError(
+            "SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET "
+            "and SLACK_STATE_SECRET) are needed to serve Slack"
+        )
     assert services.slack is not None
+    people = People(default_locale=settings.default_locale)
+    oauth = None
+    if services.installations is not None:
+        oauth = _installing(services, services.installations, people)
     app = AsyncApp(
         # The name Bolt would find for itself (this file's), given: it finds it with
         # `inspect.stack()`, which reads the source of every frame on the stack.
         name="app.py",
         client=services.slack,
-        signing_secret=config.slack_signing_secret.get_secret_value(),
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        oauth_settings=oauth,
         # Requests no listener matches reach `on_error`, which answers them instead of a 404.
         raise_error_for_unhandled_request=True,
     )
     # Who is in a user group of approvers, who is a workspace admin, who is away: asked of
-    # Slack when a decision needs it.
+    # Slack, with the workspace's client, when a decision needs it.
     directory = SlackDirectory(services.must_publish().client)
     services.links.directory = directory
     services.admins.directory = directory
-    people = People(default_locale=config.default_locale)
     on = Listeners(
         app,
-        slack_hosts=slack_hosts(config.slack_api_url),
+        slack_hosts=slack_hosts(settings.slack_api_url),
         people=people,
         patience=lambda: services.clock.sleep(PATIENCE_SECONDS),
     )
@@ -111,6 +127,29 @@ def create_app(services: Services) -> AsyncApp:
         return None
 
     return app
+
+
+def _installing(
+    services: Services, installations: Installations, people: People
+) -> AsyncOAuthSettings:
+    """OAuth's settings, and what an installation sets going: a workspace installing the app
+    again has the scheduled payments that came due while it was away called off (before its
+    installation is stored, so no tick sends them late), then shown where they were asked for;
+    the installer is its first admin (`Installations.installer_of`), in the audit trail."""
+    results = PaymentResults(services, people)
+    missed: dict[str, list[SentByScheduler]] = {}
+
+    async def arriving(team_id: str) -> None:
+        missed[team_id] = await services.scheduled.call_off_missed(team_id)
+
+    async def installed(team_id: str, installer: str) -> None:
+        installations.forget(team_id)
+        await installations.record(team_id, installer, "app_installed")
+        for sent in missed.pop(team_id, []):
+            await Publisher.quietly(results.show(sent), "show a payment not sent")
+
+    installations.store.arriving = arriving
+    return oauth_settings(services.settings, installations, installed)
 
 
 async def listeners_settled() -> None:

@@ -2,10 +2,11 @@
 the bot acts on its own (a scheduled payment sent, a digest): `/bills` messages, cards updated in
 place, the audit line in a card's thread, direct messages.
 
-Listeners, the notices and (later) webhooks all send through it. It renders with
+Listeners, the notices and webhooks' reactions all send through it. It renders with
 `billpay.slack.blocks` (it is the Slack edge's way out, as `app.py` is its way in) and reaches
-Slack through a client per workspace, so several workspaces can come later without touching its
-callers.
+Slack through `client(team_id)`, the workspace's own client: the one bot token's with one
+workspace, the workspace's installation's with many (`billpay.slack.installations`). What the
+bot does on its own for a workspace that uninstalled the app is skipped, not attempted.
 """
 
 from __future__ import annotations
@@ -63,12 +64,15 @@ MAX_SYNCED_BILLS = 20
 MAX_REDRAWN_ON_PAUSE = 20
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
+def slack_client(
+    settings: Settings, factory: Callable[..., AsyncWebClient] = AsyncWebClient
+) -> AsyncWebClient:
     """A Web API client that waits out Slack's rate limits (`Retry-After`) and retries
-    connection and server errors, as Slack recommends."""
-    assert settings.slack_bot_token is not None
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
+    connection and server errors, as Slack recommends; with one workspace's bot token when
+    there is one (with many, `factory` builds a workspace's client, its token read per call)."""
+    token = settings.slack_bot_token
+    return factory(
+        token=token.get_secret_value() if token is not None else None,
         base_url=settings.slack_api_url,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
@@ -89,6 +93,7 @@ class Publisher:
         clock: Callable[[], datetime],
         *,
         clients: Callable[[str], AsyncWebClient],
+        installed: Callable[[str], Awaitable[bool]] | None = None,
         health: ConnectionHealth | None = None,
         locale: str = "en_GB",
         time_zone: str = "UTC",
@@ -107,9 +112,16 @@ class Publisher:
         self.clients = clients
         # The App Home tabs of the people who opened theirs, refreshed after each change.
         self.homes = HomeTabs(self.client)
+        self.installed = installed
 
     def client(self, team_id: str) -> AsyncWebClient:
+        """The workspace's Web API client (with many workspaces, a call for one that is not
+        installed raises `billpay.slack.installations.NotInstalled`)."""
         return self.clients(team_id)
+
+    async def reaches(self, team_id: str) -> bool:
+        """Whether the bot can speak in the workspace (with one workspace, always)."""
+        return self.installed is None or await self.installed(team_id)
 
     async def post_listing(
         self,
@@ -292,6 +304,8 @@ class Publisher:
         the cards already posted for them, in every channel linked to the company, say so."""
         for link in await self.links.links_of_connection(company_id, connection_id):
             moved = await self.outstanding.bring_up_to_date(link, bills)
+            if not await self.reaches(link.team_id):
+                continue  # the cases are up to date; no card can be
             for bill_id in moved[:MAX_SYNCED_BILLS]:
                 await self.quietly(
                     self.bill_changed(link.team_id, link.id, bill_id), "update a card"
@@ -303,6 +317,9 @@ class Publisher:
         admin list: they are the one who can have it reconnected); its newest messages are
         redrawn, Pay giving way to Reconnect or back."""
         for link in change.links:
+            if not await self.reaches(link.team_id):
+                log.info("a connection changed for workspace %s, which uninstalled", link.team_id)
+                continue
             language = self.links.language_of(link)
             if change.pause is not None:
                 pause = ConnectionPause(

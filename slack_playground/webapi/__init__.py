@@ -10,5 +10,7 @@ each:
 - `views`: modals and Home tabs, `views.*`, and trigger ids;
 - `workspace`: `auth.test`, `api.test`, `users.info`, `conversations.info`,
   `apps.connections.open`;
+- `teams`: several workspaces, the OAuth consent screen and `oauth.v2.access`, and which
+  workspace each call is made as;
 - `files`: files people share (`files.info`, `url_private`); `uploads`: files the bot shares.
 """

@@ -2,7 +2,9 @@
 
 The call's arguments are read however slack_sdk sent them (query string, form or JSON, with
 `blocks`, `attachments`, `view` and `metadata` as JSON strings in a form); its token is checked
-(the app token for `apps.connections.open`, the bot token for the rest); a held call waits
+(the app token for `apps.connections.open`, the app's credentials for `oauth.v2.access`, an
+installed workspace's bot token for the rest, the call then made as that workspace: another
+workspace's channel is not found); a held call waits
 for the test to release or drop it; an injected fault answers instead of the handler; and the
 call is recorded with its answer. Slack answers errors
 with HTTP 200 and `ok: false`, and a rate limit with HTTP 429 and `Retry-After`.
@@ -17,13 +19,13 @@ from typing import Any
 from aiohttp import web
 
 from slack_playground.webapi.calls import Call, SlackError, bearer_token
-from slack_playground.webapi.state import SlackState
+from slack_playground.webapi.teams import NO_TOKEN_METHODS, TeamsAndOAuth, basic_credentials
 
 # Arguments that form-encoded requests carry as JSON strings.
 JSON_ARGS = ("blocks", "attachments", "view", "metadata")
 
 
-class WebApiDispatch(SlackState):
+class WebApiDispatch(TeamsAndOAuth):
     """Serving `/api/<method>`."""
 
     async def _serve_api(self, request: web.Request) -> web.StreamResponse:
@@ -35,8 +37,13 @@ class WebApiDispatch(SlackState):
             body_error: str | None = str(exc)
         else:
             body_error = None
-        token = bearer_token(request.headers.get("Authorization")) or args.pop("token", None)
+        header = request.headers.get("Authorization")
+        token = bearer_token(header) or args.pop("token", None)
         args.pop("token", None)
+        credentials = basic_credentials(header) if method in NO_TOKEN_METHODS else None
+        if credentials is not None:
+            args.setdefault("client_id", credentials[0])
+            args.setdefault("client_secret", credentials[1])
         if body_error is None and await self._kept_back(method, args):
             return web.json_response({"ok": False, "error": "service_unavailable"}, status=503)
         call = Call(method=method, args=args, response={}, token=token, http_method=request.method)
@@ -58,6 +65,14 @@ class WebApiDispatch(SlackState):
         auth_error = self._check_token(method, token)
         if auth_error is not None:
             return self._reject(method, auth_error, [f"{auth_error} (token {token!r})"]), 200, {}
+        channel = args.get("channel")
+        if (
+            isinstance(channel, str)
+            and channel[:1] in ("C", "G")
+            and self.team_of_channel(channel) != self.calling_team
+        ):
+            # Slack does not tell another workspace's channel from one that does not exist.
+            return {"ok": False, "error": "channel_not_found"}, 200, {}
         faults = self._faults.get(method)
         if faults:
             fault = faults.popleft()
@@ -77,14 +92,22 @@ class WebApiDispatch(SlackState):
         return {"ok": False, "error": error}
 
     def _check_token(self, method: str, token: str | None) -> str | None:
+        self.calling_team = self.team_id
+        if method in NO_TOKEN_METHODS:
+            return None
         if not token:
             return "not_authed"
-        wanted = self.app_token if method == "apps.connections.open" else self.bot_token
-        if token == wanted:
+        if method == "apps.connections.open":
+            if token == self.app_token:
+                return None
+            return "not_allowed_token_type" if self.team_of_token(token) else "invalid_auth"
+        team = self.team_of_token(token)
+        if team is not None:
+            self.calling_team = team.team_id
             return None
-        if token in (self.app_token, self.bot_token):
+        if token == self.app_token:
             return "not_allowed_token_type"
-        return "invalid_auth"
+        return "token_revoked" if token in self.revoked_tokens else "invalid_auth"
 
 
 async def _read_args(request: web.Request) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Files people share in the workspace: `add_file` (a file as a message's `files` carries it),
-`files.info`, and downloads of a file's `url_private`, which need the bot token as Slack's do.
+`files.info`, and downloads of a file's `url_private`, which need the bot token of the file's
+workspace as Slack's do.
 Files the bot shares are `uploads`' (`FakeSlack.uploads`)."""
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from typing import Any
 from aiohttp import web
 
 from slack_playground.webapi.calls import Download, SlackError, bearer_token
-from slack_playground.webapi.state import SlackState
+from slack_playground.webapi.teams import TeamsAndOAuth
 
 
-class SharedFiles(SlackState):
+class SharedFiles(TeamsAndOAuth):
     """Files people share: `add_file`, `files.info` and `url_private` downloads."""
 
     def add_file(
@@ -24,11 +25,13 @@ class SharedFiles(SlackState):
         mimetype: str = "application/pdf",
         user_id: str = "U0ANA",
         channel_id: str = "C0FIN",
+        team_id: str | None = None,
     ) -> dict[str, Any]:
-        """A file shared in `channel_id`, as `files.info` describes it (its `url_private`
-        needs the bot token); returns the record a message's `files` carries."""
+        """A file shared in `channel_id` of the workspace `team_id` (the stand-in's own by
+        default), as `files.info` describes it (its `url_private` needs that workspace's bot
+        token); returns the record a message's `files` carries."""
         file_id = self._new_id("F", 11)
-        url = f"{self.base_url}/files-pri/{self.team_id}-{file_id}/{name}"
+        url = f"{self.base_url}/files-pri/{team_id or self.team_id}-{file_id}/{name}"
         record = {
             "id": file_id,
             "created": self.ts_epoch,
@@ -46,6 +49,8 @@ class SharedFiles(SlackState):
             "channels": [channel_id],
         }
         self.files[file_id] = (record, content)
+        if team_id is not None and team_id != self.team_id:
+            self.file_teams[file_id] = team_id
         return copy.deepcopy(record)
 
     def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +58,7 @@ class SharedFiles(SlackState):
         if not file_id:
             raise SlackError("invalid_arguments", problems=["files.info needs `file`"])
         found = self.files.get(str(file_id))
-        if found is None:
+        if found is None or self.file_teams.get(str(file_id), self.team_id) != self.calling_team:
             return {"ok": False, "error": "file_not_found"}
         return {
             "ok": True,
@@ -66,10 +71,11 @@ class SharedFiles(SlackState):
         """A file's `url_private`: the bytes with the bot token as a bearer token; without it,
         as Slack does, a redirect to the sign-in page, never the file."""
         team_file = request.match_info["team_file"]
-        file_id = team_file.partition("-")[2]
+        team_id, _, file_id = team_file.partition("-")
         token = bearer_token(request.headers.get("Authorization"))
         found = self.files.get(file_id)
-        ok = found is not None and token == self.bot_token
+        team = self.team_of_token(token)
+        ok = found is not None and team is not None and team.team_id == team_id
         self.downloads.append(Download(file_id=file_id, token=token, ok=ok))
         await self.notify()
         if found is None:

@@ -1,4 +1,5 @@
-"""The workspace's own methods: `api.test`, `auth.test`, `apps.connections.open` (Socket Mode's
+"""The workspace's own methods: `api.test`, `auth.test` (for the calling token's workspace),
+`apps.connections.open` (Socket Mode's
 URL), `users.info` and `conversations.info` (defaults, merged with `users` and `channels`
 overrides: a user's `profile` with its `status_emoji`, `status_text` and `status_expiration`,
 `is_admin`, `is_owner`…), and the user groups (`usergroups.list`, `usergroups.users.list`)
@@ -13,10 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_playground.socket_mode import SocketModeFake
 from slack_playground.webapi.calls import SlackError, truthy
-from slack_playground.webapi.state import SlackState
+from slack_playground.webapi.teams import TeamsAndOAuth
 
 
-class WorkspaceMethods(SlackState):
+class WorkspaceMethods(TeamsAndOAuth):
     """`api.test`, `auth.test`, `apps.connections.open`, `users.info`, `conversations.info`."""
 
     # Socket Mode, once enabled (`FakeSlack.enable_socket_mode`).
@@ -26,14 +27,16 @@ class WorkspaceMethods(SlackState):
         return {"ok": True, "args": {k: v for k, v in args.items() if isinstance(v, str)}}
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        """For the workspace whose token made the call."""
+        team = self.teams[self.calling_team]
         return {
             "ok": True,
-            "url": f"https://{self.team_domain}.slack.com/",
-            "team": self.team_name,
+            "url": f"https://{team.domain}.slack.com/",
+            "team": team.name,
             "user": self.bot_name,
-            "team_id": self.team_id,
-            "user_id": self.bot_user_id,
-            "bot_id": self.bot_id,
+            "team_id": team.team_id,
+            "user_id": team.bot_user_id,
+            "bot_id": team.bot_id,
             "is_enterprise_install": False,
         }
 

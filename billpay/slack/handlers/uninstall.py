@@ -1,5 +1,9 @@
-"""The app uninstalled from a workspace, or its tokens revoked: noted in the audit trail. Links
-and history stay: they are the team's audit trail, and a reinstall resumes."""
+"""The app uninstalled from a workspace, or its tokens revoked: noted in the audit trail and, with
+many workspaces (OAuth), the tokens Slack names deleted from the installation store. Once the
+workspace has no bot token, what the bot does on its own there stops: digests, reminders and
+announcements are skipped, scheduled payments wait (each says so in the audit trail), and those
+that came due meanwhile are not sent late when the workspace installs the app again
+(`billpay.payments.scheduled`). Links and history stay: they are the team's audit trail."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from billpay.slack.boundary import Listeners
 from billpay.slack.envelope import slack_id
 
 log = logging.getLogger(__name__)
+
+UNINSTALLED = "the app was uninstalled from the workspace"
 
 
 def register(on: Listeners, services: Services) -> None:
@@ -29,3 +35,20 @@ def register(on: Listeners, services: Services) -> None:
             return
         await services.links.record_team_event(team_id, kind)
         log.warning("Slack sent %s for team %s", kind, team_id)
+        installations = services.installations
+        if installations is None:
+            return  # one workspace: its token is the configuration's
+        if kind == "app_uninstalled":
+            await installations.uninstalled(team_id)
+            # Slack also revokes the tokens (`tokens_revoked`): the payments wait, said once.
+            waiting = await services.scheduled.wait_for_team(team_id, UNINSTALLED)
+            log.warning("workspace %s is gone: %d scheduled payments wait", team_id, waiting)
+        else:
+            tokens = event.get("tokens")
+            tokens = tokens if isinstance(tokens, dict) else {}
+            users = tokens.get("oauth")
+            await installations.revoked(
+                team_id,
+                users=[u for u in users if isinstance(u, str)] if isinstance(users, list) else [],
+                bot=bool(tokens.get("bot")),
+            )

@@ -52,6 +52,8 @@ class QuotaNotices:
         at = reset_at.astimezone(UTC).strftime("%H:%M")
         told = 0
         for link in links:
+            if not await publisher.reaches(link.team_id):
+                continue  # the workspace uninstalled the app: nobody to tell there
             text = words(self.services.links.language_of(link))(QUOTA_USED, time=at)
             try:
                 async with self.services.db.write() as s:
