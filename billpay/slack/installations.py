@@ -46,6 +46,7 @@ BOT_SCOPES = (
     "commands",
     "chat:write",
     "users:read",
+    "usergroups:read",
     "channels:read",
     "groups:read",
     "channels:history",

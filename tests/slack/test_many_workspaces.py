@@ -115,6 +115,11 @@ async def test_installing_stores_the_workspace_its_token_and_its_installer(bot: 
     (answer,) = await bot.slack.wait_for_responses(count=1)
     assert "/billpay connect" in json.dumps(answer)
 
+    # Whoever installed the app may change its settings there, as the workspace's admins may.
+    await bot.command("/billpay", "admins", user=ANA)
+    (_, named) = await bot.slack.wait_for_responses(count=2)
+    assert f"<@{ANA}>" in named["text"]
+
 
 async def test_a_bad_expired_reused_or_other_browsers_state_gets_a_page_and_stores_nothing(
     bot: Bot,
