@@ -30,7 +30,6 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -47,6 +46,7 @@ from slack_playground.markup import (
     modal_markup,
     page_html,
 )
+from slack_playground.reading import Reader, client_words, reading_as
 from slack_playground.render import render_blocks, render_mrkdwn
 from slack_playground.slack import FakeSlack, SlackError
 from slack_playground.webapi.calls import bearer_token
@@ -62,7 +62,7 @@ BOT_PATHS = ("/api/", "/files-pri/")
 
 
 PEOPLE = (
-    DemoPerson("U0ANA", "ana", "Ana Lopez", "approver", "en-GB", "Europe/London"),
+    DemoPerson("U0ANA", "ana", "Ana Lopez", "approver", "en-US", "Europe/London"),
     DemoPerson("U0SAM", "sam", "Sam Okafor", "payer", "en-GB", "Europe/London"),
     DemoPerson("U0LEA", "lea", "Léa Martin", "French", "fr-FR", "Europe/Paris"),
 )
@@ -72,13 +72,13 @@ PAYERS = ["U0ANA", "U0SAM", "U0LEA"]
 
 @dataclass(frozen=True)
 class _Viewer:
-    """Who is looking at the page: whose ephemerals and modals, names for mentions, and the time
-    zone messages' times are shown in."""
+    """Who is looking at the page: whose ephemerals and modals, names for mentions, and the
+    locale and time zone dates and times are written in."""
 
     user: str
     names: dict[str, str]
     people: dict[str, str]
-    zone: ZoneInfo
+    reader: Reader
 
 
 class Playground(FakeSlack):
@@ -300,6 +300,11 @@ class Playground(FakeSlack):
 
     def state_for(self, user: str, thread: str | None) -> dict[str, Any]:
         viewer = self._viewer(user)
+        with reading_as(viewer.reader):
+            return self._state_markup(viewer, thread)
+
+    def _state_markup(self, viewer: _Viewer, thread: str | None) -> dict[str, Any]:
+        user = viewer.user
         modal_html, modal_key = "", ""
         stack = [v for v in self.stacks.get(user, []) if v in self.views]
         self.stacks[user] = stack
@@ -328,7 +333,12 @@ class Playground(FakeSlack):
         person = next(p for p in PEOPLE if p.user_id == user)
         people = {p.user_id: p.real_name for p in PEOPLE}
         names = people | {self.bot_user_id: self.bot_name, CHANNEL: CHANNEL_NAME}
-        return _Viewer(user=user, names=names, people=people, zone=ZoneInfo(person.tz))
+        return _Viewer(
+            user=user,
+            names=names,
+            people=people,
+            reader=Reader(person.locale, ZoneInfo(person.tz)),
+        )
 
     def _message_markup(
         self, message: dict[str, Any], viewer: _Viewer, *, reply: bool, ephemeral: bool = False
@@ -357,15 +367,11 @@ class Playground(FakeSlack):
                 f'<button type="button" class="thread-link" data-thread="{html.escape(ts)}">'
                 f"{count} {'reply' if count == 1 else 'replies'}</button>"
             )
-        notes = ' <span class="edited">(edited)</span>' if message.get("edited") else ""
-        if ephemeral:
-            notes += ' <span class="only-you">Only visible to you</span>'
-        sent = datetime.fromtimestamp(float(ts or 0), UTC).astimezone(viewer.zone)
         return (
             f'<article class="message{" ephemeral" if ephemeral else ""}"'
             f' data-ts="{html.escape(ts)}"><div class="author">{html.escape(self.bot_name)}'
-            f' <span class="app">APP</span> <time datetime="{sent.isoformat()}">'
-            f"{sent:%H:%M}</time>{notes}</div>{body}{thread}</article>"
+            f' <span class="app">APP</span> {_when(message, ts, viewer.reader, ephemeral)}'
+            f"</div>{body}{thread}</article>"
         )
 
     def _direct_markup(self, viewer: _Viewer) -> str:
@@ -641,6 +647,27 @@ async def _same_origin_only(request: web.Request, handler: Any) -> web.StreamRes
             raise web.HTTPUnsupportedMediaType(text="The page sends JSON.")
     response: web.StreamResponse = await handler(request)
     return response
+
+
+def _when(message: dict[str, Any], ts: str, reader: Reader, ephemeral: bool) -> str:
+    """A message's time as the reader's client writes it, "(edited)" after a change (the
+    change's time in its tooltip), and "Only visible to you" on an ephemeral."""
+    sent = float(ts or 0)
+    markup = (
+        f'<time datetime="{reader.local(sent).isoformat()}"'
+        f' title="{html.escape(reader.day_and_time(sent))}">{html.escape(reader.time(sent))}</time>'
+    )
+    edited = message.get("edited")
+    if isinstance(edited, dict):
+        when = reader.day_and_time(float(edited.get("ts") or sent))
+        title = client_words("edited_at", reader).format(when=when)
+        markup += (
+            f' <span class="edited" title="{html.escape(title)}">'
+            f"{html.escape(client_words('edited', reader))}</span>"
+        )
+    if ephemeral:
+        markup += f' <span class="only-you">{html.escape(client_words("only_you", reader))}</span>'
+    return markup
 
 
 def _user(value: Any) -> str:

@@ -312,14 +312,18 @@ async def test_reminders_sent_directly_show_under_the_persons_messages(page: Pag
     assert "PF-2291" not in lea["channel"]
 
 
-async def test_times_read_in_the_viewers_time_zone(page: Page) -> None:
+async def test_times_read_in_the_viewers_locale_and_time_zone(page: Page) -> None:
+    """Each person's client writes a message's time their own way, whatever the browser's
+    settings: Ana (en-US, London) "9:05 AM", Léa (fr-FR, Paris) "10:05"."""
     await page.open()
     (message,) = page.playground.messages.values()
     sent = datetime.fromtimestamp(float(message["ts"]), UTC)
-    london = sent.astimezone(ZoneInfo("Europe/London")).strftime("%H:%M")
-    paris = sent.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
-    assert f">{london}</time>" in (await page.state(ANA))["channel"]
-    assert f">{paris}</time>" in (await page.state(LEA))["channel"]
+    london = sent.astimezone(ZoneInfo("Europe/London"))
+    paris = sent.astimezone(ZoneInfo("Europe/Paris"))
+    ana = (await page.state(ANA))["channel"]
+    lea = (await page.state(LEA))["channel"]
+    assert f">{london:%-I:%M}\u202f{london:%p}</time>" in ana
+    assert f">{paris:%H:%M}</time>" in lea
 
 
 async def test_invoice_from_the_page_shows_the_file_in_the_thread(page: Page) -> None:
