@@ -39,6 +39,7 @@ from aiohttp import web
 
 from slack_playground.blockkit import validate_ack
 from slack_playground.inbound import SlackRequests
+from slack_playground.inbound.element_state import empty_required
 from slack_playground.markup import (
     STARTING_HTML,
     DemoPerson,
@@ -543,6 +544,10 @@ class Playground(FakeSlack):
         self._acting = user
         try:
             values = self._uploaded(data.get("values") or {}, user)
+            empty = empty_required(view, values)
+            if empty:  # Slack's client keeps the form, in the person's words, on each field
+                required = client_words("required", self._viewer(user).reader)
+                return web.json_response({"errors": dict.fromkeys(empty, required)})
             payload = self.requests.view_submission_payload(view, values, user_id=user)
         except AssertionError as exc:  # what Slack's client refuses before sending
             return web.json_response({"client_error": str(exc)})

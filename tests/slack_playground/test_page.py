@@ -205,6 +205,29 @@ async def test_paying_from_the_page_field_errors_then_the_card_turns_paid(page: 
     assert state["problems"] == []
 
 
+async def test_a_required_field_left_empty_says_so_in_the_persons_words(page: Page) -> None:
+    """As in Slack, the form stays and the field says "This field is required" (Léa reads it
+    in French), where the bot would have answered in its own words."""
+    message, bill_id, view_id = await pay_modal(page, "BW-88213")
+    empty = await page.post("/ui/submit", SAM, view_id=view_id, values={Input.PAY_AMOUNT: ""})
+    assert empty == {"errors": {Input.PAY_AMOUNT: "This field is required"}}
+    await page.post("/ui/close", SAM)
+
+    opened = len(page.playground.calls_to("views.open"))
+    await page.post(
+        "/ui/action",
+        LEA,
+        ts=message["ts"],
+        action_id=Action.PAY,
+        block_id=card_actions_block(bill_id),
+    )
+    await page.bot.modal(opened)
+    (lea_view,) = page.playground.stacks[LEA]
+    empty = await page.post("/ui/submit", LEA, view_id=lea_view, values={Input.PAY_AMOUNT: ""})
+    assert empty == {"errors": {Input.PAY_AMOUNT: "Ce champ est obligatoire"}}
+    assert (await page.state(LEA))["problems"] == []
+
+
 async def test_a_change_in_a_modal_carries_what_was_typed_elsewhere_in_it(page: Page) -> None:
     """Slack sends a block action in a modal with the view's state as the person left it: the
     Pay form's redraw keeps the reference the payer had typed before changing the amount."""
