@@ -140,7 +140,9 @@ def empty_required(view: dict[str, Any], inputs: dict[str, Any]) -> list[str]:
     values = state_values(view, inputs, strict=False)
     empty = []
     for element, block_id, in_input in interactive_elements(view):
-        block = next((b for b in view.get("blocks") or [] if b.get("block_id") == block_id), {})
+        block: dict[str, Any] = next(
+            (b for b in view.get("blocks") or [] if b.get("block_id") == block_id), {}
+        )
         state = values.get(block_id, {}).get(str(element.get("action_id")))
         if not in_input or block.get("optional") or state is None:
             continue
