@@ -30,6 +30,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -37,6 +38,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from aiohttp import web
 
+from slack_playground import history as history_file
 from slack_playground.blockkit import validate_ack
 from slack_playground.inbound import SlackRequests
 from slack_playground.inbound.element_state import empty_required
@@ -85,7 +87,8 @@ class _Viewer:
 class Playground(FakeSlack):
     """The Slack stand-in with the page. `request_url` is the bot's `/slack/events`, set once the
     bot listens; `token` is what every request must prove it holds (`page_url` carries it);
-    `notice` says on the page what the bot behind it can reach."""
+    `notice` says on the page what the bot behind it can reach; `history` is the file its
+    channels are kept in across restarts (`slack_playground.history`), if any."""
 
     def __init__(
         self,
@@ -93,6 +96,7 @@ class Playground(FakeSlack):
         signing_secret: str,
         bot_token: str,
         notice: Notice | None = None,
+        history: Path | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(bot_token=bot_token, team_name="Larkspur Design Studio", **kwargs)
@@ -120,6 +124,19 @@ class Playground(FakeSlack):
                 "tz_label": person.tz,
             }
         self.channels[CHANNEL] = {"name": CHANNEL_NAME}
+        self.history = history
+        if history is not None:
+            self._restore(history_file.load(history))
+
+    def _restore(self, kept: history_file.Kept) -> None:
+        """The channels as an earlier run left them; new messages come after them."""
+        self.messages.update(kept.messages)
+        self._replies.update(kept.replies)
+        for (channel, parent), replies in kept.replies.items():
+            for reply in replies:
+                self._parent_of[(channel, str(reply["ts"]))] = parent
+        self.linked = kept.linked
+        self.ts_epoch = max(self.ts_epoch, int(kept.latest_ts) + 1)
 
     # -- Slack's side of what the bot calls ----------------------------------------------------
 
@@ -144,6 +161,12 @@ class Playground(FakeSlack):
 
     async def notify(self) -> None:
         self.version += 1
+        if self.history is not None:
+            kept = history_file.Kept(self.messages, self._replies, self.linked)
+            try:
+                history_file.save(self.history, kept)
+            except OSError as exc:  # the page goes on; the next start shows less
+                log.warning("the playground's channels could not be kept: %s", exc)
         await super().notify()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -427,17 +450,21 @@ class Playground(FakeSlack):
         )
         await response.prepare(request)
         seen = -1
-        while True:
-            if seen != self.version:
-                seen = self.version
-                await response.write(f"data: {seen}\n\n".encode())
-                continue
+        try:
+            while True:
+                if seen != self.version:
+                    seen = self.version
+                    await response.write(f"data: {seen}\n\n".encode())
+                    continue
 
-            def changed(last: int = seen) -> bool:
-                return self.version != last
+                def changed(last: int = seen) -> bool:
+                    return self.version != last
 
-            if not await self._wait(changed, 15.0):
-                await response.write(b": still here\n\n")
+                if not await self._wait(changed, 15.0):
+                    await response.write(b": still here\n\n")
+        except ConnectionResetError:  # the page was reloaded or closed: nothing went wrong
+            log.debug("the page's live updates ended: its browser went away")
+        return response
 
     async def _command(self, request: web.Request) -> web.StreamResponse:
         data = await request.json()
