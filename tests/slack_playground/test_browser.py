@@ -7,6 +7,7 @@ One browser and one `billpay run --playground` process for the module.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from billpay.core.i18n import words, write_money
+from billpay.slack.budget import PATIENCE_SECONDS
 from slack_playground.page import PEOPLE
 from testkit.browser import (
     CHROMIUM,
@@ -472,6 +474,66 @@ def test_undo_is_reached_from_the_keyboard_within_its_window(
         if page.locator("#confirm-layer .confirm").count():
             page.keyboard.press("Enter")  # the confirm dialog's own button has the focus
         expect(page.locator("#messages")).to_contain_text("Undone")
+        expect(page.locator("#problems")).to_be_empty()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def slow_playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """A playground on a slow accounting platform: the sandbox's latency fault adds 2.5 s to
+    every call."""
+    data = tmp_path_factory.mktemp("slow")
+    env = playground_env(data, BILLPAY_SANDBOX_LATENCY_MS="2500")
+    with running_playground(data, "--playground", env=env) as running:
+        yield running
+
+
+def test_on_a_slow_platform_the_page_shows_at_once_that_work_started(
+    browser: Any, slow_playground: Running
+) -> None:
+    """`/bills` shows "Reading bills…" (the bot's placeholder, after its second of patience),
+    then the bot's answer in its place; once the bills are read, the cards. Approve shows at
+    once that it is at work, until the card says who approved."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(slow_playground.url)
+        messages = page.locator("#messages")
+        expect(messages).to_contain_text("linked this channel", timeout=60_000)
+        page.locator("#composer-input").fill("/bills")
+        sent = time.monotonic()
+        page.keyboard.press("Enter")
+        placeholder = messages.locator(".message.ephemeral", has_text="Reading bills…")
+        expect(placeholder).to_be_visible(timeout=(PATIENCE_SECONDS + 1) * 1000)
+        shown = time.monotonic() - sent
+        assert shown < PATIENCE_SECONDS + 1, f"Reading bills… after {shown:.1f} s"
+        where = placeholder.get_attribute("data-ts")
+        # The answer takes the placeholder's place (still reading, or the cards' summary).
+        expect(placeholder).to_have_count(0, timeout=60_000)
+        if page.locator(f'#messages [data-ts="{where}"]').count():
+            expect(page.locator(f'#messages [data-ts="{where}"]')).to_contain_text("bills")
+        cards = page.locator(".block.section", has_text="BW-88213")
+        for _ in range(30):  # "Try again in a moment", as a person would
+            if cards.count():
+                break
+            page.wait_for_timeout(5000)
+            command(page, "/bills")
+            page.wait_for_timeout(1000)
+        actions, bill_id = card_actions(page, "BW-88213")
+
+        approve = actions.get_by_role("button", name="Approve")
+        approve.click()
+        clicked = time.monotonic()
+        expect(approve).to_have_attribute("aria-busy", "true", timeout=1000)
+        assert time.monotonic() - clicked < 1
+        expect(approve).to_have_class(re.compile(r"\bworking\b"))
+        card = page.locator(f'[data-block$=":{bill_id}"]')
+        expect(card.filter(has_text="Approved by").last).to_be_visible(timeout=60_000)
+        expect(page.locator(".btn.working")).to_have_count(0)
         expect(page.locator("#problems")).to_be_empty()
     finally:
         context.close()
