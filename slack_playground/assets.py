@@ -174,6 +174,8 @@ PAGE_JS = r"""
     else return null;
     return key;
   }
+  // The same control when its value changed with the redraw (a card's version, say).
+  const loosely = key => key.replace(/\[data-value="[^\]]*"\]$/, '');
   // Messages are redrawn one by one: only those that changed are replaced, so a click on
   // another message is never lost to an update that has nothing to do with it.
   const keyOf = el => el.dataset.ts;
@@ -205,7 +207,8 @@ PAGE_JS = r"""
       container.innerHTML = markup;
       [...container.children].forEach(el => { el.drawnAs = el.outerHTML; });
     }
-    if (key && !container.contains(document.activeElement)) container.querySelector(key)?.focus();
+    if (key && !container.contains(document.activeElement))
+      (container.querySelector(key) || container.querySelector(loosely(key)))?.focus();
   }
 
   // As in Slack, what a person entered in a modal's inputs stays when the bot updates the view
@@ -351,9 +354,13 @@ PAGE_JS = r"""
   let opener = null;
   function giveBackFocus() {
     if (!opener) return;
-    const {el, key, ts} = opener; opener = null;
+    const {el, key, ts, block, action} = opener; opener = null;
     const message = ts && document.querySelector(`[data-ts="${CSS.escape(ts)}"]`);
-    const target = (el.isConnected && el) || (key && document.querySelector(key)) ||
+    const card = block && message?.querySelector(`[data-block="${CSS.escape(block)}"]`);
+    const target = (el.isConnected && el) ||
+      (key && (document.querySelector(key) || document.querySelector(loosely(key)))) ||
+      (action && card?.querySelector(`[data-action-id="${CSS.escape(action)}"]`)) ||
+      card?.querySelector('button, summary, a[href]') ||
       message?.querySelector('button, summary, a[href]') || message;
     if (!target) return;
     if (target === message) message.tabIndex = -1;
@@ -367,7 +374,8 @@ PAGE_JS = r"""
     if (details) { details.open = false; details.querySelector('summary').focus(); }
     if (!el.closest('[data-view-id]')) {
       const button = details?.querySelector('summary') || el;
-      opener = {el: button, key: focusKey(button), ts: el.closest('[data-ts]')?.dataset.ts};
+      opener = {el: button, key: focusKey(button), ts: el.closest('[data-ts]')?.dataset.ts,
+                block: el.closest('[data-block]')?.dataset.block, action: button.dataset.actionId};
     }
     startWorking(el);
     const form = el.closest('form[data-view-id]');
@@ -403,9 +411,13 @@ PAGE_JS = r"""
   document.addEventListener('pointerdown', e => {
     menus().filter(d => !d.contains(e.target)).forEach(d => { d.open = false; });
   });
+  document.addEventListener('focusin', e => {  // the keyboard moved on, out of the menu
+    menus().filter(d => !d.contains(e.target)).forEach(d => { d.open = false; });
+  });
   document.addEventListener('keydown', e => {
     if (e.key !== 'Escape') return;
-    const open = menus();
+    const open = menus().filter(d => d.contains(document.activeElement) || !document.activeElement ||
+      document.activeElement === document.body);
     if (!open.length) return;
     e.stopImmediatePropagation();
     open.forEach(d => { d.open = false; });
@@ -510,7 +522,7 @@ PAGE_JS = r"""
       if (!text) return;
       $('#composer-error').textContent = '';
       following = Date.now() + 15000;
-      opener = {el: input, key: null, ts: null};  // a command's modal gives the focus back here
+      opener = {el: input, key: null, ts: null, block: null, action: null};  // a command's modal gives the focus back here
       const r = await post('/ui/command', {text});
       if (r.error) $('#composer-error').textContent = r.error; else input.value = '';
       return;

@@ -73,6 +73,16 @@ def page(browser: Any, playground: Running) -> Iterator[Any]:
     context.close()
 
 
+def bills(page: Any) -> None:
+    """`/bills`, once its message shows (cards looked up then are the new message's)."""
+    from playwright.sync_api import expect
+
+    before = page.locator("#messages .message").count()
+    command(page, "/bills")
+    expect(page.locator("#messages .message")).to_have_count(before + 1)
+    expect(page.locator("#messages .message").last).to_contain_text("outstanding bills")
+
+
 def command(page: Any, text: str) -> None:
     page.locator("#composer-input").fill(text)
     page.keyboard.press("Enter")
@@ -328,8 +338,8 @@ def test_menus_close_on_escape_and_a_click_elsewhere_and_one_opens_at_a_time(pag
     from playwright.sync_api import expect
 
     expect(page.locator("#messages")).to_contain_text("linked this channel")
-    command(page, "/bills")
-    first, _ = card_actions(page, "BW-88213")
+    bills(page)
+    first, _ = card_actions(page, "NOS-55821")
     second, _ = card_actions(page, "PF-2291")
     first_menu, second_menu = first.locator("details.overflow"), second.locator("details.overflow")
 
@@ -354,7 +364,7 @@ def test_closing_a_modal_gives_the_focus_back_to_the_button_that_opened_it(page:
     from playwright.sync_api import expect
 
     expect(page.locator("#messages")).to_contain_text("linked this channel")
-    command(page, "/bills")
+    bills(page)
     actions, _ = card_actions(page, "NOS-55821")
     reject = actions.get_by_role("button", name="Reject")
     reject.focus()
@@ -440,7 +450,7 @@ def test_undo_is_reached_from_the_keyboard_within_its_window(
     try:
         page.goto(held_playground.url)
         expect(page.locator("#messages")).to_contain_text("linked this channel")
-        command(page, "/bills")
+        bills(page)
         actions, bill_id = card_actions(page, "BW-88213")
         actions.get_by_role("button", name="Approve").focus()
         page.keyboard.press("Enter")
