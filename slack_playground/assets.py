@@ -3,6 +3,9 @@
 The script is small on purpose: it sends what the person does (a command, a click, a submitted
 form) to the playground, and on each server-sent event fetches the new state and swaps the
 parts that changed. A modal being filled in is only replaced when the bot changed the view.
+It behaves as Slack's client does where a person would notice: menus close on Escape or a
+click elsewhere, one open at a time; a clicked button shows it is at work; a closed modal gives
+the focus back; a command's answer scrolls into view.
 """
 
 from __future__ import annotations
@@ -277,7 +280,6 @@ PAGE_JS = r"""
     swap($('#dm'), s.dm);
     swap($('#thread'), s.thread);
     $('#thread-pane').hidden = !thread;
-
     $('#problems').innerHTML = s.problems.length ?
       '<h2>Slack would reject this</h2><ul>' + s.problems.map(p => `<li>${p}</li>`).join('') +
       '</ul>' : '';
@@ -350,7 +352,7 @@ PAGE_JS = r"""
   }
 
   // The element a modal was opened from takes the focus back when the modal closes; when it
-  // has gone (the card changed), its message's first button does.
+  // has gone (the card changed), the same control or the first button of its card does.
   let opener = null;
   function giveBackFocus() {
     if (!opener) return;
@@ -522,7 +524,8 @@ PAGE_JS = r"""
       if (!text) return;
       $('#composer-error').textContent = '';
       following = Date.now() + 15000;
-      opener = {el: input, key: null, ts: null, block: null, action: null};  // a command's modal gives the focus back here
+      // A modal the command opens gives the focus back here.
+      opener = {el: input, key: null, ts: null, block: null, action: null};
       const r = await post('/ui/command', {text});
       if (r.error) $('#composer-error').textContent = r.error; else input.value = '';
       return;
