@@ -76,6 +76,9 @@ messages: $(STAMP)
 
 # The README's pictures, taken from the playground with Chromium (apt-get install chromium).
 screenshots: $(STAMP)
+	@.ci/apt-install chromium /usr/bin/chromium "the screenshots need it"
+	@.ci/apt-install fonts-noto-color-emoji /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf \
+		"emoji in the screenshots show as empty boxes"
 	$(BIN)/python -m testkit.screenshots
 
 clean:

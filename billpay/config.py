@@ -133,7 +133,7 @@ class Settings(BaseSettings):
     playground_dir: Path = Field(
         default=DEFAULT_DATA_DIR / "playground",
         description="BILLPAY_PLAYGROUND_DIR: the folder of the playground's SQLite files (its "
-        "own payables sandbox and bot database); never the bot's database.",
+        "own payables sandbox and bot database, and its channels); never the bot's database.",
     )
 
     # The bot's own state.

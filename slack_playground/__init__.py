@@ -14,7 +14,9 @@
 - `slack_playground.render`: Block Kit as HTML, for the page.
 - `slack_playground.page`: `Playground`, the page's server: a channel a person uses in a
   browser, which sends what they do to the bot as Slack would; `markup` and `assets` are the
-  page's HTML frame, style sheet and script.
+  page's HTML frame, style sheet and script; `reading` writes dates, times and the client's
+  own words in the reader's locale and time zone; `history` keeps the channels across
+  restarts.
 
 Both the playground and the test suite use this one stand-in, so they cannot disagree about
 what Slack accepts.

@@ -3,6 +3,9 @@
 The script is small on purpose: it sends what the person does (a command, a click, a submitted
 form) to the playground, and on each server-sent event fetches the new state and swaps the
 parts that changed. A modal being filled in is only replaced when the bot changed the view.
+It behaves as Slack's client does where a person would notice: menus close on Escape or a
+click elsewhere, one open at a time; a clicked button shows it is at work; a closed modal gives
+the focus back; a command's answer scrolls into view.
 """
 
 from __future__ import annotations
@@ -57,6 +60,12 @@ main { flex:1; display:flex; min-width:0; position:relative; }
   min-height:32px; display:inline-flex; align-items:center; list-style:none; }
 .btn-primary { background:var(--accent); color:#fff; border-color:var(--accent); }
 .btn-danger { background:#fff; color:var(--danger); border-color:var(--danger); }
+.btn.working { opacity:.55; cursor:progress; position:relative; }
+.btn.working::after { content:""; width:10px; height:10px; margin-left:6px; border-radius:50%;
+  border:2px solid currentColor; border-right-color:transparent;
+  animation:spin .8s linear infinite; }
+@keyframes spin { to { transform:rotate(360deg); } }
+.message { scroll-margin-bottom:72px; }
 button:focus-visible, a:focus-visible, select:focus-visible, input:focus-visible,
 textarea:focus-visible, summary:focus-visible { outline:3px solid #1d9bd1; outline-offset:1px; }
 .overflow { position:relative; display:inline-block; }
@@ -143,7 +152,7 @@ PAGE_JS = r"""
   }
   const person = $('#person');
   if (params.get('as')) person.value = params.get('as');
-  let thread = null, tab = 'channel', modalKey = null, busy = 0;
+  let thread = null, tab = 'channel', modalKey = null, busy = 0, following = 0;
 
   const post = async (path, body) => {
     busy++; document.body.dataset.busy = busy;
@@ -168,9 +177,13 @@ PAGE_JS = r"""
     else return null;
     return key;
   }
+  // The same control when its value changed with the redraw (a card's version, say).
+  const loosely = key => key.replace(/\[data-value="[^\]]*"\]$/, '');
   // Messages are redrawn one by one: only those that changed are replaced, so a click on
   // another message is never lost to an update that has nothing to do with it.
   const keyOf = el => el.dataset.ts;
+  // What the server drew, whatever the page added since (a button's working state).
+  const drawn = el => el.drawnAs ?? el.outerHTML;
   function keyed(elements) {
     const keys = elements.map(keyOf);
     return keys.every(Boolean) && new Set(keys).size === keys.length;
@@ -186,14 +199,19 @@ PAGE_JS = r"""
       const old = new Map(shown.map(el => [keyOf(el), el]));
       wanted.forEach((fresh, i) => {
         const was = old.get(keyOf(fresh));
-        const el = was && was.outerHTML === fresh.outerHTML ? was : fresh;
+        const el = was && drawn(was) === fresh.outerHTML ? was : fresh;
+        el.drawnAs = fresh.outerHTML;
         const at = container.children[i];
         if (at !== el) container.insertBefore(el, at || null);
         if (was && was !== el) was.remove();
       });
       while (container.children.length > wanted.length) container.lastElementChild.remove();
-    } else container.innerHTML = markup;
-    if (key && !container.contains(document.activeElement)) container.querySelector(key)?.focus();
+    } else {
+      container.innerHTML = markup;
+      [...container.children].forEach(el => { el.drawnAs = el.outerHTML; });
+    }
+    if (key && !container.contains(document.activeElement))
+      (container.querySelector(key) || container.querySelector(loosely(key)))?.focus();
   }
 
   // As in Slack, what a person entered in a modal's inputs stays when the bot updates the view
@@ -251,9 +269,13 @@ PAGE_JS = r"""
     // A menu left open stays open when the message around it is redrawn.
     const open = [...document.querySelectorAll('#messages details[open]')].map(d =>
       `[data-ts="${d.closest('[data-ts]')?.dataset.ts}"] [data-block="${d.closest('[data-block]')?.dataset.block}"] details`);
+    const last = box.lastElementChild?.dataset.ts;
     swap(box, s.channel);
-    open.forEach(sel => { const d = $('#messages ' + sel); if (d) d.open = true; });
+    open.slice(-1).forEach(sel => { const d = $('#messages ' + sel); if (d) d.open = true; });
     if (atBottom) box.scrollTop = box.scrollHeight;
+    // After a command, its answer comes into view, on a phone too (where the page scrolls).
+    if (following && Date.now() < following && box.lastElementChild?.dataset.ts !== last)
+      box.lastElementChild.scrollIntoView({block: 'end'});
     swap($('#home'), s.home);
     swap($('#dm'), s.dm);
     swap($('#thread'), s.thread);
@@ -262,6 +284,7 @@ PAGE_JS = r"""
       '<h2>Slack would reject this</h2><ul>' + s.problems.map(p => `<li>${p}</li>`).join('') +
       '</ul>' : '';
     if (s.modal_key !== modalKey) {
+      const wasOpen = !!modalKey;
       modalKey = s.modal_key;
       const layer = $('#modal-layer');
       const kept = entered(layer);
@@ -269,7 +292,9 @@ PAGE_JS = r"""
       if (s.modal && !restore(layer, kept))
         (layer.querySelector('input, select, textarea, button[type=submit]') ||
          layer.querySelector('button'))?.focus();
+      if (!s.modal && wasOpen) giveBackFocus();
     }
+    settle();
     document.body.dataset.version = s.version;
   }
 
@@ -307,9 +332,54 @@ PAGE_JS = r"""
     return {ts: el.closest('[data-ts]')?.dataset.ts};
   }
 
+  // As in Slack, the button clicked shows it is at work until its message changes, an answer
+  // shows, or a while has passed; a second click meanwhile does nothing.
+  let working = null;
+  const answers = () => document.querySelectorAll('#messages .message, #dm .message, #thread .message').length;
+  function settle() {
+    if (!working) return;
+    const {el, count, modal, until} = working;
+    if (el.isConnected && answers() === count && modalKey === modal && Date.now() < until) return;
+    el.classList.remove('working'); el.removeAttribute('aria-busy');
+    working = null;
+  }
+  function startWorking(el) {
+    if (el.tagName !== 'BUTTON' || el.closest('[data-view-id]')) return;
+    const button = el.closest('details')?.querySelector('summary') || el;
+    button.classList.add('working'); button.setAttribute('aria-busy', 'true');
+    working = {el: button, count: answers(), modal: modalKey, until: Date.now() + 15000};
+    setTimeout(settle, 15000);
+  }
+
+  // The element a modal was opened from takes the focus back when the modal closes; when it
+  // has gone (the card changed), the same control or the first button of its card does.
+  let opener = null;
+  function giveBackFocus() {
+    if (!opener) return;
+    const {el, key, ts, block, action} = opener; opener = null;
+    const message = ts && document.querySelector(`[data-ts="${CSS.escape(ts)}"]`);
+    const card = block && message?.querySelector(`[data-block="${CSS.escape(block)}"]`);
+    const target = (el.isConnected && el) ||
+      (key && (document.querySelector(key) || document.querySelector(loosely(key)))) ||
+      (action && card?.querySelector(`[data-action-id="${CSS.escape(action)}"]`)) ||
+      card?.querySelector('button, summary, a[href]') ||
+      message?.querySelector('button, summary, a[href]') || message;
+    if (!target) return;
+    if (target === message) message.tabIndex = -1;
+    target.focus();
+  }
+
   async function act(el, value) {
+    if (working && working.el === (el.closest('details')?.querySelector('summary') || el)) return;
     if (!(await confirmFirst(el))) return;
-    const details = el.closest('details'); if (details) details.open = false;
+    const details = el.closest('details');
+    if (details) { details.open = false; details.querySelector('summary').focus(); }
+    if (!el.closest('[data-view-id]')) {
+      const button = details?.querySelector('summary') || el;
+      opener = {el: button, key: focusKey(button), ts: el.closest('[data-ts]')?.dataset.ts,
+                block: el.closest('[data-block]')?.dataset.block, action: button.dataset.actionId};
+    }
+    startWorking(el);
     const form = el.closest('form[data-view-id]');
     const values = form ? await formValues(form, false) : undefined;
     await post('/ui/action', {...where(el), action_id: el.dataset.actionId,
@@ -317,6 +387,7 @@ PAGE_JS = r"""
   }
 
   document.addEventListener('click', e => {
+    if (e.target.closest('#messages')) following = 0;  // the person is reading: stay put
     const el = e.target.closest('button[data-action-id]');
     if (el) { e.preventDefault(); act(el, el.dataset.kind === 'overflow' ? el.dataset.value : undefined); return; }
     const t = e.target.closest('[data-thread]');
@@ -332,6 +403,28 @@ PAGE_JS = r"""
     }
   });
   $('#thread-close').onclick = () => { thread = null; refresh(); };
+
+  // Menus as in Slack: one open at a time; Escape or a click elsewhere closes it.
+  const menus = () => [...document.querySelectorAll('details.overflow[open]')];
+  document.addEventListener('toggle', e => {
+    if (e.target.matches?.('details.overflow') && e.target.open)
+      menus().filter(d => d !== e.target).forEach(d => { d.open = false; });
+  }, true);
+  document.addEventListener('pointerdown', e => {
+    menus().filter(d => !d.contains(e.target)).forEach(d => { d.open = false; });
+  });
+  document.addEventListener('focusin', e => {  // the keyboard moved on, out of the menu
+    menus().filter(d => !d.contains(e.target)).forEach(d => { d.open = false; });
+  });
+  document.addEventListener('keydown', e => {
+    if (e.key !== 'Escape') return;
+    const open = menus().filter(d => d.contains(document.activeElement) || !document.activeElement ||
+      document.activeElement === document.body);
+    if (!open.length) return;
+    e.stopImmediatePropagation();
+    open.forEach(d => { d.open = false; });
+    open[open.length - 1].querySelector('summary').focus();
+  }, true);
 
   // Elements outside input blocks (or in one with dispatch_action) send an action as soon as
   // they change, as in Slack.
@@ -430,6 +523,9 @@ PAGE_JS = r"""
       const input = $('#composer-input'); const text = input.value.trim();
       if (!text) return;
       $('#composer-error').textContent = '';
+      following = Date.now() + 15000;
+      // A modal the command opens gives the focus back here.
+      opener = {el: input, key: null, ts: null, block: null, action: null};
       const r = await post('/ui/command', {text});
       if (r.error) $('#composer-error').textContent = r.error; else input.value = '';
       return;

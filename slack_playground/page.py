@@ -30,7 +30,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -38,8 +38,10 @@ from zoneinfo import ZoneInfo
 import httpx
 from aiohttp import web
 
+from slack_playground import history as history_file
 from slack_playground.blockkit import validate_ack
 from slack_playground.inbound import SlackRequests
+from slack_playground.inbound.element_state import empty_required
 from slack_playground.markup import (
     STARTING_HTML,
     DemoPerson,
@@ -47,6 +49,7 @@ from slack_playground.markup import (
     modal_markup,
     page_html,
 )
+from slack_playground.reading import Reader, client_words, reading_as
 from slack_playground.render import render_blocks, render_mrkdwn
 from slack_playground.slack import FakeSlack, SlackError
 from slack_playground.webapi.calls import bearer_token
@@ -62,7 +65,7 @@ BOT_PATHS = ("/api/", "/files-pri/")
 
 
 PEOPLE = (
-    DemoPerson("U0ANA", "ana", "Ana Lopez", "approver", "en-GB", "Europe/London"),
+    DemoPerson("U0ANA", "ana", "Ana Lopez", "approver", "en-US", "Europe/London"),
     DemoPerson("U0SAM", "sam", "Sam Okafor", "payer", "en-GB", "Europe/London"),
     DemoPerson("U0LEA", "lea", "Léa Martin", "French", "fr-FR", "Europe/Paris"),
 )
@@ -72,19 +75,20 @@ PAYERS = ["U0ANA", "U0SAM", "U0LEA"]
 
 @dataclass(frozen=True)
 class _Viewer:
-    """Who is looking at the page: whose ephemerals and modals, names for mentions, and the time
-    zone messages' times are shown in."""
+    """Who is looking at the page: whose ephemerals and modals, names for mentions, and the
+    locale and time zone dates and times are written in."""
 
     user: str
     names: dict[str, str]
     people: dict[str, str]
-    zone: ZoneInfo
+    reader: Reader
 
 
 class Playground(FakeSlack):
     """The Slack stand-in with the page. `request_url` is the bot's `/slack/events`, set once the
     bot listens; `token` is what every request must prove it holds (`page_url` carries it);
-    `notice` says on the page what the bot behind it can reach."""
+    `notice` says on the page what the bot behind it can reach; `history` is the file its
+    channels are kept in across restarts (`slack_playground.history`), if any."""
 
     def __init__(
         self,
@@ -92,6 +96,7 @@ class Playground(FakeSlack):
         signing_secret: str,
         bot_token: str,
         notice: Notice | None = None,
+        history: Path | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(bot_token=bot_token, team_name="Larkspur Design Studio", **kwargs)
@@ -119,6 +124,19 @@ class Playground(FakeSlack):
                 "tz_label": person.tz,
             }
         self.channels[CHANNEL] = {"name": CHANNEL_NAME}
+        self.history = history
+        if history is not None:
+            self._restore(history_file.load(history))
+
+    def _restore(self, kept: history_file.Kept) -> None:
+        """The channels as an earlier run left them; new messages come after them."""
+        self.messages.update(kept.messages)
+        self._replies.update(kept.replies)
+        for (channel, parent), replies in kept.replies.items():
+            for reply in replies:
+                self._parent_of[(channel, str(reply["ts"]))] = parent
+        self.linked = kept.linked
+        self.ts_epoch = max(self.ts_epoch, int(kept.latest_ts) + 1)
 
     # -- Slack's side of what the bot calls ----------------------------------------------------
 
@@ -143,6 +161,12 @@ class Playground(FakeSlack):
 
     async def notify(self) -> None:
         self.version += 1
+        if self.history is not None:
+            kept = history_file.Kept(self.messages, self._replies, self.linked)
+            try:
+                history_file.save(self.history, kept)
+            except OSError as exc:  # the page goes on; the next start shows less
+                log.warning("the playground's channels could not be kept: %s", exc)
         await super().notify()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -300,6 +324,11 @@ class Playground(FakeSlack):
 
     def state_for(self, user: str, thread: str | None) -> dict[str, Any]:
         viewer = self._viewer(user)
+        with reading_as(viewer.reader):
+            return self._state_markup(viewer, thread)
+
+    def _state_markup(self, viewer: _Viewer, thread: str | None) -> dict[str, Any]:
+        user = viewer.user
         modal_html, modal_key = "", ""
         stack = [v for v in self.stacks.get(user, []) if v in self.views]
         self.stacks[user] = stack
@@ -328,7 +357,12 @@ class Playground(FakeSlack):
         person = next(p for p in PEOPLE if p.user_id == user)
         people = {p.user_id: p.real_name for p in PEOPLE}
         names = people | {self.bot_user_id: self.bot_name, CHANNEL: CHANNEL_NAME}
-        return _Viewer(user=user, names=names, people=people, zone=ZoneInfo(person.tz))
+        return _Viewer(
+            user=user,
+            names=names,
+            people=people,
+            reader=Reader(person.locale, ZoneInfo(person.tz)),
+        )
 
     def _message_markup(
         self, message: dict[str, Any], viewer: _Viewer, *, reply: bool, ephemeral: bool = False
@@ -357,15 +391,11 @@ class Playground(FakeSlack):
                 f'<button type="button" class="thread-link" data-thread="{html.escape(ts)}">'
                 f"{count} {'reply' if count == 1 else 'replies'}</button>"
             )
-        notes = ' <span class="edited">(edited)</span>' if message.get("edited") else ""
-        if ephemeral:
-            notes += ' <span class="only-you">Only visible to you</span>'
-        sent = datetime.fromtimestamp(float(ts or 0), UTC).astimezone(viewer.zone)
         return (
             f'<article class="message{" ephemeral" if ephemeral else ""}"'
             f' data-ts="{html.escape(ts)}"><div class="author">{html.escape(self.bot_name)}'
-            f' <span class="app">APP</span> <time datetime="{sent.isoformat()}">'
-            f"{sent:%H:%M}</time>{notes}</div>{body}{thread}</article>"
+            f' <span class="app">APP</span> {_when(message, ts, viewer.reader, ephemeral)}'
+            f"</div>{body}{thread}</article>"
         )
 
     def _direct_markup(self, viewer: _Viewer) -> str:
@@ -420,17 +450,21 @@ class Playground(FakeSlack):
         )
         await response.prepare(request)
         seen = -1
-        while True:
-            if seen != self.version:
-                seen = self.version
-                await response.write(f"data: {seen}\n\n".encode())
-                continue
+        try:
+            while True:
+                if seen != self.version:
+                    seen = self.version
+                    await response.write(f"data: {seen}\n\n".encode())
+                    continue
 
-            def changed(last: int = seen) -> bool:
-                return self.version != last
+                def changed(last: int = seen) -> bool:
+                    return self.version != last
 
-            if not await self._wait(changed, 15.0):
-                await response.write(b": still here\n\n")
+                if not await self._wait(changed, 15.0):
+                    await response.write(b": still here\n\n")
+        except ConnectionResetError:  # the page was reloaded or closed: nothing went wrong
+            log.debug("the page's live updates ended: its browser went away")
+        return response
 
     async def _command(self, request: web.Request) -> web.StreamResponse:
         data = await request.json()
@@ -537,6 +571,10 @@ class Playground(FakeSlack):
         self._acting = user
         try:
             values = self._uploaded(data.get("values") or {}, user)
+            empty = empty_required(view, values)
+            if empty:  # Slack's client keeps the form, in the person's words, on each field
+                required = client_words("required", self._viewer(user).reader)
+                return web.json_response({"errors": dict.fromkeys(empty, required)})
             payload = self.requests.view_submission_payload(view, values, user_id=user)
         except AssertionError as exc:  # what Slack's client refuses before sending
             return web.json_response({"client_error": str(exc)})
@@ -641,6 +679,27 @@ async def _same_origin_only(request: web.Request, handler: Any) -> web.StreamRes
             raise web.HTTPUnsupportedMediaType(text="The page sends JSON.")
     response: web.StreamResponse = await handler(request)
     return response
+
+
+def _when(message: dict[str, Any], ts: str, reader: Reader, ephemeral: bool) -> str:
+    """A message's time as the reader's client writes it, "(edited)" after a change (the
+    change's time in its tooltip), and "Only visible to you" on an ephemeral."""
+    sent = float(ts or 0)
+    markup = (
+        f'<time datetime="{reader.local(sent).isoformat()}"'
+        f' title="{html.escape(reader.day_and_time(sent))}">{html.escape(reader.time(sent))}</time>'
+    )
+    edited = message.get("edited")
+    if isinstance(edited, dict):
+        when = reader.day_and_time(float(edited.get("ts") or sent))
+        title = client_words("edited_at", reader).format(when=when)
+        markup += (
+            f' <span class="edited" title="{html.escape(title)}">'
+            f"{html.escape(client_words('edited', reader))}</span>"
+        )
+    if ephemeral:
+        markup += f' <span class="only-you">{html.escape(client_words("only_you", reader))}</span>'
+    return markup
 
 
 def _user(value: Any) -> str:

@@ -10,7 +10,8 @@ input. Elements: button (with style, url and confirm), overflow (with confirm), 
 external_select, users_select, datepicker, checkboxes, radio_buttons, plain_text_input (single
 and multiline), number_input, file_input, image. Text: plain_text (with emoji shortcodes) and the
 mrkdwn subset the bot writes (bold, italic, strike, code, pre, quotes, links, user, channel and
-special mentions, dates, escapes).
+special mentions, dates, escapes). Emoji short names become emoji (unknown ones stay as typed);
+`<!date^…>` tokens are written for the reader set with `slack_playground.reading.reading_as`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import emoji
+
+from slack_playground.reading import date_token
+
 __all__ = [
     "SUPPORTED_BLOCKS",
     "SUPPORTED_ELEMENTS",
@@ -29,34 +34,6 @@ __all__ = [
     "render_text",
 ]
 
-EMOJI = {
-    "warning": "⚠️",
-    "hourglass_flowing_sand": "⏳",
-    "x": "❌",
-    "calendar": "📅",
-    "white_check_mark": "✅",
-    "tada": "🎉",
-    "no_entry_sign": "🚫",
-    "no_entry": "⛔",
-    "moneybag": "💰",
-    "information_source": "\u2139\ufe0f",
-    "rotating_light": "🚨",
-    "robot_face": "🤖",
-    "memo": "📝",
-    "memory": "📝",
-    "lock": "🔒",
-    "grey_question": "❔",
-    "bell": "🔔",
-    "arrows_counterclockwise": "🔄",
-    "heavy_check_mark": "✔️",
-    "hourglass": "⌛",
-    "clock3": "🕒",
-    "repeat": "🔁",
-    "eyes": "👀",
-    "page_facing_up": "📄",
-    "bank": "🏦",
-    "credit_card": "💳",
-}
 
 _ESCAPED = re.compile(r"&(amp|lt|gt);")
 _ANGLE = re.compile(r"<([^<>\n]+)>")
@@ -75,7 +52,15 @@ def _unescape_slack(text: str) -> str:
 
 
 def _emoji(escaped: str) -> str:
-    return _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), escaped)
+    """Slack's short names (`:paperclip:`, `:white_check_mark:`) as the emoji they name, from
+    the emoji table's Slack and GitHub aliases; a name it does not know stays as typed, as in
+    Slack."""
+
+    def one(match: re.Match[str]) -> str:
+        written: str = emoji.emojize(match.group(0), language="alias")
+        return written if written != match.group(0) else match.group(0)
+
+    return _EMOJI.sub(one, escaped)
 
 
 def render_text(obj: Any, names: Names | None = None) -> str:
@@ -99,7 +84,15 @@ def _link(inner: str, names: Names) -> str:
     if target.startswith("!subteam^"):
         return f'<span class="mention">{html.escape(label or "@group")}</span>'
     if target.startswith("!date^"):
-        return html.escape(_unescape_slack(label))
+        written = date_token(target[1:])
+        shown = html.escape(written if written is not None else _unescape_slack(label))
+        link = target.split("^")[3] if target.count("^") >= 3 else ""
+        if written is not None and re.match(r"^https?://", link):
+            return (
+                f'<a href="{html.escape(_unescape_slack(link))}" target="_blank" '
+                f'rel="noopener noreferrer">{shown}</a>'
+            )
+        return shown
     if target.startswith("!"):
         return f'<span class="mention">@{html.escape(target[1:])}</span>'
     if re.match(r"^(https?|mailto):", target):

@@ -28,6 +28,8 @@ from slack_playground.markup import Notice
 from slack_playground.page import APPROVERS, PAYERS, Playground, new_credentials
 
 SANDBOX_BASE_URL = "http://payables-sandbox.invalid"
+# The playground's channels, kept beside the bot's database across restarts.
+CHANNEL_HISTORY = "channels.json"
 
 
 async def sandbox_backend(settings: Settings) -> PayablesBackend:
@@ -173,6 +175,7 @@ async def with_playground(
         signing_secret=secret,
         bot_token=token,
         notice=REAL_PAYABLES_NOTICE if real_payables else DEMO_NOTICE,
+        history=settings.playground_dir / CHANNEL_HISTORY,
     )
     try:
         await playground.start(settings.port)

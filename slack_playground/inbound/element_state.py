@@ -134,6 +134,23 @@ def state_values(
     return values
 
 
+def empty_required(view: dict[str, Any], inputs: dict[str, Any]) -> list[str]:
+    """The block_ids of the required inputs `inputs` leaves empty (initial values elsewhere):
+    Slack's client keeps the form and says "This field is required" on each."""
+    values = state_values(view, inputs, strict=False)
+    empty = []
+    for element, block_id, in_input in interactive_elements(view):
+        block: dict[str, Any] = next(
+            (b for b in view.get("blocks") or [] if b.get("block_id") == block_id), {}
+        )
+        state = values.get(block_id, {}).get(str(element.get("action_id")))
+        if not in_input or block.get("optional") or state is None:
+            continue
+        if not [v for k, v in state.items() if k != "type" and v not in (None, "", [])]:
+            empty.append(block_id)
+    return empty
+
+
 def _state_value(element: dict[str, Any], value: Any, has_value: bool) -> dict[str, Any]:
     kind = element["type"]
     action_id = str(element.get("action_id"))

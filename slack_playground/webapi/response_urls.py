@@ -80,6 +80,8 @@ class ResponseUrls(ChatMethods):
             original.pop("blocks", None)
             if blocks:
                 original["blocks"] = blocks if ephemeral else self._with_ids(blocks)
+            if not ephemeral:  # shown "(edited)", as after chat.update
+                original["edited"] = {"user": self.bot_user_id, "ts": self.new_ts()}
             return None, []
         if body.get("response_type") == "in_channel":
             try:

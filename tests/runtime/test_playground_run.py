@@ -224,6 +224,8 @@ async def test_the_function_behind_the_playground_pays_only_the_embedded_sandbox
     assert configured.recorder.hits == []
     assert not any(path.exists() for path in configured.real_files)
     assert (configured.playground_dir / "billpay.db").exists()
+    # The channel is kept beside the bot's database, for the next start.
+    assert "BW-88213" in (configured.playground_dir / "channels.json").read_text(encoding="utf-8")
 
 
 def test_a_playground_folder_it_cannot_write_is_named_plainly(

@@ -7,6 +7,7 @@ One browser and one `billpay run --playground` process for the module.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from billpay.core.i18n import words, write_money
+from billpay.slack.budget import PATIENCE_SECONDS
 from slack_playground.page import PEOPLE
 from testkit.browser import (
     CHROMIUM,
@@ -69,6 +71,16 @@ def page(browser: Any, playground: Running) -> Iterator[Any]:
         [person.user_id for person in PEOPLE],
     )
     context.close()
+
+
+def bills(page: Any) -> None:
+    """`/bills`, once its message shows (cards looked up then are the new message's)."""
+    from playwright.sync_api import expect
+
+    before = page.locator("#messages .message").count()
+    command(page, "/bills")
+    expect(page.locator("#messages .message")).to_have_count(before + 1)
+    expect(page.locator("#messages .message").last).to_contain_text("outstanding bills")
 
 
 def command(page: Any, text: str) -> None:
@@ -309,3 +321,229 @@ def test_the_address_with_the_token_opens_the_page_and_reloads_keep_working(
         assert status == 403
     finally:
         stranger.close()
+
+
+def _on_screen(page: Any, selector: str) -> bool:
+    """Whether the element is (at least partly) inside the viewport, as a person sees it."""
+    return bool(
+        page.evaluate(
+            """sel => { const r = document.querySelector(sel).getBoundingClientRect();
+                        return r.bottom > 0 && r.top < window.innerHeight; }""",
+            selector,
+        )
+    )
+
+
+def test_menus_close_on_escape_and_a_click_elsewhere_and_one_opens_at_a_time(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#messages")).to_contain_text("linked this channel")
+    bills(page)
+    first, _ = card_actions(page, "NOS-55821")
+    second, _ = card_actions(page, "PF-2291")
+    first_menu, second_menu = first.locator("details.overflow"), second.locator("details.overflow")
+
+    first_menu.locator("summary").click()
+    expect(first_menu.locator(".overflow-item").first).to_be_visible()
+    second_menu.locator("summary").click()
+    expect(second_menu.locator(".overflow-item").first).to_be_visible()
+    expect(first_menu.locator(".overflow-item").first).to_be_hidden()  # one at a time
+
+    page.keyboard.press("Escape")
+    expect(second_menu.locator(".overflow-item").first).to_be_hidden()
+    expect(second_menu.locator("summary")).to_be_focused()
+
+    first_menu.locator("summary").click()
+    expect(first_menu.locator(".overflow-item").first).to_be_visible()
+    page.locator("#channel-pane .channel-header").click()
+    expect(first_menu.locator(".overflow-item").first).to_be_hidden()
+    expect(page.locator("details.overflow[open]")).to_have_count(0)
+
+
+def test_closing_a_modal_gives_the_focus_back_to_the_button_that_opened_it(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#messages")).to_contain_text("linked this channel")
+    bills(page)
+    actions, _ = card_actions(page, "NOS-55821")
+    reject = actions.get_by_role("button", name="Reject")
+    reject.focus()
+    page.keyboard.press("Enter")
+    modal = page.locator("#modal-layer .modal")
+    expect(modal).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(modal).to_have_count(0)
+    expect(reject).to_be_focused()
+
+    reject.click()
+    expect(modal).to_be_visible()
+    modal.locator("footer").get_by_role("button").first.click()  # Cancel
+    expect(modal).to_have_count(0)
+    expect(reject).to_be_focused()
+
+
+def test_on_a_phone_the_answer_to_a_command_scrolls_into_view(
+    browser: Any, playground: Running
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        page.goto(playground.url)
+        expect(page.locator("#messages")).to_contain_text("linked this channel")
+        for _ in range(2):  # a channel longer than the screen
+            before = page.locator("#messages .message").count()
+            page.locator("#composer-input").fill("/bills")
+            page.keyboard.press("Enter")
+            expect(page.locator("#messages .message")).to_have_count(before + 1)
+            newest = page.locator("#messages .message").last
+            expect(newest).to_contain_text("outstanding bills")
+            page.wait_for_function(
+                """() => { const r = document.querySelector('#messages').lastElementChild
+                             .getBoundingClientRect(); return r.top < window.innerHeight; }"""
+            )
+            assert _on_screen(page, "#messages > .message:last-child")
+        assert page.evaluate("document.documentElement.scrollHeight") > 844
+    finally:
+        context.close()
+
+
+def test_a_reload_is_not_an_error_in_the_log(page: Any, playground: Running) -> None:
+    """A page that goes away (reloaded, closed) is normal: the process logs no error for it."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#messages")).to_contain_text("linked this channel")
+    seen = len(playground.lines)
+    for _ in range(2):
+        page.reload()
+        expect(page.locator("#messages")).to_contain_text("linked this channel")
+    before = page.locator("#messages .message").count()
+    command(page, "/billpay help")  # a change: the pages that went away are written to
+    expect(page.locator("#messages .message")).to_have_count(before + 1)
+    page.wait_for_timeout(500)
+    logged = "".join(playground.lines[seen:])
+    assert "Cannot write to closing transport" not in logged
+    assert "ERROR" not in logged and "Traceback" not in logged, logged
+
+
+@pytest.fixture(scope="module")
+def held_playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """A playground whose payments wait two minutes before they go out: Undo can stop them."""
+    data = tmp_path_factory.mktemp("held")
+    env = playground_env(data, BILLPAY_PAYMENT_HOLD_SECONDS="120")
+    with running_playground(data, "--playground", env=env) as running:
+        yield running
+
+
+def test_undo_is_reached_from_the_keyboard_within_its_window(
+    browser: Any, held_playground: Running
+) -> None:
+    """Approve, Pay and Undo with the keyboard only: when the Pay form closes, the focus is
+    back on the card, a Tab or two from Undo."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        page.goto(held_playground.url)
+        expect(page.locator("#messages")).to_contain_text("linked this channel")
+        bills(page)
+        actions, bill_id = card_actions(page, "BW-88213")
+        actions.get_by_role("button", name="Approve").focus()
+        page.keyboard.press("Enter")
+        card = page.locator(f'[data-block$=":{bill_id}"]')
+        expect(card.filter(has_text="Approved by")).to_have_count(1)
+
+        page.locator("#person").select_option("U0SAM")
+        pay = page.locator(f'[data-block="card_actions:{bill_id}"]').get_by_role(
+            "button", name="Pay…"
+        )
+        pay.focus()
+        page.keyboard.press("Enter")
+        modal = page.locator("#modal-layer .modal")
+        amount = modal.get_by_label(re.compile("^Amount"))
+        expect(amount).to_have_value("432.98")
+        amount.focus()
+        page.keyboard.press("Enter")  # submits the form
+        undo = page.locator(f'[data-block="card_actions:{bill_id}"]').get_by_role(
+            "button", name="Undo"
+        )
+        expect(undo).to_be_visible()
+        if modal.count():
+            page.keyboard.press("Escape")
+        expect(modal).to_have_count(0)
+        for _ in range(3):
+            if page.evaluate("document.activeElement.textContent.trim()") == "Undo":
+                break
+            page.keyboard.press("Tab")
+        expect(undo).to_be_focused()
+        page.keyboard.press("Enter")
+        if page.locator("#confirm-layer .confirm").count():
+            page.keyboard.press("Enter")  # the confirm dialog's own button has the focus
+        expect(page.locator("#messages")).to_contain_text("Undone")
+        expect(page.locator("#problems")).to_be_empty()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def slow_playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """A playground on a slow accounting platform: the sandbox's latency fault adds 2.5 s to
+    every call."""
+    data = tmp_path_factory.mktemp("slow")
+    env = playground_env(data, BILLPAY_SANDBOX_LATENCY_MS="2500")
+    with running_playground(data, "--playground", env=env) as running:
+        yield running
+
+
+def test_on_a_slow_platform_the_page_shows_at_once_that_work_started(
+    browser: Any, slow_playground: Running
+) -> None:
+    """`/bills` shows "Reading bills…" (the bot's placeholder, after its second of patience),
+    then the bot's answer in its place; once the bills are read, the cards. Approve shows at
+    once that it is at work, until the card says who approved."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(slow_playground.url)
+        messages = page.locator("#messages")
+        expect(messages).to_contain_text("linked this channel", timeout=60_000)
+        page.locator("#composer-input").fill("/bills")
+        sent = time.monotonic()
+        page.keyboard.press("Enter")
+        placeholder = messages.locator(".message.ephemeral", has_text="Reading bills…")
+        expect(placeholder).to_be_visible(timeout=(PATIENCE_SECONDS + 1) * 1000)
+        shown = time.monotonic() - sent
+        assert shown < PATIENCE_SECONDS + 1, f"Reading bills… after {shown:.1f} s"
+        where = placeholder.get_attribute("data-ts")
+        # The answer takes the placeholder's place (still reading, or the cards' summary).
+        expect(placeholder).to_have_count(0, timeout=60_000)
+        if page.locator(f'#messages [data-ts="{where}"]').count():
+            expect(page.locator(f'#messages [data-ts="{where}"]')).to_contain_text("bills")
+        cards = page.locator(".block.section", has_text="BW-88213")
+        for _ in range(30):  # "Try again in a moment", as a person would
+            if cards.count():
+                break
+            page.wait_for_timeout(5000)
+            command(page, "/bills")
+            page.wait_for_timeout(1000)
+        actions, bill_id = card_actions(page, "BW-88213")
+
+        approve = actions.get_by_role("button", name="Approve")
+        approve.click()
+        clicked = time.monotonic()
+        expect(approve).to_have_attribute("aria-busy", "true", timeout=1000)
+        assert time.monotonic() - clicked < 1
+        expect(approve).to_have_class(re.compile(r"\bworking\b"))
+        card = page.locator(f'[data-block$=":{bill_id}"]')
+        expect(card.filter(has_text="Approved by").last).to_be_visible(timeout=60_000)
+        expect(page.locator(".btn.working")).to_have_count(0)
+        expect(page.locator("#problems")).to_be_empty()
+    finally:
+        context.close()

@@ -205,6 +205,29 @@ async def test_paying_from_the_page_field_errors_then_the_card_turns_paid(page: 
     assert state["problems"] == []
 
 
+async def test_a_required_field_left_empty_says_so_in_the_persons_words(page: Page) -> None:
+    """As in Slack, the form stays and the field says "This field is required" (Léa reads it
+    in French), where the bot would have answered in its own words."""
+    message, bill_id, view_id = await pay_modal(page, "BW-88213")
+    empty = await page.post("/ui/submit", SAM, view_id=view_id, values={Input.PAY_AMOUNT: ""})
+    assert empty == {"errors": {Input.PAY_AMOUNT: "This field is required"}}
+    await page.post("/ui/close", SAM)
+
+    opened = len(page.playground.calls_to("views.open"))
+    await page.post(
+        "/ui/action",
+        LEA,
+        ts=message["ts"],
+        action_id=Action.PAY,
+        block_id=card_actions_block(bill_id),
+    )
+    await page.bot.modal(opened)
+    (lea_view,) = page.playground.stacks[LEA]
+    empty = await page.post("/ui/submit", LEA, view_id=lea_view, values={Input.PAY_AMOUNT: ""})
+    assert empty == {"errors": {Input.PAY_AMOUNT: "Ce champ est obligatoire"}}
+    assert (await page.state(LEA))["problems"] == []
+
+
 async def test_a_change_in_a_modal_carries_what_was_typed_elsewhere_in_it(page: Page) -> None:
     """Slack sends a block action in a modal with the view's state as the person left it: the
     Pay form's redraw keeps the reference the payer had typed before changing the amount."""
@@ -312,14 +335,18 @@ async def test_reminders_sent_directly_show_under_the_persons_messages(page: Pag
     assert "PF-2291" not in lea["channel"]
 
 
-async def test_times_read_in_the_viewers_time_zone(page: Page) -> None:
+async def test_times_read_in_the_viewers_locale_and_time_zone(page: Page) -> None:
+    """Each person's client writes a message's time their own way, whatever the browser's
+    settings: Ana (en-US, London) "9:05 AM", Léa (fr-FR, Paris) "10:05"."""
     await page.open()
     (message,) = page.playground.messages.values()
     sent = datetime.fromtimestamp(float(message["ts"]), UTC)
-    london = sent.astimezone(ZoneInfo("Europe/London")).strftime("%H:%M")
-    paris = sent.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
-    assert f">{london}</time>" in (await page.state(ANA))["channel"]
-    assert f">{paris}</time>" in (await page.state(LEA))["channel"]
+    london = sent.astimezone(ZoneInfo("Europe/London"))
+    paris = sent.astimezone(ZoneInfo("Europe/Paris"))
+    ana = (await page.state(ANA))["channel"]
+    lea = (await page.state(LEA))["channel"]
+    assert f">{london:%-I:%M}\u202f{london:%p}</time>" in ana
+    assert f">{paris:%H:%M}</time>" in lea
 
 
 async def test_invoice_from_the_page_shows_the_file_in_the_thread(page: Page) -> None:

@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from slack_playground.blockkit import validate_message_blocks, validate_view
+from slack_playground.reading import Reader, reading_as
 from slack_playground.render import (
     SUPPORTED_BLOCKS,
     SUPPORTED_ELEMENTS,
@@ -110,6 +113,52 @@ def test_mrkdwn_code_blocks_keep_their_text_unformatted() -> None:
 
 def test_emoji_shortcodes_become_emoji_and_unknown_ones_stay() -> None:
     assert render_text(plain(":warning: overdue :unknown_thing:")) == "⚠️ overdue :unknown_thing:"
+    assert render_mrkdwn(":paperclip: *Invoice* :question:") == "📎 <strong>Invoice</strong> ❓"
+
+
+def test_every_emoji_the_bot_writes_shows_as_an_emoji() -> None:
+    """Every short name in the bot's catalogs and blocks is one Slack knows: none shows raw."""
+    root = Path(__file__).resolve().parents[2] / "billpay"
+    sources = [*root.glob("locale/*/LC_MESSAGES/messages.po"), *root.glob("slack/**/*.py")]
+    names = {
+        name
+        for source in sources
+        for name in re.findall(r":[a-z][a-z0-9_+-]*:", source.read_text(encoding="utf-8"))
+    }
+    assert {":paperclip:", ":white_check_mark:", ":question:"} <= names
+    raw = {name for name in names if render_text(plain(name)) == name}
+    assert not raw, f"shown as typed, not as emoji: {sorted(raw)}"
+
+
+@pytest.mark.parametrize(
+    ("locale", "zone", "num", "short", "long"),
+    [
+        ("fr-FR", "Europe/Paris", "05/12/2026", "5 déc. 2026", "samedi 5 décembre 2026"),
+        ("en-US", "America/New_York", "12/5/2026", "Dec 5, 2026", "Saturday, December 5, 2026"),
+    ],
+)
+def test_date_tokens_read_in_the_readers_locale_and_time_zone(
+    locale: str, zone: str, num: str, short: str, long: str
+) -> None:
+    # 2026-12-05 12:00 UTC: the same day in Paris and New York.
+    token = "<!date^1796472000^{date_num} · {date_short} · {date_long}|5 Dec 2026>"
+    with reading_as(Reader(locale, ZoneInfo(zone))):
+        written = Tags(render_mrkdwn(token)).words
+    assert written == f"{num} · {short} · {long}"
+
+
+def test_a_date_token_follows_the_readers_time_zone_across_midnight() -> None:
+    token = "<!date^1796513400^{date_num} {time}|fallback>"  # 2026-12-05 23:30 UTC
+    with reading_as(Reader("fr-FR", ZoneInfo("Europe/Paris"))):
+        assert Tags(render_mrkdwn(token)).words == "06/12/2026 00:30"
+    with reading_as(Reader("en-US", ZoneInfo("America/New_York"))):
+        assert Tags(render_mrkdwn(token)).words == "12/5/2026 6:30 PM"
+
+
+def test_a_date_token_without_a_reader_or_with_an_unknown_format_shows_its_fallback() -> None:
+    assert Tags(render_mrkdwn("<!date^1796472000^{date}|5 Dec 2026>")).words == "5 Dec 2026"
+    with reading_as(Reader("fr-FR", ZoneInfo("Europe/Paris"))):
+        assert Tags(render_mrkdwn("<!date^1796472000^{nope}|5 Dec>")).words == "5 Dec"
 
 
 @given(st.text(max_size=200))

@@ -12,6 +12,7 @@ import aiohttp
 from slack_playground import FakeSlack, SlackRequests
 from slack_playground.page import Playground
 from tests.slack_playground.payloads import CHANNEL, bill_card
+from tests.slack_playground.test_render import Tags
 
 ANA = "U0ANA"
 
@@ -101,5 +102,34 @@ async def test_the_page_shows_the_placeholder_then_what_replaced_it() -> None:
         await _post(url, {"delete_original": True})
         assert "Couldn" not in playground.state_for(ANA, None)["channel"]
         assert playground.problems == []
+    finally:
+        await playground.stop()
+
+
+async def test_a_channel_message_a_button_replaces_shows_edited_as_in_slack() -> None:
+    """A card a button's response_url replaced reads "(edited)" after its time, in the reader's
+    language, with when it changed in its tooltip; a message never changed does not."""
+    playground = Playground(signing_secret="secret", bot_token="xoxb-page")
+    await playground.start()
+    try:
+        playground.channels[CHANNEL] = {"name": "finance"}
+        card = playground._post(CHANNEL, "Bills", bill_card(), None)
+        playground._post(CHANNEL, "Untouched", None, None)
+        assert "(edited)" not in playground.state_for(ANA, None)["channel"]
+        click = playground.requests.block_action_payload(
+            playground.requests.action_for(card, "approve"),
+            user_id=ANA,
+            message=card,
+            channel_id=CHANNEL,
+        )
+        body = {"text": "Approved", "replace_original": True}
+        assert (await _post(click["response_url"], body))[0] == 200
+
+        ana = Tags(playground.state_for(ANA, None)["channel"])
+        edited = ana.find("span", **{"class": "edited"})
+        assert ana.words.count("(edited)") == 1
+        assert str(edited["title"]).startswith("Edited ")
+        lea = playground.state_for("U0LEA", None)["channel"]
+        assert "(modifié)" in lea and "(edited)" not in lea
     finally:
         await playground.stop()
