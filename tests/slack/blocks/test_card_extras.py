@@ -34,7 +34,7 @@ def test_flags_and_overflow_in_english_and_french() -> None:
     assert "Question open: <@U0SAM> asked <@U0BEN>" in english
     assert "View invoice" in english and "Ask a question" not in english
     french = _text(card_blocks(case, locale="fr_FR", today=today))
-    assert "Doublon possible de INV-1042, payée il y a 3 jours" in french
+    assert "Doublon possible de INV-1042, réglée il y a 3 jours" in french
     assert "Voir le justificatif" in french
     bare = _text(card_blocks(replace(_case(), attachments=0), locale="fr_FR", today=today))
     assert "Joindre le justificatif" in bare and "Poser une question" in bare

@@ -97,10 +97,10 @@ async def test_a_french_reader_sees_french_words_and_french_money(linked_bot: Bo
     assert ack["response_action"] == "update"
     assert f"Enregistrement de {THREE_THOUSAND_POUNDS}" in json.dumps(ack, ensure_ascii=False)
     message = await bot.wait_for_card(message["ts"], bill_id, f"{THREE_THOUSAND_POUNDS} payés")
-    assert "payée intégralement" in card_text(message, bill_id)
+    assert "réglée intégralement" in card_text(message, bill_id)
     result = (await bot.slack.wait_for("views.update", where=shows_result))[-1].args["view"]
     assert validate_view(result) == []
-    assert "La facture est payée intégralement." in json.dumps(result, ensure_ascii=False)
+    assert "La facture est réglée intégralement." in json.dumps(result, ensure_ascii=False)
     await bot.slack.wait_for(
         "chat.postMessage", where=lambda c: c.args.get("thread_ts") == message["ts"]
     )
