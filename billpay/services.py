@@ -185,6 +185,8 @@ def build_services(
     pay_cases = CaseBook(db, links, pay_mirror, clock)
     approvals = Approvals(db, links, pay_cases, clock)
     approvals.delegations = delegations
+    queues = Queues(db, links, clock)
+    queues.acting_for = delegations.acting_for
     payers = Payers(db, links, cases)
     health = ConnectionHealth(db, reads, clock)
     sender = Sender(db, writes, settings, clock)
@@ -263,7 +265,7 @@ def build_services(
             writes=person_writes,
             clock=clock,
         ),
-        queues=Queues(db, links, clock),
+        queues=queues,
         claimant=claimant,
         health=health,
         budget=budget,

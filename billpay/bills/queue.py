@@ -14,7 +14,7 @@ mirror's, as `/bills` counts it (`billpay.bills.listing_sql`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -85,6 +85,13 @@ class Queues:
         self.db = db
         self.links = links
         self.clock = clock
+        # Who decides in an away approver's place: their bills wait in the delegate's Home too.
+        self.acting_for: Callable[[str, str, EffectivePolicy], Awaitable[list[str]]] | None = None
+
+    async def _decides_for_someone(
+        self, team_id: str, user_id: str, policy: EffectivePolicy
+    ) -> bool:
+        return self.acting_for is not None and bool(await self.acting_for(team_id, user_id, policy))
 
     async def queue_of(self, team_id: str, user_id: str, today: date) -> Queue:
         """The person's queue in this workspace, as of `today` (their own date)."""
@@ -97,7 +104,12 @@ class Queues:
                 )
             )
         policies = {link.id: await self.links.policy_for(link) for link in links}
-        approving = [link for link in links if policies[link.id].may_approve(user_id)]
+        approving = [
+            link
+            for link in links
+            if policies[link.id].may_approve(user_id)
+            or await self._decides_for_someone(team_id, user_id, policies[link.id])
+        ]
         paying = [link for link in links if policies[link.id].may_pay(user_id)]
         channels = [(link.channel_id, link.company_name, link.base_currency) for link in links]
         async with self.db.read() as s:

@@ -300,3 +300,18 @@ async def test_a_new_bill_waits_for_others_not_for_who_created_it(linked_bot: Bo
     ana = await _home(bot, ANA)
     assert _headers(ana)[1] == "Waiting for your approval (25)"
     assert bill_id not in str(_waiting_values(ana))
+
+
+@pytest.mark.bot(approvers="U0ANA,U0SAM")
+async def test_an_away_approvers_bills_wait_in_their_delegates_home(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await bot.command("/billpay", "away <@U0BEN|ben>", user=ANA)
+    await bot.slack.wait_for_responses(count=1)
+    await bot.bills(user=ANA)
+    # Ana is at her desk: Ben, who may not approve, has nothing waiting.
+    assert _headers(await _home(bot, BEN))[1] == "Waiting for your approval (0)"
+
+    bot.slack.users[ANA] = {"profile": {"status_emoji": ":palm_tree:"}}
+    home = await _home(bot, BEN)
+    assert _headers(home)[1] == "Waiting for your approval (25)"
+    assert len(_waiting_values(home)) == 20
