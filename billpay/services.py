@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from billpay.approvals.decisions import Approvals
 from billpay.approvals.reminders import Reminders
 from billpay.bills.book import CaseBook
+from billpay.bills.connecting import Connecting
 from billpay.bills.links import Links
 from billpay.bills.messages import MessageStore
 from billpay.bills.outstanding import OutstandingBills
@@ -31,6 +32,7 @@ from billpay.payables.backend import PayablesBackend
 from billpay.payables.budget import CallBudget, Priority
 from billpay.payables.client import PayablesClient
 from billpay.payments.accounts import BankAccounts
+from billpay.payments.disconnect import Disconnection
 from billpay.payments.payers import Payers
 from billpay.payments.recovery import Recovery
 from billpay.payments.scheduled import ScheduledPayments
@@ -88,6 +90,9 @@ class Services:
     suppliers: SupplierService
     # This process as the holder of the scheduler's claims (`billpay.store.claims`).
     claimant: Claimant
+    # `/billpay connect`'s connections waiting to be authorised, and `/billpay disconnect`.
+    connecting: Connecting
+    disconnection: Disconnection
     # What the bot knows of each company's connection to its accounting platform: while one is
     # not Linked, what would write through it waits and its cards offer Reconnect.
     health: ConnectionHealth
@@ -167,6 +172,15 @@ def build_services(
     sender = Sender(db, writes, settings, clock)
     sender.connection_lost = health.write_refused
     settler = Settler(db, pay_mirror, sender, settings, clock, holder=claimant.holder)
+    connecting = Connecting(
+        db,
+        links,
+        reads,
+        settings,
+        clock,
+        claimant,
+        webhooks=settings.codat_webhook_secret is not None,
+    )
     webhooks = None
     if settings.codat_webhook_secret is not None:
         webhooks = Webhooks(
@@ -176,6 +190,7 @@ def build_services(
                 mirror_reactions or MirrorWebhookReactions(mirror),
                 health_reactions or health,
                 budget,
+                connecting,
             ),
             claimant,
             clock,
@@ -231,6 +246,8 @@ def build_services(
             clock=clock,
         ),
         claimant=claimant,
+        connecting=connecting,
+        disconnection=Disconnection(db, links, clock),
         health=health,
         budget=budget,
         sync=sync,
