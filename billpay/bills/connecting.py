@@ -19,11 +19,12 @@ What the channel is told is the Slack edge's (`on_done`).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from billpay.bills.companies import (
     ACCOUNTING,
@@ -140,7 +141,7 @@ class Connecting:
         if company_id:
             company = await self.companies.get(team_id, company_id)
         elif new_name and new_name.strip():
-            company = await self.companies.create(team_id, new_name, key=key)
+            company = await self.companies.create(team_id, new_name, key=_derived(key, "company"))
         else:
             raise Denied(N_("Choose a company, or name a new one."))
         linked = linked_accounting(company, platform_key)
@@ -167,7 +168,9 @@ class Connecting:
         )
         if connection is None:
             connection = await self.reads.create_connection(
-                company.id, platform_key, idempotency_key=key
+                company.id,
+                platform_key,
+                idempotency_key=_derived(key, f"connection:{company.id}:{platform_key}"),
             )
         if connection.source_type not in (None, ACCOUNTING) or not connection.link_url:
             raise Denied(
@@ -306,7 +309,10 @@ class Connecting:
                     select(PendingConnection)
                     .where(
                         PendingConnection.status == WAITING,
-                        PendingConnection.next_check_at <= now,
+                        or_(
+                            PendingConnection.next_check_at <= now,
+                            PendingConnection.expires_at <= now,
+                        ),
                     )
                     .order_by(PendingConnection.next_check_at)
                     .limit(20)
@@ -394,6 +400,11 @@ class Connecting:
             log.warning("nobody to tell how connection %s ended", done.pending.connection_id)
             return
         await self.on_done(done)
+
+
+def _derived(key: str, what: str) -> str:
+    """One form's key for each request it makes: the API refuses a key reused elsewhere."""
+    return str(uuid.uuid5(uuid.UUID(key), what))
 
 
 def expired_words(pending: PendingConnection, minutes: float) -> Phrase:

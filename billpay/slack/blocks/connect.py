@@ -35,8 +35,8 @@ def connect_modal(
     *,
     locale: str,
 ) -> dict[str, Any]:
-    """The connect form: `companies` (id, name) are those the workspace may link (the
-    type-ahead searches them all; the first ones show at once), `platforms` key → name."""
+    """The connect form: `companies` (id, name) are those the workspace may link (none: the
+    form asks for a new one; the type-ahead searches them), `platforms` key → name."""
     _ = words(locale)
     intro = (
         _(
@@ -57,8 +57,6 @@ def connect_modal(
             "min_query_length": 0,
             "placeholder": {"type": "plain_text", "text": plain(_("Type a company’s name"), 150)},
         }
-        if len(companies) == 1:
-            element["initial_option"] = option(*companies[0])
         blocks.append(
             {
                 "type": "input",

@@ -112,12 +112,9 @@ def register(on: Listeners, services: Services) -> None:
         text = disconnected_text(
             click.user_id, done.company_name, _listed(done.cancelled), locale=language
         )
+        publisher = services.must_publish()
+        await publisher.client(click.team_id).chat_postMessage(channel=click.channel_id, text=text)
         await respond(delete_original=True)
-        await (
-            services.must_publish()
-            .client(click.team_id)
-            .chat_postMessage(channel=click.channel_id, text=text)
-        )
 
     @on.command("/billpay", verb="language")
     async def language(ack: Ack, slash: Command, respond: AsyncRespond, person: LazyPerson) -> None:
