@@ -240,14 +240,16 @@ class Connecting:
             await s.flush()
             return row
 
-    async def shown(self, pending_id: int, message_ts: str) -> None:
-        """Where the channel was told it waits: the message its end replaces."""
+    async def shown(self, pending_id: int, message_ts: str) -> bool:
+        """Where the channel was told it waits: the message its end replaces. False when it
+        ended already (the webhook came first, and its outcome was posted on its own)."""
         async with self.db.write() as s:
-            await s.execute(
+            result = await s.execute(
                 update(PendingConnection)
-                .where(PendingConnection.id == pending_id)
+                .where(PendingConnection.id == pending_id, PendingConnection.status == WAITING)
                 .values(message_ts=message_ts)
             )
+            return bool(getattr(result, "rowcount", 0) == 1)
 
     async def waiting_in(self, team_id: str, channel_id: str) -> PendingConnection | None:
         async with self.db.read() as s:

@@ -149,8 +149,10 @@ def register(on: Listeners, services: Services) -> None:
                 submission.user_id, pending.company_name, pending.platform_name, locale=language
             ),
         )
-        if isinstance(posted.get("ts"), str):
-            await services.connecting.shown(pending.id, posted["ts"])
+        ts = posted.get("ts")
+        if isinstance(ts, str) and not await services.connecting.shown(pending.id, ts):
+            # Authorised before the line went out: the outcome is already in the channel.
+            await client.chat_delete(channel=metadata.channel_id, ts=ts)
         await client.chat_postEphemeral(
             channel=metadata.channel_id,
             user=submission.user_id,
