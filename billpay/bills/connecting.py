@@ -251,6 +251,28 @@ class Connecting:
             )
             return bool(getattr(result, "rowcount", 0) == 1)
 
+    async def drop_waiting(self, link: CompanyLink) -> list[PendingConnection]:
+        """The channel was linked (to `link`'s connection): another connection still waiting
+        for it no longer links it. Those dropped, to say so where each was waited for."""
+        async with self.db.write() as s:
+            rows = list(
+                await s.scalars(
+                    select(PendingConnection)
+                    .where(
+                        PendingConnection.team_id == link.team_id,
+                        PendingConnection.channel_id == link.channel_id,
+                        PendingConnection.status == WAITING,
+                        PendingConnection.connection_id != link.connection_id,
+                    )
+                    .with_for_update()
+                )
+            )
+            now = self.clock()
+            for row in rows:
+                row.status, row.finished_at, row.next_check_at = REPLACED, now, None
+            await s.flush()
+            return rows
+
     async def waiting_in(self, team_id: str, channel_id: str) -> PendingConnection | None:
         async with self.db.read() as s:
             return await s.scalar(

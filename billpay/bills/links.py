@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billpay.bills.cases import audit
@@ -31,7 +31,6 @@ from billpay.store.models import (
     BillCase,
     CompanyLink,
     Payment,
-    PendingConnection,
     Policy,
 )
 
@@ -232,17 +231,6 @@ class Links:
                     company=escape(company.name),
                     channel=elsewhere,
                 )
-            # A connection still waiting to be authorised for this channel no longer links it.
-            await s.execute(
-                update(PendingConnection)
-                .where(
-                    PendingConnection.team_id == team_id,
-                    PendingConnection.channel_id == channel_id,
-                    PendingConnection.status == "waiting",
-                    PendingConnection.connection_id != connection.id,
-                )
-                .values(status="replaced", finished_at=now, next_check_at=None)
-            )
             link = await s.scalar(
                 select(CompanyLink)
                 .where(CompanyLink.team_id == team_id, CompanyLink.channel_id == channel_id)

@@ -15,6 +15,7 @@ import logging
 from billpay.bills.connecting import Done, expired_words
 from billpay.bills.duties import policy_count
 from billpay.core.i18n import words
+from billpay.core.mrkdwn import escape
 from billpay.digest import store as digest_store
 from billpay.services import Services
 from billpay.slack.blocks.status import linked_text, policy_line
@@ -55,6 +56,18 @@ class LinkNotices:
             FillProgress(services.mirror, client, link, language).start()
         else:
             services.mirror.fill_soon(link.company_id, link.connection_id)
+        for dropped in await services.connecting.drop_waiting(link):
+            if dropped.message_ts is not None and services.publisher is not None:
+                _ = words(dropped.language or services.settings.default_locale)
+                text = _(
+                    "No longer waiting for {platform}: this channel was linked to *{company}* "
+                    "instead.",
+                    platform=escape(dropped.platform_name),
+                    company=escape(link.company_name),
+                )
+                await services.publisher.client(link.team_id).chat_update(
+                    channel=dropped.channel_id, ts=dropped.message_ts, text=text
+                )
         policy = await services.links.policy_for(link)
         settings = services.settings
         count = policy_count(policy, settings.auto_approve_below, settings.auto_approve_after_hours)

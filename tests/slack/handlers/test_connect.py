@@ -170,6 +170,30 @@ async def test_a_new_company_is_connected_through_its_link_and_polling(bot: Bot)
     assert len(updates) == 1
 
 
+async def test_a_channel_linked_meanwhile_stops_waiting_and_says_so(bot: Bot) -> None:
+    view = await _form(bot)
+    await bot.submit(
+        view, {Input.CONNECT_NEW: "Later Ltd", Input.CONNECT_PLATFORM: "gbol"}, user=ANA
+    )
+    (private,) = await bot.slack.wait_for(
+        "chat.postEphemeral", where=lambda c: "authorise Xero" in str(c.args.get("text"))
+    )
+    (waiting,) = await bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: "Waiting for Xero" in str(c.args.get("text"))
+    )
+    await bot.command("/billpay", CONNECT_DEMO, user=ANA)
+    await bot.slack.wait_for_responses(where=lambda r: r.get("response_type") == "in_channel")
+    shown = bot.slack.message(CHANNEL, waiting.response["ts"])["text"]
+    assert "No longer waiting for Xero" in shown and DEMO_COMPANY_NAME in shown
+
+    # Authorised later all the same: the channel stays with the company it was linked to.
+    link_url = private.args["blocks"][1]["elements"][0]["url"]
+    await complete_link(httpx.ASGITransport(app=bot.sandbox.app), link_url)
+    bot.services.clock.set(lambda: NOW + timedelta(minutes=10))
+    await Scheduler(bot.services).poll_connections()
+    assert (await bot.services.links.link_for(TEAM, CHANNEL)).company_name == DEMO_COMPANY_NAME
+
+
 @pytest.mark.bot(connect_wait_minutes=30)
 async def test_waiting_stops_in_time_and_says_so(bot: Bot) -> None:
     view = await _form(bot)
