@@ -31,6 +31,7 @@ from payables_sandbox.app import Sandbox, SandboxConfig
 from slack_playground import FakeSlack
 from testkit.bot import BOT_TOKEN, Bot, bill_ids, running_bot
 from testkit.payables import SANDBOX_KEY
+from testkit.world import CONNECT_DEMO
 
 ANA = "U0ANA"
 SLACK_SECONDS = 3.0
@@ -112,7 +113,7 @@ async def main(rounds: int) -> None:
             FakeSlack(bot_token=BOT_TOKEN) as slack,
             running_bot(sandbox, db, slack, wall_clock=True) as bot,
         ):
-            await bot.command("/billpay", "connect", user=ANA)
+            await bot.command("/billpay", CONNECT_DEMO, user=ANA)
             await slack.wait_for_responses()
             message = await bot.bills(user=ANA)
             bill_id = bill_ids(message)[0]

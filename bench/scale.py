@@ -70,7 +70,7 @@ from payables_sandbox.app import Sandbox, SandboxConfig
 from slack_playground import FakeSlack, SlackRequests
 from testkit.bot import BOT_TOKEN, SIGNING_SECRET, Bot, bill_ids, card_text, serve, settle_listeners
 from testkit.payables import SANDBOX_KEY, SANDBOX_URL
-from testkit.world import ANA, CHANNEL, SAM, TEAM, bot_settings
+from testkit.world import ANA, CHANNEL, CONNECT_DEMO, SAM, TEAM, bot_settings
 
 TODAY = date(2026, 11, 23)  # a Monday: the digest goes out
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -334,7 +334,7 @@ async def pay(w: World, message: dict[str, Any], bill_id: str) -> dict[str, Any]
 
 async def link(w: World) -> None:
     """`/billpay connect`, then the first fill of the mirror, timed."""
-    await w.bot.command("/billpay", "connect", user=ANA)
+    await w.bot.command("/billpay", CONNECT_DEMO, user=ANA)
     await w.slack.wait_for_responses(timeout=WAIT)
     started = time.perf_counter()
     await mirror_of(w.services).settled()

@@ -27,6 +27,7 @@ from payables_sandbox.app import Sandbox, SandboxConfig
 from slack_playground import FakeSlack
 from testkit.bot import BOT_TOKEN, Bot, bill_ids, running_bot
 from testkit.payables import SANDBOX_KEY
+from testkit.world import CONNECT_DEMO
 
 TODAY = date(2026, 11, 22)
 
@@ -64,7 +65,7 @@ async def main() -> None:
         await asyncio.to_thread(upgrade, url)
         db = Database(url)
         async with FakeSlack(bot_token=BOT_TOKEN) as slack, running_bot(sandbox, db, slack) as bot:
-            await bot.command("/billpay", "connect", user=ANA)
+            await bot.command("/billpay", CONNECT_DEMO, user=ANA)
             await slack.wait_for_responses()
             baseline = await _healthz(bot)
             rows: dict[str, list[tuple[float, Counter[str], int]]] = {}

@@ -38,7 +38,7 @@ from slack_playground import FakeSlack
 from testkit.bot import BOT_TOKEN, SIGNING_SECRET, Bot, running_bot
 from testkit.malformed import Malformed, Malformer, fresh, request_templates, signed_body
 from testkit.payables import SANDBOX_KEY
-from testkit.world import ANA, SAM
+from testkit.world import ANA, CONNECT_DEMO, SAM
 
 TODAY = date(2026, 11, 22)
 SLACK_DEADLINE = 3.0
@@ -112,7 +112,7 @@ async def main(cases: int, seed: int) -> None:
             FakeSlack(bot_token=BOT_TOKEN) as slack,
             running_bot(sandbox, db, slack, approvers=[ANA], payers=[SAM]) as bot,
         ):
-            await bot.command("/billpay", "connect", user=ANA)
+            await bot.command("/billpay", CONNECT_DEMO, user=ANA)
             await slack.wait_for_responses()
             templates = await request_templates(bot)
             await listeners_settled()

@@ -91,6 +91,21 @@ class Settings(BaseSettings):
         "are written to the database.",
     )
 
+    # Which payables companies each workspace may link (`billpay.bills.companies`).
+    company_grants: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='BILLPAY_COMPANY_GRANTS: JSON, Slack team id (or "*": every workspace) to '
+        'the ids of payables companies without a `slack_team` tag it may link as well ("*": '
+        "every such company). A company tagged with a team is that team's alone. Unset: none "
+        "on Codat; on the embedded sandbox, its untagged (demo) companies for every workspace.",
+    )
+    connect_wait_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        description="BILLPAY_CONNECT_WAIT_MINUTES: how long `/billpay connect` waits for a new "
+        "connection to be authorised before it says it gave up.",
+    )
+
     # Webhooks from Codat, at /webhooks/codat.
     codat_webhook_secret: SecretStr | None = Field(
         default=None,
@@ -448,6 +463,11 @@ class Settings(BaseSettings):
     @property
     def uses_sandbox(self) -> bool:
         return self.codat_api_key is None
+
+    def grants_for(self, team_id: str) -> frozenset[str]:
+        """The untagged companies `team_id` may link besides its own ("*": all of them)."""
+        grants = self.company_grants or ({"*": ["*"]} if self.uses_sandbox else {})
+        return frozenset(grants.get(team_id, [])) | frozenset(grants.get("*", []))
 
     @property
     def payables_api_key(self) -> SecretStr:

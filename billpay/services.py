@@ -21,6 +21,7 @@ from billpay.approvals.delegation import Delegations
 from billpay.approvals.reminders import Reminders
 from billpay.bills.admins import Admins
 from billpay.bills.book import CaseBook
+from billpay.bills.connecting import Connecting
 from billpay.bills.links import Links
 from billpay.bills.messages import MessageStore
 from billpay.bills.outstanding import OutstandingBills
@@ -37,6 +38,7 @@ from billpay.payables.backend import PayablesBackend
 from billpay.payables.budget import CallBudget, Priority
 from billpay.payables.client import PayablesClient
 from billpay.payments.accounts import BankAccounts
+from billpay.payments.disconnect import Disconnection
 from billpay.payments.payers import Payers
 from billpay.payments.recovery import Recovery
 from billpay.payments.scheduled import ScheduledPayments
@@ -97,6 +99,9 @@ class Services:
     queues: Queues
     # This process as the holder of the scheduler's claims (`billpay.store.claims`).
     claimant: Claimant
+    # `/billpay connect`'s connections waiting to be authorised, and `/billpay disconnect`.
+    connecting: Connecting
+    disconnection: Disconnection
     # What the bot knows of each company's connection to its accounting platform: while one is
     # not Linked, what would write through it waits and its cards offer Reconnect.
     health: ConnectionHealth
@@ -192,6 +197,15 @@ def build_services(
     sender = Sender(db, writes, settings, clock)
     sender.connection_lost = health.write_refused
     settler = Settler(db, pay_mirror, sender, settings, clock, holder=claimant.holder)
+    connecting = Connecting(
+        db,
+        links,
+        reads,
+        settings,
+        clock,
+        claimant,
+        webhooks=settings.codat_webhook_secret is not None,
+    )
     webhooks = None
     if settings.codat_webhook_secret is not None:
         webhooks = Webhooks(
@@ -201,6 +215,7 @@ def build_services(
                 mirror_reactions or MirrorWebhookReactions(mirror),
                 health_reactions or health,
                 budget,
+                connecting,
             ),
             claimant,
             clock,
@@ -267,6 +282,8 @@ def build_services(
         ),
         queues=queues,
         claimant=claimant,
+        connecting=connecting,
+        disconnection=Disconnection(db, links, clock),
         health=health,
         budget=budget,
         sync=sync,

@@ -124,6 +124,18 @@ PLATFORMS: dict[str, Platform] = {
 
 DEMO_PLATFORM = "mqjo"
 
+# Integrations of other kinds a company may also have connected (the spec's own example of a
+# connection is Basiq, `dfxm`, a Banking one). Their connections are listed with their
+# `sourceType`, but this API neither creates them nor reads payables data through them.
+OTHER_SOURCES: dict[str, tuple[str, str]] = {"dfxm": ("Basiq", "Banking")}
+DEMO_BANKING = "dfxm"
+
+
+def source_type(key: str) -> str:
+    """The connection's `sourceType`: Accounting for the platforms above, else its own."""
+    other = OTHER_SOURCES.get(key)
+    return other[1] if other is not None else "Accounting"
+
 
 def platform(key: str) -> Platform:
     """The platform of an existing connection (unknown keys of old data get the general rules)."""

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payables_sandbox import store
 from payables_sandbox.money import round_to_currency
+from payables_sandbox.platforms import DEMO_BANKING, OTHER_SOURCES
 
 NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4b7a-9a51-0c2f8e6b1d47")
 DEMO_COMPANY_NAME = "Larkspur Design Studio Ltd"
@@ -321,6 +322,23 @@ async def seed_if_empty(session: AsyncSession, *, today: date | None = None) -> 
             status="Linked",
             base_currency=BASE_CURRENCY,
             created=created,
+            last_sync=created,
+        )
+    )
+    # The company's bank feed is connected too, before its ledger: a Banking connection that
+    # is Linked and listed first, which payables work must pass over.
+    banking_name, _kind = OTHER_SOURCES[DEMO_BANKING]
+    session.add(
+        store.Connection(
+            id=demo_id("connection:banking"),
+            company_id=company_id,
+            platform_key=DEMO_BANKING,
+            platform_name=banking_name,
+            integration_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"codat-integration:{DEMO_BANKING}")),
+            source_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"codat-source:{DEMO_BANKING}")),
+            status="Linked",
+            base_currency=BASE_CURRENCY,
+            created=created - timedelta(days=1),
             last_sync=created,
         )
     )

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from payables_sandbox import store
+from payables_sandbox.platforms import source_type
 
 # The sandbox's own address as the current request reached it: links point back at the sandbox.
 link_base: ContextVar[str] = ContextVar("link_base", default="http://127.0.0.1:8900")
@@ -38,7 +39,7 @@ def connection(row: store.Connection) -> dict[str, Any]:
         "integrationId": row.integration_id,
         "integrationKey": row.platform_key,
         "sourceId": row.source_id,
-        "sourceType": "Accounting",
+        "sourceType": source_type(row.platform_key),
         "platformName": row.platform_name,
         "linkUrl": link_url(row.company_id, row.id),
         "status": row.status,

@@ -84,6 +84,10 @@ class _Viewer:
     reader: Reader
 
 
+# The demo company of the payables sandbox the playground runs on by default.
+DEMO_CONNECT = "connect Larkspur Design Studio Ltd"
+
+
 class Playground(FakeSlack):
     """The Slack stand-in with the page. `request_url` is the bot's `/slack/events`, set once the
     bot listens; `token` is what every request must prove it holds (`page_url` carries it);
@@ -97,12 +101,16 @@ class Playground(FakeSlack):
         bot_token: str,
         notice: Notice | None = None,
         history: Path | None = None,
+        connect_text: str = DEMO_CONNECT,
         **kwargs: Any,
     ) -> None:
         super().__init__(bot_token=bot_token, team_name="Larkspur Design Studio", **kwargs)
         self.signing_secret = signing_secret
         self.token = secrets.token_urlsafe(32)
         self.notice = notice
+        # What `/billpay` is given when the page first opens: the demo company's name links
+        # it at once; a bare `connect` opens the bot's connect form instead.
+        self.connect_text = connect_text
         self.request_url: str | None = None
         self.requests = SlackRequests(signing_secret, self)
         self.version = 0
@@ -314,7 +322,7 @@ class Playground(FakeSlack):
         if not self.linked:
             # The channel is linked to the demo company on first open.
             self.linked = True
-            await self.run_command(PEOPLE[0].user_id, "/billpay connect")
+            await self.run_command(PEOPLE[0].user_id, f"/billpay {self.connect_text}")
         return web.Response(text=page_html(PEOPLE, self.notice), content_type="text/html")
 
     async def _state(self, request: web.Request) -> web.StreamResponse:

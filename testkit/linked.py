@@ -27,7 +27,7 @@ from payables_sandbox.quota import Quota
 from slack_playground.webapi.state import SavedState
 from testkit.bot import BOT_TOKEN, Bot, in_process_bot, settle_listeners
 from testkit.slack import fake_slack_session
-from testkit.world import ANA
+from testkit.world import ANA, CONNECT_DEMO
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Linked:
 async def link(bot: Bot) -> None:
     """Link the channel to the demo company as a person does, and wait for the mirror's first
     fill."""
-    await bot.command("/billpay", "connect", user=ANA)
+    await bot.command("/billpay", CONNECT_DEMO, user=ANA)
     await bot.slack.wait_for_responses(count=1)
     await bot.services.mirror.settled()
 

@@ -16,10 +16,13 @@ from billpay.store.migrate import upgrade
 from billpay.store.models import Base
 from payables_sandbox import store as sandbox_store
 from payables_sandbox.app import Sandbox
+from payables_sandbox.seed import DEMO_COMPANY_NAME
 from testkit.payables import TODAY, database_url_for, on_postgres
 
 TEAM = "T0001"
 CHANNEL = "C0FIN"
+# `/billpay connect` naming the demo company: links the channel to it at once.
+CONNECT_DEMO = f"connect {DEMO_COMPANY_NAME}"
 ANA, BEN, SAM, EVE = "U0ANA", "U0BEN", "U0SAM", "U0EVE"
 NOW = datetime(TODAY.year, TODAY.month, TODAY.day, 10, 0, tzinfo=UTC)
 

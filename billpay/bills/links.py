@@ -18,14 +18,23 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billpay.bills.cases import audit
+from billpay.bills.companies import ACCOUNTING, Companies, linked_accounting
 from billpay.bills.policy import CONFIGURATION_ACTOR, Directory, EffectivePolicy, policy_terms
 from billpay.config import Settings
+from billpay.core.domain import PaymentStatus
 from billpay.core.errors import Denied, NotLinked
 from billpay.core.i18n import N_, Phrase
 from billpay.core.mrkdwn import escape
+from billpay.payables import models
 from billpay.payables.client import PayablesClient
 from billpay.store.db import Database
-from billpay.store.models import AuditEvent, CompanyLink, Policy
+from billpay.store.models import (
+    AuditEvent,
+    BillCase,
+    CompanyLink,
+    Payment,
+    Policy,
+)
 
 
 class Links:
@@ -40,6 +49,7 @@ class Links:
         self.reads = reads
         self.settings = settings
         self.clock = clock
+        self.companies = Companies(reads, settings)
         # The configured policy's terms each link was last seen (and audited) with here.
         self._recorded: dict[int, dict[str, Any]] = {}
         self._recording = asyncio.Lock()
@@ -133,37 +143,30 @@ class Links:
         *,
         language: str | None = None,
     ) -> tuple[CompanyLink, bool]:
-        """Link the channel to a company: the one named or whose id is given, or the only one
-        there is. Returns the link and whether it is new. Raises `Denied` listing the
-        companies when the choice is ambiguous. A channel without a language of its own takes
-        `language`, the linker's.
-
-        Only approvers may link, and a company's bills are handled in one channel of a
-        workspace, so approvals given in one channel cannot be side-stepped in another."""
-        policy = EffectivePolicy.from_settings(self.settings)
-        if not policy.may_approve(user_id):
-            raise Denied(
-                N_("Only {who} can link a channel to a company."), who=policy.who_may_approve()
-            )
-        companies = [c async for c in self.reads.iter_companies()]
+        """Link the channel to a company the workspace may see (`billpay.bills.companies`):
+        the one named or whose id is given, or the only one there is with a linked
+        accounting connection. Returns the link and whether it is new. Raises `Denied`
+        listing the companies when the choice is ambiguous. A channel without a language of
+        its own takes `language`, the linker's."""
+        self.may_link(user_id)
+        companies = await self.companies.visible(team_id)
         # `/billpay` text arrives escaped as Slack escapes it (so that mentions carry ids).
         choice = choice.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
         if choice:
             wanted = choice.casefold()
             matches = [c for c in companies if c.id == choice or c.name.casefold() == wanted]
         else:
-            matches = [
-                c for c in companies if any(x.status == "Linked" for x in c.data_connections)
-            ]
+            matches = [c for c in companies if linked_accounting(c) is not None]
         if len(matches) != 1:
             listed = "\n".join(f"• {escape(c.name)} (`{c.id}`)" for c in companies[:10])
             if choice and not matches:
                 raise Denied(
                     N_(
-                        "No company matches “{choice}”. Run `/billpay connect <company name or "
-                        "id>` with one of:\n{companies}"
+                        "No company this workspace can link matches “{choice}”. Run `/billpay "
+                        "connect` to choose or create one, or `/billpay connect <company name "
+                        "or id>` with one of:\n{companies}"
                     ),
-                    choice=escape(choice),
+                    choice=escape(choice[:100]),
                     companies=listed or Phrase(N_("none")),
                 )
             raise Denied(
@@ -174,15 +177,47 @@ class Links:
                 companies=listed or Phrase(N_("none")),
             )
         company = matches[0]
-        connection = next((x for x in company.data_connections if x.status == "Linked"), None)
+        connection = linked_accounting(company)
         if connection is None:
             raise Denied(
                 N_(
-                    "{company} has no linked accounting platform yet; finish linking it in the "
-                    "payables service, then run `/billpay connect` again."
+                    "{company} has no linked accounting platform yet. Run `/billpay connect` "
+                    "and choose its platform to connect it."
                 ),
                 company=escape(company.name),
             )
+        return await self.link_company(
+            team_id, channel_id, user_id, company, connection, language=language
+        )
+
+    def may_link(self, user_id: str) -> None:
+        """Only approvers may link, and a company's bills are handled in one channel of a
+        workspace, so approvals given in one channel cannot be side-stepped in another."""
+        policy = EffectivePolicy.from_settings(self.settings)
+        if not policy.may_approve(user_id):
+            raise Denied(
+                N_("Only {who} can link a channel to a company."), who=policy.who_may_approve()
+            )
+
+    async def link_company(
+        self,
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        company: models.Company,
+        connection: models.Connection,
+        *,
+        language: str | None = None,
+    ) -> tuple[CompanyLink, bool]:
+        """Link the channel to the company's Linked accounting connection (nothing else is
+        ever linked: a Banking connection holds no bills). Returns the link and whether it is
+        new."""
+        if connection.source_type != ACCOUNTING or connection.status != "Linked":
+            raise Denied(
+                N_("{company} has no linked accounting platform yet."),
+                company=escape(company.name),
+            )
+        policy = EffectivePolicy.from_settings(self.settings)
         info = await self.reads.get_company_information(company.id, connection.id)
         async with self.db.write() as s:
             now = self.clock()
@@ -213,6 +248,14 @@ class Links:
                 company.id,
                 connection.id,
             ):
+                if await _has_scheduled(s, link.id):
+                    raise Denied(
+                        N_(
+                            "This channel has payments scheduled for {company}. Run `/billpay "
+                            "disconnect` first: it says which payments it cancels."
+                        ),
+                        company=escape(link.company_name),
+                    )
                 # Another company: the old link keeps its cases and history, out of the way.
                 audit(
                     s,
@@ -342,3 +385,13 @@ class Links:
                     at=self.clock(), team_id=team_id, actor="slack", action=action, details={}
                 )
             )
+
+
+async def _has_scheduled(s: AsyncSession, link_id: int) -> bool:
+    found = await s.scalar(
+        select(Payment.id)
+        .join(BillCase, BillCase.id == Payment.case_id)
+        .where(BillCase.link_id == link_id, Payment.status == PaymentStatus.SCHEDULED)
+        .limit(1)
+    )
+    return found is not None

@@ -259,6 +259,15 @@ class ConnectionHealth:
             return None
         return _pause(row, link)
 
+    async def state_of(self, link: CompanyLink) -> tuple[str, datetime] | None:
+        """The link's connection as last seen: its status and when it was last read (or
+        changed); None when never seen since linking."""
+        async with self.db.read() as s:
+            row = await self._row(s, link.company_id, link.connection_id)
+        if row is None:
+            return None
+        return row.status, row.checked_at or row.changed_at
+
     async def pause_of_link(self, link_id: int) -> ConnectionPause | None:
         """`pause_for` the link with this id (a message being redrawn knows only that)."""
         async with self.db.read() as s:

@@ -62,11 +62,13 @@ class PayablesClient(PayablesHttp):
         return await self._get("/companies", models.Companies, params)
 
     async def iter_companies(
-        self, *, query: str | Expr | None = None, page_size: int = 100
+        self, *, query: str | Expr | None = None, tags: str | None = None, page_size: int = 100
     ) -> AsyncIterator[models.Company]:
         page = 1
         while True:
-            batch = await self.list_companies(page=page, page_size=page_size, query=query)
+            batch = await self.list_companies(
+                page=page, page_size=page_size, query=query, tags=tags
+            )
             for company in batch.results:
                 yield company
             if not batch.results or page * batch.page_size >= batch.total_results:

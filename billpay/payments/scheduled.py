@@ -144,7 +144,12 @@ class ScheduledPayments:
                 .join(CompanyLink, CompanyLink.id == BillCase.link_id)
                 .outerjoin(DigestSubscription, DigestSubscription.link_id == BillCase.link_id)
                 # While the company's connection is not Linked they wait, then go if still due.
-                .where(Payment.status == PaymentStatus.SCHEDULED, ~connection_paused())
+                .where(
+                    Payment.status == PaymentStatus.SCHEDULED,
+                    ~connection_paused(),
+                    # A disconnected channel's payments were cancelled with it; never sent.
+                    CompanyLink.archived.is_(False),
+                )
             )
             if teams is not None:
                 query = query.where(CompanyLink.team_id.in_(sorted(teams)))

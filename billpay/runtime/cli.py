@@ -719,13 +719,15 @@ async def _report_backend(
 async def _company_rows(
     backend: PayablesBackend, companies: Sequence[Company], today: date, *, bills: bool = True
 ) -> list[tuple[str, ...]]:
-    """Company, platform, outstanding, overdue, amounts due: one row per data connection."""
+    """Company, platform, outstanding, overdue, amounts due: one row per accounting connection."""
+    from billpay.bills.companies import accounting
     from billpay.bills.listing import summarise
     from billpay.core.money import format_money
 
     rows: list[tuple[str, ...]] = []
     for company in companies:
-        for connection in company.data_connections:
+        # Only accounting connections hold bills (a bank feed has none to show).
+        for connection in accounting(company.data_connections):
             platform = connection.platform_name or ""
             if connection.status != "Linked":
                 rows.append((company.name, f"{platform} (not linked)", "", "", ""))

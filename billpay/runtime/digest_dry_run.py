@@ -20,6 +20,7 @@ from typing import Literal
 from rich.console import Console
 from sqlalchemy import select
 
+from billpay.bills.companies import linked_accounting
 from billpay.config import Settings
 from billpay.core.clock import utcnow
 from billpay.digest.schedule import Subscription
@@ -197,7 +198,7 @@ def _defaults(link: CompanyLink) -> Subscription:
 async def _backend_companies(backend: PayablesBackend) -> list[Subscription]:
     subs = []
     async for company in backend.client.iter_companies():
-        connection = next((x for x in company.data_connections if x.status == "Linked"), None)
+        connection = linked_accounting(company)
         if connection is None:
             continue
         info = await backend.client.get_company_information(company.id, connection.id)

@@ -24,6 +24,7 @@ from billpay.payables.client import PayablesClient
 from payables_sandbox.app import Sandbox, SandboxConfig, create_sandbox_app
 from payables_sandbox.defaults import DEFAULT_WEBHOOK_SECRET
 from payables_sandbox.faults import FaultConfig
+from payables_sandbox.seed import DEMO_COMPANY_NAME
 from slack_playground.markup import Notice
 from slack_playground.page import APPROVERS, PAYERS, Playground, new_credentials
 
@@ -176,6 +177,8 @@ async def with_playground(
         bot_token=token,
         notice=REAL_PAYABLES_NOTICE if real_payables else DEMO_NOTICE,
         history=settings.playground_dir / CHANNEL_HISTORY,
+        # On the sandbox the page links its demo company; otherwise it opens the connect form.
+        connect_text="connect" if real_payables else f"connect {DEMO_COMPANY_NAME}",
     )
     try:
         await playground.start(settings.port)

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from billpay.bills.cases import preview_case
+from billpay.bills.companies import linked_accounting
 from billpay.bills.listing import (
     BillFilter,
     Listed,
@@ -57,14 +58,13 @@ async def preview_surfaces(
     message, a card's states, the Pay and Reject modals, the supplier lookup, the supplier, new
     bill and bank account modals, and the Home tab."""
     companies = [c async for c in client.iter_companies()]
-    company = next(
-        (c for c in companies if any(x.status == "Linked" for x in c.data_connections)), None
-    )
+    company = next((c for c in companies if linked_accounting(c) is not None), None)
     if company is None:
         raise NothingToPreview(
             "The payables backend has no company with a linked accounting platform to preview."
         )
-    connection = next(x for x in company.data_connections if x.status == "Linked")
+    connection = linked_accounting(company)
+    assert connection is not None
     info = await client.get_company_information(company.id, connection.id)
     base = (info.base_currency or "GBP").upper()
     bills = [

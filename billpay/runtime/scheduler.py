@@ -14,6 +14,11 @@
   by itself; after the window the day is skipped and logged. Daylight saving needs nothing
   special: the local time is read in the zone each minute.
 
+- Connections waiting to be authorised (`/billpay connect`): every tick, each whose next look
+  has come is read (claimed, backing off from seconds to minutes), linked once Linked, given
+  up after `BILLPAY_CONNECT_WAIT_MINUTES` (`billpay.bills.connecting`); with webhooks the
+  first look comes later, `connection.connected` usually being first.
+
 - The mirror: every minute, each linked company whose mirror was last synced longer ago than
   `BILLPAY_MIRROR_SYNC_SECONDS` (15 minutes) has its changed bills and suppliers read, and once
   a day (`BILLPAY_MIRROR_FULL_SYNC_HOURS`) its outstanding bills read whole
@@ -55,6 +60,7 @@ from billpay.digest.schedule import Subscription
 from billpay.runtime.calls import flush_calls
 from billpay.services import Services
 from billpay.slack.notices.digests import DigestSender
+from billpay.slack.notices.linking import LinkNotices
 from billpay.slack.notices.payments import PaymentResults
 from billpay.slack.notices.quota import QuotaNotices
 from billpay.slack.notices.reminders import NudgeSender
@@ -80,6 +86,8 @@ class Scheduler:
         self.quota_notices = QuotaNotices(services)
         if services.publisher is not None and services.budget.on_exhausted is None:
             services.budget.on_exhausted = self.quota_notices.exhausted
+        if services.connecting.on_done is None:
+            services.connecting.on_done = LinkNotices(services).done
         self.aps = AsyncIOScheduler(timezone="UTC")
         self.running: set[asyncio.Task[Any]] = set()
         self.interruptible: set[asyncio.Task[Any]] = set()
@@ -119,6 +127,13 @@ class Scheduler:
             self._job(self.check_connections, reads_only=True),
             IntervalTrigger(seconds=CONNECTION_TICK_SECONDS),
             id="connections",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.aps.add_job(
+            self._job(self.poll_connections, reads_only=True),
+            IntervalTrigger(seconds=self.services.settings.scheduler_tick_seconds),
+            id="connections-waiting",
             max_instances=1,
             coalesce=True,
         )
@@ -199,6 +214,13 @@ class Scheduler:
         """Read live the connections whose check has come (hourly, backing off on failure),
         so a company that revoked access is noticed before a payment fails."""
         await self.services.health.check_due()
+
+    async def poll_connections(self) -> None:
+        """Look at the connections `/billpay connect` created that wait to be authorised."""
+        try:
+            await self.services.connecting.poll_due()
+        except Exception:
+            log.exception("the tick of waiting connections failed; the next one tries again")
 
     async def flush_calls(self) -> None:
         await flush_calls(self.services)

@@ -76,6 +76,40 @@ class CompanyLink(Base):
     language: Mapped[str | None] = mapped_column(String(16))
 
 
+class PendingConnection(Base):
+    """A connection `/billpay connect` asked for that waits to be authorised at its linkUrl:
+    the channel it links once Linked (the webhook says so, or a poll reads it), the message
+    that says it waits there, and when to read it next. Kept once done, with how it ended."""
+
+    __tablename__ = "pending_connections"
+    __table_args__ = (
+        UniqueConstraint("company_id", "connection_id", name="uq_pending_connections_connection"),
+        Index("ix_pending_connections_next_check_at", "next_check_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(48))
+    company_id: Mapped[str] = mapped_column(String(64))
+    connection_id: Mapped[str] = mapped_column(String(64))
+    company_name: Mapped[str] = mapped_column(String(255))
+    platform_name: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(32))
+    # The requester's language and time zone: the channel's and its digest's once linked.
+    language: Mapped[str | None] = mapped_column(String(16))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    # The channel's "waiting" message, turned into the linked one (or the given-up one).
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    # waiting → linked | expired | replaced (another connect in the channel took its place)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When a poll reads the connection next (None: done); `checks` counts them, for the backoff.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Policy(Base):
     """A channel's own approvals policy; channels without one follow the configured default."""
 

@@ -2,7 +2,9 @@
 (`WebhookReactions`), and its composition from the parts that own each answer.
 
 - the mirror of bills (`billpay.mirror`) answers `data_changed` and `write_finished`;
-- connection health (`billpay.mirror.connection`) answers `connection_changed`;
+- connection health (`billpay.mirror.connection`) answers `connection_changed`, and so does
+  connecting (`billpay.bills.connecting`: a connection waiting to be authorised links its
+  channel once Linked);
 - the call budget (`billpay.payables.budget.CallBudget`) answers `rate_limit_reached` and
   `rate_limit_reset`.
 """
@@ -44,11 +46,16 @@ class Reactions:
     """`WebhookReactions` from its three parts."""
 
     def __init__(
-        self, mirror: MirrorReactions, health: HealthReactions, budget: RateLimitReactions
+        self,
+        mirror: MirrorReactions,
+        health: HealthReactions,
+        budget: RateLimitReactions,
+        connects: HealthReactions | None = None,
     ) -> None:
         self.mirror = mirror
         self.health = health
         self.budget = budget
+        self.connects = connects
 
     async def data_changed(self, company_id: str, data_type: str | None) -> None:
         await self.mirror.data_changed(company_id, data_type)
@@ -62,6 +69,8 @@ class Reactions:
         self, company_id: str, connection_id: str, status: str, link_url: str | None
     ) -> None:
         await self.health.connection_changed(company_id, connection_id, status, link_url)
+        if self.connects is not None:
+            await self.connects.connection_changed(company_id, connection_id, status, link_url)
 
     async def rate_limit_reached(self, reset_at: datetime | None) -> None:
         await self.budget.rate_limit_reached(reset_at)

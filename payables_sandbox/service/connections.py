@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payables_sandbox import events, schemas, seed, store, views
 from payables_sandbox.errors import ApiError, invalid, not_found
-from payables_sandbox.platforms import PLATFORMS
+from payables_sandbox.platforms import PLATFORMS, source_type
 from payables_sandbox.service import companies
 
 CONNECTION_FIELDS = {"id", "status", "platformName", "integrationKey", "sourceType", "created"}
@@ -38,11 +38,27 @@ async def get_connection_row(
 ONCE_LINKED = frozenset({"Linked", "Deauthorized", "Unlinked"})
 
 
+async def payables_connection(
+    session: AsyncSession, company_id: str, connection_id: str
+) -> store.Connection:
+    """A connection payables data goes through: an accounting one (a Banking connection of
+    the same company holds no bills, suppliers or bill payments)."""
+    row = await get_connection_row(session, company_id, connection_id)
+    kind = source_type(row.platform_key)
+    if kind != "Accounting":
+        raise ApiError(
+            400,
+            f"Connection '{connection_id}' is a {kind} connection; payables data is read and "
+            "written through an Accounting connection.",
+        )
+    return row
+
+
 async def linked_connection(
     session: AsyncSession, company_id: str, connection_id: str
 ) -> store.Connection:
     """The connection a write goes through, which must be Linked."""
-    row = await get_connection_row(session, company_id, connection_id)
+    row = await payables_connection(session, company_id, connection_id)
     if row.status != "Linked":
         again = " until it is linked again" if row.status in ONCE_LINKED else ""
         raise ApiError(
@@ -58,7 +74,7 @@ async def readable_connection(
 ) -> store.Connection:
     """The connection a read goes through: Linked, or once linked (Deauthorized, Unlinked),
     whose data already read or written stays readable. A connection never linked has none."""
-    row = await get_connection_row(session, company_id, connection_id)
+    row = await payables_connection(session, company_id, connection_id)
     if row.status not in ONCE_LINKED:
         raise ApiError(
             400,

@@ -22,7 +22,7 @@ from billpay.store.db import Database
 from payables_sandbox.app import Sandbox
 from testkit.bot import BOT_TOKEN, Bot, bill_ids, card_text, in_process_bot, replica_of
 from testkit.slack import fake_slack_session
-from testkit.world import ANA, BEN, CHANNEL, NOW
+from testkit.world import ANA, BEN, CHANNEL, CONNECT_DEMO, NOW
 from tests.slack.handlers.test_bills_flow import _open_bill
 
 LEASE = timedelta(minutes=2)
@@ -40,7 +40,7 @@ async def bot(
         fake_slack_session(bot_token=BOT_TOKEN) as slack,
         in_process_bot(sandbox, bot_db, slack, **settings) as running,
     ):
-        await running.command("/billpay", "connect", user=ANA)
+        await running.command("/billpay", CONNECT_DEMO, user=ANA)
         await running.slack.wait_for_responses(count=1)
         await running.services.mirror.settled()  # the company's first read into the mirror
         yield running

@@ -26,7 +26,7 @@ from payables_sandbox.app import Sandbox
 from slack_playground import Call
 from testkit.bot import BOT_TOKEN, Bot, in_process_bot, replica_of
 from testkit.slack import fake_slack_session
-from testkit.world import ANA, CHANNEL, TEAM
+from testkit.world import ANA, CHANNEL, CONNECT_DEMO, TEAM
 
 LEASE = timedelta(minutes=2)
 DAY = date(2026, 11, 23)  # a Monday
@@ -42,7 +42,7 @@ async def bot(sandbox: Sandbox, bot_db: Database) -> AsyncIterator[Bot]:
             sandbox, bot_db, slack, claim_lease_seconds=LEASE.total_seconds()
         ) as running,
     ):
-        await running.command("/billpay", "connect", user=ANA)
+        await running.command("/billpay", CONNECT_DEMO, user=ANA)
         await running.slack.wait_for_responses(count=1)
         await running.services.mirror.settled()  # the company's first read into the mirror
         link = await running.services.links.link_for(TEAM, CHANNEL)

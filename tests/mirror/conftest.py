@@ -13,7 +13,7 @@ from billpay.store.db import Database
 from payables_sandbox.app import Sandbox
 from testkit.bot import BOT_TOKEN, Bot, in_process_bot
 from testkit.slack import fake_slack_session
-from testkit.world import ANA
+from testkit.world import ANA, CONNECT_DEMO
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ async def bot(
 
 async def link(bot: Bot) -> None:
     """Link the channel to the demo company, and wait for the mirror's first fill."""
-    await bot.command("/billpay", "connect", user=ANA)
+    await bot.command("/billpay", CONNECT_DEMO, user=ANA)
     await bot.slack.wait_for_responses(count=1)
     await bot.services.mirror.settled()
 

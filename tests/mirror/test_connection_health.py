@@ -36,7 +36,7 @@ from payables_sandbox.app import Sandbox
 from testkit.bot import BOT_TOKEN, Bot, card_actions, card_text, in_process_bot, replica_of
 from testkit.payables import TODAY, complete_link
 from testkit.slack import fake_slack_session
-from testkit.world import ANA, CHANNEL, NOW, SAM, sandbox_payments
+from testkit.world import ANA, CHANNEL, CONNECT_DEMO, NOW, SAM, sandbox_payments
 from tests.slack.handlers.test_bills_flow import _open_bill, _pay_modal
 
 PAUSED = "no longer lets Bill Pay record payments for"
@@ -50,7 +50,7 @@ async def linked_bot(sandbox: Sandbox, bot_db: Database) -> AsyncIterator[Bot]:
         fake_slack_session(bot_token=BOT_TOKEN) as slack,
         in_process_bot(sandbox, bot_db, slack) as bot,
     ):
-        await bot.command("/billpay", "connect", user=ANA)
+        await bot.command("/billpay", CONNECT_DEMO, user=ANA)
         await bot.slack.wait_for_responses(count=1)
         yield bot
 

@@ -19,7 +19,7 @@ from billpay.store import claims
 from billpay.store.models import Claim, CompanyLink
 from testkit.bot import Bot, bill_ids, replica_of
 from testkit.payables import add_bills
-from testkit.world import ANA, NOW, TODAY
+from testkit.world import ANA, CONNECT_DEMO, NOW, TODAY
 from tests.mirror.conftest import bill_reads, link
 
 pytestmark = pytest.mark.bot(approvers=[ANA], payers=[ANA])
@@ -120,7 +120,7 @@ async def test_approve_rereads_the_bill_live_in_one_call(linked_bot: Bot) -> Non
 async def test_bills_says_the_first_read_is_still_running_and_how_far(bot: Bot) -> None:
     bot.services.mirror.first_fill_wait = 0.05
     gate = bot.hold_payables(lambda r: "continuationToken" in str(r.url) and "/bills" in r.url.path)
-    await bot.command("/billpay", "connect", user=ANA)
+    await bot.command("/billpay", CONNECT_DEMO, user=ANA)
     await gate.reached()
     await bot.command("/bills", user=ANA)
     (answer,) = await bot.slack.wait_for_responses(

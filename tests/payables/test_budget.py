@@ -37,7 +37,7 @@ from billpay.store.models import PayablesCallCount
 from payables_sandbox.app import Sandbox
 from testkit.bot import BOT_TOKEN, Bot, in_process_bot, replica_of, serve
 from testkit.slack import fake_slack_session
-from testkit.world import ANA, CHANNEL, NOW, bot_settings
+from testkit.world import ANA, CHANNEL, CONNECT_DEMO, NOW, bot_settings
 
 
 @dataclass
@@ -282,7 +282,7 @@ async def bot(sandbox: Sandbox, bot_db: Database) -> AsyncIterator[Bot]:
         fake_slack_session(bot_token=BOT_TOKEN) as slack,
         in_process_bot(sandbox, bot_db, slack) as running,
     ):
-        await running.command("/billpay", "connect", user=ANA)
+        await running.command("/billpay", CONNECT_DEMO, user=ANA)
         await running.slack.wait_for_responses(count=1)
         yield running
 

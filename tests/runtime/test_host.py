@@ -18,7 +18,7 @@ from slack_playground import FakeSlack, SlackRequests
 from testkit.bot import BOT_TOKEN, SIGNING_SECRET
 from testkit.payables import CountingTransport, SleepRecorder, client_for
 from testkit.slack import fake_slack_session
-from testkit.world import ANA, NOW, bot_settings
+from testkit.world import ANA, CONNECT_DEMO, NOW, bot_settings
 
 
 def _free_port() -> int:
@@ -66,7 +66,7 @@ async def test_the_host_serves_its_mode_and_stops_cleanly(
         assert (await _healthy(port)).json() == {"status": "ok"}
         assert host.services.scheduler is not None  # the scheduler runs inside the host
         requests = SlackRequests(SIGNING_SECRET, slack)
-        command = requests.command("/billpay", "connect", user_id=ANA)
+        command = requests.command("/billpay", CONNECT_DEMO, user_id=ANA)
         async with httpx.AsyncClient() as http:
             events = await http.post(
                 f"http://127.0.0.1:{port}/slack/events",
@@ -78,7 +78,7 @@ async def test_the_host_serves_its_mode_and_stops_cleanly(
         else:
             assert events.status_code == 404  # Slack reaches a Socket Mode app over its socket
             await socket_mode.connected()
-            payload = requests.command_payload("/billpay", "connect", ANA, "ana", "C0FIN")
+            payload = requests.command_payload("/billpay", CONNECT_DEMO, ANA, "ana", "C0FIN")
             assert (await socket_mode.send("slash_commands", payload))["envelope_id"]
         await slack.wait_for_responses(where=lambda r: "linked this channel" in str(r))
         host.stop()

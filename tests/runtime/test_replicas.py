@@ -23,7 +23,7 @@ from payables_sandbox.app import Sandbox
 from testkit.bot import BOT_TOKEN
 from testkit.replicas import Replicas
 from testkit.slack import fake_slack_session
-from testkit.world import ANA
+from testkit.world import ANA, CONNECT_DEMO
 
 
 @pytest.mark.slow
@@ -37,7 +37,9 @@ async def test_a_replica_serves_slack_stops_cleanly_and_a_killed_one_is_gone(
         ) as replicas,
     ):
         first = await replicas.start()
-        response = await first.send(replicas.requests.command("/billpay", "connect", user_id=ANA))
+        response = await first.send(
+            replicas.requests.command("/billpay", CONNECT_DEMO, user_id=ANA)
+        )
         assert response.status_code == 200
         (said,) = await slack.wait_for_responses(timeout=30)
         assert "Larkspur Design Studio Ltd" in said["text"]

@@ -105,7 +105,7 @@ def test_a_person_approves_and_pays_a_bill_then_the_channel_reads_french(page: A
     messages = page.locator("#messages")
     # The channel is linked to the demo company on first open; connecting again says so.
     expect(messages).to_contain_text("linked this channel to Larkspur Design Studio Ltd")
-    command(page, "/billpay connect")
+    command(page, "/billpay connect Larkspur Design Studio Ltd")
     expect(messages).to_contain_text("re-linked this channel")
 
     command(page, "/bills")

@@ -25,7 +25,7 @@ from payables_sandbox.app import Sandbox
 from testkit.bot import BOT_TOKEN, Bot, bill_ids, card_actions, card_text, running_bot
 from testkit.slack import fake_slack_session
 from testkit.webhooks import WEBHOOK_SECRET
-from testkit.world import ANA, CHANNEL, SAM
+from testkit.world import ANA, CHANNEL, CONNECT_DEMO, SAM
 
 PAUSED = "no longer lets Bill Pay record payments for"
 BACK = "is back for"
@@ -49,7 +49,7 @@ async def bot(sandbox: Sandbox, bot_db: Database) -> AsyncIterator[Bot]:
         sandbox.config.webhook_url = f"{running.url}/webhooks/codat"
         sandbox.config.webhook_secret = WEBHOOK_SECRET
         sandbox.config.webhook_retry_schedule = [timedelta(0), timedelta(milliseconds=50)]
-        await running.command("/billpay", "connect", user=ANA)
+        await running.command("/billpay", CONNECT_DEMO, user=ANA)
         await slack.wait_for_responses(count=1)
         await running.services.mirror.settled()
         yield running

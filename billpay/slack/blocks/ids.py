@@ -18,6 +18,8 @@ class Action(StrEnum):
     REOPEN = "bill_reopen"
     # A link button to where the company links its accounting platform again.
     RECONNECT = "connection_reconnect"
+    AUTHORISE = "connect_authorise"  # the link button to a new connection's linkUrl
+    DISCONNECT = "channel_disconnect"
     MORE = "bill_more"
     PAGE_PREVIOUS = "bills_page_previous"
     PAGE_NEXT = "bills_page_next"
@@ -44,6 +46,7 @@ class Callback(StrEnum):
     RESULT = "pay_result"
     LOADING = "loading"  # a placeholder the bot fills in; nothing to submit
     DIGEST = "digest_settings"
+    CONNECT = "connect_company"
     ATTACH = "attach_invoice"
     ASK = "ask_question"
     POLICY = "policy_settings"
@@ -59,6 +62,9 @@ class Input(StrEnum):
     PAY_DATE = "pay_date"
     PAY_REFERENCE = "pay_reference"
     PAY_RATE = "pay_rate"
+    CONNECT_COMPANY = "connect_company_choice"
+    CONNECT_NEW = "connect_new_company"
+    CONNECT_PLATFORM = "connect_platform"
     DIGEST_TIME = "digest_time"
     DIGEST_ZONE = "digest_zone"
     DIGEST_WEEKDAYS = "digest_weekdays"

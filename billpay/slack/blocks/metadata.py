@@ -95,6 +95,21 @@ class ModalMetadata(Payload):
     bill_id: RecordId = Field(alias="b")
 
 
+class ConnectMetadata(Payload):
+    """The connect form: the channel it links, and the key that makes its submission create
+    one company and one connection however often it is sent."""
+
+    LIMIT: ClassVar[int] = MAX_PRIVATE_METADATA
+    channel_id: SlackId = Field(alias="ch")
+    idempotency_key: Guid = Field(alias="k")
+
+
+class DisconnectAction(Payload):
+    """The confirmed Disconnect button: the link it was offered for."""
+
+    link_id: int = Field(alias="l", ge=1, le=2**31)
+
+
 class RejectMetadata(ModalMetadata):
     version: int | None = Field(alias="v", default=None, ge=0, le=10**9)
 

@@ -15,14 +15,16 @@ from billpay.slack.blocks.text import escape, money, weekday
 
 BILLPAY_HELP = N_(
     "*Bill Pay*\n"
-    "• `/billpay connect` links this channel to your company's bills "
-    "(`/billpay connect <company name or id>` when there are several).\n"
+    "• `/billpay connect` links this channel to your company's bills: choose the company (or "
+    "create it) and connect its accounting platform; `/billpay connect <company name or id>` "
+    "links a company whose platform is connected.\n"
+    "• `/billpay disconnect` unlinks this channel (asks first; the history stays).\n"
     "• `/bills` lists outstanding bills here; `/bills overdue`, `/bills due 7d` or "
     "`/bills <supplier>` narrow it.\n"
     "• `/supplier <name>` looks a supplier up; `/billpay bill` adds a new bill; "
     "`/billpay account new` adds a bank account.\n"
     "• `/billpay digest` sets when the daily digest comes; `/billpay digest now` posts it now.\n"
-    "• `/billpay status` shows this channel's company, policy and digest.\n"
+    "• `/billpay status` shows this channel's company, its connection, policy and digest.\n"
     "• `/billpay language fr` (or `en`) sets the language of what the bot says to this "
     "channel; modals and answers to you stay in your own Slack language.\n"
     "On each bill: *Approve*, *Reject* (with a reason) and, once approved, *Pay…*"
@@ -210,6 +212,41 @@ def calls_line(
             when=f"{synced_at.astimezone(UTC):%Y-%m-%d %H:%M}",
         )
     return f"{line}\n{synced}"
+
+
+def connection_line(
+    platform: str | None, status: str | None, seen_at: datetime | None, *, locale: str
+) -> str:
+    """The link's accounting platform and its connection's health as last seen (`status`
+    None: not seen since linking, when it was Linked)."""
+    _ = words(locale)
+    name = escape(platform) if platform else _("the accounting platform")
+    if status is None or status == "Linked":
+        line = _("Accounting platform: {platform}, connected.", platform=name)
+        if seen_at is not None:
+            line += " " + _(
+                "Last checked {when} UTC.", when=f"{seen_at.astimezone(UTC):%Y-%m-%d %H:%M}"
+            )
+        return line
+    return ":warning: " + _(
+        "Accounting platform: {platform}, not connected ({status}) since {when} UTC: payments "
+        "wait until the company reconnects it.",
+        platform=name,
+        status=escape(status),
+        when=f"{seen_at.astimezone(UTC):%Y-%m-%d %H:%M}" if seen_at else "?",
+    )
+
+
+def waiting_line(company_name: str, platform: str, since: datetime, *, locale: str) -> str:
+    """`/billpay status` in a channel not linked yet whose connection waits to be authorised."""
+    _ = words(locale)
+    return _(
+        "This channel isn't linked yet: waiting since {when} UTC for {platform} to be "
+        "authorised for *{company}*. `/billpay connect` starts again.",
+        when=f"{since.astimezone(UTC):%Y-%m-%d %H:%M}",
+        platform=escape(platform),
+        company=escape(company_name),
+    )
 
 
 def language_line(language: str, *, locale: str) -> str:

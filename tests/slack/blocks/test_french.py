@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, time, timedelta
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from babel.messages.catalog import Message
 
+from billpay.bills.companies import PLATFORMS
 from billpay.bills.listing import BillFilter
 from billpay.core.catalogs import read
 from billpay.core.domain import (
@@ -34,9 +36,15 @@ from billpay.payables.client import PayablesClient
 from billpay.payments.words import NOT_RECORDED, failure_text
 from billpay.runtime.preview import SURFACES, preview_surfaces
 from billpay.slack.blocks.bills import card_blocks, details_blocks, navigation
+from billpay.slack.blocks.connect import (
+    authorise_message,
+    connect_modal,
+    disconnect_confirm,
+    disconnected_text,
+)
 from billpay.slack.blocks.digest import digest_empty_message, digest_message
 from billpay.slack.blocks.home import home_view
-from billpay.slack.blocks.metadata import DigestMetadata
+from billpay.slack.blocks.metadata import ConnectMetadata, DigestMetadata
 from billpay.slack.blocks.modals import (
     FETCHING_BILL,
     PAY_TITLE,
@@ -242,6 +250,29 @@ def _messages(locale: str = FR) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "home, no link", home_view([], locale=locale)
     yield "no supplier", supplier_blocks("zzz", [], locale=locale)
     yield "help", {"text": words(locale)(BILLPAY_HELP), "blocks": []}
+    metadata = ConnectMetadata(channel_id="C0FIN", idempotency_key=str(uuid.UUID(int=1)))
+    for n, companies in enumerate(([], [("c1", "Larkspur Design Studio Ltd")])):
+        yield f"connect form {n}", connect_modal(companies, PLATFORMS, metadata, locale=locale)
+    yield (
+        "authorise",
+        authorise_message(
+            "Larkspur Design Studio Ltd", "Xero", "https://link.example/x", 60, locale=locale
+        ),
+    )
+    cancelled = [("Acme Ltd", Decimal("120.00"), "GBP", TODAY)] * 12
+    yield (
+        "disconnect",
+        disconnect_confirm(3, "Larkspur Design Studio Ltd", cancelled, locale=locale),
+    )
+    yield (
+        "disconnected",
+        {
+            "text": disconnected_text(
+                "U0ANA", "Larkspur Design Studio Ltd", cancelled, locale=locale
+            ),
+            "blocks": [],
+        },
+    )
 
 
 def _visible(node: Any) -> Iterator[str]:
@@ -325,7 +356,7 @@ async def _platform_data(payables: PayablesClient) -> list[str]:
     async for company in payables.iter_companies():
         data.append(company.name)
         for connection in company.data_connections:
-            if connection.status != "Linked":
+            if connection.status != "Linked" or connection.source_type != "Accounting":
                 continue
             info = await payables.get_company_information(company.id, connection.id)
             data.append(info.company_name or "")

@@ -20,7 +20,7 @@ from billpay.slack.budget import PATIENCE_SECONDS
 from billpay.store.models import Claim, MirroredBill, MirrorState
 from testkit.bot import Bot, bill_ids
 from testkit.payables import PayablesGate
-from testkit.world import ANA, BEN, CHANNEL, NOW, SAM
+from testkit.world import ANA, BEN, CHANNEL, CONNECT_DEMO, NOW, SAM
 from tests.slack.handlers.suppliers.steps import _ephemeral
 from tests.slack.handlers.test_bills_flow import _open_bill
 from tests.slack.handlers.test_invoices import use_more
@@ -151,7 +151,7 @@ async def test_supplier_lookup_puts_its_answer_in_the_placeholders_place(linked_
 
 async def test_linking_a_channel_while_the_api_is_slow(bot: Bot) -> None:
     gate = bot.hold_payables()
-    await bot.command("/billpay", "connect", user=ANA)
+    await bot.command("/billpay", CONNECT_DEMO, user=ANA)
     said = await _placeholder(bot, gate, 0)
     assert "Finding the company in the accounting platform…" in said["text"]
     gate.release()

@@ -21,7 +21,7 @@ from billpay.runtime.scheduler import Scheduler
 from billpay.slack.blocks.ids import Action, Callback
 from billpay.store.models import AuditEvent, CompanyLink
 from testkit.bot import Bot, card_actions, shows_result
-from testkit.world import ANA, CHANNEL, EVE, NOW, SAM, sandbox_payments
+from testkit.world import ANA, CHANNEL, CONNECT_DEMO, EVE, NOW, SAM, sandbox_payments
 from tests.slack.handlers.test_bills_flow import _open_bill, _pay_modal
 from tests.slack.handlers.test_safety import _approved_pay_modal
 from tests.slack.handlers.test_scheduled_payments import _at
@@ -116,7 +116,7 @@ async def test_a_channel_takes_its_linkers_language_and_each_person_reads_it_nam
     bot: Bot,
 ) -> None:
     _speaks(bot, ANA, "fr-FR")
-    await bot.command("/billpay", "connect", user=ANA)
+    await bot.command("/billpay", CONNECT_DEMO, user=ANA)
     await bot.slack.wait_for_responses(count=1)
     assert await _channel_language(bot) == "fr_FR"
     _speaks(bot, EVE, "en-GB")

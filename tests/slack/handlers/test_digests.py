@@ -17,7 +17,7 @@ from billpay.digest import store as digest_store
 from billpay.runtime.scheduler import Scheduler
 from billpay.store.models import AuditEvent, MirroredBill, MirrorState
 from testkit.bot import Bot
-from testkit.world import ANA, BEN, CHANNEL
+from testkit.world import ANA, BEN, CHANNEL, CONNECT_DEMO
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -223,7 +223,7 @@ async def test_relinking_says_when_the_digest_comes_as_it_was_set(linked_bot: Bo
     assert await bot.submit(view, {"digest_time": "07:30"}, user=ANA) == {}
 
     before = len(bot.slack.responses)
-    await bot.command("/billpay", "connect", user=BEN)
+    await bot.command("/billpay", CONNECT_DEMO, user=BEN)
     (relinked,) = (await bot.slack.wait_for_responses(count=before + 1))[before:]
     assert "re-linked this channel" in relinked["text"]
     assert "09:00" not in relinked["text"]

@@ -48,7 +48,7 @@ from testkit.malformed import (
 )
 from testkit.profiles import examples
 from testkit.slack import fake_slack_session
-from testkit.world import ANA, SAM
+from testkit.world import ANA, CONNECT_DEMO, SAM
 
 SLACK_DEADLINE = 3.0
 EXAMPLES = 500
@@ -162,7 +162,7 @@ async def served(sandbox: Sandbox, bot_db: Database) -> AsyncIterator[tuple[Bot,
         fake_slack_session(bot_token=BOT_TOKEN) as slack,
         running_bot(sandbox, bot_db, slack, approvers=[ANA], payers=[SAM]) as bot,
     ):
-        await bot.command("/billpay", "connect", user=ANA)
+        await bot.command("/billpay", CONNECT_DEMO, user=ANA)
         await bot.slack.wait_for_responses(count=1)
         yield bot, await request_templates(bot)
 

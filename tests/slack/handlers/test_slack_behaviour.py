@@ -12,14 +12,14 @@ from billpay.slack.blocks.ids import Action
 from billpay.store.models import AuditEvent, CaseState
 from testkit.bot import Bot, card_actions, card_text
 from testkit.payables import TODAY
-from testkit.world import ANA, BEN, CHANNEL, SAM, sandbox_payments
+from testkit.world import ANA, BEN, CHANNEL, CONNECT_DEMO, SAM, sandbox_payments
 from tests.slack.handlers.test_bills_flow import _open_bill, _pay_modal
 
 
 async def test_money_and_dates_on_cards_follow_the_channels_language(bot: Bot) -> None:
     # The channel takes the language of who linked it, read from their Slack profile.
     bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris"}
-    await bot.command("/billpay", "connect", user=BEN)
+    await bot.command("/billpay", CONNECT_DEMO, user=BEN)
     await bot.slack.wait_for_responses(count=1)
     await bot.services.mirror.settled()
     message = await bot.bills(user=ANA)
