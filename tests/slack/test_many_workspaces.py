@@ -52,7 +52,7 @@ from testkit.linked import settle_listeners
 from testkit.payables import TODAY, complete_link
 from testkit.slack import fake_slack_session
 from testkit.webhooks import WEBHOOK_SECRET, connection_event, delivery
-from testkit.world import ANA, CHANNEL, SAM, TEAM, sandbox_payments
+from testkit.world import ANA, CHANNEL, CONNECT_DEMO, SAM, TEAM, sandbox_payments
 
 BIRCH = "T0BIRCH"
 BIRCH_CHANNEL = "C0BIRCH"
@@ -215,7 +215,7 @@ async def two_workspaces(bot: Bot) -> tuple[SlackRequests, str]:
     Birch Ltd), both installed through OAuth; Birch's requests and its bill's id."""
     await install(bot, TEAM, ANA)
     await install(bot, BIRCH, BEA)
-    await bot.command("/billpay", "connect", user=ANA)
+    await bot.command("/billpay", CONNECT_DEMO, user=ANA)
     await bot.slack.wait_for_responses(count=1)
     await bot.services.mirror.settled()
     _company, _connection, birch_bill = await birch_company(bot)
@@ -358,7 +358,7 @@ async def test_a_scheduled_payment_waits_while_its_workspace_is_away_and_is_not_
     bot: Bot,
 ) -> None:
     await install(bot, TEAM, ANA)
-    await bot.command("/billpay", "connect", user=ANA)
+    await bot.command("/billpay", CONNECT_DEMO, user=ANA)
     await bot.slack.wait_for_responses(count=1)
     await bot.services.mirror.settled()
     bill = await open_gbp_bill(bot.services.payables, bot.sandbox.demo)
