@@ -61,8 +61,13 @@ def _calendar_date(value: str) -> date:
 class ApiModel(BaseModel):
     """A record read from the API: camelCase aliases, unknown fields kept."""
 
+    # Each model's validator is built when first used, not when the bot starts.
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="allow", frozen=False
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="allow",
+        frozen=False,
+        defer_build=True,
     )
 
     def to_api(self) -> dict[str, Any]:

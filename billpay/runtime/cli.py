@@ -14,19 +14,17 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Literal
 
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.markup import escape
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
-from billpay.config import SANDBOX_API_KEY, ConfigError, Settings, env_name, load_settings
 from billpay.core.clock import utcnow
+from billpay.runtime import collector
 from billpay.runtime.surfaces import SURFACES
 
 if TYPE_CHECKING:
     from rich.table import Table
 
     from billpay.bills.audit import AuditRow
+    from billpay.config import Settings
     from billpay.payables.backend import PayablesBackend
     from billpay.payables.models import Company
     from billpay.runtime.embedded import Listening
@@ -34,7 +32,9 @@ if TYPE_CHECKING:
 
 # Each command imports what it uses when it runs: `billpay run` never loads the embedded
 # sandbox, the playground, Alembic or the preview's builders unless it uses them, and a start
-# pays for the bot's own modules only (`tests/runtime/test_cli_imports.py`).
+# pays for the bot's own modules only (`tests/runtime/test_cli_imports.py`). The settings
+# (pydantic) and the database's helpers (SQLAlchemy) are imported in `main` too, once the
+# garbage collector is held for the start (`collector.py`).
 console = Console(stderr=True, soft_wrap=True)
 Mode = Literal["socket", "http"]
 
@@ -78,21 +78,26 @@ REAL_PAYABLES_RISK = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if not hasattr(args, "handler"):
-        parser.print_help()
-        return 2
-    try:
-        return int(args.handler(args) or 0)
-    except ConfigError as exc:
-        console.print(f"[red]{exc}[/red]", highlight=False)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    with collector.while_starting():
+        from billpay.config import ConfigError
+
+        parser = _parser()
+        args = parser.parse_args(argv)
+        if not hasattr(args, "handler"):
+            parser.print_help()
+            return 2
+        try:
+            return int(args.handler(args) or 0)
+        except ConfigError as exc:
+            console.print(f"[red]{exc}[/red]", highlight=False)
+            return 2
+        except KeyboardInterrupt:
+            return 130
 
 
 def _parser() -> argparse.ArgumentParser:
+    from billpay.config import SANDBOX_API_KEY
+
     parser = argparse.ArgumentParser(
         prog="billpay", description="Bill pay for Slack: approve and pay supplier bills in Slack."
     )
@@ -276,6 +281,8 @@ def _port(text: str) -> int:
 
 
 def _configure_logging(settings: Settings) -> None:
+    from rich.logging import RichHandler
+
     logging.basicConfig(
         level=settings.log_level,
         format="%(message)s",
@@ -305,6 +312,8 @@ class _BoltTokenFromEnvironment(logging.Filter):
 
 
 def _run(args: argparse.Namespace) -> int:
+    from billpay.config import load_settings
+
     settings = load_settings()
     serving = {"host": args.host, "port": args.port}
     settings = settings.model_copy(update={k: v for k, v in serving.items() if v is not None})
@@ -335,6 +344,8 @@ def _run(args: argparse.Namespace) -> int:
 def _run_playground(settings: Settings, *, host_source: str, real_payables: bool) -> int:
     """The playground, once it is sure what it may reach: loopback only; the demo unless asked
     (loudly) for the real payables API, which must be configured with a signing secret."""
+    from sqlalchemy.engine import make_url
+
     if not _loopback(settings.host):
         console.print(
             "[red]"
@@ -419,6 +430,8 @@ def _loopback(host: str) -> bool:
 
 def _unused_by_playground(settings: Settings) -> list[str]:
     """The settings a person gave that the demo leaves aside (it takes nothing real)."""
+    from billpay.config import Settings, env_name
+
     names = [
         env_name(field)
         for field in (
@@ -467,6 +480,8 @@ async def _check_then_serve(settings: Settings, mode: Mode, missing: list[str]) 
 async def _open_services(settings: Settings, backend: PayablesBackend | None = None) -> Services:
     """The bot's services on its database, migrated first if it is behind; `backend` when the
     caller opened it already (the services then own it)."""
+    from sqlalchemy.exc import DBAPIError
+
     from billpay.runtime.startup import open_services
     from billpay.store.revision import migrate_if_behind
 
@@ -532,6 +547,8 @@ def _another_port(taken: int) -> int:
 def _preview(args: argparse.Namespace) -> int:
     from babel import Locale, UnknownLocaleError
 
+    from billpay.config import load_settings
+
     settings = load_settings()
     _configure_logging(settings)
     locale = (args.locale or settings.default_locale).replace("-", "_")  # Slack writes fr-FR
@@ -585,7 +602,10 @@ def _today(
 
 
 def _audit_export(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import DBAPIError
+
     from billpay.bills.audit import write_csv
+    from billpay.config import load_settings
 
     settings = load_settings()
     try:
@@ -630,6 +650,8 @@ def _database_trouble(
     exc: BaseException,
     fix: str = "Check BILLPAY_DATABASE_URL, and that the database server is running and reachable.",
 ) -> int:
+    from sqlalchemy.engine import make_url
+
     where = make_url(settings.database_url).render_as_string(hide_password=True)
     console.print(
         f"[red]Cannot use the bot's database at {where}: {exc.__class__.__name__}: "
@@ -639,6 +661,9 @@ def _database_trouble(
 
 
 def _db_upgrade(_args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    from billpay.config import load_settings
     from billpay.store.migrate import head_revision, upgrade
 
     settings = load_settings()
@@ -651,6 +676,9 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
 
 
 def _status(_args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    from billpay.config import load_settings
     from billpay.runtime.status import report
 
     settings = load_settings()
@@ -661,6 +689,9 @@ def _status(_args: argparse.Namespace) -> int:
 
 
 def _digest(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    from billpay.config import load_settings
     from billpay.runtime.digest_dry_run import DIGEST_POSTING, parse_when, print_digests
 
     if not args.dry_run:
@@ -680,6 +711,8 @@ def _digest(args: argparse.Namespace) -> int:
 
 
 def _check(_args: argparse.Namespace) -> int:
+    from billpay.config import load_settings
+
     settings = load_settings()
     _configure_logging(settings)
     return asyncio.run(_report_backend(settings, Console()))
@@ -779,6 +812,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     import uvicorn
     from pydantic import ValidationError
 
+    from billpay.config import load_settings
     from billpay.runtime.embedded import sandbox_app
 
     settings = load_settings()

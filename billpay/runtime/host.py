@@ -19,6 +19,7 @@ from typing import Literal
 import uvicorn
 
 from billpay.config import Settings
+from billpay.runtime import collector
 from billpay.runtime.scheduler import Scheduler
 from billpay.runtime.web import create_web_app
 from billpay.services import Services
@@ -84,8 +85,10 @@ class Host:
         socket_handler = None
         try:
             await scheduler.start()
+            listening = await _listening(server, serving)
+            collector.started()
             if self.on_listening is not None:
-                await self.on_listening(await _listening(server, serving))
+                await self.on_listening(listening)
             if self.mode == "socket":
                 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

@@ -5,11 +5,13 @@ it waits for running work, then closes the services."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 
 import httpx
 import pytest
 
+from billpay.runtime import collector
 from billpay.runtime.host import Host
 from billpay.services import build_services
 from billpay.store.db import Database
@@ -87,3 +89,22 @@ async def test_the_host_serves_its_mode_and_stops_cleanly(
         with pytest.raises(httpx.ConnectError):
             async with httpx.AsyncClient() as http:
                 await http.get(f"http://127.0.0.1:{port}/healthz")
+
+
+async def test_collections_held_for_the_start_run_again_once_the_host_serves(
+    sandbox: Sandbox, bot_db: Database
+) -> None:
+    # Held by `billpay run` from its first import: a bot that served with the collector still
+    # held would never free the cycles its requests leave behind.
+    frozen = gc.get_freeze_count()
+    with collector.while_starting():
+        async with fake_slack_session(bot_token=BOT_TOKEN) as slack:
+            host = await _host(sandbox, bot_db, slack, "http")
+            assert not gc.isenabled()
+            running = asyncio.create_task(host.run())
+            assert (await _healthy(host.settings.port)).status_code == 200
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > frozen
+            host.stop()
+            await asyncio.wait_for(running, timeout=10)
+    assert gc.isenabled()

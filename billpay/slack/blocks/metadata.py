@@ -41,7 +41,8 @@ FilterText = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{0,100}
 class Payload(BaseModel):
     """A value carried through Slack: compact JSON with short keys, parsed strictly."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # Each payload's validator is built when first used, not when the bot starts.
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
     LIMIT: ClassVar[int] = MAX_BUTTON_VALUE
 
     def dump(self) -> str:
@@ -121,7 +122,7 @@ class ReopenMetadata(ModalMetadata):
 class OfferedAccount(BaseModel):
     """A bank account the Pay modal offered, so a submission is checked against the offer."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
     id: RecordId = Field(alias="i")
     currency: Currency = Field(alias="c")
     name: Annotated[str, StringConstraints(max_length=75)] = Field(alias="n")

@@ -46,6 +46,14 @@ async def _subscription(bot: Bot):  # type: ignore[no-untyped-def]
     return found
 
 
+async def _saved(bot: Bot, user: str, local_time: str) -> None:
+    """The form is acknowledged before it is saved: wait for the ephemeral that says it was."""
+    await bot.slack.wait_for(
+        "chat.postEphemeral",
+        where=lambda c: c.args.get("user") == user and local_time in c.args.get("text", ""),
+    )
+
+
 async def test_linking_sets_up_a_digest_in_the_linkers_time_zone(linked_bot: Bot) -> None:
     sub = await _subscription(linked_bot)
     assert sub.local_time.strftime("%H:%M") == "09:00" and sub.weekdays == (1, 2, 3, 4, 5)
@@ -173,6 +181,7 @@ async def test_digest_settings_from_slack(linked_bot: Bot) -> None:
         user=ANA,
     )
     assert ack == {}
+    await _saved(bot, ANA, "07:30")
     sub = await _subscription(bot)
     assert (sub.local_time.strftime("%H:%M"), sub.time_zone, sub.look_ahead_days) == (
         "07:30",
@@ -195,6 +204,7 @@ async def test_a_french_reader_sets_the_digest_time_as_french_writes_it(linked_b
     view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
     ack = await bot.submit(view, {"digest_time": "7h30", "digest_zone": "Europe/Paris"}, user=BEN)
     assert ack == {}, ack
+    await _saved(bot, BEN, "07:30")
     sub = await _subscription(bot)
     assert (sub.local_time.strftime("%H:%M"), sub.time_zone) == ("07:30", "Europe/Paris")
     ack = await bot.submit(view, {"digest_time": "25h", "digest_zone": "Europe/Paris"}, user=BEN)
