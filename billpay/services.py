@@ -163,7 +163,7 @@ def build_services(
     pay_accounts = BankAccounts(pay_mirror, accounts.options)
     pay_cases = CaseBook(db, links, pay_mirror, clock)
     payers = Payers(db, links, cases)
-    health = ConnectionHealth(db, reads, clock)
+    health = ConnectionHealth(db, reads, clock, claimant)
     sender = Sender(db, writes, settings, clock)
     sender.connection_lost = health.write_refused
     settler = Settler(db, pay_mirror, sender, settings, clock, holder=claimant.holder)
