@@ -240,6 +240,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="WHEN",
         help="as of now, or of WHEN (ISO date-time), instead of each channel's next digest",
     )
+    digest.add_argument(
+        "--live",
+        action="store_true",
+        help="read the bills live from the payables API instead of the mirror (costs calls)",
+    )
     digest.set_defaults(handler=_digest)
 
     status = commands.add_parser(
@@ -666,7 +671,7 @@ def _digest(args: argparse.Namespace) -> int:
     settings = load_settings()
     _configure_logging(settings)
     try:
-        return asyncio.run(print_digests(settings, args.channel, when))
+        return asyncio.run(print_digests(settings, args.channel, when, live=args.live))
     except (OSError, DBAPIError) as exc:
         return _database_trouble(settings, exc)
 
