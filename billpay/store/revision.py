@@ -17,7 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from billpay.config import async_database_url
 
-HEAD_REVISION = "0017"
+HEAD_REVISION = "0018"
 
 
 async def at_head(database_url: str) -> bool:
