@@ -154,7 +154,7 @@ def _moment(value: str | None) -> datetime | None:
 KEPT_FROM = {Priority.PAYMENT: 0, Priority.DISPLAY: 1, Priority.SYNC: 2}
 # How long a request waits before asking the database again for a place other replicas hold.
 FIRST_RETRY_SECONDS = 0.02
-MAX_RETRY_SECONDS = 0.25
+MAX_RETRY_SECONDS = 0.1
 
 
 def places_for(priority: Priority, capacity: int) -> int:
@@ -269,6 +269,11 @@ class CallBudget:
         self.clock = clock
         self.on_exhausted = on_exhausted
         self._limiters: dict[str, PriorityLimiter] = {}
+        # Per company: one request at a time asks the database for a place (those behind it
+        # came through the limiter in order of priority), woken early when this process gives
+        # one back.
+        self._asking: dict[str, asyncio.Lock] = {}
+        self._given_back: dict[str, asyncio.Event] = {}
         self._state = _State()
 
     # ------------------------------------------------------------ what is left
@@ -344,7 +349,7 @@ class CallBudget:
             yield
         finally:
             if place is not None:
-                await asyncio.shield(self._give_back(place))
+                await asyncio.shield(self._give_back(company_id, place))
             limiter.release()
 
     async def _shared_place(self, company_id: str, priority: Priority) -> object | None:
@@ -353,28 +358,35 @@ class CallBudget:
         assert self.shared is not None
         within = places_for(priority, self.concurrency)
         wait = FIRST_RETRY_SECONDS
-        while True:
-            try:
-                place = await self.shared.take(company_id, within)
-            except Exception:
-                log.warning(
-                    "could not take a place for a payables request of %s in the database; "
-                    "only this replica's own requests are counted",
-                    company_id,
-                    exc_info=True,
-                )
-                return None
-            if place is not None:
-                return place
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, MAX_RETRY_SECONDS)
+        asking = self._asking.setdefault(company_id, asyncio.Lock())
+        async with asking:
+            while True:
+                try:
+                    place = await self.shared.take(company_id, within)
+                except Exception:
+                    log.warning(
+                        "could not take a place for a payables request of %s in the database; "
+                        "only this replica's own requests are counted",
+                        company_id,
+                        exc_info=True,
+                    )
+                    return None
+                if place is not None:
+                    return place
+                given_back = self._given_back.setdefault(company_id, asyncio.Event())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(given_back.wait(), wait)
+                wait = min(wait * 2, MAX_RETRY_SECONDS)
 
-    async def _give_back(self, place: object) -> None:
+    async def _give_back(self, company_id: str, place: object) -> None:
         assert self.shared is not None
         try:
             await self.shared.give_back(place)
         except Exception:  # its lease frees it
             log.warning("could not give back a place for a payables request", exc_info=True)
+        given_back = self._given_back.pop(company_id, None)
+        if given_back is not None:
+            given_back.set()  # whoever waits asks again now
 
     def admit(self, company_id: str, priority: Priority) -> None:
         if priority is Priority.PAYMENT:
