@@ -424,7 +424,13 @@ def _unused_by_playground(settings: Settings) -> list[str]:
     """The settings a person gave that the demo leaves aside (it takes nothing real)."""
     names = [
         env_name(field)
-        for field in ("codat_api_key", "slack_bot_token", "slack_signing_secret", "slack_app_token")
+        for field in (
+            "codat_api_key",
+            "codat_webhook_secret",
+            "slack_bot_token",
+            "slack_signing_secret",
+            "slack_app_token",
+        )
         if getattr(settings, field) is not None
     ]
     names += [

@@ -84,8 +84,13 @@ class Host:
         socket_handler = None
         try:
             await scheduler.start()
-            if self.on_listening is not None:
-                await self.on_listening(await _listening(server, serving))
+            backend = self.services.backend
+            if self.on_listening is not None or (backend and backend.listening):
+                base_url = await _listening(server, serving)
+                if backend is not None and backend.listening is not None:
+                    backend.listening(base_url)  # the embedded sandbox's webhooks come here
+                if self.on_listening is not None:
+                    await self.on_listening(base_url)
             if self.mode == "socket":
                 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
