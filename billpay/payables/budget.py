@@ -348,9 +348,11 @@ class CallBudget:
             self._count(company_id, priority)
             yield
         finally:
-            if place is not None:
-                await asyncio.shield(self._give_back(company_id, place))
-            limiter.release()
+            try:
+                if place is not None:
+                    await asyncio.shield(self._give_back(company_id, place))
+            finally:
+                limiter.release()
 
     async def _shared_place(self, company_id: str, priority: Priority) -> object | None:
         """One of the company's places shared with the other replicas, waiting while they hold

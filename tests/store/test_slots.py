@@ -3,25 +3,32 @@ its own engine, budget and process name, as two replicas are) send many requests
 sandbox, which allows 10 at once per company and answers the 11th with a 429; it never sees
 more than 10, and refuses none. A replica that dies holding places loses them a lease later.
 On PostgreSQL with `BILLPAY_TEST_DATABASE_URL`, as replicas run; on SQLite the same statements
-(there the bot, one process, counts its requests in memory alone: `build_services`)."""
+(there the bot, one process, counts its requests in memory alone: `build_services`). The slow
+test runs the replicas as processes of their own (`testkit.payables_load`) and kills one."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from billpay.core.clock import utcnow
 from billpay.payables.budget import CONCURRENT_PER_COMPANY, CallBudget, Priority
 from billpay.payables.client import PayablesClient, RetryPolicy
 from billpay.store.db import Database
+from billpay.store.models import PayablesSlot
 from billpay.store.slots import CallSlots, Place
 from payables_sandbox.app import Sandbox
 from payables_sandbox.faults import FaultConfig
-from testkit.payables import SANDBOX_KEY, SANDBOX_URL, CountingTransport
+from testkit.bot import serve
+from testkit.payables import SANDBOX_KEY, SANDBOX_URL, CountingTransport, on_postgres
+from testkit.payables_load import STARTED
 from testkit.world import NOW
 
 LEASE = timedelta(seconds=90)
@@ -136,3 +143,89 @@ async def test_places_of_a_replica_that_died_come_back_after_their_lease(
     assert again is not None and again.slot == late.slot
     await dead.slots.give_back(late)
     assert await survivor.slots.take(company, 1) is None
+
+
+async def _start(
+    bot_database_url: str,
+    url: str,
+    sandbox: Sandbox,
+    holder: str,
+    calls: int,
+    lease: float,
+    *extra: str,
+) -> asyncio.subprocess.Process:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "testkit.payables_load",
+        "--database-url",
+        bot_database_url,
+        "--payables-url",
+        url,
+        "--api-key",
+        SANDBOX_KEY,
+        "--company",
+        sandbox.demo.company_id,
+        "--holder",
+        holder,
+        "--calls",
+        str(calls),
+        "--lease",
+        str(lease),
+        *extra,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    assert (await process.stdout.readline()).decode().strip() == STARTED
+    return process
+
+
+async def _finished(process: asyncio.subprocess.Process) -> str:
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, output.decode()
+    return output.decode()
+
+
+@pytest.mark.slow  # processes of their own
+@pytest.mark.skipif(not on_postgres(), reason="replicas in processes of their own need PostgreSQL")
+async def test_replicas_in_processes_share_ten_places_and_a_killed_one_loses_its_own(
+    sandbox: Sandbox, bot_db: Database, bot_database_url: str
+) -> None:
+    company = sandbox.demo.company_id
+    sandbox.faults.config.latency_ms = 100
+    async with serve(sandbox.app) as url:
+        first, second = [
+            await _start(bot_database_url, url, sandbox, f"host:{n}:load", 30, 90) for n in (1, 2)
+        ]
+        await _finished(first)
+        await _finished(second)
+        assert sandbox.quota.most_at_once[company] <= CONCURRENT_PER_COMPANY
+        assert sandbox.quota.refused_at_once[company] == 0
+
+        # A replica takes every place, its answers on their way (3 s), and is killed
+        # (SIGKILL); the API finishes its requests before their places' lease (5 s) passes.
+        sandbox.faults.config.latency_ms = 3_000
+        lease = 5.0
+        dying = await _start(
+            bot_database_url, url, sandbox, "host:3:dying", 10, lease, "--payments"
+        )
+        slots = CallSlots(bot_db, "host:4:watch", capacity=CONCURRENT_PER_COMPANY)
+        for _ in range(100):
+            if await slots.in_flight(company) == CONCURRENT_PER_COMPANY:
+                break
+            await asyncio.sleep(0.02)
+        assert await slots.in_flight(company) == CONCURRENT_PER_COMPANY
+        dying.kill()
+        await dying.wait()
+        async with bot_db.read() as s:
+            leases = list(await s.scalars(select(PayablesSlot.lease_until)))
+        freed_at = min(lease for lease in leases if lease is not None)
+
+        sandbox.faults.config.latency_ms = 0
+        started = utcnow()
+        assert started < freed_at  # the survivor asks while the dead replica's places hold
+        survivor = await _start(bot_database_url, url, sandbox, "host:5:live", 3, lease)
+        await _finished(survivor)
+        assert utcnow() >= freed_at  # its requests waited for the lease
+        assert sandbox.quota.refused_at_once[company] == 0
