@@ -174,17 +174,23 @@ async def test_requests_waiting_for_a_place_are_served_payments_first(served: Se
 
 
 async def test_background_reads_leave_places_to_payments_and_displays(served: Served) -> None:
+    """Twelve syncs at once take eight places; a person's reads take the ninth, a payment the
+    tenth at once, however many syncs wait."""
     served.api.gate = gate = asyncio.Semaphore(0)
-    syncs = [asyncio.create_task(served.get("acme", Priority.SYNC)) for _ in range(12)]
+    syncs = [asyncio.create_task(served.get("acme", Priority.SYNC, "sync")) for _ in range(12)]
     await served.api.arrived_count(8)
-    displays = [asyncio.create_task(served.get("acme", Priority.DISPLAY)) for _ in range(3)]
+    displays = [
+        asyncio.create_task(served.get("acme", Priority.DISPLAY, "display")) for _ in range(3)
+    ]
     await served.api.arrived_count(9)
-    payment = asyncio.create_task(served.get("acme", Priority.PAYMENT))
-    await served.api.arrived_count(10)  # the payment did not wait for any sync
-    assert served.budget.waiting("acme") == 4 + 2
+    payment = asyncio.create_task(served.get("acme", Priority.PAYMENT, "payment"))
+    await served.api.arrived_count(10)
+    first, waiting = list(served.api.arrived), served.budget.waiting("acme")
     for _ in range(30):
         gate.release()
     await asyncio.gather(*syncs, *displays, payment)
+    assert first == ["sync"] * 8 + ["display", "payment"]
+    assert waiting == 4 + 2
     assert served.api.most["acme"] == CONCURRENT_PER_COMPANY
 
 
