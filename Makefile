@@ -43,6 +43,7 @@ test-all: $(STAMP)
 	$(PYTEST)
 
 bench: $(STAMP)
+	$(BIN)/python -m bench.payables_slots
 	$(BIN)/python -m bench.payables
 	$(BIN)/python -m bench.slack_flow
 	$(BIN)/python -m bench.first_words

@@ -289,6 +289,13 @@ class Settings(BaseSettings):
         description="BILLPAY_REMINDER_TICK_SECONDS: how often due reminders, escalations and "
         "approvals by policy (and those a dead replica left) are looked for.",
     )
+    payables_slot_lease_seconds: float = Field(
+        default=90.0,
+        gt=0,
+        description="BILLPAY_PAYABLES_SLOT_LEASE_SECONDS: how long a replica that died holding "
+        "one of a company's places for a payables request (10 in flight per company across "
+        "replicas) keeps it; longer than BILLPAY_PAYABLES_TIMEOUT_SECONDS.",
+    )
     claim_lease_seconds: float = Field(
         default=300.0,
         gt=0,

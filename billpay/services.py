@@ -35,7 +35,7 @@ from billpay.mirror.connection import ConnectionHealth
 from billpay.mirror.reactions import MirrorWebhookReactions
 from billpay.mirror.service import Mirror
 from billpay.payables.backend import PayablesBackend
-from billpay.payables.budget import CallBudget, Priority
+from billpay.payables.budget import CONCURRENT_PER_COMPANY, CallBudget, Priority
 from billpay.payables.client import PayablesClient
 from billpay.payments.accounts import BankAccounts
 from billpay.payments.disconnect import Disconnection
@@ -49,6 +49,7 @@ from billpay.slack.installations import Installations
 from billpay.slack.publisher import Publisher, slack_client
 from billpay.store.claims import Claimant
 from billpay.store.db import Database
+from billpay.store.slots import CallSlots
 from billpay.suppliers.service import SupplierService
 from billpay.webhooks.reactions import (
     HealthReactions,
@@ -158,12 +159,22 @@ def build_services(
     `mirror_reactions`, `health_reactions` and `last_synced` replace the mirror's and
     connection health's answers to webhooks and the mirror's freshness (tests record them)."""
     clock = clock if isinstance(clock, Clock) else Clock(clock)
+    claimant = Claimant.for_this_process(timedelta(seconds=settings.claim_lease_seconds))
     budget = payables.budget
     if budget is None:
         budget = CallBudget(
             reserve=settings.payables_payment_reserve,
             quota=settings.payables_daily_quota,
             clock=clock,
+            # SQLite serves one process, whose own count is exact: no row written per call.
+            shared=None
+            if db.is_sqlite
+            else CallSlots(
+                db,
+                claimant.holder,
+                capacity=CONCURRENT_PER_COMPANY,
+                lease=timedelta(seconds=settings.payables_slot_lease_seconds),
+            ),
         )
         payables = payables.with_budget(budget)
     reads = payables.with_deadline(READ_DEADLINE_SECONDS)
@@ -175,7 +186,6 @@ def build_services(
     sync = payables.with_deadline(settings.payables_background_deadline_seconds).with_priority(
         Priority.SYNC
     )
-    claimant = Claimant.for_this_process(timedelta(seconds=settings.claim_lease_seconds))
     mirror = Mirror(db, reads, settings, clock, claimant, sync=sync, budget=budget)
     pay_mirror = mirror.with_reads(pay_reads)
     links = Links(db, reads, settings, clock)
@@ -193,7 +203,7 @@ def build_services(
     queues = Queues(db, links, clock)
     queues.acting_for = delegations.acting_for
     payers = Payers(db, links, cases)
-    health = ConnectionHealth(db, reads, clock)
+    health = ConnectionHealth(db, reads, clock, claimant)
     sender = Sender(db, writes, settings, clock)
     sender.connection_lost = health.write_refused
     settler = Settler(db, pay_mirror, sender, settings, clock, holder=claimant.holder)

@@ -8,7 +8,8 @@ cap on concurrent requests per company.
   each call is a 429 `ErrorMessage` with `Retry-After` (seconds until the reset) and is not
   counted.
 - At most `SandboxConfig.concurrent_per_company` requests on one company are in progress at
-  once; one more is a 429 with `Retry-After: 1`.
+  once; one more is a 429 with `Retry-After: 1`. `Quota.most_at_once` is the most requests a
+  company had at once (one refused included), `Quota.refused_at_once` how many were refused.
 
 `client.rateLimit.reached` is announced when the first call is refused for the quota, and
 `client.rateLimit.reset` when a day starts after one that reached it (noticed at the first
@@ -52,6 +53,10 @@ class Quota:
         self.period_end: datetime | None = None
         self.reached = False
         self._in_progress: Counter[str] = Counter()
+        # The most requests on each company at once, counting one refused for being over the
+        # cap, and how many were refused so: what a test of the client's limit reads.
+        self.most_at_once: Counter[str] = Counter()
+        self.refused_at_once: Counter[str] = Counter()
 
     def roll(self, now: datetime) -> bool:
         """Start a new day if `now` is past the reset; True when the day that ended had
@@ -79,7 +84,10 @@ class Quota:
         """Start a request on `company`; False (nothing started) when `cap` are in progress."""
         if company is None or cap is None:
             return True
-        if self._in_progress[company] >= cap:
+        at_once = self._in_progress[company] + 1
+        self.most_at_once[company] = max(self.most_at_once[company], at_once)
+        if at_once > cap:
+            self.refused_at_once[company] += 1
             return False
         self._in_progress[company] += 1
         return True

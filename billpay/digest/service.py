@@ -1,7 +1,7 @@
 """Reading what the digests need: each company's outstanding bills once per run, however many
-channels it is linked to (from the mirror when the bot runs, `Mirror.outstanding_of`; from the
-payables API for `billpay digest --dry-run`), then per channel its cases and approvers, and
-`compute_digest`.
+channels it is linked to (from the mirror: `Mirror.outstanding_of` when the bot runs, the
+mirror's tables for `billpay digest --dry-run`, which reads live only when asked or when a
+company was never filled), then per channel its cases and approvers, and `compute_digest`.
 
 The scheduler calls `compute_digests(...)` with the subscriptions that are due and renders each
 result with `billpay.slack.blocks.digest`; `billpay digest --dry-run` does the same and prints it. A

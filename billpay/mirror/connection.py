@@ -6,7 +6,11 @@ from a write refused because the connection is no longer Linked, or from a live 
 schedule, goes through `ConnectionHealth.observe`. A change of status is one transaction: a
 conditional update from the status read (two replicas seeing the same change change it once),
 audited with before and after for every channel linked to the company. Then one replica claims
-the announcement (`announced_paused`) and tells Slack through `on_change`.
+the announcement and tells Slack through `on_change`: flipping `announced_paused` and holding a
+claim of kind `connection_notice` (`billpay.store.claims`) are one transaction, and the claim is
+done once Slack was told. A replica that dies in between leaves the claim past its lease; another
+replica's scheduler takes it over (`announce_left`) and says it, unless a later change of the
+connection made it moot (that change is announced on its own).
 
 While a connection is not Linked the work that would write through it waits: scheduled
 payments, reminders and digests skip its links (`billpay.store.models.connection_paused`), and
@@ -17,6 +21,7 @@ the time it stopped being linked (`ConnectionPause.since`).
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billpay.core.domain import ConnectionPause
 from billpay.payables.client import PayablesClient
 from billpay.payables.errors import PayablesConnectionNotLinked, PayablesError
+from billpay.store import claims
+from billpay.store.claims import Claimant
 from billpay.store.db import Database
 from billpay.store.models import LINKED, AuditEvent, CompanyLink, ConnectionHealthRow
 
@@ -40,6 +47,9 @@ CHECK_PAUSED_EVERY = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(hours=6)
 # How many connections one scheduler tick checks at most.
 CHECKS_PER_TICK = 20
+# The claim on telling the channels that a connection paused or resumed; its subject is
+# `<connection health row id>:<paused|linked>:<random>` (the random part: each change its own).
+CLAIM_KIND = "connection_notice"
 
 
 def is_linked(status: str) -> bool:
@@ -73,12 +83,14 @@ class ConnectionHealth:
         db: Database,
         reads: PayablesClient,
         clock: Callable[[], datetime],
+        claimant: Claimant,
         *,
         on_change: OnChange | None = None,
     ) -> None:
         self.db = db
         self.reads = reads
         self.clock = clock
+        self.claimant = claimant
         # Set by the composition once Slack is there (`billpay.services`).
         self.on_change = on_change
 
@@ -207,8 +219,8 @@ class ConnectionHealth:
 
     async def _announce(self, company_id: str, connection_id: str) -> None:
         """Claim saying that the connection is paused (or resumed), once whichever replica
-        saw it; then say it. A process that dies in between leaves it unsaid: the cards and
-        answers still tell, and the next change is announced."""
+        saw it; then say it. The claim has a lease: a process that dies in between leaves it
+        to be taken over (`announce_left`)."""
         async with self.db.write() as s:
             now = self.clock()
             row = await self._row(s, company_id, connection_id, lock=True)
@@ -227,22 +239,48 @@ class ConnectionHealth:
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return
-            links = await _links_of(s, company_id, connection_id)
-            before = "Linked" if paused else "not linked"
-            change = ConnectionChange(
-                company_id=company_id,
-                connection_id=connection_id,
-                before=before,
-                after=row.status,
-                link_url=row.link_url,
-                links=links,
-                pause=_pause(row, links[0]) if paused and links else None,
-            )
+            subject = f"{row.id}:{_said(paused)}:{secrets.token_hex(6)}"
+            claims.hold(s, self.claimant, CLAIM_KIND, subject, now)
+            change = await _change(s, row, paused)
+        await self._say(change, subject)
+
+    async def announce_left(self) -> int:
+        """The scheduler's tick: take over the announcements a replica that died left claimed
+        past their lease, and make those still true (the connection still as announced).
+        Returns how many were made."""
+        now = self.clock()
+        await claims.forget_done(self.db, CLAIM_KIND, now - timedelta(days=1))
+        made = 0
+        for held in await claims.take_over_expired(self.db, self.claimant, [CLAIM_KIND], now):
+            change = await self._still_true(held.subject)
+            if change is None:
+                await claims.done(self.db, CLAIM_KIND, held.subject, now)
+                continue
+            log.warning("announcing the change of connection %s left unsaid", change.connection_id)
+            await self._say(change, held.subject)
+            made += 1
+        return made
+
+    async def _still_true(self, subject: str) -> ConnectionChange | None:
+        row_id, said, *_ = [*subject.split(":"), "", ""]
+        if not row_id.isdigit() or said not in (_said(True), _said(False)):
+            return None
+        paused = said == _said(True)
+        async with self.db.read() as s:
+            row = await s.get(ConnectionHealthRow, int(row_id), populate_existing=True)
+            if row is None or row.announced_paused != paused or is_linked(row.status) == paused:
+                return None  # changed again since: that change has its own announcement
+            return await _change(s, row, paused)
+
+    async def _say(self, change: ConnectionChange, subject: str) -> None:
         if self.on_change is not None:
             try:
                 await self.on_change(change)
             except Exception:
-                log.exception("could not announce the change of connection %s", connection_id)
+                log.exception(
+                    "could not announce the change of connection %s", change.connection_id
+                )
+        await claims.done(self.db, CLAIM_KIND, subject, self.clock())
 
     async def is_paused(self, company_id: str, connection_id: str) -> bool:
         """Is the connection, as last seen, not Linked? (Never seen: it is as it was linked.)"""
@@ -377,6 +415,23 @@ class ConnectionHealth:
 def _interval(status: str, failures: int) -> timedelta:
     base = CHECK_EVERY if is_linked(status) else CHECK_PAUSED_EVERY
     return min(base * 2 ** min(failures, 8), MAX_BACKOFF)
+
+
+def _said(paused: bool) -> str:
+    return "paused" if paused else "linked"
+
+
+async def _change(s: AsyncSession, row: ConnectionHealthRow, paused: bool) -> ConnectionChange:
+    links = await _links_of(s, row.company_id, row.connection_id)
+    return ConnectionChange(
+        company_id=row.company_id,
+        connection_id=row.connection_id,
+        before="Linked" if paused else "not linked",
+        after=row.status,
+        link_url=row.link_url,
+        links=links,
+        pause=_pause(row, links[0]) if paused and links else None,
+    )
 
 
 def _pause(row: ConnectionHealthRow, link: CompanyLink) -> ConnectionPause:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from pydantic import SecretStr
+
 from billpay.config import Settings
 from billpay.payables.client import PayablesClient, RetryPolicy
 
@@ -20,6 +22,11 @@ class PayablesBackend:
     # The embedded sandbox: its demo data is dated from its own today (`BILLPAY_SANDBOX_TODAY`).
     embedded: bool = False
     stop: Callable[[], Awaitable[None]] | None = None
+    # The embedded sandbox sends Codat's webhooks to the bot itself: signed with this secret
+    # (the bot checks them with it too), to the address `listening` is told once the bot's
+    # HTTP server listens (its base URL).
+    webhook_secret: SecretStr | None = None
+    listening: Callable[[str], None] | None = None
 
     async def aclose(self) -> None:
         await self.client.aclose()

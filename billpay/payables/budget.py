@@ -17,8 +17,13 @@ daily quota every request is answered 429 until the reset, payments included. So
   companies the bot does not know of (`left`);
 - Codat's `client.rateLimit.reached` webhook pauses displays and syncs until
   `client.rateLimit.reset` (or the reset time it gave); `sync_paused()` tells background sync;
-- at most `CONCURRENT_PER_COMPANY` requests per company are in flight from this process; those
-  waiting are served by priority, payments first;
+- at most `CONCURRENT_PER_COMPANY` requests per company are in flight, across every replica
+  sharing the database: each request holds one of the company's places (`SharedPlaces`,
+  `billpay.store.slots`: a row taken with one atomic UPDATE, with a lease so a replica that dies
+  holding it loses it a lease later at most), given back after the answer. Within a process,
+  those waiting are served by priority, payments first; a request for display may only take a
+  place while two are free and a sync while three are (`places_for`), so payments and what
+  people asked to see never wait behind background reads, whichever replica runs them;
 - calls are counted per company, UTC day and priority in memory (`tallies()`); the scheduler
   writes them to the database every half minute and at shutdown (`billpay.store.calls`), never
   one write per call.
@@ -40,6 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import IntEnum
+from typing import Protocol
 
 from billpay.core.clock import utcnow
 from billpay.payables.errors import PayablesError
@@ -143,9 +149,33 @@ def _moment(value: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+# Places kept free of each priority: a display leaves the last place to payments, a sync the
+# last two to payments and displays.
+KEPT_FROM = {Priority.PAYMENT: 0, Priority.DISPLAY: 1, Priority.SYNC: 2}
+# How long a request waits before asking the database again for a place other replicas hold.
+FIRST_RETRY_SECONDS = 0.02
+MAX_RETRY_SECONDS = 0.1
+
+
+def places_for(priority: Priority, capacity: int) -> int:
+    """How many of a company's places may be in use when a request of `priority` takes one."""
+    return max(1, capacity - KEPT_FROM[priority])
+
+
+class SharedPlaces(Protocol):
+    """A company's places for requests in flight, shared by every replica
+    (`billpay.store.slots.CallSlots`)."""
+
+    async def take(self, company_id: str, within: int) -> object | None:
+        """A free place among the company's first `within`, taken; None when all are held."""
+        ...
+
+    async def give_back(self, place: object) -> None: ...
+
+
 class PriorityLimiter:
-    """At most `capacity` holders at once; those waiting are let in by priority, then in
-    order of arrival."""
+    """At most `capacity` holders at once, fewer for lower priorities (`places_for`); those
+    waiting are let in by priority, then in order of arrival."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
@@ -158,11 +188,9 @@ class PriorityLimiter:
         return sum(1 for *_, future in self._waiting if not future.done())
 
     async def acquire(self, priority: Priority) -> None:
-        if self.active < self.capacity and not self.waiting:
-            self.active += 1
-            return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting, (int(priority), next(self._order), future))
+        self._let_in()
         try:
             await future
         except asyncio.CancelledError:
@@ -171,12 +199,21 @@ class PriorityLimiter:
             raise
 
     def release(self) -> None:
-        while self._waiting:
-            *_, future = heapq.heappop(self._waiting)
-            if not future.done():
-                future.set_result(None)  # the place passes to it: `active` stays
-                return
         self.active -= 1
+        self._let_in()
+
+    def _let_in(self) -> None:
+        # The first waiting has the highest priority: when it may not come in, nobody may.
+        while self._waiting:
+            priority, _, future = self._waiting[0]
+            if future.done():
+                heapq.heappop(self._waiting)
+                continue
+            if self.active >= places_for(Priority(priority), self.capacity):
+                return
+            heapq.heappop(self._waiting)
+            self.active += 1
+            future.set_result(None)
 
 
 @dataclass
@@ -219,9 +256,12 @@ class CallBudget:
         concurrency: int = CONCURRENT_PER_COMPANY,
         clock: Callable[[], datetime] = utcnow,
         on_exhausted: Callable[[datetime], None] | None = None,
+        shared: SharedPlaces | None = None,
     ) -> None:
         """`quota` fixes the daily quota (else it follows `companies`, which `learn` updates);
-        `reserve` is how many calls of it are kept for payments."""
+        `reserve` is how many calls of it are kept for payments. `shared`: the places every
+        replica shares (None: this process alone counts its requests in flight)."""
+        self.shared = shared
         self.reserve = reserve
         self.companies = companies
         self.fixed_quota = quota
@@ -229,6 +269,11 @@ class CallBudget:
         self.clock = clock
         self.on_exhausted = on_exhausted
         self._limiters: dict[str, PriorityLimiter] = {}
+        # Per company: one request at a time asks the database for a place (those behind it
+        # came through the limiter in order of priority), woken early when this process gives
+        # one back.
+        self._asking: dict[str, asyncio.Lock] = {}
+        self._given_back: dict[str, asyncio.Event] = {}
         self._state = _State()
 
     # ------------------------------------------------------------ what is left
@@ -296,11 +341,54 @@ class CallBudget:
         if limiter is None:
             limiter = self._limiters[company_id] = PriorityLimiter(self.concurrency)
         await limiter.acquire(priority)
+        place: object | None = None
         try:
+            if self.shared is not None and company_id != NO_COMPANY:
+                place = await self._shared_place(company_id, priority)
             self._count(company_id, priority)
             yield
         finally:
-            limiter.release()
+            try:
+                if place is not None:
+                    await asyncio.shield(self._give_back(company_id, place))
+            finally:
+                limiter.release()
+
+    async def _shared_place(self, company_id: str, priority: Priority) -> object | None:
+        """One of the company's places shared with the other replicas, waiting while they hold
+        them all; None (this process's own limit alone) when the database cannot say."""
+        assert self.shared is not None
+        within = places_for(priority, self.concurrency)
+        wait = FIRST_RETRY_SECONDS
+        asking = self._asking.setdefault(company_id, asyncio.Lock())
+        async with asking:
+            while True:
+                try:
+                    place = await self.shared.take(company_id, within)
+                except Exception:
+                    log.warning(
+                        "could not take a place for a payables request of %s in the database; "
+                        "only this replica's own requests are counted",
+                        company_id,
+                        exc_info=True,
+                    )
+                    return None
+                if place is not None:
+                    return place
+                given_back = self._given_back.setdefault(company_id, asyncio.Event())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(given_back.wait(), wait)
+                wait = min(wait * 2, MAX_RETRY_SECONDS)
+
+    async def _give_back(self, company_id: str, place: object) -> None:
+        assert self.shared is not None
+        try:
+            await self.shared.give_back(place)
+        except Exception:  # its lease frees it
+            log.warning("could not give back a place for a payables request", exc_info=True)
+        given_back = self._given_back.pop(company_id, None)
+        if given_back is not None:
+            given_back.set()  # whoever waits asks again now
 
     def admit(self, company_id: str, priority: Priority) -> None:
         if priority is Priority.PAYMENT:

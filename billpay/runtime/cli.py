@@ -245,6 +245,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="WHEN",
         help="as of now, or of WHEN (ISO date-time), instead of each channel's next digest",
     )
+    digest.add_argument(
+        "--live",
+        action="store_true",
+        help="read the bills live from the payables API instead of the mirror (costs calls)",
+    )
     digest.set_defaults(handler=_digest)
 
     status = commands.add_parser(
@@ -436,6 +441,7 @@ def _unused_by_playground(settings: Settings) -> list[str]:
         env_name(field)
         for field in (
             "codat_api_key",
+            "codat_webhook_secret",
             "slack_bot_token",
             "slack_signing_secret",
             "slack_app_token",
@@ -705,7 +711,7 @@ def _digest(args: argparse.Namespace) -> int:
     settings = load_settings()
     _configure_logging(settings)
     try:
-        return asyncio.run(print_digests(settings, args.channel, when))
+        return asyncio.run(print_digests(settings, args.channel, when, live=args.live))
     except (OSError, DBAPIError) as exc:
         return _database_trouble(settings, exc)
 

@@ -1,5 +1,10 @@
-"""`billpay digest --dry-run`: each linked channel's digest computed from the configured
-payables backend and the bot's database, and printed in the terminal. Nothing is posted.
+"""`billpay digest --dry-run`: each linked channel's digest computed as the scheduler computes
+it, from the mirror and the bot's database, and printed in the terminal. Nothing is posted.
+
+As the real digest, it makes no payables call for a company whose mirror was filled, and says
+how fresh the mirror is (its last sync). It reads the company's outstanding bills live only when
+asked (`--live`) or when the company's mirror was never filled (a company no channel links yet,
+one whose first read did not finish), and says so; it ends with how many payables calls it made.
 
 A channel's digest is shown as of its next scheduled run (its local time on its next weekday),
 or as of now (`--now`) or a given instant (`--now 2026-11-23T09:00+00:00`). With the embedded
@@ -14,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from rich.console import Console
@@ -24,11 +30,15 @@ from billpay.bills.companies import linked_accounting
 from billpay.config import Settings
 from billpay.core.clock import utcnow
 from billpay.digest.schedule import Subscription
-from billpay.digest.service import ChannelDigest, compute_digests
+from billpay.digest.service import ChannelDigest, compute_digests, read_outstanding
 from billpay.digest.store import subscriptions_of_links
 from billpay.digest.terminal import WIDTH, digest_panel
+from billpay.mirror import store as mirror_store
 from billpay.payables.backend import PayablesBackend
+from billpay.payables.budget import CallBudget
+from billpay.payables.client import PayablesClient
 from billpay.payables.errors import PayablesError
+from billpay.payables.models import Bill
 from billpay.runtime.startup import open_backend
 from billpay.store.db import Database
 from billpay.store.migrate import upgrade
@@ -63,11 +73,68 @@ def _base_now(
     return clock()
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where a company's bills came from: the mirror (as of its last sync) or a live read."""
+
+    live: bool
+    as_of: datetime | None = None
+    never_filled: bool = False
+
+
+class MirrorFirst:
+    """The digest's bills from the mirror, as the scheduler reads them, or live when `live`
+    was asked or the company's mirror was never filled; `sources` says which, per company."""
+
+    def __init__(self, db: Database, client: PayablesClient, *, live: bool) -> None:
+        self.db = db
+        self.client = client
+        self.live = live
+        self.sources: dict[tuple[str, str], Source] = {}
+
+    async def outstanding_of(self, company_id: str, connection_id: str) -> list[Bill]:
+        key = (company_id, connection_id)
+        state = await mirror_store.state(self.db, company_id, connection_id, mirror_store.BILLS)
+        filled = state is not None and state.filled
+        if filled and not self.live and state is not None:
+            self.sources[key] = Source(live=False, as_of=state.last_sync)
+            return await mirror_store.outstanding_bills(self.db, company_id, connection_id)
+        self.sources[key] = Source(live=True, never_filled=not filled)
+        return await read_outstanding(self.client, company_id, connection_id)
+
+
+def source_note(source: Source | None, sub: Subscription, now: datetime) -> str:
+    if source is None:
+        return ""
+    if source.live:
+        if source.never_filled:
+            return "Read live from the payables API: this company's mirror was never filled."
+        return "Read live from the payables API (--live)."
+    if source.as_of is None:  # pragma: no cover - a filled mirror has had a sync
+        return "From the mirror."
+    words = f"From the mirror, as of {source.as_of.astimezone(sub.zone):%a %d %b %H:%M} "
+    words += sub.time_zone
+    age = now - source.as_of
+    if age >= timedelta(minutes=1):
+        words += f" ({_age(age)} ago)"
+    return words + "."
+
+
+def _age(age: timedelta) -> str:
+    minutes = int(age.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{minutes // (24 * 60)} days"
+
+
 async def print_digests(
     settings: Settings,
     channels: Sequence[str],
     when: When,
     *,
+    live: bool = False,
     clock: Callable[[], datetime] = utcnow,
     out: Console | None = None,
 ) -> int:
@@ -77,13 +144,16 @@ async def print_digests(
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
     backend = await open_backend(settings)
+    # Counts every payables request this command makes (it refuses none: no quota is set).
+    counted = CallBudget(reserve=0)
+    client = backend.client.with_budget(counted)
     try:
         subs, unknown = await _linked_channels(db, channels)
         for channel in unknown:
             err.print(f"[red]Channel {channel} is not linked to a company.[/red]", highlight=False)
         if not subs and not channels:
             try:
-                subs = await _backend_companies(backend)
+                subs = await _backend_companies(client)
             except PayablesError as exc:
                 err.print(f"[red]The payables API is not answering as expected: {exc}[/red]")
                 return 1
@@ -104,15 +174,35 @@ async def print_digests(
             day = sub.local_date(at)
             runs.append((sub, day))
             notes.append(_note(sub, day, as_of=at, scheduled=when is None))
-        results = await compute_digests(
-            db, backend.client, runs, default_approvers=settings.approvers
-        )
+        source = MirrorFirst(db, client, live=live)
+        results = await compute_digests(db, source, runs, default_approvers=settings.approvers)
+        real_now = clock()
+        notes = [
+            " ".join(
+                part
+                for part in (
+                    note,
+                    source_note(
+                        source.sources.get(
+                            (r.subscription.company_id, r.subscription.connection_id)
+                        ),
+                        r.subscription,
+                        real_now,
+                    ),
+                )
+                if part
+            )
+            for r, note in zip(results, notes, strict=True)
+        ]
         posts = _print(out, err, results, notes, settings.default_locale)
-        reads = len({(s.company_id, s.connection_id) for s in subs})
+        calls = sum(t.calls for t in counted.tallies())
+        mirrored = sum(not s.live for s in source.sources.values())
         err.print(
             f"Dry run: {posts} message{'s' if posts != 1 else ''} would be posted "
-            f"(one chat.postMessage per channel); bills read once per company "
-            f"({reads} read{'s' if reads != 1 else ''}); nothing was posted.",
+            f"(one chat.postMessage per channel); bills of {mirrored} compan"
+            f"{'ies' if mirrored != 1 else 'y'} read from the mirror, "
+            f"{len(source.sources) - mirrored} live; {calls} payables call"
+            f"{'s' if calls != 1 else ''}; nothing was posted.",
             highlight=False,
         )
         return 1 if any(r.error is not None for r in results) else 0
@@ -195,13 +285,13 @@ def _defaults(link: CompanyLink) -> Subscription:
     )
 
 
-async def _backend_companies(backend: PayablesBackend) -> list[Subscription]:
+async def _backend_companies(client: PayablesClient) -> list[Subscription]:
     subs = []
-    async for company in backend.client.iter_companies():
+    async for company in client.iter_companies():
         connection = linked_accounting(company)
         if connection is None:
             continue
-        info = await backend.client.get_company_information(company.id, connection.id)
+        info = await client.get_company_information(company.id, connection.id)
         subs.append(
             Subscription(
                 id=0,

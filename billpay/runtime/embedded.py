@@ -11,11 +11,14 @@ behind it.
 
 from __future__ import annotations
 
+import base64
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, Literal
 
+import httpx
 from pydantic import SecretStr
 
 from billpay.config import Settings, async_database_url
@@ -28,18 +31,38 @@ from payables_sandbox.seed import DEMO_COMPANY_NAME
 from slack_playground.markup import Notice
 from slack_playground.page import APPROVERS, PAYERS, Playground, new_credentials
 
+log = logging.getLogger(__name__)
+
 SANDBOX_BASE_URL = "http://payables-sandbox.invalid"
 # The playground's channels, kept beside the bot's database across restarts.
 CHANNEL_HISTORY = "channels.json"
 
 
+def new_webhook_secret() -> SecretStr:
+    """A signing secret in Svix's form, `whsec_` and 32 random bytes in base64."""
+    return SecretStr("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+
+
+def webhook_address(base_url: str) -> str:
+    """The bot's webhook route from its server's base URL; a server listening on every
+    address is reached on loopback."""
+    url = httpx.URL(base_url)
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(url.host, url.host)  # noqa: S104
+    return str(url.copy_with(host=host, path="/webhooks/codat"))
+
+
 async def sandbox_backend(settings: Settings) -> PayablesBackend:
-    """The sandbox started in this process and a client that reaches it without a port."""
+    """The sandbox started in this process and a client that reaches it without a port. It
+    sends Codat's webhooks to the bot's own `/webhooks/codat` once the bot listens
+    (`PayablesBackend.listening`), signed with CODAT_WEBHOOK_SECRET or, unset, a secret made
+    for this run, which the bot then checks them with (`billpay.runtime.startup`)."""
+    secret = settings.codat_webhook_secret or new_webhook_secret()
     sandbox = Sandbox(
         SandboxConfig(
             api_key=settings.sandbox_api_key.get_secret_value(),
             database_url=settings.sandbox_database_url,
             today=settings.sandbox_today,
+            webhook_secret=secret.get_secret_value(),
             faults=FaultConfig(
                 rate_limit_requests=settings.sandbox_rate_limit_requests,
                 error_rate=settings.sandbox_error_rate,
@@ -57,8 +80,19 @@ async def sandbox_backend(settings: Settings) -> PayablesBackend:
         retry=background_retry(settings),
         timeout=settings.payables_timeout_seconds,
     )
+
+    def listening(base_url: str) -> None:
+        address = webhook_address(base_url)
+        sandbox.config = sandbox.config.model_copy(update={"webhook_url": address})
+        log.info("the embedded payables sandbox sends its webhooks to %s", address)
+
     return PayablesBackend(
-        client, "embedded payables sandbox (in-process)", embedded=True, stop=sandbox.stop
+        client,
+        "embedded payables sandbox (in-process)",
+        embedded=True,
+        stop=sandbox.stop,
+        webhook_secret=secret,
+        listening=listening,
     )
 
 
@@ -143,6 +177,7 @@ def playground_settings(settings: Settings, *, real_payables: bool = False) -> S
         update |= {
             "codat_api_key": None,
             "codat_base_url": SANDBOX_BASE_URL,
+            "codat_webhook_secret": None,  # the sandbox makes one of its own
             "database_url": f"sqlite+aiosqlite:///{folder / 'billpay.db'}",
             "sandbox_database_url": f"sqlite+aiosqlite:///{folder / 'sandbox.db'}",
         }

@@ -87,6 +87,9 @@ class Host:
             await scheduler.start()
             listening = await _listening(server, serving)
             collector.started()
+            backend = self.services.backend
+            if backend is not None and backend.listening is not None:
+                backend.listening(listening)  # the embedded sandbox's webhooks come here
             if self.on_listening is not None:
                 await self.on_listening(listening)
             if self.mode == "socket":

@@ -35,7 +35,9 @@ that loses the claim does nothing. A failure with one payment never stops the ot
 Digests, reminders, escalations and approvals by policy are claimed with a lease
 (`billpay.store.claims`): each is renewed just before the message goes out and done once it
 is recorded, and each tick first takes over what a replica that died left claimed past its
-lease, so a crash delays that work by a lease at most instead of losing it.
+lease, so a crash delays that work by a lease at most instead of losing it. So are the
+announcements that a company's connection paused or resumed (`ConnectionHealth.announce_left`,
+on the reminders' tick).
 
 The scheduler only decides when: what each job shows in Slack, and to whom, is the Slack edge's
 (`billpay.slack.notices`).
@@ -138,6 +140,13 @@ class Scheduler:
             coalesce=True,
         )
         self.aps.add_job(
+            self._job(self.announce_connections),
+            IntervalTrigger(seconds=self.services.settings.reminder_tick_seconds),
+            id="connection-notices",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.aps.add_job(
             self._job(self.flush_calls),
             IntervalTrigger(seconds=self.services.settings.call_count_flush_seconds),
             id="call-counts",
@@ -221,6 +230,10 @@ class Scheduler:
             await self.services.connecting.poll_due()
         except Exception:
             log.exception("the tick of waiting connections failed; the next one tries again")
+
+    async def announce_connections(self) -> None:
+        """Say the changes of connection a replica that died left claimed and unsaid."""
+        await self.services.health.announce_left()
 
     async def flush_calls(self) -> None:
         await flush_calls(self.services)

@@ -1,6 +1,8 @@
 """Starting what the bot runs on: the payables backend its settings choose (Codat's API, or the
 embedded sandbox when no Codat key is set) and the bot's services over its database, which the
-caller has migrated (`billpay db upgrade`, or `billpay run` at start-up).
+caller has migrated (`billpay db upgrade`, or `billpay run` at start-up). With the embedded
+sandbox, the bot checks the sandbox's webhooks with the secret the sandbox signs them with
+(`PayablesBackend.webhook_secret`), unless CODAT_WEBHOOK_SECRET names one for both.
 """
 
 from __future__ import annotations
@@ -25,5 +27,7 @@ async def open_services(settings: Settings, backend: PayablesBackend | None = No
     """Start the payables backend (unless the caller did: `backend`) and the bot's database
     (already migrated by the caller); the services own both."""
     backend = backend or await open_backend(settings)
+    if backend.webhook_secret is not None and settings.codat_webhook_secret is None:
+        settings = settings.model_copy(update={"codat_webhook_secret": backend.webhook_secret})
     db = Database(settings.database_url)
     return build_services(settings, db=db, payables=backend.client, backend=backend)

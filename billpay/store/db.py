@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, Numeric, String, TypeDecorator, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -131,6 +132,17 @@ class Database:
         else:
             async with self.sessions() as session, session.begin():
                 yield session
+
+    @asynccontextmanager
+    async def write_connection(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction on a bare connection, no ORM session: for short statements run
+        on every payables call (`billpay.store.slots`), where a session's cost shows."""
+        if self.is_sqlite:
+            async with self._write_lock, self.engine.begin() as connection:
+                yield connection
+        else:
+            async with self.engine.begin() as connection:
+                yield connection
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -463,6 +463,19 @@ class Claim(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class PayablesSlot(Base):
+    """One of a company's places for a request in flight to the payables API, shared by every
+    replica (`billpay.store.slots`): free when `holder` is null or its lease has passed."""
+
+    __tablename__ = "payables_slots"
+
+    company_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The request holding it: "<process holder>#<n>", so only it gives the place back.
+    holder: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 # The one connection status through which Bill Pay can write (Codat's spelling).
 LINKED = "Linked"
 

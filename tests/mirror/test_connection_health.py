@@ -9,6 +9,7 @@ linked it are told once, however many replicas see it. Linked again: all of it r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -342,3 +343,57 @@ def test_the_pause_in_french() -> None:
     said = pause_message(unknown, locale="fr_FR", time_zone="Europe/Paris")
     assert said["text"].startswith("La plateforme comptable ne permet plus")
     assert len(said["blocks"]) == 1  # no address to reconnect at: no button
+
+
+async def test_an_announcement_left_by_a_replica_that_died_is_made_by_another(
+    linked_bot: Bot,
+) -> None:
+    """The replica that claimed telling the channel dies while Slack holds its message: no
+    other replica says it while the claim's lease runs (the holder may still be alive), and
+    one says it, once, when the lease has passed."""
+    bot = linked_bot
+    url = await _link_url(bot)
+    said = bot.slack.hold("chat.postMessage", where=lambda args: PAUSED in str(args))
+    dying = asyncio.create_task(_observe(bot, "Deauthorized", url))
+    await said.wait()
+
+    lease = timedelta(seconds=bot.services.settings.claim_lease_seconds)
+    alive = replica_of(bot, NOW + lease - timedelta(seconds=1))
+    assert await alive.health.announce_left() == 0  # the holder may still be telling Slack
+
+    dying.cancel()  # the replica dies while Slack has its message
+    with contextlib.suppress(asyncio.CancelledError):
+        await dying
+    said.drop()
+    assert _said(bot, CHANNEL, PAUSED) == []
+
+    survivor = replica_of(bot, NOW + lease + timedelta(seconds=1))
+    assert await survivor.health.announce_left() == 1
+    await bot.slack.wait_for("chat.postMessage", where=lambda c: PAUSED in str(c.args))
+    assert len(_said(bot, CHANNEL, PAUSED)) == 1
+    assert await survivor.health.announce_left() == 0  # said once
+    later = replica_of(bot, NOW + 3 * lease)
+    assert await later.health.announce_left() == 0
+    assert len(_said(bot, CHANNEL, PAUSED)) == 1
+    bot.slack.assert_no_problems()
+
+
+async def test_an_announcement_made_moot_by_a_later_change_is_not_made(linked_bot: Bot) -> None:
+    """The connection was paused and the replica saying so died; it is linked again before the
+    lease passed: the channel hears that it is back, never that it is paused."""
+    bot = linked_bot
+    url = await _link_url(bot)
+    said = bot.slack.hold("chat.postMessage", where=lambda args: PAUSED in str(args))
+    dying = asyncio.create_task(_observe(bot, "Deauthorized", url))
+    await said.wait()
+    dying.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await dying
+    said.drop()
+    await _observe(bot, "Linked", url)
+    await bot.slack.wait_for("chat.postMessage", where=lambda c: BACK in str(c.args))
+
+    lease = timedelta(seconds=bot.services.settings.claim_lease_seconds)
+    survivor = replica_of(bot, NOW + lease + timedelta(seconds=1))
+    assert await survivor.health.announce_left() == 0
+    assert _said(bot, CHANNEL, PAUSED) == []

@@ -132,8 +132,11 @@ async def test_never_more_than_ten_requests_of_a_company_in_flight(served: Serve
 
 
 async def test_requests_waiting_for_a_place_are_served_payments_first(served: Served) -> None:
+    """Ten payments in flight; those waiting go payments first. A display takes a place only
+    while two are free and a sync while three are, so as answers come back one by one the
+    payments come in at once, displays a place later, syncs two places later."""
     served.api.gate = gate = asyncio.Semaphore(0)
-    first = [asyncio.create_task(served.get("acme", Priority.SYNC, "first")) for _ in range(10)]
+    first = [asyncio.create_task(served.get("acme", Priority.PAYMENT, "first")) for _ in range(10)]
     await served.api.arrived_count(10)
     waiting = []
     for tag, priority in [
@@ -149,10 +152,11 @@ async def test_requests_waiting_for_a_place_are_served_payments_first(served: Se
             if served.budget.waiting("acme") == len(waiting):
                 break
             await asyncio.sleep(0)
-    # One answer at a time: each frees a place, which goes to one of those waiting; it is let
-    # arrive before the next answer goes.
-    for arrived in range(11, 17):
-        gate.release()
+    # Answers released one at a time (two where one frees too few places): each place freed
+    # goes to the first of those waiting that may take it; it is let arrive before the next.
+    for arrived, answers in zip(range(11, 17), [1, 1, 2, 1, 2, 1], strict=True):
+        for _ in range(answers):
+            gate.release()
         await served.api.arrived_count(arrived)
     for _ in range(16):
         gate.release()
@@ -166,6 +170,28 @@ async def test_requests_waiting_for_a_place_are_served_payments_first(served: Se
         "sync",
         "sync",
     ]
+    assert served.api.most["acme"] == CONCURRENT_PER_COMPANY
+
+
+async def test_background_reads_leave_places_to_payments_and_displays(served: Served) -> None:
+    """Twelve syncs at once take eight places; a person's reads take the ninth, a payment the
+    tenth at once, however many syncs wait."""
+    served.api.gate = gate = asyncio.Semaphore(0)
+    syncs = [asyncio.create_task(served.get("acme", Priority.SYNC, "sync")) for _ in range(12)]
+    await served.api.arrived_count(8)
+    displays = [
+        asyncio.create_task(served.get("acme", Priority.DISPLAY, "display")) for _ in range(3)
+    ]
+    await served.api.arrived_count(9)
+    payment = asyncio.create_task(served.get("acme", Priority.PAYMENT, "payment"))
+    await served.api.arrived_count(10)
+    first, waiting = list(served.api.arrived), served.budget.waiting("acme")
+    for _ in range(30):
+        gate.release()
+    await asyncio.gather(*syncs, *displays, payment)
+    assert first == ["sync"] * 8 + ["display", "payment"]
+    assert waiting == 4 + 2
+    assert served.api.most["acme"] == CONCURRENT_PER_COMPANY
 
 
 async def test_under_the_reserve_only_payments_reach_the_api(served: Served) -> None:

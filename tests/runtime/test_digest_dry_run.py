@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from billpay.config import load_settings
 from billpay.digest.store import create_subscription, update_subscription
 from billpay.runtime import cli
+from billpay.runtime.startup import open_services
 from billpay.store.db import Database
 from billpay.store.migrate import upgrade
 from billpay.store.models import CompanyLink, Policy
@@ -141,3 +143,54 @@ def test_a_bad_now_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "digest", "--dry-run", "--now", "tomorrow-ish")
     assert code == 2
     assert "--now: 'tomorrow-ish' is not a date-time" in out + err
+
+
+async def _fill_mirror(url: str) -> None:
+    """What linking the channel does in `billpay run`: the company's mirror read whole."""
+    await _link_channel(url)
+    services = await open_services(load_settings())
+    try:
+        await services.mirror.outstanding_of(demo_id("company"), demo_id("connection"))
+    finally:
+        await services.aclose()
+
+
+def test_a_filled_mirror_is_read_with_no_payables_call(
+    capsys: pytest.CaptureFixture[str],
+    offline_settings: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As the scheduler's digest: the bills come from the mirror, which it says is as of its
+    last sync; the payables API, failing every request meanwhile, is not called at all."""
+    asyncio.run(_fill_mirror(offline_settings))
+    monkeypatch.setenv("BILLPAY_SANDBOX_ERROR_RATE", "1.0")
+    monkeypatch.setenv("BILLPAY_PAYABLES_BACKGROUND_DEADLINE_SECONDS", "1")
+
+    code, out, err = run(
+        capsys, "digest", "--dry-run", "--channel", "C0FIN", "--now", "2026-11-23T07:30Z"
+    )
+
+    assert code == 0, err
+    assert "waiting on U0ANA (14), U0BEN (14)" in flat(out)
+    assert "From the mirror, as of" in flat(out)
+    assert "1 company read from the mirror, 0 live; 0 payables calls" in flat(err)
+
+    code, out, err = run(
+        capsys, "digest", "--dry-run", "--channel", "C0FIN", "--now", "2026-11-23T07:30Z", "--live"
+    )
+    assert code == 1  # asked to read live: the failing API is called, and says so
+    assert "the payables API is not answering as expected" in flat(err)
+    assert "0 companies read from the mirror, 1 live" in flat(err)
+
+
+def test_a_company_never_filled_is_read_live_and_said_so(
+    capsys: pytest.CaptureFixture[str], offline_settings: str
+) -> None:
+    asyncio.run(_link_channel(offline_settings))
+    code, out, err = run(
+        capsys, "digest", "--dry-run", "--channel", "C0FIN", "--now", "2026-11-23T07:30Z"
+    )
+    assert code == 0, err
+    assert "this company's mirror was never filled" in flat(out)
+    assert "0 companies read from the mirror, 1 live" in flat(err)
+    assert "0 payables calls" not in flat(err)

@@ -224,16 +224,14 @@ def connection_line(
     if status is None or status == "Linked":
         line = _("Accounting platform: {platform}, connected.", platform=name)
         if seen_at is not None:
-            line += " " + _(
-                "Last checked {when} UTC.", when=f"{seen_at.astimezone(UTC):%Y-%m-%d %H:%M}"
-            )
+            line += " " + _("Last checked {when} UTC.", when=_utc_minute(seen_at))
         return line
     return ":warning: " + _(
         "Accounting platform: {platform}, not connected ({status}) since {when} UTC: payments "
         "wait until the company reconnects it.",
         platform=name,
         status=escape(status),
-        when=f"{seen_at.astimezone(UTC):%Y-%m-%d %H:%M}" if seen_at else "?",
+        when=_utc_minute(seen_at) if seen_at else "?",
     )
 
 
@@ -243,7 +241,7 @@ def waiting_line(company_name: str, platform: str, since: datetime, *, locale: s
     return _(
         "This channel isn't linked yet: waiting since {when} UTC for {platform} to be "
         "authorised for *{company}*. `/billpay connect` starts again.",
-        when=f"{since.astimezone(UTC):%Y-%m-%d %H:%M}",
+        when=_utc_minute(since),
         platform=escape(platform),
         company=escape(company_name),
     )
@@ -269,3 +267,7 @@ def language_set_text(user_id: str, language: str) -> str:
         user=user_id,
         language=language_name(language, in_locale=language),
     )
+
+
+def _utc_minute(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
