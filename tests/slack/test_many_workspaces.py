@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -34,6 +35,7 @@ from billpay.payables.models import (
     SupplierRef,
 )
 from billpay.runtime.scheduler import Scheduler
+from billpay.slack.blocks.ids import Input
 from billpay.slack.installations import BOT_SCOPES
 from billpay.store.db import Database
 from billpay.store.models import (
@@ -52,7 +54,7 @@ from testkit.linked import settle_listeners
 from testkit.payables import TODAY, complete_link
 from testkit.slack import fake_slack_session
 from testkit.webhooks import WEBHOOK_SECRET, connection_event, delivery
-from testkit.world import ANA, CHANNEL, CONNECT_DEMO, SAM, TEAM, sandbox_payments
+from testkit.world import ANA, CHANNEL, CONNECT_DEMO, NOW, SAM, TEAM, sandbox_payments
 
 BIRCH = "T0BIRCH"
 BIRCH_CHANNEL = "C0BIRCH"
@@ -449,3 +451,89 @@ async def test_a_workspaces_invoice_is_read_with_its_own_token_and_no_other(bot:
     assert [(d.token, d.ok) for d in bot.slack.downloads] == [(BIRCH_TOKEN, True)] * 2
     with pytest.raises(SlackApiError, match="file_not_found"):
         await files.describe(TEAM, shared["id"], "")  # Acme's token: not Acme's file
+
+
+async def birch_waits_for_xero(bot: Bot, birch: SlackRequests, name: str) -> tuple[str, str, str]:
+    """Birch's `/billpay connect` form creates company `name` with a Xero connection that
+    waits: its company id, connection id and the waiting message's ts."""
+    opened = len(bot.slack.calls_to("views.open"))
+    await bot.send(birch.command("/billpay", "connect", user_id=BEA, channel_id=BIRCH_CHANNEL))
+    view = await bot.modal(opened)
+    response = await bot.send(
+        birch.view_submission(
+            view, {Input.CONNECT_NEW: name, Input.CONNECT_PLATFORM: "gbol"}, user_id=BEA
+        )
+    )
+    assert response.status_code == 200
+    (private,) = await bot.slack.wait_for(
+        "chat.postEphemeral", where=lambda c: "authorise Xero" in str(c.args.get("text"))
+    )
+    assert private.token == BIRCH_TOKEN
+    (waiting,) = await bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: "Waiting for Xero" in str(c.args.get("text"))
+    )
+    assert waiting.token == BIRCH_TOKEN and waiting.args["channel"] == BIRCH_CHANNEL
+    await complete_link(
+        httpx.ASGITransport(app=bot.sandbox.app), private.args["blocks"][1]["elements"][0]["url"]
+    )
+    (company,) = [c async for c in bot.services.payables.iter_companies() if c.name == name]
+    (connection,) = company.data_connections
+    return company.id, connection.id, waiting.response["ts"]
+
+
+async def test_a_connection_authorised_for_a_workspace_is_told_there_with_its_token(
+    bot: Bot,
+) -> None:
+    await install(bot, TEAM, ANA)
+    await install(bot, BIRCH, BEA)
+    birch = birch_requests(bot.slack)
+    company_id, connection_id, ts = await birch_waits_for_xero(bot, birch, "Birch Tools Ltd")
+    before = len(bot.slack.calls)
+
+    sent = delivery(
+        connection_event(company_id, connection_id, "connection.connected", status="Linked")
+    )
+    answer = await bot.http.post(
+        f"{bot.url}/webhooks/codat", content=sent.body, headers=sent.headers
+    )
+    assert answer.status_code == 200
+    assert bot.services.webhooks is not None
+    await bot.services.webhooks.settled()
+    await bot.services.mirror.settled()
+    await settle_listeners()
+
+    link = await bot.services.links.link_for(BIRCH, BIRCH_CHANNEL)
+    assert link.company_name == "Birch Tools Ltd"
+    assert (
+        "linked this channel to *Birch Tools Ltd*" in bot.slack.message(BIRCH_CHANNEL, ts)["text"]
+    )
+    after = bot.slack.calls[before:]
+    assert after and all(c.ok and c.token == BIRCH_TOKEN for c in after), after
+
+
+async def test_a_connection_authorised_after_its_workspace_uninstalled_calls_no_slack(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The channel is linked all the same (ready when the workspace installs the app again);
+    nothing is attempted in Slack, and the scheduler's look does not fail."""
+    await install(bot, TEAM, ANA)
+    await install(bot, BIRCH, BEA)
+    birch = birch_requests(bot.slack)
+    await birch_waits_for_xero(bot, birch, "Birch Tools Ltd")
+    bot.slack.uninstall(BIRCH)
+    await bot.send(birch.event({"type": "app_uninstalled"}))
+    await handled(bot, BIRCH, {"app_uninstalled"})
+    before = len(bot.slack.calls)
+
+    bot.services.clock.set(lambda: NOW + timedelta(minutes=10))
+    await Scheduler(bot.services).poll_connections()
+    await bot.services.mirror.settled()
+    await settle_listeners()
+
+    assert bot.slack.calls[before:] == []
+    link = await bot.services.links.link_for(BIRCH, BIRCH_CHANNEL)
+    assert link.company_name == "Birch Tools Ltd"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        "Slack sent app_uninstalled for team T0BIRCH",
+        "workspace T0BIRCH is gone: 0 scheduled payments wait",
+    ]
