@@ -111,8 +111,8 @@ class Publisher:
         self.clock = clock
         self.clients = clients
         # The App Home tabs of the people who opened theirs, refreshed after each change.
-        self.homes = HomeTabs(self.client)
         self.installed = installed
+        self.homes = HomeTabs(self.client, reaches=self.reaches)
 
     def client(self, team_id: str) -> AsyncWebClient:
         """The workspace's Web API client (with many workspaces, a call for one that is not

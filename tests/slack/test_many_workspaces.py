@@ -35,6 +35,7 @@ from billpay.payables.models import (
     SupplierRef,
 )
 from billpay.runtime.scheduler import Scheduler
+from billpay.slack.app import listeners_settled
 from billpay.slack.blocks.ids import Input
 from billpay.slack.installations import BOT_SCOPES
 from billpay.store.db import Database
@@ -47,7 +48,7 @@ from billpay.store.models import (
 )
 from payables_sandbox.app import Sandbox
 from slack_playground import Call, FakeSlack, SlackRequests
-from testkit.bot import BOT_TOKEN, CLIENT_ID, SIGNING_SECRET, Bot, oauth_bot
+from testkit.bot import BOT_TOKEN, CLIENT_ID, SIGNING_SECRET, Bot, bill_ids, oauth_bot
 from testkit.cases import gbp_account, open_gbp_bill, payment_request
 from testkit.installs import install, state_cookie
 from testkit.linked import settle_listeners
@@ -537,3 +538,37 @@ async def test_a_connection_authorised_after_its_workspace_uninstalled_calls_no_
         "Slack sent app_uninstalled for team T0BIRCH",
         "workspace T0BIRCH is gone: 0 scheduled payments wait",
     ]
+
+
+async def test_a_workspace_that_uninstalled_gets_no_home_refresh(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    birch, birch_bill = await two_workspaces(bot)
+    acme_bill = bill_ids(await bot.bills(user=ANA))[0]
+    for requests, user in ((bot.requests, ANA), (birch, BEA)):
+        opened = requests.event({"type": "app_home_opened", "user": user, "tab": "home"})
+        assert (await bot.send(opened)).status_code == 200
+    await bot.slack.wait_for("views.publish", count=2)
+    publisher = bot.services.must_publish()
+    publisher.homes.delay = 0.05
+
+    bot.slack.uninstall(BIRCH)
+    await bot.send(birch.event({"type": "app_uninstalled"}))
+    await handled(bot, BIRCH, {"app_uninstalled"})
+    before = len(bot.slack.calls)
+    # A bill of each workspace changes (a webhook, a sync): each asks for its Homes' refresh.
+    acme_link = await bot.services.links.link_for(TEAM, CHANNEL)
+    birch_link = await bot.services.links.link_for(BIRCH, BIRCH_CHANNEL)
+    await publisher.bill_changed(TEAM, acme_link.id, acme_bill)
+    await publisher.bill_changed(BIRCH, birch_link.id, birch_bill)
+    await bot.slack.wait_for("views.publish", count=3)
+    await asyncio.sleep(0.1)
+    await listeners_settled()  # every refresh asked for has run
+
+    after = bot.slack.calls[before:]
+    assert [(c.method, c.args["user_id"]) for c in after if c.method == "views.publish"] == [
+        ("views.publish", ANA)
+    ]
+    assert [c for c in after if c.token == BIRCH_TOKEN] == []
+    # Not even tried: no Home was drawn for Birch only to find it cannot be sent.
+    assert [r for r in caplog.records if "could not refresh the Home" in r.getMessage()] == []

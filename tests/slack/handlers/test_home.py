@@ -5,6 +5,7 @@ a scheduled payment cancelled from it, and a Home refreshed after someone else's
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
 from decimal import Decimal
@@ -18,9 +19,10 @@ from billpay.slack.app import listeners_settled
 from billpay.slack.blocks.home.values import HomeAction, HomeCallback, pick_action
 from billpay.slack.blocks.ids import Action
 from testkit.bot import Bot, bill_ids, card_text
-from testkit.world import ANA, BEN, CHANNEL, EVE, SAM
+from testkit.world import ANA, BEN, CHANNEL, EVE, SAM, TEAM
 from tests.slack.handlers.test_bills_flow import _pay_modal
 from tests.slack.handlers.test_cards_stay_true import _paid_elsewhere
+from tests.slack.handlers.test_connect import _click_ephemeral
 from tests.slack.handlers.test_duties import _create_bill
 
 PERMALINK = re.compile(r"<https://[a-z0-9-]+\.slack\.com/archives/C0FIN/p[0-9]+\|")
@@ -315,3 +317,40 @@ async def test_an_away_approvers_bills_wait_in_their_delegates_home(linked_bot: 
     home = await _home(bot, BEN)
     assert _headers(home)[1] == "Waiting for your approval (25)"
     assert len(_waiting_values(home)) == 20
+
+
+async def test_a_disconnected_channels_bills_leave_every_home(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await bot.bills(user=ANA)
+    assert _headers(await _home(bot, ANA))[1] == "Waiting for your approval (25)"
+    assert _headers(await _home(bot, BEN))[1] == "Waiting for your approval (25)"
+    ana, ben = _publishes(bot, ANA), _publishes(bot, BEN)
+
+    await bot.command("/billpay", "disconnect", user=ANA)
+    (confirm,) = await bot.slack.wait_for_responses(
+        where=lambda r: "Disconnect *Larkspur" in str(r.get("text"))
+    )
+    assert (await bot.send(_click_ephemeral(bot, confirm, ANA))).status_code == 200
+
+    for user, before in ((ANA, ana), (BEN, ben)):
+        home = await _republished(bot, user, before)
+        assert _headers(home) == ["Bill Pay"]  # no queue: the channel was its only one
+        assert "No channel is linked yet." in str(home["blocks"])
+
+
+async def test_a_workspace_that_uninstalled_gets_no_home_refresh(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await _home(bot, ANA)
+    bot.services.must_publish().homes.delay = 0.05
+    bot.slack.uninstall(TEAM)
+    event = bot.requests.event({"type": "app_uninstalled"})
+    assert (await bot.send(event)).status_code == 200
+    await listeners_settled()
+    before = _publishes(bot, ANA)
+
+    # Something changes one of its bills all the same (a webhook from the platform, say).
+    bot.services.must_publish().homes.changed(TEAM)
+    await asyncio.sleep(0.2)
+    await listeners_settled()
+
+    assert _publishes(bot, ANA) == before
