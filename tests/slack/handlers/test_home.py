@@ -17,7 +17,7 @@ from billpay.core.domain import CaseState
 from billpay.mirror import store
 from billpay.slack.app import listeners_settled
 from billpay.slack.blocks.home.values import HomeAction, HomeCallback, pick_action
-from billpay.slack.blocks.ids import Action
+from billpay.slack.blocks.ids import Action, Input
 from testkit.bot import Bot, bill_ids, card_text
 from testkit.world import ANA, BEN, CHANNEL, EVE, SAM, TEAM
 from tests.slack.handlers.test_bills_flow import _pay_modal
@@ -410,3 +410,31 @@ async def test_a_delegate_approves_from_the_home_for_the_away_approver(linked_bo
     assert "<@U0ANA>, for whom you decide while they are away, brought this bill in" in line
     assert await bot.case_state(created) == CaseState.PENDING
     assert await _approved_events(bot, created) == []
+
+
+@pytest.mark.bot(approvers=[ANA])
+async def test_a_policy_saved_or_a_delegate_named_redraws_the_homes_it_changes(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    bot.services.must_publish().homes.delay = 0.05
+    await bot.bills(user=ANA)
+    bot.slack.users[ANA] = {"is_admin": True}
+    assert _headers(await _home(bot, BEN))[1] == "Waiting for your approval (0)"
+    assert _headers(await _home(bot, EVE))[1] == "Waiting for your approval (0)"
+
+    # Ana names Ben an approver: his open Home shows what now waits for him.
+    before = _publishes(bot, BEN)
+    opened = len(bot.slack.calls_to("views.open"))
+    await bot.command("/billpay", "policy", user=ANA)
+    form = await bot.modal(opened)
+    assert await bot.submit(form, {Input.POLICY_APPROVERS: [ANA, BEN]}, user=ANA) == {}
+    home = await _republished(bot, BEN, before)
+    assert _headers(home)[1] == "Waiting for your approval (25)"
+
+    # Ana, away from today, names Eve: Ana's bills wait in Eve's open Home.
+    before = _publishes(bot, EVE)
+    today = bot.services.delegations.today().isoformat()
+    await bot.command("/billpay", f"away <@U0EVE|eve> from {today} until 2026-12-24", user=ANA)
+    home = await _republished(bot, EVE, before)
+    assert _headers(home)[1] == "Waiting for your approval (25)"
