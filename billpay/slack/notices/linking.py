@@ -61,6 +61,7 @@ class LinkNotices:
         if services.publisher is not None and reaches:
             client = services.publisher.client(link.team_id)
             FillProgress(services.mirror, client, link, language).start()
+            services.publisher.homes.changed(link.team_id)  # the Homes list the channel
         else:
             services.mirror.fill_soon(link.company_id, link.connection_id)
         for dropped in await services.connecting.drop_waiting(link):
