@@ -5,8 +5,8 @@ there are (`usergroups.list`, for the policy form), and a person's role and stat
 for every decision (`fresh`, the default), so someone removed from the group no longer
 approves; what only shows or reminds (the App Home's queue, the reminders' tick) takes them
 from a cache of `GROUP_SECONDS` per workspace and group, so a refresh of many Homes or a tick
-over many bills reads each group once. A call that fails says "unknown" (None), is not
-cached, and callers refuse rather than guess.
+over many bills reads each group once. A call that fails, or a workspace that uninstalled the
+app, says "unknown" (None), is not cached, and callers refuse rather than guess.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from billpay.bills.policy import Standing
+from billpay.slack.installations import NotInstalled
 
 log = logging.getLogger(__name__)
 # User groups offered in the policy form (a static select holds 100).
@@ -60,7 +61,7 @@ class SlackDirectory:
     async def _read_members(self, team_id: str, group_id: str) -> frozenset[str] | None:
         try:
             response = await self.clients(team_id).usergroups_users_list(usergroup=group_id)
-        except (SlackApiError, SlackClientError) as exc:
+        except (SlackApiError, SlackClientError, NotInstalled) as exc:
             log.warning("usergroups.users.list failed for %s: %r", group_id, exc)
             return None
         users = response.get("users")
@@ -72,7 +73,7 @@ class SlackDirectory:
         """The workspace's user groups as (id, `@handle`), for the policy form."""
         try:
             response = await self.clients(team_id).usergroups_list()
-        except (SlackApiError, SlackClientError) as exc:
+        except (SlackApiError, SlackClientError, NotInstalled) as exc:
             log.warning("usergroups.list failed: %r", exc)
             return []
         found = []
@@ -85,7 +86,7 @@ class SlackDirectory:
     async def standing(self, team_id: str, user_id: str) -> Standing | None:
         try:
             response = await self.clients(team_id).users_info(user=user_id)
-        except (SlackApiError, SlackClientError) as exc:
+        except (SlackApiError, SlackClientError, NotInstalled) as exc:
             log.warning("users.info failed for %s: %r", user_id, exc)
             return None
         user: dict[str, Any] = response.get("user") or {}

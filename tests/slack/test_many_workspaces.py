@@ -45,6 +45,7 @@ from billpay.store.models import (
     AuditEvent,
     Payment,
     PaymentStatus,
+    Policy,
 )
 from payables_sandbox.app import Sandbox
 from slack_playground import Call, FakeSlack, SlackRequests
@@ -572,3 +573,43 @@ async def test_a_workspace_that_uninstalled_gets_no_home_refresh(
     assert [c for c in after if c.token == BIRCH_TOKEN] == []
     # Not even tried: no Home was drawn for Birch only to find it cannot be sent.
     assert [r for r in caplog.records if "could not refresh the Home" in r.getMessage()] == []
+
+
+async def test_reminders_go_on_while_a_workspace_with_a_group_of_approvers_is_away(
+    bot: Bot,
+) -> None:
+    """Birch's approvers are a user group, which cannot be read once Birch uninstalled the
+    app: Acme's approvers are still reminded."""
+    birch, _ = await two_workspaces(bot)
+    await bot.bills(user=ANA)
+    before = len(posted_in(bot.slack, BIRCH_CHANNEL))
+    await bot.send(birch.command("/bills", user_id=BEA, channel_id=BIRCH_CHANNEL))
+    await bot.slack.wait_for(
+        "chat.postMessage",
+        count=before + 1,
+        where=lambda c: c.args.get("channel") == BIRCH_CHANNEL,
+    )
+    await settle_listeners()
+    bot.slack.usergroups["S0BIRCH"] = {"handle": "birch-approvers", "users": [BEA]}
+    async with bot.services.db.write() as s:
+        for team, channel, approvers, group in (
+            (TEAM, CHANNEL, [ANA], None),
+            (BIRCH, BIRCH_CHANNEL, [], "S0BIRCH"),
+        ):
+            link = await bot.services.links.link_for(team, channel)
+            await s.execute(
+                update(Policy)
+                .where(Policy.link_id == link.id)
+                .values(approvers=approvers, approver_group=group)
+            )
+    bot.slack.uninstall(BIRCH)
+    await bot.send(birch.event({"type": "app_uninstalled"}))
+    await handled(bot, BIRCH, {"app_uninstalled"})
+
+    bot.services.clock.set(lambda: NOW + timedelta(hours=25))
+    await Scheduler(bot.services).send_reminders()
+
+    reminded = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == ANA]
+    assert reminded and "has waited 25 hours for your approval" in reminded[0].args["text"]
+    assert reminded[0].token == BOT_TOKEN
+    assert [c for c in bot.slack.calls if c.token == BIRCH_TOKEN and not c.ok] == []
