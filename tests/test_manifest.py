@@ -25,6 +25,7 @@ from referencing.jsonschema import DRAFT7
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "manifest.yml"
+HANDLERS = ROOT / "billpay" / "slack" / "handlers"
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "slack" / "manifest-schema"
 ENTRY_SCHEMA = "manifest.schema.json"
 
@@ -228,3 +229,20 @@ def test_message_events_come_with_their_history_scopes(manifest: dict[str, Any])
     for event in events:
         if event in EVENT_SCOPES:
             assert EVENT_SCOPES[event] in scopes, event
+
+
+def billpay_verbs() -> set[str]:
+    """The verbs a `/billpay` listener serves, as the handlers register them."""
+    found = set()
+    for source in HANDLERS.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        found |= set(re.findall(r'command\(\s*"/billpay",\s*verb="([^"]+)"', text))
+    return found
+
+
+def test_the_billpay_usage_hint_names_every_verb(manifest: dict[str, Any]) -> None:
+    verbs = billpay_verbs()
+    assert {"connect", "disconnect", "policy", "admins", "away", "language"} <= verbs
+    (command,) = [c for c in manifest["features"]["slash_commands"] if c["command"] == "/billpay"]
+    hinted = {word.strip() for word in command["usage_hint"].split("|")}
+    assert verbs | {"help"} == hinted

@@ -80,7 +80,8 @@ class Reminders:
         for case, link in rows:
             opened = case.opened_at or case.updated_at
             waited = now - opened
-            policy = await self.links.policy_for(link)
+            # Who to remind: a group's members as read a minute ago, not once per bill.
+            policy = await self.links.policy_for(link, fresh=False)
             if await self._approved_by_policy(case.id, link, waited, now):
                 nudges.append(
                     await self._nudge("approved_by_policy", link, case.id, (), waited, now)
@@ -149,7 +150,7 @@ class Reminders:
             return await self._nudge(kind, link, case.id, (), waited, now, claim=held.subject)
         if case.state != CaseState.PENDING or link.archived or (kind == "escalate" and approvals):
             return None
-        policy = await self.links.policy_for(link)
+        policy = await self.links.policy_for(link, fresh=False)
         who = policy.named_approvers if kind == "escalate" else policy.named_approvers - approvals
         return await self._nudge(kind, link, case.id, tuple(sorted(who)), waited, now, held.subject)
 

@@ -72,13 +72,17 @@ class Links:
             )
         return link
 
-    async def policy_for(self, link: CompanyLink) -> EffectivePolicy:
+    async def policy_for(self, link: CompanyLink, *, fresh: bool = True) -> EffectivePolicy:
+        """The channel's policy; its user group's members read from Slack now, or, not
+        `fresh` (for what only shows or reminds, never to decide), as read a minute ago."""
         async with self.db.read() as s:
             row = await s.get(Policy, link.id)
         if row is not None:
             members = None
             if row.approver_group is not None and self.directory is not None:
-                members = await self.directory.group_members(link.team_id, row.approver_group)
+                members = await self.directory.group_members(
+                    link.team_id, row.approver_group, fresh=fresh
+                )
             return EffectivePolicy.from_row(row, members)
         policy = EffectivePolicy.from_settings(self.settings)
         terms = policy_terms(policy, self.settings.auto_approve_below)

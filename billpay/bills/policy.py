@@ -7,7 +7,8 @@ anyone in the channel may approve, reject and pay, one approval is enough, and w
 a bill does not pay it (`billpay.bills.duties` has the rest).
 
 Approvers may be a Slack user group as well as people: its members are read from Slack each
-time the policy is used for a decision (`Directory`), so a change of membership applies at once.
+time the policy is used for a decision (`Directory`), so a change of membership applies at once;
+what only shows or reminds may use them as read a minute ago (`fresh=False`).
 """
 
 from __future__ import annotations
@@ -47,8 +48,11 @@ class Standing:
 class Directory(Protocol):
     """What the bot asks Slack about people (`billpay.slack.directory` answers)."""
 
-    async def group_members(self, team_id: str, group_id: str) -> frozenset[str] | None:
-        """The user group's members; None when Slack could not say."""
+    async def group_members(
+        self, team_id: str, group_id: str, *, fresh: bool = True
+    ) -> frozenset[str] | None:
+        """The user group's members; None when Slack could not say. Not `fresh`: as read a
+        short while ago (for what only shows or reminds, never for a decision)."""
 
     async def standing(self, team_id: str, user_id: str) -> Standing | None:
         """The person as Slack knows them now; None when Slack could not say."""

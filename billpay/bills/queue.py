@@ -103,7 +103,8 @@ class Queues:
                     .order_by(CompanyLink.linked_at, CompanyLink.id)
                 )
             )
-        policies = {link.id: await self.links.policy_for(link) for link in links}
+        # Only shown: a group's members as read a minute ago (each decision reads them again).
+        policies = {link.id: await self.links.policy_for(link, fresh=False) for link in links}
         approving = [
             link
             for link in links

@@ -37,7 +37,7 @@ def new_reference() -> str:
 
 
 NOT_IN_CHANNEL = N_(
-    "I can't post in this channel yet. Add me with `/invite @Bill Pay`, then try again."
+    "I can't post in this channel yet. Add me with `/invite @billpay`, then try again."
 )
 SLACK_WORDS = {
     "not_in_channel": NOT_IN_CHANNEL,

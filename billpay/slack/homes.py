@@ -6,7 +6,8 @@ A change never waits for a Home: it only asks for a refresh (`changed`), which r
 `DEBOUNCE_SECONDS` and publishes each person's Home once however many bills changed meanwhile (a
 bulk approval of ten bills is one `views.publish` per person, not ten). Homes refreshed are those
 this process published since it started (`MAX_VIEWERS` per workspace, the latest): whoever
-opens their Home gets it drawn afresh anyway.
+opens their Home gets it drawn afresh anyway. A workspace that uninstalled the app gets none
+(`forget`, and a refresh that finds it gone drops its viewers without calling Slack).
 
 Links to cards are Slack's permalinks (`chat.getPermalink`), which Slack documents as the way to
 get one, cached here for good (a message's permalink never changes); a refresh asks Slack for
@@ -39,9 +40,15 @@ Render = Callable[["HomeTabs", str, Person], Awaitable[dict[str, Any]]]
 
 class HomeTabs:
     def __init__(
-        self, clients: Callable[[str], AsyncWebClient], *, delay: float = DEBOUNCE_SECONDS
+        self,
+        clients: Callable[[str], AsyncWebClient],
+        *,
+        reaches: Callable[[str], Awaitable[bool]] | None = None,
+        delay: float = DEBOUNCE_SECONDS,
     ) -> None:
         self.clients = clients
+        # Whether the bot may still speak in a workspace (not, once it uninstalled the app).
+        self.reaches = reaches
         self.delay = delay
         # Set by the Home's listeners (`billpay.slack.handlers.home`): how a Home is drawn.
         self.render: Render | None = None
@@ -65,6 +72,12 @@ class HomeTabs:
         async with self._locks.setdefault((team_id, person.user_id), asyncio.Lock()):
             view = await self.render(self, team_id, person)
             await self.clients(team_id).views_publish(user_id=person.user_id, view=view)
+
+    def forget(self, team_id: str) -> None:
+        """The workspace uninstalled the app: its Homes are no longer refreshed (a person who
+        opens theirs after it installs again is drawn afresh)."""
+        for user_id in self._viewers.pop(team_id, {}):
+            self._locks.pop((team_id, user_id), None)
 
     def changed(self, team_id: str) -> None:
         """A bill of this workspace changed: refresh its people's Homes soon, once each."""
@@ -91,6 +104,9 @@ class HomeTabs:
                 viewers = self._viewers.get(team_id)
                 person = viewers.get(user_id) if viewers is not None else None
                 if person is None:
+                    return
+                if self.reaches is not None and not await self.reaches(team_id):
+                    self.forget(team_id)  # uninstalled (seen by another replica, maybe)
                     return
                 try:
                     await self.publish(team_id, person)

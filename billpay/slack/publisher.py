@@ -111,8 +111,8 @@ class Publisher:
         self.clock = clock
         self.clients = clients
         # The App Home tabs of the people who opened theirs, refreshed after each change.
-        self.homes = HomeTabs(self.client)
         self.installed = installed
+        self.homes = HomeTabs(self.client, reaches=self.reaches)
 
     def client(self, team_id: str) -> AsyncWebClient:
         """The workspace's Web API client (with many workspaces, a call for one that is not
@@ -313,8 +313,8 @@ class Publisher:
 
     async def connection_changed(self, change: ConnectionChange) -> None:
         """A connection stopped being Linked, or is Linked again (this process claimed saying
-        so): each linked channel is told once, and so is whoever linked it (the bot has no
-        admin list: they are the one who can have it reconnected); its newest messages are
+        so): each linked channel is told once, and so is whoever linked it (they chose the
+        connection, so they are the one who can have it reconnected); its newest messages are
         redrawn, Pay giving way to Reconnect or back."""
         for link in change.links:
             if not await self.reaches(link.team_id):

@@ -14,10 +14,11 @@ from typing import Any
 
 from slack_playground.blockkit import VIEW_SERVER_KEYS, validate_view
 from slack_playground.webapi.calls import SlackError
-from slack_playground.webapi.state import TS_EPOCH, SlackState, Trigger
+from slack_playground.webapi.state import TS_EPOCH, Trigger
+from slack_playground.webapi.teams import TeamsAndOAuth
 
 
-class ViewMethods(SlackState):
+class ViewMethods(TeamsAndOAuth):
     """Trigger ids, the view store and `views.*`."""
 
     def new_trigger_id(self, *, view_id: str | None = None) -> str:
@@ -66,9 +67,11 @@ class ViewMethods(SlackState):
         ):
             raise SlackError("duplicate_external_id")
         view_id = self._new_id("V", 11)
+        # The workspace whose token opened it: its submissions come from that workspace.
+        team_id = self.calling_team
         stored = {
             "id": view_id,
-            "team_id": self.team_id,
+            "team_id": team_id,
             "type": view["type"],
             "private_metadata": "",
             "callback_id": "",
@@ -81,7 +84,7 @@ class ViewMethods(SlackState):
             "previous_view_id": previous["id"] if previous else None,
             "root_view_id": previous["root_view_id"] if previous else view_id,
             "app_id": self.app_id,
-            "app_installed_team_id": self.team_id,
+            "app_installed_team_id": team_id,
             "bot_id": self.bot_id,
         }
         stored.update(_given(view))

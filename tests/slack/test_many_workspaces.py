@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -34,6 +35,8 @@ from billpay.payables.models import (
     SupplierRef,
 )
 from billpay.runtime.scheduler import Scheduler
+from billpay.slack.app import listeners_settled
+from billpay.slack.blocks.ids import Input
 from billpay.slack.installations import BOT_SCOPES
 from billpay.store.db import Database
 from billpay.store.models import (
@@ -42,17 +45,18 @@ from billpay.store.models import (
     AuditEvent,
     Payment,
     PaymentStatus,
+    Policy,
 )
 from payables_sandbox.app import Sandbox
 from slack_playground import Call, FakeSlack, SlackRequests
-from testkit.bot import BOT_TOKEN, CLIENT_ID, SIGNING_SECRET, Bot, oauth_bot
+from testkit.bot import BOT_TOKEN, CLIENT_ID, SIGNING_SECRET, Bot, bill_ids, oauth_bot
 from testkit.cases import gbp_account, open_gbp_bill, payment_request
 from testkit.installs import install, state_cookie
 from testkit.linked import settle_listeners
 from testkit.payables import TODAY, complete_link
 from testkit.slack import fake_slack_session
 from testkit.webhooks import WEBHOOK_SECRET, connection_event, delivery
-from testkit.world import ANA, CHANNEL, CONNECT_DEMO, SAM, TEAM, sandbox_payments
+from testkit.world import ANA, CHANNEL, CONNECT_DEMO, NOW, SAM, TEAM, sandbox_payments
 
 BIRCH = "T0BIRCH"
 BIRCH_CHANNEL = "C0BIRCH"
@@ -449,3 +453,163 @@ async def test_a_workspaces_invoice_is_read_with_its_own_token_and_no_other(bot:
     assert [(d.token, d.ok) for d in bot.slack.downloads] == [(BIRCH_TOKEN, True)] * 2
     with pytest.raises(SlackApiError, match="file_not_found"):
         await files.describe(TEAM, shared["id"], "")  # Acme's token: not Acme's file
+
+
+async def birch_waits_for_xero(bot: Bot, birch: SlackRequests, name: str) -> tuple[str, str, str]:
+    """Birch's `/billpay connect` form creates company `name` with a Xero connection that
+    waits: its company id, connection id and the waiting message's ts."""
+    opened = len(bot.slack.calls_to("views.open"))
+    await bot.send(birch.command("/billpay", "connect", user_id=BEA, channel_id=BIRCH_CHANNEL))
+    view = await bot.modal(opened)
+    response = await bot.send(
+        birch.view_submission(
+            view, {Input.CONNECT_NEW: name, Input.CONNECT_PLATFORM: "gbol"}, user_id=BEA
+        )
+    )
+    assert response.status_code == 200
+    (private,) = await bot.slack.wait_for(
+        "chat.postEphemeral", where=lambda c: "authorise Xero" in str(c.args.get("text"))
+    )
+    assert private.token == BIRCH_TOKEN
+    (waiting,) = await bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: "Waiting for Xero" in str(c.args.get("text"))
+    )
+    assert waiting.token == BIRCH_TOKEN and waiting.args["channel"] == BIRCH_CHANNEL
+    await complete_link(
+        httpx.ASGITransport(app=bot.sandbox.app), private.args["blocks"][1]["elements"][0]["url"]
+    )
+    (company,) = [c async for c in bot.services.payables.iter_companies() if c.name == name]
+    (connection,) = company.data_connections
+    return company.id, connection.id, waiting.response["ts"]
+
+
+async def test_a_connection_authorised_for_a_workspace_is_told_there_with_its_token(
+    bot: Bot,
+) -> None:
+    await install(bot, TEAM, ANA)
+    await install(bot, BIRCH, BEA)
+    birch = birch_requests(bot.slack)
+    company_id, connection_id, ts = await birch_waits_for_xero(bot, birch, "Birch Tools Ltd")
+    before = len(bot.slack.calls)
+
+    sent = delivery(
+        connection_event(company_id, connection_id, "connection.connected", status="Linked")
+    )
+    answer = await bot.http.post(
+        f"{bot.url}/webhooks/codat", content=sent.body, headers=sent.headers
+    )
+    assert answer.status_code == 200
+    assert bot.services.webhooks is not None
+    await bot.services.webhooks.settled()
+    await bot.services.mirror.settled()
+    await settle_listeners()
+
+    link = await bot.services.links.link_for(BIRCH, BIRCH_CHANNEL)
+    assert link.company_name == "Birch Tools Ltd"
+    assert (
+        "linked this channel to *Birch Tools Ltd*" in bot.slack.message(BIRCH_CHANNEL, ts)["text"]
+    )
+    after = bot.slack.calls[before:]
+    assert after and all(c.ok and c.token == BIRCH_TOKEN for c in after), after
+
+
+async def test_a_connection_authorised_after_its_workspace_uninstalled_calls_no_slack(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The channel is linked all the same (ready when the workspace installs the app again);
+    nothing is attempted in Slack, and the scheduler's look does not fail."""
+    await install(bot, TEAM, ANA)
+    await install(bot, BIRCH, BEA)
+    birch = birch_requests(bot.slack)
+    await birch_waits_for_xero(bot, birch, "Birch Tools Ltd")
+    bot.slack.uninstall(BIRCH)
+    await bot.send(birch.event({"type": "app_uninstalled"}))
+    await handled(bot, BIRCH, {"app_uninstalled"})
+    before = len(bot.slack.calls)
+
+    bot.services.clock.set(lambda: NOW + timedelta(minutes=10))
+    await Scheduler(bot.services).poll_connections()
+    await bot.services.mirror.settled()
+    await settle_listeners()
+
+    assert bot.slack.calls[before:] == []
+    link = await bot.services.links.link_for(BIRCH, BIRCH_CHANNEL)
+    assert link.company_name == "Birch Tools Ltd"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        "Slack sent app_uninstalled for team T0BIRCH",
+        "workspace T0BIRCH is gone: 0 scheduled payments wait",
+    ]
+
+
+async def test_a_workspace_that_uninstalled_gets_no_home_refresh(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    birch, birch_bill = await two_workspaces(bot)
+    acme_bill = bill_ids(await bot.bills(user=ANA))[0]
+    for requests, user in ((bot.requests, ANA), (birch, BEA)):
+        opened = requests.event({"type": "app_home_opened", "user": user, "tab": "home"})
+        assert (await bot.send(opened)).status_code == 200
+    await bot.slack.wait_for("views.publish", count=2)
+    publisher = bot.services.must_publish()
+    publisher.homes.delay = 0.05
+
+    bot.slack.uninstall(BIRCH)
+    await bot.send(birch.event({"type": "app_uninstalled"}))
+    await handled(bot, BIRCH, {"app_uninstalled"})
+    before = len(bot.slack.calls)
+    # A bill of each workspace changes (a webhook, a sync): each asks for its Homes' refresh.
+    acme_link = await bot.services.links.link_for(TEAM, CHANNEL)
+    birch_link = await bot.services.links.link_for(BIRCH, BIRCH_CHANNEL)
+    await publisher.bill_changed(TEAM, acme_link.id, acme_bill)
+    await publisher.bill_changed(BIRCH, birch_link.id, birch_bill)
+    await bot.slack.wait_for("views.publish", count=3)
+    await asyncio.sleep(0.1)
+    await listeners_settled()  # every refresh asked for has run
+
+    after = bot.slack.calls[before:]
+    assert [(c.method, c.args["user_id"]) for c in after if c.method == "views.publish"] == [
+        ("views.publish", ANA)
+    ]
+    assert [c for c in after if c.token == BIRCH_TOKEN] == []
+    # Not even tried: no Home was drawn for Birch only to find it cannot be sent.
+    assert [r for r in caplog.records if "could not refresh the Home" in r.getMessage()] == []
+
+
+async def test_reminders_go_on_while_a_workspace_with_a_group_of_approvers_is_away(
+    bot: Bot,
+) -> None:
+    """Birch's approvers are a user group, which cannot be read once Birch uninstalled the
+    app: Acme's approvers are still reminded."""
+    birch, _ = await two_workspaces(bot)
+    await bot.bills("pinecrest", user=ANA)  # a few of Acme's bills wait, so a few reminders
+    before = len(posted_in(bot.slack, BIRCH_CHANNEL))
+    await bot.send(birch.command("/bills", user_id=BEA, channel_id=BIRCH_CHANNEL))
+    await bot.slack.wait_for(
+        "chat.postMessage",
+        count=before + 1,
+        where=lambda c: c.args.get("channel") == BIRCH_CHANNEL,
+    )
+    await settle_listeners()
+    bot.slack.usergroups["S0BIRCH"] = {"handle": "birch-approvers", "users": [BEA]}
+    async with bot.services.db.write() as s:
+        for team, channel, approvers, group in (
+            (TEAM, CHANNEL, [ANA], None),
+            (BIRCH, BIRCH_CHANNEL, [], "S0BIRCH"),
+        ):
+            link = await bot.services.links.link_for(team, channel)
+            await s.execute(
+                update(Policy)
+                .where(Policy.link_id == link.id)
+                .values(approvers=approvers, approver_group=group)
+            )
+    bot.slack.uninstall(BIRCH)
+    await bot.send(birch.event({"type": "app_uninstalled"}))
+    await handled(bot, BIRCH, {"app_uninstalled"})
+
+    bot.services.clock.set(lambda: NOW + timedelta(hours=25))
+    await Scheduler(bot.services).send_reminders()
+
+    reminded = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == ANA]
+    assert reminded and "has waited 25 hours for your approval" in reminded[0].args["text"]
+    assert reminded[0].token == BOT_TOKEN
+    assert [c for c in bot.slack.calls if c.token == BIRCH_TOKEN and not c.ok] == []

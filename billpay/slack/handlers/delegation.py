@@ -39,3 +39,5 @@ def register(on: Listeners, services: Services) -> None:
             row = await delegations.name(slash.team_id, slash.channel_id, slash.user_id, request)
             text = delegation_phrase(row).say(_)
         await respond(text=text, response_type="ephemeral")
+        # An away approver's bills wait in their delegate's Home, or no longer do.
+        services.must_publish().homes.changed(slash.team_id)

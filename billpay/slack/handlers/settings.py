@@ -137,6 +137,8 @@ def register(on: Listeners, services: Services) -> None:
         await services.admins.require(link.team_id, submission.user_id)
         await ack()
         await services.policies.save(link, submission.user_id, form)
+        # Who may approve and pay may have changed: so have the queues in people's Homes.
+        services.must_publish().homes.changed(link.team_id)
         saved = await digest_store.update_subscription(
             services.db,
             current.id,

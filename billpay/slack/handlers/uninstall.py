@@ -1,9 +1,10 @@
 """The app uninstalled from a workspace, or its tokens revoked: noted in the audit trail and, with
 many workspaces (OAuth), the tokens Slack names deleted from the installation store. Once the
-workspace has no bot token, what the bot does on its own there stops: digests, reminders and
-announcements are skipped, scheduled payments wait (each says so in the audit trail), and those
-that came due meanwhile are not sent late when the workspace installs the app again
-(`billpay.payments.scheduled`). Links and history stay: they are the team's audit trail."""
+workspace has no bot token, what the bot does on its own there stops: digests, reminders,
+announcements and App Home refreshes are skipped, scheduled payments wait (each says so in the
+audit trail), and those that came due meanwhile are not sent late when the workspace installs
+the app again (`billpay.payments.scheduled`). Links and history stay: they are the team's audit
+trail."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def register(on: Listeners, services: Services) -> None:
             return
         await services.links.record_team_event(team_id, kind)
         log.warning("Slack sent %s for team %s", kind, team_id)
+        if kind == "app_uninstalled" and services.publisher is not None:
+            services.publisher.homes.forget(team_id)
         installations = services.installations
         if installations is None:
             return  # one workspace: its token is the configuration's

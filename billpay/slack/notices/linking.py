@@ -30,6 +30,10 @@ class LinkNotices:
     def __init__(self, services: Services) -> None:
         self.services = services
 
+    async def _reaches(self, team_id: str) -> bool:
+        publisher = self.services.publisher
+        return publisher is not None and await publisher.reaches(team_id)
+
     async def linked(
         self, link: CompanyLink, *, created: bool, user_id: str, time_zone: str | None
     ) -> str:
@@ -51,13 +55,17 @@ class LinkNotices:
             time_zone=time_zone or services.settings.default_time_zone,
         )
         language = services.links.language_of(link)
-        if services.publisher is not None:
+        # A connection authorised after its workspace uninstalled the app still links the
+        # channel (ready when it installs again), but nothing is said there.
+        reaches = await self._reaches(link.team_id)
+        if services.publisher is not None and reaches:
             client = services.publisher.client(link.team_id)
             FillProgress(services.mirror, client, link, language).start()
+            services.publisher.homes.changed(link.team_id)  # the Homes list the channel
         else:
             services.mirror.fill_soon(link.company_id, link.connection_id)
         for dropped in await services.connecting.drop_waiting(link):
-            if dropped.message_ts is not None and services.publisher is not None:
+            if dropped.message_ts is not None and services.publisher is not None and reaches:
                 _ = words(dropped.language or services.settings.default_locale)
                 text = _(
                     "No longer waiting for {platform}: this channel was linked to *{company}* "
@@ -105,6 +113,9 @@ class LinkNotices:
         publisher = self.services.publisher
         if publisher is None:
             log.warning("no Slack to tell %s how its connection ended", pending.channel_id)
+            return
+        if not await publisher.reaches(pending.team_id):
+            log.info("a connection ended for workspace %s, which uninstalled", pending.team_id)
             return
         client = publisher.client(pending.team_id)
         if pending.message_ts is not None:

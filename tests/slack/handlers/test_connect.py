@@ -337,3 +337,18 @@ async def test_only_an_approver_disconnects(linked_bot: Bot) -> None:
     await bot.command("/billpay", "disconnect", user=BEN)
     await _refusal(bot, "can disconnect this channel")
     assert (await bot.services.links.link_for(TEAM, CHANNEL)).company_name == DEMO_COMPANY_NAME
+
+
+async def test_a_channel_linked_shows_in_the_homes_open(bot: Bot) -> None:
+    bot.services.must_publish().homes.delay = 0.05
+    event = bot.requests.event({"type": "app_home_opened", "user": BEN, "tab": "home"})
+    assert (await bot.send(event)).status_code == 200
+    (first,) = await bot.slack.wait_for("views.publish")
+    assert "No channel is linked yet" in str(first.args["view"])
+
+    await bot.command("/billpay", CONNECT_DEMO, user=ANA)
+
+    (_, again) = await bot.slack.wait_for("views.publish", count=2)
+    assert again.args["user_id"] == BEN
+    assert "No channel is linked yet" not in str(again.args["view"])
+    assert f"<#{CHANNEL}>" in str(again.args["view"])

@@ -5,6 +5,7 @@ a scheduled payment cancelled from it, and a Home refreshed after someone else's
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
 from decimal import Decimal
@@ -16,12 +17,15 @@ from billpay.core.domain import CaseState
 from billpay.mirror import store
 from billpay.slack.app import listeners_settled
 from billpay.slack.blocks.home.values import HomeAction, HomeCallback, pick_action
-from billpay.slack.blocks.ids import Action
+from billpay.slack.blocks.ids import Action, Input
 from testkit.bot import Bot, bill_ids, card_text
-from testkit.world import ANA, BEN, CHANNEL, EVE, SAM
+from testkit.world import ANA, BEN, CHANNEL, EVE, SAM, TEAM
 from tests.slack.handlers.test_bills_flow import _pay_modal
 from tests.slack.handlers.test_cards_stay_true import _paid_elsewhere
+from tests.slack.handlers.test_connect import _click_ephemeral
+from tests.slack.handlers.test_delegation import _approved_events
 from tests.slack.handlers.test_duties import _create_bill
+from tests.slack.handlers.test_pay_button import _click_pay
 
 PERMALINK = re.compile(r"<https://[a-z0-9-]+\.slack\.com/archives/C0FIN/p[0-9]+\|")
 
@@ -315,3 +319,122 @@ async def test_an_away_approvers_bills_wait_in_their_delegates_home(linked_bot: 
     home = await _home(bot, BEN)
     assert _headers(home)[1] == "Waiting for your approval (25)"
     assert len(_waiting_values(home)) == 20
+
+
+async def test_a_disconnected_channels_bills_leave_every_home(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await bot.bills(user=ANA)
+    assert _headers(await _home(bot, ANA))[1] == "Waiting for your approval (25)"
+    assert _headers(await _home(bot, BEN))[1] == "Waiting for your approval (25)"
+    ana, ben = _publishes(bot, ANA), _publishes(bot, BEN)
+
+    await bot.command("/billpay", "disconnect", user=ANA)
+    (confirm,) = await bot.slack.wait_for_responses(
+        where=lambda r: "Disconnect *Larkspur" in str(r.get("text"))
+    )
+    assert (await bot.send(_click_ephemeral(bot, confirm, ANA))).status_code == 200
+
+    for user, before in ((ANA, ana), (BEN, ben)):
+        home = await _republished(bot, user, before)
+        assert _headers(home) == ["Bill Pay"]  # no queue: the channel was its only one
+        assert "No channel is linked yet." in str(home["blocks"])
+
+
+async def test_a_workspace_that_uninstalled_gets_no_home_refresh(linked_bot: Bot) -> None:
+    bot = linked_bot
+    await _home(bot, ANA)
+    bot.services.must_publish().homes.delay = 0.05
+    bot.slack.uninstall(TEAM)
+    event = bot.requests.event({"type": "app_uninstalled"})
+    assert (await bot.send(event)).status_code == 200
+    await listeners_settled()
+    before = _publishes(bot, ANA)
+
+    # Something changes one of its bills all the same (a webhook from the platform, say).
+    bot.services.must_publish().homes.changed(TEAM)
+    await asyncio.sleep(0.2)
+    await listeners_settled()
+
+    assert _publishes(bot, ANA) == before
+
+
+async def _bulk_approve(bot: Bot, user: str, count: int, bill_id: str | None = None) -> list[str]:
+    """`user` ticks the first `count` bills of their Home (or that of `bill_id`) and approves
+    them: the result's lines."""
+    home = await _home(bot, user)
+    shown = _waiting_values(home)
+    ticked = [n for n, v in enumerate(shown) if bill_id is None or bill_id in v][:count]
+    assert ticked
+    opened = len(bot.slack.calls_to("views.open"))
+    inputs = {pick_action(n): [shown[n]] for n in ticked}
+    request = bot.requests.click(home, HomeAction.APPROVE_SELECTED, user_id=user, inputs=inputs)
+    assert (await bot.send(request)).status_code == 200
+    modal = await bot.modal(opened)
+
+    def result(call: Any) -> bool:
+        return bool(call.args["view"].get("callback_id") == HomeCallback.RESULT)
+
+    before = len([c for c in bot.slack.calls_to("views.update") if result(c)])
+    await bot.submit(modal, user=user)
+    (*_, told) = await bot.slack.wait_for("views.update", count=before + 1, where=result)
+    return str(told.args["view"]["blocks"][1]["text"]["text"]).split("\n")
+
+
+@pytest.mark.bot(approvers="U0ANA,U0SAM")
+async def test_a_delegate_approves_from_the_home_for_the_away_approver(linked_bot: Bot) -> None:
+    """As a card's Approve: the cards say "for @ana", the audit names both, and neither Ben
+    nor Ana may pay what he approved."""
+    bot = linked_bot
+    await bot.command("/billpay", "away <@U0BEN|ben>", user=ANA)
+    await bot.slack.wait_for_responses(count=1)
+    message = await bot.bills(user=ANA)
+    bot.slack.users[ANA] = {"profile": {"status_emoji": ":palm_tree:"}}
+
+    lines = await _bulk_approve(bot, BEN, 2)
+
+    assert all(line.endswith(": Approved.") for line in lines), lines
+    approved = [b for b in bill_ids(message) if await bot.case_state(b) == CaseState.APPROVED]
+    assert len(approved) == 2
+    for bill_id in approved:
+        await bot.wait_for_card(message["ts"], bill_id, "Approved by <@U0BEN> for <@U0ANA>")
+        assert await _approved_events(bot, bill_id) == [(BEN, ANA)]
+    for payer in (BEN, ANA):
+        answer = await _click_pay(bot, bot.message(message["ts"]), approved[0], payer)
+        assert answer.startswith("You approved this bill, and this channel's policy asks"), payer
+
+    # A bill Ana brought in is not hers to approve, nor Ben's for her.
+    card = await _create_bill(bot, "120.00", requested_by=ANA)
+    (created,) = bill_ids(card)
+    (line,) = await _bulk_approve(bot, BEN, 1, created)
+    assert line.startswith(":no_entry_sign:")
+    assert "<@U0ANA>, for whom you decide while they are away, brought this bill in" in line
+    assert await bot.case_state(created) == CaseState.PENDING
+    assert await _approved_events(bot, created) == []
+
+
+@pytest.mark.bot(approvers=[ANA])
+async def test_a_policy_saved_or_a_delegate_named_redraws_the_homes_it_changes(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    bot.services.must_publish().homes.delay = 0.05
+    await bot.bills(user=ANA)
+    bot.slack.users[ANA] = {"is_admin": True}
+    assert _headers(await _home(bot, BEN))[1] == "Waiting for your approval (0)"
+    assert _headers(await _home(bot, EVE))[1] == "Waiting for your approval (0)"
+
+    # Ana names Ben an approver: his open Home shows what now waits for him.
+    before = _publishes(bot, BEN)
+    opened = len(bot.slack.calls_to("views.open"))
+    await bot.command("/billpay", "policy", user=ANA)
+    form = await bot.modal(opened)
+    assert await bot.submit(form, {Input.POLICY_APPROVERS: [ANA, BEN]}, user=ANA) == {}
+    home = await _republished(bot, BEN, before)
+    assert _headers(home)[1] == "Waiting for your approval (25)"
+
+    # Ana, away from today, names Eve: Ana's bills wait in Eve's open Home.
+    before = _publishes(bot, EVE)
+    today = bot.services.delegations.today().isoformat()
+    await bot.command("/billpay", f"away <@U0EVE|eve> from {today} until 2026-12-24", user=ANA)
+    home = await _republished(bot, EVE, before)
+    assert _headers(home)[1] == "Waiting for your approval (25)"

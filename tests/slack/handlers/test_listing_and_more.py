@@ -9,6 +9,7 @@ from billpay.slack.blocks.metadata import MoreAction
 from slack_playground import validate_message_blocks
 from testkit.bot import Bot, bill_ids, card_text
 from testkit.world import ANA, BEN
+from tests.test_manifest import billpay_verbs
 
 
 def _navigation(message: dict) -> list[str]:
@@ -99,6 +100,8 @@ async def test_billpay_help_and_the_home_tab(linked_bot: Bot) -> None:
         where=lambda r: "/billpay connect" in str(r.get("text"))
     )
     assert "…*." not in answer["text"] and "*Pay…*" in answer["text"]  # one stop, not "Pay…."
+    for verb in billpay_verbs():
+        assert f"`/billpay {verb}" in answer["text"], verb
     event = bot.requests.event({"type": "app_home_opened", "user": ANA, "tab": "home"})
     assert (await bot.send(event)).status_code == 200
     (publish,) = await bot.slack.wait_for("views.publish")

@@ -8,6 +8,7 @@ import time
 from decimal import Decimal
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 
 from billpay.payables.models import BillLineItem, BillPrototype, Ref, SupplierPrototype, SupplierRef
@@ -17,6 +18,7 @@ from testkit.bot import Bot, bill_ids, card_text, shows_result
 from testkit.world import ANA, CHANNEL, SAM, sandbox_payments
 from tests.mirror.conftest import told_of_changes
 from tests.slack.handlers.test_bills_flow import _open_bill, _pay_modal
+from tests.test_manifest import MANIFEST
 
 EVIL = "<!channel> & <https://evil.example|click>"
 
@@ -183,6 +185,10 @@ async def test_a_channel_the_bot_is_not_in_gets_an_invite_hint(linked_bot: Bot) 
     await bot.command("/bills", user=ANA)
     (answer,) = await bot.slack.wait_for_responses(where=lambda r: "/invite" in str(r.get("text")))
     assert answer["response_type"] == "ephemeral"
+    # The bot's name in the channel is the manifest's display name: what `/invite @` completes.
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    name = manifest["features"]["bot_user"]["display_name"]
+    assert f"`/invite @{name}`" in answer["text"]
 
 
 async def test_a_filter_that_cannot_be_read_says_how_to_write_it(linked_bot: Bot) -> None:

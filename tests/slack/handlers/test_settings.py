@@ -22,6 +22,7 @@ from testkit.bot import Bot
 from testkit.world import ANA, BEN, EVE, NOW, SAM
 from tests.slack.handlers.test_bills_flow import _open_bill
 from tests.slack.handlers.test_duties import _click_approve
+from tests.slack.handlers.test_home import _home
 
 
 async def _answer(bot: Bot, text: str, user: str) -> str:
@@ -211,3 +212,40 @@ async def test_the_channels_reminder_interval_and_group_drive_its_reminders(
 
     reminders = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == BEN]
     assert reminders and "has waited 23 hours for your approval" in str(reminders[0].args["text"])
+
+
+def _group_reads(bot: Bot) -> int:
+    return len(bot.slack.calls_to("usergroups.users.list"))
+
+
+async def test_a_group_is_read_once_a_minute_for_homes_and_reminders_and_afresh_to_decide(
+    linked_bot: Bot,
+) -> None:
+    """The Homes refreshed after a change and the reminders' tick read a user group of
+    approvers from a cache of a minute; a decision reads it from Slack, so someone just
+    removed from the group no longer approves."""
+    bot = linked_bot
+    bot.slack.users[ANA] = {"is_admin": True}
+    bot.slack.usergroups["S0FIN"] = {"handle": "finance-approvers", "users": [BEN, EVE]}
+    view = await _policy_form(bot, ANA)
+    await _submit_saved(bot, view, {Input.POLICY_GROUP: "S0FIN", Input.POLICY_REMINDER: "6"}, ANA)
+    message = await bot.bills(user=ANA)
+    bill_id = await _open_bill(bot, message)
+
+    reads = _group_reads(bot)
+    for user in (BEN, EVE, BEN):
+        home = await _home(bot, user)
+        assert "Waiting for your approval (25)" in str(home["blocks"])
+    assert _group_reads(bot) - reads <= 1
+
+    reads = _group_reads(bot)
+    bot.services.clock.set(lambda: NOW + timedelta(hours=23))
+    await Scheduler(bot.services).send_reminders()
+    reminded = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == EVE]
+    assert len(reminded) >= 10  # many bills remind the group's members…
+    assert _group_reads(bot) - reads <= 1  # …from one read of the group at most
+
+    bot.slack.usergroups["S0FIN"]["users"] = [BEN]  # Eve leaves the group in Slack
+    answer = await _click_approve(bot, message, bill_id, EVE)
+    assert answer.startswith("Only <!subteam^S0FIN> can approve bills in this channel.")
+    assert await bot.case_state(bill_id) == CaseState.PENDING

@@ -115,6 +115,7 @@ def register(on: Listeners, services: Services) -> None:
         publisher = services.must_publish()
         await publisher.client(click.team_id).chat_postMessage(channel=click.channel_id, text=text)
         await respond(delete_original=True)
+        publisher.homes.changed(click.team_id)  # its bills leave everyone's queue
 
     @on.command("/billpay", verb="language")
     async def language(ack: Ack, slash: Command, respond: AsyncRespond, person: LazyPerson) -> None:
