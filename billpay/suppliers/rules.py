@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from babel.numbers import list_currencies
 
@@ -50,7 +51,13 @@ _PHONE = re.compile(r"^[0-9+()./ \-]{3,40}$")
 _IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
 _SORT_CODE = re.compile(r"^[0-9]{2}-?[0-9]{2}-?[0-9]{2}$")
 _ACCOUNT_NUMBER = re.compile(r"^[0-9 ]{6,20}$")
-CURRENCIES = frozenset(c for c in list_currencies() if re.fullmatch(r"[A-Z]{3}", c))
+
+
+@cache
+def currencies() -> frozenset[str]:
+    """The ISO 4217 codes a form accepts: read from Babel's data by the first form checked,
+    not by every start."""
+    return frozenset(c for c in list_currencies() if re.fullmatch(r"[A-Z]{3}", c))
 
 
 def reference_max(platform_name: str | None) -> int:
@@ -110,7 +117,7 @@ def read_supplier_form(
         errors["phone"] = _("Write the phone number with digits, spaces, + and - only.")
     address_text = _optional_text(address, "address", errors, locale, limit=MAX_DESCRIPTION)
     code = (currency or "").strip().upper() or None
-    if code is not None and code not in CURRENCIES:
+    if code is not None and code not in currencies():
         errors["currency"] = _("Choose a currency from the list.")
     if errors:
         return errors
@@ -321,7 +328,7 @@ def read_bill_form(
         errors["due_date"] = _("The due date can’t be before the issue date.")
 
     code = (currency or "").strip().upper()
-    if code not in CURRENCIES:
+    if code not in currencies():
         errors["currency"] = _("Choose the bill’s currency.")
         code = code if len(code) == 3 else "GBP"
 
@@ -432,7 +439,7 @@ def read_bank_account_form(
             "Keep the name to {limit} characters, without special characters.", limit=MAX_NAME
         )
     code = (currency or "").strip().upper()
-    if code not in CURRENCIES:
+    if code not in currencies():
         errors["currency"] = _("Choose the account’s currency.")
     number = re.sub(r"\s+", "", account_number or "").upper()
     is_iban = bool(_IBAN.match(number))
