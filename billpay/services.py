@@ -278,7 +278,7 @@ def build_services(
         recovery=Recovery(db, links, pay_cases, payers, sender, settler, settings, clock),
         scheduled=ScheduledPayments(db, links, payers, pay_mirror, sender, settings, clock),
         settler=settler,
-        reminders=Reminders(db, links, settings, claimant),
+        reminders=Reminders(db, links, settings, claimant, delegations),
         suppliers=SupplierService(
             db,
             links,
