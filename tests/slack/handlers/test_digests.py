@@ -1,7 +1,8 @@
 """Daily digests end to end through the fake Slack: set up when a channel is linked, posted at
 the channel's local time once a day however many schedulers tick (daylight-saving days
 included), caught up within the grace window, worded when the bills can't be read, paused when
-the channel is gone, and set from `/billpay digest`."""
+the channel is gone, set from `/billpay digest`, and waiting on the members of a user group
+of approvers."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from sqlalchemy import delete, select
 
 from billpay.digest import store as digest_store
 from billpay.runtime.scheduler import Scheduler
+from billpay.slack.blocks.ids import Input
 from billpay.store.models import AuditEvent, MirroredBill, MirrorState
 from testkit.bot import Bot
-from testkit.world import ANA, BEN, CHANNEL, CONNECT_DEMO
+from testkit.world import ANA, BEN, CHANNEL, CONNECT_DEMO, EVE
+from tests.slack.handlers.test_settings import _policy_form, _submit_saved
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -238,3 +241,22 @@ async def test_relinking_says_when_the_digest_comes_as_it_was_set(linked_bot: Bo
     assert "re-linked this channel" in relinked["text"]
     assert "09:00" not in relinked["text"]
     assert "Daily digest: 07:30 Europe/London on Mon, Tue, Wed, Thu, Fri" in relinked["text"]
+
+
+async def test_the_digest_waits_on_the_members_of_the_approvers_user_group(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    bot.slack.users[ANA] = {"is_admin": True}
+    bot.slack.usergroups["S0FIN"] = {"handle": "finance-approvers", "users": [BEN, EVE]}
+    view = await _policy_form(bot, ANA)
+    await _submit_saved(bot, view, {Input.POLICY_GROUP: "S0FIN"}, ANA)
+
+    await bot.command("/billpay", "digest now", user=ANA)
+    (posted,) = await bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: "Bills due" in json.dumps(c.args)
+    )
+
+    text = json.dumps(posted.args)
+    assert "Anyone in the channel may approve them" not in text
+    assert "Waiting on <@U0BEN> (" in text and "<@U0EVE> (" in text
