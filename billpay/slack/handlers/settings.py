@@ -148,7 +148,9 @@ def register(on: Listeners, services: Services) -> None:
         )
         if saved.paused:
             saved = await digest_store.resume_subscription(services.db, saved.id)
-        await services.links.record_digest_changed(link.id, submission.user_id)
+        await services.links.record_digest_changed(
+            link.id, submission.user_id, current.terms(), saved.terms()
+        )
         locale = (await person).locale
         _ = words(locale)
         await client.chat_postEphemeral(

@@ -173,6 +173,7 @@ async def test_a_channel_the_bot_left_pauses_its_digest(linked_bot: Bot) -> None
 
 async def test_digest_settings_from_slack(linked_bot: Bot) -> None:
     bot = linked_bot
+    bot.slack.users[ANA] = {"is_admin": True}
     await bot.command("/billpay", "digest", user=ANA)
     view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
     ack = await bot.submit(view, {"digest_time": "25:00", "digest_zone": "Mars/Base"}, user=ANA)
@@ -202,7 +203,7 @@ async def test_digest_settings_from_slack(linked_bot: Bot) -> None:
 
 async def test_a_french_reader_sets_the_digest_time_as_french_writes_it(linked_bot: Bot) -> None:
     bot = linked_bot
-    bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris"}
+    bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris", "is_admin": True}
     await bot.command("/billpay", "digest", user=BEN)
     view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
     ack = await bot.submit(view, {"digest_time": "7h30", "digest_zone": "Europe/Paris"}, user=BEN)
@@ -231,6 +232,7 @@ async def test_a_digest_button_opens_the_matching_list(linked_bot: Bot) -> None:
 
 async def test_relinking_says_when_the_digest_comes_as_it_was_set(linked_bot: Bot) -> None:
     bot = linked_bot
+    bot.slack.users[ANA] = {"is_owner": True}
     await bot.command("/billpay", "digest", user=ANA)
     view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
     assert await bot.submit(view, {"digest_time": "07:30"}, user=ANA) == {}
@@ -260,3 +262,32 @@ async def test_the_digest_waits_on_the_members_of_the_approvers_user_group(
     text = json.dumps(posted.args)
     assert "Anyone in the channel may approve them" not in text
     assert "Waiting on <@U0BEN> (" in text and "<@U0EVE> (" in text
+
+
+async def test_only_those_who_may_change_settings_change_the_digest_audited_before_and_after(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    before = len(bot.slack.responses)
+    await bot.command("/billpay", "digest", user=BEN)
+    (refused,) = (await bot.slack.wait_for_responses(count=before + 1))[before:]
+    assert refused["text"] == (
+        "Only the workspace's admins and owners can change these settings. Nothing was changed."
+    )
+    assert not bot.slack.calls_to("views.open")
+
+    bot.slack.users[ANA] = {"is_admin": True}
+    await bot.command("/billpay", "digest", user=ANA)
+    view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
+    # A form an admin opened is refused to someone else who submits it.
+    ack = await bot.submit(view, {"digest_time": "06:00"}, user=BEN)
+    assert ack["response_action"] == "update"
+    assert "Only the workspace's admins and owners" in ack["view"]["blocks"][0]["text"]["text"]
+    assert (await _subscription(bot)).local_time.strftime("%H:%M") == "09:00"
+
+    assert await bot.submit(view, {"digest_time": "07:30"}, user=ANA) == {}
+    await _saved(bot, ANA, "07:30")
+    async with bot.services.db.read() as s:
+        (event,) = await s.scalars(select(AuditEvent).where(AuditEvent.action == "digest_changed"))
+    assert event.actor == ANA
+    assert (event.details["before"]["time"], event.details["after"]["time"]) == ("09:00", "07:30")
