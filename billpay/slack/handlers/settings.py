@@ -1,9 +1,10 @@
 """The bot's settings in Slack: `/billpay policy` opens the channel's policy form (approvers,
 a user group of approvers, payers, the dual-approval threshold, approving and paying, the
 reminder interval, the daily digest), its submission saves it; `/billpay admins [add|remove
-@person]` lists or changes who may change settings besides the workspace's admins and owners.
-Only they may open or save these (`billpay.bills.admins`); every change is audited with the
-terms before and after."""
+@person]` lists or changes who may change settings besides the workspace's admins and owners;
+`/billpay grant [remove] <company id>` gives a company of the payables account to the workspace
+(`billpay.bills.grants`). Only they may open or save these (`billpay.bills.admins`); every
+change is audited with the terms before and after."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from billpay.bills.admins import admins_phrase
+from billpay.bills.grants import USAGE as GRANT_USAGE
+from billpay.bills.grants import read_company_id
 from billpay.bills.policy_store import PolicyField, read_policy_form
 from billpay.core.errors import FORM_OUT_OF_DATE, Denied, FieldErrors, OutOfDate
 from billpay.core.i18n import N_, Phrase, words
+from billpay.core.mrkdwn import escape
 from billpay.digest import store as digest_store
 from billpay.digest.settings_form import read_digest_form
 from billpay.services import Services
@@ -186,3 +190,35 @@ def register(on: Listeners, services: Services) -> None:
                 else _("<@{person}> was not on the list.", person=user_id)
             )
         await respond(text=text, response_type="ephemeral")
+
+    @on.command("/billpay", verb="grant")
+    async def grant(ack: Ack, slash: Command, respond: AsyncRespond, person: LazyPerson) -> None:
+        await ack()
+        parts = slash.rest.split()
+        removing = len(parts) == 2 and parts[0].casefold() == "remove"
+        if len(parts) != (2 if removing else 1):
+            raise Denied(GRANT_USAGE)
+        company_id = read_company_id(parts[-1])
+        grants = services.grants
+        if removing:
+            company = await grants.remove(
+                slash.team_id, slash.channel_id, slash.user_id, company_id
+            )
+            text = N_(
+                "*{company}* is no longer this workspace's; `/billpay connect` offers it here "
+                "only if the configuration grants it."
+            )
+        else:
+            company, changed = await grants.grant(
+                slash.team_id, slash.channel_id, slash.user_id, company_id
+            )
+            text = (
+                N_(
+                    "*{company}* is now this workspace's: `/billpay connect` offers it here, and "
+                    "in no other workspace."
+                )
+                if changed
+                else N_("*{company}* was already this workspace's. Nothing was changed.")
+            )
+        _ = words((await person).locale)
+        await respond(text=_(text, company=escape(company.name)), response_type="ephemeral")
