@@ -24,7 +24,7 @@ from billpay.core.mrkdwn import escape
 from billpay.digest import store as digest_store
 from billpay.digest.settings_form import read_digest_form
 from billpay.services import Services
-from billpay.slack.blocks.ids import Callback, Input
+from billpay.slack.blocks.ids import Action, Callback, Input
 from billpay.slack.blocks.metadata import PolicyMetadata
 from billpay.slack.blocks.modals import WHEN_EMPTY
 from billpay.slack.blocks.settings import MAY_PAY, NO_GROUP, PolicyShown, policy_modal
@@ -32,7 +32,14 @@ from billpay.slack.blocks.status import digest_line
 from billpay.slack.boundary import Ack, Listeners
 from billpay.slack.budget import trigger_of
 from billpay.slack.directory import SlackDirectory
-from billpay.slack.envelope import Command, Submission, field_choices, field_element, field_value
+from billpay.slack.envelope import (
+    Command,
+    Submission,
+    click_of,
+    field_choices,
+    field_element,
+    field_value,
+)
 from billpay.slack.handlers.digest import DIGEST_FIELDS
 from billpay.slack.people import LazyPerson
 
@@ -57,30 +64,30 @@ def _users(body: dict[str, Any], block_id: str) -> list[str]:
 def register(on: Listeners, services: Services) -> None:
     settings = services.settings
 
-    @on.command("/billpay", verb="policy")
-    async def policy(
-        ack: Ack,
-        slash: Command,
-        body: dict[str, Any],
+    async def open_policy_form(
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        trigger_id: str,
         client: AsyncWebClient,
         person: LazyPerson,
     ) -> None:
-        await ack()
-        link = await services.links.link_for(slash.team_id, slash.channel_id)
-        current = await services.policies.editable(link, slash.user_id)
+        """The channel's policy form, for someone who may change it (else `Denied`)."""
+        link = await services.links.link_for(team_id, channel_id)
+        current = await services.policies.editable(link, user_id)
         reader = await person
         subscription = await digest_store.create_subscription(
-            services.db, link.id, created_by=slash.user_id, time_zone=reader.time_zone
+            services.db, link.id, created_by=user_id, time_zone=reader.time_zone
         )
-        groups = await SlackDirectory(services.must_publish().client).groups(slash.team_id)
+        groups = await SlackDirectory(services.must_publish().client).groups(team_id)
         hours = (
             settings.reminder_hours if current.reminder_hours is None else current.reminder_hours
         )
         metadata = PolicyMetadata(
-            channel_id=slash.channel_id, subscription_id=subscription.id, locale=reader.locale
+            channel_id=channel_id, subscription_id=subscription.id, locale=reader.locale
         )
         await client.views_open(
-            trigger_id=trigger_of(body),
+            trigger_id=trigger_id,
             view=policy_modal(
                 link.company_name,
                 link.base_currency,
@@ -97,6 +104,30 @@ def register(on: Listeners, services: Services) -> None:
                 metadata,
                 locale=reader.locale,
             ),
+        )
+
+    @on.command("/billpay", verb="policy")
+    async def policy(
+        ack: Ack,
+        slash: Command,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        person: LazyPerson,
+    ) -> None:
+        await ack()
+        await open_policy_form(
+            slash.team_id, slash.channel_id, slash.user_id, trigger_of(body), client, person
+        )
+
+    @on.action(Action.OPEN_POLICY, None)
+    async def policy_button(
+        ack: Ack, body: dict[str, Any], client: AsyncWebClient, person: LazyPerson
+    ) -> None:
+        """`/billpay status`'s button: the same form, the same refusal."""
+        await ack()
+        click = click_of(body)
+        await open_policy_form(
+            click.team_id, click.channel_id, click.user_id, trigger_of(body), client, person
         )
 
     @on.view(Callback.POLICY, PolicyMetadata)
