@@ -310,7 +310,8 @@ def _approvals(bills: Sequence[DueBill], approvers: Sequence[str], base_currency
 
 
 def _waiting_on(case: CaseView | None, approvers: Sequence[str]) -> tuple[str, ...]:
-    approved = set(case.approvals) if case is not None else set()
+    # An approval a delegate gave for an away approver is that approver's too.
+    approved = set(case.approvals) | set(filter(None, case.approved_for)) if case else set()
     return tuple(a for a in dict.fromkeys(approvers) if a not in approved)
 
 
