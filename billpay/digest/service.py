@@ -4,7 +4,7 @@ mirror's tables for `billpay digest --dry-run`, which reads live only when asked
 company was never filled), then per channel its cases and approvers, and `compute_digest`.
 A channel whose policy names a user group of approvers has its members waited on too, as
 decisions read them (`Directory.group_members`, asked once per group and run); without Slack
-(`--dry-run`), or when Slack can't say, only the people named.
+(`--dry-run`), or when Slack can't say, only the people named (and never "anyone").
 
 The scheduler calls `compute_digests(...)` with the subscriptions that are due and renders each
 result with `billpay.slack.blocks.digest`; `billpay digest --dry-run` does the same and prints it. A
@@ -84,18 +84,19 @@ async def channel_approvers(
     link_id: int,
     default_approvers: Sequence[str],
     members: Callable[[str], Awaitable[frozenset[str] | None]] | None = None,
-) -> list[str]:
+) -> tuple[list[str], bool]:
     """The channel's approvers: its own policy's (the people named, then its user group's
-    members, read with `members`), else the configured ones (empty: anyone)."""
+    members, read with `members`), else the configured ones; and whether anyone in the channel
+    may approve (none named and no user group)."""
     async with db.read() as s:
         row = await s.get(Policy, link_id)
     if row is None:
-        return list(default_approvers)
+        return list(default_approvers), not default_approvers
     named = list(row.approvers)
-    if row.approver_group is None or members is None:
-        return named
-    found = await members(row.approver_group) or frozenset()
-    return named + sorted(found - set(named))
+    if row.approver_group is None:
+        return named, not named
+    found = (await members(row.approver_group) if members is not None else None) or frozenset()
+    return named + sorted(found - set(named)), False
 
 
 async def compute_digests(
@@ -131,6 +132,7 @@ async def compute_digests(
         if isinstance(bills, PayablesError):
             results.append(ChannelDigest(sub, local_today, None, bills))
             continue
+        approvers, anyone = await channel_approvers(db, sub.link_id, default_approvers, members)
         results.append(
             ChannelDigest(
                 sub,
@@ -138,7 +140,8 @@ async def compute_digests(
                 compute_digest(
                     bills,
                     await channel_cases(db, sub.link_id, (b.id for b in bills)),
-                    approvers=await channel_approvers(db, sub.link_id, default_approvers, members),
+                    approvers=approvers,
+                    anyone=anyone,
                     base_currency=sub.base_currency,
                     today=local_today,
                     look_ahead_days=sub.look_ahead_days,

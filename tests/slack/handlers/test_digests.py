@@ -263,6 +263,15 @@ async def test_the_digest_waits_on_the_members_of_the_approvers_user_group(
     assert "Anyone in the channel may approve them" not in text
     assert "Waiting on <@U0BEN> (" in text and "<@U0EVE> (" in text
 
+    # Slack can't say who is in the group now: the digest names nobody rather than "anyone".
+    del bot.slack.usergroups["S0FIN"]
+    before = len(bot.slack.calls_to("chat.postMessage"))
+    await bot.command("/billpay", "digest now", user=ANA)
+    (posted,) = (await bot.slack.wait_for("chat.postMessage", count=before + 1))[before:]
+    text = json.dumps(posted.args)
+    assert "Awaiting approval" in text and "Waiting on" not in text
+    assert "Anyone in the channel may approve them" not in text
+
 
 async def test_only_those_who_may_change_settings_change_the_digest_audited_before_and_after(
     linked_bot: Bot,
