@@ -22,6 +22,7 @@ from billpay.approvals.reminders import Reminders
 from billpay.bills.admins import Admins
 from billpay.bills.book import CaseBook
 from billpay.bills.connecting import Connecting
+from billpay.bills.grants import Grants
 from billpay.bills.links import Links
 from billpay.bills.messages import MessageStore
 from billpay.bills.outstanding import OutstandingBills
@@ -115,6 +116,8 @@ class Services:
     admins: Admins
     policies: Policies
     delegations: Delegations
+    # `/billpay grant`: companies given to a workspace by tagging them in Codat.
+    grants: Grants
     # Codat's webhooks at /webhooks/codat, when CODAT_WEBHOOK_SECRET is set.
     webhooks: Webhooks | None = None
     backend: PayablesBackend | None = None
@@ -278,7 +281,7 @@ def build_services(
         recovery=Recovery(db, links, pay_cases, payers, sender, settler, settings, clock),
         scheduled=ScheduledPayments(db, links, payers, pay_mirror, sender, settings, clock),
         settler=settler,
-        reminders=Reminders(db, links, settings, claimant),
+        reminders=Reminders(db, links, settings, claimant, delegations),
         suppliers=SupplierService(
             db,
             links,
@@ -301,6 +304,7 @@ def build_services(
         admins=admins,
         policies=Policies(db, links, admins, clock),
         delegations=delegations,
+        grants=Grants(db, person_writes, admins, clock),
         webhooks=webhooks,
         backend=backend,
         slack=slack,

@@ -130,6 +130,8 @@ class Playground(FakeSlack):
                 "locale": person.locale,
                 "tz": person.tz,
                 "tz_label": person.tz,
+                # The demo's first person administers its workspace: the settings forms open.
+                "is_admin": person is PEOPLE[0],
             }
         self.channels[CHANNEL] = {"name": CHANNEL_NAME}
         self.history = history

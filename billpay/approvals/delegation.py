@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -189,16 +189,69 @@ class Delegations:
         for row in rows:
             if row.user_id == delegate_id or not policy.may_approve(row.user_id):
                 continue
-            if row.ends_on is not None and row.ends_on < today:
-                continue  # over
-            if row.starts_on is not None and row.ends_on is not None and row.starts_on <= today:
-                away.append(row.user_id)
-                continue
-            directory = self.links.directory
-            standing = await directory.standing(team_id, row.user_id) if directory else None
-            if standing is not None and status_says_away(standing, self.clock()):
+            if await self.away_now(row, today, self.standing_of):
                 away.append(row.user_id)
         return away
+
+    async def standing_of(self, team_id: str, user_id: str) -> Standing | None:
+        directory = self.links.directory
+        return await directory.standing(team_id, user_id) if directory else None
+
+    async def away_now(
+        self,
+        row: Delegation,
+        today: date,
+        standing_of: Callable[[str, str], Awaitable[Standing | None]],
+    ) -> bool:
+        """Whether the approver who named this delegation is away now: within its dates, or
+        while their Slack status says so (asked only when the dates don't settle it)."""
+        if row.ends_on is not None and row.ends_on < today:
+            return False  # over
+        if row.starts_on is not None and row.ends_on is not None and row.starts_on <= today:
+            return True
+        standing = await standing_of(row.team_id, row.user_id)
+        return standing is not None and status_says_away(standing, self.clock())
+
+    def lookup(self) -> AwayLookup:
+        """Who decides now for approvers away, for one pass over many bills."""
+        return AwayLookup(self)
+
+
+class AwayLookup:
+    """The delegates of approvers away now, for one pass over many bills (the reminders'
+    tick): each workspace's delegations are read once, and Slack is asked once per approver
+    who named a delegate, not once per bill."""
+
+    def __init__(self, delegations: Delegations) -> None:
+        self.delegations = delegations
+        self._rows: dict[str, dict[str, Delegation]] = {}
+        self._standings: dict[tuple[str, str], Standing | None] = {}
+        self._delegates: dict[tuple[str, str], str | None] = {}
+
+    async def delegate_of(self, team_id: str, user_id: str) -> str | None:
+        """Who decides for `user_id` now, if they are away and named someone; else None."""
+        key = (team_id, user_id)
+        if key not in self._delegates:
+            rows = await self._rows_of(team_id)
+            row = rows.get(user_id)
+            away = row is not None and await self.delegations.away_now(
+                row, self.delegations.today(), self._standing
+            )
+            self._delegates[key] = row.delegate_id if row is not None and away else None
+        return self._delegates[key]
+
+    async def _rows_of(self, team_id: str) -> dict[str, Delegation]:
+        if team_id not in self._rows:
+            async with self.delegations.db.read() as s:
+                found = await s.scalars(select(Delegation).where(Delegation.team_id == team_id))
+                self._rows[team_id] = {row.user_id: row for row in found}
+        return self._rows[team_id]
+
+    async def _standing(self, team_id: str, user_id: str) -> Standing | None:
+        key = (team_id, user_id)
+        if key not in self._standings:
+            self._standings[key] = await self.delegations.standing_of(team_id, user_id)
+        return self._standings[key]
 
 
 def _terms(row: Delegation | None) -> dict[str, str | None] | None:

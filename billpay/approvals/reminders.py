@@ -15,8 +15,13 @@ kind the nudge's kind, subject `<case id>@<time claimed>`) added in that same tr
 scheduler renews it before sending (`keep`) and marks it done after (`sent`), and a nudge whose
 holder died before sending it is taken over by a live replica (`due_nudges` starts with those),
 sent then if it still applies (the bill still waits; for an escalation, still with no
-decision), else only marked done. No Slack calls here: the scheduler words and sends what
-`due_nudges` returns.
+decision), else only marked done.
+
+An approver away (`billpay.approvals.delegation`) who named a delegate is reminded through
+that delegate: the nudge carries who decides for whom (`Nudge.delegates`), unless the delegate
+already approved the bill (they can't approve it twice). Whether someone is away is asked of
+Slack once per approver with a delegate and tick, not once per bill. Otherwise no Slack calls
+here: the scheduler words and sends what `due_nudges` returns.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
 
-from billpay.bills.cases import approvals_of, audit, stamp, views_of
+from billpay.approvals.delegation import AwayLookup, Delegations
+from billpay.bills.cases import approval_people, audit, stamp, views_of
 from billpay.bills.duties import POLICY_ACTOR
 from billpay.bills.links import Links
 from billpay.config import Settings
@@ -51,11 +57,19 @@ def _case_of(subject: str) -> int:
 
 
 class Reminders:
-    def __init__(self, db: Database, links: Links, settings: Settings, claimant: Claimant) -> None:
+    def __init__(
+        self,
+        db: Database,
+        links: Links,
+        settings: Settings,
+        claimant: Claimant,
+        delegations: Delegations | None = None,
+    ) -> None:
         self.db = db
         self.links = links
         self.settings = settings
         self.claimant = claimant
+        self.delegations = delegations
 
     async def due_nudges(self, now: datetime) -> list[Nudge]:
         """Claim what is due now, once across replicas: first what a dead replica left, then
@@ -63,7 +77,8 @@ class Reminders:
         settings = self.settings
         local = now.astimezone(ZoneInfo(settings.default_time_zone))
         weekday = local.isoweekday() <= 5
-        nudges = await self._taken_over(now)
+        away = self.delegations.lookup() if self.delegations is not None else None
+        nudges = await self._taken_over(now, away)
         async with self.db.read() as s:
             rows = (
                 await s.execute(
@@ -84,11 +99,12 @@ class Reminders:
             policy = await self.links.policy_for(link, fresh=False)
             if await self._approved_by_policy(case.id, link, waited, now):
                 nudges.append(
-                    await self._nudge("approved_by_policy", link, case.id, (), waited, now)
+                    await self._nudge("approved_by_policy", link, case.id, (), waited, now, away)
                 )
                 continue
             async with self.db.read() as s:
-                approvals = set(await approvals_of(s, case.id))
+                # An approval a delegate gave for an away approver is theirs too.
+                approvals = set(await approval_people(s, case.id))
             undecided = tuple(sorted(policy.named_approvers - approvals))
             hours = (
                 settings.reminder_hours if policy.reminder_hours is None else policy.reminder_hours
@@ -100,14 +116,18 @@ class Reminders:
                 and waited >= every
                 and await self._claim(case.id, "reminded_at", now, now - every)
             ):
-                nudges.append(await self._nudge("remind", link, case.id, undecided, waited, now))
+                nudges.append(
+                    await self._nudge("remind", link, case.id, undecided, waited, now, away)
+                )
             if (
                 not approvals
                 and case.due_date <= local.date() + timedelta(days=1)
                 and await self._claim(case.id, "escalated_at", now, None)
             ):
                 approvers = tuple(sorted(policy.named_approvers))
-                nudges.append(await self._nudge("escalate", link, case.id, approvers, waited, now))
+                nudges.append(
+                    await self._nudge("escalate", link, case.id, approvers, waited, now, away)
+                )
         return nudges
 
     async def keep(self, nudge: Nudge, now: datetime) -> bool:
@@ -119,17 +139,17 @@ class Reminders:
         """The nudge was sent (or failed for good): its claim is done."""
         await claims.done(self.db, nudge.kind, nudge.claim, now)
 
-    async def _taken_over(self, now: datetime) -> list[Nudge]:
+    async def _taken_over(self, now: datetime, away: AwayLookup | None) -> list[Nudge]:
         nudges = []
         for held in await claims.take_over_expired(self.db, self.claimant, NUDGE_KINDS, now):
-            nudge = await self._again(held, now)
+            nudge = await self._again(held, now, away)
             if nudge is None:
                 await claims.done(self.db, held.kind, held.subject, now)
             else:
                 nudges.append(nudge)
         return nudges
 
-    async def _again(self, held: Held, now: datetime) -> Nudge | None:
+    async def _again(self, held: Held, now: datetime, away: AwayLookup | None) -> Nudge | None:
         """The nudge a dead replica claimed and never sent, as it stands now; None when it no
         longer applies (the bill decided, an escalated bill approved meanwhile)."""
         async with self.db.read() as s:
@@ -143,16 +163,18 @@ class Reminders:
             if found is None:
                 return None
             case, link = found
-            approvals = set(await approvals_of(s, case.id))
+            approvals = set(await approval_people(s, case.id))
         kind: NudgeKind = held.kind  # type: ignore[assignment]
         waited = now - (case.opened_at or case.updated_at)
         if kind == "approved_by_policy":
-            return await self._nudge(kind, link, case.id, (), waited, now, claim=held.subject)
+            return await self._nudge(kind, link, case.id, (), waited, now, away, held.subject)
         if case.state != CaseState.PENDING or link.archived or (kind == "escalate" and approvals):
             return None
         policy = await self.links.policy_for(link, fresh=False)
         who = policy.named_approvers if kind == "escalate" else policy.named_approvers - approvals
-        return await self._nudge(kind, link, case.id, tuple(sorted(who)), waited, now, held.subject)
+        return await self._nudge(
+            kind, link, case.id, tuple(sorted(who)), waited, now, away, held.subject
+        )
 
     async def _claim(
         self,
@@ -218,11 +240,18 @@ class Reminders:
         who: tuple[str, ...],
         waited: timedelta,
         now: datetime,
+        away: AwayLookup | None,
         claim: str | None = None,
     ) -> Nudge:
         async with self.db.read() as s:
             case = await s.get(BillCase, case_id)
             assert case is not None
             (view,) = await views_of(s, [case])
+            decided = set(await approval_people(s, case_id)) if who and away else set()
+        delegates = []
+        for user_id in who if away is not None else ():
+            delegate = await away.delegate_of(link.team_id, user_id) if away else None
+            if delegate is not None and delegate not in decided:
+                delegates.append((user_id, delegate))
         subject = claim if claim is not None else claim_subject(case_id, now)
-        return Nudge(kind, link.team_id, link.id, view, who, waited, subject)
+        return Nudge(kind, link.team_id, link.id, view, who, waited, subject, tuple(delegates))

@@ -194,6 +194,7 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
     ids = [case.id for case in cases]
     approvals: dict[int, list[str]] = {case_id: [] for case_id in ids}
     approved_for: dict[int, list[str | None]] = {case_id: [] for case_id in ids}
+    rejected_for: dict[int, str | None] = {}
     payments: dict[int, Payment] = {}
     scheduled: dict[int, Payment] = {}
     questions: dict[int, OpenQuestion] = {}
@@ -219,6 +220,14 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
         ):
             approvals[case_id].append(user_id)
             approved_for[case_id].append(for_whom)
+        rejected = [case.id for case in cases if case.state == CaseState.REJECTED]
+        if rejected:
+            for case_id, for_whom in await s.execute(
+                select(Decision.case_id, Decision.on_behalf_of)
+                .where(Decision.case_id.in_(rejected), Decision.kind == "reject")
+                .order_by(Decision.id)
+            ):
+                rejected_for[case_id] = for_whom
         for payment in await s.scalars(
             select(Payment).where(Payment.case_id.in_(ids)).order_by(Payment.updated_at, Payment.id)
         ):
@@ -240,6 +249,7 @@ async def views_of(s: AsyncSession, cases: Sequence[BillCase]) -> list[CaseView]
             sorted(recorded[case.id], key=lambda p: (p.payment_date, p.id)),
             platform=platforms.get(case.link_id),
             approved_for=approved_for[case.id],
+            rejected_for=rejected_for.get(case.id),
         )
         for case in cases
     ]
@@ -280,6 +290,7 @@ def case_view(
     *,
     platform: str | None = None,
     approved_for: Sequence[str | None] = (),
+    rejected_for: str | None = None,
 ) -> CaseView:
     return CaseView(
         bill_id=case.bill_id,
@@ -296,6 +307,7 @@ def case_view(
         approved_for=tuple(approved_for) if any(approved_for) else (),
         approvals_required=case.approvals_required,
         rejected_by=case.rejected_by,
+        rejected_for=rejected_for,
         reject_reason=case.reject_reason,
         note=Phrase.load(case.note) if case.note else None,
         last_payment=payment_view(payment) if payment is not None else None,

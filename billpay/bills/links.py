@@ -370,11 +370,25 @@ class Links:
             )
             return [tuple(row) for row in rows]  # type: ignore[misc]
 
-    async def record_digest_changed(self, link_id: int, user_id: str) -> None:
+    async def record_digest_changed(
+        self, link_id: int, user_id: str, before: dict[str, object], after: dict[str, object]
+    ) -> None:
+        """The channel's digest settings changed (nothing is recorded when they stay)."""
+        if before == after:
+            return
         async with self.db.write() as s:
             link = await s.get(CompanyLink, link_id)
             if link is not None:
-                audit(s, link, user_id, "digest_changed", None, now=self.clock())
+                audit(
+                    s,
+                    link,
+                    user_id,
+                    "digest_changed",
+                    None,
+                    now=self.clock(),
+                    before=before,
+                    after=after,
+                )
 
     async def record_digest_paused(self, link_id: int, reason: str) -> None:
         async with self.db.write() as s:

@@ -183,6 +183,8 @@ class CaseView:
     # approval was given for, as their delegate, or None.
     approved_for: tuple[str | None, ...] = ()
     rejected_by: str | None = None
+    # The away approver a delegate rejected the bill for, or None.
+    rejected_for: str | None = None
     reject_reason: str | None = None
     note: Phrase | None = None  # plain text, translated when shown
     last_payment: PaymentView | None = None
@@ -245,6 +247,12 @@ class Nudge:
     waited: timedelta
     # The subject of its claim (of kind `kind`), renewed before it is sent and done after.
     claim: str = ""
+    # (approver, delegate) for each approver in `who` who is away now and named a delegate
+    # able to decide for them on this bill: the delegate is told in their place.
+    delegates: tuple[tuple[str, str], ...] = ()
+
+    def delegate_of(self, user_id: str) -> str | None:
+        return dict(self.delegates).get(user_id)
 
 
 @dataclass(frozen=True)

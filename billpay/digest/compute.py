@@ -185,6 +185,7 @@ def compute_digest(
     base_currency: str,
     today: date,
     look_ahead_days: int = DEFAULT_LOOK_AHEAD_DAYS,
+    anyone: bool | None = None,
 ) -> Digest:
     """The digest of one channel.
 
@@ -192,6 +193,8 @@ def compute_digest(
     per company). `cases`: the channel's cases by bill id; a bill without one is pending and
     needs one approval. `approvers`: the channel's approvers (Slack user ids; empty: anyone).
     `today`: the channel's local date. `look_ahead_days`: how far "due soon" reaches.
+    `anyone`: whether anyone in the channel may approve (by default: when no approvers are
+    named); False with no approvers when the policy's user group could not be read.
     """
     if not 1 <= look_ahead_days <= MAX_LOOK_AHEAD_DAYS:
         raise ValueError(f"look_ahead_days must be 1 to {MAX_LOOK_AHEAD_DAYS}")
@@ -243,7 +246,9 @@ def compute_digest(
         due_today=_group("today", due, base_currency),
         due_soon=_group("soon", due, base_currency),
         bills=tuple(sorted(due, key=lambda b: _urgency(b, today))),
-        approvals=_approvals(due, approvers, base_currency),
+        approvals=_approvals(
+            due, approvers, base_currency, not approvers if anyone is None else anyone
+        ),
         scheduled=tuple(scheduled_soon),
         cash=cash_out(cash_items, base_currency, today, look_ahead_days),
     )
@@ -294,7 +299,9 @@ def _group(kind: GroupKind, bills: Sequence[DueBill], base_currency: str) -> Gro
     )
 
 
-def _approvals(bills: Sequence[DueBill], approvers: Sequence[str], base_currency: str) -> Approvals:
+def _approvals(
+    bills: Sequence[DueBill], approvers: Sequence[str], base_currency: str, anyone: bool
+) -> Approvals:
     pending = [b for b in bills if b.state == CaseState.PENDING]
     counts: dict[str, int] = {}
     for approver in dict.fromkeys(approvers):  # the policy's order, each once
@@ -305,12 +312,13 @@ def _approvals(bills: Sequence[DueBill], approvers: Sequence[str], base_currency
         count=len(pending),
         totals=add_totals(({b.currency: b.amount_due} for b in pending), base_currency),
         waiting_on=tuple(counts.items()),
-        anyone=not approvers,
+        anyone=anyone,
     )
 
 
 def _waiting_on(case: CaseView | None, approvers: Sequence[str]) -> tuple[str, ...]:
-    approved = set(case.approvals) if case is not None else set()
+    # An approval a delegate gave for an away approver is that approver's too.
+    approved = set(case.approvals) | set(filter(None, case.approved_for)) if case else set()
     return tuple(a for a in dict.fromkeys(approvers) if a not in approved)
 
 

@@ -90,6 +90,17 @@ class Subscription:
                     return at
         return None  # pragma: no cover - a subscribed weekday comes within 8 days
 
+    def terms(self) -> dict[str, object]:
+        """The settings as the audit trail keeps them (before and after a change)."""
+        return {
+            "time": f"{self.local_time:%H:%M}",
+            "time_zone": self.time_zone,
+            "weekdays": list(self.weekdays),
+            "look_ahead_days": self.look_ahead_days,
+            "post_when_empty": self.post_when_empty,
+            "paused": self.paused,
+        }
+
     def describe(self) -> str:
         """`09:00 Europe/London, Mon to Fri, 7 days ahead`."""
         return (

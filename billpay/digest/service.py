@@ -2,6 +2,9 @@
 channels it is linked to (from the mirror: `Mirror.outstanding_of` when the bot runs, the
 mirror's tables for `billpay digest --dry-run`, which reads live only when asked or when a
 company was never filled), then per channel its cases and approvers, and `compute_digest`.
+A channel whose policy names a user group of approvers has its members waited on too, as
+decisions read them (`Directory.group_members`, asked once per group and run); without Slack
+(`--dry-run`), or when Slack can't say, only the people named (and never "anyone").
 
 The scheduler calls `compute_digests(...)` with the subscriptions that are due and renders each
 result with `billpay.slack.blocks.digest`; `billpay digest --dry-run` does the same and prints it. A
@@ -10,7 +13,7 @@ company whose bills cannot be read fails its own channels only (`ChannelDigest.e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -18,6 +21,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from billpay.bills.cases import views_of
+from billpay.bills.policy import Directory
 from billpay.core.domain import CaseView
 from billpay.digest.compute import Digest, compute_digest
 from billpay.digest.schedule import Subscription
@@ -76,12 +80,23 @@ async def channel_cases(db: Database, link_id: int, bill_ids: Iterable[str]) -> 
 
 
 async def channel_approvers(
-    db: Database, link_id: int, default_approvers: Sequence[str]
-) -> list[str]:
-    """The channel's approvers: its own policy's, else the configured ones (empty: anyone)."""
+    db: Database,
+    link_id: int,
+    default_approvers: Sequence[str],
+    members: Callable[[str], Awaitable[frozenset[str] | None]] | None = None,
+) -> tuple[list[str], bool]:
+    """The channel's approvers: its own policy's (the people named, then its user group's
+    members, read with `members`), else the configured ones; and whether anyone in the channel
+    may approve (none named and no user group)."""
     async with db.read() as s:
         row = await s.get(Policy, link_id)
-    return list(row.approvers) if row is not None else list(default_approvers)
+    if row is None:
+        return list(default_approvers), not default_approvers
+    named = list(row.approvers)
+    if row.approver_group is None:
+        return named, not named
+    found = (await members(row.approver_group) if members is not None else None) or frozenset()
+    return named + sorted(found - set(named)), False
 
 
 async def compute_digests(
@@ -90,13 +105,23 @@ async def compute_digests(
     runs: Sequence[tuple[Subscription, date]],
     *,
     default_approvers: Sequence[str] = (),
+    directory: Directory | None = None,
 ) -> list[ChannelDigest]:
     """The digest of each (subscription, the channel's local date), in the order given; the
     scheduler passes `sub.local_date(now)`. Bills are read once per company and connection,
     and shared by every channel linked to it."""
     bills_of: dict[tuple[str, str], list[Bill] | PayablesError] = {}
+    groups: dict[tuple[str, str], frozenset[str] | None] = {}
     results = []
     for sub, local_today in runs:
+
+        async def members(group_id: str, team_id: str = sub.team_id) -> frozenset[str] | None:
+            if directory is None:
+                return None
+            if (team_id, group_id) not in groups:
+                groups[team_id, group_id] = await directory.group_members(team_id, group_id)
+            return groups[team_id, group_id]
+
         key = (sub.company_id, sub.connection_id)
         if key not in bills_of:
             try:
@@ -107,6 +132,7 @@ async def compute_digests(
         if isinstance(bills, PayablesError):
             results.append(ChannelDigest(sub, local_today, None, bills))
             continue
+        approvers, anyone = await channel_approvers(db, sub.link_id, default_approvers, members)
         results.append(
             ChannelDigest(
                 sub,
@@ -114,7 +140,8 @@ async def compute_digests(
                 compute_digest(
                     bills,
                     await channel_cases(db, sub.link_id, (b.id for b in bills)),
-                    approvers=await channel_approvers(db, sub.link_id, default_approvers),
+                    approvers=approvers,
+                    anyone=anyone,
                     base_currency=sub.base_currency,
                     today=local_today,
                     look_ahead_days=sub.look_ahead_days,

@@ -111,6 +111,19 @@ def test_who_must_approve_each_approver_once_with_their_count() -> None:
     assert anyone.approvals.anyone and anyone.approvals.waiting_on == ()
 
 
+def test_an_approval_a_delegate_gave_for_an_away_approver_is_not_waited_on_again() -> None:
+    bills = [bill(n, due_in=-1) for n in range(2)]
+    cases = {
+        # Sam approved for Ana, away: one of two approvals given, Ben's still to come.
+        bills[0].id: case_of(
+            bills[0], approvals=("U0SAM",), approved_for=(ANA,), approvals_required=2
+        ),
+    }
+    digest = compute_digest(bills, cases, approvers=[ANA, BEN], base_currency="GBP", today=TODAY)
+
+    assert digest.approvals.waiting_on == ((ANA, 1), (BEN, 2))
+
+
 def test_scheduled_payments_of_the_coming_days_with_amount_date_and_account() -> None:
     b1, b2, b3 = bill(1, due_in=10, amount="400.00"), bill(2, due_in=1), bill(3, due_in=1)
     cases = {

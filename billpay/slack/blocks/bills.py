@@ -357,6 +357,12 @@ def status_line(case: CaseView, locale: str) -> str:
             )
         case CaseState.REJECTED:
             who = mention(case.rejected_by) if case.rejected_by else _("someone")
+            if case.rejected_by and case.rejected_for:
+                who = _(
+                    "{delegate} for {person}",
+                    delegate=who,
+                    person=mention(case.rejected_for),
+                )
             return ":no_entry: " + _(
                 "Rejected by {person}: {reason}", person=who, reason=escape(case.reject_reason)
             )

@@ -20,6 +20,7 @@ class Action(StrEnum):
     RECONNECT = "connection_reconnect"
     AUTHORISE = "connect_authorise"  # the link button to a new connection's linkUrl
     DISCONNECT = "channel_disconnect"
+    OPEN_POLICY = "channel_open_policy"  # `/billpay status`'s button to the policy form
     MORE = "bill_more"
     PAGE_PREVIOUS = "bills_page_previous"
     PAGE_NEXT = "bills_page_next"

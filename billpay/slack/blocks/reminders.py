@@ -1,5 +1,6 @@
 """The words of a reminder, an escalation and an approval by policy: one line each, about one
-bill, with the approvers to act mentioned."""
+bill, with the approvers to act mentioned (an approver away as "@ben for @ana", their
+delegate deciding in their place)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from billpay.core.i18n import words
 from billpay.slack.blocks.text import due_phrase, escape, mention, money
 
 
-def nudge_text(nudge: Nudge, *, locale: str, today: date) -> str:
+def nudge_text(nudge: Nudge, *, locale: str, today: date, for_whom: str | None = None) -> str:
+    """The nudge's line; a reminder to the delegate of `for_whom`, away, says it is for them."""
     _ = words(locale)
     case = nudge.case
     bill = f"*{escape(case.supplier_name)}*" + (
@@ -20,6 +22,18 @@ def nudge_text(nudge: Nudge, *, locale: str, today: date) -> str:
     hours = int(nudge.waited.total_seconds() // 3600)
     due = due_phrase(case.due_date, today, locale)
     match nudge.kind:
+        case "remind" if for_whom:
+            return ":bell: " + _.ngettext(
+                "{bill} ({amount}, {due}) has waited {n} hour for your approval for {person}, "
+                "who is away.",
+                "{bill} ({amount}, {due}) has waited {n} hours for your approval for {person}, "
+                "who is away.",
+                hours,
+                bill=bill,
+                amount=amount,
+                due=due,
+                person=mention(for_whom),
+            )
         case "remind":
             return ":bell: " + _.ngettext(
                 "{bill} ({amount}, {due}) has waited {n} hour for your approval.",
@@ -30,7 +44,9 @@ def nudge_text(nudge: Nudge, *, locale: str, today: date) -> str:
                 due=due,
             )
         case "escalate":
-            who = " ".join(mention(user) for user in nudge.who) or _("Approvers")
+            who = " ".join(_mention_for(nudge, user, locale) for user in nudge.who) or _(
+                "Approvers"
+            )
             return ":rotating_light: " + _(
                 "{bill} ({amount}) is {due} and has no decision yet. {who}",
                 bill=bill,
@@ -48,3 +64,12 @@ def nudge_text(nudge: Nudge, *, locale: str, today: date) -> str:
                 bill=bill,
                 amount=amount,
             )
+
+
+def _mention_for(nudge: Nudge, user_id: str, locale: str) -> str:
+    delegate = nudge.delegate_of(user_id)
+    if delegate is None:
+        return mention(user_id)
+    _ = words(locale)
+    pair = _("{delegate} for {person}", delegate=mention(delegate), person=mention(user_id))
+    return f"({pair})"

@@ -5,13 +5,15 @@ and pay, its daily digest, its language and today's calls to the payables API, i
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from babel.numbers import format_decimal
 
 from billpay.core.domain import PolicyCount
 from billpay.core.i18n import N_, language_name, words
 from billpay.digest.schedule import Subscription
-from billpay.slack.blocks.text import escape, money, weekday
+from billpay.slack.blocks.ids import Action
+from billpay.slack.blocks.text import escape, money, plain, weekday
 
 BILLPAY_HELP = N_(
     "*Bill Pay*\n"
@@ -147,6 +149,22 @@ def status_text(
     ]
     lines.append(digest_line(subscription, locale=locale))
     return "\n".join(lines)
+
+
+def status_message(text: str, *, locale: str) -> dict[str, Any]:
+    """`/billpay status`'s answer: its text, and a button to the channel's policy form (which
+    refuses whoever may not change settings, in the usual words)."""
+    _ = words(locale)
+    button = {
+        "type": "button",
+        "action_id": Action.OPEN_POLICY,
+        "text": {"type": "plain_text", "text": plain(_("Change the policy…"), 75)},
+    }
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": plain(text, 3000)}},
+        {"type": "actions", "elements": [button]},
+    ]
+    return {"text": text, "blocks": blocks}
 
 
 def digest_line(subscription: Subscription | None, *, locale: str) -> str:

@@ -1,6 +1,10 @@
 """The daily digest: `/billpay digest` opens its settings form (time, time zone, days, look
 ahead), `/billpay digest now` posts it at once, and the form's submission saves the settings
-(resuming a paused digest). The digest itself is sent by `billpay.slack.notices.digests`.
+(resuming a paused digest). The settings are the channel's, as in the policy form: only those
+who may change settings (`billpay.bills.admins`) open or save the form, and a change is audited
+with the settings before and after. Anyone in the channel may post it now: that changes
+nothing but bring back a digest paused while the bot was out of the channel. The digest itself
+is sent by `billpay.slack.notices.digests`.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ def register(on: Listeners, services: Services) -> None:
             await answer.within_budget(DigestSender(services).now(subscription))
             await answer.posted()
             return
+        await services.admins.require(slash.team_id, slash.user_id)
         metadata = DigestMetadata(channel_id=slash.channel_id, subscription_id=subscription.id)
         await client.views_open(
             trigger_id=trigger_of(body),
@@ -87,6 +92,7 @@ def register(on: Listeners, services: Services) -> None:
         current = await digest_store.subscription_for_link(services.db, link.id)
         if current is None or current.id != metadata.subscription_id:
             raise OutOfDate(FORM_OUT_OF_DATE)
+        await services.admins.require(link.team_id, submission.user_id)
         await ack()
         saved = await digest_store.update_subscription(
             services.db,
@@ -99,7 +105,9 @@ def register(on: Listeners, services: Services) -> None:
         )
         if saved.paused:
             saved = await digest_store.resume_subscription(services.db, saved.id)
-        await services.links.record_digest_changed(link.id, submission.user_id)
+        await services.links.record_digest_changed(
+            link.id, submission.user_id, current.terms(), saved.terms()
+        )
         locale = (await person).locale
         _ = words(locale)
         await client.chat_postEphemeral(

@@ -1,9 +1,10 @@
 """The bot's settings in Slack: `/billpay policy` opens the channel's policy form (approvers,
 a user group of approvers, payers, the dual-approval threshold, approving and paying, the
 reminder interval, the daily digest), its submission saves it; `/billpay admins [add|remove
-@person]` lists or changes who may change settings besides the workspace's admins and owners.
-Only they may open or save these (`billpay.bills.admins`); every change is audited with the
-terms before and after."""
+@person]` lists or changes who may change settings besides the workspace's admins and owners;
+`/billpay grant [remove] <company id>` gives a company of the payables account to the workspace
+(`billpay.bills.grants`). Only they may open or save these (`billpay.bills.admins`); every
+change is audited with the terms before and after."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from billpay.bills.admins import admins_phrase
+from billpay.bills.grants import USAGE as GRANT_USAGE
+from billpay.bills.grants import read_company_id
 from billpay.bills.policy_store import PolicyField, read_policy_form
 from billpay.core.errors import FORM_OUT_OF_DATE, Denied, FieldErrors, OutOfDate
 from billpay.core.i18n import N_, Phrase, words
+from billpay.core.mrkdwn import escape
 from billpay.digest import store as digest_store
 from billpay.digest.settings_form import read_digest_form
 from billpay.services import Services
-from billpay.slack.blocks.ids import Callback, Input
+from billpay.slack.blocks.ids import Action, Callback, Input
 from billpay.slack.blocks.metadata import PolicyMetadata
 from billpay.slack.blocks.modals import WHEN_EMPTY
 from billpay.slack.blocks.settings import MAY_PAY, NO_GROUP, PolicyShown, policy_modal
@@ -28,7 +32,14 @@ from billpay.slack.blocks.status import digest_line
 from billpay.slack.boundary import Ack, Listeners
 from billpay.slack.budget import trigger_of
 from billpay.slack.directory import SlackDirectory
-from billpay.slack.envelope import Command, Submission, field_choices, field_element, field_value
+from billpay.slack.envelope import (
+    Command,
+    Submission,
+    click_of,
+    field_choices,
+    field_element,
+    field_value,
+)
 from billpay.slack.handlers.digest import DIGEST_FIELDS
 from billpay.slack.people import LazyPerson
 
@@ -53,30 +64,30 @@ def _users(body: dict[str, Any], block_id: str) -> list[str]:
 def register(on: Listeners, services: Services) -> None:
     settings = services.settings
 
-    @on.command("/billpay", verb="policy")
-    async def policy(
-        ack: Ack,
-        slash: Command,
-        body: dict[str, Any],
+    async def open_policy_form(
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        trigger_id: str,
         client: AsyncWebClient,
         person: LazyPerson,
     ) -> None:
-        await ack()
-        link = await services.links.link_for(slash.team_id, slash.channel_id)
-        current = await services.policies.editable(link, slash.user_id)
+        """The channel's policy form, for someone who may change it (else `Denied`)."""
+        link = await services.links.link_for(team_id, channel_id)
+        current = await services.policies.editable(link, user_id)
         reader = await person
         subscription = await digest_store.create_subscription(
-            services.db, link.id, created_by=slash.user_id, time_zone=reader.time_zone
+            services.db, link.id, created_by=user_id, time_zone=reader.time_zone
         )
-        groups = await SlackDirectory(services.must_publish().client).groups(slash.team_id)
+        groups = await SlackDirectory(services.must_publish().client).groups(team_id)
         hours = (
             settings.reminder_hours if current.reminder_hours is None else current.reminder_hours
         )
         metadata = PolicyMetadata(
-            channel_id=slash.channel_id, subscription_id=subscription.id, locale=reader.locale
+            channel_id=channel_id, subscription_id=subscription.id, locale=reader.locale
         )
         await client.views_open(
-            trigger_id=trigger_of(body),
+            trigger_id=trigger_id,
             view=policy_modal(
                 link.company_name,
                 link.base_currency,
@@ -93,6 +104,30 @@ def register(on: Listeners, services: Services) -> None:
                 metadata,
                 locale=reader.locale,
             ),
+        )
+
+    @on.command("/billpay", verb="policy")
+    async def policy(
+        ack: Ack,
+        slash: Command,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        person: LazyPerson,
+    ) -> None:
+        await ack()
+        await open_policy_form(
+            slash.team_id, slash.channel_id, slash.user_id, trigger_of(body), client, person
+        )
+
+    @on.action(Action.OPEN_POLICY, None)
+    async def policy_button(
+        ack: Ack, body: dict[str, Any], client: AsyncWebClient, person: LazyPerson
+    ) -> None:
+        """`/billpay status`'s button: the same form, the same refusal."""
+        await ack()
+        click = click_of(body)
+        await open_policy_form(
+            click.team_id, click.channel_id, click.user_id, trigger_of(body), client, person
         )
 
     @on.view(Callback.POLICY, PolicyMetadata)
@@ -150,7 +185,9 @@ def register(on: Listeners, services: Services) -> None:
         )
         if saved.paused:
             saved = await digest_store.resume_subscription(services.db, saved.id)
-        await services.links.record_digest_changed(link.id, submission.user_id)
+        await services.links.record_digest_changed(
+            link.id, submission.user_id, current.terms(), saved.terms()
+        )
         locale = (await person).locale
         _ = words(locale)
         await client.chat_postEphemeral(
@@ -186,3 +223,35 @@ def register(on: Listeners, services: Services) -> None:
                 else _("<@{person}> was not on the list.", person=user_id)
             )
         await respond(text=text, response_type="ephemeral")
+
+    @on.command("/billpay", verb="grant")
+    async def grant(ack: Ack, slash: Command, respond: AsyncRespond, person: LazyPerson) -> None:
+        await ack()
+        parts = slash.rest.split()
+        removing = len(parts) == 2 and parts[0].casefold() == "remove"
+        if len(parts) != (2 if removing else 1):
+            raise Denied(GRANT_USAGE)
+        company_id = read_company_id(parts[-1])
+        grants = services.grants
+        if removing:
+            company = await grants.remove(
+                slash.team_id, slash.channel_id, slash.user_id, company_id
+            )
+            text = N_(
+                "*{company}* is no longer this workspace's; `/billpay connect` offers it here "
+                "only if the configuration grants it."
+            )
+        else:
+            company, changed = await grants.grant(
+                slash.team_id, slash.channel_id, slash.user_id, company_id
+            )
+            text = (
+                N_(
+                    "*{company}* is now this workspace's: `/billpay connect` offers it here, and "
+                    "in no other workspace."
+                )
+                if changed
+                else N_("*{company}* was already this workspace's. Nothing was changed.")
+            )
+        _ = words((await person).locale)
+        await respond(text=_(text, company=escape(company.name)), response_type="ephemeral")

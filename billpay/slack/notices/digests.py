@@ -45,6 +45,7 @@ class DigestSender:
             self.services.mirror,
             due,
             default_approvers=self.services.settings.approvers,
+            directory=self.services.links.directory,
         )
         for result in results:
             await self.post(result)
@@ -58,6 +59,7 @@ class DigestSender:
             self.services.mirror,
             [(subscription, today)],
             default_approvers=self.services.settings.approvers,
+            directory=self.services.links.directory,
         )
         return await self.post(result, claimed=False)
 

@@ -1,5 +1,6 @@
 """Approval reminders as the bot sends them: a reminder goes to each approver alone, in their
-own language, with a link to the card; an escalation (a bill due tomorrow or overdue with no
+own language, with a link to the card (to the delegate of an approver who is away, saying for
+whom); an escalation (a bill due tomorrow or overdue with no
 decision) or an approval by policy is a line in the card's thread."""
 
 from __future__ import annotations
@@ -32,12 +33,19 @@ class NudgeSender:
                 channel_id, ts = shown[0].channel_id, shown[0].ts
                 found = await client.chat_getPermalink(channel=channel_id, message_ts=ts)
                 permalink = str(found["permalink"])
-            for user_id in nudge.who:
+            for approver in nudge.who:
+                delegate = nudge.delegate_of(approver)
+                user_id = delegate or approver
                 reader = await self.people.get(
                     client, team_id, user_id, wait=UNHURRIED_WAIT_SECONDS
                 )
                 _ = words(reader.locale)
-                text = nudge_text(nudge, locale=reader.locale, today=today)
+                text = nudge_text(
+                    nudge,
+                    locale=reader.locale,
+                    today=today,
+                    for_whom=approver if delegate else None,
+                )
                 if permalink:
                     label = _("Open the card")
                     text += f" <{permalink}|{label}>"

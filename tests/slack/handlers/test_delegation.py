@@ -1,7 +1,8 @@
 """Deciding for an approver who is away, end to end over signed HTTP through the Slack fake:
 `/billpay away` names a delegate (refusing oneself, days past and someone who can't approve);
 the delegate decides only while the approver is away (the dates, or a Slack status saying so
-that has not expired); the card says "Approved by @ben for @ana" and the audit names both; and
+that has not expired); the card says "Approved by @ben for @ana" (or "Rejected by @ben for
+@ana") and the audit names both; and
 separation of duties still holds, counting both people."""
 
 from __future__ import annotations
@@ -206,7 +207,7 @@ async def test_a_delegate_rejects_for_the_away_approver_and_the_audit_names_both
     view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
     assert await bot.submit(view, {"reject_reason": "Not ours"}, user=BEN) == {}
 
-    await bot.wait_for_card(message["ts"], bill_id, "Rejected by <@U0BEN>")
+    await bot.wait_for_card(message["ts"], bill_id, "Rejected by <@U0BEN> for <@U0ANA>: Not ours")
     async with bot.services.db.read() as s:
         (event,) = await s.scalars(
             select(AuditEvent).where(

@@ -1,7 +1,8 @@
 """Daily digests end to end through the fake Slack: set up when a channel is linked, posted at
 the channel's local time once a day however many schedulers tick (daylight-saving days
 included), caught up within the grace window, worded when the bills can't be read, paused when
-the channel is gone, and set from `/billpay digest`."""
+the channel is gone, set from `/billpay digest`, and waiting on the members of a user group
+of approvers."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from sqlalchemy import delete, select
 
 from billpay.digest import store as digest_store
 from billpay.runtime.scheduler import Scheduler
+from billpay.slack.blocks.ids import Input
 from billpay.store.models import AuditEvent, MirroredBill, MirrorState
 from testkit.bot import Bot
-from testkit.world import ANA, BEN, CHANNEL, CONNECT_DEMO
+from testkit.world import ANA, BEN, CHANNEL, CONNECT_DEMO, EVE
+from tests.slack.handlers.test_settings import _policy_form, _submit_saved
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -170,6 +173,7 @@ async def test_a_channel_the_bot_left_pauses_its_digest(linked_bot: Bot) -> None
 
 async def test_digest_settings_from_slack(linked_bot: Bot) -> None:
     bot = linked_bot
+    bot.slack.users[ANA] = {"is_admin": True}
     await bot.command("/billpay", "digest", user=ANA)
     view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
     ack = await bot.submit(view, {"digest_time": "25:00", "digest_zone": "Mars/Base"}, user=ANA)
@@ -199,7 +203,7 @@ async def test_digest_settings_from_slack(linked_bot: Bot) -> None:
 
 async def test_a_french_reader_sets_the_digest_time_as_french_writes_it(linked_bot: Bot) -> None:
     bot = linked_bot
-    bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris"}
+    bot.slack.users[BEN] = {"locale": "fr-FR", "tz": "Europe/Paris", "is_admin": True}
     await bot.command("/billpay", "digest", user=BEN)
     view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
     ack = await bot.submit(view, {"digest_time": "7h30", "digest_zone": "Europe/Paris"}, user=BEN)
@@ -228,6 +232,7 @@ async def test_a_digest_button_opens_the_matching_list(linked_bot: Bot) -> None:
 
 async def test_relinking_says_when_the_digest_comes_as_it_was_set(linked_bot: Bot) -> None:
     bot = linked_bot
+    bot.slack.users[ANA] = {"is_owner": True}
     await bot.command("/billpay", "digest", user=ANA)
     view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
     assert await bot.submit(view, {"digest_time": "07:30"}, user=ANA) == {}
@@ -238,3 +243,60 @@ async def test_relinking_says_when_the_digest_comes_as_it_was_set(linked_bot: Bo
     assert "re-linked this channel" in relinked["text"]
     assert "09:00" not in relinked["text"]
     assert "Daily digest: 07:30 Europe/London on Mon, Tue, Wed, Thu, Fri" in relinked["text"]
+
+
+async def test_the_digest_waits_on_the_members_of_the_approvers_user_group(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    bot.slack.users[ANA] = {"is_admin": True}
+    bot.slack.usergroups["S0FIN"] = {"handle": "finance-approvers", "users": [BEN, EVE]}
+    view = await _policy_form(bot, ANA)
+    await _submit_saved(bot, view, {Input.POLICY_GROUP: "S0FIN"}, ANA)
+
+    await bot.command("/billpay", "digest now", user=ANA)
+    (posted,) = await bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: "Bills due" in json.dumps(c.args)
+    )
+
+    text = json.dumps(posted.args)
+    assert "Anyone in the channel may approve them" not in text
+    assert "Waiting on <@U0BEN> (" in text and "<@U0EVE> (" in text
+
+    # Slack can't say who is in the group now: the digest names nobody rather than "anyone".
+    del bot.slack.usergroups["S0FIN"]
+    before = len(bot.slack.calls_to("chat.postMessage"))
+    await bot.command("/billpay", "digest now", user=ANA)
+    (posted,) = (await bot.slack.wait_for("chat.postMessage", count=before + 1))[before:]
+    text = json.dumps(posted.args)
+    assert "Awaiting approval" in text and "Waiting on" not in text
+    assert "Anyone in the channel may approve them" not in text
+
+
+async def test_only_those_who_may_change_settings_change_the_digest_audited_before_and_after(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    before = len(bot.slack.responses)
+    await bot.command("/billpay", "digest", user=BEN)
+    (refused,) = (await bot.slack.wait_for_responses(count=before + 1))[before:]
+    assert refused["text"] == (
+        "Only the workspace's admins and owners can change these settings. Nothing was changed."
+    )
+    assert not bot.slack.calls_to("views.open")
+
+    bot.slack.users[ANA] = {"is_admin": True}
+    await bot.command("/billpay", "digest", user=ANA)
+    view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
+    # A form an admin opened is refused to someone else who submits it.
+    ack = await bot.submit(view, {"digest_time": "06:00"}, user=BEN)
+    assert ack["response_action"] == "update"
+    assert "Only the workspace's admins and owners" in ack["view"]["blocks"][0]["text"]["text"]
+    assert (await _subscription(bot)).local_time.strftime("%H:%M") == "09:00"
+
+    assert await bot.submit(view, {"digest_time": "07:30"}, user=ANA) == {}
+    await _saved(bot, ANA, "07:30")
+    async with bot.services.db.read() as s:
+        (event,) = await s.scalars(select(AuditEvent).where(AuditEvent.action == "digest_changed"))
+    assert event.actor == ANA
+    assert (event.details["before"]["time"], event.details["after"]["time"]) == ("09:00", "07:30")

@@ -213,6 +213,7 @@ async def test_digest_settings_mistakes_are_named_on_their_fields_in_the_readers
 ) -> None:
     bot = linked_bot
     _speaks(bot, BEN, "fr-FR")
+    bot.slack.users[BEN]["is_admin"] = True
     await bot.command("/billpay", "digest", user=BEN)
     view = (await bot.slack.wait_for("views.open"))[-1].response["view"]
     ack = await bot.submit(view, {"digest_time": "25:00", "digest_zone": "Mars/Base"}, user=BEN)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from billpay.runtime.scheduler import Scheduler
 from billpay.slack.blocks.ids import Action
 from billpay.store.models import AuditEvent, CaseState
-from testkit.bot import Bot, card_text
-from testkit.world import ANA, BEN, CHANNEL, NOW
+from testkit.bot import Bot, bill_ids, card_text
+from testkit.world import ANA, BEN, CHANNEL, EVE, NOW, SAM
 from tests.slack.handlers.test_bills_flow import _open_bill
 
 
@@ -101,3 +101,44 @@ async def test_small_bills_are_approved_by_policy_after_the_wait(linked_bot: Bot
     views = await bot.services.cases.case_views(link.id, [e.bill_id for e in approved])
     assert all(v.state == CaseState.APPROVED and v.approvals == ("policy",) for v in views)
     assert all(v.amount_due < 500 for v in views)
+
+
+@pytest.mark.bot(approvers=[ANA, SAM])
+async def test_an_away_approvers_reminders_go_to_their_delegate_asking_slack_once(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    bot.slack.users[ANA] = {"profile": {"status_emoji": ":palm_tree:"}}
+    await bot.command("/billpay", "away <@U0BEN|ben>", user=ANA)
+    message = await bot.bills(user=EVE)
+    pending = bill_ids(message)
+    assert len(pending) > 1
+    scheduler = Scheduler(bot.services)
+    asked_before = _asked_about(bot, ANA)
+
+    _at(bot, NOW + timedelta(hours=25))
+    await scheduler.send_reminders()
+
+    for_ana = [
+        text
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.args["channel"] == BEN and ":bell:" in (text := str(c.args.get("text")))
+    ]
+    assert len(for_ana) == len(pending)
+    assert all("for your approval for <@U0ANA>, who is away" in text for text in for_ana)
+    own = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == SAM]
+    assert len(own) == len(pending)  # Sam is at work: reminded himself
+    assert not [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == ANA]
+    # Whether Ana is away is asked of Slack once for the whole tick, not once per bill.
+    assert _asked_about(bot, ANA) - asked_before == 1
+    # Escalations in the cards' threads name her delegate beside her.
+    escalations = [
+        m["text"]
+        for m in bot.slack.thread(CHANNEL, message["ts"])
+        if ":rotating_light:" in m["text"]
+    ]
+    assert escalations and all("(<@U0BEN> for <@U0ANA>) <@U0SAM>" in t for t in escalations)
+
+
+def _asked_about(bot: Bot, user: str) -> int:
+    return len([c for c in bot.slack.calls_to("users.info") if c.args.get("user") == user])

@@ -21,6 +21,7 @@ from billpay.store.models import AuditEvent, Policy
 from testkit.bot import Bot
 from testkit.world import ANA, BEN, EVE, NOW, SAM
 from tests.slack.handlers.test_bills_flow import _open_bill
+from tests.slack.handlers.test_connect import _click_ephemeral
 from tests.slack.handlers.test_duties import _click_approve
 from tests.slack.handlers.test_home import _home
 
@@ -249,3 +250,30 @@ async def test_a_group_is_read_once_a_minute_for_homes_and_reminders_and_afresh_
     answer = await _click_approve(bot, message, bill_id, EVE)
     assert answer.startswith("Only <!subteam^S0FIN> can approve bills in this channel.")
     assert await bot.case_state(bill_id) == CaseState.PENDING
+
+
+async def test_the_status_answer_s_policy_button_opens_the_form_for_admins_only(
+    linked_bot: Bot,
+) -> None:
+    bot = linked_bot
+    before = len(bot.slack.responses)
+    await bot.command("/billpay", "status", user=EVE)
+    (status,) = (await bot.slack.wait_for_responses(count=before + 1))[before:]
+    (button,) = status["blocks"][1]["elements"]
+    assert button["text"]["text"] == "Change the policy…"
+
+    before = len(bot.slack.responses)
+    assert (await bot.send(_click_ephemeral(bot, status, EVE))).status_code == 200
+    (refused,) = (await bot.slack.wait_for_responses(count=before + 1))[before:]
+    assert refused["text"] == (
+        "Only the workspace's admins and owners can change these settings. Nothing was changed."
+    )
+    assert not bot.slack.calls_to("views.open")
+
+    bot.slack.users[ANA] = {"is_admin": True}
+    opened = len(bot.slack.calls_to("views.open"))
+    assert (await bot.send(_click_ephemeral(bot, status, ANA))).status_code == 200
+    view = await bot.modal(opened)
+    assert view["callback_id"] == Callback.POLICY
+    await _submit_saved(bot, view, {Input.POLICY_APPROVERS: [ANA, BEN]}, ANA)
+    assert (await _saved_policy(bot)).approvers == [ANA, BEN]

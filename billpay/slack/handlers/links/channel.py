@@ -31,6 +31,7 @@ from billpay.slack.blocks.status import (
     language_line,
     language_set_text,
     policy_line,
+    status_message,
     status_text,
     waiting_line,
 )
@@ -84,7 +85,7 @@ def register(on: Listeners, services: Services) -> None:
         text += "\n" + connection_line(link.platform_name, status_seen, seen_at, locale=locale)
         text += "\n" + language_line(services.links.language_of(link), locale=locale)
         text += "\n" + await _calls(services, link.company_id, locale)
-        await respond(text=text, response_type="ephemeral")
+        await respond(response_type="ephemeral", **status_message(text, locale=locale))
 
     @on.command("/billpay", verb="disconnect")
     async def disconnect(
