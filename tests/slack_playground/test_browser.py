@@ -165,6 +165,54 @@ def test_a_person_approves_and_pays_a_bill_then_the_channel_reads_french(page: A
     expect(page.locator("#messages .message").last).to_contain_text("this channel's language")
 
 
+def test_lea_types_an_amount_the_french_way_and_reads_her_payment_in_french(page: Any) -> None:
+    """Léa writes amounts as a French accountant does (`1.234,56`, `310,80`): the Pay form
+    answers with an amount or a reason on the field, never a fault of ours, and the result of
+    her payment, Close button included, is in her language while the channel's card stays in
+    the channel's (English)."""
+    from playwright.sync_api import expect
+
+    french = words("fr_FR")
+    expect(page.locator("#messages")).to_contain_text("linked this channel")
+    bills(page)
+    actions, bill_id = card_actions(page, "KC-40019")
+    actions.get_by_role("button", name="Approve").click()
+    card = page.locator(f'#messages .message:last-child [data-block$=":{bill_id}"]')
+    expect(card.filter(has_text="Approved by")).to_have_count(1)
+
+    page.locator("#person").select_option("U0LEA")  # Ana approved: Léa pays
+    page.locator(f'[data-block="card_actions:{bill_id}"]').last.get_by_role(
+        "button", name="Pay…"
+    ).click()
+    modal = page.locator("#modal-layer .modal")
+    amount = modal.get_by_label(
+        re.compile("^" + re.escape(french("Amount ({currency})", currency="GBP")))
+    )
+    expect(amount).to_be_visible()
+    due = write_money(Decimal("310.80"), "GBP", "fr_FR")
+
+    amount.fill("1.234,56")  # more than is due, read as 1 234,56: a reason on the field
+    modal.get_by_role("button", name=french("Pay"), exact=True).click()
+    error = modal.locator('[data-input="pay_amount"] .field-error')
+    expect(error).to_contain_text(
+        french("That is more than the {due} still due on this bill.", due=due)
+    )
+    expect(modal).not_to_contain_text("Un problème est survenu de notre côté")
+
+    amount.fill("310,80")
+    modal.get_by_role("button", name=french("Pay"), exact=True).click()
+    expect(page.locator(f'[data-block="card_actions:{bill_id}"]')).to_have_count(0)
+    expect(modal).to_contain_text(due)
+    close = modal.locator("footer").get_by_role("button", name=french("Close"))
+    expect(close).to_have_text("Fermer")
+    close.click()
+    expect(modal).to_have_count(0)
+    # The channel speaks English: the card says so in English, whoever paid.
+    expect(card.first).to_contain_text(re.compile("paid", re.IGNORECASE))
+    expect(page.locator("#problems")).to_be_empty()
+    page.locator("#person").select_option("U0ANA")
+
+
 def test_the_page_reads_at_phone_width_and_works_from_the_keyboard(
     browser: Any, playground: Running
 ) -> None:
