@@ -20,15 +20,18 @@ async def test_a_slow_users_info_never_delays_the_ack(
 ) -> None:
     bot = linked_bot
     asked = AsyncWebClient.users_info
+    answered = asyncio.Event()  # Slack answers `users.info` only once the ack was timed
 
     async def slow_users_info(self: AsyncWebClient, **kwargs: Any) -> Any:
-        await asyncio.sleep(2.0)
+        await answered.wait()
         return await asked(self, **kwargs)
 
     monkeypatch.setattr(AsyncWebClient, "users_info", slow_users_info)
     posted = len(bot.slack.calls_to("chat.postMessage"))
     started = time.monotonic()
-    await bot.command("/bills", user=BEN)  # BEN's profile is not cached yet
+    # BEN's profile is not cached yet; an ack that waited for it would wait for ever.
+    await asyncio.wait_for(bot.command("/bills", user=BEN), timeout=5.0)
     assert time.monotonic() - started < 1.0
+    answered.set()
     (call,) = (await bot.slack.wait_for("chat.postMessage", count=posted + 1))[posted:]
     assert call.ok and "bills" in call.args["text"]
