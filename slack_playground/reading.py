@@ -141,7 +141,7 @@ def date_token(inner: str) -> str | None:
     (Slack then shows the fallback)."""
     who = reader()
     parts = inner.split("^")
-    if who is None or len(parts) < 3 or not parts[1].lstrip("-").isdigit():
+    if who is None or len(parts) < 3 or not (parts[1].isascii() and parts[1].lstrip("-").isdigit()):
         return None
     moment = who.local(float(parts[1]))
     unknown = False

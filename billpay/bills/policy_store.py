@@ -85,7 +85,12 @@ def read_policy_form(
     hours_text = (reminder_hours or "").strip()
     hours = 0
     if hours_text:
-        if hours_text.isdigit() and len(hours_text) <= 4 and int(hours_text) <= REMINDER_HOURS_MAX:
+        if (
+            hours_text.isascii()
+            and hours_text.isdigit()
+            and len(hours_text) <= 4
+            and int(hours_text) <= REMINDER_HOURS_MAX
+        ):
             hours = int(hours_text)
         else:
             errors["reminder"] = Phrase(

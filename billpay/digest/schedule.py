@@ -182,7 +182,7 @@ def _weekday_number(day: int | str) -> int | None:
     if isinstance(day, int):
         return day if 1 <= day <= 7 else None
     text = day.strip().lower()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return _weekday_number(int(text))
     for number, name in enumerate(WEEKDAY_NAMES, start=1):
         if len(text) >= 3 and (name.lower().startswith(text) or text.startswith(name.lower())):

@@ -58,7 +58,9 @@ def read_digest_form(
         errors["weekdays"] = exc.phrase
     text = (look_ahead or "").strip()
     try:
-        ahead = check_look_ahead(int(text) if text.isdigit() and len(text) <= 3 else -1)
+        ahead = check_look_ahead(
+            int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else -1
+        )
     except InvalidSchedule as exc:
         errors["look_ahead"] = Phrase(
             LOOK_AHEAD_RANGE, **{**exc.phrase.values, "got": repr(text[:8])}

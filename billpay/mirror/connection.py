@@ -263,7 +263,7 @@ class ConnectionHealth:
 
     async def _still_true(self, subject: str) -> ConnectionChange | None:
         row_id, said, *_ = [*subject.split(":"), "", ""]
-        if not row_id.isdigit() or said not in (_said(True), _said(False)):
+        if not (row_id.isascii() and row_id.isdigit()) or said not in (_said(True), _said(False)):
             return None
         paused = said == _said(True)
         async with self.db.read() as s:

@@ -588,7 +588,7 @@ class Mirror:
 
     async def _key_of(self, subject: str) -> Key | None:
         state_id = subject.split("#", 1)[0]
-        if not state_id.isdigit():
+        if not (state_id.isascii() and state_id.isdigit()):
             return None
         async with self.db.read() as s:
             row = await s.get(MirrorState, int(state_id))

@@ -52,7 +52,7 @@ def create_web_app(
             log.warning("a webhook came but CODAT_WEBHOOK_SECRET is not set; refused")
             return PlainTextResponse("webhooks are not configured", status_code=404)
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_WEBHOOK_BYTES:
+        if declared.isascii() and declared.isdigit() and int(declared) > MAX_WEBHOOK_BYTES:
             return PlainTextResponse("request too large", status_code=413)
         try:
             body = await request.body()
@@ -109,7 +109,7 @@ def create_web_app(
 
     async def answer(request: Request) -> Response:
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             return PlainTextResponse("request too large", status_code=413)
         try:
             body = await request.body()

@@ -89,7 +89,10 @@ def signed(body: bytes, headers: Mapping[str, str], signing_secret: str, now: fl
     are named in lower case."""
     timestamp = headers.get("x-slack-request-timestamp", "")
     signature = headers.get("x-slack-signature", "")
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > SIGNATURE_WINDOW_SECONDS:
+    if (
+        not (timestamp.isascii() and timestamp.isdigit())
+        or abs(now - int(timestamp)) > SIGNATURE_WINDOW_SECONDS
+    ):
         return False
     base = b"v0:" + timestamp.encode() + b":" + body
     expected = "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()

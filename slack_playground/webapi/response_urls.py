@@ -35,7 +35,11 @@ class ResponseUrls(ChatMethods):
         return self.issued_url(f"/response/{n}")
 
     async def _serve_response_url(self, request: web.Request) -> web.StreamResponse:
-        n = int(request.match_info["n"]) if request.match_info["n"].isdigit() else -1
+        n = (
+            int(request.match_info["n"])
+            if request.match_info["n"].isascii() and request.match_info["n"].isdigit()
+            else -1
+        )
         url = f"{self.base_url}/response/{request.match_info['n']}"
         hook = self._hooks.get(n)
         try:
