@@ -188,7 +188,10 @@ async def _finished(process: asyncio.subprocess.Process) -> str:
 
 
 @pytest.mark.slow  # processes of their own
-@pytest.mark.skipif(not on_postgres(), reason="replicas in processes of their own need PostgreSQL")
+@pytest.mark.skipif(
+    not on_postgres(),
+    reason="several replicas need PostgreSQL (processes of their own sharing one database)",
+)
 async def test_replicas_in_processes_share_ten_places_and_a_killed_one_loses_its_own(
     sandbox: Sandbox, bot_db: Database, bot_database_url: str
 ) -> None:
