@@ -36,6 +36,7 @@ from billpay.digest.schedule import (
     parse_time_zone,
     parse_weekdays,
 )
+from billpay.digest.settings_form import DigestSettings
 from billpay.store import claims
 from billpay.store.claims import Claimant
 from billpay.store.db import Database
@@ -209,6 +210,22 @@ async def resume_subscription(
     db: Database, subscription_id: int, *, now: datetime | None = None
 ) -> Subscription:
     return await _change(db, subscription_id, {"paused": False, "paused_reason": None}, now)
+
+
+async def save_settings(db: Database, subscription_id: int, form: DigestSettings) -> Subscription:
+    """A channel's digest as a settings form set it: saved, and resumed if it was paused."""
+    saved = await update_subscription(
+        db,
+        subscription_id,
+        local_time=form.local_time,
+        time_zone=form.time_zone,
+        weekdays=form.weekdays,
+        look_ahead_days=form.look_ahead_days,
+        post_when_empty=form.post_when_empty,
+    )
+    if saved.paused:
+        saved = await resume_subscription(db, saved.id)
+    return saved
 
 
 async def _change(

@@ -94,17 +94,7 @@ def register(on: Listeners, services: Services) -> None:
             raise OutOfDate(FORM_OUT_OF_DATE)
         await services.admins.require(link.team_id, submission.user_id)
         await ack()
-        saved = await digest_store.update_subscription(
-            services.db,
-            current.id,
-            local_time=form.local_time,
-            time_zone=form.time_zone,
-            weekdays=form.weekdays,
-            look_ahead_days=form.look_ahead_days,
-            post_when_empty=form.post_when_empty,
-        )
-        if saved.paused:
-            saved = await digest_store.resume_subscription(services.db, saved.id)
+        saved = await digest_store.save_settings(services.db, current.id, form)
         await services.links.record_digest_changed(
             link.id, submission.user_id, current.terms(), saved.terms()
         )

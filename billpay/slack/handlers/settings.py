@@ -174,17 +174,7 @@ def register(on: Listeners, services: Services) -> None:
         await services.policies.save(link, submission.user_id, form)
         # Who may approve and pay may have changed: so have the queues in people's Homes.
         services.must_publish().homes.changed(link.team_id)
-        saved = await digest_store.update_subscription(
-            services.db,
-            current.id,
-            local_time=digest.local_time,
-            time_zone=digest.time_zone,
-            weekdays=digest.weekdays,
-            look_ahead_days=digest.look_ahead_days,
-            post_when_empty=digest.post_when_empty,
-        )
-        if saved.paused:
-            saved = await digest_store.resume_subscription(services.db, saved.id)
+        saved = await digest_store.save_settings(services.db, current.id, digest)
         await services.links.record_digest_changed(
             link.id, submission.user_id, current.terms(), saved.terms()
         )
