@@ -623,10 +623,14 @@ class Mirror:
             row = await store.state_for_update(s, company_id, connection_id, store.BILLS)
             row.watermark = later(row.watermark, sliced.watermark)
             row.last_incremental_sync = now
-            if due.last:
+            # A slice with no end read every bill left: the cycle is complete, whatever its
+            # number (the bills left were all of one moment).
+            complete = due.last or end is None
+            if complete:
                 row.last_full_sync = now
             row.cycle_ends, row.cycle_slices = due.ends, due.slices
-            row.cycle_read, row.sliced_to = due.index + 1, end
+            row.cycle_read = due.slices if complete else due.index + 1
+            row.sliced_to = end
             row.progress_done = row.progress_total = None
             row.last_error = row.last_error_at = None
             row.generation += 1
