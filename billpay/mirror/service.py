@@ -628,7 +628,8 @@ class Mirror:
             complete = due.last or end is None
             if complete:
                 row.last_full_sync = now
-            row.cycle_ends, row.cycle_slices = due.ends, due.slices
+            row.cycle_ends = slices.ends_after(due, began, self.full_every)
+            row.cycle_slices = due.slices
             row.cycle_read = due.slices if complete else due.index + 1
             row.sliced_to = end
             row.progress_done = row.progress_total = None

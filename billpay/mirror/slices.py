@@ -24,6 +24,8 @@ the statuses named because a query on list bills may drop its outstanding-only d
   read, from the mirror's own bills, so that the bills left are shared evenly by the slices
   left. A bill that changes moves to a later date, so it is read again by a later slice or was
   just read by an incremental read: every bill held when a cycle begins is read in it.
+- A slice read late by a day or more (the bot was stopped) moves the cycle's end on, so that
+  the slices left still come a day apart.
 - Where a cycle has got to is kept in the connection's "bills" `mirror_state` row, written with
   the slice's bills in one transaction under the sync's claim: a restart or another replica
   goes on with the next slice.
@@ -88,6 +90,7 @@ class Slice:
     slices: int
     index: int
     start: datetime | None
+    at: datetime  # when it was due
 
     @property
     def whole(self) -> bool:
@@ -108,7 +111,9 @@ def slice_due(cycle: Cycle, now: datetime, period: timedelta) -> Slice | None:
     if cycle.complete:
         return None
     due = cycle.ends - (cycle.slices - cycle.read - 1) * period / cycle.slices
-    return Slice(cycle.ends, cycle.slices, cycle.read, cycle.sliced_to) if now >= due else None
+    if now < due:
+        return None
+    return Slice(cycle.ends, cycle.slices, cycle.read, cycle.sliced_to, due)
 
 
 def next_cycle_may_begin(cycle: Cycle, now: datetime, period: timedelta) -> bool:
@@ -124,4 +129,14 @@ def first_slice(cycle: Cycle, slices: int, now: datetime, period: timedelta) -> 
     if now < cycle.ends + period / slices:
         return None
     ends = max(cycle.ends + period, now + period - period / slices)
-    return Slice(ends, slices, 0, None)
+    return Slice(ends, slices, 0, None, ends - period + period / slices)
+
+
+def ends_after(read: Slice, now: datetime, period: timedelta) -> datetime:
+    """When the cycle's last slice is due once `read` was read at `now`: as planned, unless it
+    was read a slice's interval late or more (the bot was stopped), when the slices left keep a
+    day apart after it rather than come in a row (and spend days' calls at once)."""
+    interval = period / read.slices
+    if now - read.at < interval:
+        return read.ends
+    return max(read.ends, now + (read.slices - read.index - 1) * interval)

@@ -213,3 +213,14 @@ def test_slices_a_day_for_big_companies_whole_for_small_or_undated_ones() -> Non
     assert slices.slices_for(1_000, 0, week) == 1
     assert slices.slices_for(50_000, 1, week) == 1  # a bill no range can hold
     assert slices.slices_for(50_000, 0, timedelta(hours=24)) == 1
+
+
+async def test_slices_left_overdue_by_a_stop_still_come_a_day_apart(big: Bot) -> None:
+    bot = big
+    assert slice_reads(await tick(bot, day(1)))
+    # Stopped for three days: the next slice is read when the bot is back ...
+    assert slice_reads(await tick(bot, day(4)))
+    # ... and the one after it a day later, not at the next tick.
+    assert slice_reads(await tick(bot, day(4) + timedelta(minutes=15))) == []
+    assert slice_reads(await tick(bot, day(4) + timedelta(hours=23))) == []
+    assert slice_reads(await tick(bot, day(5)))
