@@ -147,7 +147,9 @@ def kind(request: httpx.Request) -> str:
     name = "/".join(p if i % 2 == 0 else "{id}" for i, p in enumerate(parts))
     query = request.url.params.get("query", "")
     if name == "bills":
-        if "sourceModifiedDate>" in query:
+        if "status=PartiallyPaid" in query and "sourceModifiedDate" in query:
+            name += " (a slice of the weekly re-read)"
+        elif "sourceModifiedDate>" in query:
             name += " (changed since)"
         elif "sourceModifiedDate=" in query:
             name += " (unchanged?)"

@@ -321,8 +321,10 @@ class Settings(BaseSettings):
     mirror_full_sync_hours: float = Field(
         default=168.0,
         gt=0,
-        description="BILLPAY_MIRROR_FULL_SYNC_HOURS: how often a company's outstanding bills "
-        "are read whole again, to catch a change older than the overlap.",
+        description="BILLPAY_MIRROR_FULL_SYNC_HOURS: how often every outstanding bill of a "
+        "company is read again, to catch a change older than the overlap or a bill deleted in "
+        "the platform: a slice a day for a company of many bills (`billpay.mirror.slices`), "
+        "whole at once for one of few.",
     )
     mirror_stale_seconds: float = Field(
         default=300.0,

@@ -1,8 +1,10 @@
 """`Mirror`: the door to the mirror of each linked company's payables data.
 
 - Syncs: `sync_now` reads a connection's bills and suppliers into the mirror: whole when it has
-  never been filled or its last whole read is older than `BILLPAY_MIRROR_FULL_SYNC_HOURS`,
-  otherwise what changed since its watermark (`billpay.mirror.sync`). One replica syncs a
+  never been filled, otherwise what changed since its watermark (`billpay.mirror.sync`), and,
+  when one is due, a slice of the periodic re-read of the outstanding bills, which reads every
+  bill again within `BILLPAY_MIRROR_FULL_SYNC_HOURS` a slice a day (whole at once for a
+  company of few bills; `billpay.mirror.slices`). One replica syncs a
   connection at a time: each sync is claimed (`billpay.store.claims`, kind "mirror", subject
   "<state id>#<generation>"), so a second replica trying the same sync loses the claim and
   leaves a word (`wanted`) that makes the holder read once more when it is done. `fill_soon`
@@ -33,15 +35,18 @@ from sqlalchemy.exc import IntegrityError
 from billpay.config import Settings
 from billpay.core.errors import Denied
 from billpay.core.i18n import N_, Phrase
-from billpay.mirror import store
+from billpay.mirror import slices, store
 from billpay.mirror.live import live_bill
+from billpay.mirror.slices import Slice
 from billpay.mirror.sync import (
     Progress,
+    SliceRead,
     WholeRead,
     changed_bills,
     changed_suppliers,
     later,
     newest,
+    read_slice,
     read_suppliers_whole,
     read_whole,
 )
@@ -118,6 +123,7 @@ class Synced:
     full: bool
     bills: int  # outstanding bills after a whole read; bills changed after an incremental one
     passes: int = 1
+    slice: tuple[int, int] | None = None  # a slice of the periodic re-read: which, of how many
 
 
 class Mirror:
@@ -390,13 +396,16 @@ class Mirror:
         bills_state = await store.state(self.db, company_id, connection_id, store.BILLS)
         suppliers_state = await store.state(self.db, company_id, connection_id, store.SUPPLIERS)
         now = self.clock()
+        due: Slice | None = None
         if full is None:
             full = (
                 bills_state is None
                 or bills_state.last_full_sync is None
                 or bills_state.watermark is None
-                or now - bills_state.last_full_sync >= self.full_every
             )
+            if not full and bills_state is not None:
+                due = await self._slice_due(company_id, connection_id, bills_state, now)
+                full = due is not None and due.whole
         watermark = bills_state.watermark if bills_state is not None else None
         key = (company_id, connection_id)
 
@@ -404,6 +413,9 @@ class Mirror:
             await self._unbroken(self._progress(company_id, connection_id, subject, done, total))
             if progress is not None:
                 await progress(done, total)
+
+        async def on_slice_page(done: int, total: int | None) -> None:
+            await self._unbroken(self._progress(company_id, connection_id, subject, done, total))
 
         try:
             if full:
@@ -432,26 +444,35 @@ class Mirror:
                 )
                 return result
             assert watermark is not None
+            if due is not None:
+                end = await store.slice_end(self.db, company_id, connection_id, due.start, due.left)
+                sliced = await read_slice(
+                    self.sync_reads,
+                    company_id,
+                    connection_id,
+                    start=due.start,
+                    end=end,
+                    overlap=self.overlap,
+                    watermark=watermark,
+                    progress=on_slice_page,
+                )
+                changed_s = await self._suppliers_changed(
+                    company_id, connection_id, suppliers_state, now
+                )
+                await self._unbroken(
+                    self._record_slice(
+                        company_id, connection_id, subject, due, end, sliced, changed_s, now
+                    )
+                )
+                await self._tell_bills_read(company_id, connection_id, sliced.changed)
+                return Synced(
+                    False, len(sliced.changed), sliced.passes, slice=(due.index + 1, due.slices)
+                )
             since = watermark - self.overlap
             changed = await changed_bills(self.sync_reads, company_id, connection_id, since)
-            supplier_mark = suppliers_state.watermark if suppliers_state is not None else None
-            suppliers_read = suppliers_state.last_sync if suppliers_state is not None else None
-            # Suppliers change far less than bills: read on the hour, or when a webhook says.
-            changed_s: list[models.Supplier] | None = None
-            if (
-                supplier_mark is None
-                or suppliers_read is None
-                or now - suppliers_read >= SUPPLIERS_EVERY
-                or company_id in self._suppliers_asked
-            ):
-                self._suppliers_asked.discard(company_id)
-                changed_s = (
-                    await changed_suppliers(
-                        self.sync_reads, company_id, connection_id, supplier_mark - self.overlap
-                    )
-                    if supplier_mark is not None
-                    else await read_suppliers_whole(self.sync_reads, company_id, connection_id)
-                )
+            changed_s = await self._suppliers_changed(
+                company_id, connection_id, suppliers_state, now
+            )
             await self._unbroken(
                 self._record_changes(company_id, connection_id, subject, changed, changed_s)
             )
@@ -465,6 +486,46 @@ class Mirror:
             stopped = RuntimeError("stopped before the read ended")
             await self._unbroken(self._record_error(company_id, connection_id, subject, stopped))
             raise
+
+    async def _slice_due(
+        self, company_id: str, connection_id: str, st: store.State, now: datetime
+    ) -> Slice | None:
+        """The slice of the periodic re-read due now, if any (a whole one for a company of
+        few bills: `billpay.mirror.slices`)."""
+        cycle = slices.cycle_of(st)
+        if cycle is None:
+            return None
+        due = slices.slice_due(cycle, now, self.full_every)
+        if due is not None or not slices.next_cycle_may_begin(cycle, now, self.full_every):
+            return due
+        outstanding, undated = await store.outstanding_count(self.db, company_id, connection_id)
+        count = slices.slices_for(outstanding, undated, self.full_every)
+        return slices.first_slice(cycle, count, now, self.full_every)
+
+    async def _suppliers_changed(
+        self,
+        company_id: str,
+        connection_id: str,
+        suppliers_state: store.State | None,
+        now: datetime,
+    ) -> list[models.Supplier] | None:
+        """The suppliers changed since their watermark, when they are due (None: not read).
+        Suppliers change far less than bills: read on the hour, or when a webhook says."""
+        supplier_mark = suppliers_state.watermark if suppliers_state is not None else None
+        suppliers_read = suppliers_state.last_sync if suppliers_state is not None else None
+        if not (
+            supplier_mark is None
+            or suppliers_read is None
+            or now - suppliers_read >= SUPPLIERS_EVERY
+            or company_id in self._suppliers_asked
+        ):
+            return None
+        self._suppliers_asked.discard(company_id)
+        if supplier_mark is None:
+            return await read_suppliers_whole(self.sync_reads, company_id, connection_id)
+        return await changed_suppliers(
+            self.sync_reads, company_id, connection_id, supplier_mark - self.overlap
+        )
 
     async def _tell_bills_read(
         self, company_id: str, connection_id: str, bills: list[models.Bill]
@@ -523,6 +584,8 @@ class Mirror:
             row = await store.state_for_update(s, company_id, connection_id, store.BILLS)
             row.watermark = later(row.watermark, whole.watermark)
             row.last_full_sync = row.last_incremental_sync = now
+            # A whole read ends a cycle of one slice: the next cycle's slices follow it.
+            row.cycle_ends, row.cycle_slices, row.cycle_read, row.sliced_to = now, 1, 1, None
             row.progress_done = row.progress_total = None
             row.last_error = row.last_error_at = None
             row.generation += 1
@@ -532,6 +595,60 @@ class Mirror:
             sup.generation += 1
             await store.refresh_statistics(s)
             await claims.finish(s, CLAIM_KIND, subject, now)
+
+    async def _record_slice(
+        self,
+        company_id: str,
+        connection_id: str,
+        subject: str,
+        due: Slice,
+        end: datetime | None,
+        sliced: SliceRead,
+        changed_s: list[models.Supplier] | None,
+        began: datetime,
+    ) -> None:
+        """Record a slice of the periodic re-read: its bills and those changed, the bills the
+        mirror holds as outstanding in its range that it did not return (and that no change
+        explains) as gone, as a whole read does, and how far the cycle got."""
+        async with self.db.write() as s:
+            now = self.clock()
+            await store.put_bills(s, company_id, connection_id, sliced.outstanding, now)
+            await store.put_bills(s, company_id, connection_id, sliced.changed, now)
+            held = await store.outstanding_in_range(
+                s, company_id, connection_id, due.start, end, began
+            )
+            seen = {b.id for b in sliced.outstanding} | {b.id for b in sliced.changed}
+            gone = set(held) - seen
+            await store.mark_gone(s, company_id, connection_id, gone, now)
+            row = await store.state_for_update(s, company_id, connection_id, store.BILLS)
+            row.watermark = later(row.watermark, sliced.watermark)
+            row.last_incremental_sync = now
+            # A slice with no end read every bill left: the cycle is complete, whatever its
+            # number (the bills left were all of one moment).
+            complete = due.last or end is None
+            if complete:
+                row.last_full_sync = now
+            row.cycle_ends = slices.ends_after(due, began, self.full_every)
+            row.cycle_slices = due.slices
+            row.cycle_read = due.slices if complete else due.index + 1
+            row.sliced_to = end
+            row.progress_done = row.progress_total = None
+            row.last_error = row.last_error_at = None
+            row.generation += 1
+            if changed_s is not None:
+                await store.put_suppliers(s, company_id, connection_id, changed_s, now)
+                sup = await store.state_for_update(s, company_id, connection_id, store.SUPPLIERS)
+                sup.watermark = later(sup.watermark, newest(changed_s))
+                sup.last_incremental_sync = now
+            await claims.finish(s, CLAIM_KIND, subject, now)
+        if gone:
+            log.info(
+                "%d bills of %s left the outstanding list with no change seen (slice %d of %d)",
+                len(gone),
+                company_id,
+                due.index + 1,
+                due.slices,
+            )
 
     async def _record_changes(
         self,

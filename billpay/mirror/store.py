@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, and_, cast, false, or_, select, text
+from sqlalchemy import Float, and_, cast, false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billpay.core.search import folded
@@ -315,6 +315,10 @@ class State:
     last_error: str | None
     generation: int
     wanted: bool
+    cycle_ends: datetime | None = None
+    cycle_slices: int | None = None
+    cycle_read: int | None = None
+    sliced_to: datetime | None = None
 
     @property
     def filled(self) -> bool:
@@ -346,6 +350,10 @@ async def state(db: Database, company_id: str, connection_id: str, dataset: str)
             row.last_error,
             row.generation,
             row.wanted,
+            row.cycle_ends,
+            row.cycle_slices,
+            row.cycle_read,
+            row.sliced_to,
         )
 
 
@@ -358,6 +366,93 @@ async def outstanding_bills(db: Database, company_id: str, connection_id: str) -
             MirroredBill.connection_id == connection_id,
             MirroredBill.status.in_(OUTSTANDING_STATUSES),
         )
+
+
+def _outstanding_of(company_id: str, connection_id: str) -> tuple[Any, ...]:
+    return (
+        MirroredBill.company_id == company_id,
+        MirroredBill.connection_id == connection_id,
+        MirroredBill.status.in_(OUTSTANDING_STATUSES),
+    )
+
+
+def _in_range(start: datetime | None, end: datetime | None) -> list[Any]:
+    bounds: list[Any] = [MirroredBill.source_modified_at.is_not(None)]
+    if start is not None:
+        bounds.append(MirroredBill.source_modified_at >= start)
+    if end is not None:
+        bounds.append(MirroredBill.source_modified_at < end)
+    return bounds
+
+
+async def outstanding_count(db: Database, company_id: str, connection_id: str) -> tuple[int, int]:
+    """How many bills the mirror holds as outstanding, and how many of them have no
+    `sourceModifiedDate` (no slice of the re-read can hold them)."""
+    async with db.read() as s:
+        counted = (
+            await s.execute(
+                select(
+                    func.count(),
+                    func.count().filter(MirroredBill.source_modified_at.is_(None)),
+                ).where(*_outstanding_of(company_id, connection_id))
+            )
+        ).one()
+    return int(counted[0]), int(counted[1])
+
+
+async def slice_end(
+    db: Database, company_id: str, connection_id: str, start: datetime | None, slices_left: int
+) -> datetime | None:
+    """Where a slice from `start` ends (excluded) so that it holds its share of the outstanding
+    bills from `start` on, shared by `slices_left` slices: the date of the first bill past its
+    share. None: the slice runs to the newest bill (the last slice, or too few dates left)."""
+    if slices_left <= 1:
+        return None
+    where = (*_outstanding_of(company_id, connection_id), *_in_range(start, None))
+    async with db.read() as s:
+        left = int(await s.scalar(select(func.count()).where(*where)) or 0)
+        share = -(-left // slices_left)
+        end = await s.scalar(
+            select(MirroredBill.source_modified_at)
+            .where(*where)
+            .order_by(MirroredBill.source_modified_at)
+            .offset(share)
+            .limit(1)
+        )
+        if end is None:
+            return None
+        end = end.replace(microsecond=end.microsecond // 1000 * 1000)
+        if start is not None and end <= start:
+            # Bills of one moment fill the share: the slice holds them all, and ends after.
+            end = await s.scalar(
+                select(func.min(MirroredBill.source_modified_at)).where(
+                    *where, MirroredBill.source_modified_at >= start + timedelta(milliseconds=1)
+                )
+            )
+            if end is None:
+                return None
+            end = end.replace(microsecond=end.microsecond // 1000 * 1000)
+    return end if end.tzinfo is not None else end.replace(tzinfo=UTC)
+
+
+async def outstanding_in_range(
+    s: AsyncSession,
+    company_id: str,
+    connection_id: str,
+    start: datetime | None,
+    end: datetime | None,
+    read_by: datetime,
+) -> list[str]:
+    """The bills the mirror holds as outstanding, last modified from `start` to `end` (None:
+    no bound), as read by `read_by` (a bill the bot wrote since is not judged by the slice)."""
+    rows = await s.scalars(
+        select(MirroredBill.bill_id).where(
+            *_outstanding_of(company_id, connection_id),
+            *_in_range(start, end),
+            MirroredBill.read_at <= read_by,
+        )
+    )
+    return list(rows)
 
 
 async def recent_and_outstanding(

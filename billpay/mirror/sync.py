@@ -1,5 +1,7 @@
 """Reading a company's bills and suppliers into the mirror: a whole read (the fill, and the
-periodic resync) and incremental reads of what changed since the last one.
+periodic re-read of a company of few bills), a slice of the outstanding list (the periodic
+re-read of a bigger company, a slice a day: `billpay.mirror.slices`) and incremental reads of
+what changed since the last one.
 
 A whole read of the outstanding bills is one pass over the listing, page by page, not two: Codat's
 continuation tokens are offsets, so a listing shifts under them only when a bill joins or leaves
@@ -9,6 +11,11 @@ every bill changed since an overlap before the newest change the pass saw (any s
 whether a bill the pass read as outstanding has left the list since; if none has, and nothing
 repeated, the pass is whole. Otherwise another pass is read (the bill that left is no longer in
 it). A listing of one page cannot shift between pages, and needs no check.
+
+A slice (`read_slice`) is read the same way, its query a range of `sourceModifiedDate` with the
+outstanding statuses named; the read of what changed after its pass is the sync's incremental
+read, made in any case. A bill leaves a slice by any change (its date moves on), not only by
+leaving the outstanding list.
 
 Incremental reads ask for `sourceModifiedDate>{watermark - overlap}` with a status clause that
 names every status (`{status=Open||status!=Open}`): without one, list bills keeps its
@@ -29,7 +36,7 @@ from billpay.mirror.store import moment
 from billpay.payables import models
 from billpay.payables.client import PayablesClient
 from billpay.payables.errors import PayablesError, PayablesListingUnstable
-from billpay.payables.query import Expr, Q
+from billpay.payables.query import Expr, Q, outstanding_bills
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +99,20 @@ class WholeRead:
 
 
 async def read_pass(
-    reads: PayablesClient, company_id: str, connection_id: str, progress: Progress | None
+    reads: PayablesClient,
+    company_id: str,
+    connection_id: str,
+    progress: Progress | None,
+    query: Expr | None = None,
 ) -> Pass:
     read = Pass()
     seen: set[str] = set()
     tokens: set[str] = set()
     token: str | None = None
     while True:
-        page = await reads.list_bills(company_id, connection_id, continuation_token=token)
+        page = await reads.list_bills(
+            company_id, connection_id, query=query, continuation_token=token
+        )
         read.pages += 1
         for bill in page.results:
             if bill.id in seen:
@@ -155,6 +168,77 @@ async def read_whole(
             "a bill came twice" if read.overlapped else f"{len(left)} left the list",
         )
     raise PayablesListingUnstable("bills", passes=MAX_PASSES)
+
+
+def slice_query(start: datetime | None, end: datetime | None) -> Expr:
+    """The outstanding bills last modified from `start` to `end` (None: no bound), the
+    statuses named (a query may drop list bills' outstanding-only default)."""
+    query = outstanding_bills()
+    if start is not None:
+        query = query & (Q("sourceModifiedDate") >= start)
+    if end is not None:
+        query = query & (Q("sourceModifiedDate") < end)
+    return query
+
+
+@dataclass(frozen=True)
+class SliceRead:
+    """A consistent read of one slice of the outstanding list: its bills, every bill changed
+    since the watermark's overlap (any status: the incremental read this sync makes anyway),
+    and the newest change seen."""
+
+    outstanding: list[models.Bill]
+    changed: list[models.Bill]
+    watermark: datetime | None
+    passes: int
+    pages: int
+
+
+async def read_slice(
+    reads: PayablesClient,
+    company_id: str,
+    connection_id: str,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    overlap: timedelta,
+    watermark: datetime,
+    progress: Progress | None = None,
+) -> SliceRead:
+    """The outstanding bills last modified from `start` to `end`, read as `read_whole` reads
+    the whole list: one pass, then what changed since the watermark's overlap. A bill read in
+    the pass that changed since has left the slice (its date moved on), which may have shifted
+    the pages after it: the slice is read again. No bill joins a slice that has an end (a change
+    dates a bill now); one joining the last slice repeats a bill, and it is read again too."""
+    query = slice_query(start, end)
+    pages = 0
+    for passes in range(1, MAX_PASSES + 1):
+        read = await read_pass(reads, company_id, connection_id, progress, query)
+        pages += read.pages
+        changed = await changed_bills(reads, company_id, connection_id, watermark - overlap)
+        read_ids = {b.id for b in read.bills}
+        left = [
+            b.id
+            for b in changed
+            if b.id in read_ids and not (b.is_outstanding and in_range(b, start, end))
+        ]
+        if not read.overlapped and (not left or read.pages == 1):
+            return SliceRead(read.bills, changed, later(watermark, newest(changed)), passes, pages)
+        log.info(
+            "a slice of the outstanding bills of %s shifted while it was read (%s); "
+            "reading it again",
+            company_id,
+            "a bill came twice" if read.overlapped else f"{len(left)} left it",
+        )
+    raise PayablesListingUnstable("bills", passes=MAX_PASSES)
+
+
+def in_range(bill: models.Bill, start: datetime | None, end: datetime | None) -> bool:
+    """Whether the bill, as read, was last modified from `start` to `end` (None: no bound)."""
+    at = moment(bill.source_modified_date)
+    if at is None:
+        return False
+    return (start is None or at >= start) and (end is None or at < end)
 
 
 async def read_suppliers_whole(

@@ -690,7 +690,9 @@ class MirrorState(Base):
     highest `sourceModifiedDate` seen (the next incremental read starts an overlap before it),
     when it was last read whole and last read incrementally, a fill's progress, and the last
     error. The "bills" row also numbers the syncs (`generation`), which names each sync's
-    claim (`billpay.store.claims`), and says whether another was asked for meanwhile."""
+    claim (`billpay.store.claims`), says whether another was asked for meanwhile, and where
+    the periodic re-read of the outstanding bills, taken in slices, has got to
+    (`billpay.mirror.slices`)."""
 
     __tablename__ = "mirror_state"
     __table_args__ = (
@@ -711,6 +713,12 @@ class MirrorState(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     generation: Mapped[int] = mapped_column(Integer, default=0)
     wanted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The re-read's cycle: when its last slice is due, how many slices it has, how many were
+    # read, and the `sourceModifiedDate` the slices read so far reach to (the next one's start).
+    cycle_ends: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cycle_slices: Mapped[int | None] = mapped_column(Integer)
+    cycle_read: Mapped[int | None] = mapped_column(Integer)
+    sliced_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # Slack's installations, one per workspace that installed the app through OAuth, and the OAuth
