@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from billpay.core.i18n import words
 from billpay.mirror.base import Synced
 from billpay.mirror.service import Mirror
-from billpay.slack.blocks.bills import ACCOUNTING_PLATFORM
+from billpay.slack.blocks.bills.message import ACCOUNTING_PLATFORM
 from billpay.store.models import CompanyLink
 
 log = logging.getLogger(__name__)
