@@ -55,7 +55,7 @@ bench: $(STAMP)
 
 # The payables side at a mid-size company's scale: 5,000 more outstanding bills (a few minutes);
 # then the bot at 500, 5,000 and 50,000 outstanding bills, and the digests of 200 channels of
-# companies of 5,000 bills from the mirror (bench/scale.py; see the figures in docs/testing.md).
+# companies of 5,000 bills from the mirror (bench/scale/; see the figures in docs/testing.md).
 bench-large: $(STAMP)
 	$(BIN)/python -m bench.payables --bills 5000 --rounds 3
 	$(BIN)/python -m bench.scale --sizes 500 5000 50000 --digest-channels 200

@@ -201,7 +201,7 @@ def test_the_resolver_sees_real_imports() -> None:
     """Guards the tests below against passing because nothing was found."""
     seen = reachable("billpay.bills.cases")
     assert "sqlalchemy" in seen and "billpay.store.models" in seen
-    assert "billpay.slack.blocks.text" in reachable("billpay.slack.blocks.bills")
+    assert "billpay.slack.blocks.text" in reachable("billpay.slack.blocks.bills.card")
     sneaky = ast.parse("import importlib\nimportlib.import_module('billpay.config')")
     call = sneaky.body[1].value  # type: ignore[attr-defined]
     assert dynamic_import(call.func)

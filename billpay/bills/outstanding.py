@@ -18,7 +18,8 @@ from billpay.bills.cases import sync_case
 from billpay.bills.links import Links
 from billpay.bills.listing import BillFilter, Summary, order_bills
 from billpay.bills.policy import EffectivePolicy
-from billpay.mirror.service import Freshness, Mirror
+from billpay.mirror.readers import Freshness
+from billpay.mirror.service import Mirror
 from billpay.payables.models import Bill
 from billpay.store.db import Database
 from billpay.store.models import BillCase, CompanyLink

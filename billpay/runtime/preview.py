@@ -26,7 +26,7 @@ from billpay.payables.client import PayablesClient
 from billpay.payables.query import outstanding_bills
 from billpay.payments.rules import account_choices, new_payment_key
 from billpay.runtime.surfaces import SURFACES as SURFACES
-from billpay.slack.blocks.bills import bills_message
+from billpay.slack.blocks.bills.message import bills_message
 from billpay.slack.blocks.home import home_view
 from billpay.slack.blocks.invoices import attach_modal
 from billpay.slack.blocks.metadata import (

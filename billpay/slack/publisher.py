@@ -40,7 +40,11 @@ from billpay.core.i18n import words
 from billpay.invoices.service import Invoices
 from billpay.mirror.connection import ConnectionChange, ConnectionHealth
 from billpay.payables.models import Bill
-from billpay.slack.blocks.bills import ACCOUNTING_PLATFORM, bills_message, out_of_date_message
+from billpay.slack.blocks.bills.message import (
+    ACCOUNTING_PLATFORM,
+    bills_message,
+    out_of_date_message,
+)
 from billpay.slack.blocks.connection import paused_announcement, resumed_announcement
 from billpay.slack.blocks.outcomes import payment_line
 from billpay.slack.homes import HomeTabs

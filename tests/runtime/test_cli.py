@@ -14,6 +14,7 @@ import uvicorn
 from rich.console import Console
 
 from billpay.runtime import cli
+from billpay.runtime.cli import check as check_command
 from payables_sandbox.app import Sandbox, SandboxConfig
 from testkit.payables import database_url_for
 
@@ -127,7 +128,7 @@ def test_sandbox_faults_come_from_settings(
 
 def test_the_companies_table_wraps_a_long_name_within_80_columns() -> None:
     name = "The Extraordinarily Long-Named Architecture and Interior Design Partnership LLP"
-    table = cli._companies_table(
+    table = check_command._companies_table(
         1, [(name, "QuickBooks Online Sandbox", "1234", "567", "£1,234,567.89\nUS$98,765,432.10")]
     )
     buffer = io.StringIO()

@@ -24,6 +24,8 @@ from billpay.bills.audit import AuditRow, write_csv
 from billpay.config import Settings, load_settings
 from billpay.payables.backend import PayablesBackend
 from billpay.runtime import cli
+from billpay.runtime.cli import run as run_command
+from billpay.runtime.cli.console import configure_logging
 from billpay.runtime.preview import SURFACES
 from billpay.slack.app import create_app
 from billpay.store.db import Database
@@ -115,15 +117,15 @@ def test_run_without_slack_credentials_serves_the_playground(
         return 0
 
     async def serve(
-        settings: Settings, mode: cli.Mode, backend: PayablesBackend | None = None
+        settings: Settings, mode: run_command.Mode, backend: PayablesBackend | None = None
     ) -> int:
         if backend is not None:
             await backend.aclose()
         served.append(mode)
         return 0
 
-    monkeypatch.setattr(cli, "_serve_playground", playground)
-    monkeypatch.setattr(cli, "_serve", serve)
+    monkeypatch.setattr(run_command, "_serve_playground", playground)
+    monkeypatch.setattr(run_command, "_serve", serve)
     assert run(capsys, "run")[0] == 0
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-2-secretbot")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-secret-value")
@@ -535,14 +537,14 @@ def test_run_host_and_port_options_override_the_settings_for_that_run(
     served: list[tuple[str, int, str]] = []
 
     async def serve(
-        settings: Settings, mode: cli.Mode, backend: PayablesBackend | None = None
+        settings: Settings, mode: run_command.Mode, backend: PayablesBackend | None = None
     ) -> int:
         if backend is not None:
             await backend.aclose()
         served.append((settings.host, settings.port, mode))
         return 0
 
-    monkeypatch.setattr(cli, "_serve", serve)
+    monkeypatch.setattr(run_command, "_serve", serve)
     assert run(capsys, "run", "--http", "--host", "192.0.2.7", "--port", "4100")[0] == 0
     assert run(capsys, "run", "--http")[0] == 0  # the settings again on the next run
     assert served == [("192.0.2.7", 4100, "http"), ("127.0.0.1", 3100, "http")]
@@ -565,8 +567,8 @@ async def test_start_up_logs_no_warning_about_the_bot_token(
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-2-3")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-secret-value")
     settings = load_settings()
-    cli._configure_logging(settings)
-    services = await cli._open_services(settings)
+    configure_logging(settings)
+    services = await run_command._open_services(settings)
     try:
         with caplog.at_level(logging.INFO):
             create_app(services)

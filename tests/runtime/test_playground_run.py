@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request, Response
 
 from billpay.config import Settings, load_settings
 from billpay.runtime import cli
+from billpay.runtime.cli import run as run_command
 from billpay.runtime.embedded import Listening, playground_settings, with_playground
 from billpay.runtime.host import Host
 from billpay.runtime.startup import open_services
@@ -109,7 +110,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Served:
         served.calls.append((settings, real_payables))
         return 0
 
-    monkeypatch.setattr(cli, "_serve_playground", serve_playground)
+    monkeypatch.setattr(run_command, "_serve_playground", serve_playground)
     return served
 
 

@@ -2,7 +2,7 @@
 invoice whose upload failed (with Retry upload), the overflow's invoice and question entries,
 and the confirmations the Pay form then asks for.
 
-Kept apart from `blocks/bills.py`, which takes these in at three places (the status context,
+Kept apart from `blocks/bills/`, which takes these in at three places (the status context,
 the overflow menu, the Pay modal), so each can change without the other.
 """
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from billpay.core.domain import CaseView
 from billpay.core.i18n import words
-from billpay.slack.blocks.bills import bill_text
+from billpay.slack.blocks.bills.card import bill_text
 from billpay.slack.blocks.text import plain
 
 TITLE_LIMIT = 24

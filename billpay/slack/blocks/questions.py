@@ -11,7 +11,7 @@ from billpay.core.bounds import MAX_QUESTION_LENGTH
 from billpay.core.domain import CaseView, OpenQuestion
 from billpay.core.i18n import words
 from billpay.slack.blocks import fields
-from billpay.slack.blocks.bills import bill_text
+from billpay.slack.blocks.bills.card import bill_text
 from billpay.slack.blocks.frame import bill_summary, modal
 from billpay.slack.blocks.ids import Action, Callback, Input
 from billpay.slack.blocks.metadata import AskMetadata, QuestionAction, ReplyApproval

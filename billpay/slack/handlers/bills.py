@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
 from billpay.bills.listing import parse_filter
 from billpay.core.i18n import words
 from billpay.services import Services
-from billpay.slack.blocks.bills import details_blocks, refreshed_text
+from billpay.slack.blocks.bills.card import details_blocks, refreshed_text
 from billpay.slack.blocks.ids import Action, DigestAction, MoreOption
 from billpay.slack.blocks.invoices import details_extra
 from billpay.slack.blocks.metadata import DigestListAction, MoreAction, PageAction

@@ -13,8 +13,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from billpay.core.i18n import words
-from billpay.mirror.service import Mirror, Synced
-from billpay.slack.blocks.bills import ACCOUNTING_PLATFORM
+from billpay.mirror.base import Synced
+from billpay.mirror.service import Mirror
+from billpay.slack.blocks.bills.message import ACCOUNTING_PLATFORM
 from billpay.store.models import CompanyLink
 
 log = logging.getLogger(__name__)

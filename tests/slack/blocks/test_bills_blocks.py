@@ -12,7 +12,8 @@ from billpay.bills.cases import CaseView, PaymentView
 from billpay.bills.listing import BillFilter, Summary
 from billpay.core.money import parse_amount
 from billpay.payments.form import AccountChoice
-from billpay.slack.blocks.bills import bills_message, card_blocks, out_of_date_message
+from billpay.slack.blocks.bills.card import card_blocks
+from billpay.slack.blocks.bills.message import bills_message, out_of_date_message
 from billpay.slack.blocks.ids import Action
 from billpay.slack.blocks.metadata import PayMetadata, RejectMetadata, ReopenMetadata
 from billpay.slack.blocks.modals import amount_text, offered, pay_modal, reject_modal, reopen_modal

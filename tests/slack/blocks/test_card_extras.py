@@ -12,7 +12,8 @@ from billpay.bills.duplicates import find_duplicates
 from billpay.bills.listing import Summary
 from billpay.core.domain import Duplicate, OpenQuestion
 from billpay.payables.models import Attachment, Bill, BillLineItem, SupplierRef
-from billpay.slack.blocks.bills import bills_message, card_blocks
+from billpay.slack.blocks.bills.card import card_blocks
+from billpay.slack.blocks.bills.message import bills_message
 from billpay.slack.blocks.card_extras import pay_confirmations
 from billpay.slack.blocks.invoices import details_extra, file_size
 from slack_playground.blockkit import validate_message_blocks

@@ -35,7 +35,8 @@ from billpay.digest.schedule import Subscription
 from billpay.payables.client import PayablesClient
 from billpay.payments.words import NOT_RECORDED, failure_text
 from billpay.runtime.preview import SURFACES, preview_surfaces
-from billpay.slack.blocks.bills import card_blocks, details_blocks, navigation
+from billpay.slack.blocks.bills.card import card_blocks, details_blocks
+from billpay.slack.blocks.bills.message import navigation
 from billpay.slack.blocks.connect import (
     authorise_message,
     connect_modal,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from billpay.core.domain import CaseState, CaseView, PaymentOutcome, PaymentView
-from billpay.slack.blocks.bills import card_blocks, details_blocks
+from billpay.slack.blocks.bills.card import card_blocks, details_blocks
 from billpay.slack.blocks.outcomes import step_answer
 from slack_playground.blockkit import validate_message_blocks
 
