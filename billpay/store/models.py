@@ -451,7 +451,8 @@ class Claim(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # What is claimed: "digest" (subject "<subscription id>@<local date>"), or a nudge kind,
-    # "remind", "escalate" or "approved_by_policy" (subject "<case id>@<time claimed>").
+    # "remind", "escalate" or "approved_by_policy" (subject "<case id>@<time claimed>"), or
+    # "home" (a Home's redraw, subject "<team>:<user>#<n>"), among others.
     kind: Mapped[str] = mapped_column(String(24))
     subject: Mapped[str] = mapped_column(String(64))
     # The process holding it: "<host>:<pid>:<random>", new for each start.
@@ -719,6 +720,26 @@ class MirrorState(Base):
     cycle_slices: Mapped[int | None] = mapped_column(Integer)
     cycle_read: Mapped[int | None] = mapped_column(Integer)
     sliced_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HomeView(Base):
+    """A person's App Home as the bot last drew it, whichever replica drew it, and whether a
+    change since asks for it to be drawn again (`billpay.store.home_views`): so a change handled
+    by any replica reaches every Home it affects, and one replica draws each redraw."""
+
+    __tablename__ = "home_views"
+    __table_args__ = (Index("ix_home_views_due", "due_at"),)
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # How the Home is drawn for them (Babel's spelling of their locale, their time zone).
+    locale: Mapped[str] = mapped_column(String(16))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Since when a change asks for a redraw (None: the Home is up to date as far as known).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Redraws claimed so far: names each redraw's claim ("<team>:<user>#<n>").
+    redraws: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # Slack's installations, one per workspace that installed the app through OAuth, and the OAuth
