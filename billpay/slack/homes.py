@@ -144,7 +144,7 @@ class HomeTabs:
                         self.db, self.claimant, team_id, user_id, self.clock()
                     )
                     if redraw is not None:
-                        await self._redraw(redraw)
+                        await self._redraw(redraw, renew=False)  # claimed just now
                 except Exception as exc:
                     log.warning("could not refresh the Home of %s: %r", user_id, exc)
                 if key not in self._again:
@@ -153,12 +153,13 @@ class HomeTabs:
             self._waiting.pop(key, None)
             self._again.discard(key)
 
-    async def _redraw(self, redraw: Redraw) -> None:
-        """Draw a claimed redraw, unless another replica took the claim over meanwhile; its
-        claim is done once drawn, or once drawing failed (a Home is only a picture: the next
-        change or opening draws it again)."""
+    async def _redraw(self, redraw: Redraw, *, renew: bool = True) -> None:
+        """Draw a claimed redraw, unless another replica took the claim over meanwhile (its
+        lease renewed first, unless claimed an instant ago); its claim is done once drawn, or
+        once drawing failed (a Home is only a picture: the next change or opening draws it
+        again)."""
         viewer = redraw.viewer
-        if not await claims.keep(
+        if renew and not await claims.keep(
             self.db, self.claimant, home_views.KIND, redraw.subject, self.clock()
         ):
             return
