@@ -1,7 +1,7 @@
-"""What keeping App Homes up to date across replicas costs the database (`billpay.store.home_views`):
-a change marking a workspace's 200 latest Homes due a redraw (one transaction), and one Home's
-redraw claimed, recorded as drawn and its claim done (three short transactions), beside the one
-`views.publish` it saves a person from a stale queue.
+"""What keeping App Homes up to date across replicas costs the database
+(`billpay.store.home_views`): a change marking a workspace's 200 latest Homes due a redraw (one
+transaction), and one Home's redraw claimed, recorded as drawn and its claim done (three short
+transactions), beside the one `views.publish` it saves a person from a stale queue.
 
 Run with `python -m bench.home_redraws` (SQLite in a temporary directory) or
 `python -m bench.home_redraws --database-url postgresql://postgres@127.0.0.1:5432/bench`
