@@ -44,6 +44,7 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.payables_slots
+	$(BIN)/python -m bench.home_redraws
 	$(BIN)/python -m bench.payables
 	$(BIN)/python -m bench.slack_flow
 	$(BIN)/python -m bench.first_words

@@ -255,6 +255,8 @@ def build_services(
             invoices,
             clock,
             clients=clients,
+            db=db,
+            claimant=claimant,
             installed=installed,
             health=health,
             locale=settings.default_locale,

@@ -19,6 +19,10 @@
   up after `BILLPAY_CONNECT_WAIT_MINUTES` (`billpay.bills.connecting`); with webhooks the
   first look comes later, `connection.connected` usually being first.
 
+- App Homes: every tick, a Home a change marked due a redraw and that no replica drew (the one
+  that handled the change stopped first) is drawn, once across replicas
+  (`billpay.slack.homes`).
+
 - The mirror: every minute, each linked company whose mirror was last synced longer ago than
   `BILLPAY_MIRROR_SYNC_SECONDS` (15 minutes) has its changed bills and suppliers read, and once
   a day (`BILLPAY_MIRROR_FULL_SYNC_HOURS`) its outstanding bills read whole
@@ -161,6 +165,14 @@ class Scheduler:
                 max_instances=1,
                 coalesce=True,
             )
+        if self.services.publisher is not None:
+            self.aps.add_job(
+                self._job(self.redraw_homes),
+                IntervalTrigger(seconds=self.services.settings.scheduler_tick_seconds),
+                id="homes",
+                max_instances=1,
+                coalesce=True,
+            )
         self.aps.add_job(
             self._job(self.sync_mirror, reads_only=True),
             IntervalTrigger(seconds=min(MIRROR_TICK_SECONDS, settings.mirror_sync_seconds)),
@@ -285,6 +297,13 @@ class Scheduler:
             await self.services.mirror.sync_due()
         except Exception:
             log.exception("the mirror's tick failed; the next one tries again")
+
+    async def redraw_homes(self) -> None:
+        """Draw the App Homes a replica that stopped left due a redraw (`HomeTabs.drain`)."""
+        try:
+            await self.services.must_publish().homes.drain()
+        except Exception:
+            log.exception("the Homes' tick failed; the next one tries again")
 
     # ------------------------------------------------------------ reminders
 

@@ -49,6 +49,8 @@ from billpay.slack.blocks.connection import paused_announcement, resumed_announc
 from billpay.slack.blocks.outcomes import payment_line
 from billpay.slack.homes import HomeTabs
 from billpay.slack.people import Person
+from billpay.store.claims import Claimant
+from billpay.store.db import Database
 from billpay.store.models import CompanyLink
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,8 @@ class Publisher:
         clock: Callable[[], datetime],
         *,
         clients: Callable[[str], AsyncWebClient],
+        db: Database,
+        claimant: Claimant,
         installed: Callable[[str], Awaitable[bool]] | None = None,
         health: ConnectionHealth | None = None,
         locale: str = "en_GB",
@@ -116,7 +120,9 @@ class Publisher:
         self.clients = clients
         # The App Home tabs of the people who opened theirs, refreshed after each change.
         self.installed = installed
-        self.homes = HomeTabs(self.client, reaches=self.reaches)
+        self.homes = HomeTabs(
+            self.client, db=db, claimant=claimant, clock=clock, reaches=self.reaches
+        )
 
     def client(self, team_id: str) -> AsyncWebClient:
         """The workspace's Web API client (with many workspaces, a call for one that is not

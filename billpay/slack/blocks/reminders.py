@@ -1,18 +1,30 @@
 """The words of a reminder, an escalation and an approval by policy: one line each, about one
 bill, with the approvers to act mentioned (an approver away as "@ben for @ana", their
-delegate deciding in their place)."""
+delegate deciding in their place). A reminder to a delegate who is also an approver of the bill
+is one line saying both ("…for your approval, as yourself and standing in for @ana")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+
+from babel.lists import format_list
 
 from billpay.core.domain import Nudge
 from billpay.core.i18n import words
 from billpay.slack.blocks.text import due_phrase, escape, mention, money
 
 
-def nudge_text(nudge: Nudge, *, locale: str, today: date, for_whom: str | None = None) -> str:
-    """The nudge's line; a reminder to the delegate of `for_whom`, away, says it is for them."""
+def nudge_text(
+    nudge: Nudge,
+    *,
+    locale: str,
+    today: date,
+    for_whom: Sequence[str] = (),
+    own: bool = True,
+) -> str:
+    """The nudge's line; a reminder to the delegate of the approvers `for_whom`, away, says it
+    is for them, and also for the reader when `own` (the reader approves the bill too)."""
     _ = words(locale)
     case = nudge.case
     bill = f"*{escape(case.supplier_name)}*" + (
@@ -21,18 +33,31 @@ def nudge_text(nudge: Nudge, *, locale: str, today: date, for_whom: str | None =
     amount = money(case.amount_due, case.currency, locale)
     hours = int(nudge.waited.total_seconds() // 3600)
     due = due_phrase(case.due_date, today, locale)
+    away = format_list([mention(person) for person in for_whom], locale=locale)
     match nudge.kind:
-        case "remind" if for_whom:
+        case "remind" if for_whom and own:
             return ":bell: " + _.ngettext(
-                "{bill} ({amount}, {due}) has waited {n} hour for your approval for {person}, "
-                "who is away.",
-                "{bill} ({amount}, {due}) has waited {n} hours for your approval for {person}, "
-                "who is away.",
+                "{bill} ({amount}, {due}) has waited {n} hour for your approval, as yourself "
+                "and standing in for {person}.",
+                "{bill} ({amount}, {due}) has waited {n} hours for your approval, as yourself "
+                "and standing in for {person}.",
                 hours,
                 bill=bill,
                 amount=amount,
                 due=due,
-                person=mention(for_whom),
+                person=away,
+            )
+        case "remind" if for_whom:
+            return ":bell: " + _.ngettext(
+                "{bill} ({amount}, {due}) has waited {n} hour for your approval, standing in "
+                "for {person}.",
+                "{bill} ({amount}, {due}) has waited {n} hours for your approval, standing in "
+                "for {person}.",
+                hours,
+                bill=bill,
+                amount=amount,
+                due=due,
+                person=away,
             )
         case "remind":
             return ":bell: " + _.ngettext(

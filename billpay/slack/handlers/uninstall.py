@@ -37,7 +37,7 @@ def register(on: Listeners, services: Services) -> None:
         await services.links.record_team_event(team_id, kind)
         log.warning("Slack sent %s for team %s", kind, team_id)
         if kind == "app_uninstalled" and services.publisher is not None:
-            services.publisher.homes.forget(team_id)
+            await services.publisher.homes.forget(team_id)
         installations = services.installations
         if installations is None:
             return  # one workspace: its token is the configuration's

@@ -1,7 +1,8 @@
 """Approval reminders as the bot sends them: a reminder goes to each approver alone, in their
 own language, with a link to the card (to the delegate of an approver who is away, saying for
-whom); an escalation (a bill due tomorrow or overdue with no
-decision) or an approval by policy is a line in the card's thread."""
+whom: one message per bill, also when the delegate approves it too); an escalation (a bill
+due tomorrow or overdue with no decision) or an approval by policy is a line in the card's
+thread."""
 
 from __future__ import annotations
 
@@ -33,18 +34,13 @@ class NudgeSender:
                 channel_id, ts = shown[0].channel_id, shown[0].ts
                 found = await client.chat_getPermalink(channel=channel_id, message_ts=ts)
                 permalink = str(found["permalink"])
-            for approver in nudge.who:
-                delegate = nudge.delegate_of(approver)
-                user_id = delegate or approver
+            for user_id, (own, for_whom) in _readers(nudge).items():
                 reader = await self.people.get(
                     client, team_id, user_id, wait=UNHURRIED_WAIT_SECONDS
                 )
                 _ = words(reader.locale)
                 text = nudge_text(
-                    nudge,
-                    locale=reader.locale,
-                    today=today,
-                    for_whom=approver if delegate else None,
+                    nudge, locale=reader.locale, today=today, for_whom=for_whom, own=own
                 )
                 if permalink:
                     label = _("Open the card")
@@ -61,3 +57,17 @@ class NudgeSender:
             await self.publisher.quietly(
                 self.publisher.thread_line(team_id, channel_id, ts, text), "post in the thread"
             )
+
+
+def _readers(nudge: Nudge) -> dict[str, tuple[bool, list[str]]]:
+    """Who is reminded, once each: whether for themselves, and for which away approvers (a
+    delegate who approves the bill too, or stands in for two, gets one message saying so)."""
+    readers: dict[str, tuple[bool, list[str]]] = {}
+    for approver in nudge.who:
+        delegate = nudge.delegate_of(approver)
+        _, for_whom = readers.setdefault(delegate or approver, (False, []))
+        if delegate is None:
+            readers[approver] = (True, for_whom)
+        else:
+            for_whom.append(approver)
+    return readers

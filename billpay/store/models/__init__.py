@@ -31,6 +31,7 @@ from billpay.store.models.messages import (
     BillMessageCard,
     DigestRun,
     DigestSubscription,
+    HomeView,
 )
 from billpay.store.models.mirror import MirroredBill, MirroredOptions, MirroredSupplier, MirrorState
 from billpay.store.models.slack import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
@@ -55,6 +56,7 @@ __all__ = [
     "Delegation",
     "DigestRun",
     "DigestSubscription",
+    "HomeView",
     "MirrorState",
     "MirroredBill",
     "MirroredOptions",

@@ -32,7 +32,8 @@ class Claim(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # What is claimed: "digest" (subject "<subscription id>@<local date>"), or a nudge kind,
-    # "remind", "escalate" or "approved_by_policy" (subject "<case id>@<time claimed>").
+    # "remind", "escalate" or "approved_by_policy" (subject "<case id>@<time claimed>"), or
+    # "home" (a Home's redraw, subject "<team>:<user>#<n>"), among others.
     kind: Mapped[str] = mapped_column(String(24))
     subject: Mapped[str] = mapped_column(String(64))
     # The process holding it: "<host>:<pid>:<random>", new for each start.

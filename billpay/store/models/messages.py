@@ -1,5 +1,5 @@
 """What the bot posted and posts again: `/bills` messages and the cards in them, digest
-subscriptions and their runs."""
+subscriptions and their runs, and each person's App Home as last drawn."""
 
 from __future__ import annotations
 
@@ -118,3 +118,23 @@ class DigestRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HomeView(Base):
+    """A person's App Home as the bot last drew it, whichever replica drew it, and whether a
+    change since asks for it to be drawn again (`billpay.store.home_views`): so a change handled
+    by any replica reaches every Home it affects, and one replica draws each redraw."""
+
+    __tablename__ = "home_views"
+    __table_args__ = (Index("ix_home_views_due", "due_at"),)
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # How the Home is drawn for them (Babel's spelling of their locale, their time zone).
+    locale: Mapped[str] = mapped_column(String(16))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Since when a change asks for a redraw (None: the Home is up to date as far as known).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Redraws claimed so far: names each redraw's claim ("<team>:<user>#<n>").
+    redraws: Mapped[int] = mapped_column(Integer, default=0)

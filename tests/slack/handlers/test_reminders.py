@@ -125,7 +125,7 @@ async def test_an_away_approvers_reminders_go_to_their_delegate_asking_slack_onc
         if c.args["channel"] == BEN and ":bell:" in (text := str(c.args.get("text")))
     ]
     assert len(for_ana) == len(pending)
-    assert all("for your approval for <@U0ANA>, who is away" in text for text in for_ana)
+    assert all("for your approval, standing in for <@U0ANA>." in text for text in for_ana)
     own = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == SAM]
     assert len(own) == len(pending)  # Sam is at work: reminded himself
     assert not [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == ANA]
@@ -142,3 +142,35 @@ async def test_an_away_approvers_reminders_go_to_their_delegate_asking_slack_onc
 
 def _asked_about(bot: Bot, user: str) -> int:
     return len([c for c in bot.slack.calls_to("users.info") if c.args.get("user") == user])
+
+
+@pytest.mark.bot(approvers=[ANA, SAM])
+@pytest.mark.parametrize(
+    ("slack_locale", "saying"),
+    [
+        ("en-GB", "25 hours for your approval, as yourself and standing in for <@U0ANA>."),
+        ("fr-FR", "depuis 25 heures, en votre nom et en remplacement de <@U0ANA>."),
+    ],
+)
+async def test_a_delegate_who_also_approves_gets_one_reminder_per_bill_saying_both(
+    linked_bot: Bot, slack_locale: str, saying: str
+) -> None:
+    bot = linked_bot
+    bot.slack.users[ANA] = {"profile": {"status_emoji": ":palm_tree:"}}
+    await bot.command("/billpay", "away <@U0SAM|sam>", user=ANA)
+    bot.slack.users[SAM] = {"locale": slack_locale}
+    message = await bot.bills(user=EVE)
+    pending = bill_ids(message)
+    scheduler = Scheduler(bot.services)
+
+    _at(bot, NOW + timedelta(hours=25))
+    await scheduler.send_reminders()
+
+    to_sam = [
+        text
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.args["channel"] == SAM and ":bell:" in (text := str(c.args.get("text")))
+    ]
+    assert len(to_sam) == len(pending)  # one per bill, not one as himself and one for Ana
+    assert all(saying in text for text in to_sam)
+    assert not [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == ANA]
