@@ -35,13 +35,17 @@ class Started:
 
 @dataclass
 class LoadFigures:
-    acks: dict[tuple[int, bool], float]  # (at once, during a sync) -> p99 seconds
+    acks: dict[tuple[int, bool], list[float]]  # (at once, during a sync) -> the acks' seconds
     sync_pages: tuple[int, int]  # requests while the clicks were sent, while the sync ran
     sync_seconds: float
     bills_answers: list[float]
     most_in_flight: int
     budget_most: int
     errors: int  # errors the bot logged while the /bills ran
+    # The same acks with the sandbox served by a process of its own, as Codat is to a deployed
+    # bot (the measures above have it on a thread of the bot's process, as the playground does)
+    apart: dict[tuple[int, bool], list[float]] = field(default_factory=dict)
+    apart_sync_seconds: float = 0.0
 
 
 @dataclass
