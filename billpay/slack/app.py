@@ -10,6 +10,10 @@ from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import (
+    AsyncAuthorize,
+    AsyncInstallationStoreAuthorize,
+)
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 
@@ -82,8 +86,10 @@ def create_app(services: Services) -> AsyncApp:
     assert services.slack is not None
     people = People(default_locale=settings.default_locale)
     oauth = None
+    authorize = None
     if services.installations is not None:
         oauth = _installing(services, services.installations, people)
+        authorize = _authorizing(services, oauth)
     app = AsyncApp(
         # The name Bolt would find for itself (this file's), given: it finds it with
         # `inspect.stack()`, which reads the source of every frame on the stack.
@@ -91,6 +97,9 @@ def create_app(services: Services) -> AsyncApp:
         client=services.slack,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         oauth_settings=oauth,
+        # Bolt takes an `AsyncAuthorize` here too (its own is one); its annotation says only
+        # the plain function it also takes.
+        authorize=authorize,  # type: ignore[arg-type]
         # Requests no listener matches reach `on_error`, which answers them instead of a 404.
         raise_error_for_unhandled_request=True,
     )
@@ -150,6 +159,21 @@ def _installing(
 
     installations.store.arriving = arriving
     return oauth_settings(services.settings, installations, installed)
+
+
+def _authorizing(services: Services, oauth: AsyncOAuthSettings) -> AsyncAuthorize:
+    """Bolt's own authorize for installations, with its answers kept: each request still finds
+    its workspace's installation in the store (an uninstalled workspace has none), but
+    `auth.test` is asked once per token, not before every ack."""
+    return AsyncInstallationStoreAuthorize(
+        installation_store=oauth.installation_store,
+        client_id=oauth.client_id,
+        client_secret=oauth.client_secret,
+        logger=logging.getLogger("slack_bolt.AsyncApp"),
+        client=services.slack,
+        user_token_resolution=oauth.user_token_resolution,
+        cache_enabled=True,
+    )
 
 
 async def listeners_settled() -> None:

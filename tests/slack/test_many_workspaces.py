@@ -279,6 +279,26 @@ async def test_two_workspaces_never_see_each_others_bills_links_or_settings(bot:
             assert call.ok, call.response
 
 
+async def test_slack_is_asked_who_a_workspace_is_once_not_before_every_ack(bot: Bot) -> None:
+    birch, _ = await two_workspaces(bot)
+    asked = len(bot.slack.calls_to("auth.test"))
+    for _ in range(3):
+        await bot.send(birch.command("/billpay", "status", user_id=BEA, channel_id=BIRCH_CHANNEL))
+        await bot.bills(user=ANA)
+    await listeners_settled()
+    tokens = [c.token for c in bot.slack.calls_to("auth.test")[asked:]]
+    assert tokens.count(BIRCH_TOKEN) <= 1 and tokens.count(BOT_TOKEN) <= 1
+
+    # Uninstalled, the workspace's requests are served no more, though its answer was kept.
+    assert bot.services.installations is not None
+    await bot.services.installations.uninstalled(BIRCH)
+    responses, calls = len(bot.slack.responses), len(bot.slack.calls)
+    await bot.send(birch.command("/billpay", "status", user_id=BEA, channel_id=BIRCH_CHANNEL))
+    await listeners_settled()
+    assert not any("Birch Ltd" in json.dumps(r) for r in bot.slack.responses[responses:])
+    assert not any(c.token == BIRCH_TOKEN for c in bot.slack.calls[calls:])
+
+
 async def test_a_digest_for_one_workspace_posts_with_its_token_only(bot: Bot) -> None:
     await two_workspaces(bot)
     for link_team, channel in ((TEAM, CHANNEL), (BIRCH, BIRCH_CHANNEL)):
