@@ -289,14 +289,17 @@ def test_what_sends_on_its_own_renders_but_never_reaches_the_listeners(module: s
 
 
 # Bolt's documented modules: the app, its error types, its OAuth settings and callbacks, its
-# adapters. Anything else in slack_bolt (kwargs injection, utils, log messages...) may change in
-# any release.
+# authorize for installations, its adapters. Anything else in slack_bolt (kwargs injection,
+# utils, log messages...) may change in any release.
 BOLT_DOCUMENTED = {
     "slack_bolt",
     "slack_bolt.async_app",
     "slack_bolt.error",
     "slack_bolt.oauth.async_oauth_settings",
     "slack_bolt.oauth.async_callback_options",
+    # Its installation-store authorize, given to the app to turn on `cache_enabled` (Bolt's
+    # option for apps that would otherwise ask `auth.test` before every ack).
+    "slack_bolt.authorization.async_authorize",
 }
 BOLT_ADAPTERS = "slack_bolt.adapter."
 

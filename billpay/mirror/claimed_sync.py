@@ -9,6 +9,7 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from billpay.mirror import slices, store
 from billpay.mirror.base import CLAIM_KIND, MirrorBase, Synced
@@ -292,10 +293,7 @@ class ClaimedSync(MirrorBase):
             row.last_error = row.last_error_at = None
             row.generation += 1
             if changed_s is not None:
-                await store.put_suppliers(s, company_id, connection_id, changed_s, now)
-                sup = await store.state_for_update(s, company_id, connection_id, store.SUPPLIERS)
-                sup.watermark = later(sup.watermark, newest(changed_s))
-                sup.last_incremental_sync = now
+                await _record_suppliers_changed(s, company_id, connection_id, changed_s, now)
             await claims.finish(s, CLAIM_KIND, subject, now)
         if gone:
             log.info(
@@ -324,10 +322,7 @@ class ClaimedSync(MirrorBase):
             row.last_error = row.last_error_at = None
             row.generation += 1
             if changed_s is not None:
-                await store.put_suppliers(s, company_id, connection_id, changed_s, now)
-                sup = await store.state_for_update(s, company_id, connection_id, store.SUPPLIERS)
-                sup.watermark = later(sup.watermark, newest(changed_s))
-                sup.last_incremental_sync = now
+                await _record_suppliers_changed(s, company_id, connection_id, changed_s, now)
             await claims.finish(s, CLAIM_KIND, subject, now)
 
     async def _record_error(
@@ -340,3 +335,17 @@ class ClaimedSync(MirrorBase):
             row.progress_done = row.progress_total = None
             row.generation += 1
             await claims.finish(s, CLAIM_KIND, subject, now)
+
+
+async def _record_suppliers_changed(
+    s: AsyncSession,
+    company_id: str,
+    connection_id: str,
+    suppliers: list[models.Supplier],
+    now: datetime,
+) -> None:
+    """The suppliers an incremental read or a slice found changed, and how far they were read."""
+    await store.put_suppliers(s, company_id, connection_id, suppliers, now)
+    row = await store.state_for_update(s, company_id, connection_id, store.SUPPLIERS)
+    row.watermark = later(row.watermark, newest(suppliers))
+    row.last_incremental_sync = now
