@@ -21,10 +21,10 @@ import uvicorn
 from billpay.config import Settings
 from billpay.runtime import collector
 from billpay.runtime.scheduler import Scheduler
-from billpay.slack.returning import come_back
 from billpay.runtime.web import create_web_app
 from billpay.services import Services
 from billpay.slack.app import create_app, listeners_settled
+from billpay.slack.returning import come_back
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 

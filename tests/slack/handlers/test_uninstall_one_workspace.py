@@ -73,7 +73,10 @@ async def test_an_uninstalled_workspace_gets_no_payment_nor_digest_until_the_app
     await digest_store.update_subscription(
         bot.services.db, sub.id, time_zone="UTC", post_when_empty=True
     )
-    missed_on, later_on = TODAY + timedelta(days=2), TODAY + timedelta(days=6)
+    missed_on, later_on = (
+        TODAY + timedelta(days=2),
+        TODAY + timedelta(days=8),
+    )  # a Tuesday, a Monday
     missed = await _scheduled(bot, missed_on)
     later = await _scheduled(bot, later_on)
 
@@ -93,6 +96,7 @@ async def test_an_uninstalled_workspace_gets_no_payment_nor_digest_until_the_app
     # A restart with the token still revoked says so, and the payments still wait.
     said = await come_back(bot.services)
     assert said is not None and "Reinstall the app" in said and "SLACK_BOT_TOKEN" in said
+    assert [p.split(":")[0] for p in bot.slack.take_problems()] == ["auth.test"]
     await Scheduler(bot.services).send_due_payments()
     assert await sandbox_payments(bot.sandbox, missed) == 0
 
@@ -112,7 +116,10 @@ async def test_an_uninstalled_workspace_gets_no_payment_nor_digest_until_the_app
     )
     assert "was not sent" in told.args["text"] and "uninstalled" in told.args["text"]
 
-    # The payment dated later goes on its day, and digests resume.
-    _at(bot, later_on)
-    await Scheduler(bot.services).send_due_payments()
+    # The payment dated later goes on its day, and the digest is back.
+    _at(bot, later_on, hour=9)
+    scheduler = Scheduler(bot.services)
+    await scheduler.send_due_payments()
+    await scheduler.send_due_digests()
     assert await sandbox_payments(bot.sandbox, later) == 1
+    assert len(_digests(bot)) == 1
