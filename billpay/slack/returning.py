@@ -25,8 +25,8 @@ REVOKED = (
     "SLACK_BOT_TOKEN; until then the bot sends nothing there and its scheduled payments wait."
 )
 BACK = (
-    "The app is back in workspace {team}: {count} scheduled payments that came due while it "
-    "was away were called off, not sent late."
+    "The app is back in workspace {team}: scheduled payments that came due while it was away, "
+    "called off (not sent late): {count}."
 )
 
 
