@@ -46,6 +46,7 @@ from billpay.payments.scheduled import ScheduledPayments
 from billpay.payments.sending import Sender
 from billpay.payments.service import Payments
 from billpay.payments.settling import Settler
+from billpay.slack.departures import Departures
 from billpay.slack.installations import Installations
 from billpay.slack.publisher import Publisher, slack_client
 from billpay.store.claims import Claimant
@@ -129,6 +130,8 @@ class Services:
     publisher: Publisher | None = None
     # With many workspaces (OAuth), their installations (`installer_of`, tokens, uninstalls).
     installations: Installations | None = None
+    # With one workspace, whether it uninstalled the app (`billpay.slack.departures`).
+    departures: Departures | None = None
     # The scheduler, while one runs in this process (the host starts it).
     scheduler: Timer | None = None
 
@@ -237,13 +240,17 @@ def build_services(
     slack = slack_client(settings) if settings.serves_slack else None
     publisher = None
     installations = None
+    departures = None
     if slack is not None:
         # One workspace: every team's client is the app's. Many: each its installation's.
         def clients(team_id: str) -> AsyncWebClient:
             return slack
 
         installed = None
-        if settings.oauth:
+        if not settings.oauth:
+            departures = Departures(db, clock)
+            installed = departures.present
+        else:
             installations = Installations(db, settings, partial(slack_client, settings), clock)
             clients, installed = installations.client, installations.installed
             admins.installer_of = installations.installer_of
@@ -312,4 +319,5 @@ def build_services(
         slack=slack,
         publisher=publisher,
         installations=installations,
+        departures=departures,
     )

@@ -24,6 +24,7 @@ from billpay.runtime.scheduler import Scheduler
 from billpay.runtime.web import create_web_app
 from billpay.services import Services
 from billpay.slack.app import create_app, listeners_settled
+from billpay.slack.returning import come_back
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,9 @@ class Host:
         serving = asyncio.create_task(server.serve(), name="http")
         socket_handler = None
         try:
+            back = await come_back(self.services)
+            if back:
+                self.announce(back)
             await scheduler.start()
             listening = await _listening(server, serving)
             collector.started()

@@ -29,8 +29,8 @@
   (`Mirror.sync_due`); each sync is claimed, so one replica runs it, and a sync a dead replica
   left is taken over.
 
-With many workspaces (OAuth), a workspace that uninstalled the app gets none of this: its
-digests and reminders are skipped and its scheduled payments wait (`installed_teams`).
+A workspace that uninstalled the app gets none of this: its digests and reminders are skipped and
+its scheduled payments wait (`installed_teams`), with many workspaces (OAuth) as with one.
 
 Exactly once however many replicas run: a job never trusts that it is alone. Sending a payment
 starts with claiming it in the database (scheduled → requested, under a row lock); a replica
@@ -259,10 +259,14 @@ class Scheduler:
         await webhooks.prune()
 
     async def installed_teams(self) -> set[str] | None:
-        """With many workspaces, those the app is installed in: a workspace that uninstalled
-        it gets nothing the bot does on its own (its payments wait); None with one."""
+        """The workspaces the app is installed in: one that uninstalled it gets nothing the bot
+        does on its own (its payments wait); None when that is every workspace (one workspace,
+        not marked gone: `billpay.slack.departures`)."""
         installations = self.services.installations
-        return None if installations is None else await installations.installed_teams()
+        if installations is not None:
+            return await installations.installed_teams()
+        departures = self.services.departures
+        return None if departures is None else await departures.installed_teams()
 
     async def send_due_payments(self) -> None:
         teams = await self.installed_teams()

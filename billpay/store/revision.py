@@ -17,7 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from billpay.config import async_database_url
 
-HEAD_REVISION = "0025"
+HEAD_REVISION = "0026"
 
 
 async def at_head(database_url: str) -> bool:

@@ -134,6 +134,13 @@ class TeamsAndOAuth(SlackState):
         team.installed = False
         self.revoked_tokens.add(self.token_of(team))
 
+    def reinstall(self, team_id: str) -> None:
+        """The app is installed again in the workspace with the same token (as a test may
+        set a bot's configured token afresh): it works again."""
+        team = self.teams[team_id]
+        team.installed = True
+        self.revoked_tokens.discard(self.token_of(team))
+
     def team_of_channel(self, channel: str) -> str:
         return self.channel_teams.get(channel, self.team_id)
 

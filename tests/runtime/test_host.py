@@ -108,3 +108,23 @@ async def test_collections_held_for_the_start_run_again_once_the_host_serves(
             host.stop()
             await asyncio.wait_for(running, timeout=10)
     assert gc.isenabled()
+
+
+async def test_a_start_with_the_workspace_gone_and_its_token_revoked_says_what_to_do(
+    sandbox: Sandbox, bot_db: Database
+) -> None:
+    async with fake_slack_session(bot_token=BOT_TOKEN) as slack:
+        host = await _host(sandbox, bot_db, slack, "http")
+        said: list[str] = []
+        host.announce = said.append
+        departures = host.services.departures
+        assert departures is not None
+        await departures.mark(slack.team_id, "app_uninstalled")
+        slack.uninstall(slack.team_id)
+        running = asyncio.create_task(host.run())
+        await _healthy(host.settings.port)
+        host.stop()
+        await asyncio.wait_for(running, timeout=10)
+        slack.take_problems()  # Slack refused the revoked token, as it does
+    assert any("Reinstall the app" in text and "SLACK_BOT_TOKEN" in text for text in said)
+    assert await departures.away() == {slack.team_id}

@@ -34,7 +34,12 @@ from billpay.store.models.messages import (
     HomeView,
 )
 from billpay.store.models.mirror import MirroredBill, MirroredOptions, MirroredSupplier, MirrorState
-from billpay.store.models.slack import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
+from billpay.store.models.slack import (
+    SLACK_BOTS,
+    SLACK_INSTALLATIONS,
+    SLACK_OAUTH_STATES,
+    SlackDeparture,
+)
 
 __all__ = [
     "LINKED",
@@ -69,6 +74,7 @@ __all__ = [
     "Policy",
     "Question",
     "SettingsAdmin",
+    "SlackDeparture",
     "WebhookDelivery",
     "connection_paused",
 ]
