@@ -52,7 +52,10 @@ LAYERS: dict[str, set[str]] = {
     "billpay.digest": BILLS,
     "billpay.webhooks": BASE,
     "billpay.suppliers": BILLS | {"billpay.invoices", "billpay.payments"},
-    "billpay.services": AREAS | {"billpay.slack.publisher", "billpay.slack.installations"},
+    # The composition root builds the publisher and whether the app is in a workspace: the
+    # installations (many workspaces), or the uninstalls noted (one).
+    "billpay.services": AREAS
+    | {"billpay.slack.publisher", "billpay.slack.installations", "billpay.slack.departures"},
     "billpay.slack": AREAS | {"billpay.services"},
     "billpay.runtime": AREAS | {"billpay.services", "billpay.slack"},
 }
