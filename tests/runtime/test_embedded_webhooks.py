@@ -5,7 +5,6 @@ that both sides share and no log shows, not an hour later through the scheduled 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
@@ -14,12 +13,10 @@ from sqlalchemy import select
 
 from billpay.config import Settings, load_settings
 from billpay.runtime.embedded import Listening, webhook_address, with_playground
-from billpay.runtime.host import Host
-from billpay.runtime.startup import open_services
-from billpay.store.migrate import upgrade
 from billpay.store.models import AuditEvent
 from payables_sandbox.seed import demo_id
 from testkit.browser import free_port
+from testkit.hosting import hosted_playground
 from testkit.page import PageClient
 
 PAUSED = "no longer lets Bill Pay record payments for"
@@ -59,26 +56,7 @@ async def test_a_change_in_the_embedded_sandbox_reaches_the_channel_by_webhook(
     audited: list[str] = []
 
     async def serve(bot_settings: Settings, listening: Listening) -> None:
-        await asyncio.to_thread(upgrade, bot_settings.database_url)
-        services = await open_services(bot_settings)
-        listens = asyncio.Event()
-
-        async def on_listening(base_url: str) -> None:
-            await listening(base_url)
-            listens.set()
-
-        host = Host(
-            bot_settings,
-            services,
-            mode="playground",
-            announce=lambda text: None,
-            on_listening=on_listening,
-        )
-        running = asyncio.create_task(host.run())
-        try:
-            waiting = asyncio.create_task(listens.wait())
-            await asyncio.wait({running, waiting}, return_when=asyncio.FIRST_COMPLETED)
-            assert listens.is_set(), running.result()
+        async with hosted_playground(bot_settings, listening) as services:
             assert services.settings.codat_webhook_secret is not None
             secrets.append(services.settings.codat_webhook_secret.get_secret_value())
             (url,) = addresses
@@ -96,9 +74,6 @@ async def test_a_change_in_the_embedded_sandbox_reaches_the_channel_by_webhook(
                 audited.extend(
                     await s.scalars(select(AuditEvent.action).where(AuditEvent.actor == "codat"))
                 )
-        finally:
-            host.stop()
-            await running
 
     await with_playground(settings, serve, addresses.append)
 

@@ -10,7 +10,6 @@ arrive. The configured databases are SQLite files that must never be created."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +21,10 @@ from billpay.config import Settings, load_settings
 from billpay.runtime import cli
 from billpay.runtime.cli import run as run_command
 from billpay.runtime.embedded import Listening, playground_settings, with_playground
-from billpay.runtime.host import Host
-from billpay.runtime.startup import open_services
 from billpay.slack.blocks.ids import Action, Input
-from billpay.store.migrate import upgrade
 from payables_sandbox.app import Sandbox, SandboxConfig
 from testkit.browser import free_port, playground_env, running_playground
+from testkit.hosting import hosted_playground
 from testkit.page import PageClient
 from testkit.serve import serve_asgi
 from testkit.world import sandbox_payments
@@ -174,26 +171,7 @@ async def test_the_function_behind_the_playground_pays_only_the_embedded_sandbox
     paid_bill: list[str] = []
 
     async def serve(bot_settings: Settings, listening: Listening) -> None:
-        await asyncio.to_thread(upgrade, bot_settings.database_url)
-        services = await open_services(bot_settings)
-        listens = asyncio.Event()
-
-        async def on_listening(base_url: str) -> None:
-            await listening(base_url)
-            listens.set()
-
-        host = Host(
-            bot_settings,
-            services,
-            mode="playground",
-            announce=lambda text: None,
-            on_listening=on_listening,
-        )
-        running = asyncio.create_task(host.run())
-        try:
-            waiting = asyncio.create_task(listens.wait())
-            await asyncio.wait({running, waiting}, return_when=asyncio.FIRST_COMPLETED)
-            assert listens.is_set(), running.result()
+        async with hosted_playground(bot_settings, listening):
             (url,) = addresses
             async with PageClient.opened(url) as page:
                 ts, bill_id = await page.card("BW-88213")
@@ -204,9 +182,6 @@ async def test_the_function_behind_the_playground_pays_only_the_embedded_sandbox
                 assert answer == {"ok": True}
                 await page.wait_for(lambda s: "paid in full" in s["channel"], SAM)
                 paid_bill.append(bill_id)
-        finally:
-            host.stop()
-            await running
 
     await with_playground(settings, serve, addresses.append)
     (url,) = addresses
