@@ -245,16 +245,7 @@ class Readers(Syncing):
 
     async def attachments_changed(self, link: CompanyLink, bill_id: str) -> None:
         """The bot attached a file: the next look lists them again."""
-        async with self.db.write() as s:
-            await s.execute(
-                update(MirroredBill)
-                .where(
-                    MirroredBill.company_id == link.company_id,
-                    MirroredBill.connection_id == link.connection_id,
-                    MirroredBill.bill_id == bill_id,
-                )
-                .values(attachments=None, attachments_for=None)
-            )
+        await self._set_attachments(link, bill_id, None, None)
 
     async def new_bill_has_no_files(self, link: CompanyLink, bill: models.Bill) -> None:
         """A bill the bot has just created has no files: its card can offer Attach invoice
@@ -266,18 +257,24 @@ class Readers(Syncing):
     ) -> None:
         if bill.source_modified_date is None:
             return
+        listed = [f.model_dump(mode="json", by_alias=True, exclude_none=True) for f in files]
+        await self._set_attachments(link, bill.id, listed, bill.source_modified_date)
+
+    async def _set_attachments(
+        self,
+        link: CompanyLink,
+        bill_id: str,
+        listed: list[dict[str, Any]] | None,
+        listed_for: str | None,
+    ) -> None:
+        """The bill's files as listed for its version `listed_for` (None, None: not known)."""
         async with self.db.write() as s:
             await s.execute(
                 update(MirroredBill)
                 .where(
                     MirroredBill.company_id == link.company_id,
                     MirroredBill.connection_id == link.connection_id,
-                    MirroredBill.bill_id == bill.id,
+                    MirroredBill.bill_id == bill_id,
                 )
-                .values(
-                    attachments=[
-                        f.model_dump(mode="json", by_alias=True, exclude_none=True) for f in files
-                    ],
-                    attachments_for=bill.source_modified_date,
-                )
+                .values(attachments=listed, attachments_for=listed_for)
             )
