@@ -10,15 +10,13 @@ Run with `python -m bench.payables_slots` (SQLite in a temporary directory) or
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 from sqlalchemy import delete, text
 
+from bench.on_a_database import run_on_a_database
 from billpay.config import async_database_url
 from billpay.payables.budget import CONCURRENT_PER_COMPANY, CallBudget, Priority
 from billpay.store.db import Database
@@ -97,16 +95,5 @@ async def measure(database_url: str) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database-url", default=None)
-    args = parser.parse_args()
-    if args.database_url:
-        asyncio.run(measure(args.database_url))
-        return
-    with tempfile.TemporaryDirectory() as directory:
-        asyncio.run(measure(f"sqlite:///{Path(directory) / 'bench.db'}"))
-
-
 if __name__ == "__main__":
-    main()
+    run_on_a_database(__doc__, measure)
