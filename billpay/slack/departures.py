@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.sql.dml import Insert
 
 from billpay.store.db import Database
 from billpay.store.models import CompanyLink, SlackDeparture
@@ -26,16 +25,7 @@ class Departures:
         """The workspace is gone; True when this marked it (Slack sends two events for one
         uninstall, maybe to two replicas: the first one marks)."""
         values = {"team_id": team_id, "kind": kind, "since": self.clock()}
-        adding: Insert
-        # Each dialect's `insert` from its own module, as `billpay.store.slots` does.
-        if self.db.is_sqlite:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            adding = sqlite_insert(SlackDeparture).values(values).on_conflict_do_nothing()
-        else:
-            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-            adding = postgresql_insert(SlackDeparture).values(values).on_conflict_do_nothing()
+        adding = self.db.insert(SlackDeparture).values(values).on_conflict_do_nothing()
         async with self.db.write_connection() as connection:
             result = await connection.execute(adding)
         return bool(result.rowcount)

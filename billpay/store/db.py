@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, MetaData, Numeric, String, TypeDecorator, event
 from sqlalchemy.engine import Dialect, make_url
@@ -29,6 +29,12 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeEngine
 
 from billpay.core import jsoncodec
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+
+    DialectInsert = SqliteInsert | PostgresqlInsert
 
 
 class Money(TypeDecorator[Decimal]):
@@ -111,6 +117,19 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
+
+    def insert(self, table: Any) -> DialectInsert:
+        """`INSERT` for this database's dialect, which takes `ON CONFLICT` (`on_conflict_do_nothing`
+        and `on_conflict_do_update`, the same on SQLite and PostgreSQL). Imported from the
+        dialect's own module when first asked: the engine has loaded its dialect, and a start
+        need not load the other (a tenth of SQLAlchemy's import)."""
+        if self.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            return sqlite_insert(table)
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
 
     async def create_tables(self, metadata: MetaData, *, reset: bool = False) -> None:
         async with self.engine.begin() as conn:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.sql.dml import Insert
 
 from billpay.store import claims
 from billpay.store.claims import Claimant
@@ -71,18 +70,8 @@ async def drawn(db: Database, viewer: Viewer, now: datetime) -> None:
         "redraws": 0,
     }
     kept = {"locale": viewer.locale, "time_zone": viewer.time_zone, "drawn_at": now}
-    adding: Insert
-    # Each dialect's `insert` from its own module, as `billpay.store.slots` does.
-    if db.is_sqlite:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        adding = sqlite_insert(HomeView).values(values)
-        adding = adding.on_conflict_do_update(index_elements=["team_id", "user_id"], set_=kept)
-    else:
-        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-        adding = postgresql_insert(HomeView).values(values)
-        adding = adding.on_conflict_do_update(index_elements=["team_id", "user_id"], set_=kept)
+    adding = db.insert(HomeView).values(values)
+    adding = adding.on_conflict_do_update(index_elements=["team_id", "user_id"], set_=kept)
     async with db.write_connection() as connection:
         await connection.execute(adding)
 

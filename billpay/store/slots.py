@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Insert, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from billpay.core.clock import utcnow
 from billpay.store.db import Database
@@ -131,16 +131,6 @@ class CallSlots:
 
     async def _add_rows(self, company_id: str) -> None:
         rows = [{"company_id": company_id, "slot": n} for n in range(self.capacity)]
-        # Each dialect's `insert` from its own module: the engine has loaded its dialect, and a
-        # start need not load the other (a tenth of SQLAlchemy's import).
-        adding: Insert
-        if self.db.is_sqlite:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            adding = sqlite_insert(PayablesSlot).values(rows).on_conflict_do_nothing()
-        else:
-            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-            adding = postgresql_insert(PayablesSlot).values(rows).on_conflict_do_nothing()
+        adding = self.db.insert(PayablesSlot).values(rows).on_conflict_do_nothing()
         async with self.db.write_connection() as connection:
             await connection.execute(adding)
